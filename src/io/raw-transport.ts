@@ -1,0 +1,354 @@
+/**
+ * VRRP over raw IPv4 protocol 112 (RFC 3768 5.2.4), one socket per interface, with `raw-socket`.
+ *
+ * Design choice, IP_HDRINCL: we send complete IPv4 packets (built by the codec's
+ * `buildIpv4Packet`, exactly as keepalived's `vrrp_build_ip4()`: TOS 0xc0, TTL 255 or
+ * `unicast_ttl`, ID = per-instance counter, DF clear, proto 112) rather than letting the kernel
+ * write the header from IP_TTL / IP_TOS / IP_MULTICAST_TTL. Reasons:
+ *  - byte-identical adverts to keepalived (the ID counter in particular: without HDRINCL the
+ *    kernel picks the ID), which the interop and golden-capture tests compare;
+ *  - the source address is per instance (`mcast_src_ip`, `unicast_src_ip`) and TTL is per instance
+ *    (`unicast_ttl`): with HDRINCL one socket serves every instance on the interface with no
+ *    per-send setsockopt and no bind() (raw-socket cannot bind());
+ *  - the kernel still fills the IP checksum and total length (and the ID when it is 0).
+ *
+ * One socket per interface does both directions (keepalived uses a send and a receive socket per
+ * (interface, source) pair, and must set SO_RCVBUF=0 on the send one so it does not queue copies of
+ * every received advert; with one socket there is nothing to discard). Options, in order:
+ *  - SO_BINDTODEVICE(ifname): receive only what arrived on this interface; send only out of it.
+ *  - IP_HDRINCL=1 (see above).
+ *  - IP_MULTICAST_ALL=0: deliver only groups this socket joined, not every group the host joined.
+ *  - IP_MULTICAST_IF(ip_mreqn{ifindex}): raw-socket cannot send multicast without it.
+ *  - IP_MULTICAST_LOOP=0: our own multicast adverts are not looped back to us (or to other sockets
+ *    on this host: two daemons in one namespace would not see each other; namespaces are separate
+ *    hosts, which is what we test with).
+ *  - IP_ADD_MEMBERSHIP(ip_mreqn{224.0.0.18, ifindex}) per group (224.0.0.18 or `mcast_dst_ip`).
+ * raw-socket's setOption(level, name, buffer, length) passes any option straight to setsockopt,
+ * so koffi is not needed here. Unicast adverts addressed to one of our addresses arrive on the same
+ * socket; the receiver demuxes by the destination in the IP header (keepalived binds a socket per
+ * unicast source instead).
+ *
+ * The socket is tied to the interface's ifindex: if the interface is deleted and re-created, call
+ * `open()` again (it notices the new ifindex and rebuilds the socket); a socket bound to a vanished
+ * ifindex receives nothing. Link down/up keeps the socket and its memberships working.
+ */
+import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
+import { fail, ok, toIoError, type IoError, type IoResult } from './io-error.js';
+import { loadLibc } from './libc.js';
+import { silentLogger, type IoLogger } from './logger.js';
+import { monotonicMs } from './system-clock.js';
+
+/** RFC 3768 5.2.4: the IP protocol number assigned to VRRP. */
+export const IPPROTO_VRRP = 112;
+/** RFC 3768 5.2.2: the IPv4 multicast address assigned to VRRP. */
+export const VRRP_MCAST_GROUP = '224.0.0.18';
+
+// <linux/in.h>, <asm-generic/socket.h>
+const SOL_SOCKET = 1;
+const IPPROTO_IP = 0;
+const SO_BINDTODEVICE = 25;
+const IP_HDRINCL = 3;
+const IP_MULTICAST_IF = 32;
+const IP_MULTICAST_LOOP = 34;
+const IP_ADD_MEMBERSHIP = 35;
+const IP_DROP_MEMBERSHIP = 36;
+const IP_MULTICAST_ALL = 49;
+
+/** A received packet. `packet` is our own copy: keep it as long as you like. */
+export interface ReceivedPacket {
+  /** The whole IPv4 packet, header included (the codec reads TTL, source and destination from it). */
+  readonly packet: Buffer;
+  readonly ifindex: number;
+  readonly ifname: string;
+  /** Monotonic receive time (ms), taken when the socket was read. */
+  readonly rxMs: number;
+}
+
+export interface RawTransportOptions {
+  /** Called for every IPv4 packet with protocol 112 that arrived on an open interface. */
+  onPacket: (p: ReceivedPacket) => void;
+  /** Called when an interface socket failed and was closed (re-open it, or FAULT the instances). */
+  onSocketError?: (ifname: string, error: IoError) => void;
+  logger?: IoLogger;
+  /** Receive buffer per socket (bytes); default 2048 (a VRRPv2 advert is at most 20 + 8 + 4*255 + 8). */
+  bufferSize?: number;
+}
+
+export interface OpenOptions {
+  /** ifindex if the caller already knows it (from netlink); otherwise if_nametoindex(ifname). */
+  ifindex?: number;
+  /** Multicast groups to join on this interface; default [224.0.0.18]. [] for unicast only. */
+  groups?: readonly string[];
+}
+
+export interface InterfaceSocketInfo {
+  readonly ifname: string;
+  readonly ifindex: number;
+  readonly groups: readonly string[];
+  readonly rxPackets: number;
+  readonly txPackets: number;
+  readonly txErrors: number;
+}
+
+/** Minimal typing of the parts of raw-socket we use. */
+interface RawSocket {
+  setOption(level: number, option: number, value: Buffer | number, length?: number): void;
+  send(buf: Buffer, offset: number, length: number, address: string, cb: (err: Error | null, bytes: number) => void): unknown;
+  on(ev: 'message', cb: (buf: Buffer, source: string) => void): unknown;
+  on(ev: 'error', cb: (err: Error) => void): unknown;
+  on(ev: 'close', cb: () => void): unknown;
+  close(): unknown;
+}
+interface RawSocketModule {
+  createSocket(opts: { protocol: number; bufferSize?: number }): RawSocket;
+}
+
+let rawSocketModule: RawSocketModule | undefined;
+function rawSocket(): RawSocketModule {
+  rawSocketModule ??= createRequire(import.meta.url)('raw-socket') as RawSocketModule;
+  return rawSocketModule;
+}
+
+interface IfSocket {
+  readonly ifname: string;
+  readonly ifindex: number;
+  readonly groups: string[];
+  readonly sock: RawSocket;
+  closed: boolean;
+  rxPackets: number;
+  txPackets: number;
+  txErrors: number;
+  /** Sends queued in raw-socket whose callback has not run yet; settled with an error on close. */
+  readonly pending: Set<(r: IoResult<number>) => void>;
+}
+
+function ipv4Bytes(ip: string): Buffer | undefined {
+  const parts = ip.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = Buffer.alloc(4);
+  for (const [i, p] of parts.entries()) {
+    if (!/^\d{1,3}$/.test(p)) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    out[i] = n;
+  }
+  return out;
+}
+
+/** struct ip_mreqn { in_addr imr_multiaddr; in_addr imr_address; int imr_ifindex; } */
+function ipMreqn(group: Buffer | undefined, ifindex: number): Buffer {
+  const b = Buffer.alloc(12);
+  group?.copy(b, 0);
+  if (endianness() === 'LE') b.writeInt32LE(ifindex, 8);
+  else b.writeInt32BE(ifindex, 8);
+  return b;
+}
+
+export class RawVrrpTransport {
+  readonly #opts: RawTransportOptions;
+  readonly #log: IoLogger;
+  readonly #ifs = new Map<string, IfSocket>();
+
+  constructor(opts: RawTransportOptions) {
+    this.#opts = opts;
+    this.#log = opts.logger ?? silentLogger;
+  }
+
+  /**
+   * Open (or keep) the socket for `ifname`. Idempotent: same ifindex and groups -> the existing
+   * socket; a different ifindex (interface re-created) -> the socket is rebuilt. Opens in the
+   * calling thread's network namespace. Errors: ENODEV (no such interface), EPERM (not root), ...
+   */
+  open(ifname: string, opts: OpenOptions = {}): IoResult<InterfaceSocketInfo> {
+    const groups = [...(opts.groups ?? [VRRP_MCAST_GROUP])];
+    for (const g of groups) {
+      const b = ipv4Bytes(g);
+      if (!b || (b[0]! & 0xf0) !== 0xe0) {
+        return fail({ kind: 'IoError', syscall: 'setsockopt(IP_ADD_MEMBERSHIP)', errno: 22, code: 'EINVAL', message: `not an IPv4 multicast group: ${g}`, ifname });
+      }
+    }
+    let ifindex = opts.ifindex;
+    if (ifindex === undefined) {
+      try {
+        ifindex = loadLibc().if_nametoindex(ifname);
+      } catch (err) {
+        return fail(toIoError('if_nametoindex', err, ifname));
+      }
+      if (!ifindex) return fail({ kind: 'IoError', syscall: 'if_nametoindex', errno: 19, code: 'ENODEV', message: 'No such device', ifname });
+    }
+    const existing = this.#ifs.get(ifname);
+    if (existing && !existing.closed && existing.ifindex === ifindex) {
+      // Same socket; reconcile the group list.
+      for (const g of groups) if (!existing.groups.includes(g)) {
+        const r = this.#membership(existing, g, true);
+        if (!r.ok) return r;
+      }
+      for (const g of [...existing.groups]) if (!groups.includes(g)) this.#membership(existing, g, false);
+      return ok(this.#info(existing));
+    }
+    if (existing) this.close(ifname);
+
+    let sock: RawSocket;
+    try {
+      sock = rawSocket().createSocket({ protocol: IPPROTO_VRRP, bufferSize: this.#opts.bufferSize ?? 2048 });
+    } catch (err) {
+      return fail(toIoError('socket(AF_INET, SOCK_RAW, 112)', err, ifname));
+    }
+    const s: IfSocket = { ifname, ifindex, groups: [], sock, closed: false, rxPackets: 0, txPackets: 0, txErrors: 0, pending: new Set() };
+    // Listeners first: raw-socket emits 'error' on poll failures, and an EventEmitter 'error'
+    // with no listener would throw.
+    sock.on('error', (err) => this.#onSocketError(s, err));
+    sock.on('close', () => this.#onSocketClosed(s));
+    sock.on('message', (buf) => this.#onMessage(s, buf));
+
+    const step = (name: string, fn: () => void): IoError | undefined => {
+      try {
+        fn();
+        return undefined;
+      } catch (err) {
+        return toIoError(`setsockopt(${name})`, err, ifname);
+      }
+    };
+    const err =
+      step('SO_BINDTODEVICE', () => {
+        const name = Buffer.from(`${ifname}\0`, 'utf8');
+        sock.setOption(SOL_SOCKET, SO_BINDTODEVICE, name, name.length);
+      }) ??
+      step('IP_HDRINCL', () => sock.setOption(IPPROTO_IP, IP_HDRINCL, 1)) ??
+      step('IP_MULTICAST_ALL', () => sock.setOption(IPPROTO_IP, IP_MULTICAST_ALL, 0)) ??
+      step('IP_MULTICAST_IF', () => sock.setOption(IPPROTO_IP, IP_MULTICAST_IF, ipMreqn(undefined, ifindex), 12)) ??
+      step('IP_MULTICAST_LOOP', () => sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0));
+    if (err) {
+      s.closed = true;
+      sock.close();
+      return fail(err);
+    }
+    this.#ifs.set(ifname, s);
+    for (const g of groups) {
+      const r = this.#membership(s, g, true);
+      if (!r.ok) {
+        this.close(ifname);
+        return r;
+      }
+    }
+    this.#log.debug({ ifname, ifindex, groups }, 'VRRP socket opened');
+    return ok(this.#info(s));
+  }
+
+  #membership(s: IfSocket, group: string, join: boolean): IoResult<true> {
+    const name = join ? 'IP_ADD_MEMBERSHIP' : 'IP_DROP_MEMBERSHIP';
+    try {
+      s.sock.setOption(IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, ipMreqn(ipv4Bytes(group), s.ifindex), 12);
+    } catch (err) {
+      return fail(toIoError(`setsockopt(${name} ${group})`, err, s.ifname));
+    }
+    if (join) s.groups.push(group);
+    else s.groups.splice(s.groups.indexOf(group), 1);
+    return ok(true);
+  }
+
+  /**
+   * Send one complete IPv4 packet (header included; destination taken from bytes 16..19) out of
+   * `ifname`. Resolves with the byte count or an IoError (ENETDOWN when the link is down,
+   * ENETUNREACH / EHOSTUNREACH for an unroutable unicast peer, ...). Never rejects.
+   * For unicast, call once per peer with a packet addressed to that peer.
+   */
+  send(ifname: string, ipPacket: Uint8Array): Promise<IoResult<number>> {
+    const s = this.#ifs.get(ifname);
+    if (!s || s.closed) {
+      return Promise.resolve(fail({ kind: 'IoError', syscall: 'sendto', errno: 9, code: 'EBADF', message: 'interface socket not open', ifname }));
+    }
+    if (ipPacket.length < 20 || ipPacket[0]! >> 4 !== 4) {
+      return Promise.resolve(fail({ kind: 'IoError', syscall: 'sendto', errno: 22, code: 'EINVAL', message: 'not an IPv4 packet', ifname }));
+    }
+    const dst = `${ipPacket[16]}.${ipPacket[17]}.${ipPacket[18]}.${ipPacket[19]}`;
+    const buf = Buffer.from(ipPacket.buffer, ipPacket.byteOffset, ipPacket.byteLength);
+    return new Promise((resolve) => {
+      const settle = (r: IoResult<number>): void => {
+        if (!s.pending.delete(settle)) return;
+        if (r.ok) s.txPackets++;
+        else {
+          s.txErrors++;
+          this.#log.debug({ ifname, dst, errno: r.error.code }, 'VRRP send failed');
+        }
+        resolve(r);
+      };
+      s.pending.add(settle);
+      try {
+        s.sock.send(buf, 0, buf.length, dst, (err, bytes) => {
+          settle(err ? fail(toIoError('sendto', err, ifname)) : ok(bytes));
+        });
+      } catch (err) {
+        settle(fail(toIoError('sendto', err, ifname)));
+      }
+    });
+  }
+
+  /** Close one interface's socket (pending sends resolve with ECANCELED). */
+  close(ifname: string): void {
+    const s = this.#ifs.get(ifname);
+    if (!s) return;
+    this.#ifs.delete(ifname);
+    if (!s.closed) {
+      s.closed = true;
+      try {
+        s.sock.close();
+      } catch {
+        // already closed by raw-socket after an error
+      }
+    }
+    this.#cancelPending(s);
+  }
+
+  /** Close every socket. The transport can be reused with open() afterwards. */
+  closeAll(): void {
+    for (const ifname of [...this.#ifs.keys()]) this.close(ifname);
+  }
+
+  /** Open interfaces and their counters (for status). */
+  interfaces(): InterfaceSocketInfo[] {
+    return [...this.#ifs.values()].map((s) => this.#info(s));
+  }
+
+  #info(s: IfSocket): InterfaceSocketInfo {
+    return { ifname: s.ifname, ifindex: s.ifindex, groups: [...s.groups], rxPackets: s.rxPackets, txPackets: s.txPackets, txErrors: s.txErrors };
+  }
+
+  #onMessage(s: IfSocket, buf: Buffer): void {
+    if (s.closed) return;
+    s.rxPackets++;
+    // raw-socket hands out a slice of its one receive buffer: copy before the next read reuses it.
+    const packet = Buffer.from(buf);
+    try {
+      this.#opts.onPacket({ packet, ifindex: s.ifindex, ifname: s.ifname, rxMs: monotonicMs() });
+    } catch (err) {
+      // A throwing consumer is a bug, but it must not take the socket down with it.
+      this.#log.warn({ ifname: s.ifname, err: String(err) }, 'VRRP packet handler threw');
+    }
+  }
+
+  #onSocketError(s: IfSocket, err: Error): void {
+    const e = toIoError('recvfrom', err, s.ifname);
+    this.#log.warn({ ifname: s.ifname, errno: e.code, syscall: e.syscall }, `VRRP socket error: ${e.message}`);
+    // raw-socket closes the socket itself after a poll error; report only a real loss.
+    if (s.closed || this.#ifs.get(s.ifname) !== s) return;
+    queueMicrotask(() => {
+      if (s.closed) {
+        this.#ifs.delete(s.ifname);
+        this.#opts.onSocketError?.(s.ifname, e);
+      }
+    });
+  }
+
+  #onSocketClosed(s: IfSocket): void {
+    s.closed = true;
+    this.#cancelPending(s);
+  }
+
+  #cancelPending(s: IfSocket): void {
+    for (const settle of [...s.pending]) {
+      settle(fail({ kind: 'IoError', syscall: 'sendto', errno: 125, code: 'ECANCELED', message: 'socket closed before the send completed', ifname: s.ifname }));
+    }
+  }
+}
