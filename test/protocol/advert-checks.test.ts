@@ -1,6 +1,6 @@
 // One test per receive check (RFC 3768 7.1 as keepalived 2.2.7 implements it, KEEPALIVED.md 3.3),
 // then ordering tests: when two checks fail, keepalived's order decides which reason is reported.
-import t from 'tap';
+import t, { type Test as TapTest } from 'tap';
 import {
   DROP_REASONS,
   DROPS_BEFORE_VRID,
@@ -17,7 +17,7 @@ import {
 } from '../../src/protocol/advert.js';
 import { internetChecksum } from '../../src/protocol/checksum.js';
 
-type Test = typeof t;
+type Test = TapTest;
 
 const FIELDS: AdvertFields = {
   vrid: 51,
@@ -231,7 +231,7 @@ t.test('step 9: drops a packet whose IPv4 total length differs from the received
 });
 
 t.test('step 10: drops an advert whose VRRP checksum does not verify', async (t) => {
-  expectDrop(t, decodeAdvert(packet({ vrrp: (b) => void (b[7] ^= 1), keepChecksum: true }), EXP), 'checksum', 'Invalid VRRPv2 checksum');
+  expectDrop(t, decodeAdvert(packet({ vrrp: (b) => void (b[7] = (b[7] ?? 0) ^ 1), keepChecksum: true }), EXP), 'checksum', 'Invalid VRRPv2 checksum');
   // the checksum covers the auth data too
   const p = packet({ fields: NOAUTH_FIELDS, ip: (b) => void (b[b.length - 1] = 1) });
   expectDrop(t, decodeAdvert(p, NOAUTH_EXP), 'checksum');
@@ -279,8 +279,8 @@ t.test('ordering', async (t) => {
     { name: 'interval before type', p: packet({ fields: { adverIntSec: 3 }, vrrp: (b) => void (b[0] = 0x22) }), reason: 'interval-mismatch' },
     { name: 'type before VIP count', p: packet({ fields: { vips: ['10.0.0.100'] }, vrrp: (b) => void (b[0] = 0x22) }), reason: 'type' },
     { name: 'VIP count before IP total length', p: packet({ fields: { ...NOAUTH_FIELDS, vips: ['10.0.0.100'] }, ip: (b) => void b.writeUInt16BE(99, 2) }), exp: NOAUTH_EXP, reason: 'vip-count' },
-    { name: 'IP total length before checksum', p: packet({ fields: NOAUTH_FIELDS, vrrp: (b) => void (b[6] ^= 0xff), keepChecksum: true, ip: (b) => void b.writeUInt16BE(99, 2) }), exp: NOAUTH_EXP, reason: 'ip-length' },
-    { name: 'checksum before destination kind', p: packet({ dst: '10.0.0.1', vrrp: (b) => void (b[6] ^= 0xff), keepChecksum: true }), reason: 'checksum' },
+    { name: 'IP total length before checksum', p: packet({ fields: NOAUTH_FIELDS, vrrp: (b) => void (b[6] = (b[6] ?? 0) ^ 0xff), keepChecksum: true, ip: (b) => void b.writeUInt16BE(99, 2) }), exp: NOAUTH_EXP, reason: 'ip-length' },
+    { name: 'checksum before destination kind', p: packet({ dst: '10.0.0.1', vrrp: (b) => void (b[6] = (b[6] ?? 0) ^ 0xff), keepChecksum: true }), reason: 'checksum' },
     { name: 'destination kind before VIP set', p: packet({ dst: '10.0.0.1', fields: { vips: ['10.0.0.100', '10.0.0.7'] } }), reason: 'expected-multicast' },
     { name: 'VIP set before unicast source', p: packet({ fields: { ...NOAUTH_FIELDS, vips: ['10.0.0.100', '10.0.0.7'] }, src: '10.0.0.9', dst: '10.0.0.1' }), exp: UNICAST_EXP, reason: 'vip-missing' },
     { name: 'unicast source before TTL range', p: packet({ fields: NOAUTH_FIELDS, src: '10.0.0.9', dst: '10.0.0.1', ttl: 1 }), exp: UNICAST_EXP, reason: 'not-a-peer' },
