@@ -1,0 +1,88 @@
+/**
+ * vrrpd command line: argv dispatch. The only place that decides exit codes.
+ */
+import { VERSION } from '../version.js';
+import { runCheck, type Io } from './check.js';
+
+const USAGE = `usage: vrrpd <command> [options]
+
+commands:
+  check -f FILE [--json] [--print keepalived|yaml|json] [-i ID] [--no-host-checks]
+        test a keepalived.conf (also: vrrpd -t -f FILE); exit 0 ok, 5 config errors,
+        6 script security or missing required include, 2 missing parameter
+  version        print the version
+`;
+
+const stdio: Io = {
+  out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
+  err: (s) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
+};
+
+/** Parse `-f FILE`, `--flag`, `--opt VALUE`, `--opt=VALUE`. */
+function parseFlags(args: string[], withValue: ReadonlySet<string>): { flags: Map<string, string>; rest: string[]; error?: string } {
+  const flags = new Map<string, string>();
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('-') && a !== '-') {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(0, eq) : a;
+      if (withValue.has(name)) {
+        const v = eq > 0 ? a.slice(eq + 1) : args[++i];
+        if (v === undefined) return { flags, rest, error: `${name} needs a value` };
+        flags.set(name, v);
+      } else if (eq > 0) flags.set(name, a.slice(eq + 1));
+      else flags.set(name, '');
+    } else rest.push(a);
+  }
+  return { flags, rest };
+}
+
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  let args = [...argv];
+  // keepalived's spelling: vrrpd -t -f FILE / --config-test
+  if (args.includes('-t') || args.includes('--config-test')) {
+    args = ['check', ...args.filter((a) => a !== '-t' && a !== '--config-test')];
+  }
+  const cmd = args.shift();
+  switch (cmd) {
+    case 'check': {
+      const { flags, rest, error } = parseFlags(args, new Set(['-f', '--use-file', '--print', '-i', '--config-id']));
+      if (error) {
+        io.err(`vrrpd check: ${error}`);
+        return 2;
+      }
+      const file = flags.get('-f') ?? flags.get('--use-file') ?? rest[0] ?? '/etc/keepalived/keepalived.conf';
+      const print = flags.get('--print');
+      if (print !== undefined && !['keepalived', 'yaml', 'json', ''].includes(print)) {
+        io.err(`vrrpd check: --print takes keepalived, yaml or json, not '${print}'`);
+        return 2;
+      }
+      return runCheck(
+        {
+          file,
+          json: flags.has('--json'),
+          print: print === undefined ? undefined : print === '' ? 'keepalived' : (print as 'keepalived' | 'yaml' | 'json'),
+          configId: flags.get('-i') ?? flags.get('--config-id'),
+          hostChecks: !flags.has('--no-host-checks'),
+          allConfig: flags.has('-e') || flags.has('--all-config'),
+        },
+        io,
+      );
+    }
+    case 'version':
+    case '--version':
+    case '-v':
+      io.out(`vrrpd ${VERSION}`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.out(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      io.err(`vrrpd: unknown command '${cmd}'\n${USAGE}`);
+      return 2;
+  }
+}

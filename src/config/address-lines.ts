@@ -1,0 +1,344 @@
+/**
+ * Line syntaxes of value blocks: VIP / eVIP / static addresses (KEEPALIVED.md 2.3), virtual and
+ * static routes and rules (ip-route / ip-rule like). Pure.
+ */
+import type { Diagnostics } from './diagnostics.js';
+import type { AddressEntry, DeepReadonly, RouteEntry, RuleEntry } from './model.js';
+import type { Statement } from './reader.js';
+import { intToIpv4, ipFamily, ipv4ToInt } from './values.js';
+
+const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+const FLAG_WORDS = new Set(['home', '-nodad', 'mngtmpaddr', 'noprefixroute', 'autojoin', 'use_vmac']);
+
+export interface AddressLineOptions {
+  /** static_ipaddress accepts `track_group`. */
+  readonly allowTrackGroup?: boolean;
+  /** Does an interface exist? undefined = don't check. */
+  readonly interfaceExists?: (name: string) => boolean;
+}
+
+/**
+ * Parse one address line. Returns undefined when the entry is dropped (keepalived's
+ * `VRRP parsed invalid IP ... skipping IP...` and friends).
+ */
+export function parseAddressLine(
+  words: readonly string[],
+  stmt: Statement,
+  diags: Diagnostics,
+  opts: AddressLineOptions = {},
+): AddressEntry | undefined {
+  const first = words[0];
+  if (first === undefined) return undefined;
+  const slash = first.indexOf('/');
+  const addr = slash >= 0 ? first.slice(0, slash) : first;
+  const family = ipFamily(addr);
+  if (family === undefined) {
+    diags.error(stmt, `VRRP parsed invalid IP ${first}. skipping IP...`, first);
+    return undefined;
+  }
+  const maxPrefix = family === 4 ? 32 : 128;
+  let prefixLength = maxPrefix;
+  if (slash >= 0) {
+    const p = first.slice(slash + 1);
+    if (/^\d+$/.test(p) && Number(p) <= maxPrefix) prefixLength = Number(p);
+    else diags.error(stmt, `Invalid address prefix len ${p} for address ${addr} - using ${maxPrefix}`, first);
+  }
+  const e: AddressEntry = {
+    address: addr,
+    family,
+    prefixLength,
+    dev: null,
+    broadcast: null,
+    scope: 0,
+    label: null,
+    peer: null,
+    noTrack: false,
+    flags: [],
+    trackGroup: null,
+    origin: { file: stmt.file, line: stmt.line },
+  };
+  let brdWord: string | undefined;
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i]!;
+    const needValue = (): string | undefined => {
+      const v = words[i + 1];
+      if (v === undefined) {
+        diags.error(stmt, `No ${w} parameter specified for ${first}`, w);
+        return undefined;
+      }
+      i++;
+      return v;
+    };
+    switch (w) {
+      case 'dev': {
+        const v = needValue();
+        if (v === undefined) return undefined;
+        if (e.dev !== null) {
+          diags.error(stmt, `Cannot specify dev more than once for ${first}`, w);
+          break;
+        }
+        if (opts.interfaceExists && !opts.interfaceExists(v)) {
+          diags.error(stmt, `WARNING - interface ${v} for ip address ${first} doesn't exist`, w);
+          return undefined;
+        }
+        e.dev = v;
+        break;
+      }
+      case 'brd':
+      case 'broadcast': {
+        const v = needValue();
+        if (v === undefined) return undefined;
+        if (family === 6) {
+          diags.error(stmt, `VRRP is trying to assign a broadcast ${v} to the IPv6 address ${first}`, w);
+          return undefined;
+        }
+        brdWord = v;
+        break;
+      }
+      case 'scope': {
+        const v = needValue();
+        if (v === undefined) return undefined;
+        if (family === 6) {
+          diags.error(stmt, `Cannot set scope on IPv6 address ${first} - ignoring`, w);
+          break;
+        }
+        const s = SCOPES[v] ?? (/^\d+$/.test(v) && Number(v) <= 255 ? Number(v) : undefined);
+        if (s === undefined) diags.error(stmt, `Invalid scope '${v}' specified for ${first} - ignoring`, w);
+        else e.scope = s;
+        break;
+      }
+      case 'label': {
+        const v = needValue();
+        if (v === undefined) return undefined;
+        if (family === 6) {
+          diags.error(stmt, `Cannot set label for IPv6 address ${first} - ignoring`, w);
+          break;
+        }
+        if (v.length >= 16) {
+          diags.error(stmt, `Label '${v}' is too long (max 15 characters) - ignoring`, w);
+          break;
+        }
+        e.label = v;
+        break;
+      }
+      case 'peer': {
+        const v = needValue();
+        if (v === undefined) return undefined;
+        e.peer = v;
+        break;
+      }
+      case 'no_track':
+        e.noTrack = true;
+        break;
+      case 'preferred_lft': {
+        const v = needValue();
+        if (v === undefined) return undefined;
+        e.flags.push(`preferred_lft ${v}`);
+        break;
+      }
+      case 'track_group': {
+        const v = needValue();
+        if (v === undefined) return undefined;
+        if (opts.allowTrackGroup) e.trackGroup = v;
+        else diags.error(stmt, `track_group not allowed for ${first} - ignoring`, w);
+        break;
+      }
+      default:
+        if (FLAG_WORDS.has(w)) e.flags.push(w);
+        else diags.error(stmt, `Unknown configuration entry '${w}' for ip address - ignoring`, w);
+    }
+  }
+  if (brdWord !== undefined) {
+    if (brdWord === '+' || brdWord === '-') {
+      if (prefixLength > 30) {
+        diags.error(stmt, `Address prefix length ${prefixLength} too long for broadcast`, 'brd');
+      } else {
+        const a = ipv4ToInt(addr);
+        const host = prefixLength === 0 ? 0xffffffff : (2 ** (32 - prefixLength) - 1) >>> 0;
+        e.broadcast = intToIpv4(brdWord === '+' ? (a | host) >>> 0 : (a & ~host) >>> 0);
+      }
+    } else if (ipFamily(brdWord) === 4) {
+      e.broadcast = brdWord;
+    } else {
+      diags.error(stmt, `Invalid broadcast address ${brdWord} for ${first}`, 'brd');
+    }
+  }
+  return e;
+}
+
+/** Print an address line back in keepalived syntax. */
+export function formatAddressLine(e: DeepReadonly<AddressEntry>): string {
+  const parts = [e.prefixLength === (e.family === 4 ? 32 : 128) ? e.address : `${e.address}/${e.prefixLength}`];
+  if (e.broadcast !== null) parts.push('brd', e.broadcast);
+  if (e.dev !== null) parts.push('dev', e.dev);
+  if (e.scope !== 0) parts.push('scope', Object.entries(SCOPES).find(([, v]) => v === e.scope)?.[0] ?? String(e.scope));
+  if (e.label !== null) parts.push('label', e.label);
+  if (e.peer !== null) parts.push('peer', e.peer);
+  parts.push(...e.flags);
+  if (e.noTrack) parts.push('no_track');
+  if (e.trackGroup !== null) parts.push('track_group', e.trackGroup);
+  return parts.join(' ');
+}
+
+function prefixOf(text: string): string | undefined {
+  if (text === 'default') return '0.0.0.0/0';
+  const slash = text.indexOf('/');
+  const a = slash >= 0 ? text.slice(0, slash) : text;
+  const fam = ipFamily(a);
+  if (fam === undefined) return undefined;
+  if (slash < 0) return `${a}/${fam === 4 ? 32 : 128}`;
+  const p = text.slice(slash + 1);
+  if (!/^\d+$/.test(p) || Number(p) > (fam === 4 ? 32 : 128)) return undefined;
+  return `${a}/${p}`;
+}
+
+/**
+ * A virtual/static route line (`[src IP] [to] PREFIX [via|gw IP] [or IP] [dev IF] [scope S] [table T]
+ * [metric N] [blackhole] [no_track] ...`). Unrecognised words are kept in `words` and warned about.
+ */
+export function parseRouteLine(words: readonly string[], stmt: Statement, diags: Diagnostics): RouteEntry | undefined {
+  const r: RouteEntry = {
+    words: [...words],
+    to: null,
+    via: null,
+    src: null,
+    dev: null,
+    table: null,
+    metric: null,
+    blackhole: false,
+    noTrack: false,
+    origin: { file: stmt.file, line: stmt.line },
+  };
+  const TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'nat']);
+  const WITH_VALUE = new Set([
+    'mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'realms', 'rto_min', 'initcwnd',
+    'initrwnd', 'features', 'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'protocol', 'tos', 'dsfield',
+    'expires', 'onlink', 'encap', 'weight', 'preference', 'ttl-propagate',
+  ]);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const next = (): string | undefined => {
+      const v = words[i + 1];
+      if (v === undefined) {
+        diags.error(stmt, `No ${w} parameter specified for route`, w);
+        return undefined;
+      }
+      i++;
+      return v;
+    };
+    if (w === 'src') {
+      const v = next();
+      if (v === undefined) return undefined;
+      r.src = v;
+    } else if (w === 'to') {
+      const v = next();
+      if (v === undefined) return undefined;
+      r.to = prefixOf(v) ?? null;
+      if (r.to === null) {
+        diags.error(stmt, `Invalid route destination ${v}`, w);
+        return undefined;
+      }
+    } else if (w === 'via' || w === 'gw') {
+      if (w === 'gw') diags.error(stmt, `"gw" for routes is deprecated. Please use "via"`, w);
+      const v = next();
+      if (v === undefined) return undefined;
+      r.via = v;
+    } else if (w === 'or') {
+      diags.error(stmt, `"or" for routes is deprecated. Please use "nexthop"`, w);
+      if (next() === undefined) return undefined;
+    } else if (w === 'dev' || w === 'oif') {
+      const v = next();
+      if (v === undefined) return undefined;
+      r.dev = v;
+    } else if (w === 'table') {
+      const v = next();
+      if (v === undefined) return undefined;
+      r.table = v;
+    } else if (w === 'metric' || w === 'priority' || w === 'preference') {
+      const v = next();
+      if (v === undefined) return undefined;
+      r.metric = /^\d+$/.test(v) ? Number(v) : null;
+    } else if (w === 'scope') {
+      if (next() === undefined) return undefined;
+    } else if (w === 'no_track') {
+      r.noTrack = true;
+    } else if (TYPES.has(w)) {
+      if (w === 'blackhole') r.blackhole = true;
+    } else if (w === 'nexthop') {
+      // nexthop specs run to the end of the line
+      break;
+    } else if (WITH_VALUE.has(w) || w === 'lock') {
+      if (w !== 'lock' && next() === undefined) return undefined;
+    } else if (r.to === null && prefixOf(w) !== undefined) {
+      r.to = prefixOf(w)!;
+    } else {
+      diags.error(stmt, `Unknown route option '${w}'`, w);
+    }
+  }
+  if (r.to === null) {
+    diags.error(stmt, `Route has no destination specified`, words[0]);
+    return undefined;
+  }
+  if (r.dev === null && !r.noTrack) {
+    diags.warn(stmt, `Warning - cannot track route ${r.to} with no interface specified, not tracking`, words[0]);
+    r.noTrack = true;
+  }
+  return r;
+}
+
+/** A virtual/static rule line (`from P to P table T preference N iif IF oif IF fwmark M no_track ...`). */
+export function parseRuleLine(words: readonly string[], stmt: Statement, diags: Diagnostics): RuleEntry | undefined {
+  const r: RuleEntry = {
+    words: [...words],
+    from: null,
+    to: null,
+    table: null,
+    preference: null,
+    noTrack: false,
+    origin: { file: stmt.file, line: stmt.line },
+  };
+  const WITH_VALUE = new Set(['iif', 'oif', 'fwmark', 'realms', 'goto', 'suppress_prefixlength', 'suppress_ifgroup', 'uidrange', 'l3mdev', 'protocol', 'ipproto', 'sport', 'dport', 'tos', 'dsfield']);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const next = (): string | undefined => {
+      const v = words[i + 1];
+      if (v === undefined) {
+        diags.error(stmt, `No ${w} parameter specified for rule`, w);
+        return undefined;
+      }
+      i++;
+      return v;
+    };
+    if (w === 'from' || w === 'to') {
+      const v = next();
+      if (v === undefined) return undefined;
+      const p = v === 'all' ? '0.0.0.0/0' : prefixOf(v);
+      if (p === undefined) {
+        const addr = v.split('/')[0] ?? v;
+        diags.error(stmt, `VRRP parsed invalid IP ${v}. skipping IP...`, w);
+        diags.error(stmt, `Invalid rule ${w} address ${v}`, w);
+        void addr;
+        return undefined;
+      }
+      if (w === 'from') r.from = p;
+      else r.to = p;
+    } else if (w === 'table' || w === 'lookup') {
+      const v = next();
+      if (v === undefined) return undefined;
+      r.table = v;
+    } else if (w === 'preference' || w === 'pref' || w === 'priority') {
+      const v = next();
+      if (v === undefined) return undefined;
+      r.preference = /^\d+$/.test(v) ? Number(v) : null;
+    } else if (w === 'no_track') {
+      r.noTrack = true;
+    } else if (w === 'not' || w === 'blackhole' || w === 'prohibit' || w === 'unreachable' || w === 'nop') {
+      // accepted as written
+    } else if (WITH_VALUE.has(w)) {
+      if (next() === undefined) return undefined;
+    } else {
+      diags.error(stmt, `Unknown rule option '${w}'`, w);
+    }
+  }
+  return r;
+}

@@ -1,0 +1,242 @@
+/**
+ * Post-parse rules (keepalived's vrrp_complete_instance() and friends; KEEPALIVED.md 2.2 "Other
+ * completion-time rules", 2.4, 2.5): defaults resolved at the end, derivations, consistency checks
+ * and the host checks (interfaces, script files) keepalived makes. Pure but for the injected host.
+ */
+import type { ParseState } from './keywords.js';
+import type { ScriptCommand, VrrpInstance } from './model.js';
+import { ipFamily } from './values.js';
+
+export function completeConfig(st: ParseState): void {
+  const { config: cfg, diags } = st;
+  const g = cfg.global;
+
+  // vrrp_garp_lower_prio_* default to the *global* master values, resolved at the end of the parse
+  if (!st.globalSet.has('vrrp_garp_lower_prio_delay')) g.vrrpGarpLowerPrioDelayMs = g.vrrpGarpMasterDelayMs;
+  if (!st.globalSet.has('vrrp_garp_lower_prio_repeat')) g.vrrpGarpLowerPrioRepeat = g.vrrpGarpMasterRepeat;
+
+  for (const i of cfg.instances) completeInstance(st, i);
+
+  // Duplicate VRID per (interface, family, multicast): fatal in keepalived.
+  const seen = new Map<string, VrrpInstance>();
+  for (const i of cfg.instances) {
+    if (i.unicastPeers.length > 0) continue;
+    const fam = i.virtualIpaddress[0]?.family ?? 4;
+    const key = `${i.interface ?? ''}|${fam}|${i.virtualRouterId}`;
+    const other = seen.get(key);
+    if (other) diags.fatal(undefined, `${other.name} and ${i.name} both use VRID ${i.virtualRouterId} with IPv${fam} on interface ${i.interface ?? ''}`);
+    else seen.set(key, i);
+  }
+  // Unicast instances may share a VRID only when their peers don't overlap.
+  const uni = cfg.instances.filter((i) => i.unicastPeers.length > 0);
+  for (let a = 0; a < uni.length; a++) {
+    for (let b = a + 1; b < uni.length; b++) {
+      const x = uni[a]!;
+      const y = uni[b]!;
+      if (x.virtualRouterId !== y.virtualRouterId || x.interface !== y.interface) continue;
+      if (x.unicastPeers.some((p) => y.unicastPeers.some((q) => q.address === p.address)))
+        diags.fatal(undefined, `${x.name} and ${y.name} both use VRID ${x.virtualRouterId} with IPv4 on interface ${x.interface ?? ''}`);
+    }
+  }
+
+  completeSyncGroups(st);
+
+  // Scripts referenced by nobody are removed with a warning.
+  const used = new Set<string>();
+  for (const i of cfg.instances) for (const t of i.trackScripts) used.add(t.name);
+  for (const sg of cfg.syncGroups) for (const t of sg.trackScripts) used.add(t.name);
+  for (const s of [...cfg.scripts]) {
+    if (!used.has(s.name)) {
+      diags.error(undefined, `Warning - script ${s.name} is not used`, 'vrrp_script');
+      cfg.scripts.splice(cfg.scripts.indexOf(s), 1);
+    }
+  }
+
+  if (!g.dynamicInterfaces && [...st.instanceExtras.values()].some((x) => x.missingInterface)) {
+    diags.fatal(undefined, 'Non-existent interface specified in configuration');
+  }
+
+  checkScriptSecurity(st);
+}
+
+function completeInstance(st: ParseState, i: VrrpInstance): void {
+  const { diags } = st;
+  const ex = st.instanceExtras.get(i)!;
+  const g = st.config.global;
+  const pfx = `(${i.name})`;
+
+  if (!ex.set.has('garp_lower_prio_delay')) i.garpLowerPrioDelayMs = g.vrrpGarpLowerPrioDelayMs;
+  if (!ex.set.has('garp_lower_prio_repeat')) i.garpLowerPrioRepeat = g.vrrpGarpLowerPrioRepeat;
+
+  if (i.virtualRouterId === 0) diags.fatal(undefined, `${pfx} the virtual router id must be set`, 'virtual_router_id');
+
+  if (i.unicastPeers.length === 0 && ex.unicastKeyword) {
+    diags.error(undefined, `${pfx} A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`);
+    if (i.unicastTtl !== 255) i.unicastTtl = 255;
+  }
+  if (i.interface === null && !(i.unicastPeers.length > 0 && i.unicastSrcIp !== null)) {
+    if (i.unicastPeers.length > 0) diags.fatal(undefined, `${pfx} Unicast instances must have unicast_src_ip or interface`, 'interface');
+    else diags.fatal(undefined, `${pfx} No interface specified`, 'interface');
+  }
+
+  // state MASTER without priority means the address owner
+  if (i.state === 'MASTER' && !ex.set.has('priority')) i.priority = 255;
+  if (!i.stateConfigured) i.state = i.priority === 255 ? 'MASTER' : 'BACKUP';
+
+  if (i.version === 2 && ex.advertIntRawMs !== null && ex.advertIntRawMs % 1000 !== 0) {
+    const rounded = Math.max(1000, Math.round(ex.advertIntRawMs / 1000) * 1000);
+    diags.error(undefined, `${pfx} VRRPv2 advertisement interval ${(ex.advertIntRawMs / 1000).toFixed(6)}s must be an integer. rounding`, 'advert_int');
+    i.advertIntMs = rounded;
+  }
+
+  if (i.strictMode) {
+    if (i.authType !== 'NONE') {
+      diags.error(undefined, `${pfx} Strict mode does not support authentication. Ignoring.`, 'authentication');
+      i.authType = 'NONE';
+      i.authPass = null;
+    }
+    if (i.state === 'MASTER' && i.priority !== 255) {
+      diags.error(undefined, `${pfx} State MASTER must match being address owner`, 'state');
+      i.state = 'BACKUP';
+    }
+    if (i.preemptDelayMs > 0) {
+      diags.error(undefined, `${pfx} preempt_delay is incompatible with strict mode - resetting`, 'preempt_delay');
+      i.preemptDelayMs = 0;
+    }
+    if (i.virtualIpaddress.length === 0) diags.fatal(undefined, `${pfx} No VIP specified; at least one is required`, 'virtual_ipaddress');
+    i.downTimerAdverts = 3;
+    i.lowerPrioNoAdvert = true;
+    i.higherPrioSendAdvert = false;
+    if (!ex.set.has('accept') && !ex.set.has('no_accept')) i.accept = i.priority === 255;
+    if (ex.set.has('accept') && i.version === 2) {
+      diags.error(undefined, `${pfx} warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`, 'accept');
+      i.accept = false;
+    }
+  }
+
+  if (i.state === 'MASTER' && (i.nopreempt || i.preemptDelayMs > 0)) {
+    if (i.nopreempt) diags.error(undefined, `${pfx} Warning - nopreempt will not work with initial state MASTER - clearing`, 'nopreempt');
+    if (i.preemptDelayMs > 0) diags.error(undefined, `${pfx} Warning - preempt delay will not work with initial state MASTER - clearing`, 'preempt_delay');
+    i.nopreempt = false;
+    i.preemptDelayMs = 0;
+  }
+  if (i.nopreempt && i.priority === 255) {
+    diags.error(undefined, `${pfx} nopreempt is incompatible with priority 255 - resetting nopreempt`, 'nopreempt');
+    i.nopreempt = false;
+  }
+  if (i.nopreempt && i.preemptDelayMs > 0) {
+    diags.error(undefined, `${pfx} preempt_delay is incompatible with nopreempt mode - resetting`, 'preempt_delay');
+    i.preemptDelayMs = 0;
+  }
+
+  if (i.authType !== 'NONE' && i.version === 3) {
+    diags.error(undefined, `${pfx} Authentication is not supported with VRRPv3. Ignoring.`, 'authentication');
+    i.authType = 'NONE';
+    i.authPass = null;
+  }
+  if (i.authType !== 'NONE' && i.authPass === null) {
+    diags.error(undefined, `${pfx} Authentication type given without password - ignoring authentication`, 'authentication');
+    i.authType = 'NONE';
+  }
+  if (i.authType === 'AH' && i.state === 'MASTER' && i.priority !== 255) {
+    diags.error(undefined, `${pfx} Initial state master is incompatible with AH authentication - clearing`, 'state');
+    i.state = 'BACKUP';
+  }
+
+  // VIPs must be of the instance's family (IPv4 unless the first VIP says otherwise)
+  const fam = i.version === 3 && i.virtualIpaddress[0]?.family === 6 ? 6 : (i.virtualIpaddress[0]?.family ?? 4);
+  for (const v of [...i.virtualIpaddress]) {
+    if (v.family !== fam) {
+      diags.error(v.origin, `${pfx} address family must match VRRP instance [${v.address}] - ignoring`, 'virtual_ipaddress');
+      i.virtualIpaddress.splice(i.virtualIpaddress.indexOf(v), 1);
+    }
+  }
+  if (fam === 6 && i.version === 2) i.version = 3;
+  if (i.virtualIpaddress.length === 0 && !i.strictMode && i.version === 2) {
+    diags.error(undefined, `${pfx} No VIP specified; at least one is sensible`, 'virtual_ipaddress');
+  }
+  for (const p of [...i.unicastPeers]) {
+    if (ipFamily(p.address) !== fam) {
+      diags.error(undefined, `${pfx} Unicast peer ${p.address} address family must match VRRP instance - ignoring`, 'unicast_peer');
+      i.unicastPeers.splice(i.unicastPeers.indexOf(p), 1);
+    }
+  }
+
+  for (const t of [...i.trackInterfaces]) {
+    if (t.name === i.interface) {
+      diags.error(undefined, `${pfx} Ignoring track_interface ${t.name} since own interface`, 'track_interface');
+      i.trackInterfaces.splice(i.trackInterfaces.indexOf(t), 1);
+    }
+  }
+
+  // An address owner ignores weights: weighted trackers are dropped (KEEPALIVED.md 2.2).
+  if (i.priority === 255) {
+    i.trackScripts = i.trackScripts.filter((t) => (t.weight ?? scriptWeight(st, t.name)) === 0);
+    i.trackInterfaces = i.trackInterfaces.filter((t) => t.weight === 0);
+  }
+}
+
+function scriptWeight(st: ParseState, name: string): number {
+  return st.config.scripts.find((s) => s.name === name)?.weight ?? 0;
+}
+
+function completeSyncGroups(st: ParseState): void {
+  const { config: cfg, diags } = st;
+  const owner = new Map<string, string>();
+  for (const sg of [...cfg.syncGroups]) {
+    const members: string[] = [];
+    for (const m of sg.members) {
+      const inst = cfg.instances.find((i) => i.name === m);
+      if (!inst) {
+        diags.error(sg.origin, `Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, 'group');
+        continue;
+      }
+      const prev = owner.get(m);
+      if (prev) {
+        diags.error(sg.origin, `VRRP instance ${m} is already in sync group ${prev} - ignoring`, 'group');
+        continue;
+      }
+      owner.set(m, sg.name);
+      members.push(m);
+    }
+    sg.members = members;
+    if (members.length === 0) {
+      diags.error(undefined, `Sync group ${sg.name} has no virtual router(s). removing`);
+      cfg.syncGroups.splice(cfg.syncGroups.indexOf(sg), 1);
+      continue;
+    }
+    if (members.length === 1) diags.error(undefined, `Sync group ${sg.name} has only 1 virtual router(s) - this probably isn't what you want`);
+    for (const m of members) {
+      const inst = cfg.instances.find((i) => i.name === m)!;
+      inst.syncGroup = sg.name;
+      if (!sg.syncGroupTrackingWeight) {
+        inst.trackScripts = inst.trackScripts.filter((t) => (t.weight ?? scriptWeight(st, t.name)) === 0);
+        inst.trackInterfaces = inst.trackInterfaces.map((t) => ({ ...t, weight: 0 }));
+      }
+    }
+  }
+}
+
+/** keepalived's script security (KEEPALIVED.md 4.1, 1.7 exit 6), judged against the running host. */
+function checkScriptSecurity(st: ParseState): void {
+  const { config: cfg, diags, host } = st;
+  if (!host.scriptFile) return;
+  const cmds: ScriptCommand[] = [];
+  for (const s of cfg.scripts) cmds.push(s.script);
+  for (const i of cfg.instances) for (const c of Object.values(i.notify)) if (c && c.argv.length > 0) cmds.push(c);
+  for (const sg of cfg.syncGroups) for (const c of Object.values(sg.notify)) if (c) cmds.push(c);
+  for (const c of [cfg.global.vrrpNotifyFifoScript, cfg.global.notifyFifoScript, cfg.global.startupScript, cfg.global.shutdownScript]) if (c) cmds.push(c);
+  let executed = false;
+  for (const c of cmds) {
+    const f = host.scriptFile(c.argv[0]!);
+    if (!f || !f.exists || !f.executable) continue;
+    executed = true;
+    if (cfg.global.enableScriptSecurity && f.unsafe.length > 0 && (c.user ?? cfg.global.scriptUser ?? 'root') === 'root') {
+      const u = f.unsafe[0]!;
+      diags.report(undefined, 'error', `Unsafe permissions found for script '${f.path}' - disabling. ${u.path} is owned by uid ${u.uid} with mode ${(u.mode & 0o7777).toString(8)}`, undefined, 'security');
+    }
+  }
+  if (executed && !cfg.global.enableScriptSecurity) {
+    diags.report(undefined, 'error', 'SECURITY VIOLATION - scripts are being executed but script_security not enabled.', undefined, 'security');
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Value readers with keepalived's checks and messages (KEEPALIVED.md 1.6). Each returns undefined
+ * after reporting when the value is rejected, so the caller keeps its default. Pure.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import type { KeywordCtx } from './dispatch.js';
+
+/** strtoul-like: whole decimal number. Reports `invalid number` / `negative number` / out of range. */
+export function readUnsigned(ctx: KeywordCtx, text: string, min: number, max: number): number | undefined {
+  const t = text.replace(/^[ \t\n\r\f\v]+/, '');
+  if (t.startsWith('-')) {
+    ctx.diags.error(ctx.stmt, `negative number '${text}'`, ctx.words[0]);
+    return undefined;
+  }
+  if (!/^\+?\d+$/.test(t)) {
+    ctx.diags.error(ctx.stmt, `invalid number '${text}'`, ctx.words[0]);
+    return undefined;
+  }
+  const v = Number(t);
+  if (v > 4294967295) {
+    ctx.diags.error(ctx.stmt, `number '${text}' outside unsigned integer range`, ctx.words[0]);
+    return undefined;
+  }
+  if (v < min || v > max) {
+    ctx.diags.error(ctx.stmt, `number '${text}' outside range [${min}, ${max}]`, ctx.words[0]);
+    return undefined;
+  }
+  return v;
+}
+
+/** strtol-like signed whole number. */
+export function readInt(ctx: KeywordCtx, text: string, min: number, max: number): number | undefined {
+  if (!/^[ \t]*[-+]?\d+$/.test(text)) {
+    ctx.diags.error(ctx.stmt, `invalid number '${text}'`, ctx.words[0]);
+    return undefined;
+  }
+  const v = Number(text.trim());
+  if (v < -2147483648 || v > 2147483647) {
+    ctx.diags.error(ctx.stmt, `number '${text}' outside integer range`, ctx.words[0]);
+    return undefined;
+  }
+  if (v < min || v > max) {
+    ctx.diags.error(ctx.stmt, `number '${text}' outside range [${min}, ${max}]`, ctx.words[0]);
+    return undefined;
+  }
+  return v;
+}
+
+/** %g formatting as C prints range bounds (e.g. 4294.967295, 1e-06 -> 0.000001 shown as keepalived does). */
+function g(x: number): string {
+  if (x !== 0 && Math.abs(x) < 1e-4) return x.toExponential().replace(/e-(\d)$/, 'e-0$1');
+  return String(Number(x.toPrecision(6)) === x ? x : x);
+}
+
+/**
+ * A decimal number of seconds (keepalived's read_timer / read_decimal, microsecond resolution).
+ * Returns milliseconds (possibly fractional; callers round where keepalived does).
+ */
+export function readSeconds(ctx: KeywordCtx, text: string, minSec: number, maxSec: number): number | undefined {
+  if (!/^[ \t]*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
+    ctx.diags.error(ctx.stmt, `invalid number '${text}'`, ctx.words[0]);
+    return undefined;
+  }
+  const v = Number(text);
+  if (!Number.isFinite(v)) {
+    ctx.diags.error(ctx.stmt, `number '${text}' out of range`, ctx.words[0]);
+    return undefined;
+  }
+  if (v < minSec || v > maxSec) {
+    ctx.diags.error(ctx.stmt, `number '${text}' outside range [${fmtBound(minSec)}, ${fmtBound(maxSec)}]`, ctx.words[0]);
+    return undefined;
+  }
+  return Math.round(v * 1e6) / 1e3;
+}
+
+/** keepalived prints timer ranges with 6 decimals trimmed (`[0.000001, 4294.967295]`). */
+function fmtBound(x: number): string {
+  if (Number.isInteger(x)) return String(x);
+  return x.toFixed(6).replace(/0+$/, '');
+}
+void g;
+
+/** `<BOOL>`: on|off|true|false|yes|no; no argument = true. */
+export function readBool(ctx: KeywordCtx, index = 1): boolean | undefined {
+  const w = ctx.words[index];
+  if (w === undefined) return true;
+  if (w === 'true' || w === 'on' || w === 'yes') return true;
+  if (w === 'false' || w === 'off' || w === 'no') return false;
+  ctx.diags.error(ctx.stmt, `Invalid ${ctx.words[0]} parameter ${w}`, ctx.words[0]);
+  return undefined;
+}
+
+export function ipFamily(addr: string): 4 | 6 | undefined {
+  if (isIPv4(addr)) return 4;
+  if (isIPv6(addr)) return 6;
+  return undefined;
+}
+
+/** IPv4 address as a 32-bit unsigned number. */
+export function ipv4ToInt(addr: string): number {
+  return addr.split('.').reduce((a, o) => (a * 256 + Number(o)) >>> 0, 0);
+}
+
+export function intToIpv4(n: number): string {
+  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+}
+
+export function isMulticastV4(addr: string): boolean {
+  if (!isIPv4(addr)) return false;
+  const first = Number(addr.split('.')[0]);
+  return first >= 224 && first <= 239;
+}
