@@ -1,0 +1,156 @@
+/**
+ * rtnetlink commands: list links and IPv4 addresses, add and remove addresses (VIPs/eVIPs) with
+ * prefix, broadcast, scope and label, exactly as keepalived's `netlink_ipaddress()` (KEEPALIVED.md
+ * 3.8): RTM_NEWADDR / RTM_DELADDR with IFA_LOCAL (+ IFA_ADDRESS), IFA_BROADCAST, IFA_LABEL.
+ *
+ * This socket only sends requests. Change notifications come from a separate socket
+ * (netlink-events.ts), because the kernel never echoes a change to the socket that requested it;
+ * the notification carries this socket's port id in nlmsg_pid, which is how the watcher tells our
+ * own changes from someone else's (`commandPort`).
+ */
+import { fail, ok, toIoError, type IoResult } from './io-error.js';
+import {
+  AF_INET,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  broadcastFor,
+  ipv4ToBuffer,
+  netlinkModule,
+  scopeNumber,
+  toAddrInfo,
+  toLinkInfo,
+  type AddrInfo,
+  type AddrSpec,
+  type LinkInfo,
+} from './netlink-codec.js';
+
+type RtSocket = ReturnType<NetlinkModule['createRtNetlink']>;
+type NetlinkModule = typeof import('netlink');
+
+export interface NetlinkCommandsOptions {
+  /** Per-request timeout (ms); default 2000. A kernel answer normally takes well under 1 ms. */
+  timeoutMs?: number;
+}
+
+export class NetlinkCommands {
+  #sock: RtSocket | undefined;
+  readonly #timeoutMs: number;
+
+  constructor(opts: NetlinkCommandsOptions = {}) {
+    this.#timeoutMs = opts.timeoutMs ?? 2000;
+  }
+
+  /** Open the socket (in the calling thread's namespace). Idempotent; called by every command. */
+  open(): IoResult<true> {
+    if (this.#sock) return ok(true);
+    try {
+      const sock = netlinkModule().createRtNetlink();
+      // NetlinkSocket re-emits socket errors; without a listener EventEmitter would throw.
+      sock.socket.on('error', () => {});
+      this.#sock = sock;
+      return ok(true);
+    } catch (err) {
+      return fail(toIoError('socket(AF_NETLINK, NETLINK_ROUTE)', err));
+    }
+  }
+
+  /** Netlink port id of this socket: notifications of our own changes carry it in nlmsg_pid. */
+  get commandPort(): number | undefined {
+    return this.#sock?.socket.address().port;
+  }
+
+  async listLinks(): Promise<IoResult<LinkInfo[]>> {
+    const o = this.open();
+    if (!o.ok) return o;
+    try {
+      const msgs = await this.#sock!.getLinks(undefined, undefined, { timeout: this.#timeoutMs });
+      return ok(msgs.map(toLinkInfo).filter((l): l is LinkInfo => l !== undefined));
+    } catch (err) {
+      return fail(toIoError('RTM_GETLINK', err));
+    }
+  }
+
+  async listAddresses(): Promise<IoResult<AddrInfo[]>> {
+    const o = this.open();
+    if (!o.ok) return o;
+    try {
+      const msgs = await this.#sock!.getAddresses({ family: AF_INET }, undefined, { timeout: this.#timeoutMs });
+      return ok(msgs.map(toAddrInfo).filter((a): a is AddrInfo => a !== undefined));
+    } catch (err) {
+      return fail(toIoError('RTM_GETADDR', err));
+    }
+  }
+
+  /**
+   * Add an address. `exists: true` when it was already there (EEXIST is not an error for a VIP
+   * we want present). ENODEV when the ifindex is gone; EINVAL for a bad label.
+   */
+  async addAddress(spec: AddrSpec): Promise<IoResult<{ exists: boolean }>> {
+    const msg = buildAddrMessage(spec);
+    if (!msg.ok) return msg;
+    const o = this.open();
+    if (!o.ok) return o;
+    try {
+      await this.#sock!.newAddress(msg.value.data, msg.value.attrs, { timeout: this.#timeoutMs, flags: NLM_F_CREATE | NLM_F_EXCL });
+      return ok({ exists: false });
+    } catch (err) {
+      const e = toIoError('RTM_NEWADDR', err);
+      if (e.code === 'EEXIST') return ok({ exists: true });
+      return fail(e);
+    }
+  }
+
+  /**
+   * Remove an address. `absent: true` when it was not there (EADDRNOTAVAIL), which is what a
+   * caller removing a VIP wants anyway. Note the kernel removes every secondary of a subnet when
+   * its primary goes (unless net.ipv4.conf.*.promote_secondaries).
+   */
+  async delAddress(spec: AddrSpec): Promise<IoResult<{ absent: boolean }>> {
+    const msg = buildAddrMessage(spec);
+    if (!msg.ok) return msg;
+    const o = this.open();
+    if (!o.ok) return o;
+    try {
+      await this.#sock!.delAddress(msg.value.data, msg.value.attrs, { timeout: this.#timeoutMs });
+      return ok({ absent: false });
+    } catch (err) {
+      const e = toIoError('RTM_DELADDR', err);
+      if (e.code === 'EADDRNOTAVAIL') return ok({ absent: true });
+      return fail(e);
+    }
+  }
+
+  close(): void {
+    try {
+      this.#sock?.socket.close();
+    } catch {
+      // already closed
+    }
+    this.#sock = undefined;
+  }
+}
+
+type AddrData = NonNullable<Parameters<RtSocket['newAddress']>[0]>;
+type AddrAttrs = NonNullable<Parameters<RtSocket['newAddress']>[1]>;
+
+/** Validate an AddrSpec and turn it into the package's ifaddrmsg + attributes. */
+export function buildAddrMessage(spec: AddrSpec): IoResult<{ data: AddrData; attrs: AddrAttrs }> {
+  const bad = (message: string): IoResult<never> =>
+    fail({ kind: 'IoError', syscall: 'RTM_NEWADDR', errno: 22, code: 'EINVAL', message });
+  const local = ipv4ToBuffer(spec.address);
+  if (!local) return bad(`not an IPv4 address: ${spec.address}`);
+  if (!Number.isInteger(spec.prefixLen) || spec.prefixLen < 0 || spec.prefixLen > 32) return bad(`bad prefix length ${spec.prefixLen}`);
+  const brdText = spec.broadcast === '+' ? broadcastFor(spec.address, spec.prefixLen) : spec.broadcast;
+  const brd = brdText === undefined ? undefined : ipv4ToBuffer(brdText);
+  if (brdText !== undefined && !brd) return bad(`not an IPv4 broadcast address: ${brdText}`);
+  const peer = spec.peer === undefined ? undefined : ipv4ToBuffer(spec.peer);
+  if (spec.peer !== undefined && !peer) return bad(`not an IPv4 peer address: ${spec.peer}`);
+  if (spec.label !== undefined && (Buffer.byteLength(spec.label) > 15 || spec.label.length === 0)) return bad(`label must be 1..15 bytes: ${spec.label}`);
+  const attrs: AddrAttrs = { local, address: peer ?? local };
+  if (brd) attrs.broadcast = brd;
+  if (spec.label !== undefined) attrs.label = spec.label;
+  return ok({
+    data: { family: AF_INET, prefixlen: spec.prefixLen, scope: scopeNumber(spec.scope), index: spec.ifindex },
+    attrs,
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * Plain values for links and IPv4 addresses, and their conversion from/to the `netlink`
+ * package's rtnetlink messages. The rest of the daemon sees only these types.
+ */
+import { createRequire } from 'node:module';
+
+/** A network interface as rtnetlink reports it (RTM_NEWLINK). */
+export interface LinkInfo {
+  readonly ifindex: number;
+  readonly ifname: string;
+  /** IFF_UP: administratively up (`ip link set up`). */
+  readonly up: boolean;
+  /** IFF_RUNNING: operationally up (RFC 2863 OPER_UP); false on NO-CARRIER. */
+  readonly running: boolean;
+  /** IFF_LOWER_UP: carrier. */
+  readonly lowerUp: boolean;
+  /** IFF_NOARP: never send gratuitous ARP on it (KEEPALIVED.md 3.7). */
+  readonly noarp: boolean;
+  readonly loopback: boolean;
+  /** Hardware address "aa:bb:cc:dd:ee:ff", when the link has a 6-byte one. */
+  readonly mac: string | undefined;
+  readonly mtu: number | undefined;
+  /** Master (bridge/bond) ifindex, if enslaved. */
+  readonly master: number | undefined;
+}
+
+/** RT_SCOPE_* values (rtnetlink.h); `ip addr` prints global / site / link / host / nowhere. */
+export const SCOPES = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
+export type ScopeName = keyof typeof SCOPES;
+
+/** An IPv4 address on an interface (RTM_NEWADDR). */
+export interface AddrInfo {
+  readonly ifindex: number;
+  /** IFA_LOCAL (the interface's own address; IFA_ADDRESS when there is no IFA_LOCAL). */
+  readonly address: string;
+  readonly prefixLen: number;
+  /** IFA_ADDRESS when it differs from IFA_LOCAL (point-to-point peer). */
+  readonly peer: string | undefined;
+  readonly broadcast: string | undefined;
+  /** RT_SCOPE_* number: 0 global, 253 link, 254 host ... */
+  readonly scope: number;
+  /** IFA_LABEL, e.g. `eth0` or `eth0:havip`. */
+  readonly label: string | undefined;
+  /** IFA_F_SECONDARY: another address of the same subnet was there first. */
+  readonly secondary: boolean;
+}
+
+/** What to add or remove. Equivalent to `ip addr add ADDRESS/PREFIX [brd B] [scope S] [label L] [peer P] dev IF`. */
+export interface AddrSpec {
+  readonly ifindex: number;
+  readonly address: string;
+  readonly prefixLen: number;
+  /** Broadcast address; `'+'` computes it from address/prefix like `ip addr add ... brd +`. */
+  readonly broadcast?: string | undefined;
+  readonly scope?: number | ScopeName | undefined;
+  /** Must start with the interface name (`eth0:havip`); at most 15 bytes. */
+  readonly label?: string | undefined;
+  readonly peer?: string | undefined;
+}
+
+export const AF_INET = 2;
+// <linux/rtnetlink.h> message types: the package's parsed messages drop these, so we read them raw.
+export const RTM_NEWLINK = 16;
+export const RTM_DELLINK = 17;
+export const RTM_NEWADDR = 20;
+export const RTM_DELADDR = 21;
+export const RTM_NEWROUTE = 24;
+export const RTM_DELROUTE = 25;
+// <linux/netlink.h> request flags
+export const NLM_F_REPLACE = 0x100;
+export const NLM_F_EXCL = 0x200;
+export const NLM_F_CREATE = 0x400;
+
+/** The `netlink` package, loaded on first use (a native module: not needed to import io/). */
+export type NetlinkModule = typeof import('netlink');
+let mod: NetlinkModule | undefined;
+export function netlinkModule(): NetlinkModule {
+  mod ??= createRequire(import.meta.url)('netlink') as NetlinkModule;
+  return mod;
+}
+
+export function ipv4ToBuffer(ip: string): Buffer | undefined {
+  const parts = ip.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
+  return Buffer.from(parts.map(Number));
+}
+
+export function bufferToIpv4(b: Uint8Array | undefined): string | undefined {
+  return b && b.length === 4 ? `${b[0]}.${b[1]}.${b[2]}.${b[3]}` : undefined;
+}
+
+export function macToString(b: Uint8Array | undefined): string | undefined {
+  return b && b.length === 6 ? Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':') : undefined;
+}
+
+/** The directed broadcast of ip/prefixLen (`brd +`); undefined for /31 and /32. */
+export function broadcastFor(ip: string, prefixLen: number): string | undefined {
+  const b = ipv4ToBuffer(ip);
+  if (!b || prefixLen >= 31) return undefined;
+  const n = b.readUInt32BE(0) | (prefixLen === 0 ? 0xffffffff : (0xffffffff >>> prefixLen));
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(n >>> 0);
+  return bufferToIpv4(out);
+}
+
+export function scopeNumber(s: number | ScopeName | undefined): number {
+  if (s === undefined) return SCOPES.global;
+  return typeof s === 'number' ? s : SCOPES[s];
+}
+
+/** Minimal shapes of the package's parsed messages (its typings use optional everything). */
+interface LinkMsg {
+  kind: 'link';
+  data: { index?: number; flags?: Record<string, unknown> };
+  attrs: { ifname?: string; address?: Buffer; mtu?: number; master?: number };
+}
+interface AddrMsg {
+  kind: 'address';
+  data: { index?: number; prefixlen?: number; scope?: number; flags?: Record<string, unknown>; family?: number };
+  attrs: { address?: Buffer; local?: Buffer; broadcast?: Buffer; label?: string; flags?: Record<string, unknown> };
+}
+
+export function toLinkInfo(m: { kind: string }): LinkInfo | undefined {
+  if (m.kind !== 'link') return undefined;
+  const { data, attrs } = m as LinkMsg;
+  if (data.index === undefined || attrs.ifname === undefined) return undefined;
+  const f = data.flags ?? {};
+  return {
+    ifindex: data.index,
+    ifname: attrs.ifname,
+    up: f.up === true,
+    running: f.running === true,
+    lowerUp: f.lowerUp === true,
+    noarp: f.noarp === true,
+    loopback: f.loopback === true,
+    mac: macToString(attrs.address),
+    mtu: attrs.mtu,
+    master: attrs.master,
+  };
+}
+
+export function toAddrInfo(m: { kind: string }): AddrInfo | undefined {
+  if (m.kind !== 'address') return undefined;
+  const { data, attrs } = m as AddrMsg;
+  if (data.family !== undefined && data.family !== AF_INET) return undefined;
+  const local = bufferToIpv4(attrs.local);
+  const addr = bufferToIpv4(attrs.address);
+  const address = local ?? addr;
+  if (data.index === undefined || address === undefined) return undefined;
+  const flags = attrs.flags ?? data.flags ?? {};
+  return {
+    ifindex: data.index,
+    address,
+    prefixLen: data.prefixlen ?? 32,
+    peer: local && addr && addr !== local ? addr : undefined,
+    broadcast: bufferToIpv4(attrs.broadcast),
+    scope: data.scope ?? 0,
+    label: attrs.label,
+    secondary: flags.secondary === true,
+  };
+}
+
+/** Identity of an address for caches and the self-change ledger. */
+export function addrKey(a: { ifindex: number; address: string; prefixLen: number }): string {
+  return `${a.ifindex}/${a.address}/${a.prefixLen}`;
+}
