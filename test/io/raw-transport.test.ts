@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { RawVrrpTransport, type ReceivedPacket } from '../../src/io/raw-transport.js';
 import { Lab, netnsSkip, pollUntil, sleep, waitForEvent } from '../support/netns.js';
 import { buildTestAdvert, peekAdvert } from '../support/vrrp-packet.js';
+import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 
 t.test('importing and constructing needs no root and opens nothing', async (t) => {
   const tr = new RawVrrpTransport({ onPacket: () => {} });
@@ -154,6 +155,10 @@ vrrp_instance VI_1 {
   virtual_router_id 61
   priority 200
   advert_int 1
+  authentication {
+    auth_type PASS
+    auth_pass secret12
+  }
   virtual_ipaddress {
     10.232.1.200/24
   }
@@ -167,10 +172,12 @@ vrrp_instance VI_1 {
     t.match(peekAdvert(rx.packet), { ttl: 255, tos: 0xc0, src: c.ip, dst: '224.0.0.18', priority: 200, version: 2, type: 1 });
     await ka.waitFor(/Entering MASTER STATE/, 2000);
 
-    // Now we advertise a higher priority for the same VRID and VIP: keepalived must yield.
+    // Now we advertise a higher priority for the same VRID, VIP and password, built by the real
+    // codec (src/protocol/advert.ts): keepalived must accept it and yield.
     let id = 1;
+    const payload = encodeAdvert({ vrid: 61, priority: 250, authType: 1, authPass: 'secret12', adverIntSec: 1, vips: ['10.232.1.200'] });
     const timer = setInterval(() => {
-      void trA.send('eth0', buildTestAdvert({ srcIp: a.ip, dstIp: '224.0.0.18', vrid: 61, priority: 250, vips: ['10.232.1.200'], id: id++ }));
+      void trA.send('eth0', buildIpv4Packet({ srcIp: a.ip, dstIp: '224.0.0.18', ttl: 255, id: id++, payload }));
     }, 200);
     try {
       await ka.waitFor(/Entering BACKUP STATE/, 5000);
@@ -179,7 +186,9 @@ vrrp_instance VI_1 {
       clearInterval(timer);
     }
     t.notMatch(ka.output, /(bogus|invalid|checksum|wrong|error)/i, 'keepalived logged no packet errors');
-    await ka.kill('SIGTERM', 3000);
+    const t0 = Date.now();
+    await ka.kill('SIGTERM', 5000);
+    t.comment(`keepalived stopped in ${Date.now() - t0} ms`);
     t.notOk(existsSync(pid) || existsSync(vpid), 'keepalived exited and removed its pid files');
   });
 });

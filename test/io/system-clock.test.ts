@@ -1,0 +1,51 @@
+/** SystemClock and EventLoopLagMonitor against the real clock (no root; short, bounded). */
+import t from 'tap';
+import { EventLoopLagMonitor, SystemClock, monotonicMs, monotonicUs } from '../../src/io/system-clock.js';
+
+const busy = (ms: number): void => {
+  const end = monotonicMs() + ms;
+  while (monotonicMs() < end) { /* block the loop on purpose */ }
+};
+
+t.test('monotonic clock: integer ms, never goes back', async (t) => {
+  const a = monotonicMs();
+  const u = monotonicUs();
+  t.ok(Number.isInteger(a) && Number.isInteger(u));
+  t.ok(Math.abs(u / 1000 - a) < 50);
+  await new Promise((r) => setTimeout(r, 20));
+  t.ok(monotonicMs() - a >= 19, 'advances with time');
+});
+
+t.test('timer fires on time and reports lateness; cancel prevents firing', async (t) => {
+  const late: number[] = [];
+  const clock = new SystemClock({ lateThresholdMs: 50, onLateTimer: (ms) => late.push(ms) });
+  const start = clock.nowMs();
+  const fire = await new Promise<{ dueMs: number; lateMs: number }>((r) => clock.setTimer(30, r));
+  t.ok(fire.dueMs - start >= 30 && fire.dueMs - start <= 31, 'due = now + delay');
+  t.ok(fire.lateMs < 50, `fired ${fire.lateMs} ms late`);
+  t.same(late, []);
+
+  let fired = false;
+  clock.setTimer(10, () => { fired = true; }).cancel();
+  await new Promise((r) => setTimeout(r, 30));
+  t.notOk(fired, 'cancelled timer did not fire');
+
+  const p = new Promise<{ lateMs: number }>((r) => clock.setTimer(5, r));
+  busy(120);
+  const f2 = await p;
+  t.ok(f2.lateMs >= 100, `blocked loop: fired ${f2.lateMs} ms late`);
+  t.equal(late.length, 1, 'onLateTimer called once');
+});
+
+t.test('lag monitor sees a blocked event loop', async (t) => {
+  const lags: number[] = [];
+  const m = new EventLoopLagMonitor({ intervalMs: 10, thresholdMs: 80, onLag: (l) => lags.push(l) }).start();
+  t.teardown(() => m.stop());
+  await new Promise((r) => setTimeout(r, 30));
+  busy(150);
+  await new Promise((r) => setTimeout(r, 30));
+  const s = m.sample(true);
+  t.ok(s.maxLagMs >= 100, `max lag ${s.maxLagMs} ms`);
+  t.ok(lags.length >= 1, 'onLag called');
+  t.equal(m.sample().maxLagMs, 0, 'reset starts a new window');
+});
