@@ -23,6 +23,7 @@ import {
   type AddrSpec,
   type LinkInfo,
 } from './netlink-codec.js';
+import { buildRouteMessage, buildRuleMessage, type RouteSpec, type RuleSpec } from './netlink-route.js';
 
 type RtSocket = ReturnType<NetlinkModule['createRtNetlink']>;
 type NetlinkModule = typeof import('netlink');
@@ -117,6 +118,66 @@ export class NetlinkCommands {
       const e = toIoError('RTM_DELADDR', err);
       if (e.code === 'EADDRNOTAVAIL') return ok({ absent: true });
       return fail(e);
+    }
+  }
+
+  /** `ip route add` (virtual_routes). `exists: true` on EEXIST. */
+  async addRoute(spec: RouteSpec): Promise<IoResult<{ exists: boolean }>> {
+    const msg = buildRouteMessage(spec);
+    if (!msg.ok) return msg;
+    const o = this.open();
+    if (!o.ok) return o;
+    try {
+      await this.#sock!.newRoute(msg.value.data, msg.value.attrs, { timeout: this.#timeoutMs, flags: NLM_F_CREATE | NLM_F_EXCL });
+      return ok({ exists: false });
+    } catch (err) {
+      const e = toIoError('RTM_NEWROUTE', err);
+      return e.code === 'EEXIST' ? ok({ exists: true }) : fail(e);
+    }
+  }
+
+  /** `ip route del`. `absent: true` on ESRCH (no such route). */
+  async delRoute(spec: RouteSpec): Promise<IoResult<{ absent: boolean }>> {
+    const msg = buildRouteMessage(spec);
+    if (!msg.ok) return msg;
+    const o = this.open();
+    if (!o.ok) return o;
+    try {
+      await this.#sock!.delRoute(msg.value.data, msg.value.attrs, { timeout: this.#timeoutMs });
+      return ok({ absent: false });
+    } catch (err) {
+      const e = toIoError('RTM_DELROUTE', err);
+      return e.code === 'ESRCH' ? ok({ absent: true }) : fail(e);
+    }
+  }
+
+  /** `ip rule add` (virtual_rules). `exists: true` on EEXIST. */
+  async addRule(spec: RuleSpec): Promise<IoResult<{ exists: boolean }>> {
+    const msg = buildRuleMessage(spec);
+    if (!msg.ok) return msg;
+    const o = this.open();
+    if (!o.ok) return o;
+    try {
+      await this.#sock!.newRule(msg.value.data, msg.value.attrs, { timeout: this.#timeoutMs, flags: NLM_F_CREATE | NLM_F_EXCL });
+      return ok({ exists: false });
+    } catch (err) {
+      const e = toIoError('RTM_NEWRULE', err);
+      return e.code === 'EEXIST' ? ok({ exists: true }) : fail(e);
+    }
+  }
+
+  /** `ip rule del`. `absent: true` on ENOENT. */
+  async delRule(spec: RuleSpec): Promise<IoResult<{ absent: boolean }>> {
+    const msg = buildRuleMessage(spec);
+    if (!msg.ok) return msg;
+    const o = this.open();
+    if (!o.ok) return o;
+    try {
+      await this.#sock!.delRule(msg.value.data, msg.value.attrs, { timeout: this.#timeoutMs });
+      return ok({ absent: false });
+    } catch (err) {
+      const e = toIoError('RTM_DELRULE', err);
+      return e.code === 'ENOENT' ? ok({ absent: true }) : fail(e);
     }
   }
 

@@ -146,6 +146,36 @@ t.test('netlink in a namespace', { skip: netnsSkip() }, async (t) => {
     t.equal(watcher.link('vt0'), undefined, 'cache forgot vt0');
   });
 
+  await t.test('virtual_routes and virtual_rules', async (t) => {
+    const b = lab.host('b');
+    const route = { dst: '10.99.0.0', prefixLen: 24, gateway: b.ip, ifindex: a.ifindex, metric: 7 };
+    t.same(await cmd.addRoute(route), { ok: true, value: { exists: false } });
+    t.match((await lab.exec('a', ['ip', 'route', 'show', '10.99.0.0/24'])).stdout, /10\.99\.0\.0\/24 via 10\.232\.3\.2 dev eth0 proto keepalived metric 7/);
+    t.same(await cmd.addRoute(route), { ok: true, value: { exists: true } });
+    t.same(await cmd.delRoute(route), { ok: true, value: { absent: false } });
+    t.equal((await lab.exec('a', ['ip', 'route', 'show', '10.99.0.0/24'])).stdout.trim(), '');
+    t.same(await cmd.delRoute(route), { ok: true, value: { absent: true } });
+
+    const onLink = { dst: '10.98.0.0', prefixLen: 16, ifindex: a.ifindex, src: a.ip, table: 100 };
+    t.ok((await cmd.addRoute(onLink)).ok);
+    t.match((await lab.exec('a', ['ip', 'route', 'show', 'table', '100'])).stdout, /10\.98\.0\.0\/16 dev eth0 proto keepalived scope link src 10\.232\.3\.1/);
+    const bh = { dst: '10.97.0.0', prefixLen: 24, type: 'blackhole' as const, table: 1000 };
+    t.ok((await cmd.addRoute(bh)).ok);
+    t.match((await lab.exec('a', ['ip', 'route', 'show', 'table', '1000'])).stdout, /blackhole 10\.97\.0\.0\/24 proto keepalived/);
+    t.ok((await cmd.delRoute(onLink)).ok);
+    t.ok((await cmd.delRoute(bh)).ok);
+
+    const rule = { from: { address: '10.232.3.100', prefixLen: 32 }, table: 100, priority: 1234 };
+    t.same(await cmd.addRule(rule), { ok: true, value: { exists: false } });
+    t.match((await lab.exec('a', ['ip', 'rule', 'show'])).stdout, /1234:\s+from 10\.232\.3\.100 lookup 100/);
+    t.same(await cmd.delRule(rule), { ok: true, value: { absent: false } });
+    t.notMatch((await lab.exec('a', ['ip', 'rule', 'show'])).stdout, /1234:/);
+    t.same(await cmd.delRule(rule), { ok: true, value: { absent: true } });
+
+    const bad = await cmd.addRoute({ dst: '10.96.0.0', prefixLen: 24 });
+    t.equal(bad.ok, false, 'unicast route without gateway or device is refused');
+  });
+
   await t.test('resync with no change emits nothing', async (t) => {
     const before = events.length;
     const r = await watcher.resync();
