@@ -41,7 +41,10 @@ export function parseAddressLine(
   if (slash >= 0) {
     const p = first.slice(slash + 1);
     if (/^\d+$/.test(p) && Number(p) <= maxPrefix) prefixLength = Number(p);
-    else diags.error(stmt, `Invalid address prefix len ${p} for address ${addr} - using ${maxPrefix}`, first);
+    else {
+      diags.error(stmt, /^\d+$/.test(p) ? `number '${p}' outside range [0, ${maxPrefix}]` : `invalid number '${p}'`, first);
+      diags.error(stmt, `Invalid address prefix len ${p} for address ${first} - using ${maxPrefix}`, first);
+    }
   }
   const e: AddressEntry = {
     address: addr,
@@ -180,15 +183,23 @@ export function formatAddressLine(e: DeepReadonly<AddressEntry>): string {
   return parts.join(' ');
 }
 
-function prefixOf(text: string): string | undefined {
+/** `ADDR[/LEN]` or `default`; an out-of-range length is reported (when diags given) and maxed. */
+function prefixOf(text: string, stmt?: Statement, diags?: Diagnostics): string | undefined {
   if (text === 'default') return '0.0.0.0/0';
   const slash = text.indexOf('/');
   const a = slash >= 0 ? text.slice(0, slash) : text;
   const fam = ipFamily(a);
   if (fam === undefined) return undefined;
-  if (slash < 0) return `${a}/${fam === 4 ? 32 : 128}`;
+  const max = fam === 4 ? 32 : 128;
+  if (slash < 0) return `${a}/${max}`;
   const p = text.slice(slash + 1);
-  if (!/^\d+$/.test(p) || Number(p) > (fam === 4 ? 32 : 128)) return undefined;
+  if (!/^\d+$/.test(p) || Number(p) > max) {
+    if (stmt && diags) {
+      diags.error(stmt, /^\d+$/.test(p) ? `number '${p}' outside range [0, ${max}]` : `invalid number '${p}'`);
+      diags.error(stmt, `Invalid address prefix len ${p} for address ${text} - using ${max}`);
+    }
+    return `${a}/${max}`;
+  }
   return `${a}/${p}`;
 }
 
@@ -196,7 +207,12 @@ function prefixOf(text: string): string | undefined {
  * A virtual/static route line (`[src IP] [to] PREFIX [via|gw IP] [or IP] [dev IF] [scope S] [table T]
  * [metric N] [blackhole] [no_track] ...`). Unrecognised words are kept in `words` and warned about.
  */
-export function parseRouteLine(words: readonly string[], stmt: Statement, diags: Diagnostics): RouteEntry | undefined {
+export function parseRouteLine(
+  words: readonly string[],
+  stmt: Statement,
+  diags: Diagnostics,
+  interfaceExists?: (name: string) => boolean,
+): RouteEntry | undefined {
   const r: RouteEntry = {
     words: [...words],
     to: null,
@@ -249,6 +265,7 @@ export function parseRouteLine(words: readonly string[], stmt: Statement, diags:
     } else if (w === 'dev' || w === 'oif') {
       const v = next();
       if (v === undefined) return undefined;
+      if (interfaceExists && !interfaceExists(v)) diags.error(stmt, `WARNING - interface ${v} for VROUTE nexthop doesn't exist`, w);
       r.dev = v;
     } else if (w === 'table') {
       const v = next();
@@ -269,8 +286,8 @@ export function parseRouteLine(words: readonly string[], stmt: Statement, diags:
       break;
     } else if (WITH_VALUE.has(w) || w === 'lock') {
       if (w !== 'lock' && next() === undefined) return undefined;
-    } else if (r.to === null && prefixOf(w) !== undefined) {
-      r.to = prefixOf(w)!;
+    } else if (r.to === null && prefixOf(w, stmt, diags) !== undefined) {
+      r.to = prefixOf(w, stmt, diags)!;
     } else {
       diags.error(stmt, `Unknown route option '${w}'`, w);
     }

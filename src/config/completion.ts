@@ -15,7 +15,37 @@ export function completeConfig(st: ParseState): void {
   if (!st.globalSet.has('vrrp_garp_lower_prio_delay')) g.vrrpGarpLowerPrioDelayMs = g.vrrpGarpMasterDelayMs;
   if (!st.globalSet.has('vrrp_garp_lower_prio_repeat')) g.vrrpGarpLowerPrioRepeat = g.vrrpGarpMasterRepeat;
 
-  for (const i of cfg.instances) completeInstance(st, i);
+  // keepalived 2.2.7 ends its checks here when an interface is missing (config-cases: pass-order)
+  if (!g.dynamicInterfaces && [...st.instanceExtras.values()].some((x) => x.missingInterface) || routeInterfaceMissing(st)) {
+    diags.fatal(undefined, 'Non-existent interface specified in configuration');
+    return;
+  }
+
+  checkScriptSecurity(st);
+
+  // Unused scripts are dropped (keepalived logs this at run time only, not under -t).
+  const used = new Set<string>();
+  for (const i of cfg.instances) for (const t of i.trackScripts) used.add(t.name);
+  for (const sg of cfg.syncGroups) for (const t of sg.trackScripts) used.add(t.name);
+  for (const s of [...cfg.scripts]) {
+    if (!used.has(s.name)) {
+      diags.info(s.origin, `Warning - script ${s.name} is not used`, 'vrrp_script');
+      cfg.scripts.splice(cfg.scripts.indexOf(s), 1);
+    }
+  }
+
+  // First the VRID and interface of every instance; the first failure ends the checks.
+  for (const i of cfg.instances) {
+    if (!checkIdentity(st, i)) return;
+  }
+
+  completeSyncGroups(st);
+
+  for (const i of cfg.instances) {
+    const before = diags.hasFatal();
+    completeInstance(st, i);
+    if (!before && diags.hasFatal()) return;
+  }
 
   // Duplicate VRID per (interface, family, multicast): fatal in keepalived.
   const seen = new Map<string, VrrpInstance>();
@@ -38,25 +68,33 @@ export function completeConfig(st: ParseState): void {
         diags.fatal(undefined, `${x.name} and ${y.name} both use VRID ${x.virtualRouterId} with IPv4 on interface ${x.interface ?? ''}`);
     }
   }
+}
 
-  completeSyncGroups(st);
+function routeInterfaceMissing(st: ParseState): boolean {
+  const ifs = st.host.interfaces?.();
+  if (!ifs || st.config.global.dynamicInterfaces) return false;
+  return st.config.instances.some((i) => i.virtualRoutes.some((r) => r.dev !== null && !ifs.has(r.dev)));
+}
 
-  // Scripts referenced by nobody are removed with a warning.
-  const used = new Set<string>();
-  for (const i of cfg.instances) for (const t of i.trackScripts) used.add(t.name);
-  for (const sg of cfg.syncGroups) for (const t of sg.trackScripts) used.add(t.name);
-  for (const s of [...cfg.scripts]) {
-    if (!used.has(s.name)) {
-      diags.error(undefined, `Warning - script ${s.name} is not used`, 'vrrp_script');
-      cfg.scripts.splice(cfg.scripts.indexOf(s), 1);
-    }
+/** VRID set, interface usable: checked for every instance before anything else. */
+function checkIdentity(st: ParseState, i: VrrpInstance): boolean {
+  const { diags } = st;
+  const ex = st.instanceExtras.get(i)!;
+  const pfx = `(${i.name})`;
+  if (i.virtualRouterId === 0) {
+    diags.fatal(undefined, `${pfx} the virtual router id must be set`, 'virtual_router_id');
+    return false;
   }
-
-  if (!g.dynamicInterfaces && [...st.instanceExtras.values()].some((x) => x.missingInterface)) {
-    diags.fatal(undefined, 'Non-existent interface specified in configuration');
+  if (i.interface === null && ex.rejectedInterface) {
+    diags.fatal(undefined, `${pfx} Unknown interface!`, 'interface');
+    return false;
   }
-
-  checkScriptSecurity(st);
+  if (i.interface === null && !(i.unicastPeers.length > 0 && i.unicastSrcIp !== null)) {
+    if (i.unicastPeers.length > 0) diags.fatal(undefined, `${pfx} Unicast instances must have unicast_src_ip or interface`, 'interface');
+    else diags.fatal(undefined, `${pfx} Unknown interface!`, 'interface');
+    return false;
+  }
+  return true;
 }
 
 function completeInstance(st: ParseState, i: VrrpInstance): void {
@@ -68,15 +106,9 @@ function completeInstance(st: ParseState, i: VrrpInstance): void {
   if (!ex.set.has('garp_lower_prio_delay')) i.garpLowerPrioDelayMs = g.vrrpGarpLowerPrioDelayMs;
   if (!ex.set.has('garp_lower_prio_repeat')) i.garpLowerPrioRepeat = g.vrrpGarpLowerPrioRepeat;
 
-  if (i.virtualRouterId === 0) diags.fatal(undefined, `${pfx} the virtual router id must be set`, 'virtual_router_id');
-
   if (i.unicastPeers.length === 0 && ex.unicastKeyword) {
     diags.error(undefined, `${pfx} A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`);
     if (i.unicastTtl !== 255) i.unicastTtl = 255;
-  }
-  if (i.interface === null && !(i.unicastPeers.length > 0 && i.unicastSrcIp !== null)) {
-    if (i.unicastPeers.length > 0) diags.fatal(undefined, `${pfx} Unicast instances must have unicast_src_ip or interface`, 'interface');
-    else diags.fatal(undefined, `${pfx} No interface specified`, 'interface');
   }
 
   // state MASTER without priority means the address owner
@@ -143,22 +175,14 @@ function completeInstance(st: ParseState, i: VrrpInstance): void {
     i.state = 'BACKUP';
   }
 
-  // VIPs must be of the instance's family (IPv4 unless the first VIP says otherwise)
-  const fam = i.version === 3 && i.virtualIpaddress[0]?.family === 6 ? 6 : (i.virtualIpaddress[0]?.family ?? 4);
-  for (const v of [...i.virtualIpaddress]) {
-    if (v.family !== fam) {
-      diags.error(v.origin, `${pfx} address family must match VRRP instance [${v.address}] - ignoring`, 'virtual_ipaddress');
-      i.virtualIpaddress.splice(i.virtualIpaddress.indexOf(v), 1);
-    }
-  }
-  if (fam === 6 && i.version === 2) i.version = 3;
-  if (i.virtualIpaddress.length === 0 && !i.strictMode && i.version === 2) {
-    diags.error(undefined, `${pfx} No VIP specified; at least one is sensible`, 'virtual_ipaddress');
-  }
-  for (const p of [...i.unicastPeers]) {
-    if (ipFamily(p.address) !== fam) {
-      diags.error(undefined, `${pfx} Unicast peer ${p.address} address family must match VRRP instance - ignoring`, 'unicast_peer');
-      i.unicastPeers.splice(i.unicastPeers.indexOf(p), 1);
+  // The family was fixed at parse time by the first VIP or unicast peer; IPv6 means VRRPv3.
+  const fam = i.virtualIpaddress[0]?.family ?? (i.unicastPeers[0] ? ipFamily(i.unicastPeers[0].address) : 4) ?? 4;
+  if (fam === 6) i.version = 3;
+  if (i.virtualIpaddress.length === 0 && !i.strictMode) {
+    if (i.version === 2) diags.error(undefined, `${pfx} No VIP specified; at least one is sensible`, 'virtual_ipaddress');
+    else {
+      diags.fatal(undefined, `${pfx} No VIP specified; at least one is required`, 'virtual_ipaddress');
+      return;
     }
   }
 
@@ -188,20 +212,22 @@ function completeSyncGroups(st: ParseState): void {
     for (const m of sg.members) {
       const inst = cfg.instances.find((i) => i.name === m);
       if (!inst) {
-        diags.error(sg.origin, `Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, 'group');
+        diags.error(undefined, `Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, 'group');
         continue;
       }
       const prev = owner.get(m);
       if (prev) {
-        diags.error(sg.origin, `VRRP instance ${m} is already in sync group ${prev} - ignoring`, 'group');
+        diags.error(undefined, `Virtual router ${m} cannot exist in more than one sync group; ignoring ${sg.name}`, 'group');
         continue;
       }
       owner.set(m, sg.name);
       members.push(m);
     }
+    const hadMembers = sg.members.length > 0;
     sg.members = members;
     if (members.length === 0) {
-      diags.error(undefined, `Sync group ${sg.name} has no virtual router(s). removing`);
+      if (hadMembers) diags.error(undefined, `Sync group ${sg.name}, no matching virtual router found in group declaration - removing`);
+      else diags.error(undefined, `Sync group ${sg.name} has no virtual router(s). removing`);
       cfg.syncGroups.splice(cfg.syncGroups.indexOf(sg), 1);
       continue;
     }
@@ -226,6 +252,13 @@ function checkScriptSecurity(st: ParseState): void {
   for (const i of cfg.instances) for (const c of Object.values(i.notify)) if (c && c.argv.length > 0) cmds.push(c);
   for (const sg of cfg.syncGroups) for (const c of Object.values(sg.notify)) if (c) cmds.push(c);
   for (const c of [cfg.global.vrrpNotifyFifoScript, cfg.global.notifyFifoScript, cfg.global.startupScript, cfg.global.shutdownScript]) if (c) cmds.push(c);
+  for (const s of [...cfg.scripts]) {
+    const f = host.scriptFile(s.script.argv[0]!);
+    if (f && (!f.exists || !f.executable)) {
+      diags.error(undefined, `Disabling track script ${s.name} since not found/accessible`, 'vrrp_script');
+      cfg.scripts.splice(cfg.scripts.indexOf(s), 1);
+    }
+  }
   let executed = false;
   for (const c of cmds) {
     const f = host.scriptFile(c.argv[0]!);

@@ -82,6 +82,11 @@ export class Diagnostics {
     this.report(loc, 'fatal', message, keyword);
   }
 
+  /** Printed by `keepalived -t` but not counted in its exit code (include notices). */
+  notice(loc: SourceLoc | undefined, message: string, keyword?: string): void {
+    this.report(loc, 'warning', message, keyword, 'none');
+  }
+
   info(loc: SourceLoc | undefined, message: string, keyword?: string): void {
     this.report(loc, 'info', message, keyword);
   }

@@ -36,6 +36,10 @@ export interface InstanceExtras {
   unicastKeyword: boolean;
   /** The configured interface does not exist on this host. */
   missingInterface: boolean;
+  /** An `interface` was given but refused (loopback). */
+  rejectedInterface: boolean;
+  /** Address family, set by the first VIP or unicast peer. */
+  family: 4 | 6 | null;
   /** `advert_int` as written, for keepalived's v2 rounding message at completion. */
   advertIntRawMs: number | null;
   /** The block closed with `}` (vs cut by EOF). */
@@ -57,6 +61,8 @@ export interface ParseState {
   readonly globalSet: Set<string>;
   /** Next auto preference for rules without one (keepalived counts down from 16384). */
   nextRulePreference: number;
+  /** "Unable to set default user keepalived_script" is said once. */
+  defaultUserReported?: boolean;
   /** Hook to seed ${_RANDOM}. */
   setRandomSeed?: (seed: number) => void;
 }
@@ -197,7 +203,7 @@ function globalKeywords(st: ParseState): Keyword[] {
     },
   });
   const ignored = [
-    'lvs_id', 'lvs_flush', 'lvs_flush_on_stop', 'lvs_sync_daemon', 'lvs_timeouts', 'lvs_netlink_cmd_rcv_bufs',
+    'lvs_flush', 'lvs_flush_on_stop', 'lvs_sync_daemon', 'lvs_timeouts', 'lvs_netlink_cmd_rcv_bufs',
     'lvs_netlink_cmd_rcv_bufs_force', 'lvs_netlink_monitor_rcv_bufs', 'lvs_netlink_monitor_rcv_bufs_force',
     'lvs_notify_fifo', 'lvs_notify_fifo_script', 'checker_process_name', 'checker_priority', 'checker_no_swap',
     'checker_rt_priority', 'checker_cpu_affinity', 'checker_rlimit_rttime', 'checker_log_all_failures',
@@ -219,7 +225,14 @@ function globalKeywords(st: ParseState): Keyword[] {
     'stats_dump_file', 'json_dump_file',
   ];
   return [
-    { name: 'router_id', handler: (ctx) => void (g.routerId = ctx.word(1)) },
+    {
+      name: 'router_id',
+      handler: (ctx) => {
+        const v = ctx.words[1];
+        if (v === undefined) ctx.diags.error(ctx.stmt, 'routerid name missing - ignoring', 'router_id');
+        else g.routerId = v;
+      },
+    },
     {
       name: 'notification_email',
       handler: (ctx) => {
@@ -368,6 +381,11 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
       for (const l of ctx.readValueBlock()) {
         const e = parseAddressLine(l.words, l.stmt, ctx.diags, { interfaceExists: interfaceExistsFn(st) });
         if (!e) continue;
+        // VIPs (not eVIPs) must be of the instance's family, set by the first address seen
+        if (field === 'virtualIpaddress' && !familyMatches(i, e.family)) {
+          ctx.diags.error(l.stmt, `(${i.name}): address family must match VRRP instance [${l.words[0]}] - ignoring`, name);
+          continue;
+        }
         i[field].push(e);
       }
     });
@@ -397,6 +415,7 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
       const facts = ifs?.get(name);
       if (name === 'lo' || facts?.loopback) {
         ctx.diags.error(ctx.stmt, `(${i.name}) cannot use a loopback interface (${name}) for vrrp - ignoring`, 'interface');
+        ex(i).rejectedInterface = true;
         return;
       }
       if (ifs && !facts) {
@@ -418,8 +437,8 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
       } else i.priority = v;
     }),
     on('advert_int', (i, ctx) => {
-      const v = readSeconds(ctx, ctx.word(1), 0.01, 255);
-      if (v === undefined) ctx.diags.error(ctx.stmt, `(${i.name}) Advert interval (${ctx.words[1]}) not valid! Must be between 0.01 and 255 seconds. Using default 1`, 'advert_int');
+      const v = readSeconds(ctx, ctx.word(1), 0.01, 255, true);
+      if (v === undefined) ctx.diags.error(ctx.stmt, `(${i.name}) Advert interval (${ctx.words[1]}) not valid! Must be > 0 - ignoring`, 'advert_int');
       else {
         ex(i).advertIntRawMs = v;
         i.advertIntMs = v;
@@ -455,7 +474,7 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
     addresses('virtual_ipaddress_excluded', 'virtualIpaddressExcluded'),
     on('virtual_routes', (i, ctx) => {
       for (const l of ctx.readValueBlock()) {
-        const r = parseRouteLine(l.words, l.stmt, ctx.diags);
+        const r = parseRouteLine(l.words, l.stmt, ctx.diags, interfaceExistsFn(st));
         if (r) i.virtualRoutes.push(r);
       }
     }),
@@ -487,8 +506,13 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
     on('unicast_peer', (i, ctx) => {
       for (const l of ctx.readValueBlock()) {
         const addr = l.words[0]!;
-        if (!ipFamily(addr)) {
-          ctx.diags.error(l.stmt, `(${i.name}) VRRP parsed invalid IP ${addr}. skipping IP...`, 'unicast_peer');
+        const fam = ipFamily(addr);
+        if (!fam) {
+          ctx.diags.error(l.stmt, `Configuration error: VRRP instance[${i.name}] malformed unicast peer address[${addr}]. Skipping...`, 'unicast_peer');
+          continue;
+        }
+        if (!familyMatches(i, fam)) {
+          ctx.diags.error(l.stmt, `(${i.name}): address family must match VRRP instance [${addr}] - ignoring`, 'unicast_peer');
           continue;
         }
         const p = { address: addr, minTtl: 0, maxTtl: 255 };
@@ -517,7 +541,6 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
       const v = readUnsigned(ctx, ctx.word(1), 0, 255);
       if (v === undefined) ctx.diags.error(ctx.stmt, `(${i.name}) Invalid unicast_ttl [0:255] '${ctx.words[1]}' - ignoring`, 'unicast_ttl');
       else i.unicastTtl = v;
-      ex(i).unicastKeyword = true;
     }),
     on('unicast_fault_no_peer', (i) => {
       i.unicastFaultNoPeer = true;
@@ -537,6 +560,10 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
         const name = l.words[0]!;
         if (!st.config.scripts.some((s) => s.name === name)) {
           ctx.diags.error(l.stmt, `(${i.name}) track script ${name} not found, ignoring...`, 'track_script');
+          continue;
+        }
+        if (i.trackScripts.some((t) => t.name === name)) {
+          ctx.diags.error(l.stmt, `(${i.name}) duplicate track_script ${name} - ignoring`, 'track_script');
           continue;
         }
         const w = trackWeight({ ...ctx, stmt: l.stmt }, l.words, -253, 253, 'track script');
@@ -616,6 +643,17 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
   ];
 }
 
+/** First address fixes the instance's family; later ones must match (keepalived checks at parse time). */
+function familyMatches(i: VrrpInstance, fam: 4 | 6): boolean {
+  const ex = instanceFamily.get(i);
+  if (ex === undefined) {
+    instanceFamily.set(i, fam);
+    return true;
+  }
+  return ex === fam;
+}
+const instanceFamily = new WeakMap<VrrpInstance, 4 | 6>();
+
 function trackedInterface(st: ParseState, words: readonly string[], stmt: KeywordCtx['stmt'], ctx: KeywordCtx, owner: string): TrackedInterface | undefined {
   const name = words[0]!;
   const ifs = interfaceFacts(st);
@@ -653,8 +691,11 @@ function scriptKeywords(st: ParseState, cur: () => VrrpScript | undefined): Keyw
   });
   const secs = (name: string, field: 'intervalMs' | 'timeoutMs') =>
     on(name, (s, ctx) => {
-      const v = readUnsigned(ctx, ctx.word(1), 0, 4294967295 / 1000);
-      if (v === undefined) return;
+      const v = readUnsigned(ctx, ctx.word(1), 0, 4294);
+      if (v === undefined) {
+        ctx.diags.error(ctx.stmt, `(${s.name}): vrrp script ${name} '${ctx.words[1]}' must be between 1 and 4294 - ignoring`, name);
+        return;
+      }
       if (v === 0) {
         ctx.diags.error(ctx.stmt, `vrrp script ${name} must be >= 1, setting to 1`, name);
         s[field] = 1000;
@@ -801,11 +842,23 @@ function trackFileKeywords(cur: () => TrackFile | undefined): Keyword[] {
 
 // ------------------------------------------------------------------------------------------ root
 
+/**
+ * The root keywords as keepalived's other parsing passes (parent, checker, bfd) see them: every
+ * VRRP block is inactive there and skipped by brace counting, so stray braces and unknown root
+ * keywords are reported from a different point of view (KEEPALIVED.md 1.7, config-cases README).
+ */
+export function otherPassRootKeywords(): Keyword[] {
+  const vrrpBlocks = ['global_defs', 'vrrp_instance', 'vrrp_script', 'vrrp_sync_group', 'track_file', 'vrrp_track_file', 'static_ipaddress', 'static_routes', 'static_rules'];
+  const misc = ['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'use_pid_dir', 'instance', 'child_wait_time', 'linkbeat_use_polling'];
+  return [...[...vrrpBlocks, ...INACTIVE_ROOT].map((name): Keyword => ({ name, inactive: true })), ...misc.map((name): Keyword => ({ name }))];
+}
+
 const INACTIVE_ROOT = ['virtual_server', 'virtual_server_group', 'SSL', 'bfd_instance', 'vrrp_track_process', 'garp_group', 'track_group', 'linkbeat_interfaces', 'interface_up_down_delays'];
 
 export function rootKeywords(st: ParseState): Keyword[] {
   const cfg = st.config;
   const diags = st.diags;
+  const host = st.host;
   let instance: VrrpInstance | undefined;
   let script: VrrpScript | undefined;
   let group: SyncGroup | undefined;
@@ -834,7 +887,7 @@ export function rootKeywords(st: ParseState): Keyword[] {
       trackFile = undefined;
       if (!t) return;
       if (t.file === '') {
-        diags.error(at, `No file set for track_file ${t.name} - removing`, name);
+        diags.error(at, `No file set for track_file ${t.name} - ignoring`, name);
         return;
       }
       cfg.trackFiles.push(t);
@@ -859,12 +912,20 @@ export function rootKeywords(st: ParseState): Keyword[] {
           return;
         }
         const i = defaultInstance(n, cfg.global, loc(ctx));
-        st.instanceExtras.set(i, { set: new Set(), unicastKeyword: false, missingInterface: false, advertIntRawMs: null, open: loc(ctx) });
+        st.instanceExtras.set(i, { set: new Set(), unicastKeyword: false, missingInterface: false, rejectedInterface: false, family: null, advertIntRawMs: null, open: loc(ctx) });
         cfg.instances.push(i);
         instance = i;
       },
       sub: instanceKeywords(st, () => instance),
-      close: () => void (instance = undefined),
+      close: (at) => {
+        const i = instance;
+        instance = undefined;
+        if (!i) return;
+        if (i.unicastPeers.length === 0 && st.instanceExtras.get(i)!.set.has('unicast_ttl')) {
+          diags.error(at, `(${i.name}): Cannot use unicast_ttl without unicast peers - resetting`, 'unicast_ttl');
+          i.unicastTtl = 255;
+        }
+      },
     },
     {
       name: 'vrrp_script',
@@ -902,6 +963,15 @@ export function rootKeywords(st: ParseState): Keyword[] {
         if (!s) return;
         if (s.script.argv.length === 0) {
           diags.error(at, `No script set for vrrp_script ${s.name} - removing`, 'vrrp_script');
+          return;
+        }
+        // with script security, a script needs a user: its own, script_user, or keepalived_script
+        if (cfg.global.enableScriptSecurity && s.script.user === null && cfg.global.scriptUser === null && host.userExists && !host.userExists('keepalived_script')) {
+          if (!st.defaultUserReported) {
+            diags.error(at, 'Unable to set default user keepalived_script for script', 'vrrp_script');
+            st.defaultUserReported = true;
+          }
+          diags.error(at, `Unable to set default user for vrrp script ${s.name} - removing`, 'vrrp_script');
           return;
         }
         cfg.scripts.push(s);
@@ -954,7 +1024,7 @@ export function rootKeywords(st: ParseState): Keyword[] {
       name: 'static_routes',
       handler: (ctx) => {
         for (const l of ctx.readValueBlock()) {
-          const r: RouteEntry | undefined = parseRouteLine(l.words, l.stmt, ctx.diags);
+          const r: RouteEntry | undefined = parseRouteLine(l.words, l.stmt, ctx.diags, interfaceExistsFn(st));
           if (r) cfg.staticRoutes.push(r);
         }
       },

@@ -6,7 +6,7 @@ import { Diagnostics, MissingParameterStop, exitCodeFor, type Diagnostic } from 
 import { Dispatcher } from './dispatch.js';
 import type { ConfigHost } from './host.js';
 import { completeConfig } from './completion.js';
-import { newParseState, rootKeywords } from './keywords.js';
+import { newParseState, otherPassRootKeywords, rootKeywords } from './keywords.js';
 import { deepFreeze, type FrozenConfig } from './model.js';
 import { ConfigReader } from './reader.js';
 
@@ -40,8 +40,36 @@ export function loadConfig(file: string, host: ConfigHost, opts: LoadOptions = {
     if (!(e instanceof MissingParameterStop)) throw e;
     stopped = true;
   }
+  if (!stopped) addOtherPassDiagnostics(file, host, opts, diags);
   const exitCode = exitCodeFor(diags.list);
   const partial = deepFreeze(st.config);
   const refused = stopped || diags.list.some((d) => d.severity === 'fatal' || d.exitClass === 'no-config');
   return { config: refused ? undefined : partial, partial, diagnostics: diags.list, exitCode };
+}
+
+/** Messages about the file's block structure, which keepalived's other passes report too. */
+const STRUCTURAL = /^(Unknown keyword |Unexpected '\{'|Extra '\}'|Missing '\{'|There are \d+ missing|Unterminated quote|Unmatched quote)/;
+
+/**
+ * keepalived parses the file once per process (parent, checker, vrrp, bfd); the non-VRRP passes skip
+ * VRRP blocks by brace counting and so report a misplaced brace from their own point of view (e.g.
+ * every line of a block whose `{` is missing becomes an unknown root keyword). vrrpd reads the file
+ * once more the same way and adds those structural messages, each once.
+ */
+function addOtherPassDiagnostics(file: string, host: ConfigHost, opts: LoadOptions, diags: Diagnostics): void {
+  const other = new Diagnostics();
+  const reader = new ConfigReader({ host, diags: other, ...(opts.allConfig ? { allConfig: true } : {}) }, file);
+  try {
+    new Dispatcher(reader, other).run(otherPassRootKeywords());
+  } catch (e) {
+    if (!(e instanceof MissingParameterStop)) throw e;
+  }
+  const seen = new Set(diags.list.map((d) => `${d.file}\0${d.line}\0${d.message}`));
+  for (const d of other.list) {
+    if (!STRUCTURAL.test(d.message)) continue;
+    const key = `${d.file}\0${d.line}\0${d.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    diags.add(d);
+  }
 }

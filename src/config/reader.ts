@@ -22,6 +22,7 @@ const MAXBUF = 1024;
 const MAX_SUBSTITUTIONS = 256;
 
 interface FileFrame {
+  /** The name diagnostics use: the `-f` or `include` argument as written (relative to the includer). */
   readonly file: string;
   readonly dir: string;
   readonly chunks: readonly { text: string; endsLine: boolean }[];
@@ -145,9 +146,10 @@ export class ConfigReader {
 
   // ---------------------------------------------------------------- files
 
-  private pushFile(file: string, bytes: Uint8Array): void {
-    this.files.push(file);
-    this.frames.push({ file, dir: path.dirname(file), chunks: splitChunks(bytes), index: 0, lineNo: 0 });
+  /** `realPath` is what was read; `display` the name keepalived prints (defaults to realPath). */
+  private pushFile(realPath: string, bytes: Uint8Array, display = realPath): void {
+    this.files.push(realPath);
+    this.frames.push({ file: display, dir: path.dirname(realPath), chunks: splitChunks(bytes), index: 0, lineNo: 0 });
   }
 
   private currentFrame(): FileFrame | undefined {
@@ -516,7 +518,7 @@ export class ConfigReader {
     const required = mode.match && (!wildcard || mode.wildcardMatch);
     if (matches.length === 0) {
       if (required) this.opts.diags.report(loc, 'fatal', `Config files missing '${pattern}'.`, kw, 'no-config');
-      else this.opts.diags.info(loc, `Config files missing '${pattern}'.`, kw);
+      else this.opts.diags.notice(loc, `Config files missing '${pattern}'.`, kw);
       return true;
     }
     if (mode.braceMatch) {
@@ -526,11 +528,13 @@ export class ConfigReader {
       }
     }
     // frames are a stack: push in reverse so the first match is read first
-    const toRead: { file: string; bytes: Uint8Array }[] = [];
+    const toRead: { file: string; bytes: Uint8Array; display: string }[] = [];
     for (const m of matches) {
+      // keepalived chdir()s to the including file's directory, so it names matches relative to it
+      const display = path.isAbsolute(pattern) || dir === '.' ? m : path.relative(dir, m);
       const st = this.opts.host.stat(m);
       if (!st || !st.isFile || st.executable) {
-        this.opts.diags.info(loc, `Configuration file '${m}' is not a regular non-executable file - skipping`, kw);
+        this.opts.diags.notice(loc, `Configuration file '${display}' is not a regular non-executable file - skipping`, kw);
         continue;
       }
       const bytes = this.opts.host.readFile(m);
@@ -539,9 +543,9 @@ export class ConfigReader {
         else this.opts.diags.info(loc, `Configuration file '${m}' open problem - skipping`, kw);
         continue;
       }
-      toRead.push({ file: m, bytes });
+      toRead.push({ file: m, bytes, display });
     }
-    for (let i = toRead.length - 1; i >= 0; i--) this.pushFile(toRead[i]!.file, toRead[i]!.bytes);
+    for (let i = toRead.length - 1; i >= 0; i--) this.pushFile(toRead[i]!.file, toRead[i]!.bytes, toRead[i]!.display);
     return true;
   }
 

@@ -46,17 +46,11 @@ export function readInt(ctx: KeywordCtx, text: string, min: number, max: number)
   return v;
 }
 
-/** %g formatting as C prints range bounds (e.g. 4294.967295, 1e-06 -> 0.000001 shown as keepalived does). */
-function g(x: number): string {
-  if (x !== 0 && Math.abs(x) < 1e-4) return x.toExponential().replace(/e-(\d)$/, 'e-0$1');
-  return String(Number(x.toPrecision(6)) === x ? x : x);
-}
-
 /**
  * A decimal number of seconds (keepalived's read_timer / read_decimal, microsecond resolution).
  * Returns milliseconds (possibly fractional; callers round where keepalived does).
  */
-export function readSeconds(ctx: KeywordCtx, text: string, minSec: number, maxSec: number): number | undefined {
+export function readSeconds(ctx: KeywordCtx, text: string, minSec: number, maxSec: number, sixDecimals = false): number | undefined {
   if (!/^[ \t]*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
     ctx.diags.error(ctx.stmt, `invalid number '${text}'`, ctx.words[0]);
     return undefined;
@@ -67,7 +61,8 @@ export function readSeconds(ctx: KeywordCtx, text: string, minSec: number, maxSe
     return undefined;
   }
   if (v < minSec || v > maxSec) {
-    ctx.diags.error(ctx.stmt, `number '${text}' outside range [${fmtBound(minSec)}, ${fmtBound(maxSec)}]`, ctx.words[0]);
+    const f = sixDecimals ? (x: number) => x.toFixed(6) : fmtBound;
+    ctx.diags.error(ctx.stmt, `number '${text}' outside range [${f(minSec)}, ${f(maxSec)}]`, ctx.words[0]);
     return undefined;
   }
   return Math.round(v * 1e6) / 1e3;
@@ -78,7 +73,6 @@ function fmtBound(x: number): string {
   if (Number.isInteger(x)) return String(x);
   return x.toFixed(6).replace(/0+$/, '');
 }
-void g;
 
 /** `<BOOL>`: on|off|true|false|yes|no; no argument = true. */
 export function readBool(ctx: KeywordCtx, index = 1): boolean | undefined {
