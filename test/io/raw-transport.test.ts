@@ -144,8 +144,8 @@ t.test('raw transport in namespaces', { skip: netnsSkip() }, async (t) => {
 
   await t.test('interop: keepalived 2.2.7 adverts reach us, and ours drive keepalived', async (t) => {
     const conf = join(lab.tmpDir, 'keepalived.conf');
-    const pid = '/tmp/vio-tr.pid';
-    const vpid = '/tmp/vio-tr-vrrp.pid';
+    const pid = lab.trackFile('/tmp/vio-tr.pid');
+    const vpid = lab.trackFile('/tmp/vio-tr-vrrp.pid');
     writeFileSync(conf, `global_defs {
   router_id vio-tr-c
 }

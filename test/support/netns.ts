@@ -311,6 +311,7 @@ export class Lab {
   readonly #hosts = new Map<string, LabHost>();
   readonly #procs = new Set<LabProcess>();
   readonly #namespaces: string[] = [];
+  readonly #files = new Set<string>();
   #destroyed = false;
 
   private constructor(prefix: string, subnet: string) {
@@ -407,6 +408,15 @@ export class Lab {
     this.#procs.add(p);
     void p.exited.then(() => this.#procs.delete(p));
     return p;
+  }
+
+  /**
+   * Remove `path` at teardown, even after a crash (for files outside `tmpDir` that a killed process
+   * may leave, e.g. keepalived's `-p`/`-r` pid files). Returns `path`.
+   */
+  trackFile(path: string): string {
+    this.#files.add(path);
+    return path;
   }
 
   /** Run `fn` synchronously with this thread inside the host's namespace (see `inNetns`). */
@@ -507,11 +517,14 @@ export class Lab {
     this.#destroyed = true;
     this.#namespaces.length = 0;
     this.#procs.clear();
-    try {
-      rmSync(this.tmpDir, { recursive: true, force: true });
-    } catch {
-      // best effort
+    for (const f of [this.tmpDir, ...this.#files]) {
+      try {
+        rmSync(f, { recursive: true, force: true });
+      } catch {
+        // best effort
+      }
     }
+    this.#files.clear();
     live.delete(this);
   }
 }
