@@ -18,8 +18,13 @@ export interface Statement extends SourceLoc {
 
 /** keepalived reads with fgets() into a 1024-byte buffer: longer lines are split (KEEPALIVED.md 1.1). */
 const MAXBUF = 1024;
-/** Guard against self-referential definitions, which would loop keepalived forever. */
+/** Guard against self-referential definitions (`$A=$A`), which loop keepalived 2.2.7 forever. */
 const MAX_SUBSTITUTIONS = 256;
+/**
+ * Guard against generator explosions (`~SEQ(A,1,100000) ~SEQ(B,1,100000) x` is 10^10 lines, which
+ * keepalived would grind through for hours): at most this many lines are produced from one file line.
+ */
+const MAX_GENERATED_LINES = 200000;
 
 interface FileFrame {
   /** The name diagnostics use: the `-f` or `include` argument as written (relative to the includer). */
@@ -40,8 +45,9 @@ interface Definition {
 
 interface Generator {
   readonly vars: readonly string[];
-  /** Remaining value tuples, one per expansion. */
+  /** Value tuples, one per expansion; `next` is the next one to use (an index: shift() is O(n)). */
   readonly rows: string[][];
+  next: number;
   readonly text: string;
 }
 
@@ -71,6 +77,8 @@ export class ConfigReader {
   /** Pending lines of a multi-line definition being expanded (a stack for nesting). */
   private readonly multiline: string[][] = [];
   private multilineGenDepth = 0;
+  /** Lines produced by generators and multi-line definitions since the last file line. */
+  private generated = 0;
   /** The multi-line definition being read, while its lines end with `\`. */
   private readingDef: Definition | undefined;
   private blockDepth = 0;
@@ -255,11 +263,17 @@ export class ConfigReader {
         text = this.residue;
         this.residue = undefined;
         loc = this.lastLoc;
+      } else if ((this.generators.length > 0 || this.multiline.length > 0) && ++this.generated > MAX_GENERATED_LINES) {
+        this.opts.diags.error(this.lastLoc, `More than ${MAX_GENERATED_LINES} lines generated from one line - ignoring the rest`);
+        this.generators.length = 0;
+        this.multiline.length = 0;
+        this.multilineGenDepth = 0;
+        continue;
       } else if (this.generators.length > this.multilineGenDepth) {
         const g = this.generators[this.generators.length - 1]!;
-        const row = g.rows.shift()!;
+        const row = g.rows[g.next++]!;
         g.vars.forEach((v, i) => this.setDef(v, row[i] ?? ''));
-        if (g.rows.length === 0) this.generators.pop();
+        if (g.next >= g.rows.length) this.generators.pop();
         text = g.text;
         loc = this.lastLoc;
       } else if (this.multiline.length > 0) {
@@ -276,6 +290,7 @@ export class ConfigReader {
         text = l.text;
         loc = l.loc;
         fromFile = true;
+        this.generated = 0;
       }
       this.lastLoc = loc;
 
@@ -327,6 +342,8 @@ export class ConfigReader {
       if (!buf.includes('$')) return buf;
       const r = this.substitute(buf, loc);
       if (r === undefined) return buf;
+      // runaway (self-referential) definition: reported once by substitute(), the line is dropped
+      if (r === null) return '';
       buf = r;
       if (!buf.startsWith('@') && !buf.includes('$')) return buf;
     }
@@ -357,9 +374,10 @@ export class ConfigReader {
 
   /**
    * Replace `$NAME` (followed by blank, `,`, `)` or end) and `${NAME}` / `${NAME params}`. Undefined
-   * names stay verbatim. Returns undefined when nothing was replaced.
+   * names stay verbatim. Returns undefined when nothing was replaced, null (after reporting it) when
+   * the substitution does not terminate.
    */
-  private substitute(buf: string, loc: SourceLoc): string | undefined {
+  private substitute(buf: string, loc: SourceLoc): string | undefined | null {
     let out = buf;
     let pos = 0;
     let replaced = false;
@@ -372,7 +390,7 @@ export class ConfigReader {
       }
       if (++count > MAX_SUBSTITUTIONS) {
         this.opts.diags.error(loc, `Parameter substitution did not terminate on line '${buf}'`);
-        return out;
+        return null;
       }
       replaced = true;
       const { def, end, params } = ref;
@@ -453,6 +471,7 @@ export class ConfigReader {
     let inner = buf.slice(open + 1, close);
     const text = buf.slice(close + 1).replace(/^[ \t]+/, '');
     const sub = this.substitute(inner, loc);
+    if (sub === null) return true;
     if (sub !== undefined) inner = sub;
     if (isSeq) {
       const parts = inner.split(',').map((x) => x.trim());
@@ -482,7 +501,7 @@ export class ConfigReader {
         if (rows.length > 100000) return false;
       }
       if (rows.length === 0) return true;
-      this.generators.push({ vars: [v], rows, text });
+      this.generators.push({ vars: [v], rows, text, next: 0 });
       return true;
     }
     // ~LST
@@ -491,14 +510,14 @@ export class ConfigReader {
       const vars = groups.shift();
       if (!vars || vars.length === 0 || vars.some((x) => x === '')) return false;
       if (groups.length === 0) return true;
-      this.generators.push({ vars, rows: groups, text });
+      this.generators.push({ vars, rows: groups, text, next: 0 });
       return true;
     }
     const parts = inner.split(',').map((x) => x.trim());
     const v = parts.shift();
     if (!v) return false;
     if (parts.length === 0) return true;
-    this.generators.push({ vars: [v], rows: parts.map((x) => [x]), text });
+    this.generators.push({ vars: [v], rows: parts.map((x) => [x]), text, next: 0 });
     return true;
   }
 
