@@ -20,6 +20,7 @@ export function nodeConfigHost(opts: NodeHostOptions = {}): ConfigHost {
   let ifCache: ReadonlyMap<string, InterfaceFacts> | undefined;
   const host: ConfigHost = {
     configId: opts.configId ?? hostname().split('.')[0] ?? '',
+    cwd: () => process.cwd(),
     readFile(p: string) {
       try {
         return readFileSync(p);

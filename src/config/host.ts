@@ -35,6 +35,8 @@ export interface ConfigHost {
   scriptFile?(cmd: string): ScriptFileFacts | undefined;
   /** Does this user exist (for script_user default `keepalived_script`)? */
   userExists?(name: string): boolean;
+  /** The working directory relative paths are resolved against (`${_PWD}` is absolute in keepalived). */
+  cwd?(): string;
   /** keepalived's config id (`-i`), default: host name up to the first dot. */
   readonly configId?: string;
   /** Seed for ${_RANDOM}; deterministic when given. */

@@ -439,7 +439,16 @@ export class ConfigReader {
   }
 
   private installBuiltins(): void {
-    this.defs.set('_PWD', { value: '', multiline: false, fn: () => this.currentFrame()?.dir ?? '.' });
+    // keepalived chdir()s into each file's directory and expands ${_PWD} with getcwd(): absolute
+    this.defs.set('_PWD', {
+      value: '',
+      multiline: false,
+      fn: () => {
+        const dir = this.currentFrame()?.dir ?? '.';
+        const cwd = this.opts.host.cwd?.();
+        return cwd === undefined ? dir : path.resolve(cwd, dir);
+      },
+    });
     this.defs.set('_INSTANCE', { value: '', multiline: false, fn: () => this.opts.host.configId ?? '' });
     this.defs.set('_RANDOM', {
       value: '',
