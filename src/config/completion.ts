@@ -257,6 +257,8 @@ function checkScriptSecurity(st: ParseState): void {
     if (f && (!f.exists || !f.executable)) {
       diags.error(undefined, `Disabling track script ${s.name} since not found/accessible`, 'vrrp_script');
       cfg.scripts.splice(cfg.scripts.indexOf(s), 1);
+      // and the instances/sync groups stop tracking it (no reference to a script that is not in the model)
+      for (const x of [...cfg.instances, ...cfg.syncGroups]) x.trackScripts = x.trackScripts.filter((ts) => ts.name !== s.name);
     }
   }
   let executed = false;

@@ -118,9 +118,10 @@ export function printKeepalived(c: DeepReadonly<Config>): string {
     line(1, `version ${i.version}`);
     if (i.nopreempt) line(1, 'nopreempt');
     if (i.preemptDelayMs > 0) line(1, `preempt_delay ${secs(i.preemptDelayMs)}`);
-    if (i.authType !== 'NONE' && i.authPass !== null) {
+    // a password is kept even when the type was refused (`auth_type pass`): print it so it reads back
+    if (i.authPass !== null) {
       line(1, 'authentication {');
-      line(2, `auth_type ${i.authType}`);
+      if (i.authType !== 'NONE') line(2, `auth_type ${i.authType}`);
       line(2, `auth_pass ${q(i.authPass)}`);
       line(1, '}');
     }

@@ -46,9 +46,10 @@ export function modelFromData(data: unknown): FrozenConfig {
   for (const k of Object.keys(d)) if (!known.includes(k)) throw new ModelError(`$.${k}: unknown key`);
   const global = { ...defaultGlobalDefs(), ...((d.global as object) ?? {}) };
   conform(global, defaultGlobalDefs(), '$.global', LOOSE);
+  if (d.instances !== undefined && d.instances !== null && !Array.isArray(d.instances)) throw new ModelError('$.instances: expected a list');
   const instances = ((d.instances as Json[]) ?? []).map((raw, n) => {
     const r = raw as Record<string, Json>;
-    if (typeof r !== 'object' || r === null || typeof r.name !== 'string') throw new ModelError(`$.instances[${n}].name: expected string`);
+    if (typeof r !== 'object' || r === null || Array.isArray(r) || typeof r.name !== 'string') throw new ModelError(`$.instances[${n}].name: expected string`);
     const base = defaultInstance(r.name, global, { file: '', line: 0 });
     const inst = { ...base, ...(r as object) } as VrrpInstance;
     conform(inst, base, `$.instances[${n}]`, LOOSE);
