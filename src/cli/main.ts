@@ -3,6 +3,7 @@
  */
 import { VERSION } from '../version.js';
 import { runCheck, type Io } from './check.js';
+import { RUN_USAGE, RUN_VALUE_FLAGS, runDaemon } from './run.js';
 
 const USAGE = `usage: vrrpd <command> [options]
 
@@ -10,7 +11,7 @@ commands:
   check -f FILE [--json] [--print keepalived|yaml|json] [-i ID] [--no-host-checks]
         test a keepalived.conf (also: vrrpd -t -f FILE); exit 0 ok, 5 config errors,
         6 script security or missing required include, 2 missing parameter
-  version        print the version
+${RUN_USAGE}  version        print the version
 `;
 
 const stdio: Io = {
@@ -66,6 +67,33 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
           configId: flags.get('-i') ?? flags.get('--config-id'),
           hostChecks: !flags.has('--no-host-checks'),
           allConfig: flags.has('-e') || flags.has('--all-config'),
+        },
+        io,
+      );
+    }
+    case 'run': {
+      const { flags, rest, error } = parseFlags(args, RUN_VALUE_FLAGS);
+      if (error) {
+        io.err(`vrrpd run: ${error}`);
+        return 2;
+      }
+      const vipDeleted = flags.get('--vip-deleted') ?? 'restore';
+      if (vipDeleted !== 'restore' && vipDeleted !== 'keepalived') {
+        io.err(`vrrpd run: --vip-deleted takes restore or keepalived, not '${vipDeleted}'`);
+        return 2;
+      }
+      const control = flags.get('--control-socket');
+      return runDaemon(
+        {
+          file: flags.get('-f') ?? flags.get('--use-file') ?? rest[0] ?? '/etc/keepalived/keepalived.conf',
+          logConsole: flags.has('-l') || flags.has('--log-console'),
+          logDetail: flags.has('-D') || flags.has('--log-detail'),
+          pidFile: flags.get('--pid-file') ?? flags.get('-r') ?? flags.get('--vrrp_pid') ?? flags.get('-p') ?? flags.get('--pid'),
+          controlSocket: control,
+          stateDir: flags.get('--state-dir'),
+          configId: flags.get('-i') ?? flags.get('--config-id'),
+          vipDeleted,
+          argv: ['vrrpd', 'run', ...args],
         },
         io,
       );

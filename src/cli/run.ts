@@ -1,0 +1,171 @@
+/**
+ * `vrrpd run -f FILE`: the composition root (config -> io -> daemon -> control). Runs in the
+ * foreground (keepalived's `-n` is implied); several daemons can share a host in different network
+ * namespaces with their own `--state-dir` (or `--pid-file` and `--control-socket`).
+ *
+ * Order: the config is loaded and checked before anything is opened (errors are printed like
+ * `vrrpd check` and the exit code is non-zero); then the pid file, the logger, the io ports, the
+ * daemon, the control socket and the signal handlers. Signals only enqueue work on the daemon.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { formatDiagnostic } from '../config/diagnostics.js';
+import { nodeConfigHost } from '../config/host-node.js';
+import { loadConfig } from '../config/load.js';
+import { createLog, type Log } from '../log.js';
+import { ControlServer } from '../runtime/control.js';
+import { Daemon } from '../runtime/daemon.js';
+import { systemIo } from '../runtime/system-io.js';
+import { VERSION } from '../version.js';
+import type { Io } from './check.js';
+
+export interface RunArgs {
+  file: string;
+  logConsole: boolean;
+  logDetail: boolean;
+  /** Default `<stateDir>/vrrpd.pid`. */
+  pidFile: string | undefined;
+  /** Default `<stateDir>/vrrpd.sock`; '' = none. */
+  controlSocket: string | undefined;
+  /** Default /run/vrrpd. */
+  stateDir: string | undefined;
+  configId: string | undefined;
+  vipDeleted: 'restore' | 'keepalived';
+  argv: readonly string[];
+}
+
+export const RUN_USAGE = `  run -f FILE [--log-console|-l] [--log-detail|-D] [--pid-file PATH|-p PATH]
+      [--control-socket PATH] [--state-dir DIR] [-i ID] [--vip-deleted restore|keepalived]
+        run the VRRP daemon in the foreground (keepalived's -n -P -G accepted and implied);
+        SIGTERM/SIGINT stop gracefully, SIGHUP reloads the config if it loads cleanly
+`;
+
+/** Flags `vrrpd run` takes a value for (for main's parser). */
+export const RUN_VALUE_FLAGS: ReadonlySet<string> = new Set([
+  '-f', '--use-file', '-p', '--pid', '--pid-file', '-r', '--vrrp_pid', '--control-socket', '--state-dir', '-i', '--config-id', '--vip-deleted', '-S', '--log-facility',
+]);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Run until stopped; resolves with the exit code. */
+export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
+  // 1. Config first: nothing is opened for a config keepalived would not run.
+  const host = nodeConfigHost({ ...(a.configId !== undefined ? { configId: a.configId } : {}) });
+  const loaded = loadConfig(a.file, host);
+  for (const d of loaded.diagnostics) if (d.severity !== 'info') io.err(formatDiagnostic(d));
+  const cfg = loaded.config;
+  if (cfg === undefined) {
+    io.err(`vrrpd run: ${a.file}: configuration refused (see above); nothing was started`);
+    return loaded.exitCode === 0 ? 1 : loaded.exitCode;
+  }
+
+  // 2. State directory and pid file.
+  const stateDir = a.stateDir ?? '/run/vrrpd';
+  const pidFile = a.pidFile ?? join(stateDir, 'vrrpd.pid');
+  const controlPath = a.controlSocket ?? join(stateDir, 'vrrpd.sock');
+  try {
+    mkdirSync(stateDir, { recursive: true, mode: 0o755 });
+    mkdirSync(dirname(pidFile), { recursive: true });
+    try {
+      const old = Number(readFileSync(pidFile, 'utf8').trim());
+      if (Number.isInteger(old) && old > 0 && old !== process.pid && alive(old)) {
+        io.err(`vrrpd run: another daemon (pid ${old}) holds ${pidFile}; use --state-dir or --pid-file`);
+        return 1;
+      }
+    } catch {
+      // no pid file
+    }
+    writeFileSync(pidFile, `${process.pid}\n`);
+  } catch (e) {
+    io.err(`vrrpd run: cannot write ${pidFile}: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+
+  const log: Log = createLog({ console: a.logConsole, detail: a.logDetail });
+  log.info({ version: VERSION }, `Starting vrrpd v${VERSION}`);
+  log.info({}, `Command line: ${a.argv.map((x) => `'${x}'`).join(' ')}`);
+  log.info({ file: a.file }, `Configuration file ${a.file}`);
+
+  let daemon: Daemon | undefined;
+  const sio = systemIo({
+    log,
+    onLateTimer: (lateMs, lagMs) => {
+      if (daemon) daemon.lateTimers++;
+      log.warn({ lateMs, lagMs }, `timer fired ${lateMs} ms late (event loop lag ${lagMs} ms)`);
+    },
+    onLag: (lagMs) => {
+      if (daemon && lagMs > daemon.maxLagMs) daemon.maxLagMs = lagMs;
+    },
+  });
+  daemon = new Daemon({ io: sio, log, vipDeleted: a.vipDeleted });
+  const d = daemon;
+  sio.lag.start();
+
+  let control: ControlServer | undefined;
+  const cleanup = (): void => {
+    control?.close();
+    sio.lag.stop();
+    try {
+      if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile, { force: true });
+    } catch {
+      // gone
+    }
+  };
+
+  const reload = (): void => {
+    log.info({}, 'Reloading configuration (SIGHUP)');
+    const r = loadConfig(a.file, nodeConfigHost({ ...(a.configId !== undefined ? { configId: a.configId } : {}) }));
+    if (r.config === undefined) {
+      for (const dg of r.diagnostics) if (dg.severity === 'fatal' || dg.severity === 'error') log.error({}, formatDiagnostic(dg));
+      log.error({ file: a.file }, `New config failed validation - keeping the running configuration`);
+      return;
+    }
+    for (const dg of r.diagnostics) if (dg.severity === 'warning' || dg.severity === 'error') log.warn({}, formatDiagnostic(dg));
+    void d.reload(r.config);
+  };
+
+  const started = await d.start(cfg);
+  if (!started.ok) {
+    log.error({ errno: started.error.code }, `cannot start: ${started.error.syscall}: ${started.error.message}`);
+    await d.stop(0);
+    cleanup();
+    return 1;
+  }
+  if (controlPath !== '') {
+    control = new ControlServer({ path: controlPath, daemon: d, log, reload });
+    try {
+      await control.start();
+    } catch (e) {
+      log.warn({}, `cannot create control socket ${controlPath}: ${e instanceof Error ? e.message : String(e)}`);
+      control = undefined;
+    }
+  }
+  log.info({}, 'Startup complete');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onStop = (sig: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal: sig }, `Received ${sig}`);
+      void d.stop().then(() => {
+        cleanup();
+        for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(s);
+        // Anything a hook left behind must not keep us past the 2 s budget.
+        setTimeout(() => process.exit(0), 200).unref();
+        resolve(0);
+      });
+    };
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGHUP', reload);
+    process.on('SIGPIPE', () => {});
+  });
+}

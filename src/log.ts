@@ -1,0 +1,191 @@
+/**
+ * The root logger (DESIGN.md style 9). Two outputs:
+ *  - JSON (default): pino on stdout, one object per line, fixed keys `instance`, `vrid`, `state`,
+ *    `reason` where they apply, `msg` = the keepalived-style text;
+ *  - console (`--log-console`, keepalived's `-l`): human lines `<ctime>: <msg>` on stderr, the text
+ *    users grep ("(VI_1) Entering MASTER STATE", "Netlink reports eth0 down").
+ * keepalived's detail lines (its `-D`) are our `debug` level. Secrets never reach a line: fields
+ * named like a password are censored, and the runtime never passes config objects to the logger.
+ */
+import { pino } from 'pino';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/** What every component logs through. `msg` is the greppable text; `fields` are structured extras. */
+export interface Log {
+  debug(fields: LogFields, msg: string): void;
+  info(fields: LogFields, msg: string): void;
+  warn(fields: LogFields, msg: string): void;
+  error(fields: LogFields, msg: string): void;
+  child(bindings: LogFields): Log;
+}
+
+export interface LogOptions {
+  /** Human console lines instead of JSON. */
+  console?: boolean;
+  /** keepalived -D: include the detail (debug) lines. */
+  detail?: boolean;
+  /** Where lines go (tests); default stdout for JSON, stderr for console lines. */
+  write?: (line: string) => void;
+}
+
+/** Field names censored in every line (defence in depth: the runtime never logs config objects). */
+export const REDACTED_KEYS: readonly string[] = ['authPass', 'auth_pass', 'password', 'authData', 'auth_data'];
+
+const LEVELS: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, error: 50 };
+
+function censor(fields: LogFields): LogFields {
+  let out: Record<string, unknown> | undefined;
+  for (const k of REDACTED_KEYS) {
+    if (k in fields) {
+      out ??= { ...fields };
+      out[k] = '[redacted]';
+    }
+  }
+  return out ?? fields;
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** ctime(3)-style local time, as keepalived prints with `-l`: `Tue Nov 24 02:25:04 2026`. */
+export function ctime(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${d.getFullYear()}`;
+}
+
+class ConsoleLog implements Log {
+  constructor(
+    private readonly min: number,
+    private readonly write: (line: string) => void,
+    private readonly bindings: LogFields,
+  ) {}
+  #out(level: LogLevel, msg: string): void {
+    if (LEVELS[level] < this.min) return;
+    this.write(`${ctime(new Date())}: ${msg}\n`);
+  }
+  debug(_f: LogFields, msg: string): void {
+    this.#out('debug', msg);
+  }
+  info(_f: LogFields, msg: string): void {
+    this.#out('info', msg);
+  }
+  warn(_f: LogFields, msg: string): void {
+    this.#out('warn', msg);
+  }
+  error(_f: LogFields, msg: string): void {
+    this.#out('error', msg);
+  }
+  child(bindings: LogFields): Log {
+    return new ConsoleLog(this.min, this.write, { ...this.bindings, ...bindings });
+  }
+}
+
+class PinoLog implements Log {
+  constructor(private readonly p: pino.Logger) {}
+  debug(f: LogFields, msg: string): void {
+    this.p.debug(censor(f), msg);
+  }
+  info(f: LogFields, msg: string): void {
+    this.p.info(censor(f), msg);
+  }
+  warn(f: LogFields, msg: string): void {
+    this.p.warn(censor(f), msg);
+  }
+  error(f: LogFields, msg: string): void {
+    this.p.error(censor(f), msg);
+  }
+  child(bindings: LogFields): Log {
+    return new PinoLog(this.p.child(censor(bindings)));
+  }
+}
+
+/** Build the root logger. */
+export function createLog(opts: LogOptions = {}): Log {
+  const min = opts.detail ? LEVELS.debug : LEVELS.info;
+  if (opts.console) {
+    const write = opts.write ?? ((l: string) => void process.stderr.write(l));
+    return new ConsoleLog(min, write, {});
+  }
+  const level = opts.detail ? 'debug' : 'info';
+  const dest = opts.write
+    ? { write: (s: string) => opts.write!(s) }
+    : pino.destination({ dest: 1, sync: true });
+  const p = pino(
+    {
+      level,
+      base: { pid: process.pid },
+      redact: { paths: [...REDACTED_KEYS, ...REDACTED_KEYS.map((k) => `*.${k}`)], censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    dest,
+  );
+  return new PinoLog(p);
+}
+
+/** A logger that drops everything (tests, tools). */
+export const silentLog: Log = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLog;
+  },
+};
+
+/** A logger that records lines in memory (tests). */
+export class MemoryLog implements Log {
+  readonly lines: { level: LogLevel; msg: string; fields: LogFields }[];
+  constructor(
+    private readonly bindings: LogFields = {},
+    lines?: { level: LogLevel; msg: string; fields: LogFields }[],
+  ) {
+    this.lines = lines ?? [];
+  }
+  #push(level: LogLevel, fields: LogFields, msg: string): void {
+    this.lines.push({ level, msg, fields: censor({ ...this.bindings, ...fields }) });
+  }
+  debug(f: LogFields, msg: string): void {
+    this.#push('debug', f, msg);
+  }
+  info(f: LogFields, msg: string): void {
+    this.#push('info', f, msg);
+  }
+  warn(f: LogFields, msg: string): void {
+    this.#push('warn', f, msg);
+  }
+  error(f: LogFields, msg: string): void {
+    this.#push('error', f, msg);
+  }
+  child(bindings: LogFields): Log {
+    return new MemoryLog({ ...this.bindings, ...bindings }, this.lines);
+  }
+  /** Messages only, optionally filtered by level. */
+  messages(level?: LogLevel): string[] {
+    return this.lines.filter((l) => level === undefined || l.level === level).map((l) => l.msg);
+  }
+}
+
+/**
+ * Rate limiting for repeated messages (DESIGN.md style 4; keepalived [HEAD] `log_rate_limited_error`):
+ * the first occurrence of a key is logged, then at most one per `windowMs`, carrying how many were
+ * suppressed in between.
+ */
+export class RateLimiter {
+  readonly #last = new Map<string, { atMs: number; suppressed: number }>();
+  constructor(private readonly windowMs = 10_000) {}
+
+  /** null = suppress this one; otherwise log it, mentioning `suppressed` earlier ones. */
+  check(key: string, nowMs: number): { suppressed: number } | null {
+    const e = this.#last.get(key);
+    if (e !== undefined && nowMs - e.atMs < this.windowMs) {
+      e.suppressed++;
+      return null;
+    }
+    const suppressed = e?.suppressed ?? 0;
+    this.#last.set(key, { atMs: nowMs, suppressed: 0 });
+    return { suppressed };
+  }
+}

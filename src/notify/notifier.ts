@@ -1,0 +1,102 @@
+/**
+ * Instance and sync-group notify hooks (KEEPALIVED.md 4.1): for a state change, the state's own
+ * script (`notify_master` ...; configured argv only), then the generic `notify` with
+ * `INSTANCE|GROUP NAME STATE PRIORITY` appended. Serialized per instance/group: a hook starts only
+ * after the previous one for the same name finished (or was killed at its timeout), so a slow
+ * hook cannot make BACKUP run after MASTER. keepalived itself is fire-and-forget and may reorder
+ * (its issues #1213, #1991); vrrpd keeps the order. `notify_stop` is killed after 1 s, as keepalived.
+ * FIFOs and state files are issue 5.
+ */
+import type { DeepReadonly, NotifyKind as ConfigNotifyKind, ScriptCommand } from '../config/model.js';
+import type { Log } from '../log.js';
+import type { ProcessRunner } from './runner.js';
+import { resolveIds } from './users.js';
+
+/** What happened, in keepalived's notify STATE words. */
+export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED' | 'MASTER_RX_LOWER_PRI';
+
+export interface NotifierOptions {
+  runner: ProcessRunner;
+  log: Log;
+  /** global_defs script_user / script_group (null = the daemon's user). */
+  scriptUser: string | null;
+  scriptGroup: string | null;
+  /** Timeout for hooks other than notify_stop (ms); default 30 s. */
+  timeoutMs?: number;
+}
+
+const SPECIFIC: Record<NotifyState, ConfigNotifyKind | undefined> = {
+  MASTER: 'master',
+  BACKUP: 'backup',
+  FAULT: 'fault',
+  STOP: 'stop',
+  DELETED: 'deleted',
+  MASTER_RX_LOWER_PRI: 'masterRxLowerPri',
+};
+
+export class Notifier {
+  readonly #chains = new Map<string, Promise<void>>();
+  readonly #o: NotifierOptions;
+  #pending = 0;
+
+  constructor(o: NotifierOptions) {
+    this.#o = o;
+  }
+
+  /** Hooks queued or running. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Queue the hooks of one instance (or group, `type: 'GROUP'`) state change. Never throws. */
+  notify(
+    type: 'INSTANCE' | 'GROUP',
+    name: string,
+    hooks: Readonly<Partial<Record<string, DeepReadonly<ScriptCommand>>>>,
+    state: NotifyState,
+    priority: number,
+  ): void {
+    const runs: { argv: string[]; cmd: DeepReadonly<ScriptCommand>; what: string }[] = [];
+    const kind = SPECIFIC[state];
+    const specific = kind === undefined ? undefined : hooks[kind];
+    if (specific) runs.push({ argv: [...specific.argv], cmd: specific, what: `notify_${kind}` });
+    // keepalived: a deleted instance without notify_deleted is reported as FAULT
+    if (state === 'DELETED' && !specific && hooks.fault) runs.push({ argv: [...hooks.fault.argv], cmd: hooks.fault, what: 'notify_fault' });
+    const generic = hooks.generic;
+    if (generic && state !== 'MASTER_RX_LOWER_PRI') {
+      const st = state === 'DELETED' && !hooks.deleted ? 'FAULT' : state;
+      runs.push({ argv: [...generic.argv, type, name, st, String(priority)], cmd: generic, what: 'notify' });
+    }
+    if (runs.length === 0) return;
+    const key = `${type}:${name}`;
+    const timeoutMs = state === 'STOP' ? 1000 : (this.#o.timeoutMs ?? 30_000);
+    this.#pending += runs.length;
+    const prev = this.#chains.get(key) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      for (const r of runs) {
+        const ids = resolveIds(r.cmd.user ?? this.#o.scriptUser, r.cmd.group ?? this.#o.scriptGroup);
+        const res = await this.#o.runner.run({ argv: r.argv, uid: ids.uid, gid: ids.gid, timeoutMs });
+        this.#pending--;
+        if (res.error !== undefined) this.#o.log.warn({ instance: name, hook: r.what }, `Failed to exec ${r.what} script ${r.argv[0] ?? ''}: ${res.error}`);
+        else if (res.timedOut) this.#o.log.warn({ instance: name, hook: r.what }, `${r.what} script ${r.argv[0] ?? ''} timed out after ${timeoutMs} ms - killed`);
+        else this.#o.log.debug({ instance: name, hook: r.what, code: res.code }, `${r.what} script ${r.argv[0] ?? ''} exited with status ${res.code ?? res.signal}`);
+      }
+    });
+    this.#chains.set(key, next);
+    void next.then(() => {
+      if (this.#chains.get(key) === next) this.#chains.delete(key);
+    });
+  }
+
+  /** Resolves when every queued hook has finished, or after `maxMs`. */
+  async idle(maxMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#chains.values()]),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, maxMs);
+      }),
+    ]);
+    if (timer) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,439 @@
+/**
+ * One VRRP instance at run time: owns its state-machine snapshot, performs the state machine's
+ * actions on the ports in the order given (timers, adverts, addresses, GARPs, notifies, log lines),
+ * decodes the packets the daemon routed to it, and keeps its counters.
+ *
+ * Everything here runs on the daemon's work queue (DESIGN.md style 8): timers only push work, and
+ * `apply()` awaits each action before the next, so "advert, then VIPs, then GARP" holds on the wire.
+ */
+import { addressCheckApplies, acceptsAdverts, initialSnapshot, step } from '../protocol/fsm.js';
+import type { FsmAction, FsmEvent, InstanceSnapshot, NotifyKind, StepResult, TimerName } from '../protocol/fsm-types.js';
+import { buildIpv4Packet, decodeAdvert, encodeAdvert, type AdvertExpectations, type DropReason } from '../protocol/advert.js';
+import { expandGarpBurst, type SendGarpAction } from '../protocol/garp-schedule.js';
+import { VRRP_TTL } from '../protocol/constants.js';
+import type { VrrpState } from '../protocol/types.js';
+import { assertNever } from '../util/assert-never.js';
+import type { AddressEntry, DeepReadonly, RouteEntry, RuleEntry } from '../config/model.js';
+import type { Log } from '../log.js';
+import { RateLimiter } from '../log.js';
+import type { IoResult, ReceivedPacket, RuntimeClock, TimerHandle } from './ports.js';
+import { routeKey, ruleKey, SOURCE_TRACKER, withSrcIp, type InstanceSpec } from './params.js';
+
+type R<T> = DeepReadonly<T>;
+export type AddressKindEntry = { kind: 'vips' | 'evips'; entry: R<AddressEntry> } | { kind: 'routes'; entry: R<RouteEntry> } | { kind: 'rules'; entry: R<RuleEntry> };
+
+/** What an instance needs from the daemon. */
+export interface InstanceEnv {
+  readonly clock: RuntimeClock;
+  readonly log: Log;
+  /** Push work on the daemon's serialized path. */
+  submit(what: string, fn: () => void | Promise<void>): void;
+  /** Step this instance with an event (directly, or through its sync group) and apply the result. */
+  step(inst: Instance, e: FsmEvent): Promise<void>;
+  sendPacket(ifname: string, ipPacket: Uint8Array): Promise<IoResult<number>>;
+  /** Add or remove one VIP/eVIP/route/rule; `defaultIf` is the instance's interface. */
+  setAddress(add: boolean, item: AddressKindEntry, defaultIf: string | null): Promise<IoResult<unknown>>;
+  /** Send GARPs for `packets` on `ifname`, paced per interface. */
+  garp(ifname: string, packets: ReturnType<typeof expandGarpBurst>, intervalMs: number, valid: () => boolean): void;
+  notify(inst: Instance, kind: NotifyKind, priority: number): void;
+}
+
+/** Counters kept by the runtime on top of the state machine's. */
+export interface RuntimeCounters {
+  advertSent: number;
+  advertSendErrors: number;
+  garpPackets: number;
+  /** VIPs/eVIPs deleted by someone else while MASTER and re-added (self-healing). */
+  vipRestored: number;
+  addressErrors: number;
+}
+
+export interface InstanceStatus {
+  readonly name: string;
+  readonly vrid: number;
+  readonly interface: string | null;
+  readonly srcIp: string | null;
+  readonly unicast: boolean;
+  readonly state: VrrpState;
+  readonly reason: string;
+  readonly wantState: string | null;
+  readonly basePriority: number;
+  readonly effectivePriority: number;
+  readonly master: { readonly ip: string; readonly priority: number } | null;
+  readonly faults: readonly string[];
+  readonly vips: readonly string[];
+  readonly evips: readonly string[];
+  readonly syncGroup: string | null;
+  /** Wall-clock time of the last transition (ms since the epoch), or null. */
+  readonly lastTransitionMs: number | null;
+  readonly counters: Readonly<Record<string, number>>;
+  /** Dropped packets by reason (every reason listed, zeros included). */
+  readonly drops: Readonly<Record<string, number>>;
+}
+
+export class Instance {
+  spec: InstanceSpec;
+  snapshot: InstanceSnapshot;
+  /** Interface the adverts use (configured, or found from unicast_src_ip); null until known. */
+  ifname: string | null;
+  /** Resolved advert source, or null while there is none (FAULT through SOURCE_TRACKER). */
+  srcIp: string | null = null;
+  /** Why the source tracker is down, for logs and status. */
+  sourceProblem: string | null = null;
+  readonly counters: RuntimeCounters = { advertSent: 0, advertSendErrors: 0, garpPackets: 0, vipRestored: 0, addressErrors: 0 };
+  readonly drops = new Map<DropReason, number>();
+  lastTransitionMs: number | null = null;
+  readonly log: Log;
+  readonly #env: InstanceEnv;
+  readonly #timers = new Map<TimerName, TimerHandle>();
+  readonly #rate = new RateLimiter(10_000);
+  #ipId = 0;
+  #removed = false;
+
+  constructor(spec: InstanceSpec, env: InstanceEnv) {
+    this.spec = spec;
+    this.#env = env;
+    this.ifname = spec.interface;
+    this.snapshot = initialSnapshot(spec.params);
+    this.log = env.log.child({ instance: spec.name, vrid: spec.vrid });
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get state(): VrrpState {
+    return this.snapshot.state;
+  }
+
+  /** Step through the env (sync groups) and apply. Must run on the work queue. */
+  handle(e: FsmEvent): Promise<void> {
+    return this.#env.step(this, e);
+  }
+
+  /** Standalone step (the env's default for instances outside a sync group). */
+  stepAlone(e: FsmEvent): StepResult {
+    return step(this.snapshot, e);
+  }
+
+  /** Take a step's snapshot and perform its actions in order. */
+  async apply(r: StepResult): Promise<void> {
+    this.snapshot = r.snapshot;
+    for (const a of r.actions) await this.#perform(a);
+  }
+
+  /** Replace the params (reload of a kept instance, or the source address resolved) keeping state. */
+  setSpec(spec: InstanceSpec): void {
+    this.spec = spec;
+    this.ifname = spec.interface ?? this.ifname;
+    const params = withSrcIp(spec.params, this.srcIp ?? spec.params.srcIp);
+    this.snapshot = { ...this.snapshot, params };
+  }
+
+  /** Resolved source address (or null = none): updates the params used for the tie-break. */
+  setSource(srcIp: string | null, problem: string | null): void {
+    this.srcIp = srcIp;
+    this.sourceProblem = problem;
+    if (srcIp !== null) this.snapshot = { ...this.snapshot, params: withSrcIp(this.snapshot.params, srcIp) };
+  }
+
+  /** Cancel every timer; the instance is gone (stopped or deleted by reload). */
+  dispose(): void {
+    this.#removed = true;
+    for (const h of this.#timers.values()) h.cancel();
+    this.#timers.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Receive
+
+  /** keepalived's "address checking" and the rest of what the codec must verify for this packet. */
+  expectations(srcIp: string): AdvertExpectations {
+    const p = this.snapshot.params;
+    return {
+      adverIntSec: Math.round(p.adverIntMs / 1000),
+      authType: this.spec.authType,
+      ...(this.spec.authPass !== undefined ? { authPass: this.spec.authPass } : {}),
+      vips: p.vips,
+      checkVips: addressCheckApplies(this.snapshot, srcIp),
+      unicast: this.spec.unicast,
+      unicastPeers: this.spec.peers.map((x) => ({ ip: x.address, minTtl: x.minTtl, maxTtl: x.maxTtl })),
+      checkUnicastSrc: this.spec.checkUnicastSrc,
+    };
+  }
+
+  /** A packet the daemon routed here. Must run on the work queue. */
+  async receive(p: ReceivedPacket): Promise<void> {
+    // KEEPALIVED.md 3.1: packets for instances in FAULT/INIT are ignored.
+    if (!acceptsAdverts(this.snapshot.state)) return;
+    const src = `${p.packet[12]}.${p.packet[13]}.${p.packet[14]}.${p.packet[15]}`;
+    const res = decodeAdvert(p.packet, this.expectations(src));
+    if (!res.ok) {
+      this.drops.set(res.reason, (this.drops.get(res.reason) ?? 0) + 1);
+      const r = this.#rate.check(res.reason, this.#env.clock.nowMs());
+      if (r !== null) {
+        const more = r.suppressed > 0 ? ` (${r.suppressed} similar messages suppressed)` : '';
+        this.log.info({ reason: res.reason, src }, `(${this.name}) ${res.detail}${more}`);
+      }
+      return;
+    }
+    await this.handle({ type: 'advert', advert: res.advert, srcIp: res.envelope.srcIp, nowMs: Math.max(p.rxMs, this.#env.clock.nowMs()) });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Self-healing
+
+  /**
+   * A VIP/eVIP of this MASTER was deleted by someone else: put it back and announce it at once
+   * (vrrpd's documented alternative to keepalived's BACKUP + priority-0 dance, KEEPALIVED.md 3.8).
+   */
+  async restoreAddress(address: string, by: string): Promise<void> {
+    if (this.snapshot.state !== 'MASTER') return;
+    const item = this.#addressItem(address);
+    if (item === undefined) return;
+    const r = await this.#env.setAddress(true, item, this.ifname);
+    if (!r.ok) {
+      this.counters.addressErrors++;
+      this.log.warn({ address }, `(${this.name}) could not re-add ${address} deleted by ${by}: ${ioText(r)}`);
+      return;
+    }
+    this.counters.vipRestored++;
+    this.log.warn({ state: 'MASTER', address, by }, `(${this.name}) ${item.kind === 'vips' ? 'VIP' : 'eVIP'} ${address} was removed by ${by} - re-added it and sent gratuitous ARPs`);
+    const p = this.snapshot.params;
+    this.#garp({ type: 'send-garp', burst: 'master', rounds: Math.max(1, p.garp.masterRepeat), addresses: [address], intervalMs: p.garp.intervalMs });
+  }
+
+  /** A VIP/eVIP entry of this instance by address (undefined: not ours, or `no_track`). */
+  tracksAddress(address: string, ifname: string | undefined): boolean {
+    const item = this.#addressItem(address);
+    if (item === undefined || item.kind === 'routes' || item.kind === 'rules') return false;
+    if (item.entry.noTrack) return false;
+    const dev = item.entry.dev ?? this.ifname;
+    return ifname === undefined || dev === ifname;
+  }
+
+  #addressItem(address: string): AddressKindEntry | undefined {
+    const v = this.spec.vipEntries.find((e) => e.address === address);
+    if (v) return { kind: 'vips', entry: v };
+    const e = this.spec.evipEntries.find((x) => x.address === address);
+    return e ? { kind: 'evips', entry: e } : undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Actions
+
+  async #perform(a: FsmAction): Promise<void> {
+    switch (a.type) {
+      case 'transition':
+        this.#logTransition(a.from, a.to, a.reason, a.init, a.priority);
+        return;
+      case 'set-timer':
+        this.#setTimer(a.timer, a.atMs);
+        return;
+      case 'cancel-timer':
+        this.#timers.get(a.timer)?.cancel();
+        this.#timers.delete(a.timer);
+        return;
+      case 'send-advert':
+        await this.#sendAdvert(a.priority);
+        return;
+      case 'add-addresses':
+      case 'remove-addresses':
+        await this.#addresses(a.type === 'add-addresses', a.kind, a.items);
+        return;
+      case 'send-garp':
+        this.#garp(a);
+        return;
+      case 'notify':
+        this.#env.notify(this, a.kind, a.priority);
+        return;
+      case 'priority-changed':
+        this.log.info({ state: this.snapshot.state, from: a.from, to: a.to }, `(${this.name}) Changing effective priority from ${a.from} to ${a.to}`);
+        return;
+      case 'log':
+        this.log[a.level]({ state: this.snapshot.state }, `(${this.name}) ${a.msg}`);
+        return;
+      default:
+        assertNever(a, 'action');
+    }
+  }
+
+  /** "(VI_1) Entering MASTER STATE" etc. (KEEPALIVED.md 5), with the reason as a field. */
+  #logTransition(from: VrrpState, to: VrrpState, reason: string, init: boolean, priority: number): void {
+    this.lastTransitionMs = Date.now();
+    const why = this.describe(reason);
+    const fields = { state: to, from, reason: why, priority };
+    switch (to) {
+      case 'MASTER':
+        this.log.info(fields, `(${this.name}) Entering MASTER STATE`);
+        break;
+      case 'BACKUP':
+        this.log.info(fields, `(${this.name}) Entering BACKUP STATE${init ? ' (init)' : ''}`);
+        break;
+      case 'FAULT':
+        if (!init) this.log.info(fields, `(${this.name}): entering FAULT state (${why})`);
+        this.log.info(fields, `(${this.name}) Entering FAULT STATE${init ? ' (init)' : ''}`);
+        break;
+      case 'STOP':
+        this.log.debug(fields, `(${this.name}) Stopping`);
+        break;
+      case 'INIT':
+        break;
+      default:
+        assertNever(to, 'state');
+    }
+    // KEEPALIVED.md 3.5: unicast instances announce their own source address when leaving FAULT.
+    if (from === 'FAULT' && (to === 'BACKUP' || to === 'MASTER') && this.spec.unicast && this.srcIp !== null && this.ifname !== null) {
+      this.#env.garp(this.ifname, [{ address: this.srcIp, atMs: this.#env.clock.nowMs() }], 0, () => true);
+      this.counters.garpPackets++;
+    }
+  }
+
+  /** Fault reasons in words (the source tracker is synthetic). */
+  describe(reason: string): string {
+    return reason.replace(`interface ${SOURCE_TRACKER} down`, this.sourceProblem ?? 'no source address');
+  }
+
+  #setTimer(timer: TimerName, atMs: number): void {
+    this.#timers.get(timer)?.cancel();
+    const delay = Math.max(0, atMs - this.#env.clock.nowMs());
+    const h = this.#env.clock.setTimer(delay, () => {
+      if (this.#timers.get(timer) !== h) return;
+      this.#timers.delete(timer);
+      this.#env.submit(`${this.name} ${timer} timer`, async () => {
+        if (this.#removed) return;
+        // Never earlier than the deadline, whatever the ms rounding of the clock.
+        await this.handle({ type: 'timer', timer, nowMs: Math.max(atMs, this.#env.clock.nowMs()) });
+      });
+    });
+    this.#timers.set(timer, h);
+  }
+
+  async #sendAdvert(priority: number): Promise<void> {
+    const p = this.snapshot.params;
+    if (this.ifname === null || this.srcIp === null) return; // FAULT: nothing usable to send from
+    const payload = encodeAdvert({
+      vrid: p.vrid,
+      priority,
+      // AH is not implemented: such adverts would be rejected by the codec anyway.
+      authType: this.spec.authType === 2 ? 0 : this.spec.authType,
+      ...(this.spec.authPass !== undefined ? { authPass: this.spec.authPass } : {}),
+      adverIntSec: Math.round(p.adverIntMs / 1000),
+      vips: p.vips,
+    });
+    // KEEPALIVED.md 3.2: per-instance IP id counter starting at 1, 0 skipped.
+    this.#ipId = this.#ipId >= 0xffff ? 1 : this.#ipId + 1;
+    const dsts = this.spec.unicast ? this.spec.peers.map((x) => x.address) : [this.spec.mcastGroup];
+    const ttl = this.spec.unicast ? this.spec.unicastTtl : VRRP_TTL;
+    for (const dstIp of dsts) {
+      const pkt = buildIpv4Packet({ srcIp: this.srcIp, dstIp, ttl, id: this.#ipId, payload });
+      const r = await this.#env.sendPacket(this.ifname, pkt);
+      if (r.ok) this.counters.advertSent++;
+      else {
+        this.counters.advertSendErrors++;
+        const lim = this.#rate.check(`send:${r.error.code ?? ''}`, this.#env.clock.nowMs());
+        if (lim !== null) {
+          const more = lim.suppressed > 0 ? ` (${lim.suppressed} similar messages suppressed)` : '';
+          this.log.warn({ dst: dstIp, errno: r.error.code }, `(${this.name}) Cant send advert to ${dstIp} (${r.error.code ?? r.error.errno ?? '?'}: ${r.error.message})${more}`);
+        }
+      }
+    }
+  }
+
+  async #addresses(add: boolean, kind: 'vips' | 'evips' | 'routes' | 'rules', items: readonly string[]): Promise<void> {
+    const what = { vips: 'VIPs', evips: 'E-VIPs', routes: 'Virtual Routes', rules: 'Virtual Rules' }[kind];
+    this.log.debug({ state: this.snapshot.state }, `(${this.name}) ${add ? 'setting' : 'removing'} ${what}.`);
+    for (const text of items) {
+      const item = this.#item(kind, text);
+      if (item === undefined) continue;
+      const r = await this.#env.setAddress(add, item, this.ifname);
+      if (!r.ok) {
+        this.counters.addressErrors++;
+        // Removing something that is gone (or whose interface is gone) is what we wanted anyway.
+        if (add || (r.error.code !== 'ENODEV' && r.error.code !== 'EADDRNOTAVAIL')) {
+          this.log.warn({ errno: r.error.code }, `(${this.name}) cannot ${add ? 'add' : 'remove'} ${text}: ${ioText(r)}`);
+        }
+      }
+    }
+  }
+
+  #item(kind: 'vips' | 'evips' | 'routes' | 'rules', text: string): AddressKindEntry | undefined {
+    switch (kind) {
+      case 'vips': {
+        const entry = this.spec.vipEntries.find((e) => e.address === text);
+        return entry && { kind, entry };
+      }
+      case 'evips': {
+        const entry = this.spec.evipEntries.find((e) => e.address === text);
+        return entry && { kind, entry };
+      }
+      case 'routes': {
+        const entry = this.spec.routes.find((e) => routeKey(e) === text);
+        return entry && { kind, entry };
+      }
+      case 'rules': {
+        const entry = this.spec.rules.find((e) => ruleKey(e) === text);
+        return entry && { kind, entry };
+      }
+      default:
+        return assertNever(kind, 'address kind');
+    }
+  }
+
+  #garp(a: SendGarpAction): void {
+    const now = this.#env.clock.nowMs();
+    const packets = expandGarpBurst(a, now);
+    // Group by the interface each address lives on (a VIP may name another `dev`).
+    const byIf = new Map<string, typeof packets>();
+    for (const pk of packets) {
+      const item = this.#addressItem(pk.address);
+      const dev = (item && (item.kind === 'vips' || item.kind === 'evips') ? item.entry.dev : null) ?? this.ifname;
+      if (dev === null) continue;
+      const list = byIf.get(dev) ?? [];
+      list.push(pk);
+      byIf.set(dev, list);
+    }
+    let first = true;
+    for (const [ifname, list] of byIf) {
+      if (first) {
+        for (const ad of new Set(list.map((x) => x.address))) this.log.debug({}, `(${this.name}) Sending/queueing gratuitous ARPs on ${ifname} for ${ad}`);
+      }
+      first = false;
+      this.counters.garpPackets += list.length;
+      this.#env.garp(ifname, list, a.intervalMs, () => this.snapshot.state === 'MASTER' && !this.#removed);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Status
+
+  status(): InstanceStatus {
+    const s = this.snapshot;
+    const drops: Record<string, number> = {};
+    for (const [k, v] of this.drops) drops[k] = v;
+    return {
+      name: this.name,
+      vrid: this.spec.vrid,
+      interface: this.ifname,
+      srcIp: this.srcIp,
+      unicast: this.spec.unicast,
+      state: s.state,
+      reason: this.describe(s.reason),
+      wantState: s.wantState,
+      basePriority: s.params.basePriority,
+      effectivePriority: s.effectivePriority,
+      master: s.master,
+      faults: s.faults.map((f) => this.describe(f)),
+      vips: s.params.vips,
+      evips: s.params.evips,
+      syncGroup: s.params.syncGroup,
+      lastTransitionMs: this.lastTransitionMs,
+      counters: { ...s.counters, ...this.counters },
+      drops,
+    };
+  }
+}
+
+function ioText(r: { ok: false; error: { code?: string | undefined; message: string; syscall: string } }): string {
+  return `${r.error.syscall}: ${r.error.code ?? '?'} (${r.error.message})`;
+}

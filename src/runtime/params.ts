@@ -1,0 +1,190 @@
+/**
+ * Config model -> what the runtime needs per instance: the state machine's `InstanceParams` plus
+ * the wire and host facts the state machine does not see (interface, peers, password, address
+ * entries, hooks). Pure.
+ *
+ * Implicit tracking (KEEPALIVED.md 3.6): the instance's own interface with weight 0 unless
+ * `dont_track_primary`; interfaces carrying VIPs/eVIPs (unless `no_track`); the sync group's
+ * track_interface/track_script/track_file on every member. One more tracked "interface" is
+ * synthetic, {@link SOURCE_TRACKER}: weight 0, "up" while the instance has a usable source address
+ * (its interface exists and carries `unicast_src_ip`/`mcast_src_ip`, or has a primary IPv4
+ * address). It is how a missing interface or source address at start becomes FAULT through the
+ * state machine's own rules, and recovers when it appears.
+ */
+import type { AuthType } from '../protocol/types.js';
+import { makeInstanceParams, type InstanceParams, type TrackedFile, type TrackedInterface, type TrackedScript } from '../protocol/instance-params.js';
+import type { AddressEntry, DeepReadonly, FrozenConfig, NotifyKind, RouteEntry, RuleEntry, ScriptCommand, TrackFile, VrrpInstance, VrrpScript } from '../config/model.js';
+
+/** The synthetic tracked interface standing for "a usable source address exists". */
+export const SOURCE_TRACKER = '@source-address';
+
+type R<T> = DeepReadonly<T>;
+
+export interface UnicastPeerSpec {
+  readonly address: string;
+  readonly minTtl: number;
+  readonly maxTtl: number;
+}
+
+/** Everything the runtime knows about one configured instance. */
+export interface InstanceSpec {
+  readonly name: string;
+  readonly vrid: number;
+  /** Configured interface; null for a unicast instance found by its `unicast_src_ip`. */
+  readonly interface: string | null;
+  readonly unicast: boolean;
+  readonly peers: readonly UnicastPeerSpec[];
+  readonly unicastTtl: number;
+  /** Multicast destination (`mcast_dst_ip` or global `vrrp_mcast_group4`). */
+  readonly mcastGroup: string;
+  /** `unicast_src_ip` / `mcast_src_ip`, or null = the interface's primary address. */
+  readonly configuredSrcIp: string | null;
+  readonly checkUnicastSrc: boolean;
+  /** `track_src_ip`: losing the source address later is a FAULT too. */
+  readonly trackSrcIp: boolean;
+  readonly authType: AuthType;
+  /** PASS password (never logged). */
+  readonly authPass: string | undefined;
+  /** VIPs and eVIPs by address (IPv4 only: a VRRPv2 instance carries no IPv6). */
+  readonly vipEntries: readonly R<AddressEntry>[];
+  readonly evipEntries: readonly R<AddressEntry>[];
+  readonly routes: readonly R<RouteEntry>[];
+  readonly rules: readonly R<RuleEntry>[];
+  readonly notify: Readonly<Partial<Record<NotifyKind, R<ScriptCommand>>>>;
+  /** vrrp_script blocks this instance tracks (directly or through its sync group). */
+  readonly scripts: readonly R<VrrpScript>[];
+  readonly trackFiles: readonly R<TrackFile>[];
+  /** State machine params; `srcIp` is `configuredSrcIp` or 0.0.0.0 until the runtime resolves it. */
+  readonly params: InstanceParams;
+  /** Reload identity (KEEPALIVED.md 6 step 3): VRID, family, interface, unicast or not, source, group. */
+  readonly matchKey: string;
+}
+
+const AUTH: Record<'NONE' | 'PASS' | 'AH', AuthType> = { NONE: 0, PASS: 1, AH: 2 };
+
+/** Text the state machine carries for a route/rule (the runtime maps it back to the entry). */
+export function routeKey(r: R<RouteEntry>): string {
+  return r.words.join(' ');
+}
+export function ruleKey(r: R<RuleEntry>): string {
+  return r.words.join(' ');
+}
+
+/** Map every `vrrp_instance` of a loaded config. */
+export function instanceSpecs(cfg: FrozenConfig): InstanceSpec[] {
+  return cfg.instances.map((i) => instanceSpec(cfg, i));
+}
+
+export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): InstanceSpec {
+  const g = cfg.global;
+  const group = inst.syncGroup === null ? undefined : cfg.syncGroups.find((s) => s.name === inst.syncGroup);
+  const unicast = inst.unicastPeers.length > 0;
+  const configuredSrcIp = unicast ? inst.unicastSrcIp : inst.mcastSrcIp;
+  const ifname = inst.interface;
+
+  const vipEntries = inst.virtualIpaddress.filter((a) => a.family === 4);
+  const evipEntries = inst.virtualIpaddressExcluded.filter((a) => a.family === 4);
+
+  // Tracked interfaces: own (weight 0), configured, VIP interfaces, sync group's; first wins.
+  const trackInterfaces: TrackedInterface[] = [{ name: SOURCE_TRACKER, weight: 0, reverse: false }];
+  const addIf = (t: TrackedInterface): void => {
+    if (!trackInterfaces.some((x) => x.name === t.name)) trackInterfaces.push(t);
+  };
+  if (ifname !== null && !inst.dontTrackPrimary) addIf({ name: ifname, weight: 0, reverse: false });
+  for (const t of inst.trackInterfaces) addIf({ name: t.name, weight: t.weight, reverse: t.reverse });
+  for (const a of [...vipEntries, ...evipEntries]) {
+    if (a.dev !== null && a.dev !== ifname && !a.noTrack) addIf({ name: a.dev, weight: 0, reverse: false });
+  }
+  for (const t of group?.trackInterfaces ?? []) addIf({ name: t.name, weight: t.weight, reverse: t.reverse });
+
+  const scripts: R<VrrpScript>[] = [];
+  const trackScripts: TrackedScript[] = [];
+  for (const t of [...inst.trackScripts, ...(group?.trackScripts ?? [])]) {
+    const def = cfg.scripts.find((s) => s.name === t.name);
+    if (def === undefined || trackScripts.some((x) => x.name === t.name)) continue; // keepalived ignores unknown names
+    scripts.push(def);
+    trackScripts.push({
+      name: def.name,
+      weight: t.weight ?? def.weight,
+      reverse: t.reverse ?? def.reverse,
+      rise: Math.max(1, def.rise),
+      fall: Math.max(1, def.fall),
+      initFail: def.initFail,
+    });
+  }
+
+  const trackFiles: R<TrackFile>[] = [];
+  const trackedFiles: TrackedFile[] = [];
+  for (const t of [...inst.trackFiles, ...(group?.trackFiles ?? [])]) {
+    const def = cfg.trackFiles.find((f) => f.name === t.name);
+    if (def === undefined || trackedFiles.some((x) => x.name === t.name)) continue;
+    trackFiles.push(def);
+    trackedFiles.push({ name: def.name, weight: t.weight ?? def.weight, reverse: t.reverse ?? def.reverse });
+  }
+
+  const noTrack = [...vipEntries, ...evipEntries].filter((a) => a.noTrack).map((a) => a.address);
+
+  const params = makeInstanceParams({
+    name: inst.name,
+    vrid: inst.virtualRouterId,
+    basePriority: inst.priority,
+    initialState: inst.state,
+    adverIntMs: inst.advertIntMs,
+    nopreempt: inst.nopreempt,
+    preemptDelayMs: inst.preemptDelayMs,
+    downTimerAdverts: inst.downTimerAdverts,
+    lowerPrioNoAdvert: inst.lowerPrioNoAdvert,
+    higherPrioSendAdvert: inst.higherPrioSendAdvert,
+    skipCheckAdvAddr: inst.skipCheckAdvAddr,
+    authType: AUTH[inst.authType],
+    garp: {
+      masterDelayMs: inst.garpMasterDelayMs,
+      masterRepeat: inst.garpMasterRepeat,
+      masterRefreshMs: inst.garpMasterRefreshMs,
+      masterRefreshRepeat: inst.garpMasterRefreshRepeat,
+      lowerPrioDelayMs: inst.garpLowerPrioDelayMs,
+      lowerPrioRepeat: inst.garpLowerPrioRepeat,
+      intervalMs: g.vrrpGarpIntervalMs,
+    },
+    vips: vipEntries.map((a) => a.address),
+    evips: evipEntries.map((a) => a.address),
+    virtualRoutes: inst.virtualRoutes.map(routeKey),
+    virtualRules: inst.virtualRules.map(ruleKey),
+    noTrackAddresses: noTrack,
+    srcIp: configuredSrcIp ?? '0.0.0.0',
+    trackInterfaces,
+    trackScripts,
+    trackFiles: trackedFiles,
+    syncGroup: group?.name ?? null,
+  });
+
+  const mcastGroup = inst.mcastDstIp ?? g.vrrpMcastGroup4;
+  return {
+    name: inst.name,
+    vrid: inst.virtualRouterId,
+    interface: ifname,
+    unicast,
+    peers: inst.unicastPeers.map((p) => ({ address: p.address, minTtl: p.minTtl, maxTtl: p.maxTtl })),
+    unicastTtl: inst.unicastTtl,
+    mcastGroup,
+    configuredSrcIp,
+    checkUnicastSrc: inst.checkUnicastSrc || inst.unicastPeers.some((p) => p.minTtl > 0 || p.maxTtl < 255),
+    trackSrcIp: inst.trackSrcIp,
+    authType: AUTH[inst.authType],
+    authPass: inst.authType === 'PASS' ? (inst.authPass ?? undefined) : undefined,
+    vipEntries,
+    evipEntries,
+    routes: inst.virtualRoutes,
+    rules: inst.virtualRules,
+    notify: inst.notify,
+    scripts,
+    trackFiles,
+    params,
+    matchKey: [inst.virtualRouterId, 4, ifname ?? '', unicast ? 'unicast' : 'multicast', unicast ? (inst.unicastSrcIp ?? '') : mcastGroup].join('|'),
+  };
+}
+
+/** The same params with the resolved source address (tie-break and `master` in status). */
+export function withSrcIp(p: InstanceParams, srcIp: string): InstanceParams {
+  return p.srcIp === srcIp ? p : { ...p, srcIp };
+}

@@ -1,0 +1,133 @@
+/**
+ * Helpers for the daemon integration tests: run the built `vrrpd run` in a lab host, talk to its
+ * control socket, build keepalived.conf text, read adverts and GARPs out of captures.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Lab, LabProcess } from '../support/netns.js';
+import { pollUntil } from '../support/netns.js';
+import type { Decoded } from '../support/pcap.js';
+
+export const VRRPD_BIN = resolve(import.meta.dirname, '../../bin/vrrpd');
+export const DIST_MAIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
+
+/** Skip message when the build is missing (integration tests run the built daemon). */
+export function buildSkip(): false | string {
+  return existsSync(DIST_MAIN) ? false : 'needs `npx tsc -p .` (dist/cli/main.js) first';
+}
+
+export interface VrrpdNode {
+  readonly host: string;
+  readonly proc: LabProcess;
+  readonly conf: string;
+  readonly socket: string;
+  readonly stateDir: string;
+}
+
+export interface InstanceOpts {
+  name?: string;
+  vrid?: number;
+  priority: number;
+  state?: 'MASTER' | 'BACKUP';
+  vips: string[];
+  pass?: string;
+  unicastSrc?: string;
+  peers?: string[];
+  extra?: string;
+  iface?: string;
+}
+
+export function instanceConf(o: InstanceOpts): string {
+  const lines = [
+    `vrrp_instance ${o.name ?? 'VI_1'} {`,
+    `    state ${o.state ?? 'BACKUP'}`,
+    `    interface ${o.iface ?? 'eth0'}`,
+    `    virtual_router_id ${o.vrid ?? 51}`,
+    `    priority ${o.priority}`,
+    `    advert_int 1`,
+  ];
+  if (o.pass !== undefined) lines.push(`    authentication {`, `        auth_type PASS`, `        auth_pass ${o.pass}`, `    }`);
+  if (o.unicastSrc !== undefined) lines.push(`    unicast_src_ip ${o.unicastSrc}`, `    unicast_peer {`, ...(o.peers ?? []).map((p) => `        ${p}`), `    }`);
+  lines.push(`    virtual_ipaddress {`, ...o.vips.map((v) => `        ${v}`), `    }`);
+  if (o.extra) lines.push(o.extra);
+  lines.push(`}`);
+  return lines.join('\n');
+}
+
+export function confText(router: string, body: string, globals = ''): string {
+  return `global_defs {\n    router_id ${router}\n${globals}}\n\n${body}\n`;
+}
+
+/** Write the config and start `vrrpd run` in `host`; resolves once it logged "Startup complete". */
+export async function startVrrpd(lab: Lab, host: string, conf: string, extraArgs: string[] = []): Promise<VrrpdNode> {
+  const stateDir = join(lab.tmpDir, `state-${host}`);
+  mkdirSync(stateDir, { recursive: true });
+  const file = join(lab.tmpDir, `${host}.conf`);
+  writeFileSync(file, conf);
+  const proc = lab.spawn(host, [process.execPath, VRRPD_BIN, 'run', '-f', file, '--log-console', '-D', '--state-dir', stateDir, ...extraArgs]);
+  await proc.waitFor(/Startup complete/, 10_000);
+  return { host, proc, conf: file, socket: join(stateDir, 'vrrpd.sock'), stateDir };
+}
+
+/** One request on the control socket. */
+export function control(node: VrrpdNode, cmd: string, timeoutMs = 3000): Promise<any> {
+  return new Promise((resolvePromise, reject) => {
+    const s = connect(node.socket);
+    let buf = '';
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`control ${cmd} timed out`));
+    }, timeoutMs);
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    s.on('connect', () => s.write(`${JSON.stringify({ cmd })}\n`));
+    s.on('data', (d) => {
+      buf += d.toString();
+      const i = buf.indexOf('\n');
+      if (i >= 0) {
+        clearTimeout(timer);
+        s.end();
+        resolvePromise(JSON.parse(buf.slice(0, i)));
+      }
+    });
+  });
+}
+
+export async function instanceStatus(node: VrrpdNode, name = 'VI_1'): Promise<any> {
+  const r = await control(node, 'status');
+  return (r.status.instances as any[]).find((i) => i.name === name);
+}
+
+export async function waitState(node: VrrpdNode, state: string, timeoutMs = 8000, name = 'VI_1'): Promise<void> {
+  await pollUntil(async () => (await instanceStatus(node, name))?.state === state, timeoutMs, `${node.host} ${name} ${state}`, 50);
+}
+
+export async function hasAddress(lab: Lab, host: string, ip: string): Promise<boolean> {
+  return (await lab.addresses(host)).some((a) => a.local === ip);
+}
+
+/** VRRP adverts in a capture: time (ms), source, priority, vrid, TTL. */
+export function adverts(frames: Decoded[]): { tMs: number; src: string; dst: string; priority: number; vrid: number; ttl: number }[] {
+  const out: { tMs: number; src: string; dst: string; priority: number; vrid: number; ttl: number }[] = [];
+  for (const f of frames as any[]) {
+    const ip = f.ip;
+    if (!ip || ip.protocol !== 112) continue;
+    const p: Buffer = ip.payload;
+    out.push({ tMs: f.tsUs / 1000, src: ip.src, dst: ip.dst, priority: p[2]!, vrid: p[1]!, ttl: ip.ttl });
+  }
+  return out;
+}
+
+/** Gratuitous ARPs (sender IP = target IP) in a capture. */
+export function garps(frames: Decoded[]): { tMs: number; ip: string; mac: string }[] {
+  const out: { tMs: number; ip: string; mac: string }[] = [];
+  for (const f of frames as any[]) {
+    const a = f.arp;
+    if (!a || a.op !== 1 || a.senderIp !== a.targetIp) continue;
+    out.push({ tMs: f.tsUs / 1000, ip: a.senderIp, mac: a.senderMac });
+  }
+  return out;
+}
