@@ -1,0 +1,179 @@
+/**
+ * In-memory ports for daemon tests: a FakeClock, recorded sends, a fake rtnetlink (links,
+ * addresses, events with origin), recorded GARP frames, a scripted process runner and in-memory
+ * files. No root, no sockets.
+ */
+import { FakeClock } from '../../src/protocol/testing/fake-clock.js';
+import type { AddrInfo, AddrSpec, DaemonIo, IoResult, LinkInfo, NetlinkEvent, ReceivedPacket, RouteSpec, RuleSpec } from '../../src/runtime/ports.js';
+import type { ProcessRunner, RunResult, RunSpec } from '../../src/notify/runner.js';
+
+export interface SentPacket {
+  readonly atMs: number;
+  readonly ifname: string;
+  readonly packet: Buffer;
+}
+
+export type NetOp = { atMs: number; op: 'add' | 'del'; what: 'addr' | 'route' | 'rule'; detail: string };
+
+export class FakeIo implements DaemonIo {
+  readonly fake = new FakeClock(1_000_000);
+  readonly sent: SentPacket[] = [];
+  readonly garps: { atMs: number; ifindex: number; ip: string }[] = [];
+  readonly netOps: NetOp[] = [];
+  readonly opened: { ifname: string; groups: string[] }[] = [];
+  readonly runs: { atMs: number; argv: readonly string[] }[] = [];
+  /** Exit code per argv[0] for the fake runner (default 0). */
+  readonly exitCodes = new Map<string, number>();
+  readonly fileData = new Map<string, string>();
+  readonly fileWatchers = new Map<string, () => void>();
+  links: LinkInfo[] = [];
+  addrs: AddrInfo[] = [];
+  #onPacket: (p: ReceivedPacket) => void = () => {};
+  #onEvent: (e: NetlinkEvent) => void = () => {};
+  /** Order of everything observable (adverts, address ops, GARPs), for ordering assertions. */
+  readonly trace: string[] = [];
+
+  readonly clock = {
+    nowMs: () => this.fake.now(),
+    setTimer: (delayMs: number, cb: () => void) => {
+      const id = this.fake.setTimeout(cb, Math.max(0, delayMs));
+      return { cancel: () => this.fake.cancel(id) };
+    },
+  };
+
+  readonly sockets = {
+    setHandler: (h: (p: ReceivedPacket) => void) => {
+      this.#onPacket = h;
+    },
+    open: (ifname: string, groups: readonly string[]): IoResult<{ ifindex: number }> => {
+      const l = this.links.find((x) => x.ifname === ifname);
+      if (!l) return { ok: false, error: { kind: 'IoError', syscall: 'if_nametoindex', errno: 19, code: 'ENODEV', message: 'No such device', ifname } };
+      this.opened.push({ ifname, groups: [...groups] });
+      return { ok: true, value: { ifindex: l.ifindex } };
+    },
+    send: async (ifname: string, pkt: Uint8Array): Promise<IoResult<number>> => {
+      const packet = Buffer.from(pkt);
+      this.sent.push({ atMs: this.fake.now(), ifname, packet });
+      this.trace.push(`advert prio ${packet[22]} to ${packet[16]}.${packet[17]}.${packet[18]}.${packet[19]}`);
+      return { ok: true, value: pkt.length };
+    },
+    close: () => {},
+    closeAll: () => {},
+  };
+
+  readonly netlink = {
+    start: async (h: (e: NetlinkEvent) => void): Promise<IoResult<true>> => {
+      this.#onEvent = h;
+      return { ok: true, value: true };
+    },
+    links: () => this.links,
+    addresses: (ifindex?: number) => (ifindex === undefined ? this.addrs : this.addrs.filter((a) => a.ifindex === ifindex)),
+    addAddress: async (s: AddrSpec): Promise<IoResult<{ exists: boolean }>> => {
+      this.netOps.push({ atMs: this.fake.now(), op: 'add', what: 'addr', detail: `${s.address}/${s.prefixLen} ${s.label ?? ''}`.trim() });
+      this.trace.push(`add ${s.address}`);
+      const exists = this.addrs.some((a) => a.address === s.address && a.ifindex === s.ifindex);
+      if (!exists) this.addrs.push({ ifindex: s.ifindex, address: s.address, prefixLen: s.prefixLen, peer: undefined, broadcast: undefined, scope: 0, label: s.label, secondary: true });
+      return { ok: true, value: { exists } };
+    },
+    delAddress: async (s: AddrSpec): Promise<IoResult<{ absent: boolean }>> => {
+      this.netOps.push({ atMs: this.fake.now(), op: 'del', what: 'addr', detail: `${s.address}/${s.prefixLen}` });
+      this.trace.push(`del ${s.address}`);
+      const before = this.addrs.length;
+      this.addrs = this.addrs.filter((a) => !(a.address === s.address && a.ifindex === s.ifindex));
+      return { ok: true, value: { absent: before === this.addrs.length } };
+    },
+    addRoute: async (s: RouteSpec): Promise<IoResult<{ exists: boolean }>> => {
+      this.netOps.push({ atMs: this.fake.now(), op: 'add', what: 'route', detail: `${s.dst}/${s.prefixLen}` });
+      return { ok: true, value: { exists: false } };
+    },
+    delRoute: async (s: RouteSpec): Promise<IoResult<{ absent: boolean }>> => {
+      this.netOps.push({ atMs: this.fake.now(), op: 'del', what: 'route', detail: `${s.dst}/${s.prefixLen}` });
+      return { ok: true, value: { absent: false } };
+    },
+    addRule: async (s: RuleSpec): Promise<IoResult<{ exists: boolean }>> => {
+      this.netOps.push({ atMs: this.fake.now(), op: 'add', what: 'rule', detail: `table ${s.table}` });
+      return { ok: true, value: { exists: false } };
+    },
+    delRule: async (s: RuleSpec): Promise<IoResult<{ absent: boolean }>> => {
+      this.netOps.push({ atMs: this.fake.now(), op: 'del', what: 'rule', detail: `table ${s.table}` });
+      return { ok: true, value: { absent: false } };
+    },
+    stop: () => {},
+  };
+
+  readonly frames = {
+    send: (ifindex: number, frame: Uint8Array): IoResult<number> => {
+      const ip = `${frame[28]}.${frame[29]}.${frame[30]}.${frame[31]}`;
+      this.garps.push({ atMs: this.fake.now(), ifindex, ip });
+      this.trace.push(`garp ${ip}`);
+      return { ok: true, value: frame.length };
+    },
+  };
+
+  readonly processes: ProcessRunner = {
+    run: async (spec: RunSpec): Promise<RunResult> => {
+      this.runs.push({ atMs: this.fake.now(), argv: spec.argv });
+      const code = this.exitCodes.get(spec.argv[0] ?? '') ?? 0;
+      return { code, signal: null, timedOut: false, durationMs: 0 };
+    },
+    killAll: () => {},
+    drain: async () => {},
+  };
+
+  readonly files = {
+    read: (p: string) => this.fileData.get(p),
+    write: (p: string, c: string) => void this.fileData.set(p, c),
+    watch: (p: string, cb: () => void) => {
+      this.fileWatchers.set(p, cb);
+      return { cancel: () => void this.fileWatchers.delete(p) };
+    },
+  };
+
+  constructor(opts: { ifname?: string; ip?: string } = {}) {
+    this.addLink(opts.ifname ?? 'eth0', 2, opts.ip ?? '10.0.0.1');
+  }
+
+  addLink(ifname: string, ifindex: number, ip?: string, emit = false): void {
+    const link: LinkInfo = { ifindex, ifname, up: true, running: true, lowerUp: true, noarp: false, loopback: false, mac: `02:00:00:00:00:0${ifindex}`, mtu: 1500, master: undefined };
+    this.links = [...this.links.filter((l) => l.ifname !== ifname), link];
+    if (emit) this.#onEvent({ kind: 'link', op: 'new', link, previous: undefined, synthetic: false });
+    if (ip !== undefined) {
+      const a: AddrInfo = { ifindex, address: ip, prefixLen: 24, peer: undefined, broadcast: undefined, scope: 0, label: ifname, secondary: false };
+      this.addrs.push(a);
+      if (emit) this.#onEvent({ kind: 'addr', op: 'new', addr: a, ifname, origin: 'other', port: 999, synthetic: false });
+    }
+  }
+
+  setLink(ifname: string, running: boolean): void {
+    const old = this.links.find((l) => l.ifname === ifname)!;
+    const link = { ...old, running, lowerUp: running };
+    this.links = this.links.map((l) => (l.ifname === ifname ? link : l));
+    this.#onEvent({ kind: 'link', op: 'new', link, previous: old, synthetic: false });
+  }
+
+  /** Someone else deletes an address. */
+  deleteAddress(address: string, origin: 'other' | 'kernel' = 'other'): void {
+    const a = this.addrs.find((x) => x.address === address);
+    if (!a) throw new Error(`no address ${address}`);
+    this.addrs = this.addrs.filter((x) => x !== a);
+    const ifname = this.links.find((l) => l.ifindex === a.ifindex)?.ifname;
+    this.#onEvent({ kind: 'addr', op: 'del', addr: a, ifname, origin, port: origin === 'kernel' ? 0 : 4242, synthetic: false });
+  }
+
+  receive(ifname: string, packet: Buffer): void {
+    const l = this.links.find((x) => x.ifname === ifname)!;
+    this.#onPacket({ packet, ifindex: l.ifindex, ifname, rxMs: this.fake.now() });
+  }
+
+  /** Adverts sent, decoded enough for assertions. */
+  adverts(): { atMs: number; src: string; dst: string; priority: number; id: number; ttl: number }[] {
+    return this.sent.map((s) => ({
+      atMs: s.atMs,
+      src: `${s.packet[12]}.${s.packet[13]}.${s.packet[14]}.${s.packet[15]}`,
+      dst: `${s.packet[16]}.${s.packet[17]}.${s.packet[18]}.${s.packet[19]}`,
+      priority: s.packet[22]!,
+      id: s.packet.readUInt16BE(4),
+      ttl: s.packet[8]!,
+    }));
+  }
+}
