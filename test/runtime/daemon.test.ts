@@ -253,3 +253,24 @@ t.test('a unicast instance: one copy per peer, unicast_ttl, demux by destination
   await advance(1);
   t.equal(st().state, 'BACKUP', 'a higher priority unicast advert (TTL 64 is fine for unicast) wins');
 });
+
+t.test('sync group: a member losing its tracked interface pulls the group into FAULT; both recover', async (t) => {
+  const io = new FakeIo();
+  io.addLink('eth1', 3, '10.0.1.1');
+  const text = `vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n}\n` +
+    inst('  virtual_ipaddress {\n    10.0.0.100\n  }\n  track_interface {\n    eth1\n  }') +
+    inst('  virtual_ipaddress {\n    10.0.0.200\n  }', 'VI_2', 52);
+  const { advance, st, log } = await boot(text, io);
+  await advance(3609);
+  t.same([st('VI_1').state, st('VI_2').state], ['MASTER', 'MASTER']);
+  io.setLink('eth1', false);
+  await advance(1);
+  t.same([st('VI_1').state, st('VI_2').state], ['FAULT', 'FAULT'], 'the whole group follows');
+  t.ok(log.messages().includes('VRRP_Group(G) Syncing instances to FAULT state'));
+  t.notOk(io.addrs.some((a) => a.address === '10.0.0.200'), "the other member's VIP is removed too");
+  io.setLink('eth1', true);
+  await advance(1);
+  t.same([st('VI_1').state, st('VI_2').state], ['BACKUP', 'BACKUP']);
+  await advance(3700);
+  t.same([st('VI_1').state, st('VI_2').state], ['MASTER', 'MASTER']);
+});
