@@ -224,6 +224,7 @@ export function startNode(lab: NsLab, o: StartNodeOptions): VrrpNode {
 export const STATE_RE = {
   master: /\(VI_1\) Entering MASTER STATE/,
   backup: /\(VI_1\) Entering BACKUP STATE/,
+  backupInit: /\(VI_1\) Entering BACKUP STATE \(init\)/,
   fault: /\(VI_1\) Entering FAULT STATE|\(VI_1\)[: ].*entering FAULT state/i,
 } as const;
 

@@ -12,7 +12,7 @@ import {
   VRRPD_IMPL, advertProblems, advertsFrom, assertClientReaches, assertHolder, checkGarps, createPair, finalChecks,
   finish, gracefulStop, layoutDiff, pingGap, waitHolder, type T,
 } from './pair.js';
-import { keepalivedConf, sleep, wallNowMs, type Impl } from '../../src/bench/vrrp-harness.js';
+import { STATE_RE, countMatches, keepalivedConf, sleep, wallNowMs, type Impl } from '../../src/bench/vrrp-harness.js';
 
 export interface RolesOptions {
   prefix: string;
@@ -35,19 +35,23 @@ export async function rolesScenario(t: T, o: RolesOptions): Promise<void> {
           ...(o.unicast ? { unicastSrc: lab.host(h).ip, unicastPeers: [lab.host(h === 'a' ? 'b' : 'a').ip] } : {}),
         });
 
-      // Election: the master starts first, so its down timer (3.41 s) expires well before the backup's (3.61 s).
+      // Election: the backup starts once the master is up (its BACKUP (init) line), so the master's
+      // down timer (3.41 s) expires first whatever the two daemons' start-up times.
       const tStart = wallNowMs();
       const M = p.start({ impl: mImpl, host: 'a', conf: conf('a', 'MASTER', 150) });
-      await sleep(300);
+      await M.proc.waitFor(STATE_RE.backupInit, 8000);
+      const tUpM = wallNowMs();
+      t.comment(`${mImpl} up (BACKUP (init)) ${(tUpM - tStart).toFixed(0)} ms after spawn`);
       const B = p.start({ impl: bImpl, host: 'b', conf: conf('b', 'BACKUP', 100) });
       const tA = await waitHolder(p, 'a', 8000);
-      t.ok(tA - tStart < 5000, `election: a (${mImpl}) holds the VIP ${(tA - tStart).toFixed(0)} ms after start`);
+      t.ok(tA - tUpM < 4000, `election: a (${mImpl}) holds the VIP ${(tA - tUpM).toFixed(0)} ms after it was up`);
 
       // Steady state.
       const tSteady = wallNowMs();
       await sleep(2300);
       await assertHolder(t, p, 'a');
       await assertClientReaches(t, p, 'a');
+      t.equal(countMatches(B.log, STATE_RE.master), 0, `${bImpl} (backup) never entered MASTER during the election`);
       const tSteadyEnd = wallNowMs();
 
       // Crash: cut a's link.
