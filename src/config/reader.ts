@@ -24,7 +24,15 @@ const MAX_SUBSTITUTIONS = 256;
  * Guard against generator explosions (`~SEQ(A,1,100000) ~SEQ(B,1,100000) x` is 10^10 lines, which
  * keepalived would grind through for hours): at most this many lines are produced from one file line.
  */
-const MAX_GENERATED_LINES = 200000;
+const MAX_GENERATED_LINES = 100000;
+/**
+ * keepalived keeps every including file open, so a file that includes itself (`include *`) recurses
+ * until open() fails with EMFILE (ulimit -n 1024): `Configuration file 'self.conf' open problem (Too
+ * many open files) - skipping` (observed, 2.2.7 -t). vrrpd stops at the same nesting depth.
+ */
+const MAX_INCLUDE_DEPTH = 1000;
+/** Multi-line definitions expanding themselves (`$N=$INST` used inside $INST) would never end either. */
+const MAX_MULTILINE_DEPTH = 64;
 
 interface FileFrame {
   /** The name diagnostics use: the `-f` or `include` argument as written (relative to the includer). */
@@ -401,6 +409,10 @@ export class ConfigReader {
         const lines = value.split('\n');
         value = lines.shift() ?? '';
         if (lines.length > 0) {
+          if (this.multiline.length >= MAX_MULTILINE_DEPTH) {
+            this.opts.diags.error(loc, `Parameter substitution did not terminate on line '${buf}'`);
+            return null;
+          }
           if (this.multiline.length === 0) this.multilineGenDepth = this.generators.length;
           this.multiline.push(lines);
         }
@@ -563,6 +575,10 @@ export class ConfigReader {
       const st = this.opts.host.stat(m);
       if (!st || !st.isFile || st.executable) {
         this.opts.diags.notice(loc, `Configuration file '${display}' is not a regular non-executable file - skipping`, kw);
+        continue;
+      }
+      if (this.frames.length >= MAX_INCLUDE_DEPTH) {
+        this.opts.diags.error(loc, `Configuration file '${display}' open problem (Too many open files) - skipping`, kw);
         continue;
       }
       const bytes = this.opts.host.readFile(m);
