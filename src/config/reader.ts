@@ -108,7 +108,10 @@ export class ConfigReader {
     this.installBuiltins();
     const bytes = opts.host.readFile(mainFile);
     if (bytes === undefined) {
-      opts.diags.report(undefined, 'fatal', `Unable to find configuration file ${mainFile}`, undefined, 'no-config');
+      // keepalived 2.2.7 -t prints "Config files missing 'FILE'." here and exits 0 (observed), which lets
+      // `keepalived -t && reload` pass without any config; vrrpd uses the same words but refuses: exit 6
+      // (KEEPALIVED_EXIT_NO_CONFIG, as for a missing mandatory include).
+      opts.diags.report(undefined, 'fatal', `Config files missing '${mainFile}'.`, undefined, 'no-config');
       return;
     }
     this.pushFile(mainFile, bytes);
