@@ -3,7 +3,7 @@
  * namespace lab, measured the same way (root only).
  *
  * Lab `vk-bench-` on 10.234.200.0/24: hosts a (.1, master, priority 150), b (.2, backup, priority
- * 100), c (.3, client pinging the VIP .100 every 10 ms). Per implementation, `--rounds` rounds of:
+ * 100), c (.3, client pinging the VIP .100 every 2 ms). Per implementation, `--rounds` rounds of:
  *  - crash: wait for one of a's adverts at b's switch port, wait 200 ms (same advert phase in every
  *    round, so the down timer's phase does not add up to 1 s of noise), cut a's link (bridge port
  *    down, a sees NO-CARRIER); then restore it and wait until a holds the VIP again;
@@ -12,11 +12,11 @@
  *  - VIP on the backup: `ip -ts monitor address` in b (netlink event, stamped by ip on receipt);
  *  - first GARP: tcpdump on the bridge port of b (kernel timestamp), ARP request from b's MAC with
  *    sender = target = VIP;
- *  - longest ping gap at the client: `ping -D -i 0.01`, longest interval between replies around t0;
+ *  - longest ping gap at the client: `ping -D -i 0.002`, longest interval between replies around t0;
  *  - stop only: priority-0 advert from a on the wire, and a's exit.
  * Every figure is computed from these timestamps; nothing is typed in.
  *
- * Usage: node dist/bench/failover.js [--rounds 5] [--mode unicast|multicast] [--impl both|keepalived|vrrpd]
+ * Usage: node dist/bench/failover.js [--rounds 5] [--mode unicast|multicast|both] [--impl both|keepalived|vrrpd]
  *        [--write BENCHMARKS.md] [--json FILE]
  */
 import { execFileSync } from 'node:child_process';
@@ -25,20 +25,22 @@ import { cpus, freemem, totalmem } from 'node:os';
 import { BenchLab } from './ns-lab.js';
 import {
   firstAfter, keepalivedConf, keepalivedUnavailable, longestGapMs, maxOverlapMs, median, ownership, packetErrors,
-  sleep, startAddrMonitor, startNode, startPinger, startWireWatch, vrrpdUnavailable, wallNowMs,
-  type AddrMonitor, type Impl, type Pinger, type VrrpNode, type WireWatch,
+  sleep, startAddrMonitor, startLinkMonitor, startNode, startPinger, startWireWatch, vrrpdUnavailable, wallNowMs,
+  type AddrMonitor, type Impl, type LinkMonitor, type Pinger, type VrrpNode, type WireWatch,
 } from './vrrp-harness.js';
+
+type Mode = 'unicast' | 'multicast';
 
 interface Args {
   rounds: number;
-  mode: 'unicast' | 'multicast';
+  modes: Mode[];
   impls: Impl[];
   write?: string;
   json?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { rounds: 5, mode: 'unicast', impls: ['keepalived', 'vrrpd'] };
+  const a: Args = { rounds: 5, modes: ['unicast'], impls: ['keepalived', 'vrrpd'] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = (): string => {
@@ -49,8 +51,8 @@ function parseArgs(argv: string[]): Args {
     if (k === '--rounds') a.rounds = Math.max(1, Number(v()));
     else if (k === '--mode') {
       const m = v();
-      if (m !== 'unicast' && m !== 'multicast') throw new Error('--mode is unicast or multicast');
-      a.mode = m;
+      if (m !== 'unicast' && m !== 'multicast' && m !== 'both') throw new Error('--mode is unicast, multicast or both');
+      a.modes = m === 'both' ? ['unicast', 'multicast'] : [m];
     } else if (k === '--impl') {
       const m = v();
       a.impls = m === 'both' ? ['keepalived', 'vrrpd'] : m === 'keepalived' || m === 'vrrpd' ? [m] : [];
@@ -58,7 +60,7 @@ function parseArgs(argv: string[]): Args {
     } else if (k === '--write') a.write = v();
     else if (k === '--json') a.json = v();
     else if (k === '-h' || k === '--help') {
-      process.stdout.write('usage: node dist/bench/failover.js [--rounds N] [--mode unicast|multicast] [--impl both|keepalived|vrrpd] [--write BENCHMARKS.md] [--json FILE]\n');
+      process.stdout.write('usage: node dist/bench/failover.js [--rounds N] [--mode unicast|multicast|both] [--impl both|keepalived|vrrpd] [--write BENCHMARKS.md] [--json FILE]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${k}`);
   }
@@ -84,8 +86,18 @@ export interface RoundResult {
   pingGapMs: number;
   /** Last advert from the master seen before t0 -> VIP on the backup (crash only). */
   lastAdvertToVipMs?: number;
-  /** Time the link-cut command took (crash only; t0 is taken before it). */
+  /** Link-cut command start -> the kernel's link-down event (crash only; t0 is that event). */
   cutCmdMs?: number;
+  /** t0 -> the backup's first advert as master (priority > 0) on the wire. */
+  takeoverAdvertMs: number;
+  /**
+   * The backup's down timer as seen on the wire: crash: master's last advert -> backup's first
+   * advert (ideal 3 x 1000 + skew 609.4 = 3609.4 ms); stop: priority-0 advert -> backup's first
+   * advert (ideal skew 609.4 ms).
+   */
+  timerMs: number;
+  /** Backup's first advert on the wire -> VIP on the backup (netlink event). */
+  advertToVipMs: number;
   /** t0 -> priority-0 advert from the stopping master (stop only). */
   prio0Ms?: number;
   /** t0 -> the stopping daemon exited (stop only). */
@@ -106,10 +118,11 @@ interface Session {
   monB: AddrMonitor;
   wire: WireWatch;
   ping: Pinger;
+  links: LinkMonitor;
   confA: string;
 }
 
-function conf(lab: BenchLab, mode: Args['mode'], self: 'a' | 'b'): string {
+function conf(lab: BenchLab, mode: Mode, self: 'a' | 'b'): string {
   const peer = self === 'a' ? 'b' : 'a';
   return keepalivedConf(`bench-${self}`, {
     state: self === 'a' ? 'MASTER' : 'BACKUP',
@@ -161,11 +174,24 @@ async function measureAfter(s: Session, t0: number, kind: RoundResult['kind'], r
   const vipAdd = await until('the VIP on b', 8000, () => s.monB.eventsFor(VIP).find((e) => e.op === 'add' && e.ms >= t0));
   await sleep(1000); // GARP burst, ping recovery, prio-0 advert all land well within this
   const bMac = s.lab.host('b').mac;
+  const aIp = s.lab.host('a').ip;
   const view = s.wire.view();
   const garps = view.garps.filter((g) => g.ip === VIP && g.srcMac === bMac && g.ms >= t0 && g.ms <= vipAdd.ms + 1000);
   const garp = garps[0];
+  // b's first advert as master (seen at b's own bridge port).
+  const takeover = firstAfter(view.adverts, t0, (x) => x.src === s.lab.host('b').ip && x.prio > 0);
   const replies = s.ping.replies();
   const end = wallNowMs();
+  let timerFrom = Number.NaN;
+  let prio0Ms: number | undefined;
+  if (kind === 'stop') {
+    const p0 = firstAfter(view.adverts, t0, (x) => x.src === aIp && x.prio === 0);
+    prio0Ms = p0 ? p0.ms - t0 : Number.NaN;
+    timerFrom = p0?.ms ?? Number.NaN;
+  } else {
+    const before = view.adverts.filter((x) => x.src === aIp && x.ms < t0);
+    timerFrom = before[before.length - 1]?.ms ?? Number.NaN;
+  }
   const r: RoundResult = {
     kind,
     round,
@@ -175,24 +201,28 @@ async function measureAfter(s: Session, t0: number, kind: RoundResult['kind'], r
     pingGapMs: longestGapMs(replies, t0, end),
     bothMs: maxOverlapMs(recent(ownership(s.monA.events(), VIP, end), t0), recent(ownership(s.monB.events(), VIP, end), t0)),
     garpCount: garps.length,
+    takeoverAdvertMs: takeover ? takeover.ms - t0 : Number.NaN,
+    timerMs: takeover ? takeover.ms - timerFrom : Number.NaN,
+    advertToVipMs: takeover ? vipAdd.ms - takeover.ms : Number.NaN,
   };
-  if (kind === 'stop') {
-    const p0 = firstAfter(view.adverts, t0, (x) => x.src === s.lab.host('a').ip && x.prio === 0);
-    r.prio0Ms = p0 ? p0.ms - t0 : Number.NaN;
-  }
+  if (prio0Ms !== undefined) r.prio0Ms = prio0Ms;
   return r;
 }
 
 async function crashRound(s: Session, round: number): Promise<RoundResult> {
   await waitSteady(s);
-  const lastAdv = await syncToAdvert(s);
-  const t0 = wallNowMs();
+  await syncToAdvert(s);
+  const port = s.lab.host('a').swPort;
+  const tCmd = wallNowMs();
   await s.lab.linkDown('a', 'switch');
-  const cutCmdMs = wallNowMs() - t0;
+  // t0 = the kernel's link-down event for a's port (spawning `ip` takes several ms here).
+  const ev = await until('the link-down event', 2000, () => s.links.events().find((e) => e.ifname === port && !e.up && e.ms >= tCmd - 1)).catch(() => undefined);
+  const t0 = ev?.ms ?? tCmd;
   const r = await measureAfter(s, t0, 'crash', round);
   const advs = s.wire.view().adverts.filter((x) => x.src === s.lab.host('a').ip && x.ms < t0);
-  r.lastAdvertToVipMs = r.vipMs + t0 - (advs[advs.length - 1]?.ms ?? lastAdv);
-  r.cutCmdMs = cutCmdMs;
+  const last = advs[advs.length - 1]?.ms;
+  if (last !== undefined) r.lastAdvertToVipMs = r.vipMs + t0 - last;
+  r.cutCmdMs = t0 - tCmd;
   await s.lab.linkUp('a', 'switch');
   return r;
 }
@@ -212,53 +242,61 @@ async function stopRound(s: Session, round: number): Promise<RoundResult> {
   return r;
 }
 
-async function runImpl(lab: BenchLab, impl: Impl, args: Args, log: (s: string) => void): Promise<{ rounds: RoundResult[]; logs: Record<string, string> }> {
+async function runImpl(lab: BenchLab, impl: Impl, mode: Mode, rounds: number, log: (s: string) => void): Promise<{ rounds: RoundResult[]; logs: string[] }> {
   const monA = await startAddrMonitor(lab, 'a');
   const monB = await startAddrMonitor(lab, 'b');
+  const links = await startLinkMonitor(lab, lab.switchNs, lab.host('c').swPort);
   const wire = await startWireWatch(lab, lab.switchNs, lab.host('b').swPort);
-  const confA = conf(lab, args.mode, 'a');
-  const b = startNode(lab, { impl, host: 'b', conf: conf(lab, args.mode, 'b') });
+  const confA = conf(lab, mode, 'a');
+  const b = startNode(lab, { impl, host: 'b', conf: conf(lab, mode, 'b') });
   const a = startNode(lab, { impl, host: 'a', conf: confA });
-  const ping = startPinger(lab, 'c', VIP);
-  const s: Session = { impl, lab, a, b, monA, monB, wire, ping, confA };
-  const rounds: RoundResult[] = [];
-  const logs: Record<string, string> = {};
+  const ping = startPinger(lab, 'c', VIP, 0.002);
+  const s: Session = { impl, lab, a, b, monA, monB, wire, ping, links, confA };
+  const results: RoundResult[] = [];
+  const logs: string[] = [];
   try {
-    for (let i = 1; i <= args.rounds; i++) {
+    for (let i = 1; i <= rounds; i++) {
       const c = await crashRound(s, i);
-      rounds.push(c);
-      log(`${impl} crash ${i}: VIP ${c.vipMs.toFixed(1)} ms (last advert -> VIP ${c.lastAdvertToVipMs?.toFixed(1)}), GARP ${c.garpMs.toFixed(1)}, ping gap ${c.pingGapMs.toFixed(1)}, both ${c.bothMs.toFixed(1)}`);
+      results.push(c);
+      log(`${mode} ${impl} crash ${i}: VIP ${f1(c.vipMs)} ms (cut cmd ${f1(c.cutCmdMs ?? Number.NaN)}, timer ${f1(c.timerMs)}, advert -> VIP ${f1(c.advertToVipMs)}), GARP ${f1(c.garpMs)} (${c.garpCount}), ping gap ${f1(c.pingGapMs)}, both ${f1(c.bothMs)}`);
+      const before = s.a;
       const g = await stopRound(s, i);
-      rounds.push(g);
-      log(`${impl} stop  ${i}: VIP ${g.vipMs.toFixed(1)} ms, GARP ${g.garpMs.toFixed(1)}, ping gap ${g.pingGapMs.toFixed(1)}, prio0 ${g.prio0Ms?.toFixed(1)}, exit ${g.exitMs?.toFixed(1)} (code ${g.exitCode}), both ${g.bothMs.toFixed(1)}`);
+      logs.push(before.log);
+      results.push(g);
+      log(`${mode} ${impl} stop  ${i}: VIP ${f1(g.vipMs)} ms (prio0 ${f1(g.prio0Ms ?? Number.NaN)}, timer ${f1(g.timerMs)}, advert -> VIP ${f1(g.advertToVipMs)}), GARP ${f1(g.garpMs)} (${g.garpCount}), ping gap ${f1(g.pingGapMs)}, exit ${f1(g.exitMs ?? Number.NaN)} (code ${g.exitCode}), both ${f1(g.bothMs)}`);
     }
     await waitSteady(s);
   } finally {
-    logs.a = s.a.log;
-    logs.b = s.b.log;
+    logs.push(s.a.log, s.b.log);
     await Promise.all([s.a.stop(3000), s.b.stop(3000)]);
-    await Promise.all([ping.stop(), wire.stop(), monA.proc.kill('SIGTERM', 1000), monB.proc.kill('SIGTERM', 1000)]);
+    await Promise.all([ping.stop(), wire.stop(), monA.proc.kill('SIGTERM', 1000), monB.proc.kill('SIGTERM', 1000), links.proc.kill('SIGTERM', 1000)]);
   }
-  return { rounds, logs };
+  return { rounds: results, logs };
 }
 
 interface Row {
   label: string;
   kind: RoundResult['kind'];
   pick: (r: RoundResult) => number | undefined;
+  /** Shown for context only (no ratio is meaningful, e.g. ids). */
+  ideal?: string;
 }
 
 const ROWS: Row[] = [
   { label: 'crash -> VIP on backup', kind: 'crash', pick: (r) => r.vipMs },
-  { label: 'crash: last advert -> VIP', kind: 'crash', pick: (r) => r.lastAdvertToVipMs },
   { label: 'crash -> first GARP', kind: 'crash', pick: (r) => r.garpMs },
   { label: 'crash: VIP -> first GARP', kind: 'crash', pick: (r) => r.vipToGarpMs },
   { label: 'crash: longest ping gap', kind: 'crash', pick: (r) => r.pingGapMs },
+  { label: 'crash: last advert -> VIP', kind: 'crash', pick: (r) => r.lastAdvertToVipMs },
+  { label: 'crash: last advert -> takeover advert (down timer, ideal 3609.4)', kind: 'crash', pick: (r) => r.timerMs },
+  { label: 'crash: takeover advert -> VIP', kind: 'crash', pick: (r) => r.advertToVipMs },
   { label: 'stop -> priority-0 advert', kind: 'stop', pick: (r) => r.prio0Ms },
   { label: 'stop -> VIP on backup', kind: 'stop', pick: (r) => r.vipMs },
   { label: 'stop -> first GARP', kind: 'stop', pick: (r) => r.garpMs },
   { label: 'stop: VIP -> first GARP', kind: 'stop', pick: (r) => r.vipToGarpMs },
   { label: 'stop: longest ping gap', kind: 'stop', pick: (r) => r.pingGapMs },
+  { label: 'stop: priority-0 advert -> takeover advert (skew, ideal 609.4)', kind: 'stop', pick: (r) => r.timerMs },
+  { label: 'stop: takeover advert -> VIP', kind: 'stop', pick: (r) => r.advertToVipMs },
   { label: 'stop -> master exited', kind: 'stop', pick: (r) => r.exitMs },
 ];
 
@@ -267,9 +305,13 @@ function med(rs: readonly RoundResult[] | undefined, row: Row): number {
   return median(rs.filter((r) => r.kind === row.kind).map((r) => row.pick(r) ?? Number.NaN));
 }
 
-const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+function f1(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(1) : 'n/a';
+}
 
-function table(results: Partial<Record<Impl, RoundResult[]>>): string[] {
+type ImplResults = Partial<Record<Impl, RoundResult[]>>;
+
+function table(results: ImplResults): string[] {
   const k = results.keepalived;
   const v = results.vrrpd;
   const lines = [
@@ -279,21 +321,23 @@ function table(results: Partial<Record<Impl, RoundResult[]>>): string[] {
   for (const row of ROWS) {
     const a = med(k, row);
     const b = med(v, row);
-    const ratio = Number.isFinite(a) && Number.isFinite(b) && a !== 0 ? (b / a).toFixed(2) : 'n/a';
+    const ratio = Number.isFinite(a) && Number.isFinite(b) && Math.abs(a) >= 1 ? (b / a).toFixed(2) : 'n/a';
     const diff = Number.isFinite(a) && Number.isFinite(b) ? `${b - a >= 0 ? '+' : ''}${(b - a).toFixed(1)}` : 'n/a';
     lines.push(`| ${row.label} | ${f1(a)} | ${f1(b)} | ${ratio} | ${diff} |`);
   }
   return lines;
 }
 
-function acceptance(results: Partial<Record<Impl, RoundResult[]>>): string[] {
+function acceptance(results: ImplResults): { lines: string[]; ok: boolean } {
   const k = results.keepalived;
   const v = results.vrrpd;
-  if (!k || !v) return ['(acceptance needs both implementations in the same run)'];
+  if (!k || !v) return { lines: ['- (acceptance needs both implementations in the same run)'], ok: false };
   const row = (label: string): Row => ROWS.find((r) => r.label === label)!;
-  const out: string[] = [];
-  const check = (name: string, ok: boolean, detail: string): void => {
-    out.push(`- ${ok ? 'PASS' : 'FAIL'}: ${name} (${detail})`);
+  const lines: string[] = [];
+  let ok = true;
+  const check = (name: string, pass: boolean, detail: string): void => {
+    ok &&= pass;
+    lines.push(`- ${pass ? 'PASS' : 'FAIL'}: ${name} (${detail})`);
   };
   for (const kind of ['crash', 'stop'] as const) {
     const dv = med(v, row(`${kind} -> VIP on backup`));
@@ -306,7 +350,7 @@ function acceptance(results: Partial<Record<Impl, RoundResult[]>>): string[] {
   }
   const both = Math.max(...v.map((r) => r.bothMs));
   check('vrrpd pair: never both holding the VIP longer than one advert interval', both <= 1000, `max overlap ${f1(both)} ms`);
-  return out;
+  return { lines, ok };
 }
 
 function sh(cmd: string, args: string[]): string {
@@ -321,12 +365,14 @@ function sh(cmd: string, args: string[]): string {
 function machine(): string[] {
   const cpu = cpus()[0]?.model ?? 'unknown';
   return [
-    `- nproc: ${sh('nproc', [])} (${cpu})`,
+    `- \`nproc\`: ${sh('nproc', [])} (${cpu})`,
     `- memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB total, ${(freemem() / 2 ** 30).toFixed(1)} GiB free; \`free -h\`:`,
+    '',
     '```',
     sh('free', ['-h']),
     '```',
-    `- kernel: ${sh('uname', ['-srvm'])}`,
+    '',
+    `- kernel: \`${sh('uname', ['-srvm'])}\``,
     `- node ${process.version}, ${sh('keepalived', ['--version']).split('\n')[0]}, ${sh('tcpdump', ['--version']).split('\n')[0]}, ${sh('ip', ['-V'])}`,
   ];
 }
@@ -350,82 +396,82 @@ async function main(): Promise<number> {
   }
   const log = (s: string): void => void process.stderr.write(`${s}\n`);
   const started = new Date().toISOString();
-  const results: Partial<Record<Impl, RoundResult[]>> = {};
-  const errors: Partial<Record<Impl, string[]>> = {};
+  const results: Partial<Record<Mode, ImplResults>> = {};
+  const errors: string[] = [];
   const lab = await BenchLab.create(PREFIX, SUBNET, ['a', 'b', 'c']);
   try {
-    for (const impl of args.impls) {
-      const r = await runImpl(lab, impl, args, log);
-      results[impl] = r.rounds;
-      // keepalived's own complaints about its peer's adverts (only meaningful in mixed pairs, but a
-      // keepalived pair must be clean too).
-      errors[impl] = [...packetErrors(r.logs.a ?? ''), ...packetErrors(r.logs.b ?? '')];
+    for (const mode of args.modes) {
+      results[mode] = {};
+      for (const impl of args.impls) {
+        const r = await runImpl(lab, impl, mode, args.rounds, log);
+        results[mode]![impl] = r.rounds;
+        for (const l of r.logs.flatMap((x) => packetErrors(x))) errors.push(`${mode} ${impl}: ${l.trim()}`);
+      }
     }
   } finally {
     await lab.destroy();
   }
   const cmd = `node dist/bench/failover.js ${process.argv.slice(2).join(' ')}`.trim();
-  const tbl = table(results);
-  const acc = acceptance(results);
-  const out = [
-    `Failover, ${args.mode}, PASS auth, advert_int 1, priorities 150/100, ${args.rounds} rounds each (started ${started})`,
-    '',
-    ...tbl,
-    '',
-    ...acc,
-  ];
+  const out: string[] = [];
+  const md: string[] = [];
+  let allOk = true;
+  for (const mode of args.modes) {
+    const r = results[mode] ?? {};
+    const tbl = table(r);
+    const acc = acceptance(r);
+    allOk &&= acc.ok;
+    const title = `${mode}, PASS auth, advert_int 1, priorities 150/100, ${args.rounds} rounds per implementation`;
+    out.push(`Failover: ${title}`, '', ...tbl, '', ...acc.lines, '');
+    const perRound: string[] = [
+      '| impl | kind | round | t0 -> VIP | t0 -> GARP | VIP -> GARP | GARPs | ping gap | down timer on the wire | takeover advert -> VIP | t0 -> prio 0 | t0 -> exit | link cut cmd | both |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ];
+    for (const impl of args.impls) {
+      for (const x of r[impl] ?? []) {
+        perRound.push(`| ${impl} | ${x.kind} | ${x.round} | ${f1(x.vipMs)} | ${f1(x.garpMs)} | ${f1(x.vipToGarpMs)} | ${x.garpCount} | ${f1(x.pingGapMs)} | ${f1(x.timerMs)} | ${f1(x.advertToVipMs)} | ${x.prio0Ms === undefined ? '' : f1(x.prio0Ms)} | ${x.exitMs === undefined ? '' : f1(x.exitMs)} | ${x.cutCmdMs === undefined ? '' : f1(x.cutCmdMs)} | ${f1(x.bothMs)} |`);
+      }
+    }
+    md.push(`### ${title}`, '', ...tbl, '', 'Acceptance (issue 4):', '', ...acc.lines, '', '<details><summary>Every round (ms)</summary>', '', ...perRound, '', '</details>', '');
+  }
+  out.push(errors.length ? `keepalived/vrrpd packet errors:\n${errors.join('\n')}` : 'no packet errors logged by either implementation');
   process.stdout.write(`${out.join('\n')}\n`);
   if (args.json) writeFileSync(args.json, `${JSON.stringify({ started, args, results, errors }, null, 2)}\n`);
   if (args.write) {
-    const perRound: string[] = ['| impl | kind | round | VIP | last advert -> VIP | GARP | VIP -> GARP | GARPs | ping gap | prio 0 | exit | both |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
-    for (const impl of args.impls) {
-      for (const r of results[impl] ?? []) {
-        perRound.push(`| ${impl} | ${r.kind} | ${r.round} | ${f1(r.vipMs)} | ${r.lastAdvertToVipMs === undefined ? '' : f1(r.lastAdvertToVipMs)} | ${f1(r.garpMs)} | ${f1(r.vipToGarpMs)} | ${r.garpCount} | ${f1(r.pingGapMs)} | ${r.prio0Ms === undefined ? '' : f1(r.prio0Ms)} | ${r.exitMs === undefined ? '' : f1(r.exitMs)} | ${f1(r.bothMs)} |`);
-      }
-    }
-    const md = [
+    const doc = [
       '# Benchmarks',
       '',
       '## Failover: vrrpd vs keepalived 2.2.7',
       '',
-      'Written by `src/bench/failover.ts` from its own measurements (do not edit by hand; re-run the command).',
+      'Written by `src/bench/failover.ts` from its own measurements; do not edit by hand, re-run the command.',
       '',
-      `Command (as root, after \`npx tsc -p .\`): \`${cmd}\` (\`npm run bench:failover -- ...\` is the same).`,
+      `Command (as root, after \`npx tsc -p .\`): \`${cmd}\` (the same as \`npm run bench:failover -- ${process.argv.slice(2).join(' ')}\`).`,
       '',
-      `Setup: three network namespaces on a Linux bridge (prefix \`${PREFIX}\`, ${SUBNET}.0/24): a (master, priority 150),`,
-      `b (backup, priority 100), c (client running \`ping -D -i 0.01\` to the VIP ${VIP}). Same keepalived.conf for both`,
-      `implementations: ${args.mode}, \`auth_type PASS\`, \`advert_int 1\`, VRID ${VRID}. Each round: wait for an advert from a at`,
-      `b's bridge port, wait ${PHASE_MS} ms (fixed phase), then either cut a's link (bridge port down: a sees NO-CARRIER)`,
-      'or send SIGTERM to a\'s daemon; restore a and wait until it holds the VIP again. t0 is taken just before the',
-      'link-cut command / the kill(2). VIP time = `ip -ts monitor address` event in b; GARP time = tcpdump kernel timestamp',
-      'on b\'s bridge port; ping gap = longest interval between echo replies at c around t0. A negative VIP -> GARP means',
-      'the GARP\'s kernel timestamp precedes `ip monitor`\'s receipt of the netlink event (both well under 1 ms apart).',
-      'Expected crash time: 3 x advert_int + skew (256-100)/256 s = 3609 ms after the last advert, i.e. ~3409 ms after t0.',
+      `Lab: three network namespaces on a Linux bridge (prefix \`${PREFIX}\`, ${SUBNET}.0/24): a = master (priority 150),`,
+      `b = backup (priority 100), c = client running \`ping -D -i 0.002\` to the VIP ${VIP}. Both implementations read the same`,
+      `keepalived.conf (\`auth_type PASS\`, \`advert_int 1\`, VRID ${VRID}; unicast = \`unicast_src_ip\`/\`unicast_peer\`). Each round:`,
+      `wait for an advert from a at b's bridge port, wait ${PHASE_MS} ms (the same advert phase every round), then`,
+      '- **crash**: cut a\'s link (its bridge port goes down; a sees NO-CARRIER). t0 = the kernel\'s link-down event',
+      '  (`ip -ts monitor link` in the switch namespace). Then the link comes back and a takes the VIP back (preempt).',
+      '- **stop**: SIGTERM to a\'s daemon (t0 = the kill(2) call). Then a is restarted and takes the VIP back.',
       '',
-      `Run: ${started}. Machine:`,
+      'VIP time = `ip -ts monitor address` event in b (stamped by `ip` on receipt, so a few hundred µs late: a negative',
+      'VIP -> GARP means the GARP\'s kernel timestamp came first). GARP, advert times = tcpdump kernel timestamps on b\'s',
+      'bridge port. Ping gap = longest interval between echo replies at c around t0. "down timer on the wire" = master\'s',
+      'last advert (crash) or priority-0 advert (stop) -> b\'s first advert as master: what the backup\'s timer really took',
+      '(RFC 3768: 3 x Advertisement_Interval + Skew_Time = 3609.4 ms for priority 100; Skew_Time alone = 609.4 ms).',
+      '',
+      `Run started ${started}. Machine:`,
       '',
       ...machine(),
       '',
-      '### Medians',
-      '',
-      ...tbl,
-      '',
-      '### Acceptance (issue 4)',
-      '',
-      ...acc,
-      '',
-      ...(Object.entries(errors).some(([, e]) => (e ?? []).length > 0)
-        ? ['### keepalived packet errors', '', ...Object.entries(errors).flatMap(([i, e]) => (e ?? []).map((l) => `- ${i}: \`${l.trim()}\``)), '']
-        : []),
-      '### Every round (ms)',
-      '',
-      ...perRound,
+      ...md,
+      errors.length ? `Packet errors logged:\n\n${errors.map((e) => `- \`${e}\``).join('\n')}\n` : 'Neither implementation logged a packet error about its peer\'s adverts.',
       '',
     ];
-    writeFileSync(args.write, md.join('\n'));
+    writeFileSync(args.write, doc.join('\n'));
     log(`wrote ${args.write}`);
   }
-  return 0;
+  return allOk || !args.impls.includes('vrrpd') ? 0 : 1;
 }
 
 main().then(

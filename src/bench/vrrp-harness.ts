@@ -314,6 +314,48 @@ export async function startAddrMonitor(lab: NsLab, host: string): Promise<AddrMo
   return { proc, events, eventsFor: (ip) => events().filter((e) => e.ip === ip) };
 }
 
+export interface LinkEvent {
+  readonly ms: number;
+  readonly ifname: string;
+  /** IFF_UP in the message's flags. */
+  readonly up: boolean;
+  readonly flags: readonly string[];
+}
+
+export function parseLinkMonitor(text: string): LinkEvent[] {
+  const out: LinkEvent[] = [];
+  const re = /^\[([^\]]+)\] (?:Deleted )?\d+: ([^:@\s]+)(?:@\S+)?: <([^>]*)>/;
+  for (const line of text.split('\n')) {
+    const m = re.exec(line);
+    if (!m) continue;
+    const flags = m[3]!.split(',');
+    out.push({ ms: isoMicrosToMs(m[1]!), ifname: m[2]!, up: flags.includes('UP'), flags });
+  }
+  return out;
+}
+
+export interface LinkMonitor {
+  readonly proc: NsProcess;
+  events(): LinkEvent[];
+}
+
+/**
+ * `ip -ts monitor link` in a host or namespace; resolves once provably listening (it reported
+ * `probeIf`'s ALLMULTI flag going on and off; pass an interface whose allmulticast flag is
+ * irrelevant, e.g. the client's bridge port).
+ */
+export async function startLinkMonitor(lab: NsLab, host: string, probeIf: string): Promise<LinkMonitor> {
+  const proc = lab.spawn(host, ['ip', '-ts', 'monitor', 'link'], { env: { ...process.env, TZ: 'UTC' } });
+  const seen = (): boolean => parseLinkMonitor(proc.stdout).some((e) => e.ifname === probeIf && e.flags.includes('ALLMULTI'));
+  for (let i = 0; i < 50 && !seen(); i++) {
+    await lab.exec(host, ['ip', 'link', 'set', probeIf, 'allmulticast', 'on']);
+    await sleep(20);
+    await lab.exec(host, ['ip', 'link', 'set', probeIf, 'allmulticast', 'off']);
+  }
+  if (!seen()) throw new Error(`ip monitor link in ${host} never reported ${probeIf}:\n${proc.output}`);
+  return { proc, events: () => parseLinkMonitor(proc.stdout) };
+}
+
 export interface Interval {
   readonly from: number;
   readonly to: number;
