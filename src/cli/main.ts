@@ -91,6 +91,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
           pidFile: flags.get('--pid-file') ?? flags.get('-r') ?? flags.get('--vrrp_pid') ?? flags.get('-p') ?? flags.get('--pid'),
           controlSocket: control,
           stateDir: flags.get('--state-dir'),
+          stateLog: flags.get('--state-log'),
+          stateFiles: !flags.has('--no-state-files'),
           configId: flags.get('-i') ?? flags.get('--config-id'),
           vipDeleted,
           argv: ['vrrpd', 'run', ...args],

@@ -15,6 +15,8 @@ import { loadConfig } from '../config/load.js';
 import { createLog, type Log } from '../log.js';
 import { ControlServer } from '../runtime/control.js';
 import { Daemon } from '../runtime/daemon.js';
+import { installDumpSignals } from '../runtime/dumps.js';
+import { stateFilesOptions } from '../notify/state-files.js';
 import { systemIo } from '../runtime/system-io.js';
 import { VERSION } from '../version.js';
 import type { Io } from './check.js';
@@ -27,22 +29,34 @@ export interface RunArgs {
   pidFile: string | undefined;
   /** Default `<stateDir>/vrrpd.sock`; '' = none. */
   controlSocket: string | undefined;
-  /** Default /run/vrrpd. */
+  /**
+   * Built-in state files' directory (default /var/keepalived). When given, the pid file, control
+   * socket and state log default into it too (one flag isolates a daemon); without it they stay
+   * in /run/vrrpd and /var/log/keepalived.log.
+   */
   stateDir: string | undefined;
+  /** State log file (default /var/log/keepalived.log, or <stateDir>/keepalived.log); '' = none. */
+  stateLog?: string | undefined;
+  /** false: no built-in state files (--no-state-files). */
+  stateFiles?: boolean;
   configId: string | undefined;
   vipDeleted: 'restore' | 'keepalived';
   argv: readonly string[];
 }
 
 export const RUN_USAGE = `  run -f FILE [--log-console|-l] [--log-detail|-D] [--pid-file PATH|-p PATH]
-      [--control-socket PATH] [--state-dir DIR] [-i ID] [--vip-deleted restore|keepalived]
+      [--control-socket PATH] [--state-dir DIR] [--state-log FILE] [--no-state-files]
+      [-i ID] [--vip-deleted restore|keepalived]
         run the VRRP daemon in the foreground (keepalived's -n -P -G accepted and implied);
-        SIGTERM/SIGINT stop gracefully, SIGHUP reloads the config if it loads cleanly
+        SIGTERM/SIGINT stop gracefully, SIGHUP reloads the config if it loads cleanly;
+        SIGUSR1/SIGUSR2/SIGRTMIN+2 write /tmp/keepalived.{data,stats,json} as keepalived does.
+        State files (like notify_action.sh): DIR/state, DIR/vip_check_failed_count,
+        DIR/<instance>.state (DIR default /var/keepalived) and lines in /var/log/keepalived.log
 `;
 
 /** Flags `vrrpd run` takes a value for (for main's parser). */
 export const RUN_VALUE_FLAGS: ReadonlySet<string> = new Set([
-  '-f', '--use-file', '-p', '--pid', '--pid-file', '-r', '--vrrp_pid', '--control-socket', '--state-dir', '-i', '--config-id', '--vip-deleted', '-S', '--log-facility',
+  '-f', '--use-file', '-p', '--pid', '--pid-file', '-r', '--vrrp_pid', '--control-socket', '--state-dir', '--state-log', '-i', '--config-id', '--vip-deleted', '-S', '--log-facility',
 ]);
 
 function alive(pid: number): boolean {
@@ -70,6 +84,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   const stateDir = a.stateDir ?? '/run/vrrpd';
   const pidFile = a.pidFile ?? join(stateDir, 'vrrpd.pid');
   const controlPath = a.controlSocket ?? join(stateDir, 'vrrpd.sock');
+  const stateFiles = stateFilesOptions(a.stateFiles ?? true, a.stateDir, a.stateLog);
   try {
     mkdirSync(stateDir, { recursive: true, mode: 0o755 });
     mkdirSync(dirname(pidFile), { recursive: true });
@@ -104,12 +119,14 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
       if (daemon && lagMs > daemon.maxLagMs) daemon.maxLagMs = lagMs;
     },
   });
-  daemon = new Daemon({ io: sio, log, vipDeleted: a.vipDeleted });
+  daemon = new Daemon({ io: sio, log, vipDeleted: a.vipDeleted, stateFiles, checkHooks: true });
   const d = daemon;
   sio.lag.start();
 
   let control: ControlServer | undefined;
+  const removeDumpSignals = installDumpSignals({ status: () => d.status(), config: () => current, submit: (what, fn) => d.queue.push(what, fn) }, log);
   const cleanup = (): void => {
+    removeDumpSignals();
     control?.close();
     sio.lag.stop();
     try {
@@ -119,6 +136,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
     }
   };
 
+  let current = cfg;
   const reload = (): void => {
     log.info({}, 'Reloading configuration (SIGHUP)');
     const r = loadConfig(a.file, nodeConfigHost({ ...(a.configId !== undefined ? { configId: a.configId } : {}) }));
@@ -128,6 +146,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
       return;
     }
     for (const dg of r.diagnostics) if (dg.severity === 'warning' || dg.severity === 'error') log.warn({}, formatDiagnostic(dg));
+    current = r.config;
     void d.reload(r.config);
   };
 

@@ -15,6 +15,8 @@ export interface RunSpec {
   readonly gid?: number | undefined;
   /** Kill the process group after this long (ms). */
   readonly timeoutMs: number;
+  /** File-creation mask for the child (keepalived runs hooks with its umask, 0177 by default). */
+  readonly umask?: number | undefined;
 }
 
 export interface RunResult {
@@ -56,6 +58,10 @@ export class SpawnRunner implements ProcessRunner {
     const [cmd, ...args] = spec.argv;
     if (cmd === undefined) return Promise.resolve({ code: null, signal: null, timedOut: false, error: 'empty command', durationMs: 0 });
     let child;
+    // The child inherits the umask at fork, which happens inside spawn(): set it just around the
+    // synchronous call. A file created by a libuv pool thread in that instant would get the hook's
+    // mask too; vrrpd's own files set their mode explicitly (state-files.ts chmods before rename).
+    const oldMask = spec.umask !== undefined ? process.umask(spec.umask) : undefined;
     try {
       child = spawn(cmd, args, {
         detached: true, // setsid(): own session and process group, like keepalived's setpgid(0,0)
@@ -65,6 +71,8 @@ export class SpawnRunner implements ProcessRunner {
       });
     } catch (e) {
       return Promise.resolve({ code: null, signal: null, timedOut: false, error: e instanceof Error ? e.message : String(e), durationMs: 0 });
+    } finally {
+      if (oldMask !== undefined) process.umask(oldMask);
     }
     const p = new Promise<RunResult>((resolve) => {
       let timedOut = false;

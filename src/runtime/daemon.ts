@@ -23,7 +23,9 @@ import { stepSyncGroup } from '../protocol/sync-group.js';
 import type { TrackUpdate } from '../protocol/tracking.js';
 import type { Log } from '../log.js';
 import { RateLimiter } from '../log.js';
-import { Notifier, type NotifyState } from '../notify/notifier.js';
+import type { HookRun, NotifyState } from '../notify/notifier.js';
+import { Notifications } from '../notify/notifications.js';
+import type { StateFilesOptions } from '../notify/state-files.js';
 import { demux } from './demux.js';
 import { GarpPacer } from './garp-pacer.js';
 import { Instance, type AddressKindEntry, type InstanceEnv, type InstanceStatus } from './instance.js';
@@ -40,6 +42,10 @@ export interface DaemonOptions {
   readonly log: Log;
   /** What to do when a VIP is deleted behind our back while MASTER (default 'restore'). */
   readonly vipDeleted?: 'restore' | 'keepalived';
+  /** Built-in state files (src/notify/state-files.ts); default none. */
+  readonly stateFiles?: StateFilesOptions | null;
+  /** Check hook files at load (missing, not executable, unsafe): `vrrpd run` does; default off. */
+  readonly checkHooks?: boolean;
 }
 
 export interface DaemonStatus {
@@ -47,7 +53,7 @@ export interface DaemonStatus {
   readonly configFile: string;
   readonly startedAtMs: number;
   readonly reloads: number;
-  readonly instances: readonly InstanceStatus[];
+  readonly instances: readonly (InstanceStatus & { readonly lastHooks: readonly HookRun[] })[];
   readonly interfaces: Readonly<Record<string, { readonly up: boolean; readonly ifindex: number | null; readonly malformed: number; readonly unknownVrid: number }>>;
   readonly syncGroups: readonly { readonly name: string; readonly members: readonly string[] }[];
   readonly eventLoop: { readonly maxLagMs: number; readonly lateTimers: number };
@@ -76,7 +82,7 @@ export class Daemon {
   readonly #pacer: GarpPacer;
   readonly #rate = new RateLimiter(10_000);
   #cfg: FrozenConfig | undefined;
-  #notifier: Notifier;
+  readonly #notifier: Notifications;
   #instances: Instance[] = [];
   #groups = new Map<string, R<SyncGroup>>();
   #scripts = new Map<string, ScriptScheduler>();
@@ -100,7 +106,7 @@ export class Daemon {
     this.#vipDeleted = o.vipDeleted ?? 'restore';
     this.queue = new WorkQueue(o.log);
     this.#pacer = new GarpPacer(o.io.clock, (ifname, address) => this.#sendGarp(ifname, address));
-    this.#notifier = new Notifier({ runner: o.io.processes, log: o.log, scriptUser: null, scriptGroup: null });
+    this.#notifier = new Notifications({ runner: o.io.processes, log: o.log, stateFiles: o.stateFiles ?? null, checkScripts: o.checkHooks ?? false });
   }
 
   get instances(): readonly Instance[] {
@@ -114,7 +120,7 @@ export class Daemon {
   /** Open netlink, build the instances, open sockets, start tracking and the state machines. */
   async start(cfg: FrozenConfig): Promise<IoResult<true>> {
     this.#cfg = cfg;
-    this.#notifier = new Notifier({ runner: this.#io.processes, log: this.#log, scriptUser: cfg.global.scriptUser, scriptGroup: cfg.global.scriptGroup });
+    this.#notifier.configure(cfg);
     this.#io.sockets.setHandler((p) => this.queue.push('packet', () => this.#onPacket(p)));
     const nl = await this.#io.netlink.start((e) => this.queue.push(`netlink ${e.kind} ${e.op}`, () => this.#onNetlink(e)));
     if (!nl.ok) return nl;
@@ -154,6 +160,7 @@ export class Daemon {
       setAddress: (add, item, defaultIf) => this.#setAddress(add, item, defaultIf),
       garp: (ifname, packets, intervalMs, valid) => this.#garp(ifname, packets, intervalMs, valid),
       notify: (inst, kind, priority) => this.#notify(inst, kind, priority),
+      priorityChanged: (inst, priority) => this.#notifier.priorityChanged(inst.name, inst.state, priority),
     };
     return new Instance(spec, env);
   }
@@ -497,6 +504,7 @@ export class Daemon {
       for (const inst of this.#instances) inst.dispose();
       this.#pacer.cancelAll();
       await this.#notifier.idle(notifyGraceMs);
+      this.#notifier.close();
       this.#io.sockets.closeAll();
       this.#io.netlink.stop();
       this.#stopped = true;
@@ -527,7 +535,7 @@ export class Daemon {
       this.#instances = this.#instances.filter((i) => !removed.has(i));
       this.#cfg = cfg;
       this.#groups = new Map(cfg.syncGroups.map((g) => [g.name, g]));
-      this.#notifier = new Notifier({ runner: this.#io.processes, log: this.#log, scriptUser: cfg.global.scriptUser, scriptGroup: cfg.global.scriptGroup });
+      this.#notifier.configure(cfg);
       for (const [{ inst }, spec] of plan.kept) await this.#reconfigure(inst, spec);
       const fresh = plan.added.map((s) => this.#newInstance(s));
       this.#instances.push(...fresh);
@@ -602,7 +610,7 @@ export class Daemon {
         const s = i.status();
         const drops: Record<string, number> = {};
         for (const r of DROP_REASONS) drops[r] = s.drops[r] ?? 0;
-        return { ...s, drops };
+        return { ...s, drops, lastHooks: this.#notifier.lastHooks(i.name) };
       }),
       interfaces,
       syncGroups: [...this.#groups.values()].map((g) => ({ name: g.name, members: [...g.members] })),

@@ -36,6 +36,8 @@ export interface InstanceEnv {
   /** Send GARPs for `packets` on `ifname`, paced per interface. */
   garp(ifname: string, packets: ReturnType<typeof expandGarpBurst>, intervalMs: number, valid: () => boolean): void;
   notify(inst: Instance, kind: NotifyKind, priority: number): void;
+  /** The effective priority changed (notify FIFO priority lines). */
+  priorityChanged?(inst: Instance, priority: number): void;
 }
 
 /** Counters kept by the runtime on top of the state machine's. */
@@ -249,6 +251,7 @@ export class Instance {
         return;
       case 'priority-changed':
         this.log.info({ state: this.snapshot.state, from: a.from, to: a.to }, `(${this.name}) Changing effective priority from ${a.from} to ${a.to}`);
+        this.#env.priorityChanged?.(this, a.to);
         return;
       case 'log':
         this.log[a.level]({ state: this.snapshot.state }, `(${this.name}) ${a.msg}`);

@@ -1,0 +1,181 @@
+/**
+ * Everything a state change tells the outside world, in keepalived's order
+ * (`send_instance_notifies()`, KEEPALIVED.md 4.1): the hooks (state script, then generic `notify`;
+ * queued, serialized per instance, never awaited by the protocol), then the FIFO line(s), plus
+ * vrrpd's built-in state files. Priority changes write `MASTER_PRIORITY` / `BACKUP_PRIORITY` FIFO
+ * lines when `notify_priority_changes` applies (keepalived runs no script for them, observed).
+ *
+ * `configure()` is called with each loaded config (start, reload): it checks every hook once
+ * (security.ts; unusable ones are disabled with an actionable warning) and opens the FIFOs.
+ * Sync groups: the daemon reports a group's moves (`VRRP_Group(G) Syncing instances to ...`); the
+ * group's first state (BACKUP or FAULT at start-up, before its members' own notifies) and its STOP
+ * (once every member stopped) are derived here from the members' notifies, as keepalived sends them.
+ *
+ * Unlike keepalived, a FIFO whose path and reader script did not change is kept open across a
+ * reload (its reader does not see EOF; no line is lost in between). The hook history survives
+ * reloads.
+ */
+import type { DeepReadonly, FifoSpec, FrozenConfig, ScriptCommand } from '../config/model.js';
+import type { Log } from '../log.js';
+import { fifoLine, NotifyFifo, type FifoState, type FifoStats } from './fifo.js';
+import { HookHistory, Notifier, type HookRun, type NotifyState } from './notifier.js';
+import type { ProcessRunner } from './runner.js';
+import { checkScript } from './security.js';
+import { StateFiles, type StateFilesOptions } from './state-files.js';
+import { resolveIds } from './users.js';
+
+export interface NotificationsOptions {
+  readonly runner: ProcessRunner;
+  readonly log: Log;
+  /** Built-in state files; null = off. */
+  readonly stateFiles?: StateFilesOptions | null;
+  /** Timeout of hooks other than notify_stop (ms, default 30 s). */
+  readonly hookTimeoutMs?: number;
+  /** Check hooks' files at configure() (security.ts); default true. */
+  readonly checkScripts?: boolean;
+}
+
+type Hooks = Readonly<Partial<Record<string, DeepReadonly<ScriptCommand>>>>;
+
+function fifoKey(spec: DeepReadonly<FifoSpec> | null, script: DeepReadonly<ScriptCommand> | null): string {
+  return spec === null ? '' : JSON.stringify([spec, script]);
+}
+
+export class Notifications {
+  readonly history = new HookHistory();
+  readonly #o: NotificationsOptions;
+  readonly #log: Log;
+  readonly #state: StateFiles | null;
+  readonly #notifier: Notifier;
+  #fifos: { key: string; fifo: NotifyFifo }[] = [];
+  #priorityChanges = new Map<string, boolean>();
+  #disabled = new Set<string>();
+  /** Sync groups by member name, and each group's last notified state (undefined: none yet). */
+  #groupOf = new Map<string, { name: string; members: readonly string[]; hooks: Hooks }>();
+  readonly #groupState = new Map<string, NotifyState>();
+  readonly #memberState = new Map<string, NotifyState>();
+
+  constructor(o: NotificationsOptions) {
+    this.#o = o;
+    this.#log = o.log;
+    this.#state = o.stateFiles ? new StateFiles(o.stateFiles, o.log) : null;
+    // One notifier for the daemon's life, so hooks stay serialized per instance across reloads.
+    this.#notifier = new Notifier({
+      runner: o.runner,
+      log: o.log,
+      scriptUser: null,
+      scriptGroup: null,
+      history: this.history,
+      disabled: (cmd) => this.#disabled.has(cmd.argv[0] ?? ''),
+      ...(o.hookTimeoutMs !== undefined ? { timeoutMs: o.hookTimeoutMs } : {}),
+    });
+  }
+
+  /** Take a (new) config: script user, hook checks, priority-change flags, FIFOs. */
+  configure(cfg: FrozenConfig): void {
+    const g = cfg.global;
+    this.#notifier.setScriptUser(g.scriptUser, g.scriptGroup);
+    this.#priorityChanges = new Map(cfg.instances.map((i) => [i.name, i.notifyPriorityChanges]));
+    this.#groupOf = new Map(cfg.syncGroups.flatMap((sg) => sg.members.map((m) => [m, { name: sg.name, members: sg.members, hooks: sg.notify as Hooks }] as const)));
+    this.#disabled = new Set();
+    if (this.#o.checkScripts !== false) {
+      const seen = new Set<string>();
+      const cmds: { cmd: DeepReadonly<ScriptCommand>; where: string }[] = [];
+      for (const i of cfg.instances) for (const [k, c] of Object.entries(i.notify)) if (c) cmds.push({ cmd: c, where: `${i.name} ${k}` });
+      for (const sg of cfg.syncGroups) for (const [k, c] of Object.entries(sg.notify)) if (c) cmds.push({ cmd: c, where: `${sg.name} ${k}` });
+      for (const { cmd, where } of cmds) {
+        const prog = cmd.argv[0];
+        if (prog === undefined || seen.has(`${prog}\0${cmd.user ?? ''}`)) continue;
+        seen.add(`${prog}\0${cmd.user ?? ''}`);
+        const ids = resolveIds(cmd.user ?? g.scriptUser, cmd.group ?? g.scriptGroup);
+        const v = checkScript(prog, { uid: ids.uid, gid: ids.gid, enableScriptSecurity: g.enableScriptSecurity });
+        if (!v.ok) {
+          this.#disabled.add(prog);
+          this.#log.warn({ script: v.path, hook: where }, v.message);
+        }
+      }
+    }
+    // FIFOs: keep the ones that did not change, close the others, open the new ones.
+    const want = [
+      { spec: g.vrrpNotifyFifo, script: g.vrrpNotifyFifoScript },
+      { spec: g.notifyFifo, script: g.notifyFifoScript },
+    ].filter((w): w is { spec: DeepReadonly<FifoSpec>; script: DeepReadonly<ScriptCommand> | null } => w.spec !== null);
+    const next: { key: string; fifo: NotifyFifo }[] = [];
+    const old = [...this.#fifos];
+    for (const w of want) {
+      const key = fifoKey(w.spec, w.script);
+      if (next.some((n) => n.fifo.path === w.spec.path)) continue; // both keywords on one path: one FIFO
+      const i = old.findIndex((f) => f.key === key);
+      if (i >= 0) next.push(old.splice(i, 1)[0]!);
+      else {
+        // A changed FIFO on the same path: close the old one before creating the new one.
+        const same = old.findIndex((f) => f.fifo.path === w.spec.path);
+        if (same >= 0) old.splice(same, 1)[0]!.fifo.close();
+        next.push({ key, fifo: new NotifyFifo(w.spec, w.script, this.#log, g.scriptUser, g.scriptGroup) });
+      }
+    }
+    for (const f of old) f.fifo.close();
+    this.#fifos = next;
+  }
+
+  /**
+   * An instance (`type: 'INSTANCE'`) or sync group state change: hooks queued, FIFO line written,
+   * state files queued. Never blocks, never throws.
+   */
+  notify(type: 'INSTANCE' | 'GROUP', name: string, hooks: Hooks, state: NotifyState, priority: number): void {
+    const group = type === 'INSTANCE' ? this.#groupOf.get(name) : undefined;
+    if (group && !this.#groupState.has(group.name) && (state === 'BACKUP' || state === 'FAULT')) {
+      this.notify('GROUP', group.name, group.hooks, state, 0); // the group's initial state, first
+    }
+    if (type === 'GROUP') this.#groupState.set(name, state);
+    else if (state !== 'MASTER_RX_LOWER_PRI') this.#memberState.set(name, state);
+    this.#send(type, name, hooks, state, priority);
+    if (group && state === 'STOP' && this.#groupState.get(group.name) !== 'STOP' && group.members.every((m) => this.#memberState.get(m) === 'STOP')) {
+      this.notify('GROUP', group.name, group.hooks, 'STOP', 0);
+    }
+  }
+
+  #send(type: 'INSTANCE' | 'GROUP', name: string, hooks: Hooks, state: NotifyState, priority: number): void {
+    this.#notifier.notify(type, name, hooks, state, priority);
+    const line = fifoLine(type, name, state, priority);
+    for (const f of this.#fifos) f.fifo.write(line);
+    if (type === 'INSTANCE' && this.#state && state !== 'MASTER_RX_LOWER_PRI') this.#state.transition(name, state);
+  }
+
+  /** Effective priority changed: a FIFO line when the instance has notify_priority_changes. */
+  priorityChanged(name: string, state: string, priority: number): void {
+    if (!this.#priorityChanges.get(name)) return;
+    let word: FifoState;
+    if (state === 'MASTER') word = 'MASTER_PRIORITY';
+    else if (state === 'BACKUP') word = 'BACKUP_PRIORITY';
+    else return;
+    const line = fifoLine('INSTANCE', name, word, priority);
+    for (const f of this.#fifos) f.fifo.write(line);
+  }
+
+  /** The last hook runs of an instance (or group), oldest first. */
+  lastHooks(name: string, type: 'INSTANCE' | 'GROUP' = 'INSTANCE'): readonly HookRun[] {
+    return this.history.get(type, name);
+  }
+
+  /** Hooks queued or running. */
+  get pendingHooks(): number {
+    return this.#notifier.pending;
+  }
+
+  fifoStats(): readonly FifoStats[] {
+    return this.#fifos.map((f) => f.fifo.stats());
+  }
+
+  /** Resolves when queued hooks and state-file writes are done, or after `maxMs`. */
+  async idle(maxMs: number): Promise<void> {
+    await this.#notifier.idle(maxMs);
+    if (this.#state) await this.#state.flush();
+  }
+
+  /** Stop: close the FIFOs (their readers get SIGTERM). */
+  close(): void {
+    for (const f of this.#fifos) f.fifo.close();
+    this.#fifos = [];
+  }
+}

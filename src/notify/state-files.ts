@@ -1,0 +1,127 @@
+/**
+ * Built-in state files, written the way the cloud guides' `notify_action.sh` writes them
+ * (../shared/scenarios/notify_action.sh), so users can drop that hook:
+ *
+ *  - `<dir>/state`: `MASTER` | `BACKUP` | `FAULT` | `STOP`, no newline (last transition of any
+ *    instance, as when every instance calls the script);
+ *  - `<dir>/vip_check_failed_count`: `0`, reset on every MASTER;
+ *  - `<logFile>`: `[YYYY-mm-dd HH:MM:SS]  notify_master` appended (local time, like date(1));
+ *  - `<dir>/<instance>.state`: the instance's own state (vrrpd's addition; `DELETED` too).
+ *
+ * The script's order per transition is kept (state, log line, counter). Every file is replaced
+ * atomically (write a temp file in the same directory, then rename), so a reader never sees a
+ * half-written or empty file; the log is appended in one write. Writes are asynchronous and
+ * chained: the daemon's event loop never waits for a disk, and the order of transitions holds.
+ */
+import { appendFile, chmod, mkdir, rename, writeFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Log } from '../log.js';
+
+export interface StateFilesOptions {
+  /** Directory for `state`, `vip_check_failed_count` and `<instance>.state` (default /var/keepalived). */
+  readonly dir: string;
+  /** Log file lines are appended to (default /var/log/keepalived.log); null = no log lines. */
+  readonly logFile: string | null;
+  /** File mode of the files written (default 0644: monitoring agents read them). */
+  readonly mode?: number;
+}
+
+export const DEFAULT_STATE_DIR = '/var/keepalived';
+export const DEFAULT_STATE_LOG = '/var/log/keepalived.log';
+
+type Shared = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
+const LOG_WORD: Record<Shared, string> = { MASTER: 'notify_master', BACKUP: 'notify_backup', FAULT: 'notify_fault', STOP: 'notify_stop' };
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** `date '+%Y-%m-%d %T'` in local time. */
+export function scriptTimestamp(d: Date): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** The script's log line (`echo "[date] $1"` with `$1` = ` notify_master`): note the two spaces. */
+export function stateLogLine(state: Shared, at: Date): string {
+  return `[${scriptTimestamp(at)}]  ${LOG_WORD[state]}\n`;
+}
+
+let tmpSeq = 0;
+
+/** Replace `path` atomically with `content` (temp file in the same directory + rename). */
+export async function writeAtomic(path: string, content: string, mode = 0o644): Promise<void> {
+  const tmp = join(dirname(path), `.${process.pid}.${++tmpSeq}.tmp`);
+  try {
+    await writeFile(tmp, content, { mode });
+    await chmod(tmp, mode); // exact mode whatever the umask (hooks run with keepalived's 0177)
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export class StateFiles {
+  readonly #o: StateFilesOptions;
+  readonly #log: Log;
+  #chain: Promise<void> = Promise.resolve();
+  #dirReady = false;
+  #errors = 0;
+
+  constructor(o: StateFilesOptions, log: Log) {
+    this.#o = o;
+    this.#log = log;
+  }
+
+  get options(): StateFilesOptions {
+    return this.#o;
+  }
+
+  /** Failed writes so far. */
+  get errors(): number {
+    return this.#errors;
+  }
+
+  /** Record an instance state change (queued; never throws). `at` is when it happened. */
+  transition(instance: string, state: string, at: Date = new Date()): void {
+    this.#chain = this.#chain.then(() => this.#write(instance, state, at)).catch((e: unknown) => {
+      this.#errors++;
+      this.#log.warn({ instance, stateDir: this.#o.dir }, `cannot write state files in ${this.#o.dir}: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
+
+  /** Resolves once every queued write is done. */
+  flush(): Promise<void> {
+    return this.#chain;
+  }
+
+  async #write(instance: string, state: string, at: Date): Promise<void> {
+    const mode = this.#o.mode ?? 0o644;
+    if (!this.#dirReady) {
+      await mkdir(this.#o.dir, { recursive: true, mode: 0o755 });
+      if (this.#o.logFile !== null) await mkdir(dirname(this.#o.logFile), { recursive: true, mode: 0o755 });
+      this.#dirReady = true;
+    }
+    if (state === 'MASTER' || state === 'BACKUP' || state === 'FAULT' || state === 'STOP') {
+      await writeAtomic(join(this.#o.dir, 'state'), state, mode);
+      if (this.#o.logFile !== null) await appendFile(this.#o.logFile, stateLogLine(state, at), { mode });
+      if (state === 'MASTER') await writeAtomic(join(this.#o.dir, 'vip_check_failed_count'), '0', mode);
+    }
+    await writeAtomic(join(this.#o.dir, `${safeName(instance)}.state`), state, mode);
+  }
+}
+
+/** Instance names are config words; keep them inside the directory whatever they contain. */
+function safeName(name: string): string {
+  return name.replace(/[/\0]/g, '_').replace(/^\.+/, '_');
+}
+
+/**
+ * `vrrpd run`'s flags -> options: on unless `enabled` is false; `--state-dir DIR` moves the files
+ * and (unless `--state-log` says otherwise) the log to DIR/keepalived.log, so a daemon started
+ * with only `--state-dir` writes nothing outside DIR; `--state-log ''` drops the log lines.
+ */
+export function stateFilesOptions(enabled: boolean, stateDir: string | undefined, stateLog: string | undefined): StateFilesOptions | null {
+  if (!enabled) return null;
+  const dir = stateDir ?? DEFAULT_STATE_DIR;
+  const logFile = stateLog !== undefined ? (stateLog === '' ? null : stateLog) : stateDir !== undefined ? join(stateDir, 'keepalived.log') : DEFAULT_STATE_LOG;
+  return { dir, logFile };
+}
