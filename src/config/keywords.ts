@@ -855,6 +855,19 @@ export function otherPassRootKeywords(): Keyword[] {
 
 const INACTIVE_ROOT = ['virtual_server', 'virtual_server_group', 'SSL', 'bfd_instance', 'vrrp_track_process', 'garp_group', 'track_group', 'linkbeat_interfaces', 'interface_up_down_delays'];
 
+/**
+ * The prologue of a named root block (`vrrp_instance NAME {`...): the name must be given and be new,
+ * else keepalived reports it and skips the whole block. Returns the name, or undefined when skipped.
+ */
+function blockName(ctx: KeywordCtx, missing: string, exists: (n: string) => boolean, duplicate: (n: string) => string): string | undefined {
+  const n = ctx.words[1];
+  const problem = n === undefined ? missing : exists(n) ? duplicate(n) : undefined;
+  if (problem === undefined) return n;
+  ctx.diags.error(ctx.stmt, problem, ctx.words[0]);
+  ctx.skipBlock(true);
+  return undefined;
+}
+
 export function rootKeywords(st: ParseState): Keyword[] {
   const cfg = st.config;
   const diags = st.diags;
@@ -868,17 +881,8 @@ export function rootKeywords(st: ParseState): Keyword[] {
     name,
     handler: (ctx) => {
       trackFile = undefined;
-      const n = ctx.words[1];
-      if (n === undefined) {
-        ctx.diags.error(ctx.stmt, `${name} must have a name - skipping`, name);
-        ctx.skipBlock(true);
-        return;
-      }
-      if (cfg.trackFiles.some((t) => t.name === n)) {
-        ctx.diags.error(ctx.stmt, `track_file ${n} already defined`, name);
-        ctx.skipBlock(true);
-        return;
-      }
+      const n = blockName(ctx, `${name} must have a name - skipping`, (x) => cfg.trackFiles.some((t) => t.name === x), (x) => `track_file ${x} already defined`);
+      if (n === undefined) return;
       trackFile = { name: n, file: '', weight: 1, reverse: false, initValue: null, initOverwrite: false, origin: loc(ctx) };
     },
     sub: trackFileKeywords(() => trackFile),
@@ -900,17 +904,8 @@ export function rootKeywords(st: ParseState): Keyword[] {
       name: 'vrrp_instance',
       handler: (ctx) => {
         instance = undefined;
-        const n = ctx.words[1];
-        if (n === undefined) {
-          ctx.diags.error(ctx.stmt, 'vrrp_instance must have a name', 'vrrp_instance');
-          ctx.skipBlock(true);
-          return;
-        }
-        if (cfg.instances.some((i) => i.name === n)) {
-          ctx.diags.error(ctx.stmt, `vrrp instance ${n} already defined`, 'vrrp_instance');
-          ctx.skipBlock(true);
-          return;
-        }
+        const n = blockName(ctx, 'vrrp_instance must have a name', (x) => cfg.instances.some((i) => i.name === x), (x) => `vrrp instance ${x} already defined`);
+        if (n === undefined) return;
         const i = defaultInstance(n, cfg.global, loc(ctx));
         st.instanceExtras.set(i, { set: new Set(), unicastKeyword: false, missingInterface: false, rejectedInterface: false, family: null, advertIntRawMs: null, open: loc(ctx) });
         cfg.instances.push(i);
@@ -931,17 +926,8 @@ export function rootKeywords(st: ParseState): Keyword[] {
       name: 'vrrp_script',
       handler: (ctx) => {
         script = undefined;
-        const n = ctx.words[1];
-        if (n === undefined) {
-          ctx.diags.error(ctx.stmt, 'vrrp_script must have a name', 'vrrp_script');
-          ctx.skipBlock(true);
-          return;
-        }
-        if (cfg.scripts.some((s) => s.name === n)) {
-          ctx.diags.error(ctx.stmt, `vrrp script ${n} already defined`, 'vrrp_script');
-          ctx.skipBlock(true);
-          return;
-        }
+        const n = blockName(ctx, 'vrrp_script must have a name', (x) => cfg.scripts.some((s) => s.name === x), (x) => `vrrp script ${x} already defined`);
+        if (n === undefined) return;
         script = {
           name: n,
           script: { argv: [], user: null, group: null },
@@ -981,17 +967,8 @@ export function rootKeywords(st: ParseState): Keyword[] {
       name: 'vrrp_sync_group',
       handler: (ctx) => {
         group = undefined;
-        const n = ctx.words[1];
-        if (n === undefined) {
-          ctx.diags.error(ctx.stmt, 'vrrp_sync_group must have a name', 'vrrp_sync_group');
-          ctx.skipBlock(true);
-          return;
-        }
-        if (cfg.syncGroups.some((g) => g.name === n)) {
-          ctx.diags.error(ctx.stmt, `vrrp sync group ${n} already defined`, 'vrrp_sync_group');
-          ctx.skipBlock(true);
-          return;
-        }
+        const n = blockName(ctx, 'vrrp_sync_group must have a name', (x) => cfg.syncGroups.some((g) => g.name === x), (x) => `vrrp sync group ${x} already defined`);
+        if (n === undefined) return;
         group = {
           name: n,
           members: [],

@@ -96,15 +96,7 @@ export class ConfigReader {
   readonly files: string[] = [];
 
   constructor(private readonly opts: ReaderOptions, mainFile: string) {
-    let seed = (opts.host.randomSeed ?? 0x5eed) >>> 0;
-    this.rng = () => {
-      // mulberry32: deterministic for a given seed
-      seed = (seed + 0x6d2b79f5) >>> 0;
-      let t = seed;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    this.rng = seededRandom(opts.host.randomSeed ?? 0x5eed);
     this.installBuiltins();
     const bytes = opts.host.readFile(mainFile);
     if (bytes === undefined) {
@@ -124,14 +116,7 @@ export class ConfigReader {
 
   /** Seed ${_RANDOM} (global_defs `random_seed`). */
   setRandomSeed(seed: number): void {
-    let s = seed >>> 0;
-    this.rng = () => {
-      s = (s + 0x6d2b79f5) >>> 0;
-      let t = s;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    this.rng = seededRandom(seed);
   }
 
   /** The next statement, or undefined at the end of the main file. */
@@ -624,6 +609,18 @@ export class ConfigReader {
     if (text === '') return undefined;
     return { text, file: l.loc.file, line: l.loc.line };
   }
+}
+
+/** mulberry32: a small deterministic PRNG in [0, 1) for ${_RANDOM}, so a seeded config reads the same twice. */
+function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** fgets(buf, 1024) semantics: chunks of at most 1023 bytes, or up to and including a newline. */
