@@ -94,6 +94,16 @@ export type FsmEvent =
   | { readonly type: 'stop'; readonly nowMs: number }
   /** Manual priority (1..255), or null to return to the tracked priority. */
   | { readonly type: 'priority-override'; readonly priority: number | null; readonly nowMs: number }
+  /**
+   * Manual promotion (`vrrpd promote`): a BACKUP becomes MASTER now, as if its Master_Down_Timer
+   * had fired. Sent after a `priority-override` above the current master's, so the master yields.
+   */
+  | { readonly type: 'take-over'; readonly reason: string; readonly nowMs: number }
+  /**
+   * Manual hand-over (`vrrpd switchover`, maintenance): a MASTER sends priority 0 and becomes
+   * BACKUP, so the best backup takes over after its skew time (RFC 3768 6.4.2).
+   */
+  | { readonly type: 'hand-over'; readonly reason: string; readonly nowMs: number }
   /** From the sync-group coordinator (KEEPALIVED.md 2.5): follow the group. */
   | {
       readonly type: 'sync';

@@ -175,6 +175,13 @@ export function step(s: InstanceSnapshot, e: FsmEvent, sync: SyncContext = NO_SY
     case 'sync':
       onSync(b, e.group, e.to);
       break;
+    case 'take-over':
+      // Operator's order: not held back by the sync group (its members follow this one).
+      if (b.snap.state === 'BACKUP' && b.snap.faults.length === 0) goMaster(b, e.reason);
+      break;
+    case 'hand-over':
+      if (b.snap.state === 'MASTER') leaveMasterToBackup(b, e.reason, snapshotMasterDownMs(b.snap), true);
+      break;
     default:
       assertNever(e, 'event');
   }
