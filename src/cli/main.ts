@@ -3,15 +3,21 @@
  */
 import { VERSION } from '../version.js';
 import { runCheck, type Io } from './check.js';
-import { RUN_USAGE, RUN_VALUE_FLAGS, runDaemon } from './run.js';
+import { MANUAL_USAGE, runManual } from './manual.js';
+import { runStatus, STATUS_USAGE } from './status.js';
 
-const USAGE = `usage: vrrpd <command> [options]
+// run.js (and through it io/) is imported only by the commands that need it: `status` and the
+// other control commands must not load io/ (DESIGN.md).
+const loadRun = (): Promise<typeof import('./run.js')> => import('./run.js');
+
+const usage = (runUsage: string): string => `usage: vrrpd <command> [options]
 
 commands:
   check -f FILE [--json] [--print keepalived|yaml|json] [-i ID] [--no-host-checks]
         test a keepalived.conf (also: vrrpd -t -f FILE); exit 0 ok, 5 config errors,
         6 script security or missing required include, 2 missing parameter
-${RUN_USAGE}  version        print the version
+${runUsage}${STATUS_USAGE}${MANUAL_USAGE}  demo [--keep] run a throw-away two-node lab (root): election, status, failover and ping gap
+  version        print the version
 `;
 
 const stdio: Io = {
@@ -72,6 +78,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       );
     }
     case 'run': {
+      const { RUN_VALUE_FLAGS, runDaemon } = await loadRun();
       const { flags, rest, error } = parseFlags(args, RUN_VALUE_FLAGS);
       if (error) {
         io.err(`vrrpd run: ${error}`);
@@ -100,6 +107,54 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         io,
       );
     }
+    case 'status': {
+      const { flags, rest, error } = parseFlags(args, new Set(['--socket', '--check-master', '-s']));
+      if (error) {
+        io.err(`vrrpd status: ${error}`);
+        return 2;
+      }
+      const unknown = [...flags.keys()].filter((k) => !['--socket', '-s', '--check-master', '--json', '--yaml'].includes(k));
+      if (unknown.length > 0 || rest.length > 1 || (flags.has('--json') && flags.has('--yaml'))) {
+        io.err(`vrrpd status: ${unknown.length > 0 ? `unknown option ${unknown[0]}` : rest.length > 1 ? 'one instance at most' : '--json or --yaml, not both'}\n${STATUS_USAGE}`);
+        return 2;
+      }
+      return runStatus(
+        {
+          socket: flags.get('--socket') ?? flags.get('-s'),
+          instance: rest[0],
+          format: flags.has('--json') ? 'json' : flags.has('--yaml') ? 'yaml' : 'table',
+          checkMaster: flags.get('--check-master'),
+        },
+        io,
+      );
+    }
+    case 'promote':
+    case 'switchover':
+    case 'maintenance':
+    case 'reload': {
+      const { flags, rest, error } = parseFlags(args, new Set(['--socket', '-s', '--priority', '--peer-socket', '--for']));
+      if (error) {
+        io.err(`vrrpd ${cmd}: ${error}`);
+        return 2;
+      }
+      if (flags.has('-s')) flags.set('--socket', flags.get('-s')!);
+      const known = ['--socket', '-s', '--priority', '--peer-socket', '--for', '--clear', '--json'];
+      const bad = [...flags.keys()].find((k) => !known.includes(k));
+      if (bad !== undefined) {
+        io.err(`vrrpd ${cmd}: unknown option ${bad}\n${MANUAL_USAGE}`);
+        return 2;
+      }
+      return runManual({ cmd, rest, flags }, io);
+    }
+    case 'demo': {
+      const { runDemo } = await import('./demo.js');
+      const { flags, error } = parseFlags(args, new Set(['--prefix', '--subnet']));
+      if (error) {
+        io.err(`vrrpd demo: ${error}`);
+        return 2;
+      }
+      return runDemo({ keep: flags.has('--keep'), prefix: flags.get('--prefix'), subnet: flags.get('--subnet') }, io);
+    }
     case 'version':
     case '--version':
     case '-v':
@@ -109,10 +164,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      io.out(USAGE);
+      io.out(usage((await loadRun()).RUN_USAGE));
       return cmd === undefined ? 2 : 0;
     default:
-      io.err(`vrrpd: unknown command '${cmd}'\n${USAGE}`);
+      io.err(`vrrpd: unknown command '${cmd}'\n${usage((await loadRun()).RUN_USAGE)}`);
       return 2;
   }
 }

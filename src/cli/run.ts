@@ -13,7 +13,7 @@ import { formatDiagnostic } from '../config/diagnostics.js';
 import { nodeConfigHost } from '../config/host-node.js';
 import { loadConfig } from '../config/load.js';
 import { createLog, type Log } from '../log.js';
-import { ControlServer } from '../runtime/control.js';
+import { ControlPlane } from '../control/plane.js';
 import { Daemon } from '../runtime/daemon.js';
 import { installDumpSignals } from '../runtime/dumps.js';
 import { stateFilesOptions } from '../notify/state-files.js';
@@ -119,15 +119,15 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
       if (daemon && lagMs > daemon.maxLagMs) daemon.maxLagMs = lagMs;
     },
   });
-  daemon = new Daemon({ io: sio, log, vipDeleted: a.vipDeleted, stateFiles, checkHooks: true });
+  daemon = new Daemon({ io: sio, log, vipDeleted: a.vipDeleted, stateFiles, checkHooks: true, beforeStart: () => plane?.beforeStart() });
   const d = daemon;
   sio.lag.start();
 
-  let control: ControlServer | undefined;
+  let plane: ControlPlane | undefined;
   const removeDumpSignals = installDumpSignals({ status: () => d.status(), config: () => current, submit: (what, fn) => d.queue.push(what, fn) }, log);
   const cleanup = (): void => {
     removeDumpSignals();
-    control?.close();
+    plane?.close();
     sio.lag.stop();
     try {
       if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile, { force: true });
@@ -137,19 +137,20 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   };
 
   let current = cfg;
-  const reload = (): void => {
+  const reload = (): Promise<void> | undefined => {
     log.info({}, 'Reloading configuration (SIGHUP)');
     const r = loadConfig(a.file, nodeConfigHost({ ...(a.configId !== undefined ? { configId: a.configId } : {}) }));
     if (r.config === undefined) {
       for (const dg of r.diagnostics) if (dg.severity === 'fatal' || dg.severity === 'error') log.error({}, formatDiagnostic(dg));
       log.error({ file: a.file }, `New config failed validation - keeping the running configuration`);
-      return;
+      return undefined;
     }
     for (const dg of r.diagnostics) if (dg.severity === 'warning' || dg.severity === 'error') log.warn({}, formatDiagnostic(dg));
     current = r.config;
-    void d.reload(r.config);
+    return d.reload(r.config);
   };
 
+  plane = new ControlPlane({ daemon: d, log, version: VERSION, socketPath: controlPath, stateDir, reload });
   const started = await d.start(cfg);
   if (!started.ok) {
     log.error({ errno: started.error.code }, `cannot start: ${started.error.syscall}: ${started.error.message}`);
@@ -157,15 +158,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
     cleanup();
     return 1;
   }
-  if (controlPath !== '') {
-    control = new ControlServer({ path: controlPath, daemon: d, log, reload });
-    try {
-      await control.start();
-    } catch (e) {
-      log.warn({}, `cannot create control socket ${controlPath}: ${e instanceof Error ? e.message : String(e)}`);
-      control = undefined;
-    }
-  }
+  await plane.started();
   log.info({}, 'Startup complete');
 
   return new Promise<number>((resolve) => {
@@ -174,6 +167,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info({ signal: sig }, `Received ${sig}`);
+      plane?.stopping();
       void d.stop().then(() => {
         cleanup();
         for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(s);
@@ -184,7 +178,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
     };
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
-    process.on('SIGHUP', reload);
+    process.on('SIGHUP', () => void plane?.reload('SIGHUP'));
     process.on('SIGPIPE', () => {});
   });
 }

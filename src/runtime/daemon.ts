@@ -30,7 +30,7 @@ import { demux } from './demux.js';
 import { GarpPacer } from './garp-pacer.js';
 import { Instance, type AddressKindEntry, type InstanceEnv, type InstanceStatus } from './instance.js';
 import { instanceSpecs, SOURCE_TRACKER, type InstanceSpec } from './params.js';
-import type { AddrSpec, DaemonIo, IoResult, LinkInfo, NetlinkEvent, ReceivedPacket, RouteSpec, RuleSpec } from './ports.js';
+import type { AddrInfo, AddrSpec, DaemonIo, IoResult, LinkInfo, NetlinkEvent, ReceivedPacket, RouteSpec, RuleSpec } from './ports.js';
 import { listDiff, planReload } from './reload-diff.js';
 import { ScriptScheduler, TrackFileWatcher } from './track-inputs.js';
 import { WorkQueue } from './work-queue.js';
@@ -46,6 +46,8 @@ export interface DaemonOptions {
   readonly stateFiles?: StateFilesOptions | null;
   /** Check hook files at load (missing, not executable, unsafe): `vrrpd run` does; default off. */
   readonly checkHooks?: boolean;
+  /** Runs on the queue after the instances are built and before they start (manual holds). */
+  readonly beforeStart?: () => void | Promise<void>;
 }
 
 export interface DaemonStatus {
@@ -79,6 +81,7 @@ export class Daemon {
   readonly #io: DaemonIo;
   readonly #log: Log;
   readonly #vipDeleted: 'restore' | 'keepalived';
+  readonly #beforeStart: (() => void | Promise<void>) | undefined;
   readonly #pacer: GarpPacer;
   readonly #rate = new RateLimiter(10_000);
   #cfg: FrozenConfig | undefined;
@@ -104,6 +107,7 @@ export class Daemon {
     this.#io = o.io;
     this.#log = o.log;
     this.#vipDeleted = o.vipDeleted ?? 'restore';
+    this.#beforeStart = o.beforeStart;
     this.queue = new WorkQueue(o.log);
     this.#pacer = new GarpPacer(o.io.clock, (ifname, address) => this.#sendGarp(ifname, address));
     this.#notifier = new Notifications({ runner: o.io.processes, log: o.log, stateFiles: o.stateFiles ?? null, checkScripts: o.checkHooks ?? false });
@@ -115,6 +119,20 @@ export class Daemon {
 
   get stopped(): boolean {
     return this.#stopped;
+  }
+
+  /** The kernel's addresses and links as netlink last reported them (status: VIP presence). */
+  hostAddresses(): readonly AddrInfo[] {
+    return this.#io.netlink.addresses();
+  }
+
+  hostLinks(): readonly LinkInfo[] {
+    return this.#io.netlink.links();
+  }
+
+  /** The daemon's monotonic clock (ms), for events built outside (control requests). */
+  nowMs(): number {
+    return this.#io.clock.nowMs();
   }
 
   /** Open netlink, build the instances, open sockets, start tracking and the state machines. */
@@ -136,6 +154,7 @@ export class Daemon {
     const delay = cfg.global.vrrpStartupDelayMs;
     const go = (): void => {
       this.queue.push('start instances', async () => {
+        await this.#beforeStart?.();
         for (const inst of this.#instances) if (!inst.snapshot.started) await inst.handle({ type: 'start', nowMs: this.#io.clock.nowMs() });
       });
     };

@@ -85,6 +85,10 @@ export class Instance {
   readonly counters: RuntimeCounters = { advertSent: 0, advertSendErrors: 0, garpPackets: 0, vipRestored: 0, addressErrors: 0 };
   readonly drops = new Map<DropReason, number>();
   lastTransitionMs: number | null = null;
+  /** Routers heard from (valid adverts): source IP -> wall-clock ms and priority of the last one (status). */
+  readonly peers = new Map<string, { lastSeenMs: number; priority: number }>();
+  /** Wall-clock ms of the last GARP burst scheduled, or null (status). */
+  lastGarpMs: number | null = null;
   readonly log: Log;
   readonly #env: InstanceEnv;
   readonly #timers = new Map<TimerName, TimerHandle>();
@@ -179,6 +183,7 @@ export class Instance {
       }
       return;
     }
+    this.peers.set(res.envelope.srcIp, { lastSeenMs: Date.now(), priority: res.advert.priority });
     await this.handle({ type: 'advert', advert: res.advert, srcIp: res.envelope.srcIp, nowMs: Math.max(p.rxMs, this.#env.clock.nowMs()) });
   }
 
@@ -403,6 +408,7 @@ export class Instance {
       }
       first = false;
       this.counters.garpPackets += list.length;
+      this.lastGarpMs = Date.now();
       this.#env.garp(ifname, list, a.intervalMs, () => this.snapshot.state === 'MASTER' && !this.#removed);
     }
   }
