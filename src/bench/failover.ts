@@ -119,6 +119,8 @@ interface Session {
   wire: WireWatch;
   ping: Pinger;
   links: LinkMonitor;
+  /** `ip -batch` in the switch namespace, for link cuts without process start-up jitter. */
+  sw: ReturnType<BenchLab['ipBatch']>;
   confA: string;
 }
 
@@ -214,8 +216,8 @@ async function crashRound(s: Session, round: number): Promise<RoundResult> {
   await syncToAdvert(s);
   const port = s.lab.host('a').swPort;
   const tCmd = wallNowMs();
-  await s.lab.linkDown('a', 'switch');
-  // t0 = the kernel's link-down event for a's port (spawning `ip` takes several ms here).
+  s.sw.run(`link set ${port} down`);
+  // t0 = the kernel's link-down event for a's port.
   const ev = await until('the link-down event', 2000, () => s.links.events().find((e) => e.ifname === port && !e.up && e.ms >= tCmd - 1)).catch(() => undefined);
   const t0 = ev?.ms ?? tCmd;
   const r = await measureAfter(s, t0, 'crash', round);
@@ -251,7 +253,8 @@ async function runImpl(lab: BenchLab, impl: Impl, mode: Mode, rounds: number, lo
   const b = startNode(lab, { impl, host: 'b', conf: conf(lab, mode, 'b') });
   const a = startNode(lab, { impl, host: 'a', conf: confA });
   const ping = startPinger(lab, 'c', VIP, 0.002);
-  const s: Session = { impl, lab, a, b, monA, monB, wire, ping, links, confA };
+  const sw = lab.ipBatch(lab.switchNs);
+  const s: Session = { impl, lab, a, b, monA, monB, wire, ping, links, sw, confA };
   const results: RoundResult[] = [];
   const logs: string[] = [];
   try {
@@ -269,7 +272,7 @@ async function runImpl(lab: BenchLab, impl: Impl, mode: Mode, rounds: number, lo
   } finally {
     logs.push(s.a.log, s.b.log);
     await Promise.all([s.a.stop(3000), s.b.stop(3000)]);
-    await Promise.all([ping.stop(), wire.stop(), monA.proc.kill('SIGTERM', 1000), monB.proc.kill('SIGTERM', 1000), links.proc.kill('SIGTERM', 1000)]);
+    await Promise.all([ping.stop(), wire.stop(), monA.proc.kill('SIGTERM', 1000), monB.proc.kill('SIGTERM', 1000), links.proc.kill('SIGTERM', 1000), sw.close()]);
   }
   return { rounds: results, logs };
 }
@@ -341,8 +344,12 @@ function acceptance(results: ImplResults): { lines: string[]; ok: boolean } {
   };
   for (const kind of ['crash', 'stop'] as const) {
     const dv = med(v, row(`${kind} -> VIP on backup`));
-    const dk = med(k, row(`${kind} -> VIP on backup`));
-    check(`${kind}: vrrpd within +20 ms of keepalived`, dv - dk <= 20, `vrrpd ${f1(dv)} ms, keepalived ${f1(dk)} ms, diff ${f1(dv - dk)} ms`);
+    // A crash's failover time is measured from the master's last advert: the link cut's phase
+    // relative to the advert grid belongs to the harness, not to the daemon under test.
+    const cmp = kind === 'crash' ? 'crash: last advert -> VIP' : 'stop -> VIP on backup';
+    const cv = med(v, row(cmp));
+    const ck = med(k, row(cmp));
+    check(`${kind}: vrrpd within +20 ms of keepalived (${cmp})`, cv - ck <= 20, `vrrpd ${f1(cv)} ms, keepalived ${f1(ck)} ms, diff ${f1(cv - ck)} ms`);
     const g = med(v, row(`${kind}: VIP -> first GARP`));
     check(`${kind}: vrrpd VIP -> first GARP <= 5 ms`, g <= 5, `${f1(g)} ms`);
     const gap = med(v, row(`${kind}: longest ping gap`));
@@ -451,7 +458,10 @@ async function main(): Promise<number> {
       `keepalived.conf (\`auth_type PASS\`, \`advert_int 1\`, VRID ${VRID}; unicast = \`unicast_src_ip\`/\`unicast_peer\`). Each round:`,
       `wait for an advert from a at b's bridge port, wait ${PHASE_MS} ms (the same advert phase every round), then`,
       '- **crash**: cut a\'s link (its bridge port goes down; a sees NO-CARRIER). t0 = the kernel\'s link-down event',
-      '  (`ip -ts monitor link` in the switch namespace). Then the link comes back and a takes the VIP back (preempt).',
+      '  (`ip -ts monitor link` in the switch namespace; the cut is written to a running `ip -batch -`, so no process',
+      '  start-up sits between the advert and the cut). Then the link comes back and a takes the VIP back (preempt).',
+      '  The crash acceptance compares "last advert -> VIP": how long the backup needed after the master\'s last sign',
+      '  of life, independent of where in the advert interval the cut fell.',
       '- **stop**: SIGTERM to a\'s daemon (t0 = the kill(2) call). Then a is restarted and takes the VIP back.',
       '',
       'VIP time = `ip -ts monitor address` event in b (stamped by `ip` on receipt, so a few hundred µs late: a negative',

@@ -11,7 +11,7 @@
  */
 import t from 'tap';
 import {
-  VRRPD_IMPL, assertClientReaches, assertHolder, checkGarps, createPair, finalChecks, finish, gracefulStop,
+  VRRPD_IMPL, assertClientReaches, assertHolder, checkGarps, assertLabGone, assertNodesGone, createPair, finalChecks, finish, gracefulStop,
   interopSkip, waitHolder, type Pair, type T,
 } from './pair.js';
 import { rewriteAddresses, scenarioText } from './scenarios.js';
@@ -104,6 +104,7 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
       await assertHolder(t, p, null);
       t.same(hookLog(B), ['stop', 'start', 'stop', 'start', 'stop'], `${bImpl}: notify_stop ran ha_vip_stop.sh`);
       await finish(p);
+      assertNodesGone(t, p);
 
       checkGarps(t, p, 'b', tCrash, tB + 1000, `takeover by ${bImpl} after crash`);
       checkGarps(t, p, 'a', tA2 - 100, tA2 + 1000, `takeover by ${mImpl} after recovery`);
@@ -111,4 +112,5 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
       finalChecks(t, p, { vrid: 51, vips: [vip], authPass: '1111', unicast: true });
     });
   }
+  await assertLabGone(t, PREFIX);
 });

@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import {
-  VRRPD_IMPL, advertsFrom, assertClientReaches, assertHolder, checkGarps, createPair, finalChecks, finish,
+  VRRPD_IMPL, advertsFrom, assertClientReaches, assertHolder, checkGarps, assertLabGone, assertNodesGone, createPair, finalChecks, finish,
   gracefulStop, interopSkip, waitHolder,
 } from './pair.js';
 import { STATE_RE, countMatches, keepalivedConf, sleep, wallNowMs, type Impl } from '../../src/bench/vrrp-harness.js';
@@ -68,6 +68,7 @@ t.test('nopreempt, mixed priorities: vrrpd <-> keepalived', { skip: interopSkip(
       await gracefulStop(t, F, `${firstImpl} (master) SIGTERM`);
       await assertHolder(t, p, null);
       await finish(p);
+      assertNodesGone(t, p);
 
       t.same(advertsFrom(p, 'a', tJoin + 500, tJoinEnd), [], `${joinImpl} sent no adverts while backup after joining`);
       t.same(advertsFrom(p, 'a', tRestart + 500, tEnd), [], `${joinImpl} sent no adverts while backup after restart`);
@@ -79,4 +80,5 @@ t.test('nopreempt, mixed priorities: vrrpd <-> keepalived', { skip: interopSkip(
       t.comment(`timeline (ms from start): join ${(tJoin - tStart).toFixed(0)}, crash ${(tCrash - tStart).toFixed(0)} -> a ${(tA - tStart).toFixed(0)}, stop ${(tStop - tStart).toFixed(0)} -> b ${(tB - tStart).toFixed(0)}, restart ${(tRestart - tStart).toFixed(0)}`);
     });
   }
+  await assertLabGone(t, PREFIX);
 });

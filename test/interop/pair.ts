@@ -9,9 +9,10 @@
  * `INTEROP_VRRPD_IMPL=keepalived` to put keepalived where vrrpd would run: the reference run that
  * proves the harness and its assertions on two keepalived 2.2.7 nodes.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Test as TapTest } from 'tap';
-import { Lab, netnsSkip, type Capture, type CaptureResult } from '../support/netns.js';
+import { Lab, netnsSkip, run, type Capture, type CaptureResult } from '../support/netns.js';
 import type { Decoded } from '../support/pcap.js';
 import { inetChecksum } from '../support/vrrp-packet.js';
 import {
@@ -39,6 +40,9 @@ export function interopSkip(): false | string {
 }
 
 export const ADVERT_INTERVAL_MS = 1000;
+
+/** vrrpd log lines that mean something failed (I/O, netlink, internal). */
+export const VRRPD_TROUBLE_RE = /internal error|Cant send advert|cannot (add|remove|open|re-add)|could not re-add|socket failed|sending gratuitous ARP|Unknown VRID/i;
 
 export interface Pair {
   readonly lab: Lab;
@@ -301,7 +305,9 @@ export function finalChecks(t: T, p: Pair, expected: Omit<ExpectedAdvert, 'dst'>
   const overlap = maxOverlapMs(ownership(p.mon.a.events(), p.vip, end), ownership(p.mon.b.events(), p.vip, end));
   t.ok(overlap <= ADVERT_INTERVAL_MS, `never both holding ${p.vip} longer than one advert interval (max ${overlap.toFixed(1)} ms)`);
   for (const n of p.nodes) {
-    if (n.impl === 'keepalived') t.same(packetErrors(n.log), [], `keepalived on ${n.host} logged no packet errors`);
+    // vrrpd logs each dropped advert with keepalived's wording, so the same grep applies to both.
+    t.same(packetErrors(n.log), [], `${n.impl} on ${n.host} logged no packet errors about its peer's adverts`);
+    if (n.impl === 'vrrpd') t.same(n.log.split('\n').filter((l) => VRRPD_TROUBLE_RE.test(l)), [], `vrrpd on ${n.host} logged no I/O or internal errors`);
   }
   // Every advert on the wire, from either implementation, is well formed.
   const all = adverts(p.frames);
@@ -356,4 +362,30 @@ export async function gracefulStop(t: T, n: VrrpNode, what: string, sentAt?: num
   t.ok(ms <= 2000, `${what}: exited within 2 s of SIGTERM (${ms.toFixed(0)} ms)`);
   t.same(n.pidFiles.filter((f) => existsSync(f)), [], `${what}: pid files removed`);
   return ms;
+}
+
+/** True while any process is left in the process group led by `pid`. */
+function groupAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every daemon of the scenario is gone (its whole process group) and left no pid file. */
+export function assertNodesGone(t: T, p: Pair): void {
+  for (const n of p.nodes) {
+    t.notOk(groupAlive(n.proc.pid) || n.proc.running, `${n.impl} on ${n.host}: no process left (pid ${n.proc.pid})`);
+    t.same(n.pidFiles.filter((f) => existsSync(f)), [], `${n.impl} on ${n.host}: no pid file left`);
+  }
+}
+
+/** After a file's labs are destroyed: no namespace and no temp dir with the prefix remain. */
+export async function assertLabGone(t: T, prefix: string): Promise<void> {
+  const ns = (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(/\s+/)[0] ?? '').filter((n) => n.startsWith(prefix));
+  t.same(ns, [], `no ${prefix}* namespace left`);
+  t.same(readdirSync(tmpdir()).filter((f) => f.startsWith(prefix)), [], `no ${tmpdir()}/${prefix}* directory left`);
 }

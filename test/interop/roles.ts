@@ -9,7 +9,7 @@
  * the holder's MAC).
  */
 import {
-  VRRPD_IMPL, advertProblems, advertsFrom, assertClientReaches, assertHolder, checkGarps, createPair, finalChecks,
+  VRRPD_IMPL, advertProblems, advertsFrom, assertClientReaches, assertHolder, checkGarps, assertLabGone, assertNodesGone, createPair, finalChecks,
   finish, gracefulStop, layoutDiff, pingGap, waitHolder, type T,
 } from './pair.js';
 import { STATE_RE, countMatches, keepalivedConf, sleep, wallNowMs, type Impl } from '../../src/bench/vrrp-harness.js';
@@ -86,6 +86,7 @@ export async function rolesScenario(t: T, o: RolesOptions): Promise<void> {
       await gracefulStop(t, B, `${bImpl} (then master) SIGTERM`);
       await assertHolder(t, p, null);
       await finish(p);
+      assertNodesGone(t, p);
 
       // The wire.
       const expected = { vrid, vips: [vip], ...(o.authPass !== undefined ? { authPass: o.authPass } : {}) };
@@ -125,4 +126,5 @@ export async function rolesScenario(t: T, o: RolesOptions): Promise<void> {
       t.comment(`timeline (ms from start): a master ${(tA - tStart).toFixed(0)}, crash ${(tCrash - tStart).toFixed(0)} -> b ${(tB - tStart).toFixed(0)}, link up ${(tUp - tStart).toFixed(0)} -> a ${(tA2 - tStart).toFixed(0)}, stop ${(tStop - tStart).toFixed(0)} -> b ${(tB2 - tStart).toFixed(0)}`);
     });
   }
+  await assertLabGone(t, o.prefix);
 }

@@ -12,7 +12,7 @@
  */
 import t from 'tap';
 import {
-  VRRPD_IMPL, assertClientReaches, assertHolder, checkGarps, createPair, finalChecks, finish, garpsFrom, gracefulStop,
+  VRRPD_IMPL, assertClientReaches, assertHolder, checkGarps, assertLabGone, assertNodesGone, createPair, finalChecks, finish, garpsFrom, gracefulStop,
   interopSkip, waitHolder, type T,
 } from './pair.js';
 import { rewriteAddresses, scenarioText } from './scenarios.js';
@@ -99,6 +99,7 @@ t.test('Tencent HAVIP nopreempt pair: vrrpd <-> keepalived', { skip: interopSkip
       t.equal(await waitState(F, 'STOP'), 'STOP', `${fImpl}: state STOP`);
       t.same(notifyLog(F), ['notify_backup', 'notify_master', 'notify_fault', 'notify_backup', 'notify_master', 'notify_stop'], `${fImpl}: hook log`);
       await finish(p);
+      assertNodesGone(t, p);
 
       // GARP schedule after the crash takeover: garp_master_repeat (5) at once, again after
       // garp_master_delay 1 s, then garp_master_refresh every 5 s (on the advert grid).
@@ -112,4 +113,5 @@ t.test('Tencent HAVIP nopreempt pair: vrrpd <-> keepalived', { skip: interopSkip
       t.comment(`timeline (ms from start): a ${(tA - tStart).toFixed(0)}, crash ${(tCrash - tStart).toFixed(0)} -> b ${(tB - tStart).toFixed(0)}, link up ${(tUp - tStart).toFixed(0)}, stop ${(tStop - tStart).toFixed(0)} -> a ${(tA2 - tStart).toFixed(0)}`);
     });
   }
+  await assertLabGone(t, PREFIX);
 });
