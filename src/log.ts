@@ -49,10 +49,10 @@ function censor(fields: LogFields): LogFields {
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** ctime(3)-style local time, as keepalived prints with `-l`: `Tue Nov 24 02:25:04 2026`. */
+/** strftime %c in the C locale, as keepalived prints with `-l`: `Tue Nov 24 02:25:04 2026`, `Wed Nov  4 ...` (day space-padded). */
 export function ctime(d: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
-  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${d.getFullYear()}`;
+  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${d.getFullYear()}`;
 }
 
 class ConsoleLog implements Log {
