@@ -19,7 +19,7 @@
  * Usage: node dist/bench/failover.js [--rounds 5] [--mode unicast|multicast|both] [--impl both|keepalived|vrrpd]
  *        [--write BENCHMARKS.md] [--json FILE]
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
 import { BenchLab } from './ns-lab.js';
@@ -362,7 +362,9 @@ function acceptance(results: ImplResults): { lines: string[]; ok: boolean } {
 
 function sh(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    // keepalived --version prints on stderr; `free -h` needs its leading blanks.
+    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000 });
+    return `${r.stdout ?? ''}${r.stderr ?? ''}`.replace(/^\n+|\s+$/g, '');
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string };
     return `${err.stdout ?? ''}${err.stderr ?? ''}`.trim();
