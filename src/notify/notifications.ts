@@ -173,6 +173,11 @@ export class Notifications {
     if (this.#state) await this.#state.flush();
   }
 
+  /** The daemon is stopping: queued hooks other than notify_stop will not start. */
+  stopping(): void {
+    this.#notifier.stopping();
+  }
+
   /** Stop: close the FIFOs (their readers get SIGTERM). */
   close(): void {
     for (const f of this.#fifos) f.fifo.close();

@@ -95,9 +95,20 @@ export class Notifier {
   readonly #chains = new Map<string, Promise<void>>();
   #o: NotifierOptions;
   #pending = 0;
+  #stopping = false;
 
   constructor(o: NotifierOptions) {
     this.#o = o;
+  }
+
+  /**
+   * The daemon is stopping: hooks still queued behind a running one are skipped (their state is
+   * history; keepalived, which does not queue, would have run them long ago), only STOP hooks
+   * still run. Without this, a hook queued behind a hung one started after the stop's kill and
+   * outlived the daemon.
+   */
+  stopping(): void {
+    this.#stopping = true;
   }
 
   /** A reloaded config's script_user / script_group (hooks already queued keep their order). */
@@ -139,6 +150,11 @@ export class Notifier {
     const prev = this.#chains.get(key) ?? Promise.resolve();
     const next = prev.then(async () => {
       for (const r of runs) {
+        if (this.#stopping && state !== 'STOP') {
+          this.#pending--;
+          this.#o.log.debug({ instance: name, hook: r.what }, `${r.what} script ${r.argv[0] ?? ''} skipped: stopping`);
+          continue;
+        }
         const ids = resolveIds(r.cmd.user ?? this.#o.scriptUser, r.cmd.group ?? this.#o.scriptGroup);
         const startedAtMs = Date.now();
         const res = await this.#o.runner.run({ argv: r.argv, uid: ids.uid, gid: ids.gid, timeoutMs, umask: this.#o.umask ?? 0o177 });

@@ -518,11 +518,13 @@ export class Daemon {
       this.#log.info({}, 'Stopping');
       for (const s of this.#scripts.values()) s.stop();
       for (const f of this.#files.values()) f.stop();
+      this.#notifier.stopping();
       this.#io.processes.killAll('SIGTERM');
       for (const inst of this.#instances) await inst.handle({ type: 'stop', nowMs: this.#io.clock.nowMs() });
       for (const inst of this.#instances) inst.dispose();
       this.#pacer.cancelAll();
       await this.#notifier.idle(notifyGraceMs);
+      this.#io.processes.killAll('SIGTERM'); // a notify_stop still running after its grace
       this.#notifier.close();
       this.#io.sockets.closeAll();
       this.#io.netlink.stop();
