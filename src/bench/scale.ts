@@ -1,0 +1,281 @@
+/**
+ * Scale benchmark (issue 6 item 3): N instances, advert_int 1, the same keepalived.conf for
+ * keepalived 2.2.7 and vrrpd, master a (priority 150) and backup b (priority 100) in a namespace lab
+ * (`vr-scl-`; eth0 over the lab bridge 10.237.3.0/24, eth1.. as direct veth pairs 10.237.(4+k).0/24;
+ * VIPs /32 from 10.237.16.0/20). Per implementation:
+ *  - steady state over `--window` s: CPU % of each daemon (utime+stime of every process of it, from
+ *    /proc/PID/stat), RSS (sum of VmRSS), advert interval jitter |interval - 1000 ms| per VRID on
+ *    eth0 from a tcpdump on a's bridge port (kernel timestamps): p50/p99/max;
+ *  - crash: SIGKILL of the master's process group; time until all N VIPs are on the backup
+ *    (`ip -ts monitor address` in b), and until the first.
+ * Usage: node dist/bench/scale.js [--instances 255] [--ifaces 1] [--impl both|vrrpd|keepalived]
+ *        [--window 20] [--json FILE]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { BenchLab, runCmd } from './ns-lab.js';
+import {
+  keepalivedUnavailable, parseTcpdumpText, sleep, startAddrMonitor, startNode, startWireWatch, vrrpdUnavailable, wallNowMs,
+  type Impl, type VrrpNode,
+} from './vrrp-harness.js';
+import type { NsLab } from './lab-types.js';
+
+export interface ScaleOptions {
+  instances: number;
+  ifaces: number;
+  windowS: number;
+  impls: Impl[];
+  prefix?: string;
+  log?: (s: string) => void;
+}
+
+export interface ScaleResult {
+  impl: Impl;
+  instances: number;
+  ifaces: number;
+  /** Seconds until every VIP was on the master after start. */
+  convergeS: number;
+  cpuMasterPct: number;
+  cpuBackupPct: number;
+  rssMasterMiB: number;
+  rssBackupMiB: number;
+  /** |interval - k x 1000 ms| per VRID (k = the nearest whole number of intervals); `missed` = adverts absent from the capture. */
+  jitter: { p50: number; p99: number; max: number; intervals: number; vrids: number; missed: number };
+  /** Master SIGKILLed -> first / all VIPs on the backup (ms). */
+  failoverFirstMs: number;
+  failoverAllMs: number;
+  vipsOnBackup: number;
+}
+
+export function vipOf(i: number): string {
+  return `10.237.${16 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+}
+
+/** keepalived.conf with `n` instances spread over eth0..eth(ifaces-1), VRIDs 1.. per interface. */
+export function scaleConf(router: string, n: number, ifaces: number, priority: number): string {
+  const per = Math.ceil(n / ifaces);
+  const l = ['global_defs {', `  router_id ${router}`, '}', ''];
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(i / per);
+    l.push(`vrrp_instance VI_${i + 1} {`, '  state BACKUP', `  interface eth${k}`, `  virtual_router_id ${(i % per) + 1}`, `  priority ${priority}`, '  advert_int 1',
+      '  virtual_ipaddress {', `    ${vipOf(i)}`, '  }', '}', '');
+  }
+  return l.join('\n');
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Every process of a namespace that is the daemon (node or keepalived), by /proc comm. */
+async function daemonPids(lab: NsLab, host: string): Promise<number[]> {
+  const ns = lab.host(host).ns;
+  const out = (await runCmd(['ip', 'netns', 'pids', ns], { allowFail: true })).stdout;
+  const pids: number[] = [];
+  for (const p of out.split(/\s+/).filter(Boolean).map(Number)) {
+    try {
+      const comm = readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+      if (comm === 'keepalived' || comm === 'node' || comm === 'vrrpd') pids.push(p);
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+function cpuTicks(pids: readonly number[]): number {
+  let sum = 0;
+  for (const p of pids) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      sum += Number(rest[11]) + Number(rest[12]); // utime, stime (fields 14, 15)
+    } catch {
+      // gone
+    }
+  }
+  return sum;
+}
+
+function rssMiB(pids: readonly number[]): number {
+  let kib = 0;
+  for (const p of pids) {
+    try {
+      kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return kib / 1024;
+}
+
+const CLK_TCK = 100;
+
+async function vipCount(lab: NsLab, host: string, vips: ReadonlySet<string>): Promise<number> {
+  const out = (await lab.exec(host, ['ip', '-j', '-4', 'addr', 'show'], { allowFail: true })).stdout;
+  let n = 0;
+  try {
+    for (const l of JSON.parse(out) as { addr_info?: { local: string }[] }[]) for (const a of l.addr_info ?? []) if (vips.has(a.local)) n++;
+  } catch {
+    // partial output
+  }
+  return n;
+}
+
+async function buildLab(prefix: string, ifaces: number): Promise<BenchLab> {
+  const lab = await BenchLab.create(prefix, '10.237.3', ['a', 'b']);
+  const a = lab.host('a').ns;
+  const b = lab.host('b').ns;
+  for (let k = 1; k < ifaces; k++) {
+    await runCmd(['ip', 'link', 'add', `eth${k}`, 'netns', a, 'type', 'veth', 'peer', 'name', `eth${k}`, 'netns', b]);
+    await runCmd(['ip', '-n', a, 'addr', 'add', `10.237.${4 + k}.1/24`, 'dev', `eth${k}`]);
+    await runCmd(['ip', '-n', b, 'addr', 'add', `10.237.${4 + k}.2/24`, 'dev', `eth${k}`]);
+    await runCmd(['ip', '-n', a, 'link', 'set', `eth${k}`, 'up']);
+    await runCmd(['ip', '-n', b, 'link', 'set', `eth${k}`, 'up']);
+  }
+  return lab;
+}
+
+export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
+  const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  const out: ScaleResult[] = [];
+  const vips = new Set(Array.from({ length: o.instances }, (_, i) => vipOf(i)));
+  for (const impl of o.impls) {
+    const lab = await buildLab(o.prefix ?? 'vr-scl-', o.ifaces);
+    try {
+      const monB = await startAddrMonitor(lab, 'b');
+      const b: VrrpNode = startNode(lab, { impl, host: 'b', conf: scaleConf('b', o.instances, o.ifaces, 100) });
+      const t0 = wallNowMs();
+      const a: VrrpNode = startNode(lab, { impl, host: 'a', conf: scaleConf('a', o.instances, o.ifaces, 150) });
+      for (;;) {
+        const n = await vipCount(lab, 'a', vips);
+        if (n === o.instances) break;
+        if (!a.proc.running) throw new Error(`${impl} on a exited: ${a.log.slice(-2000)}`);
+        if (wallNowMs() - t0 > 120_000) throw new Error(`${impl}: only ${n}/${o.instances} VIPs on a after 120 s`);
+        await sleep(250);
+      }
+      const convergeS = (wallNowMs() - t0) / 1000;
+      log(`${impl} ${o.instances}x${o.ifaces}: all VIPs on the master after ${convergeS.toFixed(1)} s`);
+      await sleep(3000); // GARP bursts and the backup's settling out of the window
+      const pa = await daemonPids(lab, 'a');
+      const pb = await daemonPids(lab, 'b');
+      // -B: a 32 MiB capture buffer and -s 96 (headers only) so tcpdump itself loses nothing.
+      const wire = await startWireWatch(lab, lab.switchNs, 'p-a', '-B 32768 -s 96 proto 112');
+      const c0a = cpuTicks(pa);
+      const c0b = cpuTicks(pb);
+      const w0 = wallNowMs();
+      await sleep(o.windowS * 1000);
+      const wS = (wallNowMs() - w0) / 1000;
+      const cpuMasterPct = ((cpuTicks(pa) - c0a) / CLK_TCK / wS) * 100;
+      const cpuBackupPct = ((cpuTicks(pb) - c0b) / CLK_TCK / wS) * 100;
+      const rssMasterMiB = rssMiB(pa);
+      const rssBackupMiB = rssMiB(pb);
+      await wire.stop();
+      const ads = parseTcpdumpText(wire.proc.stdout).adverts.filter((x) => x.src === lab.host('a').ip);
+      const byVrid = new Map<number, number[]>();
+      for (const x of ads) byVrid.set(x.vrid, [...(byVrid.get(x.vrid) ?? []), x.ms]);
+      const dev: number[] = [];
+      let missed = 0;
+      for (const ts of byVrid.values()) {
+        for (let i = 1; i < ts.length; i++) {
+          const gap = ts[i]! - ts[i - 1]!;
+          // A gap of ~2 s is a missing advert (not sent, or lost by the capture): counted apart.
+          if (gap > 1500) missed += Math.round(gap / 1000) - 1;
+          dev.push(Math.abs(gap - 1000 * Math.max(1, Math.round(gap / 1000))));
+        }
+      }
+      dev.sort((x, y) => x - y);
+      const jitter = { p50: percentile(dev, 50), p99: percentile(dev, 99), max: dev[dev.length - 1] ?? Number.NaN, intervals: dev.length, vrids: byVrid.size, missed };
+      // Crash: SIGKILL of the master's whole process group.
+      const k0 = wallNowMs();
+      await a.proc.kill('SIGKILL', 100);
+      let first = Number.NaN;
+      let all = Number.NaN;
+      let seen = 0;
+      for (;;) {
+        const adds = new Map<string, number>();
+        for (const e of monB.events()) if (e.op === 'add' && e.ms >= k0 && vips.has(e.ip) && !adds.has(e.ip)) adds.set(e.ip, e.ms);
+        seen = adds.size;
+        if (seen > 0) first = Math.min(...adds.values()) - k0;
+        if (seen === o.instances) {
+          all = Math.max(...adds.values()) - k0;
+          break;
+        }
+        if (wallNowMs() - k0 > 30_000) break;
+        await sleep(200);
+      }
+      const r: ScaleResult = { impl, instances: o.instances, ifaces: o.ifaces, convergeS, cpuMasterPct, cpuBackupPct, rssMasterMiB, rssBackupMiB, jitter, failoverFirstMs: first, failoverAllMs: all, vipsOnBackup: seen };
+      log(JSON.stringify(r));
+      out.push(r);
+      await b.stop(5000);
+    } finally {
+      await lab.destroy();
+    }
+  }
+  return out;
+}
+
+const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+const ratio = (v: number, k: number): string => (Number.isFinite(v) && Number.isFinite(k) && k > 0 ? (v / k).toFixed(2) : 'n/a');
+
+/** A markdown table: one row per metric, keepalived / vrrpd / ratio. */
+export function scaleTable(rs: readonly ScaleResult[]): string {
+  const k = rs.find((r) => r.impl === 'keepalived');
+  const v = rs.find((r) => r.impl === 'vrrpd');
+  const n = (rs[0]?.instances ?? 0);
+  const rows: [string, (r: ScaleResult) => number][] = [
+    ['CPU % master (steady state)', (r) => r.cpuMasterPct],
+    ['CPU % backup (steady state)', (r) => r.cpuBackupPct],
+    ['RSS MiB master', (r) => r.rssMasterMiB],
+    ['RSS MiB backup', (r) => r.rssBackupMiB],
+    ['advert jitter p50 ms', (r) => r.jitter.p50],
+    ['advert jitter p99 ms', (r) => r.jitter.p99],
+    ['advert jitter max ms', (r) => r.jitter.max],
+    ['start -> all VIPs on master s', (r) => r.convergeS],
+    ['kill -9 master -> first VIP on backup ms', (r) => r.failoverFirstMs],
+    [`kill -9 master -> all ${n} VIPs on backup ms`, (r) => r.failoverAllMs],
+  ];
+  const l = [`| ${n} instances on ${rs[0]?.ifaces ?? 1} interface(s) | keepalived 2.2.7 | vrrpd | vrrpd / keepalived |`, '|---|---:|---:|---:|'];
+  for (const [name, get] of rows) {
+    const kv = k ? get(k) : Number.NaN;
+    const vv = v ? get(v) : Number.NaN;
+    l.push(`| ${name} | ${f1(kv)} | ${f1(vv)} | ${ratio(vv, kv)} |`);
+  }
+  if (k || v) l.push(`| (jitter sample on eth0: intervals / VRIDs / adverts missing) | ${k ? `${k.jitter.intervals} / ${k.jitter.vrids} / ${k.jitter.missed}` : ''} | ${v ? `${v.jitter.intervals} / ${v.jitter.vrids} / ${v.jitter.missed}` : ''} | |`);
+  return l.join('\n');
+}
+
+function parseArgs(argv: string[]): ScaleOptions & { json?: string } {
+  const a: ScaleOptions & { json?: string } = { instances: 255, ifaces: 1, windowS: 20, impls: ['keepalived', 'vrrpd'] };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = (): string => argv[++i] ?? '';
+    if (k === '--instances') a.instances = Number(v());
+    else if (k === '--ifaces') a.ifaces = Number(v());
+    else if (k === '--window') a.windowS = Number(v());
+    else if (k === '--impl') {
+      const m = v();
+      a.impls = m === 'both' ? ['keepalived', 'vrrpd'] : [m as Impl];
+    } else if (k === '--json') a.json = v();
+    else throw new Error(`unknown argument ${k}`);
+  }
+  return a;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const a = parseArgs(argv);
+  if (process.getuid?.() !== 0) throw new Error('run as root (network namespaces)');
+  const why = (a.impls.includes('vrrpd') && vrrpdUnavailable()) || (a.impls.includes('keepalived') && keepalivedUnavailable());
+  if (why) throw new Error(why);
+  const rs = await runScale(a);
+  process.stdout.write(`\n${scaleTable(rs)}\n`);
+  if (a.json) writeFileSync(a.json, JSON.stringify(rs, null, 2));
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then((c) => process.exit(c), (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}
