@@ -9,7 +9,7 @@
  *  - crash: SIGKILL of the master's process group; time until all N VIPs are on the backup
  *    (`ip -ts monitor address` in b), and until the first.
  * Usage: node dist/bench/scale.js [--instances 255] [--ifaces 1] [--impl both|vrrpd|keepalived]
- *        [--window 20] [--json FILE]
+ *        [--window 20] [--settle 10] [--json FILE]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { BenchLab, runCmd } from './ns-lab.js';
@@ -23,6 +23,8 @@ export interface ScaleOptions {
   instances: number;
   ifaces: number;
   windowS: number;
+  /** Seconds between "all VIPs on the master" and the measurement window (default 10). */
+  settleS?: number;
   impls: Impl[];
   prefix?: string;
   log?: (s: string) => void;
@@ -156,7 +158,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
       }
       const convergeS = (wallNowMs() - t0) / 1000;
       log(`${impl} ${o.instances}x${o.ifaces}: all VIPs on the master after ${convergeS.toFixed(1)} s`);
-      await sleep(3000); // GARP bursts and the backup's settling out of the window
+      await sleep((o.settleS ?? 10) * 1000); // GARP bursts (2nd at +5 s) and the backup's settling out of the window
       const pa = await daemonPids(lab, 'a');
       const pb = await daemonPids(lab, 'b');
       // -B: a 32 MiB capture buffer and -s 96 (headers only) so tcpdump itself loses nothing.
@@ -164,7 +166,14 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
       const c0a = cpuTicks(pa);
       const c0b = cpuTicks(pb);
       const w0 = wallNowMs();
-      await sleep(o.windowS * 1000);
+      const slices: number[] = [];
+      for (let left = o.windowS * 1000; left > 0; left -= 5000) {
+        const s0 = cpuTicks(pa);
+        const q0 = wallNowMs();
+        await sleep(Math.min(5000, left));
+        slices.push(((cpuTicks(pa) - s0) / CLK_TCK / ((wallNowMs() - q0) / 1000)) * 100);
+      }
+      log(`${impl}: master CPU % per 5 s slice: ${slices.map((x) => x.toFixed(1)).join(' ')}`);
       const wS = (wallNowMs() - w0) / 1000;
       const cpuMasterPct = ((cpuTicks(pa) - c0a) / CLK_TCK / wS) * 100;
       const cpuBackupPct = ((cpuTicks(pb) - c0b) / CLK_TCK / wS) * 100;
@@ -253,6 +262,7 @@ function parseArgs(argv: string[]): ScaleOptions & { json?: string } {
     if (k === '--instances') a.instances = Number(v());
     else if (k === '--ifaces') a.ifaces = Number(v());
     else if (k === '--window') a.windowS = Number(v());
+    else if (k === '--settle') a.settleS = Number(v());
     else if (k === '--impl') {
       const m = v();
       a.impls = m === 'both' ? ['keepalived', 'vrrpd'] : [m as Impl];
