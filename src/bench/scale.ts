@@ -27,6 +27,8 @@ export interface ScaleOptions {
   settleS?: number;
   impls: Impl[];
   prefix?: string;
+  /** The /24 of eth0 (default 10.237.3). */
+  subnet?: string;
   log?: (s: string) => void;
 }
 
@@ -46,6 +48,8 @@ export interface ScaleResult {
   failoverFirstMs: number;
   failoverAllMs: number;
   vipsOnBackup: number;
+  /** eth0 instances: master's last advert -> the VIP on the backup (ideal 3609.4 ms + install). */
+  lastAdvertToVipMs: { p50: number; max: number; n: number };
 }
 
 export function vipOf(i: number): string {
@@ -85,13 +89,13 @@ async function daemonPids(lab: NsLab, host: string): Promise<number[]> {
   return pids;
 }
 
-function cpuTicks(pids: readonly number[]): number {
+function cpuTicks(pids: readonly number[], which: 'us' | 'u' = 'us'): number {
   let sum = 0;
   for (const p of pids) {
     try {
       const f = readFileSync(`/proc/${p}/stat`, 'utf8');
       const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      sum += Number(rest[11]) + Number(rest[12]); // utime, stime (fields 14, 15)
+      sum += Number(rest[11]) + (which === 'us' ? Number(rest[12]) : 0); // utime, stime (fields 14, 15)
     } catch {
       // gone
     }
@@ -124,8 +128,8 @@ async function vipCount(lab: NsLab, host: string, vips: ReadonlySet<string>): Pr
   return n;
 }
 
-async function buildLab(prefix: string, ifaces: number): Promise<BenchLab> {
-  const lab = await BenchLab.create(prefix, '10.237.3', ['a', 'b']);
+async function buildLab(prefix: string, ifaces: number, subnet = '10.237.3'): Promise<BenchLab> {
+  const lab = await BenchLab.create(prefix, subnet, ['a', 'b']);
   const a = lab.host('a').ns;
   const b = lab.host('b').ns;
   for (let k = 1; k < ifaces; k++) {
@@ -143,7 +147,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
   const out: ScaleResult[] = [];
   const vips = new Set(Array.from({ length: o.instances }, (_, i) => vipOf(i)));
   for (const impl of o.impls) {
-    const lab = await buildLab(o.prefix ?? 'vr-scl-', o.ifaces);
+    const lab = await buildLab(o.prefix ?? 'vr-scl-', o.ifaces, o.subnet);
     try {
       const monB = await startAddrMonitor(lab, 'b');
       const b: VrrpNode = startNode(lab, { impl, host: 'b', conf: scaleConf('b', o.instances, o.ifaces, 100) });
@@ -166,21 +170,23 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
       const c0a = cpuTicks(pa);
       const c0b = cpuTicks(pb);
       const w0 = wallNowMs();
-      const slices: number[] = [];
+      const slices: string[] = [];
+      const u0 = [cpuTicks(pa, 'u'), cpuTicks(pb, 'u')];
       for (let left = o.windowS * 1000; left > 0; left -= 5000) {
-        const s0 = cpuTicks(pa);
+        const s0 = [cpuTicks(pa), cpuTicks(pb)];
         const q0 = wallNowMs();
         await sleep(Math.min(5000, left));
-        slices.push(((cpuTicks(pa) - s0) / CLK_TCK / ((wallNowMs() - q0) / 1000)) * 100);
+        const q = (wallNowMs() - q0) / 1000;
+        slices.push(`${(((cpuTicks(pa) - s0[0]!) / CLK_TCK / q) * 100).toFixed(1)}/${(((cpuTicks(pb) - s0[1]!) / CLK_TCK / q) * 100).toFixed(1)}`);
       }
-      log(`${impl}: master CPU % per 5 s slice: ${slices.map((x) => x.toFixed(1)).join(' ')}`);
+      log(`${impl}: CPU % master/backup per 5 s slice: ${slices.join(' ')}; user ticks master ${cpuTicks(pa, 'u') - u0[0]!}, backup ${cpuTicks(pb, 'u') - u0[1]!} (of the totals below)`);
       const wS = (wallNowMs() - w0) / 1000;
       const cpuMasterPct = ((cpuTicks(pa) - c0a) / CLK_TCK / wS) * 100;
       const cpuBackupPct = ((cpuTicks(pb) - c0b) / CLK_TCK / wS) * 100;
       const rssMasterMiB = rssMiB(pa);
       const rssBackupMiB = rssMiB(pb);
-      await wire.stop();
-      const ads = parseTcpdumpText(wire.proc.stdout).adverts.filter((x) => x.src === lab.host('a').ip);
+      const wEnd = wallNowMs();
+      const ads = parseTcpdumpText(wire.proc.stdout).adverts.filter((x) => x.src === lab.host('a').ip && x.ms <= wEnd);
       const byVrid = new Map<number, number[]>();
       for (const x of ads) byVrid.set(x.vrid, [...(byVrid.get(x.vrid) ?? []), x.ms]);
       const dev: number[] = [];
@@ -213,7 +219,23 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
         if (wallNowMs() - k0 > 30_000) break;
         await sleep(200);
       }
-      const r: ScaleResult = { impl, instances: o.instances, ifaces: o.ifaces, convergeS, cpuMasterPct, cpuBackupPct, rssMasterMiB, rssBackupMiB, jitter, failoverFirstMs: first, failoverAllMs: all, vipsOnBackup: seen };
+      await sleep(300);
+      await wire.stop();
+      // Per eth0 VRID: the master's last advert before the kill -> that instance's VIP on the backup
+      // (down timer + install; independent of how the instances' advert phases are spread).
+      const last = new Map<number, number>();
+      for (const x of parseTcpdumpText(wire.proc.stdout).adverts) if (x.src === lab.host('a').ip && x.ms < k0) last.set(x.vrid, x.ms);
+      const per = Math.ceil(o.instances / o.ifaces);
+      const addMs = new Map<string, number>();
+      for (const e of monB.events()) if (e.op === 'add' && e.ms >= k0 && !addMs.has(e.ip)) addMs.set(e.ip, e.ms);
+      const lastToVip: number[] = [];
+      for (const [vrid, ms] of last) {
+        const v = addMs.get(vipOf(vrid - 1));
+        if (v !== undefined && vrid <= per) lastToVip.push(v - ms);
+      }
+      lastToVip.sort((x, y) => x - y);
+      const r: ScaleResult = { impl, instances: o.instances, ifaces: o.ifaces, convergeS, cpuMasterPct, cpuBackupPct, rssMasterMiB, rssBackupMiB, jitter, failoverFirstMs: first, failoverAllMs: all, vipsOnBackup: seen,
+        lastAdvertToVipMs: { p50: percentile(lastToVip, 50), max: lastToVip[lastToVip.length - 1] ?? Number.NaN, n: lastToVip.length } };
       log(JSON.stringify(r));
       out.push(r);
       await b.stop(5000);
@@ -243,6 +265,8 @@ export function scaleTable(rs: readonly ScaleResult[]): string {
     ['start -> all VIPs on master s', (r) => r.convergeS],
     ['kill -9 master -> first VIP on backup ms', (r) => r.failoverFirstMs],
     [`kill -9 master -> all ${n} VIPs on backup ms`, (r) => r.failoverAllMs],
+    ['last advert -> VIP on backup, p50 ms (eth0; ideal 3609.4)', (r) => r.lastAdvertToVipMs.p50],
+    ['last advert -> VIP on backup, max ms (eth0)', (r) => r.lastAdvertToVipMs.max],
   ];
   const l = [`| ${n} instances on ${rs[0]?.ifaces ?? 1} interface(s) | keepalived 2.2.7 | vrrpd | vrrpd / keepalived |`, '|---|---:|---:|---:|'];
   for (const [name, get] of rows) {

@@ -428,6 +428,10 @@ export class Daemon {
         else await inst.handle({ type: 'vip-deleted-externally', address: a.address, nowMs: this.#io.clock.nowMs() });
       }
     }
+    // A VIP/eVIP coming or going cannot change any instance's source address (a VIP is never
+    // chosen as one): skip the pass over every instance, which a mass takeover (1,000 VIPs) paid
+    // 1,000 times.
+    if (this.#isVip(a.address) && !this.#instances.some((i) => i.spec.configuredSrcIp === a.address)) return;
     await this.#refreshAll();
     // An instance found by its unicast_src_ip may have just got its interface.
     this.#openSockets();
