@@ -52,9 +52,19 @@ t.test('wall-clock jumps of +-1 h on the MASTER', { skip: netnsSkip() || buildSk
   t.equal(hours[0], (real + 1) % 24, 'the +1 h jump reached the daemon (its log clock)');
   t.equal(hours[1], (real + 23) % 24, 'the -1 h jump reached the daemon');
   t.ok(gaps.length >= 8, `${gaps.length} advert intervals captured`);
-  // A reload sends an advert at once (daemon.ts), so each SIGHUP may add one short interval.
-  t.ok(Math.max(...gaps) < 1100, `no advert late across the jumps (longest interval ${Math.max(...gaps).toFixed(1)} ms)`);
-  t.ok(gaps.filter((g) => g < 900).length <= 3, `short intervals only from the 3 reloads' immediate adverts (${gaps.map((g) => g.toFixed(0)).join(' ')})`);
+  // A reload sends an extra advert at once (daemon.ts) without moving the advert timer, so it
+  // splits one interval in two: put those back together, then the cadence must be exactly 1 s.
+  const merged: number[] = [];
+  let extra = 0;
+  for (let i = 0; i < gaps.length; i++) {
+    const g = gaps[i]!;
+    if (g < 900 && i + 1 < gaps.length && g + gaps[i + 1]! < 1100) {
+      merged.push(g + gaps[++i]!);
+      extra++;
+    } else merged.push(g);
+  }
+  t.ok(extra <= 3, `at most one extra advert per reload (${extra}; raw intervals ${gaps.map((g) => g.toFixed(0)).join(' ')})`);
+  t.ok(merged.every((g) => g > 900 && g < 1100), `advert cadence 1000 +- 100 ms across the jumps (${merged.map((g) => g.toFixed(0)).join(' ')})`);
   const after = (await instanceStatus(a)).counters;
   t.same([after.becameMaster, after.releasedMaster], [before.becameMaster, before.releasedMaster], 'no transition on a');
   t.equal((await instanceStatus(b)).state, 'BACKUP', 'b stayed BACKUP');
