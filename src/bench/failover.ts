@@ -20,7 +20,7 @@
  *        [--write BENCHMARKS.md] [--json FILE]
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
 import { BenchLab } from './ns-lab.js';
 import {
@@ -480,7 +480,9 @@ async function main(): Promise<number> {
       errors.length ? `Packet errors logged:\n\n${errors.map((e) => `- \`${e}\``).join('\n')}\n` : 'Neither implementation logged a packet error about its peer\'s adverts.',
       '',
     ];
-    writeFileSync(args.write, doc.join('\n'));
+    // Keep the sections other benchmarks own (`<!-- NAME:begin -->` ... `<!-- NAME:end -->`).
+    const kept = existsSync(args.write) ? readFileSync(args.write, 'utf8').match(/<!-- ([a-z-]+):begin -->[\s\S]*?<!-- \1:end -->/g) ?? [] : [];
+    writeFileSync(args.write, [doc.join('\n').trimEnd(), ...kept].join('\n\n') + '\n');
     log(`wrote ${args.write}`);
   }
   return allOk || !args.impls.includes('vrrpd') ? 0 : 1;
