@@ -6,7 +6,7 @@
  * clock as `Date.now()`/`wallNowMs()`, so kernel packet times, netlink event times and the
  * harness's own event times can be subtracted.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NsLab, NsProcess } from './lab-types.js';
@@ -139,14 +139,21 @@ export interface VrrpNode {
 
 let nodeSeq = 0;
 
-/** The private mount namespace: /run, /var, /etc/keepalived and /tmp are the node's own directories. */
+/**
+ * The private mount namespace: /run, /var, /etc/keepalived and /tmp are the node's own directories.
+ * `$K` (this checkout, which node needs to load vrrpd and tap's NODE_OPTIONS hooks) stays visible
+ * even when it lives under one of those directories (a CI clone in /tmp): it is bound into the
+ * node's directory at the same place before the cover, and the covers are recursive (--rbind).
+ */
 const MOUNT_SCRIPT = [
   'set -e',
-  'D="$1"; shift',
-  'mount --bind "$D/run" /run',
-  'mount --bind "$D/var" /var',
-  'mount --bind "$D/etc-keepalived" /etc/keepalived',
-  'mount --bind "$D/tmp" /tmp', // last: $D is itself under /tmp
+  'D="$1"; K="$2"; shift 2',
+  'keep() { case "$K" in "$1"/*) mkdir -p "$2/${K#"$1"/}"; mount --bind "$K" "$2/${K#"$1"/}";; esac; }',
+  'keep /run "$D/run"; keep /var "$D/var"; keep /etc/keepalived "$D/etc-keepalived"; keep /tmp "$D/tmp"',
+  'mount --rbind "$D/run" /run',
+  'mount --rbind "$D/var" /var',
+  'mount --rbind "$D/etc-keepalived" /etc/keepalived',
+  'mount --rbind "$D/tmp" /tmp', // last: $D is itself under /tmp
   'exec "$@"',
 ].join('\n');
 
@@ -186,7 +193,8 @@ export function startNode(lab: NsLab, o: StartNodeOptions): VrrpNode {
     argv = [process.execPath, bin, 'run', '-f', '/run/vrrpd.conf', '--log-console', '--pid-file', '/run/vrrpd.pid', '--state-dir', '/run/vrrpd', '--control-socket', '/run/vrrpd.sock', ...(o.args ?? [])];
     pidFiles = [join(dir, 'run/vrrpd.pid')];
   }
-  const proc = lab.spawn(o.host, ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', MOUNT_SCRIPT, 'vrrp-node', dir, ...argv]);
+  const keep = realpathSync(REPO_ROOT).replace(/\/$/, '');
+  const proc = lab.spawn(o.host, ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', MOUNT_SCRIPT, 'vrrp-node', dir, keep, ...argv]);
   return {
     impl: o.impl,
     host: o.host,
