@@ -111,8 +111,9 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   let daemon: Daemon | undefined;
   const sio = systemIo({
     log,
-    onLateTimer: (lateMs, lagMs) => {
+    onLateTimer: (lateMsExact, lagMs) => {
       if (daemon) daemon.lateTimers++;
+      const lateMs = Math.round(lateMsExact);
       log.warn({ lateMs, lagMs }, `timer fired ${lateMs} ms late (event loop lag ${lagMs} ms)`);
     },
     onLag: (lagMs) => {

@@ -37,7 +37,7 @@ import { endianness } from 'node:os';
 import { fail, ok, toIoError, type IoError, type IoResult } from './io-error.js';
 import { loadLibc } from './libc.js';
 import { silentLogger, type IoLogger } from './logger.js';
-import { monotonicMs } from './system-clock.js';
+import { monotonicPreciseMs } from './system-clock.js';
 
 /** RFC 3768 5.2.4: the IP protocol number assigned to VRRP. */
 export const IPPROTO_VRRP = 112;
@@ -61,7 +61,7 @@ export interface ReceivedPacket {
   readonly packet: Buffer;
   readonly ifindex: number;
   readonly ifname: string;
-  /** Monotonic receive time (ms), taken when the socket was read. */
+  /** Monotonic receive time (ms, microsecond fraction), taken when the socket was read. */
   readonly rxMs: number;
 }
 
@@ -321,7 +321,7 @@ export class RawVrrpTransport {
     // raw-socket hands out a slice of its one receive buffer: copy before the next read reuses it.
     const packet = Buffer.from(buf);
     try {
-      this.#opts.onPacket({ packet, ifindex: s.ifindex, ifname: s.ifname, rxMs: monotonicMs() });
+      this.#opts.onPacket({ packet, ifindex: s.ifindex, ifname: s.ifname, rxMs: monotonicPreciseMs() });
     } catch (err) {
       // A throwing consumer is a bug, but it must not take the socket down with it.
       this.#log.warn({ ifname: s.ifname, err: String(err) }, 'VRRP packet handler threw');

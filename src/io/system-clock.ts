@@ -1,9 +1,11 @@
 /**
- * The real clock and timers (DESIGN.md style 6: integer milliseconds, monotonic).
+ * The real clock and timers (DESIGN.md style 6: milliseconds, monotonic).
  *
- * `nowMs()` is CLOCK_MONOTONIC (process.hrtime.bigint) in whole milliseconds: it never jumps
- * with NTP or `date -s`, and it is the same timeline in every process on the host (handy for
- * comparing daemon logs with test or benchmark timestamps).
+ * `nowMs()` is CLOCK_MONOTONIC (process.hrtime.bigint) in milliseconds with a microsecond
+ * fraction: it never jumps with NTP or `date -s`, and it is the same timeline in every process on
+ * the host (handy for comparing daemon logs with test or benchmark timestamps). The fraction is
+ * kept so that deadlines computed from a packet's receive time do not lose up to 1 ms to rounding
+ * (the Master_Down_Timer fired 1.5-2 ms late with whole milliseconds).
  */
 
 /** A pending one-shot timer. `cancel()` is idempotent. */
@@ -30,6 +32,19 @@ export function monotonicMs(): number {
   return Number(process.hrtime.bigint() / 1_000_000n);
 }
 
+/** Monotonic milliseconds with a microsecond fraction (same timeline as `monotonicMs`). */
+export function monotonicPreciseMs(): number {
+  return Number(process.hrtime.bigint() / 1_000n) / 1000;
+}
+
+/**
+ * A precise timer wakes from setTimeout at least this long (minus 1 ms) before its deadline, then polls the clock once
+ * per event-loop turn (setImmediate: I/O keeps being served) until the deadline. setTimeout alone
+ * is up to ~1 ms late (libuv's loop time is whole milliseconds) and can even be early (the loop
+ * time is cached at the start of the turn).
+ */
+export const PRECISE_SPIN_MS = 1.2;
+
 /** Monotonic microseconds (integer), for benchmarks that need sub-millisecond figures. */
 export function monotonicUs(): number {
   return Number(process.hrtime.bigint() / 1_000n);
@@ -44,26 +59,58 @@ export class SystemClock {
     this.#lateThresholdMs = opts.lateThresholdMs ?? 250;
   }
 
+  /** Monotonic ms with a microsecond fraction. */
   nowMs(): number {
-    return monotonicMs();
+    return monotonicPreciseMs();
   }
 
   /**
-   * Run `cb` once, `delayMs` (clamped to >= 0) from now. Node's setTimeout has 1 ms granularity and
-   * never fires early by more than that; `lateMs` reports the real delay against the monotonic due time.
+   * Run `cb` once, `delayMs` (clamped to >= 0, fractions kept) from now; `lateMs` reports the real
+   * delay against the monotonic due time.
+   *
+   * Default: one setTimeout (1 ms granularity, so up to ~1 ms late or early; callers that must not
+   * act early clamp to their deadline). `precise`: never early, and late by one event-loop turn
+   * (tens of microseconds on an idle loop) instead of up to a millisecond, at the cost of polling
+   * during the last PRECISE_SPIN_MS: meant for timers that rarely fire (the Master_Down_Timer is
+   * re-armed by every advert and fires only on a failover), not for periodic ones.
    */
-  setTimer(delayMs: number, cb: (fire: TimerFire) => void): TimerHandle {
-    const dueMs = monotonicMs() + Math.max(0, Math.round(delayMs));
-    let handle: NodeJS.Timeout | undefined = setTimeout(() => {
-      handle = undefined;
-      const lateMs = Math.max(0, monotonicMs() - dueMs);
+  setTimer(delayMs: number, cb: (fire: TimerFire) => void, precise = false): TimerHandle {
+    const dueMs = monotonicPreciseMs() + Math.max(0, delayMs);
+    let handle: NodeJS.Timeout | undefined;
+    let spin: NodeJS.Immediate | undefined;
+    let done = false;
+    const fire = (): void => {
+      done = true;
+      const lateMs = Math.max(0, monotonicPreciseMs() - dueMs);
       if (lateMs > this.#lateThresholdMs) this.#onLate?.(lateMs, dueMs);
       cb({ dueMs, lateMs });
-    }, Math.max(0, Math.round(delayMs)));
+    };
+    const check = (): void => {
+      handle = undefined;
+      spin = undefined;
+      if (done) return;
+      const remMs = dueMs - monotonicPreciseMs();
+      // setTimeout(k) fires within [k - 1, k + 1) ms of real time (whole-ms loop time), so wake
+      // at least PRECISE_SPIN_MS - 1 ms early and poll the rest.
+      const k = Math.floor(remMs - PRECISE_SPIN_MS);
+      if (remMs <= 0) fire();
+      else if (k >= 1) handle = setTimeout(check, k);
+      else spin = setImmediate(check);
+    };
+    if (precise) check();
+    else {
+      handle = setTimeout(() => {
+        handle = undefined;
+        fire();
+      }, Math.max(0, Math.round(delayMs)));
+    }
     return {
       cancel() {
+        done = true;
         if (handle) clearTimeout(handle);
+        if (spin) clearImmediate(spin);
         handle = undefined;
+        spin = undefined;
       },
     };
   }

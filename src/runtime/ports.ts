@@ -15,11 +15,15 @@ export interface TimerHandle {
   cancel(): void;
 }
 
-/** Monotonic ms and one-shot timers. */
+/** Monotonic ms (may carry a sub-millisecond fraction) and one-shot timers. */
 export interface RuntimeClock {
   nowMs(): number;
-  /** Run `cb` after `delayMs` (never earlier). */
-  setTimer(delayMs: number, cb: () => void): TimerHandle;
+  /**
+   * Run `cb` after `delayMs` (fractions allowed). Plain timers may be up to ~1 ms early or late
+   * (the caller clamps); `precise` ones are never early and late by one event-loop turn, for the
+   * Master_Down_Timer (io/system-clock.ts).
+   */
+  setTimer(delayMs: number, cb: () => void, precise?: boolean): TimerHandle;
 }
 
 /** One raw VRRP socket per interface (src/io/raw-transport.ts). */

@@ -39,7 +39,7 @@ export function systemIo(o: SystemIoOptions): SystemIo {
     lag,
     clock: {
       nowMs: () => clock.nowMs(),
-      setTimer: (delayMs, cb) => clock.setTimer(delayMs, () => cb()),
+      setTimer: (delayMs, cb, precise) => clock.setTimer(delayMs, () => cb(), precise),
     },
     sockets: {
       setHandler: (h) => {
