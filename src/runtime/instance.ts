@@ -4,7 +4,10 @@
  * decodes the packets the daemon routed to it, and keeps its counters.
  *
  * Everything here runs on the daemon's work queue (DESIGN.md style 8): timers only push work, and
- * `apply()` awaits each action before the next, so "advert, then VIPs, then GARP" holds on the wire.
+ * `apply()` performs the actions in order. An advert is issued, not awaited: the VIP requests that
+ * follow go out at once (keepalived's order of issuing: advert, then netlink), and a GARP burst
+ * goes out as soon as both the netlink acknowledgements and the step's adverts have completed, so
+ * "advert, then VIPs, then GARP" still holds on the wire without a round trip per step.
  */
 import { addressCheckApplies, acceptsAdverts, initialSnapshot, step } from '../protocol/fsm.js';
 import type { FsmAction, FsmEvent, InstanceSnapshot, NotifyKind, StepResult, TimerName } from '../protocol/fsm-types.js';
@@ -95,6 +98,8 @@ export class Instance {
   readonly #rate = new RateLimiter(10_000);
   #ipId = 0;
   #removed = false;
+  /** nowMs of the last event handed to the state machine: keeps its time monotonic. */
+  #lastEventMs = Number.NEGATIVE_INFINITY;
 
   constructor(spec: InstanceSpec, env: InstanceEnv) {
     this.spec = spec;
@@ -114,6 +119,7 @@ export class Instance {
 
   /** Step through the env (sync groups) and apply. Must run on the work queue. */
   handle(e: FsmEvent): Promise<void> {
+    if (e.nowMs > this.#lastEventMs) this.#lastEventMs = e.nowMs;
     return this.#env.step(this, e);
   }
 
@@ -125,7 +131,20 @@ export class Instance {
   /** Take a step's snapshot and perform its actions in order. */
   async apply(r: StepResult): Promise<void> {
     this.snapshot = r.snapshot;
-    for (const a of r.actions) await this.#perform(a);
+    // Adverts issued in this step and not yet completed (raw-socket sends on the next poll).
+    let adverts: Promise<void>[] = [];
+    for (const a of r.actions) {
+      if (a.type === 'send-advert') adverts.push(this.#sendAdvert(a.priority));
+      else if (a.type === 'send-garp') {
+        // Our advert first on the wire (KEEPALIVED.md 3.5: the old master drops the VIPs before
+        // our GARPs). By now the netlink acks have come back and the adverts, issued earlier,
+        // have normally gone too: this await costs no extra turn of the event loop.
+        if (adverts.length > 0) await Promise.all(adverts);
+        adverts = [];
+        this.#garp(a);
+      } else await this.#perform(a);
+    }
+    if (adverts.length > 0) await Promise.all(adverts);
   }
 
   /** Replace the params (reload of a kept instance, or the source address resolved) keeping state. */
@@ -184,7 +203,9 @@ export class Instance {
       return;
     }
     this.peers.set(res.envelope.srcIp, { lastSeenMs: Date.now(), priority: res.advert.priority });
-    await this.handle({ type: 'advert', advert: res.advert, srcIp: res.envelope.srcIp, nowMs: Math.max(p.rxMs, this.#env.clock.nowMs()) });
+    // RFC 3768 6.4.2 "Reset the Master_Down_Timer": from when the advert arrived, not from when the
+    // queue got to it (never before an event this instance already handled).
+    await this.handle({ type: 'advert', advert: res.advert, srcIp: res.envelope.srcIp, nowMs: Math.max(p.rxMs, this.#lastEventMs) });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -305,6 +326,8 @@ export class Instance {
   #setTimer(timer: TimerName, atMs: number): void {
     this.#timers.get(timer)?.cancel();
     const delay = Math.max(0, atMs - this.#env.clock.nowMs());
+    // Only the Master_Down_Timer decides how fast a failover is; it fires only when adverts stop.
+    const precise = timer === 'master-down';
     const h = this.#env.clock.setTimer(delay, () => {
       if (this.#timers.get(timer) !== h) return;
       this.#timers.delete(timer);
@@ -313,13 +336,17 @@ export class Instance {
         // Never earlier than the deadline, whatever the ms rounding of the clock.
         await this.handle({ type: 'timer', timer, nowMs: Math.max(atMs, this.#env.clock.nowMs()) });
       });
-    });
+    }, precise);
     this.#timers.set(timer, h);
   }
 
-  async #sendAdvert(priority: number): Promise<void> {
+  /**
+   * Issue the advert (one per unicast peer) now, synchronously; the promise settles when every copy
+   * has completed and its result is counted (it never rejects).
+   */
+  #sendAdvert(priority: number): Promise<void> {
     const p = this.snapshot.params;
-    if (this.ifname === null || this.srcIp === null) return; // FAULT: nothing usable to send from
+    if (this.ifname === null || this.srcIp === null) return Promise.resolve(); // FAULT: nothing usable to send from
     const payload = encodeAdvert({
       vrid: p.vrid,
       priority,
@@ -333,19 +360,22 @@ export class Instance {
     this.#ipId = this.#ipId >= 0xffff ? 1 : this.#ipId + 1;
     const dsts = this.spec.unicast ? this.spec.peers.map((x) => x.address) : [this.spec.mcastGroup];
     const ttl = this.spec.unicast ? this.spec.unicastTtl : VRRP_TTL;
-    for (const dstIp of dsts) {
-      const pkt = buildIpv4Packet({ srcIp: this.srcIp, dstIp, ttl, id: this.#ipId, payload });
-      const r = await this.#env.sendPacket(this.ifname, pkt);
-      if (r.ok) this.counters.advertSent++;
-      else {
+    const sends = dsts.map((dstIp) => {
+      const pkt = buildIpv4Packet({ srcIp: this.srcIp!, dstIp, ttl, id: this.#ipId, payload });
+      return this.#env.sendPacket(this.ifname!, pkt).then((r) => {
+        if (r.ok) {
+          this.counters.advertSent++;
+          return;
+        }
         this.counters.advertSendErrors++;
         const lim = this.#rate.check(`send:${r.error.code ?? ''}`, this.#env.clock.nowMs());
         if (lim !== null) {
           const more = lim.suppressed > 0 ? ` (${lim.suppressed} similar messages suppressed)` : '';
           this.log.warn({ dst: dstIp, errno: r.error.code }, `(${this.name}) Cant send advert to ${dstIp} (${r.error.code ?? r.error.errno ?? '?'}: ${r.error.message})${more}`);
         }
-      }
-    }
+      });
+    });
+    return Promise.all(sends).then(() => undefined);
   }
 
   async #addresses(add: boolean, kind: 'vips' | 'evips' | 'routes' | 'rules', items: readonly string[]): Promise<void> {

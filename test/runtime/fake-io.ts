@@ -160,9 +160,10 @@ export class FakeIo implements DaemonIo {
     this.#onEvent({ kind: 'addr', op: 'del', addr: a, ifname, origin, port: origin === 'kernel' ? 0 : 4242, synthetic: false });
   }
 
-  receive(ifname: string, packet: Buffer): void {
+  /** A packet arrives; `rxMs` = when the socket read it (default now). */
+  receive(ifname: string, packet: Buffer, rxMs = this.fake.now()): void {
     const l = this.links.find((x) => x.ifname === ifname)!;
-    this.#onPacket({ packet, ifindex: l.ifindex, ifname, rxMs: this.fake.now() });
+    this.#onPacket({ packet, ifindex: l.ifindex, ifname, rxMs });
   }
 
   /** Adverts sent, decoded enough for assertions. */
