@@ -109,7 +109,7 @@ export class Daemon {
     this.#vipDeleted = o.vipDeleted ?? 'restore';
     this.#beforeStart = o.beforeStart;
     this.queue = new WorkQueue(o.log);
-    this.#pacer = new GarpPacer(o.io.clock, (ifname, address) => this.#sendGarp(ifname, address));
+    this.#pacer = new GarpPacer(o.io.clock, (ifname, addresses) => this.#sendGarps(ifname, addresses));
     this.#notifier = new Notifications({ runner: o.io.processes, log: o.log, stateFiles: o.stateFiles ?? null, checkScripts: o.checkHooks ?? false });
   }
 
@@ -522,13 +522,25 @@ export class Daemon {
     this.#pacer.schedule(ifname, packets, intervalMs, valid);
   }
 
-  #sendGarp(ifname: string, address: string): void {
+  /**
+   * GARPs due now on one interface, back to back: one link lookup, one frame per address, every
+   * sendto before any log line (a -D log line is a write(2) that would sit between two GARPs).
+   */
+  #sendGarps(ifname: string, addresses: readonly string[]): void {
     const link = this.#linkByName(ifname);
     if (link === undefined || link.noarp || link.mac === undefined) return; // KEEPALIVED.md 3.7: not on NOARP links
-    const r = this.#io.frames.send(link.ifindex, buildGratuitousArp(link.mac, address), ifname);
-    if (r.ok) this.#log.debug({ ifname, address }, `Sending gratuitous ARP on ${ifname} for ${address}`);
-    else if (this.#rate.check(`garp:${ifname}:${r.error.code ?? ''}`, this.#io.clock.nowMs()) !== null) {
-      this.#log.warn({ ifname, address, errno: r.error.code }, `Error ${r.error.errno ?? '?'} (${r.error.message}) sending gratuitous ARP on ${ifname} for ${address}`);
+    const frames = new Map<string, Uint8Array>();
+    const results: { address: string; r: IoResult<number> }[] = [];
+    for (const address of addresses) {
+      let frame = frames.get(address);
+      if (frame === undefined) frames.set(address, (frame = buildGratuitousArp(link.mac, address)));
+      results.push({ address, r: this.#io.frames.send(link.ifindex, frame, ifname) });
+    }
+    for (const { address, r } of results) {
+      if (r.ok) this.#log.debug({ ifname, address }, `Sending gratuitous ARP on ${ifname} for ${address}`);
+      else if (this.#rate.check(`garp:${ifname}:${r.error.code ?? ''}`, this.#io.clock.nowMs()) !== null) {
+        this.#log.warn({ ifname, address, errno: r.error.code }, `Error ${r.error.errno ?? '?'} (${r.error.message}) sending gratuitous ARP on ${ifname} for ${address}`);
+      }
     }
   }
 

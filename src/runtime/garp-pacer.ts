@@ -1,8 +1,9 @@
 /**
  * Gratuitous ARP pacing per interface, across instances (KEEPALIVED.md 3.7: with
  * `vrrp_garp_interval` keepalived queues GARPs per interface). Unpaced packets due now go out
- * synchronously, in the caller's step, so VIP-to-first-GARP is a function call. Paced ones wait
- * for the interface's next free slot; each is dropped if its owner no longer holds the VIPs.
+ * synchronously, in the caller's step and in one call to `sendNow` (the whole burst back to back,
+ * as keepalived with vrrp_garp_interval 0), so VIP-to-first-GARP is a function call. Paced ones
+ * wait for the interface's next free slot; each is dropped if its owner no longer holds the VIPs.
  */
 import type { RuntimeClock, TimerHandle } from './ports.js';
 import type { GarpPacket } from '../protocol/garp-schedule.js';
@@ -13,8 +14,8 @@ export class GarpPacer {
 
   constructor(
     private readonly clock: RuntimeClock,
-    /** Send one GARP now (the daemon builds the frame with the interface MAC). */
-    private readonly sendNow: (ifname: string, address: string) => void,
+    /** Send these GARPs now, in order (the daemon builds the frames with the interface MAC). */
+    private readonly sendNow: (ifname: string, addresses: readonly string[]) => void,
   ) {}
 
   /**
@@ -23,20 +24,22 @@ export class GarpPacer {
    */
   schedule(ifname: string, packets: readonly GarpPacket[], intervalMs: number, valid: () => boolean): void {
     const now = this.clock.nowMs();
+    const dueNow: string[] = [];
     for (const p of packets) {
       const free = this.#nextFreeMs.get(ifname) ?? 0;
       const at = Math.max(p.atMs, intervalMs > 0 ? free : 0);
       if (intervalMs > 0) this.#nextFreeMs.set(ifname, at + intervalMs);
       if (at <= now) {
-        this.sendNow(ifname, p.address);
+        dueNow.push(p.address);
         continue;
       }
       const h = this.clock.setTimer(at - now, () => {
         this.#timers.delete(h);
-        if (valid()) this.sendNow(ifname, p.address);
+        if (valid()) this.sendNow(ifname, [p.address]);
       });
       this.#timers.add(h);
     }
+    if (dueNow.length > 0) this.sendNow(ifname, dueNow);
   }
 
   cancelAll(): void {
