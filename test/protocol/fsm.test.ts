@@ -296,6 +296,20 @@ t.test('MASTER', async (t) => {
     t.same(logs(r.actions), ['WARNING - equal priority advert received from remote host with our IP address.']);
   });
 
+  // KEEPALIVED.md 3.4: "after *any* received packet while MASTER the next advert is rescheduled to
+  // now+adver_int (unless lower_prio_no_advert)". vrrpd does it for every advert that passed the
+  // receive checks and leaves MASTER in no other way; packets the codec drops never reach the state
+  // machine, so (unlike keepalived) a stream of invalid packets cannot hold a MASTER's adverts back.
+  t.test('every accepted advert that keeps us MASTER re-arms the advert timer to now + adver_int', async (t) => {
+    for (const [what, ev] of [['priority 0', rx(0, LOWER_IP, 4000)], ['lower priority', rx(50, LOWER_IP, 4000)], ['equal priority, lower IP', rx(100, LOWER_IP, 4000)], ['equal priority, our IP', rx(100, ME, 4000)]] as const) {
+      const r = step(inMaster(), ev);
+      t.equal(r.snapshot.state, 'MASTER', what);
+      t.equal(r.snapshot.timers.adver, 5000, `${what}: next advert at now + 1 s`);
+    }
+    const quiet = step(inMaster(params({ lowerPrioNoAdvert: true })), rx(100, ME, 4000));
+    t.equal(quiet.snapshot.timers.adver, 4609, 'lower_prio_no_advert: cadence kept');
+  });
+
   t.test('two address owners: the local one drops to 254 and yields', async (t) => {
     const m = step(initialSnapshot(params({ basePriority: 255 })), { type: 'start', nowMs: 0 }).snapshot;
     const r = step(m, rx(255, LOWER_IP, 500));
