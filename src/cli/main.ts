@@ -2,21 +2,29 @@
  * vrrpd command line: argv dispatch. The only place that decides exit codes.
  */
 import { VERSION } from '../version.js';
-import { runCheck, type Io } from './check.js';
-import { MANUAL_USAGE, runManual } from './manual.js';
-import { runStatus, STATUS_USAGE } from './status.js';
+import type { Io } from './check.js';
 
-// run.js (and through it io/) is imported only by the commands that need it: `status` and the
-// other control commands must not load io/ (DESIGN.md).
+// Every command's module is imported only when that command runs: `status` and the other control
+// commands must not load io/ (DESIGN.md), and `run` must not pay for what it never uses (check.js
+// and status.js bring the `yaml` package: 72 files, ~100 ms of the daemon's start-up).
 const loadRun = (): Promise<typeof import('./run.js')> => import('./run.js');
+const loadCheck = (): Promise<typeof import('./check.js')> => import('./check.js');
+const loadStatus = (): Promise<typeof import('./status.js')> => import('./status.js');
+const loadManual = (): Promise<typeof import('./manual.js')> => import('./manual.js');
 
-const usage = (runUsage: string): string => `usage: vrrpd <command> [options]
+/** The full usage text (loads every command's module: only for help and errors). */
+async function fullUsage(): Promise<string> {
+  const [{ RUN_USAGE }, { STATUS_USAGE }, { MANUAL_USAGE }] = await Promise.all([loadRun(), loadStatus(), loadManual()]);
+  return usage(RUN_USAGE, STATUS_USAGE, MANUAL_USAGE);
+}
+
+const usage = (runUsage: string, statusUsage: string, manualUsage: string): string => `usage: vrrpd <command> [options]
 
 commands:
   check -f FILE [--json] [--print keepalived|yaml|json] [-i ID] [--no-host-checks]
         test a keepalived.conf (also: vrrpd -t -f FILE); exit 0 ok, 5 config errors,
         6 script security or missing required include, 2 missing parameter
-${runUsage}${STATUS_USAGE}${MANUAL_USAGE}  demo [--keep] run a throw-away two-node lab (root): election, status, failover and ping gap
+${runUsage}${statusUsage}${manualUsage}  demo [--keep] run a throw-away two-node lab (root): election, status, failover and ping gap
   version        print the version
 `;
 
@@ -65,6 +73,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         io.err(`vrrpd check: --print takes keepalived, yaml or json, not '${print}'`);
         return 2;
       }
+      const { runCheck } = await loadCheck();
       return runCheck(
         {
           file,
@@ -108,6 +117,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       );
     }
     case 'status': {
+      const { runStatus, STATUS_USAGE } = await loadStatus();
       const { flags, rest, error } = parseFlags(args, new Set(['--socket', '--check-master', '-s']));
       if (error) {
         io.err(`vrrpd status: ${error}`);
@@ -132,6 +142,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     case 'switchover':
     case 'maintenance':
     case 'reload': {
+      const { MANUAL_USAGE, runManual } = await loadManual();
       const { flags, rest, error } = parseFlags(args, new Set(['--socket', '-s', '--priority', '--peer-socket', '--for']));
       if (error) {
         io.err(`vrrpd ${cmd}: ${error}`);
@@ -164,10 +175,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      io.out(usage((await loadRun()).RUN_USAGE));
+      io.out(await fullUsage());
       return cmd === undefined ? 2 : 0;
     default:
-      io.err(`vrrpd: unknown command '${cmd}'\n${usage((await loadRun()).RUN_USAGE)}`);
+      io.err(`vrrpd: unknown command '${cmd}'\n${await fullUsage()}`);
       return 2;
   }
 }

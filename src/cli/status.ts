@@ -4,7 +4,6 @@
  * with `vrrpd status VI_1`, the full report with --json or --yaml (schema:
  * src/control/status.schema.json), and `--check-master VI_1` for scripts (exit 0 = MASTER here).
  */
-import { stringify } from 'yaml';
 import { ControlClientError, request } from '../control/client.js';
 import { DEFAULT_SOCKET, type InstanceReport, type StatusReport } from '../control/protocol.js';
 import type { Io } from './check.js';
@@ -23,6 +22,12 @@ export const STATUS_USAGE = `  status [INSTANCE] [--json|--yaml] [--check-master
         show the running daemon's instances (table; one instance in detail; --json/--yaml full
         report); --check-master exits 0 when INSTANCE is MASTER here, 1 otherwise
 `;
+
+/** YAML output; the `yaml` package (72 files) is loaded only for --yaml. */
+async function yamlText(v: unknown): Promise<string> {
+  const { stringify } = await import('yaml');
+  return stringify(v);
+}
 
 export async function runStatus(a: StatusArgs, io: Io): Promise<number> {
   const socket = a.socket ?? DEFAULT_SOCKET;
@@ -44,7 +49,7 @@ export async function runStatus(a: StatusArgs, io: Io): Promise<number> {
       io.err(`vrrpd status: no instance ${a.checkMaster} (have: ${names(report)})`);
       return 1;
     }
-    if (a.format !== 'table') io.out(a.format === 'json' ? JSON.stringify(inst, null, 2) : stringify(inst));
+    if (a.format !== 'table') io.out(a.format === 'json' ? JSON.stringify(inst, null, 2) : await yamlText(inst));
     return inst.state === 'MASTER' ? 0 : 1;
   }
   let view: unknown = report;
@@ -61,7 +66,7 @@ export async function runStatus(a: StatusArgs, io: Io): Promise<number> {
       io.out(JSON.stringify(view, null, 2));
       return 0;
     case 'yaml':
-      io.out(stringify(view));
+      io.out(await yamlText(view));
       return 0;
     case 'table':
       io.out(a.instance !== undefined ? formatInstance(view as InstanceReport, a.nowMs ?? Date.now()) : formatTable(report, a.nowMs ?? Date.now()));

@@ -156,6 +156,8 @@ export class Daemon {
       this.queue.push('start instances', async () => {
         await this.#beforeStart?.();
         for (const inst of this.#instances) if (!inst.snapshot.started) await inst.handle({ type: 'start', nowMs: this.#io.clock.nowMs() });
+        // After the first state, not before it: the GARP socket (and the FFI library behind it).
+        this.queue.push('open packet socket', () => this.#io.frames.open?.());
       });
     };
     if (delay > 0) {

@@ -53,6 +53,11 @@ export interface HostNetlink {
 
 /** AF_PACKET frames (synchronous send). */
 export interface FrameSender {
+  /**
+   * Open the socket ahead of the first send (the daemon calls it once the instances have started,
+   * so a takeover's first GARP does not pay for it); `send` opens it anyway when needed.
+   */
+  open?(): void;
   send(ifindex: number, frame: Uint8Array, ifname: string): IoResult<number>;
 }
 

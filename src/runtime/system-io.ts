@@ -46,7 +46,10 @@ export function systemIo(o: SystemIoOptions): SystemIo {
         onPacket = h;
       },
       open: (ifname, groups) => {
-        const r = transport.open(ifname, { groups });
+        // The ifindex netlink already knows: no if_nametoindex, so koffi is not loaded before the
+        // first state (frames.open() loads it right after).
+        const ifindex = watcher.links().find((l) => l.ifname === ifname)?.ifindex;
+        const r = transport.open(ifname, { groups, ...(ifindex !== undefined ? { ifindex } : {}) });
         return r.ok ? { ok: true, value: { ifindex: r.value.ifindex } } : r;
       },
       send: (ifname, pkt) => transport.send(ifname, pkt),
@@ -74,7 +77,12 @@ export function systemIo(o: SystemIoOptions): SystemIo {
         commands.close();
       },
     },
-    frames: { send: (ifindex, frame, ifname) => packets.send(ifindex, frame, ifname) },
+    frames: {
+      open: () => {
+        packets.open();
+      },
+      send: (ifindex, frame, ifname) => packets.send(ifindex, frame, ifname),
+    },
     processes: new SpawnRunner(),
     files: {
       read: (p) => {

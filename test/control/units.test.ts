@@ -181,7 +181,9 @@ function staticImports(file: string): string[] {
 t.test('`vrrpd status` and the control commands never load io/ (static import graph from cli/main.ts)', async (t) => {
   const src = resolve(import.meta.dirname, '../../src');
   const seen = new Set<string>();
-  const stack = [join(src, 'cli/main.ts')];
+  // main.ts imports every command's module dynamically (start-up time of `run`); the modules of the
+  // commands that must not load io/ are roots too.
+  const stack = ['cli/main.ts', 'cli/status.ts', 'cli/manual.ts', 'cli/check.ts'].map((f) => join(src, f));
   while (stack.length > 0) {
     const f = stack.pop()!;
     if (seen.has(f)) continue;
