@@ -93,6 +93,13 @@ export interface InterfaceSocketInfo {
 
 /** Minimal typing of the parts of raw-socket we use. */
 interface RawSocket {
+  /**
+   * raw-socket 1.x internals (index.js): the native handle, whose send() is a synchronous
+   * sendto(2) on the non-blocking socket (throws on error, calls back before returning), and the
+   * queue that raw-socket's own send() drains when the poll reports the socket writable.
+   */
+  readonly wrap?: { send(buf: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): unknown };
+  readonly requests?: unknown[];
   setOption(level: number, option: number, value: Buffer | number, length?: number): void;
   send(buf: Buffer, offset: number, length: number, address: string, cb: (err: Error | null, bytes: number) => void): unknown;
   on(ev: 'message', cb: (buf: Buffer, source: string) => void): unknown;
@@ -250,7 +257,8 @@ export class RawVrrpTransport {
 
   /**
    * Send one complete IPv4 packet (header included; destination taken from bytes 16..19) out of
-   * `ifname`. Resolves with the byte count or an IoError (ENETDOWN when the link is down,
+   * `ifname`, synchronously when the socket can take it (the packet has left when this returns;
+   * only the promise settles later). Resolves with the byte count or an IoError (ENETDOWN when the link is down,
    * ENETUNREACH / EHOSTUNREACH for an unroutable unicast peer, ...). Never rejects.
    * For unicast, call once per peer with a packet addressed to that peer.
    */
@@ -275,6 +283,23 @@ export class RawVrrpTransport {
         resolve(r);
       };
       s.pending.add(settle);
+      // Fast path: nothing queued -> sendto(2) now, inside this call, like keepalived's adverts.
+      // raw-socket's send() would only queue it until the next poll turn, so a netlink request
+      // issued after the advert (becoming MASTER: the VIPs) reached the kernel before it. A full
+      // socket buffer (EAGAIN) falls back to the queue, which waits for POLLOUT.
+      const wrap = s.sock.wrap;
+      if (wrap !== undefined && s.sock.requests?.length === 0) {
+        try {
+          wrap.send(buf, 0, buf.length, dst, (bytes) => settle(ok(bytes)));
+          return;
+        } catch (err) {
+          const e = toIoError('sendto', err, ifname);
+          if (e.code !== 'EAGAIN' && e.code !== 'EWOULDBLOCK') {
+            settle(fail(e));
+            return;
+          }
+        }
+      }
       try {
         s.sock.send(buf, 0, buf.length, dst, (err, bytes) => {
           settle(err ? fail(toIoError('sendto', err, ifname)) : ok(bytes));

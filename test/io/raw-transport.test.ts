@@ -108,6 +108,17 @@ t.test('raw transport in namespaces', { skip: netnsSkip() }, async (t) => {
     await receive('c', (p) => peekAdvert(p.packet)?.vrid === 53 && peekAdvert(p.packet)?.dst === c.ip);
   });
 
+  await t.test('send is a sendto(2) inside the call: the packet has left when send() returns', async (t) => {
+    const before = trA.interfaces().find((i) => i.ifname === 'eth0')!.txPackets;
+    const p1 = trA.send('eth0', buildTestAdvert({ srcIp: a.ip, dstIp: c.ip, vrid: 54, priority: 80, vips: [] }));
+    const p2 = trA.send('eth0', buildTestAdvert({ srcIp: a.ip, dstIp: b.ip, vrid: 54, priority: 80, vips: [] }));
+    // No await, no event-loop turn yet: a netlink request issued now (VIPs) comes after both.
+    t.equal(trA.interfaces().find((i) => i.ifname === 'eth0')!.txPackets - before, 2, 'both counted as sent before any turn of the loop');
+    t.same([(await p1).ok, (await p2).ok], [true, true]);
+    await receive('c', (p) => peekAdvert(p.packet)?.vrid === 54);
+    await receive('b', (p) => peekAdvert(p.packet)?.vrid === 54);
+  });
+
   await t.test('link down: send errors are values; after link up adverts flow again', async (t) => {
     await lab.linkDown('a', 'host');
     const r = await trA.send('eth0', buildTestAdvert({ srcIp: a.ip, dstIp: '224.0.0.18', vrid: 54, priority: 1, vips: [] }));
