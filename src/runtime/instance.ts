@@ -131,14 +131,15 @@ export class Instance {
   /** Take a step's snapshot and perform its actions in order. */
   async apply(r: StepResult): Promise<void> {
     this.snapshot = r.snapshot;
-    // Adverts issued in this step and not yet completed (raw-socket sends on the next poll).
+    // Adverts issued in this step whose result is not in yet (the io sends at once when it can;
+    // a full socket buffer queues the packet until POLLOUT).
     let adverts: Promise<void>[] = [];
     for (const a of r.actions) {
       if (a.type === 'send-advert') adverts.push(this.#sendAdvert(a.priority));
       else if (a.type === 'send-garp') {
         // Our advert first on the wire (KEEPALIVED.md 3.5: the old master drops the VIPs before
         // our GARPs). By now the netlink acks have come back and the adverts, issued earlier,
-        // have normally gone too: this await costs no extra turn of the event loop.
+        // have gone too: this await costs no extra turn of the event loop.
         if (adverts.length > 0) await Promise.all(adverts);
         adverts = [];
         this.#garp(a);
