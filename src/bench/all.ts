@@ -9,7 +9,7 @@
  * `--write FILE`: replace the scale section of FILE (between `<!-- scale:begin -->` and
  * `<!-- scale:end -->`) with this run's tables, machine and command.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +18,8 @@ import { runScale, scaleTable, type ScaleResult } from './scale.js';
 
 function machine(): string {
   const sh = (c: string, a: string[]): string => {
-    try {
-      return execFileSync(c, a, { encoding: 'utf8', timeout: 5000 }).trim();
-    } catch {
-      return '?';
-    }
+    const r = spawnSync(c, a, { encoding: 'utf8', timeout: 5000 });
+    return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() || '?'; // keepalived --version writes to stderr
   };
   return [
     `- \`nproc\`: ${cpus().length} (${cpus()[0]?.model ?? '?'}), memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,

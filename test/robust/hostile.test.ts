@@ -123,6 +123,7 @@ t.test('hostile packets', { skip: netnsSkip() || buildSkip() }, async (t) => {
   await sendStream(hostileStream(cases, 3000, 7), send, { burst: 128, pause: drained });
   await sleep(300);
   const rss0 = rssKiB(pid);
+  let rssMid = Number.NaN;
   t.comment(`RSS after warm-up: ${(rss0 / 1024).toFixed(1)} MiB`);
 
   await t.test(`accounted mix: ${TOTAL} packets, each under its expected counter`, async (t) => {
@@ -141,6 +142,7 @@ t.test('hostile packets', { skip: netnsSkip() || buildSkip() }, async (t) => {
     t.same(got, want, 'every packet counted under its expected reason, nothing else counted (no transition, no socket drop)');
     t.ok(Object.keys(want).filter((k) => k.includes(':') && !k.startsWith('kernel') && !k.startsWith('eth0')).length >= 20, 'at least 20 distinct per-instance reasons exercised');
     t.comment(`per key: ${JSON.stringify(want)}`);
+    rssMid = rssKiB(pid);
   });
 
   await t.test(`flood at line rate: ${FLOOD} packets, none unaccounted`, async (t) => {
@@ -166,7 +168,7 @@ t.test('hostile packets', { skip: netnsSkip() || buildSkip() }, async (t) => {
     const { st } = await counted(node);
     t.same(st.instances.map((i: any) => [i.name, i.state, i.counters.releasedMaster]), [['VM', 'MASTER', 0], ['VU', 'MASTER', 0]], 'never left MASTER');
     const rss1 = rssKiB(pid);
-    t.comment(`RSS: warm-up ${(rss0 / 1024).toFixed(1)} MiB -> after ${TOTAL + FLOOD} packets ${(rss1 / 1024).toFixed(1)} MiB (${((rss1 - rss0) / 1024).toFixed(1)} MiB)`);
+    t.comment(`RSS: warm-up ${(rss0 / 1024).toFixed(1)} MiB -> after the ${TOTAL}-packet mix ${(rssMid / 1024).toFixed(1)} MiB -> after the ${FLOOD}-packet flood ${(rss1 / 1024).toFixed(1)} MiB`);
     t.ok(rss1 - rss0 < 32 * 1024, `RSS growth < 32 MiB (${((rss1 - rss0) / 1024).toFixed(1)} MiB)`);
     t.notMatch(node.proc.output, /internal error|uncaught|FATAL/i, 'no internal error logged');
   });

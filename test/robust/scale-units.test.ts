@@ -30,6 +30,6 @@ t.test('1,000 instances: an address event costs O(instances), not O(instances^2)
   await d.queue.idle();
   const ms = performance.now() - t0;
   t.comment(`300 address events with ${N} instances and ~${io.addrs.length + 300} addresses: ${ms.toFixed(0)} ms`);
-  t.ok(ms < 7000, `bounded (${ms.toFixed(0)} ms; was O(N^2 x A) per event)`);
+  t.ok(ms < 9000, `bounded (${ms.toFixed(0)} ms; was O(N^2 x A) per event)`);
   t.equal(d.status().instances.filter((i) => i.state === 'BACKUP').length, N, 'all instances still BACKUP');
 });
