@@ -77,7 +77,11 @@ export interface InstanceSnapshot {
   readonly counters: InstanceCounters;
 }
 
-/** Events. `nowMs` is the monotonic time in integer ms at which the event happens. */
+/**
+ * Events. `nowMs` is the monotonic time in ms at which the event happens (an advert's receive
+ * time). The runtime passes a microsecond fraction; the state machine only adds and compares, so
+ * deadlines keep it (integer-ms callers and tables work unchanged).
+ */
 export type FsmEvent =
   /** Daemon start: leave INIT (KEEPALIVED.md 3.5 Startup). */
   | { readonly type: 'start'; readonly nowMs: number }
