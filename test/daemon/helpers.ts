@@ -66,6 +66,14 @@ export async function startVrrpd(lab: Lab, host: string, conf: string, extraArgs
   const file = join(lab.tmpDir, `${host}.conf`);
   writeFileSync(file, conf);
   const proc = lab.spawn(host, [process.execPath, VRRPD_BIN, 'run', '-f', file, '--log-console', '-D', '--state-dir', stateDir, ...extraArgs]);
+  // A daemon that dies on its own (a signal we did not send, or a failing exit) leaves its last
+  // words on the test's stderr, so a failure in CI can be diagnosed from the log alone.
+  void proc.exited.then(() => {
+    const sig = proc.exitSignal;
+    if ((sig !== null && !['SIGTERM', 'SIGKILL', 'SIGINT'].includes(sig)) || (sig === null && proc.exitCode !== 0 && proc.exitCode !== null)) {
+      process.stderr.write(`[vrrpd@${host} exited by itself: code=${proc.exitCode} signal=${sig}]\n${proc.output.split('\n').slice(-60).join('\n')}\n`);
+    }
+  });
   await proc.waitFor(/Startup complete/, 10_000);
   return { host, proc, conf: file, socket: join(stateDir, 'vrrpd.sock'), stateDir };
 }
