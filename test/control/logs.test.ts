@@ -12,7 +12,7 @@ import { createLog } from '../../src/log.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { memoryHost } from '../support/config-host.js';
-import { FakeIo } from '../runtime/fake-io.js';
+import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
 
 const PASS = 'Zq9secret';
 const CONF = `vrrp_instance VI_1 {
@@ -48,18 +48,7 @@ async function run(consoleLines: boolean) {
   const r = await d.start(config());
   if (!r.ok) throw new Error(r.error.message);
   await plane.started();
-  const advance = async (ms: number): Promise<void> => {
-    const target = io.fake.now() + ms;
-    for (;;) {
-      await d.queue.idle();
-      const next = io.fake.nextDeadline();
-      if (next === null || next > target) break;
-      io.fake.advanceTo(next);
-      await d.queue.idle();
-    }
-    io.fake.advanceTo(target);
-    await d.queue.idle();
-  };
+  const advance = (ms: number): Promise<void> => advanceDaemon(d, io, ms);
   // A master at 150, 50 adverts with a wrong password, then a promote by "alice".
   io.receive('eth0', advert('10.0.0.2', 150));
   for (let i = 0; i < 50; i++) io.receive('eth0', advert('10.0.0.2', 150, 'wrong'));

@@ -18,7 +18,7 @@ import { MemoryLog } from '../../src/log.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { memoryHost } from '../support/config-host.js';
-import { FakeIo } from '../runtime/fake-io.js';
+import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
 import { validate } from './json-schema.js';
 
 const SCHEMA = JSON.parse(readFileSync(new URL('../../src/control/status.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -62,18 +62,7 @@ async function boot(t: Test, stateDir: string, io = new FakeIo()) {
   if (!r.ok) throw new Error(r.error.message);
   await plane.started();
   t.teardown(() => plane!.close());
-  const advance = async (ms: number): Promise<void> => {
-    const target = io.fake.now() + ms;
-    for (;;) {
-      await d.queue.idle();
-      const next = io.fake.nextDeadline();
-      if (next === null || next > target) break;
-      io.fake.advanceTo(next);
-      await d.queue.idle();
-    }
-    io.fake.advanceTo(target);
-    await d.queue.idle();
-  };
+  const advance = (ms: number): Promise<void> => advanceDaemon(d, io, ms);
   const report = async (): Promise<StatusReport> => plane!.report();
   const vi1 = async () => (await report()).instances[0]!;
   return { d, io, log, plane, advance, report, vi1 };

@@ -9,7 +9,7 @@ import type { FrozenConfig } from '../../src/config/model.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
 import { memoryHost } from '../support/config-host.js';
-import { FakeIo } from '../runtime/fake-io.js';
+import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
 import type { RunResult, RunSpec } from '../../src/notify/runner.js';
 
 function config(text: string): FrozenConfig {
@@ -42,18 +42,7 @@ t.test('status: lastHooks per instance; a hook that never ends delays no advert'
   const d = new Daemon({ io, log: new MemoryLog() });
   const r = await d.start(config(CONF));
   t.ok(r.ok);
-  const advance = async (ms: number): Promise<void> => {
-    const target = io.fake.now() + ms;
-    for (;;) {
-      await d.queue.idle();
-      const next = io.fake.nextDeadline();
-      if (next === null || next > target) break;
-      io.fake.advanceTo(next);
-      await d.queue.idle();
-    }
-    io.fake.advanceTo(target);
-    await d.queue.idle();
-  };
+  const advance = (ms: number): Promise<void> => advanceDaemon(d, io, ms);
   await advance(4000);
   const st = (): (typeof d.status extends () => infer S ? S : never)['instances'][number] => d.status().instances[0]!;
   t.equal(st().state, 'MASTER');

@@ -9,7 +9,7 @@ import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
 import type { AddrSpec, IoResult } from '../../src/runtime/ports.js';
 import { memoryHost } from '../support/config-host.js';
-import { FakeIo } from '../runtime/fake-io.js';
+import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
 
 const CONF = `vrrp_instance VI_1 {
   interface eth0
@@ -45,18 +45,7 @@ async function boot(io: FaultyIo) {
   const d = new Daemon({ io, log, vipDeleted: 'restore' });
   const s = await d.start(r.config!);
   if (!s.ok) throw new Error(s.error.message);
-  const advance = async (ms: number): Promise<void> => {
-    const target = io.fake.now() + ms;
-    for (;;) {
-      await d.queue.idle();
-      const next = io.fake.nextDeadline();
-      if (next === null || next > target) break;
-      io.fake.advanceTo(next);
-      await d.queue.idle();
-    }
-    io.fake.advanceTo(target);
-    await d.queue.idle();
-  };
+  const advance = (ms: number): Promise<void> => advanceDaemon(d, io, ms);
   return { d, log, advance, st: () => d.status().instances[0]! };
 }
 

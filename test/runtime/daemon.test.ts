@@ -9,7 +9,7 @@ import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
 import { memoryHost } from '../support/config-host.js';
-import { FakeIo } from './fake-io.js';
+import { FakeIo, advanceDaemon } from './fake-io.js';
 
 function config(text: string): FrozenConfig {
   const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': text }));
@@ -44,18 +44,7 @@ async function boot(text: string, io = new FakeIo(), vipDeleted: 'restore' | 'ke
   const r = await d.start(config(text));
   if (!r.ok) throw new Error(r.error.message);
   /** Advance the fake clock to exactly +ms, running queued work at every deadline. */
-  const advance = async (ms: number): Promise<void> => {
-    const target = io.fake.now() + ms;
-    for (;;) {
-      await d.queue.idle();
-      const next = io.fake.nextDeadline();
-      if (next === null || next > target) break;
-      io.fake.advanceTo(next);
-      await d.queue.idle();
-    }
-    io.fake.advanceTo(target);
-    await d.queue.idle();
-  };
+  const advance = (ms: number): Promise<void> => advanceDaemon(d, io, ms);
   return { d, io, log, advance, st: (name = 'VI_1') => d.status().instances.find((i) => i.name === name)! };
 }
 

@@ -178,3 +178,20 @@ export class FakeIo implements DaemonIo {
     }));
   }
 }
+
+/**
+ * Advance the fake clock to exactly +ms, running the daemon's queued work at every timer deadline
+ * on the way (so timers fire in order and their follow-up work runs before the next one).
+ */
+export async function advanceDaemon(d: { readonly queue: { idle(): Promise<void> } }, io: FakeIo, ms: number): Promise<void> {
+  const target = io.fake.now() + ms;
+  for (;;) {
+    await d.queue.idle();
+    const next = io.fake.nextDeadline();
+    if (next === null || next > target) break;
+    io.fake.advanceTo(next);
+    await d.queue.idle();
+  }
+  io.fake.advanceTo(target);
+  await d.queue.idle();
+}
