@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NsExecOptions, NsExecResult, NsHost, NsLab, NsProcess } from './lab-types.js';
+import { signalGroup } from '../util/process-group.js';
 
 /** Run argv (no shell) with a timeout (default 10 s); rejects on non-zero exit unless allowFail. */
 export function runCmd(argv: readonly string[], opts: NsExecOptions = {}): Promise<NsExecResult> {
@@ -115,17 +116,6 @@ class BenchProcess implements NsProcess {
   }
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // gone
-    }
-  }
-}
 
 const live = new Set<BenchLab>();
 let handlersInstalled = false;

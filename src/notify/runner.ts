@@ -8,6 +8,7 @@
  * scheduler never overlaps a script with itself.
  */
 import { spawn } from 'node:child_process';
+import { signalGroup } from '../util/process-group.js';
 
 export interface RunSpec {
   readonly argv: readonly string[];
@@ -38,17 +39,6 @@ export interface ProcessRunner {
   drain(maxMs: number): Promise<void>;
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
-}
 
 export class SpawnRunner implements ProcessRunner {
   readonly #running = new Map<number, Promise<RunResult>>();
@@ -79,7 +69,7 @@ export class SpawnRunner implements ProcessRunner {
       let done = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+        if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
       }, spec.timeoutMs);
       const finish = (r: Omit<RunResult, 'durationMs' | 'timedOut'>): void => {
         if (done) return;
@@ -91,7 +81,7 @@ export class SpawnRunner implements ProcessRunner {
       child.on('error', (err) => finish({ code: null, signal: null, error: err.message }));
       child.on('exit', (code, signal) => {
         // The leader is gone; anything it left in its group goes too after a timeout.
-        if (timedOut && child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+        if (timedOut && child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
         finish({ code, signal });
       });
     });
@@ -100,7 +90,7 @@ export class SpawnRunner implements ProcessRunner {
   }
 
   killAll(signal: NodeJS.Signals): void {
-    for (const pid of this.#running.keys()) killGroup(pid, signal);
+    for (const pid of this.#running.keys()) signalGroup(pid, signal);
   }
 
   async drain(maxMs: number): Promise<void> {

@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { decodeAll, parsePcap, type Decoded, type PcapFile } from './pcap.js';
+import { signalGroup } from '../../src/util/process-group.js';
 
 export const NETNS_SKIP_MESSAGE = 'needs root and CAP_NET_ADMIN for network namespaces';
 
@@ -189,17 +190,6 @@ export class LabProcess {
   }
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
-}
 
 export interface LabHost {
   /** Short name given by the caller, e.g. `a`. */
