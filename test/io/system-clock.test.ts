@@ -18,11 +18,11 @@ t.test('monotonic clock: integer ms, never goes back', async (t) => {
 
 t.test('timer fires on time and reports lateness; cancel prevents firing', async (t) => {
   const late: number[] = [];
-  const clock = new SystemClock({ lateThresholdMs: 50, onLateTimer: (ms) => late.push(ms) });
+  const clock = new SystemClock({ lateThresholdMs: 200, onLateTimer: (ms) => late.push(ms) });
   const start = clock.nowMs();
   const fire = await new Promise<{ dueMs: number; lateMs: number }>((r) => clock.setTimer(30, r));
   t.ok(fire.dueMs - start >= 30 && fire.dueMs - start <= 31, 'due = now + delay');
-  t.ok(fire.lateMs < 50, `fired ${fire.lateMs} ms late`);
+  t.ok(fire.lateMs < 200, `fired ${fire.lateMs} ms late`);
   t.same(late, []);
 
   let fired = false;
@@ -31,9 +31,9 @@ t.test('timer fires on time and reports lateness; cancel prevents firing', async
   t.notOk(fired, 'cancelled timer did not fire');
 
   const p = new Promise<{ lateMs: number }>((r) => clock.setTimer(5, r));
-  busy(120);
+  busy(300);
   const f2 = await p;
-  t.ok(f2.lateMs >= 100, `blocked loop: fired ${f2.lateMs} ms late`);
+  t.ok(f2.lateMs >= 250, `blocked loop: fired ${f2.lateMs} ms late`);
   t.equal(late.length, 1, 'onLateTimer called once');
 });
 
