@@ -50,6 +50,24 @@ export function parseIpv4(ip: string): Uint8Array | undefined {
   return out;
 }
 
+const canonicalCache = new Map<string, string | null>();
+
+/**
+ * `ip` as formatIpv4 would print it, or null when it is not a strict dotted quad. Memoized (a pure
+ * function of its argument, bounded): the receive path compares every advert's VIPs and source
+ * with the configured ones, the same few strings each time.
+ */
+export function canonicalIpv4(ip: string): string | null {
+  let c = canonicalCache.get(ip);
+  if (c === undefined) {
+    const b = parseIpv4(ip);
+    c = b === undefined ? null : formatIpv4(b);
+    if (canonicalCache.size >= 4096) canonicalCache.clear();
+    canonicalCache.set(ip, c);
+  }
+  return c;
+}
+
 /** Format 4 bytes at `offset` as a dotted quad. */
 export function formatIpv4(bytes: Uint8Array, offset = 0): string {
   return `${bytes[offset] ?? 0}.${bytes[offset + 1] ?? 0}.${bytes[offset + 2] ?? 0}.${bytes[offset + 3] ?? 0}`;
@@ -436,17 +454,14 @@ function decode(p: Uint8Array, exp: AdvertExpectations): DecodeResult {
   if (exp.checkVips) {
     const present = new Set(vips);
     for (const vip of exp.vips) {
-      const canonical = parseIpv4(vip);
-      if (canonical === undefined || !present.has(formatIpv4(canonical))) {
+      const canonical = canonicalIpv4(vip);
+      if (canonical === null || !present.has(canonical)) {
         return drop('vip-missing', `ip address associated with VRID ${vrid} not present in MASTER advert: ${vip}`);
       }
     }
     // keepalived runs the unicast source checks only together with address checking
     if (exp.unicast && exp.checkUnicastSrc === true) {
-      const peer = (exp.unicastPeers ?? []).find((pc) => {
-        const b = parseIpv4(pc.ip);
-        return b !== undefined && formatIpv4(b) === srcIp;
-      });
+      const peer = (exp.unicastPeers ?? []).find((pc) => canonicalIpv4(pc.ip) === srcIp);
       if (peer === undefined) return drop('not-a-peer', `unicast source address ${srcIp} not a unicast peer`);
       if (ttl < peer.minTtl || ttl > peer.maxTtl) return drop('ttl-range', `TTL/HL ${ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`);
     }

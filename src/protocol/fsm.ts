@@ -81,9 +81,19 @@ export function acceptsAdverts(state: VrrpState): boolean {
   return state === 'BACKUP' || state === 'MASTER';
 }
 
-/** Mutable accumulator used inside one step; the outside world only sees the immutable result. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Mutable accumulator used inside one step; the outside world only sees the immutable result.
+ * Copy-on-write: the input snapshot (and its `counters` and `timers`) is never modified; the
+ * first change of a step copies it once, later changes of the same step write into that copy
+ * (an advert in BACKUP made five whole-snapshot copies before).
+ */
 class Step {
-  snap: InstanceSnapshot;
+  #snap: InstanceSnapshot;
+  #own: Mutable<InstanceSnapshot> | null = null;
+  #ownCounters = false;
+  #ownTimers = false;
   readonly actions: FsmAction[] = [];
   private transitioned = false;
   constructor(
@@ -91,16 +101,42 @@ class Step {
     readonly nowMs: number,
     readonly sync: SyncContext,
   ) {
-    this.snap = s;
+    this.#snap = s;
+  }
+  get snap(): InstanceSnapshot {
+    return this.#snap;
   }
   get p(): InstanceParams {
-    return this.snap.params;
+    return this.#snap.params;
+  }
+  #draft(): Mutable<InstanceSnapshot> {
+    if (this.#own === null) {
+      this.#own = { ...this.#snap };
+      this.#snap = this.#own;
+    }
+    return this.#own;
   }
   patch(p: Partial<Omit<InstanceSnapshot, 'state'>>): void {
-    this.snap = { ...this.snap, ...p };
+    const d = this.#draft();
+    Object.assign(d, p);
+    if (p.counters !== undefined) this.#ownCounters = false;
+    if (p.timers !== undefined) this.#ownTimers = false;
   }
   count(k: keyof InstanceCounters): void {
-    this.patch({ counters: { ...this.snap.counters, [k]: this.snap.counters[k] + 1 } });
+    const d = this.#draft();
+    if (!this.#ownCounters) {
+      d.counters = { ...d.counters };
+      this.#ownCounters = true;
+    }
+    (d.counters as Mutable<InstanceCounters>)[k] = d.counters[k] + 1;
+  }
+  #timers(): Partial<Record<TimerName, number>> {
+    const d = this.#draft();
+    if (!this.#ownTimers) {
+      d.timers = { ...d.timers };
+      this.#ownTimers = true;
+    }
+    return d.timers as Partial<Record<TimerName, number>>;
   }
   emit(a: FsmAction): void {
     this.actions.push(a);
@@ -109,14 +145,12 @@ class Step {
     this.emit({ type: 'log', level, msg });
   }
   setTimer(timer: TimerName, atMs: number): void {
-    this.patch({ timers: { ...this.snap.timers, [timer]: atMs } });
+    this.#timers()[timer] = atMs;
     this.emit({ type: 'set-timer', timer, atMs });
   }
   cancelTimer(timer: TimerName): void {
     if (this.snap.timers[timer] === undefined) return;
-    const timers = { ...this.snap.timers };
-    delete timers[timer];
-    this.patch({ timers });
+    delete this.#timers()[timer];
     this.emit({ type: 'cancel-timer', timer });
   }
   cancelAllTimers(): void {
@@ -131,7 +165,9 @@ class Step {
     if (to === this.snap.state) throw new Error(`bug: transition to the current state ${to}`);
     this.transitioned = true;
     const from = this.snap.state;
-    this.snap = { ...this.snap, state: to, reason };
+    const d = this.#draft();
+    d.state = to;
+    d.reason = reason;
     this.emit({ type: 'transition', from, to, reason, init, priority: this.snap.effectivePriority });
   }
   result(): StepResult {
