@@ -407,7 +407,7 @@ async function main(): Promise<number> {
   const started = new Date().toISOString();
   const results: Partial<Record<Mode, ImplResults>> = {};
   const errors: string[] = [];
-  const lab = await BenchLab.create(PREFIX, SUBNET, ['a', 'b', 'c']);
+  const lab = await BenchLab.start(PREFIX, SUBNET, ['a', 'b', 'c']);
   try {
     for (const mode of args.modes) {
       results[mode] = {};

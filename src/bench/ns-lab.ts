@@ -6,116 +6,14 @@
  * port. Every command is bounded in time; `destroy()` (also run on exit and on SIGINT/SIGTERM)
  * kills every spawned process group and deletes every namespace and the temp dir.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NsExecOptions, NsExecResult, NsHost, NsLab, NsProcess } from './lab-types.js';
-import { signalGroup } from '../util/process-group.js';
+import type { NsHost, NsLab } from './lab-types.js';
+import { LabProcess, runCmd, type CmdOptions, type CmdResult } from './lab-process.js';
 
-/** Run argv (no shell) with a timeout (default 10 s); rejects on non-zero exit unless allowFail. */
-export function runCmd(argv: readonly string[], opts: NsExecOptions = {}): Promise<NsExecResult> {
-  const [cmd, ...args] = argv;
-  if (!cmd) return Promise.reject(new Error('empty argv'));
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: opts.timeoutMs ?? 10_000, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { code?: number | string }) | null;
-      const res: NsExecResult = { code: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout: String(stdout), stderr: String(stderr) };
-      if (e && !opts.allowFail) reject(new Error(`${argv.join(' ')} failed (code ${res.code}): ${res.stderr.trim()}`));
-      else resolve(res);
-    });
-  });
-}
-
-class BenchProcess implements NsProcess {
-  stdout = '';
-  stderr = '';
-  exitCode: number | null = null;
-  exitSignal: NodeJS.Signals | null = null;
-  readonly exited: Promise<void>;
-  readonly #child: ChildProcess;
-  readonly #waiters = new Set<() => void>();
-
-  constructor(readonly argv: readonly string[], child: ChildProcess) {
-    this.#child = child;
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      this.stdout += d;
-      this.#notify();
-    });
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-      this.stderr += d;
-      this.#notify();
-    });
-    this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
-        this.exitCode = code;
-        this.exitSignal = signal;
-        this.#notify();
-        resolve();
-      });
-      child.on('error', (err) => {
-        this.stderr += `spawn error: ${err.message}\n`;
-        this.exitCode = -1;
-        this.#notify();
-        resolve();
-      });
-    });
-  }
-
-  get pid(): number | undefined {
-    return this.#child.pid;
-  }
-
-  get running(): boolean {
-    return this.exitCode === null && this.exitSignal === null;
-  }
-
-  get output(): string {
-    return this.stdout + this.stderr;
-  }
-
-  waitFor(re: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
-    return new Promise((resolve, reject) => {
-      const waiter = (): void => {
-        const m = this.output.match(re);
-        if (m) {
-          finish();
-          resolve(m);
-        } else if (!this.running) {
-          finish();
-          reject(new Error(`${this.argv.join(' ')} exited before ${re}; output:\n${this.output}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${re} from ${this.argv.join(' ')}; output:\n${this.output}`));
-      }, timeoutMs);
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.#waiters.delete(waiter);
-      };
-      this.#waiters.add(waiter);
-      waiter();
-    });
-  }
-
-  async kill(signal: NodeJS.Signals = 'SIGTERM', graceMs = 3000): Promise<void> {
-    if (!this.running || this.pid === undefined) return;
-    signalGroup(this.pid, signal);
-    const timer = setTimeout(() => this.pid !== undefined && signalGroup(this.pid, 'SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
-  }
-
-  killNow(): void {
-    if (this.running && this.pid !== undefined) signalGroup(this.pid, 'SIGKILL');
-  }
-
-  #notify(): void {
-    for (const w of [...this.#waiters]) w();
-  }
-}
-
+export { runCmd };
 
 const live = new Set<BenchLab>();
 let handlersInstalled = false;
@@ -126,29 +24,41 @@ function installExitHandlers(): void {
     for (const lab of live) lab.destroySync();
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
+    const handler = (): void => {
       for (const lab of live) lab.destroySync();
-      process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
-    });
+      process.removeListener(sig, handler);
+      // Re-raise so the default action (or other handlers) still decide how we die.
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    };
+    process.on(sig, handler);
   }
 }
 
+/**
+ * The lab. `BenchLab.start()` builds one for a benchmark; the tests' `Lab` (test/support/netns.ts)
+ * extends it with tap teardown, captures and `inNetns`.
+ */
 export class BenchLab implements NsLab {
   readonly switchNs: string;
   readonly tmpDir: string;
   readonly #hosts = new Map<string, NsHost>();
-  readonly #procs = new Set<BenchProcess>();
+  readonly #procs = new Set<LabProcess>();
   readonly #namespaces: string[] = [];
+  readonly #files = new Set<string>();
   #destroyed = false;
 
-  private constructor(readonly prefix: string, readonly subnet: string) {
+  protected constructor(readonly prefix: string, readonly subnet: string) {
     this.switchNs = `${prefix}sw`;
     this.tmpDir = mkdtempSync(join(tmpdir(), prefix));
   }
 
-  static async create(prefix: string, subnet: string, names: readonly string[]): Promise<BenchLab> {
-    await removeStale(prefix);
-    const lab = new BenchLab(prefix, subnet);
+  static start(prefix: string, subnet: string, names: readonly string[]): Promise<BenchLab> {
+    return BenchLab.setUp(new BenchLab(prefix, subnet), names);
+  }
+
+  /** Remove an earlier crashed run's namespaces (same prefix), then build `lab` (destroyed on failure). */
+  protected static async setUp<L extends BenchLab>(lab: L, names: readonly string[]): Promise<L> {
+    await removeStale(lab.prefix);
     installExitHandlers();
     live.add(lab);
     try {
@@ -186,34 +96,41 @@ export class BenchLab implements NsLab {
       if (!link) throw new Error(`no eth0 in ${ns}`);
       this.#hosts.set(name, { name, ns, ifname: 'eth0', ifindex: link.ifindex, mac: link.address, ip, prefixLen: 24, swPort });
     }
-    for (const h of this.#hosts.values()) {
-      const deadline = Date.now() + 5000;
-      while (!/LOWER_UP/.test((await runCmd(['ip', '-n', h.ns, 'link', 'show', 'eth0'])).stdout)) {
-        if (Date.now() > deadline) throw new Error(`${h.ns} eth0 never came up`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
+    // veth carrier comes up asynchronously; wait until every eth0 reports LOWER_UP.
+    for (const h of this.#hosts.values()) await this.waitLink(h.name, true, 5000);
+  }
+
+  get hosts(): NsHost[] {
+    return [...this.#hosts.values()];
   }
 
   host(name: string): NsHost {
     const h = this.#hosts.get(name);
-    if (!h) throw new Error(`no host ${name}`);
+    if (!h) throw new Error(`no host ${name} in lab ${this.prefix}`);
     return h;
   }
 
-  #ns(hostOrNs: string): string {
+  /** The namespace of a host given by its short name (a full namespace name passes through). */
+  protected nsOf(hostOrNs: string): string {
     return this.#hosts.get(hostOrNs)?.ns ?? hostOrNs;
   }
 
-  exec(host: string, argv: readonly string[], opts?: NsExecOptions): Promise<NsExecResult> {
-    return runCmd(['ip', 'netns', 'exec', this.#ns(host), ...argv], opts);
+  /** Run a command inside a host (by short name) or namespace (by full name). */
+  exec(host: string, argv: readonly string[], opts?: CmdOptions): Promise<CmdResult> {
+    return runCmd(['ip', 'netns', 'exec', this.nsOf(host), ...argv], opts);
   }
 
-  spawn(host: string, argv: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): NsProcess {
+  /** Start a long-running process in a host, leader of its own process group; killed at teardown. */
+  spawn(host: string, argv: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): LabProcess {
     if (this.#destroyed) throw new Error('lab destroyed');
-    const full = ['ip', 'netns', 'exec', this.#ns(host), ...argv];
-    const child = spawn(full[0]!, full.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
-    const p = new BenchProcess(full, child);
+    const full = ['ip', 'netns', 'exec', this.nsOf(host), ...argv];
+    const child = spawn(full[0]!, full.slice(1), {
+      detached: true, // own process group: kill(-pid) reaches grandchildren
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+    });
+    const p = new LabProcess(full, child);
     this.#procs.add(p);
     void p.exited.then(() => this.#procs.delete(p));
     return p;
@@ -226,9 +143,9 @@ export class BenchLab implements NsLab {
    */
   ipBatch(hostOrNs: string): { run(line: string): void; close(): Promise<void> } {
     if (this.#destroyed) throw new Error('lab destroyed');
-    const full = ['ip', '-n', this.#ns(hostOrNs), '-force', '-batch', '-'];
+    const full = ['ip', '-n', this.nsOf(hostOrNs), '-force', '-batch', '-'];
     const child = spawn(full[0]!, full.slice(1), { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-    const p = new BenchProcess(full, child);
+    const p = new LabProcess(full, child);
     this.#procs.add(p);
     void p.exited.then(() => this.#procs.delete(p));
     return {
@@ -251,6 +168,25 @@ export class BenchLab implements NsLab {
     const h = this.host(host);
     if (side === 'host') await runCmd(['ip', '-n', h.ns, 'link', 'set', h.ifname, 'up']);
     else await runCmd(['ip', '-n', this.switchNs, 'link', 'set', h.swPort, 'up']);
+  }
+
+  /** Poll `ip link` until the host's eth0 is (not) LOWER_UP, bounded by `timeoutMs`. */
+  async waitLink(host: string, up: boolean, timeoutMs = 5000): Promise<void> {
+    const h = this.host(host);
+    const deadline = Date.now() + timeoutMs;
+    while (/LOWER_UP/.test((await runCmd(['ip', '-n', h.ns, 'link', 'show', h.ifname])).stdout) !== up) {
+      if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${h.ns} ${h.ifname} ${up ? 'up' : 'down'}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /**
+   * Remove `path` at teardown, even after a crash (for files outside `tmpDir` that a killed process
+   * may leave, e.g. keepalived's `-p`/`-r` pid files). Returns `path`.
+   */
+  trackFile(path: string): string {
+    this.#files.add(path);
+    return path;
   }
 
   async destroy(): Promise<void> {
@@ -277,7 +213,14 @@ export class BenchLab implements NsLab {
     this.#destroyed = true;
     this.#namespaces.length = 0;
     this.#procs.clear();
-    rmSync(this.tmpDir, { recursive: true, force: true });
+    for (const f of [this.tmpDir, ...this.#files]) {
+      try {
+        rmSync(f, { recursive: true, force: true });
+      } catch {
+        // best effort
+      }
+    }
+    this.#files.clear();
     live.delete(this);
   }
 }

@@ -129,7 +129,7 @@ async function vipCount(lab: NsLab, host: string, vips: ReadonlySet<string>): Pr
 }
 
 async function buildLab(prefix: string, ifaces: number, subnet = '10.237.3'): Promise<BenchLab> {
-  const lab = await BenchLab.create(prefix, subnet, ['a', 'b']);
+  const lab = await BenchLab.start(prefix, subnet, ['a', 'b']);
   const a = lab.host('a').ns;
   const b = lab.host('b').ns;
   for (let k = 1; k < ifaces; k++) {

@@ -74,7 +74,7 @@ function rssMiB(pid: number | undefined): number {
 export async function runSoak(o: { minutes: number; seed: number; log?: (s: string) => void }): Promise<SoakResult> {
   const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   const rnd = prng(o.seed);
-  const lab = await BenchLab.create('vr-sok-', NET, ['a', 'b']);
+  const lab = await BenchLab.start('vr-sok-', NET, ['a', 'b']);
   try {
     const conf = (h: Host): string => keepalivedConf(h, { state: 'BACKUP', vrid: 61, priority: h === 'a' ? 150 : 100, vips: [`${VIP}/24`], authPass: 'soak1234' });
     const monA = await startAddrMonitor(lab, 'a');

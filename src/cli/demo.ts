@@ -127,7 +127,7 @@ export async function runDemo(a: DemoArgs, io: Io): Promise<number> {
   try {
     io.out(`vrrpd demo: a throw-away LAN of network namespaces ${prefix}{sw,a,b,c} on ${subnet}.0/24`);
     io.out(`  a (${subnet}.1) vrrpd priority 150, b (${subnet}.2) vrrpd priority 100, c (${subnet}.3) client; VIP ${vip}, VRID 51, advert_int 1 s`);
-    lab = await BenchLab.create(prefix, subnet, ['a', 'b', 'c']);
+    lab = await BenchLab.start(prefix, subnet, ['a', 'b', 'c']);
     say('lab ready; starting vrrpd on a and b');
     let A = startVrrpd(lab, 'a', 150, vip);
     const B = startVrrpd(lab, 'b', 100, vip);
