@@ -452,7 +452,8 @@ function decode(p: Uint8Array, exp: AdvertExpectations): DecodeResult {
   // 13. RFC 3768 7.1 "MAY verify that the IP address(es) associated with the VRID are valid";
   // keepalived: every configured VIP must be in the advert, in any order.
   if (exp.checkVips) {
-    const present = new Set(vips);
+    // A linear search for the usual handful of VIPs (no Set per packet); a Set past 16.
+    const present: { has(ip: string): boolean } = vips.length > 16 ? new Set(vips) : { has: (ip) => vips.includes(ip) };
     for (const vip of exp.vips) {
       const canonical = canonicalIpv4(vip);
       if (canonical === null || !present.has(canonical)) {
