@@ -14,7 +14,7 @@ import { nodeConfigHost } from '../config/host-node.js';
 import { loadConfig } from '../config/load.js';
 import { createLog, type Log } from '../log.js';
 import { ControlPlane } from '../control/plane.js';
-import { Daemon } from '../runtime/daemon.js';
+import { ADVERT_GRID_MS, Daemon } from '../runtime/daemon.js';
 import { installDumpSignals } from '../runtime/dumps.js';
 import { stateFilesOptions } from '../notify/state-files.js';
 import { systemIo } from '../runtime/system-io.js';
@@ -120,7 +120,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
       if (daemon && lagMs > daemon.maxLagMs) daemon.maxLagMs = lagMs;
     },
   });
-  daemon = new Daemon({ io: sio, log, vipDeleted: a.vipDeleted, stateFiles, checkHooks: true, beforeStart: () => plane?.beforeStart() });
+  daemon = new Daemon({ io: sio, log, vipDeleted: a.vipDeleted, stateFiles, checkHooks: true, advertGridMs: ADVERT_GRID_MS, beforeStart: () => plane?.beforeStart() });
   const d = daemon;
   sio.lag.start();
 

@@ -37,6 +37,12 @@ import { WorkQueue } from './work-queue.js';
 
 type R<T> = DeepReadonly<T>;
 
+/**
+ * The advert grid `vrrpd run` uses (DaemonOptions.advertGridMs): at most 20 advert bursts a second
+ * however many instances, each advert at most 25 ms off its own schedule's phase.
+ */
+export const ADVERT_GRID_MS = 50;
+
 export interface DaemonOptions {
   readonly io: DaemonIo;
   readonly log: Log;
@@ -48,6 +54,11 @@ export interface DaemonOptions {
   readonly checkHooks?: boolean;
   /** Runs on the queue after the instances are built and before they start (manual holds). */
   readonly beforeStart?: () => void | Promise<void>;
+  /**
+   * Send periodic adverts on a shared grid of this many ms (see `InstanceEnv.advertGridMs`);
+   * `vrrpd run` uses ADVERT_GRID_MS, default 0 (every timer at its exact deadline).
+   */
+  readonly advertGridMs?: number;
 }
 
 export interface DaemonStatus {
@@ -87,6 +98,7 @@ export class Daemon {
   #cfg: FrozenConfig | undefined;
   readonly #notifier: Notifications;
   #instances: Instance[] = [];
+  readonly #advertGridMs: number;
   /** #instances by VRID (a VRID never changes for an instance: reload matches on it); null = rebuild. */
   #byVrid: Map<number, Instance[]> | null = null;
   #groups = new Map<string, R<SyncGroup>>();
@@ -110,6 +122,7 @@ export class Daemon {
     this.#log = o.log;
     this.#vipDeleted = o.vipDeleted ?? 'restore';
     this.#beforeStart = o.beforeStart;
+    this.#advertGridMs = o.advertGridMs ?? 0;
     this.queue = new WorkQueue(o.log);
     this.#pacer = new GarpPacer(o.io.clock, (ifname, addresses) => this.#sendGarps(ifname, addresses));
     this.#notifier = new Notifications({ runner: o.io.processes, log: o.log, stateFiles: o.stateFiles ?? null, checkScripts: o.checkHooks ?? false });
@@ -178,6 +191,7 @@ export class Daemon {
     const env: InstanceEnv = {
       clock: this.#io.clock,
       log: this.#log,
+      advertGridMs: this.#advertGridMs,
       submit: (what, fn) => this.queue.push(what, fn),
       step: (inst, e) => this.#step(inst, e),
       sendPacket: (ifname, pkt) => this.#io.sockets.send(ifname, pkt),

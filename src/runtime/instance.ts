@@ -29,6 +29,17 @@ export type AddressKindEntry = { kind: 'vips' | 'evips'; entry: R<AddressEntry> 
 export interface InstanceEnv {
   readonly clock: RuntimeClock;
   readonly log: Log;
+  /**
+   * When > 0, a MASTER's periodic Adver_Timer fires at the multiple of this many ms (monotonic
+   * clock) nearest its deadline, so the daemon's instances send their adverts in a few bursts per
+   * second instead of one wake-up each, and a backup receiving them wakes once per burst (this is
+   * what keepalived's instances, started together, do by staying in step). The state machine's own
+   * deadlines are unchanged (its event time is never before them), so there is no drift: each
+   * instance's adverts stay Adver_Interval apart on the wire (plus timer lateness, as without the
+   * grid); only their phase moves, by at most half a grid step. The first advert on becoming MASTER and the answers to priority-0 or
+   * lower-priority adverts are not timers and go out at once. 0 = every timer at its deadline.
+   */
+  readonly advertGridMs?: number;
   /** Push work on the daemon's serialized path. */
   submit(what: string, fn: () => void | Promise<void>): void;
   /** Step this instance with an event (directly, or through its sync group) and apply the result. */
@@ -335,7 +346,9 @@ export class Instance {
 
   #setTimer(timer: TimerName, atMs: number): void {
     this.#timers.get(timer)?.cancel();
-    const delay = Math.max(0, atMs - this.#env.clock.nowMs());
+    const grid = this.#env.advertGridMs ?? 0;
+    const fireAt = timer === 'adver' && grid > 0 ? Math.round(atMs / grid) * grid : atMs;
+    const delay = Math.max(0, fireAt - this.#env.clock.nowMs());
     // Only the Master_Down_Timer decides how fast a failover is; it fires only when adverts stop.
     const precise = timer === 'master-down';
     const h = this.#env.clock.setTimer(delay, () => {
@@ -343,7 +356,7 @@ export class Instance {
       this.#timers.delete(timer);
       this.#env.submit(`${this.name} ${timer} timer`, async () => {
         if (this.#removed) return;
-        // Never earlier than the deadline, whatever the ms rounding of the clock.
+        // Never earlier than the deadline (ms rounding of the clock, the advert grid).
         await this.handle({ type: 'timer', timer, nowMs: Math.max(atMs, this.#env.clock.nowMs()) });
       });
     }, precise);

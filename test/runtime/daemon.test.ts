@@ -87,6 +87,28 @@ t.test('becoming MASTER: advert first, then VIPs, then the GARP burst; IP ids fr
   t.same(io.runs.map((r) => r.argv.join(' ')), ['/bin/notify.sh INSTANCE VI_1 BACKUP 100', '/bin/master.sh arg', '/bin/notify.sh INSTANCE VI_1 MASTER 100'], 'hooks in order with keepalived argv');
 });
 
+t.test('advert grid: periodic adverts on the 50 ms grid, Adver_Interval apart; the takeover advert at once', async (t) => {
+  const io = new FakeIo();
+  const d = new Daemon({ io, log: new MemoryLog(), vipDeleted: 'restore', advertGridMs: 50 });
+  const two = BASIC + inst('  priority 200\n  virtual_ipaddress {\n    10.0.0.200\n  }', 'VI_2', 52).replace('  priority 100\n', '');
+  const r = await d.start(config(two));
+  if (!r.ok) throw new Error(r.error.message);
+  const t0 = io.fake.now();
+  await advanceDaemon(d, io, 10_000);
+  const byVrid = (vrid: number): number[] => io.sent.filter((s) => s.packet[21] === vrid).map((s) => s.atMs - t0);
+  for (const [vrid, takeover] of [[51, 3609], [52, 3218.75]] as const) {
+    const at = byVrid(vrid);
+    t.ok(Math.abs(at[0]! - takeover) < 1, `VRID ${vrid}: the advert on becoming MASTER goes out at once (${at[0]} ms, off the grid)`);
+    const periodic = at.slice(1);
+    t.ok(periodic.length >= 5, `VRID ${vrid}: ${periodic.length} periodic adverts`);
+    t.ok(periodic.every((x) => (x + t0) % 50 === 0), `VRID ${vrid}: every periodic advert on a 50 ms grid point`);
+    t.ok(Math.abs(periodic[0]! - takeover - 1000) <= 25, `VRID ${vrid}: first periodic advert within half a grid step of its deadline (${periodic[0]! - takeover} ms)`);
+    const gaps = periodic.slice(1).map((x, i) => x - periodic[i]!);
+    t.same([...new Set(gaps)], [1000], `VRID ${vrid}: then exactly Adver_Interval apart (no drift)`);
+  }
+  await d.stop();
+});
+
 t.test('demux and receive: higher priority keeps us BACKUP; drops counted by reason; unknown VRID', async (t) => {
   const { io, advance, st, d } = await boot(BASIC);
   for (let i = 0; i < 6; i++) {
