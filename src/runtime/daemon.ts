@@ -30,7 +30,7 @@ import { demux } from './demux.js';
 import { GarpPacer } from './garp-pacer.js';
 import { Instance, type AddressKindEntry, type InstanceEnv, type InstanceStatus } from './instance.js';
 import { instanceSpecs, SOURCE_TRACKER, type InstanceSpec } from './params.js';
-import type { AddrInfo, AddrSpec, DaemonIo, IoResult, LinkInfo, NetlinkEvent, ReceivedPacket, RouteSpec, RuleSpec } from './ports.js';
+import type { AddrInfo, AddrSpec, DaemonIo, IoResult, LinkInfo, NetlinkEvent, ReceivedPacket, RouteSpec, RuleSpec, TimerHandle } from './ports.js';
 import { listDiff, planReload } from './reload-diff.js';
 import { ScriptScheduler, TrackFileWatcher } from './track-inputs.js';
 import { WorkQueue } from './work-queue.js';
@@ -99,6 +99,8 @@ export class Daemon {
   readonly #notifier: Notifications;
   #instances: Instance[] = [];
   readonly #advertGridMs: number;
+  /** Advert grid points with callbacks waiting (InstanceEnv.gridTimer): one clock timer each. */
+  readonly #gridPoints = new Map<number, { readonly handle: TimerHandle; readonly cbs: Set<() => void> }>();
   /** #instances by VRID (a VRID never changes for an instance: reload matches on it); null = rebuild. */
   #byVrid: Map<number, Instance[]> | null = null;
   #groups = new Map<string, R<SyncGroup>>();
@@ -192,6 +194,7 @@ export class Daemon {
       clock: this.#io.clock,
       log: this.#log,
       advertGridMs: this.#advertGridMs,
+      gridTimer: (atMs, cb) => this.#gridTimer(atMs, cb),
       submit: (what, fn) => this.queue.push(what, fn),
       step: (inst, e) => this.#step(inst, e),
       sendPacket: (ifname, pkt) => this.#io.sockets.send(ifname, pkt),
@@ -201,6 +204,31 @@ export class Daemon {
       priorityChanged: (inst, priority) => this.#notifier.priorityChanged(inst.name, inst.state, priority),
     };
     return new Instance(spec, env);
+  }
+
+  #gridTimer(atMs: number, cb: () => void): TimerHandle {
+    let point = this.#gridPoints.get(atMs);
+    if (point === undefined) {
+      const cbs = new Set<() => void>();
+      const handle = this.#io.clock.setTimer(Math.max(0, atMs - this.#io.clock.nowMs()), () => {
+        this.#gridPoints.delete(atMs);
+        for (const f of cbs) f();
+      });
+      point = { handle, cbs };
+      this.#gridPoints.set(atMs, point);
+    }
+    const p = point;
+    const entry = (): void => cb();
+    p.cbs.add(entry);
+    return {
+      cancel: () => {
+        p.cbs.delete(entry);
+        if (p.cbs.size === 0 && this.#gridPoints.get(atMs) === p) {
+          p.handle.cancel();
+          this.#gridPoints.delete(atMs);
+        }
+      },
+    };
   }
 
   /** Initial tracking (before `start`, so the state machine only records it) and source address. */

@@ -40,6 +40,12 @@ export interface InstanceEnv {
    * lower-priority adverts are not timers and go out at once. 0 = every timer at its deadline.
    */
   readonly advertGridMs?: number;
+  /**
+   * Run `cb` at `atMs`, a point of the advert grid, together with every other callback of that
+   * point, in the order they were added (one clock timer a point: the instances of a burst keep
+   * their order from one second to the next, so each instance's adverts stay evenly spaced).
+   */
+  gridTimer?(atMs: number, cb: () => void): TimerHandle;
   /** Push work on the daemon's serialized path. */
   submit(what: string, fn: () => void | Promise<void>): void;
   /** Step this instance with an event (directly, or through its sync group) and apply the result. */
@@ -346,12 +352,7 @@ export class Instance {
 
   #setTimer(timer: TimerName, atMs: number): void {
     this.#timers.get(timer)?.cancel();
-    const grid = this.#env.advertGridMs ?? 0;
-    const fireAt = timer === 'adver' && grid > 0 ? Math.round(atMs / grid) * grid : atMs;
-    const delay = Math.max(0, fireAt - this.#env.clock.nowMs());
-    // Only the Master_Down_Timer decides how fast a failover is; it fires only when adverts stop.
-    const precise = timer === 'master-down';
-    const h = this.#env.clock.setTimer(delay, () => {
+    const fired = (): void => {
       if (this.#timers.get(timer) !== h) return;
       this.#timers.delete(timer);
       this.#env.submit(`${this.name} ${timer} timer`, async () => {
@@ -359,7 +360,15 @@ export class Instance {
         // Never earlier than the deadline (ms rounding of the clock, the advert grid).
         await this.handle({ type: 'timer', timer, nowMs: Math.max(atMs, this.#env.clock.nowMs()) });
       });
-    }, precise);
+    };
+    const grid = this.#env.advertGridMs ?? 0;
+    let h: TimerHandle;
+    if (timer === 'adver' && grid > 0 && this.#env.gridTimer !== undefined) {
+      h = this.#env.gridTimer(Math.round(atMs / grid) * grid, fired);
+    } else {
+      // Only the Master_Down_Timer decides how fast a failover is; it fires only when adverts stop.
+      h = this.#env.clock.setTimer(Math.max(0, atMs - this.#env.clock.nowMs()), fired, timer === 'master-down');
+    }
     this.#timers.set(timer, h);
   }
 
