@@ -109,6 +109,32 @@ t.test('advert grid: periodic adverts on the 50 ms grid, Adver_Interval apart; t
   await d.stop();
 });
 
+t.test('advert grid: instances sharing a grid point; one leaving MASTER cancels only its own callback', async (t) => {
+  const io = new FakeIo();
+  const d = new Daemon({ io, log: new MemoryLog(), vipDeleted: 'restore', advertGridMs: 50 });
+  const r = await d.start(config(BASIC + inst('  virtual_ipaddress {\n    10.0.0.200\n  }', 'VI_3', 53)));
+  if (!r.ok) throw new Error(r.error.message);
+  const t0 = io.fake.now();
+  await advanceDaemon(d, io, 6_000);
+  const at = (vrid: number): number[] => io.sent.filter((s) => s.packet[21] === vrid).map((s) => s.atMs - t0);
+  t.same(at(51).slice(1), at(53).slice(1), 'same priority, same takeover: their periodic adverts share grid points');
+  // VI_3 hears a higher priority and goes BACKUP; VI_1 goes on alone on the same grid points.
+  io.receive('eth0', (() => {
+    const payload = encodeAdvert({ vrid: 53, priority: 200, authType: 1, authPass: 'secret12', adverIntSec: 1, vips: ['10.0.0.200'] });
+    return buildIpv4Packet({ srcIp: '10.0.0.9', dstIp: '224.0.0.18', ttl: 255, id: 1, payload });
+  })());
+  await advanceDaemon(d, io, 0);
+  const before53 = at(53).length;
+  const before51 = at(51).length;
+  await advanceDaemon(d, io, 3_000); // less than its Master_Down_Interval: it stays BACKUP
+  t.equal(at(51).length - before51, 3, 'the other instance still advertises every second');
+  t.equal(at(53).length, before53, 'no periodic advert from the instance that left MASTER');
+  const p1 = at(51).slice(1);
+  t.same([...new Set(p1.slice(1).map((x, i) => x - p1[i]!))], [1000], 'the other instance keeps its cadence on the shared grid');
+  t.equal(d.status().instances.find((i) => i.name === 'VI_3')?.state, 'BACKUP');
+  await d.stop();
+});
+
 t.test('demux and receive: higher priority keeps us BACKUP; drops counted by reason; unknown VRID', async (t) => {
   const { io, advance, st, d } = await boot(BASIC);
   for (let i = 0; i < 6; i++) {
