@@ -55,7 +55,7 @@ export interface DaemonOptions {
   /** Runs on the queue after the instances are built and before they start (manual holds). */
   readonly beforeStart?: () => void | Promise<void>;
   /**
-   * Send periodic adverts on a shared grid of this many ms (see `InstanceEnv.advertGridMs`);
+   * Send periodic adverts on a shared grid of this many ms (see `InstanceEnv.advertTimer`);
    * `vrrpd run` uses ADVERT_GRID_MS, default 0 (every timer at its exact deadline).
    */
   readonly advertGridMs?: number;
@@ -99,7 +99,7 @@ export class Daemon {
   readonly #notifier: Notifications;
   #instances: Instance[] = [];
   readonly #advertGridMs: number;
-  /** Advert grid points with callbacks waiting (InstanceEnv.gridTimer): one clock timer each. */
+  /** Advert grid points with callbacks waiting (InstanceEnv.advertTimer): one clock timer each. */
   readonly #gridPoints = new Map<number, { readonly handle: TimerHandle; readonly cbs: Set<() => void> }>();
   /** #instances by VRID (a VRID never changes for an instance: reload matches on it); null = rebuild. */
   #byVrid: Map<number, Instance[]> | null = null;
@@ -193,8 +193,7 @@ export class Daemon {
     const env: InstanceEnv = {
       clock: this.#io.clock,
       log: this.#log,
-      advertGridMs: this.#advertGridMs,
-      gridTimer: (atMs, cb) => this.#gridTimer(atMs, cb),
+      ...(this.#advertGridMs > 0 ? { advertTimer: (deadlineMs: number, cb: () => void) => this.#advertTimer(deadlineMs, cb) } : {}),
       submit: (what, fn) => this.queue.push(what, fn),
       step: (inst, e) => this.#step(inst, e),
       sendPacket: (ifname, pkt) => this.#io.sockets.send(ifname, pkt),
@@ -206,7 +205,9 @@ export class Daemon {
     return new Instance(spec, env);
   }
 
-  #gridTimer(atMs: number, cb: () => void): TimerHandle {
+  /** InstanceEnv.advertTimer: `cb` at the advert grid point nearest `deadlineMs`. */
+  #advertTimer(deadlineMs: number, cb: () => void): TimerHandle {
+    const atMs = Math.round(deadlineMs / this.#advertGridMs) * this.#advertGridMs;
     let point = this.#gridPoints.get(atMs);
     if (point === undefined) {
       const cbs = new Set<() => void>();
@@ -218,11 +219,10 @@ export class Daemon {
       this.#gridPoints.set(atMs, point);
     }
     const p = point;
-    const entry = (): void => cb();
-    p.cbs.add(entry);
+    p.cbs.add(cb);
     return {
       cancel: () => {
-        p.cbs.delete(entry);
+        p.cbs.delete(cb);
         if (p.cbs.size === 0 && this.#gridPoints.get(atMs) === p) {
           p.handle.cancel();
           this.#gridPoints.delete(atMs);
@@ -655,7 +655,6 @@ export class Daemon {
       }
       const removed = new Set(plan.removed.map((r) => r.inst));
       this.#instances = this.#instances.filter((i) => !removed.has(i));
-      this.#byVrid = null;
       this.#cfg = cfg;
       this.#groups = new Map(cfg.syncGroups.map((g) => [g.name, g]));
       this.#notifier.configure(cfg);

@@ -30,22 +30,18 @@ export interface InstanceEnv {
   readonly clock: RuntimeClock;
   readonly log: Log;
   /**
-   * When > 0, a MASTER's periodic Adver_Timer fires at the multiple of this many ms (monotonic
-   * clock) nearest its deadline, so the daemon's instances send their adverts in a few bursts per
-   * second instead of one wake-up each, and a backup receiving them wakes once per burst (this is
-   * what keepalived's instances, started together, do by staying in step). The state machine's own
-   * deadlines are unchanged (its event time is never before them), so there is no drift: each
-   * instance's adverts stay Adver_Interval apart on the wire (plus timer lateness, as without the
-   * grid); only their phase moves, by at most half a grid step. The first advert on becoming MASTER and the answers to priority-0 or
-   * lower-priority adverts are not timers and go out at once. 0 = every timer at its deadline.
+   * Arm a MASTER's periodic Adver_Timer on the daemon's advert grid (DaemonOptions.advertGridMs):
+   * `cb` runs at the grid point nearest `deadlineMs`, together with every other instance's callback
+   * of that point, in the order they were added. The daemon's instances then send their adverts in
+   * a few bursts a second instead of one wake-up each, each instance keeping its place in the burst
+   * from one second to the next, and a backup receiving them wakes once per burst (keepalived's
+   * instances, started together, stay in step the same way). The state machine's deadlines are
+   * unchanged (its event time is never before them), so there is no drift: each instance's adverts
+   * stay Adver_Interval apart (plus timer lateness, as without the grid); only their phase moves, by
+   * at most half a grid step. The advert on becoming MASTER and the answers to priority-0 or
+   * lower-priority adverts are not timers and go out at once. Absent: every timer at its deadline.
    */
-  readonly advertGridMs?: number;
-  /**
-   * Run `cb` at `atMs`, a point of the advert grid, together with every other callback of that
-   * point, in the order they were added (one clock timer a point: the instances of a burst keep
-   * their order from one second to the next, so each instance's adverts stay evenly spaced).
-   */
-  gridTimer?(atMs: number, cb: () => void): TimerHandle;
+  advertTimer?(deadlineMs: number, cb: () => void): TimerHandle;
   /** Push work on the daemon's serialized path. */
   submit(what: string, fn: () => void | Promise<void>): void;
   /** Step this instance with an event (directly, or through its sync group) and apply the result. */
@@ -361,11 +357,9 @@ export class Instance {
         await this.handle({ type: 'timer', timer, nowMs: Math.max(atMs, this.#env.clock.nowMs()) });
       });
     };
-    const grid = this.#env.advertGridMs ?? 0;
     let h: TimerHandle;
-    if (timer === 'adver' && grid > 0 && this.#env.gridTimer !== undefined) {
-      h = this.#env.gridTimer(Math.round(atMs / grid) * grid, fired);
-    } else {
+    if (timer === 'adver' && this.#env.advertTimer !== undefined) h = this.#env.advertTimer(atMs, fired);
+    else {
       // Only the Master_Down_Timer decides how fast a failover is; it fires only when adverts stop.
       h = this.#env.clock.setTimer(Math.max(0, atMs - this.#env.clock.nowMs()), fired, timer === 'master-down');
     }

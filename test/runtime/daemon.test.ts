@@ -38,9 +38,9 @@ const BASIC = inst(`  virtual_ipaddress {
   notify_master "/bin/master.sh arg"
   notify_stop /bin/stop.sh`);
 
-async function boot(text: string, io = new FakeIo(), vipDeleted: 'restore' | 'keepalived' = 'restore') {
+async function boot(text: string, io = new FakeIo(), vipDeleted: 'restore' | 'keepalived' = 'restore', advertGridMs = 0) {
   const log = new MemoryLog();
-  const d = new Daemon({ io, log, vipDeleted });
+  const d = new Daemon({ io, log, vipDeleted, advertGridMs });
   const r = await d.start(config(text));
   if (!r.ok) throw new Error(r.error.message);
   /** Advance the fake clock to exactly +ms, running queued work at every deadline. */
@@ -88,11 +88,8 @@ t.test('becoming MASTER: advert first, then VIPs, then the GARP burst; IP ids fr
 });
 
 t.test('advert grid: periodic adverts on the 50 ms grid, Adver_Interval apart; the takeover advert at once', async (t) => {
-  const io = new FakeIo();
-  const d = new Daemon({ io, log: new MemoryLog(), vipDeleted: 'restore', advertGridMs: 50 });
   const two = BASIC + inst('  priority 200\n  virtual_ipaddress {\n    10.0.0.200\n  }', 'VI_2', 52).replace('  priority 100\n', '');
-  const r = await d.start(config(two));
-  if (!r.ok) throw new Error(r.error.message);
+  const { d, io } = await boot(two, undefined, 'restore', 50);
   const t0 = io.fake.now();
   await advanceDaemon(d, io, 10_000);
   const byVrid = (vrid: number): number[] => io.sent.filter((s) => s.packet[21] === vrid).map((s) => s.atMs - t0);
@@ -110,19 +107,13 @@ t.test('advert grid: periodic adverts on the 50 ms grid, Adver_Interval apart; t
 });
 
 t.test('advert grid: instances sharing a grid point; one leaving MASTER cancels only its own callback', async (t) => {
-  const io = new FakeIo();
-  const d = new Daemon({ io, log: new MemoryLog(), vipDeleted: 'restore', advertGridMs: 50 });
-  const r = await d.start(config(BASIC + inst('  virtual_ipaddress {\n    10.0.0.200\n  }', 'VI_3', 53)));
-  if (!r.ok) throw new Error(r.error.message);
+  const { d, io } = await boot(BASIC + inst('  virtual_ipaddress {\n    10.0.0.200\n  }', 'VI_3', 53), undefined, 'restore', 50);
   const t0 = io.fake.now();
   await advanceDaemon(d, io, 6_000);
   const at = (vrid: number): number[] => io.sent.filter((s) => s.packet[21] === vrid).map((s) => s.atMs - t0);
   t.same(at(51).slice(1), at(53).slice(1), 'same priority, same takeover: their periodic adverts share grid points');
   // VI_3 hears a higher priority and goes BACKUP; VI_1 goes on alone on the same grid points.
-  io.receive('eth0', (() => {
-    const payload = encodeAdvert({ vrid: 53, priority: 200, authType: 1, authPass: 'secret12', adverIntSec: 1, vips: ['10.0.0.200'] });
-    return buildIpv4Packet({ srcIp: '10.0.0.9', dstIp: '224.0.0.18', ttl: 255, id: 1, payload });
-  })());
+  io.receive('eth0', advertFrom('10.0.0.9', 200, { vrid: 53, vips: ['10.0.0.200'] }));
   await advanceDaemon(d, io, 0);
   const before53 = at(53).length;
   const before51 = at(51).length;
