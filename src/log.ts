@@ -28,6 +28,8 @@ export interface LogOptions {
   detail?: boolean;
   /** Where lines go (tests); default stdout for JSON, stderr for console lines. */
   write?: (line: string) => void;
+  /** Wall clock for console timestamps (tests fix it); default the system's. */
+  now?: () => Date;
 }
 
 /** Field names censored in every line (defence in depth: the runtime never logs config objects). */
@@ -60,10 +62,11 @@ class ConsoleLog implements Log {
     private readonly min: number,
     private readonly write: (line: string) => void,
     private readonly bindings: LogFields,
+    private readonly now: () => Date,
   ) {}
   #out(level: LogLevel, msg: string): void {
     if (LEVELS[level] < this.min) return;
-    this.write(`${ctime(new Date())}: ${msg}\n`);
+    this.write(`${ctime(this.now())}: ${msg}\n`);
   }
   debug(_f: LogFields, msg: string): void {
     this.#out('debug', msg);
@@ -78,7 +81,7 @@ class ConsoleLog implements Log {
     this.#out('error', msg);
   }
   child(bindings: LogFields): Log {
-    return new ConsoleLog(this.min, this.write, { ...this.bindings, ...bindings });
+    return new ConsoleLog(this.min, this.write, { ...this.bindings, ...bindings }, this.now);
   }
 }
 
@@ -106,7 +109,7 @@ export function createLog(opts: LogOptions = {}): Log {
   const min = opts.detail ? LEVELS.debug : LEVELS.info;
   if (opts.console) {
     const write = opts.write ?? ((l: string) => void process.stderr.write(l));
-    return new ConsoleLog(min, write, {});
+    return new ConsoleLog(min, write, {}, opts.now ?? (() => new Date()));
   }
   const level = opts.detail ? 'debug' : 'info';
   const dest = opts.write

@@ -114,13 +114,21 @@ t.test('rate limiter: first logged, then one per window with the suppressed coun
 });
 
 t.test('log: console lines keepalived-style, JSON with fixed keys, secrets censored', async (t) => {
-  const lines: string[] = [];
-  const c = createLog({ console: true, write: (l) => lines.push(l) });
-  c.child({ instance: 'VI_1' }).info({ state: 'MASTER' }, '(VI_1) Entering MASTER STATE');
-  c.debug({}, 'hidden without -D');
-  t.equal(lines.length, 1);
-  t.match(lines[0], /^\w{3} \w{3} \d\d \d\d:\d\d:\d\d \d{4}: \(VI_1\) Entering MASTER STATE\n$/);
-  t.match(ctime(new Date(2026, 10, 24, 2, 25, 4)), 'Tue Nov 24 02:25:04 2026');
+  // keepalived's ctime format pads a one-digit day with a space: each case on a fixed date, so the
+  // test means the same on the 2nd of a month as on the 25th (issue 9).
+  for (const [at, want] of [
+    [new Date(2026, 11, 2, 4, 48, 56), 'Wed Dec  2 04:48:56 2026: (VI_1) Entering MASTER STATE\n'],
+    [new Date(2026, 10, 25, 23, 5, 9), 'Wed Nov 25 23:05:09 2026: (VI_1) Entering MASTER STATE\n'],
+    [new Date(2027, 0, 9, 0, 0, 0), 'Sat Jan  9 00:00:00 2027: (VI_1) Entering MASTER STATE\n'],
+    [new Date(2027, 0, 10, 12, 0, 0), 'Sun Jan 10 12:00:00 2027: (VI_1) Entering MASTER STATE\n'],
+  ] as const) {
+    const lines: string[] = [];
+    const c = createLog({ console: true, write: (l) => lines.push(l), now: () => at });
+    c.child({ instance: 'VI_1' }).info({ state: 'MASTER' }, '(VI_1) Entering MASTER STATE');
+    c.debug({}, 'hidden without -D');
+    t.same(lines, [want], want.trim());
+  }
+  t.equal(ctime(new Date(2026, 10, 24, 2, 25, 4)), 'Tue Nov 24 02:25:04 2026');
   const json: string[] = [];
   const j = createLog({ write: (l) => json.push(l), detail: true });
   j.child({ instance: 'VI_1', vrid: 51 }).info({ state: 'BACKUP', reason: 'init', authPass: 'secret12' }, '(VI_1) Entering BACKUP STATE (init)');
