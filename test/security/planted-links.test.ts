@@ -9,7 +9,8 @@
  *  (b) the state files and state log in a state directory the user owns (StateFiles and the
  *      real daemon), and a state directory whose parent the user owns (swapped for a link);
  *  (c) manual.json (the maintenance hold's save);
- *  (d) the pid file (the real daemon refuses to start).
+ *  (d) the pid file (the real daemon refuses to start);
+ *  (e) a track_file's init_file (keepalived replaces it too, CVE-2018-19044's fix).
  * Also: a stale pid file whose pid is alive elsewhere does not block start-up; a real second
  * daemon does. Needs root; runs daemons (flock /tmp/vrrpd-netns.lock npx tap ...).
  */
@@ -25,6 +26,8 @@ import { MemoryLog } from '../../src/log.js';
 import { StateFiles } from '../../src/notify/state-files.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { writeDump, type DumpKind } from '../../src/runtime/dumps.js';
+import { systemIo } from '../../src/runtime/system-io.js';
+import { TrackFileWatcher } from '../../src/runtime/track-inputs.js';
 import { memoryHost } from '../support/config-host.js';
 import { FakeIo } from '../runtime/fake-io.js';
 
@@ -236,6 +239,21 @@ async function scenario(t: Test, ps: string): Promise<void> {
     unchanged(t, victim, 'maintenance on');
     ours(t, file, 0o600);
     t.equal(JSON.parse(readFileSync(file, 'utf8')).maintenance.node.by, 'tester');
+  });
+
+  await t.test('(e) track_file init_file in a directory the user owns', async (t) => {
+    const watched = dir(join(b, 'track'), 0o755, USER);
+    const file = join(watched, 'weight');
+    plant(t, [file, ...oldTemps(watched, process.pid)].map((l) => [l, victim.path]));
+    const sio = systemIo({ log: new MemoryLog(), onLateTimer: () => {} });
+    const values: number[] = [];
+    const def = { name: 'tf', file, weight: 1, reverse: false, initValue: 7, initOverwrite: true, origin: { file: 'k.conf', line: 1 } };
+    const w = new TrackFileWatcher(def, { io: sio.files, log: new MemoryLog(), onValue: (_n, v) => values.push(v) });
+    w.start();
+    w.stop();
+    unchanged(t, victim, 'init_file overwrite');
+    ours(t, file, 0o644);
+    t.same(values, [7], 'the value written is the value read');
   });
 
   await t.test('(d) pid file: a link at vrrpd.pid makes the real daemon refuse to start', async (t) => {
