@@ -11,8 +11,9 @@
  *  (c) manual.json (the maintenance hold's save);
  *  (d) the pid file (the real daemon refuses to start);
  *  (e) a track_file's init_file (keepalived replaces it too, CVE-2018-19044's fix).
- * Also: a stale pid file whose pid is alive elsewhere does not block start-up; a real second
- * daemon does. Needs root; runs daemons (flock /tmp/vrrpd-netns.lock npx tap ...).
+ * Also: a regular file the user planted at a dump name is replaced even with
+ * fs.protected_regular = 2; a stale pid file whose pid is alive elsewhere does not block
+ * start-up; a real second daemon does. Needs root; runs daemons (flock /tmp/vrrpd-netns.lock npx tap ...).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,7 @@ import { FakeIo } from '../runtime/fake-io.js';
 const USER = 4242;
 const VRRPD_BIN = resolve(import.meta.dirname, '../../bin/vrrpd');
 const SYSCTL = '/proc/sys/fs/protected_symlinks';
+const REGULAR = '/proc/sys/fs/protected_regular';
 /** Names the old writer used for its temp files: `.PID.N.tmp` with a per-process counter. */
 const OLD_TEMP_GUESSES = 300;
 
@@ -316,6 +318,27 @@ async function scenario(t: Test, ps: string): Promise<void> {
   });
 }
 
+/**
+ * fs.protected_regular restricts O_CREAT opens of another user's file in a sticky directory; the
+ * writer never makes one (O_EXCL temp), and rename over the user's file is allowed to root because
+ * root owns the directory (the sticky rule), so dumps still replace a planted regular file.
+ */
+async function protectedRegular(t: Test): Promise<void> {
+  const saved = readFileSync(REGULAR, 'utf8').trim();
+  t.teardown(() => writeFileSync(REGULAR, saved));
+  writeFileSync(REGULAR, '2');
+  const b = base(t);
+  const tmp = dir(join(b, 'tmp'), 0o1777);
+  const file = join(tmp, 'keepalived.data');
+  asUser(t, 'echo fake > "$1"', file);
+  t.equal(statSync(file).uid, USER, 'planted by the user');
+  const d = await fakeDaemon(t);
+  const src = { status: () => d.status(), config: () => config(), submit: (_what: string, fn: () => void) => fn() };
+  t.equal(await writeDump('data', src, new MemoryLog(), tmp), file);
+  ours(t, file, 0o600);
+  t.match(readFileSync(file, 'utf8'), /VRRP Instance = VI_1/);
+}
+
 async function pidFileDaemons(t: Test): Promise<void> {
   const b = base(t);
   const state = dir(join(b, 'state'), 0o755);
@@ -350,4 +373,5 @@ if (skip === false) {
   t.teardown(() => writeFileSync(SYSCTL, saved));
 }
 for (const ps of ['0', '1']) t.test(`fs.protected_symlinks = ${ps}`, { skip }, (t) => scenario(t, ps));
+t.test('a regular file planted at a dump name is replaced, with fs.protected_regular = 2', { skip }, protectedRegular);
 t.test('pid file: a stale pid does not block start-up, a running daemon does', { skip }, pidFileDaemons);
