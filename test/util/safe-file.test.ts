@@ -103,7 +103,7 @@ t.test('replace: the temp file is removed on failure, and the error names the pa
   t.same(temps(d), [], 'temp removed after the failed rename (sync)');
   if (!isRoot) {
     // fchown to another user fails without CAP_CHOWN: a failure after the temp exists.
-    t.match(await replaceFile(join(d, 'owned'), 'x', { mode: 0o644, uid: 4242, gid: 4242 }), { ok: false, code: 'EPERM' });
+    t.match(await replaceFile(join(d, 'owned'), 'x', { mode: 0o644, uid: me + 1, gid: me + 1 }), { ok: false, code: 'EPERM' });
     t.same(temps(d), [], 'temp removed after the failed fchown');
   }
   t.match(await replaceFile(join(d, 'missing', 'f'), 'x', { mode: 0o644 }), { ok: false, code: 'ENOENT', error: new RegExp(`${d}/missing`) });
