@@ -7,8 +7,7 @@
  * `vrrpd check` and the exit code is non-zero); then the pid file, the logger, the io ports, the
  * daemon, the control socket and the signal handlers. Signals only enqueue work on the daemon.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { nodeConfigHost } from '../config/host-node.js';
 import { loadConfig } from '../config/load.js';
@@ -18,6 +17,8 @@ import { ADVERT_GRID_MS, Daemon } from '../runtime/daemon.js';
 import { installDumpSignals } from '../runtime/dumps.js';
 import { stateFilesOptions } from '../notify/state-files.js';
 import { systemIo } from '../runtime/system-io.js';
+import { acquirePidFile } from '../util/pid-file.js';
+import { ensureDirSync } from '../util/safe-file.js';
 import { VERSION } from '../version.js';
 import type { Io } from './check.js';
 
@@ -59,15 +60,6 @@ export const RUN_VALUE_FLAGS: ReadonlySet<string> = new Set([
   '-f', '--use-file', '-p', '--pid', '--pid-file', '-r', '--vrrp_pid', '--control-socket', '--state-dir', '--state-log', '-i', '--config-id', '--vip-deleted', '-S', '--log-facility',
 ]);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Run until stopped; resolves with the exit code. */
 export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   // 1. Config first: nothing is opened for a config keepalived would not run.
@@ -80,26 +72,20 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
     return loaded.exitCode === 0 ? 1 : loaded.exitCode;
   }
 
-  // 2. State directory and pid file.
+  // 2. State directory and pid file (src/util/safe-file.ts: no planted link is followed; the pid
+  // file is held with flock for the daemon's life, so a stale one never blocks start-up).
   const stateDir = a.stateDir ?? '/run/vrrpd';
   const pidFile = a.pidFile ?? join(stateDir, 'vrrpd.pid');
   const controlPath = a.controlSocket ?? join(stateDir, 'vrrpd.sock');
   const stateFiles = stateFilesOptions(a.stateFiles ?? true, a.stateDir, a.stateLog);
-  try {
-    mkdirSync(stateDir, { recursive: true, mode: 0o755 });
-    mkdirSync(dirname(pidFile), { recursive: true });
-    try {
-      const old = Number(readFileSync(pidFile, 'utf8').trim());
-      if (Number.isInteger(old) && old > 0 && old !== process.pid && alive(old)) {
-        io.err(`vrrpd run: another daemon (pid ${old}) holds ${pidFile}; use --state-dir or --pid-file`);
-        return 1;
-      }
-    } catch {
-      // no pid file
-    }
-    writeFileSync(pidFile, `${process.pid}\n`);
-  } catch (e) {
-    io.err(`vrrpd run: cannot write ${pidFile}: ${e instanceof Error ? e.message : String(e)}`);
+  const dirOk = ensureDirSync(stateDir, 0o755);
+  if (!dirOk.ok) {
+    io.err(`vrrpd run: state directory: ${dirOk.error}`);
+    return 1;
+  }
+  const pidLock = acquirePidFile(pidFile);
+  if (!pidLock.ok) {
+    io.err(`vrrpd run: ${pidLock.error}${pidLock.holder !== undefined ? '; use --state-dir or --pid-file' : ''}`);
     return 1;
   }
 
@@ -130,11 +116,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
     removeDumpSignals();
     plane?.close();
     sio.lag.stop();
-    try {
-      if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile, { force: true });
-    } catch {
-      // gone
-    }
+    pidLock.value.release();
   };
 
   let current = cfg;

@@ -16,9 +16,9 @@
  *
  * Promote and yield holds live in memory: they survive a reload, not a restart.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Log } from '../log.js';
+import { readOwnFileSync, replaceFileSync } from '../util/safe-file.js';
 import type { Daemon } from '../runtime/daemon.js';
 import type { Instance } from '../runtime/instance.js';
 import { request } from './client.js';
@@ -46,6 +46,8 @@ export interface ManualOptions {
 export type ManualResult = { ok: true; [k: string]: unknown } | { ok: false; error: string };
 
 const MAINTENANCE_PRIORITY = 1;
+/** manual.json's mode: only root reads who put the node in maintenance. */
+const MANUAL_FILE_MODE = 0o600;
 
 export function manualStateFile(stateDir: string): string {
   return join(stateDir, 'manual.json');
@@ -307,12 +309,14 @@ export class ManualControl {
 
   #load(): void {
     if (this.#file === null) return;
-    let raw: string;
-    try {
-      raw = readFileSync(this.#file, 'utf8');
-    } catch {
+    // Read only our own file: a link planted in a user-writable state directory must not make
+    // the daemon read (and quote in a parse error) another file.
+    const read = readOwnFileSync(this.#file);
+    if (!read.ok) {
+      if (read.code !== 'ENOENT') this.#log.warn({ file: this.#file }, `ignoring ${this.#file}: ${read.error}`);
       return;
     }
+    const raw = read.value.toString('utf8');
     try {
       const v = JSON.parse(raw) as { maintenance?: { node?: Hold | null; instances?: Record<string, Hold> } };
       const ok = (h: unknown): h is Hold => typeof h === 'object' && h !== null && (h as Hold).kind === 'maintenance' && typeof (h as Hold).by === 'string';
@@ -328,18 +332,15 @@ export class ManualControl {
     }
   }
 
-  /** Atomic write (temp + rename); false when it could not be written (logged). */
+  /**
+   * Atomic write through the safe writer (random `O_EXCL|O_NOFOLLOW` temp, fchmod 0600, fsync,
+   * rename); false when it could not be written (logged).
+   */
   #save(): boolean {
     if (this.#file === null) return false;
     const body = JSON.stringify({ version: 1, maintenance: { node: this.#nodeMaintenance, instances: Object.fromEntries(this.#maintenance) } }, null, 2);
-    const tmp = `${this.#file}.${process.pid}.tmp`;
-    try {
-      writeFileSync(tmp, `${body}\n`, { mode: 0o600 });
-      renameSync(tmp, this.#file);
-      return true;
-    } catch (e) {
-      this.#log.error({ file: this.#file }, `cannot save maintenance state to ${this.#file}: ${e instanceof Error ? e.message : String(e)}`);
-      return false;
-    }
+    const r = replaceFileSync(this.#file, `${body}\n`, { mode: MANUAL_FILE_MODE });
+    if (!r.ok) this.#log.error({ file: this.#file, code: r.code }, `cannot save maintenance state: ${r.error}`);
+    return r.ok;
   }
 }

@@ -8,14 +8,18 @@
  *  - `<logFile>`: `[YYYY-mm-dd HH:MM:SS]  notify_master` appended (local time, like date(1));
  *  - `<dir>/<instance>.state`: the instance's own state (vrrpd's addition; `DELETED` too).
  *
- * The script's order per transition is kept (state, log line, counter). Every file is replaced
- * atomically (write a temp file in the same directory, then rename), so a reader never sees a
- * half-written or empty file; the log is appended in one write. Writes are asynchronous and
+ * The script's order per transition is kept (state, log line, counter). Every file goes through
+ * the safe writer (src/util/safe-file.ts): replaced atomically (random `O_EXCL|O_NOFOLLOW` temp
+ * file in the same directory, exact mode by fchmod, fsync, rename), so a reader never sees a
+ * half-written or empty file and a link planted in the directory (which a `script_user` may own)
+ * is never followed; the log line is appended in one write, to a regular file of the daemon's
+ * with one link only (otherwise the line is dropped, counted and warned about). Missing
+ * directories are created (0755) where no other user can interfere. Writes are asynchronous and
  * chained: the daemon's event loop never waits for a disk, and the order of transitions holds.
  */
-import { appendFile, chmod, mkdir, rename, writeFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Log } from '../log.js';
+import { appendToFile, replaceFile, type SafeResult } from '../util/safe-file.js';
 
 export interface StateFilesOptions {
   /** Directory for `state`, `vip_check_failed_count` and `<instance>.state` (default /var/keepalived). */
@@ -44,27 +48,28 @@ export function stateLogLine(state: Shared, at: Date): string {
   return `[${scriptTimestamp(at)}]  ${LOG_WORD[state]}\n`;
 }
 
-let tmpSeq = 0;
+/** Mode of directories the state files create. */
+const DIR_MODE = 0o755;
 
-/** Replace `path` atomically with `content` (temp file in the same directory + rename). */
+/** A failed safe write as an exception (the write chain counts and logs it). */
+function must(r: SafeResult): void {
+  if (!r.ok) throw new Error(r.error);
+}
+
+/**
+ * Replace `path` atomically with `content` through the safe writer (exact `mode`, whatever the
+ * umask: hooks run with keepalived's 0177). Rejects with an Error naming the path.
+ */
 export async function writeAtomic(path: string, content: string, mode = 0o644): Promise<void> {
-  const tmp = join(dirname(path), `.${process.pid}.${++tmpSeq}.tmp`);
-  try {
-    await writeFile(tmp, content, { mode });
-    await chmod(tmp, mode); // exact mode whatever the umask (hooks run with keepalived's 0177)
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  must(await replaceFile(path, content, { mode }));
 }
 
 export class StateFiles {
   readonly #o: StateFilesOptions;
   readonly #log: Log;
   #chain: Promise<void> = Promise.resolve();
-  #dirReady = false;
   #errors = 0;
+  #logDropped = 0;
 
   constructor(o: StateFilesOptions, log: Log) {
     this.#o = o;
@@ -88,24 +93,30 @@ export class StateFiles {
     });
   }
 
+  /** State log lines dropped because the log file was not safe to append to (a link, not ours, ...). */
+  get logLinesDropped(): number {
+    return this.#logDropped;
+  }
+
   /** Resolves once every queued write is done. */
   flush(): Promise<void> {
     return this.#chain;
   }
 
   async #write(instance: string, state: string, at: Date): Promise<void> {
-    const mode = this.#o.mode ?? 0o644;
-    if (!this.#dirReady) {
-      await mkdir(this.#o.dir, { recursive: true, mode: 0o755 });
-      if (this.#o.logFile !== null) await mkdir(dirname(this.#o.logFile), { recursive: true, mode: 0o755 });
-      this.#dirReady = true;
-    }
+    const o = { mode: this.#o.mode ?? 0o644, dirMode: DIR_MODE };
     if (state === 'MASTER' || state === 'BACKUP' || state === 'FAULT' || state === 'STOP') {
-      await writeAtomic(join(this.#o.dir, 'state'), state, mode);
-      if (this.#o.logFile !== null) await appendFile(this.#o.logFile, stateLogLine(state, at), { mode });
-      if (state === 'MASTER') await writeAtomic(join(this.#o.dir, 'vip_check_failed_count'), '0', mode);
+      must(await replaceFile(join(this.#o.dir, 'state'), state, o));
+      if (this.#o.logFile !== null) {
+        const r = await appendToFile(this.#o.logFile, stateLogLine(state, at), o);
+        if (!r.ok) {
+          this.#logDropped++;
+          this.#log.warn({ instance, stateLog: this.#o.logFile, dropped: this.#logDropped }, `state log line dropped: ${r.error}`);
+        }
+      }
+      if (state === 'MASTER') must(await replaceFile(join(this.#o.dir, 'vip_check_failed_count'), '0', o));
     }
-    await writeAtomic(join(this.#o.dir, `${safeName(instance)}.state`), state, mode);
+    must(await replaceFile(join(this.#o.dir, `${safeName(instance)}.state`), state, o));
   }
 }
 

@@ -9,7 +9,10 @@
  * lines exporters and scripts read (state, wantstate, priorities, master router, VIPs, scripts),
  * not keepalived's internals (fds, timers, sockpool); the password is never written (keepalived
  * prints it). Files are replaced atomically (mode 0600, as keepalived's umask gives), so a reader
- * polling the file never sees it half-written.
+ * polling the file never sees it half-written, through the safe writer (src/util/safe-file.ts):
+ * /tmp is world-writable, so a random `O_EXCL|O_NOFOLLOW` temp file and a rename over the name
+ * mean a link another user planted at `keepalived.data` (or anywhere else) is replaced, never
+ * followed (keepalived's CVE-2018-19044 class).
  *
  * Signals only enqueue work (DESIGN.md style 8): the text is built from one consistent snapshot on
  * the daemon's queue; the write happens off the queue, so a slow disk never delays adverts.
@@ -17,8 +20,8 @@
 import { join } from 'node:path';
 import type { DeepReadonly, FrozenConfig, ScriptCommand, AddressEntry, VrrpInstance } from '../config/model.js';
 import type { Log } from '../log.js';
-import { writeAtomic } from '../notify/state-files.js';
 import { resolveIds } from '../notify/users.js';
+import { replaceFile } from '../util/safe-file.js';
 import type { DaemonStatus } from './daemon.js';
 
 type R<T> = DeepReadonly<T>;
@@ -291,6 +294,9 @@ export type DumpKind = 'data' | 'stats' | 'json';
 
 export const DUMP_FILE: Readonly<Record<DumpKind, string>> = { data: 'keepalived.data', stats: 'keepalived.stats', json: 'keepalived.json' };
 
+/** Mode of the dump files (keepalived's 0666 & ~0177). */
+export const DUMP_MODE = 0o600;
+
 export interface DumpSource {
   /** A consistent snapshot (called on the daemon's queue). */
   status(): DaemonStatus;
@@ -313,13 +319,11 @@ export function writeDump(kind: DumpKind, src: DumpSource, log: Log, dir = proce
         return;
       }
       const text = kind === 'data' ? formatData(st, src.config()) : kind === 'stats' ? formatStats(st) : formatJson(st, src.config());
-      writeAtomic(path, text, 0o600).then(
-        () => resolve(path),
-        (e: unknown) => {
-          log.warn({ dump: kind }, `cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`);
-          reject(e instanceof Error ? e : new Error(String(e)));
-        },
-      );
+      void replaceFile(path, text, { mode: DUMP_MODE }).then((r) => {
+        if (r.ok) return resolve(path);
+        log.warn({ dump: kind, code: r.code }, r.error);
+        reject(new Error(r.error));
+      });
     });
   });
 }

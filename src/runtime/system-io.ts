@@ -3,7 +3,7 @@
  * child_process. Used by `vrrpd run` (the composition root); tests use fakes instead. Everything
  * opens in the calling thread's network namespace, at `start()`/`open()` time, not here.
  */
-import { readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Log } from '../log.js';
 import { NetlinkCommands } from '../io/netlink-addr.js';
@@ -12,7 +12,14 @@ import { PacketSocket } from '../io/packet-socket.js';
 import { RawVrrpTransport } from '../io/raw-transport.js';
 import { EventLoopLagMonitor, SystemClock } from '../io/system-clock.js';
 import { SpawnRunner } from '../notify/runner.js';
+import { replaceFileSync } from '../util/safe-file.js';
 import type { DaemonIo, NetlinkEvent, ReceivedPacket, TimerHandle } from './ports.js';
+
+/**
+ * Mode of a track_file the daemon initialises (init_file): 0644 as vrrpd always wrote it (the
+ * unit's umask 022); keepalived's umask 0177 gives 0600.
+ */
+export const TRACK_FILE_MODE = 0o644;
 
 export interface SystemIo extends DaemonIo {
   readonly lag: EventLoopLagMonitor;
@@ -92,7 +99,13 @@ export function systemIo(o: SystemIoOptions): SystemIo {
           return undefined;
         }
       },
-      write: (p, c) => writeFileSync(p, c),
+      // init_file: replaced through the safe writer, as keepalived's fopen_safe() replaces it
+      // (temp + rename), so a link planted at the name is never followed. No fsync: the value is
+      // written again at every start, and this runs on the event loop (start and reload).
+      write: (p, c) => {
+        const r = replaceFileSync(p, c, { mode: TRACK_FILE_MODE, fsync: false });
+        if (!r.ok) throw new Error(r.error);
+      },
       watch: (p, cb): TimerHandle => {
         // Watch the directory (the file may not exist yet, or be replaced by rename), plus a slow
         // poll in case the directory itself is not watchable.
