@@ -520,8 +520,7 @@ export class Daemon {
         clock: this.#io.clock,
         runner: this.#io.processes,
         log: this.#log,
-        scriptUser: cfg.global.scriptUser,
-        scriptGroup: cfg.global.scriptGroup,
+        gate: this.#notifier.gate,
         onResult: (n, ok) => this.queue.push(`script ${n}`, () => this.#track({ kind: 'script', name: n, ok })),
       });
       this.#scripts.set(name, s);
