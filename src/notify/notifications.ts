@@ -48,6 +48,14 @@ function fifoKey(spec: DeepReadonly<FifoSpec> | null, script: DeepReadonly<Scrip
   return spec === null ? '' : JSON.stringify([spec, script, g.scriptUser, g.scriptGroup, g.enableScriptSecurity, g.umask]);
 }
 
+/** Every script command a config may spawn (hooks, vrrp_scripts, FIFO readers). */
+export function* scriptCommands(cfg: FrozenConfig): Generator<DeepReadonly<ScriptCommand>> {
+  for (const i of cfg.instances) for (const c of Object.values(i.notify)) if (c && c.argv.length > 0) yield c;
+  for (const sg of cfg.syncGroups) for (const c of Object.values(sg.notify)) if (c) yield c;
+  for (const s of cfg.scripts) yield s.script;
+  for (const c of [cfg.global.vrrpNotifyFifoScript, cfg.global.notifyFifoScript]) if (c) yield c;
+}
+
 export class Notifications {
   readonly history = new HookHistory();
   readonly #o: NotificationsOptions;
@@ -81,7 +89,7 @@ export class Notifications {
   /** Take a (new) config: script user, umask and security for the gate, priority-change flags, FIFOs. */
   configure(cfg: FrozenConfig): void {
     const g = cfg.global;
-    this.gate.configure(g);
+    this.gate.configure(g, scriptCommands(cfg));
     this.#priorityChanges = new Map(cfg.instances.map((i) => [i.name, i.notifyPriorityChanges]));
     this.#groupOf = new Map(cfg.syncGroups.flatMap((sg) => sg.members.map((m) => [m, { name: sg.name, members: sg.members, hooks: sg.notify as Hooks }] as const)));
     // FIFOs: keep the ones that did not change, close the others, open the new ones.

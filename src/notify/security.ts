@@ -12,8 +12,11 @@
  * file that passed is the file that runs.
  *
  * Rules are keepalived's: a missing or non-executable file is always refused; an insecure path
- * (writable by a non-root user) is refused with `enable_script_security`, and without it runs as
- * keepalived runs it, with a warning (the config check already reported the SECURITY VIOLATION).
+ * (writable by a non-root user) is refused with `enable_script_security`. Without it keepalived
+ * runs insecure scripts (its load reports a SECURITY VIOLATION): vrrpd runs a script that was
+ * ALREADY insecure when the config was loaded (the operator was told and kept it; a warning is
+ * logged at each run, rate-limited), but refuses one whose path BECAME insecure after the load,
+ * which is what tampering looks like; so no script runs as root from a path that turned unsafe.
  * Scripts run with keepalived's umask (its default 0177, or global_defs `umask`) and the daemon's
  * environment unchanged, as keepalived's `system_call_script()` passes its own `environ`.
  *
@@ -77,6 +80,8 @@ export class ScriptGate {
   #g: Settings = { scriptUser: null, scriptGroup: null, enableScriptSecurity: false, umask: KEEPALIVED_UMASK };
   /** Identities by `user\0group` for this config (a load resolves a handful of names). */
   #ids = new Map<string, Identity>();
+  /** Was the script's path already insecure when the config was loaded? By `argv0\0user\0group`. */
+  #insecureAtLoad = new Map<string, boolean>();
   #approved = 0;
   #refused = 0;
   #insecureRuns = 0;
@@ -91,11 +96,26 @@ export class ScriptGate {
     return new ScriptGate({ log, fs: nodeScriptFs(), users: nodeUserDb() });
   }
 
-  /** A (re)loaded config's script_user, enable_script_security and umask. */
-  configure(g: Settings): void {
+  /**
+   * A (re)loaded config's script_user, enable_script_security and umask, and its script commands:
+   * their paths are judged now, as the baseline a later check is compared with.
+   */
+  configure(g: Settings, commands: Iterable<DeepReadonly<ScriptCommand>> = []): void {
     this.#g = { scriptUser: g.scriptUser, scriptGroup: g.scriptGroup, enableScriptSecurity: g.enableScriptSecurity, umask: g.umask };
     this.#ids = new Map();
     this.#rate = new RateLimiter(REFUSAL_LOG_WINDOW_MS);
+    this.#insecureAtLoad = new Map();
+    const fs = this.#o.fs;
+    if (!fs) return;
+    for (const cmd of commands) {
+      const prog = cmd.argv[0];
+      const key = baselineKey(cmd);
+      if (prog === undefined || this.#insecureAtLoad.has(key)) continue;
+      const id = this.identity(cmd);
+      if (id !== undefined && !id.ok) continue;
+      const r = checkScriptFile(fs, prog, id?.uid ?? process.getuid?.() ?? 0, id?.gid ?? process.getgid?.() ?? 0, g.enableScriptSecurity);
+      this.#insecureAtLoad.set(key, r.insecure);
+    }
   }
 
   get umask(): number {
@@ -140,6 +160,9 @@ export class ScriptGate {
       const r = checkScriptFile(fs, prog, uid ?? process.getuid?.() ?? 0, gid ?? process.getgid?.() ?? 0, this.#g.enableScriptSecurity);
       const said = r.messages[r.messages.length - 1] ?? '';
       if (!r.usable) return this.#refuse(what, prog, r.detail !== undefined ? `${said} (${r.detail})` : said);
+      if (r.insecure && this.#insecureAtLoad.get(baselineKey(cmd)) !== true) {
+        return this.#refuse(what, prog, `its path became writable by a non-root user after the configuration was loaded (${r.detail ?? 'insecure path'})`);
+      }
       if (r.insecure) {
         this.#insecureRuns++;
         this.#warn(`${what}\0${prog}\0insecure`, { script: prog }, `${what} script ${prog}: ${said} It runs because enable_script_security is off (${r.detail ?? 'insecure path'})`);
@@ -163,6 +186,8 @@ export class ScriptGate {
     this.#o.log.warn(fields, r.suppressed > 0 ? `${msg} (${r.suppressed} more since the last report)` : msg);
   }
 }
+
+const baselineKey = (cmd: DeepReadonly<ScriptCommand>): string => `${cmd.argv[0] ?? ''}\0${cmd.user ?? ''}\0${cmd.group ?? ''}`;
 
 /** A gate that checks nothing and runs everything as the daemon (fake runners in tests). */
 export function openGate(log: Log): ScriptGate {
