@@ -253,7 +253,9 @@ function completeSyncGroups(st: ParseState): void {
  * track_script (the instance is not put in FAULT: keepalived drops the tracking, observed); a
  * notify hook or FIFO reader script: unset. Without enable_script_security any script found is a
  * SECURITY VIOLATION (exit 6), and insecure scripts still run, as with keepalived. keepalived's log
- * lines for each check are `info` diagnostics, with what to fix appended.
+ * lines for each check are `info` diagnostics, except the one saying why a script will not run (or
+ * runs from an insecure path): a notice, with what to fix appended, shown by `vrrpd check` without
+ * counting for its exit code.
  */
 function checkScriptSecurity(st: ParseState): void {
   const { config: cfg, diags, host } = st;
@@ -270,7 +272,13 @@ function checkScriptSecurity(st: ParseState): void {
     const r = checkScriptFile(fs, prog, id.ok ? id.uid : 0, id.ok ? id.gid : 0, security);
     isScript ||= r.isScript;
     insecure ||= r.insecure;
-    r.messages.forEach((m, n) => diags.info(undefined, n === r.messages.length - 1 && r.detail !== undefined ? `${m} (${r.detail})` : m, 'security'));
+    r.messages.forEach((m, n) => {
+      const last = n === r.messages.length - 1;
+      // the reason a script will not run (or runs insecure), with what to fix: shown by `vrrpd check`
+      // (not counted: keepalived -t does not print it, its running daemon logs it)
+      if (last && (!r.usable || r.insecure)) diags.notice(undefined, r.detail !== undefined ? `${m} (${r.detail})` : m, 'security');
+      else diags.info(undefined, m, 'security');
+    });
     return r;
   };
 

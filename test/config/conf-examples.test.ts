@@ -15,7 +15,8 @@ t.ok(files.length >= 2, 'conf/ has the cloud and multicast examples');
 for (const f of files) {
   t.test(f, async (t) => {
     const r = loadConfig(join(confDir, f), oracleHost());
-    t.same(r.diagnostics.filter((d) => d.severity !== 'info').map((d) => `${d.line}: ${d.message}`), [], 'no diagnostics');
+    // not counted: the notice that a hook is not installed on this machine (keepalived -t is silent on it)
+    t.same(r.diagnostics.filter((d) => d.exitClass !== 'none').map((d) => `${d.line}: ${d.message}`), [], 'no diagnostics');
     t.equal(r.exitCode, 0);
     t.ok(r.config, 'a model');
     t.ok(r.config!.instances.length >= 1);

@@ -23,8 +23,10 @@ function load(text: string, users: UserDb, fs?: FakeScriptFs): LoadResult {
   return loadConfig('/k.conf', memoryHost({ '/k.conf': text }, { users, ...(fs ? { scriptFs: fs } : {}) }));
 }
 
+/** What `vrrpd check` prints (keepalived -t's lines plus uncounted notices). */
 const shown = (r: LoadResult): string[] => r.diagnostics.filter((d) => d.severity !== 'info').map((d) => (d.line > 0 ? `${d.line}: ${d.message}` : d.message));
-const logged = (r: LoadResult): string[] => r.diagnostics.filter((d) => d.severity === 'info').map((d) => d.message);
+const logged = (r: LoadResult): string[] => r.diagnostics.filter((d) => d.severity === 'info' || d.exitClass === 'none').map((d) => d.message);
+const counted = (r: LoadResult): string[] => r.diagnostics.filter((d) => d.exitClass !== 'none').map((d) => (d.line > 0 ? `${d.line}: ${d.message}` : d.message));
 
 const instance = (extra: string): string => `vrrp_instance VI_1 {
     interface eth0
@@ -43,7 +45,7 @@ t.test('the default script user: keepalived_script when it exists, else root wit
   const text = `global_defs {\n    enable_script_security\n}\nvrrp_script chk {\n    script /etc/keepalived/chk.sh\n}\n` + instance('    track_script {\n        chk\n    }\n    notify_master /usr/bin/true');
 
   const a = load(text, withKs(), fs);
-  t.same(shown(a), [], 'keepalived_script exists: no diagnostic printed');
+  t.same(counted(a), [], 'keepalived_script exists: no diagnostic printed');
   t.notOk(logged(a).some((m) => m.includes('does not exist')), 'no "does not exist" line');
   t.ok(logged(a).some((m) => m.startsWith("WARNING - script '/etc/keepalived/chk.sh' is not executable for uid:gid 4243:4243 - disabling.")), 'the script was judged as keepalived_script (uid 4243)');
   t.same(a.config!.scripts, [], 'and removed: keepalived_script cannot execute it');
@@ -51,7 +53,7 @@ t.test('the default script user: keepalived_script when it exists, else root wit
   t.same(a.config!.instances[0]!.notify.master?.argv, ['/usr/bin/true'], 'the hook it can run stays');
 
   const b = load(text, noKs(), fs);
-  t.same(shown(b), ['6: Unable to set default user keepalived_script for script', '6: Unable to set default user for vrrp script chk - removing', '15: (VI_1) track script chk not found, ignoring...'],
+  t.same(counted(b), ['6: Unable to set default user keepalived_script for script', '6: Unable to set default user for vrrp script chk - removing', '15: (VI_1) track script chk not found, ignoring...'],
     'enable_script_security and no keepalived_script: refused, said once, on the first script that needed it (keepalived -t)');
   t.ok(logged(b).includes("Script user 'keepalived_script' does not exist"), "keepalived's log line");
   t.ok(logged(b).includes('Failed to set default user for notify script /usr/bin/true - ignoring'), 'the hook too (log only, as keepalived)');
@@ -61,7 +63,7 @@ t.test('the default script user: keepalived_script when it exists, else root wit
   const c = load(text.replace('    enable_script_security\n', ''), noKs(), fs);
   t.same(c.config!.scripts.map((s) => s.name), ['chk'], 'without script security and without keepalived_script scripts run as root');
   t.ok(logged(c).includes("Script user 'keepalived_script' does not exist"));
-  t.match(shown(c), ['SECURITY VIOLATION - scripts are being executed but script_security not enabled.']);
+  t.match(counted(c), ['SECURITY VIOLATION - scripts are being executed but script_security not enabled.']);
   t.equal(c.exitCode, 6);
 });
 
@@ -84,7 +86,7 @@ t.test('an unknown script_user: keepalived\'s diagnostic on its line, and every 
   const text = `global_defs {\n    script_user nosuchuser\n    enable_script_security\n}\nvrrp_script chk {\n    script /usr/bin/true\n}\nvrrp_script own {\n    script /usr/bin/true\n    user root\n}\n` +
     instance('    track_script {\n        chk\n        own\n    }\n    notify_master /usr/bin/true\n    notify_backup /usr/bin/true root');
   const r = load(text, noKs(), fs);
-  t.same(shown(r), ['2: Error setting global script uid/gid', '7: Unable to set default user for vrrp script chk - removing', '20: (VI_1) track script chk not found, ignoring...']);
+  t.same(counted(r), ['2: Error setting global script uid/gid', '7: Unable to set default user for vrrp script chk - removing', '20: (VI_1) track script chk not found, ignoring...']);
   t.equal(r.exitCode, 5, 'the same exit code as keepalived -t (config-cases/script-user-unknown)');
   t.ok(logged(r).includes("Script user 'nosuchuser' does not exist"));
   t.ok(logged(r).includes('Failed to set default user for notify script /usr/bin/true - ignoring'));
@@ -97,12 +99,12 @@ t.test('a numeric script_user is a user name: unknown unless a user is named so'
   const text = `global_defs {\n    script_user 1234\n}\nvrrp_script chk {\n    script /usr/bin/true\n}\n` + instance('    track_script {\n        chk\n    }');
   // uid 1234 exists, but not a user named "1234": keepalived's getpwnam does not find it
   const a = load(text, testUsers(['u1234:x:1234:777::/:/bin/false']), fs);
-  t.same(shown(a), ['2: Error setting global script uid/gid', '6: Unable to set default user for vrrp script chk - removing', '15: (VI_1) track script chk not found, ignoring...'],
+  t.same(counted(a), ['2: Error setting global script uid/gid', '6: Unable to set default user for vrrp script chk - removing', '15: (VI_1) track script chk not found, ignoring...'],
     'keepalived -t (config-cases/script-user-numeric): refused, so nothing runs with uid 1234 and gid 0');
   t.same(a.config!.scripts, []);
   const b = load(text, testUsers(['1234:x:1234:777::/:/bin/false']), fs);
   t.same(b.config!.scripts.map((s) => s.name), ['chk'], 'a user named "1234" is found');
-  t.notOk(shown(b).some((m) => m.includes('uid/gid')));
+  t.notOk(counted(b).some((m) => m.includes('uid/gid')));
 });
 
 t.test('unknown users on a vrrp_script, a hook and a FIFO: keepalived\'s messages and consequences', async (t) => {
@@ -111,7 +113,7 @@ t.test('unknown users on a vrrp_script, a hook and a FIFO: keepalived\'s message
     `vrrp_script chk {\n    script "/usr/bin/true arg"\n    user nosuchuser\n}\nvrrp_script chk2 {\n    user root nosuchgroup\n    script /usr/bin/true\n}\nvrrp_script chk3 {\n    user nosuchuser\n    user root\n    script /usr/bin/true\n}\n` +
     instance('    track_script {\n        chk\n        chk2\n        chk3\n    }\n    notify_master /usr/bin/true nosuchuser\n    notify /usr/bin/true');
   const r = load(text, noKs(), fs);
-  t.same(shown(r).filter((m) => !m.startsWith('SECURITY')), [
+  t.same(counted(r).filter((m) => !m.startsWith('SECURITY')), [
     "8: Unable to set uid/gid for script '/usr/bin/true' 'arg'",
     '11: Unable to set uid/gid for script ',
     "15: Unable to set uid/gid for script ",
@@ -134,7 +136,7 @@ t.test('unknown users on a vrrp_script, a hook and a FIFO: keepalived\'s message
 t.test('without a user database (--no-host-checks) every user is taken as valid', async (t) => {
   const text = `global_defs {\n    script_user nosuchuser\n}\nvrrp_script chk {\n    script /usr/bin/true\n}\n` + instance('    track_script {\n        chk\n    }');
   const r = loadConfig('/k.conf', memoryHost({ '/k.conf': text }));
-  t.same(shown(r), []);
+  t.same(counted(r), []);
   t.same(r.config!.scripts.map((s) => s.name), ['chk']);
 });
 
@@ -146,7 +148,12 @@ t.test('an unsafe vrrp_script is removed from the model and every track_script: 
     instance('    track_script {\n        chk\n    }\n    notify_master /srv/checks/chk.sh\n    notify /usr/bin/true') +
     instance('').replace('VI_1', 'VI_2').replace('virtual_router_id 51', 'virtual_router_id 52').replace('192.168.200.100', '192.168.200.101');
   const r = load(text, noKs(), fs);
-  t.same(shown(r), ['Disabling track script chk due to insecure'], 'keepalived -t prints exactly this (observed)');
+  t.same(counted(r), ['Disabling track script chk due to insecure'], 'keepalived -t prints exactly this (observed)');
+  t.same(shown(r), [
+    "Unsafe permissions found for script '/srv/checks/chk.sh' - disabling. (/srv/checks is owned by uid 0 (group 0) with mode 0777, so a non-root user can change what runs as root; fix: chmod go-w /srv/checks, or run the script as a non-root script_user)",
+    'Disabling track script chk due to insecure',
+    "Unsafe permissions found for script '/srv/checks/chk.sh' - disabling. (/srv/checks is owned by uid 0 (group 0) with mode 0777, so a non-root user can change what runs as root; fix: chmod go-w /srv/checks, or run the script as a non-root script_user)",
+  ], 'vrrpd check also says why, and how to fix it (not counted in the exit code)');
   t.ok(logged(r).some((m) => m.startsWith("Unsafe permissions found for script '/srv/checks/chk.sh' - disabling. (/srv/checks is owned by uid 0 (group 0) with mode 0777")), 'keepalived\'s log line, with what to fix');
   const cfg = r.config!;
   t.same(cfg.scripts, [], 'gone from the model');
@@ -177,7 +184,7 @@ t.test('unsafe and missing FIFO reader scripts are unset; safe ones stay; SECURI
   t.ok(r.config!.global.vrrpNotifyFifo, 'the FIFO itself stays (lines are still written)');
   const off = load(text.replace('    enable_script_security\n', ''), noKs(), fs);
   t.same(off.config!.global.vrrpNotifyFifoScript?.argv, ['/home/u/reader.sh'], 'without script security keepalived runs it');
-  t.ok(shown(off).includes('SECURITY VIOLATION - scripts are being executed but script_security not enabled. There are insecure scripts.'));
+  t.ok(counted(off).includes('SECURITY VIOLATION - scripts are being executed but script_security not enabled. There are insecure scripts.'));
 });
 
 t.test('global_defs umask: keepalived\'s numeric and symbolic forms and messages', async (t) => {
@@ -190,6 +197,6 @@ t.test('global_defs umask: keepalived\'s numeric and symbolic forms and messages
   t.equal(base('    umask IRGRP | IWOTH|IXOTH\n').config!.global.umask, 0o043);
   // the lines and messages of config-cases/umask-values.conf (keepalived -t)
   const r = base('    umask 0177\n    umask 0999\n    umask 01000\n    umask IWGRP|IWOTH\n    umask IWGRP IWOTH\n    umask IWGRP |\n    umask FOO\n    umask 022 033\n');
-  t.same(shown(r), ['3: invalid umask value 0999', '4: invalid umask value 01000', '6: Invalid umask syntax IWOTH', '7: umask missing bit value', '8: Unknown umask bit FOO', '9: Extra parameter(s) to umask option']);
+  t.same(counted(r), ['3: invalid umask value 0999', '4: invalid umask value 01000', '6: Invalid umask syntax IWOTH', '7: umask missing bit value', '8: Unknown umask bit FOO', '9: Extra parameter(s) to umask option']);
   t.equal(r.config!.global.umask, 0o022, 'the last valid one wins');
 });
