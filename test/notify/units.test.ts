@@ -70,16 +70,16 @@ t.test('NotifyFifo: created 0644 & ~umask, written without blocking, removed on 
   rmSync(p);
 });
 
-t.test('NotifyFifo: the reader script gets the FIFO path appended and SIGTERM on close', async (t) => {
+t.test('NotifyFifo: the reader script gets the FIFO path appended, umask 0177, and SIGTERM on close', async (t) => {
   const p = join(dir, 's.fifo');
   const out = join(dir, 'fifo-reader.out');
   const script = join(dir, 'reader.sh');
-  writeFileSync(script, `#!/bin/sh\necho "args: $*" > ${out}\nwhile read -r l; do echo "$l" >> ${out}; done < "$2"\n`, { mode: 0o755 });
+  writeFileSync(script, `#!/bin/sh\necho "args: $* umask: $(umask)" > ${out}\nwhile read -r l; do echo "$l" >> ${out}; done < "$2"\n`, { mode: 0o755 });
   const f = new NotifyFifo({ path: p, user: null, group: null }, { argv: [script, 'x'], user: null, group: null }, fifoDeps());
   f.write(fifoLine('GROUP', 'G1', 'MASTER', 0));
   const deadline = Date.now() + 3000;
   while (Date.now() < deadline && !(existsSync(out) && readFileSync(out, 'utf8').includes('GROUP'))) await new Promise((r) => setTimeout(r, 20));
-  t.equal(readFileSync(out, 'utf8'), `args: x ${p}\nGROUP "G1" MASTER 0\n`);
+  t.equal(readFileSync(out, 'utf8'), `args: x ${p} umask: 0177\nGROUP "G1" MASTER 0\n`, "path appended; keepalived's umask (it was the daemon's own)");
   const pid = f.stats().scriptPid!;
   f.close();
   await new Promise((r) => setTimeout(r, 200));
