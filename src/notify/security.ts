@@ -151,7 +151,7 @@ export class ScriptGate {
     const prog = cmd.argv[0];
     if (prog === undefined) return this.#refuse(what, '', 'empty command');
     const id = this.identity(cmd);
-    if (id !== undefined && !id.ok) return this.#refuse(what, prog, `${id.message}; it would run as an unknown user`);
+    if (id !== undefined && !id.ok) return this.#refuse(what, prog, `no user to run it as: ${id.message}`);
     const uid = id?.uid;
     const gid = id?.gid;
     let path = prog;

@@ -25,7 +25,6 @@ import type { Log } from '../log.js';
 import { RateLimiter } from '../log.js';
 import type { HookRun, NotifyState } from '../notify/notifier.js';
 import { Notifications } from '../notify/notifications.js';
-import type { ScriptGate } from '../notify/security.js';
 import type { StateFilesOptions } from '../notify/state-files.js';
 import { demux } from './demux.js';
 import { GarpPacer } from './garp-pacer.js';
@@ -56,8 +55,6 @@ export interface DaemonOptions {
    * `vrrpd run` does; default off (scripts run as the daemon, unchecked: fake runners).
    */
   readonly checkHooks?: boolean;
-  /** The script gate to use instead (tests with a fake file system / user database). */
-  readonly scriptGate?: ScriptGate;
   /** Runs on the queue after the instances are built and before they start (manual holds). */
   readonly beforeStart?: () => void | Promise<void>;
   /**
@@ -133,7 +130,7 @@ export class Daemon {
     this.#advertGridMs = o.advertGridMs ?? 0;
     this.queue = new WorkQueue(o.log);
     this.#pacer = new GarpPacer(o.io.clock, (ifname, addresses) => this.#sendGarps(ifname, addresses));
-    this.#notifier = new Notifications({ runner: o.io.processes, log: o.log, stateFiles: o.stateFiles ?? null, checkScripts: o.checkHooks ?? false, ...(o.scriptGate ? { gate: o.scriptGate } : {}) });
+    this.#notifier = new Notifications({ runner: o.io.processes, log: o.log, stateFiles: o.stateFiles ?? null, checkScripts: o.checkHooks ?? false });
   }
 
   get instances(): readonly Instance[] {

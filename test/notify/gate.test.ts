@@ -99,15 +99,15 @@ t.test('who runs it: keepalived_script, else root; a numeric script_user is a na
   root.gate.configure(settings({ scriptUser: null, security: false }), [c]);
   t.match(root.gate.prepare(c, 'n'), { ok: true, uid: 0, gid: 0 });
   root.gate.configure(settings({ scriptUser: null, security: true }), [c]);
-  t.match(root.gate.prepare(c, 'n'), { ok: false, reason: /^Unable to set default user keepalived_script for script/ });
+  t.match(root.gate.prepare(c, 'n'), { ok: false, reason: /^no user to run it as: Unable to set default user keepalived_script for script/ });
 
   const numeric = gateWith(fs, testUsers(['u1234:x:1234:777::/:/bin/false']));
   numeric.gate.configure(settings({ scriptUser: '1234' }), [c]);
-  t.match(numeric.gate.prepare(c, 'n'), { ok: false, reason: /^Error setting global script uid\/gid/ }, 'uid 1234 exists but no user is NAMED 1234: refused (the old code ran it as uid 1234 with gid 0)');
+  t.match(numeric.gate.prepare(c, 'n'), { ok: false, reason: /^no user to run it as: Error setting global script uid\/gid/ }, 'uid 1234 exists but no user is NAMED 1234: refused (the old code ran it as uid 1234 with gid 0)');
   const named = gateWith(fs, testUsers(['1234:x:1234:777::/:/bin/false']));
   named.gate.configure(settings({ scriptUser: '1234' }), [c]);
   t.match(named.gate.prepare(c, 'n'), { ok: true, uid: 1234, gid: 777 }, 'the user named 1234 runs it with ITS gid');
-  t.match(named.gate.prepare(cmd(['/usr/bin/true'], 'nosuchuser'), 'n'), { ok: false, reason: /^Script user 'nosuchuser' does not exist/ });
+  t.match(named.gate.prepare(cmd(['/usr/bin/true'], 'nosuchuser'), 'n'), { ok: false, reason: /^no user to run it as: Script user 'nosuchuser' does not exist/ });
 });
 
 class FakeRunner implements ProcessRunner {
