@@ -70,6 +70,18 @@ t.test('NotifyFifo: created 0644 & ~umask, written without blocking, removed on 
   rmSync(p);
 });
 
+t.test('NotifyFifo: on close only the FIFO we created is unlinked, not what replaced it', async (t) => {
+  const p = join(dir, 'r.fifo');
+  const d = fifoDeps();
+  const f = new NotifyFifo({ path: p, user: null, group: null }, null, d);
+  rmSync(p);
+  execFileSync('mkfifo', [p]); // someone else's FIFO now has the name
+  f.close();
+  t.ok(existsSync(p), 'left in place');
+  t.ok(d.log.lines.some((l) => l.level === 'warn' && l.msg === `notify fifo ${p} was replaced since it was created; left in place`));
+  rmSync(p);
+});
+
 t.test('NotifyFifo: the reader script gets the FIFO path appended, umask 0177, and SIGTERM on close', async (t) => {
   const p = join(dir, 's.fifo');
   const out = join(dir, 'fifo-reader.out');
