@@ -6,10 +6,11 @@
  * clock as `Date.now()`/`wallNowMs()`, so kernel packet times, netlink event times and the
  * harness's own event times can be subtracted.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NsLab, NsProcess } from './lab-types.js';
+import { writeLabUsers, type LabUsers } from './lab-users.js';
 
 /** Wall-clock now in ms with sub-ms resolution. */
 export function wallNowMs(): number {
@@ -112,6 +113,11 @@ export interface StartNodeOptions {
    * (use 0o755 for scripts).
    */
   files?: Record<string, { content: string; mode?: number }>;
+  /**
+   * The node's user database (lab-users.ts): root and nobody plus these; default none else, so no
+   * keepalived_script and hooks run as root. KEEPALIVED_SCRIPT_USERS: hooks run as keepalived_script.
+   */
+  users?: LabUsers;
   /** Extra daemon arguments. */
   args?: readonly string[];
   /** Path of the vrrpd entry point (default REPO_ROOT/bin/vrrpd). */
@@ -140,7 +146,8 @@ export interface VrrpNode {
 let nodeSeq = 0;
 
 /**
- * The private mount namespace: /run, /var, /etc/keepalived and /tmp are the node's own directories.
+ * The private mount namespace: /run, /var, /etc/keepalived and /tmp are the node's own directories
+ * (/tmp mode 1777 as on any host), /etc/passwd and /etc/group the node's own files.
  * `$K` (this checkout, which node needs to load vrrpd and tap's NODE_OPTIONS hooks) stays visible
  * even when it lives under one of those directories (a CI clone in /tmp): it is bound into the
  * node's directory at the same place before the cover, and the covers are recursive (--rbind).
@@ -148,6 +155,8 @@ let nodeSeq = 0;
 const MOUNT_SCRIPT = [
   'set -e',
   'D="$1"; K="$2"; shift 2',
+  'mount --bind "$D/etc-passwd" /etc/passwd',
+  'mount --bind "$D/etc-group" /etc/group',
   'keep() { case "$K" in "$1"/*) mkdir -p "$2/${K#"$1"/}"; mount --bind "$K" "$2/${K#"$1"/}";; esac; }',
   'keep /run "$D/run"; keep /var "$D/var"; keep /etc/keepalived "$D/etc-keepalived"; keep /tmp "$D/tmp"',
   'mount --rbind "$D/run" /run',
@@ -168,6 +177,8 @@ const MOUNT_SCRIPT = [
 export function startNode(lab: NsLab, o: StartNodeOptions): VrrpNode {
   const dir = join(lab.tmpDir, `node-${o.host}-${o.impl}-${++nodeSeq}`);
   for (const d of ['run', 'run/lock', 'tmp', 'var/log', 'var/lib', 'var/tmp', 'etc-keepalived']) mkdirSync(join(dir, d), { recursive: true });
+  chmodSync(join(dir, 'tmp'), 0o1777);
+  writeLabUsers(dir, o.users);
   symlinkSync('/run', join(dir, 'var/run'));
   symlinkSync('/run/lock', join(dir, 'var/lock'));
   const realPath = (p: string): string => {

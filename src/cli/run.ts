@@ -93,6 +93,8 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   log.info({ version: VERSION }, `Starting vrrpd v${VERSION}`);
   log.info({}, `Command line: ${a.argv.map((x) => `'${x}'`).join(' ')}`);
   log.info({ file: a.file }, `Configuration file ${a.file}`);
+  // what keepalived logs while loading but `-t` does not print (script users, script checks...)
+  for (const d of loaded.diagnostics) if (d.severity === 'info') log.info({}, formatDiagnostic(d));
 
   let daemon: Daemon | undefined;
   const sio = systemIo({
@@ -129,6 +131,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
       return undefined;
     }
     for (const dg of r.diagnostics) if (dg.severity === 'warning' || dg.severity === 'error') log.warn({}, formatDiagnostic(dg));
+    for (const dg of r.diagnostics) if (dg.severity === 'info') log.info({}, formatDiagnostic(dg));
     current = r.config;
     return d.reload(r.config);
   };

@@ -5,6 +5,8 @@
  */
 import type { ParseState } from './keywords.js';
 import type { ScriptCommand, VrrpInstance } from './model.js';
+import { checkScriptFile, type ScriptCheck } from './script-check.js';
+import { ROOT_IDENTITY } from './script-user.js';
 import { ipFamily } from './values.js';
 
 export function completeConfig(st: ParseState): void {
@@ -243,35 +245,82 @@ function completeSyncGroups(st: ParseState): void {
   }
 }
 
-/** keepalived's script security (KEEPALIVED.md 4.1, 1.7 exit 6), judged against the running host. */
+/**
+ * keepalived's script checks at the end of the vrrp pass (vrrp.c `check_vrrp_script_security()`,
+ * KEEPALIVED.md 4.1, 1.7 exit 6), judged against the running host (script-check.ts): a script that
+ * is missing, not executable for its user or (with enable_script_security) insecure is REMOVED from
+ * what runs. A vrrp_script: from the model and from every instance's and sync group's
+ * track_script (the instance is not put in FAULT: keepalived drops the tracking, observed); a
+ * notify hook or FIFO reader script: unset. Without enable_script_security any script found is a
+ * SECURITY VIOLATION (exit 6), and insecure scripts still run, as with keepalived. keepalived's log
+ * lines for each check are `info` diagnostics, except the one saying why a script will not run (or
+ * runs from an insecure path): a notice, with what to fix appended, shown by `vrrpd check` without
+ * counting for its exit code.
+ */
 function checkScriptSecurity(st: ParseState): void {
   const { config: cfg, diags, host } = st;
-  if (!host.scriptFile) return;
-  const cmds: ScriptCommand[] = [];
-  for (const s of cfg.scripts) cmds.push(s.script);
-  for (const i of cfg.instances) for (const c of Object.values(i.notify)) if (c && c.argv.length > 0) cmds.push(c);
-  for (const sg of cfg.syncGroups) for (const c of Object.values(sg.notify)) if (c) cmds.push(c);
-  for (const c of [cfg.global.vrrpNotifyFifoScript, cfg.global.notifyFifoScript, cfg.global.startupScript, cfg.global.shutdownScript]) if (c) cmds.push(c);
+  const fs = host.scriptFs;
+  if (!fs) return;
+  const g = cfg.global;
+  const security = g.enableScriptSecurity;
+  let isScript = false;
+  let insecure = false;
+  const judge = (cmd: ScriptCommand): ScriptCheck | undefined => {
+    const prog = cmd.argv[0];
+    if (prog === undefined) return undefined;
+    const id = st.identities.get(cmd) ?? ROOT_IDENTITY;
+    const r = checkScriptFile(fs, prog, id.ok ? id.uid : 0, id.ok ? id.gid : 0, security);
+    isScript ||= r.isScript;
+    insecure ||= r.insecure;
+    r.messages.forEach((m, n) => {
+      const last = n === r.messages.length - 1;
+      // the reason a script will not run (or runs insecure), with what to fix: shown by `vrrpd check`
+      // (not counted: keepalived -t does not print it, its running daemon logs it)
+      if (last && (!r.usable || r.insecure)) diags.notice(undefined, r.detail !== undefined ? `${m} (${r.detail})` : m, 'security');
+      else diags.info(undefined, m, 'security');
+    });
+    return r;
+  };
+
+  // startup/shutdown scripts are checked first, by keepalived's parent process, with their own message
+  for (const c of [g.startupScript, g.shutdownScript]) if (c) judge(c);
+  if (!security && isScript) {
+    diags.report(undefined, 'error', `SECURITY VIOLATION - start/shutdown scripts are being executed but script_security not enabled.${insecure ? ' There are insecure scripts.' : ''}`, undefined, 'security');
+  }
+  isScript = false;
+  insecure = false;
+
+  const drop = (name: string): void => {
+    const s = cfg.scripts.find((x) => x.name === name);
+    if (s) cfg.scripts.splice(cfg.scripts.indexOf(s), 1);
+    for (const x of [...cfg.instances, ...cfg.syncGroups]) x.trackScripts = x.trackScripts.filter((ts) => ts.name !== name);
+  };
   for (const s of [...cfg.scripts]) {
-    const f = host.scriptFile(s.script.argv[0]!);
-    if (f && (!f.exists || !f.executable)) {
-      diags.error(undefined, `Disabling track script ${s.name} since not found/accessible`, 'vrrp_script');
-      cfg.scripts.splice(cfg.scripts.indexOf(s), 1);
-      // and the instances/sync groups stop tracking it (no reference to a script that is not in the model)
-      for (const x of [...cfg.instances, ...cfg.syncGroups]) x.trackScripts = x.trackScripts.filter((ts) => ts.name !== s.name);
-    }
+    const r = judge(s.script);
+    if (!r || r.usable) continue;
+    if (r.inhibited) diags.error(undefined, `Disabling track script ${s.name} due to insecure`, 'vrrp_script');
+    else if (r.notFound) diags.error(undefined, `Disabling track script ${s.name} since not found/accessible`, 'vrrp_script');
+    drop(s.name);
   }
-  let executed = false;
-  for (const c of cmds) {
-    const f = host.scriptFile(c.argv[0]!);
-    if (!f || !f.exists || !f.executable) continue;
-    executed = true;
-    if (cfg.global.enableScriptSecurity && f.unsafe.length > 0 && (c.user ?? cfg.global.scriptUser ?? 'root') === 'root') {
-      const u = f.unsafe[0]!;
-      diags.report(undefined, 'error', `Unsafe permissions found for script '${f.path}' - disabling. ${u.path} is owned by uid ${u.uid} with mode ${(u.mode & 0o7777).toString(8)}`, undefined, 'security');
+  const hooks = (owner: { notify: Partial<Record<string, ScriptCommand>> }, order: readonly string[]): void => {
+    for (const k of order) {
+      const c = owner.notify[k];
+      if (!c || c.argv.length === 0) continue;
+      const r = judge(c);
+      if (r && !r.usable) delete owner.notify[k];
     }
+  };
+  for (const i of cfg.instances) hooks(i, ['backup', 'master', 'fault', 'stop', 'deleted', 'generic', 'masterRxLowerPri']);
+  for (const sg of cfg.syncGroups) hooks(sg, ['backup', 'master', 'fault', 'stop', 'generic']);
+  if (g.notifyFifoScript) {
+    const r = judge(g.notifyFifoScript);
+    if (r && !r.usable) g.notifyFifoScript = null;
   }
-  if (executed && !cfg.global.enableScriptSecurity) {
-    diags.report(undefined, 'error', 'SECURITY VIOLATION - scripts are being executed but script_security not enabled.', undefined, 'security');
+  if (g.vrrpNotifyFifoScript) {
+    const r = judge(g.vrrpNotifyFifoScript);
+    if (r && !r.usable) g.vrrpNotifyFifoScript = null;
+  }
+  if (!security && isScript) {
+    diags.report(undefined, 'error', `SECURITY VIOLATION - scripts are being executed but script_security not enabled.${insecure ? ' There are insecure scripts.' : ''}`, undefined, 'security');
   }
 }

@@ -2,11 +2,12 @@
  * The real ConfigHost: files, globs and the running host's interfaces and script files.
  * Only `vrrpd check`/`run` use it; tests use in-memory hosts.
  */
-import { accessSync, constants, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { posix as path } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import type { ConfigHost, FileStat, InterfaceFacts, ScriptFileFacts } from './host.js';
+import type { ConfigHost, FileStat, InterfaceFacts } from './host.js';
+import { nodeScriptFs } from './script-fs-node.js';
+import { nodeUserDb } from './users-node.js';
 
 export interface NodeHostOptions {
   /** keepalived -i; default the host name up to the first dot. */
@@ -19,6 +20,7 @@ export function nodeConfigHost(opts: NodeHostOptions = {}): ConfigHost {
   const hostChecks = opts.hostChecks ?? true;
   let ifCache: ReadonlyMap<string, InterfaceFacts> | undefined;
   const host: ConfigHost = {
+    ...(hostChecks ? { scriptFs: nodeScriptFs(), users: nodeUserDb() } : {}),
     configId: opts.configId ?? hostname().split('.')[0] ?? '',
     cwd: () => process.cwd(),
     readFile(p: string) {
@@ -61,15 +63,6 @@ export function nodeConfigHost(opts: NodeHostOptions = {}): ConfigHost {
   };
   if (hostChecks) {
     host.interfaces = () => (ifCache ??= listInterfaces());
-    host.scriptFile = (cmd: string) => scriptFacts(cmd);
-    host.userExists = (name: string) => {
-      try {
-        execFileSync('id', ['-u', name], { stdio: 'ignore' });
-        return true;
-      } catch {
-        return false;
-      }
-    };
   }
   return host;
 }
@@ -150,35 +143,3 @@ function listInterfaces(): ReadonlyMap<string, InterfaceFacts> {
   }
   return out;
 }
-
-function scriptFacts(cmd: string): ScriptFileFacts {
-  let p = cmd;
-  if (!cmd.includes('/')) {
-    const found = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').map((d) => path.join(d, cmd)).find((c) => {
-      try {
-        accessSync(c, constants.X_OK);
-        return statSync(c).isFile();
-      } catch {
-        return false;
-      }
-    });
-    if (!found) return { path: cmd, exists: false, executable: false, unsafe: [] };
-    p = found;
-  }
-  try {
-    p = realpathSync(p);
-    const s = statSync(p);
-    const executable = s.isFile() && (s.mode & 0o111) !== 0;
-    const unsafe: { path: string; uid: number; mode: number }[] = [];
-    for (let d = p; ; d = path.dirname(d)) {
-      const ds = statSync(d);
-      // writable by a non-root user: owned by non-root, or group/other writable (sticky dirs excepted)
-      if (ds.uid !== 0 || ((ds.mode & 0o022) !== 0 && !(ds.isDirectory() && (ds.mode & 0o1000) !== 0))) unsafe.push({ path: d, uid: ds.uid, mode: ds.mode });
-      if (d === '/') break;
-    }
-    return { path: p, exists: true, executable, unsafe };
-  } catch {
-    return { path: p, exists: false, executable: false, unsafe: [] };
-  }
-}
-

@@ -2,6 +2,9 @@
  * What the config loader needs from the machine. The loader itself is pure; `nodeConfigHost()` in
  * host-node.ts gives the real one, tests give in-memory ones.
  */
+import type { ScriptFs } from './script-check.js';
+import type { UserDb } from './script-user.js';
+
 export interface FileStat {
   readonly isFile: boolean;
   /** Any x bit set (keepalived skips executable config files). */
@@ -14,15 +17,6 @@ export interface InterfaceFacts {
   readonly multicast: boolean;
 }
 
-export interface ScriptFileFacts {
-  /** Resolved real path. */
-  readonly path: string;
-  readonly exists: boolean;
-  readonly executable: boolean;
-  /** Path components (the file and each parent directory) that a non-root user can write. */
-  readonly unsafe: readonly { path: string; uid: number; mode: number }[];
-}
-
 export interface ConfigHost {
   /** File bytes, or undefined when it cannot be read. */
   readFile(path: string): Uint8Array | undefined;
@@ -31,10 +25,16 @@ export interface ConfigHost {
   stat(path: string): FileStat | undefined;
   /** Interfaces of the running host; undefined = don't check (pure parsing, e.g. YAML generation). */
   interfaces?(): ReadonlyMap<string, InterfaceFacts> | undefined;
-  /** Resolve a script's command (PATH search, realpath) and judge it; undefined = don't check. */
-  scriptFile?(cmd: string): ScriptFileFacts | undefined;
-  /** Does this user exist (for script_user default `keepalived_script`)? */
-  userExists?(name: string): boolean;
+  /**
+   * The file system scripts are checked against (keepalived's check_script_secure(), see
+   * script-check.ts); absent = scripts are not checked (`--no-host-checks`, pure parsing).
+   */
+  readonly scriptFs?: ScriptFs;
+  /**
+   * The user database script users are looked up in (script-user.ts); absent = users are not
+   * checked and every name is taken as valid.
+   */
+  readonly users?: UserDb;
   /** The working directory relative paths are resolved against (`${_PWD}` is absolute in keepalived). */
   cwd?(): string;
   /** keepalived's config id (`-i`), default: host name up to the first dot. */

@@ -27,6 +27,7 @@ import {
 import { parseAddressLine, parseRouteLine, parseRuleLine } from './address-lines.js';
 import { ipFamily, isMulticastV4, readBool, readInt, readSeconds, readUnsigned } from './values.js';
 import { splitQuotedEscaped } from './words.js';
+import { ScriptIdentities } from './script-identities.js';
 
 /** Parse-time facts that do not belong in the model. */
 export interface InstanceExtras {
@@ -49,6 +50,8 @@ export interface InstanceExtras {
 export interface ScriptExtras {
   readonly set: Set<string>;
   scriptLine: string | null;
+  /** Its `user` line named an unknown user or group: removed at the end of the block. */
+  userFailed: boolean;
 }
 
 export interface ParseState {
@@ -61,20 +64,22 @@ export interface ParseState {
   readonly globalSet: Set<string>;
   /** Next auto preference for rules without one (keepalived counts down from 16384). */
   nextRulePreference: number;
-  /** "Unable to set default user keepalived_script" is said once. */
-  defaultUserReported?: boolean;
+  /** Who each script runs as (script-identities.ts), with keepalived's diagnostics. */
+  readonly identities: ScriptIdentities;
   /** Hook to seed ${_RANDOM}. */
   setRandomSeed?: (seed: number) => void;
 }
 
 export function newParseState(host: ConfigHost, diags: Diagnostics, file: string): ParseState {
+  const global = defaultGlobalDefs();
   return {
     host,
     diags,
+    identities: new ScriptIdentities(host.users, diags, global),
     config: {
       file,
       files: [file],
-      global: defaultGlobalDefs(),
+      global,
       instances: [],
       scripts: [],
       trackFiles: [],
@@ -154,6 +159,70 @@ function trackWeight(ctx: KeywordCtx, words: readonly string[], min: number, max
   return { weight, reverse };
 }
 
+/** strtol(s, &end, 0) with `*end` required to be '\0': 0x hex, leading-0 octal, else decimal. */
+function strtolBase0(s: string): number | undefined {
+  const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
+  if (!m) return undefined;
+  if (/^0[xX]/.test(s)) return parseInt(s.slice(2), 16);
+  if (s.startsWith('0')) return s.length === 1 ? 0 : parseInt(s.slice(1), 8);
+  return parseInt(s, 10);
+}
+
+const UMASK_BITS: Record<string, number> = {
+  IRUSR: 0o400, IWUSR: 0o200, IXUSR: 0o100, IRGRP: 0o040, IWGRP: 0o020, IXGRP: 0o010, IROTH: 0o004, IWOTH: 0o002, IXOTH: 0o001,
+};
+
+/**
+ * global_defs `umask NUMBER` or `umask IWGRP|IWOTH ...` (global_parser.c `umask_handler()`): the mask
+ * keepalived runs with, so the mask its scripts inherit. vrrpd applies it to scripts and the FIFO
+ * it creates (its own files get explicit modes).
+ */
+function readUmask(ctx: KeywordCtx, g: Config['global']): void {
+  const first = ctx.word(1);
+  if (/^[0-9]/.test(first)) {
+    if (ctx.words.length !== 2) {
+      ctx.diags.error(ctx.stmt, `${ctx.words.length === 1 ? 'Missing' : 'Extra'} parameter(s) to umask option`, 'umask');
+      return;
+    }
+    const v = strtolBase0(first);
+    if (v === undefined || v < 0 || (v & ~0o777) !== 0) {
+      ctx.diags.error(ctx.stmt, `invalid umask value ${first}`, 'umask');
+      return;
+    }
+    g.umask = v;
+    return;
+  }
+  let bits = 0;
+  let needOr = false;
+  for (const w of ctx.words.slice(1)) {
+    let p = w;
+    while (p.length > 0) {
+      if (needOr) {
+        if (p[0] !== '|') {
+          ctx.diags.error(ctx.stmt, `Invalid umask syntax ${w}`, 'umask');
+          return;
+        }
+        needOr = false;
+        p = p.slice(1);
+        continue;
+      }
+      const bit = UMASK_BITS[p.slice(0, 5)];
+      if (bit === undefined) {
+        ctx.diags.error(ctx.stmt, `Unknown umask bit ${p}`, 'umask');
+        return;
+      }
+      bits |= bit;
+      p = p.slice(5);
+      needOr = true;
+    }
+  }
+  if (!needOr) {
+    ctx.diags.error(ctx.stmt, 'umask missing bit value', 'umask');
+    return;
+  }
+  g.umask = bits;
+}
+
 // ------------------------------------------------------------------------------------------ global_defs
 
 function globalKeywords(st: ParseState): Keyword[] {
@@ -219,7 +288,7 @@ function globalKeywords(st: ParseState): Keyword[] {
     'vrrp_priority', 'vrrp_no_swap', 'vrrp_rt_priority', 'vrrp_cpu_affinity', 'vrrp_rlimit_rttime',
     'max_auto_priority', 'min_auto_priority_delay', 'process_names', 'process_name', 'vrrp_process_name',
     'vmac_prefix', 'vmac_addr_prefix', 'vrrp_garp_extra_if', 'vrrp_vmac_garp_intvl', 'startup_script_timeout',
-    'shutdown_script_timeout', 'umask', 'reload_time_file', 'reload_repeat', 'reload_file', 'include_check',
+    'shutdown_script_timeout', 'reload_time_file', 'reload_repeat', 'reload_file', 'include_check',
     'config_save_dir', 'tmp_config_directory', 'data_use_instance', 'vrrp_mcast_group6', 'linkbeat_use_polling',
     'network_namespace_ipvs', 'instance', 'use_pid_dir', 'child_wait_time', 'json_version', 'state_dump_file',
     'stats_dump_file', 'json_dump_file',
@@ -289,10 +358,34 @@ function globalKeywords(st: ParseState): Keyword[] {
     { name: 'vrrp_check_unicast_src', handler: flag('vrrpCheckUnicastSrc') },
     { name: 'vrrp_skip_check_adv_addr', handler: flag('vrrpSkipCheckAdvAddr') },
     { name: 'vrrp_strict', handler: flag('vrrpStrict') },
-    { name: 'vrrp_notify_fifo', handler: (ctx) => void (g.vrrpNotifyFifo = readFifo(ctx)) },
-    { name: 'vrrp_notify_fifo_script', handler: (ctx) => void (g.vrrpNotifyFifoScript = readScriptCommand(ctx) ?? null) },
-    { name: 'notify_fifo', handler: (ctx) => void (g.notifyFifo = readFifo(ctx)) },
-    { name: 'notify_fifo_script', handler: (ctx) => void (g.notifyFifoScript = readScriptCommand(ctx) ?? null) },
+    {
+      name: 'vrrp_notify_fifo',
+      handler: (ctx) => {
+        const f = readFifo(ctx);
+        if (st.identities.acceptFifo(f, 'vrrp_notify_fifo', loc(ctx))) g.vrrpNotifyFifo = f;
+      },
+    },
+    {
+      name: 'vrrp_notify_fifo_script',
+      handler: (ctx) => {
+        const c = readScriptCommand(ctx);
+        if (c && st.identities.acceptNotify(c, 'vrrp_notify_fifo', loc(ctx))) g.vrrpNotifyFifoScript = c;
+      },
+    },
+    {
+      name: 'notify_fifo',
+      handler: (ctx) => {
+        const f = readFifo(ctx);
+        if (st.identities.acceptFifo(f, 'notify_fifo', loc(ctx))) g.notifyFifo = f;
+      },
+    },
+    {
+      name: 'notify_fifo_script',
+      handler: (ctx) => {
+        const c = readScriptCommand(ctx);
+        if (c && st.identities.acceptNotify(c, 'notify_fifo', loc(ctx))) g.notifyFifoScript = c;
+      },
+    },
     { name: 'vrrp_notify_priority_changes', handler: bool('vrrpNotifyPriorityChanges') },
     { name: 'fifo_write_vrrp_states_on_reload', handler: flag('fifoWriteVrrpStatesOnReload') },
     {
@@ -300,9 +393,11 @@ function globalKeywords(st: ParseState): Keyword[] {
       handler: (ctx) => {
         g.scriptUser = ctx.word(1);
         g.scriptGroup = ctx.words[2] ?? null;
+        st.identities.setGlobal(g.scriptUser, g.scriptGroup, loc(ctx));
       },
     },
     { name: 'enable_script_security', handler: flag('enableScriptSecurity') },
+    { name: 'umask', handler: (ctx) => void readUmask(ctx, g) },
     { name: 'dynamic_interfaces', handler: () => void (g.dynamicInterfaces = true) },
     {
       name: 'vrrp_startup_delay',
@@ -349,7 +444,7 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
         return;
       }
       const cmd = readScriptCommand(ctx);
-      if (cmd) i.notify[kind] = cmd;
+      if (cmd && st.identities.acceptNotify(cmd, 'notify', loc(ctx))) i.notify[kind] = cmd;
     });
   const garpSecs = (name: string, field: 'garpMasterDelayMs' | 'garpMasterRefreshMs' | 'garpLowerPrioDelayMs') =>
     on(name, (i, ctx) => {
@@ -615,7 +710,7 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
         return;
       }
       const cmd = readScriptCommand(ctx);
-      if (cmd) i.notify.deleted = cmd;
+      if (cmd && st.identities.acceptNotify(cmd, 'notify', loc(ctx))) i.notify.deleted = cmd;
     }),
     notify('notify_master_rx_lower_pri', 'masterRxLowerPri'),
     notify('notify', 'generic'),
@@ -704,7 +799,9 @@ function scriptKeywords(st: ParseState, cur: () => VrrpScript | undefined): Keyw
   return [
     on('script', (s, ctx) => {
       const cmd = readScriptCommand(ctx);
-      if (cmd) s.script = cmd;
+      // keepalived takes only the command here (words after it are ignored); the user comes from
+      // the `user` line, before or after this one
+      if (cmd) s.script = { argv: cmd.argv, user: s.script.user, group: s.script.group };
       st.scriptExtras.get(s)!.scriptLine = ctx.stmt.text;
     }),
     secs('interval', 'intervalMs'),
@@ -729,7 +826,11 @@ function scriptKeywords(st: ParseState, cur: () => VrrpScript | undefined): Keyw
       else s.fall = v;
     }),
     on('user', (s, ctx) => {
-      s.script = { ...s.script, user: ctx.word(1), group: ctx.words[2] ?? null };
+      const user = ctx.word(1);
+      const group = ctx.words[2] ?? null;
+      // keepalived: a later `user` line that resolves clears an earlier failure
+      st.scriptExtras.get(s)!.userFailed = !st.identities.vrrpScriptUser(s.script.argv, user, group, loc(ctx));
+      s.script = { ...s.script, user, group };
     }),
     on('init_fail', (s) => void (s.initFail = true)),
   ];
@@ -748,7 +849,7 @@ function syncGroupKeywords(st: ParseState, cur: () => SyncGroup | undefined): Ke
   const notify = (name: string, kind: 'master' | 'backup' | 'fault' | 'stop' | 'generic') =>
     on(name, (g, ctx) => {
       const cmd = readScriptCommand(ctx);
-      if (cmd) g.notify[kind] = cmd;
+      if (cmd && st.identities.acceptNotify(cmd, 'notify', loc(ctx))) g.notify[kind] = cmd;
     });
   return [
     on('group', (g, ctx) => {
@@ -940,7 +1041,7 @@ export function rootKeywords(st: ParseState): Keyword[] {
           initFail: false,
           origin: loc(ctx),
         };
-        st.scriptExtras.set(script, { set: new Set(), scriptLine: null });
+        st.scriptExtras.set(script, { set: new Set(), scriptLine: null, userFailed: false });
       },
       sub: scriptKeywords(st, () => script),
       close: (at) => {
@@ -951,15 +1052,8 @@ export function rootKeywords(st: ParseState): Keyword[] {
           diags.error(at, `No script set for vrrp_script ${s.name} - removing`, 'vrrp_script');
           return;
         }
-        // with script security, a script needs a user: its own, script_user, or keepalived_script
-        if (cfg.global.enableScriptSecurity && s.script.user === null && cfg.global.scriptUser === null && host.userExists && !host.userExists('keepalived_script')) {
-          if (!st.defaultUserReported) {
-            diags.error(at, 'Unable to set default user keepalived_script for script', 'vrrp_script');
-            st.defaultUserReported = true;
-          }
-          diags.error(at, `Unable to set default user for vrrp script ${s.name} - removing`, 'vrrp_script');
-          return;
-        }
+        // an unknown `user` was reported on its line; a refused default user is reported here
+        if (st.scriptExtras.get(s)!.userFailed || !st.identities.acceptVrrpScript(s.name, s.script, at)) return;
         cfg.scripts.push(s);
       },
     },

@@ -232,6 +232,8 @@ export interface GlobalDefs {
   scriptUser: string | null;
   scriptGroup: string | null;
   enableScriptSecurity: boolean;
+  /** File-creation mask scripts run with (global_defs `umask`; keepalived's default 0177). */
+  umask: number;
   dynamicInterfaces: boolean;
   vrrpStartupDelayMs: number;
   logUnknownVrids: boolean;
@@ -302,6 +304,7 @@ export function defaultGlobalDefs(): GlobalDefs {
     scriptUser: null,
     scriptGroup: null,
     enableScriptSecurity: false,
+    umask: 0o177,
     dynamicInterfaces: false,
     vrrpStartupDelayMs: 0,
     logUnknownVrids: false,

@@ -68,6 +68,7 @@ export function printKeepalived(c: DeepReadonly<Config>): string {
   if (g.fifoWriteVrrpStatesOnReload) line(1, 'fifo_write_vrrp_states_on_reload');
   if (g.scriptUser !== null) line(1, `script_user ${g.scriptUser}${g.scriptGroup !== null ? ` ${g.scriptGroup}` : ''}`);
   if (g.enableScriptSecurity) line(1, 'enable_script_security');
+  if (g.umask !== 0o177) line(1, `umask 0${g.umask.toString(8)}`);
   if (g.dynamicInterfaces) line(1, 'dynamic_interfaces');
   if (g.vrrpStartupDelayMs > 0) line(1, `vrrp_startup_delay ${secs(g.vrrpStartupDelayMs)}`);
   if (g.logUnknownVrids) line(1, 'log_unknown_vrids');

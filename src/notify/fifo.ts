@@ -3,17 +3,30 @@
  * optional `*_fifo_script` reader. One line per event, written in one write(2):
  * `TYPE "NAME" STATE PRIORITY\n` (`INSTANCE "VI_1" MASTER 110`, `GROUP "G1" BACKUP 0`).
  *
- * Like keepalived: the FIFO is created (mode 0644) when absent and removed again on close if we
- * created it; the reader script is started with the FIFO path appended to its argv, in its own
- * process group, stdio on /dev/null; the FIFO is opened O_RDWR|O_NONBLOCK so a write never blocks
- * the daemon (with no reader, or a full pipe, the line is dropped and counted). Close (reload,
- * stop) sends the script SIGTERM, so readers see EOF at every reload as with keepalived.
+ * Like keepalived: the FIFO is created when absent (mode 0644 & ~umask, so 0600 with keepalived's
+ * 0177, owned by the FIFO's user: `PATH USER [GROUP]`, else the default script user) and removed
+ * again on close if we created it; the reader script is started with the FIFO path appended to its
+ * argv, in its own process group, stdio on /dev/null; the FIFO is opened O_RDWR|O_NONBLOCK so a
+ * write never blocks the daemon (with no reader, or a full pipe, the line is dropped and counted).
+ * Close (reload, stop) sends the script SIGTERM, so readers see EOF at every reload as with
+ * keepalived.
+ *
+ * The path may be in a directory other users can write (/tmp), so nothing here follows a link or
+ * trusts what it finds: the FIFO is created with mkfifo(3) (it fails on any existing name, a link
+ * included, so creation cannot be raced into another file), opened with O_NOFOLLOW (a link planted
+ * at the path is refused: the daemon never opens or writes another file through it), and what was
+ * opened is checked on the descriptor (fstat): it must be a FIFO owned by root or by the FIFO's
+ * user, else it is closed unused and the refusal logged. Mode and owner are set on the descriptor
+ * (fchmod, fchown: the unit keeps CAP_CHOWN for this), and on close the path is unlinked only if
+ * it still is the FIFO we created. The reader script passes the ScriptGate (security.ts) like
+ * every other script: its file is checked, it runs as its user with keepalived's umask.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, lstatSync, openSync, rmSync, writeSync, chownSync } from 'node:fs';
-import type { DeepReadonly, FifoSpec, ScriptCommand } from '../config/model.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { DeepReadonly, FifoSpec, GlobalDefs, ScriptCommand } from '../config/model.js';
 import type { Log } from '../log.js';
-import { resolveIds } from './users.js';
+import type { ScriptGate } from './security.js';
 
 /** The FIFO words keepalived writes (its `{UNKNOWN}` is never produced here). */
 export type FifoState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED' | 'MASTER_RX_LOWER_PRI' | 'MASTER_PRIORITY' | 'BACKUP_PRIORITY';
@@ -29,49 +42,135 @@ export interface FifoStats {
   /** Lines lost because the pipe was full or could not be opened. */
   readonly dropped: number;
   readonly scriptPid: number | null;
+  /** Why the FIFO is not open (refused or failed), null when it is. */
+  readonly refused: string | null;
 }
+
+export interface FifoDeps {
+  readonly log: Log;
+  /** Identity of the FIFO's owner and reader script, and the reader script's check. */
+  readonly gate: ScriptGate;
+  /** umask (FIFO mode 0644 & ~umask, like keepalived's mkfifo under its umask). */
+  readonly settings: Pick<DeepReadonly<GlobalDefs>, 'umask'>;
+  /** mkfifo(3): 0 or an errno (tests may inject; default libc through koffi). */
+  readonly mkfifo?: (path: string, mode: number) => number;
+}
+
+const EEXIST = 17;
+
+let mkfifoFn: ((path: string, mode: number) => number) | null | undefined;
+
+/** mkfifo(3) through koffi (node has no mkfifo); returns 0 or an errno (-1: libc unavailable). */
+export function mkfifoLibc(path: string, mode: number): number {
+  if (mkfifoFn === undefined) {
+    try {
+      const require = createRequire(import.meta.url);
+      const koffi = require('koffi') as typeof import('koffi');
+      const fn = koffi.load('libc.so.6').func('int mkfifo(const char *path, uint32_t mode)') as (p: string, m: number) => number;
+      mkfifoFn = (p, m) => (fn(p, m) === 0 ? 0 : koffi.errno());
+    } catch {
+      mkfifoFn = null;
+    }
+  }
+  if (mkfifoFn === null) return -1;
+  if (path.includes('\0')) return 22; // EINVAL: not a C string
+  return mkfifoFn(path, mode);
+}
+
+class Refused extends Error {}
 
 export class NotifyFifo {
   readonly path: string;
   #fd: number | null = null;
-  #created = false;
+  /** dev/ino of the FIFO we created (null: we did not create it); only that is unlinked. */
+  #created: { dev: number; ino: number } | null = null;
   #script: ChildProcess | null = null;
   #written = 0;
   #dropped = 0;
+  #refused: string | null = null;
   readonly #log: Log;
 
-  constructor(spec: DeepReadonly<FifoSpec>, script: DeepReadonly<ScriptCommand> | null, log: Log, defaultUser: string | null, defaultGroup: string | null) {
+  constructor(spec: DeepReadonly<FifoSpec>, script: DeepReadonly<ScriptCommand> | null, deps: FifoDeps) {
     this.path = spec.path;
-    this.#log = log;
-    const ids = resolveIds(spec.user ?? defaultUser, spec.group ?? defaultGroup);
+    this.#log = deps.log;
     try {
-      const st = lstatSync(spec.path, { throwIfNoEntry: false });
-      if (st === undefined) {
-        // Node has no mkfifo(3); mkfifo(1) applies the mode exactly (keepalived: 0644 & ~umask).
-        const r = spawnSync('mkfifo', ['-m', '0644', spec.path], { stdio: 'ignore', timeout: 2000 });
-        if (r.status !== 0) throw new Error(`mkfifo ${spec.path} failed`);
-        this.#created = true;
-        if (ids.uid !== undefined || ids.gid !== undefined) chownSync(spec.path, ids.uid ?? -1, ids.gid ?? -1);
-      } else if (!st.isFIFO()) {
-        throw new Error(`${spec.path} exists and is not a FIFO`);
-      }
-      if (script && script.argv.length > 0) {
-        const sIds = resolveIds(script.user ?? defaultUser, script.group ?? defaultGroup);
-        const [cmd, ...args] = script.argv;
-        const child = spawn(cmd!, [...args, spec.path], {
-          detached: true,
-          stdio: 'ignore',
-          ...(sIds.uid !== undefined && sIds.uid !== process.getuid?.() ? { uid: sIds.uid } : {}),
-          ...(sIds.gid !== undefined && sIds.gid !== process.getgid?.() ? { gid: sIds.gid } : {}),
-        });
-        child.on('error', (e) => log.warn({ fifo: spec.path }, `notify fifo script ${cmd ?? ''} for ${spec.path} failed to start: ${e.message}`));
-        child.unref();
-        this.#script = child;
-      }
-      // O_RDWR: opening never blocks for want of a reader, and the pipe never reports EPIPE.
-      this.#fd = openSync(spec.path, constants.O_RDWR | constants.O_NONBLOCK);
+      this.#open(spec, deps);
+      if (script && script.argv.length > 0) this.#startReader(script, deps);
     } catch (e) {
-      log.warn({ fifo: spec.path }, `cannot open notify fifo ${spec.path}: ${e instanceof Error ? e.message : String(e)}`);
+      this.#refused = e instanceof Error ? e.message : String(e);
+      const msg = `notify fifo ${spec.path}: ${this.#refused}`;
+      if (e instanceof Refused) deps.log.warn({ fifo: spec.path }, `Refusing ${msg}`);
+      else deps.log.warn({ fifo: spec.path }, `cannot open ${msg}`);
+    }
+  }
+
+  #open(spec: DeepReadonly<FifoSpec>, deps: FifoDeps): void {
+    const owner = deps.gate.identity(spec);
+    if (owner !== undefined && !owner.ok) throw new Refused(`${owner.message}; no FIFO`);
+    const selfUid = process.getuid?.() ?? 0;
+    const selfGid = process.getgid?.() ?? 0;
+    const uid = owner?.uid ?? selfUid;
+    const gid = owner?.gid ?? selfGid;
+    const mode = 0o644 & ~deps.settings.umask;
+    const rc = (deps.mkfifo ?? mkfifoLibc)(spec.path, mode);
+    if (rc !== 0 && rc !== EEXIST) throw new Error(rc === -1 ? 'mkfifo is not available (koffi/libc could not be loaded)' : `mkfifo failed (errno ${rc})`);
+    const created = rc === 0;
+    let fd: number;
+    try {
+      // O_NOFOLLOW: a link at the path (planted before or swapped in after mkfifo) fails with ELOOP
+      fd = openSync(spec.path, constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw new Refused('the path is a symbolic link (not followed)');
+      throw new Error(`open failed: ${code ?? String(e)}`);
+    }
+    const st = fstatSync(fd);
+    const bad = !st.isFIFO()
+      ? `the path exists and is not a FIFO (${st.isFile() ? 'a regular file' : st.isDirectory() ? 'a directory' : 'not a FIFO'}, owner uid ${st.uid})`
+      : st.uid !== selfUid && st.uid !== uid
+        ? `the FIFO is owned by uid ${st.uid}, not by root or its user (uid ${uid}); remove it or fix its owner`
+        : null;
+    if (bad !== null) {
+      closeSync(fd);
+      throw new Refused(bad);
+    }
+    this.#fd = fd;
+    if (!created) return;
+    this.#created = { dev: st.dev, ino: st.ino };
+    // on the descriptor, not the path: nothing can be swapped in between
+    try {
+      fchmodSync(fd, mode);
+    } catch (e) {
+      deps.log.warn({ fifo: spec.path }, `Failed to set mode ${mode.toString(8)} on fifo ${spec.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    if (uid !== selfUid || gid !== selfGid) {
+      try {
+        fchownSync(fd, uid !== selfUid ? uid : -1, gid !== selfGid ? gid : -1);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        deps.log.warn({ fifo: spec.path }, `Failed to set uid:gid ${uid}:${gid} for fifo ${spec.path}: ${code ?? String(e)}${code === 'EPERM' ? ' (the daemon needs CAP_CHOWN)' : ''}`);
+      }
+    }
+  }
+
+  #startReader(script: DeepReadonly<ScriptCommand>, deps: FifoDeps): void {
+    const launch = deps.gate.prepare(script, `notify fifo reader (${this.path})`, [this.path]);
+    if (!launch.ok) return; // logged by the gate; lines are still written for a reader started elsewhere
+    const [cmd, ...args] = launch.argv;
+    // The child inherits the umask at fork, inside spawn(): set it just around the synchronous call.
+    const oldMask = process.umask(launch.umask);
+    try {
+      const child = spawn(cmd!, args, {
+        detached: true,
+        stdio: 'ignore',
+        ...(launch.uid !== undefined && launch.uid !== process.getuid?.() ? { uid: launch.uid } : {}),
+        ...(launch.gid !== undefined && launch.gid !== process.getgid?.() ? { gid: launch.gid } : {}),
+      });
+      child.on('error', (e) => deps.log.warn({ fifo: this.path }, `notify fifo script ${cmd ?? ''} for ${this.path} failed to start: ${e.message}`));
+      child.unref();
+      this.#script = child;
+    } finally {
+      process.umask(oldMask);
     }
   }
 
@@ -91,11 +190,24 @@ export class NotifyFifo {
   }
 
   stats(): FifoStats {
-    return { path: this.path, written: this.#written, dropped: this.#dropped, scriptPid: this.#script?.pid ?? null };
+    return { path: this.path, written: this.#written, dropped: this.#dropped, scriptPid: this.#script?.pid ?? null, refused: this.#refused };
   }
 
-  /** Close the FIFO, SIGTERM its reader script's process group, unlink it if we created it. */
+  /**
+   * Unlink the FIFO if we created it and the path still is that FIFO (first, as keepalived: a
+   * reader that reopens in a loop cannot reopen it), close it, SIGTERM its reader's process group.
+   */
   close(): void {
+    if (this.#created !== null) {
+      try {
+        const st = lstatSync(this.path, { throwIfNoEntry: false });
+        if (st !== undefined && st.isFIFO() && st.dev === this.#created.dev && st.ino === this.#created.ino) unlinkSync(this.path);
+        else if (st !== undefined) this.#log.warn({ fifo: this.path }, `notify fifo ${this.path} was replaced since it was created; left in place`);
+      } catch {
+        // gone, or the directory changed: nothing of ours to remove
+      }
+      this.#created = null;
+    }
     if (this.#fd !== null) {
       try {
         closeSync(this.#fd);
@@ -113,9 +225,5 @@ export class NotifyFifo {
       }
     }
     this.#script = null;
-    if (this.#created) {
-      rmSync(this.path, { force: true });
-      this.#created = false;
-    }
   }
 }

@@ -5,8 +5,10 @@
  * vrrpd's built-in state files. Priority changes write `MASTER_PRIORITY` / `BACKUP_PRIORITY` FIFO
  * lines when `notify_priority_changes` applies (keepalived runs no script for them, observed).
  *
- * `configure()` is called with each loaded config (start, reload): it checks every hook once
- * (security.ts; unusable ones are disabled with an actionable warning) and opens the FIFOs.
+ * `configure()` is called with each loaded config (start, reload): it gives the script gate
+ * (security.ts) the config's script_user, enable_script_security and umask, and opens the FIFOs.
+ * Hooks that failed keepalived's checks at load time are no longer in the config; every hook and
+ * FIFO reader script is checked again by the gate right before it is spawned.
  * Sync groups: the daemon reports a group's moves (`VRRP_Group(G) Syncing instances to ...`); the
  * group's first state (BACKUP or FAULT at start-up, before its members' own notifies) and its STOP
  * (once every member stopped) are derived here from the members' notifies, as keepalived sends them.
@@ -20,9 +22,8 @@ import type { Log } from '../log.js';
 import { fifoLine, NotifyFifo, type FifoState, type FifoStats } from './fifo.js';
 import { HookHistory, Notifier, type HookRun, type NotifyState } from './notifier.js';
 import type { ProcessRunner } from './runner.js';
-import { checkScript } from './security.js';
+import { openGate, ScriptGate } from './security.js';
 import { StateFiles, type StateFilesOptions } from './state-files.js';
-import { resolveIds } from './users.js';
 
 export interface NotificationsOptions {
   readonly runner: ProcessRunner;
@@ -31,14 +32,28 @@ export interface NotificationsOptions {
   readonly stateFiles?: StateFilesOptions | null;
   /** Timeout of hooks other than notify_stop (ms, default 30 s). */
   readonly hookTimeoutMs?: number;
-  /** Check hooks' files at configure() (security.ts); default true. */
+  /**
+   * Check scripts against the host's files and users before every spawn (ScriptGate.forHost);
+   * default true. false: no checks, scripts run as the daemon (tests on fake runners).
+   */
   readonly checkScripts?: boolean;
+  /** A gate to use instead (tests). */
+  readonly gate?: ScriptGate;
 }
 
 type Hooks = Readonly<Partial<Record<string, DeepReadonly<ScriptCommand>>>>;
 
-function fifoKey(spec: DeepReadonly<FifoSpec> | null, script: DeepReadonly<ScriptCommand> | null): string {
-  return spec === null ? '' : JSON.stringify([spec, script]);
+/** A FIFO is kept across a reload only when nothing that shapes it changed (owner, mode, reader). */
+function fifoKey(spec: DeepReadonly<FifoSpec> | null, script: DeepReadonly<ScriptCommand> | null, g: DeepReadonly<FrozenConfig['global']>): string {
+  return spec === null ? '' : JSON.stringify([spec, script, g.scriptUser, g.scriptGroup, g.enableScriptSecurity, g.umask]);
+}
+
+/** Every script command a config may spawn (hooks, vrrp_scripts, FIFO readers). */
+export function* scriptCommands(cfg: FrozenConfig): Generator<DeepReadonly<ScriptCommand>> {
+  for (const i of cfg.instances) for (const c of Object.values(i.notify)) if (c && c.argv.length > 0) yield c;
+  for (const sg of cfg.syncGroups) for (const c of Object.values(sg.notify)) if (c) yield c;
+  for (const s of cfg.scripts) yield s.script;
+  for (const c of [cfg.global.vrrpNotifyFifoScript, cfg.global.notifyFifoScript]) if (c) yield c;
 }
 
 export class Notifications {
@@ -47,9 +62,10 @@ export class Notifications {
   readonly #log: Log;
   readonly #state: StateFiles | null;
   readonly #notifier: Notifier;
+  /** Every script spawn (hooks, FIFO readers, vrrp_scripts via the daemon) passes it. */
+  readonly gate: ScriptGate;
   #fifos: { key: string; fifo: NotifyFifo }[] = [];
   #priorityChanges = new Map<string, boolean>();
-  #disabled = new Set<string>();
   /** Sync groups by member name, and each group's last notified state (undefined: none yet). */
   #groupOf = new Map<string, { name: string; members: readonly string[]; hooks: Hooks }>();
   readonly #groupState = new Map<string, NotifyState>();
@@ -59,42 +75,23 @@ export class Notifications {
     this.#o = o;
     this.#log = o.log;
     this.#state = o.stateFiles ? new StateFiles(o.stateFiles, o.log) : null;
+    this.gate = o.gate ?? (o.checkScripts === false ? openGate(o.log) : ScriptGate.forHost(o.log));
     // One notifier for the daemon's life, so hooks stay serialized per instance across reloads.
     this.#notifier = new Notifier({
       runner: o.runner,
       log: o.log,
-      scriptUser: null,
-      scriptGroup: null,
+      gate: this.gate,
       history: this.history,
-      disabled: (cmd) => this.#disabled.has(cmd.argv[0] ?? ''),
       ...(o.hookTimeoutMs !== undefined ? { timeoutMs: o.hookTimeoutMs } : {}),
     });
   }
 
-  /** Take a (new) config: script user, hook checks, priority-change flags, FIFOs. */
+  /** Take a (new) config: script user, umask and security for the gate, priority-change flags, FIFOs. */
   configure(cfg: FrozenConfig): void {
     const g = cfg.global;
-    this.#notifier.setScriptUser(g.scriptUser, g.scriptGroup);
+    this.gate.configure(g, scriptCommands(cfg));
     this.#priorityChanges = new Map(cfg.instances.map((i) => [i.name, i.notifyPriorityChanges]));
     this.#groupOf = new Map(cfg.syncGroups.flatMap((sg) => sg.members.map((m) => [m, { name: sg.name, members: sg.members, hooks: sg.notify as Hooks }] as const)));
-    this.#disabled = new Set();
-    if (this.#o.checkScripts !== false) {
-      const seen = new Set<string>();
-      const cmds: { cmd: DeepReadonly<ScriptCommand>; where: string }[] = [];
-      for (const i of cfg.instances) for (const [k, c] of Object.entries(i.notify)) if (c) cmds.push({ cmd: c, where: `${i.name} ${k}` });
-      for (const sg of cfg.syncGroups) for (const [k, c] of Object.entries(sg.notify)) if (c) cmds.push({ cmd: c, where: `${sg.name} ${k}` });
-      for (const { cmd, where } of cmds) {
-        const prog = cmd.argv[0];
-        if (prog === undefined || seen.has(`${prog}\0${cmd.user ?? ''}`)) continue;
-        seen.add(`${prog}\0${cmd.user ?? ''}`);
-        const ids = resolveIds(cmd.user ?? g.scriptUser, cmd.group ?? g.scriptGroup);
-        const v = checkScript(prog, { uid: ids.uid, gid: ids.gid, enableScriptSecurity: g.enableScriptSecurity });
-        if (!v.ok) {
-          this.#disabled.add(prog);
-          this.#log.warn({ script: v.path, hook: where }, v.message);
-        }
-      }
-    }
     // FIFOs: keep the ones that did not change, close the others, open the new ones.
     const want = [
       { spec: g.vrrpNotifyFifo, script: g.vrrpNotifyFifoScript },
@@ -103,7 +100,7 @@ export class Notifications {
     const next: { key: string; fifo: NotifyFifo }[] = [];
     const old = [...this.#fifos];
     for (const w of want) {
-      const key = fifoKey(w.spec, w.script);
+      const key = fifoKey(w.spec, w.script, g);
       if (next.some((n) => n.fifo.path === w.spec.path)) continue; // both keywords on one path: one FIFO
       const i = old.findIndex((f) => f.key === key);
       if (i >= 0) next.push(old.splice(i, 1)[0]!);
@@ -111,7 +108,7 @@ export class Notifications {
         // A changed FIFO on the same path: close the old one before creating the new one.
         const same = old.findIndex((f) => f.fifo.path === w.spec.path);
         if (same >= 0) old.splice(same, 1)[0]!.fifo.close();
-        next.push({ key, fifo: new NotifyFifo(w.spec, w.script, this.#log, g.scriptUser, g.scriptGroup) });
+        next.push({ key, fifo: new NotifyFifo(w.spec, w.script, { log: this.#log, gate: this.gate, settings: g }) });
       }
     }
     for (const f of old) f.fifo.close();
@@ -161,6 +158,11 @@ export class Notifications {
   /** Hooks queued or running. */
   get pendingHooks(): number {
     return this.#notifier.pending;
+  }
+
+  /** Hook runs dropped by the per-instance queue bound, and refused by the gate, since start. */
+  get hookCounters(): { readonly dropped: number; readonly refused: number } {
+    return { dropped: this.#notifier.dropped, refused: this.#notifier.refused };
   }
 
   fifoStats(): readonly FifoStats[] {

@@ -6,15 +6,28 @@
  * hook cannot make BACKUP run after MASTER. keepalived itself is fire-and-forget and may reorder
  * (its issues #1213, #1991); vrrpd keeps the order. `notify_stop` is killed after 1 s, as keepalived;
  * every other hook after `timeoutMs` (30 s). Each run (argv, start time, duration, exit status or
- * signal, timeout) is kept in a HookHistory for `vrrpd status`. Hooks run with keepalived's umask
- * 0177 (its `umask` default: files a hook creates are 0600, as under keepalived). Hooks found
- * unusable at load time (security.ts) are skipped with a warning. FIFOs and state files:
- * notifications.ts.
+ * signal, timeout, refusal) is kept in a HookHistory for `vrrpd status`.
+ *
+ * Every hook passes the ScriptGate (security.ts) right before it is spawned: who it runs as, the
+ * file check repeated (a hook whose path became unsafe after load is not run, and its history entry
+ * says why), and the umask (keepalived's 0177: files a hook creates are 0600).
+ *
+ * Queue bound: behind a running (perhaps hung) hook, at most `maxQueued` state changes
+ * (HOOK_QUEUE_BOUND, 16) wait per instance or group. One more, and the waiting ones are coalesced
+ * to the newest state change's hooks: the hooks of the state the instance is now in still run, in
+ * order, after the running one; the intermediate states' hooks are dropped, logged (rate-limited)
+ * and counted (`dropped`). An operator's hooks set the host up for the current state (SNAT on, a
+ * route, a state file), so running stale ones would only undo and redo; a `notify` hook that logs
+ * every transition misses the dropped ones, which the log line lists.
  */
 import type { DeepReadonly, NotifyKind as ConfigNotifyKind, ScriptCommand } from '../config/model.js';
 import type { Log } from '../log.js';
+import { RateLimiter } from '../log.js';
 import type { ProcessRunner, RunResult } from './runner.js';
-import { resolveIds } from './users.js';
+import { openGate, type ScriptGate } from './security.js';
+
+/** State changes that may wait per instance/group behind a running hook (see the file comment). */
+export const HOOK_QUEUE_BOUND = 16;
 
 /** What happened, in keepalived's notify STATE words. */
 export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED' | 'MASTER_RX_LOWER_PRI';
@@ -22,17 +35,16 @@ export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED' | '
 export interface NotifierOptions {
   runner: ProcessRunner;
   log: Log;
-  /** global_defs script_user / script_group (null = the daemon's user). */
-  scriptUser: string | null;
-  scriptGroup: string | null;
+  /** Checks each hook right before its spawn and says as whom and with which umask it runs; default: no checks, the daemon's user, umask 0177. */
+  gate?: ScriptGate;
   /** Timeout for hooks other than notify_stop (ms); default 30 s. */
   timeoutMs?: number;
   /** Where finished runs are recorded (kept across reloads by the owner). */
   history?: HookHistory;
-  /** Is this hook disabled (failed the load-time checks)? Disabled hooks are skipped. */
-  disabled?: (cmd: DeepReadonly<ScriptCommand>) => boolean;
-  /** umask the hooks run with (default keepalived's 0o177). */
-  umask?: number;
+  /** State changes that may wait per instance/group (default HOOK_QUEUE_BOUND). */
+  maxQueued?: number;
+  /** Clock for the log rate limit (ms); default Date.now. */
+  nowMs?: () => number;
 }
 
 /** One finished hook run, for status. Times are wall-clock ms since the epoch. */
@@ -47,6 +59,7 @@ export interface HookRun {
   readonly exitCode: number | null;
   readonly signal: string | null;
   readonly timedOut: boolean;
+  /** Why it did not start: a spawn error, or `not run: ...` when the gate refused it. */
   readonly error?: string;
 }
 
@@ -91,14 +104,41 @@ const SPECIFIC: Record<NotifyState, ConfigNotifyKind | undefined> = {
   MASTER_RX_LOWER_PRI: 'masterRxLowerPri',
 };
 
+interface Run {
+  readonly argv: readonly string[];
+  readonly cmd: DeepReadonly<ScriptCommand>;
+  readonly what: string;
+}
+
+/** One state change's hooks, run in order. */
+interface Batch {
+  readonly state: NotifyState;
+  readonly runs: readonly Run[];
+  readonly timeoutMs: number;
+}
+
+/** One instance's or group's queue: the running batch is not in `waiting`. */
+interface Lane {
+  readonly type: 'INSTANCE' | 'GROUP';
+  readonly name: string;
+  readonly waiting: Batch[];
+  readonly done: Promise<void>;
+  finish(): void;
+}
+
 export class Notifier {
-  readonly #chains = new Map<string, Promise<void>>();
-  #o: NotifierOptions;
+  readonly #lanes = new Map<string, Lane>();
+  readonly #o: NotifierOptions;
+  readonly #gate: ScriptGate;
+  readonly #rate = new RateLimiter(10_000);
   #pending = 0;
+  #dropped = 0;
+  #refused = 0;
   #stopping = false;
 
   constructor(o: NotifierOptions) {
     this.#o = o;
+    this.#gate = o.gate ?? openGate(o.log);
   }
 
   /**
@@ -111,14 +151,19 @@ export class Notifier {
     this.#stopping = true;
   }
 
-  /** A reloaded config's script_user / script_group (hooks already queued keep their order). */
-  setScriptUser(user: string | null, group: string | null): void {
-    this.#o = { ...this.#o, scriptUser: user, scriptGroup: group };
-  }
-
   /** Hooks queued or running. */
   get pending(): number {
     return this.#pending;
+  }
+
+  /** Hook runs dropped by the queue bound since start. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Hook runs the gate refused since start. */
+  get refused(): number {
+    return this.#refused;
   }
 
   /** Queue the hooks of one instance (or group, `type: 'GROUP'`) state change. Never throws. */
@@ -129,53 +174,101 @@ export class Notifier {
     state: NotifyState,
     priority: number,
   ): void {
-    const runs: { argv: string[]; cmd: DeepReadonly<ScriptCommand>; what: string }[] = [];
+    const runs: Run[] = [];
     const kind = SPECIFIC[state];
     const specific = kind === undefined ? undefined : hooks[kind];
     // `notify_deleted` without a command only changes what the generic notify says.
-    if (specific && specific.argv.length > 0) runs.push({ argv: [...specific.argv], cmd: specific, what: `notify_${kind}` });
+    if (specific && specific.argv.length > 0) runs.push({ argv: [], cmd: specific, what: `notify_${kind}` });
     // keepalived: a deleted instance without notify_deleted is reported as FAULT
-    if (state === 'DELETED' && !specific && hooks.fault) runs.push({ argv: [...hooks.fault.argv], cmd: hooks.fault, what: 'notify_fault' });
+    if (state === 'DELETED' && !specific && hooks.fault) runs.push({ argv: [], cmd: hooks.fault, what: 'notify_fault' });
     const generic = hooks.generic;
     if (generic && state !== 'MASTER_RX_LOWER_PRI') {
       const st = state === 'DELETED' && !hooks.deleted ? 'FAULT' : state;
-      runs.push({ argv: [...generic.argv, type, name, st, String(priority)], cmd: generic, what: 'notify' });
+      runs.push({ argv: [type, name, st, String(priority)], cmd: generic, what: 'notify' });
     }
-    const disabled = this.#o.disabled;
-    if (disabled) for (let i = runs.length - 1; i >= 0; i--) if (disabled(runs[i]!.cmd)) runs.splice(i, 1);
     if (runs.length === 0) return;
     const key = `${type}:${name}`;
     const timeoutMs = state === 'STOP' ? 1000 : (this.#o.timeoutMs ?? 30_000);
     this.#pending += runs.length;
-    const prev = this.#chains.get(key) ?? Promise.resolve();
-    const next = prev.then(async () => {
-      for (const r of runs) {
-        if (this.#stopping && state !== 'STOP') {
-          this.#pending--;
-          this.#o.log.debug({ instance: name, hook: r.what }, `${r.what} script ${r.argv[0] ?? ''} skipped: stopping`);
-          continue;
-        }
-        const ids = resolveIds(r.cmd.user ?? this.#o.scriptUser, r.cmd.group ?? this.#o.scriptGroup);
-        const startedAtMs = Date.now();
-        const res = await this.#o.runner.run({ argv: r.argv, uid: ids.uid, gid: ids.gid, timeoutMs, umask: this.#o.umask ?? 0o177 });
-        this.#pending--;
-        this.#o.history?.add(type, name, record(r.what, r.argv, state, startedAtMs, res));
-        if (res.error !== undefined) this.#o.log.warn({ instance: name, hook: r.what }, `Failed to exec ${r.what} script ${r.argv[0] ?? ''}: ${res.error}`);
-        else if (res.timedOut) this.#o.log.warn({ instance: name, hook: r.what }, `${r.what} script ${r.argv[0] ?? ''} timed out after ${timeoutMs} ms - killed`);
-        else this.#o.log.debug({ instance: name, hook: r.what, code: res.code }, `${r.what} script ${r.argv[0] ?? ''} exited with status ${res.code ?? res.signal}`);
+    let lane = this.#lanes.get(key);
+    if (lane === undefined) {
+      let finish = (): void => {};
+      const done = new Promise<void>((r) => (finish = r));
+      lane = { type, name, waiting: [], done, finish };
+      this.#lanes.set(key, lane);
+      lane.waiting.push({ state, runs, timeoutMs });
+      void this.#drain(key, lane);
+      return;
+    }
+    lane.waiting.push({ state, runs, timeoutMs });
+    const bound = this.#o.maxQueued ?? HOOK_QUEUE_BOUND;
+    if (lane.waiting.length > bound) this.#coalesce(lane, bound);
+  }
+
+  /** Keep only the newest waiting state change; the others' hooks are dropped and counted. */
+  #coalesce(lane: Lane, bound: number): void {
+    const gone = lane.waiting.splice(0, lane.waiting.length - 1);
+    const n = gone.reduce((a, b) => a + b.runs.length, 0);
+    this.#pending -= n;
+    this.#dropped += n;
+    const kept = lane.waiting[0]!;
+    const r = this.#rate.check(`${lane.type}:${lane.name}`, (this.#o.nowMs ?? Date.now)());
+    if (r === null) return;
+    this.#o.log.warn(
+      { instance: lane.name, dropped: n, total: this.#dropped },
+      `(${lane.name}) hook queue full (more than ${bound} state changes waiting behind a running hook): dropped the hooks of ${gone.map((b) => b.state).join(', ')}; the hooks of ${kept.state} will run next${r.suppressed > 0 ? ` (${r.suppressed} earlier reports suppressed)` : ''}`,
+    );
+  }
+
+  async #drain(key: string, lane: Lane): Promise<void> {
+    try {
+      for (let batch = lane.waiting.shift(); batch !== undefined; batch = lane.waiting.shift()) {
+        for (const r of batch.runs) await this.#run(lane, batch, r);
       }
-    });
-    this.#chains.set(key, next);
-    void next.then(() => {
-      if (this.#chains.get(key) === next) this.#chains.delete(key);
-    });
+    } finally {
+      this.#lanes.delete(key);
+      lane.finish();
+    }
+  }
+
+  async #run(lane: Lane, batch: Batch, r: Run): Promise<void> {
+    const { type, name } = lane;
+    const prog = r.cmd.argv[0] ?? '';
+    if (this.#stopping && batch.state !== 'STOP') {
+      this.#pending--;
+      this.#o.log.debug({ instance: name, hook: r.what }, `${r.what} script ${prog} skipped: stopping`);
+      return;
+    }
+    const startedAtMs = Date.now();
+    const launch = this.#gate.prepare(r.cmd, `${r.what} (${name})`, r.argv);
+    if (!launch.ok) {
+      this.#pending--;
+      this.#refused++;
+      const argv = [...r.cmd.argv, ...r.argv];
+      this.#o.history?.add(type, name, record(r.what, argv, batch.state, startedAtMs, { code: null, signal: null, timedOut: false, durationMs: 0, error: `not run: ${launch.reason}` }));
+      return;
+    }
+    let res: RunResult;
+    try {
+      res = await this.#o.runner.run({ argv: launch.argv, uid: launch.uid, gid: launch.gid, timeoutMs: batch.timeoutMs, umask: launch.umask });
+    } catch (e) {
+      res = { code: null, signal: null, timedOut: false, durationMs: Date.now() - startedAtMs, error: e instanceof Error ? e.message : String(e) };
+    }
+    this.#pending--;
+    this.#o.history?.add(type, name, record(r.what, launch.argv, batch.state, startedAtMs, res));
+    if (res.error !== undefined) this.#o.log.warn({ instance: name, hook: r.what }, `Failed to exec ${r.what} script ${prog}: ${res.error}`);
+    else if (res.timedOut) this.#o.log.warn({ instance: name, hook: r.what }, `${r.what} script ${prog} timed out after ${batch.timeoutMs} ms - killed`);
+    else this.#o.log.debug({ instance: name, hook: r.what, code: res.code }, `${r.what} script ${prog} exited with status ${res.code ?? res.signal}`);
   }
 
   /** Resolves when every queued hook has finished, or after `maxMs`. */
   async idle(maxMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
+    const all = async (): Promise<void> => {
+      while (this.#lanes.size > 0) await Promise.allSettled([...this.#lanes.values()].map((l) => l.done));
+    };
     await Promise.race([
-      Promise.allSettled([...this.#chains.values()]),
+      all(),
       new Promise<void>((r) => {
         timer = setTimeout(r, maxMs);
       }),

@@ -1,41 +1,24 @@
 /**
- * User and group names -> numeric ids, from /etc/passwd and /etc/group (read once per lookup; the
- * daemon resolves at load time, not per run). `null` means "run as the daemon's own user".
+ * User and group names -> numeric ids for a script, as keepalived resolves them (the rules are in
+ * src/config/script-user.ts; the host's database, NSS included, in src/config/users-node.ts).
+ * The runtime itself resolves through the ScriptGate (security.ts); this is the plain lookup for
+ * reports such as the SIGUSR1 dump's `uid:gid`.
  */
-import { readFileSync } from 'node:fs';
+import { DEFAULT_SCRIPT_USER, lookupIdentity, type UserDb } from '../config/script-user.js';
+import { nodeUserDb } from '../config/users-node.js';
 
 export interface Ids {
   readonly uid: number | undefined;
   readonly gid: number | undefined;
 }
 
-function table(path: string): string[][] {
-  try {
-    return readFileSync(path, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
-  } catch {
-    return [];
-  }
-}
-
-/** Resolve `user` (name or number) and optional `group`; unknown names resolve to undefined ids. */
-export function resolveIds(user: string | null, group: string | null): Ids {
-  if (user === null) return { uid: undefined, gid: undefined };
-  let uid: number | undefined;
-  let gid: number | undefined;
-  if (/^\d+$/.test(user)) uid = Number(user);
-  else {
-    const row = table('/etc/passwd').find((r) => r[0] === user);
-    if (row) {
-      uid = Number(row[2]);
-      gid = Number(row[3]);
-    }
-  }
-  if (group !== null) {
-    if (/^\d+$/.test(group)) gid = Number(group);
-    else {
-      const row = table('/etc/group').find((r) => r[0] === group);
-      if (row) gid = Number(row[2]);
-    }
-  }
-  return { uid, gid };
+/**
+ * The ids `user [group]` stand for; `user` null = the default (keepalived_script when it exists,
+ * else the daemon's own: undefined ids). A name is always a name: `1234` is the user named "1234"
+ * (keepalived reads no numeric uid). Unknown names give undefined ids; such scripts never run
+ * (the config loader removed them).
+ */
+export function resolveIds(user: string | null, group: string | null, db: UserDb = nodeUserDb()): Ids {
+  const id = lookupIdentity(db, user ?? DEFAULT_SCRIPT_USER, user === null ? null : group);
+  return id.ok ? { uid: id.uid, gid: id.gid } : { uid: undefined, gid: undefined };
 }

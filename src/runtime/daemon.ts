@@ -50,7 +50,10 @@ export interface DaemonOptions {
   readonly vipDeleted?: 'restore' | 'keepalived';
   /** Built-in state files (src/notify/state-files.ts); default none. */
   readonly stateFiles?: StateFilesOptions | null;
-  /** Check hook files at load (missing, not executable, unsafe): `vrrpd run` does; default off. */
+  /**
+   * Check every script before its spawn against the host's files and users (ScriptGate.forHost):
+   * `vrrpd run` does; default off (scripts run as the daemon, unchecked: fake runners).
+   */
   readonly checkHooks?: boolean;
   /** Runs on the queue after the instances are built and before they start (manual holds). */
   readonly beforeStart?: () => void | Promise<void>;
@@ -520,8 +523,7 @@ export class Daemon {
         clock: this.#io.clock,
         runner: this.#io.processes,
         log: this.#log,
-        scriptUser: cfg.global.scriptUser,
-        scriptGroup: cfg.global.scriptGroup,
+        gate: this.#notifier.gate,
         onResult: (n, ok) => this.queue.push(`script ${n}`, () => this.#track({ kind: 'script', name: n, ok })),
       });
       this.#scripts.set(name, s);

@@ -2,11 +2,19 @@
  * The tracking inputs the daemon feeds to instances as `track` events (KEEPALIVED.md 3.6):
  * `vrrp_script` checks run every `interval` (never overlapping themselves, killed at `timeout`),
  * and `track_file` files watched and re-read with strtol semantics.
+ *
+ * Every vrrp_script run first passes the ScriptGate (src/notify/security.ts): it runs as its user
+ * (its own `user`, script_user, keepalived_script, else root), with keepalived's umask (0177:
+ * files it creates are 0600), and its file is checked again. A run the gate refuses (the path
+ * became unsafe, the file vanished) is not started and counts as a FAILED run: the script's
+ * fall/rise and weight apply as for a script that exited non-zero (weight 0: the instance goes to
+ * FAULT). A check that cannot be made safely fails closed; keepalived, which does not re-check,
+ * would run whatever the path now holds, as root.
  */
 import type { DeepReadonly, TrackFile, VrrpScript } from '../config/model.js';
 import type { Log } from '../log.js';
 import type { ProcessRunner, RunResult } from '../notify/runner.js';
-import { resolveIds } from '../notify/users.js';
+import type { ScriptGate } from '../notify/security.js';
 import { nextScriptState, type ScriptTrackState } from '../protocol/tracking.js';
 import type { RuntimeClock, TimerHandle, TrackFileIo } from './ports.js';
 
@@ -35,10 +43,12 @@ export class ScriptScheduler {
   #state: ScriptTrackState;
   #lastCode: number | null | undefined;
   lastResult: boolean | undefined;
+  /** Runs the gate refused (not started, counted as failed). */
+  refused = 0;
 
   constructor(
     def: DeepReadonly<VrrpScript>,
-    private readonly deps: { clock: RuntimeClock; runner: ProcessRunner; log: Log; scriptUser: string | null; scriptGroup: string | null; onResult: ScriptResultSink },
+    private readonly deps: { clock: RuntimeClock; runner: ProcessRunner; log: Log; gate: ScriptGate; onResult: ScriptResultSink },
   ) {
     this.def = def;
     this.#state = def.initFail ? { result: 0, status: 'ko' } : { result: Math.max(1, def.rise) - 1, status: 'init' };
@@ -67,12 +77,19 @@ export class ScriptScheduler {
       this.deps.log.info({ script: this.def.name }, `Track script ${this.def.name} is already running, expect idle - skipping run`);
       return;
     }
+    const launch = this.deps.gate.prepare(this.def.script, `vrrp_script ${this.def.name}`);
+    if (!launch.ok) {
+      this.refused++;
+      this.#report({ code: null, signal: null, timedOut: false, durationMs: 0, error: `not run: ${launch.reason}` });
+      return;
+    }
     this.#running = true;
-    const ids = resolveIds(this.def.script.user ?? this.deps.scriptUser, this.def.script.group ?? this.deps.scriptGroup);
     const timeoutMs = this.def.timeoutMs > 0 ? this.def.timeoutMs : interval;
     let r: RunResult;
     try {
-      r = await this.deps.runner.run({ argv: this.def.script.argv, uid: ids.uid, gid: ids.gid, timeoutMs });
+      r = await this.deps.runner.run({ argv: launch.argv, uid: launch.uid, gid: launch.gid, timeoutMs, umask: launch.umask });
+    } catch (e) {
+      r = { code: null, signal: null, timedOut: false, durationMs: 0, error: e instanceof Error ? e.message : String(e) };
     } finally {
       this.#running = false;
     }

@@ -15,7 +15,8 @@ t.ok(files.length >= 2, 'conf/ has the cloud and multicast examples');
 for (const f of files) {
   t.test(f, async (t) => {
     const r = loadConfig(join(confDir, f), oracleHost());
-    t.same(r.diagnostics.filter((d) => d.severity !== 'info').map((d) => `${d.line}: ${d.message}`), [], 'no diagnostics');
+    // not counted: the notice that a hook is not installed on this machine (keepalived -t is silent on it)
+    t.same(r.diagnostics.filter((d) => d.exitClass !== 'none').map((d) => `${d.line}: ${d.message}`), [], 'no diagnostics');
     t.equal(r.exitCode, 0);
     t.ok(r.config, 'a model');
     t.ok(r.config!.instances.length >= 1);
@@ -23,7 +24,9 @@ for (const f of files) {
 }
 
 t.test('the cloud example is a unicast nopreempt pair with GARP refresh, track_interface and hooks', async (t) => {
-  const r = loadConfig(join(confDir, 'keepalived.conf.cloud-unicast'), oracleHost());
+  // its hook /etc/keepalived/notify_action.sh is not installed here: without the script check the
+  // model keeps it (with the check it is removed, as keepalived removes a missing script)
+  const r = loadConfig(join(confDir, 'keepalived.conf.cloud-unicast'), { ...oracleHost(), scriptFs: undefined });
   const i = r.config!.instances[0]!;
   t.equal(i.unicastSrcIp, '10.0.0.11');
   t.same(i.unicastPeers.map((p) => p.address), ['10.0.0.12']);

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Lab, LabProcess } from '../support/netns.js';
 import { pollUntil } from '../support/netns.js';
 import type { Decoded } from '../support/pcap.js';
+import { withLabUsers, writeLabUsers } from '../../src/bench/lab-users.js';
 
 export const VRRPD_BIN = resolve(import.meta.dirname, '../../bin/vrrpd');
 export const DIST_MAIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
@@ -65,7 +66,12 @@ export async function startVrrpd(lab: Lab, host: string, conf: string, extraArgs
   mkdirSync(stateDir, { recursive: true });
   const file = join(lab.tmpDir, `${host}.conf`);
   writeFileSync(file, conf);
-  const proc = lab.spawn(host, [process.execPath, VRRPD_BIN, 'run', '-f', file, '--log-console', '-D', '--state-dir', stateDir, ...extraArgs]);
+  // the lab's user database (root and nobody; no keepalived_script): hooks run as root whatever
+  // users this machine has
+  const usersDir = join(lab.tmpDir, `users-${host}`);
+  mkdirSync(usersDir, { recursive: true });
+  const argv = [process.execPath, VRRPD_BIN, 'run', '-f', file, '--log-console', '-D', '--state-dir', stateDir, ...extraArgs];
+  const proc = lab.spawn(host, withLabUsers(writeLabUsers(usersDir), argv));
   // A daemon that dies on its own (a signal we did not send, or a failing exit) leaves its last
   // words on the test's stderr, so a failure in CI can be diagnosed from the log alone.
   void proc.exited.then(() => {

@@ -7,7 +7,14 @@
  * net.ipv4.ip_forward, iptables when installed). Run with vrrpd on the master config and
  * keepalived on the backup config, then the other way round: election, crash and recovery
  * (preempt 100 > 99), graceful stop, and the hooks each node ran, in keepalived's order.
- * Root; lab vk-ali-, 10.234.4.0/24. About 50 s.
+ *
+ * Who runs the hooks is named, not taken from this machine: each node has its own /etc/passwd
+ * (src/bench/lab-users.ts). In those runs no `keepalived_script` user exists, so keepalived and
+ * vrrpd run the hooks as root (the guide's setup: forwarding turned on). A last run gives both
+ * nodes a `keepalived_script` user: keepalived then runs the hooks as that user (it is the default
+ * script user whenever it exists), the hooks still append to /tmp/log (a sticky, world-writable
+ * /tmp) but cannot set net.ipv4.ip_forward; vrrpd must do exactly the same.
+ * Root; lab vk-ali-, 10.234.4.0/24. About 65 s.
  */
 import t from 'tap';
 import {
@@ -16,6 +23,8 @@ import {
 } from './pair.js';
 import { rewriteAddresses, scenarioText } from './scenarios.js';
 import { STATE_RE, readNodeFile, sleep, wallNowMs, type Impl, type VrrpNode } from '../../src/bench/vrrp-harness.js';
+import { KEEPALIVED_SCRIPT_UID, KEEPALIVED_SCRIPT_USERS } from '../../src/bench/lab-users.js';
+import { statSync } from 'node:fs';
 
 const PREFIX = 'vk-ali-';
 const SUBNET = '10.234.4';
@@ -51,19 +60,21 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
       t.notMatch(confM + confB, /192\.168\.1\./, 'every scenario address rewritten');
 
       const tStart = wallNowMs();
-      const M = p.start({ impl: mImpl, host: 'a', conf: confM, files: hooks });
+      // users: root and nobody only (no keepalived_script): both implementations run the hooks as root
+      const M = p.start({ impl: mImpl, host: 'a', conf: confM, files: hooks, users: {} });
       // state MASTER with priority 100 starts as BACKUP (init) like any priority < 255; start the
       // backup config once it is up so the election does not depend on the daemons' start-up times.
       await M.proc.waitFor(STATE_RE.backupInit, 8000);
       const tUpM = wallNowMs();
       t.comment(`${mImpl} up ${(tUpM - tStart).toFixed(0)} ms after spawn`);
-      const B = p.start({ impl: bImpl, host: 'b', conf: confB, files: hooks });
+      const B = p.start({ impl: bImpl, host: 'b', conf: confB, files: hooks, users: {} });
       const tA = await waitHolder(p, 'a', 8000);
       t.ok(tA - tUpM < 4000, `election: master config (${mImpl}) holds the VIP ${(tA - tUpM).toFixed(0)} ms after it was up`);
       await sleep(1500);
       await assertHolder(t, p, 'a', 'eth0:havip');
       await assertClientReaches(t, p, 'a');
       t.same(await waitHooks(M, 2), ['stop', 'start'], `${mImpl}: notify_backup (init) then notify_master ran ha_vip_stop.sh, ha_vip_start.sh`);
+      t.equal(statSync(M.realPath('/tmp/log')).uid, 0, `${mImpl} ran the hooks as root (no keepalived_script user)`);
       t.same(await waitHooks(B, 1), ['stop'], `${bImpl}: notify_backup (init) ran ha_vip_stop.sh`);
       t.equal(await ipForward(p, 'a'), '1', 'ha_vip_start.sh enabled forwarding on the master');
       t.equal(await ipForward(p, 'b'), '0', 'the backup does not forward');
@@ -112,5 +123,37 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
       finalChecks(t, p, { vrid: 51, vips: [vip], authPass: '1111', unicast: true });
     });
   }
+
+  await t.test(`keepalived_script exists: keepalived (backup config) and ${VRRPD_IMPL} (master config) run the hooks as keepalived_script`, async (t: T) => {
+    const p = await createPair(t, PREFIX, SUBNET, 200);
+    const { lab, vip } = p;
+    const map = { '192.168.1.202': lab.host('a').ip, '192.168.1.203': lab.host('b').ip, '192.168.1.200': vip };
+    const hooks = {
+      '/etc/keepalived/scripts/ha_vip_start.sh': { content: scenarioText('ha_vip_start.sh'), mode: 0o755 },
+      '/etc/keepalived/scripts/ha_vip_stop.sh': { content: scenarioText('ha_vip_stop.sh'), mode: 0o755 },
+    };
+    const confM = rewriteAddresses(scenarioText('alibaba-havip-snat-master.keepalived.conf'), map);
+    const confB = rewriteAddresses(scenarioText('alibaba-havip-snat-backup.keepalived.conf'), map);
+    const M = p.start({ impl: VRRPD_IMPL, host: 'a', conf: confM, files: hooks, users: KEEPALIVED_SCRIPT_USERS });
+    await M.proc.waitFor(STATE_RE.backupInit, 8000);
+    const B = p.start({ impl: 'keepalived', host: 'b', conf: confB, files: hooks, users: KEEPALIVED_SCRIPT_USERS });
+    await waitHolder(p, 'a', 8000);
+    await assertHolder(t, p, 'a', 'eth0:havip');
+    await assertClientReaches(t, p, 'a');
+    t.same(await waitHooks(M, 2), ['stop', 'start'], `${VRRPD_IMPL}: notify_backup then notify_master ran`);
+    t.same(await waitHooks(B, 1), ['stop'], 'keepalived: notify_backup ran');
+    for (const n of [M, B]) t.equal(statSync(n.realPath('/tmp/log')).uid, KEEPALIVED_SCRIPT_UID, `${n.impl}: the hooks ran as keepalived_script (uid ${KEEPALIVED_SCRIPT_UID} owns /tmp/log)`);
+    t.equal(await ipForward(p, 'a'), '0', `${VRRPD_IMPL}: as keepalived_script, ha_vip_start.sh cannot turn forwarding on (as under keepalived)`);
+
+    const tStop = M.sigterm();
+    await waitHolder(p, 'b', 3000);
+    await gracefulStop(t, M, `${VRRPD_IMPL} SIGTERM`, tStop);
+    t.same(hookLog(M), ['stop', 'start', 'stop'], `${VRRPD_IMPL}: notify_stop ran`);
+    t.same(await waitHooks(B, 2), ['stop', 'start'], 'keepalived: notify_master ran');
+    t.equal(await ipForward(p, 'b'), '0', 'keepalived, as keepalived_script, cannot turn forwarding on either');
+    await gracefulStop(t, B, 'keepalived SIGTERM');
+    await finish(p);
+    assertNodesGone(t, p);
+  });
   await assertLabGone(t, PREFIX);
 });

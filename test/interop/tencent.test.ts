@@ -8,7 +8,15 @@
  * vrrpd first and keepalived joining, and tencent-cvm-2018.conf with keepalived first and vrrpd
  * joining. The first node up stays master (equal priority, nopreempt); a crash moves the VIP, the
  * old master comes back as backup and does not take it back; a graceful stop moves it again.
- * Root; lab vk-tc-, 10.234.5.0/24. About 60 s.
+ *
+ * Who runs the hooks is named, not taken from this machine: each node has its own /etc/passwd
+ * (src/bench/lab-users.ts). In those runs no `keepalived_script` user exists: keepalived and vrrpd
+ * run notify_action.sh as root and it writes /var/keepalived/state. A last run gives both nodes a
+ * `keepalived_script` user: keepalived then runs the hook as that user (its default script user
+ * whenever it exists), and notify_action.sh can neither create /var/keepalived nor append to
+ * /var/log/keepalived.log (root's 0755 directories): no state file, no log line. vrrpd does the same
+ * (its own built-in state files, written by the daemon, are unaffected).
+ * Root; lab vk-tc-, 10.234.5.0/24. About 75 s.
  */
 import t from 'tap';
 import {
@@ -17,6 +25,8 @@ import {
 } from './pair.js';
 import { rewriteAddresses, scenarioText } from './scenarios.js';
 import { STATE_RE, countMatches, readNodeFile, sleep, wallNowMs, type Impl, type VrrpNode } from '../../src/bench/vrrp-harness.js';
+import { KEEPALIVED_SCRIPT_USERS } from '../../src/bench/lab-users.js';
+import { existsSync } from 'node:fs';
 
 const PREFIX = 'vk-tc-';
 const SUBNET = '10.234.5';
@@ -50,9 +60,10 @@ t.test('Tencent HAVIP nopreempt pair: vrrpd <-> keepalived', { skip: interopSkip
       const files = { '/etc/keepalived/notify_action.sh': { content: scenarioText('notify_action.sh'), mode: 0o755 } };
 
       const tStart = wallNowMs();
-      const F = p.start({ impl: fImpl, host: 'a', conf: conf('a'), files });
+      // users: root and nobody only (no keepalived_script): both implementations run the hooks as root
+      const F = p.start({ impl: fImpl, host: 'a', conf: conf('a'), files, users: {} });
       await F.proc.waitFor(STATE_RE.backupInit, 8000);
-      const J = p.start({ impl: jImpl, host: 'b', conf: conf('b'), files });
+      const J = p.start({ impl: jImpl, host: 'b', conf: conf('b'), files, users: {} });
       await J.proc.waitFor(STATE_RE.backupInit, 8000);
       const tJ = wallNowMs();
       const tA = await waitHolder(p, 'a', 8000);
@@ -113,5 +124,38 @@ t.test('Tencent HAVIP nopreempt pair: vrrpd <-> keepalived', { skip: interopSkip
       t.comment(`timeline (ms from start): a ${(tA - tStart).toFixed(0)}, crash ${(tCrash - tStart).toFixed(0)} -> b ${(tB - tStart).toFixed(0)}, link up ${(tUp - tStart).toFixed(0)}, stop ${(tStop - tStart).toFixed(0)} -> a ${(tA2 - tStart).toFixed(0)}`);
     });
   }
+
+  await t.test(`keepalived_script exists: keepalived and ${VRRPD_IMPL} run notify_action.sh as keepalived_script, which cannot write /var/keepalived`, async (t: T) => {
+    const p = await createPair(t, PREFIX, SUBNET, 135);
+    const { lab, vip } = p;
+    const conf = (h: 'a' | 'b'): string => rewriteAddresses(scenarioText('tencent-havip.keepalived.conf'), {
+      '172.16.0.16': lab.host(h).ip,
+      '172.16.0.14': lab.host(h === 'a' ? 'b' : 'a').ip,
+      '172.16.0.135': vip,
+    });
+    const files = { '/etc/keepalived/notify_action.sh': { content: scenarioText('notify_action.sh'), mode: 0o755 } };
+    const F = p.start({ impl: VRRPD_IMPL, host: 'a', conf: conf('a'), files, users: KEEPALIVED_SCRIPT_USERS, args: VRRPD_IMPL === 'vrrpd' ? ['-D'] : [] });
+    await F.proc.waitFor(STATE_RE.backupInit, 8000);
+    const J = p.start({ impl: 'keepalived', host: 'b', conf: conf('b'), files, users: KEEPALIVED_SCRIPT_USERS });
+    await J.proc.waitFor(STATE_RE.backupInit, 8000);
+    await waitHolder(p, 'a', 8000);
+    await assertHolder(t, p, 'a');
+    await assertClientReaches(t, p, 'a');
+    await sleep(1000); // the hooks have long finished
+    for (const n of [F, J]) {
+      t.notOk(existsSync(n.realPath('/var/keepalived')), `${n.impl}: notify_action.sh, run as keepalived_script, could not create /var/keepalived`);
+      t.equal(readNodeFile(n, '/var/log/keepalived.log'), undefined, `${n.impl}: nor write /var/log/keepalived.log`);
+    }
+    if (VRRPD_IMPL === 'vrrpd') {
+      // vrrpd's status shows the runs: they happened, as keepalived_script, and failed writing
+      t.match(F.log, /notify_backup script \/etc\/keepalived\/notify_action\.sh exited with status 1/, 'vrrpd ran notify_backup; it exited 1 (permission denied)');
+    }
+    await gracefulStop(t, F, `${VRRPD_IMPL} SIGTERM`);
+    await waitHolder(p, 'b', 5000);
+    await gracefulStop(t, J, 'keepalived SIGTERM');
+    t.notOk(existsSync(J.realPath('/var/keepalived')), 'keepalived: still no /var/keepalived after notify_master and notify_stop');
+    await finish(p);
+    assertNodesGone(t, p);
+  });
   await assertLabGone(t, PREFIX);
 });

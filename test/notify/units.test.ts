@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fifoLine, NotifyFifo } from '../../src/notify/fifo.js';
 import { scriptTimestamp, stateFilesOptions, stateLogLine, StateFiles, writeAtomic } from '../../src/notify/state-files.js';
-import { checkScript, executableBy, unsafeComponent } from '../../src/notify/security.js';
+import { openGate, ScriptGate } from '../../src/notify/security.js';
+import { checkScriptFile, executableBy, unsafeComponent } from '../../src/config/script-check.js';
+import { nodeScriptFs } from '../../src/config/script-fs-node.js';
 import { HookHistory, Notifier } from '../../src/notify/notifier.js';
 import { Notifications } from '../../src/notify/notifications.js';
 import { SpawnRunner, type ProcessRunner, type RunSpec } from '../../src/notify/runner.js';
@@ -39,11 +41,16 @@ t.test('FIFO line: keepalived format, name quoted', async (t) => {
   t.equal(fifoLine('INSTANCE', 'VI_1', 'MASTER_RX_LOWER_PRI', 115), 'INSTANCE "VI_1" MASTER_RX_LOWER_PRI 115\n');
 });
 
-t.test('NotifyFifo: created 0644, written without blocking, removed on close; an existing FIFO is kept', async (t) => {
+const fifoDeps = (umask = 0o177) => {
+  const log = new MemoryLog();
+  return { log, gate: openGate(log), settings: { umask } };
+};
+
+t.test('NotifyFifo: created 0644 & ~umask, written without blocking, removed on close; an existing FIFO is kept', async (t) => {
   const p = join(dir, 'n.fifo');
-  const f = new NotifyFifo({ path: p, user: null, group: null }, null, new MemoryLog(), null, null);
+  const f = new NotifyFifo({ path: p, user: null, group: null }, null, fifoDeps());
   t.ok(statSync(p).isFIFO(), 'mkfifo');
-  t.equal(statSync(p).mode & 0o777, 0o644 & ~process.umask());
+  t.equal(statSync(p).mode & 0o777, 0o600, "keepalived's 0644 & ~0177");
   const r = openSync(p, constants.O_RDONLY | constants.O_NONBLOCK);
   f.write(fifoLine('INSTANCE', 'VI_1', 'BACKUP', 100));
   f.write(fifoLine('INSTANCE', 'VI_1', 'MASTER', 100));
@@ -57,22 +64,34 @@ t.test('NotifyFifo: created 0644, written without blocking, removed on close; an
   f.close();
   t.notOk(existsSync(p), 'the FIFO we created is removed');
   execFileSync('mkfifo', [p]);
-  const g = new NotifyFifo({ path: p, user: null, group: null }, null, new MemoryLog(), null, null);
+  const g = new NotifyFifo({ path: p, user: null, group: null }, null, fifoDeps(0o022));
   g.close();
   t.ok(existsSync(p), "a FIFO we did not create is left alone");
   rmSync(p);
 });
 
-t.test('NotifyFifo: the reader script gets the FIFO path appended and SIGTERM on close', async (t) => {
+t.test('NotifyFifo: on close only the FIFO we created is unlinked, not what replaced it', async (t) => {
+  const p = join(dir, 'r.fifo');
+  const d = fifoDeps();
+  const f = new NotifyFifo({ path: p, user: null, group: null }, null, d);
+  rmSync(p);
+  execFileSync('mkfifo', [p]); // someone else's FIFO now has the name
+  f.close();
+  t.ok(existsSync(p), 'left in place');
+  t.ok(d.log.lines.some((l) => l.level === 'warn' && l.msg === `notify fifo ${p} was replaced since it was created; left in place`));
+  rmSync(p);
+});
+
+t.test('NotifyFifo: the reader script gets the FIFO path appended, umask 0177, and SIGTERM on close', async (t) => {
   const p = join(dir, 's.fifo');
   const out = join(dir, 'fifo-reader.out');
   const script = join(dir, 'reader.sh');
-  writeFileSync(script, `#!/bin/sh\necho "args: $*" > ${out}\nwhile read -r l; do echo "$l" >> ${out}; done < "$2"\n`, { mode: 0o755 });
-  const f = new NotifyFifo({ path: p, user: null, group: null }, { argv: [script, 'x'], user: null, group: null }, new MemoryLog(), null, null);
+  writeFileSync(script, `#!/bin/sh\necho "args: $* umask: $(umask)" > ${out}\nwhile read -r l; do echo "$l" >> ${out}; done < "$2"\n`, { mode: 0o755 });
+  const f = new NotifyFifo({ path: p, user: null, group: null }, { argv: [script, 'x'], user: null, group: null }, fifoDeps());
   f.write(fifoLine('GROUP', 'G1', 'MASTER', 0));
   const deadline = Date.now() + 3000;
   while (Date.now() < deadline && !(existsSync(out) && readFileSync(out, 'utf8').includes('GROUP'))) await new Promise((r) => setTimeout(r, 20));
-  t.equal(readFileSync(out, 'utf8'), `args: x ${p}\nGROUP "G1" MASTER 0\n`);
+  t.equal(readFileSync(out, 'utf8'), `args: x ${p} umask: 0177\nGROUP "G1" MASTER 0\n`, "path appended; keepalived's umask (it was the daemon's own)");
   const pid = f.stats().scriptPid!;
   f.close();
   await new Promise((r) => setTimeout(r, 200));
@@ -129,40 +148,46 @@ t.test('run flags -> state-file options', async (t) => {
   t.equal(stateFilesOptions(false, '/srv/x', undefined), null, '--no-state-files');
 });
 
-t.test('hook checks: missing, not executable, unsafe under enable_script_security; messages name path, owner, mode', async (t) => {
+t.test('script checks on real files: missing, not executable, unsafe under enable_script_security; messages name path, owner, mode', async (t) => {
+  const fs = nodeScriptFs('/bin:/usr/bin');
   const ok = join(dir, 'sec', 'ok.sh');
   mkdirSync(join(dir, 'sec'), { recursive: true, mode: 0o755 });
   chmodSync(join(dir, 'sec'), 0o755);
   writeFileSync(ok, '#!/bin/sh\n', { mode: 0o755 });
   chmodSync(ok, 0o755);
   const root = process.getuid?.() === 0;
-  t.same(checkScript('/nonexistent/x.sh', { uid: 0, gid: 0, enableScriptSecurity: false }).ok, false);
-  t.match(checkScript('/nonexistent/x.sh', { uid: 0, gid: 0, enableScriptSecurity: false }), { message: /Script \/nonexistent\/x.sh cannot be accessed - ENOENT/ });
-  t.match(checkScript('no-such-prog-xyz', { uid: 0, gid: 0, enableScriptSecurity: false, path: '/bin' }), { ok: false, message: /not found in PATH/ });
-  t.match(checkScript('sh', { uid: 0, gid: 0, enableScriptSecurity: false, path: '/bin:/usr/bin' }), { ok: true });
+  t.match(checkScriptFile(fs, '/nonexistent/x.sh', 0, 0, false), { usable: false, notFound: true, messages: ['Script /nonexistent/x.sh cannot be accessed - No such file or directory'] });
+  t.match(checkScriptFile(fs, 'no-such-prog-xyz', 0, 0, false), { usable: false, messages: ['Cannot find script no-such-prog-xyz in path - disabling'] });
+  t.match(checkScriptFile(fs, 'sh', 0, 0, false), { usable: true, messages: [/^WARNING - script `sh` resolved by path search to `\/(usr\/)?bin\/sh`/] });
   const noexec = join(dir, 'sec', 'noexec.sh');
   writeFileSync(noexec, '#!/bin/sh\n', { mode: 0o644 });
   chmodSync(noexec, 0o644);
-  t.match(checkScript(noexec, { uid: 0, gid: 0, enableScriptSecurity: false }), { ok: false, message: /WARNING - script '.*noexec.sh' is not executable for uid:gid 0:0 - disabling\. It is owned by \S+ \(uid \d+\) with mode 0644; fix with: chmod \+x/ });
+  const ne = checkScriptFile(fs, noexec, 0, 0, false);
+  t.match(ne, { usable: false, notExecutable: true, isScript: true, detail: /owned by \d+:\d+ with mode 0644; fix: chmod \+x/ });
+  t.match(ne.messages, [/^WARNING - script '.*noexec.sh' is not executable for uid:gid 0:0 - disabling\.$/]);
   if (root) {
-    t.match(checkScript(ok, { uid: 0, gid: 0, enableScriptSecurity: true }), { ok: true });
+    t.match(checkScriptFile(fs, ok, 0, 0, true), { usable: true, insecure: false });
     chmodSync(join(dir, 'sec'), 0o777);
-    const v = checkScript(ok, { uid: 0, gid: 0, enableScriptSecurity: true });
-    t.match(v, { ok: false, message: /Unsafe permissions found for script '.*ok.sh' - disabling\. .*\/sec is owned by root \(uid 0\) with mode 0777, .*fix with: chmod go-w .*\/sec/ });
-    t.match(checkScript(ok, { uid: 0, gid: 0, enableScriptSecurity: false }), { ok: true }, 'without enable_script_security keepalived runs it');
+    const v = checkScriptFile(fs, ok, 0, 0, true);
+    t.match(v, { usable: false, inhibited: true, insecure: true, detail: /\/sec is owned by uid 0 \(group 0\) with mode 0777, .*fix: chmod go-w .*\/sec/ });
+    t.match(v.messages, [/^Unsafe permissions found for script '.*ok.sh' - disabling\.$/]);
+    t.match(checkScriptFile(fs, ok, 0, 0, false), { usable: true, insecure: true }, 'without enable_script_security keepalived runs it');
     chmodSync(join(dir, 'sec'), 0o755);
   }
   t.ok(executableBy({ mode: 0o100, uid: 0, gid: 0 }, 0, 0));
   t.notOk(executableBy({ mode: 0o700, uid: 0, gid: 0 }, 1000, 1000));
   t.ok(executableBy({ mode: 0o701, uid: 0, gid: 0 }, 1000, 1000));
-  t.notOk(unsafeComponent({ mode: 0o41777, uid: 0, isDirectory: () => true }), 'sticky /tmp-like dir is safe as a parent');
-  t.ok(unsafeComponent({ mode: 0o100755, uid: 1000, isDirectory: () => false }));
+  t.notOk(unsafeComponent({ kind: 'dir', mode: 0o1777, uid: 0, gid: 0 }), 'sticky /tmp-like dir is safe as a parent');
+  t.ok(unsafeComponent({ kind: 'file', mode: 0o755, uid: 1000, gid: 0 }));
+  t.ok(unsafeComponent({ kind: 'file', mode: 0o775, uid: 0, gid: 1000 }), 'group-writable by a non-root group');
+  t.notOk(unsafeComponent({ kind: 'dir', mode: 0o775, uid: 0, gid: 0 }), 'group-writable by root\'s group is fine (keepalived)');
 });
 
-t.test('notifier: history with exit status, disabled hooks skipped, keepalived umask 0177', async (t) => {
-  const hist = new HookHistory(3);
+t.test('notifier: history with exit status, refused hooks recorded and not run, keepalived umask 0177', async (t) => {
+  const hist = new HookHistory(4);
   const out = join(dir, 'umask.out');
-  const n = new Notifier({ runner: new SpawnRunner(), log: new MemoryLog(), scriptUser: null, scriptGroup: null, history: hist, disabled: (c) => c.argv[0] === '/bad' });
+  const log = new MemoryLog();
+  const n = new Notifier({ runner: new SpawnRunner(), log, gate: new ScriptGate({ log, fs: nodeScriptFs(), users: null }), history: hist });
   const hooks = {
     master: { argv: ['/bin/sh', '-c', `umask > ${out}; exit 3`], user: null, group: null },
     backup: { argv: ['/bad'], user: null, group: null },
@@ -173,17 +198,20 @@ t.test('notifier: history with exit status, disabled hooks skipped, keepalived u
   await n.idle(5000);
   t.equal(readFileSync(out, 'utf8').trim(), '0177');
   const h = hist.get('INSTANCE', 'VI_1');
-  t.same(h.map((r) => [r.hook, r.state, r.exitCode]), [['notify_master', 'MASTER', 3], ['notify', 'MASTER', 0], ['notify', 'BACKUP', 0]], 'the disabled notify_backup never ran');
+  t.same(h.map((r) => [r.hook, r.state, r.exitCode]), [['notify_master', 'MASTER', 3], ['notify', 'MASTER', 0], ['notify_backup', 'BACKUP', null], ['notify', 'BACKUP', 0]]);
+  t.match(h[2], { error: /^not run: Script \/bad cannot be accessed - No such file or directory/ }, 'the missing notify_backup was refused, and status says why');
   t.ok(h.every((r) => r.durationMs >= 0 && r.startedAtMs > Date.now() - 10_000 && r.timedOut === false));
-  t.same(h[1]!.argv, ['/bin/true', 'INSTANCE', 'VI_1', 'MASTER', '100']);
+  t.match(h[1]!.argv, [/^\/(usr\/)?bin\/true$/, 'INSTANCE', 'VI_1', 'MASTER', '100'], 'the resolved path runs');
+  t.equal(n.refused, 1);
+  t.match(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg), [/^Refusing to run notify_backup \(VI_1\) script \/bad: Script \/bad cannot be accessed - No such file or directory/]);
   n.notify('INSTANCE', 'VI_1', hooks, 'MASTER', 100);
   await n.idle(5000);
-  t.equal(hist.get('INSTANCE', 'VI_1').length, 3, 'bounded');
+  t.equal(hist.get('INSTANCE', 'VI_1').length, 4, 'bounded');
 });
 
 t.test('notifier: a hook past its timeout is killed, recorded, and the next one still runs', async (t) => {
   const hist = new HookHistory();
-  const n = new Notifier({ runner: new SpawnRunner(), log: new MemoryLog(), scriptUser: null, scriptGroup: null, history: hist, timeoutMs: 300 });
+  const n = new Notifier({ runner: new SpawnRunner(), log: new MemoryLog(), history: hist, timeoutMs: 300 });
   n.notify('INSTANCE', 'VI_1', { master: { argv: ['/bin/sleep', '60'], user: null, group: null }, generic: { argv: ['/bin/true'], user: null, group: null } }, 'MASTER', 100);
   const t0 = Date.now();
   await n.idle(5000);

@@ -11,7 +11,7 @@ import { SpawnRunner } from '../../src/notify/runner.js';
 t.test('stopping: queued hooks behind a hung one do not start; notify_stop still runs', async (t) => {
   const hist = new HookHistory();
   const runner = new SpawnRunner();
-  const n = new Notifier({ runner, log: new MemoryLog(), scriptUser: null, scriptGroup: null, history: hist, timeoutMs: 30_000 });
+  const n = new Notifier({ runner, log: new MemoryLog(), history: hist, timeoutMs: 30_000 });
   const cmd = (...argv: string[]) => ({ argv, user: null, group: null });
   const hooks = { master: cmd('/bin/sleep', '1000'), backup: cmd('/bin/sleep', '999'), stop: cmd('/bin/true') };
   n.notify('INSTANCE', 'VI_1', hooks, 'MASTER', 100);

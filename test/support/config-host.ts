@@ -1,18 +1,30 @@
 /**
  * A ConfigHost for tests: the real file system (so includes, globs and scripts behave as on the
- * machine keepalived's oracle ran on) but the interfaces of the oracle's namespace: lo and eth0..eth3.
+ * machine keepalived's oracle ran on) but the interfaces and users of the oracle's namespace:
+ * lo and eth0..eth3; root and nobody, no keepalived_script (regen.sh bind-mounts the same
+ * passwd/group over /etc for keepalived, so neither side depends on this machine's users).
  */
 import type { ConfigHost, InterfaceFacts } from '../../src/config/host.js';
 import { nodeConfigHost } from '../../src/config/host-node.js';
+import { userDbFromFiles, type UserDb } from '../../src/config/script-user.js';
+
+/** The oracle namespace's /etc/passwd and /etc/group (test/fixtures/config-cases/regen.sh writes the same). */
+export const ORACLE_PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n';
+export const ORACLE_GROUP = 'root:x:0:\nnogroup:x:65534:\n';
+
+/** A user database: the oracle's, plus `extra` passwd lines (`name:x:uid:gid::/:/bin/false`) and group lines. */
+export function testUsers(extraPasswd: readonly string[] = [], extraGroup: readonly string[] = []): UserDb {
+  return userDbFromFiles(ORACLE_PASSWD + extraPasswd.map((l) => `${l}\n`).join(''), ORACLE_GROUP + extraGroup.map((l) => `${l}\n`).join(''));
+}
 
 export const ORACLE_INTERFACES: ReadonlyMap<string, InterfaceFacts> = new Map([
   ['lo', { name: 'lo', loopback: true, multicast: false }],
   ...['eth0', 'eth1', 'eth2', 'eth3'].map((n): [string, InterfaceFacts] => [n, { name: n, loopback: false, multicast: true }]),
 ]);
 
-export function oracleHost(configId = 'vm'): ConfigHost {
+export function oracleHost(configId = 'vm', users: UserDb = testUsers()): ConfigHost {
   const real = nodeConfigHost({ configId, hostChecks: true });
-  return { ...real, configId, interfaces: () => ORACLE_INTERFACES };
+  return { ...real, configId, interfaces: () => ORACLE_INTERFACES, users };
 }
 
 /** Files held in memory, for pure parser tests. */

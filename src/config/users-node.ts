@@ -1,0 +1,84 @@
+/**
+ * The machine's user database for script users, as keepalived reads it: getpwnam_r(3) and
+ * getgrnam_r(3) through NSS (so LDAP, sssd or systemd-userdb users resolve as they do for
+ * keepalived), called through koffi. When koffi or libc cannot be loaded, /etc/passwd and
+ * /etc/group are read instead. Every call reads afresh (no cache): a config load asks a handful of
+ * names.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { userDbFromFiles, type UserDb, type UserEntry } from './script-user.js';
+
+interface Nss {
+  user(name: string): UserEntry | undefined;
+  group(name: string): number | undefined;
+}
+
+/** getpwnam_r asks for a buffer; glibc's sysconf(_SC_GETPW_R_SIZE_MAX) is 1024, NSS modules may need more. */
+const BUF_START = 16 * 1024;
+/** A user or group entry larger than this is treated as unknown (bounded retries on ERANGE). */
+const BUF_MAX = 1024 * 1024;
+const ERANGE = 34;
+
+let nss: Nss | null | undefined;
+
+function loadNss(): Nss | null {
+  if (nss !== undefined) return nss;
+  try {
+    const require = createRequire(import.meta.url);
+    const koffi = require('koffi') as typeof import('koffi');
+    const lib = koffi.load('libc.so.6');
+    koffi.struct('vrrpd_passwd', { pw_name: 'char *', pw_passwd: 'char *', pw_uid: 'uint32_t', pw_gid: 'uint32_t', pw_gecos: 'char *', pw_dir: 'char *', pw_shell: 'char *' });
+    koffi.struct('vrrpd_group', { gr_name: 'char *', gr_passwd: 'char *', gr_gid: 'uint32_t', gr_mem: 'void *' });
+    const getpwnam = lib.func('int getpwnam_r(const char *name, _Out_ vrrpd_passwd *pwd, uint8_t *buf, size_t buflen, _Out_ void **result)');
+    const getgrnam = lib.func('int getgrnam_r(const char *name, _Out_ vrrpd_group *grp, uint8_t *buf, size_t buflen, _Out_ void **result)');
+    const call = <T>(fn: (name: string, out: Record<string, unknown>, buf: Buffer, len: number, res: unknown[]) => number, name: string, pick: (o: Record<string, unknown>) => T): T | undefined => {
+      for (let size = BUF_START; size <= BUF_MAX; size *= 4) {
+        const out: Record<string, unknown> = {};
+        const res: unknown[] = [null];
+        const buf = Buffer.alloc(size);
+        const rc = fn(name, out, buf, size, res);
+        if (rc === ERANGE) continue;
+        // rc != 0: keepalived's "Unable to resolve script username" - treated as unknown
+        if (rc !== 0 || res[0] === null) return undefined;
+        return pick(out);
+      }
+      return undefined;
+    };
+    nss = {
+      user: (name) => call(getpwnam as never, name, (o) => ({ uid: Number(o.pw_uid), gid: Number(o.pw_gid) })),
+      group: (name) => call(getgrnam as never, name, (o) => Number(o.gr_gid)),
+    };
+  } catch {
+    nss = null;
+  }
+  return nss;
+}
+
+function fileDb(): UserDb {
+  const read = (p: string): string => {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return userDbFromFiles(read('/etc/passwd'), read('/etc/group'));
+}
+
+/** The running host's user database (NSS through libc when possible, else the /etc files). */
+export function nodeUserDb(): UserDb {
+  return {
+    user: (name) => {
+      // NUL can't be in a C string; such a name is no user
+      if (name.includes('\0')) return undefined;
+      const n = loadNss();
+      return n ? n.user(name) : fileDb().user(name);
+    },
+    group: (name) => {
+      if (name.includes('\0')) return undefined;
+      const n = loadNss();
+      return n ? n.group(name) : fileDb().group(name);
+    },
+  };
+}
