@@ -43,6 +43,15 @@ type R<T> = DeepReadonly<T>;
  */
 export const ADVERT_GRID_MS = 50;
 
+/**
+ * Received packets waiting on the work queue at most. The queue drains a packet in microseconds,
+ * but while an item awaits the kernel (a netlink request: up to its 2 s timeout) a flood keeps
+ * arriving: past this many, packets are dropped and counted (`queueDrops` per interface), as the
+ * kernel drops at a full socket buffer. 10,000 is ten seconds of adverts from 1,000 instances;
+ * each waiting packet holds ~300 bytes, so the bound is ~3 MB.
+ */
+export const WORK_QUEUE_MAX_PACKETS = 10_000;
+
 export interface DaemonOptions {
   readonly io: DaemonIo;
   readonly log: Log;
@@ -67,7 +76,7 @@ export interface DaemonStatus {
   readonly startedAtMs: number;
   readonly reloads: number;
   readonly instances: readonly (InstanceStatus & { readonly lastHooks: readonly HookRun[] })[];
-  readonly interfaces: Readonly<Record<string, { readonly up: boolean; readonly ifindex: number | null; readonly malformed: number; readonly unknownVrid: number }>>;
+  readonly interfaces: Readonly<Record<string, { readonly up: boolean; readonly ifindex: number | null; readonly malformed: number; readonly unknownVrid: number; readonly queueDrops: number }>>;
   readonly syncGroups: readonly { readonly name: string; readonly members: readonly string[] }[];
   readonly eventLoop: { readonly maxLagMs: number; readonly lateTimers: number };
 }
@@ -77,6 +86,8 @@ interface IfState {
   ifindex: number | null;
   malformed: number;
   unknownVrid: number;
+  /** Packets dropped because WORK_QUEUE_MAX_PACKETS were already waiting. */
+  queueDrops: number;
 }
 
 const NOTIFY_STATE: Record<NotifyKind, NotifyState> = {
@@ -112,6 +123,8 @@ export class Daemon {
   readonly #sockets = new Map<string, { ifindex: number; groups: string }>();
   /** Instances being deleted by a reload: their STOP notify reads DELETED. */
   readonly #deleting = new Set<Instance>();
+  /** Packets pushed on the queue and not yet handled (WORK_QUEUE_MAX_PACKETS). */
+  #queuedPackets = 0;
   #startedAtMs = Date.now();
   #reloads = 0;
   #stopping = false;
@@ -156,11 +169,11 @@ export class Daemon {
   async start(cfg: FrozenConfig): Promise<IoResult<true>> {
     this.#cfg = cfg;
     this.#notifier.configure(cfg);
-    this.#io.sockets.setHandler((p) => this.queue.push('packet', () => this.#onPacket(p)));
+    this.#io.sockets.setHandler((p) => this.#enqueuePacket(p));
     const nl = await this.#io.netlink.start((e) => this.queue.push(`netlink ${e.kind} ${e.op}`, () => this.#onNetlink(e)));
     if (!nl.ok) return nl;
     await this.queue.run('start', async () => {
-      for (const l of this.#io.netlink.links()) this.#ifs.set(l.ifname, { up: linkUp(l), ifindex: l.ifindex, malformed: 0, unknownVrid: 0 });
+      for (const l of this.#io.netlink.links()) this.#ifs.set(l.ifname, { up: linkUp(l), ifindex: l.ifindex, malformed: 0, unknownVrid: 0, queueDrops: 0 });
       this.#groups = new Map(cfg.syncGroups.map((g) => [g.name, g]));
       this.#instances = instanceSpecs(cfg).map((s) => this.#newInstance(s));
       this.#byVrid = null;
@@ -427,6 +440,19 @@ export class Daemon {
     return this.#byVrid;
   }
 
+  #enqueuePacket(p: ReceivedPacket): void {
+    if (this.#queuedPackets >= WORK_QUEUE_MAX_PACKETS) {
+      const ifs = this.#ifs.get(p.ifname);
+      if (ifs) ifs.queueDrops++;
+      return;
+    }
+    this.#queuedPackets++;
+    this.queue.push('packet', () => {
+      this.#queuedPackets--;
+      return this.#onPacket(p);
+    });
+  }
+
   async #onPacket(p: ReceivedPacket): Promise<void> {
     if (this.#stopping) return;
     // demux() only looks at the instances with this interface and VRID: hand it just those (from
@@ -464,7 +490,7 @@ export class Daemon {
       const up = e.op === 'new' && linkUp(l);
       const st = this.#ifs.get(l.ifname);
       const was = st?.up;
-      this.#ifs.set(l.ifname, { up, ifindex: e.op === 'new' ? l.ifindex : null, malformed: st?.malformed ?? 0, unknownVrid: st?.unknownVrid ?? 0 });
+      this.#ifs.set(l.ifname, { up, ifindex: e.op === 'new' ? l.ifindex : null, malformed: st?.malformed ?? 0, unknownVrid: st?.unknownVrid ?? 0, queueDrops: st?.queueDrops ?? 0 });
       if (was !== up) {
         if (was !== undefined || !up) this.#log.info({ ifname: l.ifname }, `Netlink reports ${l.ifname} ${up ? 'up' : 'down'}`);
         this.#openSockets();
@@ -475,6 +501,10 @@ export class Daemon {
         this.#openSockets();
         await this.#refreshAll();
       }
+      // A link nothing here refers to is forgotten when it goes or is renamed: on a host where
+      // containers' veths come and go, each name would otherwise stay in #ifs for good.
+      if (e.op === 'del') this.#forgetLink(l.ifname);
+      else if (e.previous !== undefined && e.previous.ifname !== l.ifname) this.#forgetLink(e.previous.ifname);
       return;
     }
     // Address events.
@@ -495,6 +525,22 @@ export class Daemon {
     await this.#refreshAll();
     // An instance found by its unicast_src_ip may have just got its interface.
     this.#openSockets();
+  }
+
+  /** Drop a link's state unless a socket, an instance, a tracker or a VIP's `dev` names it. */
+  #forgetLink(ifname: string): void {
+    if (this.#sockets.has(ifname)) return;
+    for (const i of this.#instances) {
+      if (i.ifname === ifname || i.spec.interface === ifname) return;
+      if (i.snapshot.params.trackInterfaces.some((t) => t.name === ifname)) return;
+      if (i.spec.vipEntries.some((v) => v.dev === ifname) || i.spec.evipEntries.some((v) => v.dev === ifname)) return;
+    }
+    this.#ifs.delete(ifname);
+  }
+
+  /** Link names the daemon keeps state for (audit and tests: bounded by the host's links plus the config's). */
+  knownLinks(): readonly string[] {
+    return [...this.#ifs.keys()];
   }
 
   #syncTrackers(cfg: FrozenConfig): void {
@@ -722,7 +768,7 @@ export class Daemon {
 
   /** JSON-safe snapshot of everything (for the control socket and tests). */
   status(): DaemonStatus {
-    const interfaces: Record<string, { up: boolean; ifindex: number | null; malformed: number; unknownVrid: number }> = {};
+    const interfaces: Record<string, { up: boolean; ifindex: number | null; malformed: number; unknownVrid: number; queueDrops: number }> = {};
     for (const [n, s] of this.#ifs) if (this.#sockets.has(n)) interfaces[n] = { ...s };
     return {
       pid: process.pid,
