@@ -169,6 +169,8 @@ export class Daemon {
   async start(cfg: FrozenConfig): Promise<IoResult<true>> {
     this.#cfg = cfg;
     this.#notifier.configure(cfg);
+    const trees = this.#io.processes.treeTracking?.();
+    if (trees) this.#log[trees.cgroups ? 'debug' : 'info']({}, `Hook process trees tracked by ${trees.detail}`);
     this.#io.sockets.setHandler((p) => this.#enqueuePacket(p));
     const nl = await this.#io.netlink.start((e) => this.queue.push(`netlink ${e.kind} ${e.op}`, () => this.#onNetlink(e)));
     if (!nl.ok) return nl;
