@@ -14,7 +14,8 @@
  *  - memory of b: VmRSS, RssAnon and RssFile sampled every `--rss-every` s (default 10) into
  *    OUT/rss.csv; the least-squares slope after `--warmup` minutes (default 5), with a step allowed
  *    at the first heap snapshot, and its standard error (rss-fit.ts);
- *  - V8 heap snapshots of b at `--heap-at` minutes (default 10; 0 = none) and at the end, written by
+ *  - V8 heap snapshots of b at `--heap-at` minutes (default 10, or half-way through a shorter
+ *    soak; 0 = none) and at the end, written by
  *    node's `--heapsnapshot-signal=SIGWINCH` (given to b's node only, by this harness: the shipped
  *    daemon has no such path), copied to OUT, and compared (heap-diff.ts) into OUT/heap-diff.md;
  *  - at the end: both stopped, no VIP and no process left in either namespace.
@@ -58,6 +59,18 @@ export interface MemSample {
   mib: number;
   anonMiB: number;
   fileMiB: number;
+  /** Resident part of the `[heap]` mapping: malloc's main arena (native memory, not V8's heap). */
+  brkMiB: number;
+}
+
+/** One garbage collection of b, from node's `--trace-gc` (V8 prints MiB and calls them MB). */
+export interface GcSample {
+  /** ms since the soak started. */
+  ms: number;
+  kind: string;
+  /** V8 heap in use and committed after the collection (MB). */
+  usedMB: number;
+  committedMB: number;
 }
 
 export interface SoakOptions {
@@ -88,6 +101,12 @@ export interface SoakResult {
   splitBrainMs: number;
   maxOverlapMs: number;
   rssB: MemSample[];
+  /** b's garbage collections (--trace-gc). */
+  gcB: GcSample[];
+  /** V8 heap in use after each full (mark-compact) collection, after warm-up: the live JS heap's trend. */
+  liveHeapFit: RssFit;
+  /** malloc's main arena (`[heap]` RSS), same window. */
+  brkFit: RssFit;
   warmupMin: number;
   /** VmRSS after warm-up, a step allowed at the first snapshot. */
   rssFit: RssFit;
@@ -104,14 +123,33 @@ export interface SoakResult {
   crashes: number;
 }
 
-function memMiB(pid: number | undefined): { mib: number; anonMiB: number; fileMiB: number } {
+function memMiB(pid: number | undefined): Omit<MemSample, 'ms'> {
+  const nan = Number.NaN;
   try {
     const st = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? Number.NaN) / 1024;
-    return { mib: kb('VmRSS'), anonMiB: kb('RssAnon'), fileMiB: kb('RssFile') };
+    const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? nan) / 1024;
+    let brkMiB = nan;
+    try {
+      const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+      const at = smaps.search(/ \[heap\]\n/);
+      if (at >= 0) brkMiB = Number(/\nRss:\s+(\d+) kB/.exec(smaps.slice(at))?.[1] ?? nan) / 1024;
+    } catch {
+      // smaps unreadable: brk stays NaN
+    }
+    return { mib: kb('VmRSS'), anonMiB: kb('RssAnon'), fileMiB: kb('RssFile'), brkMiB };
   } catch {
-    return { mib: Number.NaN, anonMiB: Number.NaN, fileMiB: Number.NaN };
+    return { mib: nan, anonMiB: nan, fileMiB: nan, brkMiB: nan };
   }
+}
+
+/** `--trace-gc` lines: `[pid:isolate]  123456 ms: Mark-Compact 9.1 (10.5) -> 8.6 (11.0) MB, ...`. */
+export function parseTraceGc(text: string, offsetMs: number): GcSample[] {
+  const out: GcSample[] = [];
+  const re = /^\[\d+:0x[0-9a-f]+\]\s+(\d+) ms: ([A-Za-z -]+?)(?: \([a-z]+\))? ([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/gm;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    out.push({ ms: Number(m[1]) + offsetMs, kind: m[2]!, usedMB: Number(m[5]), committedMB: Number(m[6]) });
+  }
+  return out;
 }
 
 /** Signal b's node for a heap snapshot and wait until the file is complete; null after `timeoutMs`. */
@@ -161,8 +199,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const start = (h: Host): VrrpNode => startNode(lab, {
       impl: 'vrrpd', host: h, conf: conf(h), files,
       // b only: a heap snapshot on SIGWINCH, written to its private /tmp.
-      ...(h === 'b' ? { nodeArgs: [`--heapsnapshot-signal=${HEAP_SIGNAL}`, '--diagnostic-dir=/tmp'] } : {}),
+      ...(h === 'b' ? { nodeArgs: [`--heapsnapshot-signal=${HEAP_SIGNAL}`, '--diagnostic-dir=/tmp', '--trace-gc'] } : {}),
     });
+    const bStarted = wallNowMs();
     const nodes: Record<Host, VrrpNode> = { a: start('a'), b: start('b') };
     const started = wallNowMs();
     await nodes.a.proc.waitFor(/Entering MASTER STATE/, 20_000);
@@ -309,13 +348,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     for (const f of faults) faultCounts[`${f.host} ${f.kind}`] = (faultCounts[`${f.host} ${f.kind}`] ?? 0) + 1;
     const all: Interval[] = overlaps.map((x) => ({ from: x.from, to: x.from + x.ms }));
     // Memory: the CSV, the fits, the heap diff.
-    writeFileSync(join(o.outDir, 'rss.csv'), `ms,min,vmrss_mib,rss_anon_mib,rss_file_mib\n${rssB.map((x) => `${x.ms.toFixed(0)},${(x.ms / 60_000).toFixed(3)},${x.mib.toFixed(3)},${x.anonMiB.toFixed(3)},${x.fileMiB.toFixed(3)}`).join('\n')}\n`);
+    writeFileSync(join(o.outDir, 'rss.csv'), `ms,min,vmrss_mib,rss_anon_mib,rss_file_mib,brk_heap_mib\n${rssB.map((x) => `${x.ms.toFixed(0)},${(x.ms / 60_000).toFixed(3)},${x.mib.toFixed(3)},${x.anonMiB.toFixed(3)},${x.fileMiB.toFixed(3)},${x.brkMiB.toFixed(3)}`).join('\n')}\n`);
     const first = snapshots.find((x) => !x.file.endsWith('heap-end.heapsnapshot'));
     const steps = first ? [{ atMs: first.ms, settleMs: SNAPSHOT_SETTLE_MS }] : [];
     const fromMs = warmupMin * 60_000;
     const fit = rssFit(rssB, { fromMs, steps });
     const anonFit = rssFit(rssB.map((x) => ({ ms: x.ms, mib: x.anonMiB })), { fromMs, steps });
     const afterSnap = first ? rssFit(rssB, { fromMs: first.ms + SNAPSHOT_SETTLE_MS }) : null;
+    const gcB = parseTraceGc(nodes.b.proc.stdout, bStarted - started);
+    // A snapshot forces a full collection too: those are live-heap samples like any other.
+    const liveHeapFit = rssFit(gcB.filter((g) => g.kind.startsWith('Mark')).map((g) => ({ ms: g.ms, mib: g.usedMB })), { fromMs });
+    const brkFit = rssFit(rssB.map((x) => ({ ms: x.ms, mib: x.brkMiB })), { fromMs, steps });
+    writeFileSync(join(o.outDir, 'gc.csv'), `ms,min,kind,used_mb,committed_mb\n${gcB.map((g) => `${g.ms.toFixed(0)},${(g.ms / 60_000).toFixed(3)},${g.kind},${g.usedMB},${g.committedMB}`).join('\n')}\n`);
     let heapDiff: HeapDiff | null = null;
     const last = snapshots.find((x) => x.file.endsWith('heap-end.heapsnapshot'));
     if (first && last) {
@@ -325,13 +369,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return {
       minutes: o.minutes, seed: o.seed, outDir: o.outDir, hooks, faults: faults.map((f) => ({ ...f, ms: f.ms - started })), faultCounts, transitions,
       unexplained: transitions.filter((x) => x.explainedBy === null).length, overlaps, splitBrainMs,
-      maxOverlapMs: maxOverlapMs(all, all), rssB, warmupMin, rssFit: fit, rssAnonFit: anonFit, rssFitAfterSnapshot: afterSnap,
+      maxOverlapMs: maxOverlapMs(all, all), rssB, gcB, liveHeapFit, brkFit, warmupMin, rssFit: fit, rssAnonFit: anonFit, rssFitAfterSnapshot: afterSnap,
       rssSlopeMiBPerMin: fit.slopeMiBPerMin, snapshots, heapDiff, statusReads, leakedVips, leakedProcesses, crashes,
     };
   } finally {
     for (const t of timers) clearInterval(t);
     await lab.destroy();
   }
+}
+
+function liveRange(gc: readonly GcSample[]): string {
+  const full = gc.filter((g) => g.kind.startsWith('Mark'));
+  return full.length === 0 ? 'n/a' : `${full[0]!.usedMB.toFixed(1)} / ${full[full.length - 1]!.usedMB.toFixed(1)}`;
 }
 
 function fitText(f: RssFit | null): string {
@@ -354,6 +403,9 @@ export function soakSummary(r: SoakResult): string {
     `| RSS slope of b after ${r.warmupMin} min warm-up, MiB/min ± std. error | ${fitText(r.rssFit)} |`,
     `| RssAnon slope of b, same window, MiB/min | ${fitText(r.rssAnonFit)} |`,
     `| RSS slope of b from the first snapshot to the end, MiB/min | ${fitText(r.rssFitAfterSnapshot)} |`,
+    `| malloc main arena (\`[heap]\` RSS) slope of b, MiB/min | ${fitText(r.brkFit)} |`,
+    `| V8 heap in use after full GCs of b: first / last MB (${r.gcB.filter((g) => g.kind.startsWith('Mark')).length} full GCs) | ${liveRange(r.gcB)} |`,
+    `| V8 heap in use after full GCs, slope after warm-up, MB/min | ${fitText(r.liveHeapFit)} |`,
     `| heap snapshots of b (minute, write time) | ${r.snapshots.map((s) => `${(s.ms / 60_000).toFixed(1)} (${(s.writeMs / 1000).toFixed(1)} s)`).join(', ') || 'none'} |`,
     `| status reads of b ok / failed | ${r.statusReads.ok} / ${r.statusReads.failed} |`,
     `| unexpected daemon exits | ${r.crashes} |`,
@@ -361,14 +413,14 @@ export function soakSummary(r: SoakResult): string {
   ];
   l.push('', `Faults: ${Object.entries(r.faultCounts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (r.heapDiff) l.push('', `Heap of b, first snapshot -> end (${join(r.outDir, 'heap-diff.md')}):`, '', formatHeapDiff(r.heapDiff, 15));
-  l.push('', `Files: ${r.outDir}/rss.csv (ms, min, VmRSS, RssAnon, RssFile in MiB)${r.snapshots.map((s) => `, ${s.file}`).join('')}`);
+  l.push('', `Files: ${r.outDir}/rss.csv (ms, min, VmRSS, RssAnon, RssFile, [heap] in MiB), ${r.outDir}/gc.csv (b's collections: V8 heap used/committed MB)${r.snapshots.map((s) => `, ${s.file}`).join('')}`);
   return l.join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
   let minutes = 10;
   let seed = 1;
-  let heapAtMin = 10;
+  let heapAtMin: number | undefined;
   let warmupMin = 5;
   let rssEverySec = 10;
   let hooks = true;
@@ -391,6 +443,8 @@ async function main(argv: string[]): Promise<number> {
     else if (k === '--json') json = argv[++i];
     else throw new Error(`unknown argument ${k}`);
   }
+  // The issue's 10-minute mark, or half-way through a shorter soak.
+  heapAtMin ??= Math.min(10, minutes / 2);
   if (heapAtMin > 0 && heapAtMin >= minutes) throw new Error(`--heap-at ${heapAtMin} must be before the end (--minutes ${minutes})`);
   if (process.getuid?.() !== 0) throw new Error('run as root (network namespaces)');
   const why = vrrpdUnavailable();
