@@ -111,6 +111,8 @@ export interface SoakResult {
   /** VmRSS after warm-up, a step allowed at the first snapshot. */
   rssFit: RssFit;
   rssAnonFit: RssFit;
+  /** VmRSS from warm-up to the first snapshot only (no snapshot has touched the process yet). */
+  rssFitBeforeSnapshot: RssFit | null;
   /** VmRSS from the first snapshot (+ settle) to the end only. */
   rssFitAfterSnapshot: RssFit | null;
   /** Kept for the issue-6 summaries: the slope above (MiB/min). */
@@ -355,6 +357,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const fit = rssFit(rssB, { fromMs, steps });
     const anonFit = rssFit(rssB.map((x) => ({ ms: x.ms, mib: x.anonMiB })), { fromMs, steps });
     const afterSnap = first ? rssFit(rssB, { fromMs: first.ms + SNAPSHOT_SETTLE_MS }) : null;
+    const beforeSnap = first ? rssFit(rssB.filter((x) => x.ms < first.ms), { fromMs }) : null;
     const gcB = parseTraceGc(nodes.b.proc.stdout, bStarted - started);
     // A snapshot forces a full collection too: those are live-heap samples like any other.
     const liveHeapFit = rssFit(gcB.filter((g) => g.kind.startsWith('Mark')).map((g) => ({ ms: g.ms, mib: g.usedMB })), { fromMs });
@@ -369,7 +372,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return {
       minutes: o.minutes, seed: o.seed, outDir: o.outDir, hooks, faults: faults.map((f) => ({ ...f, ms: f.ms - started })), faultCounts, transitions,
       unexplained: transitions.filter((x) => x.explainedBy === null).length, overlaps, splitBrainMs,
-      maxOverlapMs: maxOverlapMs(all, all), rssB, gcB, liveHeapFit, brkFit, warmupMin, rssFit: fit, rssAnonFit: anonFit, rssFitAfterSnapshot: afterSnap,
+      maxOverlapMs: maxOverlapMs(all, all), rssB, gcB, liveHeapFit, brkFit, warmupMin, rssFit: fit, rssAnonFit: anonFit, rssFitBeforeSnapshot: beforeSnap, rssFitAfterSnapshot: afterSnap,
       rssSlopeMiBPerMin: fit.slopeMiBPerMin, snapshots, heapDiff, statusReads, leakedVips, leakedProcesses, crashes,
     };
   } finally {
@@ -402,6 +405,7 @@ export function soakSummary(r: SoakResult): string {
     `| RSS of b (never restarted): first / last MiB | ${first?.mib.toFixed(1) ?? 'n/a'} / ${last?.mib.toFixed(1) ?? 'n/a'} |`,
     `| RSS slope of b after ${r.warmupMin} min warm-up, MiB/min ± std. error | ${fitText(r.rssFit)} |`,
     `| RssAnon slope of b, same window, MiB/min | ${fitText(r.rssAnonFit)} |`,
+    `| RSS slope of b from warm-up to the first snapshot, MiB/min | ${fitText(r.rssFitBeforeSnapshot)} |`,
     `| RSS slope of b from the first snapshot to the end, MiB/min | ${fitText(r.rssFitAfterSnapshot)} |`,
     `| malloc main arena (\`[heap]\` RSS) slope of b, MiB/min | ${fitText(r.brkFit)} |`,
     `| V8 heap in use after full GCs of b: first / last MB (${r.gcB.filter((g) => g.kind.startsWith('Mark')).length} full GCs) | ${liveRange(r.gcB)} |`,
