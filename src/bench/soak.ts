@@ -15,9 +15,11 @@
  *    OUT/rss.csv; the least-squares slope after `--warmup` minutes (default 5), with a step allowed
  *    at the first heap snapshot, and its standard error (rss-fit.ts);
  *  - V8 heap snapshots of b at `--heap-at` minutes (default 10, or half-way through a shorter
- *    soak; 0 = none) and at the end, written by
- *    node's `--heapsnapshot-signal=SIGWINCH` (given to b's node only, by this harness: the shipped
- *    daemon has no such path), copied to OUT, and compared (heap-diff.ts) into OUT/heap-diff.md;
+ *    soak; 0 = none) and at the end, written by node's `--heapsnapshot-signal=SIGWINCH` (given to
+ *    b's node only, by this harness: the shipped daemon has no such path), copied to OUT, and
+ *    compared (heap-diff.ts) into OUT/heap-diff.md;
+ *  - b's garbage collections (node's `--trace-gc`, b only) into OUT/gc.csv: the V8 heap in use
+ *    after each full collection is the live JS heap, whatever RSS does around it;
  *  - at the end: both stopped, no VIP and no process left in either namespace.
  * Usage: node dist/bench/soak.js [--minutes 10] [--seed 1] [--heap-at 10] [--warmup 5]
  *          [--rss-every 10] [--out DIR] [--json FILE] [--no-hooks]
