@@ -172,13 +172,41 @@ export class MemoryLog implements Log {
 }
 
 /**
+ * Keys a RateLimiter tracks at most. Today's keys come from finite sets (drop reasons, errno
+ * codes, interface x VRID), but an unknown-VRID flood over several interfaces reaches hundreds, and
+ * a key that ever carried an address would be unbounded: the cap makes that a log gap, not memory.
+ */
+export const RATE_LIMIT_MAX_KEYS = 1024;
+
+/**
  * Rate limiting for repeated messages (DESIGN.md style 4; keepalived [HEAD] `log_rate_limited_error`):
  * the first occurrence of a key is logged, then at most one per `windowMs`, carrying how many were
  * suppressed in between.
+ *
+ * Bounded (DESIGN.md style 11): at most `maxKeys` keys. A new key that finds the table full first
+ * forgets keys whose window has passed (their next occurrence would be logged anyway; a suppressed
+ * count not yet reported is lost with them); if every key is still inside its window, the new key is
+ * suppressed too and counted in `overflowed`: under a flood of distinct keys the log stays at most
+ * `maxKeys` lines per window instead of one line per message.
  */
 export class RateLimiter {
+  /** Ordered by the time each key was last logged (re-inserted when logged). */
   readonly #last = new Map<string, { atMs: number; suppressed: number }>();
-  constructor(private readonly windowMs = 10_000) {}
+  #overflowed = 0;
+  constructor(
+    private readonly windowMs = 10_000,
+    readonly maxKeys = RATE_LIMIT_MAX_KEYS,
+  ) {}
+
+  /** Keys tracked now. */
+  get size(): number {
+    return this.#last.size;
+  }
+
+  /** Messages suppressed because the key table was full of keys inside their window. */
+  get overflowed(): number {
+    return this.#overflowed;
+  }
 
   /** null = suppress this one; otherwise log it, mentioning `suppressed` earlier ones. */
   check(key: string, nowMs: number): { suppressed: number } | null {
@@ -187,7 +215,18 @@ export class RateLimiter {
       e.suppressed++;
       return null;
     }
+    if (e === undefined && this.#last.size >= this.maxKeys) {
+      for (const [k, v] of this.#last) {
+        if (nowMs - v.atMs < this.windowMs) break;
+        this.#last.delete(k);
+      }
+      if (this.#last.size >= this.maxKeys) {
+        this.#overflowed++;
+        return null;
+      }
+    }
     const suppressed = e?.suppressed ?? 0;
+    this.#last.delete(key);
     this.#last.set(key, { atMs: nowMs, suppressed: 0 });
     return { suppressed };
   }

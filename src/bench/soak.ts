@@ -1,21 +1,38 @@
 /**
- * Soak (issue 6 item 4): a vrrpd pair (a priority 150, b priority 100, multicast, PASS, advert_int 1;
- * lab `vr-sok-`, 10.237.8.0/24, VIP .100) under random faults from the chaos set for `--minutes`
- * (default 10), one every 4-10 s (seeded):
+ * Soak (issue 6 item 4, issue 10 memory over time): a vrrpd pair (a priority 150, b priority 100,
+ * multicast, PASS, advert_int 1; lab `vr-sok-`, 10.237.8.0/24, VIP .100) under random faults from
+ * the chaos set for `--minutes` (default 10), one every 4-10 s (seeded):
  *   a: link flap, VIP deleted, SIGHUP, kill -9 + restart, SIGTERM + restart, 2 s SIGSTOP, 4.5 s SIGSTOP;
- *   b: link flap, SIGHUP, 2 s SIGSTOP (b is never restarted, so its RSS is one process's whole life).
+ *   b: link flap, SIGHUP, 2 s SIGSTOP (b is never restarted, so its memory is one process's whole life).
+ * Both run a `notify` hook on every transition and a `vrrp_script` every 2 s, and b's status is read
+ * over its control socket every 5 s (as an exporter would), unless `--no-hooks`.
  * `ip -ts monitor address` in both hosts records who held the VIP. Reported:
  *  - split-brain time: total time both held the VIP in overlaps longer than one advert interval,
  *    excluding 4.5 s stalls of the master (a frozen process cannot drop its VIP: expected, listed);
  *  - every VIP add (= a transition to MASTER) and the fault that explains it (the latest fault
  *    within 12 s before it); unexplained transitions;
- *  - RSS of b sampled every 10 s and its least-squares slope (MiB/min);
+ *  - memory of b: VmRSS, RssAnon and RssFile sampled every `--rss-every` s (default 10) into
+ *    OUT/rss.csv; the least-squares slope after `--warmup` minutes (default 5), with a step allowed
+ *    at the first heap snapshot, and its standard error (rss-fit.ts);
+ *  - V8 heap snapshots of b at `--heap-at` minutes (default 10, or half-way through a shorter
+ *    soak; 0 = none) and at the end, written by node's `--heapsnapshot-signal=SIGWINCH` (given to
+ *    b's node only, by this harness: the shipped daemon has no such path), copied to OUT, and
+ *    compared (heap-diff.ts) into OUT/heap-diff.md;
+ *  - b's garbage collections (node's `--trace-gc`, b only) into OUT/gc.csv: the V8 heap in use
+ *    after each full collection is the live JS heap, whatever RSS does around it;
  *  - at the end: both stopped, no VIP and no process left in either namespace.
- * Usage: node dist/bench/soak.js [--minutes 10] [--seed 1] [--json FILE]
+ * Usage: node dist/bench/soak.js [--minutes 10] [--seed 1] [--heap-at 10] [--warmup 5]
+ *          [--rss-every 10] [--out DIR] [--json FILE] [--no-hooks]
+ * OUT defaults to /tmp/vr-soak-<start time>; the summary says where everything went.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from '../control/client.js';
+import { diffFiles } from './heap-diff.js';
+import { formatHeapDiff, type HeapDiff } from './heap-snapshot.js';
 import { BenchLab, runCmd } from './ns-lab.js';
 import { prng } from './hostile.js';
+import { rssFit, type RssFit } from './rss-fit.js';
 import {
   keepalivedConf, maxOverlapMs, ownership, sleep, startAddrMonitor, startNode, vrrpdUnavailable, wallNowMs,
   type Interval, type VrrpNode,
@@ -24,7 +41,12 @@ import {
 const NET = '10.237.8';
 const VIP = `${NET}.100`;
 type Host = 'a' | 'b';
-type FaultKind = 'flap' | 'vip-delete' | 'sighup' | 'kill9-restart' | 'sigterm-restart' | 'stall-2s' | 'stall-4.5s';
+type FaultKind = 'flap' | 'vip-delete' | 'sighup' | 'kill9-restart' | 'sigterm-restart' | 'stall-2s' | 'stall-4.5s' | 'heap-snapshot';
+
+/** b's node gets this signal for heap snapshots (ignored by default, unused by vrrpd). */
+const HEAP_SIGNAL = 'SIGWINCH';
+/** RSS samples left out of the fit after a snapshot starts (the snapshot is being written). */
+const SNAPSHOT_SETTLE_MS = 30_000;
 
 export interface SoakFault {
   ms: number;
@@ -32,9 +54,47 @@ export interface SoakFault {
   kind: FaultKind;
 }
 
+export interface MemSample {
+  /** ms since the soak started. */
+  ms: number;
+  /** VmRSS, RssAnon, RssFile of b (MiB). */
+  mib: number;
+  anonMiB: number;
+  fileMiB: number;
+  /** Resident part of the `[heap]` mapping: malloc's main arena (native memory, not V8's heap). */
+  brkMiB: number;
+}
+
+/** One garbage collection of b, from node's `--trace-gc` (V8 prints MiB and calls them MB). */
+export interface GcSample {
+  /** ms since the soak started. */
+  ms: number;
+  kind: string;
+  /** V8 heap in use and committed after the collection (MB). */
+  usedMB: number;
+  committedMB: number;
+}
+
+export interface SoakOptions {
+  minutes: number;
+  seed: number;
+  /** Minute of the first heap snapshot of b (0: no snapshots). The second is taken at the end. */
+  heapAtMin?: number;
+  /** Samples before this minute are left out of the slope. */
+  warmupMin?: number;
+  rssEverySec?: number;
+  /** Hooks, a vrrp_script and status reads (default true). */
+  hooks?: boolean;
+  /** Where rss.csv, the snapshots and heap-diff.md go. */
+  outDir: string;
+  log?: (s: string) => void;
+}
+
 export interface SoakResult {
   minutes: number;
   seed: number;
+  outDir: string;
+  hooks: boolean;
   faults: SoakFault[];
   faultCounts: Record<string, number>;
   transitions: { ms: number; host: string; explainedBy: string | null }[];
@@ -42,53 +102,146 @@ export interface SoakResult {
   overlaps: { from: number; ms: number; during: string | null }[];
   splitBrainMs: number;
   maxOverlapMs: number;
-  rssB: { ms: number; mib: number }[];
+  rssB: MemSample[];
+  /** b's garbage collections (--trace-gc). */
+  gcB: GcSample[];
+  /** V8 heap in use after each full (mark-compact) collection, after warm-up: the live JS heap's trend. */
+  liveHeapFit: RssFit;
+  /** malloc's main arena (`[heap]` RSS), same window. */
+  brkFit: RssFit;
+  warmupMin: number;
+  /** VmRSS after warm-up, a step allowed at the first snapshot. */
+  rssFit: RssFit;
+  rssAnonFit: RssFit;
+  /** VmRSS from warm-up to the first snapshot only (no snapshot has touched the process yet). */
+  rssFitBeforeSnapshot: RssFit | null;
+  /** VmRSS from the first snapshot (+ settle) to the end only. */
+  rssFitAfterSnapshot: RssFit | null;
+  /** Kept for the issue-6 summaries: the slope above (MiB/min). */
   rssSlopeMiBPerMin: number;
+  snapshots: { ms: number; file: string; writeMs: number }[];
+  heapDiff: HeapDiff | null;
+  statusReads: { ok: number; failed: number };
   leakedVips: string[];
   leakedProcesses: string[];
   crashes: number;
 }
 
-function slope(xs: readonly { ms: number; mib: number }[]): number {
-  const n = xs.length;
-  if (n < 2) return Number.NaN;
-  const mx = xs.reduce((a, p) => a + p.ms, 0) / n;
-  const my = xs.reduce((a, p) => a + p.mib, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (const p of xs) {
-    num += (p.ms - mx) * (p.mib - my);
-    den += (p.ms - mx) ** 2;
-  }
-  return (num / den) * 60_000;
-}
-
-function rssMiB(pid: number | undefined): number {
+function memMiB(pid: number | undefined): Omit<MemSample, 'ms'> {
+  const nan = Number.NaN;
   try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN) / 1024;
+    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? nan) / 1024;
+    let brkMiB = nan;
+    try {
+      const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+      const at = smaps.search(/ \[heap\]\n/);
+      if (at >= 0) brkMiB = Number(/\nRss:\s+(\d+) kB/.exec(smaps.slice(at))?.[1] ?? nan) / 1024;
+    } catch {
+      // smaps unreadable: brk stays NaN
+    }
+    return { mib: kb('VmRSS'), anonMiB: kb('RssAnon'), fileMiB: kb('RssFile'), brkMiB };
   } catch {
-    return Number.NaN;
+    return { mib: nan, anonMiB: nan, fileMiB: nan, brkMiB: nan };
   }
 }
 
-export async function runSoak(o: { minutes: number; seed: number; log?: (s: string) => void }): Promise<SoakResult> {
+/** `--trace-gc` lines: `[pid:isolate]  123456 ms: Mark-Compact 9.1 (10.5) -> 8.6 (11.0) MB, ...`. */
+export function parseTraceGc(text: string, offsetMs: number): GcSample[] {
+  const out: GcSample[] = [];
+  const re = /^\[\d+:0x[0-9a-f]+\]\s+(\d+) ms: ([A-Za-z -]+?)(?: \([a-z]+\))? ([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/gm;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    out.push({ ms: Number(m[1]) + offsetMs, kind: m[2]!, usedMB: Number(m[5]), committedMB: Number(m[6]) });
+  }
+  return out;
+}
+
+/** Signal b's node for a heap snapshot and wait until the file is complete; null after `timeoutMs`. */
+async function heapSnapshot(node: VrrpNode, timeoutMs = 120_000): Promise<{ path: string; writeMs: number } | null> {
+  const dir = node.realPath('/tmp');
+  const before = new Set(readdirSync(dir).filter((n) => n.endsWith('.heapsnapshot')));
+  const pid = node.proc.pid;
+  if (pid === undefined) return null;
+  const t0 = wallNowMs();
+  process.kill(pid, HEAP_SIGNAL);
+  let lastSize = -1;
+  while (wallNowMs() - t0 < timeoutMs) {
+    await sleep(250);
+    const f = readdirSync(dir).find((n) => n.endsWith('.heapsnapshot') && !before.has(n));
+    if (f === undefined) continue;
+    const path = join(dir, f);
+    const size = statSync(path).size;
+    // Written in one go on the daemon's thread: complete once it stops growing and is closed JSON.
+    if (size > 0 && size === lastSize && readFileSync(path, 'utf8').trimEnd().endsWith('}')) return { path, writeMs: wallNowMs() - t0 };
+    lastSize = size;
+  }
+  return null;
+}
+
+const NOTIFY_SH = '#!/bin/sh\n# soak: every transition runs a hook (argv: INSTANCE NAME STATE PRIORITY)\nexit 0\n';
+const CHECK_SH = '#!/bin/sh\nexit 0\n';
+
+export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   const rnd = prng(o.seed);
+  const hooks = o.hooks ?? true;
+  const heapAtMs = (o.heapAtMin ?? 10) * 60_000;
+  const warmupMin = o.warmupMin ?? 5;
+  mkdirSync(o.outDir, { recursive: true });
   const lab = await BenchLab.start('vr-sok-', NET, ['a', 'b']);
+  const timers: NodeJS.Timeout[] = [];
   try {
-    const conf = (h: Host): string => keepalivedConf(h, { state: 'BACKUP', vrid: 61, priority: h === 'a' ? 150 : 100, vips: [`${VIP}/24`], authPass: 'soak1234' });
+    const extra = hooks ? ['notify /etc/keepalived/notify.sh', 'track_script {', '  chk', '}'] : [];
+    const script = 'vrrp_script chk {\n  script /etc/keepalived/chk.sh\n  interval 2\n  weight 0\n}\n\n';
+    const conf = (h: Host): string => {
+      const c = keepalivedConf(h, { state: 'BACKUP', vrid: 61, priority: h === 'a' ? 150 : 100, vips: [`${VIP}/24`], authPass: 'soak1234', extra });
+      return hooks ? c.replace('vrrp_instance', `${script}vrrp_instance`) : c;
+    };
+    const files: Record<string, { content: string; mode: number }> = hooks ? { '/etc/keepalived/notify.sh': { content: NOTIFY_SH, mode: 0o755 }, '/etc/keepalived/chk.sh': { content: CHECK_SH, mode: 0o755 } } : {};
     const monA = await startAddrMonitor(lab, 'a');
     const monB = await startAddrMonitor(lab, 'b');
-    const nodes: Record<Host, VrrpNode> = { a: startNode(lab, { impl: 'vrrpd', host: 'a', conf: conf('a') }), b: startNode(lab, { impl: 'vrrpd', host: 'b', conf: conf('b') }) };
+    const start = (h: Host): VrrpNode => startNode(lab, {
+      impl: 'vrrpd', host: h, conf: conf(h), files,
+      // b only: a heap snapshot on SIGWINCH, written to its private /tmp.
+      ...(h === 'b' ? { nodeArgs: [`--heapsnapshot-signal=${HEAP_SIGNAL}`, '--diagnostic-dir=/tmp', '--trace-gc'] } : {}),
+    });
+    const bStarted = wallNowMs();
+    const nodes: Record<Host, VrrpNode> = { a: start('a'), b: start('b') };
     const started = wallNowMs();
     await nodes.a.proc.waitFor(/Entering MASTER STATE/, 20_000);
     const faults: SoakFault[] = [];
-    const rssB: { ms: number; mib: number }[] = [];
+    const rssB: MemSample[] = [];
+    const statusReads = { ok: 0, failed: 0 };
+    const bPid = nodes.b.proc.pid;
+    // Sampled on a timer of its own: the fault loop sleeps and stalls irregularly.
+    const sample = (): void => void rssB.push({ ms: wallNowMs() - started, ...memMiB(bPid) });
+    sample();
+    timers.push(setInterval(sample, (o.rssEverySec ?? 10) * 1000));
+    if (hooks) {
+      const sock = nodes.b.realPath('/run/vrrpd.sock');
+      timers.push(setInterval(() => {
+        request(sock, { cmd: 'status' }, 3000).then((r) => (r.ok ? statusReads.ok++ : statusReads.failed++), () => statusReads.failed++);
+      }, 5000));
+    }
+    const snapshots: SoakResult['snapshots'] = [];
+    const snapshot = async (label: string): Promise<void> => {
+      const f: SoakFault = { ms: wallNowMs(), host: 'b', kind: 'heap-snapshot' };
+      faults.push(f);
+      log(`${((f.ms - started) / 1000).toFixed(1)} s: b heap snapshot (${label})`);
+      const r = await heapSnapshot(nodes.b);
+      if (r === null) {
+        log('!! heap snapshot of b did not complete');
+        return;
+      }
+      const file = join(o.outDir, `heap-${label}.heapsnapshot`);
+      copyFileSync(r.path, file);
+      snapshots.push({ ms: f.ms - started, file, writeMs: r.writeMs });
+      log(`   ${file} (${(statSync(file).size / 1048576).toFixed(1)} MiB, ${(r.writeMs / 1000).toFixed(1)} s)`);
+    };
     let crashes = 0;
     const endAt = wallNowMs() + o.minutes * 60_000;
-    let nextRss = 0;
     const restart = (h: Host): void => {
-      nodes[h] = startNode(lab, { impl: 'vrrpd', host: h, conf: conf(h) });
+      nodes[h] = start(h);
     };
     const stall = async (h: Host, ms: number): Promise<void> => {
       const pid = nodes[h].proc.pid;
@@ -99,17 +252,20 @@ export async function runSoak(o: { minutes: number; seed: number; log?: (s: stri
     };
     const kindsA: FaultKind[] = ['flap', 'vip-delete', 'sighup', 'kill9-restart', 'sigterm-restart', 'stall-2s', 'stall-4.5s'];
     const kindsB: FaultKind[] = ['flap', 'sighup', 'stall-2s'];
+    let heapTaken = heapAtMs <= 0;
     while (wallNowMs() < endAt) {
-      if (wallNowMs() >= nextRss) {
-        rssB.push({ ms: wallNowMs() - started, mib: rssMiB(nodes.b.proc.pid) });
-        nextRss = wallNowMs() + 10_000;
-      }
       for (const h of ['a', 'b'] as const) {
         if (!nodes[h].proc.running && !faults.some((f) => f.host === h && wallNowMs() - f.ms < 3000 && f.kind.endsWith('restart'))) {
           crashes++;
           log(`!! ${h} exited unexpectedly (code ${nodes[h].proc.exitCode}, signal ${nodes[h].proc.exitSignal}); restarting`);
           restart(h);
         }
+      }
+      if (!heapTaken && wallNowMs() - started >= heapAtMs) {
+        heapTaken = true;
+        await snapshot(`${o.heapAtMin ?? 10}min`);
+        await sleep(4000);
+        continue;
       }
       const h: Host = rnd() < 0.65 ? 'a' : 'b';
       const kinds = h === 'a' ? kindsA : kindsB;
@@ -142,11 +298,17 @@ export async function runSoak(o: { minutes: number; seed: number; log?: (s: stri
         case 'stall-4.5s':
           await stall(h, 4500);
           break;
+        case 'heap-snapshot':
+          break;
       }
       await sleep(4000 + Math.floor(rnd() * 6000));
     }
     await sleep(8000); // settle
     const until = wallNowMs();
+    for (const t of timers) clearInterval(t);
+    timers.length = 0;
+    sample();
+    if (heapAtMs > 0) await snapshot('end');
     const ia = ownership(monA.events(), VIP, until);
     const ib = ownership(monB.events(), VIP, until);
     const overlaps: SoakResult['overlaps'] = [];
@@ -162,8 +324,7 @@ export async function runSoak(o: { minutes: number; seed: number; log?: (s: stri
     const adds = [...monA.events().map((e) => ({ ...e, host: 'a' })), ...monB.events().map((e) => ({ ...e, host: 'b' }))]
       .filter((e) => e.ip === VIP && e.op === 'add' && e.ms > started + 100)
       .sort((x, y) => x.ms - y.ms);
-    const firstMaster = adds.shift(); // the initial election
-    void firstMaster;
+    adds.shift(); // the initial election
     const transitions = adds.map((e) => {
       const cause = [...faults].reverse().find((f) => f.ms <= e.ms && e.ms - f.ms < 12_000);
       return { ms: e.ms - started, host: e.host, explainedBy: cause ? `${cause.host} ${cause.kind} ${((e.ms - cause.ms) / 1000).toFixed(1)} s before` : null };
@@ -190,50 +351,114 @@ export async function runSoak(o: { minutes: number; seed: number; log?: (s: stri
     const faultCounts: Record<string, number> = {};
     for (const f of faults) faultCounts[`${f.host} ${f.kind}`] = (faultCounts[`${f.host} ${f.kind}`] ?? 0) + 1;
     const all: Interval[] = overlaps.map((x) => ({ from: x.from, to: x.from + x.ms }));
+    // Memory: the CSV, the fits, the heap diff.
+    writeFileSync(join(o.outDir, 'rss.csv'), `ms,min,vmrss_mib,rss_anon_mib,rss_file_mib,brk_heap_mib\n${rssB.map((x) => `${x.ms.toFixed(0)},${(x.ms / 60_000).toFixed(3)},${x.mib.toFixed(3)},${x.anonMiB.toFixed(3)},${x.fileMiB.toFixed(3)},${x.brkMiB.toFixed(3)}`).join('\n')}\n`);
+    const first = snapshots.find((x) => !x.file.endsWith('heap-end.heapsnapshot'));
+    const steps = first ? [{ atMs: first.ms, settleMs: SNAPSHOT_SETTLE_MS }] : [];
+    const fromMs = warmupMin * 60_000;
+    const fit = rssFit(rssB, { fromMs, steps });
+    const anonFit = rssFit(rssB.map((x) => ({ ms: x.ms, mib: x.anonMiB })), { fromMs, steps });
+    const afterSnap = first ? rssFit(rssB, { fromMs: first.ms + SNAPSHOT_SETTLE_MS }) : null;
+    const beforeSnap = first ? rssFit(rssB.filter((x) => x.ms < first.ms), { fromMs }) : null;
+    const gcB = parseTraceGc(nodes.b.proc.stdout, bStarted - started);
+    // A snapshot forces a full collection too: those are live-heap samples like any other.
+    const liveHeapFit = rssFit(gcB.filter((g) => g.kind.startsWith('Mark')).map((g) => ({ ms: g.ms, mib: g.usedMB })), { fromMs });
+    const brkFit = rssFit(rssB.map((x) => ({ ms: x.ms, mib: x.brkMiB })), { fromMs, steps });
+    writeFileSync(join(o.outDir, 'gc.csv'), `ms,min,kind,used_mb,committed_mb\n${gcB.map((g) => `${g.ms.toFixed(0)},${(g.ms / 60_000).toFixed(3)},${g.kind},${g.usedMB},${g.committedMB}`).join('\n')}\n`);
+    let heapDiff: HeapDiff | null = null;
+    const last = snapshots.find((x) => x.file.endsWith('heap-end.heapsnapshot'));
+    if (first && last) {
+      heapDiff = diffFiles(first.file, last.file);
+      writeFileSync(join(o.outDir, 'heap-diff.md'), `${formatHeapDiff(heapDiff, 40)}\n`);
+    }
     return {
-      minutes: o.minutes, seed: o.seed, faults: faults.map((f) => ({ ...f, ms: f.ms - started })), faultCounts, transitions,
+      minutes: o.minutes, seed: o.seed, outDir: o.outDir, hooks, faults: faults.map((f) => ({ ...f, ms: f.ms - started })), faultCounts, transitions,
       unexplained: transitions.filter((x) => x.explainedBy === null).length, overlaps, splitBrainMs,
-      maxOverlapMs: maxOverlapMs(all, all), rssB, rssSlopeMiBPerMin: slope(rssB.slice(1)), leakedVips, leakedProcesses, crashes,
+      maxOverlapMs: maxOverlapMs(all, all), rssB, gcB, liveHeapFit, brkFit, warmupMin, rssFit: fit, rssAnonFit: anonFit, rssFitBeforeSnapshot: beforeSnap, rssFitAfterSnapshot: afterSnap,
+      rssSlopeMiBPerMin: fit.slopeMiBPerMin, snapshots, heapDiff, statusReads, leakedVips, leakedProcesses, crashes,
     };
   } finally {
+    for (const t of timers) clearInterval(t);
     await lab.destroy();
   }
 }
 
+function liveRange(gc: readonly GcSample[]): string {
+  const full = gc.filter((g) => g.kind.startsWith('Mark'));
+  return full.length === 0 ? 'n/a' : `${full[0]!.usedMB.toFixed(1)} / ${full[full.length - 1]!.usedMB.toFixed(1)}`;
+}
+
+function fitText(f: RssFit | null): string {
+  if (f === null || !Number.isFinite(f.slopeMiBPerMin)) return 'n/a';
+  return `${f.slopeMiBPerMin.toFixed(4)} ± ${f.slopeStdErr.toFixed(4)} (${f.n} samples, residual ${f.residualMiB.toFixed(2)} MiB${f.steps.length > 0 ? `, step at the snapshot ${f.steps.map((s) => `${s >= 0 ? '+' : ''}${s.toFixed(2)}`).join(', ')} MiB` : ''})`;
+}
+
 export function soakSummary(r: SoakResult): string {
+  const first = r.rssB[0];
+  const last = r.rssB[r.rssB.length - 1];
   const l = [
-    `| soak (${r.minutes} min, seed ${r.seed}) | value |`, '|---|---:|',
-    `| faults injected | ${r.faults.length} |`,
+    `| soak (${r.minutes} min, seed ${r.seed}${r.hooks ? ', hooks + vrrp_script + status reads' : ''}) | value |`, '|---|---:|',
+    `| faults injected | ${r.faults.filter((f) => f.kind !== 'heap-snapshot').length} |`,
     `| transitions to MASTER (after the initial election) | ${r.transitions.length} |`,
     `| transitions not explained by a fault in the 12 s before | ${r.unexplained} |`,
     `| two-holder overlaps (count / longest ms) | ${r.overlaps.length} / ${Math.max(0, ...r.overlaps.map((x) => x.ms)).toFixed(1)} |`,
     `| split-brain time (overlaps > 1 advert interval, 4.5 s master stalls excluded) ms | ${r.splitBrainMs.toFixed(1)} |`,
     `| overlaps during 4.5 s master stalls (frozen process keeps its VIP), longest ms | ${Math.max(0, ...r.overlaps.filter((x) => x.during === 'a stall-4.5s').map((x) => x.ms)).toFixed(1)} |`,
-    `| RSS of b (never restarted): first / last MiB | ${r.rssB[0]?.mib.toFixed(1) ?? 'n/a'} / ${r.rssB[r.rssB.length - 1]?.mib.toFixed(1) ?? 'n/a'} |`,
-    `| RSS slope of b, MiB/min (least squares, first sample excluded) | ${r.rssSlopeMiBPerMin.toFixed(3)} |`,
+    `| RSS of b (never restarted): first / last MiB | ${first?.mib.toFixed(1) ?? 'n/a'} / ${last?.mib.toFixed(1) ?? 'n/a'} |`,
+    `| RSS slope of b after ${r.warmupMin} min warm-up, MiB/min ± std. error | ${fitText(r.rssFit)} |`,
+    `| RssAnon slope of b, same window, MiB/min | ${fitText(r.rssAnonFit)} |`,
+    `| RSS slope of b from warm-up to the first snapshot, MiB/min | ${fitText(r.rssFitBeforeSnapshot)} |`,
+    `| RSS slope of b from the first snapshot to the end, MiB/min | ${fitText(r.rssFitAfterSnapshot)} |`,
+    `| malloc main arena (\`[heap]\` RSS) slope of b, MiB/min | ${fitText(r.brkFit)} |`,
+    `| V8 heap in use after full GCs of b: first / last MB (${r.gcB.filter((g) => g.kind.startsWith('Mark')).length} full GCs) | ${liveRange(r.gcB)} |`,
+    `| V8 heap in use after full GCs, slope after warm-up, MB/min | ${fitText(r.liveHeapFit)} |`,
+    `| heap snapshots of b (minute, write time) | ${r.snapshots.map((s) => `${(s.ms / 60_000).toFixed(1)} (${(s.writeMs / 1000).toFixed(1)} s)`).join(', ') || 'none'} |`,
+    `| status reads of b ok / failed | ${r.statusReads.ok} / ${r.statusReads.failed} |`,
     `| unexpected daemon exits | ${r.crashes} |`,
     `| leaked VIPs / processes after stop | ${r.leakedVips.length} / ${r.leakedProcesses.length} |`,
   ];
   l.push('', `Faults: ${Object.entries(r.faultCounts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (r.heapDiff) l.push('', `Heap of b, first snapshot -> end (${join(r.outDir, 'heap-diff.md')}):`, '', formatHeapDiff(r.heapDiff, 15));
+  l.push('', `Files: ${r.outDir}/rss.csv (ms, min, VmRSS, RssAnon, RssFile, [heap] in MiB), ${r.outDir}/gc.csv (b's collections: V8 heap used/committed MB)${r.snapshots.map((s) => `, ${s.file}`).join('')}`);
   return l.join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
   let minutes = 10;
   let seed = 1;
+  let heapAtMin: number | undefined;
+  let warmupMin = 5;
+  let rssEverySec = 10;
+  let hooks = true;
+  let outDir: string | undefined;
   let json: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
-    if (k === '--minutes') minutes = Number(argv[++i]);
-    else if (k === '--seed') seed = Number(argv[++i]);
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v < 0) throw new Error(`${k} needs a number >= 0`);
+      return v;
+    };
+    if (k === '--minutes') minutes = num();
+    else if (k === '--seed') seed = num();
+    else if (k === '--heap-at') heapAtMin = num();
+    else if (k === '--warmup') warmupMin = num();
+    else if (k === '--rss-every') rssEverySec = Math.max(1, num());
+    else if (k === '--no-hooks') hooks = false;
+    else if (k === '--out') outDir = argv[++i];
     else if (k === '--json') json = argv[++i];
     else throw new Error(`unknown argument ${k}`);
   }
+  // The issue's 10-minute mark, or half-way through a shorter soak.
+  heapAtMin ??= Math.min(10, minutes / 2);
+  if (heapAtMin > 0 && heapAtMin >= minutes) throw new Error(`--heap-at ${heapAtMin} must be before the end (--minutes ${minutes})`);
   if (process.getuid?.() !== 0) throw new Error('run as root (network namespaces)');
   const why = vrrpdUnavailable();
   if (why) throw new Error(why);
-  const r = await runSoak({ minutes, seed });
+  outDir ??= `/tmp/vr-soak-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const r = await runSoak({ minutes, seed, heapAtMin, warmupMin, rssEverySec, hooks, outDir });
   process.stdout.write(`\n${soakSummary(r)}\n`);
+  writeFileSync(join(outDir, 'soak.json'), JSON.stringify(r, null, 2));
   if (json) writeFileSync(json, JSON.stringify(r, null, 2));
   const ok = r.splitBrainMs === 0 && r.unexplained === 0 && r.crashes === 0 && r.leakedVips.length === 0 && r.leakedProcesses.length === 0;
   process.stdout.write(`\n${ok ? 'PASS' : 'FAIL'}: split-brain 0, every transition explained, no crash, nothing leaked\n`);

@@ -122,6 +122,8 @@ export interface StartNodeOptions {
   args?: readonly string[];
   /** Path of the vrrpd entry point (default REPO_ROOT/bin/vrrpd). */
   vrrpdBin?: string;
+  /** Node options before the entry point (vrrpd only), e.g. `--heapsnapshot-signal=SIGWINCH`. */
+  nodeArgs?: readonly string[];
 }
 
 /** A running (or stopped) keepalived or vrrpd in a lab host. */
@@ -201,7 +203,7 @@ export function startNode(lab: NsLab, o: StartNodeOptions): VrrpNode {
   } else {
     writeFileSync(join(dir, 'run/vrrpd.conf'), o.conf);
     const bin = o.vrrpdBin ?? join(REPO_ROOT, 'bin/vrrpd');
-    argv = [process.execPath, bin, 'run', '-f', '/run/vrrpd.conf', '--log-console', '--pid-file', '/run/vrrpd.pid', '--state-dir', '/run/vrrpd', '--control-socket', '/run/vrrpd.sock', ...(o.args ?? [])];
+    argv = [process.execPath, ...(o.nodeArgs ?? []), bin, 'run', '-f', '/run/vrrpd.conf', '--log-console', '--pid-file', '/run/vrrpd.pid', '--state-dir', '/run/vrrpd', '--control-socket', '/run/vrrpd.sock', ...(o.args ?? [])];
     pidFiles = [join(dir, 'run/vrrpd.pid')];
   }
   const keep = realpathSync(REPO_ROOT).replace(/\/$/, '');

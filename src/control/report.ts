@@ -130,6 +130,7 @@ export function instanceReport(d: Daemon, inst: Instance, legacy: LegacyInstance
       garpPackets: c.garpPackets,
       vipRestored: c.vipRestored,
       addressErrors: c.addressErrors,
+      peersEvicted: c.peersEvicted,
       droppedTotal: Object.values(drops).reduce((a, b) => a + b, 0),
       // Older names, kept for scripts written against the first control socket.
       advertSent: c.advertSent,

@@ -39,6 +39,15 @@ import { loadLibc } from './libc.js';
 import { silentLogger, type IoLogger } from './logger.js';
 import { monotonicPreciseMs } from './system-clock.js';
 
+/**
+ * Sends waiting for a full socket buffer to drain (EAGAIN -> raw-socket's queue, POLLOUT) at most
+ * per interface. A link whose driver stopped taking packets would otherwise queue one advert per
+ * instance per advert interval for as long as it stays stuck; an advert older than its interval is
+ * worthless anyway. Past the bound a send fails at once with ENOBUFS (counted as a send error).
+ * 4,096 is four bursts of 1,000 instances on one interface.
+ */
+export const RAW_SEND_QUEUE_MAX = 4096;
+
 /** RFC 3768 5.2.4: the IP protocol number assigned to VRRP. */
 export const IPPROTO_VRRP = 112;
 /** RFC 3768 5.2.2: the IPv4 multicast address assigned to VRRP. */
@@ -73,6 +82,8 @@ export interface RawTransportOptions {
   logger?: IoLogger;
   /** Receive buffer per socket (bytes); default 2048 (a VRRPv2 advert is at most 20 + 8 + 4*255 + 8). */
   bufferSize?: number;
+  /** Tests: the raw-socket module (default: `require('raw-socket')`). */
+  rawSocketModule?: RawSocketModule;
 }
 
 export interface OpenOptions {
@@ -92,7 +103,7 @@ export interface InterfaceSocketInfo {
 }
 
 /** Minimal typing of the parts of raw-socket we use. */
-interface RawSocket {
+export interface RawSocket {
   /**
    * raw-socket 1.x internals (index.js): the native handle, whose send() is a synchronous
    * sendto(2) on the non-blocking socket (throws on error, calls back before returning), and the
@@ -107,7 +118,7 @@ interface RawSocket {
   on(ev: 'close', cb: () => void): unknown;
   close(): unknown;
 }
-interface RawSocketModule {
+export interface RawSocketModule {
   createSocket(opts: { protocol: number; bufferSize?: number }): RawSocket;
 }
 
@@ -198,7 +209,7 @@ export class RawVrrpTransport {
 
     let sock: RawSocket;
     try {
-      sock = rawSocket().createSocket({ protocol: IPPROTO_VRRP, bufferSize: this.#opts.bufferSize ?? 2048 });
+      sock = (this.#opts.rawSocketModule ?? rawSocket()).createSocket({ protocol: IPPROTO_VRRP, bufferSize: this.#opts.bufferSize ?? 2048 });
     } catch (err) {
       return fail(toIoError('socket(AF_INET, SOCK_RAW, 112)', err, ifname));
     }
@@ -271,6 +282,10 @@ export class RawVrrpTransport {
       return Promise.resolve(fail({ kind: 'IoError', syscall: 'sendto', errno: 22, code: 'EINVAL', message: 'not an IPv4 packet', ifname }));
     }
     const dst = `${ipPacket[16]}.${ipPacket[17]}.${ipPacket[18]}.${ipPacket[19]}`;
+    if (s.pending.size >= RAW_SEND_QUEUE_MAX) {
+      s.txErrors++;
+      return Promise.resolve(fail({ kind: 'IoError', syscall: 'sendto', errno: 105, code: 'ENOBUFS', message: `${RAW_SEND_QUEUE_MAX} sends already waiting for the socket (RAW_SEND_QUEUE_MAX)`, ifname }));
+    }
     const buf = Buffer.from(ipPacket.buffer, ipPacket.byteOffset, ipPacket.byteLength);
     return new Promise((resolve) => {
       const settle = (r: IoResult<number>): void => {

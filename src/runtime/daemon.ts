@@ -43,6 +43,23 @@ type R<T> = DeepReadonly<T>;
  */
 export const ADVERT_GRID_MS = 50;
 
+/**
+ * Received packets waiting on the work queue at most. The queue drains a packet in microseconds,
+ * but while an item awaits the kernel (a netlink request: up to its 2 s timeout) a flood keeps
+ * arriving: past this many, packets are dropped and counted (`queueDrops` per interface), as the
+ * kernel drops at a full socket buffer. 10,000 is ten seconds of adverts from 1,000 instances;
+ * each waiting packet holds ~300 bytes, so the bound is ~3 MB.
+ */
+export const WORK_QUEUE_MAX_PACKETS = 10_000;
+
+/**
+ * How often the daemon asks for a full garbage collection (DaemonOptions.collectGarbage): the old
+ * generation then holds at most this long's garbage (~2.5 MiB at the soak's rate) instead of
+ * growing to V8's next limit first (io/heap.ts says why). Each costs one 5-20 ms pause, taken right
+ * after an advert burst so no advert waits for it: 12 an hour.
+ */
+export const HEAP_COLLECT_INTERVAL_MS = 300_000;
+
 export interface DaemonOptions {
   readonly io: DaemonIo;
   readonly log: Log;
@@ -62,6 +79,11 @@ export interface DaemonOptions {
    * `vrrpd run` uses ADVERT_GRID_MS, default 0 (every timer at its exact deadline).
    */
   readonly advertGridMs?: number;
+  /**
+   * A full garbage collection (io/heap.ts fullCollector), run every HEAP_COLLECT_INTERVAL_MS on the
+   * work queue right after an advert burst; absent: garbage collection is left to V8.
+   */
+  readonly collectGarbage?: () => void;
 }
 
 export interface DaemonStatus {
@@ -70,7 +92,7 @@ export interface DaemonStatus {
   readonly startedAtMs: number;
   readonly reloads: number;
   readonly instances: readonly (InstanceStatus & { readonly lastHooks: readonly HookRun[] })[];
-  readonly interfaces: Readonly<Record<string, { readonly up: boolean; readonly ifindex: number | null; readonly malformed: number; readonly unknownVrid: number }>>;
+  readonly interfaces: Readonly<Record<string, { readonly up: boolean; readonly ifindex: number | null; readonly malformed: number; readonly unknownVrid: number; readonly queueDrops: number }>>;
   readonly syncGroups: readonly { readonly name: string; readonly members: readonly string[] }[];
   readonly eventLoop: { readonly maxLagMs: number; readonly lateTimers: number };
 }
@@ -80,6 +102,8 @@ interface IfState {
   ifindex: number | null;
   malformed: number;
   unknownVrid: number;
+  /** Packets dropped because WORK_QUEUE_MAX_PACKETS were already waiting. */
+  queueDrops: number;
 }
 
 const NOTIFY_STATE: Record<NotifyKind, NotifyState> = {
@@ -115,10 +139,16 @@ export class Daemon {
   readonly #sockets = new Map<string, { ifindex: number; groups: string }>();
   /** Instances being deleted by a reload: their STOP notify reads DELETED. */
   readonly #deleting = new Set<Instance>();
+  /** Packets pushed on the queue and not yet handled (WORK_QUEUE_MAX_PACKETS). */
+  #queuedPackets = 0;
   #startedAtMs = Date.now();
   #reloads = 0;
   #stopping = false;
   #stopped = false;
+  readonly #collectGarbage: (() => void) | undefined;
+  #heapTimer: TimerHandle | undefined;
+  /** Full collections run (status). */
+  heapCollections = 0;
   maxLagMs = 0;
   lateTimers = 0;
 
@@ -128,6 +158,7 @@ export class Daemon {
     this.#vipDeleted = o.vipDeleted ?? 'restore';
     this.#beforeStart = o.beforeStart;
     this.#advertGridMs = o.advertGridMs ?? 0;
+    this.#collectGarbage = o.collectGarbage;
     this.queue = new WorkQueue(o.log);
     this.#pacer = new GarpPacer(o.io.clock, (ifname, addresses) => this.#sendGarps(ifname, addresses));
     this.#notifier = new Notifications({ runner: o.io.processes, log: o.log, stateFiles: o.stateFiles ?? null, checkScripts: o.checkHooks ?? false });
@@ -159,11 +190,13 @@ export class Daemon {
   async start(cfg: FrozenConfig): Promise<IoResult<true>> {
     this.#cfg = cfg;
     this.#notifier.configure(cfg);
-    this.#io.sockets.setHandler((p) => this.queue.push('packet', () => this.#onPacket(p)));
+    const trees = this.#io.processes.treeTracking?.();
+    if (trees) this.#log[trees.cgroups ? 'debug' : 'info']({}, `Hook process trees tracked by ${trees.detail}`);
+    this.#io.sockets.setHandler((p) => this.#enqueuePacket(p));
     const nl = await this.#io.netlink.start((e) => this.queue.push(`netlink ${e.kind} ${e.op}`, () => this.#onNetlink(e)));
     if (!nl.ok) return nl;
     await this.queue.run('start', async () => {
-      for (const l of this.#io.netlink.links()) this.#ifs.set(l.ifname, { up: linkUp(l), ifindex: l.ifindex, malformed: 0, unknownVrid: 0 });
+      for (const l of this.#io.netlink.links()) this.#ifs.set(l.ifname, { up: linkUp(l), ifindex: l.ifindex, malformed: 0, unknownVrid: 0, queueDrops: 0 });
       this.#groups = new Map(cfg.syncGroups.map((g) => [g.name, g]));
       this.#instances = instanceSpecs(cfg).map((s) => this.#newInstance(s));
       this.#byVrid = null;
@@ -181,6 +214,7 @@ export class Daemon {
         this.queue.push('open packet socket', () => this.#io.frames.open?.());
       });
     };
+    this.#armHeapCollection();
     if (delay > 0) {
       this.#log.info({}, `Delaying startup for ${delay / 1000} seconds`);
       this.#io.clock.setTimer(delay, go);
@@ -232,6 +266,31 @@ export class Daemon {
         }
       },
     };
+  }
+
+  /**
+   * Every HEAP_COLLECT_INTERVAL_MS: a full collection, queued right after the next advert burst
+   * when a MASTER is advertising on the grid (so the pause delays no advert), else at once.
+   */
+  #armHeapCollection(): void {
+    const collect = this.#collectGarbage;
+    if (collect === undefined || this.#stopping) return;
+    this.#heapTimer = this.#io.clock.setTimer(HEAP_COLLECT_INTERVAL_MS, () => {
+      const run = (): void =>
+        this.queue.push('heap collection', () => {
+          if (this.#stopping) return;
+          collect();
+          this.heapCollections++;
+          this.#armHeapCollection();
+        });
+      // The next grid point with adverts waiting: its callbacks run in the order they were added,
+      // so the instances' adverts are queued before the collection, and the next point is a grid
+      // step (50 ms) away, longer than the pause.
+      let next: number | undefined;
+      for (const at of this.#gridPoints.keys()) if (next === undefined || at < next) next = at;
+      if (next !== undefined) this.#advertTimer(next, run);
+      else run();
+    });
   }
 
   /** Initial tracking (before `start`, so the state machine only records it) and source address. */
@@ -430,6 +489,19 @@ export class Daemon {
     return this.#byVrid;
   }
 
+  #enqueuePacket(p: ReceivedPacket): void {
+    if (this.#queuedPackets >= WORK_QUEUE_MAX_PACKETS) {
+      const ifs = this.#ifs.get(p.ifname);
+      if (ifs) ifs.queueDrops++;
+      return;
+    }
+    this.#queuedPackets++;
+    this.queue.push('packet', () => {
+      this.#queuedPackets--;
+      return this.#onPacket(p);
+    });
+  }
+
   async #onPacket(p: ReceivedPacket): Promise<void> {
     if (this.#stopping) return;
     // demux() only looks at the instances with this interface and VRID: hand it just those (from
@@ -467,7 +539,7 @@ export class Daemon {
       const up = e.op === 'new' && linkUp(l);
       const st = this.#ifs.get(l.ifname);
       const was = st?.up;
-      this.#ifs.set(l.ifname, { up, ifindex: e.op === 'new' ? l.ifindex : null, malformed: st?.malformed ?? 0, unknownVrid: st?.unknownVrid ?? 0 });
+      this.#ifs.set(l.ifname, { up, ifindex: e.op === 'new' ? l.ifindex : null, malformed: st?.malformed ?? 0, unknownVrid: st?.unknownVrid ?? 0, queueDrops: st?.queueDrops ?? 0 });
       if (was !== up) {
         if (was !== undefined || !up) this.#log.info({ ifname: l.ifname }, `Netlink reports ${l.ifname} ${up ? 'up' : 'down'}`);
         this.#openSockets();
@@ -478,6 +550,10 @@ export class Daemon {
         this.#openSockets();
         await this.#refreshAll();
       }
+      // A link nothing here refers to is forgotten when it goes or is renamed: on a host where
+      // containers' veths come and go, each name would otherwise stay in #ifs for good.
+      if (e.op === 'del') this.#forgetLink(l.ifname);
+      else if (e.previous !== undefined && e.previous.ifname !== l.ifname) this.#forgetLink(e.previous.ifname);
       return;
     }
     // Address events.
@@ -498,6 +574,22 @@ export class Daemon {
     await this.#refreshAll();
     // An instance found by its unicast_src_ip may have just got its interface.
     this.#openSockets();
+  }
+
+  /** Drop a link's state unless a socket, an instance, a tracker or a VIP's `dev` names it. */
+  #forgetLink(ifname: string): void {
+    if (this.#sockets.has(ifname)) return;
+    for (const i of this.#instances) {
+      if (i.ifname === ifname || i.spec.interface === ifname) return;
+      if (i.snapshot.params.trackInterfaces.some((t) => t.name === ifname)) return;
+      if (i.spec.vipEntries.some((v) => v.dev === ifname) || i.spec.evipEntries.some((v) => v.dev === ifname)) return;
+    }
+    this.#ifs.delete(ifname);
+  }
+
+  /** Link names the daemon keeps state for (audit and tests: bounded by the host's links plus the config's). */
+  knownLinks(): readonly string[] {
+    return [...this.#ifs.keys()];
   }
 
   #syncTrackers(cfg: FrozenConfig): void {
@@ -619,6 +711,7 @@ export class Daemon {
     this.#stopping = true;
     return this.queue.run('stop', async () => {
       this.#log.info({}, 'Stopping');
+      this.#heapTimer?.cancel();
       for (const s of this.#scripts.values()) s.stop();
       for (const f of this.#files.values()) f.stop();
       this.#notifier.stopping();
@@ -724,7 +817,7 @@ export class Daemon {
 
   /** JSON-safe snapshot of everything (for the control socket and tests). */
   status(): DaemonStatus {
-    const interfaces: Record<string, { up: boolean; ifindex: number | null; malformed: number; unknownVrid: number }> = {};
+    const interfaces: Record<string, { up: boolean; ifindex: number | null; malformed: number; unknownVrid: number; queueDrops: number }> = {};
     for (const [n, s] of this.#ifs) if (this.#sockets.has(n)) interfaces[n] = { ...s };
     return {
       pid: process.pid,

@@ -24,6 +24,10 @@ export class GarpPacer {
    */
   schedule(ifname: string, packets: readonly GarpPacket[], intervalMs: number, valid: () => boolean): void {
     const now = this.clock.nowMs();
+    // A free slot in the past is no slot: forget it, so the map holds only interfaces still being
+    // paced (a reload that moves VIPs between interfaces, or one GARP burst per interface name
+    // ever used, would otherwise leave every name behind).
+    for (const [k, free] of this.#nextFreeMs) if (free <= now) this.#nextFreeMs.delete(k);
     const dueNow: string[] = [];
     for (const p of packets) {
       const free = this.#nextFreeMs.get(ifname) ?? 0;
@@ -40,6 +44,11 @@ export class GarpPacer {
       this.#timers.add(h);
     }
     if (dueNow.length > 0) this.sendNow(ifname, dueNow);
+  }
+
+  /** Interfaces with a pacing slot in the future (bounded by the interfaces GARPing right now). */
+  get pacedInterfaces(): number {
+    return this.#nextFreeMs.size;
   }
 
   cancelAll(): void {

@@ -14,11 +14,13 @@ import type { FsmAction, FsmEvent, InstanceSnapshot, NotifyKind, StepResult, Tim
 import { buildIpv4Packet, decodeAdvert, encodeAdvert, type AdvertExpectations, type DropReason } from '../protocol/advert.js';
 import { expandGarpBurst, type SendGarpAction } from '../protocol/garp-schedule.js';
 import { VRRP_TTL } from '../protocol/constants.js';
+import { masterDownIntervalMs } from '../protocol/timing.js';
 import type { VrrpState } from '../protocol/types.js';
 import { assertNever } from '../util/assert-never.js';
 import type { AddressEntry, DeepReadonly, RouteEntry, RuleEntry } from '../config/model.js';
 import type { Log } from '../log.js';
 import { RateLimiter } from '../log.js';
+import { PEER_EXPIRY_DOWN_INTERVALS, PEER_TABLE_MAX, PeerTable } from './peer-table.js';
 import type { IoResult, ReceivedPacket, RuntimeClock, TimerHandle } from './ports.js';
 import { routeKey, ruleKey, SOURCE_TRACKER, withSrcIp, type InstanceSpec } from './params.js';
 
@@ -64,6 +66,8 @@ export interface RuntimeCounters {
   /** VIPs/eVIPs deleted by someone else while MASTER and re-added (self-healing). */
   vipRestored: number;
   addressErrors: number;
+  /** Peer table entries evicted by its size cap (PEER_TABLE_MAX): many sources were heard. */
+  peersEvicted: number;
 }
 
 export interface InstanceStatus {
@@ -98,11 +102,14 @@ export class Instance {
   srcIp: string | null = null;
   /** Why the source tracker is down, for logs and status. */
   sourceProblem: string | null = null;
-  readonly counters: RuntimeCounters = { advertSent: 0, advertSendErrors: 0, garpPackets: 0, vipRestored: 0, addressErrors: 0 };
+  readonly counters: RuntimeCounters = { advertSent: 0, advertSendErrors: 0, garpPackets: 0, vipRestored: 0, addressErrors: 0, peersEvicted: 0 };
   readonly drops = new Map<DropReason, number>();
   lastTransitionMs: number | null = null;
-  /** Routers heard from (valid adverts): source IP -> wall-clock ms and priority of the last one (status). */
-  readonly peers = new Map<string, { lastSeenMs: number; priority: number }>();
+  /**
+   * Routers heard from (valid adverts): source IP -> wall-clock ms and priority of the last one
+   * (status). Expires and is capped (peer-table.ts).
+   */
+  readonly peers: PeerTable;
   /** Wall-clock ms of the last GARP burst scheduled, or null (status). */
   lastGarpMs: number | null = null;
   readonly log: Log;
@@ -122,6 +129,15 @@ export class Instance {
     this.ifname = spec.interface;
     this.snapshot = initialSnapshot(spec.params);
     this.log = env.log.child({ instance: spec.name, vrid: spec.vrid });
+    this.peers = new PeerTable(
+      () => env.clock.nowMs(),
+      () => {
+        const p = this.snapshot.params;
+        return PEER_EXPIRY_DOWN_INTERVALS * masterDownIntervalMs(p.adverIntMs, this.snapshot.effectivePriority, p.downTimerAdverts);
+      },
+      PEER_TABLE_MAX,
+      () => this.snapshot.master?.ip ?? null,
+    );
   }
 
   get name(): string {
@@ -225,7 +241,8 @@ export class Instance {
       }
       return;
     }
-    this.peers.set(res.envelope.srcIp, { lastSeenMs: Date.now(), priority: res.advert.priority });
+    this.peers.seen(res.envelope.srcIp, res.advert.priority, Date.now());
+    this.counters.peersEvicted = this.peers.evicted;
     // RFC 3768 6.4.2 "Reset the Master_Down_Timer": from when the advert arrived, not from when the
     // queue got to it (never before an event this instance already handled).
     await this.handle({ type: 'advert', advert: res.advert, srcIp: res.envelope.srcIp, nowMs: Math.max(p.rxMs, this.#lastEventMs) });
