@@ -92,6 +92,12 @@ export class Notifications {
     this.gate.configure(g, scriptCommands(cfg));
     this.#priorityChanges = new Map(cfg.instances.map((i) => [i.name, i.notifyPriorityChanges]));
     this.#groupOf = new Map(cfg.syncGroups.flatMap((sg) => sg.members.map((m) => [m, { name: sg.name, members: sg.members, hooks: sg.notify as Hooks }] as const)));
+    // Names a reload removed are forgotten: these tables hold the running config's names only.
+    const instances = new Set(cfg.instances.map((i) => i.name));
+    const groups = new Set(cfg.syncGroups.map((sg) => sg.name));
+    this.history.retain(instances, groups);
+    for (const n of this.#memberState.keys()) if (!instances.has(n)) this.#memberState.delete(n);
+    for (const n of this.#groupState.keys()) if (!groups.has(n)) this.#groupState.delete(n);
     // FIFOs: keep the ones that did not change, close the others, open the new ones.
     const want = [
       { spec: g.vrrpNotifyFifo, script: g.vrrpNotifyFifoScript },

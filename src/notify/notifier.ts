@@ -79,6 +79,18 @@ export class HookHistory {
   get(type: 'INSTANCE' | 'GROUP', name: string): readonly HookRun[] {
     return [...(this.#runs.get(`${type}:${name}`) ?? [])];
   }
+
+  /**
+   * Forget every instance and group not named (a reload that removed or renamed them), so the
+   * history holds at most `keep` runs for each name in the running config, whatever the reloads.
+   */
+  retain(instances: ReadonlySet<string>, groups: ReadonlySet<string>): void {
+    for (const key of this.#runs.keys()) {
+      const sep = key.indexOf(':');
+      const names = key.slice(0, sep) === 'GROUP' ? groups : instances;
+      if (!names.has(key.slice(sep + 1))) this.#runs.delete(key);
+    }
+  }
 }
 
 function record(what: string, argv: readonly string[], state: NotifyState, startedAtMs: number, res: RunResult): HookRun {

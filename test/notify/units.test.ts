@@ -286,6 +286,26 @@ t.test('notifications: group state at start-up before members, group STOP after 
   t.equal(runner.runs[0]!.argv.slice(1).join(' '), 'GROUP G1 BACKUP 0', "the group's initial state goes first");
 });
 
+t.test('notifications: a reload forgets the hook history and states of instances and groups it removed', async (t) => {
+  const runner = new FakeRunner();
+  const n = new Notifications({ runner, log: new MemoryLog(), checkScripts: false });
+  n.configure(loadConf(CONF));
+  const i = { generic: { argv: ['/x/n.sh'], user: null, group: null } };
+  // Ever-new names across reloads: what a renaming config tool does.
+  for (let k = 0; k < 50; k++) {
+    const renamed = CONF.replaceAll('VI_3', `VI_R${k}`).replaceAll('G1', `G_R${k}`);
+    n.configure(loadConf(renamed));
+    n.notify('INSTANCE', `VI_R${k}`, i, 'BACKUP', 80);
+    n.notify('INSTANCE', 'VI_1', i, 'BACKUP', 100);
+    await n.idle(2000);
+  }
+  t.equal(n.lastHooks('VI_R49').length, 1, 'the running config keeps its history');
+  t.equal(n.lastHooks('VI_R48').length, 0, 'a name the last reload removed is gone');
+  t.equal(n.lastHooks('VI_R10').length, 0, 'and every older one');
+  t.equal(n.lastHooks('G_R10', 'GROUP').length, 0, 'removed groups too');
+  t.equal(n.lastHooks('VI_1').length, 10, 'kept names hold at most `keep` runs');
+});
+
 function status(): DaemonStatus {
   const counters = { advertRcvd: 3, becomeMaster: 1, releaseMaster: 0, priZeroRcvd: 0, priZeroSent: 1, lowerPrioDiscarded: 0, advertSent: 22, advertSendErrors: 0, garpPackets: 5, vipRestored: 0, addressErrors: 0 };
   const base = { vrid: 51, interface: 'eth0', srcIp: '10.0.0.1', unicast: false, reason: '', faults: [], vips: ['10.0.0.100'], evips: [], syncGroup: null, lastTransitionMs: 1795487104988.147, counters, lastHooks: [] };
