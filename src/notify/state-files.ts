@@ -15,7 +15,8 @@
  * is never followed; the log line is appended in one write, to a regular file of the daemon's
  * with one link only (otherwise the line is dropped, counted and warned about). Missing
  * directories are created (0755) where no other user can interfere. Writes are asynchronous and
- * chained: the daemon's event loop never waits for a disk, and the order of transitions holds.
+ * queued: the daemon's event loop never waits for a disk, and the order of transitions holds
+ * (a queue that a stuck disk lets grow is compacted: STATE_WRITES_QUEUE_MAX).
  */
 import { join } from 'node:path';
 import type { Log } from '../log.js';
@@ -64,12 +65,32 @@ export async function writeAtomic(path: string, content: string, mode = 0o644): 
   must(await replaceFile(path, content, { mode }));
 }
 
+/**
+ * Transitions waiting for the disk before the queue is compacted. A write can hang (a stuck NFS
+ * mount, a full disk that retries): the transitions behind it then wait in memory. Past this many,
+ * each instance keeps only its newest transition (the files end the same; the intermediate log
+ * lines and `vip_check_failed_count` resets are dropped and counted), so the queue never holds
+ * more than this, or twice the number of instances that have a transition waiting.
+ */
+export const STATE_WRITES_QUEUE_MAX = 256;
+
+interface PendingTransition {
+  readonly instance: string;
+  readonly state: string;
+  readonly at: Date;
+}
+
 export class StateFiles {
   readonly #o: StateFilesOptions;
   readonly #log: Log;
-  #chain: Promise<void> = Promise.resolve();
+  #pending: PendingTransition[] = [];
+  #draining: Promise<void> = Promise.resolve();
+  #busy = false;
+  /** Queue length that triggers the next compaction (grows with the instances, so each is O(1) amortized). */
+  #compactAt = STATE_WRITES_QUEUE_MAX;
   #errors = 0;
   #logDropped = 0;
+  #coalesced = 0;
 
   constructor(o: StateFilesOptions, log: Log) {
     this.#o = o;
@@ -85,12 +106,14 @@ export class StateFiles {
     return this.#errors;
   }
 
-  /** Record an instance state change (queued; never throws). `at` is when it happened. */
+  /** Record an instance state change (queued, written in order; never throws). `at` is when it happened. */
   transition(instance: string, state: string, at: Date = new Date()): void {
-    this.#chain = this.#chain.then(() => this.#write(instance, state, at)).catch((e: unknown) => {
-      this.#errors++;
-      this.#log.warn({ instance, stateDir: this.#o.dir }, `cannot write state files in ${this.#o.dir}: ${e instanceof Error ? e.message : String(e)}`);
-    });
+    this.#pending.push({ instance, state, at });
+    if (this.#pending.length > this.#compactAt) this.#compact();
+    if (!this.#busy) {
+      this.#busy = true;
+      this.#draining = this.#drain();
+    }
   }
 
   /** State log lines dropped because the log file was not safe to append to (a link, not ours, ...). */
@@ -98,9 +121,46 @@ export class StateFiles {
     return this.#logDropped;
   }
 
+  /** Transitions dropped from a queue that outgrew {@link STATE_WRITES_QUEUE_MAX} (a newer one of the same instance was kept). */
+  get coalesced(): number {
+    return this.#coalesced;
+  }
+
+  /** Transitions waiting to be written. */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
   /** Resolves once every queued write is done. */
   flush(): Promise<void> {
-    return this.#chain;
+    return this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    for (let p = this.#pending.shift(); p !== undefined; p = this.#pending.shift()) {
+      try {
+        await this.#write(p.instance, p.state, p.at);
+      } catch (e) {
+        this.#errors++;
+        this.#log.warn({ instance: p.instance, stateDir: this.#o.dir }, `cannot write state files in ${this.#o.dir}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    this.#busy = false;
+  }
+
+  #compact(): void {
+    const newest = new Map<string, number>();
+    this.#pending.forEach((p, i) => newest.set(p.instance, i));
+    const kept = this.#pending.filter((p, i) => newest.get(p.instance) === i);
+    const dropped = this.#pending.length - kept.length;
+    this.#pending = kept;
+    this.#compactAt = Math.max(STATE_WRITES_QUEUE_MAX, 2 * kept.length);
+    if (dropped === 0) return;
+    this.#coalesced += dropped;
+    this.#log.warn(
+      { stateDir: this.#o.dir, dropped, coalesced: this.#coalesced },
+      `state files in ${this.#o.dir} are ${STATE_WRITES_QUEUE_MAX} transitions behind (is the disk stuck?): ${dropped} older transitions dropped, each instance's newest kept`,
+    );
   }
 
   async #write(instance: string, state: string, at: Date): Promise<void> {

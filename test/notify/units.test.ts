@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fifoLine, NotifyFifo } from '../../src/notify/fifo.js';
-import { scriptTimestamp, stateFilesOptions, stateLogLine, StateFiles, writeAtomic } from '../../src/notify/state-files.js';
+import { scriptTimestamp, stateFilesOptions, stateLogLine, StateFiles, STATE_WRITES_QUEUE_MAX, writeAtomic } from '../../src/notify/state-files.js';
 import { openGate, ScriptGate } from '../../src/notify/security.js';
 import { checkScriptFile, executableBy, unsafeComponent } from '../../src/config/script-check.js';
 import { nodeScriptFs } from '../../src/config/script-fs-node.js';
@@ -128,6 +128,35 @@ t.test('state files: the same bytes notify_action.sh writes (timestamps aside), 
   await bad.flush();
   t.equal(bad.errors, 1);
   t.match(ml.lines.map((l) => l.msg).join('\n'), /cannot write state files/);
+});
+
+t.test('state files: a queue the disk cannot keep up with is compacted to each instance\'s newest transition', async (t) => {
+  const d = join(dir, 'state-flood');
+  const log = join(dir, 'state-flood.log');
+  const ml = new MemoryLog();
+  const sf = new StateFiles({ dir: d, logFile: log }, ml);
+  // 10,000 transitions queued before the first write can finish: a stuck disk, seen from the queue.
+  let peak = 0;
+  for (let k = 0; k < 10_000; k++) {
+    sf.transition(`VI_${k % 3}`, k % 2 === 0 ? 'BACKUP' : 'MASTER');
+    peak = Math.max(peak, sf.pending);
+  }
+  t.ok(peak <= STATE_WRITES_QUEUE_MAX + 1, `at most ${STATE_WRITES_QUEUE_MAX} + 1 waiting (peak ${peak})`);
+  await sf.flush();
+  t.equal(sf.pending, 0);
+  t.ok(sf.coalesced > 9_000, `${sf.coalesced} older transitions dropped and counted`);
+  // the last ones: k = 9997 -> VI_1 MASTER, 9998 -> VI_2 BACKUP, 9999 -> VI_0 MASTER
+  t.equal(readFileSync(join(d, 'VI_0.state'), 'utf8'), 'MASTER', 'each instance ends in its newest state');
+  t.equal(readFileSync(join(d, 'VI_1.state'), 'utf8'), 'MASTER');
+  t.equal(readFileSync(join(d, 'VI_2.state'), 'utf8'), 'BACKUP');
+  t.equal(readFileSync(join(d, 'state'), 'utf8'), 'MASTER', 'the shared file holds the last transition of all');
+  t.match(ml.messages('warn').join('\n'), /transitions behind \(is the disk stuck\?\)/);
+  // Many instances at once (a mass takeover) are not compacted away: one entry each is kept.
+  const many = new StateFiles({ dir: join(dir, 'state-many'), logFile: null }, new MemoryLog());
+  for (let k = 0; k < 400; k++) many.transition(`VI_${k}`, 'MASTER');
+  t.equal(many.coalesced, 0);
+  await many.flush();
+  t.equal(readdirSync(join(dir, 'state-many')).filter((f) => f.endsWith('.state')).length, 400);
 });
 
 t.test('writeAtomic replaces by rename (a reader never sees a partial file)', async (t) => {
