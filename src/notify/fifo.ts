@@ -6,7 +6,7 @@
  * Like keepalived: the FIFO is created when absent (mode 0644 & ~umask, so 0600 with keepalived's
  * 0177, owned by the FIFO's user: `PATH USER [GROUP]`, else the default script user) and removed
  * again on close if we created it; the reader script is started with the FIFO path appended to its
- * argv, in its own process group, stdio on /dev/null; the FIFO is opened O_RDWR|O_NONBLOCK so a
+ * argv, in its own session (and cgroup, as hooks: runner.ts), stdio on /dev/null; the FIFO is opened O_RDWR|O_NONBLOCK so a
  * write never blocks the daemon (with no reader, or a full pipe, the line is dropped and counted).
  * Close (reload, stop) sends the script SIGTERM, so readers see EOF at every reload as with
  * keepalived.
@@ -21,11 +21,12 @@
  * it still is the FIFO we created. The reader script passes the ScriptGate (security.ts) like
  * every other script: its file is checked, it runs as its user with keepalived's umask.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { DeepReadonly, FifoSpec, GlobalDefs, ScriptCommand } from '../config/model.js';
 import type { Log } from '../log.js';
+import { HookCgroups } from './hook-cgroups.js';
+import { spawnTracked, type TrackedChild } from './runner.js';
 import type { ScriptGate } from './security.js';
 
 /** The FIFO words keepalived writes (its `{UNKNOWN}` is never produced here). */
@@ -84,7 +85,7 @@ export class NotifyFifo {
   #fd: number | null = null;
   /** dev/ino of the FIFO we created (null: we did not create it); only that is unlinked. */
   #created: { dev: number; ino: number } | null = null;
-  #script: ChildProcess | null = null;
+  #script: TrackedChild | null = null;
   #written = 0;
   #dropped = 0;
   #refused: string | null = null;
@@ -156,21 +157,17 @@ export class NotifyFifo {
   #startReader(script: DeepReadonly<ScriptCommand>, deps: FifoDeps): void {
     const launch = deps.gate.prepare(script, `notify fifo reader (${this.path})`, [this.path]);
     if (!launch.ok) return; // logged by the gate; lines are still written for a reader started elsewhere
-    const [cmd, ...args] = launch.argv;
-    // The child inherits the umask at fork, inside spawn(): set it just around the synchronous call.
-    const oldMask = process.umask(launch.umask);
+    const cmd = launch.argv[0] ?? '';
     try {
-      const child = spawn(cmd!, args, {
-        detached: true,
-        stdio: 'ignore',
-        ...(launch.uid !== undefined && launch.uid !== process.getuid?.() ? { uid: launch.uid } : {}),
-        ...(launch.gid !== undefined && launch.gid !== process.getgid?.() ? { gid: launch.gid } : {}),
-      });
-      child.on('error', (e) => deps.log.warn({ fifo: this.path }, `notify fifo script ${cmd ?? ''} for ${this.path} failed to start: ${e.message}`));
-      child.unref();
-      this.#script = child;
-    } finally {
-      process.umask(oldMask);
+      // Its own session and, where hooks get cgroups, its own cgroup: close() reaches every
+      // process the reader started, as the timeout kill of a hook does (runner.ts).
+      const probe = HookCgroups.probe();
+      const tracked = spawnTracked(launch, probe.ok ? probe.cgroups : null);
+      tracked.child.on('error', (e) => deps.log.warn({ fifo: this.path }, `notify fifo script ${cmd} for ${this.path} failed to start: ${e.message}`));
+      tracked.child.unref();
+      this.#script = tracked;
+    } catch (e) {
+      deps.log.warn({ fifo: this.path }, `notify fifo script ${cmd} for ${this.path} failed to start: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
@@ -190,12 +187,13 @@ export class NotifyFifo {
   }
 
   stats(): FifoStats {
-    return { path: this.path, written: this.#written, dropped: this.#dropped, scriptPid: this.#script?.pid ?? null, refused: this.#refused };
+    return { path: this.path, written: this.#written, dropped: this.#dropped, scriptPid: this.#script?.child.pid ?? null, refused: this.#refused };
   }
 
   /**
    * Unlink the FIFO if we created it and the path still is that FIFO (first, as keepalived: a
-   * reader that reopens in a loop cannot reopen it), close it, SIGTERM its reader's process group.
+   * reader that reopens in a loop cannot reopen it), close it, SIGTERM its reader and everything
+   * it started (its cgroup, else its session, process group and their descendants).
    */
   close(): void {
     if (this.#created !== null) {
@@ -216,13 +214,10 @@ export class NotifyFifo {
       }
       this.#fd = null;
     }
-    const pid = this.#script?.pid;
-    if (pid !== undefined && this.#script?.exitCode === null) {
-      try {
-        process.kill(-pid, 'SIGTERM');
-      } catch {
-        // gone
-      }
+    const script = this.#script;
+    if (script !== null) {
+      if (script.child.exitCode === null && script.child.signalCode === null) script.signalTree('SIGTERM');
+      script.cgroup?.release(false);
     }
     this.#script = null;
   }

@@ -46,6 +46,66 @@ export interface RunResult {
   readonly durationMs: number;
 }
 
+/** What {@link spawnTracked} starts: argv, user, group and umask of a run without its timeout. */
+export type SpawnSpec = Omit<RunSpec, 'timeoutMs'>;
+
+/** A process started by {@link spawnTracked}, with the handle on its whole tree. */
+export interface TrackedChild {
+  readonly child: ChildProcess;
+  /** Its cgroup, or null when trees are tracked through /proc (or the cgroup could not be made). */
+  readonly cgroup: RunCgroup | null;
+  /**
+   * Signal the whole tree: the cgroup (SIGKILL by cgroup.kill), else the session, process group
+   * and /proc descendants. `leaderAlive: false` once the leader has exited.
+   */
+  signalTree(signal: NodeJS.Signals, leaderAlive?: boolean): void;
+}
+
+/**
+ * Start `spec.argv` as keepalived starts scripts (own session, stdio on /dev/null, the script's
+ * user, group and umask), in a cgroup of its own when `cgroups` is given. Throws what spawn()
+ * throws synchronously (bad uid...); errors after the fork come as the child's 'error' event.
+ * Used for every run below and for the notify FIFO's long-lived reader (fifo.ts).
+ */
+export function spawnTracked(spec: SpawnSpec, cgroups: HookCgroups | null): TrackedChild {
+  const [cmd, ...args] = spec.argv;
+  if (cmd === undefined) throw new Error('empty command');
+  const start = (): ChildProcess => {
+    // The child inherits the umask at fork, which happens inside spawn(): set it just around the
+    // synchronous call. A file created by a libuv pool thread in that instant would get the
+    // hook's mask too; vrrpd's own files set their mode explicitly.
+    const oldMask = spec.umask !== undefined ? process.umask(spec.umask) : undefined;
+    try {
+      return spawn(cmd, args, {
+        detached: true, // setsid(): own session and process group, like keepalived's setpgid(0,0)
+        stdio: 'ignore',
+        ...(spec.uid !== undefined && spec.uid !== process.getuid?.() ? { uid: spec.uid } : {}),
+        ...(spec.gid !== undefined && spec.gid !== process.getgid?.() ? { gid: spec.gid } : {}),
+      });
+    } finally {
+      if (oldMask !== undefined) process.umask(oldMask);
+    }
+  };
+  let child: ChildProcess;
+  let cgroup: RunCgroup | null = null;
+  if (cgroups) {
+    const r = cgroups.spawnIn(start);
+    child = r.value;
+    cgroup = r.cgroup;
+  } else child = start();
+  return {
+    child,
+    cgroup,
+    signalTree(signal, leaderAlive = true) {
+      if (signal === 'SIGKILL') cgroup?.kill();
+      else cgroup?.signal(signal);
+      if (child.pid === undefined) return;
+      if (cgroup !== null && signal !== 'SIGKILL') signalGroup(child.pid, signal);
+      else signalTree(child.pid, signal, { leaderAlive });
+    },
+  };
+}
+
 /** The port the runtime uses (tests give a fake). */
 export interface ProcessRunner {
   run(spec: RunSpec): Promise<RunResult>;
@@ -67,7 +127,7 @@ export interface SpawnRunnerOptions {
 
 
 export class SpawnRunner implements ProcessRunner {
-  readonly #running = new Map<number, { done: Promise<RunResult>; cgroup: RunCgroup | null }>();
+  readonly #running = new Map<number, { done: Promise<RunResult>; tracked: TrackedChild }>();
   readonly #trees: 'auto' | 'proc';
   /** undefined until the first run (or treeTracking()) probes. */
   #cgroups: HookCgroups | null | undefined;
@@ -101,40 +161,15 @@ export class SpawnRunner implements ProcessRunner {
 
   run(spec: RunSpec): Promise<RunResult> {
     const started = Date.now();
-    const [cmd, ...args] = spec.argv;
-    if (cmd === undefined) return Promise.resolve({ code: null, signal: null, timedOut: false, error: 'empty command', durationMs: 0 });
-    const start = (): ChildProcess => {
-      // The child inherits the umask at fork, which happens inside spawn(): set it just around the
-      // synchronous call. A file created by a libuv pool thread in that instant would get the
-      // hook's mask too; vrrpd's own files set their mode explicitly.
-      const oldMask = spec.umask !== undefined ? process.umask(spec.umask) : undefined;
-      try {
-        return spawn(cmd, args, {
-          detached: true, // setsid(): own session and process group, like keepalived's setpgid(0,0)
-          stdio: 'ignore',
-          ...(spec.uid !== undefined && spec.uid !== process.getuid?.() ? { uid: spec.uid } : {}),
-          ...(spec.gid !== undefined && spec.gid !== process.getgid?.() ? { gid: spec.gid } : {}),
-        });
-      } finally {
-        if (oldMask !== undefined) process.umask(oldMask);
-      }
-    };
-    let child: ChildProcess;
-    let cgroup: RunCgroup | null = null;
+    if (spec.argv[0] === undefined) return Promise.resolve({ code: null, signal: null, timedOut: false, error: 'empty command', durationMs: 0 });
+    let tracked: TrackedChild;
     try {
-      const cg = this.#probe();
-      if (cg) {
-        const r = cg.spawnIn(start);
-        child = r.value;
-        cgroup = r.cgroup;
-      } else child = start();
+      tracked = spawnTracked(spec, this.#probe());
     } catch (e) {
       return Promise.resolve({ code: null, signal: null, timedOut: false, error: e instanceof Error ? e.message : String(e), durationMs: 0 });
     }
-    const killTree = (leaderAlive: boolean): void => {
-      cgroup?.kill();
-      if (child.pid !== undefined) signalTree(child.pid, 'SIGKILL', { leaderAlive });
-    };
+    const { child, cgroup } = tracked;
+    const killTree = (leaderAlive: boolean): void => tracked.signalTree('SIGKILL', leaderAlive);
     const p = new Promise<RunResult>((resolve) => {
       let timedOut = false;
       let done = false;
@@ -155,18 +190,13 @@ export class SpawnRunner implements ProcessRunner {
       child.on('error', (err) => finish({ code: null, signal: null, error: err.message }));
       child.on('exit', (code, signal) => finish({ code, signal }));
     });
-    if (child.pid !== undefined) this.#running.set(child.pid, { done: p, cgroup });
+    if (child.pid !== undefined) this.#running.set(child.pid, { done: p, tracked });
     return p;
   }
 
   /** Signal the tree of every run still going (not what finished runs left behind). */
   killAll(signal: NodeJS.Signals): void {
-    for (const [pid, r] of this.#running) {
-      if (signal === 'SIGKILL') r.cgroup?.kill();
-      else r.cgroup?.signal(signal);
-      if (r.cgroup === null) signalTree(pid, signal);
-      else signalGroup(pid, signal);
-    }
+    for (const r of this.#running.values()) r.tracked.signalTree(signal);
   }
 
   async drain(maxMs: number): Promise<void> {

@@ -98,6 +98,29 @@ t.test('NotifyFifo: the reader script gets the FIFO path appended, umask 0177, a
   t.throws(() => process.kill(pid, 0), 'reader script terminated');
 });
 
+t.test('NotifyFifo: close also ends what the reader started in a session of its own (setsid)', async (t) => {
+  const p = join(dir, 'setsid.fifo');
+  const pidFile = join(dir, 'escaped.pid');
+  const script = join(dir, 'reader-setsid.sh');
+  writeFileSync(script, `#!/bin/sh\nsetsid sh -c 'echo $$ > ${pidFile}; exec sleep 1000' &\nwhile read -r l; do :; done < "$1"\n`, { mode: 0o755 });
+  const f = new NotifyFifo({ path: p, user: null, group: null }, { argv: [script], user: null, group: null }, fifoDeps());
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '')) await new Promise((r) => setTimeout(r, 20));
+  const escaped = Number(readFileSync(pidFile, 'utf8').trim());
+  t.teardown(() => {
+    try {
+      process.kill(escaped, 'SIGKILL');
+    } catch {
+      // gone, as it should be
+    }
+  });
+  t.not(readFileSync(`/proc/${escaped}/stat`, 'utf8').split(' ')[5], readFileSync(`/proc/${f.stats().scriptPid!}/stat`, 'utf8').split(' ')[5], 'the child left the reader\'s session');
+  f.close();
+  const gone = Date.now() + 3000;
+  while (Date.now() < gone && existsSync(`/proc/${escaped}`) && !readFileSync(`/proc/${escaped}/stat`, 'utf8').includes(') Z ')) await new Promise((r) => setTimeout(r, 20));
+  t.notOk(existsSync(`/proc/${escaped}`) && !readFileSync(`/proc/${escaped}/stat`, 'utf8').includes(') Z '), 'the setsid child of the reader is terminated too');
+});
+
 t.test('state files: the same bytes notify_action.sh writes (timestamps aside), atomically', async (t) => {
   t.equal(scriptTimestamp(new Date(2026, 10, 24, 3, 4, 5)), '2026-11-24 03:04:05');
   t.equal(stateLogLine('MASTER', new Date(2026, 0, 2, 13, 0, 9)), '[2026-01-02 13:00:09]  notify_master\n');
