@@ -2,11 +2,13 @@
  * The real ConfigHost: files, globs and the running host's interfaces and script files.
  * Only `vrrpd check`/`run` use it; tests use in-memory hosts.
  */
-import { accessSync, constants, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { posix as path } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import type { ConfigHost, FileStat, InterfaceFacts, ScriptFileFacts } from './host.js';
+import { expandBraces } from './braces.js';
+import type { ConfigHost, FileStat, GlobLimits, GlobOverflow, InterfaceFacts, ReadOptions, ScriptFileFacts } from './host.js';
+import { DEFAULT_LOAD_LIMITS } from './limits.js';
 
 export interface NodeHostOptions {
   /** keepalived -i; default the host name up to the first dot. */
@@ -21,34 +23,18 @@ export function nodeConfigHost(opts: NodeHostOptions = {}): ConfigHost {
   const host: ConfigHost = {
     configId: opts.configId ?? hostname().split('.')[0] ?? '',
     cwd: () => process.cwd(),
-    readFile(p: string) {
+    readFile(p: string, o: ReadOptions = {}) {
+      return readBounded(p, o);
+    },
+    glob(pattern: string, cwd: string, limits?: GlobLimits) {
+      return globBounded(pattern, cwd, limits ?? { maxAlternatives: DEFAULT_LOAD_LIMITS.maxBraceAlternatives, budget: { entries: DEFAULT_LOAD_LIMITS.maxGlobEntries } });
+    },
+    realPath(p: string) {
       try {
-        return readFileSync(p);
+        return realpathSync(p);
       } catch {
         return undefined;
       }
-    },
-    glob(pattern: string, cwd: string) {
-      const full = path.isAbsolute(pattern) ? pattern : path.join(cwd, pattern);
-      const alts = expandBraces(full);
-      const out: string[] = [];
-      for (const a of alts) {
-        if (!/[*?[]/.test(a)) {
-          try {
-            statSync(a);
-            out.push(a);
-          } catch {
-            /* no match */
-          }
-          continue;
-        }
-        try {
-          out.push(...walkGlob(a).sort());
-        } catch {
-          /* no match */
-        }
-      }
-      return out;
     },
     stat(p: string): FileStat | undefined {
       try {
@@ -74,37 +60,106 @@ export function nodeConfigHost(opts: NodeHostOptions = {}): ConfigHost {
   return host;
 }
 
-/** glob(3) without GLOB_PERIOD: one directory level per pattern segment (node 20 has no fs.globSync). */
-function walkGlob(pattern: string): string[] {
-  const parts = pattern.split('/');
-  let bases = [parts[0] === '' ? '/' : '.'];
-  for (const part of parts.slice(parts[0] === '' ? 1 : 0)) {
+/**
+ * Read at most `maxBytes + 1` bytes (so the caller sees a file over its budget without holding the
+ * rest). The file is opened O_NONBLOCK and checked on the descriptor: a FIFO swapped in after a
+ * stat() cannot block open() or read(), and with `regularOnly` anything but a regular file gives
+ * undefined. Other files (the main file of `check`, e.g. a pipe) are then read blocking.
+ */
+function readBounded(p: string, o: ReadOptions): Uint8Array | undefined {
+  const max = o.maxBytes ?? Number.MAX_SAFE_INTEGER;
+  let fd = -1;
+  try {
+    fd = openSync(p, constants.O_RDONLY | constants.O_NONBLOCK);
+    const regular = fstatSync(fd).isFile();
+    if (!regular) {
+      if (o.regularOnly) return undefined;
+      const nb = fd;
+      fd = -1;
+      closeSync(nb);
+      fd = openSync(p, constants.O_RDONLY);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // a regular file in one read of its size (one byte more shows growth); anything else 64 KiB at a time
+    let want = Math.min(max + 1, regular ? fstatSync(fd).size + 1 : 65536);
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.max(1, want));
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(n === buf.length ? buf : buf.subarray(0, n));
+      total += n;
+      if (total > max) break;
+      want = Math.min(max + 1 - total, 65536);
+    }
+    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+    return total > max ? all.subarray(0, max + 1) : all;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+/**
+ * glob(3) with GLOB_BRACE: braces expanded first (glibc's order, at most `maxAlternatives`), then
+ * each alternative's wildcards, matches sorted per alternative. Relative patterns are matched from
+ * `cwd` (keepalived chdir()s there), so braces or wildcards in the directory's own name are taken
+ * literally.
+ */
+function globBounded(pattern: string, cwd: string, limits: GlobLimits): readonly string[] | GlobOverflow {
+  const alts = expandBraces(pattern, limits.maxAlternatives);
+  if (alts === undefined) return { overflow: 'maxBraceAlternatives' };
+  const out: string[] = [];
+  for (const a of alts) {
+    const abs = path.isAbsolute(a);
+    const base = abs ? '/' : cwd;
+    const r = walkGlob(base, abs ? a.slice(1) : a, limits.budget);
+    if (r === undefined) return { overflow: 'maxGlobEntries' };
+    out.push(...r.sort().map((rel) => (abs ? `/${rel}` : path.join(cwd, rel))));
+  }
+  return out;
+}
+
+/**
+ * One directory level per pattern segment from `base`, without GLOB_PERIOD (node 20 has no
+ * fs.globSync). Returns paths relative to `base`, or undefined when the entry budget ran out.
+ */
+function walkGlob(base: string, pattern: string, budget: { entries: number }): string[] | undefined {
+  let found = [''];
+  for (const part of pattern.split('/')) {
     if (part === '') continue;
     const next: string[] = [];
-    const re = globToRegExp(part);
-    for (const b of bases) {
-      if (!/[*?[]/.test(part)) {
-        next.push(path.join(b, part));
+    const wild = /[*?[]/.test(part);
+    const re = wild ? globToRegExp(part) : undefined;
+    for (const rel of found) {
+      if (!re) {
+        next.push(rel === '' ? part : `${rel}/${part}`);
         continue;
       }
+      let entries: string[];
       try {
-        for (const e of readdirSync(b)) if (re.test(e) && !e.startsWith('.')) next.push(path.join(b, e));
+        entries = readdirSync(path.join(base, rel));
       } catch {
-        /* not a directory */
+        continue; // not a directory
       }
+      budget.entries -= entries.length;
+      if (budget.entries < 0) return undefined;
+      for (const e of entries) if (re.test(e) && !e.startsWith('.')) next.push(rel === '' ? e : `${rel}/${e}`);
     }
-    bases = next;
+    found = next;
   }
-  return bases.filter((p) => {
+  budget.entries -= found.length;
+  if (budget.entries < 0) return undefined;
+  return found.filter((rel) => {
     try {
-      statSync(p);
+      statSync(path.join(base, rel));
       return true;
     } catch {
       return false;
     }
   });
 }
-
 
 function globToRegExp(g: string): RegExp {
   let re = '^';
@@ -122,12 +177,6 @@ function globToRegExp(g: string): RegExp {
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
   return new RegExp(re + '$');
-}
-
-function expandBraces(p: string): string[] {
-  const m = /\{([^{}]*)\}/.exec(p);
-  if (!m) return [p];
-  return m[1]!.split(',').flatMap((alt) => expandBraces(p.slice(0, m.index) + alt + p.slice(m.index + m[0].length)));
 }
 
 function listInterfaces(): ReadonlyMap<string, InterfaceFacts> {
