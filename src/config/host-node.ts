@@ -62,31 +62,45 @@ export function nodeConfigHost(opts: NodeHostOptions = {}): ConfigHost {
 
 /**
  * Read at most `maxBytes + 1` bytes (so the caller sees a file over its budget without holding the
- * rest). The file is opened O_NONBLOCK and checked on the descriptor: a FIFO swapped in after a
- * stat() cannot block open() or read(), and with `regularOnly` anything but a regular file gives
- * undefined. Other files (the main file of `check`, e.g. a pipe) are then read blocking.
+ * rest). The file is opened O_NONBLOCK and checked on the descriptor, and no read ever blocks: a
+ * FIFO swapped in after a stat() cannot hold the loader in open() or read() (a thread stuck in a
+ * system call cannot be terminated, and holds its process at exit). With `regularOnly` anything but
+ * a regular file gives undefined; otherwise (the main file of `check`: a pipe, /dev/stdin) it is
+ * read in short sleeps while it has nothing to give, a FIFO until its writer has written and closed
+ * it, for at most NON_REGULAR_WAIT_MS without data.
  */
 function readBounded(p: string, o: ReadOptions): Uint8Array | undefined {
   const max = o.maxBytes ?? Number.MAX_SAFE_INTEGER;
   let fd = -1;
   try {
     fd = openSync(p, constants.O_RDONLY | constants.O_NONBLOCK);
-    const regular = fstatSync(fd).isFile();
-    if (!regular) {
-      if (o.regularOnly) return undefined;
-      const nb = fd;
-      fd = -1;
-      closeSync(nb);
-      fd = openSync(p, constants.O_RDONLY);
-    }
+    const st = fstatSync(fd);
+    const regular = st.isFile();
+    if (!regular && o.regularOnly) return undefined;
     const chunks: Buffer[] = [];
     let total = 0;
+    let idleMs = 0;
     // a regular file in one read of its size (one byte more shows growth); anything else 64 KiB at a time
-    let want = Math.min(max + 1, regular ? fstatSync(fd).size + 1 : 65536);
+    let want = Math.min(max + 1, regular ? st.size + 1 : 65536);
     for (;;) {
       const buf = Buffer.allocUnsafe(Math.max(1, want));
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || (idleMs += PAUSE_MS) > NON_REGULAR_WAIT_MS) throw e;
+        pause(PAUSE_MS);
+        continue;
+      }
+      if (n === 0) {
+        // a FIFO nobody has written to yet reads as its end: wait for the writer
+        if (st.isFIFO() && total === 0 && (idleMs += PAUSE_MS) <= NON_REGULAR_WAIT_MS) {
+          pause(PAUSE_MS);
+          continue;
+        }
+        break;
+      }
+      idleMs = 0;
       chunks.push(n === buf.length ? buf : buf.subarray(0, n));
       total += n;
       if (total > max) break;
@@ -99,6 +113,16 @@ function readBounded(p: string, o: ReadOptions): Uint8Array | undefined {
   } finally {
     if (fd >= 0) closeSync(fd);
   }
+}
+
+/** How long a pipe or FIFO may give nothing before it is an open problem. */
+const NON_REGULAR_WAIT_MS = 10_000;
+const PAUSE_MS = 10;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Sleep without a system call that could not be interrupted (a worker's terminate() ends it). */
+function pause(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
 }
 
 /**
