@@ -76,7 +76,22 @@ function takeWorker(heapMb: number): Worker {
     }
     void w.worker.terminate().catch(() => undefined);
   }
-  return new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+  return new Worker(WORKER_URL, { execArgv: workerExecArgv(), resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+}
+
+/**
+ * The parent's Node options for the worker (module loaders, e.g. a test runner's), without those
+ * that are about the parent's own script (`-e`, `--input-type`: a worker started with them fails).
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') i++;
+    else if (!/^--(input-type|eval|print)=/.test(a)) out.push(a);
+  }
+  return out;
 }
 
 function parkWorker(worker: Worker, heapMb: number): void {

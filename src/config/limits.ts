@@ -18,9 +18,10 @@ export interface LoadLimits {
   /** Bytes read from all files together. */
   readonly maxBytes: number;
   /**
-   * Lines the preprocessor produces: each file line that is not blank or a comment, plus every line a
-   * generator (`~SEQ`/`~LST`) or a multi-line definition produces. Blank and comment lines cost only
-   * bytes and are bounded by `maxBytes`.
+   * Lines the preprocessor produces: each file line that is not blank or a comment, every line a
+   * generator (`~SEQ`/`~LST`) or a multi-line definition produces, and the rest of a line after a
+   * `{` or `}` (processed as a line of its own, and substitution can make such rests without end).
+   * Blank and comment lines cost only bytes and are bounded by `maxBytes`.
    */
   readonly maxLines: number;
   /** Brace alternatives in one include pattern (`{a,b}{c,d}` has 4), counted before any is built. */
