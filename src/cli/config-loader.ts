@@ -19,8 +19,8 @@ import { deepFreeze } from '../config/model.js';
 
 /** Wall-clock bound of one load, from the worker's start (the 1,000-instance config takes ~0.5 s). */
 export const CONFIG_LOAD_TIMEOUT_MS = 5000;
-/** V8 old-space bound of the loader's worker, MB (the 1,000-instance config needs ~30). */
-export const CONFIG_LOAD_HEAP_MB = 256;
+/** V8 old-space bound of the loader's worker, MB (the 1,000-instance config loads in 32). */
+export const CONFIG_LOAD_HEAP_MB = 128;
 
 /** What to load, and how (the worker builds the real host from it). */
 export interface LoadRequest {
