@@ -47,7 +47,7 @@ export interface ReadOptions {
   readonly maxBytes?: number;
   /**
    * Only a regular file (includes; the daemon's main file): anything else (a FIFO, a device) gives
-   * undefined instead of an open() or read() that could block.
+   * undefined. Without it such a file is read too (`check -f /dev/stdin`), never by a read that blocks.
    */
   readonly regularOnly?: boolean;
 }
