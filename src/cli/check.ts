@@ -1,12 +1,13 @@
 /**
  * `vrrpd check -f FILE` (also `vrrpd -t -f FILE`): keepalived -t for vrrpd. Diagnostics on stderr in
  * keepalived's `(FILE: Line N) message` form (or JSON), exit code as keepalived's. No root needed.
+ * The file is loaded the way the daemon loads it (a worker thread, config-loader.ts), so a load that
+ * a bound stops is reported here exactly as the daemon would log it.
  */
-import { formatDiagnostic } from '../config/diagnostics.js';
-import { nodeConfigHost } from '../config/host-node.js';
-import { loadConfig } from '../config/load.js';
+import { exitCodeFor, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { printKeepalived } from '../config/print.js';
 import { toJson, toYaml } from '../config/yaml.js';
+import { failureDiagnostic, loadConfigOffThread } from './config-loader.js';
 
 export interface CheckArgs {
   file: string;
@@ -22,15 +23,25 @@ export interface Io {
   err(s: string): void;
 }
 
-export function runCheck(a: CheckArgs, io: Io): number {
-  const host = nodeConfigHost({ hostChecks: a.hostChecks, ...(a.configId !== undefined ? { configId: a.configId } : {}) });
-  const r = loadConfig(a.file, host, { allConfig: a.allConfig });
-  const shown = r.diagnostics.filter((d) => d.severity !== 'info');
-  if (a.json) {
-    io.err(JSON.stringify(shown.map((d) => ({ file: d.file, line: d.line, severity: d.severity, keyword: d.keyword ?? null, message: d.message })), null, 2));
-  } else {
-    for (const d of shown) io.err(formatDiagnostic(d));
+export async function runCheck(a: CheckArgs, io: Io): Promise<number> {
+  const out = await loadConfigOffThread({
+    file: a.file,
+    hostChecks: a.hostChecks,
+    allConfig: a.allConfig,
+    ...(a.configId !== undefined ? { configId: a.configId } : {}),
+  });
+  if (!out.ok) {
+    // no model at all: nothing to print
+    const d = failureDiagnostic(out);
+    report([d], a.json, io);
+    return exitCodeFor([d]);
   }
+  const r = out.result;
+  report(
+    r.diagnostics.filter((d) => d.severity !== 'info'),
+    a.json,
+    io,
+  );
   if (a.print) {
     const model = r.partial;
     if (a.print === 'keepalived') io.out(printKeepalived(model));
@@ -38,4 +49,12 @@ export function runCheck(a: CheckArgs, io: Io): number {
     else io.out(toJson(model));
   }
   return r.exitCode;
+}
+
+function report(shown: readonly Diagnostic[], json: boolean, io: Io): void {
+  if (json) {
+    io.err(JSON.stringify(shown.map((d) => ({ file: d.file, line: d.line, severity: d.severity, keyword: d.keyword ?? null, message: d.message })), null, 2));
+  } else {
+    for (const d of shown) io.err(formatDiagnostic(d));
+  }
 }

@@ -8,9 +8,7 @@
  * daemon, the control socket and the signal handlers. Signals only enqueue work on the daemon.
  */
 import { join } from 'node:path';
-import { formatDiagnostic } from '../config/diagnostics.js';
-import { nodeConfigHost } from '../config/host-node.js';
-import { loadConfig } from '../config/load.js';
+import { EXIT_CONFIG, formatDiagnostic } from '../config/diagnostics.js';
 import { createLog, type Log } from '../log.js';
 import { ControlPlane } from '../control/plane.js';
 import { ADVERT_GRID_MS, Daemon } from '../runtime/daemon.js';
@@ -21,6 +19,7 @@ import { acquirePidFile } from '../util/pid-file.js';
 import { ensureDirSync } from '../util/safe-file.js';
 import { VERSION } from '../version.js';
 import type { Io } from './check.js';
+import { failureDiagnostic, loadConfigOffThread, type LoadRequest } from './config-loader.js';
 
 export interface RunArgs {
   file: string;
@@ -62,9 +61,17 @@ export const RUN_VALUE_FLAGS: ReadonlySet<string> = new Set([
 
 /** Run until stopped; resolves with the exit code. */
 export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
-  // 1. Config first: nothing is opened for a config keepalived would not run.
-  const host = nodeConfigHost({ ...(a.configId !== undefined ? { configId: a.configId } : {}) });
-  const loaded = loadConfig(a.file, host);
+  // 1. Config first: nothing is opened for a config keepalived would not run. It is loaded in a
+  // worker thread, at start as on reload, with the same bounds (config-loader.ts); a daemon's config
+  // must be a regular file (a FIFO could hold every reload).
+  const loadRequest: LoadRequest = { file: a.file, mainRegularOnly: true, ...(a.configId !== undefined ? { configId: a.configId } : {}) };
+  const first = await loadConfigOffThread(loadRequest);
+  if (!first.ok) {
+    io.err(formatDiagnostic(failureDiagnostic(first)));
+    io.err(`vrrpd run: ${a.file}: configuration refused (see above); nothing was started`);
+    return EXIT_CONFIG;
+  }
+  const loaded = first.result;
   for (const d of loaded.diagnostics) if (d.severity !== 'info') io.err(formatDiagnostic(d));
   const cfg = loaded.config;
   if (cfg === undefined) {
@@ -113,8 +120,11 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   sio.lag.start();
 
   let plane: ControlPlane | undefined;
+  /** Ends a reload's worker when the daemon stops. */
+  const stopLoading = new AbortController();
   const removeDumpSignals = installDumpSignals({ status: () => d.status(), config: () => current, submit: (what, fn) => d.queue.push(what, fn) }, log);
   const cleanup = (): void => {
+    stopLoading.abort();
     removeDumpSignals();
     plane?.close();
     sio.lag.stop();
@@ -122,13 +132,21 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   };
 
   let current = cfg;
-  const reload = (): Promise<void> | undefined => {
+  // Reloads parse in a worker thread: the event loop keeps sending adverts and firing timers while
+  // a new file is read, and a load that fails, times out or runs out of memory changes nothing.
+  const reload = async (): Promise<void | false> => {
     log.info({}, 'Reloading configuration (SIGHUP)');
-    const r = loadConfig(a.file, nodeConfigHost({ ...(a.configId !== undefined ? { configId: a.configId } : {}) }));
+    const out = await loadConfigOffThread(loadRequest, { signal: stopLoading.signal });
+    if (stopLoading.signal.aborted) return false;
+    if (!out.ok) {
+      log.error({ file: a.file, reason: out.reason }, `${out.message} - keeping the running configuration`);
+      return false;
+    }
+    const r = out.result;
     if (r.config === undefined) {
       for (const dg of r.diagnostics) if (dg.severity === 'fatal' || dg.severity === 'error') log.error({}, formatDiagnostic(dg));
       log.error({ file: a.file }, `New config failed validation - keeping the running configuration`);
-      return undefined;
+      return false;
     }
     for (const dg of r.diagnostics) if (dg.severity === 'warning' || dg.severity === 'error') log.warn({}, formatDiagnostic(dg));
     for (const dg of r.diagnostics) if (dg.severity === 'info') log.info({}, formatDiagnostic(dg));

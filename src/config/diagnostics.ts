@@ -51,16 +51,35 @@ export class MissingParameterStop extends Error {
   }
 }
 
-/** Collects diagnostics in the order they are found. */
+/**
+ * Collects diagnostics in the order they are found, at most `maxKept` of them (a file of a million
+ * unknown keywords would otherwise hold a million messages). Past the bound a diagnostic is only
+ * counted in `dropped`, unless it is the first of its exit class or the first fatal one (so the exit
+ * code and the refusal are the same as if nothing had been dropped) or reports a limit (`limit()`:
+ * those are few, as each takes a large part of another bound to reach).
+ */
 export class Diagnostics {
   readonly list: Diagnostic[] = [];
+  /** Diagnostics found but not kept (over `maxKept`). */
+  dropped = 0;
+  readonly #classes = new Set<ExitClass>();
+  #fatal = false;
 
-  add(d: Diagnostic): void {
+  constructor(readonly maxKept = Number.POSITIVE_INFINITY) {}
+
+  add(d: Diagnostic, keep = false): void {
+    const first = !this.#classes.has(d.exitClass) || (d.severity === 'fatal' && !this.#fatal);
+    if (this.list.length >= this.maxKept && !first && !keep) {
+      this.dropped++;
+      return;
+    }
+    this.#classes.add(d.exitClass);
+    if (d.severity === 'fatal') this.#fatal = true;
     this.list.push(d);
   }
 
   report(loc: SourceLoc | undefined, severity: Severity, message: string, keyword?: string, exitClass?: ExitClass): void {
-    this.list.push({
+    this.add({
       file: loc?.file ?? '',
       line: loc?.line ?? 0,
       severity,
@@ -68,6 +87,11 @@ export class Diagnostics {
       exitClass: exitClass ?? (severity === 'info' ? 'none' : 'config'),
       ...(keyword !== undefined ? { keyword } : {}),
     });
+  }
+
+  /** A limit was reached (its message names it): kept even past `maxKept`. */
+  limit(loc: SourceLoc | undefined, severity: 'error' | 'fatal', message: string): void {
+    this.add({ file: loc?.file ?? '', line: loc?.line ?? 0, severity, message, exitClass: 'config' }, true);
   }
 
   error(loc: SourceLoc | undefined, message: string, keyword?: string): void {
@@ -94,7 +118,7 @@ export class Diagnostics {
   /** keepalived stops parsing at once on a missing parameter and exits 2. */
   missingParameter(loc: SourceLoc, message: string, keyword: string): never {
     const d: Diagnostic = { file: loc.file, line: loc.line, severity: 'fatal', keyword, message, exitClass: 'missing-parameter' };
-    this.list.push(d);
+    this.add(d);
     throw new MissingParameterStop(d);
   }
 

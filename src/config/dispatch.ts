@@ -6,7 +6,7 @@
  * parameter stops everything. Pure.
  */
 import type { Diagnostics, SourceLoc } from './diagnostics.js';
-import type { ConfigReader, Statement } from './reader.js';
+import type { Statement, StatementSource } from './reader.js';
 import { splitWords } from './words.js';
 
 export interface KeywordCtx {
@@ -40,7 +40,7 @@ export class Dispatcher {
   private readonly tables = new Map<readonly Keyword[], Map<string, Keyword>>();
 
   constructor(
-    private readonly reader: ConfigReader,
+    private readonly reader: StatementSource,
     private readonly diags: Diagnostics,
   ) {}
 

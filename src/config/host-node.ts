@@ -2,10 +2,12 @@
  * The real ConfigHost: files, globs and the running host's interfaces and script files.
  * Only `vrrpd check`/`run` use it; tests use in-memory hosts.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { posix as path } from 'node:path';
-import type { ConfigHost, FileStat, InterfaceFacts } from './host.js';
+import { expandBraces } from './braces.js';
+import type { ConfigHost, FileStat, GlobLimits, GlobOverflow, InterfaceFacts, ReadOptions } from './host.js';
+import { DEFAULT_LOAD_LIMITS } from './limits.js';
 import { nodeScriptFs } from './script-fs-node.js';
 import { nodeUserDb } from './users-node.js';
 
@@ -23,34 +25,18 @@ export function nodeConfigHost(opts: NodeHostOptions = {}): ConfigHost {
     ...(hostChecks ? { scriptFs: nodeScriptFs(), users: nodeUserDb() } : {}),
     configId: opts.configId ?? hostname().split('.')[0] ?? '',
     cwd: () => process.cwd(),
-    readFile(p: string) {
+    readFile(p: string, o: ReadOptions = {}) {
+      return readBounded(p, o);
+    },
+    glob(pattern: string, cwd: string, limits?: GlobLimits) {
+      return globBounded(pattern, cwd, limits ?? { maxAlternatives: DEFAULT_LOAD_LIMITS.maxBraceAlternatives, budget: { entries: DEFAULT_LOAD_LIMITS.maxGlobEntries } });
+    },
+    realPath(p: string) {
       try {
-        return readFileSync(p);
+        return realpathSync(p);
       } catch {
         return undefined;
       }
-    },
-    glob(pattern: string, cwd: string) {
-      const full = path.isAbsolute(pattern) ? pattern : path.join(cwd, pattern);
-      const alts = expandBraces(full);
-      const out: string[] = [];
-      for (const a of alts) {
-        if (!/[*?[]/.test(a)) {
-          try {
-            statSync(a);
-            out.push(a);
-          } catch {
-            /* no match */
-          }
-          continue;
-        }
-        try {
-          out.push(...walkGlob(a).sort());
-        } catch {
-          /* no match */
-        }
-      }
-      return out;
     },
     stat(p: string): FileStat | undefined {
       try {
@@ -67,37 +53,130 @@ export function nodeConfigHost(opts: NodeHostOptions = {}): ConfigHost {
   return host;
 }
 
-/** glob(3) without GLOB_PERIOD: one directory level per pattern segment (node 20 has no fs.globSync). */
-function walkGlob(pattern: string): string[] {
-  const parts = pattern.split('/');
-  let bases = [parts[0] === '' ? '/' : '.'];
-  for (const part of parts.slice(parts[0] === '' ? 1 : 0)) {
-    if (part === '') continue;
-    const next: string[] = [];
-    const re = globToRegExp(part);
-    for (const b of bases) {
-      if (!/[*?[]/.test(part)) {
-        next.push(path.join(b, part));
+/**
+ * Read at most `maxBytes + 1` bytes (so the caller sees a file over its budget without holding the
+ * rest). The file is opened O_NONBLOCK and checked on the descriptor, and no read ever blocks: a
+ * FIFO swapped in after a stat() cannot hold the loader in open() or read() (a thread stuck in a
+ * system call cannot be terminated, and holds its process at exit). With `regularOnly` anything but
+ * a regular file gives undefined; otherwise (the main file of `check`: a pipe, /dev/stdin) it is
+ * read in short sleeps while it has nothing to give, a FIFO until its writer has written and closed
+ * it, for at most NON_REGULAR_WAIT_MS without data.
+ */
+function readBounded(p: string, o: ReadOptions): Uint8Array | undefined {
+  const max = o.maxBytes ?? Number.MAX_SAFE_INTEGER;
+  let fd = -1;
+  try {
+    fd = openSync(p, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    const regular = st.isFile();
+    if (!regular && o.regularOnly) return undefined;
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let idleMs = 0;
+    // a regular file in one read of its size (one byte more shows growth); anything else 64 KiB at a time
+    let want = Math.min(max + 1, regular ? st.size + 1 : 65536);
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.max(1, want));
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || (idleMs += PAUSE_MS) > NON_REGULAR_WAIT_MS) throw e;
+        pause(PAUSE_MS);
         continue;
       }
-      try {
-        for (const e of readdirSync(b)) if (re.test(e) && !e.startsWith('.')) next.push(path.join(b, e));
-      } catch {
-        /* not a directory */
+      if (n === 0) {
+        // a FIFO nobody has written to yet reads as its end: wait for the writer
+        if (st.isFIFO() && total === 0 && (idleMs += PAUSE_MS) <= NON_REGULAR_WAIT_MS) {
+          pause(PAUSE_MS);
+          continue;
+        }
+        break;
       }
+      idleMs = 0;
+      chunks.push(n === buf.length ? buf : buf.subarray(0, n));
+      total += n;
+      if (total > max) break;
+      want = Math.min(max + 1 - total, 65536);
     }
-    bases = next;
+    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+    return total > max ? all.subarray(0, max + 1) : all;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
-  return bases.filter((p) => {
+}
+
+/** How long a pipe or FIFO may give nothing before it is an open problem. */
+const NON_REGULAR_WAIT_MS = 10_000;
+const PAUSE_MS = 10;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Sleep without a system call that could not be interrupted (a worker's terminate() ends it). */
+function pause(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/**
+ * glob(3) with GLOB_BRACE: braces expanded first (glibc's order, at most `maxAlternatives`), then
+ * each alternative's wildcards, matches sorted per alternative. Relative patterns are matched from
+ * `cwd` (keepalived chdir()s there), so braces or wildcards in the directory's own name are taken
+ * literally.
+ */
+function globBounded(pattern: string, cwd: string, limits: GlobLimits): readonly string[] | GlobOverflow {
+  const alts = expandBraces(pattern, limits.maxAlternatives);
+  if (alts === undefined) return { overflow: 'maxBraceAlternatives' };
+  const out: string[] = [];
+  for (const a of alts) {
+    const abs = path.isAbsolute(a);
+    const base = abs ? '/' : cwd;
+    const r = walkGlob(base, abs ? a.slice(1) : a, limits.budget);
+    if (r === undefined) return { overflow: 'maxGlobEntries' };
+    out.push(...r.sort().map((rel) => (abs ? `/${rel}` : path.join(cwd, rel))));
+  }
+  return out;
+}
+
+/**
+ * One directory level per pattern segment from `base`, without GLOB_PERIOD (node 20 has no
+ * fs.globSync). Returns paths relative to `base`, or undefined when the entry budget ran out.
+ */
+function walkGlob(base: string, pattern: string, budget: { entries: number }): string[] | undefined {
+  let found = [''];
+  for (const part of pattern.split('/')) {
+    if (part === '') continue;
+    const next: string[] = [];
+    const wild = /[*?[]/.test(part);
+    const re = wild ? globToRegExp(part) : undefined;
+    for (const rel of found) {
+      if (!re) {
+        next.push(rel === '' ? part : `${rel}/${part}`);
+        continue;
+      }
+      let entries: string[];
+      try {
+        entries = readdirSync(path.join(base, rel));
+      } catch {
+        continue; // not a directory
+      }
+      budget.entries -= entries.length;
+      if (budget.entries < 0) return undefined;
+      for (const e of entries) if (re.test(e) && !e.startsWith('.')) next.push(rel === '' ? e : `${rel}/${e}`);
+    }
+    found = next;
+  }
+  budget.entries -= found.length;
+  if (budget.entries < 0) return undefined;
+  return found.filter((rel) => {
     try {
-      statSync(p);
+      statSync(path.join(base, rel));
       return true;
     } catch {
       return false;
     }
   });
 }
-
 
 function globToRegExp(g: string): RegExp {
   let re = '^';
@@ -115,12 +194,6 @@ function globToRegExp(g: string): RegExp {
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
   return new RegExp(re + '$');
-}
-
-function expandBraces(p: string): string[] {
-  const m = /\{([^{}]*)\}/.exec(p);
-  if (!m) return [p];
-  return m[1]!.split(',').flatMap((alt) => expandBraces(p.slice(0, m.index) + alt + p.slice(m.index + m[0].length)));
 }
 
 function listInterfaces(): ReadonlyMap<string, InterfaceFacts> {

@@ -17,11 +17,45 @@ export interface InterfaceFacts {
   readonly multicast: boolean;
 }
 
+/** Bounds a glob must keep to (the reader counts brace alternatives itself before it asks). */
+export interface GlobLimits {
+  /** Brace alternatives of the pattern (LoadLimits.maxBraceAlternatives). */
+  readonly maxAlternatives: number;
+  /**
+   * What is left of the load's budget of directory entries (LoadLimits.maxGlobEntries): the host
+   * takes one for each entry it examines and each literal path it looks up, and stops at zero.
+   */
+  readonly budget: { entries: number };
+}
+
+/** A glob that stopped at a bound: which one (a LoadLimits key). */
+export interface GlobOverflow {
+  readonly overflow: 'maxBraceAlternatives' | 'maxGlobEntries';
+}
+
+export interface ReadOptions {
+  /**
+   * Read at most this many bytes; a longer file gives exactly `maxBytes + 1` (so the caller sees it
+   * is over its budget without the host holding the rest).
+   */
+  readonly maxBytes?: number;
+  /**
+   * Only a regular file (includes; the daemon's main file): anything else (a FIFO, a device) gives
+   * undefined. Without it such a file is read too (`check -f /dev/stdin`), never by a read that blocks.
+   */
+  readonly regularOnly?: boolean;
+}
+
 export interface ConfigHost {
   /** File bytes, or undefined when it cannot be read. */
-  readFile(path: string): Uint8Array | undefined;
-  /** glob(3) with GLOB_BRACE, relative patterns resolved against `cwd`; sorted; [] when nothing matches. */
-  glob(pattern: string, cwd: string): string[];
+  readFile(path: string, opts?: ReadOptions): Uint8Array | undefined;
+  /**
+   * glob(3) with GLOB_BRACE, relative patterns resolved against `cwd`: each brace alternative's
+   * matches sorted, in alternative order; [] when nothing matches; a GlobOverflow at a bound.
+   */
+  glob(pattern: string, cwd: string, limits?: GlobLimits): readonly string[] | GlobOverflow;
+  /** realpath(3): the file's canonical path (include cycles are found by it); undefined when it fails. */
+  realPath?(path: string): string | undefined;
   stat(path: string): FileStat | undefined;
   /** Interfaces of the running host; undefined = don't check (pure parsing, e.g. YAML generation). */
   interfaces?(): ReadonlyMap<string, InterfaceFacts> | undefined;

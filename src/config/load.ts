@@ -1,14 +1,16 @@
 /**
  * loadConfig(): keepalived.conf text -> typed, frozen model + diagnostics + keepalived -t exit code.
- * Pure apart from the injected ConfigHost.
+ * Pure apart from the injected ConfigHost. Bounded: every limit in limits.ts ends the load with a
+ * fatal diagnostic that names it (the config is refused), and the file is read once.
  */
 import { Diagnostics, MissingParameterStop, exitCodeFor, type Diagnostic } from './diagnostics.js';
 import { Dispatcher } from './dispatch.js';
 import type { ConfigHost } from './host.js';
 import { completeConfig } from './completion.js';
 import { newParseState, otherPassRootKeywords, rootKeywords } from './keywords.js';
+import { LIMIT_NAMES, loadLimits, type LoadLimits } from './limits.js';
 import { deepFreeze, type FrozenConfig } from './model.js';
-import { ConfigReader } from './reader.js';
+import { ConfigReader, StatementReplay, type Statement } from './reader.js';
 
 export interface LoadResult {
   /** undefined when keepalived would not run this config at all (fatal problems, exit 2/6...). */
@@ -24,23 +26,49 @@ export interface LoadResult {
 export interface LoadOptions {
   /** Treat every include as `includea` (keepalived -e). */
   readonly allConfig?: boolean;
+  /** Replace some of DEFAULT_LOAD_LIMITS (tests use small ones). */
+  readonly limits?: Partial<LoadLimits>;
+  /** The main file must be a regular file (the daemon: a FIFO could block its loader). */
+  readonly mainRegularOnly?: boolean;
 }
 
 export function loadConfig(file: string, host: ConfigHost, opts: LoadOptions = {}): LoadResult {
-  const diags = new Diagnostics();
+  const limits = loadLimits(opts.limits);
+  const diags = new Diagnostics(limits.maxDiagnostics);
   const st = newParseState(host, diags, file);
-  const reader = new ConfigReader({ host, diags, ...(opts.allConfig ? { allConfig: true } : {}) }, file);
+  const statements: Statement[] = [];
+  const reader = new ConfigReader(
+    { host, diags, limits, record: statements, ...(opts.allConfig ? { allConfig: true } : {}), ...(opts.mainRegularOnly ? { mainRegularOnly: true } : {}) },
+    file,
+  );
   st.setRandomSeed = (s) => reader.setRandomSeed(s);
   let stopped = false;
   try {
     new Dispatcher(reader, diags).run(rootKeywords(st));
     st.config.files = [...reader.files];
-    completeConfig(st);
+    const limit = reader.stoppedBy;
+    if (limit) {
+      // a limit ended the read: the blocks still open were closed by the end of input, and what
+      // they report (a missing VRID...) is about text never read; the limit is the last message
+      const at = diags.list.indexOf(limit);
+      if (at >= 0) diags.list.splice(at + 1);
+      else diags.list.push(limit);
+      stopped = true;
+    } else completeConfig(st);
   } catch (e) {
     if (!(e instanceof MissingParameterStop)) throw e;
     stopped = true;
   }
-  if (!stopped) addOtherPassDiagnostics(file, host, opts, diags);
+  if (!stopped) addOtherPassDiagnostics(statements, diags);
+  if (diags.dropped > 0) {
+    diags.list.push({
+      file: '',
+      line: 0,
+      severity: 'warning',
+      exitClass: 'none',
+      message: `${diags.dropped} more diagnostics not shown (${LIMIT_NAMES.maxDiagnostics} ${limits.maxDiagnostics})`,
+    });
+  }
   const exitCode = exitCodeFor(diags.list);
   const partial = deepFreeze(st.config);
   const refused = stopped || diags.list.some((d) => d.severity === 'fatal' || d.exitClass === 'no-config');
@@ -53,14 +81,14 @@ const STRUCTURAL = /^(Unknown keyword |Unexpected '\{'|Extra '\}'|Missing '\{'|T
 /**
  * keepalived parses the file once per process (parent, checker, vrrp, bfd); the non-VRRP passes skip
  * VRRP blocks by brace counting and so report a misplaced brace from their own point of view (e.g.
- * every line of a block whose `{` is missing becomes an unknown root keyword). vrrpd reads the file
- * once more the same way and adds those structural messages, each once.
+ * every line of a block whose `{` is missing becomes an unknown root keyword). vrrpd dispatches the
+ * statements of its one read once more the same way and adds those structural messages, each once.
+ * (The reader's own messages, such as a missing `}`, were made by the first pass already.)
  */
-function addOtherPassDiagnostics(file: string, host: ConfigHost, opts: LoadOptions, diags: Diagnostics): void {
-  const other = new Diagnostics();
-  const reader = new ConfigReader({ host, diags: other, ...(opts.allConfig ? { allConfig: true } : {}) }, file);
+function addOtherPassDiagnostics(statements: readonly Statement[], diags: Diagnostics): void {
+  const other = new Diagnostics(diags.maxKept);
   try {
-    new Dispatcher(reader, other).run(otherPassRootKeywords());
+    new Dispatcher(new StatementReplay(statements), other).run(otherPassRootKeywords());
   } catch (e) {
     if (!(e instanceof MissingParameterStop)) throw e;
   }

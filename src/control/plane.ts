@@ -23,9 +23,10 @@ export interface ControlPlaneOptions {
   readonly stateDir: string;
   /**
    * Re-read and validate the config and hand it to the daemon: the promise of the daemon's reload,
-   * or undefined when the new config was refused (the reason is logged by the caller).
+   * or undefined (or a promise of false, when the config is loaded asynchronously) when the new
+   * config was refused (the reason is logged by the caller).
    */
-  readonly reload: () => Promise<void> | undefined;
+  readonly reload: () => Promise<void | false> | undefined;
   readonly socketMode?: number;
   readonly sd?: SdNotify;
 }
@@ -94,8 +95,7 @@ export class ControlPlane {
     this.sd.reloading();
     try {
       const p = this.#o.reload();
-      if (p === undefined) return { ok: false, error: 'the new configuration was refused (see the daemon log); the running one is kept' };
-      await p;
+      if (p === undefined || (await p) === false) return { ok: false, error: 'the new configuration was refused (see the daemon log); the running one is kept' };
       this.#configLoadedAtMs = Date.now();
       await this.manual.applyAll();
       return { ok: true, reloaded: true };

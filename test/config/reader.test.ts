@@ -320,14 +320,39 @@ t.test('line numbers of generated lines and includes', async (t) => {
   );
 });
 
+t.test("1.4 substitution stops at keepalived's 1,023-byte line; the line is used as it stands (observed, 2.2.7 -t)", async (t) => {
+  // keepalived: `$A=x $A $A` -> "invalid number 'x'", `$A=$A $A` -> "invalid number '$A'",
+  // `$A=y${A}` -> "invalid number 'yyyy...'", each followed by "Priority not valid!", exit 5
+  const cases: [string, RegExp][] = [
+    ['$A=x $A $A', /^invalid number 'x'$/],
+    ['$A=$A $A', /^invalid number '\$A'$/],
+    ['$A=y${A}', /^invalid number 'y{900,}\$'$/],
+  ];
+  for (const [def, invalid] of cases) {
+    const r = one(`${def}\n${inst('  priority $A')}`);
+    const line5 = r.diagnostics.filter((d) => d.line === 5);
+    t.match(line5[0]?.message ?? '', /^Parameter substitution on line 'priority .*' would exceed maximum line length$/, `${def}: keepalived's (log-only) message`);
+    t.equal(line5[0]?.severity, 'info', 'not printed by check, as keepalived -t does not');
+    t.match(line5[1]?.message ?? '', invalid, `${def}: the full line is parsed`);
+    t.equal(line5[2]?.message, '(VI_1) Priority not valid! must be between 1 & 255. Using default 100');
+    t.notOk(shown(r).some((d) => /did not terminate/.test(d.message)), 'it terminated');
+    t.equal(r.exitCode, 5);
+  }
+  const long = one(`$A=${'z'.repeat(600)}\n${inst('  priority $A $A')}`);
+  t.ok(long.diagnostics.some((d) => d.line === 5 && /would exceed maximum line length/.test(d.message)), 'two 600-byte values do not fit one line');
+});
+
 t.test('guards: self-referential definitions and generator explosions end quickly', async (t) => {
-  for (const def of ['$A=$A', '$A=${A}${A}', '$A=x $A $A']) {
+  // keepalived 2.2.7 -t hangs on these two (observed): `$A=$A` never grows, and `${A}${A}` grows into
+  // braces whose rests are substituted again; vrrpd reports the line once and drops it
+  for (const def of ['$A=$A', '$A=${A}${A}']) {
     const t0 = Date.now();
     const r = one(`${def}\n${inst('  priority $A')}`);
     t.ok(Date.now() - t0 < 2000, `${def}: ${Date.now() - t0} ms`);
     const runaway = shown(r).filter((d) => /did not terminate/.test(d.message));
-    t.equal(runaway.length, 1, `${def}: reported once (keepalived 2.2.7 -t hangs)`);
+    t.equal(runaway.length, 1, `${def}: reported once`);
     t.equal(runaway[0]?.line, 5);
+    t.match(runaway[0]?.message ?? '', /\(more than 1024 substitutions, MAX_SUBSTITUTIONS\)$/, 'names the limit');
     t.equal(i0(r).priority, 100, 'the line is dropped');
   }
   const t0 = Date.now();
