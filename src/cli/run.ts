@@ -14,6 +14,7 @@ import { ControlPlane } from '../control/plane.js';
 import { ADVERT_GRID_MS, Daemon } from '../runtime/daemon.js';
 import { installDumpSignals } from '../runtime/dumps.js';
 import { stateFilesOptions } from '../notify/state-files.js';
+import { fullCollector } from '../io/heap.js';
 import { systemIo } from '../runtime/system-io.js';
 import { acquirePidFile } from '../util/pid-file.js';
 import { ensureDirSync } from '../util/safe-file.js';
@@ -115,7 +116,9 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
       if (daemon && lagMs > daemon.maxLagMs) daemon.maxLagMs = lagMs;
     },
   });
-  daemon = new Daemon({ io: sio, log, vipDeleted: a.vipDeleted, stateFiles, checkHooks: true, advertGridMs: ADVERT_GRID_MS, beforeStart: () => plane?.beforeStart() });
+  // A full collection every few minutes keeps RSS at the live heap (io/heap.ts; issue 10's soak).
+  const collectGarbage = fullCollector() ?? undefined;
+  daemon = new Daemon({ io: sio, log, vipDeleted: a.vipDeleted, stateFiles, checkHooks: true, advertGridMs: ADVERT_GRID_MS, beforeStart: () => plane?.beforeStart(), ...(collectGarbage ? { collectGarbage } : {}) });
   const d = daemon;
   sio.lag.start();
 
