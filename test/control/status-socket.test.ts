@@ -108,10 +108,10 @@ const cliSkip = (): false | string => {
 };
 
 t.test('vrrpd run --status-socket --status-group: the built daemon and CLI, uid 4242', { skip: netnsSkip() || buildSkip() || cliSkip() }, async (t) => {
-  const lab = await Lab.create(t, { prefix: 'vc-ss-', subnet: '10.236.9', hosts: ['a'] });
+  const lab = await Lab.create(t, { prefix: 'vc-ss-', subnet: '10.236.12', hosts: ['a'] });
   chmodSync(lab.tmpDir, 0o711);
   const statusPath = join(lab.tmpDir, 'status.sock');
-  const conf = confText('a', instanceConf({ priority: 150, vips: ['10.236.9.100/24'] }));
+  const conf = confText('a', instanceConf({ priority: 150, vips: ['10.236.12.100/24'] }));
   const a = await startVrrpd(lab, 'a', conf, ['--status-socket', statusPath, '--status-group', String(UID)]);
   chmodSync(a.stateDir, 0o711);
   await waitVi1(a.socket, 'MASTER', 8000);
