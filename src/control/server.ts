@@ -220,7 +220,7 @@ export class ControlServer {
     const problem = socketDirProblem(this.o.path) ?? clearStaleSocket(this.o.path);
     if (problem !== null) throw new Error(problem);
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (sock) => this.#connection(sock));
-    await listenWithMode(server, this.o.path, this.#mode);
+    await listenWithMode(server, this.o.path, this.#mode, this.o.gid);
     const bad = finishSocketFile(this.o.path, this.#mode, this.o.gid);
     if (bad !== null) {
       server.close();

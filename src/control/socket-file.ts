@@ -8,9 +8,10 @@
  *    socket file for a link between its creation and its chmod/chown;
  *  - an existing entry at the path is removed only when it is a socket (the last run's); a regular
  *    file, a directory or a symlink there is refused, never followed or deleted;
- *  - the file is created with its final mode (the umask is set around bind(2)), so no chmod by
- *    path follows; a group is set with lchown (never follows a link), then lstat checks the result
- *    is a socket with the expected owner, group and mode.
+ *  - the file is created with its final mode and group (the umask and the effective gid are set
+ *    around bind(2)), so no chmod or chown by path follows (lchown, which never follows a link, is
+ *    the fallback for the group); then lstat checks the result is a socket with the expected
+ *    owner, group and mode.
  * Group names come from /etc/group (no NSS, like the user lookups elsewhere in vrrpd).
  */
 import { existsSync, lchownSync, lstatSync, readFileSync, realpathSync, statSync, unlinkSync } from 'node:fs';
@@ -99,31 +100,46 @@ export function clearStaleSocket(path: string): string | null {
 }
 
 /**
- * listen(2) on `path` with the file created at `mode` (the umask is set around the synchronous
- * bind inside `server.listen`, then restored). Rejects on a listen error.
+ * listen(2) on `path` with the file created at `mode` and, when `gid` is given, in group `gid`:
+ * the umask (and the effective gid, when we may set it) are set around the synchronous bind inside
+ * `server.listen`, then restored. Setting the effective gid needs CAP_SETGID, which the systemd
+ * unit keeps; chown needs CAP_CHOWN, which it drops, so lchown is only the fallback (it works for
+ * a daemon that is a member of the group). Rejects on a listen error.
  */
-export function listenWithMode(server: Server, path: string, mode: number): Promise<void> {
+export function listenWithMode(server: Server, path: string, mode: number, gid?: number): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     server.once('error', reject);
-    const old = process.umask(~mode & 0o777);
+    const oldMask = process.umask(~mode & 0o777);
+    const oldGid = process.getegid?.();
+    let gidSet = false;
     try {
+      if (gid !== undefined && oldGid !== undefined && oldGid !== gid && process.setegid !== undefined) {
+        try {
+          process.setegid(gid);
+          gidSet = true;
+        } catch {
+          // no CAP_SETGID: finishSocketFile's lchown
+        }
+      }
       server.listen(path, () => {
         server.off('error', reject);
         resolvePromise();
       });
     } finally {
-      process.umask(old);
+      if (gidSet) process.setegid!(oldGid!);
+      process.umask(oldMask);
     }
   });
 }
 
 /**
- * Give the socket file its group (lchown: a link put there is never followed), then check with
- * lstat that `path` is a socket owned by us, with `gid` (when given) and exactly `mode`.
+ * Give the socket file its group if bind did not (lchown: a link put there is never followed),
+ * then check with lstat that `path` is a socket owned by us, with `gid` (when given) and exactly
+ * `mode`.
  */
 export function finishSocketFile(path: string, mode: number, gid: number | undefined): string | null {
   try {
-    if (gid !== undefined) lchownSync(path, -1, gid);
+    if (gid !== undefined && lstatSync(path).gid !== gid) lchownSync(path, -1, gid);
     const st = lstatSync(path);
     const uid = process.getuid?.() ?? 0;
     if (!st.isSocket()) return `${path} is no longer a socket after creation`;

@@ -130,6 +130,27 @@ t.test('mode fixed at creation, whatever the umask; a group set by lchown', { sk
   t.equal(rs.uid, 0, 'owned by root');
 });
 
+const setprivSkip = (): false | string => {
+  if (rootSkip) return rootSkip;
+  if (!existsSync(new URL('../../dist/control/server.js', import.meta.url))) return 'needs the build (dist/control/server.js)';
+  return spawnSync('setpriv', ['--version']).status === 0 ? false : 'needs setpriv (util-linux)';
+};
+
+t.test('the status socket gets its group without CAP_CHOWN (the systemd unit drops it)', { skip: setprivSkip() }, async (t) => {
+  const dir = tmp(t);
+  const path = join(dir, 'ro.sock');
+  const server = new URL('../../dist/control/server.js', import.meta.url).href;
+  const code = `const { ControlServer } = await import(${JSON.stringify(server)});
+const log = { debug() {}, info() {}, warn() {}, error() {}, child() { return log; } };
+const s = new ControlServer({ path: ${JSON.stringify(path)}, log, handler: async () => ({ ok: true }), mode: 0o660, gid: 4242, readOnly: true });
+try { await s.start(); const st = (await import('node:fs')).lstatSync(${JSON.stringify(path)}); console.log(JSON.stringify({ gid: st.gid, mode: st.mode & 0o7777, egid: process.getegid() })); }
+catch (e) { console.log(JSON.stringify({ error: e.message })); }
+s.close();`;
+  // As root with CAP_CHOWN out of the bounding set (what the unit's CapabilityBoundingSet leaves).
+  const r = spawnSync('setpriv', ['--bounding-set', '-chown', 'env', '-u', 'NODE_OPTIONS', process.execPath, '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 15_000 });
+  t.same(JSON.parse(r.stdout.trim() || '{}'), { gid: 4242, mode: 0o660, egid: 0 }, `created in group 4242, mode 0660, effective gid restored (stderr: ${r.stderr.trim()})`);
+});
+
 t.test('groups by name (from the group file) or number; an unknown name is an error sentence', async (t) => {
   const dir = tmp(t);
   const gf = join(dir, 'group');
