@@ -36,8 +36,8 @@ export interface ControlPlaneOptions {
   readonly statusGid?: number;
   /** Per-socket limits (tests shorten the idle timeout). */
   readonly limits?: Partial<ControlLimits>;
-  /** The status snapshot's maximum age (default SNAPSHOT_MAX_AGE_MS; tests lengthen it). */
-  readonly snapshotMaxAgeMs?: number;
+  /** Reuse a status snapshot at least this long (ms; tests: default only by its cost, snapshot.ts). */
+  readonly snapshotReuseMs?: number;
   readonly sd?: SdNotify;
 }
 
@@ -80,7 +80,7 @@ export class ControlPlane {
       },
       fingerprint: () => this.#fingerprint(),
       nowMs: () => performance.now(),
-      ...(o.snapshotMaxAgeMs !== undefined ? { maxAgeMs: o.snapshotMaxAgeMs } : {}),
+      ...(o.snapshotReuseMs !== undefined ? { reuseMs: o.snapshotReuseMs } : {}),
     });
   }
 
