@@ -3,11 +3,13 @@
  * queue ahead of adverts and timers. A snapshot is the report built on the daemon's work queue
  * (one consistent view between two protocol steps) and serialized once; requests share it.
  *
- * A request is answered from the current snapshot while it is younger than SNAPSHOT_COST_FACTOR
- * times what it cost to build (a few instances: about 5 ms; 1,000 instances: about 200 ms), so
- * however many requests arrive, building reports takes at most 1/SNAPSHOT_COST_FACTOR of the
- * daemon's time, and one request at a time (the usual case) still sees everything that happened
- * before it. A new one is built at once, whatever its age, when
+ * A request is answered from the current snapshot while it is younger than SNAPSHOT_MIN_REUSE_MS
+ * or SNAPSHOT_COST_FACTOR times what it cost to build, whichever is longer (a few instances:
+ * 20 ms; 1,000 instances: about 200 ms). However many requests arrive, building reports then takes
+ * at most 1/SNAPSHOT_COST_FACTOR of the daemon's time and at most 50 builds a second (each one
+ * garbage for the collector), while a request that comes alone (the usual case: a command, a
+ * monitoring poll) still sees everything that happened more than 20 ms before it. A new one is
+ * built at once, whatever its age, when
  *  - the daemon changed in a way a reader waits for: an instance's state, effective priority or
  *    last transition, or the set of instances (a reload): a fingerprint compared on each request,
  *    O(instances) reads of memory, no queue;
@@ -19,8 +21,10 @@
 import type { StatusReport } from './protocol.js';
 import { EncodedResponse } from './protocol.js';
 
-/** A snapshot is reused while younger than this many times what it took to build. */
+/** A snapshot is reused while younger than this many times what it took to build... */
 export const SNAPSHOT_COST_FACTOR = 20;
+/** ... and at least this long (ms). */
+export const SNAPSHOT_MIN_REUSE_MS = 20;
 
 export interface Snapshot {
   readonly report: StatusReport;
@@ -39,7 +43,7 @@ export interface StatusSnapshotOptions {
   readonly fingerprint: () => string | number;
   /** Monotonic clock, ms. */
   readonly nowMs: () => number;
-  /** Reuse a snapshot at least this long (ms; default 0: only by its cost). Tests lengthen it. */
+  /** Reuse a snapshot at least this long (ms; default SNAPSHOT_MIN_REUSE_MS). Tests lengthen it. */
   readonly reuseMs?: number;
   readonly costFactor?: number;
 }
@@ -63,7 +67,7 @@ export class StatusSnapshot {
   get(): Promise<Snapshot> {
     const key = `${this.#generation}|${this.o.fingerprint()}`;
     const c = this.#current;
-    if (c !== undefined && c.key === key && this.o.nowMs() - c.builtAtMs < Math.max(this.o.reuseMs ?? 0, (this.o.costFactor ?? SNAPSHOT_COST_FACTOR) * c.costMs)) {
+    if (c !== undefined && c.key === key && this.o.nowMs() - c.builtAtMs < Math.max(this.o.reuseMs ?? SNAPSHOT_MIN_REUSE_MS, (this.o.costFactor ?? SNAPSHOT_COST_FACTOR) * c.costMs)) {
       return Promise.resolve(c);
     }
     if (this.#building !== undefined && this.#building.key === key) return this.#building.p;

@@ -1,6 +1,6 @@
 /**
  * `status` answered from a snapshot (src/control/snapshot.ts, issue 10): requests share one build,
- * a build is redone only when the snapshot is older than 20 times its cost, or the daemon changed
+ * a build is redone only when the snapshot is older than 20 ms or 20 times its cost, or the daemon changed
  * (fingerprint), or a command said so; and on the daemon's fake ports, status requests are
  * answered while the work queue is busy (they never queue ahead of adverts and timers), a promote
  * or a transition is seen by the very next status, and 1,000 pipelined requests spend at most a
@@ -17,7 +17,7 @@ import { request } from '../../src/control/client.js';
 import { ControlPlane } from '../../src/control/plane.js';
 import type { StatusReport } from '../../src/control/protocol.js';
 import { SdNotify } from '../../src/control/sd-notify.js';
-import { SNAPSHOT_COST_FACTOR, StatusSnapshot } from '../../src/control/snapshot.js';
+import { SNAPSHOT_COST_FACTOR, SNAPSHOT_MIN_REUSE_MS, StatusSnapshot } from '../../src/control/snapshot.js';
 import { MemoryLog } from '../../src/log.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
@@ -50,8 +50,9 @@ t.test('StatusSnapshot: shared builds, age scaled by cost, fingerprint and inval
   t.equal(got[0]!.response.line(), got[0]!.response.line(), 'serialized once: the same bytes for every reply');
   t.equal(got[0]!.response.line(7), `${JSON.stringify({ ok: true, status: { n: 1 }, id: 7 })}\n`, 'an id spliced in gives what encodeLine would');
 
-  now += SNAPSHOT_COST_FACTOR * 1 - 1;
-  t.equal(await s.get(), got[0], `a 1 ms build, ${SNAPSHOT_COST_FACTOR - 1} ms later: reused`);
+  const window1 = Math.max(SNAPSHOT_MIN_REUSE_MS, SNAPSHOT_COST_FACTOR * 1);
+  now += window1 - 1;
+  t.equal(await s.get(), got[0], `a 1 ms build, ${window1 - 1} ms later: reused`);
   now += 1;
   const p = s.get();
   t.equal(builds, 2, 'old enough: a new build');
@@ -180,6 +181,6 @@ t.test('1,000 pipelined status requests on one connection: at most a twentieth o
   const builds = plane.snapshot.builds - before;
   const buildMs = plane.snapshot.buildMs - beforeMs;
   t.equal(bad, 0, 'every reply a whole status');
-  t.ok(builds < N / 4, `${builds} builds for ${N} requests`);
+  t.ok(builds <= 1 + ms / SNAPSHOT_MIN_REUSE_MS, `${builds} builds for ${N} requests in ${ms.toFixed(0)} ms (at most one per ${SNAPSHOT_MIN_REUSE_MS} ms)`);
   t.ok(buildMs <= ms / SNAPSHOT_COST_FACTOR + buildMs / Math.max(1, builds) + 1, `${buildMs.toFixed(1)} ms of ${ms.toFixed(0)} ms spent building reports (at most 1/${SNAPSHOT_COST_FACTOR}, plus the last build)`);
 });
