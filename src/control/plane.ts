@@ -36,7 +36,7 @@ export interface ControlPlaneOptions {
   readonly statusGid?: number;
   /** Per-socket limits (tests shorten the idle timeout). */
   readonly limits?: Partial<ControlLimits>;
-  /** Reuse a status snapshot at least this long (ms; default SNAPSHOT_MIN_REUSE_MS; tests lengthen it). */
+  /** Reuse a status snapshot at least this long (ms; default 0, snapshot.ts; tests lengthen it). */
   readonly snapshotReuseMs?: number;
   readonly sd?: SdNotify;
 }

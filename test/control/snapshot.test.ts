@@ -1,6 +1,7 @@
 /**
- * `status` answered from a snapshot (src/control/snapshot.ts, issue 10): requests share one build,
- * a build is redone only when the snapshot is older than 20 ms or 20 times its cost, or the daemon changed
+ * `status` answered from a snapshot (src/control/snapshot.ts, issue 10): requests share one build;
+ * a request that comes alone gets a new build, a flood gets at most the build budget (a burst of 5,
+ * then 10 a second) and never more than a twentieth of the time; the daemon changed
  * (fingerprint), or a command said so; and on the daemon's fake ports, status requests are
  * answered while the work queue is busy (they never queue ahead of adverts and timers), a promote
  * or a transition is seen by the very next status, and 1,000 pipelined requests spend at most a
@@ -17,7 +18,7 @@ import { request } from '../../src/control/client.js';
 import { ControlPlane } from '../../src/control/plane.js';
 import type { StatusReport } from '../../src/control/protocol.js';
 import { SdNotify } from '../../src/control/sd-notify.js';
-import { SNAPSHOT_COST_FACTOR, SNAPSHOT_MIN_REUSE_MS, StatusSnapshot } from '../../src/control/snapshot.js';
+import { SNAPSHOT_BUILD_BURST, SNAPSHOT_BUILDS_PER_SECOND, SNAPSHOT_COST_FACTOR, StatusSnapshot } from '../../src/control/snapshot.js';
 import { MemoryLog } from '../../src/log.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
@@ -50,9 +51,8 @@ t.test('StatusSnapshot: shared builds, age scaled by cost, fingerprint and inval
   t.equal(got[0]!.response.line(), got[0]!.response.line(), 'serialized once: the same bytes for every reply');
   t.equal(got[0]!.response.line(7), `${JSON.stringify({ ok: true, status: { n: 1 }, id: 7 })}\n`, 'an id spliced in gives what encodeLine would');
 
-  const window1 = Math.max(SNAPSHOT_MIN_REUSE_MS, SNAPSHOT_COST_FACTOR * 1);
-  now += window1 - 1;
-  t.equal(await s.get(), got[0], `a 1 ms build, ${window1 - 1} ms later: reused`);
+  now += SNAPSHOT_COST_FACTOR * 1 - 1;
+  t.equal(await s.get(), got[0], `a 1 ms build, ${SNAPSHOT_COST_FACTOR - 1} ms later: reused`);
   now += 1;
   const p = s.get();
   t.equal(builds, 2, 'old enough: a new build');
@@ -76,6 +76,32 @@ t.test('StatusSnapshot: shared builds, age scaled by cost, fingerprint and inval
   t.equal(builds, 4, 'invalidate(): a new build at once');
   release!();
   await Promise.all([r1, r2]);
+});
+
+t.test('StatusSnapshot: requests that come alone always get a new build; a flood gets the build budget', async (t) => {
+  let now = 0;
+  let builds = 0;
+  const s = new StatusSnapshot({
+    build: async () => {
+      builds++;
+      return { report: { n: builds } as unknown as StatusReport, costMs: 0.01 };
+    },
+    fingerprint: () => 1,
+    nowMs: () => now,
+  });
+  for (let i = 0; i < 20; i++) {
+    now += 200;
+    await s.get();
+  }
+  t.equal(builds, 20, 'one request every 200 ms: each one sees a new build (everything before it)');
+  builds = 0;
+  const t0 = now;
+  for (let i = 0; i < 2000; i++) {
+    now += 1;
+    await s.get();
+  }
+  const want = SNAPSHOT_BUILD_BURST + ((now - t0) / 1000) * SNAPSHOT_BUILDS_PER_SECOND;
+  t.ok(builds <= want + 1 && builds >= want - 2, `2,000 requests in 2 s: ${builds} builds (burst ${SNAPSHOT_BUILD_BURST} + ${SNAPSHOT_BUILDS_PER_SECOND}/s)`);
 });
 
 const CONF = `vrrp_instance VI_1 {
@@ -181,6 +207,6 @@ t.test('1,000 pipelined status requests on one connection: at most a twentieth o
   const builds = plane.snapshot.builds - before;
   const buildMs = plane.snapshot.buildMs - beforeMs;
   t.equal(bad, 0, 'every reply a whole status');
-  t.ok(builds <= 1 + ms / SNAPSHOT_MIN_REUSE_MS, `${builds} builds for ${N} requests in ${ms.toFixed(0)} ms (at most one per ${SNAPSHOT_MIN_REUSE_MS} ms)`);
+  t.ok(builds <= SNAPSHOT_BUILD_BURST + 1 + (ms / 1000) * SNAPSHOT_BUILDS_PER_SECOND, `${builds} builds for ${N} requests in ${ms.toFixed(0)} ms (burst ${SNAPSHOT_BUILD_BURST} + ${SNAPSHOT_BUILDS_PER_SECOND}/s)`);
   t.ok(buildMs <= ms / SNAPSHOT_COST_FACTOR + buildMs / Math.max(1, builds) + 1, `${buildMs.toFixed(1)} ms of ${ms.toFixed(0)} ms spent building reports (at most 1/${SNAPSHOT_COST_FACTOR}, plus the last build)`);
 });
