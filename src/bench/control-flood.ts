@@ -512,14 +512,14 @@ function median(xs: readonly number[]): number {
  * an allocation rate it had not seen, not a leak (the old code: +600 to +840 MiB)...
  */
 export const RSS_GROWTH_MIB = 64;
-/** ... and must level off: the last round's peak within this of the round before (MiB). */
+/** ... and must level off: 2 s after the last round, within this of 2 s after the round before (MiB). */
 export const RSS_LEVEL_MIB = 8;
 
 export function rssBounded(r: FloodResult): boolean {
-  const peaks = r.rssMiB.peakPerRound;
-  const last = peaks[peaks.length - 1] ?? Infinity;
-  const before = peaks.length > 1 ? peaks[peaks.length - 2]! : r.rssMiB.before + RSS_GROWTH_MIB;
-  return r.rssMiB.peak - r.rssMiB.before < RSS_GROWTH_MIB && last - before < RSS_LEVEL_MIB;
+  const after = r.rssMiB.afterPerRound;
+  const last = after[after.length - 1] ?? Infinity;
+  const previous = after.length > 1 ? after[after.length - 2]! : r.rssMiB.before + RSS_GROWTH_MIB;
+  return r.rssMiB.peak - r.rssMiB.before < RSS_GROWTH_MIB && last - previous < RSS_LEVEL_MIB;
 }
 
 /** The acceptance verdicts (issue 10). */
@@ -528,7 +528,7 @@ export function floodVerdicts(r: FloodResult): string[] {
   return [
     v(r.flood.jitter.p99 < 5 && r.flood.jitter.missed === 0, `advert jitter p99 under the flood < 5 ms, no advert missing (${f(r.flood.jitter.p99, 2)} ms, ${r.flood.jitter.missed} missing)`),
     v(r.backup.becameMasterDelta === 0 && r.flood.backupAdverts === 0 && r.backup.statesSeen.every((s) => s === 'BACKUP'), `no takeover on the backup (becameMaster +${r.backup.becameMasterDelta}, its adverts ${r.flood.backupAdverts}, states seen ${r.backup.statesSeen.join('/')})`),
-    v(rssBounded(r), `master RSS bounded: under ${RSS_GROWTH_MIB} MiB over the quiet figure, and the last round's peak within ${RSS_LEVEL_MIB} MiB of the round before (before ${f(r.rssMiB.before)}, peak per round ${r.rssMiB.peakPerRound.map((x) => f(x)).join(' / ')} MiB)`),
+    v(rssBounded(r), `master RSS bounded: peak under ${RSS_GROWTH_MIB} MiB over the quiet figure, and levelling off (2 s after the last round within ${RSS_LEVEL_MIB} MiB of 2 s after the round before): before ${f(r.rssMiB.before)}, peak per round ${r.rssMiB.peakPerRound.map((x) => f(x)).join(' / ')}, after each ${r.rssMiB.afterPerRound.map((x) => f(x)).join(' / ')} MiB`),
     v(r.flood.bursts >= 1 && r.flood.replies >= r.requestsPerBurst, `at least one burst of ${r.requestsPerBurst} answered (${r.flood.replies} replies)`),
   ];
 }

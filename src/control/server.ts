@@ -191,6 +191,15 @@ export interface ControlServerStats {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Whether the first `end` bytes of `b` are only spaces, tabs and carriage returns (no string made). */
+function blank(b: Buffer, end: number): boolean {
+  for (let i = 0; i < end; i++) {
+    const c = b[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}
+
 export class ControlServer {
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
@@ -239,16 +248,13 @@ export class ControlServer {
 
   /** One error line, then close once it is written (or at the idle timeout). */
   #closeWith(sock: Socket, error: string): void {
-    sock.setTimeout(this.#limits.idleTimeoutMs);
+    const t = setTimeout(() => sock.destroy(), this.#limits.idleTimeoutMs).unref();
+    sock.once('close', () => clearTimeout(t));
     sock.end(encodeLine({ ok: false, error }), () => sock.destroy());
   }
 
   #connection(sock: Socket): void {
     sock.on('error', () => {});
-    sock.on('timeout', () => {
-      this.stats.idleClosed++;
-      sock.destroy();
-    });
     if (this.#sockets.size >= this.#limits.maxConnections) {
       this.stats.overCap++;
       this.#warn('cap', `control: refused a connection on ${this.o.path}: ${this.#limits.maxConnections} already open (MAX_CONNECTIONS)`);
@@ -257,13 +263,27 @@ export class ControlServer {
     }
     this.stats.accepted++;
     this.#sockets.add(sock);
-    sock.on('close', () => this.#sockets.delete(sock));
-    sock.setTimeout(this.#limits.idleTimeoutMs);
     const cred = (this.o.peerCred ?? kernelPeerCred)(sock);
     const max = this.#limits.maxRequestBytes;
     let buf: Buffer = EMPTY;
     let busy = false;
     let ended = false;
+    // The idle timer: one per connection, re-armed (refresh, no new timer) on activity: a line
+    // read, a reply written. While the daemon works on a request (the handler, a wait for the
+    // budget) it does not count; a reply the client does not read does.
+    let working = false;
+    const idle = setTimeout(() => {
+      if (working) {
+        idle.refresh();
+        return;
+      }
+      this.stats.idleClosed++;
+      sock.destroy();
+    }, this.#limits.idleTimeoutMs).unref();
+    sock.on('close', () => {
+      clearTimeout(idle);
+      this.#sockets.delete(sock);
+    });
 
     const tooLong = (): void => {
       this.stats.tooLong++;
@@ -289,7 +309,7 @@ export class ControlServer {
         }
         if (nl > max) return tooLong();
         sock.pause();
-        if (buf.subarray(0, nl).toString('latin1').trim() === '') {
+        if (blank(buf, nl)) {
           buf = nl + 1 === buf.length ? EMPTY : buf.subarray(nl + 1);
           continue;
         }
@@ -298,10 +318,10 @@ export class ControlServer {
         if (waitMs > 0) {
           this.stats.paced++;
           busy = true;
-          sock.setTimeout(0);
+          working = true;
           setTimeout(() => {
             busy = false;
-            sock.setTimeout(this.#limits.idleTimeoutMs);
+            working = false;
             pump();
           }, waitMs).unref();
           return;
@@ -310,15 +330,17 @@ export class ControlServer {
         buf = nl + 1 === buf.length ? EMPTY : buf.subarray(nl + 1);
         busy = true;
         // The handler's time is not idleness (a reload or a switchover takes seconds).
-        sock.setTimeout(0);
+        working = true;
         void this.#answer(line, cred).then((out) => {
+          working = false;
           if (sock.destroyed) return;
           this.stats.answered++;
           this.#budget.spend(out.length);
-          // A reply the client does not read counts as idle again.
-          sock.setTimeout(this.#limits.idleTimeoutMs);
+          // From here the client has IDLE_TIMEOUT_MS to read the reply.
+          idle.refresh();
           sock.write(out, (err) => {
             if (err) return;
+            idle.refresh();
             busy = false;
             setImmediate(pump);
           });
@@ -327,6 +349,7 @@ export class ControlServer {
     };
 
     sock.on('data', (d: Buffer) => {
+      idle.refresh();
       buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
       pump();
     });
