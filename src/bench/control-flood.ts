@@ -10,8 +10,9 @@
  *     read (at least one burst); then the idle connections are closed and the daemon rests 2 s.
  * Measured in each window: the master's advert interval jitter |interval - 1000 ms| per VRID from a
  * tcpdump on the BACKUP's eth0 (kernel timestamps): p50/p99/max and adverts missing; the master's
- * RSS sampled every 100 ms (min/max; per round its peak and the value 2 s after, which must level
- * off from one round to the next); on the backup its state and counters (becameMaster) before
+ * CPU (utime + stime from /proc/PID/stat over the window); its RSS sampled every 100 ms (min/max;
+ * per round its peak and the value 2 s after, which must level off from one round to the next);
+ * on the backup its state and counters (becameMaster) before
  * and after, and whether any advert of its own appeared on the wire (a takeover).
  * Also: replies read, burst times, what became of the idle connections (accepted and kept, refused
  * with a line, closed by the daemon, still open), the master's eventLoop figures from its status.
@@ -59,6 +60,8 @@ export interface Jitter {
 
 export interface WindowFigures {
   jitter: Jitter;
+  /** Master CPU (utime + stime over wall time in the window), % of one core. */
+  cpuPct: number;
   /** Master RSS sampled every 100 ms in the window (MiB). */
   rssMinMiB: number;
   rssMaxMiB: number;
@@ -277,6 +280,19 @@ async function flood(path: string, requests: number, untilMs: number, log: (s: s
   return out;
 }
 
+const CLK_TCK = 100;
+
+/** utime + stime of a process, in clock ticks. */
+function cpuTicks(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return Number(rest[11]) + Number(rest[12]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** RSS sampler: min and max over the samples since the last `take()`. */
 function rssSampler(pid: number): { take(): { min: number; max: number }; stop(): void } {
   let min = Infinity;
@@ -355,11 +371,15 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
     const aBefore = await statusOf(aSock);
 
     // 1. Quiet.
+    const cpuQ0 = cpuTicks(pid);
     const q0 = wallNowMs();
     log(`quiet window ${o.quietS} s`);
     await sleep(o.quietS * 1000);
     const q1 = wallNowMs();
+    const cpuQuiet = ((cpuTicks(pid) - cpuQ0) / CLK_TCK / ((q1 - q0) / 1000)) * 100;
     const rssQuiet = rss.take();
+    let floodTicks = 0;
+    let floodMs = 0;
 
     // 2. Flood rounds: the flood connection first (a cap would otherwise refuse it), then the idle
     // ones; after each round the idle connections are dropped and the daemon rests 2 s.
@@ -371,6 +391,7 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
     for (let k = 0; k < o.rounds; k++) {
       log(`flood round ${k + 1}/${o.rounds}, ${o.floodS} s: ${o.idle} idle connections, bursts of ${o.requests} pipelined status requests`);
       const f0 = wallNowMs();
+      const c0 = cpuTicks(pid);
       const floodRun = flood(aSock, o.requests, f0 + o.floodS * 1000, log);
       const idle: IdleConn[] = [];
       for (let i = 0; i < o.idle; i++) {
@@ -381,6 +402,8 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
       const left = f0 + o.floodS * 1000 - wallNowMs();
       if (left > 0) await sleep(left);
       windows.push([f0, wallNowMs()]);
+      floodTicks += cpuTicks(pid) - c0;
+      floodMs += wallNowMs() - f0;
       const rr = rss.take();
       rssFloodMin = Math.min(rssFloodMin, rr.min);
       rssFloodMax = Math.max(rssFloodMax, rr.max);
@@ -420,8 +443,9 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
     }
     const aIp = lab.host('a').ip;
     const bIp = lab.host('b').ip;
-    const figures = (ws: readonly [number, number][], min: number, max: number): WindowFigures => ({
+    const figures = (ws: readonly [number, number][], min: number, max: number, cpuPct: number): WindowFigures => ({
       jitter: advertJitter(ads, aIp, ws),
+      cpuPct,
       rssMinMiB: min,
       rssMaxMiB: max,
       backupAdverts: ads.filter((x) => x.src === bIp && ws.some(([from, to]) => x.ms >= from && x.ms <= to)).length,
@@ -432,9 +456,9 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
       requestsPerBurst: o.requests,
       idleWanted: o.idle,
       rounds,
-      quiet: figures([[q0, q1]], rssQuiet.min, rssQuiet.max),
+      quiet: figures([[q0, q1]], rssQuiet.min, rssQuiet.max, cpuQuiet),
       flood: {
-        ...figures(windows, rssFloodMin, rssFloodMax),
+        ...figures(windows, rssFloodMin, rssFloodMax, (floodTicks / CLK_TCK / (floodMs / 1000)) * 100),
         bursts: sum((x) => x.bursts),
         replies: sum((x) => x.replies),
         errorReplies: sum((x) => x.errorReplies),
@@ -483,6 +507,7 @@ export function floodTable(r: FloodResult, label = 'vrrpd'): string {
     `| intervals / adverts missing | ${r.quiet.jitter.intervals} / ${r.quiet.jitter.missed} | ${r.flood.jitter.intervals} / ${r.flood.jitter.missed} |`,
     `| adverts from the backup (takeover) | ${r.quiet.backupAdverts} | ${r.flood.backupAdverts} |`,
     `| master RSS MiB min-max | ${f(r.quiet.rssMinMiB)}-${f(r.quiet.rssMaxMiB)} | ${f(r.flood.rssMinMiB)}-${f(r.flood.rssMaxMiB)} |`,
+    `| master CPU % of one core | ${f(r.quiet.cpuPct)} | ${f(r.flood.cpuPct)} |`,
     `| status replies read (bursts of ${r.requestsPerBurst}) | - | ${r.flood.replies} (${r.flood.bursts} burst${r.flood.bursts === 1 ? '' : 's'}${r.flood.errorReplies ? `, ${r.flood.errorReplies} errors` : ''}) |`,
     `| burst time ms (write -> last reply), median / max | - | ${f(median(r.flood.burstMs), 0)} / ${f(Math.max(...r.flood.burstMs), 0)} |`,
     `| idle connections: connected / refused with a line / closed by the daemon / open at the end / connect failed | - | ${r.flood.idleConnected} / ${r.flood.idleRefused} / ${r.flood.idleClosedByDaemon} / ${r.flood.idleOpenAtEnd} / ${r.flood.idleConnectErrors} |`,
