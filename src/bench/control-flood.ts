@@ -10,15 +10,15 @@
  *     read (at least one burst); then the idle connections are closed and the daemon rests 2 s.
  * Measured in each window: the master's advert interval jitter |interval - 1000 ms| per VRID from a
  * tcpdump on the BACKUP's eth0 (kernel timestamps): p50/p99/max and adverts missing; the master's
- * CPU (utime + stime from /proc/PID/stat over the window); its RSS sampled every 100 ms (min/max;
- * per round its peak and the value 2 s after, which must level off from one round to the next);
+ * CPU (utime + stime from /proc/PID/stat over the window); its RSS sampled every 100 ms (per round
+ * min, median, peak and the value 2 s after; the median must level off from round to round);
  * on the backup its state and counters (becameMaster) before
  * and after, and whether any advert of its own appeared on the wire (a takeover).
  * Also: replies read, burst times, what became of the idle connections (accepted and kept, refused
  * with a line, closed by the daemon, still open), the master's eventLoop figures from its status.
  *
  * Usage: node dist/bench/control-flood.js [--instances 10] [--requests 10000] [--idle 1000]
- *        [--quiet 20] [--flood 20] [--rounds 3] [--vrrpd-bin PATH] [--json FILE] [--log-dir DIR]
+ *        [--quiet 20] [--flood 15] [--rounds 3] [--vrrpd-bin PATH] [--json FILE] [--log-dir DIR]
  * (`--vrrpd-bin` runs another build, e.g. an older checkout, for a before/after comparison.)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -84,6 +84,8 @@ export interface RoundFigures {
   idleOpenAtEnd: number;
   idleConnectErrors: number;
   rssPeakMiB: number;
+  /** The median of the round's RSS samples (MiB): what "levels off" is judged on (peaks follow GC timing). */
+  rssMedianMiB: number;
 }
 
 export interface FloodResult {
@@ -115,7 +117,7 @@ export interface FloodResult {
     idleConnectErrors: number;
   };
   /** Master RSS before the flood, at its peak, and 2 s after the last round (MiB); per round: peak, 2 s after. */
-  rssMiB: { before: number; peak: number; after: number; peakPerRound: number[]; afterPerRound: number[] };
+  rssMiB: { before: number; peak: number; after: number; peakPerRound: number[]; medianPerRound: number[]; afterPerRound: number[] };
   backup: { stateBefore: string; stateAfter: string; becameMasterDelta: number; statesSeen: string[] };
   master: { running: boolean; eventLoopAfter: Record<string, number> | null; becameMaster: number; releasedMasterDelta: number };
 }
@@ -293,25 +295,21 @@ function cpuTicks(pid: number): number {
   }
 }
 
-/** RSS sampler: min and max over the samples since the last `take()`. */
-function rssSampler(pid: number): { take(): { min: number; max: number }; stop(): void } {
-  let min = Infinity;
-  let max = -Infinity;
+/** RSS sampler: min, median and max over the samples since the last `take()`. */
+function rssSampler(pid: number): { take(): { min: number; median: number; max: number }; stop(): void } {
+  let samples: number[] = [];
   const tick = (): void => {
     const v = rssMiBOf(pid);
-    if (!Number.isFinite(v)) return;
-    min = Math.min(min, v);
-    max = Math.max(max, v);
+    if (Number.isFinite(v)) samples.push(v);
   };
   tick();
   const timer = setInterval(tick, 100);
   return {
     take() {
       tick();
-      const r = { min, max };
-      min = Infinity;
-      max = -Infinity;
-      return r;
+      const s = samples.sort((x, y) => x - y);
+      samples = [];
+      return { min: s[0] ?? Number.NaN, median: s[Math.floor(s.length / 2)] ?? Number.NaN, max: s[s.length - 1] ?? Number.NaN };
     },
     stop: () => clearInterval(timer),
   };
@@ -422,6 +420,7 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
         idleOpenAtEnd: idle.filter((c) => c.connected && !c.sock.destroyed && !c.closedByDaemon).length,
         idleConnectErrors: idle.filter((c) => !c.connected && c.error !== null).length,
         rssPeakMiB: rr.max,
+        rssMedianMiB: rr.median,
       });
       for (const c of idle) c.sock.destroy();
       await sleep(2000);
@@ -472,7 +471,7 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
         idleOpenAtEnd: sum((x) => x.idleOpenAtEnd),
         idleConnectErrors: sum((x) => x.idleConnectErrors),
       },
-      rssMiB: { before: rssQuiet.max, peak: rssFloodMax, after: rssAfterRound[rssAfterRound.length - 1] ?? Number.NaN, peakPerRound: rounds.map((x) => x.rssPeakMiB), afterPerRound: rssAfterRound },
+      rssMiB: { before: rssQuiet.max, peak: rssFloodMax, after: rssAfterRound[rssAfterRound.length - 1] ?? Number.NaN, peakPerRound: rounds.map((x) => x.rssPeakMiB), medianPerRound: rounds.map((x) => x.rssMedianMiB), afterPerRound: rssAfterRound },
       backup: {
         stateBefore: [...new Set((bBefore?.instances as any[] | undefined)?.map((i) => i.state) ?? ['?'])].join('/'),
         stateAfter: [...new Set((bAfter?.instances as any[] | undefined)?.map((i) => i.state) ?? ['(no answer)'])].join('/'),
@@ -517,7 +516,7 @@ export function floodTable(r: FloodResult, label = 'vrrpd'): string {
 
 export function floodSummary(r: FloodResult): string {
   return [
-    `master RSS MiB before ${f(r.rssMiB.before)}; per round peak / 2 s after: ${r.rssMiB.peakPerRound.map((x, i) => `${f(x)} / ${f(r.rssMiB.afterPerRound[i] ?? Number.NaN)}`).join(', ')}`,
+    `master RSS MiB before ${f(r.rssMiB.before)}; per round median / peak / 2 s after: ${r.rssMiB.peakPerRound.map((x, i) => `${f(r.rssMiB.medianPerRound[i] ?? Number.NaN)} / ${f(x)} / ${f(r.rssMiB.afterPerRound[i] ?? Number.NaN)}`).join(', ')}`,
     `backup: ${r.backup.stateBefore} -> ${r.backup.stateAfter}, states seen ${r.backup.statesSeen.join(', ')}, becameMaster +${r.backup.becameMasterDelta}`,
     `master: ${r.master.running ? 'running' : 'EXITED'}, releasedMaster +${r.master.releasedMasterDelta}, eventLoop after ${JSON.stringify(r.master.eventLoopAfter)}`,
     ...(r.flood.floodConnectionLost ? [`flood connection: ${r.flood.floodConnectionLost}`] : []),
@@ -537,13 +536,13 @@ function median(xs: readonly number[]): number {
  * an allocation rate it had not seen, not a leak (the old code: +600 to +840 MiB)...
  */
 export const RSS_GROWTH_MIB = 64;
-/** ... and must level off: 2 s after the last round, within this of 2 s after the round before (MiB). */
+/** ... and must level off: the last round's median RSS within this of the round before's (MiB). */
 export const RSS_LEVEL_MIB = 8;
 
 export function rssBounded(r: FloodResult): boolean {
-  const after = r.rssMiB.afterPerRound;
-  const last = after[after.length - 1] ?? Infinity;
-  const previous = after.length > 1 ? after[after.length - 2]! : r.rssMiB.before + RSS_GROWTH_MIB;
+  const m = r.rssMiB.medianPerRound;
+  const last = m[m.length - 1] ?? Infinity;
+  const previous = m.length > 1 ? m[m.length - 2]! : r.rssMiB.before + RSS_GROWTH_MIB;
   return r.rssMiB.peak - r.rssMiB.before < RSS_GROWTH_MIB && last - previous < RSS_LEVEL_MIB;
 }
 
@@ -553,13 +552,13 @@ export function floodVerdicts(r: FloodResult): string[] {
   return [
     v(r.flood.jitter.p99 < 5 && r.flood.jitter.missed === 0, `advert jitter p99 under the flood < 5 ms, no advert missing (${f(r.flood.jitter.p99, 2)} ms, ${r.flood.jitter.missed} missing)`),
     v(r.backup.becameMasterDelta === 0 && r.flood.backupAdverts === 0 && r.backup.statesSeen.every((s) => s === 'BACKUP'), `no takeover on the backup (becameMaster +${r.backup.becameMasterDelta}, its adverts ${r.flood.backupAdverts}, states seen ${r.backup.statesSeen.join('/')})`),
-    v(rssBounded(r), `master RSS bounded: peak under ${RSS_GROWTH_MIB} MiB over the quiet figure, and levelling off (2 s after the last round within ${RSS_LEVEL_MIB} MiB of 2 s after the round before): before ${f(r.rssMiB.before)}, peak per round ${r.rssMiB.peakPerRound.map((x) => f(x)).join(' / ')}, after each ${r.rssMiB.afterPerRound.map((x) => f(x)).join(' / ')} MiB`),
+    v(rssBounded(r), `master RSS bounded: peak under ${RSS_GROWTH_MIB} MiB over the quiet figure, and levelling off (the last round's median within ${RSS_LEVEL_MIB} MiB of the round before's): before ${f(r.rssMiB.before)}, per round median ${r.rssMiB.medianPerRound.map((x) => f(x)).join(' / ')}, peak ${r.rssMiB.peakPerRound.map((x) => f(x)).join(' / ')} MiB`),
     v(r.flood.bursts >= 1 && r.flood.replies >= r.requestsPerBurst, `at least one burst of ${r.requestsPerBurst} answered (${r.flood.replies} replies)`),
   ];
 }
 
 function parseArgs(argv: string[]): FloodOptions & { json?: string } {
-  const a: FloodOptions & { json?: string } = { instances: 10, requests: 10_000, idle: 1000, quietS: 20, floodS: 20, rounds: 3 };
+  const a: FloodOptions & { json?: string } = { instances: 10, requests: 10_000, idle: 1000, quietS: 20, floodS: 15, rounds: 3 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = (): string => argv[++i] ?? '';
