@@ -7,10 +7,10 @@
  * The numbers are the acceptance's own; `npm run bench` has a longer quiet window.
  * Asserted: no takeover on the backup (its state and counters, and no advert of its own on the
  * wire), the master never left MASTER, its RSS bounded and not climbing from round to round,
- * every advert there and the advert jitter p99 under a CI bound (50 ms beside the rest of the suite on 2 cores, as the
- * scale test does; the 5 ms goal is measured by the bench on a quiet machine and recorded in
- * BENCHMARKS.md), at least one burst of 10,000 answered, the excess connections refused with a
- * line, and the idle ones closed by the daemon's idle timeout within the window.
+ * every advert there and the advert jitter p99 under a CI bound (50 ms beside the rest of the
+ * suite on 2 cores, as the scale test does; the 5 ms goal is measured by the bench on a quiet
+ * machine and recorded in BENCHMARKS.md), every burst of 10,000 answered, the excess connections
+ * refused with a line, and the idle ones closed by the daemon's idle timeout within the round.
  */
 import t from 'tap';
 import { netnsSkip } from '../support/netns.js';
