@@ -4,8 +4,11 @@
  *  1. config parse (dist/bench/config-parse.js, its own table);
  *  2. failover (dist/bench/failover.js --rounds 3, its own table);
  *  3. scale: 255 instances on one interface, then 1,000 on four (this package's scale.ts);
- *  4. hostile traffic throughput is a test (test/robust/hostile.test.ts), not repeated here.
- * `--quick`: scale windows of 5 s and failover 1 round. `--only scale|failover|config`.
+ *  4. hostile traffic throughput is a test (test/robust/hostile.test.ts), not repeated here;
+ *  5. control-socket flood (dist/bench/control-flood.js, its own table: 10,000 pipelined status
+ *     requests and 1,000 idle connections on a master, quiet and flood side by side).
+ * `--quick`: scale windows of 5 s, failover 1 round, flood windows of 10 s.
+ * `--only scale|failover|config|control`.
  * `--write FILE`: replace the scale section of FILE (between `<!-- scale:begin -->` and
  * `<!-- scale:end -->`) with this run's tables, machine and command.
  */
@@ -47,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
   };
   if (!only || only === 'config') child('config-parse.js', []);
   if (!only || only === 'failover') child('failover.js', ['--rounds', quick ? '1' : '3']);
+  if (!only || only === 'control') child('control-flood.js', quick ? ['--quiet', '10', '--flood', '10'] : []);
   if (only && only !== 'scale') return 0;
   const windowS = quick ? 5 : 20;
   const sections: string[] = [];

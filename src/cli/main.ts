@@ -106,6 +106,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
           logDetail: flags.has('-D') || flags.has('--log-detail'),
           pidFile: flags.get('--pid-file') ?? flags.get('-r') ?? flags.get('--vrrp_pid') ?? flags.get('-p') ?? flags.get('--pid'),
           controlSocket: control,
+          statusSocket: flags.get('--status-socket'),
+          statusGroup: flags.get('--status-group'),
           stateDir: flags.get('--state-dir'),
           stateLog: flags.get('--state-log'),
           stateFiles: !flags.has('--no-state-files'),
@@ -118,19 +120,19 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     }
     case 'status': {
       const { runStatus, STATUS_USAGE } = await loadStatus();
-      const { flags, rest, error } = parseFlags(args, new Set(['--socket', '--check-master', '-s']));
+      const { flags, rest, error } = parseFlags(args, new Set(['--socket', '--control-socket', '--check-master', '-s']));
       if (error) {
         io.err(`vrrpd status: ${error}`);
         return 2;
       }
-      const unknown = [...flags.keys()].filter((k) => !['--socket', '-s', '--check-master', '--json', '--yaml'].includes(k));
+      const unknown = [...flags.keys()].filter((k) => !['--socket', '--control-socket', '-s', '--check-master', '--json', '--yaml'].includes(k));
       if (unknown.length > 0 || rest.length > 1 || (flags.has('--json') && flags.has('--yaml'))) {
         io.err(`vrrpd status: ${unknown.length > 0 ? `unknown option ${unknown[0]}` : rest.length > 1 ? 'one instance at most' : '--json or --yaml, not both'}\n${STATUS_USAGE}`);
         return 2;
       }
       return runStatus(
         {
-          socket: flags.get('--socket') ?? flags.get('-s'),
+          socket: flags.get('--socket') ?? flags.get('--control-socket') ?? flags.get('-s'),
           instance: rest[0],
           format: flags.has('--json') ? 'json' : flags.has('--yaml') ? 'yaml' : 'table',
           checkMaster: flags.get('--check-master'),

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { EXIT_CONFIG, formatDiagnostic } from '../config/diagnostics.js';
 import { createLog, type Log } from '../log.js';
 import { ControlPlane } from '../control/plane.js';
+import { socketOptions } from '../control/socket-file.js';
 import { ADVERT_GRID_MS, Daemon } from '../runtime/daemon.js';
 import { installDumpSignals } from '../runtime/dumps.js';
 import { stateFilesOptions } from '../notify/state-files.js';
@@ -30,6 +31,10 @@ export interface RunArgs {
   pidFile: string | undefined;
   /** Default `<stateDir>/vrrpd.sock`; '' = none. */
   controlSocket: string | undefined;
+  /** Read-only socket (status and ping only, mode 0660); undefined = none. */
+  statusSocket?: string | undefined;
+  /** Its group, a name from /etc/group or a number (default: the daemon's group). */
+  statusGroup?: string | undefined;
   /**
    * Built-in state files' directory (default /var/keepalived). When given, the pid file, control
    * socket and state log default into it too (one flag isolates a daemon); without it they stay
@@ -46,18 +51,22 @@ export interface RunArgs {
 }
 
 export const RUN_USAGE = `  run -f FILE [--log-console|-l] [--log-detail|-D] [--pid-file PATH|-p PATH]
-      [--control-socket PATH] [--state-dir DIR] [--state-log FILE] [--no-state-files]
-      [-i ID] [--vip-deleted restore|keepalived]
+      [--control-socket PATH] [--status-socket PATH [--status-group GROUP]]
+      [--state-dir DIR] [--state-log FILE] [--no-state-files] [-i ID]
+      [--vip-deleted restore|keepalived]
         run the VRRP daemon in the foreground (keepalived's -n -P -G accepted and implied);
         SIGTERM/SIGINT stop gracefully, SIGHUP reloads the config if it loads cleanly;
         SIGUSR1/SIGUSR2/SIGRTMIN+2 write /tmp/keepalived.{data,stats,json} as keepalived does.
         State files (like notify_action.sh): DIR/state, DIR/vip_check_failed_count,
-        DIR/<instance>.state (DIR default /var/keepalived) and lines in /var/log/keepalived.log
+        DIR/<instance>.state (DIR default /var/keepalived) and lines in /var/log/keepalived.log.
+        --status-socket PATH: a second, read-only socket (status and ping only), mode 0660, group
+        GROUP (name or number), so monitoring runs 'vrrpd status --socket PATH' without root.
+        Socket directories must not be writable by other users (sticky ones like /tmp aside)
 `;
 
 /** Flags `vrrpd run` takes a value for (for main's parser). */
 export const RUN_VALUE_FLAGS: ReadonlySet<string> = new Set([
-  '-f', '--use-file', '-p', '--pid', '--pid-file', '-r', '--vrrp_pid', '--control-socket', '--state-dir', '--state-log', '-i', '--config-id', '--vip-deleted', '-S', '--log-facility',
+  '-f', '--use-file', '-p', '--pid', '--pid-file', '-r', '--vrrp_pid', '--control-socket', '--status-socket', '--status-group', '--state-dir', '--state-log', '-i', '--config-id', '--vip-deleted', '-S', '--log-facility',
 ]);
 
 /** Run until stopped; resolves with the exit code. */
@@ -78,6 +87,13 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   if (cfg === undefined) {
     io.err(`vrrpd run: ${a.file}: configuration refused (see above); nothing was started`);
     return loaded.exitCode === 0 ? 1 : loaded.exitCode;
+  }
+
+  // 1b. Sockets: an unknown --status-group or an unsafe socket directory stops us here.
+  const sockets = socketOptions(a.controlSocket, a.statusSocket, a.statusGroup);
+  if (typeof sockets === 'string') {
+    io.err(`vrrpd run: ${sockets}`);
+    return 2;
   }
 
   // 2. State directory and pid file (src/util/safe-file.ts: no planted link is followed; the pid
@@ -157,7 +173,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
     return d.reload(r.config);
   };
 
-  plane = new ControlPlane({ daemon: d, log, version: VERSION, socketPath: controlPath, stateDir, reload });
+  plane = new ControlPlane({ daemon: d, log, version: VERSION, socketPath: controlPath, stateDir, reload, ...sockets });
   const started = await d.start(cfg);
   if (!started.ok) {
     log.error({ errno: started.error.code }, `cannot start: ${started.error.syscall}: ${started.error.message}`);

@@ -20,7 +20,8 @@ export interface StatusArgs {
 
 export const STATUS_USAGE = `  status [INSTANCE] [--json|--yaml] [--check-master INSTANCE] [--socket PATH]
         show the running daemon's instances (table; one instance in detail; --json/--yaml full
-        report); --check-master exits 0 when INSTANCE is MASTER here, 1 otherwise
+        report); --check-master exits 0 when INSTANCE is MASTER here, 1 otherwise;
+        --socket (or --control-socket) PATH: the control socket, or a run's --status-socket
 `;
 
 /** YAML output; the `yaml` package (72 files) is loaded only for --yaml. */

@@ -8,10 +8,11 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Log } from '../log.js';
 import type { Daemon } from '../runtime/daemon.js';
 import { ManualControl, manualStateFile } from './manual.js';
-import type { ControlRequest, ControlResponse, RequestEnvelope } from './protocol.js';
+import type { ControlRequest, ControlResponse, EncodedResponse, RequestEnvelope, StatusReport } from './protocol.js';
 import { buildReport } from './report.js';
-import { ControlServer, type Caller } from './server.js';
+import { ControlServer, type Caller, type ControlLimits } from './server.js';
 import { SdNotify } from './sd-notify.js';
+import { StatusSnapshot } from './snapshot.js';
 
 export interface ControlPlaneOptions {
   readonly daemon: Daemon;
@@ -28,14 +29,32 @@ export interface ControlPlaneOptions {
    */
   readonly reload: () => Promise<void | false> | undefined;
   readonly socketMode?: number;
+  /**
+   * The read-only socket (`--status-socket`): only status and ping, mode 0660, group `statusGid`
+   * (default: the daemon's group). '' or absent = none.
+   */
+  readonly statusSocketPath?: string;
+  readonly statusGid?: number;
+  /** Per-socket limits (tests shorten the idle timeout). */
+  readonly limits?: Partial<ControlLimits>;
+  /** Reuse a status snapshot at least this long (ms; default 0, snapshot.ts; tests lengthen it). */
+  readonly snapshotReuseMs?: number;
   readonly sd?: SdNotify;
 }
+
+/** Mode of the read-only status socket: its group may connect, nobody else. */
+export const STATUS_SOCKET_MODE = 0o660;
+
+const STATE_CODE: Readonly<Record<string, number>> = { INIT: 1, BACKUP: 2, MASTER: 3, FAULT: 4, STOP: 5 };
 
 export class ControlPlane {
   readonly manual: ManualControl;
   readonly sd: SdNotify;
   readonly #o: ControlPlaneOptions;
   #server: ControlServer | undefined;
+  #statusServer: ControlServer | undefined;
+  /** What `status` is answered from (snapshot.ts): never one queue item per request. */
+  readonly snapshot: StatusSnapshot;
   #configLoadedAtMs: number | null = null;
   readonly #lag: IntervalHistogram;
   #lagReset: NodeJS.Timeout | undefined;
@@ -51,6 +70,33 @@ export class ControlPlane {
     this.#lag.enable();
     this.#lagReset = setInterval(() => this.#lag.reset(), 60_000);
     this.#lagReset.unref();
+    this.snapshot = new StatusSnapshot({
+      build: () => {
+        const d = this.#o.daemon;
+        return d.queue.run('control status', () => {
+          const t0 = performance.now();
+          const report = this.#build();
+          return { report, costMs: performance.now() - t0 };
+        });
+      },
+      fingerprint: () => this.#fingerprint(),
+      nowMs: () => performance.now(),
+      ...(o.snapshotReuseMs !== undefined ? { reuseMs: o.snapshotReuseMs } : {}),
+    });
+  }
+
+  /**
+   * What a status reader waits for, as one number (snapshot.ts): every instance's state, effective
+   * priority and last transition, and the set of instances. Memory reads only.
+   */
+  #fingerprint(): number {
+    let h = this.#o.daemon.instances.length;
+    for (const i of this.#o.daemon.instances) {
+      h = (Math.imul(h, 31) + (STATE_CODE[i.state] ?? 0)) | 0;
+      h = (Math.imul(h, 31) + i.snapshot.effectivePriority) | 0;
+      h = (Math.imul(h, 31) + ((i.lastTransitionMs ?? 0) % 1_000_000_007)) | 0;
+    }
+    return h;
   }
 
   /** For the daemon's `beforeStart`: holds apply before any instance can become MASTER. */
@@ -61,13 +107,26 @@ export class ControlPlane {
   /** After the daemon started: socket, READY, watchdog, STATUS updates. */
   async started(): Promise<void> {
     this.#configLoadedAtMs = Date.now();
+    const limits = this.#o.limits !== undefined ? { limits: this.#o.limits } : {};
     if (this.#o.socketPath !== '') {
-      const server = new ControlServer({ path: this.#o.socketPath, log: this.#o.log, handler: (r, c) => this.handle(r, c), ...(this.#o.socketMode !== undefined ? { mode: this.#o.socketMode } : {}) });
+      const server = new ControlServer({ path: this.#o.socketPath, log: this.#o.log, handler: (r, c) => this.handle(r, c), ...(this.#o.socketMode !== undefined ? { mode: this.#o.socketMode } : {}), ...limits });
       try {
         await server.start();
         this.#server = server;
       } catch (e) {
-        this.#o.log.warn({}, `cannot create control socket ${this.#o.socketPath}: ${e instanceof Error ? e.message : String(e)}`);
+        this.#o.log.error({}, `cannot create control socket ${this.#o.socketPath}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const sp = this.#o.statusSocketPath ?? '';
+    if (sp !== '') {
+      const gid = this.#o.statusGid;
+      const server = new ControlServer({ path: sp, log: this.#o.log, handler: (r, c) => this.handle(r, c), mode: STATUS_SOCKET_MODE, readOnly: true, ...(gid !== undefined ? { gid } : {}), ...limits });
+      try {
+        await server.start();
+        this.#statusServer = server;
+        this.#o.log.info({}, `read-only status socket ${sp} (mode 0660${gid !== undefined ? `, group ${gid}` : ''})`);
+      } catch (e) {
+        this.#o.log.error({}, `cannot create status socket ${sp}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     this.sd.ready(this.#summary());
@@ -86,6 +145,7 @@ export class ControlPlane {
   reload(by: string): Promise<ControlResponse> {
     this.#reloading ??= this.#reload(by).finally(() => {
       this.#reloading = undefined;
+      this.snapshot.invalidate();
     });
     return this.#reloading;
   }
@@ -111,6 +171,8 @@ export class ControlPlane {
   close(): void {
     this.#server?.close();
     this.#server = undefined;
+    this.#statusServer?.close();
+    this.#statusServer = undefined;
     this.manual.close();
     this.#lag.disable();
     if (this.#lagReset !== undefined) clearInterval(this.#lagReset);
@@ -118,31 +180,42 @@ export class ControlPlane {
     this.sd.close();
   }
 
-  /** The report, built on the work queue. */
-  report(): Promise<ReturnType<typeof buildReport>> {
-    const d = this.#o.daemon;
-    return d.queue.run('control status', () =>
-      buildReport(d, {
-        version: this.#o.version,
-        configLoadedAtMs: this.#configLoadedAtMs,
-        eventLoop: { p50Ms: round(this.#lag.percentile(50) / 1e6), p99Ms: round(this.#lag.percentile(99) / 1e6) },
-        holdFor: (n) => this.manual.report(this.manual.holdFor(n)),
-        nodeMaintenance: this.manual.report(this.manual.nodeMaintenance, true),
-      }),
-    );
+  /** A fresh report, built on the work queue (tests; the socket answers from `snapshot`). */
+  report(): Promise<StatusReport> {
+    return this.#o.daemon.queue.run('control status', () => this.#build());
   }
 
-  async handle(req: ControlRequest & RequestEnvelope, caller: Caller): Promise<ControlResponse> {
-    switch (req.cmd) {
-      case 'ping':
-        return { ok: true, pong: true };
-      case 'status': {
-        const status = await this.report();
-        if (req.instance !== undefined && !status.instances.some((i) => i.name === req.instance)) {
-          return { ok: false, error: `no instance ${req.instance} (have: ${status.instances.map((i) => i.name).join(', ') || 'none'})` };
-        }
-        return { ok: true, status };
+  /** The report. Must run on the work queue. */
+  #build(): StatusReport {
+    return buildReport(this.#o.daemon, {
+      version: this.#o.version,
+      configLoadedAtMs: this.#configLoadedAtMs,
+      eventLoop: { p50Ms: round(this.#lag.percentile(50) / 1e6), p99Ms: round(this.#lag.percentile(99) / 1e6) },
+      holdFor: (n) => this.manual.report(this.manual.holdFor(n)),
+      nodeMaintenance: this.manual.report(this.manual.nodeMaintenance, true),
+    });
+  }
+
+  async handle(req: ControlRequest & RequestEnvelope, caller: Caller): Promise<ControlResponse | EncodedResponse> {
+    if (req.cmd === 'ping') return { ok: true, pong: true };
+    if (req.cmd === 'status') {
+      const snap = await this.snapshot.get();
+      const status = snap.report;
+      if (req.instance !== undefined && !status.instances.some((i) => i.name === req.instance)) {
+        return { ok: false, error: `no instance ${req.instance} (have: ${status.instances.map((i) => i.name).join(', ') || 'none'})` };
       }
+      return snap.response;
+    }
+    try {
+      return await this.#change(req, caller);
+    } finally {
+      // Whoever asked reads the result next: never from a snapshot older than the change.
+      this.snapshot.invalidate();
+    }
+  }
+
+  #change(req: Exclude<ControlRequest, { cmd: 'status' | 'ping' }> & RequestEnvelope, caller: Caller): Promise<ControlResponse> {
+    switch (req.cmd) {
       case 'reload':
         return this.reload(caller.by);
       case 'promote': {

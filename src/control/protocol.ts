@@ -93,6 +93,22 @@ export function encodeLine(v: unknown): string {
 }
 
 /**
+ * A response serialized once and sent many times (the status snapshot): `line(id)` is the same
+ * text `encodeLine({...response, id})` would give, without serializing the response again.
+ */
+export class EncodedResponse {
+  #bytes: Buffer | undefined;
+  /** `json`: the response object as JSON text (`{...}`). */
+  constructor(readonly json: string) {}
+
+  /** The line to send (with its newline); without an id, the same bytes every time. */
+  line(id?: string | number): string | Buffer {
+    if (id === undefined) return (this.#bytes ??= Buffer.from(`${this.json}\n`, 'utf8'));
+    return `${this.json.slice(0, -1)},"id":${JSON.stringify(id)}}\n`;
+  }
+}
+
+/**
  * `10m`, `90s`, `2h`, `1d`, `1500ms` or a bare number of seconds -> ms; undefined for anything else.
  */
 export function parseDuration(s: string): number | undefined {
