@@ -80,19 +80,28 @@ function takeWorker(heapMb: number): Worker {
 }
 
 /**
- * The parent's Node options for the worker (module loaders, e.g. a test runner's), without those
- * that are about the parent's own script (`-e`, `--input-type`: a worker started with them fails).
+ * The parent's Node options that the worker needs to load its modules (a test runner's loader
+ * hooks, source maps), and nothing else: a worker refuses V8 options and options about the process
+ * (`--max-semi-space-size`, `--trace-gc`, `--heapsnapshot-signal`, `-e`...), so passing the whole
+ * of `process.execArgv` would make every load fail as soon as the daemon runs with one of them.
  */
 function workerExecArgv(): string[] {
   const out: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') i++;
-    else if (!/^--(input-type|eval|print)=/.test(a)) out.push(a);
+    const name = a.split('=')[0]!;
+    if (!WORKER_FLAGS.has(name)) continue;
+    out.push(a);
+    // `--import X`: the value is the next word
+    if (!a.includes('=') && WITH_VALUE.has(name) && i + 1 < argv.length) out.push(argv[++i]!);
   }
   return out;
 }
+
+/** Module-loading options a worker accepts and needs. */
+const WORKER_FLAGS: ReadonlySet<string> = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C', '--enable-source-maps', '--no-warnings', '--no-deprecation']);
+const WITH_VALUE: ReadonlySet<string> = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C']);
 
 function parkWorker(worker: Worker, heapMb: number): void {
   if (idle !== undefined) {

@@ -23,7 +23,7 @@
  * timeout has its whole cgroup killed. Bounds: one cgroup per running hook, plus `left`, plus
  * run cgroups still emptying after a kill (retried at every spawn and release).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
 
 /** The cgroups to use, or why they cannot be used. */
 export type CgroupProbe = { ok: true; cgroups: HookCgroups } | { ok: false; reason: string };
@@ -50,6 +50,17 @@ export function ownCgroupDir(procCgroup: string, mountinfo: string): string | { 
 
 function unescapeMount(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+}
+
+/** statfs(2) f_type of cgroup2 (linux/magic.h). */
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+function mkdirIfAbsent(path: string): void {
+  try {
+    mkdirSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
 }
 
 function errText(e: unknown): string {
@@ -117,11 +128,20 @@ export class HookCgroups {
       return { ok: false, reason: `cannot read ${procRoot}/self/cgroup: ${errText(e)}` };
     }
     if (typeof own !== 'string') return { ok: false, reason: own.reason };
+    // mountinfo still lists a cgroup2 mount that another mount hides (a fresh sysfs on /sys, as in
+    // a container or a test's mount namespace): what is at the path must really be cgroup2.
+    try {
+      if (statfsSync(own).type !== CGROUP2_SUPER_MAGIC) return { ok: false, reason: `${own} is not on a cgroup2 file system (the cgroup2 mount is hidden by another mount)` };
+    } catch (e) {
+      return { ok: false, reason: `cannot stat ${own}: ${errText(e)}` };
+    }
     sweepStale(own, procRoot);
     const base = `${own}/vrrpd-hooks-${process.pid}`;
     try {
-      mkdirSync(base, { recursive: true });
-      mkdirSync(`${base}/left`, { recursive: true });
+      // Not recursive: `own` exists (checked above); Node's recursive mkdir can spin for ever on
+      // a file system that answers mkdir oddly (it did on sysfs).
+      mkdirIfAbsent(base);
+      mkdirIfAbsent(`${base}/left`);
     } catch (e) {
       return { ok: false, reason: `cannot create ${base}: ${errText(e)}` };
     }

@@ -230,3 +230,20 @@ t.test('a 15 MB comment file: checked in bounded time and memory (child process,
   t.ok(r.maxRssKiB < 160 * 1024, 'peak RSS under 160 MB (77 MB run from a shell, ~115 MB under tap)');
   t.ok(r.maxRssKiB - r.fileKiB < 100 * 1024, 'of which under 100 MB is not file-backed');
 });
+
+t.test('a daemon started with V8 or process options (the launcher\'s heap flags, --trace-gc) still loads its config', { skip: buildSkip() }, async (t) => {
+  // A worker refuses such options; the loader passes on only what loads modules.
+  const dir = tmp(t);
+  writeFileSync(join(dir, 'k.conf'), 'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n');
+  const bin = DIST_MAIN.replace(/dist\/cli\/main\.js$/, 'bin/vrrpd');
+  let out = '';
+  let code = 0;
+  try {
+    out = execFileSync(process.execPath, ['--max-semi-space-size=2', '--stack-trace-limit=20', '--heapsnapshot-signal=SIGWINCH', bin, 'check', '-f', join(dir, 'k.conf'), '--no-host-checks'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+  } catch (e) {
+    code = (e as { status: number }).status;
+    out = String((e as { stderr: string }).stderr);
+  }
+  t.equal(code, 0, out);
+  t.notMatch(out, /loader thread/);
+});

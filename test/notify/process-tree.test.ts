@@ -8,7 +8,7 @@
  * fixed inputs.
  */
 import t from 'tap';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HookCgroups, ownCgroupDir } from '../../src/notify/hook-cgroups.js';
@@ -175,4 +175,23 @@ t.test('pure: own cgroup directory from /proc/self/cgroup and mountinfo', async 
   t.equal(ownCgroupDir('0::/system.slice/ctr.scope/inner\n', nsRoot), '/sys/fs/cgroup/inner');
   t.match(ownCgroupDir('4:memory:/x\n', unified), { reason: /no cgroup v2/ });
   t.match(ownCgroupDir('0::/\n', ''), { reason: /no cgroup2/ });
+});
+
+t.test('a cgroup2 mount that mountinfo lists but another mount hides is not used (no mkdir into the wrong file system)', async (t) => {
+  // A fresh sysfs on /sys (a container, a test's mount namespace) hides /sys/fs/cgroup/*, but
+  // /proc/self/mountinfo still lists the cgroup2 mount: its path then leads to another file system,
+  // where the old probe created directories (and Node's recursive mkdir spun for ever on sysfs).
+  const proc = mkdtempSync(join(tmpdir(), 'vn-cg-proc-'));
+  const fake = mkdtempSync(join(tmpdir(), 'vn-cg-mnt-'));
+  t.teardown(() => {
+    rmSync(proc, { recursive: true, force: true });
+    rmSync(fake, { recursive: true, force: true });
+  });
+  mkdirSync(join(proc, 'self'));
+  writeFileSync(join(proc, 'self', 'cgroup'), '0::/\n');
+  writeFileSync(join(proc, 'self', 'mountinfo'), `30 25 0:26 / ${fake} rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw\n`);
+  const r = HookCgroups.probe(proc);
+  t.equal(r.ok, false, 'refused');
+  t.match(r.ok ? '' : r.reason, /not on a cgroup2 file system/);
+  t.same(readdirSync(fake), [], 'nothing created there');
 });
