@@ -6,7 +6,7 @@
  * names.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { libc } from '../util/libc.js';
 import { userDbFromFiles, type UserDb, type UserEntry } from './script-user.js';
 
 interface Nss {
@@ -24,10 +24,10 @@ let nss: Nss | null | undefined;
 
 function loadNss(): Nss | null {
   if (nss !== undefined) return nss;
+  const c = libc();
+  if (c === null) return (nss = null);
+  const { koffi, lib } = c;
   try {
-    const require = createRequire(import.meta.url);
-    const koffi = require('koffi') as typeof import('koffi');
-    const lib = koffi.load('libc.so.6');
     koffi.struct('vrrpd_passwd', { pw_name: 'char *', pw_passwd: 'char *', pw_uid: 'uint32_t', pw_gid: 'uint32_t', pw_gecos: 'char *', pw_dir: 'char *', pw_shell: 'char *' });
     koffi.struct('vrrpd_group', { gr_name: 'char *', gr_passwd: 'char *', gr_gid: 'uint32_t', gr_mem: 'void *' });
     const getpwnam = lib.func('int getpwnam_r(const char *name, _Out_ vrrpd_passwd *pwd, uint8_t *buf, size_t buflen, _Out_ void **result)');

@@ -4,7 +4,7 @@
  * and a datagram to an AF_UNIX socket (sd_notify). Loaded lazily; every function returns a value
  * (null / false / errno) instead of throwing, so a missing koffi only costs the feature.
  */
-import { createRequire } from 'node:module';
+import { libc } from '../util/libc.js';
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
@@ -24,10 +24,10 @@ let native: Native | null | undefined;
 
 function load(): Native | null {
   if (native !== undefined) return native;
+  const c = libc();
+  if (c === null) return (native = null);
+  const { lib } = c;
   try {
-    const require = createRequire(import.meta.url);
-    const koffi = require('koffi') as typeof import('koffi');
-    const lib = koffi.load('libc.so.6');
     const getsockopt = lib.func('int getsockopt(int fd, int level, int name, _Out_ uint8_t *val, _Inout_ uint32_t *len)');
     const socket = lib.func('int socket(int domain, int type, int protocol)');
     const sendto = lib.func('intptr_t sendto(int fd, const uint8_t *buf, size_t len, int flags, const uint8_t *addr, uint32_t addrlen)');
@@ -37,7 +37,7 @@ function load(): Native | null {
       socket: (d, t, p) => socket(d, t, p) as number,
       sendto: (fd, buf, len, flags, addr, addrlen) => Number(sendto(fd, buf, len, flags, addr, addrlen)),
       close: (fd) => close(fd) as number,
-      errno: () => koffi.errno(),
+      errno: c.errno,
     };
   } catch {
     native = null;

@@ -4,7 +4,7 @@
  * Nothing in io/ throws on an I/O failure; a throw from io/ is a bug.
  */
 import { constants as osConstants } from 'node:os';
-import { createRequire } from 'node:module';
+import { libc } from '../util/libc.js';
 
 export interface IoError {
   readonly kind: 'IoError';
@@ -48,15 +48,9 @@ export function errnoCode(errno: number): string | undefined {
 function errnoFromStrerror(text: string): number | undefined {
   if (!errnoByStrerror) {
     errnoByStrerror = new Map();
-    try {
-      const require = createRequire(import.meta.url);
-      const koffi = require('koffi') as typeof import('koffi');
-      const libc = koffi.load('libc.so.6');
-      const strerror = libc.func('const char *strerror(int errnum)') as (n: number) => string;
-      for (let n = 1; n < 134; n++) errnoByStrerror.set(strerror(n), n);
-    } catch {
-      // Without koffi the message still carries the text; errno stays undefined.
-    }
+    // Without koffi the message still carries the text; errno stays undefined.
+    const strerror = libc()?.lib.func('const char *strerror(int errnum)') as ((n: number) => string) | undefined;
+    if (strerror) for (let n = 1; n < 134; n++) errnoByStrerror.set(strerror(n), n);
   }
   return errnoByStrerror.get(text);
 }

@@ -22,9 +22,9 @@
  * every other script: its file is checked, it runs as its user with keepalived's umask.
  */
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { DeepReadonly, FifoSpec, GlobalDefs, ScriptCommand } from '../config/model.js';
 import type { Log } from '../log.js';
+import { libc } from '../util/libc.js';
 import { HookCgroups } from './hook-cgroups.js';
 import { spawnTracked, type TrackedChild } from './runner.js';
 import type { ScriptGate } from './security.js';
@@ -64,14 +64,9 @@ let mkfifoFn: ((path: string, mode: number) => number) | null | undefined;
 /** mkfifo(3) through koffi (node has no mkfifo); returns 0 or an errno (-1: libc unavailable). */
 export function mkfifoLibc(path: string, mode: number): number {
   if (mkfifoFn === undefined) {
-    try {
-      const require = createRequire(import.meta.url);
-      const koffi = require('koffi') as typeof import('koffi');
-      const fn = koffi.load('libc.so.6').func('int mkfifo(const char *path, uint32_t mode)') as (p: string, m: number) => number;
-      mkfifoFn = (p, m) => (fn(p, m) === 0 ? 0 : koffi.errno());
-    } catch {
-      mkfifoFn = null;
-    }
+    const c = libc();
+    const fn = c?.lib.func('int mkfifo(const char *path, uint32_t mode)') as ((p: string, m: number) => number) | undefined;
+    mkfifoFn = c && fn ? (p, m) => (fn(p, m) === 0 ? 0 : c.errno()) : null;
   }
   if (mkfifoFn === null) return -1;
   if (path.includes('\0')) return 22; // EINVAL: not a C string

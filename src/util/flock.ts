@@ -1,9 +1,8 @@
 /**
- * flock(2), which node does not offer, through koffi (already a dependency; src/io/libc.ts and
- * src/control/native.ts load it the same way). Loaded lazily on first use; a missing koffi or
- * libc is a value (null), never a throw, so the caller decides what to do without it.
+ * flock(2), which node does not offer, through koffi (util/libc.ts). Loaded lazily on first use; a
+ * missing koffi or libc is a value (null), never a throw, so the caller decides what to do without it.
  */
-import { createRequire } from 'node:module';
+import { libc } from './libc.js';
 
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
@@ -20,14 +19,10 @@ let lib: Flock | null | undefined;
 
 function load(): Flock | null {
   if (lib !== undefined) return lib;
-  try {
-    const require = createRequire(import.meta.url);
-    const koffi = require('koffi') as typeof import('koffi');
-    const fn = koffi.load('libc.so.6').func('int flock(int fd, int operation)');
-    lib = { flock: (fd, op) => fn(fd, op) as number, errno: () => koffi.errno() };
-  } catch {
-    lib = null;
-  }
+  const c = libc();
+  if (c === null) return (lib = null);
+  const fn = c.lib.func('int flock(int fd, int operation)');
+  lib = { flock: (fd, op) => fn(fd, op) as number, errno: c.errno };
   return lib;
 }
 

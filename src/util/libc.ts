@@ -1,0 +1,31 @@
+/**
+ * The one place libc is loaded through koffi (a dependency for exactly this: the few C calls Node
+ * does not offer: raw-socket options, SO_PEERCRED, flock, mkfifo, getpwnam_r, strerror). Loaded on
+ * first use, so importing a module that may call libc costs nothing and needs no native module;
+ * each caller declares the functions of its own concern with `lib.func(...)` and keeps them. A
+ * missing koffi or libc is `null`, never a throw: the caller decides what to do without it.
+ */
+import { createRequire } from 'node:module';
+import type { LibraryHandle } from 'koffi';
+
+export interface LibcHandle {
+  readonly koffi: typeof import('koffi');
+  readonly lib: LibraryHandle;
+  /** errno of the last failed call on this thread: read it right after the call. */
+  errno(): number;
+}
+
+let handle: LibcHandle | null | undefined;
+
+/** libc.so.6 and koffi, loaded once; null when either cannot be loaded. */
+export function libc(): LibcHandle | null {
+  if (handle !== undefined) return handle;
+  try {
+    const require = createRequire(import.meta.url);
+    const koffi = require('koffi') as typeof import('koffi');
+    handle = { koffi, lib: koffi.load('libc.so.6'), errno: () => koffi.errno() };
+  } catch {
+    handle = null;
+  }
+  return handle;
+}
