@@ -4,14 +4,12 @@
  * asked, repeated packet errors rate-limited, and the password in neither logs nor status.
  */
 import t from 'tap';
-import { loadConfig } from '../../src/config/load.js';
-import type { FrozenConfig } from '../../src/config/model.js';
 import { ControlPlane } from '../../src/control/plane.js';
 import { SdNotify } from '../../src/control/sd-notify.js';
 import { createLog } from '../../src/log.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
-import { memoryHost } from '../support/config-host.js';
+import { configFromText } from '../support/config-host.js';
 import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
 
 const PASS = 'Zq9secret';
@@ -30,12 +28,6 @@ const CONF = `vrrp_instance VI_1 {
 }
 `;
 
-function config(): FrozenConfig {
-  const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': CONF }));
-  if (!r.config) throw new Error('config');
-  return r.config;
-}
-
 const advert = (src: string, priority: number, pass = PASS): Buffer =>
   buildIpv4Packet({ srcIp: src, dstIp: '224.0.0.18', ttl: 255, id: 1, payload: encodeAdvert({ vrid: 51, priority, authType: 1, authPass: pass, adverIntSec: 1, vips: ['10.0.0.100'] }) });
 
@@ -48,7 +40,7 @@ async function run(consoleLines: boolean) {
   const io = new FakeIo();
   const d = new Daemon({ io, log });
   const plane = new ControlPlane({ daemon: d, log, version: 't', socketPath: '', stateDir: '/nonexistent-vc-logs', reload: () => undefined, sd: new SdNotify({ env: {} }) });
-  const r = await d.start(config());
+  const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   await plane.started();
   const advance = (ms: number): Promise<void> => advanceDaemon(d, io, ms);

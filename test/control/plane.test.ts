@@ -8,8 +8,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { loadConfig } from '../../src/config/load.js';
-import type { FrozenConfig } from '../../src/config/model.js';
 import { request } from '../../src/control/client.js';
 import { ControlPlane } from '../../src/control/plane.js';
 import type { StatusReport } from '../../src/control/protocol.js';
@@ -17,7 +15,7 @@ import { SdNotify } from '../../src/control/sd-notify.js';
 import { MemoryLog } from '../../src/log.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
-import { memoryHost } from '../support/config-host.js';
+import { configFromText } from '../support/config-host.js';
 import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
 import { validate } from './json-schema.js';
 
@@ -42,12 +40,6 @@ vrrp_instance VI_1 {
 }
 `;
 
-function config(text: string): FrozenConfig {
-  const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': text }));
-  if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  return r.config;
-}
-
 function advertFrom(src: string, priority: number): Buffer {
   const payload = encodeAdvert({ vrid: 51, priority, authType: 0, adverIntSec: 1, vips: ['10.0.0.100'] });
   return buildIpv4Packet({ srcIp: src, dstIp: '224.0.0.18', ttl: 255, id: 1, payload });
@@ -57,8 +49,8 @@ async function boot(t: Test, stateDir: string, io = new FakeIo()) {
   const log = new MemoryLog();
   let plane: ControlPlane | undefined;
   const d = new Daemon({ io, log, beforeStart: () => plane?.beforeStart() });
-  plane = new ControlPlane({ daemon: d, log, version: '9.9.9', socketPath: join(stateDir, 'vrrpd.sock'), stateDir, reload: () => d.reload(config(CONF)), sd: new SdNotify({ env: {} }) });
-  const r = await d.start(config(CONF));
+  plane = new ControlPlane({ daemon: d, log, version: '9.9.9', socketPath: join(stateDir, 'vrrpd.sock'), stateDir, reload: () => d.reload(configFromText(CONF)), sd: new SdNotify({ env: {} }) });
+  const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   await plane.started();
   t.teardown(() => plane!.close());

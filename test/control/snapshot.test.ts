@@ -12,8 +12,6 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { loadConfig } from '../../src/config/load.js';
-import type { FrozenConfig } from '../../src/config/model.js';
 import { request } from '../../src/control/client.js';
 import { ControlPlane } from '../../src/control/plane.js';
 import type { StatusReport } from '../../src/control/protocol.js';
@@ -22,7 +20,7 @@ import { SNAPSHOT_BUILD_BURST, SNAPSHOT_BUILDS_PER_SECOND, SNAPSHOT_COST_FACTOR,
 import { MemoryLog } from '../../src/log.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
-import { memoryHost } from '../support/config-host.js';
+import { configFromText, ONE_INSTANCE_CONF } from '../support/config-host.js';
 import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
 import { validate } from './json-schema.js';
 
@@ -104,22 +102,7 @@ t.test('StatusSnapshot: requests that come alone always get a new build; a flood
   t.ok(builds <= want + 1 && builds >= want - 2, `2,000 requests in 2 s: ${builds} builds (burst ${SNAPSHOT_BUILD_BURST} + ${SNAPSHOT_BUILDS_PER_SECOND}/s)`);
 });
 
-const CONF = `vrrp_instance VI_1 {
-  interface eth0
-  virtual_router_id 51
-  priority 100
-  advert_int 1
-  virtual_ipaddress {
-    10.0.0.100/24
-  }
-}
-`;
-
-function config(text: string): FrozenConfig {
-  const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': text }));
-  if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  return r.config;
-}
+const CONF = ONE_INSTANCE_CONF;
 
 function advertFrom(src: string, priority: number): Buffer {
   const payload = encodeAdvert({ vrid: 51, priority, authType: 0, adverIntSec: 1, vips: ['10.0.0.100'] });
@@ -133,8 +116,8 @@ async function boot(t: Test, snapshotReuseMs?: number) {
   const log = new MemoryLog();
   const d = new Daemon({ io, log });
   const socket = join(dir, 'vrrpd.sock');
-  const plane = new ControlPlane({ daemon: d, log, version: '9.9.9', socketPath: socket, stateDir: dir, reload: () => d.reload(config(CONF)), sd: new SdNotify({ env: {} }), ...(snapshotReuseMs !== undefined ? { snapshotReuseMs } : {}) });
-  const r = await d.start(config(CONF));
+  const plane = new ControlPlane({ daemon: d, log, version: '9.9.9', socketPath: socket, stateDir: dir, reload: () => d.reload(configFromText(CONF)), sd: new SdNotify({ env: {} }), ...(snapshotReuseMs !== undefined ? { snapshotReuseMs } : {}) });
+  const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   await plane.started();
   t.teardown(() => plane.close());

@@ -4,19 +4,11 @@
  * the protocol: a hook that never returns leaves the adverts on time.
  */
 import t from 'tap';
-import { loadConfig } from '../../src/config/load.js';
-import type { FrozenConfig } from '../../src/config/model.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
-import { memoryHost } from '../support/config-host.js';
+import { configFromText } from '../support/config-host.js';
 import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
 import type { RunResult, RunSpec } from '../../src/notify/runner.js';
-
-function config(text: string): FrozenConfig {
-  const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': text }));
-  if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  return r.config;
-}
 
 const CONF = `vrrp_instance VI_1 {
   interface eth0
@@ -40,7 +32,7 @@ t.test('status: lastHooks per instance; a hook that never ends delays no advert'
     return Promise.resolve({ code: 0, signal: null, timedOut: false, durationMs: 2 });
   };
   const d = new Daemon({ io, log: new MemoryLog() });
-  const r = await d.start(config(CONF));
+  const r = await d.start(configFromText(CONF));
   t.ok(r.ok);
   const advance = (ms: number): Promise<void> => advanceDaemon(d, io, ms);
   await advance(4000);

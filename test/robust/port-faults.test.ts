@@ -8,19 +8,10 @@ import { loadConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
 import type { AddrSpec, IoResult } from '../../src/runtime/ports.js';
-import { memoryHost } from '../support/config-host.js';
+import { memoryHost, ONE_INSTANCE_CONF } from '../support/config-host.js';
 import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
 
-const CONF = `vrrp_instance VI_1 {
-  interface eth0
-  virtual_router_id 51
-  priority 100
-  advert_int 1
-  virtual_ipaddress {
-    10.0.0.100/24
-  }
-}
-`;
+const CONF = ONE_INSTANCE_CONF;
 
 const err = (syscall: string, code: string, errno: number) => ({ ok: false as const, error: { kind: 'IoError' as const, syscall, errno, code, message: code } });
 

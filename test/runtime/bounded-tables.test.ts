@@ -4,22 +4,14 @@
  * it (on the old code each of these grew with the input). Fake ports and a fake clock; no root.
  */
 import t from 'tap';
-import { loadConfig } from '../../src/config/load.js';
-import type { FrozenConfig } from '../../src/config/model.js';
 import { FakeClock } from '../../src/protocol/testing/fake-clock.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon, WORK_QUEUE_MAX_PACKETS } from '../../src/runtime/daemon.js';
 import { GarpPacer } from '../../src/runtime/garp-pacer.js';
 import type { LinkInfo, NetlinkEvent } from '../../src/runtime/ports.js';
 import { MemoryLog, RATE_LIMIT_MAX_KEYS, RateLimiter } from '../../src/log.js';
-import { memoryHost } from '../support/config-host.js';
+import { configFromText } from '../support/config-host.js';
 import { FakeIo, advanceDaemon } from './fake-io.js';
-
-function config(text: string): FrozenConfig {
-  const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': text }));
-  if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  return r.config;
-}
 
 const CONF = `global_defs {
   log_unknown_vrids
@@ -49,7 +41,7 @@ async function boot() {
   };
   const log = new MemoryLog();
   const d = new Daemon({ io, log });
-  const r = await d.start(config(CONF));
+  const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   return { d, io, log, emit: (e: NetlinkEvent) => emit(e), advance: (ms: number) => advanceDaemon(d, io, ms) };
 }

@@ -3,19 +3,11 @@
  * wire, demux and drop counters, self-healing, missing interface, tracking inputs, stop and reload.
  */
 import t from 'tap';
-import { loadConfig } from '../../src/config/load.js';
-import type { FrozenConfig } from '../../src/config/model.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
-import { memoryHost } from '../support/config-host.js';
+import { configFromText } from '../support/config-host.js';
 import { FakeIo, advanceDaemon } from './fake-io.js';
-
-function config(text: string): FrozenConfig {
-  const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': text }));
-  if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  return r.config;
-}
 
 const inst = (body: string, name = 'VI_1', vrid = 51): string => `vrrp_instance ${name} {
   interface eth0
@@ -41,7 +33,7 @@ const BASIC = inst(`  virtual_ipaddress {
 async function boot(text: string, io = new FakeIo(), vipDeleted: 'restore' | 'keepalived' = 'restore', advertGridMs = 0) {
   const log = new MemoryLog();
   const d = new Daemon({ io, log, vipDeleted, advertGridMs });
-  const r = await d.start(config(text));
+  const r = await d.start(configFromText(text));
   if (!r.ok) throw new Error(r.error.message);
   /** Advance the fake clock to exactly +ms, running queued work at every deadline. */
   const advance = (ms: number): Promise<void> => advanceDaemon(d, io, ms);
@@ -248,7 +240,7 @@ t.test('reload: unchanged instance keeps state and cadence; VIP list diff applie
   await advance(500);
   const newText = inst(`  virtual_ipaddress {\n    10.0.0.100/24 dev eth0 label eth0:vip\n    10.0.0.102\n  }`, 'RENAMED') + inst('  virtual_ipaddress {\n    10.0.0.210\n  }', 'VI_NEW', 61);
   const before = io.adverts().length;
-  await d.reload(config(newText));
+  await d.reload(configFromText(newText));
   await advance(1);
   const s = d.status().instances;
   t.same(s.map((i) => [i.name, i.state]), [['RENAMED', 'MASTER'], ['VI_NEW', 'BACKUP']], 'renamed instance kept MASTER (matched by VRID+interface), new one starts');

@@ -5,13 +5,11 @@
  * acknowledgements are in (and never before the advert is on the wire).
  */
 import t from 'tap';
-import { loadConfig } from '../../src/config/load.js';
-import type { FrozenConfig } from '../../src/config/model.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
 import type { AddrSpec, IoResult } from '../../src/runtime/ports.js';
-import { memoryHost } from '../support/config-host.js';
+import { configFromText } from '../support/config-host.js';
 import { FakeIo } from './fake-io.js';
 
 const CONF = `vrrp_instance VI_1 {
@@ -30,12 +28,6 @@ const CONF = `vrrp_instance VI_1 {
 }
 `;
 
-function config(text: string): FrozenConfig {
-  const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': text }));
-  if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  return r.config;
-}
-
 function advertFrom(src: string, priority: number): Buffer {
   const payload = encodeAdvert({ vrid: 51, priority, authType: 1, authPass: 'secret12', adverIntSec: 1, vips: ['10.0.0.100', '10.0.0.101'] });
   return buildIpv4Packet({ srcIp: src, dstIp: '224.0.0.18', ttl: 255, id: 1, payload });
@@ -46,7 +38,7 @@ const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 async function boot(io = new FakeIo()) {
   const d = new Daemon({ io, log: new MemoryLog() });
-  const r = await d.start(config(CONF));
+  const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   return { d, io, inst: d.instances[0]! };
 }

@@ -9,12 +9,10 @@
 import t from 'tap';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { loadConfig } from '../../src/config/load.js';
-import type { FrozenConfig } from '../../src/config/model.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { silentLog } from '../../src/log.js';
-import { memoryHost } from '../support/config-host.js';
+import { configFromText } from '../support/config-host.js';
 import { FakeIo, advanceDaemon } from './fake-io.js';
 import { rssFit } from '../../src/bench/rss-fit.js';
 
@@ -23,12 +21,6 @@ const MAX_BYTES_PER_CYCLE = 150;
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
-
-function config(text: string): FrozenConfig {
-  const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': text }));
-  if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  return r.config;
-}
 
 /** Two instances; the second one's name changes with `gen`, so reloads delete and create it. */
 const conf = (gen: number): string => `global_defs {
@@ -81,7 +73,7 @@ t.test('thousands of reloads, flaps, adverts, hooks and status reads: the live h
   const io = new FakeIo();
   io.addLink('eth1', 3, '10.1.0.1');
   const d = new Daemon({ io, log: silentLog });
-  const configs = Array.from({ length: 7 }, (_, i) => config(conf(i)));
+  const configs = Array.from({ length: 7 }, (_, i) => configFromText(conf(i)));
   const r = await d.start(configs[0]!);
   if (!r.ok) throw new Error(r.error.message);
   let gen = 0;

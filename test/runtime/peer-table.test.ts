@@ -5,39 +5,22 @@
  * Instance with fake ports and a fake clock, then on the table alone.
  */
 import t from 'tap';
-import { loadConfig } from '../../src/config/load.js';
-import type { FrozenConfig } from '../../src/config/model.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { PEER_EXPIRY_DOWN_INTERVALS, PEER_TABLE_MAX, PeerTable } from '../../src/runtime/peer-table.js';
 import { MemoryLog } from '../../src/log.js';
-import { memoryHost } from '../support/config-host.js';
+import { configFromText, ONE_INSTANCE_CONF } from '../support/config-host.js';
 import { FakeIo, advanceDaemon } from './fake-io.js';
 
-const CONF = `vrrp_instance VI_1 {
-  interface eth0
-  virtual_router_id 51
-  priority 100
-  advert_int 1
-  virtual_ipaddress {
-    10.0.0.100/24
-  }
-}
-`;
+const CONF = ONE_INSTANCE_CONF;
 /** priority 100, advert_int 1: 3 x 1000 + 609 ms. */
 const MASTER_DOWN_MS = 3609;
 const EXPIRY_MS = PEER_EXPIRY_DOWN_INTERVALS * MASTER_DOWN_MS;
 
-function config(text: string): FrozenConfig {
-  const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': text }));
-  if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  return r.config;
-}
-
 async function boot() {
   const io = new FakeIo();
   const d = new Daemon({ io, log: new MemoryLog() });
-  const r = await d.start(config(CONF));
+  const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   const inst = d.instances[0]!;
   const peers = (): string[] => [...inst.peers].map(([ip]) => ip).sort();

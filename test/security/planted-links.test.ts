@@ -20,8 +20,6 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t, { type Test } from 'tap';
-import { loadConfig } from '../../src/config/load.js';
-import type { FrozenConfig } from '../../src/config/model.js';
 import { ManualControl } from '../../src/control/manual.js';
 import { MemoryLog } from '../../src/log.js';
 import { StateFiles } from '../../src/notify/state-files.js';
@@ -29,7 +27,7 @@ import { Daemon } from '../../src/runtime/daemon.js';
 import { writeDump, type DumpKind } from '../../src/runtime/dumps.js';
 import { systemIo } from '../../src/runtime/system-io.js';
 import { TrackFileWatcher } from '../../src/runtime/track-inputs.js';
-import { memoryHost } from '../support/config-host.js';
+import { configFromText, ONE_INSTANCE_CONF } from '../support/config-host.js';
 import { FakeIo } from '../runtime/fake-io.js';
 
 const USER = 4242;
@@ -96,26 +94,11 @@ function ours(t: Test, p: string, mode: number): void {
   t.ok(st.isFile() && st.uid === 0 && (st.mode & 0o7777) === mode, `${p}: regular, root, ${mode.toString(8)} (is ${st.isSymbolicLink() ? 'a symlink' : `uid ${st.uid} mode ${(st.mode & 0o7777).toString(8)}`})`);
 }
 
-const CONF = `vrrp_instance VI_1 {
-  interface eth0
-  virtual_router_id 51
-  priority 100
-  advert_int 1
-  virtual_ipaddress {
-    10.0.0.100/24
-  }
-}
-`;
-
-function config(): FrozenConfig {
-  const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': CONF }));
-  if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  return r.config;
-}
+const CONF = ONE_INSTANCE_CONF;
 
 async function fakeDaemon(t: Test): Promise<Daemon> {
   const d = new Daemon({ io: new FakeIo(), log: new MemoryLog() });
-  const r = await d.start(config());
+  const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   t.teardown(() => d.stop(0));
   return d;
@@ -195,7 +178,7 @@ async function scenario(t: Test, ps: string): Promise<void> {
     const files = ['keepalived.data', 'keepalived.stats', 'keepalived.json'].map((f) => join(tmp, f));
     plant(t, [...files, ...oldTemps(tmp, process.pid)].map((l) => [l, victim.path]));
     const d = await fakeDaemon(t);
-    const src = { status: () => d.status(), config: () => config(), submit: (_what: string, fn: () => void) => fn() };
+    const src = { status: () => d.status(), config: () => configFromText(CONF), submit: (_what: string, fn: () => void) => fn() };
     for (const kind of ['data', 'stats', 'json'] as DumpKind[]) await writeDump(kind, src, new MemoryLog(), tmp).catch(() => undefined);
     unchanged(t, victim, 'SIGUSR1/SIGUSR2/SIGRTMIN+2 dumps');
     for (const f of files) ours(t, f, 0o600);
@@ -333,7 +316,7 @@ async function protectedRegular(t: Test): Promise<void> {
   asUser(t, 'echo fake > "$1"', file);
   t.equal(statSync(file).uid, USER, 'planted by the user');
   const d = await fakeDaemon(t);
-  const src = { status: () => d.status(), config: () => config(), submit: (_what: string, fn: () => void) => fn() };
+  const src = { status: () => d.status(), config: () => configFromText(CONF), submit: (_what: string, fn: () => void) => fn() };
   t.equal(await writeDump('data', src, new MemoryLog(), tmp), file);
   ours(t, file, 0o600);
   t.match(readFileSync(file, 'utf8'), /VRRP Instance = VI_1/);

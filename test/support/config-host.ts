@@ -6,6 +6,8 @@
  */
 import type { ConfigHost, InterfaceFacts } from '../../src/config/host.js';
 import { nodeConfigHost } from '../../src/config/host-node.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { FrozenConfig } from '../../src/config/model.js';
 import { userDbFromFiles, type UserDb } from '../../src/config/script-user.js';
 
 /** The oracle namespace's /etc/passwd and /etc/group (test/fixtures/config-cases/regen.sh writes the same). */
@@ -42,4 +44,23 @@ export function memoryHost(files: Record<string, string>, extra: Partial<ConfigH
     configId: 'vm',
     ...extra,
   };
+}
+
+/** The smallest config most daemon tests start from: VI_1 on eth0, VRID 51, priority 100, VIP 10.0.0.100/24. */
+export const ONE_INSTANCE_CONF = `vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+    10.0.0.100/24
+  }
+}
+`;
+
+/** `text` loaded as /etc/keepalived/keepalived.conf from memory; throws with the diagnostics when refused. */
+export function configFromText(text: string): FrozenConfig {
+  const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': text }));
+  if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+  return r.config;
 }
