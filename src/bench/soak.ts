@@ -25,12 +25,16 @@
  *          [--rss-every 10] [--out DIR] [--json FILE] [--no-hooks]
  * OUT defaults to /tmp/vr-soak-<start time>; the summary says where everything went.
  */
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from '../control/client.js';
 import { diffFiles } from './heap-diff.js';
 import { formatHeapDiff, type HeapDiff } from './heap-snapshot.js';
 import { BenchLab, runCmd } from './ns-lab.js';
+
+const RSS_CSV_HEADER = 'ms,min,vmrss_mib,rss_anon_mib,rss_file_mib,brk_heap_mib\n';
+const rssCsvRow = (x: MemSample): string =>
+  `${x.ms.toFixed(0)},${(x.ms / 60_000).toFixed(3)},${x.mib.toFixed(3)},${x.anonMiB.toFixed(3)},${x.fileMiB.toFixed(3)},${x.brkMiB.toFixed(3)}\n`;
 import { prng } from './hostile.js';
 import { rssFit, type RssFit } from './rss-fit.js';
 import {
@@ -214,7 +218,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const statusReads = { ok: 0, failed: 0 };
     const bPid = nodes.b.proc.pid;
     // Sampled on a timer of its own: the fault loop sleeps and stalls irregularly.
-    const sample = (): void => void rssB.push({ ms: wallNowMs() - started, ...memMiB(bPid) });
+    // Each sample is also appended to OUT/rss.csv as it is taken: a soak cut short keeps its curve.
+    const rssCsv = join(o.outDir, 'rss.csv');
+    writeFileSync(rssCsv, RSS_CSV_HEADER);
+    const sample = (): void => {
+      const x = { ms: wallNowMs() - started, ...memMiB(bPid) };
+      rssB.push(x);
+      appendFileSync(rssCsv, rssCsvRow(x));
+    };
     sample();
     timers.push(setInterval(sample, (o.rssEverySec ?? 10) * 1000));
     if (hooks) {
@@ -352,7 +363,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     for (const f of faults) faultCounts[`${f.host} ${f.kind}`] = (faultCounts[`${f.host} ${f.kind}`] ?? 0) + 1;
     const all: Interval[] = overlaps.map((x) => ({ from: x.from, to: x.from + x.ms }));
     // Memory: the CSV, the fits, the heap diff.
-    writeFileSync(join(o.outDir, 'rss.csv'), `ms,min,vmrss_mib,rss_anon_mib,rss_file_mib,brk_heap_mib\n${rssB.map((x) => `${x.ms.toFixed(0)},${(x.ms / 60_000).toFixed(3)},${x.mib.toFixed(3)},${x.anonMiB.toFixed(3)},${x.fileMiB.toFixed(3)},${x.brkMiB.toFixed(3)}`).join('\n')}\n`);
     const first = snapshots.find((x) => !x.file.endsWith('heap-end.heapsnapshot'));
     const steps = first ? [{ atMs: first.ms, settleMs: SNAPSHOT_SETTLE_MS }] : [];
     const fromMs = warmupMin * 60_000;
