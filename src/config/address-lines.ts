@@ -5,7 +5,8 @@
 import type { Diagnostics } from './diagnostics.js';
 import type { AddressEntry, DeepReadonly, RouteEntry, RuleEntry } from './model.js';
 import type { Statement } from './reader.js';
-import { intToIpv4, ipFamily, ipv4ToInt } from './values.js';
+import { ipv4ToNumber, numberToIpv4 } from '../protocol/ipv4-address.js';
+import { ipFamily } from './values.js';
 
 const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 const FLAG_WORDS = new Set(['home', '-nodad', 'mngtmpaddr', 'noprefixroute', 'autojoin', 'use_vmac']);
@@ -156,9 +157,9 @@ export function parseAddressLine(
       if (prefixLength > 30) {
         diags.error(stmt, `Address prefix length ${prefixLength} too long for broadcast`, 'brd');
       } else {
-        const a = ipv4ToInt(addr);
+        const a = ipv4ToNumber(addr);
         const host = prefixLength === 0 ? 0xffffffff : (2 ** (32 - prefixLength) - 1) >>> 0;
-        e.broadcast = intToIpv4(brdWord === '+' ? (a | host) >>> 0 : (a & ~host) >>> 0);
+        e.broadcast = numberToIpv4(brdWord === '+' ? (a | host) >>> 0 : (a & ~host) >>> 0);
       }
     } else if (ipFamily(brdWord) === 4) {
       e.broadcast = brdWord;

@@ -25,7 +25,8 @@ import {
   type VrrpScript,
 } from './model.js';
 import { parseAddressLine, parseRouteLine, parseRuleLine } from './address-lines.js';
-import { ipFamily, isMulticastV4, readBool, readInt, readSeconds, readUnsigned } from './values.js';
+import { isIpv4Multicast } from '../protocol/ipv4-address.js';
+import { ipFamily, readBool, readInt, readSeconds, readUnsigned } from './values.js';
 import { splitQuotedEscaped } from './words.js';
 import { ScriptIdentities } from './script-identities.js';
 
@@ -323,7 +324,7 @@ function globalKeywords(st: ParseState): Keyword[] {
       name: 'vrrp_mcast_group4',
       handler: (ctx) => {
         const v = ctx.word(1);
-        if (isMulticastV4(v)) g.vrrpMcastGroup4 = v;
+        if (isIpv4Multicast(v)) g.vrrpMcastGroup4 = v;
         else ctx.diags.error(ctx.stmt, `vrrp_mcast_group4 '${v}' is not an IPv4 multicast address`, ctx.words[0]);
       },
     },
@@ -595,7 +596,7 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
     }),
     on('mcast_dst_ip', (i, ctx) => {
       const v = ctx.word(1);
-      if (!isMulticastV4(v) && !ipFamily(v)?.toString().startsWith('6')) ctx.diags.error(ctx.stmt, `(${i.name}) mcast_dst_ip ${v} is not a multicast address - ignoring`, 'mcast_dst_ip');
+      if (!isIpv4Multicast(v) && !ipFamily(v)?.toString().startsWith('6')) ctx.diags.error(ctx.stmt, `(${i.name}) mcast_dst_ip ${v} is not a multicast address - ignoring`, 'mcast_dst_ip');
       else i.mcastDstIp = v;
     }),
     on('unicast_peer', (i, ctx) => {

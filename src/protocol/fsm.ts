@@ -20,7 +20,9 @@ import type {
 } from './fsm-types.js';
 import { TIMER_NAMES } from './fsm-types.js';
 import { applyTrackUpdate, evaluateTracking, initialTrackingState } from './tracking.js';
-import { compareIpv4, LEAVING_PRIORITY, masterDownIntervalMs, OWNER_PRIORITY, skewTimeMs } from './timing.js';
+import { PRIORITY_MAX, PRIORITY_OWNER, PRIORITY_STOP } from './constants.js';
+import { compareIpv4 } from './ipv4-address.js';
+import { masterDownIntervalMs, skewTimeMs } from './timing.js';
 import { garpBurst, type GarpBurstKind } from './garp-schedule.js';
 
 export type * from './fsm-types.js';
@@ -67,7 +69,7 @@ export function snapshotMasterDownMs(s: InstanceSnapshot): number {
 }
 
 /**
- * Whether the codec must apply the address checks (VIP count and VIP set, KEEPALIVED.md 3.3 steps
+ * Whether the receive checks (advert-checks.ts) must apply the address checks (VIP count and VIP set, KEEPALIVED.md 3.3 steps
  * 8 and 13) to an advert from `srcIp`: always in MASTER; in BACKUP skipped only with
  * `skip_check_adv_addr` and when the advert comes from the last accepted master.
  */
@@ -202,8 +204,8 @@ export function step(s: InstanceSnapshot, e: FsmEvent, sync: SyncContext = NO_SY
       onStop(b);
       break;
     case 'priority-override':
-      if (e.priority !== null && (!Number.isInteger(e.priority) || e.priority < 1 || e.priority > 255)) {
-        throw new RangeError(`priority override must be 1..255 or null, got ${e.priority}`);
+      if (e.priority !== null && (!Number.isInteger(e.priority) || e.priority < 1 || e.priority > PRIORITY_MAX)) {
+        throw new RangeError(`priority override must be 1..${PRIORITY_MAX} or null, got ${e.priority}`);
       }
       b.patch({ priorityOverride: e.priority });
       reevaluate(b);
@@ -232,7 +234,7 @@ function reevaluate(b: Step): void {
   const v = evaluateTracking(b.p, b.snap.tracking);
   b.patch({ faults: v.faults, pendingScripts: v.pendingScripts });
   let prio = v.effectivePriority;
-  if (b.snap.ownerConflict && prio === OWNER_PRIORITY) prio = OWNER_PRIORITY - 1;
+  if (b.snap.ownerConflict && prio === PRIORITY_OWNER) prio = PRIORITY_OWNER - 1;
   if (b.snap.priorityOverride !== null) prio = b.snap.priorityOverride;
   setEffectivePriority(b, prio);
 
@@ -309,7 +311,7 @@ function leaveInit(b: Step, init: boolean): void {
 }
 
 function isOwnerStartingMaster(p: InstanceParams): boolean {
-  return p.initialState === 'MASTER' && p.basePriority === OWNER_PRIORITY;
+  return p.initialState === 'MASTER' && p.basePriority === PRIORITY_OWNER;
 }
 
 /** BACKUP with a full Master_Down_Interval (RFC 3768 6.4.1 / 6.4.3 "-transition to the Backup state"). */
@@ -387,7 +389,7 @@ function leaveMasterToBackup(b: Step, reason: string, downMs: number, leavingAdv
 }
 
 function sendLeavingAdvert(b: Step): void {
-  b.emit({ type: 'send-advert', priority: LEAVING_PRIORITY });
+  b.emit({ type: 'send-advert', priority: PRIORITY_STOP });
   b.log('debug', 'sent 0 priority');
   b.count('priZeroSent');
 }
@@ -487,7 +489,7 @@ function onAdvert(b: Step, adv: Advert, srcIp: string): void {
   if (!acceptsAdverts(state)) return; // KEEPALIVED.md 3.1: INIT/FAULT ignore packets
   if (adv.vrid !== b.p.vrid) throw new Error(`bug: advert for VRID ${adv.vrid} routed to VRID ${b.p.vrid}`);
   b.count('advertRcvd');
-  if (adv.priority === LEAVING_PRIORITY) b.count('priZeroRcvd');
+  if (adv.priority === PRIORITY_STOP) b.count('priZeroRcvd');
   if (state === 'BACKUP') backupRx(b, adv, srcIp);
   else masterRx(b, adv, srcIp);
 }
@@ -496,7 +498,7 @@ function onAdvert(b: Step, adv: Advert, srcIp: string): void {
 function backupRx(b: Step, adv: Advert, srcIp: string): void {
   const p = b.p;
   const ours = b.snap.effectivePriority;
-  if (adv.priority === LEAVING_PRIORITY) {
+  if (adv.priority === PRIORITY_STOP) {
     // RFC 3768 6.4.2: "If the Priority in the ADVERTISEMENT is zero, then: Set the Master_Down_Timer
     // to Skew_Time"
     b.log('debug', 'Backup received priority 0 advertisement');
@@ -528,7 +530,7 @@ function backupRx(b: Step, adv: Advert, srcIp: string): void {
 /** KEEPALIVED.md 3.5 MASTER (`vrrp_state_master_rx()`), RFC 3768 6.4.3. */
 function masterRx(b: Step, adv: Advert, srcIp: string): void {
   const p = b.p;
-  if (adv.priority === LEAVING_PRIORITY) {
+  if (adv.priority === PRIORITY_STOP) {
     // RFC 3768 6.4.3: "If the Priority in the ADVERTISEMENT is zero, then: Send an ADVERTISEMENT;
     // Reset the Adver_Timer to Advertisement_Interval"
     b.log('debug', 'Master received priority 0 message');
@@ -544,7 +546,7 @@ function masterRx(b: Step, adv: Advert, srcIp: string): void {
   if (adv.priority === b.snap.effectivePriority && cmp === 0) {
     b.log('warn', 'WARNING - equal priority advert received from remote host with our IP address.');
   }
-  if (adv.priority === OWNER_PRIORITY && p.basePriority === OWNER_PRIORITY && !b.snap.ownerConflict) {
+  if (adv.priority === PRIORITY_OWNER && p.basePriority === PRIORITY_OWNER && !b.snap.ownerConflict) {
     b.log(
       'error',
       'CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority',
