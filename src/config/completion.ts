@@ -3,7 +3,7 @@
  * completion-time rules", 2.4, 2.5): defaults resolved at the end, derivations, consistency checks
  * and the host checks (interfaces, script files) keepalived makes. Pure but for the injected host.
  */
-import type { ParseState } from './keywords.js';
+import type { ParseState } from './keywords/parse-state.js';
 import type { ScriptCommand, VrrpInstance } from './model.js';
 import { checkScriptFile, type ScriptCheck } from './script-check.js';
 import { ROOT_IDENTITY } from './script-user.js';
