@@ -1,8 +1,8 @@
 /**
- * The root of keepalived.conf as vrrpd reads it (KEEPALIVED.md 2): one keyword per block (each
- * block's own file builds it), the static_* blocks, the root keywords of other subsystems (read and
- * ignored, or skipped silently with their block), and the root as keepalived's other parsing passes
- * see it. Pure.
+ * The root of keepalived.conf as vrrpd reads it (KEEPALIVED.md 2; static blocks 2.7): one keyword
+ * per block (each block's own file builds it), the static_* blocks, the root keywords of other
+ * subsystems (read and ignored, or skipped silently with their block), and the root as keepalived's
+ * other parsing passes see it. Pure.
  */
 import type { Keyword } from '../dispatch.js';
 import type { AddressEntry, RouteEntry } from '../model.js';
