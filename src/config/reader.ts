@@ -187,7 +187,7 @@ export class ConfigReader implements StatementSource {
           return { text: '', loc: l.loc };
         case 'line':
           this.skippedComment = undefined;
-          return { text: l.text, loc: l.loc };
+          return l;
         default:
           return assertNever(l, 'file line');
       }
