@@ -39,7 +39,7 @@ import { loadLibc } from './libc.js';
 import { silentLogger, type IoLogger } from './logger.js';
 import { monotonicPreciseMs } from './system-clock.js';
 import { IPPROTO_VRRP, VRRP_MULTICAST_GROUP } from '../protocol/constants.js';
-import { parseIpv4 } from '../protocol/ipv4-address.js';
+import { isIpv4MulticastByte, parseIpv4 } from '../protocol/ipv4-address.js';
 
 /**
  * Sends waiting for a full socket buffer to drain (EAGAIN -> raw-socket's queue, POLLOUT) at most
@@ -166,7 +166,7 @@ export class RawVrrpTransport {
     const groups = [...(opts.groups ?? [VRRP_MULTICAST_GROUP])];
     for (const g of groups) {
       const b = parseIpv4(g, { leadingZeros: true });
-      if (!b || (b[0]! & 0xf0) !== 0xe0) {
+      if (!b || !isIpv4MulticastByte(b[0]!)) {
         return fail({ kind: 'IoError', syscall: 'setsockopt(IP_ADD_MEMBERSHIP)', errno: 22, code: 'EINVAL', message: `not an IPv4 multicast group: ${g}`, ifname });
       }
     }
