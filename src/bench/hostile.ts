@@ -22,7 +22,10 @@
  *  - `truncated`: counted per interface as `malformed` (no VRID to demux on).
  * Pure but for the PRNG state; sending is the caller's (see {@link HostileSender}).
  */
-import { buildIpv4Packet, decodeAdvert, encodeAdvert, type DropReason } from '../protocol/advert.js';
+import { encodeAdvert } from '../protocol/advert.js';
+import { decodeAdvert } from '../protocol/advert-checks.js';
+import type { DropReason } from '../protocol/drop-reasons.js';
+import { buildIpv4Packet } from '../protocol/ipv4-header.js';
 import { internetChecksum } from '../protocol/checksum.js';
 
 export interface HostileTarget {

@@ -5,7 +5,8 @@
 import type { Diagnostics } from './diagnostics.js';
 import type { AddressEntry, DeepReadonly, RouteEntry, RuleEntry } from './model.js';
 import type { Statement } from './reader.js';
-import { intToIpv4, ipFamily, ipv4ToInt } from './values.js';
+import { ipv4ToNumber, numberToIpv4 } from '../protocol/ipv4-address.js';
+import { ipFamily } from './values.js';
 
 const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 const FLAG_WORDS = new Set(['home', '-nodad', 'mngtmpaddr', 'noprefixroute', 'autojoin', 'use_vmac']);
@@ -15,6 +16,21 @@ export interface AddressLineOptions {
   readonly allowTrackGroup?: boolean;
   /** Does an interface exist? undefined = don't check. */
   readonly interfaceExists?: (name: string) => boolean;
+}
+
+/** The address options that take a value (the next word); a missing value drops the entry. */
+const ADDRESS_VALUE_WORDS = new Set(['dev', 'brd', 'broadcast', 'scope', 'label', 'peer', 'preferred_lft', 'track_group']);
+
+/** One address line being parsed: the entry so far and what its options need. */
+interface AddressLine {
+  readonly e: AddressEntry;
+  /** The line's first word, as written (messages quote it). */
+  readonly first: string;
+  readonly stmt: Statement;
+  readonly diags: Diagnostics;
+  readonly opts: AddressLineOptions;
+  /** `brd`/`broadcast` as written, applied once the whole line is read (it needs the prefix). */
+  brd: string | undefined;
 }
 
 /**
@@ -29,6 +45,43 @@ export function parseAddressLine(
 ): AddressEntry | undefined {
   const first = words[0];
   if (first === undefined) return undefined;
+  const head = addressHead(first, stmt, diags);
+  if (head === undefined) return undefined;
+  const e: AddressEntry = {
+    address: head.address,
+    family: head.family,
+    prefixLength: head.prefixLength,
+    dev: null,
+    broadcast: null,
+    scope: 0,
+    label: null,
+    peer: null,
+    noTrack: false,
+    flags: [],
+    trackGroup: null,
+    origin: { file: stmt.file, line: stmt.line },
+  };
+  const line: AddressLine = { e, first, stmt, diags, opts, brd: undefined };
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i]!;
+    let v = '';
+    if (ADDRESS_VALUE_WORDS.has(w)) {
+      const next = words[i + 1];
+      if (next === undefined) {
+        diags.error(stmt, `No ${w} parameter specified for ${first}`, w);
+        return undefined;
+      }
+      i++;
+      v = next;
+    }
+    if (!addressOption(line, w, v)) return undefined;
+  }
+  if (line.brd !== undefined) applyBroadcast(line, line.brd);
+  return e;
+}
+
+/** `ADDR[/LEN]`: the address, its family and its prefix length (a bad length is reported and maxed). */
+function addressHead(first: string, stmt: Statement, diags: Diagnostics): { address: string; family: 4 | 6; prefixLength: number } | undefined {
   const slash = first.indexOf('/');
   const addr = slash >= 0 ? first.slice(0, slash) : first;
   const family = ipFamily(addr);
@@ -46,127 +99,90 @@ export function parseAddressLine(
       diags.error(stmt, `Invalid address prefix len ${p} for address ${first} - using ${maxPrefix}`, first);
     }
   }
-  const e: AddressEntry = {
-    address: addr,
-    family,
-    prefixLength,
-    dev: null,
-    broadcast: null,
-    scope: 0,
-    label: null,
-    peer: null,
-    noTrack: false,
-    flags: [],
-    trackGroup: null,
-    origin: { file: stmt.file, line: stmt.line },
-  };
-  let brdWord: string | undefined;
-  for (let i = 1; i < words.length; i++) {
-    const w = words[i]!;
-    const needValue = (): string | undefined => {
-      const v = words[i + 1];
-      if (v === undefined) {
-        diags.error(stmt, `No ${w} parameter specified for ${first}`, w);
-        return undefined;
-      }
-      i++;
-      return v;
-    };
-    switch (w) {
-      case 'dev': {
-        const v = needValue();
-        if (v === undefined) return undefined;
-        if (e.dev !== null) {
-          diags.error(stmt, `Cannot specify dev more than once for ${first}`, w);
-          break;
-        }
-        if (opts.interfaceExists && !opts.interfaceExists(v)) {
-          diags.error(stmt, `WARNING - interface ${v} for ip address ${first} doesn't exist`, w);
-          return undefined;
-        }
-        e.dev = v;
+  return { address: addr, family, prefixLength };
+}
+
+/** One option word `w` (with its value `v` when it takes one). False: the entry is dropped. */
+function addressOption(line: AddressLine, w: string, v: string): boolean {
+  const { e, first, stmt, diags, opts } = line;
+  const family = e.family;
+  switch (w) {
+    case 'dev':
+      if (e.dev !== null) {
+        diags.error(stmt, `Cannot specify dev more than once for ${first}`, w);
         break;
       }
-      case 'brd':
-      case 'broadcast': {
-        const v = needValue();
-        if (v === undefined) return undefined;
-        if (family === 6) {
-          diags.error(stmt, `VRRP is trying to assign a broadcast ${v} to the IPv6 address ${first}`, w);
-          return undefined;
-        }
-        brdWord = v;
+      if (opts.interfaceExists && !opts.interfaceExists(v)) {
+        diags.error(stmt, `WARNING - interface ${v} for ip address ${first} doesn't exist`, w);
+        return false;
+      }
+      e.dev = v;
+      break;
+    case 'brd':
+    case 'broadcast':
+      if (family === 6) {
+        diags.error(stmt, `VRRP is trying to assign a broadcast ${v} to the IPv6 address ${first}`, w);
+        return false;
+      }
+      line.brd = v;
+      break;
+    case 'scope': {
+      if (family === 6) {
+        diags.error(stmt, `Cannot set scope on IPv6 address ${first} - ignoring`, w);
         break;
       }
-      case 'scope': {
-        const v = needValue();
-        if (v === undefined) return undefined;
-        if (family === 6) {
-          diags.error(stmt, `Cannot set scope on IPv6 address ${first} - ignoring`, w);
-          break;
-        }
-        const s = SCOPES[v] ?? (/^\d+$/.test(v) && Number(v) <= 255 ? Number(v) : undefined);
-        if (s === undefined) diags.error(stmt, `Invalid scope '${v}' specified for ${first} - ignoring`, w);
-        else e.scope = s;
-        break;
-      }
-      case 'label': {
-        const v = needValue();
-        if (v === undefined) return undefined;
-        if (family === 6) {
-          diags.error(stmt, `Cannot set label for IPv6 address ${first} - ignoring`, w);
-          break;
-        }
-        if (v.length >= 16) {
-          diags.error(stmt, `Label '${v}' is too long (max 15 characters) - ignoring`, w);
-          break;
-        }
-        e.label = v;
-        break;
-      }
-      case 'peer': {
-        const v = needValue();
-        if (v === undefined) return undefined;
-        e.peer = v;
-        break;
-      }
-      case 'no_track':
-        e.noTrack = true;
-        break;
-      case 'preferred_lft': {
-        const v = needValue();
-        if (v === undefined) return undefined;
-        e.flags.push(`preferred_lft ${v}`);
-        break;
-      }
-      case 'track_group': {
-        const v = needValue();
-        if (v === undefined) return undefined;
-        if (opts.allowTrackGroup) e.trackGroup = v;
-        else diags.error(stmt, `track_group not allowed for ${first} - ignoring`, w);
-        break;
-      }
-      default:
-        if (FLAG_WORDS.has(w)) e.flags.push(w);
-        else diags.error(stmt, `Unknown configuration entry '${w}' for ip address - ignoring`, w);
+      const s = SCOPES[v] ?? (/^\d+$/.test(v) && Number(v) <= 255 ? Number(v) : undefined);
+      if (s === undefined) diags.error(stmt, `Invalid scope '${v}' specified for ${first} - ignoring`, w);
+      else e.scope = s;
+      break;
     }
-  }
-  if (brdWord !== undefined) {
-    if (brdWord === '+' || brdWord === '-') {
-      if (prefixLength > 30) {
-        diags.error(stmt, `Address prefix length ${prefixLength} too long for broadcast`, 'brd');
-      } else {
-        const a = ipv4ToInt(addr);
-        const host = prefixLength === 0 ? 0xffffffff : (2 ** (32 - prefixLength) - 1) >>> 0;
-        e.broadcast = intToIpv4(brdWord === '+' ? (a | host) >>> 0 : (a & ~host) >>> 0);
+    case 'label':
+      if (family === 6) {
+        diags.error(stmt, `Cannot set label for IPv6 address ${first} - ignoring`, w);
+        break;
       }
-    } else if (ipFamily(brdWord) === 4) {
-      e.broadcast = brdWord;
+      if (v.length >= 16) {
+        diags.error(stmt, `Label '${v}' is too long (max 15 characters) - ignoring`, w);
+        break;
+      }
+      e.label = v;
+      break;
+    case 'peer':
+      e.peer = v;
+      break;
+    case 'no_track':
+      e.noTrack = true;
+      break;
+    case 'preferred_lft':
+      e.flags.push(`preferred_lft ${v}`);
+      break;
+    case 'track_group':
+      if (opts.allowTrackGroup) e.trackGroup = v;
+      else diags.error(stmt, `track_group not allowed for ${first} - ignoring`, w);
+      break;
+    default:
+      if (FLAG_WORDS.has(w)) e.flags.push(w);
+      else diags.error(stmt, `Unknown configuration entry '${w}' for ip address - ignoring`, w);
+  }
+  return true;
+}
+
+/** `brd +` / `brd -` (computed from the prefix) or `brd ADDR` on an IPv4 entry. */
+function applyBroadcast(line: AddressLine, brdWord: string): void {
+  const { e, first, stmt, diags } = line;
+  if (brdWord === '+' || brdWord === '-') {
+    if (e.prefixLength > 30) {
+      diags.error(stmt, `Address prefix length ${e.prefixLength} too long for broadcast`, 'brd');
     } else {
-      diags.error(stmt, `Invalid broadcast address ${brdWord} for ${first}`, 'brd');
+      const a = ipv4ToNumber(e.address);
+      const host = e.prefixLength === 0 ? 0xffffffff : (2 ** (32 - e.prefixLength) - 1) >>> 0;
+      e.broadcast = numberToIpv4(brdWord === '+' ? (a | host) >>> 0 : (a & ~host) >>> 0);
     }
+  } else if (ipFamily(brdWord) === 4) {
+    e.broadcast = brdWord;
+  } else {
+    diags.error(stmt, `Invalid broadcast address ${brdWord} for ${first}`, 'brd');
   }
-  return e;
 }
 
 /** Print an address line back in keepalived syntax. */
@@ -225,12 +241,6 @@ export function parseRouteLine(
     noTrack: false,
     origin: { file: stmt.file, line: stmt.line },
   };
-  const TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'nat']);
-  const WITH_VALUE = new Set([
-    'mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'realms', 'rto_min', 'initcwnd',
-    'initrwnd', 'features', 'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'protocol', 'tos', 'dsfield',
-    'expires', 'onlink', 'encap', 'weight', 'preference', 'ttl-propagate',
-  ]);
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const next = (): string | undefined => {
@@ -242,55 +252,9 @@ export function parseRouteLine(
       i++;
       return v;
     };
-    if (w === 'src') {
-      const v = next();
-      if (v === undefined) return undefined;
-      r.src = v;
-    } else if (w === 'to') {
-      const v = next();
-      if (v === undefined) return undefined;
-      r.to = prefixOf(v) ?? null;
-      if (r.to === null) {
-        diags.error(stmt, `Invalid route destination ${v}`, w);
-        return undefined;
-      }
-    } else if (w === 'via' || w === 'gw') {
-      if (w === 'gw') diags.error(stmt, `"gw" for routes is deprecated. Please use "via"`, w);
-      const v = next();
-      if (v === undefined) return undefined;
-      r.via = v;
-    } else if (w === 'or') {
-      diags.error(stmt, `"or" for routes is deprecated. Please use "nexthop"`, w);
-      if (next() === undefined) return undefined;
-    } else if (w === 'dev' || w === 'oif') {
-      const v = next();
-      if (v === undefined) return undefined;
-      if (interfaceExists && !interfaceExists(v)) diags.error(stmt, `WARNING - interface ${v} for VROUTE nexthop doesn't exist`, w);
-      r.dev = v;
-    } else if (w === 'table') {
-      const v = next();
-      if (v === undefined) return undefined;
-      r.table = v;
-    } else if (w === 'metric' || w === 'priority' || w === 'preference') {
-      const v = next();
-      if (v === undefined) return undefined;
-      r.metric = /^\d+$/.test(v) ? Number(v) : null;
-    } else if (w === 'scope') {
-      if (next() === undefined) return undefined;
-    } else if (w === 'no_track') {
-      r.noTrack = true;
-    } else if (TYPES.has(w)) {
-      if (w === 'blackhole') r.blackhole = true;
-    } else if (w === 'nexthop') {
-      // nexthop specs run to the end of the line
-      break;
-    } else if (WITH_VALUE.has(w) || w === 'lock') {
-      if (w !== 'lock' && next() === undefined) return undefined;
-    } else if (r.to === null && prefixOf(w, stmt, diags) !== undefined) {
-      r.to = prefixOf(w, stmt, diags)!;
-    } else {
-      diags.error(stmt, `Unknown route option '${w}'`, w);
-    }
+    const done = routeWord(r, w, next, stmt, diags, interfaceExists);
+    if (done === 'drop') return undefined;
+    if (done === 'end') break;
   }
   if (r.to === null) {
     diags.error(stmt, `Route has no destination specified`, words[0]);
@@ -301,6 +265,79 @@ export function parseRouteLine(
     r.noTrack = true;
   }
   return r;
+}
+
+/** Route types (ip-route's TYPE): accepted, only `blackhole` is kept. */
+const ROUTE_TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'nat']);
+/** ip-route options vrrpd reads past (their value is skipped). */
+const ROUTE_WITH_VALUE = new Set([
+  'mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'realms', 'rto_min', 'initcwnd',
+  'initrwnd', 'features', 'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'protocol', 'tos', 'dsfield',
+  'expires', 'onlink', 'encap', 'weight', 'preference', 'ttl-propagate',
+]);
+
+/**
+ * One word of a route line (`next` takes its value, reporting a missing one). 'drop': the route is
+ * dropped; 'end': the rest of the line is not read (nexthop specs).
+ */
+function routeWord(
+  r: RouteEntry,
+  w: string,
+  next: () => string | undefined,
+  stmt: Statement,
+  diags: Diagnostics,
+  interfaceExists: ((name: string) => boolean) | undefined,
+): 'drop' | 'end' | undefined {
+  if (w === 'src') {
+    const v = next();
+    if (v === undefined) return 'drop';
+    r.src = v;
+  } else if (w === 'to') {
+    const v = next();
+    if (v === undefined) return 'drop';
+    r.to = prefixOf(v) ?? null;
+    if (r.to === null) {
+      diags.error(stmt, `Invalid route destination ${v}`, w);
+      return 'drop';
+    }
+  } else if (w === 'via' || w === 'gw') {
+    if (w === 'gw') diags.error(stmt, `"gw" for routes is deprecated. Please use "via"`, w);
+    const v = next();
+    if (v === undefined) return 'drop';
+    r.via = v;
+  } else if (w === 'or') {
+    diags.error(stmt, `"or" for routes is deprecated. Please use "nexthop"`, w);
+    if (next() === undefined) return 'drop';
+  } else if (w === 'dev' || w === 'oif') {
+    const v = next();
+    if (v === undefined) return 'drop';
+    if (interfaceExists && !interfaceExists(v)) diags.error(stmt, `WARNING - interface ${v} for VROUTE nexthop doesn't exist`, w);
+    r.dev = v;
+  } else if (w === 'table') {
+    const v = next();
+    if (v === undefined) return 'drop';
+    r.table = v;
+  } else if (w === 'metric' || w === 'priority' || w === 'preference') {
+    const v = next();
+    if (v === undefined) return 'drop';
+    r.metric = /^\d+$/.test(v) ? Number(v) : null;
+  } else if (w === 'scope') {
+    if (next() === undefined) return 'drop';
+  } else if (w === 'no_track') {
+    r.noTrack = true;
+  } else if (ROUTE_TYPES.has(w)) {
+    if (w === 'blackhole') r.blackhole = true;
+  } else if (w === 'nexthop') {
+    // nexthop specs run to the end of the line
+    return 'end';
+  } else if (ROUTE_WITH_VALUE.has(w) || w === 'lock') {
+    if (w !== 'lock' && next() === undefined) return 'drop';
+  } else if (r.to === null && prefixOf(w, stmt, diags) !== undefined) {
+    r.to = prefixOf(w, stmt, diags)!;
+  } else {
+    diags.error(stmt, `Unknown route option '${w}'`, w);
+  }
+  return undefined;
 }
 
 /** A virtual/static rule line (`from P to P table T preference N iif IF oif IF fwmark M no_track ...`). */

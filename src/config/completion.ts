@@ -3,7 +3,7 @@
  * completion-time rules", 2.4, 2.5): defaults resolved at the end, derivations, consistency checks
  * and the host checks (interfaces, script files) keepalived makes. Pure but for the injected host.
  */
-import type { ParseState } from './keywords.js';
+import type { InstanceExtras, ParseState } from './keywords/parse-state.js';
 import type { ScriptCommand, VrrpInstance } from './model.js';
 import { checkScriptFile, type ScriptCheck } from './script-check.js';
 import { ROOT_IDENTITY } from './script-user.js';
@@ -99,9 +99,20 @@ function checkIdentity(st: ParseState, i: VrrpInstance): boolean {
   return true;
 }
 
+/** The post-parse rules of one instance (keepalived's `vrrp_complete_instance()`, KEEPALIVED.md 2.2), in this order. */
 function completeInstance(st: ParseState, i: VrrpInstance): void {
-  const { diags } = st;
   const ex = st.instanceExtras.get(i)!;
+  completeDefaults(st, i, ex);
+  if (i.strictMode) completeStrict(st, i, ex);
+  completePreempt(st, i);
+  completeAuth(st, i);
+  if (!completeFamily(st, i)) return;
+  completeTracking(st, i);
+}
+
+/** Defaults from global_defs, unicast keywords without peers, the owner's state, v2 interval rounding. */
+function completeDefaults(st: ParseState, i: VrrpInstance, ex: InstanceExtras): void {
+  const { diags } = st;
   const g = st.config.global;
   const pfx = `(${i.name})`;
 
@@ -122,32 +133,40 @@ function completeInstance(st: ParseState, i: VrrpInstance): void {
     diags.error(undefined, `${pfx} VRRPv2 advertisement interval ${(ex.advertIntRawMs / 1000).toFixed(6)}s must be an integer. rounding`, 'advert_int');
     i.advertIntMs = rounded;
   }
+}
 
-  if (i.strictMode) {
-    if (i.authType !== 'NONE') {
-      diags.error(undefined, `${pfx} Strict mode does not support authentication. Ignoring.`, 'authentication');
-      i.authType = 'NONE';
-      i.authPass = null;
-    }
-    if (i.state === 'MASTER' && i.priority !== 255) {
-      diags.error(undefined, `${pfx} State MASTER must match being address owner`, 'state');
-      i.state = 'BACKUP';
-    }
-    if (i.preemptDelayMs > 0) {
-      diags.error(undefined, `${pfx} preempt_delay is incompatible with strict mode - resetting`, 'preempt_delay');
-      i.preemptDelayMs = 0;
-    }
-    if (i.virtualIpaddress.length === 0) diags.fatal(undefined, `${pfx} No VIP specified; at least one is required`, 'virtual_ipaddress');
-    i.downTimerAdverts = 3;
-    i.lowerPrioNoAdvert = true;
-    i.higherPrioSendAdvert = false;
-    if (!ex.set.has('accept') && !ex.set.has('no_accept')) i.accept = i.priority === 255;
-    if (ex.set.has('accept') && i.version === 2) {
-      diags.error(undefined, `${pfx} warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`, 'accept');
-      i.accept = false;
-    }
+/** `strict_mode` (or global `vrrp_strict`): RFC-only behaviour. */
+function completeStrict(st: ParseState, i: VrrpInstance, ex: InstanceExtras): void {
+  const { diags } = st;
+  const pfx = `(${i.name})`;
+  if (i.authType !== 'NONE') {
+    diags.error(undefined, `${pfx} Strict mode does not support authentication. Ignoring.`, 'authentication');
+    i.authType = 'NONE';
+    i.authPass = null;
   }
+  if (i.state === 'MASTER' && i.priority !== 255) {
+    diags.error(undefined, `${pfx} State MASTER must match being address owner`, 'state');
+    i.state = 'BACKUP';
+  }
+  if (i.preemptDelayMs > 0) {
+    diags.error(undefined, `${pfx} preempt_delay is incompatible with strict mode - resetting`, 'preempt_delay');
+    i.preemptDelayMs = 0;
+  }
+  if (i.virtualIpaddress.length === 0) diags.fatal(undefined, `${pfx} No VIP specified; at least one is required`, 'virtual_ipaddress');
+  i.downTimerAdverts = 3;
+  i.lowerPrioNoAdvert = true;
+  i.higherPrioSendAdvert = false;
+  if (!ex.set.has('accept') && !ex.set.has('no_accept')) i.accept = i.priority === 255;
+  if (ex.set.has('accept') && i.version === 2) {
+    diags.error(undefined, `${pfx} warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`, 'accept');
+    i.accept = false;
+  }
+}
 
+/** Preemption settings that cannot work together. */
+function completePreempt(st: ParseState, i: VrrpInstance): void {
+  const { diags } = st;
+  const pfx = `(${i.name})`;
   if (i.state === 'MASTER' && (i.nopreempt || i.preemptDelayMs > 0)) {
     if (i.nopreempt) diags.error(undefined, `${pfx} Warning - nopreempt will not work with initial state MASTER - clearing`, 'nopreempt');
     if (i.preemptDelayMs > 0) diags.error(undefined, `${pfx} Warning - preempt delay will not work with initial state MASTER - clearing`, 'preempt_delay');
@@ -162,7 +181,12 @@ function completeInstance(st: ParseState, i: VrrpInstance): void {
     diags.error(undefined, `${pfx} preempt_delay is incompatible with nopreempt mode - resetting`, 'preempt_delay');
     i.preemptDelayMs = 0;
   }
+}
 
+/** Authentication that cannot be used as configured. */
+function completeAuth(st: ParseState, i: VrrpInstance): void {
+  const { diags } = st;
+  const pfx = `(${i.name})`;
   if (i.authType !== 'NONE' && i.version === 3) {
     diags.error(undefined, `${pfx} Authentication is not supported with VRRPv3. Ignoring.`, 'authentication');
     i.authType = 'NONE';
@@ -176,7 +200,12 @@ function completeInstance(st: ParseState, i: VrrpInstance): void {
     diags.error(undefined, `${pfx} Initial state master is incompatible with AH authentication - clearing`, 'state');
     i.state = 'BACKUP';
   }
+}
 
+/** The address family (IPv6 means VRRPv3) and the VIP requirement. False: the instance is refused. */
+function completeFamily(st: ParseState, i: VrrpInstance): boolean {
+  const { diags } = st;
+  const pfx = `(${i.name})`;
   // The family was fixed at parse time by the first VIP or unicast peer; IPv6 means VRRPv3.
   const fam = i.virtualIpaddress[0]?.family ?? (i.unicastPeers[0] ? ipFamily(i.unicastPeers[0].address) : 4) ?? 4;
   if (fam === 6) i.version = 3;
@@ -184,10 +213,16 @@ function completeInstance(st: ParseState, i: VrrpInstance): void {
     if (i.version === 2) diags.error(undefined, `${pfx} No VIP specified; at least one is sensible`, 'virtual_ipaddress');
     else {
       diags.fatal(undefined, `${pfx} No VIP specified; at least one is required`, 'virtual_ipaddress');
-      return;
+      return false;
     }
   }
+  return true;
+}
 
+/** Trackers: not the instance's own interface; an address owner ignores weighted ones. */
+function completeTracking(st: ParseState, i: VrrpInstance): void {
+  const { diags } = st;
+  const pfx = `(${i.name})`;
   for (const t of [...i.trackInterfaces]) {
     if (t.name === i.interface) {
       diags.error(undefined, `${pfx} Ignoring track_interface ${t.name} since own interface`, 'track_interface');

@@ -11,6 +11,7 @@
  * Every message that reports a limit names it (`MAX_CONFIG_BYTES`...) and the file and line where it
  * was reached. Pure.
  */
+import type { SourceLoc } from './diagnostics.js';
 
 export interface LoadLimits {
   /** Files opened for reading: the main file and every include match (each time it is read). */
@@ -98,3 +99,9 @@ export function loadLimits(over: Partial<LoadLimits> = {}): LoadLimits {
   }
   return out;
 }
+
+/**
+ * Report that a limit was reached (a fatal diagnostic naming the limit, at `loc`) and stop the load:
+ * the reader's parts call it, the reader stops all of them.
+ */
+export type StopAtLimit = (loc: SourceLoc | undefined, limit: keyof LoadLimits, what: string) => void;

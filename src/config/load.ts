@@ -7,7 +7,8 @@ import { Diagnostics, MissingParameterStop, exitCodeFor, type Diagnostic } from 
 import { Dispatcher } from './dispatch.js';
 import type { ConfigHost } from './host.js';
 import { completeConfig } from './completion.js';
-import { newParseState, otherPassRootKeywords, rootKeywords } from './keywords.js';
+import { newParseState } from './keywords/parse-state.js';
+import { otherPassRootKeywords, rootKeywords } from './keywords/root.js';
 import { LIMIT_NAMES, loadLimits, type LoadLimits } from './limits.js';
 import { deepFreeze, type FrozenConfig } from './model.js';
 import { ConfigReader, StatementReplay, type Statement } from './reader.js';

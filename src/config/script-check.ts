@@ -176,12 +176,9 @@ function walk(fs: ScriptFs, path: string, security: boolean): Walk {
   return { notFound: false, inhibit: false, insecure: false };
 }
 
-/**
- * Judge one script's argv[0] for `uid:gid`. Never throws; everything it found is in the result.
- */
-export function checkScriptFile(fs: ScriptFs, argv0: string, uid: number, gid: number, enableScriptSecurity: boolean): ScriptCheck {
-  const messages: string[] = [];
-  const fail = (path: string, extra: Partial<ScriptCheck> & { detail: string }): ScriptCheck => ({
+/** A check that stopped before the file itself was judged: not found, not reachable. */
+function failed(path: string, messages: string[], extra: Partial<ScriptCheck> & { detail: string }): ScriptCheck {
+  return {
     path,
     isScript: false,
     usable: false,
@@ -191,66 +188,34 @@ export function checkScriptFile(fs: ScriptFs, argv0: string, uid: number, gid: n
     inhibited: false,
     messages,
     ...extra,
-  });
+  };
+}
+
+/**
+ * Judge one script's argv[0] for `uid:gid`. Never throws; everything it found is in the result.
+ */
+export function checkScriptFile(fs: ScriptFs, argv0: string, uid: number, gid: number, enableScriptSecurity: boolean): ScriptCheck {
+  const messages: string[] = [];
   let cmd = argv0;
-  if (cmd === '') return fail(cmd, { detail: 'empty command' });
+  if (cmd === '') return failed(cmd, messages, { detail: 'empty command' });
 
   // 1. PATH search for a bare name (keepalived's find_path(), glibc's execvp order).
   if (!cmd.includes('/')) {
-    let found: string | undefined;
-    let denied = false;
-    for (const dir of fs.searchPath.split(':')) {
-      const cand = dir === '' ? cmd : `${dir}/${cmd}`;
-      const st = fs.stat(cand);
-      if (isErr(st)) continue;
-      if (st.kind !== 'file' || !executableBy(st, uid, gid)) {
-        denied = true;
-        continue;
-      }
-      found = cand;
-      break;
-    }
-    if (found === undefined) {
-      messages.push(denied ? `Permissions failure for script ${cmd} in path - disabling` : `Cannot find script ${cmd} in path - disabling`);
-      return fail(cmd, { detail: `${cmd} is not an executable file in PATH (${fs.searchPath})` });
-    }
-    messages.push(`WARNING - script \`${cmd}\` resolved by path search to \`${found}\`. Please specify full path.`);
+    const found = searchPath(fs, cmd, uid, gid, messages);
+    if (typeof found !== 'string') return found;
     cmd = found;
   }
 
   // 2. Resolve, as the script's user would see it.
-  const real = fs.realpath(cmd);
-  if (isErr(real)) {
-    messages.push(`Script ${cmd} cannot be accessed - ${strerror(real.error)}`);
-    return fail(cmd, { detail: `${cmd}: ${strerror(real.error)}` });
-  }
-  if (uid !== 0) {
-    for (const d of prefixes(dirOf(real))) {
-      const st = fs.stat(d);
-      if (!isErr(st) && !searchableBy(st, uid, gid)) {
-        messages.push(`Script ${cmd} cannot be accessed - Permission denied`);
-        return fail(cmd, { detail: `${d} (mode ${octal(st.mode)}, owner ${st.uid}:${st.gid}) cannot be searched by uid:gid ${uid}:${gid}` });
-      }
-    }
-  }
-  let path = real;
-  let realFile: string | undefined;
-  if (real !== cmd && baseOf(real) !== baseOf(cmd)) {
-    // keep the name the script was called by when it names the same file in the resolved directory
-    const named = `${dirOf(real)}/${baseOf(cmd)}`;
-    const a = fs.stat(real);
-    const b = fs.stat(named);
-    if (!isErr(a) && !isErr(b) && a.dev === b.dev && a.ino === b.ino) {
-      path = named;
-      realFile = real;
-    }
-  }
+  const resolved = resolveAs(fs, cmd, uid, gid, messages);
+  if ('messages' in resolved) return resolved;
+  const { path, realFile } = resolved;
 
   // 3. The file itself.
   const st = fs.stat(realFile ?? path);
   if (isErr(st)) {
     messages.push(`Unable to access script \`${path}\` - disabling`);
-    return fail(path, { detail: `${path}: ${strerror(st.error)}` });
+    return failed(path, messages, { detail: `${path}: ${strerror(st.error)}` });
   }
   if (st.kind !== 'file' || !executableBy(st, uid, gid)) {
     messages.push(`WARNING - script '${path}' is not executable for uid:gid ${uid}:${gid} - disabling.`);
@@ -290,4 +255,62 @@ export function checkScriptFile(fs: ScriptFs, argv0: string, uid: number, gid: n
     messages,
     ...(detail !== undefined ? { detail } : {}),
   };
+}
+
+/** Step 1: a bare name found in PATH as a regular file `uid:gid` can execute, or why not. */
+function searchPath(fs: ScriptFs, cmd: string, uid: number, gid: number, messages: string[]): string | ScriptCheck {
+  let found: string | undefined;
+  let denied = false;
+  for (const dir of fs.searchPath.split(':')) {
+    const cand = dir === '' ? cmd : `${dir}/${cmd}`;
+    const st = fs.stat(cand);
+    if (isErr(st)) continue;
+    if (st.kind !== 'file' || !executableBy(st, uid, gid)) {
+      denied = true;
+      continue;
+    }
+    found = cand;
+    break;
+  }
+  if (found === undefined) {
+    messages.push(denied ? `Permissions failure for script ${cmd} in path - disabling` : `Cannot find script ${cmd} in path - disabling`);
+    return failed(cmd, messages, { detail: `${cmd} is not an executable file in PATH (${fs.searchPath})` });
+  }
+  messages.push(`WARNING - script \`${cmd}\` resolved by path search to \`${found}\`. Please specify full path.`);
+  return found;
+}
+
+/**
+ * Step 2: the path as `uid:gid` resolves it (every directory searchable by a non-root user), and the
+ * name it runs under: the resolved path, or the name it was called by when that names the same file
+ * in the resolved directory (then `realFile` is the resolved path).
+ */
+function resolveAs(fs: ScriptFs, cmd: string, uid: number, gid: number, messages: string[]): { path: string; realFile: string | undefined } | ScriptCheck {
+  const real = fs.realpath(cmd);
+  if (isErr(real)) {
+    messages.push(`Script ${cmd} cannot be accessed - ${strerror(real.error)}`);
+    return failed(cmd, messages, { detail: `${cmd}: ${strerror(real.error)}` });
+  }
+  if (uid !== 0) {
+    for (const d of prefixes(dirOf(real))) {
+      const st = fs.stat(d);
+      if (!isErr(st) && !searchableBy(st, uid, gid)) {
+        messages.push(`Script ${cmd} cannot be accessed - Permission denied`);
+        return failed(cmd, messages, { detail: `${d} (mode ${octal(st.mode)}, owner ${st.uid}:${st.gid}) cannot be searched by uid:gid ${uid}:${gid}` });
+      }
+    }
+  }
+  let path = real;
+  let realFile: string | undefined;
+  if (real !== cmd && baseOf(real) !== baseOf(cmd)) {
+    // keep the name the script was called by when it names the same file in the resolved directory
+    const named = `${dirOf(real)}/${baseOf(cmd)}`;
+    const a = fs.stat(real);
+    const b = fs.stat(named);
+    if (!isErr(a) && !isErr(b) && a.dev === b.dev && a.ino === b.ino) {
+      path = named;
+      realFile = real;
+    }
+  }
+  return { path, realFile };
 }

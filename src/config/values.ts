@@ -89,18 +89,3 @@ export function ipFamily(addr: string): 4 | 6 | undefined {
   if (isIPv6(addr)) return 6;
   return undefined;
 }
-
-/** IPv4 address as a 32-bit unsigned number. */
-export function ipv4ToInt(addr: string): number {
-  return addr.split('.').reduce((a, o) => (a * 256 + Number(o)) >>> 0, 0);
-}
-
-export function intToIpv4(n: number): string {
-  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
-}
-
-export function isMulticastV4(addr: string): boolean {
-  if (!isIPv4(addr)) return false;
-  const first = Number(addr.split('.')[0]);
-  return first >= 224 && first <= 239;
-}

@@ -3,6 +3,7 @@
  * package's rtnetlink messages. The rest of the daemon sees only these types.
  */
 import { createRequire } from 'node:module';
+import { ipv4FromBytes, parseIpv4 } from '../protocol/ipv4-address.js';
 
 /** A network interface as rtnetlink reports it (RTM_NEWLINK). */
 export interface LinkInfo {
@@ -87,14 +88,9 @@ export function netlinkModule(): NetlinkModule {
   return mod;
 }
 
+/** An address for a netlink attribute (leading zeros read as decimal, as netlink always has: see ipv4-address.ts). */
 export function ipv4ToBuffer(ip: string): Buffer | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
-  return Buffer.from(parts.map(Number));
-}
-
-export function bufferToIpv4(b: Uint8Array | undefined): string | undefined {
-  return b && b.length === 4 ? `${b[0]}.${b[1]}.${b[2]}.${b[3]}` : undefined;
+  return parseIpv4(ip, { leadingZeros: true });
 }
 
 export function macToString(b: Uint8Array | undefined): string | undefined {
@@ -108,7 +104,7 @@ export function broadcastFor(ip: string, prefixLen: number): string | undefined 
   const n = b.readUInt32BE(0) | (prefixLen === 0 ? 0xffffffff : (0xffffffff >>> prefixLen));
   const out = Buffer.alloc(4);
   out.writeUInt32BE(n >>> 0);
-  return bufferToIpv4(out);
+  return ipv4FromBytes(out);
 }
 
 export function scopeNumber(s: number | ScopeName | undefined): number {
@@ -151,8 +147,8 @@ export function toAddrInfo(m: { kind: string }): AddrInfo | undefined {
   if (m.kind !== 'address') return undefined;
   const { data, attrs } = m as AddrMsg;
   if (data.family !== undefined && data.family !== AF_INET) return undefined;
-  const local = bufferToIpv4(attrs.local);
-  const addr = bufferToIpv4(attrs.address);
+  const local = ipv4FromBytes(attrs.local);
+  const addr = ipv4FromBytes(attrs.address);
   const address = local ?? addr;
   if (data.index === undefined || address === undefined) return undefined;
   const flags = attrs.flags ?? data.flags ?? {};
@@ -161,7 +157,7 @@ export function toAddrInfo(m: { kind: string }): AddrInfo | undefined {
     address,
     prefixLen: data.prefixlen ?? 32,
     peer: local && addr && addr !== local ? addr : undefined,
-    broadcast: bufferToIpv4(attrs.broadcast),
+    broadcast: ipv4FromBytes(attrs.broadcast),
     scope: data.scope ?? 0,
     label: attrs.label,
     secondary: flags.secondary === true,

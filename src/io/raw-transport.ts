@@ -38,6 +38,8 @@ import { fail, ok, toIoError, type IoError, type IoResult } from './io-error.js'
 import { loadLibc } from './libc.js';
 import { silentLogger, type IoLogger } from './logger.js';
 import { monotonicPreciseMs } from './system-clock.js';
+import { IPPROTO_VRRP, VRRP_MULTICAST_GROUP } from '../protocol/constants.js';
+import { isIpv4MulticastByte, parseIpv4 } from '../protocol/ipv4-address.js';
 
 /**
  * Sends waiting for a full socket buffer to drain (EAGAIN -> raw-socket's queue, POLLOUT) at most
@@ -47,11 +49,6 @@ import { monotonicPreciseMs } from './system-clock.js';
  * 4,096 is four bursts of 1,000 instances on one interface.
  */
 export const RAW_SEND_QUEUE_MAX = 4096;
-
-/** RFC 3768 5.2.4: the IP protocol number assigned to VRRP. */
-export const IPPROTO_VRRP = 112;
-/** RFC 3768 5.2.2: the IPv4 multicast address assigned to VRRP. */
-export const VRRP_MCAST_GROUP = '224.0.0.18';
 
 // <linux/in.h>, <asm-generic/socket.h>
 const SOL_SOCKET = 1;
@@ -141,19 +138,6 @@ interface IfSocket {
   readonly pending: Set<(r: IoResult<number>) => void>;
 }
 
-function ipv4Bytes(ip: string): Buffer | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return undefined;
-  const out = Buffer.alloc(4);
-  for (const [i, p] of parts.entries()) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out[i] = n;
-  }
-  return out;
-}
-
 /** struct ip_mreqn { in_addr imr_multiaddr; in_addr imr_address; int imr_ifindex; } */
 function ipMreqn(group: Buffer | undefined, ifindex: number): Buffer {
   const b = Buffer.alloc(12);
@@ -179,10 +163,10 @@ export class RawVrrpTransport {
    * calling thread's network namespace. Errors: ENODEV (no such interface), EPERM (not root), ...
    */
   open(ifname: string, opts: OpenOptions = {}): IoResult<InterfaceSocketInfo> {
-    const groups = [...(opts.groups ?? [VRRP_MCAST_GROUP])];
+    const groups = [...(opts.groups ?? [VRRP_MULTICAST_GROUP])];
     for (const g of groups) {
-      const b = ipv4Bytes(g);
-      if (!b || (b[0]! & 0xf0) !== 0xe0) {
+      const b = parseIpv4(g, { leadingZeros: true });
+      if (!b || !isIpv4MulticastByte(b[0]!)) {
         return fail({ kind: 'IoError', syscall: 'setsockopt(IP_ADD_MEMBERSHIP)', errno: 22, code: 'EINVAL', message: `not an IPv4 multicast group: ${g}`, ifname });
       }
     }
@@ -257,7 +241,7 @@ export class RawVrrpTransport {
   #membership(s: IfSocket, group: string, join: boolean): IoResult<true> {
     const name = join ? 'IP_ADD_MEMBERSHIP' : 'IP_DROP_MEMBERSHIP';
     try {
-      s.sock.setOption(IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, ipMreqn(ipv4Bytes(group), s.ifindex), 12);
+      s.sock.setOption(IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, ipMreqn(parseIpv4(group, { leadingZeros: true }), s.ifindex), 12);
     } catch (err) {
       return fail(toIoError(`setsockopt(${name} ${group})`, err, s.ifname));
     }

@@ -4,7 +4,7 @@
  * Ethernet broadcast, ARP *request*, sender = target = VIP, target hardware address
  * ff:ff:ff:ff:ff:ff (keepalived's choice; RFC 5227 would use zeros). Pure: no I/O.
  */
-import { parseIpv4 } from './advert.js';
+import { parseIpv4 } from './ipv4-address.js';
 import {
   ARP_HTYPE_ETHERNET,
   ARP_OP_REQUEST,

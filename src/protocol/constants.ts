@@ -1,5 +1,6 @@
 /**
- * RFC 3768 (VRRPv2) numbers, plus the few IPv4 / Ethernet / ARP numbers the codecs need.
+ * RFC 3768 (VRRPv2) numbers, plus the few IPv4 / Ethernet / ARP numbers the codecs need: the one
+ * set of protocol constants (the state machine, the io adapters and the tests take them from here).
  * Pure: no I/O.
  */
 import type { AuthType } from './types.js';

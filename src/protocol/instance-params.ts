@@ -4,6 +4,7 @@
  * maps a parsed `vrrp_instance` onto this; nothing here reads files. All durations are integer ms.
  */
 import type { AuthType } from './types.js';
+import { PRIORITY_OWNER } from './constants.js';
 import { DEFAULT_DOWN_TIMER_ADVERTS } from './timing.js';
 
 /** `track_interface { IF [weight W [reverse]] }` (KEEPALIVED.md 3.6). */
@@ -134,7 +135,7 @@ export function makeInstanceParams(
     name: p.name ?? `VI_${p.vrid}`,
     vrid: p.vrid,
     basePriority,
-    initialState: p.initialState ?? (basePriority === 255 ? 'MASTER' : 'BACKUP'),
+    initialState: p.initialState ?? (basePriority === PRIORITY_OWNER ? 'MASTER' : 'BACKUP'),
     adverIntMs: p.adverIntMs ?? 1000,
     nopreempt: p.nopreempt ?? false,
     preemptDelayMs: p.preemptDelayMs ?? 0,

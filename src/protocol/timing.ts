@@ -7,17 +7,14 @@
  * The error is below 1 ms, and because one priority step is 3.90625 ms the rounded skew stays
  * strictly decreasing in the priority: the node keepalived would let expire first still does.
  */
+import { PRIORITY_MAX } from './constants.js';
 
-/** RFC 3768 5.3.4: the address owner's priority. */
-export const OWNER_PRIORITY = 255;
-/** RFC 3768 5.3.4: a master that is leaving sends priority 0. */
-export const LEAVING_PRIORITY = 0;
 /** keepalived `vrrp_down_timer_adverts` default: Master_Down_Interval = 3 x interval + skew. */
 export const DEFAULT_DOWN_TIMER_ADVERTS = 3;
 
 function checkPriority(priority: number): void {
-  if (!Number.isInteger(priority) || priority < 0 || priority > 255) {
-    throw new RangeError(`priority must be an integer 0..255, got ${priority}`);
+  if (!Number.isInteger(priority) || priority < 0 || priority > PRIORITY_MAX) {
+    throw new RangeError(`priority must be an integer 0..${PRIORITY_MAX}, got ${priority}`);
   }
 }
 
@@ -56,23 +53,4 @@ export function masterDownIntervalMs(
     throw new RangeError(`downTimerAdverts must be a positive integer, got ${downTimerAdverts}`);
   }
   return downTimerAdverts * adverIntMs + skewTimeMs(priority);
-}
-
-/** Numeric comparison of two dotted-quad IPv4 addresses: <0, 0, >0 (keepalived `vrrp_saddr_cmp`). */
-export function compareIpv4(a: string, b: string): number {
-  return ipv4ToNumber(a) - ipv4ToNumber(b);
-}
-
-/** Dotted quad -> unsigned 32-bit number. Throws on malformed input (addresses here come from config or the codec). */
-export function ipv4ToNumber(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4) throw new RangeError(`not an IPv4 address: ${ip}`);
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) throw new RangeError(`not an IPv4 address: ${ip}`);
-    const v = Number(p);
-    if (v > 255) throw new RangeError(`not an IPv4 address: ${ip}`);
-    n = n * 256 + v;
-  }
-  return n;
 }

@@ -3,7 +3,7 @@
  * files, the faults they cause and the effective priority. Pure.
  */
 import type { InstanceParams, TrackedScript } from './instance-params.js';
-import { OWNER_PRIORITY } from './timing.js';
+import { PRIORITY_OWNER } from './constants.js';
 
 /** Result state of one tracked script (keepalived `vrrp_script_child_thread()`). */
 export interface ScriptTrackState {
@@ -126,6 +126,6 @@ export function evaluateTracking(params: InstanceParams, st: TrackingState): Tra
     else sum += c;
   }
   const effectivePriority =
-    params.basePriority === OWNER_PRIORITY ? OWNER_PRIORITY : Math.max(1, Math.min(254, params.basePriority + sum));
+    params.basePriority === PRIORITY_OWNER ? PRIORITY_OWNER : Math.max(1, Math.min(254, params.basePriority + sum));
   return { faults, pendingScripts, weightSum: sum, effectivePriority };
 }

@@ -14,7 +14,8 @@
  *    appears.
  */
 import type { DeepReadonly, FrozenConfig, AddressEntry, RouteEntry, RuleEntry, SyncGroup } from '../config/model.js';
-import { DROP_REASONS, peekVrid } from '../protocol/advert.js';
+import { peekVrid } from '../protocol/advert.js';
+import { DROP_REASONS } from '../protocol/drop-reasons.js';
 import { buildGratuitousArp } from '../protocol/arp-frame.js';
 import type { FsmEvent, NotifyKind } from '../protocol/fsm-types.js';
 import { step } from '../protocol/fsm.js';

@@ -9,6 +9,7 @@
  * keepalived's "Expected multicast/unicast packet" drop.
  */
 import { peekVrid } from '../protocol/advert.js';
+import { formatIpv4, isIpv4MulticastByte } from '../protocol/ipv4-address.js';
 
 export interface DemuxTarget {
   readonly ifname: string | null;
@@ -25,19 +26,14 @@ export type DemuxResult<T> =
   | { readonly kind: 'malformed' }
   | { readonly kind: 'unknown-vrid'; readonly vrid: number };
 
-function ip(p: Uint8Array, off: number): string {
-  return `${p[off]}.${p[off + 1]}.${p[off + 2]}.${p[off + 3]}`;
-}
-
 export function demux<T extends DemuxTarget>(targets: readonly T[], ifname: string, packet: Uint8Array): DemuxResult<T> {
   const vrid = peekVrid(packet);
   if (vrid === undefined) return { kind: 'malformed' };
   const same = targets.filter((t) => t.ifname === ifname && t.vrid === vrid);
   if (same.length === 0) return { kind: 'unknown-vrid', vrid };
-  const src = ip(packet, 12);
-  const dst = ip(packet, 16);
-  const first = packet[16] ?? 0;
-  const multicast = first >= 224 && first <= 239;
+  const src = formatIpv4(packet, 12);
+  const dst = formatIpv4(packet, 16);
+  const multicast = isIpv4MulticastByte(packet[16] ?? 0);
   let pick: T | undefined;
   if (multicast) {
     pick = same.find((t) => !t.unicast && t.mcastGroup === dst) ?? same.find((t) => !t.unicast);

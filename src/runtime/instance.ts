@@ -11,7 +11,10 @@
  */
 import { addressCheckApplies, acceptsAdverts, initialSnapshot, step } from '../protocol/fsm.js';
 import type { FsmAction, FsmEvent, InstanceSnapshot, NotifyKind, StepResult, TimerName } from '../protocol/fsm-types.js';
-import { buildIpv4Packet, decodeAdvert, encodeAdvert, type AdvertExpectations, type DropReason } from '../protocol/advert.js';
+import { encodeAdvert } from '../protocol/advert.js';
+import { decodeAdvert, type AdvertExpectations } from '../protocol/advert-checks.js';
+import type { DropReason } from '../protocol/drop-reasons.js';
+import { buildIpv4Packet } from '../protocol/ipv4-header.js';
 import { expandGarpBurst, type SendGarpAction } from '../protocol/garp-schedule.js';
 import { VRRP_TTL } from '../protocol/constants.js';
 import { masterDownIntervalMs } from '../protocol/timing.js';

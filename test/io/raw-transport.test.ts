@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { RawVrrpTransport, type ReceivedPacket } from '../../src/io/raw-transport.js';
 import { Lab, netnsSkip, pollUntil, sleep, waitForEvent } from '../support/netns.js';
 import { buildTestAdvert, peekAdvert } from '../support/vrrp-packet.js';
-import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
+import { encodeAdvert } from '../../src/protocol/advert.js';
+import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 
 t.test('importing and constructing needs no root and opens nothing', async (t) => {
   const tr = new RawVrrpTransport({ onPacket: () => {} });

@@ -1,20 +1,16 @@
 // One test per receive check (RFC 3768 7.1 as keepalived 2.2.7 implements it, KEEPALIVED.md 3.3),
 // then ordering tests: when two checks fail, keepalived's order decides which reason is reported.
 import t, { type Test as TapTest } from 'tap';
+import { encodeAdvert, passwordToWire, peekVrid, type AdvertFields } from '../../src/protocol/advert.js';
+import { decodeAdvert, type AdvertExpectations } from '../../src/protocol/advert-checks.js';
 import {
   DROP_REASONS,
   DROPS_BEFORE_VRID,
   DROPS_COUNTED_AS_RECEIVED,
-  buildIpv4Packet,
-  decodeAdvert,
-  encodeAdvert,
-  passwordToWire,
-  peekVrid,
-  type AdvertExpectations,
-  type AdvertFields,
   type DecodeResult,
   type DropReason,
-} from '../../src/protocol/advert.js';
+} from '../../src/protocol/drop-reasons.js';
+import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { internetChecksum } from '../../src/protocol/checksum.js';
 
 type Test = TapTest;

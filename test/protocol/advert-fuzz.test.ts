@@ -2,14 +2,10 @@
 // must always return a well-formed value; anything accepted must be internally consistent.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import {
-  DROP_REASONS,
-  buildIpv4Packet,
-  decodeAdvert,
-  encodeAdvert,
-  peekVrid,
-  type AdvertExpectations,
-} from '../../src/protocol/advert.js';
+import { encodeAdvert, peekVrid } from '../../src/protocol/advert.js';
+import { decodeAdvert, type AdvertExpectations } from '../../src/protocol/advert-checks.js';
+import { DROP_REASONS } from '../../src/protocol/drop-reasons.js';
+import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { checksumIsValid } from '../../src/protocol/checksum.js';
 
 /** mulberry32: small deterministic PRNG (no Math.random, so failures reproduce). */

@@ -2,15 +2,9 @@
 // must be reproduced byte for byte by encodeAdvert + buildIpv4Packet, and accepted by decodeAdvert.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import {
-  buildIpv4Packet,
-  decodeAdvert,
-  encodeAdvert,
-  passwordToWire,
-  peekVrid,
-  type AdvertExpectations,
-  type AdvertFields,
-} from '../../src/protocol/advert.js';
+import { encodeAdvert, passwordToWire, peekVrid, type AdvertFields } from '../../src/protocol/advert.js';
+import { decodeAdvert, type AdvertExpectations } from '../../src/protocol/advert-checks.js';
+import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { checksumIsValid, internetChecksum, onesComplementSum } from '../../src/protocol/checksum.js';
 import { ETHERNET_HEADER_LEN, VRRP_MULTICAST_GROUP } from '../../src/protocol/constants.js';
 

@@ -3,7 +3,8 @@
 // it logged. decodeAdvert must reach the same verdict with the same wording (minus "(VI_x) ").
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { decodeAdvert, peekVrid, type AdvertExpectations } from '../../src/protocol/advert.js';
+import { peekVrid } from '../../src/protocol/advert.js';
+import { decodeAdvert, type AdvertExpectations } from '../../src/protocol/advert-checks.js';
 
 // rx-oracle.conf, as the instances' receive expectations (BACKUP/MASTER both check addresses)
 const instances: Record<number, { name: string; exp: AdvertExpectations }> = {

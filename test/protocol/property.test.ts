@@ -15,7 +15,8 @@ import { FakeClock } from '../../src/protocol/testing/fake-clock.js';
 import { FakeLan } from '../../src/protocol/testing/fake-lan.js';
 import { SimNode } from '../../src/protocol/testing/sim-node.js';
 import { makeInstanceParams } from '../../src/protocol/instance-params.js';
-import { compareIpv4, masterDownIntervalMs } from '../../src/protocol/timing.js';
+import { compareIpv4 } from '../../src/protocol/ipv4-address.js';
+import { masterDownIntervalMs } from '../../src/protocol/timing.js';
 
 const RUNS = Number(process.env['VRRPD_PROPERTY_RUNS'] ?? 2000);
 const ADVER_INT_MS = 1000;

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { compareIpv4, masterDownIntervalMs, skewTimeMs, skewTimeUs } from '../../src/protocol/timing.js';
+import { compareIpv4 } from '../../src/protocol/ipv4-address.js';
+import { masterDownIntervalMs, skewTimeMs, skewTimeUs } from '../../src/protocol/timing.js';
 
 t.test('Skew_Time = (256 - priority)/256 s, rounded down to ms (RFC 3768 6.1)', async (t) => {
   t.equal(skewTimeUs(100), 609375, 'keepalived computes 609375 us');

@@ -22,7 +22,9 @@ import t from 'tap';
 import { Lab, inNetns, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import { buildSkip, control, startVrrpd, type VrrpdNode } from '../daemon/helpers.js';
 import { PacketSocket } from '../../src/io/packet-socket.js';
-import { DROP_REASONS, buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
+import { encodeAdvert } from '../../src/protocol/advert.js';
+import { DROP_REASONS } from '../../src/protocol/drop-reasons.js';
+import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import {
   ethFrame, hostileCases, hostileConf, hostileStream, ipCounters, rawSocketStats, sendStream,
   type HostileTarget, type SendReport,

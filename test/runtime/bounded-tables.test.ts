@@ -5,7 +5,8 @@
  */
 import t from 'tap';
 import { FakeClock } from '../../src/protocol/testing/fake-clock.js';
-import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
+import { encodeAdvert } from '../../src/protocol/advert.js';
+import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon, WORK_QUEUE_MAX_PACKETS } from '../../src/runtime/daemon.js';
 import { GarpPacer } from '../../src/runtime/garp-pacer.js';
 import type { LinkInfo, NetlinkEvent } from '../../src/runtime/ports.js';

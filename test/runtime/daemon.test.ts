@@ -3,7 +3,8 @@
  * wire, demux and drop counters, self-healing, missing interface, tracking inputs, stop and reload.
  */
 import t from 'tap';
-import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
+import { encodeAdvert } from '../../src/protocol/advert.js';
+import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
 import { configFromText } from '../support/config-host.js';

@@ -5,7 +5,8 @@
  * acknowledgements are in (and never before the advert is on the wire).
  */
 import t from 'tap';
-import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
+import { encodeAdvert } from '../../src/protocol/advert.js';
+import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
 import type { AddrSpec, IoResult } from '../../src/runtime/ports.js';

@@ -9,7 +9,8 @@
 import t from 'tap';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
+import { encodeAdvert } from '../../src/protocol/advert.js';
+import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { silentLog } from '../../src/log.js';
 import { configFromText } from '../support/config-host.js';

@@ -5,7 +5,8 @@
  * Instance with fake ports and a fake clock, then on the table alone.
  */
 import t from 'tap';
-import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
+import { encodeAdvert } from '../../src/protocol/advert.js';
+import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { PEER_EXPIRY_DOWN_INTERVALS, PEER_TABLE_MAX, PeerTable } from '../../src/runtime/peer-table.js';
 import { MemoryLog } from '../../src/log.js';

@@ -10,7 +10,8 @@ import { demux } from '../../src/runtime/demux.js';
 import { listDiff, planReload } from '../../src/runtime/reload-diff.js';
 import { strtol } from '../../src/runtime/track-inputs.js';
 import { createLog, ctime, RateLimiter } from '../../src/log.js';
-import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
+import { encodeAdvert } from '../../src/protocol/advert.js';
+import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { memoryHost } from '../support/config-host.js';
 
 function specsOf(path: string) {

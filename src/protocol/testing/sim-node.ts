@@ -4,7 +4,9 @@
  * the fake clock, adverts encoded and sent as IPv4 packets with TTL 255, addresses recorded as
  * "held"). Everything it did is recorded with fake-clock times for assertions.
  */
-import { buildIpv4Packet, decodeAdvert, type DropReason } from '../advert.js';
+import { decodeAdvert } from '../advert-checks.js';
+import type { DropReason } from '../drop-reasons.js';
+import { buildIpv4Packet } from '../ipv4-header.js';
 import { VRRP_MULTICAST_GROUP, VRRP_TTL } from '../constants.js';
 import { addressCheckApplies, initialSnapshot, step } from '../fsm.js';
 import type { FsmAction, FsmEvent, InstanceSnapshot, TimerName } from '../fsm-types.js';

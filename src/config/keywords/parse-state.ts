@@ -1,0 +1,75 @@
+/**
+ * What the keyword handlers of every block fill while the config is dispatched: the model being
+ * built, the diagnostics, and the parse-time facts that do not belong in the model (which keywords
+ * were given, families, script users). completion.ts applies the post-parse rules to it. Pure.
+ */
+import type { Diagnostics, SourceLoc } from '../diagnostics.js';
+import type { ConfigHost } from '../host.js';
+import { defaultGlobalDefs, type Config, type VrrpInstance, type VrrpScript } from '../model.js';
+import { ScriptIdentities } from '../script-identities.js';
+
+/** Parse-time facts that do not belong in the model. */
+export interface InstanceExtras {
+  /** Keywords given explicitly (for defaults resolved at the end, e.g. garp_lower_prio_delay). */
+  readonly set: Set<string>;
+  /** A unicast keyword (unicast_src_ip, unicast_ttl...) was used. */
+  unicastKeyword: boolean;
+  /** The configured interface does not exist on this host. */
+  missingInterface: boolean;
+  /** An `interface` was given but refused (loopback). */
+  rejectedInterface: boolean;
+  /** Address family, set by the first VIP or unicast peer. */
+  family: 4 | 6 | null;
+  /** `advert_int` as written, for keepalived's v2 rounding message at completion. */
+  advertIntRawMs: number | null;
+  /** The block closed with `}` (vs cut by EOF). */
+  readonly open: SourceLoc;
+}
+
+export interface ScriptExtras {
+  readonly set: Set<string>;
+  scriptLine: string | null;
+  /** Its `user` line named an unknown user or group: removed at the end of the block. */
+  userFailed: boolean;
+}
+
+export interface ParseState {
+  readonly host: ConfigHost;
+  readonly diags: Diagnostics;
+  readonly config: Config;
+  readonly instanceExtras: Map<VrrpInstance, InstanceExtras>;
+  readonly scriptExtras: Map<VrrpScript, ScriptExtras>;
+  /** Global keywords given explicitly. */
+  readonly globalSet: Set<string>;
+  /** Next auto preference for rules without one (keepalived counts down from 16384). */
+  nextRulePreference: number;
+  /** Who each script runs as (script-identities.ts), with keepalived's diagnostics. */
+  readonly identities: ScriptIdentities;
+  /** Hook to seed ${_RANDOM}. */
+  setRandomSeed?: (seed: number) => void;
+}
+
+export function newParseState(host: ConfigHost, diags: Diagnostics, file: string): ParseState {
+  const global = defaultGlobalDefs();
+  return {
+    host,
+    diags,
+    identities: new ScriptIdentities(host.users, diags, global),
+    config: {
+      file,
+      files: [file],
+      global,
+      instances: [],
+      scripts: [],
+      trackFiles: [],
+      syncGroups: [],
+      staticIpaddress: [],
+      staticRoutes: [],
+      staticRules: [],
+    },
+    instanceExtras: new Map(),
+    scriptExtras: new Map(),
+    globalSet: new Set(),
+    nextRulePreference: 16384,
+  };
+}
