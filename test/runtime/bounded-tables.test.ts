@@ -4,7 +4,7 @@
  * it (on the old code each of these grew with the input). Fake ports and a fake clock; no root.
  */
 import t from 'tap';
-import { FakeClock } from '../../src/protocol/testing/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon, WORK_QUEUE_MAX_PACKETS } from '../../src/runtime/daemon.js';
 import { GarpPacer } from '../../src/runtime/garp-pacer.js';
