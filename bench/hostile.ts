@@ -22,8 +22,8 @@
  *  - `truncated`: counted per interface as `malformed` (no VRID to demux on).
  * Pure but for the PRNG state; sending is the caller's (see {@link HostileSender}).
  */
-import { buildIpv4Packet, decodeAdvert, encodeAdvert, type DropReason } from '../protocol/advert.js';
-import { internetChecksum } from '../protocol/checksum.js';
+import { buildIpv4Packet, decodeAdvert, encodeAdvert, type DropReason } from '../src/protocol/advert.js';
+import { internetChecksum } from '../src/protocol/checksum.js';
 
 export interface HostileTarget {
   /** The daemon's interface address and MAC. */
