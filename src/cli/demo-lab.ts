@@ -212,7 +212,9 @@ export class DemoLab {
   async destroy(): Promise<void> {
     if (this.#destroyed) return;
     await Promise.all([...this.#procs].map((p) => p.kill('SIGTERM', 2000)));
-    for (const ns of [...this.#namespaces].reverse()) await runCommand(['ip', 'netns', 'del', ns], { allowFail: true, timeoutMs: NETNS_DEL_TIMEOUT_MS });
+    for (const ns of [...this.#namespaces].reverse()) {
+      await runCommand(['ip', 'netns', 'del', ns], { allowFail: true, timeoutMs: NETNS_DEL_TIMEOUT_MS });
+    }
     this.#finish();
   }
 
