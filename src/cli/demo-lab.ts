@@ -236,7 +236,11 @@ export class DemoLab {
     this.#destroyed = true;
     this.#namespaces.length = 0;
     this.#procs.clear();
-    rmSync(this.tmpDir, { recursive: true, force: true });
+    try {
+      rmSync(this.tmpDir, { recursive: true, force: true });
+    } catch {
+      // best effort: teardown (also run from exit handlers) must finish even if removal fails
+    }
     live.delete(this);
   }
 }
