@@ -23,7 +23,10 @@ all: build
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 
+# A clean build: output left in dist/ by a source since moved or deleted (the old src/bench,
+# src/protocol/testing) must not be installed.
 build: node_modules/.package-lock.json
+	rm -rf dist
 	npx tsc -p tsconfig.json
 
 install: build

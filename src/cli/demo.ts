@@ -10,9 +10,17 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from '../control/client.js';
 import type { InstanceReport, StatusReport } from '../control/protocol.js';
-import { BenchLab, runCmd } from '../bench/ns-lab.js';
-import type { NsProcess } from '../bench/lab-types.js';
-import { longestGapMs, REPO_ROOT, sleep, startPinger, vrrpdUnavailable, wallNowMs } from '../bench/vrrp-harness.js';
+import {
+  builtDaemonUnavailable,
+  DemoLab,
+  longestGapMs,
+  PACKAGE_ROOT,
+  runCommand,
+  sleep,
+  startPinger,
+  wallNowMs,
+  type DemoProcess,
+} from './demo-lab.js';
 import type { Io } from './check.js';
 import { formatTable } from './status.js';
 
@@ -53,18 +61,18 @@ vrrp_instance VI_1 {
 
 interface DemoNode {
   readonly host: string;
-  readonly proc: NsProcess;
+  readonly proc: DemoProcess;
   readonly socket: string;
 }
 
 /** `vrrpd run` in a lab host with everything (pid file, socket, state files) in its own dir. */
-function startVrrpd(lab: BenchLab, host: string, priority: number, vip: string): DemoNode {
+function startVrrpd(lab: DemoLab, host: string, priority: number, vip: string): DemoNode {
   const dir = join(lab.tmpDir, host);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'keepalived.conf');
   writeFileSync(file, conf(`demo-${host}`, priority, vip));
   const socket = join(dir, 'vrrpd.sock');
-  const bin = join(REPO_ROOT, 'bin/vrrpd');
+  const bin = join(PACKAGE_ROOT, 'bin/vrrpd');
   const proc = lab.spawn(host, [process.execPath, bin, 'run', '-f', file, '--log-console', '--state-dir', dir, '--pid-file', join(dir, 'vrrpd.pid'), '--control-socket', socket]);
   return { host, proc, socket };
 }
@@ -97,7 +105,7 @@ export function demoUnavailable(): false | string {
   for (const t of ['ip', 'ping', 'unshare']) {
     if (!['/usr/sbin', '/usr/bin', '/sbin', '/bin'].some((d) => existsSync(`${d}/${t}`))) return `vrrpd demo needs '${t}' (iproute2, iputils-ping, util-linux)`;
   }
-  return vrrpdUnavailable(REPO_ROOT);
+  return builtDaemonUnavailable(PACKAGE_ROOT);
 }
 
 export async function runDemo(a: DemoArgs, io: Io): Promise<number> {
@@ -115,7 +123,7 @@ export async function runDemo(a: DemoArgs, io: Io): Promise<number> {
   const t0 = wallNowMs();
   const say = (s: string): void => io.out(`[${((wallNowMs() - t0) / 1000).toFixed(1).padStart(5)}s] ${s}`);
   const vip = `${subnet}.100`;
-  let lab: BenchLab | undefined;
+  let lab: DemoLab | undefined;
   let timedOut = false;
   const deadline = setTimeout(() => {
     timedOut = true;
@@ -127,7 +135,7 @@ export async function runDemo(a: DemoArgs, io: Io): Promise<number> {
   try {
     io.out(`vrrpd demo: a throw-away LAN of network namespaces ${prefix}{sw,a,b,c} on ${subnet}.0/24`);
     io.out(`  a (${subnet}.1) vrrpd priority 150, b (${subnet}.2) vrrpd priority 100, c (${subnet}.3) client; VIP ${vip}, VRID 51, advert_int 1 s`);
-    lab = await BenchLab.start(prefix, subnet, ['a', 'b', 'c']);
+    lab = await DemoLab.start(prefix, subnet, ['a', 'b', 'c']);
     say('lab ready; starting vrrpd on a and b');
     let A = startVrrpd(lab, 'a', 150, vip);
     const B = startVrrpd(lab, 'b', 100, vip);
@@ -193,7 +201,7 @@ export async function runDemo(a: DemoArgs, io: Io): Promise<number> {
     if (lab && !a.keep) {
       await lab.destroy();
       // ip netns del is asynchronous in the kernel; confirm nothing of ours is listed any more.
-      const left = (await runCmd(['ip', 'netns', 'list'], { allowFail: true })).stdout.split('\n').filter((l) => l.startsWith(prefix));
+      const left = (await runCommand(['ip', 'netns', 'list'], { allowFail: true })).stdout.split('\n').filter((l) => l.startsWith(prefix));
       io.out(left.length === 0 ? 'cleaned up: namespaces, processes and temp files removed' : `left behind: ${left.join(', ')}`);
     }
   }

@@ -6,7 +6,7 @@
  * user can write) produces must end loading quickly with an error that names the bound, never hang
  * the loader or grow memory until the host suffers.
  *
- * Each limit is far above any real config: the 1,000-instance benchmark config (src/bench/
+ * Each limit is far above any real config: the 1,000-instance benchmark config (bench/
  * config-parse.ts) is 573 KiB, 26,743 lines and one file, and loads with every limit at 1/30 or less.
  * Every message that reports a limit names it (`MAX_CONFIG_BYTES`...) and the file and line where it
  * was reached. Pure.

@@ -15,7 +15,7 @@ import { nodeConfigHost } from '../../src/config/host-node.js';
 import type { ConfigHost } from '../../src/config/host.js';
 import { DEFAULT_LOAD_LIMITS, type LoadLimits } from '../../src/config/limits.js';
 import { loadConfig, type LoadResult } from '../../src/config/load.js';
-import { generateConfig } from '../../src/bench/config-parse.js';
+import { generateConfig } from '../../bench/config-parse.js';
 import { memoryHost } from '../support/config-host.js';
 
 const inst = (name = 'VI_1', vrid = 51) => `vrrp_instance ${name} {\n  interface eth0\n  virtual_router_id ${vrid}\n  virtual_ipaddress {\n    10.0.0.${vrid}/24\n  }\n}\n`;

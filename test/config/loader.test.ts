@@ -21,7 +21,7 @@ import { CONFIG_LOAD_HEAP_MB, CONFIG_LOAD_TIMEOUT_MS, loadConfigOffThread } from
 import { main } from '../../src/cli/main.js';
 import { nodeConfigHost } from '../../src/config/host-node.js';
 import { loadConfig } from '../../src/config/load.js';
-import { generateConfig } from '../../src/bench/config-parse.js';
+import { generateConfig } from '../../bench/config-parse.js';
 import { buildSkip, DIST_MAIN } from '../daemon/helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { request } from '../../src/control/client.js';
 import type { ControlRequest, InstanceReport, StatusReport } from '../../src/control/protocol.js';
-import { longestGapMs, median, startPinger, wallNowMs, type Pinger } from '../../src/bench/vrrp-harness.js';
+import { longestGapMs, median, startPinger, wallNowMs, type Pinger } from '../support/vrrp-harness.js';
 import type { Lab } from '../support/netns.js';
 import { pollUntil, sleep } from '../support/netns.js';
 import { VRRPD_BIN } from '../daemon/helpers.js';

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { step } from '../../src/protocol/fsm.js';
-import { HIGHER_IP, inBackup, inFault, inMaster, params, run, rx, summary } from '../../src/protocol/testing/fsm-fixtures.js';
+import { HIGHER_IP, inBackup, inFault, inMaster, params, run, rx, summary } from '../support/fsm-fixtures.js';
 
 t.test('take-over: a BACKUP held above the master becomes MASTER at once, advert first (make-before-break order)', async (t) => {
   const b = run(inBackup(params({ basePriority: 90 })), rx(100, HIGHER_IP, 500)).snapshot;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { keepalivedConf, keepalivedUnavailable, startNode, wallNowMs } from '../../src/bench/vrrp-harness.js';
+import { keepalivedConf, keepalivedUnavailable, startNode, wallNowMs } from '../support/vrrp-harness.js';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import { buildSkip, confText, hasAddress, instanceConf, startVrrpd } from '../daemon/helpers.js';
 import { cli, gapMeter, median, send, vi1, waitVi1 } from './helpers.js';

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Lab, LabProcess } from '../support/netns.js';
 import { pollUntil } from '../support/netns.js';
 import type { Decoded } from '../support/pcap.js';
-import { withLabUsers, writeLabUsers } from '../../src/bench/lab-users.js';
+import { withLabUsers, writeLabUsers } from '../support/lab-users.js';
 
 export const VRRPD_BIN = resolve(import.meta.dirname, '../../bin/vrrpd');
 export const DIST_MAIN = resolve(import.meta.dirname, '../../dist/cli/main.js');

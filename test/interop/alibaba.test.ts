@@ -9,7 +9,7 @@
  * (preempt 100 > 99), graceful stop, and the hooks each node ran, in keepalived's order.
  *
  * Who runs the hooks is named, not taken from this machine: each node has its own /etc/passwd
- * (src/bench/lab-users.ts). In those runs no `keepalived_script` user exists, so keepalived and
+ * (test/support/lab-users.ts). In those runs no `keepalived_script` user exists, so keepalived and
  * vrrpd run the hooks as root (the guide's setup: forwarding turned on). A last run gives both
  * nodes a `keepalived_script` user: keepalived then runs the hooks as that user (it is the default
  * script user whenever it exists), the hooks still append to /tmp/log (a sticky, world-writable
@@ -22,8 +22,8 @@ import {
   interopSkip, waitHolder, type Pair, type T,
 } from './pair.js';
 import { rewriteAddresses, scenarioText } from './scenarios.js';
-import { STATE_RE, readNodeFile, sleep, wallNowMs, type Impl, type VrrpNode } from '../../src/bench/vrrp-harness.js';
-import { KEEPALIVED_SCRIPT_UID, KEEPALIVED_SCRIPT_USERS } from '../../src/bench/lab-users.js';
+import { STATE_RE, readNodeFile, sleep, wallNowMs, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
+import { KEEPALIVED_SCRIPT_UID, KEEPALIVED_SCRIPT_USERS } from '../support/lab-users.js';
 import { statSync } from 'node:fs';
 
 const PREFIX = 'vk-ali-';

@@ -11,7 +11,7 @@ import {
   VRRPD_IMPL, advertsFrom, assertClientReaches, assertHolder, checkGarps, assertLabGone, assertNodesGone, createPair, finalChecks, finish,
   gracefulStop, interopSkip, waitHolder,
 } from './pair.js';
-import { STATE_RE, countMatches, keepalivedConf, sleep, wallNowMs, type Impl } from '../../src/bench/vrrp-harness.js';
+import { STATE_RE, countMatches, keepalivedConf, sleep, wallNowMs, type Impl } from '../support/vrrp-harness.js';
 
 const PREFIX = 'vk-np-';
 const SUBNET = '10.234.3';

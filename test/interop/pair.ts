@@ -2,7 +2,7 @@
  * Support for the keepalived interop tests (not a test file): a lab of two VRRP nodes (a, b) and a
  * client (c) on one bridge, with address monitors in a and b, a whole-run pcap on the bridge, a
  * 20 ms pinger on the client, and the checks every scenario makes on the kernel, the wire and the
- * client. The node runners and observers come from src/bench/vrrp-harness.ts (shared with the
+ * client. The node runners and observers come from test/support/vrrp-harness.ts (shared with the
  * failover benchmark).
  *
  * The tests run the BUILT daemon (`node bin/vrrpd run`, i.e. dist/); they never build it. Set
@@ -19,7 +19,7 @@ import {
   keepalivedUnavailable, longestGapMs, maxOverlapMs, ownership, packetErrors, sleep, startAddrMonitor, startNode,
   startPinger, vrrpdUnavailable, wallNowMs,
   type AddrMonitor, type Impl, type Pinger, type StartNodeOptions, type VrrpNode,
-} from '../../src/bench/vrrp-harness.js';
+} from '../support/vrrp-harness.js';
 
 export type T = TapTest;
 

@@ -12,7 +12,7 @@ import {
   VRRPD_IMPL, advertProblems, advertsFrom, assertClientReaches, assertHolder, checkGarps, assertLabGone, assertNodesGone, createPair, finalChecks,
   finish, gracefulStop, layoutDiff, pingGap, waitHolder, type T,
 } from './pair.js';
-import { STATE_RE, countMatches, keepalivedConf, sleep, wallNowMs, type Impl } from '../../src/bench/vrrp-harness.js';
+import { STATE_RE, countMatches, keepalivedConf, sleep, wallNowMs, type Impl } from '../support/vrrp-harness.js';
 
 export interface RolesOptions {
   prefix: string;

@@ -10,7 +10,7 @@
  * old master comes back as backup and does not take it back; a graceful stop moves it again.
  *
  * Who runs the hooks is named, not taken from this machine: each node has its own /etc/passwd
- * (src/bench/lab-users.ts). In those runs no `keepalived_script` user exists: keepalived and vrrpd
+ * (test/support/lab-users.ts). In those runs no `keepalived_script` user exists: keepalived and vrrpd
  * run notify_action.sh as root and it writes /var/keepalived/state. A last run gives both nodes a
  * `keepalived_script` user: keepalived then runs the hook as that user (its default script user
  * whenever it exists), and notify_action.sh can neither create /var/keepalived nor append to
@@ -24,8 +24,8 @@ import {
   interopSkip, waitHolder, type T,
 } from './pair.js';
 import { rewriteAddresses, scenarioText } from './scenarios.js';
-import { STATE_RE, countMatches, readNodeFile, sleep, wallNowMs, type Impl, type VrrpNode } from '../../src/bench/vrrp-harness.js';
-import { KEEPALIVED_SCRIPT_USERS } from '../../src/bench/lab-users.js';
+import { STATE_RE, countMatches, readNodeFile, sleep, wallNowMs, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
+import { KEEPALIVED_SCRIPT_USERS } from '../support/lab-users.js';
 import { existsSync } from 'node:fs';
 
 const PREFIX = 'vk-tc-';

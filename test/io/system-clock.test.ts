@@ -71,7 +71,7 @@ t.test('precise timers: never early, late by about one event-loop turn (the Mast
   // Measured: median 0.01-0.03 ms (plain setTimeout: 0.2-0.4 ms, and up to 0.24 ms early) at load
   // 5-6 on 2 cores, but 1.1 ms once in a tap run at that load (the process waits for a CPU). A
   // wall-clock bound here would be a load test: this one only catches a broken timer; the
-  // benchmark (src/bench/failover.ts, "down timer on the wire") measures the real figure.
+  // benchmark (bench/failover.ts, "down timer on the wire") measures the real figure.
   t.ok(median < 10, `median lateness ${median.toFixed(3)} ms`);
 
   // Cancel at different points of a precise timer's life (armed, polling, maybe already fired

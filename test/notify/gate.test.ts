@@ -9,7 +9,7 @@ import { MemoryLog } from '../../src/log.js';
 import { Notifier, HookHistory, HOOK_QUEUE_BOUND } from '../../src/notify/notifier.js';
 import type { ProcessRunner, RunResult, RunSpec } from '../../src/notify/runner.js';
 import { KEEPALIVED_UMASK, ScriptGate } from '../../src/notify/security.js';
-import { FakeClock } from '../../src/protocol/testing/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { ScriptScheduler } from '../../src/runtime/track-inputs.js';
 import { testUsers } from '../support/config-host.js';
 import { FakeScriptFs } from '../support/fake-script-fs.js';

@@ -12,7 +12,7 @@ import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
-import { startNode, startWireWatch, STATE_RE, vrrpdUnavailable, waitForNth } from '../../src/bench/vrrp-harness.js';
+import { startNode, startWireWatch, STATE_RE, vrrpdUnavailable, waitForNth } from '../support/vrrp-harness.js';
 import { rewriteAddresses, scenarioText } from '../interop/scenarios.js';
 
 const skip = netnsSkip() || vrrpdUnavailable();

@@ -17,7 +17,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import { buildTestAdvert } from '../support/vrrp-packet.js';
 import { RawVrrpTransport } from '../../src/io/raw-transport.js';
-import { keepalivedUnavailable, startNode, STATE_RE, vrrpdUnavailable, waitForNth, type Impl, type VrrpNode } from '../../src/bench/vrrp-harness.js';
+import { keepalivedUnavailable, startNode, STATE_RE, vrrpdUnavailable, waitForNth, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
 import { scenarioText } from '../interop/scenarios.js';
 import type { T } from '../interop/pair.js';
 

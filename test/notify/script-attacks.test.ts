@@ -24,7 +24,7 @@ import { fifoLine, mkfifoLibc, NotifyFifo } from '../../src/notify/fifo.js';
 import { Notifications } from '../../src/notify/notifications.js';
 import { SpawnRunner } from '../../src/notify/runner.js';
 import { openGate, ScriptGate } from '../../src/notify/security.js';
-import { FakeClock } from '../../src/protocol/testing/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { ScriptScheduler } from '../../src/runtime/track-inputs.js';
 import { oracleHost, testUsers } from '../support/config-host.js';
 

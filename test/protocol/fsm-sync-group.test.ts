@@ -2,7 +2,7 @@
 import t from 'tap';
 import { stepSyncGroup, type SyncGroupSnapshot } from '../../src/protocol/sync-group.js';
 import { initialSnapshot } from '../../src/protocol/fsm.js';
-import { HIGHER_IP, params, rx, summary } from '../../src/protocol/testing/fsm-fixtures.js';
+import { HIGHER_IP, params, rx, summary } from '../support/fsm-fixtures.js';
 import type { FsmEvent } from '../../src/protocol/fsm-types.js';
 
 const eth0 = [{ name: 'eth0', weight: 0, reverse: false }];

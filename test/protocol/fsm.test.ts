@@ -19,7 +19,7 @@ import {
   run,
   rx,
   summary,
-} from '../../src/protocol/testing/fsm-fixtures.js';
+} from '../support/fsm-fixtures.js';
 import type { VrrpState } from '../../src/protocol/types.js';
 
 const ifDown = (nowMs: number, name = 'eth0'): FsmEvent => ({ type: 'track', update: { kind: 'interface', name, up: false }, nowMs });

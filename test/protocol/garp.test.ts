@@ -1,6 +1,6 @@
 import t from 'tap';
 import { expandGarpBurst, garpBurst } from '../../src/protocol/garp-schedule.js';
-import { params } from '../../src/protocol/testing/fsm-fixtures.js';
+import { params } from '../support/fsm-fixtures.js';
 
 t.test('a round is every VIP then every eVIP; rounds interleave', async (t) => {
   const a = garpBurst(params({ vips: ['10.0.0.100', '10.0.0.101'], evips: ['10.0.1.1'] }), 'master', 2);

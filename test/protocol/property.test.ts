@@ -11,9 +11,9 @@
  * Deterministic: run i uses seed i. Set VRRPD_PROPERTY_RUNS to change the number of runs.
  */
 import t from 'tap';
-import { FakeClock } from '../../src/protocol/testing/fake-clock.js';
-import { FakeLan } from '../../src/protocol/testing/fake-lan.js';
-import { SimNode } from '../../src/protocol/testing/sim-node.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { FakeLan } from '../support/fake-lan.js';
+import { SimNode } from '../support/sim-node.js';
 import { makeInstanceParams } from '../../src/protocol/instance-params.js';
 import { compareIpv4 } from '../../src/protocol/ipv4-address.js';
 import { masterDownIntervalMs } from '../../src/protocol/timing.js';

@@ -4,9 +4,9 @@
  * advert_int 1 s. Master_Down_Interval: prio 100 -> 3609 ms, prio 110 -> 3570 ms.
  */
 import t from 'tap';
-import { FakeClock } from '../../src/protocol/testing/fake-clock.js';
-import { FakeLan } from '../../src/protocol/testing/fake-lan.js';
-import { SimNode } from '../../src/protocol/testing/sim-node.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { FakeLan } from '../support/fake-lan.js';
+import { SimNode } from '../support/sim-node.js';
 import { makeInstanceParams, type InstanceParams } from '../../src/protocol/instance-params.js';
 
 const VIP = '10.0.0.100';

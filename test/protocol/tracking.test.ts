@@ -1,7 +1,7 @@
 import t from 'tap';
 import { applyTrackUpdate, evaluateTracking, initialScriptState, initialTrackingState, nextScriptState } from '../../src/protocol/tracking.js';
 import type { TrackedScript } from '../../src/protocol/instance-params.js';
-import { params } from '../../src/protocol/testing/fsm-fixtures.js';
+import { params } from '../support/fsm-fixtures.js';
 
 const script = (p: Partial<TrackedScript> = {}): TrackedScript => ({ name: 'chk', weight: 0, reverse: false, rise: 1, fall: 1, initFail: false, ...p });
 

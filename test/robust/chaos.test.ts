@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { Lab, netnsSkip, pollUntil, sleep} from '../support/netns.js';
 import { buildSkip, confText, control, instanceConf, instanceStatus, startVrrpd, waitState, type VrrpdNode } from '../daemon/helpers.js';
-import { ownership, startAddrMonitor, type AddrMonitor, type Interval } from '../../src/bench/vrrp-harness.js';
+import { ownership, startAddrMonitor, type AddrMonitor, type Interval } from '../support/vrrp-harness.js';
 
 const NET = '10.237.2';
 const VIP = `${NET}.100`;

@@ -1,5 +1,5 @@
 /**
- * Control-socket flood, CI form (issue 10 acceptance; src/bench/control-flood.ts, lab `vr-cft-`,
+ * Control-socket flood, CI form (issue 10 acceptance; bench/control-flood.ts, lab `vr-cft-`,
  * 10.237.21.0/24): a vrrpd MASTER and a vrrpd BACKUP with 10 instances (advert_int 1); on the
  * master's control socket, per round, one connection pipelining bursts of 10,000 `status`
  * requests and 1,000 connections that send nothing; three rounds of one burst each (20 s: the
@@ -15,7 +15,7 @@
 import t from 'tap';
 import { netnsSkip } from '../support/netns.js';
 import { buildSkip } from '../daemon/helpers.js';
-import { floodSummary, floodTable, rssBounded, runFlood, RSS_GROWTH_MIB, RSS_LEVEL_MIB } from '../../src/bench/control-flood.js';
+import { floodSummary, floodTable, rssBounded, runFlood, RSS_GROWTH_MIB, RSS_LEVEL_MIB } from '../../bench/control-flood.js';
 
 t.test('10,000 pipelined status requests and 1,000 idle connections on the master', { skip: netnsSkip() || buildSkip(), timeout: 240_000 }, async (t) => {
   const r = await runFlood({ instances: 10, requests: 10_000, idle: 1000, quietS: 8, floodS: 15, rounds: 3, prefix: 'vr-cft-', subnet: '10.237.21', log: (s) => t.comment(s.slice(0, 300)) });

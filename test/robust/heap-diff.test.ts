@@ -1,5 +1,5 @@
 /**
- * The soak's heap comparison (src/bench/heap-snapshot.ts): dominators and retained sizes on a
+ * The soak's heap comparison (bench/heap-snapshot.ts): dominators and retained sizes on a
  * hand-made snapshot, then two real snapshots of a small Node process that grows one Map between
  * them: the growing constructor, its container and its retainer come out on top.
  */
@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { aggregate, diffSummaries, dominators, formatHeapDiff, parseHeapSnapshot } from '../../src/bench/heap-snapshot.js';
-import { diffFiles } from '../../src/bench/heap-diff.js';
+import { aggregate, diffSummaries, dominators, formatHeapDiff, parseHeapSnapshot } from '../../bench/heap-snapshot.js';
+import { diffFiles } from '../../bench/heap-diff.js';
 
 /** A snapshot in V8's format from (type, name, self) nodes and (from, to, type, name) edges. */
 function snapshot(nodes: [string, string, number][], edges: [number, number, string, string][]): string {

@@ -1,6 +1,6 @@
 /**
  * Hostile packets on the wire (issue 6 item 1): a generator in another namespace writes Ethernet
- * frames (AF_PACKET, src/bench/hostile.ts) at a running vrrpd whose two instances (multicast + PASS,
+ * frames (AF_PACKET, bench/hostile.ts) at a running vrrpd whose two instances (multicast + PASS,
  * unicast + check_unicast_src + min/max_ttl) are MASTER. Lab `vr-hos-`, 10.237.1.0/24.
  *
  *  1. accounted mix (HOSTILE_PACKETS, default 100,000): every check's violation, truncated and
@@ -28,7 +28,7 @@ import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import {
   ethFrame, hostileCases, hostileConf, hostileStream, ipCounters, rawSocketStats, sendStream,
   type HostileTarget, type SendReport,
-} from '../../src/bench/hostile.js';
+} from '../../bench/hostile.js';
 
 const NET = '10.237.1';
 const TOTAL = Number(process.env.HOSTILE_PACKETS ?? 100_000);

@@ -1,10 +1,10 @@
 /**
- * The soak's RSS slope (src/bench/rss-fit.ts): exact on a line, a snapshot's step is not taken
+ * The soak's RSS slope (bench/rss-fit.ts): exact on a line, a snapshot's step is not taken
  * for a trend, noise gives a slope within its standard error, warm-up is left out.
  */
 import t from 'tap';
-import { rssFit } from '../../src/bench/rss-fit.js';
-import { prng } from '../../src/bench/hostile.js';
+import { rssFit } from '../../bench/rss-fit.js';
+import { prng } from '../../bench/hostile.js';
 
 const minutes = (n: number, f: (min: number) => number) => Array.from({ length: n }, (_, i) => ({ ms: i * 10_000, mib: f((i * 10_000) / 60_000) }));
 

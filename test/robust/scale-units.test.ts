@@ -1,5 +1,5 @@
 /**
- * Regression (found by src/bench/scale.ts at 1,000 instances): every link/address event made each
+ * Regression (found by bench/scale.ts at 1,000 instances): every link/address event made each
  * instance copy the whole address list and test the interface address against every instance's
  * VIPs, O(instances^2 x addresses) per event; with 1,000 instances the 1,000 VIP adds of a takeover
  * kept the daemon busy for minutes (90 % CPU, adverts missed, failover not done after 30 s).
@@ -12,7 +12,7 @@ import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
 import { memoryHost } from '../support/config-host.js';
 import { FakeIo } from '../runtime/fake-io.js';
-import { scaleConf, vipOf } from '../../src/bench/scale.js';
+import { scaleConf, vipOf } from '../../bench/scale.js';
 
 t.test('1,000 instances: an address event costs O(instances), not O(instances^2)', async (t) => {
   const N = 1000;

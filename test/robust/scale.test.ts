@@ -1,6 +1,6 @@
 /**
  * Scale, shortened for CI (issue 6 item 3): 255 vrrpd instances on one interface, advert_int 1,
- * master + backup (src/bench/scale.ts with a 5 s window; lab `vr-sct-`, eth0 10.237.10.0/24, VIPs
+ * master + backup (bench/scale.ts with a 5 s window; lab `vr-sct-`, eth0 10.237.10.0/24, VIPs
  * /32 in 10.237.16.0/20 inside the namespaces). The keepalived comparison and 1,000 instances run
  * in `npm run bench`. Bounds here are loose (CI machines are shared): every VIP converges, the
  * advert cadence holds (p99 jitter <= 50 ms beside the rest of the suite, no advert missing), every VIP fails over to the backup
@@ -9,7 +9,7 @@
 import t from 'tap';
 import { netnsSkip } from '../support/netns.js';
 import { buildSkip } from '../daemon/helpers.js';
-import { runScale } from '../../src/bench/scale.js';
+import { runScale } from '../../bench/scale.js';
 
 t.test('255 instances on one interface', { skip: netnsSkip() || buildSkip() }, async (t) => {
   const [r] = await runScale({ instances: 255, ifaces: 1, windowS: 5, settleS: 6, impls: ['vrrpd'], prefix: 'vr-sct-', subnet: '10.237.10', log: (s) => t.comment(s) });

@@ -4,7 +4,7 @@
  * it (on the old code each of these grew with the input). Fake ports and a fake clock; no root.
  */
 import t from 'tap';
-import { FakeClock } from '../../src/protocol/testing/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { encodeAdvert } from '../../src/protocol/advert.js';
 import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon, WORK_QUEUE_MAX_PACKETS } from '../../src/runtime/daemon.js';

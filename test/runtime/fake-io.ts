@@ -3,7 +3,7 @@
  * addresses, events with origin), recorded GARP frames, a scripted process runner and in-memory
  * files. No root, no sockets.
  */
-import { FakeClock } from '../../src/protocol/testing/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import type { AddrInfo, AddrSpec, DaemonIo, IoResult, LinkInfo, NetlinkEvent, ReceivedPacket, RouteSpec, RuleSpec } from '../../src/runtime/ports.js';
 import type { ProcessRunner, RunResult, RunSpec } from '../../src/notify/runner.js';
 

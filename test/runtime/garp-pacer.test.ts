@@ -1,6 +1,6 @@
 /** GarpPacer on a fake clock: an unpaced burst is one synchronous call; pacing spaces packets per interface. */
 import t from 'tap';
-import { FakeClock } from '../../src/protocol/testing/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { expandGarpBurst } from '../../src/protocol/garp-schedule.js';
 import { GarpPacer } from '../../src/runtime/garp-pacer.js';
 

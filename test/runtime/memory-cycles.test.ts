@@ -15,7 +15,7 @@ import { Daemon } from '../../src/runtime/daemon.js';
 import { silentLog } from '../../src/log.js';
 import { configFromText } from '../support/config-host.js';
 import { FakeIo, advanceDaemon } from './fake-io.js';
-import { rssFit } from '../../src/bench/rss-fit.js';
+import { rssFit } from '../../bench/rss-fit.js';
 
 /** Trend allowed, bytes of live heap per cycle: below one leaked table entry a cycle. */
 const MAX_BYTES_PER_CYCLE = 150;

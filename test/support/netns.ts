@@ -25,8 +25,8 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { decodeAll, parsePcap, type Decoded, type PcapFile } from './pcap.js';
-import { LabProcess, runCmd, type CmdOptions, type CmdResult } from '../../src/bench/lab-process.js';
-import { BenchLab } from '../../src/bench/ns-lab.js';
+import { LabProcess, runCmd, type CmdOptions, type CmdResult } from './lab-process.js';
+import { BenchLab } from './ns-lab.js';
 
 export const NETNS_SKIP_MESSAGE = 'needs root and CAP_NET_ADMIN for network namespaces';
 
@@ -138,7 +138,7 @@ export function inNetns<T>(ns: string, fn: () => T): T {
 }
 
 /**
- * The tests' lab: the benchmarks' BenchLab (topology, processes, teardown; src/bench/ns-lab.ts)
+ * The tests' lab: the benchmarks' BenchLab (topology, processes, teardown; ns-lab.ts)
  * plus tap teardown, `inNetns`, address listing and pcap captures.
  */
 export class Lab extends BenchLab {

@@ -1,11 +1,11 @@
 /**
  * `npm run bench`: every vrrpd-vs-keepalived benchmark in one go, each printing its table with
- * vrrpd / keepalived ratios (root; build first: `npx tsc -p .`):
- *  1. config parse (dist/bench/config-parse.js, its own table);
- *  2. failover (dist/bench/failover.js --rounds 3, its own table);
+ * vrrpd / keepalived ratios (root; build first: `npx tsc -p . && npm run build:bench`):
+ *  1. config parse (build/bench/config-parse.js, its own table);
+ *  2. failover (build/bench/failover.js --rounds 3, its own table);
  *  3. scale: 255 instances on one interface, then 1,000 on four (this package's scale.ts);
  *  4. hostile traffic throughput is a test (test/robust/hostile.test.ts), not repeated here;
- *  5. control-socket flood (dist/bench/control-flood.js, its own table: 10,000 pipelined status
+ *  5. control-socket flood (build/bench/control-flood.js, its own table: 10,000 pipelined status
  *     requests and 1,000 idle connections on a master, quiet and flood side by side).
  * `--quick`: scale windows of 5 s, failover 1 round, flood windows of 10 s.
  * `--only scale|failover|config|control`.
@@ -15,8 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { REPO_ROOT } from './vrrp-harness.js';
+import { fileURLToPath } from 'node:url';
 import { runScale, scaleTable, type ScaleResult } from './scale.js';
 
 function machine(): string {
@@ -40,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
   const mach = machine();
   process.stdout.write(`vrrpd benchmarks, ${started}\n${mach}\n\n`);
   const child = (script: string, args: string[]): void => {
-    const p = join(REPO_ROOT, 'dist/bench', script);
+    const p = fileURLToPath(new URL(script, import.meta.url)); // a sibling in the bench build
     if (!existsSync(p)) {
       process.stdout.write(`(${script} not built, skipped)\n`);
       return;
@@ -76,12 +75,12 @@ async function main(argv: string[]): Promise<number> {
   ];
   process.stdout.write(`\nAcceptance (issue 6):\n${acc.join('\n')}\n`);
   if (write) {
-    const cmd = `node dist/bench/all.js${quick ? ' --quick' : ''} --only scale --write ${write}`;
+    const cmd = `node build/bench/all.js${quick ? ' --quick' : ''} --only scale --write ${write}`;
     const body = [
       '<!-- scale:begin -->',
       '## Scale: N instances, vrrpd vs keepalived 2.2.7',
       '',
-      `Written by \`src/bench/all.ts\` (\`${cmd}\`, as root after \`npx tsc -p .\`); run ${started}.`,
+      `Written by \`bench/all.ts\` (\`${cmd}\`, as root after \`npx tsc -p . && npm run build:bench\`); run ${started}.`,
       'Lab: master a (priority 150) and backup b (priority 100), the same keepalived.conf for both implementations',
       '(`advert_int 1`, no auth, one /32 VIP per instance; eth0 over a bridge, eth1-3 direct veth pairs). CPU % = utime+stime',
       'of every process of the daemon over the window (keepalived: parent + VRRP child) / wall time, measured after all VIPs',

@@ -22,11 +22,11 @@
  *  - `truncated`: counted per interface as `malformed` (no VRID to demux on).
  * Pure but for the PRNG state; sending is the caller's (see {@link HostileSender}).
  */
-import { encodeAdvert } from '../protocol/advert.js';
-import { decodeAdvert } from '../protocol/advert-checks.js';
-import type { DropReason } from '../protocol/drop-reasons.js';
-import { buildIpv4Packet } from '../protocol/ipv4-header.js';
-import { internetChecksum } from '../protocol/checksum.js';
+import { encodeAdvert } from '../src/protocol/advert.js';
+import { decodeAdvert } from '../src/protocol/advert-checks.js';
+import type { DropReason } from '../src/protocol/drop-reasons.js';
+import { buildIpv4Packet } from '../src/protocol/ipv4-header.js';
+import { internetChecksum } from '../src/protocol/checksum.js';
 
 export interface HostileTarget {
   /** The daemon's interface address and MAC. */

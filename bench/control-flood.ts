@@ -17,17 +17,17 @@
  * Also: replies read, burst times, what became of the idle connections (accepted and kept, refused
  * with a line, closed by the daemon, still open), the master's eventLoop figures from its status.
  *
- * Usage: node dist/bench/control-flood.js [--instances 10] [--requests 10000] [--idle 1000]
+ * Usage: node build/bench/control-flood.js [--instances 10] [--requests 10000] [--idle 1000]
  *        [--quiet 20] [--flood 15] [--rounds 3] [--vrrpd-bin PATH] [--json FILE] [--log-dir DIR]
  * (`--vrrpd-bin` runs another build, e.g. an older checkout, for a before/after comparison.)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { BenchLab, runCmd } from './ns-lab.js';
-import type { NsLab } from './lab-types.js';
+import { BenchLab, runCmd } from '../test/support/ns-lab.js';
+import type { NsLab } from '../test/support/lab-types.js';
 import { percentile, scaleConf, vipOf } from './scale.js';
-import { parseTcpdumpText, sleep, startNode, startWireWatch, vrrpdUnavailable, wallNowMs, type VrrpNode, type WireAdvert } from './vrrp-harness.js';
+import { parseTcpdumpText, sleep, startNode, startWireWatch, vrrpdUnavailable, wallNowMs, type VrrpNode, type WireAdvert } from '../test/support/vrrp-harness.js';
 
 export interface FloodOptions {
   instances: number;

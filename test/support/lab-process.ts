@@ -5,7 +5,7 @@
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import type { NsExecOptions, NsExecResult, NsProcess } from './lab-types.js';
-import { signalGroup } from '../util/process-group.js';
+import { signalGroup } from '../../src/util/process-group.js';
 
 export interface CmdResult extends NsExecResult {
   readonly signal: NodeJS.Signals | null;

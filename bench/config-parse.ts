@@ -12,9 +12,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { nodeConfigHost } from '../config/host-node.js';
-import type { InterfaceFacts } from '../config/host.js';
-import { loadConfig } from '../config/load.js';
+import { nodeConfigHost } from '../src/config/host-node.js';
+import type { InterfaceFacts } from '../src/config/host.js';
+import { loadConfig } from '../src/config/load.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);

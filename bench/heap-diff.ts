@@ -3,7 +3,7 @@
  * them, by constructor, with counts, self and retained sizes, how many of the later snapshot's
  * objects are new since the first, and who retains them.
  *
- * Usage: node dist/bench/heap-diff.js FIRST.heapsnapshot LATER.heapsnapshot [--top 25] [--json FILE]
+ * Usage: node build/bench/heap-diff.js FIRST.heapsnapshot LATER.heapsnapshot [--top 25] [--json FILE]
  * The soak (soak.ts) runs it on its own snapshots; it also works on any two snapshots of one
  * process (`node --heapsnapshot-signal=SIGWINCH`, `v8.writeHeapSnapshot()`).
  */

@@ -8,16 +8,16 @@
  *    eth0 from a tcpdump on a's bridge port (kernel timestamps): p50/p99/max;
  *  - crash: SIGKILL of the master's process group; time until all N VIPs are on the backup
  *    (`ip -ts monitor address` in b), and until the first.
- * Usage: node dist/bench/scale.js [--instances 255] [--ifaces 1] [--impl both|vrrpd|keepalived]
+ * Usage: node build/bench/scale.js [--instances 255] [--ifaces 1] [--impl both|vrrpd|keepalived]
  *        [--window 20] [--settle 10] [--json FILE]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { BenchLab, runCmd } from './ns-lab.js';
+import { BenchLab, runCmd } from '../test/support/ns-lab.js';
 import {
   keepalivedUnavailable, parseTcpdumpText, sleep, startAddrMonitor, startNode, startWireWatch, vrrpdUnavailable, wallNowMs,
   type Impl, type VrrpNode,
-} from './vrrp-harness.js';
-import type { NsLab } from './lab-types.js';
+} from '../test/support/vrrp-harness.js';
+import type { NsLab } from '../test/support/lab-types.js';
 
 export interface ScaleOptions {
   instances: number;

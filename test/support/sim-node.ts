@@ -4,17 +4,17 @@
  * the fake clock, adverts encoded and sent as IPv4 packets with TTL 255, addresses recorded as
  * "held"). Everything it did is recorded with fake-clock times for assertions.
  */
-import { decodeAdvert } from '../advert-checks.js';
-import type { DropReason } from '../drop-reasons.js';
-import { buildIpv4Packet } from '../ipv4-header.js';
-import { VRRP_MULTICAST_GROUP, VRRP_TTL } from '../constants.js';
-import { addressCheckApplies, initialSnapshot, step } from '../fsm.js';
-import type { FsmAction, FsmEvent, InstanceSnapshot, TimerName } from '../fsm-types.js';
-import type { InstanceParams } from '../instance-params.js';
-import { expandGarpBurst, type GarpPacket } from '../garp-schedule.js';
-import type { VrrpState } from '../types.js';
-import { assertNever } from '../../util/assert-never.js';
-import { encodeAdvert } from '../advert.js';
+import { decodeAdvert } from '../../src/protocol/advert-checks.js';
+import type { DropReason } from '../../src/protocol/drop-reasons.js';
+import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
+import { VRRP_MULTICAST_GROUP, VRRP_TTL } from '../../src/protocol/constants.js';
+import { addressCheckApplies, initialSnapshot, step } from '../../src/protocol/fsm.js';
+import type { FsmAction, FsmEvent, InstanceSnapshot, TimerName } from '../../src/protocol/fsm-types.js';
+import type { InstanceParams } from '../../src/protocol/instance-params.js';
+import { expandGarpBurst, type GarpPacket } from '../../src/protocol/garp-schedule.js';
+import type { VrrpState } from '../../src/protocol/types.js';
+import { assertNever } from '../../src/util/assert-never.js';
+import { encodeAdvert } from '../../src/protocol/advert.js';
 import type { FakeClock } from './fake-clock.js';
 import type { FakeLan } from './fake-lan.js';
 

@@ -1,8 +1,7 @@
 /**
  * The shape of a namespace lab that the VRRP harness (`vrrp-harness.ts`) drives. Both the
- * benchmark's `BenchLab` and the tests' `Lab` (test/support/netns.ts) satisfy it structurally, so
- * the node runners, monitors and analysis are shared by `src/bench/failover.ts` and
- * `test/interop/*.test.ts`.
+ * benchmarks' `BenchLab` (ns-lab.ts) and the tests' `Lab` (netns.ts, which extends it) satisfy
+ * it, so the node runners, monitors and analysis are shared by `bench/*.ts` and the tests.
  */
 
 export interface NsExecOptions {

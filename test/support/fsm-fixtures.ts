@@ -1,8 +1,8 @@
 /** Fixtures for state machine tests: a standard instance, adverts, snapshots in each state, action summaries. */
-import { initialSnapshot, step } from '../fsm.js';
-import type { FsmAction, FsmEvent, InstanceSnapshot, StepResult } from '../fsm-types.js';
-import { makeInstanceParams, type InstanceParams } from '../instance-params.js';
-import type { Advert } from '../types.js';
+import { initialSnapshot, step } from '../../src/protocol/fsm.js';
+import type { FsmAction, FsmEvent, InstanceSnapshot, StepResult } from '../../src/protocol/fsm-types.js';
+import { makeInstanceParams, type InstanceParams } from '../../src/protocol/instance-params.js';
+import type { Advert } from '../../src/protocol/types.js';
 
 export const ME = '10.0.0.2';
 export const LOWER_IP = '10.0.0.1';

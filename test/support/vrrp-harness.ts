@@ -19,8 +19,18 @@ export function wallNowMs(): number {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The repository root (works from src/bench/*.ts and dist/bench/*.js). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The repository root: the nearest directory above this module holding package.json, so the same
+ * code works from test/support/*.ts (tap) and from the benchmarks' build (build/test/support/*.js).
+ */
+export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return `${dir}/`;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Configuration text

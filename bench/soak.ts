@@ -21,26 +21,26 @@
  *  - b's garbage collections (node's `--trace-gc`, b only) into OUT/gc.csv: the V8 heap in use
  *    after each full collection is the live JS heap, whatever RSS does around it;
  *  - at the end: both stopped, no VIP and no process left in either namespace.
- * Usage: node dist/bench/soak.js [--minutes 10] [--seed 1] [--heap-at 10] [--warmup 5]
+ * Usage: node build/bench/soak.js [--minutes 10] [--seed 1] [--heap-at 10] [--warmup 5]
  *          [--rss-every 10] [--out DIR] [--json FILE] [--no-hooks]
  * OUT defaults to /tmp/vr-soak-<start time>; the summary says where everything went.
  */
 import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from '../control/client.js';
+import { request } from '../src/control/client.js';
 import { diffFiles } from './heap-diff.js';
 import { formatHeapDiff, type HeapDiff } from './heap-snapshot.js';
-import { BenchLab, runCmd } from './ns-lab.js';
-
-const RSS_CSV_HEADER = 'ms,min,vmrss_mib,rss_anon_mib,rss_file_mib,brk_heap_mib\n';
-const rssCsvRow = (x: MemSample): string =>
-  `${x.ms.toFixed(0)},${(x.ms / 60_000).toFixed(3)},${x.mib.toFixed(3)},${x.anonMiB.toFixed(3)},${x.fileMiB.toFixed(3)},${x.brkMiB.toFixed(3)}\n`;
+import { BenchLab, runCmd } from '../test/support/ns-lab.js';
 import { prng } from './hostile.js';
 import { rssFit, type RssFit } from './rss-fit.js';
 import {
   keepalivedConf, maxOverlapMs, ownership, sleep, startAddrMonitor, startNode, vrrpdUnavailable, wallNowMs,
   type Interval, type VrrpNode,
-} from './vrrp-harness.js';
+} from '../test/support/vrrp-harness.js';
+
+const RSS_CSV_HEADER = 'ms,min,vmrss_mib,rss_anon_mib,rss_file_mib,brk_heap_mib\n';
+const rssCsvRow = (x: MemSample): string =>
+  `${x.ms.toFixed(0)},${(x.ms / 60_000).toFixed(3)},${x.mib.toFixed(3)},${x.anonMiB.toFixed(3)},${x.fileMiB.toFixed(3)},${x.brkMiB.toFixed(3)}\n`;
 
 const NET = '10.237.8';
 const VIP = `${NET}.100`;

@@ -1,10 +1,11 @@
 /**
- * A small network-namespace lab for the failover benchmark (root only). Same topology and
- * contract as the tests' `test/support/netns.ts` Lab (which the benchmark cannot import: it is not
- * part of the build): a switch namespace `${prefix}sw` with bridge `br0`, host namespaces
- * `${prefix}${name}` with `eth0` at `${subnet}.${i + 1}/24` whose veth peer `p-${name}` is a bridge
- * port. Every command is bounded in time; `destroy()` (also run on exit and on SIGINT/SIGTERM)
- * kills every spawned process group and deletes every namespace and the temp dir.
+ * The network-namespace lab (root only) of the tests and the benchmarks: the tests' `Lab`
+ * (netns.ts) extends it, the benchmarks (bench/) start it with `BenchLab.start()`. It is not part
+ * of the shipped package (`vrrpd demo` has its own small lab, src/cli/demo-lab.ts). A switch
+ * namespace `${prefix}sw` with bridge `br0`, host namespaces `${prefix}${name}` with `eth0` at
+ * `${subnet}.${i + 1}/24` whose veth peer `p-${name}` is a bridge port. Every command is
+ * bounded in time; `destroy()` (also run on exit and on SIGINT/SIGTERM) kills every spawned process
+ * group and deletes every namespace and the temp dir.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -16,18 +16,18 @@
  *  - stop only: priority-0 advert from a on the wire, and a's exit.
  * Every figure is computed from these timestamps; nothing is typed in.
  *
- * Usage: node dist/bench/failover.js [--rounds 5] [--mode unicast|multicast|both] [--impl both|keepalived|vrrpd]
+ * Usage: node build/bench/failover.js [--rounds 5] [--mode unicast|multicast|both] [--impl both|keepalived|vrrpd]
  *        [--write BENCHMARKS.md] [--json FILE]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
-import { BenchLab } from './ns-lab.js';
+import { BenchLab } from '../test/support/ns-lab.js';
 import {
   firstAfter, keepalivedConf, keepalivedUnavailable, longestGapMs, maxOverlapMs, median, ownership, packetErrors,
   sleep, startAddrMonitor, startLinkMonitor, startNode, startPinger, startWireWatch, vrrpdUnavailable, wallNowMs,
   type AddrMonitor, type Impl, type LinkMonitor, type Pinger, type VrrpNode, type WireWatch,
-} from './vrrp-harness.js';
+} from '../test/support/vrrp-harness.js';
 
 type Mode = 'unicast' | 'multicast';
 
@@ -60,7 +60,7 @@ function parseArgs(argv: string[]): Args {
     } else if (k === '--write') a.write = v();
     else if (k === '--json') a.json = v();
     else if (k === '-h' || k === '--help') {
-      process.stdout.write('usage: node dist/bench/failover.js [--rounds N] [--mode unicast|multicast|both] [--impl both|keepalived|vrrpd] [--write BENCHMARKS.md] [--json FILE]\n');
+      process.stdout.write('usage: node build/bench/failover.js [--rounds N] [--mode unicast|multicast|both] [--impl both|keepalived|vrrpd] [--write BENCHMARKS.md] [--json FILE]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${k}`);
   }
@@ -420,7 +420,7 @@ async function main(): Promise<number> {
   } finally {
     await lab.destroy();
   }
-  const cmd = `node dist/bench/failover.js ${process.argv.slice(2).join(' ')}`.trim();
+  const cmd = `node build/bench/failover.js ${process.argv.slice(2).join(' ')}`.trim();
   const out: string[] = [];
   const md: string[] = [];
   let allOk = true;
@@ -451,9 +451,9 @@ async function main(): Promise<number> {
       '',
       '## Failover: vrrpd vs keepalived 2.2.7',
       '',
-      'Written by `src/bench/failover.ts` from its own measurements; do not edit by hand, re-run the command.',
+      'Written by `bench/failover.ts` from its own measurements; do not edit by hand, re-run the command.',
       '',
-      `Command (as root, after \`npx tsc -p .\`): \`${cmd}\` (the same as \`npm run bench:failover -- ${process.argv.slice(2).join(' ')}\`).`,
+      `Command (as root, after \`npx tsc -p . && npm run build:bench\`): \`${cmd}\` (the same as \`npm run bench:failover -- ${process.argv.slice(2).join(' ')}\`).`,
       '',
       `Lab: three network namespaces on a Linux bridge (prefix \`${PREFIX}\`, ${SUBNET}.0/24): a = master (priority 150),`,
       `b = backup (priority 100), c = client running \`ping -D -i 0.002\` to the VIP ${VIP}. Both implementations read the same`,
