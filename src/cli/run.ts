@@ -4,8 +4,9 @@
  * namespaces with their own `--state-dir` (or `--pid-file` and `--control-socket`).
  *
  * Order: the config is loaded and checked before anything is opened (errors are printed like
- * `vrrpd check` and the exit code is non-zero); then the pid file, the logger, the io ports, the
- * daemon, the control socket and the signal handlers. Signals only enqueue work on the daemon.
+ * `vrrpd check` and the exit code is non-zero); then the pid file, the logger, the ports (built in
+ * compose.ts, the only module that constructs concrete adapters), the daemon, the control socket
+ * and the signal handlers. Signals only enqueue work on the daemon.
  */
 import { join } from 'node:path';
 import { EXIT_CONFIG, formatDiagnostic } from '../config/diagnostics.js';
@@ -13,14 +14,14 @@ import { createLog, type Log } from '../log.js';
 import { ControlPlane } from '../control/plane.js';
 import { socketOptions } from '../control/socket-file.js';
 import { ADVERT_GRID_MS, Daemon } from '../runtime/daemon.js';
-import { installDumpSignals } from '../runtime/dumps.js';
 import { stateFilesOptions } from '../notify/state-files.js';
 import { fullCollector } from '../io/heap.js';
-import { systemIo } from '../runtime/system-io.js';
 import { acquirePidFile } from '../util/pid-file.js';
 import { ensureDirSync } from '../util/safe-file.js';
 import { VERSION } from '../version.js';
 import type { Io } from './check.js';
+import { systemPorts } from './compose.js';
+import { installDumpSignals } from './dump-signals.js';
 import { failureDiagnostic, loadConfigOffThread, type LoadRequest } from './config-loader.js';
 
 export interface RunArgs {
@@ -121,8 +122,9 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   for (const d of loaded.diagnostics) if (d.severity === 'info') log.info({}, formatDiagnostic(d));
 
   let daemon: Daemon | undefined;
-  const sio = systemIo({
+  const ports = systemPorts({
     log,
+    stateFiles,
     onLateTimer: (lateMsExact, lagMs) => {
       if (daemon) daemon.lateTimers++;
       const lateMs = Math.round(lateMsExact);
@@ -134,19 +136,19 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   });
   // A full collection every few minutes keeps RSS at the live heap (io/heap.ts; issue 10's soak).
   const collectGarbage = fullCollector() ?? undefined;
-  daemon = new Daemon({ io: sio, log, vipDeleted: a.vipDeleted, stateFiles, checkHooks: true, advertGridMs: ADVERT_GRID_MS, beforeStart: () => plane?.beforeStart(), ...(collectGarbage ? { collectGarbage } : {}) });
+  daemon = new Daemon({ io: ports.io, notifier: ports.notifier, log, vipDeleted: a.vipDeleted, advertGridMs: ADVERT_GRID_MS, beforeStart: () => plane?.beforeStart(), ...(collectGarbage ? { collectGarbage } : {}) });
   const d = daemon;
-  sio.lag.start();
+  ports.lag.start();
 
   let plane: ControlPlane | undefined;
   /** Ends a reload's worker when the daemon stops. */
   const stopLoading = new AbortController();
-  const removeDumpSignals = installDumpSignals({ status: () => d.status(), config: () => current, submit: (what, fn) => d.queue.push(what, fn) }, log);
+  const removeDumpSignals = installDumpSignals({ status: () => d.status(), config: () => current, submit: (what, fn) => d.queue.push(what, fn) }, ports.dumps, log);
   const cleanup = (): void => {
     stopLoading.abort();
     removeDumpSignals();
     plane?.close();
-    sio.lag.stop();
+    ports.lag.stop();
     pidLock.value.release();
   };
 

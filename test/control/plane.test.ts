@@ -16,7 +16,7 @@ import { MemoryLog } from '../../src/log.js';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { configFromText } from '../support/config-host.js';
-import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from '../runtime/fake-io.js';
 import { validate } from './json-schema.js';
 
 const SCHEMA = JSON.parse(readFileSync(new URL('../../src/control/status.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -48,7 +48,7 @@ function advertFrom(src: string, priority: number): Buffer {
 async function boot(t: Test, stateDir: string, io = new FakeIo()) {
   const log = new MemoryLog();
   let plane: ControlPlane | undefined;
-  const d = new Daemon({ io, log, beforeStart: () => plane?.beforeStart() });
+  const d = new Daemon(withTestNotifier({ io, log, beforeStart: () => plane?.beforeStart() }));
   plane = new ControlPlane({ daemon: d, log, version: '9.9.9', socketPath: join(stateDir, 'vrrpd.sock'), stateDir, reload: () => d.reload(configFromText(CONF)), sd: new SdNotify({ env: {} }) });
   const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);

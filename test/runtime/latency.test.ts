@@ -8,9 +8,9 @@ import t from 'tap';
 import { buildIpv4Packet, encodeAdvert } from '../../src/protocol/advert.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
-import type { AddrSpec, IoResult } from '../../src/runtime/ports.js';
+import type { AddrSpec, IoResult } from '../../src/runtime/ports/index.js';
 import { configFromText } from '../support/config-host.js';
-import { FakeIo } from './fake-io.js';
+import { FakeIo, withTestNotifier } from './fake-io.js';
 
 const CONF = `vrrp_instance VI_1 {
   interface eth0
@@ -37,7 +37,7 @@ function advertFrom(src: string, priority: number): Buffer {
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 async function boot(io = new FakeIo()) {
-  const d = new Daemon({ io, log: new MemoryLog() });
+  const d = new Daemon(withTestNotifier({ io, log: new MemoryLog() }));
   const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   return { d, io, inst: d.instances[0]! };
