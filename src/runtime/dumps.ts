@@ -148,6 +148,51 @@ function scriptWithIds(c: R<ScriptCommand>, cfg: FrozenConfig | undefined, idsOf
   return `${quotedCommand(c)}, uid:gid ${ids.uid}:${ids.gid}`;
 }
 
+/** One instance's lines of the data dump (`VRRP Instance = ...` and what follows). */
+function instanceData(s: InstStatus, cfg: FrozenConfig | undefined, ids: IdResolver): string[] {
+  const c: R<VrrpInstance> | undefined = cfg?.instances.find((i) => i.name === s.name);
+  const g = cfg?.global;
+  const o: string[] = [];
+  o.push(` VRRP Instance = ${s.name}`, `   VRRP Version = 2`);
+  if (s.syncGroup !== null) o.push(`   Sync group = ${s.syncGroup}`);
+  o.push(`   State = ${s.state}`);
+  if (s.state === 'BACKUP' && s.master !== null) o.push(`   Master router = ${s.master.ip}`, `   Master priority = ${s.master.priority}`);
+  o.push(`   Wantstate = ${s.wantState ?? s.state}`);
+  o.push(`   Number of interface and track script faults = ${s.faults.length}`);
+  if (s.lastTransitionMs !== null) o.push(`   Last transition = ${timeText(s.lastTransitionMs)}`);
+  o.push(`   Interface = ${s.interface ?? '(none)'}`);
+  if (s.srcIp !== null) o.push(`   Using src_ip = ${s.srcIp}`);
+  if (c && !s.unicast) o.push(`   Multicast address ${c.mcastDstIp ?? g?.vrrpMcastGroup4 ?? '224.0.0.18'}`);
+  if (c) {
+    if (c.unicastPeers.length > 0) o.push('   Unicast Peer :', ...c.unicastPeers.map((p) => `     ${p.address}`));
+    o.push(
+      `   Gratuitous ARP delay = ${Math.round(c.garpMasterDelayMs / 1000)}`,
+      `   Gratuitous ARP repeat = ${c.garpMasterRepeat}`,
+      `   Gratuitous ARP refresh = ${Math.round(c.garpMasterRefreshMs / 1000)}`,
+      `   Gratuitous ARP refresh repeat = ${c.garpMasterRefreshRepeat}`,
+    );
+  }
+  o.push(`   Virtual Router ID = ${s.vrid}`, `   Priority = ${s.basePriority}`, `   Effective priority = ${s.effectivePriority}`, `   Total priority = ${s.effectivePriority}`);
+  if (c) {
+    o.push(`   Advert interval = ${c.advertIntMs % 1000 === 0 ? `${c.advertIntMs / 1000} sec` : `${c.advertIntMs} milli-sec`}`);
+    o.push(`   Accept = ${c.accept ? 'enabled' : 'disabled'}`, `   Preempt = ${c.nopreempt ? 'disabled' : 'enabled'}`);
+    if (c.preemptDelayMs > 0) o.push(`   Preempt delay = ${c.preemptDelayMs / 1000} secs`);
+    o.push(`   Authentication type = ${c.authType === 'PASS' ? 'SIMPLE_PASSWORD' : c.authType === 'AH' ? 'IPSEC_AH' : 'none'}`);
+    const set = s.state === 'MASTER';
+    if (c.virtualIpaddress.length > 0) o.push(`   Virtual IP (${c.virtualIpaddress.length}):`, ...c.virtualIpaddress.map((e) => `     ${vipLine(e, s.interface, set)}`));
+    if (c.virtualIpaddressExcluded.length > 0) o.push(`   Virtual IP Excluded (${c.virtualIpaddressExcluded.length}):`, ...c.virtualIpaddressExcluded.map((e) => `     ${vipLine(e, s.interface, set)}`));
+    if (c.trackScripts.length > 0) o.push('   Tracked scripts :', ...c.trackScripts.map((t) => `     ${t.name} weight ${t.weight ?? cfg?.scripts.find((x) => x.name === t.name)?.weight ?? 0}`));
+    if (c.trackFiles.length > 0) o.push('   Tracked files :', ...c.trackFiles.map((t) => `     ${t.name}, weight ${t.weight ?? cfg?.trackFiles.find((x) => x.name === t.name)?.weight ?? 0}`));
+    o.push(`   Notify deleted = ${c.notify.deleted ? 'Deleted' : 'Fault'}`);
+    for (const [k, label] of SCRIPT_LABEL) {
+      const cmd = c.notify[k as keyof typeof c.notify];
+      if (cmd && cmd.argv.length > 0) o.push(`   ${label} state transition script = ${scriptWithIds(cmd, cfg, ids)}`);
+    }
+    o.push(`   Notify priority changes = ${yes(c.notifyPriorityChanges)}`);
+  }
+  return o;
+}
+
 /**
  * `/tmp/keepalived.data`: the sections and lines monitoring reads (see the file comment); `ids`
  * gives the `uid:gid` each hook runs as.
@@ -173,46 +218,7 @@ export function formatData(st: DaemonStatus, cfg: FrozenConfig | undefined, ids:
     );
   }
   o.push('------< VRRP Topology >------');
-  for (const s of st.instances) {
-    const c: R<VrrpInstance> | undefined = cfg?.instances.find((i) => i.name === s.name);
-    o.push(` VRRP Instance = ${s.name}`, `   VRRP Version = 2`);
-    if (s.syncGroup !== null) o.push(`   Sync group = ${s.syncGroup}`);
-    o.push(`   State = ${s.state}`);
-    if (s.state === 'BACKUP' && s.master !== null) o.push(`   Master router = ${s.master.ip}`, `   Master priority = ${s.master.priority}`);
-    o.push(`   Wantstate = ${s.wantState ?? s.state}`);
-    o.push(`   Number of interface and track script faults = ${s.faults.length}`);
-    if (s.lastTransitionMs !== null) o.push(`   Last transition = ${timeText(s.lastTransitionMs)}`);
-    o.push(`   Interface = ${s.interface ?? '(none)'}`);
-    if (s.srcIp !== null) o.push(`   Using src_ip = ${s.srcIp}`);
-    if (c && !s.unicast) o.push(`   Multicast address ${c.mcastDstIp ?? g?.vrrpMcastGroup4 ?? '224.0.0.18'}`);
-    if (c) {
-      if (c.unicastPeers.length > 0) o.push('   Unicast Peer :', ...c.unicastPeers.map((p) => `     ${p.address}`));
-      o.push(
-        `   Gratuitous ARP delay = ${Math.round(c.garpMasterDelayMs / 1000)}`,
-        `   Gratuitous ARP repeat = ${c.garpMasterRepeat}`,
-        `   Gratuitous ARP refresh = ${Math.round(c.garpMasterRefreshMs / 1000)}`,
-        `   Gratuitous ARP refresh repeat = ${c.garpMasterRefreshRepeat}`,
-      );
-    }
-    o.push(`   Virtual Router ID = ${s.vrid}`, `   Priority = ${s.basePriority}`, `   Effective priority = ${s.effectivePriority}`, `   Total priority = ${s.effectivePriority}`);
-    if (c) {
-      o.push(`   Advert interval = ${c.advertIntMs % 1000 === 0 ? `${c.advertIntMs / 1000} sec` : `${c.advertIntMs} milli-sec`}`);
-      o.push(`   Accept = ${c.accept ? 'enabled' : 'disabled'}`, `   Preempt = ${c.nopreempt ? 'disabled' : 'enabled'}`);
-      if (c.preemptDelayMs > 0) o.push(`   Preempt delay = ${c.preemptDelayMs / 1000} secs`);
-      o.push(`   Authentication type = ${c.authType === 'PASS' ? 'SIMPLE_PASSWORD' : c.authType === 'AH' ? 'IPSEC_AH' : 'none'}`);
-      const set = s.state === 'MASTER';
-      if (c.virtualIpaddress.length > 0) o.push(`   Virtual IP (${c.virtualIpaddress.length}):`, ...c.virtualIpaddress.map((e) => `     ${vipLine(e, s.interface, set)}`));
-      if (c.virtualIpaddressExcluded.length > 0) o.push(`   Virtual IP Excluded (${c.virtualIpaddressExcluded.length}):`, ...c.virtualIpaddressExcluded.map((e) => `     ${vipLine(e, s.interface, set)}`));
-      if (c.trackScripts.length > 0) o.push('   Tracked scripts :', ...c.trackScripts.map((t) => `     ${t.name} weight ${t.weight ?? cfg?.scripts.find((x) => x.name === t.name)?.weight ?? 0}`));
-      if (c.trackFiles.length > 0) o.push('   Tracked files :', ...c.trackFiles.map((t) => `     ${t.name}, weight ${t.weight ?? cfg?.trackFiles.find((x) => x.name === t.name)?.weight ?? 0}`));
-      o.push(`   Notify deleted = ${c.notify.deleted ? 'Deleted' : 'Fault'}`);
-      for (const [k, label] of SCRIPT_LABEL) {
-        const cmd = c.notify[k as keyof typeof c.notify];
-        if (cmd && cmd.argv.length > 0) o.push(`   ${label} state transition script = ${scriptWithIds(cmd, cfg, ids)}`);
-      }
-      o.push(`   Notify priority changes = ${yes(c.notifyPriorityChanges)}`);
-    }
-  }
+  for (const s of st.instances) o.push(...instanceData(s, cfg, ids));
   if (cfg && cfg.syncGroups.length > 0) {
     o.push('------< VRRP Sync groups >------');
     for (const sg of cfg.syncGroups) {

@@ -45,6 +45,9 @@ export function listDiff<T>(before: readonly T[], after: readonly T[], key: (x: 
   return { gone: before.filter((x) => !ak.has(key(x))), added: after.filter((x) => !bk.has(key(x))) };
 }
 
+/** What a reload's diff is made of. */
+export type ReloadAction = Extract<RuntimeAction, { type: 'reload-remove' | 'reload-add' }> | SendGarpAction;
+
 /**
  * A kept MASTER's host changes on reload (KEEPALIVED.md 6 step 5), in keepalived's order: rules,
  * routes, eVIPs and VIPs that left the config are removed ("ip address ..., no longer exist");
@@ -52,12 +55,12 @@ export function listDiff<T>(before: readonly T[], after: readonly T[], key: (x: 
  * VIPs and eVIPs. `ifname` is the instance's interface now; a VIP without `dev` that left the
  * config is removed from the interface the old config named. Nothing for an unchanged list.
  */
-export function reloadAddressActions(old: InstanceSpec, next: InstanceSpec, ifname: string | null): (RuntimeAction | SendGarpAction)[] {
+export function reloadAddressActions(old: InstanceSpec, next: InstanceSpec, ifname: string | null): ReloadAction[] {
   const v = listDiff(old.vipEntries, next.vipEntries, addressEntryKey);
   const ev = listDiff(old.evipEntries, next.evipEntries, addressEntryKey);
   const rt = listDiff(old.routes, next.routes, routeKey);
   const ru = listDiff(old.rules, next.rules, ruleKey);
-  const out: (RuntimeAction | SendGarpAction)[] = [];
+  const out: ReloadAction[] = [];
   const remove = (item: AddressKindEntry, defaultIf: string | null): void => void out.push({ type: 'reload-remove', item, defaultIf });
   const add = (item: AddressKindEntry): void => void out.push({ type: 'reload-add', item, defaultIf: ifname });
   for (const entry of ru.gone) remove({ kind: 'rules', entry }, ifname);
