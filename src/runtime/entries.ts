@@ -12,8 +12,11 @@ type R<T> = DeepReadonly<T>;
 /** One entry with its kind: what a host address change adds or removes. */
 export type AddressKindEntry = { kind: 'vips' | 'evips'; entry: R<AddressEntry> } | { kind: 'routes'; entry: R<RouteEntry> } | { kind: 'rules'; entry: R<RuleEntry> };
 
+/** A VIP or eVIP entry. */
+export type VipEntry = Extract<AddressKindEntry, { kind: 'vips' | 'evips' }>;
+
 /** The VIP/eVIP entry of `spec` with this address (undefined: not one of its VIPs or eVIPs). */
-export function addressItem(spec: InstanceSpec, address: string): AddressKindEntry | undefined {
+export function addressItem(spec: InstanceSpec, address: string): VipEntry | undefined {
   const v = spec.vipEntries.find((e) => e.address === address);
   if (v) return { kind: 'vips', entry: v };
   const e = spec.evipEntries.find((x) => x.address === address);

@@ -9,11 +9,11 @@
  *    entries gone from the config removed, new ones added; reload-diff.ts builds the list).
  */
 import type { FsmAction, InstanceSnapshot } from '../protocol/fsm-types.js';
-import type { AddressKindEntry } from './entries.js';
+import type { AddressKindEntry, VipEntry } from './entries.js';
 
 export type RuntimeAction =
   /** Re-add a VIP/eVIP deleted by `by` (words for the log), then a garp_master_repeat burst for it. */
-  | { readonly type: 'restore-address'; readonly item: AddressKindEntry; readonly by: string }
+  | { readonly type: 'restore-address'; readonly item: VipEntry; readonly by: string }
   /** Remove an entry the reloaded config no longer has; `defaultIf` for an entry without `dev`. */
   | { readonly type: 'reload-remove'; readonly item: AddressKindEntry; readonly defaultIf: string | null }
   /** Add an entry the reloaded config adds to a MASTER. */

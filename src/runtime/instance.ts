@@ -24,7 +24,7 @@ import { assertNever } from '../util/assert-never.js';
 import type { Log } from '../log.js';
 import { RateLimiter } from '../log.js';
 import { advertCopies } from './advert-out.js';
-import { addressItem, entryByKey, entryText, type AddressKindEntry } from './entries.js';
+import { addressItem, entryByKey, entryText, type AddressKindEntry, type VipEntry } from './entries.js';
 import type { InstanceAction, InstanceStep } from './instance-actions.js';
 import { statusOf, type InstanceStatus, type RuntimeCounters } from './instance-status.js';
 import { PEER_EXPIRY_DOWN_INTERVALS, PEER_TABLE_MAX, PeerTable } from './peer-table.js';
@@ -261,8 +261,7 @@ export class Instance {
   /** Is `address` one of this instance's VIPs/eVIPs on `ifname` whose deletion it notices (not `no_track`)? */
   tracksAddress(address: string, ifname: string | undefined): boolean {
     const item = addressItem(this.spec, address);
-    if (item === undefined || item.kind === 'routes' || item.kind === 'rules') return false;
-    if (item.entry.noTrack) return false;
+    if (item === undefined || item.entry.noTrack) return false;
     const dev = item.entry.dev ?? this.ifname;
     return ifname === undefined || dev === ifname;
   }
@@ -415,8 +414,8 @@ export class Instance {
   }
 
   /** Self-healing: re-add a deleted VIP/eVIP, then a garp_master_repeat burst for it alone. */
-  async #restore(item: AddressKindEntry, by: string): Promise<void> {
-    const address = entryText(item);
+  async #restore(item: VipEntry, by: string): Promise<void> {
+    const address = item.entry.address;
     const r = await this.#setEntry(true, item, this.ifname);
     if (!r.ok) {
       this.counters.addressErrors++;
@@ -451,8 +450,7 @@ export class Instance {
     // Group by the interface each address lives on (a VIP may name another `dev`).
     const byIf = new Map<string, typeof packets>();
     for (const pk of packets) {
-      const item = addressItem(this.spec, pk.address);
-      const dev = (item && (item.kind === 'vips' || item.kind === 'evips') ? item.entry.dev : null) ?? this.ifname;
+      const dev = addressItem(this.spec, pk.address)?.entry.dev ?? this.ifname;
       if (dev === null) continue;
       const list = byIf.get(dev) ?? [];
       list.push(pk);
