@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { nodeConfigHost } from '../src/config/host-node.js';
+import { nodeConfigHost } from '../src/host/config-host.js';
 import type { InterfaceFacts } from '../src/config/host.js';
 import { loadConfig } from '../src/config/load.js';
 

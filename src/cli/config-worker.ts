@@ -4,7 +4,7 @@
  * else: the loader terminates the thread on a timeout, and when it has been idle for a moment.
  */
 import { parentPort } from 'node:worker_threads';
-import { nodeConfigHost } from '../config/host-node.js';
+import { nodeConfigHost } from '../host/config-host.js';
 import { loadConfig } from '../config/load.js';
 import type { LoadRequest } from './config-loader.js';
 

@@ -4,23 +4,26 @@
  * namespaces with their own `--state-dir` (or `--pid-file` and `--control-socket`).
  *
  * Order: the config is loaded and checked before anything is opened (errors are printed like
- * `vrrpd check` and the exit code is non-zero); then the pid file, the logger, the io ports, the
- * daemon, the control socket and the signal handlers. Signals only enqueue work on the daemon.
+ * `vrrpd check` and the exit code is non-zero); then the pid file, the logger, the ports (built in
+ * compose.ts, the only module that constructs concrete adapters), the daemon, the control socket
+ * and the signal handlers. Signals only enqueue work on the daemon.
  */
 import { join } from 'node:path';
 import { EXIT_CONFIG, formatDiagnostic } from '../config/diagnostics.js';
+import type { LoadResult } from '../config/load.js';
+import type { FrozenConfig } from '../config/model.js';
 import { createLog, type Log } from '../log.js';
 import { ControlPlane } from '../control/plane.js';
 import { socketOptions } from '../control/socket-file.js';
 import { ADVERT_GRID_MS, Daemon } from '../runtime/daemon.js';
-import { installDumpSignals } from '../runtime/dumps.js';
-import { stateFilesOptions } from '../notify/state-files.js';
+import { stateFilesOptions, type StateFilesOptions } from '../notify/state-files.js';
 import { fullCollector } from '../io/heap.js';
-import { systemIo } from '../runtime/system-io.js';
 import { acquirePidFile } from '../util/pid-file.js';
 import { ensureDirSync } from '../util/safe-file.js';
 import { VERSION } from '../version.js';
 import type { Io } from './check.js';
+import { systemPorts, type SystemPorts } from './compose.js';
+import { installDumpSignals } from './dump-signals.js';
 import { failureDiagnostic, loadConfigOffThread, type LoadRequest } from './config-loader.js';
 
 export interface RunArgs {
@@ -75,19 +78,9 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   // worker thread, at start as on reload, with the same bounds (config-loader.ts); a daemon's config
   // must be a regular file (a FIFO could hold every reload).
   const loadRequest: LoadRequest = { file: a.file, mainRegularOnly: true, ...(a.configId !== undefined ? { configId: a.configId } : {}) };
-  const first = await loadConfigOffThread(loadRequest);
-  if (!first.ok) {
-    io.err(formatDiagnostic(failureDiagnostic(first)));
-    io.err(`vrrpd run: ${a.file}: configuration refused (see above); nothing was started`);
-    return EXIT_CONFIG;
-  }
-  const loaded = first.result;
-  for (const d of loaded.diagnostics) if (d.severity !== 'info') io.err(formatDiagnostic(d));
-  const cfg = loaded.config;
-  if (cfg === undefined) {
-    io.err(`vrrpd run: ${a.file}: configuration refused (see above); nothing was started`);
-    return loaded.exitCode === 0 ? 1 : loaded.exitCode;
-  }
+  const first = await loadFirstConfig(a, io, loadRequest);
+  if (!first.ok) return first.exitCode;
+  const { loaded, cfg } = first;
 
   // 1b. Sockets: an unknown --status-group or an unsafe socket directory stops us here.
   const sockets = socketOptions(a.controlSocket, a.statusSocket, a.statusGroup);
@@ -120,9 +113,64 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   // what keepalived logs while loading but `-t` does not print (script users, script checks...)
   for (const d of loaded.diagnostics) if (d.severity === 'info') log.info({}, formatDiagnostic(d));
 
+  // 3. The ports, the daemon, the dump signals, the control plane.
+  let plane: ControlPlane | undefined;
+  const { d, ports } = composeDaemon(a, log, stateFiles, () => plane?.beforeStart());
+  ports.lag.start();
+  /** Ends a reload's worker when the daemon stops. */
+  const stopLoading = new AbortController();
+  let current = cfg;
+  const removeDumpSignals = installDumpSignals({ status: () => d.status(), config: () => current, submit: (what, fn) => d.queue.push(what, fn) }, ports.dumps, log);
+  const cleanup = (): void => {
+    stopLoading.abort();
+    removeDumpSignals();
+    plane?.close();
+    ports.lag.stop();
+    pidLock.value.release();
+  };
+  const reload = reloader(a.file, loadRequest, log, stopLoading.signal, (next) => {
+    current = next;
+    return d.reload(next);
+  });
+  plane = new ControlPlane({ daemon: d, log, version: VERSION, socketPath: controlPath, stateDir, reload, ...sockets });
+  const started = await d.start(cfg);
+  if (!started.ok) {
+    log.error({ errno: started.error.code }, `cannot start: ${started.error.syscall}: ${started.error.message}`);
+    await d.stop(0);
+    cleanup();
+    return 1;
+  }
+  await plane.started();
+  log.info({}, 'Startup complete');
+  return untilStopped(d, plane, log, cleanup);
+}
+
+type FirstLoad = { ok: true; loaded: LoadResult; cfg: FrozenConfig } | { ok: false; exitCode: number };
+
+/** The config at start: refused ones are printed like `vrrpd check` and give the exit code. */
+async function loadFirstConfig(a: RunArgs, io: Io, req: LoadRequest): Promise<FirstLoad> {
+  const first = await loadConfigOffThread(req);
+  if (!first.ok) {
+    io.err(formatDiagnostic(failureDiagnostic(first)));
+    io.err(`vrrpd run: ${a.file}: configuration refused (see above); nothing was started`);
+    return { ok: false, exitCode: EXIT_CONFIG };
+  }
+  const loaded = first.result;
+  for (const d of loaded.diagnostics) if (d.severity !== 'info') io.err(formatDiagnostic(d));
+  const cfg = loaded.config;
+  if (cfg === undefined) {
+    io.err(`vrrpd run: ${a.file}: configuration refused (see above); nothing was started`);
+    return { ok: false, exitCode: loaded.exitCode === 0 ? 1 : loaded.exitCode };
+  }
+  return { ok: true, loaded, cfg };
+}
+
+/** The real ports (compose.ts) and the daemon on them. */
+function composeDaemon(a: RunArgs, log: Log, stateFiles: StateFilesOptions | null, beforeStart: () => void | Promise<void>): { d: Daemon; ports: SystemPorts } {
   let daemon: Daemon | undefined;
-  const sio = systemIo({
+  const ports = systemPorts({
     log,
+    stateFiles,
     onLateTimer: (lateMsExact, lagMs) => {
       if (daemon) daemon.lateTimers++;
       const lateMs = Math.round(lateMsExact);
@@ -134,63 +182,45 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   });
   // A full collection every few minutes keeps RSS at the live heap (io/heap.ts; issue 10's soak).
   const collectGarbage = fullCollector() ?? undefined;
-  daemon = new Daemon({ io: sio, log, vipDeleted: a.vipDeleted, stateFiles, checkHooks: true, advertGridMs: ADVERT_GRID_MS, beforeStart: () => plane?.beforeStart(), ...(collectGarbage ? { collectGarbage } : {}) });
-  const d = daemon;
-  sio.lag.start();
+  daemon = new Daemon({ io: ports.io, notifier: ports.notifier, log, vipDeleted: a.vipDeleted, advertGridMs: ADVERT_GRID_MS, beforeStart, ...(collectGarbage ? { collectGarbage } : {}) });
+  return { d: daemon, ports };
+}
 
-  let plane: ControlPlane | undefined;
-  /** Ends a reload's worker when the daemon stops. */
-  const stopLoading = new AbortController();
-  const removeDumpSignals = installDumpSignals({ status: () => d.status(), config: () => current, submit: (what, fn) => d.queue.push(what, fn) }, log);
-  const cleanup = (): void => {
-    stopLoading.abort();
-    removeDumpSignals();
-    plane?.close();
-    sio.lag.stop();
-    pidLock.value.release();
-  };
-
-  let current = cfg;
-  // Reloads parse in a worker thread: the event loop keeps sending adverts and firing timers while
-  // a new file is read, and a load that fails, times out or runs out of memory changes nothing.
-  const reload = async (): Promise<void | false> => {
+/**
+ * SIGHUP / `vrrpd reload`: reloads parse in a worker thread, so the event loop keeps sending adverts
+ * and firing timers while a new file is read, and a load that fails, times out or runs out of
+ * memory changes nothing (false). A config that loads is handed to `apply`.
+ */
+function reloader(file: string, req: LoadRequest, log: Log, signal: AbortSignal, apply: (cfg: FrozenConfig) => Promise<void>): () => Promise<void | false> {
+  return async () => {
     log.info({}, 'Reloading configuration (SIGHUP)');
-    const out = await loadConfigOffThread(loadRequest, { signal: stopLoading.signal });
-    if (stopLoading.signal.aborted) return false;
+    const out = await loadConfigOffThread(req, { signal });
+    if (signal.aborted) return false;
     if (!out.ok) {
-      log.error({ file: a.file, reason: out.reason }, `${out.message} - keeping the running configuration`);
+      log.error({ file, reason: out.reason }, `${out.message} - keeping the running configuration`);
       return false;
     }
     const r = out.result;
     if (r.config === undefined) {
       for (const dg of r.diagnostics) if (dg.severity === 'fatal' || dg.severity === 'error') log.error({}, formatDiagnostic(dg));
-      log.error({ file: a.file }, `New config failed validation - keeping the running configuration`);
+      log.error({ file }, `New config failed validation - keeping the running configuration`);
       return false;
     }
     for (const dg of r.diagnostics) if (dg.severity === 'warning' || dg.severity === 'error') log.warn({}, formatDiagnostic(dg));
     for (const dg of r.diagnostics) if (dg.severity === 'info') log.info({}, formatDiagnostic(dg));
-    current = r.config;
-    return d.reload(r.config);
+    return apply(r.config);
   };
+}
 
-  plane = new ControlPlane({ daemon: d, log, version: VERSION, socketPath: controlPath, stateDir, reload, ...sockets });
-  const started = await d.start(cfg);
-  if (!started.ok) {
-    log.error({ errno: started.error.code }, `cannot start: ${started.error.syscall}: ${started.error.message}`);
-    await d.stop(0);
-    cleanup();
-    return 1;
-  }
-  await plane.started();
-  log.info({}, 'Startup complete');
-
+/** Serve until SIGTERM/SIGINT (graceful stop, exit code 0); SIGHUP reloads. */
+function untilStopped(d: Daemon, plane: ControlPlane, log: Log, cleanup: () => void): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onStop = (sig: NodeJS.Signals): void => {
       if (stopping) return;
       stopping = true;
       log.info({ signal: sig }, `Received ${sig}`);
-      plane?.stopping();
+      plane.stopping();
       void d.stop().then(() => {
         cleanup();
         for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(s);
@@ -201,7 +231,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
     };
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
-    process.on('SIGHUP', () => void plane?.reload('SIGHUP'));
+    process.on('SIGHUP', () => void plane.reload('SIGHUP'));
     process.on('SIGPIPE', () => {});
   });
 }

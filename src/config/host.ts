@@ -1,6 +1,7 @@
 /**
  * What the config loader needs from the machine. The loader itself is pure; `nodeConfigHost()` in
- * host-node.ts gives the real one, tests give in-memory ones.
+ * src/host/config-host.ts gives the real one (outside this folder: config imports no Node I/O),
+ * tests give in-memory ones.
  */
 import type { ScriptFs } from './script-check.js';
 import type { UserDb } from './script-user.js';

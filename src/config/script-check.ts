@@ -40,7 +40,7 @@ export interface FsError {
   readonly error: string;
 }
 
-/** The file-system calls the check needs (Node's: script-fs-node.ts; tests give fakes). */
+/** The file-system calls the check needs (Node's: src/host/script-fs.ts; tests give fakes). */
 export interface ScriptFs {
   /** stat(2), following links. */
   stat(path: string): FsEntry | FsError;

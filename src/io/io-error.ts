@@ -4,23 +4,11 @@
  * Nothing in io/ throws on an I/O failure; a throw from io/ is a bug.
  */
 import { constants as osConstants } from 'node:os';
+import type { IoError, IoResult } from '../runtime/ports/results.js';
 import { libc } from '../util/libc.js';
 
-export interface IoError {
-  readonly kind: 'IoError';
-  /** The failing call, e.g. `setsockopt(SO_BINDTODEVICE)`, `sendto`, `RTM_NEWADDR`. */
-  readonly syscall: string;
-  /** errno as a number when known (e.g. 19 for ENODEV). */
-  readonly errno: number | undefined;
-  /** Symbolic errno, e.g. `ENODEV`, when known. */
-  readonly code: string | undefined;
-  /** Human text (strerror or the library's message). */
-  readonly message: string;
-  /** Interface concerned, when there is one. */
-  readonly ifname?: string | undefined;
-}
-
-export type IoResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: IoError };
+// The shapes are the runtime's (runtime/ports/results.ts): io implements them.
+export type { IoError, IoResult };
 
 export const ok = <T>(value: T): IoResult<T> => ({ ok: true, value });
 export const fail = <T = never>(error: IoError): IoResult<T> => ({ ok: false, error });

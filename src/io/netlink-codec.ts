@@ -1,63 +1,16 @@
 /**
  * Plain values for links and IPv4 addresses, and their conversion from/to the `netlink`
- * package's rtnetlink messages. The rest of the daemon sees only these types.
+ * package's rtnetlink messages. The values are the runtime's types (runtime/ports/net.ts): the
+ * rest of the daemon sees only those.
  */
 import { createRequire } from 'node:module';
 import { ipv4FromBytes, parseIpv4 } from '../protocol/ipv4-address.js';
+import type { AddrInfo, AddrSpec, LinkInfo, ScopeName } from '../runtime/ports/net.js';
 
-/** A network interface as rtnetlink reports it (RTM_NEWLINK). */
-export interface LinkInfo {
-  readonly ifindex: number;
-  readonly ifname: string;
-  /** IFF_UP: administratively up (`ip link set up`). */
-  readonly up: boolean;
-  /** IFF_RUNNING: operationally up (RFC 2863 OPER_UP); false on NO-CARRIER. */
-  readonly running: boolean;
-  /** IFF_LOWER_UP: carrier. */
-  readonly lowerUp: boolean;
-  /** IFF_NOARP: never send gratuitous ARP on it (KEEPALIVED.md 3.7). */
-  readonly noarp: boolean;
-  readonly loopback: boolean;
-  /** Hardware address "aa:bb:cc:dd:ee:ff", when the link has a 6-byte one. */
-  readonly mac: string | undefined;
-  readonly mtu: number | undefined;
-  /** Master (bridge/bond) ifindex, if enslaved. */
-  readonly master: number | undefined;
-}
+export type { AddrInfo, AddrSpec, LinkInfo, ScopeName };
 
 /** RT_SCOPE_* values (rtnetlink.h); `ip addr` prints global / site / link / host / nowhere. */
-export const SCOPES = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
-export type ScopeName = keyof typeof SCOPES;
-
-/** An IPv4 address on an interface (RTM_NEWADDR). */
-export interface AddrInfo {
-  readonly ifindex: number;
-  /** IFA_LOCAL (the interface's own address; IFA_ADDRESS when there is no IFA_LOCAL). */
-  readonly address: string;
-  readonly prefixLen: number;
-  /** IFA_ADDRESS when it differs from IFA_LOCAL (point-to-point peer). */
-  readonly peer: string | undefined;
-  readonly broadcast: string | undefined;
-  /** RT_SCOPE_* number: 0 global, 253 link, 254 host ... */
-  readonly scope: number;
-  /** IFA_LABEL, e.g. `eth0` or `eth0:havip`. */
-  readonly label: string | undefined;
-  /** IFA_F_SECONDARY: another address of the same subnet was there first. */
-  readonly secondary: boolean;
-}
-
-/** What to add or remove. Equivalent to `ip addr add ADDRESS/PREFIX [brd B] [scope S] [label L] [peer P] dev IF`. */
-export interface AddrSpec {
-  readonly ifindex: number;
-  readonly address: string;
-  readonly prefixLen: number;
-  /** Broadcast address; `'+'` computes it from address/prefix like `ip addr add ... brd +`. */
-  readonly broadcast?: string | undefined;
-  readonly scope?: number | ScopeName | undefined;
-  /** Must start with the interface name (`eth0:havip`); at most 15 bytes. */
-  readonly label?: string | undefined;
-  readonly peer?: string | undefined;
-}
+export const SCOPES = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const satisfies Record<ScopeName, number>;
 
 export const AF_INET = 2;
 // <linux/rtnetlink.h> message types: the package's parsed messages drop these, so we read them raw.

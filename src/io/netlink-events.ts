@@ -19,6 +19,7 @@
  * Start-up ordering: we subscribe first, then dump, buffering events until the dump is in, then
  * replay the buffer over the dump, so no change between the two is lost.
  */
+import type { ChangeOrigin, NetlinkEvent } from '../runtime/ports/net.js';
 import type { IoError, IoResult } from './io-error.js';
 import { fail, ok, toIoError } from './io-error.js';
 import { silentLogger, type IoLogger } from './logger.js';
@@ -36,30 +37,8 @@ import {
   type LinkInfo,
 } from './netlink-codec.js';
 
-/** Who caused a change: our command socket, another netlink socket (port id), or the kernel. */
-export type ChangeOrigin = 'self' | 'other' | 'kernel';
-
-export type NetlinkEvent =
-  | {
-      readonly kind: 'link';
-      readonly op: 'new' | 'del';
-      readonly link: LinkInfo;
-      /** The cached state before this event (undefined for a link we did not know). */
-      readonly previous: LinkInfo | undefined;
-      /** True when produced by re-listing after lost notifications rather than by a notification. */
-      readonly synthetic: boolean;
-    }
-  | {
-      readonly kind: 'addr';
-      readonly op: 'new' | 'del';
-      readonly addr: AddrInfo;
-      /** Interface name from the link cache (may be undefined if the link is already gone). */
-      readonly ifname: string | undefined;
-      readonly origin: ChangeOrigin;
-      /** nlmsg_pid of the notification (the requester's port id; 0 = kernel). */
-      readonly port: number;
-      readonly synthetic: boolean;
-    };
+// The events are the runtime's (runtime/ports/net.ts).
+export type { ChangeOrigin, NetlinkEvent };
 
 export interface NetlinkWatcherOptions {
   onEvent: (e: NetlinkEvent) => void;

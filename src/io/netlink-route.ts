@@ -3,40 +3,17 @@
  * RTM_NEWRULE/DELRULE), IPv4 only. Sent by NetlinkCommands (netlink-addr.ts).
  */
 import { fail, ok, type IoResult } from './io-error.js';
-import { AF_INET, ipv4ToBuffer, scopeNumber, type ScopeName } from './netlink-codec.js';
+import { AF_INET, ipv4ToBuffer, scopeNumber } from './netlink-codec.js';
+import type { RouteSpec, RouteTypeName, RuleSpec } from '../runtime/ports/net.js';
+
+// The request shapes are the runtime's (runtime/ports/net.ts).
+export type { RouteSpec, RouteTypeName, RuleSpec };
 
 /** RTPROT_KEEPALIVED (rtnetlink.h): `ip route` prints `proto keepalived`, as for keepalived's routes. */
 export const RTPROT_KEEPALIVED = 18;
 export const RT_TABLE_MAIN = 254;
 const RT_TABLE_COMPAT = 252;
-const ROUTE_TYPES = { unicast: 1, blackhole: 6, unreachable: 7, prohibit: 8 } as const;
-export type RouteTypeName = keyof typeof ROUTE_TYPES;
-
-/** `ip route add DST/LEN [via GW] [dev IF] [src SRC] [metric M] [table T] [scope S] [proto P]`, or a blackhole etc. */
-export interface RouteSpec {
-  readonly dst: string;
-  readonly prefixLen: number;
-  readonly gateway?: string | undefined;
-  readonly ifindex?: number | undefined;
-  readonly src?: string | undefined;
-  readonly metric?: number | undefined;
-  /** Default 254 (main). */
-  readonly table?: number | undefined;
-  /** Default: `link` for a unicast route with a device and no gateway (as `ip route`), else global. */
-  readonly scope?: number | ScopeName | undefined;
-  readonly type?: RouteTypeName | undefined;
-  /** Default RTPROT_KEEPALIVED (18). */
-  readonly protocol?: number | undefined;
-}
-
-/** `ip rule add [from SRC/LEN] [to DST/LEN] [fwmark M] [pref P] table T`. */
-export interface RuleSpec {
-  readonly from?: { readonly address: string; readonly prefixLen: number } | undefined;
-  readonly to?: { readonly address: string; readonly prefixLen: number } | undefined;
-  readonly table: number;
-  readonly priority?: number | undefined;
-  readonly fwmark?: number | undefined;
-}
+const ROUTE_TYPES = { unicast: 1, blackhole: 6, unreachable: 7, prohibit: 8 } as const satisfies Record<RouteTypeName, number>;
 
 const bad = (syscall: string, message: string): IoResult<never> => fail({ kind: 'IoError', syscall, errno: 22, code: 'EINVAL', message });
 

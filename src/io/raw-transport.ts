@@ -34,6 +34,7 @@
  */
 import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
+import type { ReceivedPacket } from '../runtime/ports/packets.js';
 import { fail, ok, toIoError, type IoError, type IoResult } from './io-error.js';
 import { loadLibc } from './libc.js';
 import { silentLogger, type IoLogger } from './logger.js';
@@ -61,15 +62,8 @@ const IP_ADD_MEMBERSHIP = 35;
 const IP_DROP_MEMBERSHIP = 36;
 const IP_MULTICAST_ALL = 49;
 
-/** A received packet. `packet` is our own copy: keep it as long as you like. */
-export interface ReceivedPacket {
-  /** The whole IPv4 packet, header included (the codec reads TTL, source and destination from it). */
-  readonly packet: Buffer;
-  readonly ifindex: number;
-  readonly ifname: string;
-  /** Monotonic receive time (ms, microsecond fraction), taken when the socket was read. */
-  readonly rxMs: number;
-}
+// A received packet is the runtime's type (runtime/ports/packets.ts); `packet` is our own copy.
+export type { ReceivedPacket };
 
 export interface RawTransportOptions {
   /** Called for every IPv4 packet with protocol 112 that arrived on an open interface. */

@@ -7,11 +7,10 @@
  * kept so that deadlines computed from a packet's receive time do not lose up to 1 ms to rounding
  * (the Master_Down_Timer fired 1.5-2 ms late with whole milliseconds).
  */
+import type { TimerHandle } from '../runtime/ports/clock.js';
 
-/** A pending one-shot timer. `cancel()` is idempotent. */
-export interface TimerHandle {
-  cancel(): void;
-}
+/** A pending one-shot timer: the runtime's type (runtime/ports/clock.ts). */
+export type { TimerHandle };
 
 /** What a timer callback learns about its own punctuality. */
 export interface TimerFire {

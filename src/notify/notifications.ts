@@ -20,8 +20,9 @@
 import type { DeepReadonly, FifoSpec, FrozenConfig, ScriptCommand } from '../config/model.js';
 import type { Log } from '../log.js';
 import { fifoLine, NotifyFifo, type FifoState, type FifoStats } from './fifo.js';
-import { HookHistory, Notifier, type HookRun, type NotifyState } from './notifier.js';
-import type { ProcessRunner } from './runner.js';
+import type { HookRun, NotifyHooks, NotifyState, RuntimeNotifier } from '../runtime/ports/notifier.js';
+import type { ProcessRunner } from '../runtime/ports/processes.js';
+import { HookHistory, Notifier } from './notifier.js';
 import { openGate, ScriptGate } from './security.js';
 import { StateFiles, type StateFilesOptions } from './state-files.js';
 
@@ -41,7 +42,7 @@ export interface NotificationsOptions {
   readonly gate?: ScriptGate;
 }
 
-type Hooks = Readonly<Partial<Record<string, DeepReadonly<ScriptCommand>>>>;
+type Hooks = NotifyHooks;
 
 /** A FIFO is kept across a reload only when nothing that shapes it changed (owner, mode, reader). */
 function fifoKey(spec: DeepReadonly<FifoSpec> | null, script: DeepReadonly<ScriptCommand> | null, g: DeepReadonly<FrozenConfig['global']>): string {
@@ -56,7 +57,8 @@ export function* scriptCommands(cfg: FrozenConfig): Generator<DeepReadonly<Scrip
   for (const c of [cfg.global.vrrpNotifyFifoScript, cfg.global.notifyFifoScript]) if (c) yield c;
 }
 
-export class Notifications {
+/** The daemon's notifier (runtime/ports/notifier.ts RuntimeNotifier). */
+export class Notifications implements RuntimeNotifier {
   readonly history = new HookHistory();
   readonly #o: NotificationsOptions;
   readonly #log: Log;

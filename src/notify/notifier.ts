@@ -23,14 +23,16 @@
 import type { DeepReadonly, NotifyKind as ConfigNotifyKind, ScriptCommand } from '../config/model.js';
 import type { Log } from '../log.js';
 import { RateLimiter } from '../log.js';
-import type { ProcessRunner, RunResult } from './runner.js';
+import type { HookRun, NotifyState } from '../runtime/ports/notifier.js';
+import type { ProcessRunner, RunResult } from '../runtime/ports/processes.js';
 import { openGate, type ScriptGate } from './security.js';
 
 /** State changes that may wait per instance/group behind a running hook (see the file comment). */
 export const HOOK_QUEUE_BOUND = 16;
 
-/** What happened, in keepalived's notify STATE words. */
-export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED' | 'MASTER_RX_LOWER_PRI';
+// A run and a state word are the runtime's types (runtime/ports/notifier.ts).
+export type { HookRun, NotifyState };
+
 
 export interface NotifierOptions {
   runner: ProcessRunner;
@@ -45,22 +47,6 @@ export interface NotifierOptions {
   maxQueued?: number;
   /** Clock for the log rate limit (ms); default Date.now. */
   nowMs?: () => number;
-}
-
-/** One finished hook run, for status. Times are wall-clock ms since the epoch. */
-export interface HookRun {
-  /** `notify_master`, `notify`, ... */
-  readonly hook: string;
-  readonly argv: readonly string[];
-  readonly state: NotifyState;
-  readonly startedAtMs: number;
-  readonly durationMs: number;
-  /** Exit status; null when killed by a signal, timed out or not started. */
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly timedOut: boolean;
-  /** Why it did not start: a spawn error, or `not run: ...` when the gate refused it. */
-  readonly error?: string;
 }
 
 /** The last runs per instance/group (newest last), bounded. */

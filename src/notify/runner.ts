@@ -24,27 +24,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { signalGroup, signalTree } from '../util/process-group.js';
+import type { ProcessRunner, RunResult, RunSpec } from '../runtime/ports/processes.js';
 import { HookCgroups, type RunCgroup } from './hook-cgroups.js';
 
-export interface RunSpec {
-  readonly argv: readonly string[];
-  readonly uid?: number | undefined;
-  readonly gid?: number | undefined;
-  /** Kill the run's whole process tree after this long (ms). */
-  readonly timeoutMs: number;
-  /** File-creation mask for the child (keepalived runs hooks with its umask, 0177 by default). */
-  readonly umask?: number | undefined;
-}
-
-export interface RunResult {
-  /** Exit status, or null when killed by a signal or not started. */
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly timedOut: boolean;
-  /** spawn failure (ENOENT, EACCES...), when the program could not start. */
-  readonly error?: string;
-  readonly durationMs: number;
-}
+// The runner implements the runtime's port (runtime/ports/processes.ts).
+export type { ProcessRunner, RunResult, RunSpec };
 
 /** What {@link spawnTracked} starts: argv, user, group and umask of a run without its timeout. */
 export type SpawnSpec = Omit<RunSpec, 'timeoutMs'>;
@@ -104,17 +88,6 @@ export function spawnTracked(spec: SpawnSpec, cgroups: HookCgroups | null): Trac
       else signalTree(child.pid, signal, { leaderAlive });
     },
   };
-}
-
-/** The port the runtime uses (tests give a fake). */
-export interface ProcessRunner {
-  run(spec: RunSpec): Promise<RunResult>;
-  /** Signal every running process group (shutdown, reload). */
-  killAll(signal: NodeJS.Signals): void;
-  /** Resolves when nothing is running any more, or after `maxMs`. */
-  drain(maxMs: number): Promise<void>;
-  /** How process trees are tracked, in words for the start-up log (when the runner knows). */
-  treeTracking?(): { cgroups: boolean; detail: string; base?: string };
 }
 
 export interface SpawnRunnerOptions {

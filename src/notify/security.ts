@@ -25,29 +25,18 @@
  */
 import type { DeepReadonly, GlobalDefs, ScriptCommand } from '../config/model.js';
 import { checkScriptFile, type ScriptFs } from '../config/script-check.js';
-import { nodeScriptFs } from '../config/script-fs-node.js';
+import { nodeScriptFs } from '../host/script-fs.js';
 import { scriptIdentity, type Identity, type UserDb } from '../config/script-user.js';
-import { nodeUserDb } from '../config/users-node.js';
+import { nodeUserDb } from '../host/user-db.js';
 import type { Log } from '../log.js';
 import { RateLimiter } from '../log.js';
+import type { Launch, Refusal, ScriptGatePort } from '../runtime/ports/processes.js';
 
 /** keepalived's default umask (lib/utils.c `umask_val`): files a script creates are 0600. */
 export const KEEPALIVED_UMASK = 0o177;
 
-/** Approved: spawn exactly this. uid/gid undefined = the daemon's own. */
-export interface Launch {
-  readonly ok: true;
-  readonly argv: readonly string[];
-  readonly uid: number | undefined;
-  readonly gid: number | undefined;
-  readonly umask: number;
-}
-
-export interface Refusal {
-  readonly ok: false;
-  /** keepalived's wording of the failed check, then what is wrong and how to fix it. */
-  readonly reason: string;
-}
+// What prepare() answers is the runtime's (runtime/ports/processes.ts).
+export type { Launch, Refusal };
 
 export interface GateStats {
   /** Spawns approved. */
@@ -74,7 +63,7 @@ export const REFUSAL_LOG_WINDOW_MS = 10_000;
 
 type Settings = Pick<DeepReadonly<GlobalDefs>, 'scriptUser' | 'scriptGroup' | 'enableScriptSecurity' | 'umask'>;
 
-export class ScriptGate {
+export class ScriptGate implements ScriptGatePort {
   readonly #o: ScriptGateOptions;
   #rate = new RateLimiter(REFUSAL_LOG_WINDOW_MS);
   #g: Settings = { scriptUser: null, scriptGroup: null, enableScriptSecurity: false, umask: KEEPALIVED_UMASK };

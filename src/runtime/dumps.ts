@@ -14,15 +14,15 @@
  * mean a link another user planted at `keepalived.data` (or anywhere else) is replaced, never
  * followed (keepalived's CVE-2018-19044 class).
  *
- * Signals only enqueue work (DESIGN.md style 8): the text is built from one consistent snapshot on
- * the daemon's queue; the write happens off the queue, so a slow disk never delays adverts.
+ * Signals only enqueue work (DESIGN.md style 8; cli/dump-signals.ts listens for them): the text is
+ * built from one consistent snapshot on the daemon's queue; the write happens off the queue, so a
+ * slow disk never delays adverts. The writer and the user lookup are ports (runtime/ports/files.ts).
  */
 import { join } from 'node:path';
 import type { DeepReadonly, FrozenConfig, ScriptCommand, AddressEntry, VrrpInstance } from '../config/model.js';
 import type { Log } from '../log.js';
-import { resolveIds } from '../notify/users.js';
-import { replaceFile } from '../util/safe-file.js';
-import type { DaemonStatus } from './daemon.js';
+import type { DaemonStatus } from './daemon-status.js';
+import type { FileWriter, IdResolver } from './ports/index.js';
 
 type R<T> = DeepReadonly<T>;
 type InstStatus = DaemonStatus['instances'][number];
@@ -143,13 +143,61 @@ const SCRIPT_LABEL: ReadonlyArray<[string, string]> = [
 const yes = (b: boolean): string => (b ? 'true' : 'false');
 
 /** `'/x.sh' 'a', uid:gid 0:0` (the user the hook runs as). */
-function scriptWithIds(c: R<ScriptCommand>, cfg: FrozenConfig | undefined): string {
-  const ids = resolveIds(c.user ?? cfg?.global.scriptUser ?? null, c.group ?? cfg?.global.scriptGroup ?? null);
-  return `${quotedCommand(c)}, uid:gid ${ids.uid ?? process.getuid?.() ?? 0}:${ids.gid ?? process.getgid?.() ?? 0}`;
+function scriptWithIds(c: R<ScriptCommand>, cfg: FrozenConfig | undefined, idsOf: IdResolver): string {
+  const ids = idsOf(c.user ?? cfg?.global.scriptUser ?? null, c.group ?? cfg?.global.scriptGroup ?? null);
+  return `${quotedCommand(c)}, uid:gid ${ids.uid}:${ids.gid}`;
 }
 
-/** `/tmp/keepalived.data`: the sections and lines monitoring reads (see the file comment). */
-export function formatData(st: DaemonStatus, cfg: FrozenConfig | undefined): string {
+/** One instance's lines of the data dump (`VRRP Instance = ...` and what follows). */
+function instanceData(s: InstStatus, cfg: FrozenConfig | undefined, ids: IdResolver): string[] {
+  const c: R<VrrpInstance> | undefined = cfg?.instances.find((i) => i.name === s.name);
+  const g = cfg?.global;
+  const o: string[] = [];
+  o.push(` VRRP Instance = ${s.name}`, `   VRRP Version = 2`);
+  if (s.syncGroup !== null) o.push(`   Sync group = ${s.syncGroup}`);
+  o.push(`   State = ${s.state}`);
+  if (s.state === 'BACKUP' && s.master !== null) o.push(`   Master router = ${s.master.ip}`, `   Master priority = ${s.master.priority}`);
+  o.push(`   Wantstate = ${s.wantState ?? s.state}`);
+  o.push(`   Number of interface and track script faults = ${s.faults.length}`);
+  if (s.lastTransitionMs !== null) o.push(`   Last transition = ${timeText(s.lastTransitionMs)}`);
+  o.push(`   Interface = ${s.interface ?? '(none)'}`);
+  if (s.srcIp !== null) o.push(`   Using src_ip = ${s.srcIp}`);
+  if (c && !s.unicast) o.push(`   Multicast address ${c.mcastDstIp ?? g?.vrrpMcastGroup4 ?? '224.0.0.18'}`);
+  if (c) {
+    if (c.unicastPeers.length > 0) o.push('   Unicast Peer :', ...c.unicastPeers.map((p) => `     ${p.address}`));
+    o.push(
+      `   Gratuitous ARP delay = ${Math.round(c.garpMasterDelayMs / 1000)}`,
+      `   Gratuitous ARP repeat = ${c.garpMasterRepeat}`,
+      `   Gratuitous ARP refresh = ${Math.round(c.garpMasterRefreshMs / 1000)}`,
+      `   Gratuitous ARP refresh repeat = ${c.garpMasterRefreshRepeat}`,
+    );
+  }
+  o.push(`   Virtual Router ID = ${s.vrid}`, `   Priority = ${s.basePriority}`, `   Effective priority = ${s.effectivePriority}`, `   Total priority = ${s.effectivePriority}`);
+  if (c) {
+    o.push(`   Advert interval = ${c.advertIntMs % 1000 === 0 ? `${c.advertIntMs / 1000} sec` : `${c.advertIntMs} milli-sec`}`);
+    o.push(`   Accept = ${c.accept ? 'enabled' : 'disabled'}`, `   Preempt = ${c.nopreempt ? 'disabled' : 'enabled'}`);
+    if (c.preemptDelayMs > 0) o.push(`   Preempt delay = ${c.preemptDelayMs / 1000} secs`);
+    o.push(`   Authentication type = ${c.authType === 'PASS' ? 'SIMPLE_PASSWORD' : c.authType === 'AH' ? 'IPSEC_AH' : 'none'}`);
+    const set = s.state === 'MASTER';
+    if (c.virtualIpaddress.length > 0) o.push(`   Virtual IP (${c.virtualIpaddress.length}):`, ...c.virtualIpaddress.map((e) => `     ${vipLine(e, s.interface, set)}`));
+    if (c.virtualIpaddressExcluded.length > 0) o.push(`   Virtual IP Excluded (${c.virtualIpaddressExcluded.length}):`, ...c.virtualIpaddressExcluded.map((e) => `     ${vipLine(e, s.interface, set)}`));
+    if (c.trackScripts.length > 0) o.push('   Tracked scripts :', ...c.trackScripts.map((t) => `     ${t.name} weight ${t.weight ?? cfg?.scripts.find((x) => x.name === t.name)?.weight ?? 0}`));
+    if (c.trackFiles.length > 0) o.push('   Tracked files :', ...c.trackFiles.map((t) => `     ${t.name}, weight ${t.weight ?? cfg?.trackFiles.find((x) => x.name === t.name)?.weight ?? 0}`));
+    o.push(`   Notify deleted = ${c.notify.deleted ? 'Deleted' : 'Fault'}`);
+    for (const [k, label] of SCRIPT_LABEL) {
+      const cmd = c.notify[k as keyof typeof c.notify];
+      if (cmd && cmd.argv.length > 0) o.push(`   ${label} state transition script = ${scriptWithIds(cmd, cfg, ids)}`);
+    }
+    o.push(`   Notify priority changes = ${yes(c.notifyPriorityChanges)}`);
+  }
+  return o;
+}
+
+/**
+ * `/tmp/keepalived.data`: the sections and lines monitoring reads (see the file comment); `ids`
+ * gives the `uid:gid` each hook runs as.
+ */
+export function formatData(st: DaemonStatus, cfg: FrozenConfig | undefined, ids: IdResolver): string {
   const g = cfg?.global;
   const o: string[] = ['------< Global definitions >------'];
   if (g) {
@@ -170,46 +218,7 @@ export function formatData(st: DaemonStatus, cfg: FrozenConfig | undefined): str
     );
   }
   o.push('------< VRRP Topology >------');
-  for (const s of st.instances) {
-    const c: R<VrrpInstance> | undefined = cfg?.instances.find((i) => i.name === s.name);
-    o.push(` VRRP Instance = ${s.name}`, `   VRRP Version = 2`);
-    if (s.syncGroup !== null) o.push(`   Sync group = ${s.syncGroup}`);
-    o.push(`   State = ${s.state}`);
-    if (s.state === 'BACKUP' && s.master !== null) o.push(`   Master router = ${s.master.ip}`, `   Master priority = ${s.master.priority}`);
-    o.push(`   Wantstate = ${s.wantState ?? s.state}`);
-    o.push(`   Number of interface and track script faults = ${s.faults.length}`);
-    if (s.lastTransitionMs !== null) o.push(`   Last transition = ${timeText(s.lastTransitionMs)}`);
-    o.push(`   Interface = ${s.interface ?? '(none)'}`);
-    if (s.srcIp !== null) o.push(`   Using src_ip = ${s.srcIp}`);
-    if (c && !s.unicast) o.push(`   Multicast address ${c.mcastDstIp ?? g?.vrrpMcastGroup4 ?? '224.0.0.18'}`);
-    if (c) {
-      if (c.unicastPeers.length > 0) o.push('   Unicast Peer :', ...c.unicastPeers.map((p) => `     ${p.address}`));
-      o.push(
-        `   Gratuitous ARP delay = ${Math.round(c.garpMasterDelayMs / 1000)}`,
-        `   Gratuitous ARP repeat = ${c.garpMasterRepeat}`,
-        `   Gratuitous ARP refresh = ${Math.round(c.garpMasterRefreshMs / 1000)}`,
-        `   Gratuitous ARP refresh repeat = ${c.garpMasterRefreshRepeat}`,
-      );
-    }
-    o.push(`   Virtual Router ID = ${s.vrid}`, `   Priority = ${s.basePriority}`, `   Effective priority = ${s.effectivePriority}`, `   Total priority = ${s.effectivePriority}`);
-    if (c) {
-      o.push(`   Advert interval = ${c.advertIntMs % 1000 === 0 ? `${c.advertIntMs / 1000} sec` : `${c.advertIntMs} milli-sec`}`);
-      o.push(`   Accept = ${c.accept ? 'enabled' : 'disabled'}`, `   Preempt = ${c.nopreempt ? 'disabled' : 'enabled'}`);
-      if (c.preemptDelayMs > 0) o.push(`   Preempt delay = ${c.preemptDelayMs / 1000} secs`);
-      o.push(`   Authentication type = ${c.authType === 'PASS' ? 'SIMPLE_PASSWORD' : c.authType === 'AH' ? 'IPSEC_AH' : 'none'}`);
-      const set = s.state === 'MASTER';
-      if (c.virtualIpaddress.length > 0) o.push(`   Virtual IP (${c.virtualIpaddress.length}):`, ...c.virtualIpaddress.map((e) => `     ${vipLine(e, s.interface, set)}`));
-      if (c.virtualIpaddressExcluded.length > 0) o.push(`   Virtual IP Excluded (${c.virtualIpaddressExcluded.length}):`, ...c.virtualIpaddressExcluded.map((e) => `     ${vipLine(e, s.interface, set)}`));
-      if (c.trackScripts.length > 0) o.push('   Tracked scripts :', ...c.trackScripts.map((t) => `     ${t.name} weight ${t.weight ?? cfg?.scripts.find((x) => x.name === t.name)?.weight ?? 0}`));
-      if (c.trackFiles.length > 0) o.push('   Tracked files :', ...c.trackFiles.map((t) => `     ${t.name}, weight ${t.weight ?? cfg?.trackFiles.find((x) => x.name === t.name)?.weight ?? 0}`));
-      o.push(`   Notify deleted = ${c.notify.deleted ? 'Deleted' : 'Fault'}`);
-      for (const [k, label] of SCRIPT_LABEL) {
-        const cmd = c.notify[k as keyof typeof c.notify];
-        if (cmd && cmd.argv.length > 0) o.push(`   ${label} state transition script = ${scriptWithIds(cmd, cfg)}`);
-      }
-      o.push(`   Notify priority changes = ${yes(c.notifyPriorityChanges)}`);
-    }
-  }
+  for (const s of st.instances) o.push(...instanceData(s, cfg, ids));
   if (cfg && cfg.syncGroups.length > 0) {
     o.push('------< VRRP Sync groups >------');
     for (const sg of cfg.syncGroups) {
@@ -218,7 +227,7 @@ export function formatData(st: DaemonStatus, cfg: FrozenConfig | undefined): str
       o.push(` VRRP Sync Group = ${sg.name}, ${state}`, '   VRRP member instances :', ...sg.members.map((m) => `     ${m}`));
       for (const [k, label] of SCRIPT_LABEL) {
         const cmd = sg.notify[k as keyof typeof sg.notify];
-        if (cmd) o.push(`   ${label} state transition script = ${scriptWithIds(cmd, cfg)}`);
+        if (cmd) o.push(`   ${label} state transition script = ${scriptWithIds(cmd, cfg, ids)}`);
       }
     }
   }
@@ -305,78 +314,33 @@ export interface DumpSource {
   submit(what: string, fn: () => void): void;
 }
 
+/** Where and how dumps are written (the composition root's real ones, or a test's). */
+export interface DumpHost {
+  readonly writer: FileWriter;
+  readonly ids: IdResolver;
+  /** The directory ($TMPDIR, default /tmp as in keepalived). */
+  readonly dir: string;
+}
+
 /** Build a dump on the queue and write it (atomically, off the queue). Resolves with the path. */
-export function writeDump(kind: DumpKind, src: DumpSource, log: Log, dir = process.env.TMPDIR || '/tmp'): Promise<string> {
-  const path = join(dir, DUMP_FILE[kind]);
+export function writeDump(kind: DumpKind, src: DumpSource, host: DumpHost, log: Log): Promise<string> {
+  const path = join(host.dir, DUMP_FILE[kind]);
   return new Promise((resolve, reject) => {
     src.submit(`dump ${kind}`, () => {
       const what = { data: 'data', stats: 'stats', json: 'as json' }[kind];
-      log.info({ dump: kind }, `Printing VRRP ${what} for process(${process.pid}) on signal`);
       const st = src.status();
+      log.info({ dump: kind }, `Printing VRRP ${what} for process(${st.pid}) on signal`);
       // keepalived writes no JSON file without instances.
       if (kind === 'json' && st.instances.length === 0) {
         resolve(path);
         return;
       }
-      const text = kind === 'data' ? formatData(st, src.config()) : kind === 'stats' ? formatStats(st) : formatJson(st, src.config());
-      void replaceFile(path, text, { mode: DUMP_MODE }).then((r) => {
+      const text = kind === 'data' ? formatData(st, src.config(), host.ids) : kind === 'stats' ? formatStats(st) : formatJson(st, src.config());
+      void host.writer.replace(path, text, DUMP_MODE).then((r) => {
         if (r.ok) return resolve(path);
         log.warn({ dump: kind, code: r.code }, r.error);
         reject(new Error(r.error));
       });
     });
   });
-}
-
-interface SignalWrap {
-  onsignal: ((signum: number) => void) | undefined;
-  start(signum: number): number;
-  close(): void;
-  unref(): void;
-}
-
-/**
- * Listen for a signal by number (Node names no real-time signals). Uses Node's internal
- * signal_wrap binding, the one `process.on('SIGUSR1')` uses; returns null if unavailable.
- */
-function listenSignalNumber(signum: number, fn: () => void): (() => void) | null {
-  const prev = process.noDeprecation;
-  try {
-    process.noDeprecation = true; // process.binding() is deprecated (DEP0111) but stable for this
-    const binding = (process as unknown as { binding(name: string): { Signal: new () => SignalWrap } }).binding('signal_wrap');
-    const w = new binding.Signal();
-    w.onsignal = () => fn();
-    if (w.start(signum) !== 0) {
-      w.close();
-      return null;
-    }
-    w.unref();
-    return () => w.close();
-  } catch {
-    return null;
-  } finally {
-    process.noDeprecation = prev;
-  }
-}
-
-/**
- * keepalived's dump signals: SIGUSR1 data, SIGUSR2 stats, SIGRTMIN+2 JSON. Returns a function that
- * removes the handlers. Without a handler SIGRTMIN+2 would terminate the daemon, so failing to
- * install it is logged as a warning.
- */
-export function installDumpSignals(src: DumpSource, log: Log, dir?: string): () => void {
-  const fire = (kind: DumpKind) => (): void => {
-    writeDump(kind, src, log, dir).catch(() => {});
-  };
-  const onUsr1 = fire('data');
-  const onUsr2 = fire('stats');
-  process.on('SIGUSR1', onUsr1);
-  process.on('SIGUSR2', onUsr2);
-  const closeJson = listenSignalNumber(SIGJSON, fire('json'));
-  if (closeJson === null) log.warn({}, `cannot handle signal ${SIGJSON} (SIGRTMIN+2): the JSON dump is unavailable and that signal would stop vrrpd`);
-  return () => {
-    process.removeListener('SIGUSR1', onUsr1);
-    process.removeListener('SIGUSR2', onUsr2);
-    closeJson?.();
-  };
 }

@@ -3,6 +3,10 @@
  * actions on the ports in the order given (timers, adverts, addresses, GARPs, notifies, log lines),
  * decodes the packets the daemon routed to it, and keeps its counters.
  *
+ * `apply()` is the ONE interpreter of actions: every change to host addresses (VIPs, eVIPs, routes,
+ * rules) and every GARP goes through it, the state machine's and the runtime's own alike (a
+ * self-healed VIP, a reload's diff: instance-actions.ts). Nothing else calls the host for them.
+ *
  * Everything here runs on the daemon's work queue (DESIGN.md style 8): timers only push work, and
  * `apply()` performs the actions in order. An advert is issued, not awaited: the VIP requests that
  * follow go out at once (keepalived's order of issuing: advert, then netlink), and a GARP burst
@@ -10,25 +14,27 @@
  * "advert, then VIPs, then GARP" still holds on the wire without a round trip per step.
  */
 import { addressCheckApplies, acceptsAdverts, initialSnapshot, step } from '../protocol/fsm.js';
-import type { FsmAction, FsmEvent, InstanceSnapshot, NotifyKind, StepResult, TimerName } from '../protocol/fsm-types.js';
-import { encodeAdvert } from '../protocol/advert.js';
+import type { FsmEvent, InstanceSnapshot, NotifyKind, TimerName } from '../protocol/fsm-types.js';
 import { decodeAdvert, type AdvertExpectations } from '../protocol/advert-checks.js';
 import type { DropReason } from '../protocol/drop-reasons.js';
-import { buildIpv4Packet } from '../protocol/ipv4-header.js';
-import { expandGarpBurst, type SendGarpAction } from '../protocol/garp-schedule.js';
-import { VRRP_TTL } from '../protocol/constants.js';
+import { expandGarpBurst, type GarpPacket, type SendGarpAction } from '../protocol/garp-schedule.js';
 import { masterDownIntervalMs } from '../protocol/timing.js';
+import type { TrackUpdate } from '../protocol/tracking.js';
 import type { VrrpState } from '../protocol/types.js';
 import { assertNever } from '../util/assert-never.js';
-import type { AddressEntry, DeepReadonly, RouteEntry, RuleEntry } from '../config/model.js';
 import type { Log } from '../log.js';
 import { RateLimiter } from '../log.js';
+import { advertCopies } from './advert-out.js';
+import { addressItem, entryByKey, entryText, type AddressKindEntry, type VipEntry } from './entries.js';
+import type { InstanceAction, InstanceStep } from './instance-actions.js';
+import { statusOf, type InstanceStatus, type RuntimeCounters } from './instance-status.js';
 import { PEER_EXPIRY_DOWN_INTERVALS, PEER_TABLE_MAX, PeerTable } from './peer-table.js';
-import type { IoResult, ReceivedPacket, RuntimeClock, TimerHandle } from './ports.js';
-import { routeKey, ruleKey, SOURCE_TRACKER, withSrcIp, type InstanceSpec } from './params.js';
+import type { IoResult, ReceivedPacket, RuntimeClock, TimerHandle } from './ports/index.js';
+import { SOURCE_TRACKER, withSrcIp, type InstanceSpec } from './params.js';
+import { reloadAddressActions } from './reload-diff.js';
 
-type R<T> = DeepReadonly<T>;
-export type AddressKindEntry = { kind: 'vips' | 'evips'; entry: R<AddressEntry> } | { kind: 'routes'; entry: R<RouteEntry> } | { kind: 'rules'; entry: R<RuleEntry> };
+export type { AddressKindEntry } from './entries.js';
+export type { InstanceStatus, RuntimeCounters } from './instance-status.js';
 
 /** What an instance needs from the daemon. */
 export interface InstanceEnv {
@@ -52,48 +58,13 @@ export interface InstanceEnv {
   /** Step this instance with an event (directly, or through its sync group) and apply the result. */
   step(inst: Instance, e: FsmEvent): Promise<void>;
   sendPacket(ifname: string, ipPacket: Uint8Array): Promise<IoResult<number>>;
-  /** Add or remove one VIP/eVIP/route/rule; `defaultIf` is the instance's interface. */
+  /** Add or remove one VIP/eVIP/route/rule; `defaultIf` is the interface of an entry without `dev`. */
   setAddress(add: boolean, item: AddressKindEntry, defaultIf: string | null): Promise<IoResult<unknown>>;
   /** Send GARPs for `packets` on `ifname`, paced per interface. */
-  garp(ifname: string, packets: ReturnType<typeof expandGarpBurst>, intervalMs: number, valid: () => boolean): void;
+  garp(ifname: string, packets: readonly GarpPacket[], intervalMs: number, valid: () => boolean): void;
   notify(inst: Instance, kind: NotifyKind, priority: number): void;
   /** The effective priority changed (notify FIFO priority lines). */
   priorityChanged?(inst: Instance, priority: number): void;
-}
-
-/** Counters kept by the runtime on top of the state machine's. */
-export interface RuntimeCounters {
-  advertSent: number;
-  advertSendErrors: number;
-  garpPackets: number;
-  /** VIPs/eVIPs deleted by someone else while MASTER and re-added (self-healing). */
-  vipRestored: number;
-  addressErrors: number;
-  /** Peer table entries evicted by its size cap (PEER_TABLE_MAX): many sources were heard. */
-  peersEvicted: number;
-}
-
-export interface InstanceStatus {
-  readonly name: string;
-  readonly vrid: number;
-  readonly interface: string | null;
-  readonly srcIp: string | null;
-  readonly unicast: boolean;
-  readonly state: VrrpState;
-  readonly reason: string;
-  readonly wantState: string | null;
-  readonly basePriority: number;
-  readonly effectivePriority: number;
-  readonly master: { readonly ip: string; readonly priority: number } | null;
-  readonly faults: readonly string[];
-  readonly vips: readonly string[];
-  readonly evips: readonly string[];
-  readonly syncGroup: string | null;
-  /** Wall-clock time of the last transition (ms since the epoch), or null. */
-  readonly lastTransitionMs: number | null;
-  readonly counters: Readonly<Record<string, number>>;
-  /** Dropped packets by reason (every reason listed, zeros included). */
-  readonly drops: Readonly<Record<string, number>>;
 }
 
 export class Instance {
@@ -157,13 +128,11 @@ export class Instance {
     return this.#env.step(this, e);
   }
 
-  /** Standalone step (the env's default for instances outside a sync group). */
-  stepAlone(e: FsmEvent): StepResult {
-    return step(this.snapshot, e);
-  }
-
-  /** Take a step's snapshot and perform its actions in order. */
-  async apply(r: StepResult): Promise<void> {
+  /**
+   * Take a step's snapshot and perform its actions in order: the one interpreter (file comment).
+   * A state-machine `StepResult` is an InstanceStep. Must run on the work queue.
+   */
+  async apply(r: InstanceStep): Promise<void> {
     this.snapshot = r.snapshot;
     // Adverts issued in this step whose result is not in yet (the io sends at once when it can;
     // a full socket buffer queues the packet until POLLOUT).
@@ -195,6 +164,30 @@ export class Instance {
     this.srcIp = srcIp;
     this.sourceProblem = problem;
     if (srcIp !== null) this.snapshot = { ...this.snapshot, params: withSrcIp(this.snapshot.params, srcIp) };
+  }
+
+  /**
+   * Reload of a kept instance (KEEPALIVED.md 6 step 5): take the new settings keeping the state;
+   * a MASTER performs its address diff (reload-diff.ts) as actions: entries gone from the config
+   * removed, new ones added and announced with a GARP burst. Must run on the work queue.
+   */
+  async reconfigure(spec: InstanceSpec): Promise<void> {
+    const old = this.spec;
+    const wasMaster = this.snapshot.state === 'MASTER';
+    this.setSpec(spec);
+    if (wasMaster) await this.apply({ snapshot: this.snapshot, actions: reloadAddressActions(old, spec, this.ifname) });
+  }
+
+  /**
+   * A track update before `start` (initial tracking): the state machine only records it, so
+   * nothing is performed but the priority log line.
+   */
+  trackBeforeStart(update: TrackUpdate, nowMs: number): void {
+    const r = step(this.snapshot, { type: 'track', update, nowMs });
+    this.snapshot = r.snapshot;
+    for (const a of r.actions) {
+      if (a.type === 'priority-changed') this.log.info({ from: a.from, to: a.to }, `(${this.name}) Changing effective priority from ${a.from} to ${a.to}`);
+    }
   }
 
   /** Cancel every timer; the instance is gone (stopped or deleted by reload). */
@@ -244,7 +237,7 @@ export class Instance {
       }
       return;
     }
-    this.peers.seen(res.envelope.srcIp, res.advert.priority, Date.now());
+    this.peers.seen(res.envelope.srcIp, res.advert.priority, this.#env.clock.wallMs());
     this.counters.peersEvicted = this.peers.evicted;
     // RFC 3768 6.4.2 "Reset the Master_Down_Timer": from when the advert arrived, not from when the
     // queue got to it (never before an event this instance already handled).
@@ -255,45 +248,29 @@ export class Instance {
   // Self-healing
 
   /**
-   * A VIP/eVIP of this MASTER was deleted by someone else: put it back and announce it at once
-   * (vrrpd's documented alternative to keepalived's BACKUP + priority-0 dance, KEEPALIVED.md 3.8).
+   * A VIP/eVIP of this MASTER was deleted by someone else (host-state.ts): one `restore-address`
+   * action puts it back and announces it at once (vrrpd's documented alternative to keepalived's
+   * BACKUP + priority-0 dance, KEEPALIVED.md 3.8). Must run on the work queue.
    */
   async restoreAddress(address: string, by: string): Promise<void> {
     if (this.snapshot.state !== 'MASTER') return;
-    const item = this.#addressItem(address);
+    const item = addressItem(this.spec, address);
     if (item === undefined) return;
-    const r = await this.#env.setAddress(true, item, this.ifname);
-    if (!r.ok) {
-      this.counters.addressErrors++;
-      this.log.warn({ address }, `(${this.name}) could not re-add ${address} deleted by ${by}: ${ioText(r)}`);
-      return;
-    }
-    this.counters.vipRestored++;
-    this.log.warn({ state: 'MASTER', address, by }, `(${this.name}) ${item.kind === 'vips' ? 'VIP' : 'eVIP'} ${address} was removed by ${by} - re-added it and sent gratuitous ARPs`);
-    const p = this.snapshot.params;
-    this.#garp({ type: 'send-garp', burst: 'master', rounds: Math.max(1, p.garp.masterRepeat), addresses: [address], intervalMs: p.garp.intervalMs });
+    await this.apply({ snapshot: this.snapshot, actions: [{ type: 'restore-address', item, by }] });
   }
 
-  /** A VIP/eVIP entry of this instance by address (undefined: not ours, or `no_track`). */
+  /** Is `address` one of this instance's VIPs/eVIPs on `ifname` whose deletion it notices (not `no_track`)? */
   tracksAddress(address: string, ifname: string | undefined): boolean {
-    const item = this.#addressItem(address);
-    if (item === undefined || item.kind === 'routes' || item.kind === 'rules') return false;
-    if (item.entry.noTrack) return false;
+    const item = addressItem(this.spec, address);
+    if (item === undefined || item.entry.noTrack) return false;
     const dev = item.entry.dev ?? this.ifname;
     return ifname === undefined || dev === ifname;
-  }
-
-  #addressItem(address: string): AddressKindEntry | undefined {
-    const v = this.spec.vipEntries.find((e) => e.address === address);
-    if (v) return { kind: 'vips', entry: v };
-    const e = this.spec.evipEntries.find((x) => x.address === address);
-    return e ? { kind: 'evips', entry: e } : undefined;
   }
 
   // -------------------------------------------------------------------------------------------
   // Actions
 
-  async #perform(a: FsmAction): Promise<void> {
+  async #perform(a: InstanceAction): Promise<void> {
     switch (a.type) {
       case 'transition':
         this.#logTransition(a.from, a.to, a.reason, a.init, a.priority);
@@ -325,6 +302,13 @@ export class Instance {
       case 'log':
         this.log[a.level]({ state: this.snapshot.state }, `(${this.name}) ${a.msg}`);
         return;
+      case 'restore-address':
+        await this.#restore(a.item, a.by);
+        return;
+      case 'reload-remove':
+      case 'reload-add':
+        await this.#reloadEntry(a.type === 'reload-add', a.item, a.defaultIf);
+        return;
       default:
         assertNever(a, 'action');
     }
@@ -332,7 +316,7 @@ export class Instance {
 
   /** "(VI_1) Entering MASTER STATE" etc. (KEEPALIVED.md 5), with the reason as a field. */
   #logTransition(from: VrrpState, to: VrrpState, reason: string, init: boolean, priority: number): void {
-    this.lastTransitionMs = Date.now();
+    this.lastTransitionMs = this.#env.clock.wallMs();
     const why = this.describe(reason);
     const fields = { state: to, from, reason: why, priority };
     switch (to) {
@@ -356,8 +340,7 @@ export class Instance {
     }
     // KEEPALIVED.md 3.5: unicast instances announce their own source address when leaving FAULT.
     if (from === 'FAULT' && (to === 'BACKUP' || to === 'MASTER') && this.spec.unicast && this.srcIp !== null && this.ifname !== null) {
-      this.#env.garp(this.ifname, [{ address: this.srcIp, atMs: this.#env.clock.nowMs() }], 0, () => true);
-      this.counters.garpPackets++;
+      this.#toGarp(this.ifname, [{ address: this.srcIp, atMs: this.#env.clock.nowMs() }], 0, () => true);
     }
   }
 
@@ -393,22 +376,11 @@ export class Instance {
   #sendAdvert(priority: number): Promise<void> {
     const p = this.snapshot.params;
     if (this.ifname === null || this.srcIp === null) return Promise.resolve(); // FAULT: nothing usable to send from
-    const payload = encodeAdvert({
-      vrid: p.vrid,
-      priority,
-      // AH is not implemented: such adverts would be rejected by the codec anyway.
-      authType: this.spec.authType === 2 ? 0 : this.spec.authType,
-      ...(this.spec.authPass !== undefined ? { authPass: this.spec.authPass } : {}),
-      adverIntSec: Math.round(p.adverIntMs / 1000),
-      vips: p.vips,
-    });
     // KEEPALIVED.md 3.2: per-instance IP id counter starting at 1, 0 skipped.
     this.#ipId = this.#ipId >= 0xffff ? 1 : this.#ipId + 1;
-    const dsts = this.spec.unicast ? this.spec.peers.map((x) => x.address) : [this.spec.mcastGroup];
-    const ttl = this.spec.unicast ? this.spec.unicastTtl : VRRP_TTL;
-    const sends = dsts.map((dstIp) => {
-      const pkt = buildIpv4Packet({ srcIp: this.srcIp!, dstIp, ttl, id: this.#ipId, payload });
-      return this.#env.sendPacket(this.ifname!, pkt).then((r) => {
+    const ifname = this.ifname;
+    const sends = advertCopies(this.spec, p, priority, this.srcIp, this.#ipId).map(({ dstIp, packet }) => {
+      return this.#env.sendPacket(ifname, packet).then((r) => {
         if (r.ok) {
           this.counters.advertSent++;
           return;
@@ -428,40 +400,49 @@ export class Instance {
     const what = { vips: 'VIPs', evips: 'E-VIPs', routes: 'Virtual Routes', rules: 'Virtual Rules' }[kind];
     this.log.debug({ state: this.snapshot.state }, `(${this.name}) ${add ? 'setting' : 'removing'} ${what}.`);
     for (const text of items) {
-      const item = this.#item(kind, text);
-      if (item === undefined) continue;
-      const r = await this.#env.setAddress(add, item, this.ifname);
-      if (!r.ok) {
-        this.counters.addressErrors++;
-        // Removing something that is gone (or whose interface is gone) is what we wanted anyway.
-        if (add || (r.error.code !== 'ENODEV' && r.error.code !== 'EADDRNOTAVAIL')) {
-          this.log.warn({ errno: r.error.code }, `(${this.name}) cannot ${add ? 'add' : 'remove'} ${text}: ${ioText(r)}`);
-        }
-      }
+      const item = entryByKey(this.spec, kind, text);
+      if (item !== undefined) await this.#change(add, item, this.ifname);
     }
   }
 
-  #item(kind: 'vips' | 'evips' | 'routes' | 'rules', text: string): AddressKindEntry | undefined {
-    switch (kind) {
-      case 'vips': {
-        const entry = this.spec.vipEntries.find((e) => e.address === text);
-        return entry && { kind, entry };
-      }
-      case 'evips': {
-        const entry = this.spec.evipEntries.find((e) => e.address === text);
-        return entry && { kind, entry };
-      }
-      case 'routes': {
-        const entry = this.spec.routes.find((e) => routeKey(e) === text);
-        return entry && { kind, entry };
-      }
-      case 'rules': {
-        const entry = this.spec.rules.find((e) => ruleKey(e) === text);
-        return entry && { kind, entry };
-      }
-      default:
-        return assertNever(kind, 'address kind');
+  /** A reload's diff entry (reload-diff.ts): a removed VIP/eVIP is logged as keepalived logs it. */
+  async #reloadEntry(add: boolean, item: AddressKindEntry, defaultIf: string | null): Promise<void> {
+    await this.#change(add, item, defaultIf);
+    if (!add && (item.kind === 'vips' || item.kind === 'evips')) {
+      const e = item.entry;
+      this.log.info({}, `(${this.name}) ip address ${e.address}/${e.prefixLength} dev ${e.dev ?? this.ifname ?? ''}, no longer exist`);
     }
+  }
+
+  /** Self-healing: re-add a deleted VIP/eVIP, then a garp_master_repeat burst for it alone. */
+  async #restore(item: VipEntry, by: string): Promise<void> {
+    const address = item.entry.address;
+    const r = await this.#setEntry(true, item, this.ifname);
+    if (!r.ok) {
+      this.counters.addressErrors++;
+      this.log.warn({ address }, `(${this.name}) could not re-add ${address} deleted by ${by}: ${ioText(r)}`);
+      return;
+    }
+    this.counters.vipRestored++;
+    this.log.warn({ state: 'MASTER', address, by }, `(${this.name}) ${item.kind === 'vips' ? 'VIP' : 'eVIP'} ${address} was removed by ${by} - re-added it and sent gratuitous ARPs`);
+    const p = this.snapshot.params;
+    this.#garp({ type: 'send-garp', burst: 'master', rounds: Math.max(1, p.garp.masterRepeat), addresses: [address], intervalMs: p.garp.intervalMs });
+  }
+
+  /** Add or remove one entry; a failure is counted and logged (removing what is gone is quiet). */
+  async #change(add: boolean, item: AddressKindEntry, defaultIf: string | null): Promise<void> {
+    const r = await this.#setEntry(add, item, defaultIf);
+    if (r.ok) return;
+    this.counters.addressErrors++;
+    // Removing something that is gone (or whose interface is gone) is what we wanted anyway.
+    if (add || (r.error.code !== 'ENODEV' && r.error.code !== 'EADDRNOTAVAIL')) {
+      this.log.warn({ errno: r.error.code }, `(${this.name}) cannot ${add ? 'add' : 'remove'} ${entryText(item)}: ${ioText(r)}`);
+    }
+  }
+
+  /** The one call to the host for address changes (InstanceEnv.setAddress). */
+  #setEntry(add: boolean, item: AddressKindEntry, defaultIf: string | null): Promise<IoResult<unknown>> {
+    return this.#env.setAddress(add, item, defaultIf);
   }
 
   #garp(a: SendGarpAction): void {
@@ -470,8 +451,7 @@ export class Instance {
     // Group by the interface each address lives on (a VIP may name another `dev`).
     const byIf = new Map<string, typeof packets>();
     for (const pk of packets) {
-      const item = this.#addressItem(pk.address);
-      const dev = (item && (item.kind === 'vips' || item.kind === 'evips') ? item.entry.dev : null) ?? this.ifname;
+      const dev = addressItem(this.spec, pk.address)?.entry.dev ?? this.ifname;
       if (dev === null) continue;
       const list = byIf.get(dev) ?? [];
       list.push(pk);
@@ -483,39 +463,22 @@ export class Instance {
         for (const ad of new Set(list.map((x) => x.address))) this.log.debug({}, `(${this.name}) Sending/queueing gratuitous ARPs on ${ifname} for ${ad}`);
       }
       first = false;
-      this.counters.garpPackets += list.length;
-      this.lastGarpMs = Date.now();
-      this.#env.garp(ifname, list, a.intervalMs, () => this.snapshot.state === 'MASTER' && !this.#removed);
+      this.lastGarpMs = this.#env.clock.wallMs();
+      this.#toGarp(ifname, list, a.intervalMs, () => this.snapshot.state === 'MASTER' && !this.#removed);
     }
+  }
+
+  /** The one call to the GARP module (InstanceEnv.garp, runtime/garp.ts), counted. */
+  #toGarp(ifname: string, packets: readonly GarpPacket[], intervalMs: number, valid: () => boolean): void {
+    this.counters.garpPackets += packets.length;
+    this.#env.garp(ifname, packets, intervalMs, valid);
   }
 
   // -------------------------------------------------------------------------------------------
   // Status
 
   status(): InstanceStatus {
-    const s = this.snapshot;
-    const drops: Record<string, number> = {};
-    for (const [k, v] of this.drops) drops[k] = v;
-    return {
-      name: this.name,
-      vrid: this.spec.vrid,
-      interface: this.ifname,
-      srcIp: this.srcIp,
-      unicast: this.spec.unicast,
-      state: s.state,
-      reason: this.describe(s.reason),
-      wantState: s.wantState,
-      basePriority: s.params.basePriority,
-      effectivePriority: s.effectivePriority,
-      master: s.master,
-      faults: s.faults.map((f) => this.describe(f)),
-      vips: s.params.vips,
-      evips: s.params.evips,
-      syncGroup: s.params.syncGroup,
-      lastTransitionMs: this.lastTransitionMs,
-      counters: { ...s.counters, ...this.counters },
-      drops,
-    };
+    return statusOf(this);
   }
 }
 

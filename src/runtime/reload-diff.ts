@@ -2,8 +2,14 @@
  * Reload matching (KEEPALIVED.md 6, step 3; keepalived `vrrp_exist()`): old and new instances are
  * the same virtual router when VRID, family, configured interface, unicast-or-multicast and the
  * unicast source / multicast group agree -- not by name, so a renamed instance keeps its state and
- * a changed VRID or interface is a delete plus a create. Pure.
+ * a changed VRID or interface is a delete plus a create. And what a kept MASTER's address
+ * entries need (KEEPALIVED.md 6 step 5), as actions for its interpreter. Pure.
  */
+import { addressEntryKey, type AddressKindEntry } from './entries.js';
+import type { RuntimeAction } from './instance-actions.js';
+import type { SendGarpAction } from '../protocol/garp-schedule.js';
+import { routeKey, ruleKey, type InstanceSpec } from './params.js';
+
 export interface ReloadPlan<A, B> {
   /** Same virtual router: keep the state, apply the new settings. */
   readonly kept: readonly (readonly [A, B])[];
@@ -37,4 +43,36 @@ export function listDiff<T>(before: readonly T[], after: readonly T[], key: (x: 
   const bk = new Set(before.map(key));
   const ak = new Set(after.map(key));
   return { gone: before.filter((x) => !ak.has(key(x))), added: after.filter((x) => !bk.has(key(x))) };
+}
+
+/** What a reload's diff is made of. */
+export type ReloadAction = Extract<RuntimeAction, { type: 'reload-remove' | 'reload-add' }> | SendGarpAction;
+
+/**
+ * A kept MASTER's host changes on reload (KEEPALIVED.md 6 step 5), in keepalived's order: rules,
+ * routes, eVIPs and VIPs that left the config are removed ("ip address ..., no longer exist");
+ * new VIPs, eVIPs, routes and rules are added; then one garp_master_repeat burst announces the new
+ * VIPs and eVIPs. `ifname` is the instance's interface now; a VIP without `dev` that left the
+ * config is removed from the interface the old config named. Nothing for an unchanged list.
+ */
+export function reloadAddressActions(old: InstanceSpec, next: InstanceSpec, ifname: string | null): ReloadAction[] {
+  const v = listDiff(old.vipEntries, next.vipEntries, addressEntryKey);
+  const ev = listDiff(old.evipEntries, next.evipEntries, addressEntryKey);
+  const rt = listDiff(old.routes, next.routes, routeKey);
+  const ru = listDiff(old.rules, next.rules, ruleKey);
+  const out: ReloadAction[] = [];
+  const remove = (item: AddressKindEntry, defaultIf: string | null): void => void out.push({ type: 'reload-remove', item, defaultIf });
+  const add = (item: AddressKindEntry): void => void out.push({ type: 'reload-add', item, defaultIf: ifname });
+  for (const entry of ru.gone) remove({ kind: 'rules', entry }, ifname);
+  for (const entry of rt.gone) remove({ kind: 'routes', entry }, ifname);
+  for (const entry of ev.gone) remove({ kind: 'evips', entry }, old.interface ?? ifname);
+  for (const entry of v.gone) remove({ kind: 'vips', entry }, old.interface ?? ifname);
+  for (const entry of v.added) add({ kind: 'vips', entry });
+  for (const entry of ev.added) add({ kind: 'evips', entry });
+  for (const entry of rt.added) add({ kind: 'routes', entry });
+  for (const entry of ru.added) add({ kind: 'rules', entry });
+  const fresh = [...v.added, ...ev.added].map((e) => e.address);
+  const g = next.params.garp;
+  if (fresh.length > 0) out.push({ type: 'send-garp', burst: 'master', rounds: Math.max(1, g.masterRepeat), addresses: fresh, intervalMs: g.intervalMs });
+  return out;
 }

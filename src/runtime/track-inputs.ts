@@ -3,7 +3,7 @@
  * `vrrp_script` checks run every `interval` (never overlapping themselves, killed at `timeout`),
  * and `track_file` files watched and re-read with strtol semantics.
  *
- * Every vrrp_script run first passes the ScriptGate (src/notify/security.ts): it runs as its user
+ * Every vrrp_script run first passes the script gate (the notifier's, src/notify/security.ts): it runs as its user
  * (its own `user`, script_user, keepalived_script, else root), with keepalived's umask (0177:
  * files it creates are 0600), and its file is checked again. A run the gate refuses (the path
  * became unsafe, the file vanished) is not started and counts as a FAILED run: the script's
@@ -13,10 +13,8 @@
  */
 import type { DeepReadonly, TrackFile, VrrpScript } from '../config/model.js';
 import type { Log } from '../log.js';
-import type { ProcessRunner, RunResult } from '../notify/runner.js';
-import type { ScriptGate } from '../notify/security.js';
 import { nextScriptState, type ScriptTrackState } from '../protocol/tracking.js';
-import type { RuntimeClock, TimerHandle, TrackFileIo } from './ports.js';
+import type { MonotonicClock, ProcessRunner, RunResult, ScriptGatePort, TimerHandle, TrackFileIo } from './ports/index.js';
 
 /**
  * C strtol(s, NULL, 10) as keepalived reads a track file: leading white space, optional sign,
@@ -48,7 +46,7 @@ export class ScriptScheduler {
 
   constructor(
     def: DeepReadonly<VrrpScript>,
-    private readonly deps: { clock: RuntimeClock; runner: ProcessRunner; log: Log; gate: ScriptGate; onResult: ScriptResultSink },
+    private readonly deps: { clock: MonotonicClock; runner: ProcessRunner; log: Log; gate: ScriptGatePort; onResult: ScriptResultSink },
   ) {
     this.def = def;
     this.#state = def.initFail ? { result: 0, status: 'ko' } : { result: Math.max(1, def.rise) - 1, status: 'init' };

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countBraceAlternatives, expandBraces } from '../../src/config/braces.js';
 import { formatDiagnostic } from '../../src/config/diagnostics.js';
-import { nodeConfigHost } from '../../src/config/host-node.js';
+import { nodeConfigHost } from '../../src/host/config-host.js';
 import type { ConfigHost } from '../../src/config/host.js';
 import { DEFAULT_LOAD_LIMITS, type LoadLimits } from '../../src/config/limits.js';
 import { loadConfig, type LoadResult } from '../../src/config/load.js';

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { CONFIG_LOAD_HEAP_MB, CONFIG_LOAD_TIMEOUT_MS, loadConfigOffThread } from '../../src/cli/config-loader.js';
 import { main } from '../../src/cli/main.js';
-import { nodeConfigHost } from '../../src/config/host-node.js';
+import { nodeConfigHost } from '../../src/host/config-host.js';
 import { loadConfig } from '../../src/config/load.js';
 import { generateConfig } from '../../bench/config-parse.js';
 import { buildSkip, DIST_MAIN } from '../daemon/helpers.js';

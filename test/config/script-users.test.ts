@@ -13,7 +13,7 @@ import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
 import { memoryHost, testUsers } from '../support/config-host.js';
 import { FakeScriptFs } from '../support/fake-script-fs.js';
-import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from '../runtime/fake-io.js';
 
 const KS = 'keepalived_script:x:4243:4243::/nonexistent:/usr/sbin/nologin';
 const withKs = (): UserDb => testUsers([KS], ['keepalived_script:x:4243:']);
@@ -164,7 +164,7 @@ t.test('an unsafe vrrp_script is removed from the model and every track_script: 
 
   // The daemon on fake ports: nothing ever runs chk.sh, and VI_1 becomes MASTER at its own priority.
   const io = new FakeIo();
-  const d = new Daemon({ io, log: new MemoryLog() });
+  const d = new Daemon(withTestNotifier({ io, log: new MemoryLog() }));
   t.ok((await d.start(cfg)).ok);
   await advanceDaemon(d, io, 5000);
   t.same(io.runs.filter((x) => x.argv[0] === '/srv/checks/chk.sh'), [], 'never run');

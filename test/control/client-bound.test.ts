@@ -16,7 +16,7 @@ import { SdNotify } from '../../src/control/sd-notify.js';
 import { MemoryLog } from '../../src/log.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { memoryHost } from '../support/config-host.js';
-import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from '../runtime/fake-io.js';
 
 function tmp(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'vc-bound-'));
@@ -71,7 +71,7 @@ t.test("switchover: a 'peer' socket that floods its reply is dropped, the master
   if (!r.config) throw new Error('config');
   const io = new FakeIo();
   const log = new MemoryLog();
-  const d = new Daemon({ io, log });
+  const d = new Daemon(withTestNotifier({ io, log }));
   const plane = new ControlPlane({ daemon: d, log, version: '9.9.9', socketPath: '', stateDir: dir, reload: () => undefined, sd: new SdNotify({ env: {} }) });
   const started = await d.start(r.config);
   if (!started.ok) throw new Error(started.error.message);

@@ -11,7 +11,7 @@ import { encodeAdvert } from '../../src/protocol/advert.js';
 import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { configFromText } from '../support/config-host.js';
-import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from '../runtime/fake-io.js';
 
 const PASS = 'Zq9secret';
 const CONF = `vrrp_instance VI_1 {
@@ -39,7 +39,7 @@ async function run(consoleLines: boolean) {
   const lines: string[] = [];
   const log = createLog({ console: consoleLines, detail: false, write: (l) => void lines.push(l), now: () => CONSOLE_NOW });
   const io = new FakeIo();
-  const d = new Daemon({ io, log });
+  const d = new Daemon(withTestNotifier({ io, log }));
   const plane = new ControlPlane({ daemon: d, log, version: 't', socketPath: '', stateDir: '/nonexistent-vc-logs', reload: () => undefined, sd: new SdNotify({ env: {} }) });
   const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);

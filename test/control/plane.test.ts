@@ -17,7 +17,7 @@ import { encodeAdvert } from '../../src/protocol/advert.js';
 import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { configFromText } from '../support/config-host.js';
-import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from '../runtime/fake-io.js';
 import { validate } from './json-schema.js';
 
 const SCHEMA = JSON.parse(readFileSync(new URL('../../src/control/status.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -49,7 +49,7 @@ function advertFrom(src: string, priority: number): Buffer {
 async function boot(t: Test, stateDir: string, io = new FakeIo()) {
   const log = new MemoryLog();
   let plane: ControlPlane | undefined;
-  const d = new Daemon({ io, log, beforeStart: () => plane?.beforeStart() });
+  const d = new Daemon(withTestNotifier({ io, log, beforeStart: () => plane?.beforeStart() }));
   plane = new ControlPlane({ daemon: d, log, version: '9.9.9', socketPath: join(stateDir, 'vrrpd.sock'), stateDir, reload: () => d.reload(configFromText(CONF)), sd: new SdNotify({ env: {} }) });
   const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);

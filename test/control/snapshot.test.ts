@@ -22,7 +22,7 @@ import { encodeAdvert } from '../../src/protocol/advert.js';
 import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { configFromText, ONE_INSTANCE_CONF } from '../support/config-host.js';
-import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from '../runtime/fake-io.js';
 import { validate } from './json-schema.js';
 
 const SCHEMA = JSON.parse(readFileSync(new URL('../../src/control/status.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -115,7 +115,7 @@ async function boot(t: Test, snapshotReuseMs?: number) {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const io = new FakeIo();
   const log = new MemoryLog();
-  const d = new Daemon({ io, log });
+  const d = new Daemon(withTestNotifier({ io, log }));
   const socket = join(dir, 'vrrpd.sock');
   const plane = new ControlPlane({ daemon: d, log, version: '9.9.9', socketPath: socket, stateDir: dir, reload: () => d.reload(configFromText(CONF)), sd: new SdNotify({ env: {} }), ...(snapshotReuseMs !== undefined ? { snapshotReuseMs } : {}) });
   const r = await d.start(configFromText(CONF));

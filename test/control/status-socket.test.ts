@@ -20,7 +20,7 @@ import { MemoryLog } from '../../src/log.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { memoryHost } from '../support/config-host.js';
 import { Lab, netnsSkip } from '../support/netns.js';
-import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from '../runtime/fake-io.js';
 import { VRRPD_BIN, buildSkip, confText, instanceConf, startVrrpd } from '../daemon/helpers.js';
 import { waitVi1 } from './helpers.js';
 
@@ -66,7 +66,7 @@ async function plane(t: Test, dir: string, socketMode?: number): Promise<{ contr
   if (!r.config) throw new Error('config');
   const io = new FakeIo();
   const log = new MemoryLog();
-  const d = new Daemon({ io, log });
+  const d = new Daemon(withTestNotifier({ io, log }));
   const control = join(dir, `control-${socketMode ?? 'default'}.sock`);
   const status = join(dir, `status-${socketMode ?? 'default'}.sock`);
   const p = new ControlPlane({ daemon: d, log, version: '9.9.9', socketPath: control, statusSocketPath: status, statusGid: UID, stateDir: dir, reload: () => undefined, sd: new SdNotify({ env: {} }), ...(socketMode !== undefined ? { socketMode } : {}) });

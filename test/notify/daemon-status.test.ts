@@ -7,7 +7,7 @@ import t from 'tap';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
 import { configFromText } from '../support/config-host.js';
-import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from '../runtime/fake-io.js';
 import type { RunResult, RunSpec } from '../../src/notify/runner.js';
 
 const CONF = `vrrp_instance VI_1 {
@@ -31,7 +31,7 @@ t.test('status: lastHooks per instance; a hook that never ends delays no advert'
     if (spec.argv[0] === '/bin/master.sh') return new Promise((resolve) => pending.push(resolve));
     return Promise.resolve({ code: 0, signal: null, timedOut: false, durationMs: 2 });
   };
-  const d = new Daemon({ io, log: new MemoryLog() });
+  const d = new Daemon(withTestNotifier({ io, log: new MemoryLog() }));
   const r = await d.start(configFromText(CONF));
   t.ok(r.ok);
   const advance = (ms: number): Promise<void> => advanceDaemon(d, io, ms);

@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import type { FrozenConfig } from '../../src/config/model.js';
-import { nodeScriptFs } from '../../src/config/script-fs-node.js';
+import { nodeScriptFs } from '../../src/host/script-fs.js';
 import { MemoryLog } from '../../src/log.js';
 import { fifoLine, mkfifoLibc, NotifyFifo } from '../../src/notify/fifo.js';
 import { Notifications } from '../../src/notify/notifications.js';

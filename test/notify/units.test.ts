@@ -12,15 +12,16 @@ import { fifoLine, NotifyFifo } from '../../src/notify/fifo.js';
 import { scriptTimestamp, stateFilesOptions, stateLogLine, StateFiles, STATE_WRITES_QUEUE_MAX, writeAtomic } from '../../src/notify/state-files.js';
 import { openGate, ScriptGate } from '../../src/notify/security.js';
 import { checkScriptFile, executableBy, unsafeComponent } from '../../src/config/script-check.js';
-import { nodeScriptFs } from '../../src/config/script-fs-node.js';
+import { nodeScriptFs } from '../../src/host/script-fs.js';
 import { HookHistory, Notifier } from '../../src/notify/notifier.js';
 import { Notifications } from '../../src/notify/notifications.js';
 import { SpawnRunner, type ProcessRunner, type RunSpec } from '../../src/notify/runner.js';
 import { formatData, formatJson, formatStats, keepalivedStats, vipLine } from '../../src/runtime/dumps.js';
+import { scriptRunIds } from '../../src/notify/users.js';
 import type { DaemonStatus } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
 import { loadConfig } from '../../src/config/load.js';
-import { nodeConfigHost } from '../../src/config/host-node.js';
+import { nodeConfigHost } from '../../src/host/config-host.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vn-unit-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -396,7 +397,7 @@ t.test('dumps: stats layout, JSON keys/escaping/numeric states, data lines expor
   t.notOk('auth_data' in parsed[0]!.data, 'the password is not dumped');
   t.match(parsed[1]!.data, { iname: 'VI_2', state: 1, master_priority: 120, vipset: false, vips: ['10.0.0.102 dev eth0 scope global'] });
   t.equal(parsed[0]!.stats.auth_failure, 2);
-  const data = formatData(st, cfg);
+  const data = formatData(st, cfg, scriptRunIds);
   t.match(data, /^------< Global definitions >------\n Router ID = T\n/);
   t.match(data, /\n VRRP Instance = VI_1\n   VRRP Version = 2\n   State = MASTER\n   Wantstate = MASTER\n/);
   t.match(data, /\n   State = BACKUP\n   Master router = 10\.0\.0\.2\n   Master priority = 120\n/);

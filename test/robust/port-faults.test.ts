@@ -7,9 +7,9 @@ import t from 'tap';
 import { loadConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
-import type { AddrSpec, IoResult } from '../../src/runtime/ports.js';
+import type { AddrSpec, IoResult } from '../../src/runtime/ports/index.js';
 import { memoryHost, ONE_INSTANCE_CONF } from '../support/config-host.js';
-import { FakeIo, advanceDaemon } from '../runtime/fake-io.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from '../runtime/fake-io.js';
 
 const CONF = ONE_INSTANCE_CONF;
 
@@ -33,7 +33,7 @@ class FaultyIo extends FakeIo {
 async function boot(io: FaultyIo) {
   const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': CONF }));
   const log = new MemoryLog();
-  const d = new Daemon({ io, log, vipDeleted: 'restore' });
+  const d = new Daemon(withTestNotifier({ io, log, vipDeleted: 'restore' }));
   const s = await d.start(r.config!);
   if (!s.ok) throw new Error(s.error.message);
   const advance = (ms: number): Promise<void> => advanceDaemon(d, io, ms);

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
 import { memoryHost } from '../support/config-host.js';
-import { FakeIo } from '../runtime/fake-io.js';
+import { FakeIo, withTestNotifier } from '../runtime/fake-io.js';
 import { scaleConf, vipOf } from '../../bench/scale.js';
 
 t.test('1,000 instances: an address event costs O(instances), not O(instances^2)', async (t) => {
@@ -22,7 +22,7 @@ t.test('1,000 instances: an address event costs O(instances), not O(instances^2)
   const io = new FakeIo();
   for (let k = 1; k < IF; k++) io.addLink(`eth${k}`, 2 + k, `10.237.${4 + k}.2`);
   for (let i = 0; i < 1000; i++) io.addrs.push({ ifindex: 2, address: `10.99.${i >> 8}.${i & 255}`, prefixLen: 32, peer: undefined, broadcast: undefined, scope: 0, label: 'eth0', secondary: false });
-  const d = new Daemon({ io, log: new MemoryLog(), vipDeleted: 'restore' });
+  const d = new Daemon(withTestNotifier({ io, log: new MemoryLog(), vipDeleted: 'restore' }));
   const st = await d.start(r.config);
   t.ok(st.ok);
   const t0 = performance.now();
@@ -41,7 +41,7 @@ t.test('1,000 instances: 1,000 VIP address events (a mass takeover or release) s
   if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
   const io = new FakeIo();
   for (let k = 1; k < IF; k++) io.addLink(`eth${k}`, 2 + k, `10.237.${4 + k}.2`);
-  const d = new Daemon({ io, log: new MemoryLog(), vipDeleted: 'restore' });
+  const d = new Daemon(withTestNotifier({ io, log: new MemoryLog(), vipDeleted: 'restore' }));
   t.ok((await d.start(r.config)).ok);
   for (let i = 0; i < N; i++) io.addrs.push({ ifindex: 2, address: vipOf(i), prefixLen: 32, peer: undefined, broadcast: undefined, scope: 0, label: 'eth0', secondary: false });
   const t0 = performance.now();

@@ -8,11 +8,11 @@ import { FakeClock } from '../support/fake-clock.js';
 import { encodeAdvert } from '../../src/protocol/advert.js';
 import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon, WORK_QUEUE_MAX_PACKETS } from '../../src/runtime/daemon.js';
-import { GarpPacer } from '../../src/runtime/garp-pacer.js';
-import type { LinkInfo, NetlinkEvent } from '../../src/runtime/ports.js';
+import { GarpPacer } from '../../src/runtime/garp.js';
+import type { LinkInfo, NetlinkEvent } from '../../src/runtime/ports/index.js';
 import { MemoryLog, RATE_LIMIT_MAX_KEYS, RateLimiter } from '../../src/log.js';
 import { configFromText } from '../support/config-host.js';
-import { FakeIo, advanceDaemon } from './fake-io.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from './fake-io.js';
 
 const CONF = `global_defs {
   log_unknown_vrids
@@ -41,7 +41,7 @@ async function boot() {
     return start(h);
   };
   const log = new MemoryLog();
-  const d = new Daemon({ io, log });
+  const d = new Daemon(withTestNotifier({ io, log }));
   const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   return { d, io, log, emit: (e: NetlinkEvent) => emit(e), advance: (ms: number) => advanceDaemon(d, io, ms) };

@@ -8,7 +8,7 @@ import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
 import { configFromText } from '../support/config-host.js';
-import { FakeIo, advanceDaemon } from './fake-io.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from './fake-io.js';
 
 const inst = (body: string, name = 'VI_1', vrid = 51): string => `vrrp_instance ${name} {
   interface eth0
@@ -33,7 +33,7 @@ const BASIC = inst(`  virtual_ipaddress {
 
 async function boot(text: string, io = new FakeIo(), vipDeleted: 'restore' | 'keepalived' = 'restore', advertGridMs = 0) {
   const log = new MemoryLog();
-  const d = new Daemon({ io, log, vipDeleted, advertGridMs });
+  const d = new Daemon(withTestNotifier({ io, log, vipDeleted, advertGridMs }));
   const r = await d.start(configFromText(text));
   if (!r.ok) throw new Error(r.error.message);
   /** Advance the fake clock to exactly +ms, running queued work at every deadline. */

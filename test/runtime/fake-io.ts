@@ -1,11 +1,13 @@
 /**
- * In-memory ports for daemon tests: a FakeClock, recorded sends, a fake rtnetlink (links,
- * addresses, events with origin), recorded GARP frames, a scripted process runner and in-memory
- * files. No root, no sockets.
+ * In-memory ports for daemon tests: a FakeClock (monotonic, and a wall clock moving with it),
+ * recorded sends, a fake rtnetlink (links, addresses, events with origin), recorded GARP frames, a
+ * scripted process runner and in-memory files. No root, no sockets. {@link testNotifier} gives the
+ * daemon its notifier on the fake runner.
  */
+import type { Log } from '../../src/log.js';
+import { Notifications } from '../../src/notify/notifications.js';
 import { FakeClock } from '../support/fake-clock.js';
-import type { AddrInfo, AddrSpec, DaemonIo, IoResult, LinkInfo, NetlinkEvent, ReceivedPacket, RouteSpec, RuleSpec } from '../../src/runtime/ports.js';
-import type { ProcessRunner, RunResult, RunSpec } from '../../src/notify/runner.js';
+import type { AddrInfo, AddrSpec, DaemonIo, IoResult, LinkInfo, NetlinkEvent, ProcessRunner, ReceivedPacket, RouteSpec, RuleSpec, RunResult, RunSpec } from '../../src/runtime/ports/index.js';
 
 export interface SentPacket {
   readonly atMs: number;
@@ -33,8 +35,12 @@ export class FakeIo implements DaemonIo {
   /** Order of everything observable (adverts, address ops, GARPs), for ordering assertions. */
   readonly trace: string[] = [];
 
+  /** Wall clock minus the fake monotonic clock: the wall clock moves with the fake one. */
+  readonly wallOffsetMs = Date.now() - this.fake.now();
+
   readonly clock = {
     nowMs: () => this.fake.now(),
+    wallMs: () => this.fake.now() + this.wallOffsetMs,
     setTimer: (delayMs: number, cb: () => void) => {
       const id = this.fake.setTimeout(cb, Math.max(0, delayMs));
       return { cancel: () => this.fake.cancel(id) };
@@ -194,4 +200,17 @@ export async function advanceDaemon(d: { readonly queue: { idle(): Promise<void>
   }
   io.fake.advanceTo(target);
   await d.queue.idle();
+}
+
+/**
+ * The daemon's notifier for tests: the real one (hooks, FIFOs) on the fake's process runner, no
+ * state files, scripts unchecked (they run as the daemon: fake runners have no files to check).
+ */
+export function testNotifier(io: Pick<DaemonIo, 'processes'>, log: Log): Notifications {
+  return new Notifications({ runner: io.processes, log, stateFiles: null, checkScripts: false });
+}
+
+/** Daemon options with {@link testNotifier} added (on the options' own io and log). */
+export function withTestNotifier<O extends { readonly io: Pick<DaemonIo, 'processes'>; readonly log: Log }>(o: O): O & { readonly notifier: Notifications } {
+  return { ...o, notifier: testNotifier(o.io, o.log) };
 }

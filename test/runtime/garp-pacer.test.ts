@@ -2,7 +2,7 @@
 import t from 'tap';
 import { FakeClock } from '../support/fake-clock.js';
 import { expandGarpBurst } from '../../src/protocol/garp-schedule.js';
-import { GarpPacer } from '../../src/runtime/garp-pacer.js';
+import { GarpPacer } from '../../src/runtime/garp.js';
 
 function pacer() {
   const fake = new FakeClock(1000);

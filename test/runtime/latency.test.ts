@@ -9,9 +9,9 @@ import { encodeAdvert } from '../../src/protocol/advert.js';
 import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { MemoryLog } from '../../src/log.js';
-import type { AddrSpec, IoResult } from '../../src/runtime/ports.js';
+import type { AddrSpec, IoResult } from '../../src/runtime/ports/index.js';
 import { configFromText } from '../support/config-host.js';
-import { FakeIo } from './fake-io.js';
+import { FakeIo, withTestNotifier } from './fake-io.js';
 
 const CONF = `vrrp_instance VI_1 {
   interface eth0
@@ -38,7 +38,7 @@ function advertFrom(src: string, priority: number): Buffer {
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 async function boot(io = new FakeIo()) {
-  const d = new Daemon({ io, log: new MemoryLog() });
+  const d = new Daemon(withTestNotifier({ io, log: new MemoryLog() }));
   const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   return { d, io, inst: d.instances[0]! };

@@ -14,7 +14,7 @@ import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { silentLog } from '../../src/log.js';
 import { configFromText } from '../support/config-host.js';
-import { FakeIo, advanceDaemon } from './fake-io.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from './fake-io.js';
 import { rssFit } from '../../bench/rss-fit.js';
 
 /** Trend allowed, bytes of live heap per cycle: below one leaked table entry a cycle. */
@@ -73,7 +73,7 @@ async function liveHeap(): Promise<number> {
 t.test('thousands of reloads, flaps, adverts, hooks and status reads: the live heap does not grow with them', async (t) => {
   const io = new FakeIo();
   io.addLink('eth1', 3, '10.1.0.1');
-  const d = new Daemon({ io, log: silentLog });
+  const d = new Daemon(withTestNotifier({ io, log: silentLog }));
   const configs = Array.from({ length: 7 }, (_, i) => configFromText(conf(i)));
   const r = await d.start(configs[0]!);
   if (!r.ok) throw new Error(r.error.message);

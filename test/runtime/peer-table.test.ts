@@ -11,7 +11,7 @@ import { Daemon } from '../../src/runtime/daemon.js';
 import { PEER_EXPIRY_DOWN_INTERVALS, PEER_TABLE_MAX, PeerTable } from '../../src/runtime/peer-table.js';
 import { MemoryLog } from '../../src/log.js';
 import { configFromText, ONE_INSTANCE_CONF } from '../support/config-host.js';
-import { FakeIo, advanceDaemon } from './fake-io.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from './fake-io.js';
 
 const CONF = ONE_INSTANCE_CONF;
 /** priority 100, advert_int 1: 3 x 1000 + 609 ms. */
@@ -20,7 +20,7 @@ const EXPIRY_MS = PEER_EXPIRY_DOWN_INTERVALS * MASTER_DOWN_MS;
 
 async function boot() {
   const io = new FakeIo();
-  const d = new Daemon({ io, log: new MemoryLog() });
+  const d = new Daemon(withTestNotifier({ io, log: new MemoryLog() }));
   const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   const inst = d.instances[0]!;

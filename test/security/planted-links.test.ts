@@ -24,11 +24,13 @@ import { ManualControl } from '../../src/control/manual.js';
 import { MemoryLog } from '../../src/log.js';
 import { StateFiles } from '../../src/notify/state-files.js';
 import { Daemon } from '../../src/runtime/daemon.js';
-import { writeDump, type DumpKind } from '../../src/runtime/dumps.js';
-import { systemIo } from '../../src/runtime/system-io.js';
+import { writeDump, type DumpHost, type DumpKind } from '../../src/runtime/dumps.js';
+import { safeFileWriter } from '../../src/host/file-writer.js';
+import { nodeTrackFiles } from '../../src/host/track-files.js';
+import { scriptRunIds } from '../../src/notify/users.js';
 import { TrackFileWatcher } from '../../src/runtime/track-inputs.js';
 import { configFromText, ONE_INSTANCE_CONF } from '../support/config-host.js';
-import { FakeIo } from '../runtime/fake-io.js';
+import { FakeIo, withTestNotifier } from '../runtime/fake-io.js';
 
 const USER = 4242;
 const VRRPD_BIN = resolve(import.meta.dirname, '../../bin/vrrpd');
@@ -96,8 +98,11 @@ function ours(t: Test, p: string, mode: number): void {
 
 const CONF = ONE_INSTANCE_CONF;
 
+/** The dumps' real writer and user lookup (as `vrrpd run` composes them), writing in `dir`. */
+const dumpHost = (dir: string): DumpHost => ({ writer: safeFileWriter, ids: scriptRunIds, dir });
+
 async function fakeDaemon(t: Test): Promise<Daemon> {
-  const d = new Daemon({ io: new FakeIo(), log: new MemoryLog() });
+  const d = new Daemon(withTestNotifier({ io: new FakeIo(), log: new MemoryLog() }));
   const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   t.teardown(() => d.stop(0));
@@ -179,7 +184,7 @@ async function scenario(t: Test, ps: string): Promise<void> {
     plant(t, [...files, ...oldTemps(tmp, process.pid)].map((l) => [l, victim.path]));
     const d = await fakeDaemon(t);
     const src = { status: () => d.status(), config: () => configFromText(CONF), submit: (_what: string, fn: () => void) => fn() };
-    for (const kind of ['data', 'stats', 'json'] as DumpKind[]) await writeDump(kind, src, new MemoryLog(), tmp).catch(() => undefined);
+    for (const kind of ['data', 'stats', 'json'] as DumpKind[]) await writeDump(kind, src, dumpHost(tmp), new MemoryLog()).catch(() => undefined);
     unchanged(t, victim, 'SIGUSR1/SIGUSR2/SIGRTMIN+2 dumps');
     for (const f of files) ours(t, f, 0o600);
   });
@@ -230,10 +235,9 @@ async function scenario(t: Test, ps: string): Promise<void> {
     const watched = dir(join(b, 'track'), 0o755, USER);
     const file = join(watched, 'weight');
     plant(t, [file, ...oldTemps(watched, process.pid)].map((l) => [l, victim.path]));
-    const sio = systemIo({ log: new MemoryLog(), onLateTimer: () => {} });
     const values: number[] = [];
     const def = { name: 'tf', file, weight: 1, reverse: false, initValue: 7, initOverwrite: true, origin: { file: 'k.conf', line: 1 } };
-    const w = new TrackFileWatcher(def, { io: sio.files, log: new MemoryLog(), onValue: (_n, v) => values.push(v) });
+    const w = new TrackFileWatcher(def, { io: nodeTrackFiles(), log: new MemoryLog(), onValue: (_n, v) => values.push(v) });
     w.start();
     w.stop();
     unchanged(t, victim, 'init_file overwrite');
@@ -317,7 +321,7 @@ async function protectedRegular(t: Test): Promise<void> {
   t.equal(statSync(file).uid, USER, 'planted by the user');
   const d = await fakeDaemon(t);
   const src = { status: () => d.status(), config: () => configFromText(CONF), submit: (_what: string, fn: () => void) => fn() };
-  t.equal(await writeDump('data', src, new MemoryLog(), tmp), file);
+  t.equal(await writeDump('data', src, dumpHost(tmp), new MemoryLog()), file);
   ours(t, file, 0o600);
   t.match(readFileSync(file, 'utf8'), /VRRP Instance = VI_1/);
 }

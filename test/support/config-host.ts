@@ -5,7 +5,7 @@
  * passwd/group over /etc for keepalived, so neither side depends on this machine's users).
  */
 import type { ConfigHost, InterfaceFacts } from '../../src/config/host.js';
-import { nodeConfigHost } from '../../src/config/host-node.js';
+import { nodeConfigHost } from '../../src/host/config-host.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { FrozenConfig } from '../../src/config/model.js';
 import { userDbFromFiles, type UserDb } from '../../src/config/script-user.js';

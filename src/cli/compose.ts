@@ -1,38 +1,52 @@
 /**
- * The real ports, built from src/io (the only code that opens sockets) and node's fs and
- * child_process. Used by `vrrpd run` (the composition root); tests use fakes instead. Everything
- * opens in the calling thread's network namespace, at `start()`/`open()` time, not here.
+ * The composition root's one module of concrete adapters (DESIGN.md: cli/run is the only place
+ * that builds them): the runtime's ports from src/io (the only code that opens sockets), src/notify
+ * (hooks, FIFOs, state files) and src/host (files, users). `vrrpd run` uses it; tests build fakes
+ * instead. Everything opens in the calling thread's network namespace, at `start()`/`open()` time,
+ * not here.
  */
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import type { Log } from '../log.js';
+import { safeFileWriter } from '../host/file-writer.js';
+import { nodeTrackFiles } from '../host/track-files.js';
 import { NetlinkCommands } from '../io/netlink-addr.js';
 import { NetlinkWatcher } from '../io/netlink-events.js';
 import { PacketSocket } from '../io/packet-socket.js';
 import { RawVrrpTransport } from '../io/raw-transport.js';
 import { EventLoopLagMonitor, SystemClock } from '../io/system-clock.js';
+import { Notifications } from '../notify/notifications.js';
 import { SpawnRunner } from '../notify/runner.js';
-import { replaceFileSync } from '../util/safe-file.js';
-import type { DaemonIo, NetlinkEvent, ReceivedPacket, TimerHandle } from './ports.js';
+import type { StateFilesOptions } from '../notify/state-files.js';
+import { scriptRunIds } from '../notify/users.js';
+import type { DumpHost } from '../runtime/dumps.js';
+import type { DaemonIo, NetlinkEvent, ReceivedPacket } from '../runtime/ports/index.js';
 
-/**
- * Mode of a track_file the daemon initialises (init_file): 0644 as vrrpd always wrote it (the
- * unit's umask 022); keepalived's umask 0177 gives 0600.
- */
-export const TRACK_FILE_MODE = 0o644;
-
-export interface SystemIo extends DaemonIo {
+/** The real ports of one daemon. */
+export interface SystemPorts {
+  readonly io: DaemonIo;
+  /** Hooks, FIFOs and state files, every script checked against the host before its spawn. */
+  readonly notifier: Notifications;
+  /** Where and how the SIGUSR1/SIGUSR2/JSON dumps are written. */
+  readonly dumps: DumpHost;
   readonly lag: EventLoopLagMonitor;
 }
 
-export interface SystemIoOptions {
+export interface SystemPortsOptions {
   log: Log;
   /** A timer fired more than 250 ms late (DESIGN: logged with the event-loop lag). */
   onLateTimer: (lateMs: number, lagMs: number) => void;
   onLag?: (lagMs: number) => void;
+  /** Built-in state files (src/notify/state-files.ts); null = none. */
+  stateFiles: StateFilesOptions | null;
 }
 
-export function systemIo(o: SystemIoOptions): SystemIo {
+export function systemPorts(o: SystemPortsOptions): SystemPorts {
+  const io = systemIo(o);
+  const notifier = new Notifications({ runner: io.processes, log: o.log, stateFiles: o.stateFiles, checkScripts: true });
+  const dumps: DumpHost = { writer: safeFileWriter, ids: scriptRunIds, dir: process.env.TMPDIR || '/tmp' };
+  return { io, notifier, dumps, lag: io.lag };
+}
+
+function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLagMonitor } {
   const ioLog = o.log.child({ component: 'io' });
   const lag = new EventLoopLagMonitor({ intervalMs: 100, thresholdMs: 250, ...(o.onLag ? { onLag: o.onLag } : {}) });
   const clock = new SystemClock({ onLateTimer: (late) => o.onLateTimer(late, lag.sample().lastLagMs) });
@@ -46,6 +60,7 @@ export function systemIo(o: SystemIoOptions): SystemIo {
     lag,
     clock: {
       nowMs: () => clock.nowMs(),
+      wallMs: () => Date.now(),
       setTimer: (delayMs, cb, precise) => clock.setTimer(delayMs, () => cb(), precise),
     },
     sockets: {
@@ -91,42 +106,6 @@ export function systemIo(o: SystemIoOptions): SystemIo {
       send: (ifindex, frame, ifname) => packets.send(ifindex, frame, ifname),
     },
     processes: new SpawnRunner(),
-    files: {
-      read: (p) => {
-        try {
-          return readFileSync(p, 'utf8');
-        } catch {
-          return undefined;
-        }
-      },
-      // init_file: replaced through the safe writer, as keepalived's fopen_safe() replaces it
-      // (temp + rename), so a link planted at the name is never followed. No fsync: the value is
-      // written again at every start, and this runs on the event loop (start and reload).
-      write: (p, c) => {
-        const r = replaceFileSync(p, c, { mode: TRACK_FILE_MODE, fsync: false });
-        if (!r.ok) throw new Error(r.error);
-      },
-      watch: (p, cb): TimerHandle => {
-        // Watch the directory (the file may not exist yet, or be replaced by rename), plus a slow
-        // poll in case the directory itself is not watchable.
-        let w: FSWatcher | undefined;
-        try {
-          w = watch(dirname(p), { persistent: false }, (_ev, name) => {
-            if (name === null || name === basename(p)) cb();
-          });
-          w.on('error', () => {});
-        } catch {
-          w = undefined;
-        }
-        const poll = setInterval(cb, 2000);
-        poll.unref();
-        return {
-          cancel: () => {
-            w?.close();
-            clearInterval(poll);
-          },
-        };
-      },
-    },
+    files: nodeTrackFiles(),
   };
 }

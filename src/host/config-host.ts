@@ -5,11 +5,11 @@
 import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { posix as path } from 'node:path';
-import { expandBraces } from './braces.js';
-import type { ConfigHost, FileStat, GlobLimits, GlobOverflow, InterfaceFacts, ReadOptions } from './host.js';
-import { DEFAULT_LOAD_LIMITS } from './limits.js';
-import { nodeScriptFs } from './script-fs-node.js';
-import { nodeUserDb } from './users-node.js';
+import { expandBraces } from '../config/braces.js';
+import type { ConfigHost, FileStat, GlobLimits, GlobOverflow, InterfaceFacts, ReadOptions } from '../config/host.js';
+import { DEFAULT_LOAD_LIMITS } from '../config/limits.js';
+import { nodeScriptFs } from './script-fs.js';
+import { nodeUserDb } from './user-db.js';
 
 export interface NodeHostOptions {
   /** keepalived -i; default the host name up to the first dot. */

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { libc } from '../util/libc.js';
-import { userDbFromFiles, type UserDb, type UserEntry } from './script-user.js';
+import { userDbFromFiles, type UserDb, type UserEntry } from '../config/script-user.js';
 
 interface Nss {
   user(name: string): UserEntry | undefined;

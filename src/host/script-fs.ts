@@ -3,7 +3,7 @@
  * handful of stat calls, made at config load and right before a script is spawned.
  */
 import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
-import type { FsEntry, FsError, FsKind, ScriptFs } from './script-check.js';
+import type { FsEntry, FsError, FsKind, ScriptFs } from '../config/script-check.js';
 
 function entry(s: Stats): FsEntry {
   let kind: FsKind = 'other';

@@ -1,0 +1,29 @@
+/**
+ * What the runtime needs from the host, as interfaces it owns (DESIGN.md "ports"): src/io and
+ * src/notify implement them, the composition root (cli/compose.ts) builds the real ones, tests
+ * give fakes. Results are values, never exceptions. Nothing under src/runtime imports src/io or
+ * src/notify; they import these types.
+ */
+import type { RuntimeClock } from './clock.js';
+import type { HostNetlink } from './net.js';
+import type { FrameSender, VrrpSockets } from './packets.js';
+import type { ProcessRunner } from './processes.js';
+import type { TrackFileIo } from './files.js';
+
+export type { MonotonicClock, RuntimeClock, TimerHandle, WallClock } from './clock.js';
+export type { FileWriter, IdResolver, TrackFileIo, WriteResult } from './files.js';
+export type { AddrInfo, AddrSpec, ChangeOrigin, HostNetlink, LinkInfo, NetlinkEvent, RouteSpec, RouteTypeName, RuleSpec, ScopeName } from './net.js';
+export type { HookRun, NotifyHooks, NotifyState, RuntimeNotifier } from './notifier.js';
+export type { FrameSender, ReceivedPacket, VrrpSockets } from './packets.js';
+export type { Launch, ProcessRunner, Refusal, RunResult, RunSpec, ScriptGatePort } from './processes.js';
+export type { IoError, IoResult } from './results.js';
+
+/** The host as the daemon uses it: clock, VRRP sockets, rtnetlink, GARP frames, programs, files. */
+export interface DaemonIo {
+  readonly clock: RuntimeClock;
+  readonly sockets: VrrpSockets;
+  readonly netlink: HostNetlink;
+  readonly frames: FrameSender;
+  readonly processes: ProcessRunner;
+  readonly files: TrackFileIo;
+}

@@ -1,0 +1,60 @@
+/**
+ * Programs the daemon runs (vrrp_script checks; notify hooks run behind the notifier): the process
+ * runner (notify/runner.ts) and the script gate every spawn passes first (notify/security.ts).
+ */
+import type { DeepReadonly, ScriptCommand } from '../../config/model.js';
+
+export interface RunSpec {
+  readonly argv: readonly string[];
+  readonly uid?: number | undefined;
+  readonly gid?: number | undefined;
+  /** Kill the run's whole process tree after this long (ms). */
+  readonly timeoutMs: number;
+  /** File-creation mask for the child (keepalived runs hooks with its umask, 0177 by default). */
+  readonly umask?: number | undefined;
+}
+
+export interface RunResult {
+  /** Exit status, or null when killed by a signal or not started. */
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly timedOut: boolean;
+  /** spawn failure (ENOENT, EACCES...), when the program could not start. */
+  readonly error?: string;
+  readonly durationMs: number;
+}
+
+/** Runs programs, each in its own process tree, killed whole at its timeout. */
+export interface ProcessRunner {
+  run(spec: RunSpec): Promise<RunResult>;
+  /** Signal every running process group (shutdown, reload). */
+  killAll(signal: NodeJS.Signals): void;
+  /** Resolves when nothing is running any more, or after `maxMs`. */
+  drain(maxMs: number): Promise<void>;
+  /** How process trees are tracked, in words for the start-up log (when the runner knows). */
+  treeTracking?(): { cgroups: boolean; detail: string; base?: string };
+}
+
+/** Approved: spawn exactly this. uid/gid undefined = the daemon's own. */
+export interface Launch {
+  readonly ok: true;
+  readonly argv: readonly string[];
+  readonly uid: number | undefined;
+  readonly gid: number | undefined;
+  readonly umask: number;
+}
+
+export interface Refusal {
+  readonly ok: false;
+  /** keepalived's wording of the failed check, then what is wrong and how to fix it. */
+  readonly reason: string;
+}
+
+/** The check a script passes right before each spawn: as whom, with which umask, which file. */
+export interface ScriptGatePort {
+  /**
+   * Check `cmd` now and say what to spawn (`extraArgs` appended). `what` names the script in the
+   * log (`vrrp_script chk`). Never throws; a refusal means: do not run it (count it as failed).
+   */
+  prepare(cmd: DeepReadonly<ScriptCommand>, what: string, extraArgs?: readonly string[]): Launch | Refusal;
+}

@@ -1,0 +1,61 @@
+/**
+ * Which interface and source address an instance's adverts use (KEEPALIVED.md 3.1 "Source
+ * address"), from the host's links and addresses as netlink last reported them. Pure: the host
+ * state (host-state.ts) feeds it and reports the result as the synthetic SOURCE_TRACKER (params.ts).
+ */
+import type { InstanceSpec } from './params.js';
+import type { AddrInfo, LinkInfo } from './ports/index.js';
+
+/** The host as the resolution reads it (one consistent view for a whole pass). */
+export interface SourceView {
+  readonly links: readonly LinkInfo[];
+  readonly addrs: readonly AddrInfo[];
+  /** Is this address a VIP/eVIP of some instance (never chosen as a source)? */
+  isVip(address: string): boolean;
+  /** Is a VRRP socket open on this interface? */
+  hasSocket(ifname: string): boolean;
+}
+
+/** What the instance uses now: interface and source (null: none) and, when none, why. */
+export interface SourceChoice {
+  readonly ifname: string | null;
+  readonly src: string | null;
+  readonly problem: string | null;
+}
+
+/**
+ * The configured interface, or (unicast without `interface`) the one carrying unicast_src_ip, or
+ * `current` when that address is on no interface now.
+ */
+export function resolveIfname(spec: InstanceSpec, current: string | null, links: readonly LinkInfo[], addrs: readonly AddrInfo[]): string | null {
+  if (spec.interface !== null) return spec.interface;
+  const a = addrs.find((x) => x.address === spec.configuredSrcIp);
+  const l = a && links.find((x) => x.ifindex === a.ifindex);
+  return l?.ifname ?? current;
+}
+
+/**
+ * The source address: `unicast_src_ip`/`mcast_src_ip` when it is on the interface, else the
+ * interface's primary IPv4 address (a VIP never). An address in use that vanished is kept unless
+ * `track_src_ip` (keepalived only notices a vanished source with it). `ifname` is the instance's
+ * interface from {@link resolveIfname}; `kept` the source it uses now.
+ */
+export function resolveSource(spec: InstanceSpec, ifname: string | null, kept: string | null, view: SourceView): SourceChoice {
+  if (ifname === null) return { ifname, src: null, problem: `unicast_src_ip ${spec.configuredSrcIp ?? '?'} is not on any interface` };
+  const link = view.links.find((l) => l.ifname === ifname);
+  if (link === undefined) return { ifname, src: null, problem: `interface ${ifname} does not exist` };
+  let src: string | null = null;
+  let problem: string | null = null;
+  if (spec.configuredSrcIp !== null) {
+    const present = view.addrs.some((a) => a.ifindex === link.ifindex && a.address === spec.configuredSrcIp);
+    if (present || (kept === spec.configuredSrcIp && !spec.trackSrcIp)) src = spec.configuredSrcIp;
+    else problem = `${spec.unicast ? 'unicast_src_ip' : 'mcast_src_ip'} ${spec.configuredSrcIp} is not on ${ifname}`;
+  } else {
+    const primary = view.addrs.find((a) => a.ifindex === link.ifindex && !a.secondary && a.scope === 0 && !view.isVip(a.address));
+    if (primary) src = kept !== null && !spec.trackSrcIp && view.addrs.some((a) => a.address === kept) ? kept : primary.address;
+    else if (kept !== null && !spec.trackSrcIp) src = kept;
+    else problem = `no IPv4 address for interface ${ifname}`;
+  }
+  if (problem === null && !view.hasSocket(ifname)) problem = `no VRRP socket on ${ifname}`;
+  return { ifname, src, problem };
+}
