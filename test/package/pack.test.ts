@@ -28,14 +28,23 @@ function run(cmd: string, args: readonly string[]): Promise<{ code: number; stdo
   });
 }
 
-/** Module names of the harness: every file in bench/ and test/support/, without its extension. */
-function harnessModules(): Set<string> {
+/** Module names of every `.ts` file in the given folders (recursively), without the extension. */
+function moduleNames(dirs: readonly string[]): Set<string> {
   const names = new Set<string>();
-  for (const dir of ['bench', 'test/support']) {
+  for (const dir of dirs) {
     if (!existsSync(join(REPO, dir))) continue;
-    for (const f of readdirSync(join(REPO, dir))) if (f.endsWith('.ts')) names.add(basename(f, '.ts'));
+    for (const f of readdirSync(join(REPO, dir), { recursive: true }) as string[]) if (f.endsWith('.ts')) names.add(basename(f, '.ts'));
   }
   return names;
+}
+
+/**
+ * Module names of the harness: every file in bench/ and test/support/, except a name a product
+ * module in src/ also has (test/support/config-host.ts is test text, src/host/config-host.ts ships).
+ */
+function harnessModules(): Set<string> {
+  const product = moduleNames(['src']);
+  return new Set([...moduleNames(['bench', 'test/support'])].filter((m) => !product.has(m)));
 }
 
 /** The module a shipped file under dist/ was compiled from (`dist/io/x.js.map` -> `x`), or undefined. */
