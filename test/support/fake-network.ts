@@ -6,8 +6,7 @@
  * the state machine: what a test sees is what the daemon did on its ports (packets sent, addresses
  * added and removed, GARP frames, hooks run, log lines) and its status().
  */
-import type { Daemon as DaemonType, DaemonStatus } from '../../src/runtime/daemon.js';
-import { Daemon } from '../../src/runtime/daemon.js';
+import { Daemon, type DaemonStatus } from '../../src/runtime/daemon.js';
 import type { InstanceSnapshot } from '../../src/protocol/fsm-types.js';
 import type { VrrpState } from '../../src/protocol/types.js';
 import type { Log, LogFields, LogLevel } from '../../src/log.js';
@@ -78,7 +77,7 @@ export interface LogRecord {
   readonly fields: LogFields;
 }
 
-/** A Log keeping every line with its fake-clock time while `keep()` says so (a crashed machine says nothing). */
+/** A Log keeping every line with its fake-clock time while `keep()` says so (an old boot says nothing). */
 class TimedLog implements Log {
   constructor(
     private readonly lines: LogRecord[],
@@ -122,13 +121,13 @@ export class NetNode {
   readonly advertsSent: { atMs: number; priority: number }[] = [];
   /** The FakeIo of every boot, oldest first (the last is the current machine). */
   readonly ios: FakeIo[] = [];
-  #daemon: DaemonType | null = null;
+  #daemon: Daemon | null = null;
   #io: FakeIo | null = null;
   #alive = false;
   /** The current boot ended by power loss: no machine, no addresses. */
   #crashed = false;
   /** Timers the current boot armed (cancelled by a crash). */
-  #timers = new Set<TimerHandle>();
+  readonly #timers = new Set<TimerHandle>();
   /** Boot number: callbacks of an older boot do nothing. */
   #boot = 0;
   readonly #pending = new Set<Promise<unknown>>();
@@ -146,7 +145,7 @@ export class NetNode {
   }
 
   /** The running daemon (throws when the node is down). */
-  get daemon(): DaemonType {
+  get daemon(): Daemon {
     if (this.#daemon === null) throw new Error(`${this.id} has no daemon`);
     return this.#daemon;
   }
@@ -160,7 +159,7 @@ export class NetNode {
   /** The instance's state as the daemon reports it; 'INIT' when down. */
   get state(): VrrpState {
     if (!this.#alive || this.#daemon === null) return 'INIT';
-    return this.status().state;
+    return this.#daemon.status().instances[0]?.state ?? 'INIT'; // INIT: still starting
   }
 
   /** The shipped instance's state-machine snapshot (timers, master). */
@@ -203,7 +202,9 @@ export class NetNode {
   /** The generic notify hook's runs, every boot: kind (MASTER, BACKUP, ...) and priority. */
   get notifies(): { atMs: number; kind: string; priority: number }[] {
     return this.ios.flatMap((io) =>
-      io.runs.filter((r) => r.argv[0] === NOTIFY_SCRIPT).map((r) => ({ atMs: r.atMs, kind: r.argv[3] ?? '', priority: Number(r.argv[4]) })),
+      io.runs
+        .filter((r) => r.argv[0] === NOTIFY_SCRIPT)
+        .map((r) => ({ atMs: r.atMs, kind: r.argv[3] ?? '', priority: Number(r.argv[4]) })),
     );
   }
 
@@ -220,7 +221,8 @@ export class NetNode {
 
   #track<T>(p: Promise<T>): Promise<T> {
     this.#pending.add(p);
-    void p.finally(() => this.#pending.delete(p));
+    const done = (): void => void this.#pending.delete(p);
+    p.then(done, done); // a failure surfaces where it is awaited (idle, settle)
     return p;
   }
 
@@ -234,8 +236,13 @@ export class NetNode {
     this.#io = io;
     this.ios.push(io);
     const current = (): boolean => this.#alive && this.#boot === boot;
-    const log = new TimedLog(this.logs, () => this.net.clock.now(), () => this.#boot === boot && !this.#crashed);
-    const daemon = new Daemon({ io: this.#ports(io, boot), log, notifier: testNotifier(io, log), ...(this.config.vipDeleted ? { vipDeleted: this.config.vipDeleted } : {}) });
+    const log = new TimedLog(this.logs, () => this.net.clock.now(), () => this.#boot === boot);
+    const daemon = new Daemon({
+      io: this.#ports(io, boot),
+      log,
+      notifier: testNotifier(io, log),
+      ...(this.config.vipDeleted !== undefined ? { vipDeleted: this.config.vipDeleted } : {}),
+    });
     this.#daemon = daemon;
     this.net.lan.attach(this.id, (pkt) => {
       if (current()) io.receive(NODE_IFNAME, pkt);
@@ -247,15 +254,18 @@ export class NetNode {
     );
   }
 
-  /** Graceful stop (SIGTERM): the daemon's stop (priority 0, addresses removed, hooks), then off the LAN. */
+  /**
+   * Graceful stop (SIGTERM): the node is down at once (it hears nothing more), the daemon's stop
+   * runs (priority 0 sent, addresses removed, hooks), then the node leaves the LAN.
+   */
   stop(): Promise<void> {
     if (!this.#alive || this.#daemon === null) return Promise.resolve();
+    this.#alive = false;
     const d = this.#daemon;
     const boot = this.#boot;
     return this.#track(
       d.stop().then(() => {
-        if (this.#boot !== boot) return;
-        this.#alive = false;
+        if (this.#boot !== boot) return; // booted again meanwhile
         this.net.lan.detach(this.id);
         this.#cancelTimers();
       }),
@@ -368,7 +378,9 @@ export class FakeNetwork {
    */
   async settle(): Promise<void> {
     for (let round = 0; ; round++) {
-      if (round >= SETTLE_MAX_ROUNDS) throw new Error(`FakeNetwork.settle: still busy after SETTLE_MAX_ROUNDS (${SETTLE_MAX_ROUNDS}) rounds at ${this.clock.now()} ms`);
+      if (round >= SETTLE_MAX_ROUNDS) {
+        throw new Error(`FakeNetwork.settle: still busy after SETTLE_MAX_ROUNDS (${SETTLE_MAX_ROUNDS}) rounds at ${this.clock.now()} ms`);
+      }
       const busy = this.nodes.filter((n) => n.busy);
       if (busy.length > 0) {
         await Promise.all(busy.map((n) => n.idle()));
