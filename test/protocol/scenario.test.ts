@@ -241,6 +241,7 @@ t.test('crash of the master and restart', async (t) => {
   a.crash();
   await advance(10_000);
   t.same(when(b, 'MASTER'), [19_570 + 3609], 'no goodbye: a full Master_Down_Interval after the last advert');
+  t.same(a.advertsSent.filter((x) => x.atMs >= 20_000), [], 'the crashed machine sends nothing');
   a.restart();
   await advance(10_000);
   t.same(when(a, 'MASTER').at(-1), 30_000 + 3570);
