@@ -1,7 +1,8 @@
 /**
- * Seeded property test: random LANs of 2-5 nodes (random priorities with frequent ties, nopreempt
- * flags) go through random crashes, graceful stops, restarts, partitions, packet loss and heals,
- * using the real codec on a FakeLan. After the LAN is healed:
+ * Seeded property test: random LANs of 2-5 shipped daemons (test/support/fake-network.ts: real
+ * Daemon, Instance, state machine and codec on fake ports; random priorities with frequent ties,
+ * nopreempt flags) go through random crashes, graceful stops, restarts, partitions, packet loss and
+ * heals, on one FakeLan and one fake clock. After the LAN is healed:
  *  - no two masters coexist longer than one advert interval;
  *  - after 4 x the largest Master_Down_Interval there is exactly one MASTER, it holds every VIP and
  *    nobody else holds any;
@@ -11,10 +12,7 @@
  * Deterministic: run i uses seed i. Set VRRPD_PROPERTY_RUNS to change the number of runs.
  */
 import t from 'tap';
-import { FakeClock } from '../support/fake-clock.js';
-import { FakeLan } from '../support/fake-lan.js';
-import { SimNode } from '../support/sim-node.js';
-import { makeInstanceParams } from '../../src/protocol/instance-params.js';
+import { FakeNetwork, type NetNode } from '../support/fake-network.js';
 import { compareIpv4 } from '../../src/protocol/ipv4-address.js';
 import { masterDownIntervalMs } from '../../src/protocol/timing.js';
 
@@ -42,7 +40,7 @@ interface Outcome {
   readonly mastersAtHeal?: number;
 }
 
-function oneRun(seed: number): Outcome {
+async function oneRun(seed: number): Promise<Outcome> {
   const rnd = prng(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => {
@@ -51,29 +49,31 @@ function oneRun(seed: number): Outcome {
     return x;
   };
 
-  const clock = new FakeClock();
-  const lan = new FakeLan(clock);
+  const net = new FakeNetwork();
+  const { clock, lan } = net;
   const n = int(2, 5);
   const prios = [50, 100, 100, 150, 200];
-  const nodes: SimNode[] = [];
+  const nodes: NetNode[] = [];
   const ipOctets = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].sort(() => rnd() - 0.5);
   for (let i = 0; i < n; i++) {
-    const params = makeInstanceParams({
-      name: 'VI_1',
-      vrid: 51,
-      srcIp: `10.0.0.${ipOctets[i]}`,
-      vips: VIPS,
-      basePriority: rnd() < 0.7 ? pick(prios) : int(1, 254),
-      nopreempt: rnd() < 0.25,
-    });
-    nodes.push(new SimNode(clock, lan, { params }));
+    nodes.push(
+      net.node({
+        ip: `10.0.0.${ipOctets[i]}`,
+        vrid: 51,
+        vips: VIPS,
+        priority: rnd() < 0.7 ? pick(prios) : int(1, 254),
+        nopreempt: rnd() < 0.25,
+      }),
+    );
   }
+  const prio = (x: NetNode): number => x.config.priority ?? 100;
+  const ip = (x: NetNode): string => x.config.ip;
   const trace = () =>
     nodes
       .map((x) => `${x.id}: ${x.transitions.map((tr) => `${tr.atMs}:${tr.to}(${tr.reason})`).join(' ')}`)
       .join('\n');
   const describe = () =>
-    nodes.map((x) => `${x.id}/p${x.params.basePriority}${x.params.nopreempt ? '/np' : ''}:${x.alive ? x.state : 'dead'}`).join(' ');
+    nodes.map((x) => `${x.id}/p${prio(x)}${x.config.nopreempt === true ? '/np' : ''}:${x.alive ? x.state : 'dead'}`).join(' ');
 
   // Staggered boots, then chaos.
   for (const x of nodes) clock.setAt(int(0, 3000), () => x.start());
@@ -87,7 +87,7 @@ function oneRun(seed: number): Outcome {
           x.crash();
           break;
         case 'stop':
-          x.stop();
+          void x.stop(); // the network's settle waits for it
           break;
         case 'restart':
           if (!x.alive) x.restart();
@@ -109,12 +109,13 @@ function oneRun(seed: number): Outcome {
       }
     });
   }
-  clock.advanceTo(chaosEndMs);
+  await net.advanceTo(chaosEndMs);
 
   // Heal: the LAN is whole again; some dead nodes come back.
   lan.heal();
   for (const x of nodes) if (!x.alive && rnd() < 0.6) x.restart();
   if (!nodes.some((x) => x.alive)) nodes[0]?.restart();
+  await net.settle(); // the restarted daemons' start, at the heal instant
   const healMs = clock.now();
   const live = nodes.filter((x) => x.alive);
   const mastersAtHeal = live.filter((x) => x.state === 'MASTER');
@@ -122,12 +123,14 @@ function oneRun(seed: number): Outcome {
   const atHeal = new Map(
     nodes.map((x) => [
       x,
-      { state: x.state, downDue: x.snapshot.timers['master-down'], adverDue: x.snapshot.timers['adver'] },
+      x.alive
+        ? { state: x.state, downDue: x.snapshot.timers['master-down'], adverDue: x.snapshot.timers['adver'] }
+        : { state: x.state, downDue: undefined, adverDue: undefined },
     ]),
   );
 
-  const maxDown = Math.max(...live.map((x) => masterDownIntervalMs(ADVER_INT_MS, x.params.basePriority)));
-  clock.advance(4 * maxDown);
+  const maxDown = Math.max(...live.map((x) => masterDownIntervalMs(ADVER_INT_MS, prio(x))));
+  await net.advance(4 * maxDown);
 
   // No two masters longer than one advert interval after the heal.
   const changes = nodes
@@ -166,8 +169,7 @@ function oneRun(seed: number): Outcome {
   }
 
   // The master keepalived's rules choose.
-  const prio = (x: SimNode) => x.params.basePriority;
-  const preempting = live.filter((x) => !x.params.nopreempt);
+  const preempting = live.filter((x) => x.config.nopreempt !== true);
   const topPreempting = Math.max(0, ...preempting.map(prio));
   if (prio(m) < topPreempting) {
     return { ok: false, why: `master ${m.id} (p${prio(m)}) below a preempting p${topPreempting}: ${describe()}` };
@@ -177,19 +179,19 @@ function oneRun(seed: number): Outcome {
     // during the partition may also time out right after the heal, before any advert it would accept
     // arrives: it becomes MASTER too and joins that comparison. We cannot tell the exact first
     // acceptable advert (re-adverts make it earlier), so any such backup counts as a possible contender.
-    const above = (a: SimNode, b: SimNode) =>
-      prio(a) > prio(b) || (prio(a) === prio(b) && compareIpv4(a.params.srcIp, b.params.srcIp) > 0);
+    const above = (a: NetNode, b: NetNode) =>
+      prio(a) > prio(b) || (prio(a) === prio(b) && compareIpv4(ip(a), ip(b)) > 0);
     const merged = mastersAtHeal.reduce((a, b) => (above(b, a) ? b : a));
     const possible = live.filter((x) => {
       if (atHeal.get(x)?.state !== 'BACKUP' || !above(x, merged)) return false;
       const due = atHeal.get(x)?.downDue;
       if (due === undefined) return false;
       const acceptable = mastersAtHeal
-        .filter((y) => x.params.nopreempt || prio(y) >= prio(x))
+        .filter((y) => x.config.nopreempt === true || prio(y) >= prio(x))
         .map((y) => atHeal.get(y)?.adverDue ?? Infinity);
       return due <= Math.min(Infinity, ...acceptable);
     });
-    const expected = new Set<SimNode>();
+    const expected = new Set<NetNode>();
     for (const w of [merged, ...possible]) {
       if (topPreempting > prio(w)) for (const x of preempting) if (prio(x) === topPreempting) expected.add(x);
       if (topPreempting <= prio(w)) expected.add(w);
@@ -209,7 +211,7 @@ t.test(`${RUNS} seeded random runs converge to keepalived's choice`, async (t) =
   const failures: string[] = [];
   let splitBrains = 0;
   for (let seed = 1; seed <= RUNS; seed++) {
-    const r = oneRun(seed);
+    const r = await oneRun(seed);
     if ((r.mastersAtHeal ?? 0) >= 2) splitBrains++;
     if (!r.ok) failures.push(`seed ${seed}: ${r.why}`);
     if (!r.ok && process.env['VRRPD_PROPERTY_TRACE'] !== undefined) console.log(seed, r.why, r.trace);

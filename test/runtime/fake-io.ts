@@ -17,8 +17,15 @@ export interface SentPacket {
 
 export type NetOp = { atMs: number; op: 'add' | 'del'; what: 'addr' | 'route' | 'rule'; detail: string };
 
+export interface FakeIoOptions {
+  readonly ifname?: string;
+  readonly ip?: string;
+  /** The clock to run on (several FakeIo on one fake LAN share one); default a new one at 1,000,000 ms. */
+  readonly clock?: FakeClock;
+}
+
 export class FakeIo implements DaemonIo {
-  readonly fake = new FakeClock(1_000_000);
+  readonly fake: FakeClock;
   readonly sent: SentPacket[] = [];
   readonly garps: { atMs: number; ifindex: number; ip: string }[] = [];
   readonly netOps: NetOp[] = [];
@@ -36,7 +43,7 @@ export class FakeIo implements DaemonIo {
   readonly trace: string[] = [];
 
   /** Wall clock minus the fake monotonic clock: the wall clock moves with the fake one. */
-  readonly wallOffsetMs = Date.now() - this.fake.now();
+  readonly wallOffsetMs: number;
 
   readonly clock = {
     nowMs: () => this.fake.now(),
@@ -135,7 +142,9 @@ export class FakeIo implements DaemonIo {
     },
   };
 
-  constructor(opts: { ifname?: string; ip?: string } = {}) {
+  constructor(opts: FakeIoOptions = {}) {
+    this.fake = opts.clock ?? new FakeClock(1_000_000);
+    this.wallOffsetMs = Date.now() - this.fake.now();
     this.addLink(opts.ifname ?? 'eth0', 2, opts.ip ?? '10.0.0.1');
   }
 
