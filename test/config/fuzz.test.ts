@@ -1,6 +1,7 @@
 /**
- * Seeded mutation fuzz of the config front end: the shipped samples/scenarios (../shared, when present)
- * and the oracle corpus, mutated byte- and line-wise. loadConfig must never throw; every case ends in a
+ * Seeded mutation fuzz of the config front end: the oracle corpus and the example deployments
+ * (test/fixtures), plus keepalived's samples and the vendors' scenarios when ../shared is beside the
+ * repo, mutated byte- and line-wise. loadConfig must never throw; every case ends in a
  * model or diagnostics; every diagnostic has a file, a line >= 0 and a message; the exit code is one of
  * keepalived's (0, 2, 5, 6). Deterministic: a fixed seed and our own PRNG (no Math.random).
  * FUZZ_CASES / FUZZ_SEED override the defaults (e.g. for a longer local run); FUZZ_LOG=1 logs cases
@@ -19,6 +20,7 @@ import { memoryHost } from '../support/config-host.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const casesDir = resolve(here, '../fixtures/config-cases');
+const deploymentsDir = resolve(here, '../fixtures/deployments');
 const shared = resolve(here, '../../../shared');
 const CASES = Number(process.env.FUZZ_CASES ?? 10000);
 const SEED = Number(process.env.FUZZ_SEED ?? 0xc0ff1e);
@@ -46,6 +48,8 @@ const walk = (d: string) => {
   }
 };
 walk('inc');
+for (const f of readdirSync(deploymentsDir).filter((x) => x.endsWith('.conf')).sort())
+  corpus.push({ name: `deployments/${f}`, bytes: readFileSync(join(deploymentsDir, f)) });
 const haveShared = existsSync(join(shared, 'keepalived-samples'));
 if (haveShared) {
   for (const f of readdirSync(join(shared, 'keepalived-samples')).filter((x) => !x.endsWith('.txt')).sort())
@@ -165,7 +169,7 @@ function checkResult(r: LoadResult): string | undefined {
 }
 
 t.test(`seeded mutation fuzz: ${CASES} cases, seed ${SEED}, corpus of ${corpus.length} files`, async (t) => {
-  t.ok(corpus.length >= 40, haveShared ? 'oracle corpus + samples + scenarios' : 'oracle corpus only (../shared absent)');
+  t.ok(corpus.length >= 40, haveShared ? 'oracle corpus + deployments + samples + scenarios' : 'oracle corpus + deployments (../shared absent)');
   const rng = mulberry32(SEED);
   const start = performance.now();
   let failures = 0;

@@ -1,6 +1,7 @@
 /**
  * The typed model: keepalived's defaults and derivations (KEEPALIVED.md 2.1-2.7 with the
- * config-cases README corrections), the scenario configs users bring, and immutability.
+ * config-cases README corrections), the deployments users bring (test/fixtures/deployments, and the
+ * vendors' originals too when ../shared is beside the repo), and immutability.
  * Pure: memoryHost (interfaces lo + eth0..eth3, no script checks).
  */
 import t from 'tap';
@@ -11,6 +12,7 @@ import { loadConfig, type LoadResult } from '../../src/config/load.js';
 import { memoryHost } from '../support/config-host.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const deploymentsDir = resolve(here, '../fixtures/deployments');
 const shared = resolve(here, '../../../shared');
 
 const one = (text: string): LoadResult => loadConfig('k.conf', memoryHost({ 'k.conf': text }));
@@ -227,63 +229,98 @@ t.test('2.4 / 2.6 / 2.7 scripts, track files and static entries', async (t) => {
   t.match(r.partial.staticIpaddress, [{ address: '192.168.201.5', prefixLength: 24, dev: 'eth1' }]);
 });
 
-function scenario(name: string): LoadResult {
-  const text = readFileSync(join(shared, 'scenarios', name), 'utf8');
+/**
+ * The values each copy of the deployments uses: the project's own (always) and the vendors' guides
+ * in ../shared/scenarios (only when present). The same assertions run on both.
+ */
+interface DeploymentSource {
+  label: string;
+  dir: string;
+  routerId: string;
+  emails: string[];
+  tencent: { vrid: number; authPass: string; src: string; peer: string; vip: string; missingScript: string };
+  alibaba: { vrid: number; authPass: string; master: string; backup: string; vip: string; label: string };
+}
+const SOURCES: DeploymentSource[] = [
+  {
+    label: 'own',
+    dir: deploymentsDir,
+    routerId: 'HAVIP_PAIR',
+    emails: ['noc@example.net', 'vip-owner@example.net', 'pager@example.net'],
+    tencent: { vrid: 35, authPass: 'havip42', src: '10.100.8.16', peer: '10.100.8.14', vip: '10.100.8.250', missingScript: 'chk_gateway' },
+    alibaba: { vrid: 71, authPass: 'snatgw1', master: '172.18.5.11', backup: '172.18.5.12', vip: '172.18.5.100', label: 'eth0:snat' },
+  },
+];
+if (existsSync(join(shared, 'scenarios'))) {
+  SOURCES.push({
+    label: '../shared',
+    dir: join(shared, 'scenarios'),
+    routerId: 'LVS_DEVEL',
+    emails: ['acassen@firewall.loc', 'failover@firewall.loc', 'sysadmin@firewall.loc'],
+    tencent: { vrid: 51, authPass: '1111', src: '172.16.0.16', peer: '172.16.0.14', vip: '172.16.0.135', missingScript: 'checkhaproxy' },
+    alibaba: { vrid: 51, authPass: '1111', master: '192.168.1.202', backup: '192.168.1.203', vip: '192.168.1.200', label: 'eth0:havip' },
+  });
+} else t.comment(`${shared}/scenarios is absent: the deployment checks run on test/fixtures/deployments only`);
+
+function deployment(src: DeploymentSource, name: string): LoadResult {
+  const text = readFileSync(join(src.dir, name), 'utf8');
   return loadConfig(name, memoryHost({ [name]: text }));
 }
-const haveShared = existsSync(join(shared, 'scenarios'));
-const skip = haveShared ? false : `../shared/scenarios not present next to the repo (${shared})`;
 
-t.test('scenario: Tencent CVM 2018 (unicast, nopreempt, GARP refresh)', { skip }, async (t) => {
-  const r = scenario('tencent-cvm-2018.keepalived.conf');
-  t.equal(r.exitCode, 5, 'vrrp_garp_interval 0 is an error in 2.2.7');
-  const i = i0(r);
-  t.match(i, {
-    name: 'VI_1',
-    state: 'BACKUP',
-    interface: 'eth0',
-    virtualRouterId: 51,
-    priority: 30,
-    nopreempt: true,
-    authType: 'PASS',
-    authPass: '1111',
-    unicastSrcIp: '172.16.0.16',
-    unicastPeers: [{ address: '172.16.0.14' }],
-    garpMasterDelayMs: 1000,
-    garpMasterRefreshMs: 5000,
-    garpMasterRepeat: 5,
-    skipCheckAdvAddr: true,
-    trackInterfaces: [],
+for (const src of SOURCES) {
+  const tc = src.tencent;
+  const ali = src.alibaba;
+  t.test(`deployment (${src.label}): Tencent CVM 2018 (unicast, nopreempt, GARP refresh)`, async (t) => {
+    const r = deployment(src, 'tencent-cvm-2018.keepalived.conf');
+    t.equal(r.exitCode, 5, 'vrrp_garp_interval 0 is an error in 2.2.7');
+    const i = i0(r);
+    t.match(i, {
+      name: 'VI_1',
+      state: 'BACKUP',
+      interface: 'eth0',
+      virtualRouterId: tc.vrid,
+      priority: 30,
+      nopreempt: true,
+      authType: 'PASS',
+      authPass: tc.authPass,
+      unicastSrcIp: tc.src,
+      unicastPeers: [{ address: tc.peer }],
+      garpMasterDelayMs: 1000,
+      garpMasterRefreshMs: 5000,
+      garpMasterRepeat: 5,
+      skipCheckAdvAddr: true,
+      trackInterfaces: [],
+    });
+    t.same(i.virtualIpaddress.map((v) => `${v.address}/${v.prefixLength}`), [`${tc.vip}/32`]);
+    t.same(i.notify.master?.argv, ['/etc/keepalived/notify_action.sh', 'MASTER']);
+    t.same(i.notify.stop?.argv, ['/etc/keepalived/notify_action.sh', 'STOP']);
+    t.equal(r.partial.global.routerId, src.routerId);
+    t.same(r.partial.global.notificationEmail, src.emails);
   });
-  t.same(i.virtualIpaddress.map((v) => `${v.address}/${v.prefixLength}`), ['172.16.0.135/32']);
-  t.same(i.notify.master?.argv, ['/etc/keepalived/notify_action.sh', 'MASTER']);
-  t.same(i.notify.stop?.argv, ['/etc/keepalived/notify_action.sh', 'STOP']);
-  t.equal(r.partial.global.routerId, 'LVS_DEVEL');
-  t.same(r.partial.global.notificationEmail, ['acassen@firewall.loc', 'failover@firewall.loc', 'sysadmin@firewall.loc']);
-});
 
-t.test('scenario: Tencent HAVIP (commented-out vrrp_script header, preempt_delay + nopreempt)', { skip }, async (t) => {
-  const r = scenario('tencent-havip.keepalived.conf');
-  const i = i0(r);
-  t.match(i, { nopreempt: true, preemptDelayMs: 0, priority: 30, unicastSrcIp: '172.16.0.16', garpMasterDelayMs: 1000, garpMasterRefreshMs: 5000, trackScripts: [] });
-  t.equal(r.partial.scripts.length, 0);
-  t.ok(texts(r).includes('(VI_1) track script checkhaproxy not found, ignoring...'));
-});
+  t.test(`deployment (${src.label}): Tencent HAVIP (commented-out vrrp_script header, preempt_delay + nopreempt)`, async (t) => {
+    const r = deployment(src, 'tencent-havip.keepalived.conf');
+    const i = i0(r);
+    t.match(i, { nopreempt: true, preemptDelayMs: 0, priority: 30, unicastSrcIp: tc.src, garpMasterDelayMs: 1000, garpMasterRefreshMs: 5000, trackScripts: [] });
+    t.equal(r.partial.scripts.length, 0);
+    t.ok(texts(r).includes(`(VI_1) track script ${tc.missingScript} not found, ignoring...`));
+  });
 
-t.test('scenario: Alibaba HAVIP SNAT master/backup (label eth0:havip, notify hooks)', { skip }, async (t) => {
-  const m = scenario('alibaba-havip-snat-master.keepalived.conf');
-  const b = scenario('alibaba-havip-snat-backup.keepalived.conf');
-  t.equal(m.exitCode, 0);
-  t.equal(b.exitCode, 0);
-  t.match(i0(m), { state: 'MASTER', stateConfigured: true, priority: 100, unicastSrcIp: '192.168.1.202', unicastPeers: [{ address: '192.168.1.203' }], nopreempt: false });
-  t.match(i0(b), { state: 'BACKUP', priority: 99, unicastSrcIp: '192.168.1.203', unicastPeers: [{ address: '192.168.1.202' }] });
-  for (const r of [m, b]) {
-    t.match(i0(r).virtualIpaddress, [{ address: '192.168.1.200', prefixLength: 32, dev: 'eth0', label: 'eth0:havip' }]);
-    t.same(i0(r).notify.master, { argv: ['/etc/keepalived/scripts/ha_vip_start.sh'], user: null, group: null });
-    t.same(i0(r).notify.fault?.argv, ['/etc/keepalived/scripts/ha_vip_stop.sh']);
-    t.match(i0(r), { garpMasterDelayMs: 5000, garpMasterRepeat: 5, garpMasterRefreshMs: 0, authType: 'PASS', authPass: '1111' });
-  }
-});
+  t.test(`deployment (${src.label}): Alibaba HAVIP SNAT master/backup (label ${ali.label}, notify hooks)`, async (t) => {
+    const m = deployment(src, 'alibaba-havip-snat-master.keepalived.conf');
+    const b = deployment(src, 'alibaba-havip-snat-backup.keepalived.conf');
+    t.equal(m.exitCode, 0);
+    t.equal(b.exitCode, 0);
+    t.match(i0(m), { state: 'MASTER', stateConfigured: true, priority: 100, virtualRouterId: ali.vrid, unicastSrcIp: ali.master, unicastPeers: [{ address: ali.backup }], nopreempt: false });
+    t.match(i0(b), { state: 'BACKUP', priority: 99, virtualRouterId: ali.vrid, unicastSrcIp: ali.backup, unicastPeers: [{ address: ali.master }] });
+    for (const r of [m, b]) {
+      t.match(i0(r).virtualIpaddress, [{ address: ali.vip, prefixLength: 32, dev: 'eth0', label: ali.label }]);
+      t.same(i0(r).notify.master, { argv: ['/etc/keepalived/scripts/ha_vip_start.sh'], user: null, group: null });
+      t.same(i0(r).notify.fault?.argv, ['/etc/keepalived/scripts/ha_vip_stop.sh']);
+      t.match(i0(r), { garpMasterDelayMs: 5000, garpMasterRepeat: 5, garpMasterRefreshMs: 0, authType: 'PASS', authPass: ali.authPass });
+    }
+  });
+}
 
 t.test('loadConfig returns a deep-frozen model', async (t) => {
   const r = one(`${SCRIPTS}${inst('  notify_master "/bin/echo x"\n  track_script {\n    chk_w\n  }')}`);

@@ -1,11 +1,14 @@
 /**
  * vrrpd check vs keepalived 2.2.7 -t: for every oracle case (test/fixtures/config-cases, produced by
- * the real keepalived in a namespace with eth0..eth3) and every shipped sample and scenario config,
- * vrrpd must report problems on the same lines and exit with the same code. keepalived prints some
- * messages once per parsing pass; lines are compared as sets.
+ * the real keepalived in a namespace with eth0..eth3; the sample-*.conf cases cover what keepalived's
+ * own sample configs show) and every example deployment of test/fixtures/deployments
+ * (deployments.expected.txt), vrrpd must report problems on the same lines and exit with the same
+ * code. keepalived prints some messages once per parsing pass; lines are compared as sets.
+ * When ../shared is beside the repo, its sample and scenario configs are checked too
+ * (samples.expected.txt); nothing here needs it.
  */
 import t from 'tap';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
@@ -13,6 +16,7 @@ import { oracleHost } from '../support/config-host.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const casesDir = resolve(here, '../fixtures/config-cases');
+const deploymentsDir = resolve(here, '../fixtures/deployments');
 
 interface Expected {
   lines: Set<string>;
@@ -82,6 +86,21 @@ function sections(text: string): Map<string, string> {
   return out;
 }
 
+const deployments = sections(readFileSync(join(casesDir, 'deployments.expected.txt'), 'utf8'));
+t.same(
+  [...deployments.keys()].sort(),
+  readdirSync(deploymentsDir).filter((f) => f.endsWith('.conf')).sort(),
+  'every example deployment has keepalived\'s recorded output (regen.sh --deployments)',
+);
+for (const [name, expected] of deployments) {
+  t.test(`deployment ${name}`, async (t) => {
+    const { r, got, exp } = check(name, deploymentsDir, expected);
+    t.equal(r.exitCode, exp.exit, 'same exit code as keepalived -t');
+    t.same([...got].sort(), [...exp.lines].sort(), 'problems reported on the same lines');
+  });
+}
+
+// Extra cases when ../shared is beside the repo (keepalived's own samples, the vendors' guides).
 const shared = resolve(here, '../../../shared');
 const samples = sections(readFileSync(join(casesDir, 'samples.expected.txt'), 'utf8'));
 /** keepalived's repository layout -> the names the samples have in ../shared/keepalived-samples. */
@@ -90,18 +109,21 @@ const RENAMED: Record<string, string> = {
   'repo_other/keepalived/etc/keepalived/keepalived.conf': 'default.keepalived.conf',
   'repo_other/keepalived/etc/keepalived/keepalived.conf.sample.in': 'default.keepalived.conf.sample.in',
 };
-for (const [name, expected] of samples) {
-  const base = RENAMED[name] ?? name.split('/').pop()!;
-  const dir = ['keepalived-samples', 'scenarios'].map((d) => join(shared, d)).find((d) => {
-    try {
-      return readdirSync(d).includes(base);
-    } catch {
-      return false;
-    }
-  });
-  t.test(`sample ${name}`, { skip: dir ? false : `../shared/ not present next to the repo (${base})` }, async (t) => {
-    const { r, got, exp } = check(base, dir!, expected);
-    t.equal(r.exitCode, exp.exit, 'same exit code as keepalived -t');
-    t.same([...got].sort(), [...exp.lines].sort(), 'problems reported on the same lines');
-  });
+if (!existsSync(shared)) t.comment(`${shared} is absent: the ${samples.size} optional shared sample/scenario runs are not made`);
+else {
+  for (const [name, expected] of samples) {
+    const base = RENAMED[name] ?? name.split('/').pop()!;
+    const dir = ['keepalived-samples', 'scenarios'].map((d) => join(shared, d)).find((d) => {
+      try {
+        return readdirSync(d).includes(base);
+      } catch {
+        return false;
+      }
+    });
+    t.test(`sample ${name}`, { skip: dir ? false : `${base} is not in ${shared}` }, async (t) => {
+      const { r, got, exp } = check(base, dir!, expected);
+      t.equal(r.exitCode, exp.exit, 'same exit code as keepalived -t');
+      t.same([...got].sort(), [...exp.lines].sort(), 'problems reported on the same lines');
+    });
+  }
 }

@@ -1,7 +1,7 @@
 /**
- * Interop on the Alibaba Cloud HaVip SNAT gateway scenario (../shared/scenarios): the guide's
- * master config (state MASTER, priority 100) and backup config (state BACKUP, priority 99), unicast,
- * PASS auth, VIP `dev eth0 label eth0:havip`, unquoted notify hooks. Only the addresses are
+ * Interop on the Alibaba Cloud HaVip SNAT gateway deployment (the project's example of it in
+ * test/fixtures/deployments): the master config (state MASTER, priority 100) and backup config
+ * (state BACKUP, priority 99), unicast, PASS auth, VIP `dev eth0 label eth0:snat`, unquoted notify hooks. Only the addresses are
  * rewritten to the lab's. The hooks run for real inside each node's namespace and private mount
  * namespace (/etc/keepalived/scripts/ha_vip_{start,stop}.sh: append to /tmp/log, set
  * net.ipv4.ip_forward, iptables when installed). Run with vrrpd on the master config and
@@ -50,14 +50,14 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
     await t.test(`${mImpl} runs the master config, ${bImpl} the backup config`, async (t: T) => {
       const p = await createPair(t, PREFIX, SUBNET, 200);
       const { lab, vip } = p;
-      const map = { '192.168.1.202': lab.host('a').ip, '192.168.1.203': lab.host('b').ip, '192.168.1.200': vip };
+      const map = { '172.18.5.11': lab.host('a').ip, '172.18.5.12': lab.host('b').ip, '172.18.5.100': vip };
       const hooks = {
         '/etc/keepalived/scripts/ha_vip_start.sh': { content: scenarioText('ha_vip_start.sh'), mode: 0o755 },
         '/etc/keepalived/scripts/ha_vip_stop.sh': { content: scenarioText('ha_vip_stop.sh'), mode: 0o755 },
       };
       const confM = rewriteAddresses(scenarioText('alibaba-havip-snat-master.keepalived.conf'), map);
       const confB = rewriteAddresses(scenarioText('alibaba-havip-snat-backup.keepalived.conf'), map);
-      t.notMatch(confM + confB, /192\.168\.1\./, 'every scenario address rewritten');
+      t.notMatch(confM + confB, /172\.18\.5\./, 'every deployment address rewritten');
 
       const tStart = wallNowMs();
       // users: root and nobody only (no keepalived_script): both implementations run the hooks as root
@@ -71,7 +71,7 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
       const tA = await waitHolder(p, 'a', 8000);
       t.ok(tA - tUpM < 4000, `election: master config (${mImpl}) holds the VIP ${(tA - tUpM).toFixed(0)} ms after it was up`);
       await sleep(1500);
-      await assertHolder(t, p, 'a', 'eth0:havip');
+      await assertHolder(t, p, 'a', 'eth0:snat');
       await assertClientReaches(t, p, 'a');
       t.same(await waitHooks(M, 2), ['stop', 'start'], `${mImpl}: notify_backup (init) then notify_master ran ha_vip_stop.sh, ha_vip_start.sh`);
       t.equal(statSync(M.realPath('/tmp/log')).uid, 0, `${mImpl} ran the hooks as root (no keepalived_script user)`);
@@ -84,7 +84,7 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
       await lab.linkDown('a', 'switch');
       const tB = await waitHolder(p, 'b', 6000);
       t.ok(tB - tCrash <= 4200, `crash: backup config (${bImpl}) took over after ${(tB - tCrash).toFixed(0)} ms`);
-      await assertHolder(t, p, 'b', 'eth0:havip');
+      await assertHolder(t, p, 'b', 'eth0:snat');
       await assertClientReaches(t, p, 'b');
       t.same(await waitHooks(B, 2), ['stop', 'start'], `${bImpl}: notify_master ran ha_vip_start.sh`);
       t.same(await waitHooks(M, 3), ['stop', 'start', 'stop'], `${mImpl}: notify_fault ran ha_vip_stop.sh`);
@@ -96,7 +96,7 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
       const tA2 = await waitHolder(p, 'a', 8000);
       t.ok(tA2 - tUp >= 2500, `recovery: ${mImpl} preempted after its master-down interval (${(tA2 - tUp).toFixed(0)} ms)`);
       await sleep(1000);
-      await assertHolder(t, p, 'a', 'eth0:havip');
+      await assertHolder(t, p, 'a', 'eth0:snat');
       await assertClientReaches(t, p, 'a');
       t.same(await waitHooks(M, 5), ['stop', 'start', 'stop', 'stop', 'start'], `${mImpl}: notify_backup (fault cleared) then notify_master`);
       t.same(await waitHooks(B, 3), ['stop', 'start', 'stop'], `${bImpl}: notify_backup when preempted`);
@@ -106,7 +106,7 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
       const tB2 = await waitHolder(p, 'b', 3000);
       t.ok(tB2 - tStop <= 1500, `graceful stop: ${bImpl} took over after ${(tB2 - tStop).toFixed(0)} ms`);
       await gracefulStop(t, M, `${mImpl} SIGTERM`, tStop);
-      await assertHolder(t, p, 'b', 'eth0:havip');
+      await assertHolder(t, p, 'b', 'eth0:snat');
       await assertClientReaches(t, p, 'b');
       t.same(hookLog(M), ['stop', 'start', 'stop', 'stop', 'start', 'stop'], `${mImpl}: notify_stop ran ha_vip_stop.sh`);
       t.same(await waitHooks(B, 4), ['stop', 'start', 'stop', 'start'], `${bImpl}: notify_master`);
@@ -120,14 +120,14 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
       checkGarps(t, p, 'b', tCrash, tB + 1000, `takeover by ${bImpl} after crash`);
       checkGarps(t, p, 'a', tA2 - 100, tA2 + 1000, `takeover by ${mImpl} after recovery`);
       checkGarps(t, p, 'b', tStop, tB2 + 1000, `takeover by ${bImpl} after graceful stop`);
-      finalChecks(t, p, { vrid: 51, vips: [vip], authPass: '1111', unicast: true });
+      finalChecks(t, p, { vrid: 71, vips: [vip], authPass: 'snatgw1', unicast: true });
     });
   }
 
   await t.test(`keepalived_script exists: keepalived (backup config) and ${VRRPD_IMPL} (master config) run the hooks as keepalived_script`, async (t: T) => {
     const p = await createPair(t, PREFIX, SUBNET, 200);
     const { lab, vip } = p;
-    const map = { '192.168.1.202': lab.host('a').ip, '192.168.1.203': lab.host('b').ip, '192.168.1.200': vip };
+    const map = { '172.18.5.11': lab.host('a').ip, '172.18.5.12': lab.host('b').ip, '172.18.5.100': vip };
     const hooks = {
       '/etc/keepalived/scripts/ha_vip_start.sh': { content: scenarioText('ha_vip_start.sh'), mode: 0o755 },
       '/etc/keepalived/scripts/ha_vip_stop.sh': { content: scenarioText('ha_vip_stop.sh'), mode: 0o755 },
@@ -138,7 +138,7 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
     await M.proc.waitFor(STATE_RE.backupInit, 8000);
     const B = p.start({ impl: 'keepalived', host: 'b', conf: confB, files: hooks, users: KEEPALIVED_SCRIPT_USERS });
     await waitHolder(p, 'a', 8000);
-    await assertHolder(t, p, 'a', 'eth0:havip');
+    await assertHolder(t, p, 'a', 'eth0:snat');
     await assertClientReaches(t, p, 'a');
     t.same(await waitHooks(M, 2), ['stop', 'start'], `${VRRPD_IMPL}: notify_backup then notify_master ran`);
     t.same(await waitHooks(B, 1), ['stop'], 'keepalived: notify_backup ran');

@@ -1,17 +1,16 @@
 /**
- * The vendor scenarios of ../shared/scenarios (copied verbatim into test/interop/scenarios/ so the
- * interop tests run from a bare clone; scenarios-copy.test.ts checks the copies against
- * ../shared when it is present). Not a test file.
+ * The example deployments of test/fixtures/deployments (the cloud guides' HAVIP and SNAT pairs,
+ * written by the project: configs and hook scripts), read by the interop and hook tests.
+ * Not a test file.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
-export const SHARED_SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../shared/scenarios');
+export const DEPLOYMENTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/deployments');
 
 export function scenarioText(name: string): string {
-  return readFileSync(join(SCENARIO_DIR, name), 'utf8');
+  return readFileSync(join(DEPLOYMENTS_DIR, name), 'utf8');
 }
 
 /**

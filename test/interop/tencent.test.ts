@@ -1,6 +1,6 @@
 /**
- * Interop on the Tencent Cloud HAVIP "no fixed master" scenario (../shared/scenarios): both nodes
- * `state BACKUP`, equal priority 30, `nopreempt`, unicast, PASS auth, `garp_master_delay 1`,
+ * Interop on the Tencent Cloud HAVIP "no fixed master" deployment (the project's example of it in
+ * test/fixtures/deployments): both nodes `state BACKUP`, equal priority 30, `nopreempt`, unicast, PASS auth, `garp_master_delay 1`,
  * `garp_master_refresh 5`, `track_interface eth0`, notify hooks calling notify_action.sh, and the
  * guides' copy-paste slips (vrrp_garp_interval 0, a stray script block, a track_script naming a
  * missing script). Only the addresses are rewritten. notify_action.sh runs for real in each node's
@@ -52,11 +52,11 @@ t.test('Tencent HAVIP nopreempt pair: vrrpd <-> keepalived', { skip: interopSkip
       const p = await createPair(t, PREFIX, SUBNET, 135);
       const { lab, vip } = p;
       const conf = (h: 'a' | 'b'): string => rewriteAddresses(scenarioText(file), {
-        '172.16.0.16': lab.host(h).ip,
-        '172.16.0.14': lab.host(h === 'a' ? 'b' : 'a').ip,
-        '172.16.0.135': vip,
+        '10.100.8.16': lab.host(h).ip,
+        '10.100.8.14': lab.host(h === 'a' ? 'b' : 'a').ip,
+        '10.100.8.250': vip,
       });
-      t.notMatch(conf('a') + conf('b'), /172\.16\.0\./, 'every scenario address rewritten');
+      t.notMatch(conf('a') + conf('b'), /10\.100\.8\./, 'every deployment address rewritten');
       const files = { '/etc/keepalived/notify_action.sh': { content: scenarioText('notify_action.sh'), mode: 0o755 } };
 
       const tStart = wallNowMs();
@@ -120,7 +120,7 @@ t.test('Tencent HAVIP nopreempt pair: vrrpd <-> keepalived', { skip: interopSkip
       checkGarps(t, p, 'b', tB + 800, tB + 1600, `${jImpl} garp_master_delay 1 burst`);
       checkGarps(t, p, 'b', tB + 4500, tB + 6700, `${jImpl} garp_master_refresh 5`, 1);
       checkGarps(t, p, 'a', tStop, tA2 + 500, `${fImpl} takeover after graceful stop`);
-      finalChecks(t, p, { vrid: 51, vips: [vip], authPass: '1111', unicast: true });
+      finalChecks(t, p, { vrid: 35, vips: [vip], authPass: 'havip42', unicast: true });
       t.comment(`timeline (ms from start): a ${(tA - tStart).toFixed(0)}, crash ${(tCrash - tStart).toFixed(0)} -> b ${(tB - tStart).toFixed(0)}, link up ${(tUp - tStart).toFixed(0)}, stop ${(tStop - tStart).toFixed(0)} -> a ${(tA2 - tStart).toFixed(0)}`);
     });
   }
@@ -129,9 +129,9 @@ t.test('Tencent HAVIP nopreempt pair: vrrpd <-> keepalived', { skip: interopSkip
     const p = await createPair(t, PREFIX, SUBNET, 135);
     const { lab, vip } = p;
     const conf = (h: 'a' | 'b'): string => rewriteAddresses(scenarioText('tencent-havip.keepalived.conf'), {
-      '172.16.0.16': lab.host(h).ip,
-      '172.16.0.14': lab.host(h === 'a' ? 'b' : 'a').ip,
-      '172.16.0.135': vip,
+      '10.100.8.16': lab.host(h).ip,
+      '10.100.8.14': lab.host(h === 'a' ? 'b' : 'a').ip,
+      '10.100.8.250': vip,
     });
     const files = { '/etc/keepalived/notify_action.sh': { content: scenarioText('notify_action.sh'), mode: 0o755 } };
     const F = p.start({ impl: VRRPD_IMPL, host: 'a', conf: conf('a'), files, users: KEEPALIVED_SCRIPT_USERS, args: VRRPD_IMPL === 'vrrpd' ? ['-D'] : [] });

@@ -2,7 +2,7 @@
  * Root, real network: (1) a notify_master hook that sleeps 60 s does not delay vrrpd's adverts
  * (their cadence on the wire stays 1 s), holds back the same instance's next hook (order), and
  * does not hold up a graceful stop (its process group is killed); (2) the Alibaba HaVip SNAT
- * scenario's hooks (ha_vip_start.sh / ha_vip_stop.sh) add and flush the iptables NAT rules in the
+ * deployment's hooks (test/fixtures/deployments: ha_vip_start.sh / ha_vip_stop.sh) add and flush the iptables NAT rules in the
  * nodes' namespaces on failover, run by vrrpd on both nodes.
  *
  * Each node runs in a private mount namespace (hooks write /tmp/log inside it). Labs vn-hw-
@@ -72,7 +72,7 @@ t.test('a hook sleeping 60 s delays no advert, keeps per-instance order, and die
 t.test('Alibaba HaVip SNAT: ha_vip_start.sh / ha_vip_stop.sh add and flush iptables NAT rules on failover', { skip: skip || iptablesMissing() }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vn-ali-', subnet: '10.235.3', hosts: ['a', 'b'] });
   const vip = '10.235.3.200';
-  const map = { '192.168.1.202': lab.host('a').ip, '192.168.1.203': lab.host('b').ip, '192.168.1.200': vip };
+  const map = { '172.18.5.11': lab.host('a').ip, '172.18.5.12': lab.host('b').ip, '172.18.5.100': vip };
   const hooks = {
     '/etc/keepalived/scripts/ha_vip_start.sh': { content: scenarioText('ha_vip_start.sh'), mode: 0o755 },
     '/etc/keepalived/scripts/ha_vip_stop.sh': { content: scenarioText('ha_vip_stop.sh'), mode: 0o755 },
@@ -81,8 +81,8 @@ t.test('Alibaba HaVip SNAT: ha_vip_start.sh / ha_vip_stop.sh add and flush iptab
   const confB = rewriteAddresses(scenarioText('alibaba-havip-snat-backup.keepalived.conf'), map);
   const snat = async (h: string): Promise<string[]> =>
     (await lab.exec(h, ['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).stdout.split('\n').filter((l) => l.startsWith('-A'));
-  // The hook is the guide's, unchanged: it SNATs to the guide's HaVip address.
-  const EXPECTED = ['-A POSTROUTING -d 100.64.0.0/10 -j RETURN', '-A POSTROUTING -d 10.0.0.0/8 -j RETURN', '-A POSTROUTING -s 192.168.0.0/16 ! -p vrrp -j SNAT --to-source 192.168.1.200'];
+  // The hook is the example deployment's, unchanged: it SNATs to the deployment's HaVip address.
+  const EXPECTED = ['-A POSTROUTING -d 100.64.0.0/10 -j RETURN', '-A POSTROUTING -d 10.0.0.0/8 -j RETURN', '-A POSTROUTING -s 172.18.0.0/16 ! -p vrrp -j SNAT --to-source 172.18.5.100'];
   const waitRules = async (h: string, want: string[], ms: number): Promise<void> => {
     let last: string[] = [];
     await pollUntil(async () => JSON.stringify((last = await snat(h))) === JSON.stringify(want), ms, `${h} rules ${want.length}`).catch((e: Error) => {
@@ -116,5 +116,5 @@ t.test('Alibaba HaVip SNAT: ha_vip_start.sh / ha_vip_stop.sh add and flush iptab
   t.same(log, ['stop', 'start', 'stop'], 'backup node hook log: backup(init), master, backup');
   // The host's own NAT table was never touched.
   const hostRules = execFileSync('iptables', ['-t', 'nat', '-S', 'POSTROUTING'], { encoding: 'utf8' });
-  t.notMatch(hostRules, /192\.168\.1\.200/, 'no rule leaked to the host namespace');
+  t.notMatch(hostRules, /172\.18\.5\.100/, 'no rule leaked to the host namespace');
 });

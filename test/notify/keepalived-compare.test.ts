@@ -7,7 +7,7 @@
  *     hooks' environment (variables, umask, stdio, own process group), FIFO lines incl.
  *     MASTER_RX_LOWER_PRI and MASTER_PRIORITY/BACKUP_PRIORITY, and the three dump files read by an
  *     exporter-style parser (state, priorities, counters) after the same events;
- *  2. notify_action.sh (the Tencent guide's hook) under keepalived, under vrrpd, and vrrpd's
+ *  2. notify_action.sh (the Tencent guide's hook, as test/fixtures/deployments has it) under keepalived, under vrrpd, and vrrpd's
  *     built-in state files for the same transitions: byte for byte apart from timestamps.
  *
  * Root; lab vn-cmp-, 10.235.1.0/24. About 60 s.

@@ -1,9 +1,11 @@
 /**
- * Pure runtime pieces: config -> params on the shipped and scenario configs, demux, reload
+ * Pure runtime pieces: config -> params on the shipped examples and the example deployments
+ * (test/fixtures/deployments), demux, reload
  * matching, strtol, rate limiting, log output and redaction.
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import { instanceSpecs, SOURCE_TRACKER } from '../../src/runtime/params.js';
 import { demux } from '../../src/runtime/demux.js';
@@ -39,17 +41,19 @@ t.test('params: conf/keepalived.conf.cloud-unicast', async (t) => {
   t.same(Object.keys(s.notify).sort(), ['backup', 'fault', 'master', 'stop']);
 });
 
+const deployment = (name: string): string => fileURLToPath(new URL(`../fixtures/deployments/${name}`, import.meta.url));
+
 t.test('params: multicast example and the Alibaba pair', async (t) => {
   const [m] = specsOf('conf/keepalived.conf.multicast');
   t.ok(m && !m.unicast && m.mcastGroup === '224.0.0.18' && m.configuredSrcIp === null);
   t.equal(m?.params.srcIp, '0.0.0.0', 'resolved from the interface at run time');
-  const [master] = specsOf('/work/shared/scenarios/alibaba-havip-snat-master.keepalived.conf');
-  const [backup] = specsOf('/work/shared/scenarios/alibaba-havip-snat-backup.keepalived.conf');
+  const [master] = specsOf(deployment('alibaba-havip-snat-master.keepalived.conf'));
+  const [backup] = specsOf(deployment('alibaba-havip-snat-backup.keepalived.conf'));
   t.equal(master?.params.initialState, 'MASTER');
   t.equal(master?.params.basePriority, 100);
   t.equal(backup?.params.basePriority, 99);
-  t.equal(master?.vipEntries[0]?.label, 'eth0:havip');
-  const [tencent] = specsOf('/work/shared/scenarios/tencent-havip.keepalived.conf');
+  t.equal(master?.vipEntries[0]?.label, 'eth0:snat');
+  const [tencent] = specsOf(deployment('tencent-havip.keepalived.conf'));
   t.ok(tencent, 'the Tencent guide config maps (its unknown track_script is ignored)');
   t.equal(tencent?.params.trackScripts.length, 0);
 });
