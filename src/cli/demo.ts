@@ -141,10 +141,7 @@ export async function runDemo(a: DemoArgs, io: Io): Promise<number> {
     const B = startVrrpd(lab, 'b', 100, vip);
     await waitFor('a MASTER and b BACKUP', async () => (await instance(A))?.state === 'MASTER' && (await instance(B))?.state === 'BACKUP', 15_000, 50);
     say('a is MASTER, b is BACKUP. `vrrpd status` on each:');
-    for (const n of [A, B]) {
-      const s = await status(n);
-      if (s) io.out(`\n--- ${n.host} ---\n${formatTable(s, Date.now())}\n`);
-    }
+    await printStatus(io, [A, B]);
 
     const ping = startPinger(lab, 'c', vip, 0.01);
     await waitFor('client pings answered', async () => ping.replies().length >= 5, 5000, 20);
@@ -180,15 +177,10 @@ export async function runDemo(a: DemoArgs, io: Io): Promise<number> {
     await sleep(500);
     const switchoverGapMs = longestGapMs(ping.replies(), tSw, wallNowMs());
     say(`vrrpd switchover VI_1 on a (via ${String(r.via)}${r.via === 'peer' ? ': b promoted itself, advert first, then VIP and GARP' : ''}): b is MASTER; longest ping gap ${switchoverGapMs.toFixed(0)} ms`);
-    const sb = await status(B);
-    if (sb) io.out(`\n--- b ---\n${formatTable(sb, Date.now())}\n`);
+    await printStatus(io, [B]);
     await ping.stop();
 
-    io.out('summary:');
-    io.out(`  crash failover      ${failoverMs.toFixed(0).padStart(5)} ms to MASTER, ping gap ${failoverGapMs.toFixed(0)} ms`);
-    io.out(`  preempt on restart  ping gap ${preemptGapMs.toFixed(0)} ms`);
-    io.out(`  vrrpd switchover    ping gap ${switchoverGapMs.toFixed(0)} ms`);
-    io.out(`DEMO_RESULT ${JSON.stringify({ failoverMs: Math.round(failoverMs), failoverGapMs: Math.round(failoverGapMs), preemptGapMs: Math.round(preemptGapMs), switchoverGapMs: Math.round(switchoverGapMs) } satisfies DemoResult)}`);
+    printSummary(io, failoverMs, failoverGapMs, preemptGapMs, switchoverGapMs);
     if (a.keep) {
       io.out(`--keep: lab left running (namespaces ${prefix}*; remove with: for n in $(ip netns list | grep -o '^${prefix}[a-z]*'); do ip netns del $n; done)`);
     }
@@ -198,11 +190,31 @@ export async function runDemo(a: DemoArgs, io: Io): Promise<number> {
     return 1;
   } finally {
     clearTimeout(deadline);
-    if (lab && !a.keep) {
-      await lab.destroy();
-      // ip netns del is asynchronous in the kernel; confirm nothing of ours is listed any more.
-      const left = (await runCommand(['ip', 'netns', 'list'], { allowFail: true })).stdout.split('\n').filter((l) => l.startsWith(prefix));
-      io.out(left.length === 0 ? 'cleaned up: namespaces, processes and temp files removed' : `left behind: ${left.join(', ')}`);
-    }
+    if (lab && !a.keep) await destroyLab(lab, prefix, io);
   }
+}
+
+/** `vrrpd status` of each node as a table under its name (a node that does not answer prints nothing). */
+async function printStatus(io: Io, nodes: readonly DemoNode[]): Promise<void> {
+  for (const n of nodes) {
+    const s = await status(n);
+    if (s) io.out(`\n--- ${n.host} ---\n${formatTable(s, Date.now())}\n`);
+  }
+}
+
+/** The demo's closing lines: the three measured gaps, then one machine-readable DEMO_RESULT line. */
+function printSummary(io: Io, failoverMs: number, failoverGapMs: number, preemptGapMs: number, switchoverGapMs: number): void {
+  io.out('summary:');
+  io.out(`  crash failover      ${failoverMs.toFixed(0).padStart(5)} ms to MASTER, ping gap ${failoverGapMs.toFixed(0)} ms`);
+  io.out(`  preempt on restart  ping gap ${preemptGapMs.toFixed(0)} ms`);
+  io.out(`  vrrpd switchover    ping gap ${switchoverGapMs.toFixed(0)} ms`);
+  io.out(`DEMO_RESULT ${JSON.stringify({ failoverMs: Math.round(failoverMs), failoverGapMs: Math.round(failoverGapMs), preemptGapMs: Math.round(preemptGapMs), switchoverGapMs: Math.round(switchoverGapMs) } satisfies DemoResult)}`);
+}
+
+/** Removes the lab and says whether any namespace named `prefix`* is still listed. */
+async function destroyLab(lab: DemoLab, prefix: string, io: Io): Promise<void> {
+  await lab.destroy();
+  // ip netns del is asynchronous in the kernel; confirm nothing of ours is listed any more.
+  const left = (await runCommand(['ip', 'netns', 'list'], { allowFail: true })).stdout.split('\n').filter((l) => l.startsWith(prefix));
+  io.out(left.length === 0 ? 'cleaned up: namespaces, processes and temp files removed' : `left behind: ${left.join(', ')}`);
 }
