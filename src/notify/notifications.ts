@@ -60,7 +60,6 @@ export function* scriptCommands(cfg: FrozenConfig): Generator<DeepReadonly<Scrip
 /** The daemon's notifier (runtime/ports/notifier.ts RuntimeNotifier). */
 export class Notifications implements RuntimeNotifier {
   readonly history = new HookHistory();
-  readonly #o: NotificationsOptions;
   readonly #log: Log;
   readonly #state: StateFiles | null;
   readonly #notifier: Notifier;
@@ -74,7 +73,6 @@ export class Notifications implements RuntimeNotifier {
   readonly #memberState = new Map<string, NotifyState>();
 
   constructor(o: NotificationsOptions) {
-    this.#o = o;
     this.#log = o.log;
     this.#state = o.stateFiles ? new StateFiles(o.stateFiles, o.log) : null;
     this.gate = o.gate ?? (o.checkScripts === false ? openGate(o.log) : ScriptGate.forHost(o.log));
