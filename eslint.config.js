@@ -29,11 +29,11 @@ const SOCKET_MODULES = ['node:net', 'node:dgram', 'node:http', 'node:https', 'no
  * - packages: npm packages allowed.
  */
 const LAYERS = {
-  'util': { layers: [], node: '*', packages: ['koffi'], why: 'util is the bottom: it imports no other layer' },
+  util: { layers: [], node: '*', packages: ['koffi'], why: 'util is the bottom: it imports no other layer' },
   'log.ts': { layers: ['util'], node: [], packages: ['pino'], why: 'the root logger' },
   'version.ts': { layers: [], node: [], packages: [], why: 'a constant' },
-  'protocol': { layers: ['util'], node: [], packages: [], why: 'protocol is pure: it imports nothing above util and no node module' },
-  'config': {
+  protocol: { layers: ['util'], node: [], packages: [], why: 'protocol is pure: it imports nothing above util and no node module' },
+  config: {
     layers: ['protocol', 'util'],
     // node:path (posix joins) and node:net's address predicates are pure; no file, socket or process module.
     node: ['node:path', { name: 'node:net', only: ['isIP', 'isIPv4', 'isIPv6'] }],
@@ -41,23 +41,39 @@ const LAYERS = {
     why: 'config is pure: the host comes in through config/host.ts, implemented in src/host',
   },
   'runtime/ports': { layers: ['protocol', 'config', 'util'], node: [], packages: [], why: 'the ports are types the runtime owns' },
-  'runtime': {
+  runtime: {
     layers: ['runtime/ports', 'protocol', 'config', 'util', 'log.ts'],
     node: ['node:path'],
     packages: [],
     why: 'the runtime sees io, host and notify only through runtime/ports',
   },
-  'io': { layers: ['runtime/ports', 'protocol', 'util', 'log.ts'], node: '*', sockets: true, packages: ['netlink', 'raw-socket'], why: 'io implements runtime/ports' },
-  'host': { layers: ['runtime/ports', 'config', 'util', 'log.ts'], node: '*', packages: [], why: 'host implements runtime/ports and config/host.ts' },
-  'notify': { layers: ['host', 'runtime/ports', 'config', 'util', 'log.ts'], node: '*', packages: [], why: 'notify implements runtime/ports' },
-  'control': {
+  io: {
+    layers: ['runtime/ports', 'protocol', 'util', 'log.ts'],
+    node: '*',
+    sockets: true,
+    packages: ['netlink', 'raw-socket'],
+    why: 'io implements runtime/ports',
+  },
+  host: {
+    layers: ['runtime/ports', 'config', 'util', 'log.ts'],
+    node: '*',
+    packages: [],
+    why: 'host implements runtime/ports and config/host.ts',
+  },
+  notify: {
+    layers: ['host', 'runtime/ports', 'config', 'util', 'log.ts'],
+    node: '*',
+    packages: [],
+    why: 'notify implements runtime/ports',
+  },
+  control: {
     layers: ['runtime', 'runtime/ports', 'protocol', 'config', 'util', 'log.ts', 'version.ts'],
     node: '*',
     sockets: true,
     packages: [],
     why: 'control serves the daemon over its Unix socket; it builds no adapter',
   },
-  'cli': {
+  cli: {
     layers: ['control', 'runtime', 'runtime/ports', 'protocol', 'config', 'util', 'log.ts', 'version.ts'],
     node: '*',
     packages: ['yaml'],
@@ -111,13 +127,22 @@ function restrictions(dir, layerName, spec) {
     const up = posix.relative(dir, parent);
     const sub = layerName.slice(parent.length + 1);
     const prefix = escapeRe(up) + '/';
-    patterns.push({ regex: `^${prefix}(?!\\.\\./|${escapeRe(sub)}/)`, message: `${own} may not import the rest of ${parent}: ${spec.why}.` });
+    patterns.push({
+      regex: `^${prefix}(?!\\.\\./|${escapeRe(sub)}/)`,
+      message: `${own} may not import the rest of ${parent}: ${spec.why}.`,
+    });
   }
   // Nothing in src/ reaches outside it (test/, bench/, the repository root).
   const srcRootRel = posix.relative(dir, '.');
-  patterns.push({ regex: `^${srcRootRel ? escapeRe(srcRootRel) + '/' : ''}\\.\\./`, message: 'Product code (src/) never imports test/, bench/ or anything outside src/.' });
+  patterns.push({
+    regex: `^${srcRootRel ? escapeRe(srcRootRel) + '/' : ''}\\.\\./`,
+    message: 'Product code (src/) never imports test/, bench/ or anything outside src/.',
+  });
   // Specifiers are normalized, so no '../runtime/../io/x.js' slips past the patterns above.
-  patterns.push({ regex: '^\\./\\.|^(\\./)?(\\.\\./)*(.*/)?[^./][^/]*/\\.\\.?(/|$)', message: 'Write the import path normalized (no ./.. or x/../ inside it).' });
+  patterns.push({
+    regex: '^\\./\\.|^(\\./)?(\\.\\./)*(.*/)?[^./][^/]*/\\.\\.?(/|$)',
+    message: 'Write the import path normalized (no ./.. or x/../ inside it).',
+  });
 
   // Node built-ins: always with the node: prefix; only the allowed ones.
   for (const m of builtinModules.filter((b) => !b.startsWith('_') && !b.startsWith('node:'))) {
@@ -126,9 +151,13 @@ function restrictions(dir, layerName, spec) {
   const nodeNames = spec.node === '*' ? null : spec.node.map((n) => (typeof n === 'string' ? n : n.name));
   if (nodeNames) {
     const alt = nodeNames.map((n) => escapeRe(n.slice('node:'.length))).join('|');
-    patterns.push({ regex: alt ? `^node:(?!(?:${alt})$)` : '^node:', message: `${own} may import only these node modules: ${nodeNames.join(', ') || 'none'}: ${spec.why}.` });
+    patterns.push({
+      regex: alt ? `^node:(?!(?:${alt})$)` : '^node:',
+      message: `${own} may import only these node modules: ${nodeNames.join(', ') || 'none'}: ${spec.why}.`,
+    });
     for (const n of spec.node) {
-      if (typeof n !== 'string') paths.push({ name: n.name, allowImportNames: n.only, message: `${own} may import only ${n.only.join(', ')} from ${n.name}.` });
+      if (typeof n !== 'string')
+        paths.push({ name: n.name, allowImportNames: n.only, message: `${own} may import only ${n.only.join(', ')} from ${n.name}.` });
     }
   }
   if (!spec.sockets) {
@@ -136,7 +165,8 @@ function restrictions(dir, layerName, spec) {
       if (!nodeNames || spec.node.includes(s)) paths.push({ name: s, message: `Only io/ and control/ open sockets (${s}).` });
     }
     // createRequire would load a native socket addon past these rules.
-    if (!(layerName === 'util' || layerName === 'io')) paths.push({ name: 'node:module', message: 'Only io/ and util/libc.ts load native modules (createRequire).' });
+    if (!(layerName === 'util' || layerName === 'io'))
+      paths.push({ name: 'node:module', message: 'Only io/ and util/libc.ts load native modules (createRequire).' });
   }
   // npm packages: only the listed ones.
   const pkgAlt = spec.packages.map(escapeRe).join('|');
@@ -147,9 +177,18 @@ function restrictions(dir, layerName, spec) {
   const sel = (re) => `/${re.replace(/\//g, '\\x2F')}/`;
   const syntax = [
     // no-restricted-imports does not see import(): allow it only for a same-folder module or an allowed package.
-    { selector: 'ImportExpression[source.type!="Literal"]', message: 'import() takes a literal specifier so the boundary rules can check it.' },
-    { selector: `ImportExpression[source.value=${sel('^(\\.\\./|node:|\\./.*/)')}]`, message: 'import() only of a same-folder module or a package; use a static import.' },
-    { selector: `ImportExpression[source.value=${sel(pkgRegex)}]`, message: `${own} may import only these packages: ${spec.packages.join(', ') || 'none'}.` },
+    {
+      selector: 'ImportExpression[source.type!="Literal"]',
+      message: 'import() takes a literal specifier so the boundary rules can check it.',
+    },
+    {
+      selector: `ImportExpression[source.value=${sel('^(\\.\\./|node:|\\./.*/)')}]`,
+      message: 'import() only of a same-folder module or a package; use a static import.',
+    },
+    {
+      selector: `ImportExpression[source.value=${sel(pkgRegex)}]`,
+      message: `${own} may import only these packages: ${spec.packages.join(', ') || 'none'}.`,
+    },
   ];
   if (!spec.sockets) {
     // A koffi declaration of socket(2) is a socket opened past the module rules.
