@@ -159,6 +159,7 @@ export function formatInstance(i: InstanceReport, nowMs: number): string {
   kv.push(['drops', drops.length === 0 ? 'none' : drops.map(([k, n]) => `${k} ${n}`).join(', ')]);
   const hooks = i.lastHooks;
   if (Array.isArray(hooks)) {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects go through JSON.stringify; String() gets JSON scalars only
     for (const h of hooks as Record<string, unknown>[]) kv.push(['hook', Object.entries(h).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ')]);
   }
   return align(kv.map(([k, v]) => [`${k}:`, v!]));

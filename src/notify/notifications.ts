@@ -91,7 +91,7 @@ export class Notifications implements RuntimeNotifier {
     const g = cfg.global;
     this.gate.configure(g, scriptCommands(cfg));
     this.#priorityChanges = new Map(cfg.instances.map((i) => [i.name, i.notifyPriorityChanges]));
-    this.#groupOf = new Map(cfg.syncGroups.flatMap((sg) => sg.members.map((m) => [m, { name: sg.name, members: sg.members, hooks: sg.notify as Hooks }] as const)));
+    this.#groupOf = new Map(cfg.syncGroups.flatMap((sg) => sg.members.map((m) => [m, { name: sg.name, members: sg.members, hooks: sg.notify }] as const)));
     // Names a reload removed are forgotten: these tables hold the running config's names only.
     const instances = new Set(cfg.instances.map((i) => i.name));
     const groups = new Set(cfg.syncGroups.map((sg) => sg.name));
