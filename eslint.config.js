@@ -1,6 +1,6 @@
-// ESLint flat config: typescript-eslint's recommended rules, the size limits, and the import
-// boundaries that encode the layering of ARCHITECTURE.md / DESIGN.md. Formatting is Prettier's job
-// (eslint-config-prettier, last, turns off every rule that would fight it).
+// ESLint flat config: typescript-eslint's recommended rules (type-checked on src/), the size limits,
+// and the import boundaries that encode the layering (ARCHITECTURE.md). Formatting is Prettier's
+// job (eslint-config-prettier, last, turns off every rule that would fight it).
 //
 // The boundaries are ESLint's own `no-restricted-imports` and `no-restricted-syntax`, generated
 // from the LAYERS table below: one block per folder of src/, because a relative specifier only
