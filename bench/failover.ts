@@ -184,7 +184,7 @@ async function measureAfter(s: Session, t0: number, kind: RoundResult['kind'], r
   const takeover = firstAfter(view.adverts, t0, (x) => x.src === s.lab.host('b').ip && x.prio > 0);
   const replies = s.ping.replies();
   const end = wallNowMs();
-  let timerFrom = Number.NaN;
+  let timerFrom: number;
   let prio0Ms: number | undefined;
   if (kind === 'stop') {
     const p0 = firstAfter(view.adverts, t0, (x) => x.src === aIp && x.prio === 0);

@@ -165,12 +165,11 @@ export function dominators(g: HeapGraph): { idom: Int32Array; postorder: Int32Ar
   const visited = new Uint8Array(n);
   const stackNode = new Int32Array(n);
   const stackEdge = new Int32Array(n);
-  let sp = 0;
   let count = 0;
   stackNode[0] = 0;
   stackEdge[0] = g.firstEdge[0]!;
   visited[0] = 1;
-  sp = 1;
+  let sp = 1;
   while (sp > 0) {
     const v = stackNode[sp - 1]!;
     const ei = stackEdge[sp - 1]!;

@@ -136,59 +136,7 @@ export async function runDemo(a: DemoArgs, io: Io): Promise<number> {
     io.out(`vrrpd demo: a throw-away LAN of network namespaces ${prefix}{sw,a,b,c} on ${subnet}.0/24`);
     io.out(`  a (${subnet}.1) vrrpd priority 150, b (${subnet}.2) vrrpd priority 100, c (${subnet}.3) client; VIP ${vip}, VRID 51, advert_int 1 s`);
     lab = await DemoLab.start(prefix, subnet, ['a', 'b', 'c']);
-    say('lab ready; starting vrrpd on a and b');
-    let A = startVrrpd(lab, 'a', 150, vip);
-    const B = startVrrpd(lab, 'b', 100, vip);
-    await waitFor('a MASTER and b BACKUP', async () => (await instance(A))?.state === 'MASTER' && (await instance(B))?.state === 'BACKUP', 15_000, 50);
-    say('a is MASTER, b is BACKUP. `vrrpd status` on each:');
-    for (const n of [A, B]) {
-      const s = await status(n);
-      if (s) io.out(`\n--- ${n.host} ---\n${formatTable(s, Date.now())}\n`);
-    }
-
-    const ping = startPinger(lab, 'c', vip, 0.01);
-    await waitFor('client pings answered', async () => ping.replies().length >= 5, 5000, 20);
-    say(`client c pings ${vip} every 10 ms`);
-
-    // 1. The master dies: its daemon is killed and its link goes down (a crashed VM).
-    const tKill = wallNowMs();
-    await A.proc.kill('SIGKILL', 500);
-    await lab.linkDown('a');
-    say('node a died (vrrpd SIGKILL, eth0 down): b must notice the silence (Master_Down_Interval = 3 x 1 s + skew 0.61 s)');
-    await waitFor('b MASTER', async () => (await instance(B))?.state === 'MASTER', 8000);
-    const bi = await instance(B);
-    const failoverMs = bi?.since ? Date.parse(bi.since) - tKill : wallNowMs() - tKill;
-    await sleep(500);
-    const failoverGapMs = longestGapMs(ping.replies(), tKill, wallNowMs());
-    say(`b became MASTER ${failoverMs.toFixed(0)} ms after the kill; the client's longest ping gap was ${failoverGapMs.toFixed(0)} ms`);
-
-    // 2. Restore a: it preempts (150 > 100) once its own down timer runs out.
-    await lab.linkUp('a');
-    A = startVrrpd(lab, 'a', 150, vip);
-    const tRestart = wallNowMs();
-    await waitFor('a MASTER again', async () => (await instance(A))?.state === 'MASTER' && (await instance(B))?.state === 'BACKUP', 15_000, 20);
-    await sleep(500);
-    const preemptGapMs = longestGapMs(ping.replies(), tRestart, wallNowMs());
-    say(`a is back (link up, vrrpd restarted): it took the VIP back (higher priority); longest ping gap ${preemptGapMs.toFixed(0)} ms`);
-
-    // 3. Planned hand-over: b promotes itself at a's request, advert first, then VIP and GARP.
-    await sleep(300);
-    const tSw = wallNowMs();
-    const r = await request(A.socket, { cmd: 'switchover', instance: 'VI_1', peerSockets: [B.socket] }, 10_000);
-    if (!r.ok) throw new Error(`switchover failed: ${r.error}`);
-    await waitFor('b MASTER after switchover', async () => (await instance(B))?.state === 'MASTER', 5000);
-    await sleep(500);
-    const switchoverGapMs = longestGapMs(ping.replies(), tSw, wallNowMs());
-    say(`vrrpd switchover VI_1 on a (via ${String(r.via)}${r.via === 'peer' ? ': b promoted itself, advert first, then VIP and GARP' : ''}): b is MASTER; longest ping gap ${switchoverGapMs.toFixed(0)} ms`);
-    const sb = await status(B);
-    if (sb) io.out(`\n--- b ---\n${formatTable(sb, Date.now())}\n`);
-    await ping.stop();
-
-    io.out('summary:');
-    io.out(`  crash failover      ${failoverMs.toFixed(0).padStart(5)} ms to MASTER, ping gap ${failoverGapMs.toFixed(0)} ms`);
-    io.out(`  preempt on restart  ping gap ${preemptGapMs.toFixed(0)} ms`);
-    io.out(`  vrrpd switchover    ping gap ${switchoverGapMs.toFixed(0)} ms`);
-    io.out(`DEMO_RESULT ${JSON.stringify({ failoverMs: Math.round(failoverMs), failoverGapMs: Math.round(failoverGapMs), preemptGapMs: Math.round(preemptGapMs), switchoverGapMs: Math.round(switchoverGapMs) } satisfies DemoResult)}`);
+    await play(lab, vip, io, say);
     if (a.keep) {
       io.out(`--keep: lab left running (namespaces ${prefix}*; remove with: for n in $(ip netns list | grep -o '^${prefix}[a-z]*'); do ip netns del $n; done)`);
     }
@@ -198,11 +146,80 @@ export async function runDemo(a: DemoArgs, io: Io): Promise<number> {
     return 1;
   } finally {
     clearTimeout(deadline);
-    if (lab && !a.keep) {
-      await lab.destroy();
-      // ip netns del is asynchronous in the kernel; confirm nothing of ours is listed any more.
-      const left = (await runCommand(['ip', 'netns', 'list'], { allowFail: true })).stdout.split('\n').filter((l) => l.startsWith(prefix));
-      io.out(left.length === 0 ? 'cleaned up: namespaces, processes and temp files removed' : `left behind: ${left.join(', ')}`);
-    }
+    if (lab && !a.keep) await destroyLab(lab, prefix, io);
   }
+}
+
+/** The three acts on a started lab: crash failover, preemption on restart, a planned switchover; then the summary. */
+async function play(lab: DemoLab, vip: string, io: Io, say: (s: string) => void): Promise<void> {
+  say('lab ready; starting vrrpd on a and b');
+  let A = startVrrpd(lab, 'a', 150, vip);
+  const B = startVrrpd(lab, 'b', 100, vip);
+  await waitFor('a MASTER and b BACKUP', async () => (await instance(A))?.state === 'MASTER' && (await instance(B))?.state === 'BACKUP', 15_000, 50);
+  say('a is MASTER, b is BACKUP. `vrrpd status` on each:');
+  await printStatus(io, [A, B]);
+
+  const ping = startPinger(lab, 'c', vip, 0.01);
+  await waitFor('client pings answered', async () => ping.replies().length >= 5, 5000, 20);
+  say(`client c pings ${vip} every 10 ms`);
+
+  // 1. The master dies: its daemon is killed and its link goes down (a crashed VM).
+  const tKill = wallNowMs();
+  await A.proc.kill('SIGKILL', 500);
+  await lab.linkDown('a');
+  say('node a died (vrrpd SIGKILL, eth0 down): b must notice the silence (Master_Down_Interval = 3 x 1 s + skew 0.61 s)');
+  await waitFor('b MASTER', async () => (await instance(B))?.state === 'MASTER', 8000);
+  const bi = await instance(B);
+  const failoverMs = bi?.since ? Date.parse(bi.since) - tKill : wallNowMs() - tKill;
+  await sleep(500);
+  const failoverGapMs = longestGapMs(ping.replies(), tKill, wallNowMs());
+  say(`b became MASTER ${failoverMs.toFixed(0)} ms after the kill; the client's longest ping gap was ${failoverGapMs.toFixed(0)} ms`);
+
+  // 2. Restore a: it preempts (150 > 100) once its own down timer runs out.
+  await lab.linkUp('a');
+  A = startVrrpd(lab, 'a', 150, vip);
+  const tRestart = wallNowMs();
+  await waitFor('a MASTER again', async () => (await instance(A))?.state === 'MASTER' && (await instance(B))?.state === 'BACKUP', 15_000, 20);
+  await sleep(500);
+  const preemptGapMs = longestGapMs(ping.replies(), tRestart, wallNowMs());
+  say(`a is back (link up, vrrpd restarted): it took the VIP back (higher priority); longest ping gap ${preemptGapMs.toFixed(0)} ms`);
+
+  // 3. Planned hand-over: b promotes itself at a's request, advert first, then VIP and GARP.
+  await sleep(300);
+  const tSw = wallNowMs();
+  const r = await request(A.socket, { cmd: 'switchover', instance: 'VI_1', peerSockets: [B.socket] }, 10_000);
+  if (!r.ok) throw new Error(`switchover failed: ${r.error}`);
+  await waitFor('b MASTER after switchover', async () => (await instance(B))?.state === 'MASTER', 5000);
+  await sleep(500);
+  const switchoverGapMs = longestGapMs(ping.replies(), tSw, wallNowMs());
+  say(`vrrpd switchover VI_1 on a (via ${String(r.via)}${r.via === 'peer' ? ': b promoted itself, advert first, then VIP and GARP' : ''}): b is MASTER; longest ping gap ${switchoverGapMs.toFixed(0)} ms`);
+  await printStatus(io, [B]);
+  await ping.stop();
+
+  printSummary(io, failoverMs, failoverGapMs, preemptGapMs, switchoverGapMs);
+}
+
+/** `vrrpd status` of each node as a table under its name (a node that does not answer prints nothing). */
+async function printStatus(io: Io, nodes: readonly DemoNode[]): Promise<void> {
+  for (const n of nodes) {
+    const s = await status(n);
+    if (s) io.out(`\n--- ${n.host} ---\n${formatTable(s, Date.now())}\n`);
+  }
+}
+
+/** The demo's closing lines: the three measured gaps, then one machine-readable DEMO_RESULT line. */
+function printSummary(io: Io, failoverMs: number, failoverGapMs: number, preemptGapMs: number, switchoverGapMs: number): void {
+  io.out('summary:');
+  io.out(`  crash failover      ${failoverMs.toFixed(0).padStart(5)} ms to MASTER, ping gap ${failoverGapMs.toFixed(0)} ms`);
+  io.out(`  preempt on restart  ping gap ${preemptGapMs.toFixed(0)} ms`);
+  io.out(`  vrrpd switchover    ping gap ${switchoverGapMs.toFixed(0)} ms`);
+  io.out(`DEMO_RESULT ${JSON.stringify({ failoverMs: Math.round(failoverMs), failoverGapMs: Math.round(failoverGapMs), preemptGapMs: Math.round(preemptGapMs), switchoverGapMs: Math.round(switchoverGapMs) } satisfies DemoResult)}`);
+}
+
+/** Removes the lab and says whether any namespace named `prefix`* is still listed. */
+async function destroyLab(lab: DemoLab, prefix: string, io: Io): Promise<void> {
+  await lab.destroy();
+  // ip netns del is asynchronous in the kernel; confirm nothing of ours is listed any more.
+  const left = (await runCommand(['ip', 'netns', 'list'], { allowFail: true })).stdout.split('\n').filter((l) => l.startsWith(prefix));
+  io.out(left.length === 0 ? 'cleaned up: namespaces, processes and temp files removed' : `left behind: ${left.join(', ')}`);
 }

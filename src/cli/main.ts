@@ -61,113 +61,19 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
   const cmd = args.shift();
   switch (cmd) {
-    case 'check': {
-      const { flags, rest, error } = parseFlags(args, new Set(['-f', '--use-file', '--print', '-i', '--config-id']));
-      if (error) {
-        io.err(`vrrpd check: ${error}`);
-        return 2;
-      }
-      const file = flags.get('-f') ?? flags.get('--use-file') ?? rest[0] ?? '/etc/keepalived/keepalived.conf';
-      const print = flags.get('--print');
-      if (print !== undefined && !['keepalived', 'yaml', 'json', ''].includes(print)) {
-        io.err(`vrrpd check: --print takes keepalived, yaml or json, not '${print}'`);
-        return 2;
-      }
-      const { runCheck } = await loadCheck();
-      return runCheck(
-        {
-          file,
-          json: flags.has('--json'),
-          print: print === undefined ? undefined : print === '' ? 'keepalived' : (print as 'keepalived' | 'yaml' | 'json'),
-          configId: flags.get('-i') ?? flags.get('--config-id'),
-          hostChecks: !flags.has('--no-host-checks'),
-          allConfig: flags.has('-e') || flags.has('--all-config'),
-        },
-        io,
-      );
-    }
-    case 'run': {
-      const { RUN_VALUE_FLAGS, runDaemon } = await loadRun();
-      const { flags, rest, error } = parseFlags(args, RUN_VALUE_FLAGS);
-      if (error) {
-        io.err(`vrrpd run: ${error}`);
-        return 2;
-      }
-      const vipDeleted = flags.get('--vip-deleted') ?? 'restore';
-      if (vipDeleted !== 'restore' && vipDeleted !== 'keepalived') {
-        io.err(`vrrpd run: --vip-deleted takes restore or keepalived, not '${vipDeleted}'`);
-        return 2;
-      }
-      const control = flags.get('--control-socket');
-      return runDaemon(
-        {
-          file: flags.get('-f') ?? flags.get('--use-file') ?? rest[0] ?? '/etc/keepalived/keepalived.conf',
-          logConsole: flags.has('-l') || flags.has('--log-console'),
-          logDetail: flags.has('-D') || flags.has('--log-detail'),
-          pidFile: flags.get('--pid-file') ?? flags.get('-r') ?? flags.get('--vrrp_pid') ?? flags.get('-p') ?? flags.get('--pid'),
-          controlSocket: control,
-          statusSocket: flags.get('--status-socket'),
-          statusGroup: flags.get('--status-group'),
-          stateDir: flags.get('--state-dir'),
-          stateLog: flags.get('--state-log'),
-          stateFiles: !flags.has('--no-state-files'),
-          configId: flags.get('-i') ?? flags.get('--config-id'),
-          vipDeleted,
-          argv: ['vrrpd', 'run', ...args],
-        },
-        io,
-      );
-    }
-    case 'status': {
-      const { runStatus, STATUS_USAGE } = await loadStatus();
-      const { flags, rest, error } = parseFlags(args, new Set(['--socket', '--control-socket', '--check-master', '-s']));
-      if (error) {
-        io.err(`vrrpd status: ${error}`);
-        return 2;
-      }
-      const unknown = [...flags.keys()].filter((k) => !['--socket', '--control-socket', '-s', '--check-master', '--json', '--yaml'].includes(k));
-      if (unknown.length > 0 || rest.length > 1 || (flags.has('--json') && flags.has('--yaml'))) {
-        io.err(`vrrpd status: ${unknown.length > 0 ? `unknown option ${unknown[0]}` : rest.length > 1 ? 'one instance at most' : '--json or --yaml, not both'}\n${STATUS_USAGE}`);
-        return 2;
-      }
-      return runStatus(
-        {
-          socket: flags.get('--socket') ?? flags.get('--control-socket') ?? flags.get('-s'),
-          instance: rest[0],
-          format: flags.has('--json') ? 'json' : flags.has('--yaml') ? 'yaml' : 'table',
-          checkMaster: flags.get('--check-master'),
-        },
-        io,
-      );
-    }
+    case 'check':
+      return checkCommand(args, io);
+    case 'run':
+      return runCommand(args, io);
+    case 'status':
+      return statusCommand(args, io);
     case 'promote':
     case 'switchover':
     case 'maintenance':
-    case 'reload': {
-      const { MANUAL_USAGE, runManual } = await loadManual();
-      const { flags, rest, error } = parseFlags(args, new Set(['--socket', '-s', '--priority', '--peer-socket', '--for']));
-      if (error) {
-        io.err(`vrrpd ${cmd}: ${error}`);
-        return 2;
-      }
-      if (flags.has('-s')) flags.set('--socket', flags.get('-s')!);
-      const known = ['--socket', '-s', '--priority', '--peer-socket', '--for', '--clear', '--json'];
-      const bad = [...flags.keys()].find((k) => !known.includes(k));
-      if (bad !== undefined) {
-        io.err(`vrrpd ${cmd}: unknown option ${bad}\n${MANUAL_USAGE}`);
-        return 2;
-      }
-      return runManual({ cmd, rest, flags }, io);
-    }
-    case 'demo': {
-      const { runDemo } = await import('./demo.js');
-      const { flags, error } = parseFlags(args, new Set(['--prefix', '--subnet']));
-      if (error) {
-        io.err(`vrrpd demo: ${error}`);
-        return 2;
-      }
-      return runDemo({ keep: flags.has('--keep'), prefix: flags.get('--prefix'), subnet: flags.get('--subnet') }, io);
-    }
+    case 'reload':
+      return manualCommand(cmd, args, io);
+    case 'demo':
+      return demoCommand(args, io);
     case 'version':
     case '--version':
     case '-v':
@@ -183,4 +89,118 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.err(`vrrpd: unknown command '${cmd}'\n${await fullUsage()}`);
       return 2;
   }
+}
+
+/** vrrpd check: parse the flags, then the config check (loaded on use). */
+async function checkCommand(args: string[], io: Io): Promise<number> {
+  const { flags, rest, error } = parseFlags(args, new Set(['-f', '--use-file', '--print', '-i', '--config-id']));
+  if (error) {
+    io.err(`vrrpd check: ${error}`);
+    return 2;
+  }
+  const file = flags.get('-f') ?? flags.get('--use-file') ?? rest[0] ?? '/etc/keepalived/keepalived.conf';
+  const print = flags.get('--print');
+  if (print !== undefined && !['keepalived', 'yaml', 'json', ''].includes(print)) {
+    io.err(`vrrpd check: --print takes keepalived, yaml or json, not '${print}'`);
+    return 2;
+  }
+  const { runCheck } = await loadCheck();
+  return runCheck(
+    {
+      file,
+      json: flags.has('--json'),
+      print: print === undefined ? undefined : print === '' ? 'keepalived' : (print as 'keepalived' | 'yaml' | 'json'),
+      configId: flags.get('-i') ?? flags.get('--config-id'),
+      hostChecks: !flags.has('--no-host-checks'),
+      allConfig: flags.has('-e') || flags.has('--all-config'),
+    },
+    io,
+  );
+}
+
+/** vrrpd run: parse the flags, then the daemon (loaded on use). */
+async function runCommand(args: string[], io: Io): Promise<number> {
+  const { RUN_VALUE_FLAGS, runDaemon } = await loadRun();
+  const { flags, rest, error } = parseFlags(args, RUN_VALUE_FLAGS);
+  if (error) {
+    io.err(`vrrpd run: ${error}`);
+    return 2;
+  }
+  const vipDeleted = flags.get('--vip-deleted') ?? 'restore';
+  if (vipDeleted !== 'restore' && vipDeleted !== 'keepalived') {
+    io.err(`vrrpd run: --vip-deleted takes restore or keepalived, not '${vipDeleted}'`);
+    return 2;
+  }
+  const control = flags.get('--control-socket');
+  return runDaemon(
+    {
+      file: flags.get('-f') ?? flags.get('--use-file') ?? rest[0] ?? '/etc/keepalived/keepalived.conf',
+      logConsole: flags.has('-l') || flags.has('--log-console'),
+      logDetail: flags.has('-D') || flags.has('--log-detail'),
+      pidFile: flags.get('--pid-file') ?? flags.get('-r') ?? flags.get('--vrrp_pid') ?? flags.get('-p') ?? flags.get('--pid'),
+      controlSocket: control,
+      statusSocket: flags.get('--status-socket'),
+      statusGroup: flags.get('--status-group'),
+      stateDir: flags.get('--state-dir'),
+      stateLog: flags.get('--state-log'),
+      stateFiles: !flags.has('--no-state-files'),
+      configId: flags.get('-i') ?? flags.get('--config-id'),
+      vipDeleted,
+      argv: ['vrrpd', 'run', ...args],
+    },
+    io,
+  );
+}
+
+/** vrrpd status: parse the flags, then ask the daemon (loaded on use). */
+async function statusCommand(args: string[], io: Io): Promise<number> {
+  const { runStatus, STATUS_USAGE } = await loadStatus();
+  const { flags, rest, error } = parseFlags(args, new Set(['--socket', '--control-socket', '--check-master', '-s']));
+  if (error) {
+    io.err(`vrrpd status: ${error}`);
+    return 2;
+  }
+  const unknown = [...flags.keys()].filter((k) => !['--socket', '--control-socket', '-s', '--check-master', '--json', '--yaml'].includes(k));
+  if (unknown.length > 0 || rest.length > 1 || (flags.has('--json') && flags.has('--yaml'))) {
+    io.err(`vrrpd status: ${unknown.length > 0 ? `unknown option ${unknown[0]}` : rest.length > 1 ? 'one instance at most' : '--json or --yaml, not both'}\n${STATUS_USAGE}`);
+    return 2;
+  }
+  return runStatus(
+    {
+      socket: flags.get('--socket') ?? flags.get('--control-socket') ?? flags.get('-s'),
+      instance: rest[0],
+      format: flags.has('--json') ? 'json' : flags.has('--yaml') ? 'yaml' : 'table',
+      checkMaster: flags.get('--check-master'),
+    },
+    io,
+  );
+}
+
+/** vrrpd promote / switchover / maintenance / reload: parse the flags, then send the request. */
+async function manualCommand(cmd: 'promote' | 'switchover' | 'maintenance' | 'reload', args: string[], io: Io): Promise<number> {
+  const { MANUAL_USAGE, runManual } = await loadManual();
+  const { flags, rest, error } = parseFlags(args, new Set(['--socket', '-s', '--priority', '--peer-socket', '--for']));
+  if (error) {
+    io.err(`vrrpd ${cmd}: ${error}`);
+    return 2;
+  }
+  if (flags.has('-s')) flags.set('--socket', flags.get('-s')!);
+  const known = ['--socket', '-s', '--priority', '--peer-socket', '--for', '--clear', '--json'];
+  const bad = [...flags.keys()].find((k) => !known.includes(k));
+  if (bad !== undefined) {
+    io.err(`vrrpd ${cmd}: unknown option ${bad}\n${MANUAL_USAGE}`);
+    return 2;
+  }
+  return runManual({ cmd, rest, flags }, io);
+}
+
+/** vrrpd demo: parse the flags, then the namespace demo (loaded on use). */
+async function demoCommand(args: string[], io: Io): Promise<number> {
+  const { runDemo } = await import('./demo.js');
+  const { flags, error } = parseFlags(args, new Set(['--prefix', '--subnet']));
+  if (error) {
+    io.err(`vrrpd demo: ${error}`);
+    return 2;
+  }
+  return runDemo({ keep: flags.has('--keep'), prefix: flags.get('--prefix'), subnet: flags.get('--subnet') }, io);
 }

@@ -95,9 +95,11 @@ function describe(req: ControlRequest, r: Readonly<Record<string, unknown>>): st
       if (r.via === 'priority-0') return `${String(r.instance)} sent priority 0 and is ${String(r.state)}; holding priority 1 until 'vrrpd promote --clear ${String(r.instance)}'`;
       return `${String(r.instance)} is ${String(r.state)}`;
     case 'maintenance':
+      /* eslint-disable @typescript-eslint/no-base-to-string -- JSON from the daemon: instance and until are strings, not objects */
       return r.maintenance
         ? `maintenance on for ${r.instance === null ? 'this node' : String(r.instance)}${r.until ? ` until ${String(r.until)}` : ''}${r.persisted === false ? ' (NOT persisted: see the daemon log)' : ''}`
         : `maintenance off for ${r.instance === null ? 'this node' : String(r.instance)}`;
+    /* eslint-enable @typescript-eslint/no-base-to-string */
     default:
       return 'ok';
   }

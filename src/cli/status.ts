@@ -114,6 +114,13 @@ function vips(i: InstanceReport): string {
   return all.length > 3 ? `${shown.join(',')},+${all.length - 3}` : shown.join(',');
 }
 
+/** One JSON value from the daemon as a word: objects and arrays as JSON, scalars as they print. */
+function jsonWord(v: unknown): string {
+  if (typeof v === 'object') return JSON.stringify(v);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a JSON scalar here: objects were returned above
+  return String(v);
+}
+
 /** Columns padded to the widest cell; the last column is not padded. */
 export function align(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
@@ -159,7 +166,7 @@ export function formatInstance(i: InstanceReport, nowMs: number): string {
   kv.push(['drops', drops.length === 0 ? 'none' : drops.map(([k, n]) => `${k} ${n}`).join(', ')]);
   const hooks = i.lastHooks;
   if (Array.isArray(hooks)) {
-    for (const h of hooks as Record<string, unknown>[]) kv.push(['hook', Object.entries(h).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ')]);
+    for (const h of hooks as Record<string, unknown>[]) kv.push(['hook', Object.entries(h).map(([k, v]) => `${k}=${jsonWord(v)}`).join(' ')]);
   }
   return align(kv.map(([k, v]) => [`${k}:`, v!]));
 }

@@ -28,7 +28,7 @@ function conform(v: unknown, proto: unknown, at: string, loose: Set<string>): vo
   if (typeof proto === 'object') {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ModelError(`${at}: expected a mapping`);
     for (const k of Object.keys(v)) {
-      if (!(k in (proto as object))) throw new ModelError(`${at}.${k}: unknown key`);
+      if (!(k in proto)) throw new ModelError(`${at}.${k}: unknown key`);
       conform((v as Record<string, unknown>)[k], (proto as Record<string, unknown>)[k], `${at}.${k}`, loose);
     }
     return;
@@ -51,7 +51,7 @@ export function modelFromData(data: unknown): FrozenConfig {
     const r = raw as Record<string, Json>;
     if (typeof r !== 'object' || r === null || Array.isArray(r) || typeof r.name !== 'string') throw new ModelError(`$.instances[${n}].name: expected string`);
     const base = defaultInstance(r.name, global, { file: '', line: 0 });
-    const inst = { ...base, ...(r as object) } as VrrpInstance;
+    const inst: VrrpInstance = { ...base, ...(r as object) };
     conform(inst, base, `$.instances[${n}]`, LOOSE);
     if (!Number.isInteger(inst.virtualRouterId) || inst.virtualRouterId < 1 || inst.virtualRouterId > 255)
       throw new ModelError(`$.instances[${n}].virtualRouterId: must be 1..255`);

@@ -43,7 +43,7 @@ const COMMANDS: ReadonlySet<string> = new Set(['status', 'ping', 'reload', 'prom
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const optStr = (o: Record<string, unknown>, k: string): boolean => o[k] === undefined || typeof o[k] === 'string';
 const optInt = (o: Record<string, unknown>, k: string, min: number, max: number): boolean =>
-  o[k] === undefined || (typeof o[k] === 'number' && Number.isInteger(o[k]) && (o[k] as number) >= min && (o[k] as number) <= max);
+  o[k] === undefined || (typeof o[k] === 'number' && Number.isInteger(o[k]) && o[k] >= min && o[k] <= max);
 
 /**
  * Parse one request line. The bare words `status`, `ping` and `reload` are accepted too (for

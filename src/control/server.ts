@@ -254,27 +254,23 @@ export class ControlServer {
     sock.end(encodeLine({ ok: false, error }), () => sock.destroy());
   }
 
-  #connection(sock: Socket): void {
-    sock.on('error', () => {});
-    if (this.#sockets.size >= this.#limits.maxConnections) {
-      this.stats.overCap++;
-      this.#warn('cap', `control: refused a connection on ${this.o.path}: ${this.#limits.maxConnections} already open (MAX_CONNECTIONS)`);
-      this.#closeWith(sock, `too many connections (${this.#limits.maxConnections} open, MAX_CONNECTIONS); try again later`);
-      return;
-    }
-    this.stats.accepted++;
-    this.#sockets.add(sock);
-    const cred = (this.o.peerCred ?? kernelPeerCred)(sock);
-    const max = this.#limits.maxRequestBytes;
-    let buf: Buffer = EMPTY;
-    let busy = false;
-    let ended = false;
-    // The idle timer: one per connection, re-armed (refresh, no new timer) on activity: a line
-    // read, a reply written. While the daemon works on a request (the handler, a wait for the
-    // budget) it does not count; a reply the client does not read does.
-    let working = false;
+  /** Refuses a connection over MAX_CONNECTIONS with one error line; true when it was refused. */
+  #refusedOverCap(sock: Socket): boolean {
+    if (this.#sockets.size < this.#limits.maxConnections) return false;
+    this.stats.overCap++;
+    this.#warn('cap', `control: refused a connection on ${this.o.path}: ${this.#limits.maxConnections} already open (MAX_CONNECTIONS)`);
+    this.#closeWith(sock, `too many connections (${this.#limits.maxConnections} open, MAX_CONNECTIONS); try again later`);
+    return true;
+  }
+
+  /**
+   * The idle timer: one per connection, re-armed (refresh, no new timer) on activity: a line read,
+   * a reply written. While the daemon works on a request (`working()`: the handler, a wait for the
+   * budget) it does not count; a reply the client does not read does. Cleared when the socket closes.
+   */
+  #idleTimer(sock: Socket, working: () => boolean): NodeJS.Timeout {
     const idle = setTimeout(() => {
-      if (working) {
+      if (working()) {
         idle.refresh();
         return;
       }
@@ -285,6 +281,21 @@ export class ControlServer {
       clearTimeout(idle);
       this.#sockets.delete(sock);
     });
+    return idle;
+  }
+
+  #connection(sock: Socket): void {
+    sock.on('error', () => {});
+    if (this.#refusedOverCap(sock)) return;
+    this.stats.accepted++;
+    this.#sockets.add(sock);
+    const cred = (this.o.peerCred ?? kernelPeerCred)(sock);
+    const max = this.#limits.maxRequestBytes;
+    let buf: Buffer = EMPTY;
+    let busy = false;
+    let ended = false;
+    let working = false;
+    const idle = this.#idleTimer(sock, () => working);
 
     const tooLong = (): void => {
       this.stats.tooLong++;

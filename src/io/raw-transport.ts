@@ -198,23 +198,7 @@ export class RawVrrpTransport {
     sock.on('close', () => this.#onSocketClosed(s));
     sock.on('message', (buf) => this.#onMessage(s, buf));
 
-    const step = (name: string, fn: () => void): IoError | undefined => {
-      try {
-        fn();
-        return undefined;
-      } catch (err) {
-        return toIoError(`setsockopt(${name})`, err, ifname);
-      }
-    };
-    const err =
-      step('SO_BINDTODEVICE', () => {
-        const name = Buffer.from(`${ifname}\0`, 'utf8');
-        sock.setOption(SOL_SOCKET, SO_BINDTODEVICE, name, name.length);
-      }) ??
-      step('IP_HDRINCL', () => sock.setOption(IPPROTO_IP, IP_HDRINCL, 1)) ??
-      step('IP_MULTICAST_ALL', () => sock.setOption(IPPROTO_IP, IP_MULTICAST_ALL, 0)) ??
-      step('IP_MULTICAST_IF', () => sock.setOption(IPPROTO_IP, IP_MULTICAST_IF, ipMreqn(undefined, ifindex), 12)) ??
-      step('IP_MULTICAST_LOOP', () => sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0));
+    const err = socketOptions(sock, ifname, ifindex);
     if (err) {
       s.closed = true;
       sock.close();
@@ -369,4 +353,30 @@ export class RawVrrpTransport {
       settle(fail({ kind: 'IoError', syscall: 'sendto', errno: 125, code: 'ECANCELED', message: 'socket closed before the send completed', ifname: s.ifname }));
     }
   }
+}
+
+/**
+ * The options of a new VRRP socket, in order: bound to the interface, IP_HDRINCL (vrrpd writes the
+ * IP header), no multicast from other interfaces' groups, multicast out of this interface, no loop
+ * back. The first failure, or undefined when all are set.
+ */
+function socketOptions(sock: RawSocket, ifname: string, ifindex: number): IoError | undefined {
+  const step = (name: string, fn: () => void): IoError | undefined => {
+    try {
+      fn();
+      return undefined;
+    } catch (err) {
+      return toIoError(`setsockopt(${name})`, err, ifname);
+    }
+  };
+  return (
+    step('SO_BINDTODEVICE', () => {
+      const name = Buffer.from(`${ifname}\0`, 'utf8');
+      sock.setOption(SOL_SOCKET, SO_BINDTODEVICE, name, name.length);
+    }) ??
+    step('IP_HDRINCL', () => sock.setOption(IPPROTO_IP, IP_HDRINCL, 1)) ??
+    step('IP_MULTICAST_ALL', () => sock.setOption(IPPROTO_IP, IP_MULTICAST_ALL, 0)) ??
+    step('IP_MULTICAST_IF', () => sock.setOption(IPPROTO_IP, IP_MULTICAST_IF, ipMreqn(undefined, ifindex), 12)) ??
+    step('IP_MULTICAST_LOOP', () => sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0))
+  );
 }

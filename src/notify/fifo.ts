@@ -118,7 +118,7 @@ export class NotifyFifo {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ELOOP') throw new Refused('the path is a symbolic link (not followed)');
-      throw new Error(`open failed: ${code ?? String(e)}`);
+      throw new Error(`open failed: ${code ?? String(e)}`, { cause: e });
     }
     const st = fstatSync(fd);
     const bad = !st.isFIFO()

@@ -60,7 +60,6 @@ export function* scriptCommands(cfg: FrozenConfig): Generator<DeepReadonly<Scrip
 /** The daemon's notifier (runtime/ports/notifier.ts RuntimeNotifier). */
 export class Notifications implements RuntimeNotifier {
   readonly history = new HookHistory();
-  readonly #o: NotificationsOptions;
   readonly #log: Log;
   readonly #state: StateFiles | null;
   readonly #notifier: Notifier;
@@ -74,7 +73,6 @@ export class Notifications implements RuntimeNotifier {
   readonly #memberState = new Map<string, NotifyState>();
 
   constructor(o: NotificationsOptions) {
-    this.#o = o;
     this.#log = o.log;
     this.#state = o.stateFiles ? new StateFiles(o.stateFiles, o.log) : null;
     this.gate = o.gate ?? (o.checkScripts === false ? openGate(o.log) : ScriptGate.forHost(o.log));
@@ -93,7 +91,7 @@ export class Notifications implements RuntimeNotifier {
     const g = cfg.global;
     this.gate.configure(g, scriptCommands(cfg));
     this.#priorityChanges = new Map(cfg.instances.map((i) => [i.name, i.notifyPriorityChanges]));
-    this.#groupOf = new Map(cfg.syncGroups.flatMap((sg) => sg.members.map((m) => [m, { name: sg.name, members: sg.members, hooks: sg.notify as Hooks }] as const)));
+    this.#groupOf = new Map(cfg.syncGroups.flatMap((sg) => sg.members.map((m) => [m, { name: sg.name, members: sg.members, hooks: sg.notify }] as const)));
     // Names a reload removed are forgotten: these tables hold the running config's names only.
     const instances = new Set(cfg.instances.map((i) => i.name));
     const groups = new Set(cfg.syncGroups.map((sg) => sg.name));

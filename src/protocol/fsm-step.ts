@@ -69,7 +69,7 @@ export class Step {
       d.timers = { ...d.timers };
       this.#ownTimers = true;
     }
-    return d.timers as Partial<Record<TimerName, number>>;
+    return d.timers;
   }
   emit(a: FsmAction): void {
     this.actions.push(a);

@@ -199,7 +199,8 @@ export class Daemon {
 
   /** Initial tracking (before `start`, so the state machine only records it) and source address. */
   #prepare(inst: Instance): void {
-    this.#host.refreshSource(inst, true);
+    // initial: the source is only recorded (trackBeforeStart), no action runs, nothing is returned.
+    void this.#host.refreshSource(inst, true);
     this.#trackers.prepare(inst);
   }
 

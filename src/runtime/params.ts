@@ -13,7 +13,7 @@
  */
 import type { AuthType } from '../protocol/types.js';
 import { makeInstanceParams, type InstanceParams, type TrackedFile, type TrackedInterface, type TrackedScript } from '../protocol/instance-params.js';
-import type { AddressEntry, DeepReadonly, FrozenConfig, NotifyKind, RouteEntry, RuleEntry, ScriptCommand, TrackFile, VrrpInstance, VrrpScript } from '../config/model.js';
+import type { AddressEntry, DeepReadonly, FrozenConfig, NotifyKind, RouteEntry, RuleEntry, ScriptCommand, SyncGroup, TrackFile, VrrpInstance, VrrpScript } from '../config/model.js';
 
 /** The synthetic tracked interface standing for "a usable source address exists". */
 export const SOURCE_TRACKER = '@source-address';
@@ -85,42 +85,9 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
   const vipEntries = inst.virtualIpaddress.filter((a) => a.family === 4);
   const evipEntries = inst.virtualIpaddressExcluded.filter((a) => a.family === 4);
 
-  // Tracked interfaces: own (weight 0), configured, VIP interfaces, sync group's; first wins.
-  const trackInterfaces: TrackedInterface[] = [{ name: SOURCE_TRACKER, weight: 0, reverse: false }];
-  const addIf = (t: TrackedInterface): void => {
-    if (!trackInterfaces.some((x) => x.name === t.name)) trackInterfaces.push(t);
-  };
-  if (ifname !== null && !inst.dontTrackPrimary) addIf({ name: ifname, weight: 0, reverse: false });
-  for (const t of inst.trackInterfaces) addIf({ name: t.name, weight: t.weight, reverse: t.reverse });
-  for (const a of [...vipEntries, ...evipEntries]) {
-    if (a.dev !== null && a.dev !== ifname && !a.noTrack) addIf({ name: a.dev, weight: 0, reverse: false });
-  }
-  for (const t of group?.trackInterfaces ?? []) addIf({ name: t.name, weight: t.weight, reverse: t.reverse });
-
-  const scripts: R<VrrpScript>[] = [];
-  const trackScripts: TrackedScript[] = [];
-  for (const t of [...inst.trackScripts, ...(group?.trackScripts ?? [])]) {
-    const def = cfg.scripts.find((s) => s.name === t.name);
-    if (def === undefined || trackScripts.some((x) => x.name === t.name)) continue; // keepalived ignores unknown names
-    scripts.push(def);
-    trackScripts.push({
-      name: def.name,
-      weight: t.weight ?? def.weight,
-      reverse: t.reverse ?? def.reverse,
-      rise: Math.max(1, def.rise),
-      fall: Math.max(1, def.fall),
-      initFail: def.initFail,
-    });
-  }
-
-  const trackFiles: R<TrackFile>[] = [];
-  const trackedFiles: TrackedFile[] = [];
-  for (const t of [...inst.trackFiles, ...(group?.trackFiles ?? [])]) {
-    const def = cfg.trackFiles.find((f) => f.name === t.name);
-    if (def === undefined || trackedFiles.some((x) => x.name === t.name)) continue;
-    trackFiles.push(def);
-    trackedFiles.push({ name: def.name, weight: t.weight ?? def.weight, reverse: t.reverse ?? def.reverse });
-  }
+  const trackInterfaces = trackedInterfaces(inst, group, [...vipEntries, ...evipEntries]);
+  const { scripts, trackScripts } = trackedScripts(cfg, inst, group);
+  const { trackFiles, trackedFiles } = trackedFileList(cfg, inst, group);
 
   const noTrack = [...vipEntries, ...evipEntries].filter((a) => a.noTrack).map((a) => a.address);
 
@@ -187,4 +154,55 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
 /** The same params with the resolved source address (tie-break and `master` in status). */
 export function withSrcIp(p: InstanceParams, srcIp: string): InstanceParams {
   return p.srcIp === srcIp ? p : { ...p, srcIp };
+}
+
+type SyncGroupOf = R<SyncGroup> | undefined;
+
+/** Tracked interfaces: own (weight 0), configured, VIP interfaces, sync group's; first wins. */
+function trackedInterfaces(inst: R<VrrpInstance>, group: SyncGroupOf, addresses: readonly R<AddressEntry>[]): TrackedInterface[] {
+  const ifname = inst.interface;
+  const trackInterfaces: TrackedInterface[] = [{ name: SOURCE_TRACKER, weight: 0, reverse: false }];
+  const addIf = (t: TrackedInterface): void => {
+    if (!trackInterfaces.some((x) => x.name === t.name)) trackInterfaces.push(t);
+  };
+  if (ifname !== null && !inst.dontTrackPrimary) addIf({ name: ifname, weight: 0, reverse: false });
+  for (const t of inst.trackInterfaces) addIf({ name: t.name, weight: t.weight, reverse: t.reverse });
+  for (const a of addresses) {
+    if (a.dev !== null && a.dev !== ifname && !a.noTrack) addIf({ name: a.dev, weight: 0, reverse: false });
+  }
+  for (const t of group?.trackInterfaces ?? []) addIf({ name: t.name, weight: t.weight, reverse: t.reverse });
+  return trackInterfaces;
+}
+
+/** The instance's and its sync group's track_scripts that name a defined vrrp_script; first wins. */
+function trackedScripts(cfg: FrozenConfig, inst: R<VrrpInstance>, group: SyncGroupOf): { scripts: R<VrrpScript>[]; trackScripts: TrackedScript[] } {
+  const scripts: R<VrrpScript>[] = [];
+  const trackScripts: TrackedScript[] = [];
+  for (const t of [...inst.trackScripts, ...(group?.trackScripts ?? [])]) {
+    const def = cfg.scripts.find((s) => s.name === t.name);
+    if (def === undefined || trackScripts.some((x) => x.name === t.name)) continue; // keepalived ignores unknown names
+    scripts.push(def);
+    trackScripts.push({
+      name: def.name,
+      weight: t.weight ?? def.weight,
+      reverse: t.reverse ?? def.reverse,
+      rise: Math.max(1, def.rise),
+      fall: Math.max(1, def.fall),
+      initFail: def.initFail,
+    });
+  }
+  return { scripts, trackScripts };
+}
+
+/** The instance's and its sync group's track_files that name a defined vrrp_track_file; first wins. */
+function trackedFileList(cfg: FrozenConfig, inst: R<VrrpInstance>, group: SyncGroupOf): { trackFiles: R<TrackFile>[]; trackedFiles: TrackedFile[] } {
+  const trackFiles: R<TrackFile>[] = [];
+  const trackedFiles: TrackedFile[] = [];
+  for (const t of [...inst.trackFiles, ...(group?.trackFiles ?? [])]) {
+    const def = cfg.trackFiles.find((f) => f.name === t.name);
+    if (def === undefined || trackedFiles.some((x) => x.name === t.name)) continue;
+    trackFiles.push(def);
+    trackedFiles.push({ name: def.name, weight: t.weight ?? def.weight, reverse: t.reverse ?? def.reverse });
+  }
+  return { trackFiles, trackedFiles };
 }

@@ -12,7 +12,7 @@ export interface LibcHandle {
   readonly koffi: typeof import('koffi');
   readonly lib: LibraryHandle;
   /** errno of the last failed call on this thread: read it right after the call. */
-  errno(): number;
+  readonly errno: () => number;
 }
 
 let handle: LibcHandle | null | undefined;

@@ -107,25 +107,27 @@ export function acquirePidFile(path: string, pid: number = process.pid, dirMode 
       closeQuietly(fd);
       return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO', error: `cannot write pid file ${path}: ${(e as Error).message}` };
     }
-    let held = true;
-    return {
-      ok: true,
-      value: {
-        path,
-        release: () => {
-          if (!held) return;
-          held = false;
-          try {
-            const cur = fs.lstatSync(file);
-            // Unlink before closing: a daemon that opens the old file now fails its name check.
-            if (cur.ino === st.ino && cur.dev === st.dev) fs.unlinkSync(file);
-          } catch {
-            // already gone
-          }
-          closeQuietly(fd);
-        },
-      },
-    };
+    return { ok: true, value: heldLock(path, file, fd, st) };
   }
   return { ok: false, code: 'EAGAIN', error: `cannot lock pid file ${path}: replaced ${PID_LOCK_ATTEMPTS} times while locking (PID_LOCK_ATTEMPTS)` };
+}
+
+/** The held lock on `file` (open as `fd`, identity `st`): release unlinks it if still ours, then closes. */
+function heldLock(path: string, file: string, fd: number, st: fs.Stats): PidLock {
+  let held = true;
+  return {
+    path,
+    release: () => {
+      if (!held) return;
+      held = false;
+      try {
+        const cur = fs.lstatSync(file);
+        // Unlink before closing: a daemon that opens the old file now fails its name check.
+        if (cur.ino === st.ino && cur.dev === st.dev) fs.unlinkSync(file);
+      } catch {
+        // already gone
+      }
+      closeQuietly(fd);
+    },
+  };
 }

@@ -90,7 +90,11 @@ const concat = (...parts: Uint8Array[]) => {
 const lines = (b: Uint8Array): Uint8Array[] => {
   const out: Uint8Array[] = [];
   let s = 0;
-  for (let i = 0; i < b.length; i++) if (b[i] === 10) (out.push(b.subarray(s, i + 1)), (s = i + 1));
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] !== 10) continue;
+    out.push(b.subarray(s, i + 1));
+    s = i + 1;
+  }
   if (s < b.length) out.push(b.subarray(s));
   return out;
 };

@@ -236,7 +236,7 @@ t.test('a daemon started with V8 or process options (the launcher\'s heap flags,
   const dir = tmp(t);
   writeFileSync(join(dir, 'k.conf'), 'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n');
   const bin = DIST_MAIN.replace(/dist\/cli\/main\.js$/, 'bin/vrrpd');
-  let out = '';
+  let out: string;
   let code = 0;
   try {
     out = execFileSync(process.execPath, ['--max-semi-space-size=2', '--stack-trace-limit=20', '--heapsnapshot-signal=SIGWINCH', bin, 'check', '-f', join(dir, 'k.conf'), '--no-host-checks'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });

@@ -29,7 +29,6 @@ t.test('construction opens nothing; short frames are refused as values', async (
 t.test('gratuitous ARP on the wire and in the neighbour table', { skip: netnsSkip() }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vio-garp-', subnet: '10.232.2', hosts: ['a', 'b'] });
   const a = lab.host('a');
-  const b = lab.host('b');
   const vip = '10.232.2.100';
   const ps = new PacketSocket();
   t.teardown(() => ps.close());

@@ -3,7 +3,7 @@
  * group tracking, notify scripts). Pure.
  */
 import type { KeywordCtx, Keyword } from '../dispatch.js';
-import type { SyncGroup, TrackedFile, TrackedScript } from '../model.js';
+import type { SyncGroup } from '../model.js';
 import { readBool } from '../values.js';
 import type { ParseState } from './parse-state.js';
 import { blockName, loc, readScriptCommand, trackedInterface, trackWeight } from './shared.js';
@@ -69,7 +69,7 @@ function syncGroupKeywords(st: ParseState, cur: () => SyncGroup | undefined): Ke
           continue;
         }
         const w = trackWeight({ ...ctx, stmt: l.stmt }, l.words, -253, 253, 'track script');
-        if (w) g.trackScripts.push({ name, ...w } as TrackedScript);
+        if (w) g.trackScripts.push({ name, ...w });
       }
     }),
     on('track_file', (g, ctx) => {
@@ -80,7 +80,7 @@ function syncGroupKeywords(st: ParseState, cur: () => SyncGroup | undefined): Ke
           continue;
         }
         const w = trackWeight({ ...ctx, stmt: l.stmt }, l.words, -254, 254, 'track file');
-        if (w) g.trackFiles.push({ name, ...w } as TrackedFile);
+        if (w) g.trackFiles.push({ name, ...w });
       }
     }),
     on('track_process', (_g, ctx) => void ctx.readValueBlock()),
