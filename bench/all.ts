@@ -26,7 +26,9 @@ function machine(): string {
   return [
     `- \`nproc\`: ${cpus().length} (${cpus()[0]?.model ?? '?'}), memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- kernel \`${sh('uname', ['-sr'])}\`, node ${process.version}, ${sh('keepalived', ['--version']).split('\n')[0] ?? '?'}`,
-    `- load average at the start (other jobs on the machine): ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+    `- load average at the start (other jobs on the machine): ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
   ].join('\n');
 }
 
@@ -54,7 +56,10 @@ async function main(argv: string[]): Promise<number> {
   const windowS = quick ? 5 : 20;
   const sections: string[] = [];
   const all: ScaleResult[] = [];
-  for (const [instances, ifaces] of [[255, 1], [1000, 4]] as const) {
+  for (const [instances, ifaces] of [
+    [255, 1],
+    [1000, 4],
+  ] as const) {
     process.stdout.write(`\n## scale: ${instances} instances on ${ifaces} interface(s), ${windowS} s window\n`);
     const rs = await runScale({ instances, ifaces, windowS, impls: ['keepalived', 'vrrpd'] });
     all.push(...rs);
@@ -69,9 +74,18 @@ async function main(argv: string[]): Promise<number> {
   const verdict = (ok: boolean | undefined, s: string): string => `- ${ok ? 'PASS' : 'FAIL'}: ${s}`;
   const acc = [
     verdict(v255 && v255.jitter.p99 <= 5, `255 instances: vrrpd advert jitter p99 <= 5 ms (${v255?.jitter.p99.toFixed(2)} ms)`),
-    verdict(v255 && k255 && v255.cpuMasterPct <= 2 * k255.cpuMasterPct, `255 instances: vrrpd master CPU <= 2 x keepalived's (${v255?.cpuMasterPct.toFixed(1)} % vs ${k255?.cpuMasterPct.toFixed(1)} %)`),
-    verdict(v255 && k255 && v255.cpuBackupPct <= 2 * k255.cpuBackupPct, `255 instances: vrrpd backup CPU <= 2 x keepalived's (${v255?.cpuBackupPct.toFixed(1)} % vs ${k255?.cpuBackupPct.toFixed(1)} %)`),
-    verdict(v1k && k1k && v1k.vipsOnBackup === 1000 && v1k.failoverAllMs <= k1k.failoverAllMs + 1000, `1,000 instances: every VIP on the backup within 1 s of keepalived (${v1k?.failoverAllMs.toFixed(0)} ms vs ${k1k?.failoverAllMs.toFixed(0)} ms)`),
+    verdict(
+      v255 && k255 && v255.cpuMasterPct <= 2 * k255.cpuMasterPct,
+      `255 instances: vrrpd master CPU <= 2 x keepalived's (${v255?.cpuMasterPct.toFixed(1)} % vs ${k255?.cpuMasterPct.toFixed(1)} %)`,
+    ),
+    verdict(
+      v255 && k255 && v255.cpuBackupPct <= 2 * k255.cpuBackupPct,
+      `255 instances: vrrpd backup CPU <= 2 x keepalived's (${v255?.cpuBackupPct.toFixed(1)} % vs ${k255?.cpuBackupPct.toFixed(1)} %)`,
+    ),
+    verdict(
+      v1k && k1k && v1k.vipsOnBackup === 1000 && v1k.failoverAllMs <= k1k.failoverAllMs + 1000,
+      `1,000 instances: every VIP on the backup within 1 s of keepalived (${v1k?.failoverAllMs.toFixed(0)} ms vs ${k1k?.failoverAllMs.toFixed(0)} ms)`,
+    ),
   ];
   process.stdout.write(`\nAcceptance (issue 6):\n${acc.join('\n')}\n`);
   if (write) {
@@ -86,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
       'of every process of the daemon over the window (keepalived: parent + VRRP child) / wall time, measured after all VIPs',
       'were on the master + 10 s; RSS = sum of VmRSS. Jitter = |interval - 1000 ms| between consecutive adverts of each VRID',
       "on eth0, tcpdump kernel timestamps on a's bridge port. Failover = SIGKILL of the master's process group -> the VIP's",
-      "`ip monitor address` event in b (first / last of all N).",
+      '`ip monitor address` event in b (first / last of all N).',
       '',
       mach,
       '',
@@ -104,7 +118,10 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then((c) => process.exit(c), (e: unknown) => {
-  process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (c) => process.exit(c),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

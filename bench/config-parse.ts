@@ -31,15 +31,38 @@ export function generateConfig(instances: number): string {
     '    vrrp_garp_master_refresh 60',
     '}',
   ];
-  for (let s = 0; s < 10; s++) out.push(`vrrp_script chk_${s} {`, '    script "/usr/bin/true"', '    interval 2', `    weight ${s % 2 ? -10 : 5}`, '    fall 2', '    rise 2', '}');
+  for (let s = 0; s < 10; s++)
+    out.push(
+      `vrrp_script chk_${s} {`,
+      '    script "/usr/bin/true"',
+      '    interval 2',
+      `    weight ${s % 2 ? -10 : 5}`,
+      '    fall 2',
+      '    rise 2',
+      '}',
+    );
   for (let i = 0; i < instances; i++) {
     const ifn = Math.floor(i / 255) % 4;
     const vrid = (i % 255) + 1;
     const unicast = i % 2 === 1;
-    out.push(`vrrp_instance VI_${i} {`, `    state ${i % 3 === 0 ? 'MASTER' : 'BACKUP'}`, `    interface eth${ifn}`, `    virtual_router_id ${vrid}`, `    priority ${100 + (i % 100)}`, '    advert_int 1');
+    out.push(
+      `vrrp_instance VI_${i} {`,
+      `    state ${i % 3 === 0 ? 'MASTER' : 'BACKUP'}`,
+      `    interface eth${ifn}`,
+      `    virtual_router_id ${vrid}`,
+      `    priority ${100 + (i % 100)}`,
+      '    advert_int 1',
+    );
     if (i % 4 === 2 && i % 3 !== 0) out.push('    nopreempt');
     out.push('    authentication {', '        auth_type PASS', `        auth_pass p${i % 1000}`, '    }');
-    if (unicast) out.push(`    unicast_src_ip 192.168.20${ifn}.10`, '    unicast_peer {', `        192.168.20${ifn}.${11 + (i % 200)}`, `        192.168.20${ifn}.${12 + (i % 200)} min_ttl 250`, '    }');
+    if (unicast)
+      out.push(
+        `    unicast_src_ip 192.168.20${ifn}.10`,
+        '    unicast_peer {',
+        `        192.168.20${ifn}.${11 + (i % 200)}`,
+        `        192.168.20${ifn}.${12 + (i % 200)} min_ttl 250`,
+        '    }',
+      );
     out.push(
       '    virtual_ipaddress {',
       `        10.${ifn}.${vrid}.1/24 dev eth${ifn} label eth${ifn}:${i % 100}`,
@@ -146,7 +169,15 @@ function main(): void {
     const rows: string[][] = [['parser', 'runs', 'median ms', 'min ms', 'max ms', 'instances/s', 'exit']];
     const v = benchVrrpd(file, runs);
     const vs = stats(v.times);
-    rows.push(['vrrpd loadConfig', String(runs), vs.median.toFixed(1), vs.min.toFixed(1), vs.max.toFixed(1), Math.round((v.instances / vs.median) * 1000).toString(), String(v.exit)]);
+    rows.push([
+      'vrrpd loadConfig',
+      String(runs),
+      vs.median.toFixed(1),
+      vs.min.toFixed(1),
+      vs.max.toFixed(1),
+      Math.round((v.instances / vs.median) * 1000).toString(),
+      String(v.exit),
+    ]);
     const bin = findKeepalived();
     if (!bin) rows.push(['keepalived -t', '-', '-', '-', '-', '-', 'not installed']);
     else {
@@ -154,7 +185,15 @@ function main(): void {
       if (typeof k === 'string') rows.push(['keepalived -t', '-', '-', '-', '-', '-', k]);
       else {
         const ks = stats(k.times);
-        rows.push([`keepalived -t (netns)`, String(kRuns), ks.median.toFixed(1), ks.min.toFixed(1), ks.max.toFixed(1), Math.round((n / ks.median) * 1000).toString(), String(k.exit)]);
+        rows.push([
+          `keepalived -t (netns)`,
+          String(kRuns),
+          ks.median.toFixed(1),
+          ks.min.toFixed(1),
+          ks.max.toFixed(1),
+          Math.round((n / ks.median) * 1000).toString(),
+          String(k.exit),
+        ]);
       }
     }
     const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));

@@ -27,7 +27,16 @@ import { join } from 'node:path';
 import { BenchLab, runCmd } from '../test/support/ns-lab.js';
 import type { NsLab } from '../test/support/lab-types.js';
 import { percentile, scaleConf, vipOf } from './scale.js';
-import { parseTcpdumpText, sleep, startNode, startWireWatch, vrrpdUnavailable, wallNowMs, type VrrpNode, type WireAdvert } from '../test/support/vrrp-harness.js';
+import {
+  parseTcpdumpText,
+  sleep,
+  startNode,
+  startWireWatch,
+  vrrpdUnavailable,
+  wallNowMs,
+  type VrrpNode,
+  type WireAdvert,
+} from '../test/support/vrrp-harness.js';
 
 export interface FloodOptions {
   instances: number;
@@ -167,7 +176,14 @@ export function advertJitter(ads: readonly WireAdvert[], src: string, windows: r
     }
   }
   dev.sort((x, y) => x - y);
-  return { p50: percentile(dev, 50), p99: percentile(dev, 99), max: dev[dev.length - 1] ?? Number.NaN, intervals: dev.length, vrids: vrids.size, missed };
+  return {
+    p50: percentile(dev, 50),
+    p99: percentile(dev, 99),
+    max: dev[dev.length - 1] ?? Number.NaN,
+    intervals: dev.length,
+    vrids: vrids.size,
+    missed,
+  };
 }
 
 /** A status request over a socket path, parsed (null on any failure). */
@@ -223,13 +239,25 @@ function openIdle(path: string): IdleConn {
 }
 
 /** The flood connection: bursts of pipelined status requests until `untilMs` (at least one burst). */
-async function flood(path: string, requests: number, untilMs: number, log: (s: string) => void): Promise<{ bursts: number; replies: number; errorReplies: number; firstError: string | null; burstMs: number[]; lost: string | null }> {
+async function flood(
+  path: string,
+  requests: number,
+  untilMs: number,
+  log: (s: string) => void,
+): Promise<{ bursts: number; replies: number; errorReplies: number; firstError: string | null; burstMs: number[]; lost: string | null }> {
   const sock = connect(path);
   await new Promise<void>((resolve, reject) => {
     sock.once('connect', resolve);
     sock.once('error', reject);
   });
-  const out = { bursts: 0, replies: 0, errorReplies: 0, firstError: null as string | null, burstMs: [] as number[], lost: null as string | null };
+  const out = {
+    bursts: 0,
+    replies: 0,
+    errorReplies: 0,
+    firstError: null as string | null,
+    burstMs: [] as number[],
+    lost: null as string | null,
+  };
   let pending = 0;
   let wake: (() => void) | undefined;
   // Scan for newlines only; look inside a reply only when it is an error (they are short).
@@ -240,7 +268,9 @@ async function flood(path: string, requests: number, untilMs: number, log: (s: s
       const head = lineStart.length > 0 ? lineStart[0]! : d.subarray(from, Math.min(i, from + 64));
       if (head.subarray(0, 11).toString() === '{"ok":false') {
         out.errorReplies++;
-        out.firstError ??= Buffer.concat([...lineStart, d.subarray(from, i)]).toString('utf8').slice(0, 300);
+        out.firstError ??= Buffer.concat([...lineStart, d.subarray(from, i)])
+          .toString('utf8')
+          .slice(0, 300);
       }
       lineStart = [];
       out.replies++;
@@ -327,13 +357,17 @@ function statesOf(path: string): { seen: Set<string>; stop(): Promise<void> } {
       await sleep(200);
     }
   })();
-  return { seen, stop: async () => {
-    running = false;
-    await loop;
-  } };
+  return {
+    seen,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
 }
 
-const sumOf = (st: any, k: string): number => (st?.instances as any[] | undefined)?.reduce((a, i) => a + (i.counters?.[k] ?? 0), 0) ?? Number.NaN;
+const sumOf = (st: any, k: string): number =>
+  (st?.instances as any[] | undefined)?.reduce((a, i) => a + (i.counters?.[k] ?? 0), 0) ?? Number.NaN;
 
 export async function runFlood(o: FloodOptions): Promise<FloodResult> {
   const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
@@ -342,9 +376,19 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
   const nodes: VrrpNode[] = [];
   try {
     const vips = new Set(Array.from({ length: o.instances }, (_, i) => vipOf(i)));
-    const b = startNode(lab, { impl: 'vrrpd', host: 'b', conf: scaleConf('b', o.instances, 1, 100), ...(o.vrrpdBin ? { vrrpdBin: o.vrrpdBin } : {}) });
+    const b = startNode(lab, {
+      impl: 'vrrpd',
+      host: 'b',
+      conf: scaleConf('b', o.instances, 1, 100),
+      ...(o.vrrpdBin ? { vrrpdBin: o.vrrpdBin } : {}),
+    });
     nodes.push(b);
-    const a = startNode(lab, { impl: 'vrrpd', host: 'a', conf: scaleConf('a', o.instances, 1, 150), ...(o.vrrpdBin ? { vrrpdBin: o.vrrpdBin } : {}) });
+    const a = startNode(lab, {
+      impl: 'vrrpd',
+      host: 'a',
+      conf: scaleConf('a', o.instances, 1, 150),
+      ...(o.vrrpdBin ? { vrrpdBin: o.vrrpdBin } : {}),
+    });
     nodes.push(a);
     const aSock = a.realPath('/run/vrrpd.sock');
     const bSock = b.realPath('/run/vrrpd.sock');
@@ -359,7 +403,9 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
       if (wallNowMs() - t0 > 60_000) throw new Error('a not MASTER / b not BACKUP within 60 s');
       await sleep(250);
     }
-    log(`${o.instances} instances: a MASTER, b BACKUP after ${((wallNowMs() - t0) / 1000).toFixed(1)} s (VIPs ${[...vips].slice(0, 2).join(', ')}...)`);
+    log(
+      `${o.instances} instances: a MASTER, b BACKUP after ${((wallNowMs() - t0) / 1000).toFixed(1)} s (VIPs ${[...vips].slice(0, 2).join(', ')}...)`,
+    );
     await sleep(6000); // the second GARP burst (+5 s) out of the way
     const pid = await daemonPid(lab, 'a');
     const wire = await startWireWatch(lab, 'b', 'eth0', 'proto 112');
@@ -471,7 +517,14 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
         idleOpenAtEnd: sum((x) => x.idleOpenAtEnd),
         idleConnectErrors: sum((x) => x.idleConnectErrors),
       },
-      rssMiB: { before: rssQuiet.max, peak: rssFloodMax, after: rssAfterRound[rssAfterRound.length - 1] ?? Number.NaN, peakPerRound: rounds.map((x) => x.rssPeakMiB), medianPerRound: rounds.map((x) => x.rssMedianMiB), afterPerRound: rssAfterRound },
+      rssMiB: {
+        before: rssQuiet.max,
+        peak: rssFloodMax,
+        after: rssAfterRound[rssAfterRound.length - 1] ?? Number.NaN,
+        peakPerRound: rounds.map((x) => x.rssPeakMiB),
+        medianPerRound: rounds.map((x) => x.rssMedianMiB),
+        afterPerRound: rssAfterRound,
+      },
       backup: {
         stateBefore: [...new Set((bBefore?.instances as any[] | undefined)?.map((i) => i.state) ?? ['?'])].join('/'),
         stateAfter: [...new Set((bAfter?.instances as any[] | undefined)?.map((i) => i.state) ?? ['(no answer)'])].join('/'),
@@ -552,10 +605,22 @@ export function rssBounded(r: FloodResult): boolean {
 export function floodVerdicts(r: FloodResult): string[] {
   const v = (ok: boolean, s: string): string => `- ${ok ? 'PASS' : 'FAIL'}: ${s}`;
   return [
-    v(r.flood.jitter.p99 < 5 && r.flood.jitter.missed === 0, `advert jitter p99 under the flood < 5 ms, no advert missing (${f(r.flood.jitter.p99, 2)} ms, ${r.flood.jitter.missed} missing)`),
-    v(r.backup.becameMasterDelta === 0 && r.flood.backupAdverts === 0 && r.backup.statesSeen.every((s) => s === 'BACKUP'), `no takeover on the backup (becameMaster +${r.backup.becameMasterDelta}, its adverts ${r.flood.backupAdverts}, states seen ${r.backup.statesSeen.join('/')})`),
-    v(rssBounded(r), `master RSS bounded: peak under ${RSS_GROWTH_MIB} MiB over the quiet figure, and the last round's peak within ${RSS_LEVEL_MIB} MiB of the first's: before ${f(r.rssMiB.before)}, per round median ${r.rssMiB.medianPerRound.map((x) => f(x)).join(' / ')}, peak ${r.rssMiB.peakPerRound.map((x) => f(x)).join(' / ')} MiB`),
-    v(r.flood.bursts >= 1 && r.flood.replies >= r.requestsPerBurst, `at least one burst of ${r.requestsPerBurst} answered (${r.flood.replies} replies)`),
+    v(
+      r.flood.jitter.p99 < 5 && r.flood.jitter.missed === 0,
+      `advert jitter p99 under the flood < 5 ms, no advert missing (${f(r.flood.jitter.p99, 2)} ms, ${r.flood.jitter.missed} missing)`,
+    ),
+    v(
+      r.backup.becameMasterDelta === 0 && r.flood.backupAdverts === 0 && r.backup.statesSeen.every((s) => s === 'BACKUP'),
+      `no takeover on the backup (becameMaster +${r.backup.becameMasterDelta}, its adverts ${r.flood.backupAdverts}, states seen ${r.backup.statesSeen.join('/')})`,
+    ),
+    v(
+      rssBounded(r),
+      `master RSS bounded: peak under ${RSS_GROWTH_MIB} MiB over the quiet figure, and the last round's peak within ${RSS_LEVEL_MIB} MiB of the first's: before ${f(r.rssMiB.before)}, per round median ${r.rssMiB.medianPerRound.map((x) => f(x)).join(' / ')}, peak ${r.rssMiB.peakPerRound.map((x) => f(x)).join(' / ')} MiB`,
+    ),
+    v(
+      r.flood.bursts >= 1 && r.flood.replies >= r.requestsPerBurst,
+      `at least one burst of ${r.requestsPerBurst} answered (${r.flood.replies} replies)`,
+    ),
   ];
 }
 
@@ -584,14 +649,19 @@ export async function main(argv: string[]): Promise<number> {
   const why = a.vrrpdBin === undefined ? vrrpdUnavailable() : false;
   if (why) throw new Error(why);
   const r = await runFlood(a);
-  process.stdout.write(`\n${floodTable(r, a.vrrpdBin ? `vrrpd (${a.vrrpdBin})` : 'vrrpd')}\n\n${floodSummary(r)}\n\nAcceptance (issue 10):\n${floodVerdicts(r).join('\n')}\n`);
+  process.stdout.write(
+    `\n${floodTable(r, a.vrrpdBin ? `vrrpd (${a.vrrpdBin})` : 'vrrpd')}\n\n${floodSummary(r)}\n\nAcceptance (issue 10):\n${floodVerdicts(r).join('\n')}\n`,
+  );
   if (a.json) writeFileSync(a.json, JSON.stringify(r, null, 2));
   return 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then((c) => process.exit(c), (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
-    process.exit(1);
-  });
+  main(process.argv.slice(2)).then(
+    (c) => process.exit(c),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );
 }

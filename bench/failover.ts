@@ -24,9 +24,28 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
 import { BenchLab } from '../test/support/ns-lab.js';
 import {
-  firstAfter, keepalivedConf, keepalivedUnavailable, longestGapMs, maxOverlapMs, median, ownership, packetErrors,
-  sleep, startAddrMonitor, startLinkMonitor, startNode, startPinger, startWireWatch, vrrpdUnavailable, wallNowMs,
-  type AddrMonitor, type Impl, type LinkMonitor, type Pinger, type VrrpNode, type WireWatch,
+  firstAfter,
+  keepalivedConf,
+  keepalivedUnavailable,
+  longestGapMs,
+  maxOverlapMs,
+  median,
+  ownership,
+  packetErrors,
+  sleep,
+  startAddrMonitor,
+  startLinkMonitor,
+  startNode,
+  startPinger,
+  startWireWatch,
+  vrrpdUnavailable,
+  wallNowMs,
+  type AddrMonitor,
+  type Impl,
+  type LinkMonitor,
+  type Pinger,
+  type VrrpNode,
+  type WireWatch,
 } from '../test/support/vrrp-harness.js';
 
 type Mode = 'unicast' | 'multicast';
@@ -60,7 +79,9 @@ function parseArgs(argv: string[]): Args {
     } else if (k === '--write') a.write = v();
     else if (k === '--json') a.json = v();
     else if (k === '-h' || k === '--help') {
-      process.stdout.write('usage: node build/bench/failover.js [--rounds N] [--mode unicast|multicast|both] [--impl both|keepalived|vrrpd] [--write BENCHMARKS.md] [--json FILE]\n');
+      process.stdout.write(
+        'usage: node build/bench/failover.js [--rounds N] [--mode unicast|multicast|both] [--impl both|keepalived|vrrpd] [--write BENCHMARKS.md] [--json FILE]\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${k}`);
   }
@@ -156,7 +177,11 @@ async function waitSteady(s: Session, timeoutMs = 12_000): Promise<void> {
   await until('a to hold the VIP alone', timeoutMs, () => holds(s.monA) && !holds(s.monB));
   // Two adverts from a at b's port after that, and pings answered.
   const t = wallNowMs();
-  await until('two adverts from a', 3500, () => s.wire.view().adverts.filter((x) => x.ms > t && x.src === s.lab.host('a').ip && x.prio > 0).length >= 2);
+  await until(
+    'two adverts from a',
+    3500,
+    () => s.wire.view().adverts.filter((x) => x.ms > t && x.src === s.lab.host('a').ip && x.prio > 0).length >= 2,
+  );
   await until('ping replies through the VIP', 3000, () => s.ping.replies().some((r) => r > t));
 }
 
@@ -218,7 +243,9 @@ async function crashRound(s: Session, round: number): Promise<RoundResult> {
   const tCmd = wallNowMs();
   s.sw.run(`link set ${port} down`);
   // t0 = the kernel's link-down event for a's port.
-  const ev = await until('the link-down event', 2000, () => s.links.events().find((e) => e.ifname === port && !e.up && e.ms >= tCmd - 1)).catch(() => undefined);
+  const ev = await until('the link-down event', 2000, () =>
+    s.links.events().find((e) => e.ifname === port && !e.up && e.ms >= tCmd - 1),
+  ).catch(() => undefined);
   const t0 = ev?.ms ?? tCmd;
   const r = await measureAfter(s, t0, 'crash', round);
   const advs = s.wire.view().adverts.filter((x) => x.src === s.lab.host('a').ip && x.ms < t0);
@@ -244,7 +271,13 @@ async function stopRound(s: Session, round: number): Promise<RoundResult> {
   return r;
 }
 
-async function runImpl(lab: BenchLab, impl: Impl, mode: Mode, rounds: number, log: (s: string) => void): Promise<{ rounds: RoundResult[]; logs: string[] }> {
+async function runImpl(
+  lab: BenchLab,
+  impl: Impl,
+  mode: Mode,
+  rounds: number,
+  log: (s: string) => void,
+): Promise<{ rounds: RoundResult[]; logs: string[] }> {
   const monA = await startAddrMonitor(lab, 'a');
   const monB = await startAddrMonitor(lab, 'b');
   const links = await startLinkMonitor(lab, lab.switchNs, lab.host('c').swPort);
@@ -261,18 +294,29 @@ async function runImpl(lab: BenchLab, impl: Impl, mode: Mode, rounds: number, lo
     for (let i = 1; i <= rounds; i++) {
       const c = await crashRound(s, i);
       results.push(c);
-      log(`${mode} ${impl} crash ${i}: VIP ${f1(c.vipMs)} ms (cut cmd ${f1(c.cutCmdMs ?? Number.NaN)}, timer ${f1(c.timerMs)}, advert -> VIP ${f1(c.advertToVipMs)}), GARP ${f1(c.garpMs)} (${c.garpCount}), ping gap ${f1(c.pingGapMs)}, both ${f1(c.bothMs)}`);
+      log(
+        `${mode} ${impl} crash ${i}: VIP ${f1(c.vipMs)} ms (cut cmd ${f1(c.cutCmdMs ?? Number.NaN)}, timer ${f1(c.timerMs)}, advert -> VIP ${f1(c.advertToVipMs)}), GARP ${f1(c.garpMs)} (${c.garpCount}), ping gap ${f1(c.pingGapMs)}, both ${f1(c.bothMs)}`,
+      );
       const before = s.a;
       const g = await stopRound(s, i);
       logs.push(before.log);
       results.push(g);
-      log(`${mode} ${impl} stop  ${i}: VIP ${f1(g.vipMs)} ms (prio0 ${f1(g.prio0Ms ?? Number.NaN)}, timer ${f1(g.timerMs)}, advert -> VIP ${f1(g.advertToVipMs)}), GARP ${f1(g.garpMs)} (${g.garpCount}), ping gap ${f1(g.pingGapMs)}, exit ${f1(g.exitMs ?? Number.NaN)} (code ${g.exitCode}), both ${f1(g.bothMs)}`);
+      log(
+        `${mode} ${impl} stop  ${i}: VIP ${f1(g.vipMs)} ms (prio0 ${f1(g.prio0Ms ?? Number.NaN)}, timer ${f1(g.timerMs)}, advert -> VIP ${f1(g.advertToVipMs)}), GARP ${f1(g.garpMs)} (${g.garpCount}), ping gap ${f1(g.pingGapMs)}, exit ${f1(g.exitMs ?? Number.NaN)} (code ${g.exitCode}), both ${f1(g.bothMs)}`,
+      );
     }
     await waitSteady(s);
   } finally {
     logs.push(s.a.log, s.b.log);
     await Promise.all([s.a.stop(3000), s.b.stop(3000)]);
-    await Promise.all([ping.stop(), wire.stop(), monA.proc.kill('SIGTERM', 1000), monB.proc.kill('SIGTERM', 1000), links.proc.kill('SIGTERM', 1000), sw.close()]);
+    await Promise.all([
+      ping.stop(),
+      wire.stop(),
+      monA.proc.kill('SIGTERM', 1000),
+      monB.proc.kill('SIGTERM', 1000),
+      links.proc.kill('SIGTERM', 1000),
+      sw.close(),
+    ]);
   }
   return { rounds: results, logs };
 }
@@ -349,7 +393,11 @@ function acceptance(results: ImplResults): { lines: string[]; ok: boolean } {
     const cmp = kind === 'crash' ? 'crash: last advert -> VIP' : 'stop -> VIP on backup';
     const cv = med(v, row(cmp));
     const ck = med(k, row(cmp));
-    check(`${kind}: vrrpd within +20 ms of keepalived (${cmp})`, cv - ck <= 20, `vrrpd ${f1(cv)} ms, keepalived ${f1(ck)} ms, diff ${f1(cv - ck)} ms`);
+    check(
+      `${kind}: vrrpd within +20 ms of keepalived (${cmp})`,
+      cv - ck <= 20,
+      `vrrpd ${f1(cv)} ms, keepalived ${f1(ck)} ms, diff ${f1(cv - ck)} ms`,
+    );
     const g = med(v, row(`${kind}: VIP -> first GARP`));
     check(`${kind}: vrrpd VIP -> first GARP <= 5 ms`, g <= 5, `${f1(g)} ms`);
     const gap = med(v, row(`${kind}: longest ping gap`));
@@ -437,10 +485,27 @@ async function main(): Promise<number> {
     ];
     for (const impl of args.impls) {
       for (const x of r[impl] ?? []) {
-        perRound.push(`| ${impl} | ${x.kind} | ${x.round} | ${f1(x.vipMs)} | ${f1(x.garpMs)} | ${f1(x.vipToGarpMs)} | ${x.garpCount} | ${f1(x.pingGapMs)} | ${f1(x.timerMs)} | ${f1(x.advertToVipMs)} | ${x.prio0Ms === undefined ? '' : f1(x.prio0Ms)} | ${x.exitMs === undefined ? '' : f1(x.exitMs)} | ${x.cutCmdMs === undefined ? '' : f1(x.cutCmdMs)} | ${f1(x.bothMs)} |`);
+        perRound.push(
+          `| ${impl} | ${x.kind} | ${x.round} | ${f1(x.vipMs)} | ${f1(x.garpMs)} | ${f1(x.vipToGarpMs)} | ${x.garpCount} | ${f1(x.pingGapMs)} | ${f1(x.timerMs)} | ${f1(x.advertToVipMs)} | ${x.prio0Ms === undefined ? '' : f1(x.prio0Ms)} | ${x.exitMs === undefined ? '' : f1(x.exitMs)} | ${x.cutCmdMs === undefined ? '' : f1(x.cutCmdMs)} | ${f1(x.bothMs)} |`,
+        );
       }
     }
-    md.push(`### ${title}`, '', ...tbl, '', 'Acceptance (issue 4):', '', ...acc.lines, '', '<details><summary>Every round (ms)</summary>', '', ...perRound, '', '</details>', '');
+    md.push(
+      `### ${title}`,
+      '',
+      ...tbl,
+      '',
+      'Acceptance (issue 4):',
+      '',
+      ...acc.lines,
+      '',
+      '<details><summary>Every round (ms)</summary>',
+      '',
+      ...perRound,
+      '',
+      '</details>',
+      '',
+    );
   }
   out.push(errors.length ? `keepalived/vrrpd packet errors:\n${errors.join('\n')}` : 'no packet errors logged by either implementation');
   process.stdout.write(`${out.join('\n')}\n`);
@@ -459,17 +524,17 @@ async function main(): Promise<number> {
       `b = backup (priority 100), c = client running \`ping -D -i 0.002\` to the VIP ${VIP}. Both implementations read the same`,
       `keepalived.conf (\`auth_type PASS\`, \`advert_int 1\`, VRID ${VRID}; unicast = \`unicast_src_ip\`/\`unicast_peer\`). Each round:`,
       `wait for an advert from a at b's bridge port, wait ${PHASE_MS} ms (the same advert phase every round), then`,
-      '- **crash**: cut a\'s link (its bridge port goes down; a sees NO-CARRIER). t0 = the kernel\'s link-down event',
+      "- **crash**: cut a's link (its bridge port goes down; a sees NO-CARRIER). t0 = the kernel's link-down event",
       '  (`ip -ts monitor link` in the switch namespace; the cut is written to a running `ip -batch -`, so no process',
       '  start-up sits between the advert and the cut). Then the link comes back and a takes the VIP back (preempt).',
       '  The crash acceptance compares "last advert -> VIP": how long the backup needed after the master\'s last sign',
       '  of life, independent of where in the advert interval the cut fell.',
-      '- **stop**: SIGTERM to a\'s daemon (t0 = the kill(2) call). Then a is restarted and takes the VIP back.',
+      "- **stop**: SIGTERM to a's daemon (t0 = the kill(2) call). Then a is restarted and takes the VIP back.",
       '',
       'VIP time = `ip -ts monitor address` event in b (stamped by `ip` on receipt, so a few hundred µs late: a negative',
-      'VIP -> GARP means the GARP\'s kernel timestamp came first). GARP, advert times = tcpdump kernel timestamps on b\'s',
+      "VIP -> GARP means the GARP's kernel timestamp came first). GARP, advert times = tcpdump kernel timestamps on b's",
       'bridge port. Ping gap = longest interval between echo replies at c around t0. "down timer on the wire" = master\'s',
-      'last advert (crash) or priority-0 advert (stop) -> b\'s first advert as master: what the backup\'s timer really took',
+      "last advert (crash) or priority-0 advert (stop) -> b's first advert as master: what the backup's timer really took",
       '(RFC 3768: 3 x Advertisement_Interval + Skew_Time = 3609.4 ms for priority 100; Skew_Time alone = 609.4 ms).',
       '',
       `Run started ${started}. Machine:`,
@@ -477,11 +542,15 @@ async function main(): Promise<number> {
       ...machine(),
       '',
       ...md,
-      errors.length ? `Packet errors logged:\n\n${errors.map((e) => `- \`${e}\``).join('\n')}\n` : 'Neither implementation logged a packet error about its peer\'s adverts.',
+      errors.length
+        ? `Packet errors logged:\n\n${errors.map((e) => `- \`${e}\``).join('\n')}\n`
+        : "Neither implementation logged a packet error about its peer's adverts.",
       '',
     ];
     // Keep the sections other benchmarks own (`<!-- NAME:begin -->` ... `<!-- NAME:end -->`).
-    const kept = existsSync(args.write) ? readFileSync(args.write, 'utf8').match(/<!-- ([a-z-]+):begin -->[\s\S]*?<!-- \1:end -->/g) ?? [] : [];
+    const kept = existsSync(args.write)
+      ? (readFileSync(args.write, 'utf8').match(/<!-- ([a-z-]+):begin -->[\s\S]*?<!-- \1:end -->/g) ?? [])
+      : [];
     writeFileSync(args.write, [doc.join('\n').trimEnd(), ...kept].join('\n\n') + '\n');
     log(`wrote ${args.write}`);
   }
@@ -493,7 +562,7 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },
 );

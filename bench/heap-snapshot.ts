@@ -192,7 +192,8 @@ export function dominators(g: HeapGraph): { idom: Int32Array; postorder: Int32Ar
   const predCount = new Int32Array(n + 1);
   for (let v = 0; v < n; v++) {
     if (post[v] === -1) continue;
-    for (let ei = g.firstEdge[v]!; ei < g.firstEdge[v + 1]!; ei++) if (essential(v, ei) && post[g.edgeTo[ei]!] !== -1) predCount[g.edgeTo[ei]! + 1]!++;
+    for (let ei = g.firstEdge[v]!; ei < g.firstEdge[v + 1]!; ei++)
+      if (essential(v, ei) && post[g.edgeTo[ei]!] !== -1) predCount[g.edgeTo[ei]! + 1]!++;
   }
   for (let i = 0; i < n; i++) predCount[i + 1]! += predCount[i]!;
   const preds = new Int32Array(predCount[n]!);
@@ -215,7 +216,7 @@ export function dominators(g: HeapGraph): { idom: Int32Array; postorder: Int32Ar
     }
     return a;
   };
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (let k = count - 2; k >= 0; k--) {
       const v = order[k]!;
@@ -354,7 +355,11 @@ export function diffSummaries(a: HeapSummary, b: HeapSummary): HeapDiff {
       retainers: [...(y?.retainers ?? new Map<string, number>())].sort((p, q) => q[1] - p[1]).slice(0, 3),
     });
   }
-  const growth = (d: GroupDiff): [number, number, number] => [d.retainedSize[1] - d.retainedSize[0], d.selfSize[1] - d.selfSize[0], d.count[1] - d.count[0]];
+  const growth = (d: GroupDiff): [number, number, number] => [
+    d.retainedSize[1] - d.retainedSize[0],
+    d.selfSize[1] - d.selfSize[0],
+    d.count[1] - d.count[0],
+  ];
   out.sort((p, q) => {
     const [r1, s1, c1] = growth(p);
     const [r2, s2, c2] = growth(q);
@@ -377,7 +382,9 @@ function signed(n: number, f: (x: number) => string = String): string {
  */
 export function formatHeapDiff(d: HeapDiff, top = 25): string {
   // The synthetic roots retain everything: not a finding.
-  const grew = d.groups.filter((g) => g.name !== '(synthetic)' && (g.count[1] > g.count[0] || g.selfSize[1] > g.selfSize[0] || g.retainedSize[1] > g.retainedSize[0]));
+  const grew = d.groups.filter(
+    (g) => g.name !== '(synthetic)' && (g.count[1] > g.count[0] || g.selfSize[1] > g.selfSize[0] || g.retainedSize[1] > g.retainedSize[0]),
+  );
   const l = [
     `heap: ${d.nodes[0]} -> ${d.nodes[1]} objects, self size ${kib(d.totalSelfSize[0])} -> ${kib(d.totalSelfSize[1])} KiB (${signed(d.totalSelfSize[1] - d.totalSelfSize[0], kib)})`,
     '',

@@ -235,7 +235,9 @@ export function hostileCases(t: HostileTarget): HostileCase[] {
       const extra = Buffer.alloc(1 + Math.floor(rnd() * 64), 0xa5);
       return fixIpHeader(Buffer.concat([ip, extra]));
     }),
-    c('oversized-1480', 2, vm('too-long'), () => fixIpHeader(Buffer.concat([ipOf({}, false), Buffer.alloc(1480 - 20 - 8 - 8 - 4 * t.mcastVips.length, 0x5a)]))),
+    c('oversized-1480', 2, vm('too-long'), () =>
+      fixIpHeader(Buffer.concat([ipOf({}, false), Buffer.alloc(1480 - 20 - 8 - 8 - 4 * t.mcastVips.length, 0x5a)])),
+    ),
     c('truncated', 4, { kind: 'iface', counter: 'malformed' }, (rnd) => {
       const ip = ipOf({}, false);
       return fixIpHeader(Buffer.from(ip.subarray(0, 20 + Math.floor(rnd() * 8))));
@@ -309,7 +311,9 @@ export function hostileCases(t: HostileTarget): HostileCase[] {
       id = (id % 0xffff) + 1;
       const ip = buildIpv4Packet({ srcIp: t.genIp, dstIp: grp, ttl: 255, id, payload: body });
       const r = decodeAdvert(ip, exp);
-      const expect: Expect = r.ok ? { kind: 'valid', instance: 'VM', priority: r.advert.priority } : { kind: 'drop', instance: 'VM', reason: r.reason };
+      const expect: Expect = r.ok
+        ? { kind: 'valid', instance: 'VM', priority: r.advert.priority }
+        : { kind: 'drop', instance: 'VM', reason: r.reason };
       return { name: 'random-bytes', frame: frameOf(ip), expect };
     },
   });

@@ -47,10 +47,15 @@ function solve(a: number[][], b: number[]): number[] | null {
  * leaving out each step's `settleMs` (the snapshot being written). Steps with no sample after
  * them are dropped.
  */
-export function rssFit(samples: readonly RssSample[], o: { fromMs?: number; steps?: readonly { atMs: number; settleMs: number }[] } = {}): RssFit {
+export function rssFit(
+  samples: readonly RssSample[],
+  o: { fromMs?: number; steps?: readonly { atMs: number; settleMs: number }[] } = {},
+): RssFit {
   const from = o.fromMs ?? 0;
   const allSteps = o.steps ?? [];
-  const use = samples.filter((s) => Number.isFinite(s.mib) && s.ms >= from && !allSteps.some((st) => s.ms >= st.atMs && s.ms < st.atMs + st.settleMs));
+  const use = samples.filter(
+    (s) => Number.isFinite(s.mib) && s.ms >= from && !allSteps.some((st) => s.ms >= st.atMs && s.ms < st.atMs + st.settleMs),
+  );
   const steps = allSteps.filter((st) => use.some((s) => s.ms >= st.atMs) && use.some((s) => s.ms < st.atMs));
   const row = (s: RssSample): number[] => [1, s.ms / 60_000, ...steps.map((st) => (s.ms >= st.atMs ? 1 : 0))];
   const p = 2 + steps.length;

@@ -14,8 +14,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { BenchLab, runCmd } from '../test/support/ns-lab.js';
 import {
-  keepalivedUnavailable, parseTcpdumpText, sleep, startAddrMonitor, startNode, startWireWatch, vrrpdUnavailable, wallNowMs,
-  type Impl, type VrrpNode,
+  keepalivedUnavailable,
+  parseTcpdumpText,
+  sleep,
+  startAddrMonitor,
+  startNode,
+  startWireWatch,
+  vrrpdUnavailable,
+  wallNowMs,
+  type Impl,
+  type VrrpNode,
 } from '../test/support/vrrp-harness.js';
 import type { NsLab } from '../test/support/lab-types.js';
 
@@ -62,8 +70,19 @@ export function scaleConf(router: string, n: number, ifaces: number, priority: n
   const l = ['global_defs {', `  router_id ${router}`, '}', ''];
   for (let i = 0; i < n; i++) {
     const k = Math.floor(i / per);
-    l.push(`vrrp_instance VI_${i + 1} {`, '  state BACKUP', `  interface eth${k}`, `  virtual_router_id ${(i % per) + 1}`, `  priority ${priority}`, '  advert_int 1',
-      '  virtual_ipaddress {', `    ${vipOf(i)}`, '  }', '}', '');
+    l.push(
+      `vrrp_instance VI_${i + 1} {`,
+      '  state BACKUP',
+      `  interface eth${k}`,
+      `  virtual_router_id ${(i % per) + 1}`,
+      `  priority ${priority}`,
+      '  advert_int 1',
+      '  virtual_ipaddress {',
+      `    ${vipOf(i)}`,
+      '  }',
+      '}',
+      '',
+    );
   }
   return l.join('\n');
 }
@@ -177,9 +196,13 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
         const q0 = wallNowMs();
         await sleep(Math.min(5000, left));
         const q = (wallNowMs() - q0) / 1000;
-        slices.push(`${(((cpuTicks(pa) - s0[0]!) / CLK_TCK / q) * 100).toFixed(1)}/${(((cpuTicks(pb) - s0[1]!) / CLK_TCK / q) * 100).toFixed(1)}`);
+        slices.push(
+          `${(((cpuTicks(pa) - s0[0]!) / CLK_TCK / q) * 100).toFixed(1)}/${(((cpuTicks(pb) - s0[1]!) / CLK_TCK / q) * 100).toFixed(1)}`,
+        );
       }
-      log(`${impl}: CPU % master/backup per 5 s slice: ${slices.join(' ')}; user ticks master ${cpuTicks(pa, 'u') - u0[0]!}, backup ${cpuTicks(pb, 'u') - u0[1]!} (of the totals below)`);
+      log(
+        `${impl}: CPU % master/backup per 5 s slice: ${slices.join(' ')}; user ticks master ${cpuTicks(pa, 'u') - u0[0]!}, backup ${cpuTicks(pb, 'u') - u0[1]!} (of the totals below)`,
+      );
       const wS = (wallNowMs() - w0) / 1000;
       const cpuMasterPct = ((cpuTicks(pa) - c0a) / CLK_TCK / wS) * 100;
       const cpuBackupPct = ((cpuTicks(pb) - c0b) / CLK_TCK / wS) * 100;
@@ -200,7 +223,14 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
         }
       }
       dev.sort((x, y) => x - y);
-      const jitter = { p50: percentile(dev, 50), p99: percentile(dev, 99), max: dev[dev.length - 1] ?? Number.NaN, intervals: dev.length, vrids: byVrid.size, missed };
+      const jitter = {
+        p50: percentile(dev, 50),
+        p99: percentile(dev, 99),
+        max: dev[dev.length - 1] ?? Number.NaN,
+        intervals: dev.length,
+        vrids: byVrid.size,
+        missed,
+      };
       // Crash: SIGKILL of the master's whole process group.
       const k0 = wallNowMs();
       await a.proc.kill('SIGKILL', 100);
@@ -234,8 +264,21 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
         if (v !== undefined && vrid <= per) lastToVip.push(v - ms);
       }
       lastToVip.sort((x, y) => x - y);
-      const r: ScaleResult = { impl, instances: o.instances, ifaces: o.ifaces, convergeS, cpuMasterPct, cpuBackupPct, rssMasterMiB, rssBackupMiB, jitter, failoverFirstMs: first, failoverAllMs: all, vipsOnBackup: seen,
-        lastAdvertToVipMs: { p50: percentile(lastToVip, 50), max: lastToVip[lastToVip.length - 1] ?? Number.NaN, n: lastToVip.length } };
+      const r: ScaleResult = {
+        impl,
+        instances: o.instances,
+        ifaces: o.ifaces,
+        convergeS,
+        cpuMasterPct,
+        cpuBackupPct,
+        rssMasterMiB,
+        rssBackupMiB,
+        jitter,
+        failoverFirstMs: first,
+        failoverAllMs: all,
+        vipsOnBackup: seen,
+        lastAdvertToVipMs: { p50: percentile(lastToVip, 50), max: lastToVip[lastToVip.length - 1] ?? Number.NaN, n: lastToVip.length },
+      };
       log(JSON.stringify(r));
       out.push(r);
       await b.stop(5000);
@@ -253,7 +296,7 @@ const ratio = (v: number, k: number): string => (Number.isFinite(v) && Number.is
 export function scaleTable(rs: readonly ScaleResult[]): string {
   const k = rs.find((r) => r.impl === 'keepalived');
   const v = rs.find((r) => r.impl === 'vrrpd');
-  const n = (rs[0]?.instances ?? 0);
+  const n = rs[0]?.instances ?? 0;
   const rows: [string, (r: ScaleResult) => number][] = [
     ['CPU % master (steady state)', (r) => r.cpuMasterPct],
     ['CPU % backup (steady state)', (r) => r.cpuBackupPct],
@@ -268,13 +311,19 @@ export function scaleTable(rs: readonly ScaleResult[]): string {
     ['last advert -> VIP on backup, p50 ms (eth0; ideal 3609.4)', (r) => r.lastAdvertToVipMs.p50],
     ['last advert -> VIP on backup, max ms (eth0)', (r) => r.lastAdvertToVipMs.max],
   ];
-  const l = [`| ${n} instances on ${rs[0]?.ifaces ?? 1} interface(s) | keepalived 2.2.7 | vrrpd | vrrpd / keepalived |`, '|---|---:|---:|---:|'];
+  const l = [
+    `| ${n} instances on ${rs[0]?.ifaces ?? 1} interface(s) | keepalived 2.2.7 | vrrpd | vrrpd / keepalived |`,
+    '|---|---:|---:|---:|',
+  ];
   for (const [name, get] of rows) {
     const kv = k ? get(k) : Number.NaN;
     const vv = v ? get(v) : Number.NaN;
     l.push(`| ${name} | ${f1(kv)} | ${f1(vv)} | ${ratio(vv, kv)} |`);
   }
-  if (k || v) l.push(`| (jitter sample on eth0: intervals / VRIDs / adverts missing) | ${k ? `${k.jitter.intervals} / ${k.jitter.vrids} / ${k.jitter.missed}` : ''} | ${v ? `${v.jitter.intervals} / ${v.jitter.vrids} / ${v.jitter.missed}` : ''} | |`);
+  if (k || v)
+    l.push(
+      `| (jitter sample on eth0: intervals / VRIDs / adverts missing) | ${k ? `${k.jitter.intervals} / ${k.jitter.vrids} / ${k.jitter.missed}` : ''} | ${v ? `${v.jitter.intervals} / ${v.jitter.vrids} / ${v.jitter.missed}` : ''} | |`,
+    );
   return l.join('\n');
 }
 
@@ -308,8 +357,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then((c) => process.exit(c), (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });
+  main(process.argv.slice(2)).then(
+    (c) => process.exit(c),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -34,8 +34,16 @@ import { BenchLab, runCmd } from '../test/support/ns-lab.js';
 import { prng } from './hostile.js';
 import { rssFit, type RssFit } from './rss-fit.js';
 import {
-  keepalivedConf, maxOverlapMs, ownership, sleep, startAddrMonitor, startNode, vrrpdUnavailable, wallNowMs,
-  type Interval, type VrrpNode,
+  keepalivedConf,
+  maxOverlapMs,
+  ownership,
+  sleep,
+  startAddrMonitor,
+  startNode,
+  vrrpdUnavailable,
+  wallNowMs,
+  type Interval,
+  type VrrpNode,
 } from '../test/support/vrrp-harness.js';
 
 const RSS_CSV_HEADER = 'ms,min,vmrss_mib,rss_anon_mib,rss_file_mib,brk_heap_mib\n';
@@ -198,17 +206,30 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const extra = hooks ? ['notify /etc/keepalived/notify.sh', 'track_script {', '  chk', '}'] : [];
     const script = 'vrrp_script chk {\n  script /etc/keepalived/chk.sh\n  interval 2\n  weight 0\n}\n\n';
     const conf = (h: Host): string => {
-      const c = keepalivedConf(h, { state: 'BACKUP', vrid: 61, priority: h === 'a' ? 150 : 100, vips: [`${VIP}/24`], authPass: 'soak1234', extra });
+      const c = keepalivedConf(h, {
+        state: 'BACKUP',
+        vrid: 61,
+        priority: h === 'a' ? 150 : 100,
+        vips: [`${VIP}/24`],
+        authPass: 'soak1234',
+        extra,
+      });
       return hooks ? c.replace('vrrp_instance', `${script}vrrp_instance`) : c;
     };
-    const files: Record<string, { content: string; mode: number }> = hooks ? { '/etc/keepalived/notify.sh': { content: NOTIFY_SH, mode: 0o755 }, '/etc/keepalived/chk.sh': { content: CHECK_SH, mode: 0o755 } } : {};
+    const files: Record<string, { content: string; mode: number }> = hooks
+      ? { '/etc/keepalived/notify.sh': { content: NOTIFY_SH, mode: 0o755 }, '/etc/keepalived/chk.sh': { content: CHECK_SH, mode: 0o755 } }
+      : {};
     const monA = await startAddrMonitor(lab, 'a');
     const monB = await startAddrMonitor(lab, 'b');
-    const start = (h: Host): VrrpNode => startNode(lab, {
-      impl: 'vrrpd', host: h, conf: conf(h), files,
-      // b only: a heap snapshot on SIGWINCH, written to its private /tmp.
-      ...(h === 'b' ? { nodeArgs: [`--heapsnapshot-signal=${HEAP_SIGNAL}`, '--diagnostic-dir=/tmp', '--trace-gc'] } : {}),
-    });
+    const start = (h: Host): VrrpNode =>
+      startNode(lab, {
+        impl: 'vrrpd',
+        host: h,
+        conf: conf(h),
+        files,
+        // b only: a heap snapshot on SIGWINCH, written to its private /tmp.
+        ...(h === 'b' ? { nodeArgs: [`--heapsnapshot-signal=${HEAP_SIGNAL}`, '--diagnostic-dir=/tmp', '--trace-gc'] } : {}),
+      });
     const bStarted = wallNowMs();
     const nodes: Record<Host, VrrpNode> = { a: start('a'), b: start('b') };
     const started = wallNowMs();
@@ -230,9 +251,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     timers.push(setInterval(sample, (o.rssEverySec ?? 10) * 1000));
     if (hooks) {
       const sock = nodes.b.realPath('/run/vrrpd.sock');
-      timers.push(setInterval(() => {
-        request(sock, { cmd: 'status' }, 3000).then((r) => (r.ok ? statusReads.ok++ : statusReads.failed++), () => statusReads.failed++);
-      }, 5000));
+      timers.push(
+        setInterval(() => {
+          request(sock, { cmd: 'status' }, 3000).then(
+            (r) => (r.ok ? statusReads.ok++ : statusReads.failed++),
+            () => statusReads.failed++,
+          );
+        }, 5000),
+      );
     }
     const snapshots: SoakResult['snapshots'] = [];
     const snapshot = async (label: string): Promise<void> => {
@@ -323,14 +349,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const ia = ownership(monA.events(), VIP, until);
     const ib = ownership(monB.events(), VIP, until);
     const overlaps: SoakResult['overlaps'] = [];
-    for (const x of ia) for (const y of ib) {
-      const from = Math.max(x.from, y.from);
-      const to = Math.min(x.to, y.to);
-      if (to > from) {
-        const cause = [...faults].reverse().find((f) => f.ms <= from + 50 && from - f.ms < 12_000);
-        overlaps.push({ from: from - started, ms: to - from, during: cause ? `${cause.host} ${cause.kind}` : null });
+    for (const x of ia)
+      for (const y of ib) {
+        const from = Math.max(x.from, y.from);
+        const to = Math.min(x.to, y.to);
+        if (to > from) {
+          const cause = [...faults].reverse().find((f) => f.ms <= from + 50 && from - f.ms < 12_000);
+          overlaps.push({ from: from - started, ms: to - from, during: cause ? `${cause.host} ${cause.kind}` : null });
+        }
       }
-    }
     const splitBrainMs = overlaps.filter((x) => x.ms > 1000 && !(x.during === 'a stall-4.5s')).reduce((s, x) => s + x.ms, 0);
     const adds = [...monA.events().map((e) => ({ ...e, host: 'a' })), ...monB.events().map((e) => ({ ...e, host: 'b' }))]
       .filter((e) => e.ip === VIP && e.op === 'add' && e.ms > started + 100)
@@ -338,7 +365,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     adds.shift(); // the initial election
     const transitions = adds.map((e) => {
       const cause = [...faults].reverse().find((f) => f.ms <= e.ms && e.ms - f.ms < 12_000);
-      return { ms: e.ms - started, host: e.host, explainedBy: cause ? `${cause.host} ${cause.kind} ${((e.ms - cause.ms) / 1000).toFixed(1)} s before` : null };
+      return {
+        ms: e.ms - started,
+        host: e.host,
+        explainedBy: cause ? `${cause.host} ${cause.kind} ${((e.ms - cause.ms) / 1000).toFixed(1)} s before` : null,
+      };
     });
     // Stop both gracefully; nothing may be left.
     await nodes.a.stop(5000);
@@ -367,14 +398,31 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const steps = first ? [{ atMs: first.ms, settleMs: SNAPSHOT_SETTLE_MS }] : [];
     const fromMs = warmupMin * 60_000;
     const fit = rssFit(rssB, { fromMs, steps });
-    const anonFit = rssFit(rssB.map((x) => ({ ms: x.ms, mib: x.anonMiB })), { fromMs, steps });
+    const anonFit = rssFit(
+      rssB.map((x) => ({ ms: x.ms, mib: x.anonMiB })),
+      { fromMs, steps },
+    );
     const afterSnap = first ? rssFit(rssB, { fromMs: first.ms + SNAPSHOT_SETTLE_MS }) : null;
-    const beforeSnap = first ? rssFit(rssB.filter((x) => x.ms < first.ms), { fromMs }) : null;
+    const beforeSnap = first
+      ? rssFit(
+          rssB.filter((x) => x.ms < first.ms),
+          { fromMs },
+        )
+      : null;
     const gcB = parseTraceGc(nodes.b.proc.stdout, bStarted - started);
     // A snapshot forces a full collection too: those are live-heap samples like any other.
-    const liveHeapFit = rssFit(gcB.filter((g) => g.kind.startsWith('Mark')).map((g) => ({ ms: g.ms, mib: g.usedMB })), { fromMs });
-    const brkFit = rssFit(rssB.map((x) => ({ ms: x.ms, mib: x.brkMiB })), { fromMs, steps });
-    writeFileSync(join(o.outDir, 'gc.csv'), `ms,min,kind,used_mb,committed_mb\n${gcB.map((g) => `${g.ms.toFixed(0)},${(g.ms / 60_000).toFixed(3)},${g.kind},${g.usedMB},${g.committedMB}`).join('\n')}\n`);
+    const liveHeapFit = rssFit(
+      gcB.filter((g) => g.kind.startsWith('Mark')).map((g) => ({ ms: g.ms, mib: g.usedMB })),
+      { fromMs },
+    );
+    const brkFit = rssFit(
+      rssB.map((x) => ({ ms: x.ms, mib: x.brkMiB })),
+      { fromMs, steps },
+    );
+    writeFileSync(
+      join(o.outDir, 'gc.csv'),
+      `ms,min,kind,used_mb,committed_mb\n${gcB.map((g) => `${g.ms.toFixed(0)},${(g.ms / 60_000).toFixed(3)},${g.kind},${g.usedMB},${g.committedMB}`).join('\n')}\n`,
+    );
     let heapDiff: HeapDiff | null = null;
     const last = snapshots.find((x) => x.file.endsWith('heap-end.heapsnapshot'));
     if (first && last) {
@@ -382,10 +430,33 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       writeFileSync(join(o.outDir, 'heap-diff.md'), `${formatHeapDiff(heapDiff, 40)}\n`);
     }
     return {
-      minutes: o.minutes, seed: o.seed, outDir: o.outDir, hooks, faults: faults.map((f) => ({ ...f, ms: f.ms - started })), faultCounts, transitions,
-      unexplained: transitions.filter((x) => x.explainedBy === null).length, overlaps, splitBrainMs,
-      maxOverlapMs: maxOverlapMs(all, all), rssB, gcB, liveHeapFit, brkFit, warmupMin, rssFit: fit, rssAnonFit: anonFit, rssFitBeforeSnapshot: beforeSnap, rssFitAfterSnapshot: afterSnap,
-      rssSlopeMiBPerMin: fit.slopeMiBPerMin, snapshots, heapDiff, statusReads, leakedVips, leakedProcesses, crashes,
+      minutes: o.minutes,
+      seed: o.seed,
+      outDir: o.outDir,
+      hooks,
+      faults: faults.map((f) => ({ ...f, ms: f.ms - started })),
+      faultCounts,
+      transitions,
+      unexplained: transitions.filter((x) => x.explainedBy === null).length,
+      overlaps,
+      splitBrainMs,
+      maxOverlapMs: maxOverlapMs(all, all),
+      rssB,
+      gcB,
+      liveHeapFit,
+      brkFit,
+      warmupMin,
+      rssFit: fit,
+      rssAnonFit: anonFit,
+      rssFitBeforeSnapshot: beforeSnap,
+      rssFitAfterSnapshot: afterSnap,
+      rssSlopeMiBPerMin: fit.slopeMiBPerMin,
+      snapshots,
+      heapDiff,
+      statusReads,
+      leakedVips,
+      leakedProcesses,
+      crashes,
     };
   } finally {
     for (const t of timers) clearInterval(t);
@@ -407,7 +478,8 @@ export function soakSummary(r: SoakResult): string {
   const first = r.rssB[0];
   const last = r.rssB[r.rssB.length - 1];
   const l = [
-    `| soak (${r.minutes} min, seed ${r.seed}${r.hooks ? ', hooks + vrrp_script + status reads' : ''}) | value |`, '|---|---:|',
+    `| soak (${r.minutes} min, seed ${r.seed}${r.hooks ? ', hooks + vrrp_script + status reads' : ''}) | value |`,
+    '|---|---:|',
     `| faults injected | ${r.faults.filter((f) => f.kind !== 'heap-snapshot').length} |`,
     `| transitions to MASTER (after the initial election) | ${r.transitions.length} |`,
     `| transitions not explained by a fault in the 12 s before | ${r.unexplained} |`,
@@ -427,9 +499,17 @@ export function soakSummary(r: SoakResult): string {
     `| unexpected daemon exits | ${r.crashes} |`,
     `| leaked VIPs / processes after stop | ${r.leakedVips.length} / ${r.leakedProcesses.length} |`,
   ];
-  l.push('', `Faults: ${Object.entries(r.faultCounts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  l.push(
+    '',
+    `Faults: ${Object.entries(r.faultCounts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   if (r.heapDiff) l.push('', `Heap of b, first snapshot -> end (${join(r.outDir, 'heap-diff.md')}):`, '', formatHeapDiff(r.heapDiff, 15));
-  l.push('', `Files: ${r.outDir}/rss.csv (ms, min, VmRSS, RssAnon, RssFile, [heap] in MiB), ${r.outDir}/gc.csv (b's collections: V8 heap used/committed MB)${r.snapshots.map((s) => `, ${s.file}`).join('')}`);
+  l.push(
+    '',
+    `Files: ${r.outDir}/rss.csv (ms, min, VmRSS, RssAnon, RssFile, [heap] in MiB), ${r.outDir}/gc.csv (b's collections: V8 heap used/committed MB)${r.snapshots.map((s) => `, ${s.file}`).join('')}`,
+  );
   return l.join('\n');
 }
 
@@ -476,8 +556,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then((c) => process.exit(c), (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });
+  main(process.argv.slice(2)).then(
+    (c) => process.exit(c),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -112,9 +112,7 @@ export function createLog(opts: LogOptions = {}): Log {
     return new ConsoleLog(min, write, {}, opts.now ?? (() => new Date()));
   }
   const level = opts.detail ? 'debug' : 'info';
-  const dest = opts.write
-    ? { write: (s: string) => opts.write!(s) }
-    : pino.destination({ dest: 1, sync: true });
+  const dest = opts.write ? { write: (s: string) => opts.write!(s) } : pino.destination({ dest: 1, sync: true });
   const p = pino(
     {
       level,

@@ -53,7 +53,13 @@ export async function runCheck(a: CheckArgs, io: Io): Promise<number> {
 
 function report(shown: readonly Diagnostic[], json: boolean, io: Io): void {
   if (json) {
-    io.err(JSON.stringify(shown.map((d) => ({ file: d.file, line: d.line, severity: d.severity, keyword: d.keyword ?? null, message: d.message })), null, 2));
+    io.err(
+      JSON.stringify(
+        shown.map((d) => ({ file: d.file, line: d.line, severity: d.severity, keyword: d.keyword ?? null, message: d.message })),
+        null,
+        2,
+      ),
+    );
   } else {
     for (const d of shown) io.err(formatDiagnostic(d));
   }

@@ -54,7 +54,12 @@ function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLa
   const transport = new RawVrrpTransport({ onPacket: (p) => onPacket(p), logger: ioLog });
   const commands = new NetlinkCommands();
   let onEvent: (e: NetlinkEvent) => void = () => {};
-  const watcher = new NetlinkWatcher({ commands, onEvent: (e) => onEvent(e), logger: ioLog, onError: (e) => o.log.error({ errno: e.code }, `netlink event socket failed: ${e.message}`) });
+  const watcher = new NetlinkWatcher({
+    commands,
+    onEvent: (e) => onEvent(e),
+    logger: ioLog,
+    onError: (e) => o.log.error({ errno: e.code }, `netlink event socket failed: ${e.message}`),
+  });
   const packets = new PacketSocket();
   return {
     lag,

@@ -49,8 +49,7 @@ export interface LoaderOptions {
 export type LoadFailure = 'timeout' | 'memory' | 'crash' | 'aborted';
 
 export type LoadOutcome =
-  | { readonly ok: true; readonly result: LoadResult }
-  | { readonly ok: false; readonly reason: LoadFailure; readonly message: string };
+  { readonly ok: true; readonly result: LoadResult } | { readonly ok: false; readonly reason: LoadFailure; readonly message: string };
 
 const WORKER_URL = new URL('./config-worker.js', import.meta.url);
 
@@ -100,7 +99,18 @@ function workerExecArgv(): string[] {
 }
 
 /** Module-loading options a worker accepts and needs. */
-const WORKER_FLAGS: ReadonlySet<string> = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C', '--enable-source-maps', '--no-warnings', '--no-deprecation']);
+const WORKER_FLAGS: ReadonlySet<string> = new Set([
+  '--import',
+  '--require',
+  '-r',
+  '--loader',
+  '--experimental-loader',
+  '--conditions',
+  '-C',
+  '--enable-source-maps',
+  '--no-warnings',
+  '--no-deprecation',
+]);
 const WITH_VALUE: ReadonlySet<string> = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C']);
 
 function parkWorker(worker: Worker, heapMb: number): void {
@@ -176,7 +186,8 @@ export function loadConfigOffThread(req: LoadRequest, o: LoaderOptions = {}): Pr
         finish({ ok: false, reason: 'memory', message: `${what} needed more than ${heapMb} MB (CONFIG_LOAD_HEAP_MB)` });
       } else finish({ ok: false, reason: 'crash', message: `${what} failed: ${errText(e)}` });
     };
-    const onExit = (code: number): void => finish({ ok: false, reason: 'crash', message: `${what} failed: the loader thread exited (code ${code}) without a result` });
+    const onExit = (code: number): void =>
+      finish({ ok: false, reason: 'crash', message: `${what} failed: the loader thread exited (code ${code}) without a result` });
     const timer = setTimeout(
       () => finish({ ok: false, reason: 'timeout', message: `${what} did not finish within ${timeoutMs} ms (CONFIG_LOAD_TIMEOUT_MS)` }),
       timeoutMs,

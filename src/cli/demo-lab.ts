@@ -52,8 +52,13 @@ export function runCommand(argv: readonly string[], opts: { timeoutMs?: number; 
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { timeout, killSignal: 'SIGKILL', maxBuffer: COMMAND_MAX_BUFFER_BYTES }, (err, stdout, stderr) => {
       const e = err as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
-      const res: CommandResult = { code: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout: String(stdout), stderr: String(stderr) };
-      if (e && !opts.allowFail) reject(new Error(`${argv.join(' ')} failed (code ${res.code}, signal ${e.signal ?? null}): ${res.stderr.trim()}`));
+      const res: CommandResult = {
+        code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+        stdout: String(stdout),
+        stderr: String(stderr),
+      };
+      if (e && !opts.allowFail)
+        reject(new Error(`${argv.join(' ')} failed (code ${res.code}, signal ${e.signal ?? null}): ${res.stderr.trim()}`));
       else resolve(res);
     });
   });
@@ -65,7 +70,10 @@ export class DemoProcess {
   #running = true;
   readonly exited: Promise<void>;
 
-  constructor(readonly argv: readonly string[], readonly child: ChildProcess) {
+  constructor(
+    readonly argv: readonly string[],
+    readonly child: ChildProcess,
+  ) {
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       this.stdout += d;
     });
@@ -129,7 +137,10 @@ export class DemoLab {
   readonly #namespaces: string[] = [];
   #destroyed = false;
 
-  private constructor(readonly prefix: string, readonly subnet: string) {
+  private constructor(
+    readonly prefix: string,
+    readonly subnet: string,
+  ) {
     this.switchNs = `${prefix}sw`;
     this.tmpDir = mkdtempSync(join(tmpdir(), prefix));
   }
@@ -159,14 +170,38 @@ export class DemoLab {
     this.#namespaces.push(ns);
     await runCommand(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     // No IPv6: no DAD or MLD traffic beside the adverts and pings the demo shows.
-    await runCommand(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    await runCommand([
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      'sysctl',
+      '-qw',
+      'net.ipv6.conf.all.disable_ipv6=1',
+      'net.ipv6.conf.default.disable_ipv6=1',
+    ]);
   }
 
   async #build(names: readonly string[]): Promise<void> {
     const sw = this.switchNs;
     await this.#addNs(sw);
     // No STP and no forwarding delay: ports forward at once; no snooping: multicast adverts flood.
-    await runCommand(['ip', '-n', sw, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0', 'mcast_snooping', '0']);
+    await runCommand([
+      'ip',
+      '-n',
+      sw,
+      'link',
+      'add',
+      'br0',
+      'type',
+      'bridge',
+      'stp_state',
+      '0',
+      'forward_delay',
+      '0',
+      'mcast_snooping',
+      '0',
+    ]);
     await runCommand(['ip', '-n', sw, 'link', 'set', 'br0', 'up']);
     for (const [i, name] of names.entries()) {
       const ns = this.nsOf(name);

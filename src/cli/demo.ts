@@ -73,7 +73,20 @@ function startVrrpd(lab: DemoLab, host: string, priority: number, vip: string): 
   writeFileSync(file, conf(`demo-${host}`, priority, vip));
   const socket = join(dir, 'vrrpd.sock');
   const bin = join(PACKAGE_ROOT, 'bin/vrrpd');
-  const proc = lab.spawn(host, [process.execPath, bin, 'run', '-f', file, '--log-console', '--state-dir', dir, '--pid-file', join(dir, 'vrrpd.pid'), '--control-socket', socket]);
+  const proc = lab.spawn(host, [
+    process.execPath,
+    bin,
+    'run',
+    '-f',
+    file,
+    '--log-console',
+    '--state-dir',
+    dir,
+    '--pid-file',
+    join(dir, 'vrrpd.pid'),
+    '--control-socket',
+    socket,
+  ]);
   return { host, proc, socket };
 }
 
@@ -103,7 +116,8 @@ async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs: nu
 export function demoUnavailable(): false | string {
   if (process.getuid?.() !== 0) return 'vrrpd demo needs root (network namespaces): sudo vrrpd demo';
   for (const t of ['ip', 'ping', 'unshare']) {
-    if (!['/usr/sbin', '/usr/bin', '/sbin', '/bin'].some((d) => existsSync(`${d}/${t}`))) return `vrrpd demo needs '${t}' (iproute2, iputils-ping, util-linux)`;
+    if (!['/usr/sbin', '/usr/bin', '/sbin', '/bin'].some((d) => existsSync(`${d}/${t}`)))
+      return `vrrpd demo needs '${t}' (iproute2, iputils-ping, util-linux)`;
   }
   return builtDaemonUnavailable(PACKAGE_ROOT);
 }
@@ -134,11 +148,15 @@ export async function runDemo(a: DemoArgs, io: Io): Promise<number> {
   deadline.unref();
   try {
     io.out(`vrrpd demo: a throw-away LAN of network namespaces ${prefix}{sw,a,b,c} on ${subnet}.0/24`);
-    io.out(`  a (${subnet}.1) vrrpd priority 150, b (${subnet}.2) vrrpd priority 100, c (${subnet}.3) client; VIP ${vip}, VRID 51, advert_int 1 s`);
+    io.out(
+      `  a (${subnet}.1) vrrpd priority 150, b (${subnet}.2) vrrpd priority 100, c (${subnet}.3) client; VIP ${vip}, VRID 51, advert_int 1 s`,
+    );
     lab = await DemoLab.start(prefix, subnet, ['a', 'b', 'c']);
     await play(lab, vip, io, say);
     if (a.keep) {
-      io.out(`--keep: lab left running (namespaces ${prefix}*; remove with: for n in $(ip netns list | grep -o '^${prefix}[a-z]*'); do ip netns del $n; done)`);
+      io.out(
+        `--keep: lab left running (namespaces ${prefix}*; remove with: for n in $(ip netns list | grep -o '^${prefix}[a-z]*'); do ip netns del $n; done)`,
+      );
     }
     return 0;
   } catch (e) {
@@ -155,7 +173,12 @@ async function play(lab: DemoLab, vip: string, io: Io, say: (s: string) => void)
   say('lab ready; starting vrrpd on a and b');
   let A = startVrrpd(lab, 'a', 150, vip);
   const B = startVrrpd(lab, 'b', 100, vip);
-  await waitFor('a MASTER and b BACKUP', async () => (await instance(A))?.state === 'MASTER' && (await instance(B))?.state === 'BACKUP', 15_000, 50);
+  await waitFor(
+    'a MASTER and b BACKUP',
+    async () => (await instance(A))?.state === 'MASTER' && (await instance(B))?.state === 'BACKUP',
+    15_000,
+    50,
+  );
   say('a is MASTER, b is BACKUP. `vrrpd status` on each:');
   await printStatus(io, [A, B]);
 
@@ -179,7 +202,12 @@ async function play(lab: DemoLab, vip: string, io: Io, say: (s: string) => void)
   await lab.linkUp('a');
   A = startVrrpd(lab, 'a', 150, vip);
   const tRestart = wallNowMs();
-  await waitFor('a MASTER again', async () => (await instance(A))?.state === 'MASTER' && (await instance(B))?.state === 'BACKUP', 15_000, 20);
+  await waitFor(
+    'a MASTER again',
+    async () => (await instance(A))?.state === 'MASTER' && (await instance(B))?.state === 'BACKUP',
+    15_000,
+    20,
+  );
   await sleep(500);
   const preemptGapMs = longestGapMs(ping.replies(), tRestart, wallNowMs());
   say(`a is back (link up, vrrpd restarted): it took the VIP back (higher priority); longest ping gap ${preemptGapMs.toFixed(0)} ms`);
@@ -192,7 +220,9 @@ async function play(lab: DemoLab, vip: string, io: Io, say: (s: string) => void)
   await waitFor('b MASTER after switchover', async () => (await instance(B))?.state === 'MASTER', 5000);
   await sleep(500);
   const switchoverGapMs = longestGapMs(ping.replies(), tSw, wallNowMs());
-  say(`vrrpd switchover VI_1 on a (via ${String(r.via)}${r.via === 'peer' ? ': b promoted itself, advert first, then VIP and GARP' : ''}): b is MASTER; longest ping gap ${switchoverGapMs.toFixed(0)} ms`);
+  say(
+    `vrrpd switchover VI_1 on a (via ${String(r.via)}${r.via === 'peer' ? ': b promoted itself, advert first, then VIP and GARP' : ''}): b is MASTER; longest ping gap ${switchoverGapMs.toFixed(0)} ms`,
+  );
   await printStatus(io, [B]);
   await ping.stop();
 
@@ -213,7 +243,9 @@ function printSummary(io: Io, failoverMs: number, failoverGapMs: number, preempt
   io.out(`  crash failover      ${failoverMs.toFixed(0).padStart(5)} ms to MASTER, ping gap ${failoverGapMs.toFixed(0)} ms`);
   io.out(`  preempt on restart  ping gap ${preemptGapMs.toFixed(0)} ms`);
   io.out(`  vrrpd switchover    ping gap ${switchoverGapMs.toFixed(0)} ms`);
-  io.out(`DEMO_RESULT ${JSON.stringify({ failoverMs: Math.round(failoverMs), failoverGapMs: Math.round(failoverGapMs), preemptGapMs: Math.round(preemptGapMs), switchoverGapMs: Math.round(switchoverGapMs) } satisfies DemoResult)}`);
+  io.out(
+    `DEMO_RESULT ${JSON.stringify({ failoverMs: Math.round(failoverMs), failoverGapMs: Math.round(failoverGapMs), preemptGapMs: Math.round(preemptGapMs), switchoverGapMs: Math.round(switchoverGapMs) } satisfies DemoResult)}`,
+  );
 }
 
 /** Removes the lab and says whether any namespace named `prefix`* is still listed. */

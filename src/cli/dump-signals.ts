@@ -50,7 +50,8 @@ export function installDumpSignals(src: DumpSource, host: DumpHost, log: Log): (
   process.on('SIGUSR1', onUsr1);
   process.on('SIGUSR2', onUsr2);
   const closeJson = listenSignalNumber(SIGJSON, fire('json'));
-  if (closeJson === null) log.warn({}, `cannot handle signal ${SIGJSON} (SIGRTMIN+2): the JSON dump is unavailable and that signal would stop vrrpd`);
+  if (closeJson === null)
+    log.warn({}, `cannot handle signal ${SIGJSON} (SIGRTMIN+2): the JSON dump is unavailable and that signal would stop vrrpd`);
   return () => {
     process.removeListener('SIGUSR1', onUsr1);
     process.removeListener('SIGUSR2', onUsr2);

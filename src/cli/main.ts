@@ -160,9 +160,13 @@ async function statusCommand(args: string[], io: Io): Promise<number> {
     io.err(`vrrpd status: ${error}`);
     return 2;
   }
-  const unknown = [...flags.keys()].filter((k) => !['--socket', '--control-socket', '-s', '--check-master', '--json', '--yaml'].includes(k));
+  const unknown = [...flags.keys()].filter(
+    (k) => !['--socket', '--control-socket', '-s', '--check-master', '--json', '--yaml'].includes(k),
+  );
   if (unknown.length > 0 || rest.length > 1 || (flags.has('--json') && flags.has('--yaml'))) {
-    io.err(`vrrpd status: ${unknown.length > 0 ? `unknown option ${unknown[0]}` : rest.length > 1 ? 'one instance at most' : '--json or --yaml, not both'}\n${STATUS_USAGE}`);
+    io.err(
+      `vrrpd status: ${unknown.length > 0 ? `unknown option ${unknown[0]}` : rest.length > 1 ? 'one instance at most' : '--json or --yaml, not both'}\n${STATUS_USAGE}`,
+    );
     return 2;
   }
   return runStatus(

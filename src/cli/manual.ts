@@ -52,7 +52,12 @@ export function manualRequest(a: ManualArgs): ControlRequest | string {
       const forMs = f === undefined ? undefined : parseDuration(f);
       if (f !== undefined && forMs === undefined) return `--for takes a duration like 90s, 10m or 2h, not '${f}'`;
       if (first === 'off' && forMs !== undefined) return '--for only goes with maintenance on';
-      return { cmd: 'maintenance', on: first === 'on', ...(second !== undefined ? { instance: second } : {}), ...(forMs !== undefined ? { forMs } : {}) };
+      return {
+        cmd: 'maintenance',
+        on: first === 'on',
+        ...(second !== undefined ? { instance: second } : {}),
+        ...(forMs !== undefined ? { forMs } : {}),
+      };
     }
   }
 }
@@ -91,8 +96,10 @@ function describe(req: ControlRequest, r: Readonly<Record<string, unknown>>): st
       }
       return `${String(r.instance)} is ${String(r.state)}, holding priority ${String(r.priority)}${r.previousMaster ? ` (took over from ${(r.previousMaster as { ip: string }).ip})` : ''}; 'vrrpd promote --clear ${String(r.instance)}' ends it`;
     case 'switchover':
-      if (r.via === 'peer') return `${String(r.instance)} handed over to the vrrpd peer at ${String(r.peer)} (${String(r.peerInstance)}); now ${String(r.state)} here`;
-      if (r.via === 'priority-0') return `${String(r.instance)} sent priority 0 and is ${String(r.state)}; holding priority 1 until 'vrrpd promote --clear ${String(r.instance)}'`;
+      if (r.via === 'peer')
+        return `${String(r.instance)} handed over to the vrrpd peer at ${String(r.peer)} (${String(r.peerInstance)}); now ${String(r.state)} here`;
+      if (r.via === 'priority-0')
+        return `${String(r.instance)} sent priority 0 and is ${String(r.state)}; holding priority 1 until 'vrrpd promote --clear ${String(r.instance)}'`;
       return `${String(r.instance)} is ${String(r.state)}`;
     case 'maintenance':
       /* eslint-disable @typescript-eslint/no-base-to-string -- JSON from the daemon: instance and until are strings, not objects */

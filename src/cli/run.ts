@@ -69,7 +69,23 @@ export const RUN_USAGE = `  run -f FILE [--log-console|-l] [--log-detail|-D] [--
 
 /** Flags `vrrpd run` takes a value for (for main's parser). */
 export const RUN_VALUE_FLAGS: ReadonlySet<string> = new Set([
-  '-f', '--use-file', '-p', '--pid', '--pid-file', '-r', '--vrrp_pid', '--control-socket', '--status-socket', '--status-group', '--state-dir', '--state-log', '-i', '--config-id', '--vip-deleted', '-S', '--log-facility',
+  '-f',
+  '--use-file',
+  '-p',
+  '--pid',
+  '--pid-file',
+  '-r',
+  '--vrrp_pid',
+  '--control-socket',
+  '--status-socket',
+  '--status-group',
+  '--state-dir',
+  '--state-log',
+  '-i',
+  '--config-id',
+  '--vip-deleted',
+  '-S',
+  '--log-facility',
 ]);
 
 /** Run until stopped; resolves with the exit code. */
@@ -120,7 +136,11 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   /** Ends a reload's worker when the daemon stops. */
   const stopLoading = new AbortController();
   let current = cfg;
-  const removeDumpSignals = installDumpSignals({ status: () => d.status(), config: () => current, submit: (what, fn) => d.queue.push(what, fn) }, ports.dumps, log);
+  const removeDumpSignals = installDumpSignals(
+    { status: () => d.status(), config: () => current, submit: (what, fn) => d.queue.push(what, fn) },
+    ports.dumps,
+    log,
+  );
   const cleanup = (): void => {
     stopLoading.abort();
     removeDumpSignals();
@@ -166,7 +186,12 @@ async function loadFirstConfig(a: RunArgs, io: Io, req: LoadRequest): Promise<Fi
 }
 
 /** The real ports (compose.ts) and the daemon on them. */
-function composeDaemon(a: RunArgs, log: Log, stateFiles: StateFilesOptions | null, beforeStart: () => void | Promise<void>): { d: Daemon; ports: SystemPorts } {
+function composeDaemon(
+  a: RunArgs,
+  log: Log,
+  stateFiles: StateFilesOptions | null,
+  beforeStart: () => void | Promise<void>,
+): { d: Daemon; ports: SystemPorts } {
   let daemon: Daemon | undefined;
   const ports = systemPorts({
     log,
@@ -182,7 +207,15 @@ function composeDaemon(a: RunArgs, log: Log, stateFiles: StateFilesOptions | nul
   });
   // A full collection every few minutes keeps RSS at the live heap (io/heap.ts; issue 10's soak).
   const collectGarbage = fullCollector() ?? undefined;
-  daemon = new Daemon({ io: ports.io, notifier: ports.notifier, log, vipDeleted: a.vipDeleted, advertGridMs: ADVERT_GRID_MS, beforeStart, ...(collectGarbage ? { collectGarbage } : {}) });
+  daemon = new Daemon({
+    io: ports.io,
+    notifier: ports.notifier,
+    log,
+    vipDeleted: a.vipDeleted,
+    advertGridMs: ADVERT_GRID_MS,
+    beforeStart,
+    ...(collectGarbage ? { collectGarbage } : {}),
+  });
   return { d: daemon, ports };
 }
 
@@ -191,7 +224,13 @@ function composeDaemon(a: RunArgs, log: Log, stateFiles: StateFilesOptions | nul
  * and firing timers while a new file is read, and a load that fails, times out or runs out of
  * memory changes nothing (false). A config that loads is handed to `apply`.
  */
-function reloader(file: string, req: LoadRequest, log: Log, signal: AbortSignal, apply: (cfg: FrozenConfig) => Promise<void>): () => Promise<void | false> {
+function reloader(
+  file: string,
+  req: LoadRequest,
+  log: Log,
+  signal: AbortSignal,
+  apply: (cfg: FrozenConfig) => Promise<void>,
+): () => Promise<void | false> {
   return async () => {
     log.info({}, 'Reloading configuration (SIGHUP)');
     const out = await loadConfigOffThread(req, { signal });

@@ -70,7 +70,11 @@ export async function runStatus(a: StatusArgs, io: Io): Promise<number> {
       io.out(await yamlText(view));
       return 0;
     case 'table':
-      io.out(a.instance !== undefined ? formatInstance(view as InstanceReport, a.nowMs ?? Date.now()) : formatTable(report, a.nowMs ?? Date.now()));
+      io.out(
+        a.instance !== undefined
+          ? formatInstance(view as InstanceReport, a.nowMs ?? Date.now())
+          : formatTable(report, a.nowMs ?? Date.now()),
+      );
       return 0;
   }
 }
@@ -110,7 +114,12 @@ function master(i: InstanceReport): string {
 function vips(i: InstanceReport): string {
   const all = [...i.vips, ...i.evips];
   if (all.length === 0) return '-';
-  const shown = all.slice(0, 3).map((v) => `${v.address}${v.present ? '' : i.state === 'MASTER' ? '(MISSING)' : ''}${v.present && i.state !== 'MASTER' ? '(PRESENT)' : ''}`);
+  const shown = all
+    .slice(0, 3)
+    .map(
+      (v) =>
+        `${v.address}${v.present ? '' : i.state === 'MASTER' ? '(MISSING)' : ''}${v.present && i.state !== 'MASTER' ? '(PRESENT)' : ''}`,
+    );
   return all.length > 3 ? `${shown.join(',')},+${all.length - 3}` : shown.join(',');
 }
 
@@ -125,13 +134,24 @@ function jsonWord(v: unknown): string {
 export function align(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, k) => (widths[k] = Math.max(widths[k] ?? 0, c.length)));
-  return rows.map((r) => r.map((c, k) => (k === r.length - 1 ? c : c.padEnd(widths[k]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, k) => (k === r.length - 1 ? c : c.padEnd(widths[k]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function formatTable(r: StatusReport, nowMs: number): string {
   const head = [
     `vrrpd ${r.version}  pid ${r.pid}  up ${ago(r.uptimeMs)}  config ${r.configFile}${r.configLoadedAt ? ` (loaded ${since(r.configLoadedAt, nowMs)})` : ''}`,
-    ...(r.maintenance ? [`MAINTENANCE (node) by ${r.maintenance.by} since ${r.maintenance.since}${r.maintenance.until ? ` until ${r.maintenance.until}` : ''}`] : []),
+    ...(r.maintenance
+      ? [
+          `MAINTENANCE (node) by ${r.maintenance.by} since ${r.maintenance.since}${r.maintenance.until ? ` until ${r.maintenance.until}` : ''}`,
+        ]
+      : []),
   ];
   const rows: string[][] = [['INSTANCE', 'STATE', 'SINCE', 'VRID', 'IF', 'PRIO', 'MASTER', 'VIPS', 'REASON']];
   for (const i of r.instances) {
@@ -147,7 +167,11 @@ export function formatInstance(i: InstanceReport, nowMs: number): string {
     ['vrid', `${i.vrid} on ${i.interface ?? '-'} from ${i.srcIp ?? '-'} (${i.unicast ? 'unicast' : 'multicast'})`],
     ['priority', `${i.effectivePriority} (base ${i.basePriority})`],
   ];
-  if (i.hold) kv.push(['hold', `${i.hold.kind} at ${i.hold.priority} by ${i.hold.by} since ${i.hold.since}${i.hold.until ? ` until ${i.hold.until}` : ''}${i.hold.nodeWide ? ' (node-wide)' : ''}`]);
+  if (i.hold)
+    kv.push([
+      'hold',
+      `${i.hold.kind} at ${i.hold.priority} by ${i.hold.by} since ${i.hold.since}${i.hold.until ? ` until ${i.hold.until}` : ''}${i.hold.nodeWide ? ' (node-wide)' : ''}`,
+    ]);
   kv.push(['master', master(i)]);
   for (const v of i.vips) kv.push(['vip', `${v.address} ${v.present ? 'present' : 'absent'}`]);
   for (const v of i.evips) kv.push(['evip', `${v.address} ${v.present ? 'present' : 'absent'}`]);
@@ -160,13 +184,22 @@ export function formatInstance(i: InstanceReport, nowMs: number): string {
   if (i.faults.length > 0) kv.push(['faults', i.faults.join('; ')]);
   if (i.syncGroup) kv.push(['sync group', i.syncGroup]);
   const c = i.counters;
-  kv.push(['adverts', `sent ${c.advertsSent}, received ${c.advertsReceived}, priority 0 sent ${c.priorityZeroSent} / received ${c.priorityZeroReceived}`]);
+  kv.push([
+    'adverts',
+    `sent ${c.advertsSent}, received ${c.advertsReceived}, priority 0 sent ${c.priorityZeroSent} / received ${c.priorityZeroReceived}`,
+  ]);
   kv.push(['master', `became ${c.becameMaster}, released ${c.releasedMaster}`]);
   const drops = Object.entries(i.drops).filter(([, n]) => n > 0);
   kv.push(['drops', drops.length === 0 ? 'none' : drops.map(([k, n]) => `${k} ${n}`).join(', ')]);
   const hooks = i.lastHooks;
   if (Array.isArray(hooks)) {
-    for (const h of hooks as Record<string, unknown>[]) kv.push(['hook', Object.entries(h).map(([k, v]) => `${k}=${jsonWord(v)}`).join(' ')]);
+    for (const h of hooks as Record<string, unknown>[])
+      kv.push([
+        'hook',
+        Object.entries(h)
+          .map(([k, v]) => `${k}=${jsonWord(v)}`)
+          .join(' '),
+      ]);
   }
   return align(kv.map(([k, v]) => [`${k}:`, v!]));
 }

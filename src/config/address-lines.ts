@@ -81,7 +81,11 @@ export function parseAddressLine(
 }
 
 /** `ADDR[/LEN]`: the address, its family and its prefix length (a bad length is reported and maxed). */
-function addressHead(first: string, stmt: Statement, diags: Diagnostics): { address: string; family: 4 | 6; prefixLength: number } | undefined {
+function addressHead(
+  first: string,
+  stmt: Statement,
+  diags: Diagnostics,
+): { address: string; family: 4 | 6; prefixLength: number } | undefined {
   const slash = first.indexOf('/');
   const addr = slash >= 0 ? first.slice(0, slash) : first;
   const family = ipFamily(addr);
@@ -268,12 +272,46 @@ export function parseRouteLine(
 }
 
 /** Route types (ip-route's TYPE): accepted, only `blackhole` is kept. */
-const ROUTE_TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'nat']);
+const ROUTE_TYPES = new Set([
+  'blackhole',
+  'unreachable',
+  'prohibit',
+  'throw',
+  'unicast',
+  'local',
+  'broadcast',
+  'anycast',
+  'multicast',
+  'nat',
+]);
 /** ip-route options vrrpd reads past (their value is skipped). */
 const ROUTE_WITH_VALUE = new Set([
-  'mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'realms', 'rto_min', 'initcwnd',
-  'initrwnd', 'features', 'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'protocol', 'tos', 'dsfield',
-  'expires', 'onlink', 'encap', 'weight', 'preference', 'ttl-propagate',
+  'mtu',
+  'advmss',
+  'rtt',
+  'rttvar',
+  'reordering',
+  'window',
+  'cwnd',
+  'ssthresh',
+  'realms',
+  'rto_min',
+  'initcwnd',
+  'initrwnd',
+  'features',
+  'quickack',
+  'congctl',
+  'pref',
+  'fastopen_no_cookie',
+  'protocol',
+  'tos',
+  'dsfield',
+  'expires',
+  'onlink',
+  'encap',
+  'weight',
+  'preference',
+  'ttl-propagate',
 ]);
 
 /**
@@ -351,7 +389,23 @@ export function parseRuleLine(words: readonly string[], stmt: Statement, diags: 
     noTrack: false,
     origin: { file: stmt.file, line: stmt.line },
   };
-  const WITH_VALUE = new Set(['iif', 'oif', 'fwmark', 'realms', 'goto', 'suppress_prefixlength', 'suppress_ifgroup', 'uidrange', 'l3mdev', 'protocol', 'ipproto', 'sport', 'dport', 'tos', 'dsfield']);
+  const WITH_VALUE = new Set([
+    'iif',
+    'oif',
+    'fwmark',
+    'realms',
+    'goto',
+    'suppress_prefixlength',
+    'suppress_ifgroup',
+    'uidrange',
+    'l3mdev',
+    'protocol',
+    'ipproto',
+    'sport',
+    'dport',
+    'tos',
+    'dsfield',
+  ]);
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const next = (): string | undefined => {

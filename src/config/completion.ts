@@ -18,7 +18,7 @@ export function completeConfig(st: ParseState): void {
   if (!st.globalSet.has('vrrp_garp_lower_prio_repeat')) g.vrrpGarpLowerPrioRepeat = g.vrrpGarpMasterRepeat;
 
   // keepalived 2.2.7 ends its checks here when an interface is missing (config-cases: pass-order)
-  if (!g.dynamicInterfaces && [...st.instanceExtras.values()].some((x) => x.missingInterface) || routeInterfaceMissing(st)) {
+  if ((!g.dynamicInterfaces && [...st.instanceExtras.values()].some((x) => x.missingInterface)) || routeInterfaceMissing(st)) {
     diags.fatal(undefined, 'Non-existent interface specified in configuration');
     return;
   }
@@ -56,7 +56,11 @@ export function completeConfig(st: ParseState): void {
     const fam = i.virtualIpaddress[0]?.family ?? 4;
     const key = `${i.interface ?? ''}|${fam}|${i.virtualRouterId}`;
     const other = seen.get(key);
-    if (other) diags.fatal(undefined, `${other.name} and ${i.name} both use VRID ${i.virtualRouterId} with IPv${fam} on interface ${i.interface ?? ''}`);
+    if (other)
+      diags.fatal(
+        undefined,
+        `${other.name} and ${i.name} both use VRID ${i.virtualRouterId} with IPv${fam} on interface ${i.interface ?? ''}`,
+      );
     else seen.set(key, i);
   }
   // Unicast instances may share a VRID only when their peers don't overlap.
@@ -120,7 +124,10 @@ function completeDefaults(st: ParseState, i: VrrpInstance, ex: InstanceExtras): 
   if (!ex.set.has('garp_lower_prio_repeat')) i.garpLowerPrioRepeat = g.vrrpGarpLowerPrioRepeat;
 
   if (i.unicastPeers.length === 0 && ex.unicastKeyword) {
-    diags.error(undefined, `${pfx} A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`);
+    diags.error(
+      undefined,
+      `${pfx} A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`,
+    );
     if (i.unicastTtl !== 255) i.unicastTtl = 255;
   }
 
@@ -130,7 +137,11 @@ function completeDefaults(st: ParseState, i: VrrpInstance, ex: InstanceExtras): 
 
   if (i.version === 2 && ex.advertIntRawMs !== null && ex.advertIntRawMs % 1000 !== 0) {
     const rounded = Math.max(1000, Math.round(ex.advertIntRawMs / 1000) * 1000);
-    diags.error(undefined, `${pfx} VRRPv2 advertisement interval ${(ex.advertIntRawMs / 1000).toFixed(6)}s must be an integer. rounding`, 'advert_int');
+    diags.error(
+      undefined,
+      `${pfx} VRRPv2 advertisement interval ${(ex.advertIntRawMs / 1000).toFixed(6)}s must be an integer. rounding`,
+      'advert_int',
+    );
     i.advertIntMs = rounded;
   }
 }
@@ -169,7 +180,8 @@ function completePreempt(st: ParseState, i: VrrpInstance): void {
   const pfx = `(${i.name})`;
   if (i.state === 'MASTER' && (i.nopreempt || i.preemptDelayMs > 0)) {
     if (i.nopreempt) diags.error(undefined, `${pfx} Warning - nopreempt will not work with initial state MASTER - clearing`, 'nopreempt');
-    if (i.preemptDelayMs > 0) diags.error(undefined, `${pfx} Warning - preempt delay will not work with initial state MASTER - clearing`, 'preempt_delay');
+    if (i.preemptDelayMs > 0)
+      diags.error(undefined, `${pfx} Warning - preempt delay will not work with initial state MASTER - clearing`, 'preempt_delay');
     i.nopreempt = false;
     i.preemptDelayMs = 0;
   }
@@ -268,7 +280,8 @@ function completeSyncGroups(st: ParseState): void {
       cfg.syncGroups.splice(cfg.syncGroups.indexOf(sg), 1);
       continue;
     }
-    if (members.length === 1) diags.error(undefined, `Sync group ${sg.name} has only 1 virtual router(s) - this probably isn't what you want`);
+    if (members.length === 1)
+      diags.error(undefined, `Sync group ${sg.name} has only 1 virtual router(s) - this probably isn't what you want`);
     for (const m of members) {
       const inst = cfg.instances.find((i) => i.name === m)!;
       inst.syncGroup = sg.name;
@@ -320,7 +333,13 @@ function checkScriptSecurity(st: ParseState): void {
   // startup/shutdown scripts are checked first, by keepalived's parent process, with their own message
   for (const c of [g.startupScript, g.shutdownScript]) if (c) judge(c);
   if (!security && isScript) {
-    diags.report(undefined, 'error', `SECURITY VIOLATION - start/shutdown scripts are being executed but script_security not enabled.${insecure ? ' There are insecure scripts.' : ''}`, undefined, 'security');
+    diags.report(
+      undefined,
+      'error',
+      `SECURITY VIOLATION - start/shutdown scripts are being executed but script_security not enabled.${insecure ? ' There are insecure scripts.' : ''}`,
+      undefined,
+      'security',
+    );
   }
   isScript = false;
   insecure = false;
@@ -356,6 +375,12 @@ function checkScriptSecurity(st: ParseState): void {
     if (r && !r.usable) g.vrrpNotifyFifoScript = null;
   }
   if (!security && isScript) {
-    diags.report(undefined, 'error', `SECURITY VIOLATION - scripts are being executed but script_security not enabled.${insecure ? ' There are insecure scripts.' : ''}`, undefined, 'security');
+    diags.report(
+      undefined,
+      'error',
+      `SECURITY VIOLATION - scripts are being executed but script_security not enabled.${insecure ? ' There are insecure scripts.' : ''}`,
+      undefined,
+      'security',
+    );
   }
 }

@@ -39,7 +39,14 @@ export function loadConfig(file: string, host: ConfigHost, opts: LoadOptions = {
   const st = newParseState(host, diags, file);
   const statements: Statement[] = [];
   const reader = new ConfigReader(
-    { host, diags, limits, record: statements, ...(opts.allConfig ? { allConfig: true } : {}), ...(opts.mainRegularOnly ? { mainRegularOnly: true } : {}) },
+    {
+      host,
+      diags,
+      limits,
+      record: statements,
+      ...(opts.allConfig ? { allConfig: true } : {}),
+      ...(opts.mainRegularOnly ? { mainRegularOnly: true } : {}),
+    },
     file,
   );
   st.setRandomSeed = (s) => reader.setRandomSeed(s);

@@ -3,7 +3,17 @@
  * round-trip tests: the printed text loads to the same model).
  */
 import { formatAddressLine } from './address-lines.js';
-import type { DeepReadonly, Config, RuleEntry, ScriptCommand, SyncGroup, TrackedFile, TrackedInterface, TrackedScript, VrrpInstance } from './model.js';
+import type {
+  DeepReadonly,
+  Config,
+  RuleEntry,
+  ScriptCommand,
+  SyncGroup,
+  TrackedFile,
+  TrackedInterface,
+  TrackedScript,
+  VrrpInstance,
+} from './model.js';
 
 const q = (s: string): string => (/^[^\s"'\\!#{}$]+$/.test(s) && s !== '' ? s : `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
 
@@ -44,7 +54,8 @@ class Printer {
 }
 
 /** A rule line with its preference (assigned at parse time when the line had none). */
-const ruleLine = (r: DeepReadonly<RuleEntry>): string => [...r.words, ...(r.words.includes('preference') ? [] : ['preference', String(r.preference)])].join(' ');
+const ruleLine = (r: DeepReadonly<RuleEntry>): string =>
+  [...r.words, ...(r.words.includes('preference') ? [] : ['preference', String(r.preference)])].join(' ');
 
 export function printKeepalived(c: DeepReadonly<Config>): string {
   const p = new Printer();
@@ -103,9 +114,14 @@ function printGlobal(p: Printer, g: DeepReadonly<Config['global']>): void {
   if (g.vrrpCheckUnicastSrc) p.line(1, 'vrrp_check_unicast_src');
   if (g.vrrpSkipCheckAdvAddr) p.line(1, 'vrrp_skip_check_adv_addr');
   if (g.vrrpStrict) p.line(1, 'vrrp_strict');
-  if (g.vrrpNotifyFifo) p.line(1, `vrrp_notify_fifo ${[g.vrrpNotifyFifo.path, g.vrrpNotifyFifo.user, g.vrrpNotifyFifo.group].filter((x) => x !== null).join(' ')}`);
+  if (g.vrrpNotifyFifo)
+    p.line(
+      1,
+      `vrrp_notify_fifo ${[g.vrrpNotifyFifo.path, g.vrrpNotifyFifo.user, g.vrrpNotifyFifo.group].filter((x) => x !== null).join(' ')}`,
+    );
   if (g.vrrpNotifyFifoScript) p.line(1, `vrrp_notify_fifo_script ${cmd(g.vrrpNotifyFifoScript)}`);
-  if (g.notifyFifo) p.line(1, `notify_fifo ${[g.notifyFifo.path, g.notifyFifo.user, g.notifyFifo.group].filter((x) => x !== null).join(' ')}`);
+  if (g.notifyFifo)
+    p.line(1, `notify_fifo ${[g.notifyFifo.path, g.notifyFifo.user, g.notifyFifo.group].filter((x) => x !== null).join(' ')}`);
   if (g.notifyFifoScript) p.line(1, `notify_fifo_script ${cmd(g.notifyFifoScript)}`);
   p.line(1, `vrrp_notify_priority_changes ${g.vrrpNotifyPriorityChanges}`);
   if (g.fifoWriteVrrpStatesOnReload) p.line(1, 'fifo_write_vrrp_states_on_reload');
@@ -126,7 +142,11 @@ function printGlobal(p: Printer, g: DeepReadonly<Config['global']>): void {
 
 function printStatic(p: Printer, c: DeepReadonly<Config>): void {
   p.block(0, 'static_ipaddress', c.staticIpaddress.map(formatAddressLine));
-  p.block(0, 'static_routes', c.staticRoutes.map((r) => r.words.join(' ')));
+  p.block(
+    0,
+    'static_routes',
+    c.staticRoutes.map((r) => r.words.join(' ')),
+  );
   p.block(0, 'static_rules', c.staticRules.map(ruleLine));
 }
 
@@ -150,7 +170,11 @@ function printInstance(p: Printer, i: DeepReadonly<VrrpInstance>): void {
   if (i.unicastSrcIp !== null) p.line(1, `unicast_src_ip ${i.unicastSrcIp}`);
   if (i.mcastSrcIp !== null) p.line(1, `mcast_src_ip ${i.mcastSrcIp}`);
   if (i.mcastDstIp !== null) p.line(1, `mcast_dst_ip ${i.mcastDstIp}`);
-  p.block(1, 'unicast_peer', i.unicastPeers.map((p) => (p.minTtl !== 0 || p.maxTtl !== 255 ? `${p.address} min_ttl ${p.minTtl} max_ttl ${p.maxTtl}` : p.address)));
+  p.block(
+    1,
+    'unicast_peer',
+    i.unicastPeers.map((p) => (p.minTtl !== 0 || p.maxTtl !== 255 ? `${p.address} min_ttl ${p.minTtl} max_ttl ${p.maxTtl}` : p.address)),
+  );
   if (i.unicastPeers.length) p.line(1, `unicast_ttl ${i.unicastTtl}`);
   if (i.unicastFaultNoPeer) p.line(1, 'unicast_fault_no_peer');
   if (i.checkUnicastSrc) p.line(1, 'check_unicast_src');
@@ -158,7 +182,11 @@ function printInstance(p: Printer, i: DeepReadonly<VrrpInstance>): void {
   if (i.trackSrcIp) p.line(1, 'track_src_ip');
   p.block(1, 'virtual_ipaddress', i.virtualIpaddress.map(formatAddressLine));
   p.block(1, 'virtual_ipaddress_excluded', i.virtualIpaddressExcluded.map(formatAddressLine));
-  p.block(1, 'virtual_routes', i.virtualRoutes.map((r) => r.words.join(' ')));
+  p.block(
+    1,
+    'virtual_routes',
+    i.virtualRoutes.map((r) => r.words.join(' ')),
+  );
   p.block(1, 'virtual_rules', i.virtualRules.map(ruleLine));
   p.block(1, 'track_interface', i.trackInterfaces.map(track));
   p.block(1, 'track_script', i.trackScripts.map(track));
@@ -176,13 +204,20 @@ function printInstance(p: Printer, i: DeepReadonly<VrrpInstance>): void {
   p.line(1, `strict_mode ${i.strictMode}`);
   p.line(1, i.accept ? 'accept' : 'no_accept');
   if (i.promoteSecondaries) p.line(1, 'promote_secondaries');
-  const names: Record<string, string> = { master: 'notify_master', backup: 'notify_backup', fault: 'notify_fault', stop: 'notify_stop', deleted: 'notify_deleted', masterRxLowerPri: 'notify_master_rx_lower_pri', generic: 'notify' };
+  const names: Record<string, string> = {
+    master: 'notify_master',
+    backup: 'notify_backup',
+    fault: 'notify_fault',
+    stop: 'notify_stop',
+    deleted: 'notify_deleted',
+    masterRxLowerPri: 'notify_master_rx_lower_pri',
+    generic: 'notify',
+  };
   for (const [k, v] of Object.entries(i.notify)) if (v) p.line(1, v.argv.length ? `${names[k]} ${cmd(v)}` : `${names[k]}`);
   p.line(1, `notify_priority_changes ${i.notifyPriorityChanges}`);
   p.line(1, `smtp_alert ${i.smtpAlert}`);
   for (const x of i.unsupported) p.line(1, x);
   p.line(0, '}');
-
 }
 
 function printSyncGroup(p: Printer, sg: DeepReadonly<SyncGroup>): void {
@@ -191,11 +226,16 @@ function printSyncGroup(p: Printer, sg: DeepReadonly<SyncGroup>): void {
   p.block(1, 'track_interface', sg.trackInterfaces.map(track));
   p.block(1, 'track_script', sg.trackScripts.map(track));
   p.block(1, 'track_file', sg.trackFiles.map(track));
-  const names: Record<string, string> = { master: 'notify_master', backup: 'notify_backup', fault: 'notify_fault', stop: 'notify_stop', generic: 'notify' };
+  const names: Record<string, string> = {
+    master: 'notify_master',
+    backup: 'notify_backup',
+    fault: 'notify_fault',
+    stop: 'notify_stop',
+    generic: 'notify',
+  };
   for (const [k, v] of Object.entries(sg.notify)) if (v) p.line(1, `${names[k]} ${cmd(v)}`);
   if (sg.syncGroupTrackingWeight) p.line(1, 'sync_group_tracking_weight');
   p.line(1, `notify_priority_changes ${sg.notifyPriorityChanges}`);
   p.line(1, `smtp_alert ${sg.smtpAlert}`);
   p.line(0, '}');
-
 }

@@ -136,7 +136,11 @@ export class Definitions {
   /** Report a line whose substitution does not terminate (more than maxSubstitutions). */
   runaway(loc: SourceLoc, line: string): void {
     const max = this.limits.maxSubstitutions;
-    this.opts.diags.limit(loc, 'error', `Parameter substitution did not terminate on line '${line}' (more than ${max} substitutions, ${LIMIT_NAMES.maxSubstitutions})`);
+    this.opts.diags.limit(
+      loc,
+      'error',
+      `Parameter substitution did not terminate on line '${line}' (more than ${max} substitutions, ${LIMIT_NAMES.maxSubstitutions})`,
+    );
   }
 
   /** `$NAME=VALUE` (KEEPALIVED.md 1.4); returns false when the line is not a definition. */

@@ -153,7 +153,19 @@ export class IncludeStack {
     this.bytesRead += data.length;
     this.files.push(file);
     this.openFiles++;
-    this.frames.push({ kind: 'file', file: display, dir: path.dirname(file), realPath, bytes: data, overBudget, pos: 0, lineNo: 0, nextNewline: -1, nextBackslash: -1, commentLine: 0 });
+    this.frames.push({
+      kind: 'file',
+      file: display,
+      dir: path.dirname(file),
+      realPath,
+      bytes: data,
+      overBudget,
+      pos: 0,
+      lineNo: 0,
+      nextNewline: -1,
+      nextBackslash: -1,
+      commentLine: 0,
+    });
   }
 
   /** The innermost open file (an include frame on top is between two of its matches). */
@@ -164,7 +176,6 @@ export class IncludeStack {
     }
     return undefined;
   }
-
 
   /**
    * The next physical chunk of the innermost open file; pops finished files (`file-end`) and opens
@@ -237,9 +248,17 @@ export class IncludeStack {
     const r = this.opts.host.glob(pattern, dir, { maxAlternatives: this.limits.maxBraceAlternatives, budget: this.globBudget });
     if (!('overflow' in r)) return r;
     if (r.overflow === 'maxBraceAlternatives') {
-      this.stop(loc, 'maxBraceAlternatives', `Include pattern '${pattern}' has more than ${this.limits.maxBraceAlternatives} brace alternatives`);
+      this.stop(
+        loc,
+        'maxBraceAlternatives',
+        `Include pattern '${pattern}' has more than ${this.limits.maxBraceAlternatives} brace alternatives`,
+      );
     } else {
-      this.stop(loc, 'maxGlobEntries', `Include pattern '${pattern}' takes the directory entries examined over ${this.limits.maxGlobEntries}`);
+      this.stop(
+        loc,
+        'maxGlobEntries',
+        `Include pattern '${pattern}' takes the directory entries examined over ${this.limits.maxGlobEntries}`,
+      );
     }
     return undefined;
   }
@@ -273,7 +292,11 @@ export class IncludeStack {
       return;
     }
     if (this.filesOpened >= this.limits.maxFiles) {
-      this.stop(loc, 'maxFiles', `Too many configuration files: '${display}' would be file ${this.filesOpened + 1}, more than ${this.limits.maxFiles}`);
+      this.stop(
+        loc,
+        'maxFiles',
+        `Too many configuration files: '${display}' would be file ${this.filesOpened + 1}, more than ${this.limits.maxFiles}`,
+      );
       return;
     }
     this.filesOpened++;

@@ -75,7 +75,10 @@ export class ConfigReader implements StatementSource {
   /** The limit that stopped the reader: it hands out nothing more. */
   private limitReached: Diagnostic | undefined;
 
-  constructor(private readonly opts: ReaderOptions, mainFile: string) {
+  constructor(
+    private readonly opts: ReaderOptions,
+    mainFile: string,
+  ) {
     const limits = opts.limits ?? DEFAULT_LOAD_LIMITS;
     this.limits = limits;
     const stop = this.stopAtLimit.bind(this);
@@ -136,7 +139,8 @@ export class ConfigReader implements StatementSource {
   private finish(): void {
     if (this.finishedReported) return;
     this.finishedReported = true;
-    if (this.blockDepth > 0 && this.limitReached === undefined) this.opts.diags.error(undefined, `There are ${this.blockDepth} missing '}'s or extra '{'s`);
+    if (this.blockDepth > 0 && this.limitReached === undefined)
+      this.opts.diags.error(undefined, `There are ${this.blockDepth} missing '}'s or extra '{'s`);
   }
 
   /** Report a limit (fatal: the config is refused) and stop every part of the reader. */
@@ -221,7 +225,11 @@ export class ConfigReader implements StatementSource {
         this.residue = undefined;
         loc = this.lastLoc;
       } else if ((this.generators.depth > 0 || this.defs.hasPending) && ++this.generated > this.limits.maxGeneratedLines) {
-        this.opts.diags.limit(this.lastLoc, 'error', `More than ${this.limits.maxGeneratedLines} lines generated from one line (${LIMIT_NAMES.maxGeneratedLines}) - ignoring the rest`);
+        this.opts.diags.limit(
+          this.lastLoc,
+          'error',
+          `More than ${this.limits.maxGeneratedLines} lines generated from one line (${LIMIT_NAMES.maxGeneratedLines}) - ignoring the rest`,
+        );
         this.generators.clear();
         this.defs.clearPending();
         continue;
@@ -277,7 +285,8 @@ export class ConfigReader implements StatementSource {
       }
       if (buf.startsWith('$') && this.defs.tryDefinition(buf)) return '';
       if (buf.startsWith('~SEQ') || buf.startsWith('~LST')) {
-        if (!this.generators.add(buf, loc, (b, l) => this.defs.substitute(b, l))) this.opts.diags.error(loc, `Invalid ${buf.slice(0, 4)} specification '${buf}'`);
+        if (!this.generators.add(buf, loc, (b, l) => this.defs.substitute(b, l)))
+          this.opts.diags.error(loc, `Invalid ${buf.slice(0, 4)} specification '${buf}'`);
         return '';
       }
       if (buf.startsWith('~')) return buf;
@@ -312,7 +321,10 @@ export class ConfigReader implements StatementSource {
       }
     }
     if (at === 0) {
-      const rest = text.slice(1).replace(/^[ \t]+/, '').replace(/[ \t]+$/, '');
+      const rest = text
+        .slice(1)
+        .replace(/^[ \t]+/, '')
+        .replace(/[ \t]+$/, '');
       if (rest !== '') this.residue = rest;
       text = text[0]!;
     } else if (at > 0) {

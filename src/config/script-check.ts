@@ -285,7 +285,13 @@ function searchPath(fs: ScriptFs, cmd: string, uid: number, gid: number, message
  * name it runs under: the resolved path, or the name it was called by when that names the same file
  * in the resolved directory (then `realFile` is the resolved path).
  */
-function resolveAs(fs: ScriptFs, cmd: string, uid: number, gid: number, messages: string[]): { path: string; realFile: string | undefined } | ScriptCheck {
+function resolveAs(
+  fs: ScriptFs,
+  cmd: string,
+  uid: number,
+  gid: number,
+  messages: string[],
+): { path: string; realFile: string | undefined } | ScriptCheck {
   const real = fs.realpath(cmd);
   if (isErr(real)) {
     messages.push(`Script ${cmd} cannot be accessed - ${strerror(real.error)}`);
@@ -296,7 +302,9 @@ function resolveAs(fs: ScriptFs, cmd: string, uid: number, gid: number, messages
       const st = fs.stat(d);
       if (!isErr(st) && !searchableBy(st, uid, gid)) {
         messages.push(`Script ${cmd} cannot be accessed - Permission denied`);
-        return failed(cmd, messages, { detail: `${d} (mode ${octal(st.mode)}, owner ${st.uid}:${st.gid}) cannot be searched by uid:gid ${uid}:${gid}` });
+        return failed(cmd, messages, {
+          detail: `${d} (mode ${octal(st.mode)}, owner ${st.uid}:${st.gid}) cannot be searched by uid:gid ${uid}:${gid}`,
+        });
       }
     }
   }

@@ -84,7 +84,13 @@ export class ScriptIdentities {
     const prog = cmd.argv[0] ?? '';
     const id = cmd.user !== null ? this.#own(cmd.user, cmd.group) : this.#defaultAt(at);
     if (!id.ok) {
-      this.diags.info(undefined, cmd.user !== null ? `Invalid user/group for ${type} script ${prog} - ignoring` : `Failed to set default user for ${type} script ${prog} - ignoring`, type);
+      this.diags.info(
+        undefined,
+        cmd.user !== null
+          ? `Invalid user/group for ${type} script ${prog} - ignoring`
+          : `Failed to set default user for ${type} script ${prog} - ignoring`,
+        type,
+      );
       return false;
     }
     this.#of.set(cmd, id);
@@ -96,7 +102,13 @@ export class ScriptIdentities {
     if (!this.db) return true;
     const id = spec.user !== null ? this.#own(spec.user, spec.group) : this.#defaultAt(at);
     if (!id.ok) {
-      this.diags.info(undefined, spec.user !== null ? `Invalid user/group for ${keyword} ${spec.path} - ignoring` : `Failed to set default user for ${keyword} ${spec.path} - ignoring`, keyword);
+      this.diags.info(
+        undefined,
+        spec.user !== null
+          ? `Invalid user/group for ${keyword} ${spec.path} - ignoring`
+          : `Failed to set default user for ${keyword} ${spec.path} - ignoring`,
+        keyword,
+      );
       return false;
     }
     this.#of.set(spec, id);

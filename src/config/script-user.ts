@@ -31,9 +31,7 @@ export interface UserDb {
 /** The user keepalived runs scripts as when no script_user is configured and it exists. */
 export const DEFAULT_SCRIPT_USER = 'keepalived_script';
 
-export type Identity =
-  | { readonly ok: true; readonly uid: number; readonly gid: number }
-  | { readonly ok: false; readonly message: string };
+export type Identity = { readonly ok: true; readonly uid: number; readonly gid: number } | { readonly ok: false; readonly message: string };
 
 /** The daemon's own identity (vrrpd runs as root, as keepalived). */
 export const ROOT_IDENTITY: Identity = { ok: true, uid: 0, gid: 0 };
@@ -71,7 +69,12 @@ export function defaultIdentity(db: UserDb, g: ScriptUserSettings, self: Identit
 }
 
 /** The identity one script command runs as: its own user, else the default. */
-export function scriptIdentity(db: UserDb, cmd: { readonly user: string | null; readonly group: string | null }, g: ScriptUserSettings, self: Identity = ROOT_IDENTITY): Identity {
+export function scriptIdentity(
+  db: UserDb,
+  cmd: { readonly user: string | null; readonly group: string | null },
+  g: ScriptUserSettings,
+  self: Identity = ROOT_IDENTITY,
+): Identity {
   if (cmd.user !== null) return lookupIdentity(db, cmd.user, cmd.group);
   return defaultIdentity(db, g, self);
 }

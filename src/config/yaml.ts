@@ -4,7 +4,15 @@
  * with the path of the offending value. keepalived text -> model -> YAML -> model is lossless.
  */
 import { parse, stringify } from 'yaml';
-import { defaultGlobalDefs, defaultInstance, deepFreeze, type Config, type DeepReadonly, type FrozenConfig, type VrrpInstance } from './model.js';
+import {
+  defaultGlobalDefs,
+  defaultInstance,
+  deepFreeze,
+  type Config,
+  type DeepReadonly,
+  type FrozenConfig,
+  type VrrpInstance,
+} from './model.js';
 
 export function toYaml(c: DeepReadonly<Config>): string {
   return stringify(c, { lineWidth: 0 });
@@ -42,20 +50,34 @@ const LOOSE = new Set(['$.instances[].notify', '$.syncGroups[].notify']);
 export function modelFromData(data: unknown): FrozenConfig {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ModelError('$: expected a mapping');
   const d = data as Record<string, Json>;
-  const known = ['file', 'files', 'global', 'instances', 'scripts', 'trackFiles', 'syncGroups', 'staticIpaddress', 'staticRoutes', 'staticRules'];
+  const known = [
+    'file',
+    'files',
+    'global',
+    'instances',
+    'scripts',
+    'trackFiles',
+    'syncGroups',
+    'staticIpaddress',
+    'staticRoutes',
+    'staticRules',
+  ];
   for (const k of Object.keys(d)) if (!known.includes(k)) throw new ModelError(`$.${k}: unknown key`);
   const global = { ...defaultGlobalDefs(), ...((d.global as object) ?? {}) };
   conform(global, defaultGlobalDefs(), '$.global', LOOSE);
-  if (d.instances !== undefined && d.instances !== null && !Array.isArray(d.instances)) throw new ModelError('$.instances: expected a list');
+  if (d.instances !== undefined && d.instances !== null && !Array.isArray(d.instances))
+    throw new ModelError('$.instances: expected a list');
   const instances = ((d.instances as Json[]) ?? []).map((raw, n) => {
     const r = raw as Record<string, Json>;
-    if (typeof r !== 'object' || r === null || Array.isArray(r) || typeof r.name !== 'string') throw new ModelError(`$.instances[${n}].name: expected string`);
+    if (typeof r !== 'object' || r === null || Array.isArray(r) || typeof r.name !== 'string')
+      throw new ModelError(`$.instances[${n}].name: expected string`);
     const base = defaultInstance(r.name, global, { file: '', line: 0 });
     const inst: VrrpInstance = { ...base, ...(r as object) };
     conform(inst, base, `$.instances[${n}]`, LOOSE);
     if (!Number.isInteger(inst.virtualRouterId) || inst.virtualRouterId < 1 || inst.virtualRouterId > 255)
       throw new ModelError(`$.instances[${n}].virtualRouterId: must be 1..255`);
-    if (!Number.isInteger(inst.priority) || inst.priority < 1 || inst.priority > 255) throw new ModelError(`$.instances[${n}].priority: must be 1..255`);
+    if (!Number.isInteger(inst.priority) || inst.priority < 1 || inst.priority > 255)
+      throw new ModelError(`$.instances[${n}].priority: must be 1..255`);
     return inst;
   });
   const list = (k: string): unknown[] => {

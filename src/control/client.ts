@@ -38,7 +38,13 @@ export function clientUser(): string {
 export const MAX_REPLY_BYTES = 16 * 1024 * 1024;
 
 /** Send `req` on the Unix socket at `path`; resolves with the daemon's response (at most `maxReplyBytes`). */
-export function request(path: string, req: ControlRequest, timeoutMs = 5000, user: string = clientUser(), maxReplyBytes = MAX_REPLY_BYTES): Promise<ControlResponse> {
+export function request(
+  path: string,
+  req: ControlRequest,
+  timeoutMs = 5000,
+  user: string = clientUser(),
+  maxReplyBytes = MAX_REPLY_BYTES,
+): Promise<ControlResponse> {
   return new Promise((resolve, reject) => {
     const sock = connect(path);
     const chunks: Buffer[] = [];

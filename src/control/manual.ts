@@ -131,17 +131,25 @@ export class ManualControl {
       const name = inst.name;
       const s = inst.snapshot;
       if (this.#nodeMaintenance !== null || this.#maintenance.has(name)) {
-        return { ok: false, error: `${name} is in maintenance (by ${(this.#nodeMaintenance ?? this.#maintenance.get(name))!.by}); turn it off first: vrrpd maintenance off` };
+        return {
+          ok: false,
+          error: `${name} is in maintenance (by ${(this.#nodeMaintenance ?? this.#maintenance.get(name))!.by}); turn it off first: vrrpd maintenance off`,
+        };
       }
-      if (s.state !== 'BACKUP' && s.state !== 'MASTER') return { ok: false, error: `${name} is ${s.state} (${inst.describe(s.reason)}): only a BACKUP can be promoted` };
+      if (s.state !== 'BACKUP' && s.state !== 'MASTER')
+        return { ok: false, error: `${name} is ${s.state} (${inst.describe(s.reason)}): only a BACKUP can be promoted` };
       const master = s.state === 'BACKUP' ? s.master : null;
       const mp = master?.priority ?? 0;
-      if (master !== null && mp >= 255) return { ok: false, error: `the master ${master.ip} is the address owner (priority 255): nothing advertises above it` };
+      if (master !== null && mp >= 255)
+        return { ok: false, error: `the master ${master.ip} is the address owner (priority 255): nothing advertises above it` };
       const prio = priority ?? (mp >= 254 ? 255 : 254);
       if (master !== null && prio <= mp) return { ok: false, error: `priority ${prio} is not above the master's (${master.ip}, ${mp})` };
       this.#holds.set(name, { kind: 'promote', priority: prio, by, sinceMs: this.#now(), untilMs: null });
       const from = master ? ` from ${master.ip} (priority ${mp})` : '';
-      inst.log.warn({ state: s.state, by, priority: prio }, `(${name}) promote requested by ${by}: holding priority ${prio}${s.state === 'BACKUP' ? ` and taking over${from}` : ' (already MASTER)'}`);
+      inst.log.warn(
+        { state: s.state, by, priority: prio },
+        `(${name}) promote requested by ${by}: holding priority ${prio}${s.state === 'BACKUP' ? ` and taking over${from}` : ' (already MASTER)'}`,
+      );
       await this.applyNow(inst);
       if (inst.state === 'BACKUP') await inst.handle({ type: 'take-over', reason: `promoted by ${by}`, nowMs: this.#d.nowMs() });
       return { ok: true, instance: name, state: inst.state, priority: prio, previousMaster: master };
@@ -178,10 +186,14 @@ export class ManualControl {
    */
   async switchover(name: string, peerSockets: readonly string[], by: string): Promise<ManualResult> {
     const inst = this.#d.instances.find((i) => i.name === name);
-    if (inst === undefined) return { ok: false, error: `no instance ${name} (have: ${this.#d.instances.map((i) => i.name).join(', ') || 'none'})` };
+    if (inst === undefined)
+      return { ok: false, error: `no instance ${name} (have: ${this.#d.instances.map((i) => i.name).join(', ') || 'none'})` };
     if (inst.state !== 'MASTER') {
       const m = inst.snapshot.master;
-      return { ok: false, error: `${name} is ${inst.state} here${m ? `; the master is ${m.ip}` : ''}: run switchover on the master, or promote on a backup` };
+      return {
+        ok: false,
+        error: `${name} is ${inst.state} here${m ? `; the master is ${m.ip}` : ''}: run switchover on the master, or promote on a backup`,
+      };
     }
     const tried: string[] = [];
     // Best vrrpd peer first: a BACKUP of the same VRID, highest priority.
@@ -199,9 +211,17 @@ export class ManualControl {
     }
     candidates.sort((a, b) => b.priority - a.priority);
     for (const c of candidates) {
-      inst.log.warn({ state: 'MASTER', by, peer: c.path }, `(${name}) switchover requested by ${by}: asking the vrrpd peer at ${c.path} (${c.name}) to take over`);
+      inst.log.warn(
+        { state: 'MASTER', by, peer: c.path },
+        `(${name}) switchover requested by ${by}: asking the vrrpd peer at ${c.path} (${c.name}) to take over`,
+      );
       try {
-        const r = await request(c.path, { cmd: 'promote', instance: c.name }, 2000, `switchover from ${name}@${inst.srcIp ?? '?'} requested by ${by}`);
+        const r = await request(
+          c.path,
+          { cmd: 'promote', instance: c.name },
+          2000,
+          `switchover from ${name}@${inst.srcIp ?? '?'} requested by ${by}`,
+        );
         if (!r.ok) {
           tried.push(`${c.path}: ${r.error}`);
           continue;
@@ -216,7 +236,10 @@ export class ManualControl {
     return this.#d.queue.run('control switchover', async (): Promise<ManualResult> => {
       if (inst.state !== 'MASTER') return { ok: true, instance: name, via: 'none', state: inst.state, tried };
       this.#holds.set(name, { kind: 'yield', priority: MAINTENANCE_PRIORITY, by, sinceMs: this.#now(), untilMs: null });
-      inst.log.warn({ state: 'MASTER', by }, `(${name}) switchover requested by ${by}: no vrrpd peer reachable, yielding with priority 0 (holding priority ${MAINTENANCE_PRIORITY} until 'vrrpd promote --clear ${name}')`);
+      inst.log.warn(
+        { state: 'MASTER', by },
+        `(${name}) switchover requested by ${by}: no vrrpd peer reachable, yielding with priority 0 (holding priority ${MAINTENANCE_PRIORITY} until 'vrrpd promote --clear ${name}')`,
+      );
       await this.applyNow(inst, `switchover (by ${by})`);
       return { ok: true, instance: name, via: 'priority-0', state: inst.state, tried };
     });
@@ -229,10 +252,19 @@ export class ManualControl {
       }
       const what = instance === undefined ? 'node' : instance;
       if (on) {
-        const h: Hold = { kind: 'maintenance', priority: MAINTENANCE_PRIORITY, by, sinceMs: this.#now(), untilMs: forMs === undefined ? null : this.#now() + forMs };
+        const h: Hold = {
+          kind: 'maintenance',
+          priority: MAINTENANCE_PRIORITY,
+          by,
+          sinceMs: this.#now(),
+          untilMs: forMs === undefined ? null : this.#now() + forMs,
+        };
         if (instance === undefined) this.#nodeMaintenance = h;
         else this.#maintenance.set(instance, h);
-        this.#log.warn({ instance, by, untilMs: h.untilMs }, `maintenance ON for ${what} by ${by}${h.untilMs !== null ? ` until ${new Date(h.untilMs).toISOString()}` : ''}: holding priority ${MAINTENANCE_PRIORITY}, handing over any MASTER`);
+        this.#log.warn(
+          { instance, by, untilMs: h.untilMs },
+          `maintenance ON for ${what} by ${by}${h.untilMs !== null ? ` until ${new Date(h.untilMs).toISOString()}` : ''}: holding priority ${MAINTENANCE_PRIORITY}, handing over any MASTER`,
+        );
       } else {
         if (instance === undefined) {
           this.#nodeMaintenance = null;
@@ -243,7 +275,13 @@ export class ManualControl {
       const saved = this.#save();
       this.#armExpiry();
       await this.applyAllNow();
-      return { ok: true, maintenance: on, instance: instance ?? null, until: forMs === undefined || !on ? null : new Date(this.#now() + forMs).toISOString(), persisted: saved };
+      return {
+        ok: true,
+        maintenance: on,
+        instance: instance ?? null,
+        until: forMs === undefined || !on ? null : new Date(this.#now() + forMs).toISOString(),
+        persisted: saved,
+      };
     });
   }
 
@@ -296,14 +334,17 @@ export class ManualControl {
     const ends = [this.#nodeMaintenance, ...this.#maintenance.values()].flatMap((h) => (h?.untilMs != null ? [h.untilMs] : []));
     if (ends.length === 0) return;
     const delay = Math.max(0, Math.min(...ends) - this.#now());
-    this.#expiry = setTimeout(() => {
-      this.#expiry = undefined;
-      this.#d.queue.push('maintenance expiry', async () => {
-        this.#dropExpired();
-        this.#armExpiry();
-        await this.applyAllNow();
-      });
-    }, Math.min(delay, 2 ** 31 - 1));
+    this.#expiry = setTimeout(
+      () => {
+        this.#expiry = undefined;
+        this.#d.queue.push('maintenance expiry', async () => {
+          this.#dropExpired();
+          this.#armExpiry();
+          await this.applyAllNow();
+        });
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
     this.#expiry.unref();
   }
 
@@ -319,7 +360,8 @@ export class ManualControl {
     const raw = read.value.toString('utf8');
     try {
       const v = JSON.parse(raw) as { maintenance?: { node?: Hold | null; instances?: Record<string, Hold> } };
-      const ok = (h: unknown): h is Hold => typeof h === 'object' && h !== null && (h as Hold).kind === 'maintenance' && typeof (h as Hold).by === 'string';
+      const ok = (h: unknown): h is Hold =>
+        typeof h === 'object' && h !== null && (h as Hold).kind === 'maintenance' && typeof (h as Hold).by === 'string';
       const fix = (h: Hold): Hold => ({ ...h, priority: MAINTENANCE_PRIORITY });
       if (ok(v.maintenance?.node)) this.#nodeMaintenance = fix(v.maintenance.node);
       for (const [n, h] of Object.entries(v.maintenance?.instances ?? {})) if (ok(h)) this.#maintenance.set(n, fix(h));
@@ -338,7 +380,11 @@ export class ManualControl {
    */
   #save(): boolean {
     if (this.#file === null) return false;
-    const body = JSON.stringify({ version: 1, maintenance: { node: this.#nodeMaintenance, instances: Object.fromEntries(this.#maintenance) } }, null, 2);
+    const body = JSON.stringify(
+      { version: 1, maintenance: { node: this.#nodeMaintenance, instances: Object.fromEntries(this.#maintenance) } },
+      null,
+      2,
+    );
     const r = replaceFileSync(this.#file, `${body}\n`, { mode: MANUAL_FILE_MODE });
     if (!r.ok) this.#log.error({ file: this.#file, code: r.code }, `cannot save maintenance state: ${r.error}`);
     return r.ok;

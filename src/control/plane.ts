@@ -64,7 +64,11 @@ export class ControlPlane {
 
   constructor(o: ControlPlaneOptions) {
     this.#o = o;
-    this.sd = o.sd ?? new SdNotify({ onError: (errno, what) => o.log.warn({ errno }, `sd_notify ${what} to ${process.env.NOTIFY_SOCKET ?? ''} failed (errno ${errno})`) });
+    this.sd =
+      o.sd ??
+      new SdNotify({
+        onError: (errno, what) => o.log.warn({ errno }, `sd_notify ${what} to ${process.env.NOTIFY_SOCKET ?? ''} failed (errno ${errno})`),
+      });
     this.manual = new ManualControl({ daemon: o.daemon, log: o.log, stateFile: manualStateFile(o.stateDir) });
     this.#lag = monitorEventLoopDelay({ resolution: 20 });
     this.#lag.enable();
@@ -109,7 +113,13 @@ export class ControlPlane {
     this.#configLoadedAtMs = Date.now();
     const limits = this.#o.limits !== undefined ? { limits: this.#o.limits } : {};
     if (this.#o.socketPath !== '') {
-      const server = new ControlServer({ path: this.#o.socketPath, log: this.#o.log, handler: (r, c) => this.handle(r, c), ...(this.#o.socketMode !== undefined ? { mode: this.#o.socketMode } : {}), ...limits });
+      const server = new ControlServer({
+        path: this.#o.socketPath,
+        log: this.#o.log,
+        handler: (r, c) => this.handle(r, c),
+        ...(this.#o.socketMode !== undefined ? { mode: this.#o.socketMode } : {}),
+        ...limits,
+      });
       try {
         await server.start();
         this.#server = server;
@@ -120,7 +130,15 @@ export class ControlPlane {
     const sp = this.#o.statusSocketPath ?? '';
     if (sp !== '') {
       const gid = this.#o.statusGid;
-      const server = new ControlServer({ path: sp, log: this.#o.log, handler: (r, c) => this.handle(r, c), mode: STATUS_SOCKET_MODE, readOnly: true, ...(gid !== undefined ? { gid } : {}), ...limits });
+      const server = new ControlServer({
+        path: sp,
+        log: this.#o.log,
+        handler: (r, c) => this.handle(r, c),
+        mode: STATUS_SOCKET_MODE,
+        readOnly: true,
+        ...(gid !== undefined ? { gid } : {}),
+        ...limits,
+      });
       try {
         await server.start();
         this.#statusServer = server;
@@ -155,7 +173,8 @@ export class ControlPlane {
     this.sd.reloading();
     try {
       const p = this.#o.reload();
-      if (p === undefined || (await p) === false) return { ok: false, error: 'the new configuration was refused (see the daemon log); the running one is kept' };
+      if (p === undefined || (await p) === false)
+        return { ok: false, error: 'the new configuration was refused (see the daemon log); the running one is kept' };
       this.#configLoadedAtMs = Date.now();
       await this.manual.applyAll();
       return { ok: true, reloaded: true };
@@ -219,7 +238,10 @@ export class ControlPlane {
       case 'reload':
         return this.reload(caller.by);
       case 'promote': {
-        const sel = { ...(req.instance !== undefined ? { instance: req.instance } : {}), ...(req.vrid !== undefined ? { vrid: req.vrid } : {}) };
+        const sel = {
+          ...(req.instance !== undefined ? { instance: req.instance } : {}),
+          ...(req.vrid !== undefined ? { vrid: req.vrid } : {}),
+        };
         return req.clear === true ? this.manual.clear(sel, caller.by) : this.manual.promote(sel, caller.by, req.priority);
       }
       case 'switchover':

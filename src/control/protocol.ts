@@ -49,7 +49,9 @@ const optInt = (o: Record<string, unknown>, k: string, min: number, max: number)
  * Parse one request line. The bare words `status`, `ping` and `reload` are accepted too (for
  * `socat`/`nc` users). Bad input is a value, never a throw.
  */
-export function parseRequest(line: string): { ok: true; req: ControlRequest & RequestEnvelope } | { ok: false; error: string; id?: string | number } {
+export function parseRequest(
+  line: string,
+): { ok: true; req: ControlRequest & RequestEnvelope } | { ok: false; error: string; id?: string | number } {
   const text = line.trim();
   if (!text.startsWith('{')) {
     if (text === 'status' || text === 'ping' || text === 'reload') return { ok: true, req: { cmd: text } };
@@ -63,7 +65,8 @@ export function parseRequest(line: string): { ok: true; req: ControlRequest & Re
   }
   if (!isObj(v)) return { ok: false, error: 'a request is a JSON object' };
   const id = typeof v.id === 'string' || typeof v.id === 'number' ? v.id : undefined;
-  const fail = (error: string): { ok: false; error: string; id?: string | number } => (id === undefined ? { ok: false, error } : { ok: false, error, id });
+  const fail = (error: string): { ok: false; error: string; id?: string | number } =>
+    id === undefined ? { ok: false, error } : { ok: false, error, id };
   if (typeof v.cmd !== 'string' || !COMMANDS.has(v.cmd)) return fail(`unknown command '${String(v.cmd).slice(0, 40)}'`);
   if (!optStr(v, 'user') || !optStr(v, 'instance')) return fail('user and instance must be strings');
   switch (v.cmd) {
@@ -75,7 +78,8 @@ export function parseRequest(line: string): { ok: true; req: ControlRequest & Re
       break;
     case 'switchover':
       if (typeof v.instance !== 'string') return fail('switchover needs an instance');
-      if (v.peerSockets !== undefined && !(Array.isArray(v.peerSockets) && v.peerSockets.every((p) => typeof p === 'string'))) return fail('peerSockets must be a list of paths');
+      if (v.peerSockets !== undefined && !(Array.isArray(v.peerSockets) && v.peerSockets.every((p) => typeof p === 'string')))
+        return fail('peerSockets must be a list of paths');
       break;
     case 'maintenance':
       if (typeof v.on !== 'boolean') return fail('maintenance needs on: true or false');

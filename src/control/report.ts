@@ -25,7 +25,11 @@ export interface ReportMeta {
   readonly nowMs?: number;
 }
 
-type LegacyInstance = Readonly<Record<string, unknown>> & { readonly name: string; readonly counters?: Readonly<Record<string, number>>; readonly drops?: Readonly<Record<string, number>> };
+type LegacyInstance = Readonly<Record<string, unknown>> & {
+  readonly name: string;
+  readonly counters?: Readonly<Record<string, number>>;
+  readonly drops?: Readonly<Record<string, number>>;
+};
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -44,10 +48,24 @@ export function trackReport(inst: Instance): TrackReport[] {
     const up = s.tracking.interfaces[t.name] ?? true;
     const r = two(t.weight, t.reverse, up);
     if (t.name === SOURCE_TRACKER) {
-      out.push({ kind: 'source', name: inst.srcIp ?? 'none', status: up ? 'ok' : inst.sourceProblem ?? 'missing', weight: 0, contribution: null, fault: r.fault });
+      out.push({
+        kind: 'source',
+        name: inst.srcIp ?? 'none',
+        status: up ? 'ok' : (inst.sourceProblem ?? 'missing'),
+        weight: 0,
+        contribution: null,
+        fault: r.fault,
+      });
       continue;
     }
-    out.push({ kind: 'interface', name: t.name, status: up ? 'up' : 'down', weight: t.weight, contribution: r.fault ? null : r.add, fault: r.fault });
+    out.push({
+      kind: 'interface',
+      name: t.name,
+      status: up ? 'up' : 'down',
+      weight: t.weight,
+      contribution: r.fault ? null : r.add,
+      fault: r.fault,
+    });
   }
   for (const t of p.trackScripts) {
     const st = s.tracking.scripts[t.name];
@@ -72,7 +90,11 @@ export function trackReport(inst: Instance): TrackReport[] {
   return out;
 }
 
-function presence(d: Daemon, inst: Instance, entries: readonly { address: string; dev: string | null }[]): { address: string; present: boolean }[] {
+function presence(
+  d: Daemon,
+  inst: Instance,
+  entries: readonly { address: string; dev: string | null }[],
+): { address: string; present: boolean }[] {
   const addrs = d.hostAddresses();
   const links = d.hostLinks();
   return entries.map((e) => {
@@ -89,7 +111,12 @@ export function instanceReport(d: Daemon, inst: Instance, legacy: LegacyInstance
   const c = { ...s.counters, ...inst.counters };
   const drops: Record<string, number> = { ...(legacy?.drops ?? {}) };
   for (const [k, v] of inst.drops) drops[k] = v;
-  const peers: PeerReport[] = [...inst.peers].map(([ip, v]) => ({ ip, priority: v.priority, lastSeen: new Date(v.lastSeenMs).toISOString(), ageMs: Math.max(0, now - v.lastSeenMs) }));
+  const peers: PeerReport[] = [...inst.peers].map(([ip, v]) => ({
+    ip,
+    priority: v.priority,
+    lastSeen: new Date(v.lastSeenMs).toISOString(),
+    ageMs: Math.max(0, now - v.lastSeenMs),
+  }));
   peers.sort((a, b) => a.ageMs - b.ageMs);
   const master = s.state === 'MASTER' ? { ip: inst.srcIp ?? s.params.srcIp, priority: s.effectivePriority } : s.master;
   const extra: Record<string, unknown> = {};
@@ -141,7 +168,33 @@ export function instanceReport(d: Daemon, inst: Instance, legacy: LegacyInstance
 }
 
 const REPORT_KEYS: Record<string, true> = Object.fromEntries(
-  ['name', 'state', 'since', 'reason', 'vrid', 'interface', 'srcIp', 'unicast', 'basePriority', 'effectivePriority', 'hold', 'tracked', 'faults', 'masterIp', 'masterPriority', 'master', 'peers', 'vips', 'evips', 'lastGarp', 'syncGroup', 'counters', 'drops', 'wantState', 'lastTransitionMs'].map((k) => [k, true]),
+  [
+    'name',
+    'state',
+    'since',
+    'reason',
+    'vrid',
+    'interface',
+    'srcIp',
+    'unicast',
+    'basePriority',
+    'effectivePriority',
+    'hold',
+    'tracked',
+    'faults',
+    'masterIp',
+    'masterPriority',
+    'master',
+    'peers',
+    'vips',
+    'evips',
+    'lastGarp',
+    'syncGroup',
+    'counters',
+    'drops',
+    'wantState',
+    'lastTransitionMs',
+  ].map((k) => [k, true]),
 );
 
 /** The whole report. Must run on the work queue. */
@@ -158,7 +211,12 @@ export function buildReport(d: Daemon, meta: ReportMeta): StatusReport {
     reloads: st.reloads,
     startedAt: new Date(st.startedAtMs).toISOString(),
     uptimeMs: Math.max(0, now - st.startedAtMs),
-    eventLoop: { maxLagMs: st.eventLoop.maxLagMs, lateTimers: st.eventLoop.lateTimers, p50Ms: meta.eventLoop.p50Ms, p99Ms: meta.eventLoop.p99Ms },
+    eventLoop: {
+      maxLagMs: st.eventLoop.maxLagMs,
+      lateTimers: st.eventLoop.lateTimers,
+      p50Ms: meta.eventLoop.p50Ms,
+      p99Ms: meta.eventLoop.p99Ms,
+    },
     maintenance: meta.nodeMaintenance,
     instances: d.instances.map((i) => instanceReport(d, i, legacy.get(i.name), meta)),
     syncGroups: st.syncGroups,

@@ -244,7 +244,11 @@ export class ControlServer {
 
   #warn(key: string, msg: string): void {
     const r = this.#rate.check(key, Date.now());
-    if (r !== null) this.o.log.warn({ socket: this.o.path }, r.suppressed > 0 ? `${msg} (${r.suppressed} more like it in the last ${REFUSAL_LOG_WINDOW_MS / 1000} s)` : msg);
+    if (r !== null)
+      this.o.log.warn(
+        { socket: this.o.path },
+        r.suppressed > 0 ? `${msg} (${r.suppressed} more like it in the last ${REFUSAL_LOG_WINDOW_MS / 1000} s)` : msg,
+      );
   }
 
   /** One error line, then close once it is written (or at the idle timeout). */
@@ -378,7 +382,8 @@ export class ControlServer {
     if (!p.ok) return encodeLine(p.id === undefined ? { ok: false, error: p.error } : { ok: false, error: p.error, id: p.id });
     const req = p.req;
     const caller: Caller = { by: describeCaller(cred, req.user), cred };
-    const reply = (r: ControlResponse | EncodedResponse): string | Buffer => (r instanceof EncodedResponse ? r.line(req.id) : encodeLine(req.id === undefined ? r : { ...r, id: req.id }));
+    const reply = (r: ControlResponse | EncodedResponse): string | Buffer =>
+      r instanceof EncodedResponse ? r.line(req.id) : encodeLine(req.id === undefined ? r : { ...r, id: req.id });
     const refused = this.#refusal(req.cmd, cred);
     if (refused !== null) {
       this.stats.refused++;
@@ -397,11 +402,19 @@ export class ControlServer {
   /** Why `cmd` is refused to this caller, or null. */
   #refusal(cmd: string, cred: PeerCred | null): { kind: string; error: string; log: string } | null {
     if (this.o.readOnly === true && !READ_ONLY.has(cmd)) {
-      return { kind: 'read-only', error: `'${cmd}' is not served on the read-only status socket ${this.o.path} (only status and ping are); use the control socket, as root`, log: 'read-only status socket' };
+      return {
+        kind: 'read-only',
+        error: `'${cmd}' is not served on the read-only status socket ${this.o.path} (only status and ping are); use the control socket, as root`,
+        log: 'read-only status socket',
+      };
     }
     if (!MUTATING.has(cmd)) return null;
     if (cred === null) {
-      return { kind: 'no-cred', error: `'${cmd}' refused: the caller's credentials (SO_PEERCRED) cannot be read, and only root may change the daemon`, log: 'peer credentials unknown (fail closed)' };
+      return {
+        kind: 'no-cred',
+        error: `'${cmd}' refused: the caller's credentials (SO_PEERCRED) cannot be read, and only root may change the daemon`,
+        log: 'peer credentials unknown (fail closed)',
+      };
     }
     if (cred.uid !== 0 && cred.uid !== process.getuid?.()) {
       return { kind: 'not-root', error: `'${cmd}' needs root`, log: 'only root may change the daemon' };

@@ -92,7 +92,8 @@ export class StatusSnapshot {
     const now = this.o.nowMs();
     if (this.#building !== undefined && this.#building.key === key) return this.#building.p;
     if (c !== undefined && c.key === key) {
-      if (now - c.builtAtMs < Math.max(this.o.reuseMs ?? 0, (this.o.costFactor ?? SNAPSHOT_COST_FACTOR) * c.costMs)) return Promise.resolve(c);
+      if (now - c.builtAtMs < Math.max(this.o.reuseMs ?? 0, (this.o.costFactor ?? SNAPSHOT_COST_FACTOR) * c.costMs))
+        return Promise.resolve(c);
       if (!this.#takeBuild(now)) return Promise.resolve(c);
     } else {
       // A change (or the first request) is never refused a build; it still counts.

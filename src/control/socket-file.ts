@@ -172,7 +172,10 @@ export function resolveGroup(spec: string, groupFile = '/etc/group'): { ok: true
     const f = line.split(':');
     if (f[0] === spec && f.length >= 3 && /^\d+$/.test(f[2]!)) return { ok: true, gid: Number(f[2]) };
   }
-  return { ok: false, error: `unknown group '${spec.replace(/[^\x20-\x7e]/g, '?').slice(0, 64)}' (not in ${groupFile}; a number is accepted as is)` };
+  return {
+    ok: false,
+    error: `unknown group '${spec.replace(/[^\x20-\x7e]/g, '?').slice(0, 64)}' (not in ${groupFile}; a number is accepted as is)`,
+  };
 }
 
 /** Remove our socket at close, only if a socket is still what sits there. */
@@ -189,9 +192,16 @@ export function removeSocketFile(path: string): void {
  * or an error sentence (unknown group, --status-group alone, a socket directory that fails the
  * policy). Directories that do not exist yet (the default state dir) are checked again at listen.
  */
-export function socketOptions(controlSocket: string | undefined, statusSocket: string | undefined, statusGroup: string | undefined): { statusSocketPath?: string; statusGid?: number } | string {
+export function socketOptions(
+  controlSocket: string | undefined,
+  statusSocket: string | undefined,
+  statusGroup: string | undefined,
+): { statusSocketPath?: string; statusGid?: number } | string {
   if (statusGroup !== undefined && statusSocket === undefined) return '--status-group needs --status-socket';
-  for (const [flag, p] of [['--control-socket', controlSocket], ['--status-socket', statusSocket]] as const) {
+  for (const [flag, p] of [
+    ['--control-socket', controlSocket],
+    ['--status-socket', statusSocket],
+  ] as const) {
     const why = p !== undefined && p !== '' && existsSync(dirname(resolve(p))) ? socketDirProblem(p) : null;
     if (why !== null) return `${flag} ${p}: ${why}`;
   }

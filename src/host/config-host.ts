@@ -29,7 +29,11 @@ export function nodeConfigHost(opts: NodeHostOptions = {}): ConfigHost {
       return readBounded(p, o);
     },
     glob(pattern: string, cwd: string, limits?: GlobLimits) {
-      return globBounded(pattern, cwd, limits ?? { maxAlternatives: DEFAULT_LOAD_LIMITS.maxBraceAlternatives, budget: { entries: DEFAULT_LOAD_LIMITS.maxGlobEntries } });
+      return globBounded(
+        pattern,
+        cwd,
+        limits ?? { maxAlternatives: DEFAULT_LOAD_LIMITS.maxBraceAlternatives, budget: { entries: DEFAULT_LOAD_LIMITS.maxGlobEntries } },
+      );
     },
     realPath(p: string) {
       try {

@@ -28,11 +28,25 @@ function loadNss(): Nss | null {
   if (c === null) return (nss = null);
   const { koffi, lib } = c;
   try {
-    koffi.struct('vrrpd_passwd', { pw_name: 'char *', pw_passwd: 'char *', pw_uid: 'uint32_t', pw_gid: 'uint32_t', pw_gecos: 'char *', pw_dir: 'char *', pw_shell: 'char *' });
+    koffi.struct('vrrpd_passwd', {
+      pw_name: 'char *',
+      pw_passwd: 'char *',
+      pw_uid: 'uint32_t',
+      pw_gid: 'uint32_t',
+      pw_gecos: 'char *',
+      pw_dir: 'char *',
+      pw_shell: 'char *',
+    });
     koffi.struct('vrrpd_group', { gr_name: 'char *', gr_passwd: 'char *', gr_gid: 'uint32_t', gr_mem: 'void *' });
-    const getpwnam = lib.func('int getpwnam_r(const char *name, _Out_ vrrpd_passwd *pwd, uint8_t *buf, size_t buflen, _Out_ void **result)');
+    const getpwnam = lib.func(
+      'int getpwnam_r(const char *name, _Out_ vrrpd_passwd *pwd, uint8_t *buf, size_t buflen, _Out_ void **result)',
+    );
     const getgrnam = lib.func('int getgrnam_r(const char *name, _Out_ vrrpd_group *grp, uint8_t *buf, size_t buflen, _Out_ void **result)');
-    const call = <T>(fn: (name: string, out: Record<string, unknown>, buf: Buffer, len: number, res: unknown[]) => number, name: string, pick: (o: Record<string, unknown>) => T): T | undefined => {
+    const call = <T>(
+      fn: (name: string, out: Record<string, unknown>, buf: Buffer, len: number, res: unknown[]) => number,
+      name: string,
+      pick: (o: Record<string, unknown>) => T,
+    ): T | undefined => {
       for (let size = BUF_START; size <= BUF_MAX; size *= 4) {
         const out: Record<string, unknown> = {};
         const res: unknown[] = [null];

@@ -196,8 +196,7 @@ type AddrAttrs = NonNullable<Parameters<RtSocket['newAddress']>[1]>;
 
 /** Validate an AddrSpec and turn it into the package's ifaddrmsg + attributes. */
 export function buildAddrMessage(spec: AddrSpec): IoResult<{ data: AddrData; attrs: AddrAttrs }> {
-  const bad = (message: string): IoResult<never> =>
-    fail({ kind: 'IoError', syscall: 'RTM_NEWADDR', errno: 22, code: 'EINVAL', message });
+  const bad = (message: string): IoResult<never> => fail({ kind: 'IoError', syscall: 'RTM_NEWADDR', errno: 22, code: 'EINVAL', message });
   const local = ipv4ToBuffer(spec.address);
   if (!local) return bad(`not an IPv4 address: ${spec.address}`);
   if (!Number.isInteger(spec.prefixLen) || spec.prefixLen < 0 || spec.prefixLen > 32) return bad(`bad prefix length ${spec.prefixLen}`);
@@ -206,7 +205,8 @@ export function buildAddrMessage(spec: AddrSpec): IoResult<{ data: AddrData; att
   if (brdText !== undefined && !brd) return bad(`not an IPv4 broadcast address: ${brdText}`);
   const peer = spec.peer === undefined ? undefined : ipv4ToBuffer(spec.peer);
   if (spec.peer !== undefined && !peer) return bad(`not an IPv4 peer address: ${spec.peer}`);
-  if (spec.label !== undefined && (Buffer.byteLength(spec.label) > 15 || spec.label.length === 0)) return bad(`label must be 1..15 bytes: ${spec.label}`);
+  if (spec.label !== undefined && (Buffer.byteLength(spec.label) > 15 || spec.label.length === 0))
+    return bad(`label must be 1..15 bytes: ${spec.label}`);
   const attrs: AddrAttrs = { local, address: peer ?? local };
   if (brd) attrs.broadcast = brd;
   if (spec.label !== undefined) attrs.label = spec.label;

@@ -36,7 +36,7 @@ export function netlinkModule(): NetlinkModule {
   if (mod === undefined) {
     const req = createRequire(import.meta.url);
     const rtSocket = req('netlink/dist/rt/rt') as Pick<typeof import('netlink'), 'createRtNetlink'>;
-    mod = { createRtNetlink: rtSocket.createRtNetlink, rt: req('netlink/dist/rt/structs') as typeof import('netlink')['rt'] };
+    mod = { createRtNetlink: rtSocket.createRtNetlink, rt: req('netlink/dist/rt/structs') as (typeof import('netlink'))['rt'] };
   }
   return mod;
 }
@@ -54,7 +54,7 @@ export function macToString(b: Uint8Array | undefined): string | undefined {
 export function broadcastFor(ip: string, prefixLen: number): string | undefined {
   const b = ipv4ToBuffer(ip);
   if (!b || prefixLen >= 31) return undefined;
-  const n = b.readUInt32BE(0) | (prefixLen === 0 ? 0xffffffff : (0xffffffff >>> prefixLen));
+  const n = b.readUInt32BE(0) | (prefixLen === 0 ? 0xffffffff : 0xffffffff >>> prefixLen);
   const out = Buffer.alloc(4);
   out.writeUInt32BE(n >>> 0);
   return ipv4FromBytes(out);

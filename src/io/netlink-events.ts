@@ -52,7 +52,7 @@ export interface NetlinkWatcherOptions {
   commands?: NetlinkCommands;
 }
 
-type RtSocket = ReturnType<typeof import('netlink')['createRtNetlink']>;
+type RtSocket = ReturnType<(typeof import('netlink'))['createRtNetlink']>;
 interface RawMsg {
   type: number;
   port: number;
@@ -165,10 +165,12 @@ export class NetlinkWatcher {
 
   #emitDiff(links: Map<number, LinkInfo>, addrs: Map<string, AddrInfo>): void {
     for (const [k, old] of this.#addrs) if (!addrs.has(k)) this.#emitAddr('del', old, 0, true);
-    for (const [idx, old] of this.#links) if (!links.has(idx)) this.#emit({ kind: 'link', op: 'del', link: old, previous: old, synthetic: true });
+    for (const [idx, old] of this.#links)
+      if (!links.has(idx)) this.#emit({ kind: 'link', op: 'del', link: old, previous: old, synthetic: true });
     for (const [idx, l] of links) {
       const old = this.#links.get(idx);
-      if (!old || JSON.stringify(old) !== JSON.stringify(l)) this.#emit({ kind: 'link', op: 'new', link: l, previous: old, synthetic: true });
+      if (!old || JSON.stringify(old) !== JSON.stringify(l))
+        this.#emit({ kind: 'link', op: 'new', link: l, previous: old, synthetic: true });
     }
     for (const [k, a] of addrs) if (!this.#addrs.has(k)) this.#emitAddr('new', a, 0, true);
   }

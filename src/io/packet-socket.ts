@@ -78,7 +78,14 @@ export class PacketSocket {
   send(ifindex: number, frame: Uint8Array, ifname?: string): IoResult<number> {
     if (frame.length < 14) {
       this.#errors++;
-      return fail({ kind: 'IoError', syscall: 'sendto(AF_PACKET)', errno: 22, code: 'EINVAL', message: 'frame shorter than an Ethernet header', ifname });
+      return fail({
+        kind: 'IoError',
+        syscall: 'sendto(AF_PACKET)',
+        errno: 22,
+        code: 'EINVAL',
+        message: 'frame shorter than an Ethernet header',
+        ifname,
+      });
     }
     const o = this.open();
     if (!o.ok) {

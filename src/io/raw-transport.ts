@@ -161,7 +161,14 @@ export class RawVrrpTransport {
     for (const g of groups) {
       const b = parseIpv4(g, { leadingZeros: true });
       if (!b || !isIpv4MulticastByte(b[0]!)) {
-        return fail({ kind: 'IoError', syscall: 'setsockopt(IP_ADD_MEMBERSHIP)', errno: 22, code: 'EINVAL', message: `not an IPv4 multicast group: ${g}`, ifname });
+        return fail({
+          kind: 'IoError',
+          syscall: 'setsockopt(IP_ADD_MEMBERSHIP)',
+          errno: 22,
+          code: 'EINVAL',
+          message: `not an IPv4 multicast group: ${g}`,
+          ifname,
+        });
       }
     }
     let ifindex = opts.ifindex;
@@ -171,15 +178,17 @@ export class RawVrrpTransport {
       } catch (err) {
         return fail(toIoError('if_nametoindex', err, ifname));
       }
-      if (!ifindex) return fail({ kind: 'IoError', syscall: 'if_nametoindex', errno: 19, code: 'ENODEV', message: 'No such device', ifname });
+      if (!ifindex)
+        return fail({ kind: 'IoError', syscall: 'if_nametoindex', errno: 19, code: 'ENODEV', message: 'No such device', ifname });
     }
     const existing = this.#ifs.get(ifname);
     if (existing && !existing.closed && existing.ifindex === ifindex) {
       // Same socket; reconcile the group list.
-      for (const g of groups) if (!existing.groups.includes(g)) {
-        const r = this.#membership(existing, g, true);
-        if (!r.ok) return r;
-      }
+      for (const g of groups)
+        if (!existing.groups.includes(g)) {
+          const r = this.#membership(existing, g, true);
+          if (!r.ok) return r;
+        }
       for (const g of [...existing.groups]) if (!groups.includes(g)) this.#membership(existing, g, false);
       return ok(this.#info(existing));
     }
@@ -187,7 +196,10 @@ export class RawVrrpTransport {
 
     let sock: RawSocket;
     try {
-      sock = (this.#opts.rawSocketModule ?? rawSocket()).createSocket({ protocol: IPPROTO_VRRP, bufferSize: this.#opts.bufferSize ?? 2048 });
+      sock = (this.#opts.rawSocketModule ?? rawSocket()).createSocket({
+        protocol: IPPROTO_VRRP,
+        bufferSize: this.#opts.bufferSize ?? 2048,
+      });
     } catch (err) {
       return fail(toIoError('socket(AF_INET, SOCK_RAW, 112)', err, ifname));
     }
@@ -219,7 +231,12 @@ export class RawVrrpTransport {
   #membership(s: IfSocket, group: string, join: boolean): IoResult<true> {
     const name = join ? 'IP_ADD_MEMBERSHIP' : 'IP_DROP_MEMBERSHIP';
     try {
-      s.sock.setOption(IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, ipMreqn(parseIpv4(group, { leadingZeros: true }), s.ifindex), 12);
+      s.sock.setOption(
+        IPPROTO_IP,
+        join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
+        ipMreqn(parseIpv4(group, { leadingZeros: true }), s.ifindex),
+        12,
+      );
     } catch (err) {
       return fail(toIoError(`setsockopt(${name} ${group})`, err, s.ifname));
     }
@@ -238,15 +255,28 @@ export class RawVrrpTransport {
   send(ifname: string, ipPacket: Uint8Array): Promise<IoResult<number>> {
     const s = this.#ifs.get(ifname);
     if (!s || s.closed) {
-      return Promise.resolve(fail({ kind: 'IoError', syscall: 'sendto', errno: 9, code: 'EBADF', message: 'interface socket not open', ifname }));
+      return Promise.resolve(
+        fail({ kind: 'IoError', syscall: 'sendto', errno: 9, code: 'EBADF', message: 'interface socket not open', ifname }),
+      );
     }
     if (ipPacket.length < 20 || ipPacket[0]! >> 4 !== 4) {
-      return Promise.resolve(fail({ kind: 'IoError', syscall: 'sendto', errno: 22, code: 'EINVAL', message: 'not an IPv4 packet', ifname }));
+      return Promise.resolve(
+        fail({ kind: 'IoError', syscall: 'sendto', errno: 22, code: 'EINVAL', message: 'not an IPv4 packet', ifname }),
+      );
     }
     const dst = `${ipPacket[16]}.${ipPacket[17]}.${ipPacket[18]}.${ipPacket[19]}`;
     if (s.pending.size >= RAW_SEND_QUEUE_MAX) {
       s.txErrors++;
-      return Promise.resolve(fail({ kind: 'IoError', syscall: 'sendto', errno: 105, code: 'ENOBUFS', message: `${RAW_SEND_QUEUE_MAX} sends already waiting for the socket (RAW_SEND_QUEUE_MAX)`, ifname }));
+      return Promise.resolve(
+        fail({
+          kind: 'IoError',
+          syscall: 'sendto',
+          errno: 105,
+          code: 'ENOBUFS',
+          message: `${RAW_SEND_QUEUE_MAX} sends already waiting for the socket (RAW_SEND_QUEUE_MAX)`,
+          ifname,
+        }),
+      );
     }
     const buf = Buffer.from(ipPacket.buffer, ipPacket.byteOffset, ipPacket.byteLength);
     return new Promise((resolve) => {
@@ -314,7 +344,14 @@ export class RawVrrpTransport {
   }
 
   #info(s: IfSocket): InterfaceSocketInfo {
-    return { ifname: s.ifname, ifindex: s.ifindex, groups: [...s.groups], rxPackets: s.rxPackets, txPackets: s.txPackets, txErrors: s.txErrors };
+    return {
+      ifname: s.ifname,
+      ifindex: s.ifindex,
+      groups: [...s.groups],
+      rxPackets: s.rxPackets,
+      txPackets: s.txPackets,
+      txErrors: s.txErrors,
+    };
   }
 
   #onMessage(s: IfSocket, buf: Buffer): void {
@@ -350,7 +387,16 @@ export class RawVrrpTransport {
 
   #cancelPending(s: IfSocket): void {
     for (const settle of [...s.pending]) {
-      settle(fail({ kind: 'IoError', syscall: 'sendto', errno: 125, code: 'ECANCELED', message: 'socket closed before the send completed', ifname: s.ifname }));
+      settle(
+        fail({
+          kind: 'IoError',
+          syscall: 'sendto',
+          errno: 125,
+          code: 'ECANCELED',
+          message: 'socket closed before the send completed',
+          ifname: s.ifname,
+        }),
+      );
     }
   }
 }

@@ -98,10 +98,13 @@ export class SystemClock {
     };
     if (precise) check();
     else {
-      handle = setTimeout(() => {
-        handle = undefined;
-        fire();
-      }, Math.max(0, Math.round(delayMs)));
+      handle = setTimeout(
+        () => {
+          handle = undefined;
+          fire();
+        },
+        Math.max(0, Math.round(delayMs)),
+      );
     }
     return {
       cancel() {

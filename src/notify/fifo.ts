@@ -109,7 +109,8 @@ export class NotifyFifo {
     const gid = owner?.gid ?? selfGid;
     const mode = 0o644 & ~deps.settings.umask;
     const rc = (deps.mkfifo ?? mkfifoLibc)(spec.path, mode);
-    if (rc !== 0 && rc !== EEXIST) throw new Error(rc === -1 ? 'mkfifo is not available (koffi/libc could not be loaded)' : `mkfifo failed (errno ${rc})`);
+    if (rc !== 0 && rc !== EEXIST)
+      throw new Error(rc === -1 ? 'mkfifo is not available (koffi/libc could not be loaded)' : `mkfifo failed (errno ${rc})`);
     const created = rc === 0;
     let fd: number;
     try {
@@ -137,14 +138,20 @@ export class NotifyFifo {
     try {
       fchmodSync(fd, mode);
     } catch (e) {
-      deps.log.warn({ fifo: spec.path }, `Failed to set mode ${mode.toString(8)} on fifo ${spec.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      deps.log.warn(
+        { fifo: spec.path },
+        `Failed to set mode ${mode.toString(8)} on fifo ${spec.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      );
     }
     if (uid !== selfUid || gid !== selfGid) {
       try {
         fchownSync(fd, uid !== selfUid ? uid : -1, gid !== selfGid ? gid : -1);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        deps.log.warn({ fifo: spec.path }, `Failed to set uid:gid ${uid}:${gid} for fifo ${spec.path}: ${code ?? String(e)}${code === 'EPERM' ? ' (the daemon needs CAP_CHOWN)' : ''}`);
+        deps.log.warn(
+          { fifo: spec.path },
+          `Failed to set uid:gid ${uid}:${gid} for fifo ${spec.path}: ${code ?? String(e)}${code === 'EPERM' ? ' (the daemon needs CAP_CHOWN)' : ''}`,
+        );
       }
     }
   }
@@ -158,11 +165,16 @@ export class NotifyFifo {
       // process the reader started, as the timeout kill of a hook does (runner.ts).
       const probe = HookCgroups.probe();
       const tracked = spawnTracked(launch, probe.ok ? probe.cgroups : null);
-      tracked.child.on('error', (e) => deps.log.warn({ fifo: this.path }, `notify fifo script ${cmd} for ${this.path} failed to start: ${e.message}`));
+      tracked.child.on('error', (e) =>
+        deps.log.warn({ fifo: this.path }, `notify fifo script ${cmd} for ${this.path} failed to start: ${e.message}`),
+      );
       tracked.child.unref();
       this.#script = tracked;
     } catch (e) {
-      deps.log.warn({ fifo: this.path }, `notify fifo script ${cmd} for ${this.path} failed to start: ${e instanceof Error ? e.message : String(e)}`);
+      deps.log.warn(
+        { fifo: this.path },
+        `notify fifo script ${cmd} for ${this.path} failed to start: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 
@@ -182,7 +194,13 @@ export class NotifyFifo {
   }
 
   stats(): FifoStats {
-    return { path: this.path, written: this.#written, dropped: this.#dropped, scriptPid: this.#script?.child.pid ?? null, refused: this.#refused };
+    return {
+      path: this.path,
+      written: this.#written,
+      dropped: this.#dropped,
+      scriptPid: this.#script?.child.pid ?? null,
+      refused: this.#refused,
+    };
   }
 
   /**
@@ -195,7 +213,8 @@ export class NotifyFifo {
       try {
         const st = lstatSync(this.path, { throwIfNoEntry: false });
         if (st !== undefined && st.isFIFO() && st.dev === this.#created.dev && st.ino === this.#created.ino) unlinkSync(this.path);
-        else if (st !== undefined) this.#log.warn({ fifo: this.path }, `notify fifo ${this.path} was replaced since it was created; left in place`);
+        else if (st !== undefined)
+          this.#log.warn({ fifo: this.path }, `notify fifo ${this.path} was replaced since it was created; left in place`);
       } catch {
         // gone, or the directory changed: nothing of ours to remove
       }

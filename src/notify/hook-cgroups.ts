@@ -131,7 +131,8 @@ export class HookCgroups {
     // mountinfo still lists a cgroup2 mount that another mount hides (a fresh sysfs on /sys, as in
     // a container or a test's mount namespace): what is at the path must really be cgroup2.
     try {
-      if (statfsSync(own).type !== CGROUP2_SUPER_MAGIC) return { ok: false, reason: `${own} is not on a cgroup2 file system (the cgroup2 mount is hidden by another mount)` };
+      if (statfsSync(own).type !== CGROUP2_SUPER_MAGIC)
+        return { ok: false, reason: `${own} is not on a cgroup2 file system (the cgroup2 mount is hidden by another mount)` };
     } catch (e) {
       return { ok: false, reason: `cannot stat ${own}: ${errText(e)}` };
     }
@@ -270,7 +271,10 @@ export class HookCgroups {
 
 function readPids(path: string): number[] {
   try {
-    return readFileSync(`${path}/cgroup.procs`, 'utf8').split('\n').filter((s) => s !== '').map(Number);
+    return readFileSync(`${path}/cgroup.procs`, 'utf8')
+      .split('\n')
+      .filter((s) => s !== '')
+      .map(Number);
   } catch {
     return [];
   }

@@ -45,7 +45,11 @@ export interface NotificationsOptions {
 type Hooks = NotifyHooks;
 
 /** A FIFO is kept across a reload only when nothing that shapes it changed (owner, mode, reader). */
-function fifoKey(spec: DeepReadonly<FifoSpec> | null, script: DeepReadonly<ScriptCommand> | null, g: DeepReadonly<FrozenConfig['global']>): string {
+function fifoKey(
+  spec: DeepReadonly<FifoSpec> | null,
+  script: DeepReadonly<ScriptCommand> | null,
+  g: DeepReadonly<FrozenConfig['global']>,
+): string {
   return spec === null ? '' : JSON.stringify([spec, script, g.scriptUser, g.scriptGroup, g.enableScriptSecurity, g.umask]);
 }
 
@@ -91,7 +95,9 @@ export class Notifications implements RuntimeNotifier {
     const g = cfg.global;
     this.gate.configure(g, scriptCommands(cfg));
     this.#priorityChanges = new Map(cfg.instances.map((i) => [i.name, i.notifyPriorityChanges]));
-    this.#groupOf = new Map(cfg.syncGroups.flatMap((sg) => sg.members.map((m) => [m, { name: sg.name, members: sg.members, hooks: sg.notify }] as const)));
+    this.#groupOf = new Map(
+      cfg.syncGroups.flatMap((sg) => sg.members.map((m) => [m, { name: sg.name, members: sg.members, hooks: sg.notify }] as const)),
+    );
     // Names a reload removed are forgotten: these tables hold the running config's names only.
     const instances = new Set(cfg.instances.map((i) => i.name));
     const groups = new Set(cfg.syncGroups.map((sg) => sg.name));
@@ -133,7 +139,12 @@ export class Notifications implements RuntimeNotifier {
     if (type === 'GROUP') this.#groupState.set(name, state);
     else if (state !== 'MASTER_RX_LOWER_PRI') this.#memberState.set(name, state);
     this.#send(type, name, hooks, state, priority);
-    if (group && state === 'STOP' && this.#groupState.get(group.name) !== 'STOP' && group.members.every((m) => this.#memberState.get(m) === 'STOP')) {
+    if (
+      group &&
+      state === 'STOP' &&
+      this.#groupState.get(group.name) !== 'STOP' &&
+      group.members.every((m) => this.#memberState.get(m) === 'STOP')
+    ) {
       this.notify('GROUP', group.name, group.hooks, 'STOP', 0);
     }
   }

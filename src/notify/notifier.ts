@@ -33,7 +33,6 @@ export const HOOK_QUEUE_BOUND = 16;
 // A run and a state word are the runtime's types (runtime/ports/notifier.ts).
 export type { HookRun, NotifyState };
 
-
 export interface NotifierOptions {
   runner: ProcessRunner;
   log: Log;
@@ -243,20 +242,48 @@ export class Notifier {
       this.#pending--;
       this.#refused++;
       const argv = [...r.cmd.argv, ...r.argv];
-      this.#o.history?.add(type, name, record(r.what, argv, batch.state, startedAtMs, { code: null, signal: null, timedOut: false, durationMs: 0, error: `not run: ${launch.reason}` }));
+      this.#o.history?.add(
+        type,
+        name,
+        record(r.what, argv, batch.state, startedAtMs, {
+          code: null,
+          signal: null,
+          timedOut: false,
+          durationMs: 0,
+          error: `not run: ${launch.reason}`,
+        }),
+      );
       return;
     }
     let res: RunResult;
     try {
-      res = await this.#o.runner.run({ argv: launch.argv, uid: launch.uid, gid: launch.gid, timeoutMs: batch.timeoutMs, umask: launch.umask });
+      res = await this.#o.runner.run({
+        argv: launch.argv,
+        uid: launch.uid,
+        gid: launch.gid,
+        timeoutMs: batch.timeoutMs,
+        umask: launch.umask,
+      });
     } catch (e) {
-      res = { code: null, signal: null, timedOut: false, durationMs: Date.now() - startedAtMs, error: e instanceof Error ? e.message : String(e) };
+      res = {
+        code: null,
+        signal: null,
+        timedOut: false,
+        durationMs: Date.now() - startedAtMs,
+        error: e instanceof Error ? e.message : String(e),
+      };
     }
     this.#pending--;
     this.#o.history?.add(type, name, record(r.what, launch.argv, batch.state, startedAtMs, res));
-    if (res.error !== undefined) this.#o.log.warn({ instance: name, hook: r.what }, `Failed to exec ${r.what} script ${prog}: ${res.error}`);
-    else if (res.timedOut) this.#o.log.warn({ instance: name, hook: r.what }, `${r.what} script ${prog} timed out after ${batch.timeoutMs} ms - killed`);
-    else this.#o.log.debug({ instance: name, hook: r.what, code: res.code }, `${r.what} script ${prog} exited with status ${res.code ?? res.signal}`);
+    if (res.error !== undefined)
+      this.#o.log.warn({ instance: name, hook: r.what }, `Failed to exec ${r.what} script ${prog}: ${res.error}`);
+    else if (res.timedOut)
+      this.#o.log.warn({ instance: name, hook: r.what }, `${r.what} script ${prog} timed out after ${batch.timeoutMs} ms - killed`);
+    else
+      this.#o.log.debug(
+        { instance: name, hook: r.what, code: res.code },
+        `${r.what} script ${prog} exited with status ${res.code ?? res.signal}`,
+      );
   }
 
   /** Resolves when every queued hook has finished, or after `maxMs`. */

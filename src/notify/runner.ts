@@ -98,7 +98,6 @@ export interface SpawnRunnerOptions {
   readonly trees?: 'auto' | 'proc';
 }
 
-
 export class SpawnRunner implements ProcessRunner {
   readonly #running = new Map<number, { done: Promise<RunResult>; tracked: TrackedChild }>();
   readonly #trees: 'auto' | 'proc';
@@ -112,8 +111,16 @@ export class SpawnRunner implements ProcessRunner {
 
   treeTracking(): { cgroups: boolean; detail: string; base?: string } {
     const cg = this.#probe();
-    if (cg) return { cgroups: true, base: cg.base, detail: `a cgroup per hook run under ${cg.base}${cg.hasKill ? '' : ' (no cgroup.kill: killed process by process)'}` };
-    return { cgroups: false, detail: `session, process group and /proc parent links (${this.#why}): a hook's double-forked child that also called setsid escapes the timeout kill` };
+    if (cg)
+      return {
+        cgroups: true,
+        base: cg.base,
+        detail: `a cgroup per hook run under ${cg.base}${cg.hasKill ? '' : ' (no cgroup.kill: killed process by process)'}`,
+      };
+    return {
+      cgroups: false,
+      detail: `session, process group and /proc parent links (${this.#why}): a hook's double-forked child that also called setsid escapes the timeout kill`,
+    };
   }
 
   #probe(): HookCgroups | null {
@@ -134,12 +141,19 @@ export class SpawnRunner implements ProcessRunner {
 
   run(spec: RunSpec): Promise<RunResult> {
     const started = Date.now();
-    if (spec.argv[0] === undefined) return Promise.resolve({ code: null, signal: null, timedOut: false, error: 'empty command', durationMs: 0 });
+    if (spec.argv[0] === undefined)
+      return Promise.resolve({ code: null, signal: null, timedOut: false, error: 'empty command', durationMs: 0 });
     let tracked: TrackedChild;
     try {
       tracked = spawnTracked(spec, this.#probe());
     } catch (e) {
-      return Promise.resolve({ code: null, signal: null, timedOut: false, error: e instanceof Error ? e.message : String(e), durationMs: 0 });
+      return Promise.resolve({
+        code: null,
+        signal: null,
+        timedOut: false,
+        error: e instanceof Error ? e.message : String(e),
+        durationMs: 0,
+      });
     }
     const { child, cgroup } = tracked;
     const killTree = (leaderAlive: boolean): void => tracked.signalTree('SIGKILL', leaderAlive);

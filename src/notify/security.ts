@@ -150,11 +150,19 @@ export class ScriptGate implements ScriptGatePort {
       const said = r.messages[r.messages.length - 1] ?? '';
       if (!r.usable) return this.#refuse(what, prog, r.detail !== undefined ? `${said} (${r.detail})` : said);
       if (r.insecure && this.#insecureAtLoad.get(baselineKey(cmd)) !== true) {
-        return this.#refuse(what, prog, `its path became writable by a non-root user after the configuration was loaded (${r.detail ?? 'insecure path'})`);
+        return this.#refuse(
+          what,
+          prog,
+          `its path became writable by a non-root user after the configuration was loaded (${r.detail ?? 'insecure path'})`,
+        );
       }
       if (r.insecure) {
         this.#insecureRuns++;
-        this.#warn(`${what}\0${prog}\0insecure`, { script: prog }, `${what} script ${prog}: ${said} It runs because enable_script_security is off (${r.detail ?? 'insecure path'})`);
+        this.#warn(
+          `${what}\0${prog}\0insecure`,
+          { script: prog },
+          `${what} script ${prog}: ${said} It runs because enable_script_security is off (${r.detail ?? 'insecure path'})`,
+        );
       }
       path = r.path;
     }

@@ -142,7 +142,10 @@ export class StateFiles {
         await this.#write(p.instance, p.state, p.at);
       } catch (e) {
         this.#errors++;
-        this.#log.warn({ instance: p.instance, stateDir: this.#o.dir }, `cannot write state files in ${this.#o.dir}: ${e instanceof Error ? e.message : String(e)}`);
+        this.#log.warn(
+          { instance: p.instance, stateDir: this.#o.dir },
+          `cannot write state files in ${this.#o.dir}: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
     }
     this.#busy = false;
@@ -193,6 +196,13 @@ function safeName(name: string): string {
 export function stateFilesOptions(enabled: boolean, stateDir: string | undefined, stateLog: string | undefined): StateFilesOptions | null {
   if (!enabled) return null;
   const dir = stateDir ?? DEFAULT_STATE_DIR;
-  const logFile = stateLog !== undefined ? (stateLog === '' ? null : stateLog) : stateDir !== undefined ? join(stateDir, 'keepalived.log') : DEFAULT_STATE_LOG;
+  const logFile =
+    stateLog !== undefined
+      ? stateLog === ''
+        ? null
+        : stateLog
+      : stateDir !== undefined
+        ? join(stateDir, 'keepalived.log')
+        : DEFAULT_STATE_LOG;
   return { dir, logFile };
 }

@@ -154,7 +154,8 @@ function checkAddresses(a: AdvertView, exp: AdvertExpectations, vips: readonly s
   if (exp.unicast && exp.checkUnicastSrc === true) {
     const peer = (exp.unicastPeers ?? []).find((pc) => canonicalIpv4(pc.ip) === a.srcIp);
     if (peer === undefined) return drop('not-a-peer', `unicast source address ${a.srcIp} not a unicast peer`);
-    if (a.ttl < peer.minTtl || a.ttl > peer.maxTtl) return drop('ttl-range', `TTL/HL ${a.ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`);
+    if (a.ttl < peer.minTtl || a.ttl > peer.maxTtl)
+      return drop('ttl-range', `TTL/HL ${a.ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`);
   }
   return undefined;
 }

@@ -78,7 +78,8 @@ export function encodeAdvert(f: AdvertFields): Buffer {
   checkInt(f.vrid, VRID_MIN, VRID_MAX, 'vrid');
   checkInt(f.priority, 0, PRIORITY_MAX, 'priority');
   checkInt(f.adverIntSec, ADVER_INT_MIN_SEC, ADVER_INT_MAX_SEC, 'adverIntSec');
-  if (f.authType !== AUTH_NONE && f.authType !== AUTH_PASS && f.authType !== AUTH_AH) throw new RangeError(`authType must be 0, 1 or 2, got ${String(f.authType)}`);
+  if (f.authType !== AUTH_NONE && f.authType !== AUTH_PASS && f.authType !== AUTH_AH)
+    throw new RangeError(`authType must be 0, 1 or 2, got ${String(f.authType)}`);
   if (f.vips.length > VRRP_MAX_VIPS) throw new RangeError(`at most ${VRRP_MAX_VIPS} VIPs fit in an advert, got ${f.vips.length}`);
 
   const buf = Buffer.alloc(advertLength(f.vips.length));
@@ -116,7 +117,8 @@ function locate(p: Uint8Array): Located | Drop {
     return { ihl, protocol, vrrp: ihl };
   }
   if (protocol === IPPROTO_AH) {
-    if (p.length < ihl + AH_HEADER_LEN + VRRP_HEADER_LEN) return drop('truncated', `IPv4 VRRP packet with AH too short - ${p.length} bytes`);
+    if (p.length < ihl + AH_HEADER_LEN + VRRP_HEADER_LEN)
+      return drop('truncated', `IPv4 VRRP packet with AH too short - ${p.length} bytes`);
     return { ihl, protocol, vrrp: ihl + AH_HEADER_LEN };
   }
   return drop('not-vrrp', `IP protocol ${protocol} is neither VRRP (112) nor AH (51)`);
@@ -198,7 +200,10 @@ export function checkLength(a: AdvertView): Drop | undefined {
   const expectedLen = a.v + VRRP_HEADER_LEN + (a.version === VRRP_VERSION ? VRRP_AUTH_DATA_LEN : 0) + VRRP_VIP_LEN * a.naddr;
   if (a.p.length === expectedLen) return undefined;
   const longer = a.p.length > expectedLen;
-  return drop(longer ? 'too-long' : 'too-short', `vrrp packet too ${longer ? 'long' : 'short'}, length ${a.p.length} and expect ${expectedLen}`);
+  return drop(
+    longer ? 'too-long' : 'too-short',
+    `vrrp packet too ${longer ? 'long' : 'short'}, length ${a.p.length} and expect ${expectedLen}`,
+  );
 }
 
 /** Step 4. RFC 3768 7.1 "MUST verify the VRRP version". */

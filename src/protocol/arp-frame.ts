@@ -5,14 +5,7 @@
  * ff:ff:ff:ff:ff:ff (keepalived's choice; RFC 5227 would use zeros). Pure: no I/O.
  */
 import { parseIpv4 } from './ipv4-address.js';
-import {
-  ARP_HTYPE_ETHERNET,
-  ARP_OP_REQUEST,
-  ETHERNET_HEADER_LEN,
-  ETHERTYPE_ARP,
-  ETHERTYPE_IPV4,
-  GARP_FRAME_LEN,
-} from './constants.js';
+import { ARP_HTYPE_ETHERNET, ARP_OP_REQUEST, ETHERNET_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, GARP_FRAME_LEN } from './constants.js';
 
 /** Parse "aa:bb:cc:dd:ee:ff" (case-insensitive, ':' or '-') to 6 bytes, else undefined. */
 export function parseMac(mac: string): Uint8Array | undefined {

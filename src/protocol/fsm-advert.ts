@@ -49,8 +49,7 @@ function backupRx(b: Step, adv: Advert, srcIp: string): void {
     b.setTimer('master-down', b.nowMs + skewTimeMs(ours));
     return;
   }
-  const delayRunning =
-    p.preemptDelayMs > 0 && (b.snap.preemptUntilMs === null || b.snap.preemptUntilMs > b.nowMs);
+  const delayRunning = p.preemptDelayMs > 0 && (b.snap.preemptUntilMs === null || b.snap.preemptUntilMs > b.nowMs);
   // keepalived accepts equal priorities in BACKUP: no IP tie-break here (KEEPALIVED.md 8.2).
   if (p.nopreempt || adv.priority >= ours || delayRunning) {
     if (p.preemptDelayMs > 0 && b.snap.preemptUntilMs === null && adv.priority < ours) {

@@ -17,7 +17,16 @@ import { PRIORITY_MAX } from './constants.js';
 import { applyTrackUpdate, evaluateTracking, initialTrackingState } from './tracking.js';
 import { skewTimeMs } from './timing.js';
 import { snapshotMasterDownMs, Step } from './fsm-step.js';
-import { garp, goFault, goMaster, leaveFault, leaveInit, leaveMasterToBackup, removeAddresses, sendLeavingAdvert } from './fsm-transitions.js';
+import {
+  garp,
+  goFault,
+  goMaster,
+  leaveFault,
+  leaveInit,
+  leaveMasterToBackup,
+  removeAddresses,
+  sendLeavingAdvert,
+} from './fsm-transitions.js';
 import { reevaluate } from './fsm-priority.js';
 import { onAdvert } from './fsm-advert.js';
 

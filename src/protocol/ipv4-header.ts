@@ -70,7 +70,8 @@ export function readIpv4Header(p: Uint8Array): Ipv4HeaderInfo | { readonly ok: f
   const b0 = p[0] ?? 0;
   const ihl = (b0 & 0x0f) * 4;
   if (b0 >> 4 !== 4) return { ok: false, detail: `not an IPv4 packet (IP version ${b0 >> 4})` };
-  if (ihl < IPV4_HEADER_LEN || ihl > p.length) return { ok: false, detail: `invalid IPv4 header length ${ihl} in a ${p.length} byte packet` };
+  if (ihl < IPV4_HEADER_LEN || ihl > p.length)
+    return { ok: false, detail: `invalid IPv4 header length ${ihl} in a ${p.length} byte packet` };
   return { ok: true, ihl, protocol: p[9] ?? 0 };
 }
 

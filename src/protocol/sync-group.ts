@@ -26,7 +26,9 @@ export interface SyncGroupStepResult {
 }
 
 function contextFor(g: SyncGroupSnapshot, member: string): SyncContext {
-  const others = Object.entries(g.members).filter(([n]) => n !== member).map(([, s]) => s);
+  const others = Object.entries(g.members)
+    .filter(([n]) => n !== member)
+    .map(([, s]) => s);
   return {
     blocksMaster: others.some((o) => o.state !== 'MASTER' && o.wantState !== 'MASTER'),
     holdsFault: others.some((o) => o.faults.length > 0),

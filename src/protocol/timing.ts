@@ -41,11 +41,7 @@ export function skewTimeUs(priority: number): number {
  * @param priority effective priority 0..255
  * @param downTimerAdverts keepalived `down_timer_adverts` (1..100, default 3)
  */
-export function masterDownIntervalMs(
-  adverIntMs: number,
-  priority: number,
-  downTimerAdverts: number = DEFAULT_DOWN_TIMER_ADVERTS,
-): number {
+export function masterDownIntervalMs(adverIntMs: number, priority: number, downTimerAdverts: number = DEFAULT_DOWN_TIMER_ADVERTS): number {
   if (!Number.isInteger(adverIntMs) || adverIntMs <= 0) {
     throw new RangeError(`adverIntMs must be a positive integer, got ${adverIntMs}`);
   }

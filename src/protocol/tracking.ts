@@ -125,7 +125,6 @@ export function evaluateTracking(params: InstanceParams, st: TrackingState): Tra
     if (c <= -254) faults.push(`track file ${f.name}`);
     else sum += c;
   }
-  const effectivePriority =
-    params.basePriority === PRIORITY_OWNER ? PRIORITY_OWNER : Math.max(1, Math.min(254, params.basePriority + sum));
+  const effectivePriority = params.basePriority === PRIORITY_OWNER ? PRIORITY_OWNER : Math.max(1, Math.min(254, params.basePriority + sum));
   return { faults, pendingScripts, weightSum: sum, effectivePriority };
 }

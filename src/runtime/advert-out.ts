@@ -9,7 +9,13 @@ import type { InstanceParams } from '../protocol/instance-params.js';
 import type { InstanceSpec } from './params.js';
 
 /** The copies of one advert with `priority`, from `srcIp`, with IP id `ipId`. */
-export function advertCopies(spec: InstanceSpec, p: InstanceParams, priority: number, srcIp: string, ipId: number): { readonly dstIp: string; readonly packet: Uint8Array }[] {
+export function advertCopies(
+  spec: InstanceSpec,
+  p: InstanceParams,
+  priority: number,
+  srcIp: string,
+  ipId: number,
+): { readonly dstIp: string; readonly packet: Uint8Array }[] {
   const payload = encodeAdvert({
     vrid: p.vrid,
     priority,

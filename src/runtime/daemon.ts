@@ -108,8 +108,26 @@ export class Daemon {
     this.#grid = (o.advertGridMs ?? 0) > 0 ? new AdvertGrid(io.clock, o.advertGridMs ?? 0) : null;
     this.#garp = new Garp({ clock: io.clock, frames: io.frames, link: (n) => this.#host.link(n), log });
     this.#sockets = new SocketPool(io.sockets, () => io.netlink.links(), log);
-    this.#trackers = new Trackers({ clock: io.clock, runner: io.processes, files: io.files, gate: o.notifier.gate, log, submit, instances, isUp: (n) => this.#host.isUp(n) });
-    this.#host = new HostState({ netlink: io.netlink, clock: io.clock, log, ifs: this.#ifs, sockets: this.#sockets, instances, vipDeleted: o.vipDeleted ?? 'restore', track: (u) => this.#trackers.track(u) });
+    this.#trackers = new Trackers({
+      clock: io.clock,
+      runner: io.processes,
+      files: io.files,
+      gate: o.notifier.gate,
+      log,
+      submit,
+      instances,
+      isUp: (n) => this.#host.isUp(n),
+    });
+    this.#host = new HostState({
+      netlink: io.netlink,
+      clock: io.clock,
+      log,
+      ifs: this.#ifs,
+      sockets: this.#sockets,
+      instances,
+      vipDeleted: o.vipDeleted ?? 'restore',
+      track: (u) => this.#trackers.track(u),
+    });
     const logUnknownVrids = (): boolean => this.#cfg?.global.logUnknownVrids ?? false;
     this.#receiver = new Receiver({ clock: io.clock, log, submit, drops: (n) => this.#ifs.get(n), instances, logUnknownVrids, stopping });
     const collect = o.collectGarbage;
@@ -154,7 +172,9 @@ export class Daemon {
     const trees = this.#io.processes.treeTracking?.();
     if (trees) this.#log[trees.cgroups ? 'debug' : 'info']({}, `Hook process trees tracked by ${trees.detail}`);
     this.#io.sockets.setHandler((p) => this.#receiver.enqueue(p));
-    const nl = await this.#io.netlink.start((e) => this.queue.push(`netlink ${e.kind} ${e.op}`, () => (this.#stopping ? undefined : this.#host.onNetlink(e))));
+    const nl = await this.#io.netlink.start((e) =>
+      this.queue.push(`netlink ${e.kind} ${e.op}`, () => (this.#stopping ? undefined : this.#host.onNetlink(e))),
+    );
     if (!nl.ok) return nl;
     await this.queue.run('start', async () => {
       this.#host.init();

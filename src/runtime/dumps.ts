@@ -110,7 +110,8 @@ export function quotedCommand(c: R<ScriptCommand>): string {
 
 /** keepalived's VIP line: `10.0.0.100/24 dev eth0 scope global label eth0:1 set`. */
 export function vipLine(e: R<AddressEntry>, ifname: string | null, set: boolean): string {
-  const scope = ({ 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' } as Record<number, string>)[e.scope] ?? String(e.scope);
+  const scope =
+    ({ 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' } as Record<number, string>)[e.scope] ?? String(e.scope);
   const l = [e.prefixLength === (e.family === 4 ? 32 : 128) ? e.address : `${e.address}/${e.prefixLength}`];
   if (e.broadcast !== null) l.push('brd', e.broadcast);
   l.push('dev', e.dev ?? ifname ?? '?', 'scope', scope);
@@ -172,17 +173,35 @@ function instanceData(s: InstStatus, cfg: FrozenConfig | undefined, ids: IdResol
       `   Gratuitous ARP refresh repeat = ${c.garpMasterRefreshRepeat}`,
     );
   }
-  o.push(`   Virtual Router ID = ${s.vrid}`, `   Priority = ${s.basePriority}`, `   Effective priority = ${s.effectivePriority}`, `   Total priority = ${s.effectivePriority}`);
+  o.push(
+    `   Virtual Router ID = ${s.vrid}`,
+    `   Priority = ${s.basePriority}`,
+    `   Effective priority = ${s.effectivePriority}`,
+    `   Total priority = ${s.effectivePriority}`,
+  );
   if (c) {
     o.push(`   Advert interval = ${c.advertIntMs % 1000 === 0 ? `${c.advertIntMs / 1000} sec` : `${c.advertIntMs} milli-sec`}`);
     o.push(`   Accept = ${c.accept ? 'enabled' : 'disabled'}`, `   Preempt = ${c.nopreempt ? 'disabled' : 'enabled'}`);
     if (c.preemptDelayMs > 0) o.push(`   Preempt delay = ${c.preemptDelayMs / 1000} secs`);
     o.push(`   Authentication type = ${c.authType === 'PASS' ? 'SIMPLE_PASSWORD' : c.authType === 'AH' ? 'IPSEC_AH' : 'none'}`);
     const set = s.state === 'MASTER';
-    if (c.virtualIpaddress.length > 0) o.push(`   Virtual IP (${c.virtualIpaddress.length}):`, ...c.virtualIpaddress.map((e) => `     ${vipLine(e, s.interface, set)}`));
-    if (c.virtualIpaddressExcluded.length > 0) o.push(`   Virtual IP Excluded (${c.virtualIpaddressExcluded.length}):`, ...c.virtualIpaddressExcluded.map((e) => `     ${vipLine(e, s.interface, set)}`));
-    if (c.trackScripts.length > 0) o.push('   Tracked scripts :', ...c.trackScripts.map((t) => `     ${t.name} weight ${t.weight ?? cfg?.scripts.find((x) => x.name === t.name)?.weight ?? 0}`));
-    if (c.trackFiles.length > 0) o.push('   Tracked files :', ...c.trackFiles.map((t) => `     ${t.name}, weight ${t.weight ?? cfg?.trackFiles.find((x) => x.name === t.name)?.weight ?? 0}`));
+    if (c.virtualIpaddress.length > 0)
+      o.push(`   Virtual IP (${c.virtualIpaddress.length}):`, ...c.virtualIpaddress.map((e) => `     ${vipLine(e, s.interface, set)}`));
+    if (c.virtualIpaddressExcluded.length > 0)
+      o.push(
+        `   Virtual IP Excluded (${c.virtualIpaddressExcluded.length}):`,
+        ...c.virtualIpaddressExcluded.map((e) => `     ${vipLine(e, s.interface, set)}`),
+      );
+    if (c.trackScripts.length > 0)
+      o.push(
+        '   Tracked scripts :',
+        ...c.trackScripts.map((t) => `     ${t.name} weight ${t.weight ?? cfg?.scripts.find((x) => x.name === t.name)?.weight ?? 0}`),
+      );
+    if (c.trackFiles.length > 0)
+      o.push(
+        '   Tracked files :',
+        ...c.trackFiles.map((t) => `     ${t.name}, weight ${t.weight ?? cfg?.trackFiles.find((x) => x.name === t.name)?.weight ?? 0}`),
+      );
     o.push(`   Notify deleted = ${c.notify.deleted ? 'Deleted' : 'Fault'}`);
     for (const [k, label] of SCRIPT_LABEL) {
       const cmd = c.notify[k as keyof typeof c.notify];
@@ -234,7 +253,14 @@ export function formatData(st: DaemonStatus, cfg: FrozenConfig | undefined, ids:
   if (cfg && cfg.scripts.length > 0) {
     o.push('------< VRRP Scripts >------');
     for (const sc of cfg.scripts) {
-      o.push(` VRRP Script = ${sc.name}`, `   Command = ${quotedCommand(sc.script)}`, `   Interval = ${Math.round(sc.intervalMs / 1000)} sec`, `   Weight = ${sc.weight}`, `   Rise = ${sc.rise}`, `   Fall = ${sc.fall}`);
+      o.push(
+        ` VRRP Script = ${sc.name}`,
+        `   Command = ${quotedCommand(sc.script)}`,
+        `   Interval = ${Math.round(sc.intervalMs / 1000)} sec`,
+        `   Weight = ${sc.weight}`,
+        `   Rise = ${sc.rise}`,
+        `   Fall = ${sc.fall}`,
+      );
     }
   }
   return `${o.join('\n')}\n`;
@@ -283,13 +309,22 @@ export function formatJson(st: DaemonStatus, cfg: FrozenConfig | undefined): str
       notify_deleted: c?.notify.deleted !== undefined,
     };
     if (c) {
-      const keys: Array<[string, string]> = [['backup', 'script_backup'], ['master', 'script_master'], ['fault', 'script_fault'], ['stop', 'script_stop'], ['deleted', 'script_deleted'], ['generic', 'script'], ['masterRxLowerPri', 'script_master_rx_lower_pri']];
+      const keys: Array<[string, string]> = [
+        ['backup', 'script_backup'],
+        ['master', 'script_master'],
+        ['fault', 'script_fault'],
+        ['stop', 'script_stop'],
+        ['deleted', 'script_deleted'],
+        ['generic', 'script'],
+        ['masterRxLowerPri', 'script_master_rx_lower_pri'],
+      ];
       for (const [k, key] of keys) {
         const cmd = c.notify[k as keyof typeof c.notify];
         if (cmd && cmd.argv.length > 0) data[key] = quotedCommand(cmd);
       }
       if (c.virtualIpaddress.length > 0) data.vips = c.virtualIpaddress.map((e) => vipLine(e, s.interface, s.state === 'MASTER'));
-      if (c.virtualIpaddressExcluded.length > 0) data.evips = c.virtualIpaddressExcluded.map((e) => vipLine(e, s.interface, s.state === 'MASTER'));
+      if (c.virtualIpaddressExcluded.length > 0)
+        data.evips = c.virtualIpaddressExcluded.map((e) => vipLine(e, s.interface, s.state === 'MASTER'));
       const ts = c.trackScripts.map((t) => cfg?.scripts.find((x) => x.name === t.name)).filter((x) => x !== undefined);
       if (ts.length > 0) data.track_script = ts.map((x) => quotedCommand(x.script));
       data.auth_type = c.authType === 'PASS' ? 1 : c.authType === 'AH' ? 2 : 0;
@@ -301,7 +336,11 @@ export function formatJson(st: DaemonStatus, cfg: FrozenConfig | undefined): str
 
 export type DumpKind = 'data' | 'stats' | 'json';
 
-export const DUMP_FILE: Readonly<Record<DumpKind, string>> = { data: 'keepalived.data', stats: 'keepalived.stats', json: 'keepalived.json' };
+export const DUMP_FILE: Readonly<Record<DumpKind, string>> = {
+  data: 'keepalived.data',
+  stats: 'keepalived.stats',
+  json: 'keepalived.json',
+};
 
 /** Mode of the dump files (keepalived's 0666 & ~0177). */
 export const DUMP_MODE = 0o600;
@@ -335,7 +374,8 @@ export function writeDump(kind: DumpKind, src: DumpSource, host: DumpHost, log: 
         resolve(path);
         return;
       }
-      const text = kind === 'data' ? formatData(st, src.config(), host.ids) : kind === 'stats' ? formatStats(st) : formatJson(st, src.config());
+      const text =
+        kind === 'data' ? formatData(st, src.config(), host.ids) : kind === 'stats' ? formatStats(st) : formatJson(st, src.config());
       void host.writer.replace(path, text, DUMP_MODE).then((r) => {
         if (r.ok) return resolve(path);
         log.warn({ dump: kind, code: r.code }, r.error);

@@ -10,7 +10,8 @@ import { routeKey, ruleKey, type InstanceSpec } from './params.js';
 type R<T> = DeepReadonly<T>;
 
 /** One entry with its kind: what a host address change adds or removes. */
-export type AddressKindEntry = { kind: 'vips' | 'evips'; entry: R<AddressEntry> } | { kind: 'routes'; entry: R<RouteEntry> } | { kind: 'rules'; entry: R<RuleEntry> };
+export type AddressKindEntry =
+  { kind: 'vips' | 'evips'; entry: R<AddressEntry> } | { kind: 'routes'; entry: R<RouteEntry> } | { kind: 'rules'; entry: R<RuleEntry> };
 
 /** A VIP or eVIP entry. */
 export type VipEntry = Extract<AddressKindEntry, { kind: 'vips' | 'evips' }>;

@@ -115,7 +115,10 @@ export class Garp {
     for (const { address, r } of results) {
       if (r.ok) log.debug({ ifname, address }, `Sending gratuitous ARP on ${ifname} for ${address}`);
       else if (this.#rate.check(`garp:${ifname}:${r.error.code ?? ''}`, clock.nowMs()) !== null) {
-        log.warn({ ifname, address, errno: r.error.code }, `Error ${r.error.errno ?? '?'} (${r.error.message}) sending gratuitous ARP on ${ifname} for ${address}`);
+        log.warn(
+          { ifname, address, errno: r.error.code },
+          `Error ${r.error.errno ?? '?'} (${r.error.message}) sending gratuitous ARP on ${ifname} for ${address}`,
+        );
       }
     }
   }

@@ -14,7 +14,12 @@ type R<T> = DeepReadonly<T>;
  * instance's interface); a missing interface is ENODEV, a route or rule the daemon cannot express
  * is EINVAL: values, never throws.
  */
-export async function changeEntry(netlink: HostNetlink, add: boolean, item: AddressKindEntry, defaultIf: string | null): Promise<IoResult<unknown>> {
+export async function changeEntry(
+  netlink: HostNetlink,
+  add: boolean,
+  item: AddressKindEntry,
+  defaultIf: string | null,
+): Promise<IoResult<unknown>> {
   const linkByName = (n: string): LinkInfo | undefined => netlink.links().find((l) => l.ifname === n);
   switch (item.kind) {
     case 'vips':
@@ -39,7 +44,17 @@ export async function changeEntry(netlink: HostNetlink, add: boolean, item: Addr
 }
 
 function noDevice(add: boolean, ifname: string | null): IoResult<never> {
-  return { ok: false, error: { kind: 'IoError', syscall: add ? 'RTM_NEWADDR' : 'RTM_DELADDR', errno: 19, code: 'ENODEV', message: `no interface ${ifname ?? '(none)'}`, ifname: ifname ?? undefined } };
+  return {
+    ok: false,
+    error: {
+      kind: 'IoError',
+      syscall: add ? 'RTM_NEWADDR' : 'RTM_DELADDR',
+      errno: 19,
+      code: 'ENODEV',
+      message: `no interface ${ifname ?? '(none)'}`,
+      ifname: ifname ?? undefined,
+    },
+  };
 }
 
 /** A VIP entry as an rtnetlink request (`ip addr add A/P [brd B] [scope S] [label L] [peer P] dev IF`). */
@@ -70,13 +85,20 @@ function prefix(s: string): { address: string; prefixLen: number } {
 
 /** A virtual_routes entry as an rtnetlink request. */
 export function routeSpec(r: R<RouteEntry>, ifindexOf: (ifname: string) => number | undefined): IoResult<RouteSpec> {
-  const bad = (message: string): IoResult<never> => ({ ok: false, error: { kind: 'IoError', syscall: 'RTM_NEWROUTE', errno: 22, code: 'EINVAL', message } });
+  const bad = (message: string): IoResult<never> => ({
+    ok: false,
+    error: { kind: 'IoError', syscall: 'RTM_NEWROUTE', errno: 22, code: 'EINVAL', message },
+  });
   if (r.to === null) return bad(`cannot read route "${r.words.join(' ')}"`);
   const dst = prefix(r.to);
   let ifindex: number | undefined;
   if (r.dev !== null) {
     ifindex = ifindexOf(r.dev);
-    if (ifindex === undefined) return { ok: false, error: { kind: 'IoError', syscall: 'RTM_NEWROUTE', errno: 19, code: 'ENODEV', message: `no interface ${r.dev}`, ifname: r.dev } };
+    if (ifindex === undefined)
+      return {
+        ok: false,
+        error: { kind: 'IoError', syscall: 'RTM_NEWROUTE', errno: 19, code: 'ENODEV', message: `no interface ${r.dev}`, ifname: r.dev },
+      };
   }
   return {
     ok: true,
@@ -96,7 +118,17 @@ export function routeSpec(r: R<RouteEntry>, ifindexOf: (ifname: string) => numbe
 /** A virtual_rules entry as an rtnetlink request. */
 export function ruleSpec(r: R<RuleEntry>): IoResult<RuleSpec> {
   const table = tableNumber(r.table);
-  if (table === undefined) return { ok: false, error: { kind: 'IoError', syscall: 'RTM_NEWRULE', errno: 22, code: 'EINVAL', message: `rule "${r.words.join(' ')}" needs a numeric or main/local/default table` } };
+  if (table === undefined)
+    return {
+      ok: false,
+      error: {
+        kind: 'IoError',
+        syscall: 'RTM_NEWRULE',
+        errno: 22,
+        code: 'EINVAL',
+        message: `rule "${r.words.join(' ')}" needs a numeric or main/local/default table`,
+      },
+    };
   return {
     ok: true,
     value: {

@@ -130,7 +130,9 @@ export class HostState {
 
   #isVip(address: string): boolean {
     if (this.#batch) return this.#batch.vips.has(address);
-    return this.deps.instances().some((i) => i.spec.vipEntries.some((e) => e.address === address) || i.spec.evipEntries.some((e) => e.address === address));
+    return this.deps
+      .instances()
+      .some((i) => i.spec.vipEntries.some((e) => e.address === address) || i.spec.evipEntries.some((e) => e.address === address));
   }
 
   /** A link or address event (on the queue). */

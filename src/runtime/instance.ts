@@ -76,7 +76,14 @@ export class Instance {
   srcIp: string | null = null;
   /** Why the source tracker is down, for logs and status. */
   sourceProblem: string | null = null;
-  readonly counters: RuntimeCounters = { advertSent: 0, advertSendErrors: 0, garpPackets: 0, vipRestored: 0, addressErrors: 0, peersEvicted: 0 };
+  readonly counters: RuntimeCounters = {
+    advertSent: 0,
+    advertSendErrors: 0,
+    garpPackets: 0,
+    vipRestored: 0,
+    addressErrors: 0,
+    peersEvicted: 0,
+  };
   readonly drops = new Map<DropReason, number>();
   lastTransitionMs: number | null = null;
   /**
@@ -186,7 +193,8 @@ export class Instance {
     const r = step(this.snapshot, { type: 'track', update, nowMs });
     this.snapshot = r.snapshot;
     for (const a of r.actions) {
-      if (a.type === 'priority-changed') this.log.info({ from: a.from, to: a.to }, `(${this.name}) Changing effective priority from ${a.from} to ${a.to}`);
+      if (a.type === 'priority-changed')
+        this.log.info({ from: a.from, to: a.to }, `(${this.name}) Changing effective priority from ${a.from} to ${a.to}`);
     }
   }
 
@@ -296,7 +304,10 @@ export class Instance {
         this.#env.notify(this, a.kind, a.priority);
         return;
       case 'priority-changed':
-        this.log.info({ state: this.snapshot.state, from: a.from, to: a.to }, `(${this.name}) Changing effective priority from ${a.from} to ${a.to}`);
+        this.log.info(
+          { state: this.snapshot.state, from: a.from, to: a.to },
+          `(${this.name}) Changing effective priority from ${a.from} to ${a.to}`,
+        );
         this.#env.priorityChanged?.(this, a.to);
         return;
       case 'log':
@@ -389,7 +400,10 @@ export class Instance {
         const lim = this.#rate.check(`send:${r.error.code ?? ''}`, this.#env.clock.nowMs());
         if (lim !== null) {
           const more = lim.suppressed > 0 ? ` (${lim.suppressed} similar messages suppressed)` : '';
-          this.log.warn({ dst: dstIp, errno: r.error.code }, `(${this.name}) Cant send advert to ${dstIp} (${r.error.code ?? r.error.errno ?? '?'}: ${r.error.message})${more}`);
+          this.log.warn(
+            { dst: dstIp, errno: r.error.code },
+            `(${this.name}) Cant send advert to ${dstIp} (${r.error.code ?? r.error.errno ?? '?'}: ${r.error.message})${more}`,
+          );
         }
       });
     });
@@ -424,9 +438,18 @@ export class Instance {
       return;
     }
     this.counters.vipRestored++;
-    this.log.warn({ state: 'MASTER', address, by }, `(${this.name}) ${item.kind === 'vips' ? 'VIP' : 'eVIP'} ${address} was removed by ${by} - re-added it and sent gratuitous ARPs`);
+    this.log.warn(
+      { state: 'MASTER', address, by },
+      `(${this.name}) ${item.kind === 'vips' ? 'VIP' : 'eVIP'} ${address} was removed by ${by} - re-added it and sent gratuitous ARPs`,
+    );
     const p = this.snapshot.params;
-    this.#garp({ type: 'send-garp', burst: 'master', rounds: Math.max(1, p.garp.masterRepeat), addresses: [address], intervalMs: p.garp.intervalMs });
+    this.#garp({
+      type: 'send-garp',
+      burst: 'master',
+      rounds: Math.max(1, p.garp.masterRepeat),
+      addresses: [address],
+      intervalMs: p.garp.intervalMs,
+    });
   }
 
   /** Add or remove one entry; a failure is counted and logged (removing what is gone is quiet). */
@@ -460,7 +483,8 @@ export class Instance {
     let first = true;
     for (const [ifname, list] of byIf) {
       if (first) {
-        for (const ad of new Set(list.map((x) => x.address))) this.log.debug({}, `(${this.name}) Sending/queueing gratuitous ARPs on ${ifname} for ${ad}`);
+        for (const ad of new Set(list.map((x) => x.address)))
+          this.log.debug({}, `(${this.name}) Sending/queueing gratuitous ARPs on ${ifname} for ${ad}`);
       }
       first = false;
       this.lastGarpMs = this.#env.clock.wallMs();

@@ -29,7 +29,13 @@ export class InterfaceTable {
   /** Set the link state, keeping the name's counters. */
   setLink(ifname: string, up: boolean, ifindex: number | null): void {
     const st = this.#ifs.get(ifname);
-    this.#ifs.set(ifname, { up, ifindex, malformed: st?.malformed ?? 0, unknownVrid: st?.unknownVrid ?? 0, queueDrops: st?.queueDrops ?? 0 });
+    this.#ifs.set(ifname, {
+      up,
+      ifindex,
+      malformed: st?.malformed ?? 0,
+      unknownVrid: st?.unknownVrid ?? 0,
+      queueDrops: st?.queueDrops ?? 0,
+    });
   }
 
   delete(ifname: string): void {

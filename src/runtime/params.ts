@@ -12,8 +12,26 @@
  * state machine's own rules, and recovers when it appears.
  */
 import type { AuthType } from '../protocol/types.js';
-import { makeInstanceParams, type InstanceParams, type TrackedFile, type TrackedInterface, type TrackedScript } from '../protocol/instance-params.js';
-import type { AddressEntry, DeepReadonly, FrozenConfig, NotifyKind, RouteEntry, RuleEntry, ScriptCommand, SyncGroup, TrackFile, VrrpInstance, VrrpScript } from '../config/model.js';
+import {
+  makeInstanceParams,
+  type InstanceParams,
+  type TrackedFile,
+  type TrackedInterface,
+  type TrackedScript,
+} from '../protocol/instance-params.js';
+import type {
+  AddressEntry,
+  DeepReadonly,
+  FrozenConfig,
+  NotifyKind,
+  RouteEntry,
+  RuleEntry,
+  ScriptCommand,
+  SyncGroup,
+  TrackFile,
+  VrrpInstance,
+  VrrpScript,
+} from '../config/model.js';
 
 /** The synthetic tracked interface standing for "a usable source address exists". */
 export const SOURCE_TRACKER = '@source-address';
@@ -147,7 +165,13 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
     scripts,
     trackFiles,
     params,
-    matchKey: [inst.virtualRouterId, 4, ifname ?? '', unicast ? 'unicast' : 'multicast', unicast ? (inst.unicastSrcIp ?? '') : mcastGroup].join('|'),
+    matchKey: [
+      inst.virtualRouterId,
+      4,
+      ifname ?? '',
+      unicast ? 'unicast' : 'multicast',
+      unicast ? (inst.unicastSrcIp ?? '') : mcastGroup,
+    ].join('|'),
   };
 }
 
@@ -175,7 +199,11 @@ function trackedInterfaces(inst: R<VrrpInstance>, group: SyncGroupOf, addresses:
 }
 
 /** The instance's and its sync group's track_scripts that name a defined vrrp_script; first wins. */
-function trackedScripts(cfg: FrozenConfig, inst: R<VrrpInstance>, group: SyncGroupOf): { scripts: R<VrrpScript>[]; trackScripts: TrackedScript[] } {
+function trackedScripts(
+  cfg: FrozenConfig,
+  inst: R<VrrpInstance>,
+  group: SyncGroupOf,
+): { scripts: R<VrrpScript>[]; trackScripts: TrackedScript[] } {
   const scripts: R<VrrpScript>[] = [];
   const trackScripts: TrackedScript[] = [];
   for (const t of [...inst.trackScripts, ...(group?.trackScripts ?? [])]) {
@@ -195,7 +223,11 @@ function trackedScripts(cfg: FrozenConfig, inst: R<VrrpInstance>, group: SyncGro
 }
 
 /** The instance's and its sync group's track_files that name a defined vrrp_track_file; first wins. */
-function trackedFileList(cfg: FrozenConfig, inst: R<VrrpInstance>, group: SyncGroupOf): { trackFiles: R<TrackFile>[]; trackedFiles: TrackedFile[] } {
+function trackedFileList(
+  cfg: FrozenConfig,
+  inst: R<VrrpInstance>,
+  group: SyncGroupOf,
+): { trackFiles: R<TrackFile>[]; trackedFiles: TrackedFile[] } {
   const trackFiles: R<TrackFile>[] = [];
   const trackedFiles: TrackedFile[] = [];
   for (const t of [...inst.trackFiles, ...(group?.trackFiles ?? [])]) {

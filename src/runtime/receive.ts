@@ -71,11 +71,19 @@ export class Receiver {
     // demux() only looks at the instances with this interface and VRID: hand it just those (from
     // an index by VRID), not one new object per instance for every packet.
     const vrid = peekVrid(p.packet);
-    const candidates = vrid === undefined ? [] : this.#index().get(vrid) ?? [];
+    const candidates = vrid === undefined ? [] : (this.#index().get(vrid) ?? []);
     const d = demux(
       candidates
         .filter((i) => i.ifname === p.ifname)
-        .map((i) => ({ inst: i, ifname: i.ifname, vrid: i.spec.vrid, unicast: i.spec.unicast, srcIp: i.srcIp, mcastGroup: i.spec.mcastGroup, peers: i.spec.peers })),
+        .map((i) => ({
+          inst: i,
+          ifname: i.ifname,
+          vrid: i.spec.vrid,
+          unicast: i.spec.unicast,
+          srcIp: i.srcIp,
+          mcastGroup: i.spec.mcastGroup,
+          peers: i.spec.peers,
+        })),
       p.ifname,
       p.packet,
     );

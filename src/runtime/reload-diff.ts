@@ -73,6 +73,7 @@ export function reloadAddressActions(old: InstanceSpec, next: InstanceSpec, ifna
   for (const entry of ru.added) add({ kind: 'rules', entry });
   const fresh = [...v.added, ...ev.added].map((e) => e.address);
   const g = next.params.garp;
-  if (fresh.length > 0) out.push({ type: 'send-garp', burst: 'master', rounds: Math.max(1, g.masterRepeat), addresses: fresh, intervalMs: g.intervalMs });
+  if (fresh.length > 0)
+    out.push({ type: 'send-garp', burst: 'master', rounds: Math.max(1, g.masterRepeat), addresses: fresh, intervalMs: g.intervalMs });
   return out;
 }

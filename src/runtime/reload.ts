@@ -35,7 +35,10 @@ export interface ReloadTarget {
 
 export async function applyReload(d: ReloadTarget, cfg: FrozenConfig): Promise<void> {
   d.log.info({}, 'Reloading');
-  const plan = planReload(d.instances().map((i) => ({ inst: i, matchKey: i.spec.matchKey })), instanceSpecs(cfg));
+  const plan = planReload(
+    d.instances().map((i) => ({ inst: i, matchKey: i.spec.matchKey })),
+    instanceSpecs(cfg),
+  );
   // Removed first, so their addresses are gone before a new instance could want them.
   for (const { inst } of plan.removed) {
     d.deleting.add(inst);
@@ -63,5 +66,6 @@ async function reconfigure(d: ReloadTarget, inst: Instance, spec: InstanceSpec):
   await d.host.refreshSource(inst, false);
   await d.trackers.reevaluate(inst);
   // KEEPALIVED.md 6 step 5 (`reload_master`): a MASTER advertises at once; the cadence is kept.
-  if (inst.state === 'MASTER') await inst.apply({ snapshot: inst.snapshot, actions: [{ type: 'send-advert', priority: inst.snapshot.effectivePriority }] });
+  if (inst.state === 'MASTER')
+    await inst.apply({ snapshot: inst.snapshot, actions: [{ type: 'send-advert', priority: inst.snapshot.effectivePriority }] });
 }

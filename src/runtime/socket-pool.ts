@@ -50,7 +50,10 @@ export class SocketPool {
       const r = this.sockets.open(ifname, [...groups]);
       if (r.ok) {
         this.#open.set(ifname, { ifindex: r.value.ifindex, groups: gkey });
-        this.log.debug({ ifname }, `VRRP sockpool: [ifindex(${String(r.value.ifindex).padStart(3)}), family(IPv4), proto(112), ${groups.size > 0 ? `multicast, address(${[...groups].join(',')})` : 'unicast'}]`);
+        this.log.debug(
+          { ifname },
+          `VRRP sockpool: [ifindex(${String(r.value.ifindex).padStart(3)}), family(IPv4), proto(112), ${groups.size > 0 ? `multicast, address(${[...groups].join(',')})` : 'unicast'}]`,
+        );
       } else {
         this.#open.delete(ifname);
         this.log.warn({ ifname, errno: r.error.code }, `cannot open VRRP socket on ${ifname}: ${r.error.code ?? ''} (${r.error.message})`);

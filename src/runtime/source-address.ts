@@ -27,7 +27,12 @@ export interface SourceChoice {
  * The configured interface, or (unicast without `interface`) the one carrying unicast_src_ip, or
  * `current` when that address is on no interface now.
  */
-export function resolveIfname(spec: InstanceSpec, current: string | null, links: readonly LinkInfo[], addrs: readonly AddrInfo[]): string | null {
+export function resolveIfname(
+  spec: InstanceSpec,
+  current: string | null,
+  links: readonly LinkInfo[],
+  addrs: readonly AddrInfo[],
+): string | null {
   if (spec.interface !== null) return spec.interface;
   const a = addrs.find((x) => x.address === spec.configuredSrcIp);
   const l = a && links.find((x) => x.ifindex === a.ifindex);

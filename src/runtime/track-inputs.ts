@@ -102,7 +102,14 @@ export class ScriptScheduler {
       this.deps.log.info({ script: name }, `Script \`${name}\` now returning ${r.code}`);
     }
     this.#lastCode = r.code;
-    const def = { name, weight: this.def.weight, reverse: this.def.reverse, rise: Math.max(1, this.def.rise), fall: Math.max(1, this.def.fall), initFail: this.def.initFail };
+    const def = {
+      name,
+      weight: this.def.weight,
+      reverse: this.def.reverse,
+      rise: Math.max(1, this.def.rise),
+      fall: Math.max(1, this.def.fall),
+      initFail: this.def.initFail,
+    };
     const before = this.#state.status;
     this.#state = nextScriptState(def, this.#state, ok);
     if (this.#state.status !== before) {
@@ -136,7 +143,10 @@ export class TrackFileWatcher {
       try {
         io.write(this.def.file, `${this.def.initValue}\n`);
       } catch (e) {
-        this.deps.log.warn({ file: this.def.file }, `track_file ${this.def.name}: cannot create ${this.def.file}: ${e instanceof Error ? e.message : String(e)}`);
+        this.deps.log.warn(
+          { file: this.def.file },
+          `track_file ${this.def.name}: cannot create ${this.def.file}: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
     }
     this.#watch = io.watch(this.def.file, () => this.poll());

@@ -48,7 +48,10 @@ export class WorkQueue {
         await item.fn();
       } catch (e) {
         // A throw here is a bug (io returns values); keep the daemon alive and say where.
-        this.log.error({ work: item.what, err: e instanceof Error ? e.stack ?? e.message : String(e) }, `internal error in ${item.what}: ${e instanceof Error ? e.message : String(e)}`);
+        this.log.error(
+          { work: item.what, err: e instanceof Error ? (e.stack ?? e.message) : String(e) },
+          `internal error in ${item.what}: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
     }
     this.#running = false;

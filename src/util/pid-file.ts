@@ -35,7 +35,12 @@ export interface PidLock {
 
 export type PidLockResult =
   | { readonly ok: true; readonly value: PidLock }
-  | { readonly ok: false; readonly error: string; readonly code: string; /** pid of the daemon holding the lock */ readonly holder?: number };
+  | {
+      readonly ok: false;
+      readonly error: string;
+      readonly code: string;
+      /** pid of the daemon holding the lock */ readonly holder?: number;
+    };
 
 function holderPid(fd: number): number | undefined {
   try {
@@ -78,15 +83,26 @@ export function acquirePidFile(path: string, pid: number = process.pid, dirMode 
     const st = fs.fstatSync(fd);
     if (!st.isFile() || (st.uid !== 0 && st.uid !== me) || st.nlink !== 1) {
       closeQuietly(fd);
-      const what = !st.isFile() ? 'it is not a regular file' : st.nlink !== 1 ? `it has ${st.nlink} hard links` : `it is owned by uid ${st.uid}`;
+      const what = !st.isFile()
+        ? 'it is not a regular file'
+        : st.nlink !== 1
+          ? `it has ${st.nlink} hard links`
+          : `it is owned by uid ${st.uid}`;
       return { ok: false, code: 'UNSAFE', error: `refusing pid file ${path}: ${what}; remove it if no vrrpd runs` };
     }
     const locked = flock(fd, LOCK_EX | LOCK_NB);
     if (locked !== 0) {
       const holder = locked === EWOULDBLOCK ? holderPid(fd) : undefined;
       closeQuietly(fd);
-      if (locked === null) return { ok: false, code: 'ENOSYS', error: `cannot lock pid file ${path}: flock(2) is unavailable (koffi could not be loaded)` };
-      if (locked === EWOULDBLOCK) return { ok: false, code: 'EWOULDBLOCK', error: `another daemon (pid ${holder ?? 'unknown'}) holds ${path}`, ...(holder !== undefined ? { holder } : {}) };
+      if (locked === null)
+        return { ok: false, code: 'ENOSYS', error: `cannot lock pid file ${path}: flock(2) is unavailable (koffi could not be loaded)` };
+      if (locked === EWOULDBLOCK)
+        return {
+          ok: false,
+          code: 'EWOULDBLOCK',
+          error: `another daemon (pid ${holder ?? 'unknown'}) holds ${path}`,
+          ...(holder !== undefined ? { holder } : {}),
+        };
       return { ok: false, code: `errno ${locked}`, error: `cannot lock pid file ${path}: flock failed with errno ${locked}` };
     }
     let now: fs.Stats | undefined;
@@ -105,11 +121,19 @@ export function acquirePidFile(path: string, pid: number = process.pid, dirMode 
       fs.fchmodSync(fd, PID_FILE_MODE);
     } catch (e) {
       closeQuietly(fd);
-      return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO', error: `cannot write pid file ${path}: ${(e as Error).message}` };
+      return {
+        ok: false,
+        code: (e as NodeJS.ErrnoException).code ?? 'EIO',
+        error: `cannot write pid file ${path}: ${(e as Error).message}`,
+      };
     }
     return { ok: true, value: heldLock(path, file, fd, st) };
   }
-  return { ok: false, code: 'EAGAIN', error: `cannot lock pid file ${path}: replaced ${PID_LOCK_ATTEMPTS} times while locking (PID_LOCK_ATTEMPTS)` };
+  return {
+    ok: false,
+    code: 'EAGAIN',
+    error: `cannot lock pid file ${path}: replaced ${PID_LOCK_ATTEMPTS} times while locking (PID_LOCK_ATTEMPTS)`,
+  };
 }
 
 /** The held lock on `file` (open as `fd`, identity `st`): release unlinks it if still ours, then closes. */

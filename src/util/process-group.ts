@@ -51,7 +51,8 @@ export function parseProcStat(text: string): ProcEntry | undefined {
   const pid = Number.parseInt(text, 10);
   const f = text.slice(close + 2).split(' ');
   const [state, ppid, pgrp, session] = [f[0], Number(f[1]), Number(f[2]), Number(f[3])];
-  if (!Number.isInteger(pid) || state === undefined || !Number.isInteger(ppid) || !Number.isInteger(pgrp) || !Number.isInteger(session)) return undefined;
+  if (!Number.isInteger(pid) || state === undefined || !Number.isInteger(ppid) || !Number.isInteger(pgrp) || !Number.isInteger(session))
+    return undefined;
   return { pid, ppid, pgrp, session, state };
 }
 

@@ -63,7 +63,8 @@ export const SYMLINK_LIMIT = 40;
 export const READ_LIMIT_BYTES = 1024 * 1024;
 
 /** `code` is an errno name (`ENOENT`, ...) or `UNSAFE` when the writer refused on its own checks. */
-export type SafeResult<T = undefined> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string; readonly code: string };
+export type SafeResult<T = undefined> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string; readonly code: string };
 
 export interface ReplaceOptions {
   /** Exact permission bits of the file (fchmod on the descriptor, whatever the umask). */
@@ -274,7 +275,10 @@ function* resolveDirFlow(dir: string, createMode: number | undefined): Flow<Safe
     const next = join(cur, name);
     let st = yield* run<fs.Stats>({ k: 'lstat', path: next });
     if (!st.ok && st.e.code === 'ENOENT' && createMode !== undefined) {
-      if (!entryStable(curStat, null)) return unsafe(`cannot create ${next}: ${cur} (owner uid ${curStat.uid}, mode ${octal(curStat.mode)}) is writable by a non-root user`);
+      if (!entryStable(curStat, null))
+        return unsafe(
+          `cannot create ${next}: ${cur} (owner uid ${curStat.uid}, mode ${octal(curStat.mode)}) is writable by a non-root user`,
+        );
       const made = yield* run<void>({ k: 'mkdir', path: next, mode: createMode });
       if (!made.ok && made.e.code !== 'EEXIST') return errnoFail(`cannot create ${next}`, made.e);
       st = yield* run<fs.Stats>({ k: 'lstat', path: next });
@@ -324,7 +328,8 @@ function* replaceFlow(path: string, data: Uint8Array, o: ReplaceOptions): Flow<S
     if (r.ok) fd = r.v;
     else if (r.e.code !== 'EEXIST') return errnoFail(`cannot write ${path}`, r.e);
   }
-  if (fd < 0) return fail('EEXIST', `cannot write ${path}: ${TEMP_NAME_ATTEMPTS} random temporary names taken in ${dir.value} (TEMP_NAME_ATTEMPTS)`);
+  if (fd < 0)
+    return fail('EEXIST', `cannot write ${path}: ${TEMP_NAME_ATTEMPTS} random temporary names taken in ${dir.value} (TEMP_NAME_ATTEMPTS)`);
   let err: NodeJS.ErrnoException | null = null;
   const steps: Step[] = [
     { k: 'fchmod', fd, mode: o.mode },
@@ -403,15 +408,23 @@ function* readOwnFlow(path: string, max: number): Flow<SafeResult<Buffer>> {
   const dir = yield* resolveDirFlow(t.dir, undefined);
   if (!dir.ok) return dir;
   const opened = yield* run<number>({ k: 'open', path: join(dir.value, t.name), flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK, mode: 0 });
-  if (!opened.ok) return opened.e.code === 'ELOOP' ? fail('UNSAFE', `refusing to read ${path}: it is a symbolic link`) : errnoFail(`cannot read ${path}`, opened.e);
+  if (!opened.ok)
+    return opened.e.code === 'ELOOP'
+      ? fail('UNSAFE', `refusing to read ${path}: it is a symbolic link`)
+      : errnoFail(`cannot read ${path}`, opened.e);
   const fd = opened.v;
   const st = yield* run<fs.Stats>({ k: 'fstat', fd });
   let out: SafeResult<Buffer>;
   if (!st.ok) out = errnoFail(`cannot read ${path}`, st.e);
-  else if (!st.v.isFile() || !trustedOwner(st.v.uid) || st.v.nlink !== 1) out = fail('UNSAFE', `refusing to read ${path}: not a regular file of ours with one link (uid ${st.v.uid}, ${st.v.nlink} links)`);
+  else if (!st.v.isFile() || !trustedOwner(st.v.uid) || st.v.nlink !== 1)
+    out = fail('UNSAFE', `refusing to read ${path}: not a regular file of ours with one link (uid ${st.v.uid}, ${st.v.nlink} links)`);
   else {
     const r = yield* run<Buffer>({ k: 'read', fd, max });
-    out = !r.ok ? errnoFail(`cannot read ${path}`, r.e) : r.v.length > max ? fail('EFBIG', `cannot read ${path}: larger than ${max} bytes (READ_LIMIT_BYTES)`) : { ok: true, value: r.v };
+    out = !r.ok
+      ? errnoFail(`cannot read ${path}`, r.e)
+      : r.v.length > max
+        ? fail('EFBIG', `cannot read ${path}: larger than ${max} bytes (READ_LIMIT_BYTES)`)
+        : { ok: true, value: r.v };
   }
   yield* run<void>({ k: 'close', fd });
   return out;

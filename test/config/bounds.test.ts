@@ -18,7 +18,8 @@ import { loadConfig, type LoadResult } from '../../src/config/load.js';
 import { generateConfig } from '../../bench/config-parse.js';
 import { memoryHost } from '../support/config-host.js';
 
-const inst = (name = 'VI_1', vrid = 51) => `vrrp_instance ${name} {\n  interface eth0\n  virtual_router_id ${vrid}\n  virtual_ipaddress {\n    10.0.0.${vrid}/24\n  }\n}\n`;
+const inst = (name = 'VI_1', vrid = 51) =>
+  `vrrp_instance ${name} {\n  interface eth0\n  virtual_router_id ${vrid}\n  virtual_ipaddress {\n    10.0.0.${vrid}/24\n  }\n}\n`;
 const shown = (r: LoadResult) => r.diagnostics.filter((d) => d.severity !== 'info');
 const msgs = (r: LoadResult) => shown(r).map((d) => formatDiagnostic(d));
 const timed = <T>(fn: () => T): [T, number] => {
@@ -78,7 +79,10 @@ t.test('include cycle found by real path: the same file under another name (syml
   const [r, ms] = timed(() => loadConfig(join(dir, 'k.conf'), nodeConfigHost({ hostChecks: false })));
   t.ok(ms < 2000, `${ms.toFixed(0)} ms`);
   t.same(msgs(r), [`(conf.d/b.conf: Line 8) Configuration file 'up/k.conf' is already being read (include cycle) - skipping`]);
-  t.same(r.partial.instances.map((i) => i.name), ['VI_1', 'VI_2']);
+  t.same(
+    r.partial.instances.map((i) => i.name),
+    ['VI_1', 'VI_2'],
+  );
 });
 
 t.test('not a cycle: the same file included twice side by side is read twice (as keepalived does)', async (t) => {
@@ -120,7 +124,11 @@ t.test('brace bomb in an include pattern: MAX_BRACE_ALTERNATIVES, nothing built,
   t.same(g, { overflow: 'maxBraceAlternatives' });
   const small = load({ 'k.conf': `include {a,b}{c,d}.inc\n`, 'ac.inc': inst() }, { maxBraceAlternatives: 3 });
   limitHit(t, small, 'MAX_BRACE_ALTERNATIVES', 'k.conf', 1);
-  t.equal(load({ 'k.conf': `include {a,b}{c,d}.inc\n`, 'ac.inc': inst() }, { maxBraceAlternatives: 4 }).exitCode, 0, 'at the limit is fine');
+  t.equal(
+    load({ 'k.conf': `include {a,b}{c,d}.inc\n`, 'ac.inc': inst() }, { maxBraceAlternatives: 4 }).exitCode,
+    0,
+    'at the limit is fine',
+  );
 });
 
 // ------------------------------------------------------------------------------------------ caps
@@ -174,15 +182,26 @@ t.test('MAX_GLOB_ENTRIES: directory entries examined by all includes together', 
 
 t.test('MAX_GENERATED_LINES and MAX_SUBSTITUTIONS name themselves (the line is reported, loading goes on)', async (t) => {
   const g = load({ 'k.conf': `~SEQ(A,1,5) ~SEQ(B,1,5) x$A$B\n${inst()}` }, { maxGeneratedLines: 10 });
-  t.ok(msgs(g).includes('(k.conf: Line 1) More than 10 lines generated from one line (MAX_GENERATED_LINES) - ignoring the rest'), msgs(g).join('\n'));
+  t.ok(
+    msgs(g).includes('(k.conf: Line 1) More than 10 lines generated from one line (MAX_GENERATED_LINES) - ignoring the rest'),
+    msgs(g).join('\n'),
+  );
   t.equal(g.partial.instances.length, 1);
   const s = load({ 'k.conf': `$A=$B\n$B=$A\n${inst()}priority $A\n` }, { maxSubstitutions: 8 });
-  t.ok(msgs(s).includes("(k.conf: Line 10) Parameter substitution did not terminate on line 'priority $A' (more than 8 substitutions, MAX_SUBSTITUTIONS)"), msgs(s).join('\n'));
+  t.ok(
+    msgs(s).includes(
+      "(k.conf: Line 10) Parameter substitution did not terminate on line 'priority $A' (more than 8 substitutions, MAX_SUBSTITUTIONS)",
+    ),
+    msgs(s).join('\n'),
+  );
 });
 
 t.test('MAX_TOTAL_SUBSTITUTIONS: substitutions of the whole load', async (t) => {
   const text = `$V=10.0.0.1/24\n${'$V\n'.repeat(20)}`;
-  t.equal(load({ 'k.conf': text }, { maxSubstitutionsTotal: 20 }).diagnostics.some((d) => d.severity === 'fatal'), false);
+  t.equal(
+    load({ 'k.conf': text }, { maxSubstitutionsTotal: 20 }).diagnostics.some((d) => d.severity === 'fatal'),
+    false,
+  );
   limitHit(t, load({ 'k.conf': text }, { maxSubstitutionsTotal: 19 }), 'MAX_TOTAL_SUBSTITUTIONS', 'k.conf', 21);
 });
 
@@ -193,13 +212,22 @@ t.test('MAX_DIAGNOSTICS: the rest is counted, the exit code and refusal are kept
   t.equal(r.exitCode, full.exitCode, `same exit code (${full.exitCode})`);
   t.equal(r.config === undefined, full.config === undefined, 'same refusal');
   t.ok(r.diagnostics.length <= 10 + 3, `${r.diagnostics.length} kept`);
-  t.ok(r.diagnostics.some((d) => d.severity === 'fatal'), 'the first fatal one is kept past the bound');
+  t.ok(
+    r.diagnostics.some((d) => d.severity === 'fatal'),
+    'the first fatal one is kept past the bound',
+  );
   t.match(r.diagnostics.at(-1)?.message, /^\d+ more diagnostics not shown \(MAX_DIAGNOSTICS 10\)$/);
 });
 
 t.test('a limit ends the read: nothing after it is reported', async (t) => {
-  const r = load({ 'k.conf': `vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  bogus\n  more_bogus\n}\n` }, { maxLines: 5 });
-  t.same(msgs(r), ["(k.conf: Line 4) Unknown keyword 'bogus'", '(k.conf: Line 5) Configuration too long: more than 5 lines (MAX_CONFIG_LINES) - configuration refused']);
+  const r = load(
+    { 'k.conf': `vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  bogus\n  more_bogus\n}\n` },
+    { maxLines: 5 },
+  );
+  t.same(msgs(r), [
+    "(k.conf: Line 4) Unknown keyword 'bogus'",
+    '(k.conf: Line 5) Configuration too long: more than 5 lines (MAX_CONFIG_LINES) - configuration refused',
+  ]);
 });
 
 t.test('the defaults are far above a real config: the 1,000-instance benchmark config loads', async (t) => {

@@ -26,7 +26,15 @@ async function run(...argv: string[]) {
 const expectedExit = (c: string) => Number(/exit=(\d+)/.exec(readFileSync(join(casesDir, c.replace(/\.conf$/, '.expected')), 'utf8'))?.[1]);
 
 t.test('exit codes 0/2/5/6 as keepalived -t on oracle cases (no host checks needed for these)', async (t) => {
-  for (const c of ['clean.conf', 'missing-param-priority.conf', 'unknown-keyword.conf', 'includem-missing.conf', 'include-missing.conf', 'vrid-missing.conf', 'unterminated-quote.conf']) {
+  for (const c of [
+    'clean.conf',
+    'missing-param-priority.conf',
+    'unknown-keyword.conf',
+    'includem-missing.conf',
+    'include-missing.conf',
+    'vrid-missing.conf',
+    'unterminated-quote.conf',
+  ]) {
     const want = expectedExit(c);
     const r = await run('check', '-f', c, '--no-host-checks');
     t.equal(r.code, want, `${c} -> ${want}`);
@@ -40,7 +48,9 @@ t.test('exit codes 0/2/5/6 as keepalived -t on oracle cases (no host checks need
 
 t.test('stderr lines are keepalived-style `(FILE: Line N) message`', async (t) => {
   const r = await run('check', '-f', 'unknown-keyword.conf', '--no-host-checks');
-  const exp = readFileSync(join(casesDir, 'unknown-keyword.expected'), 'utf8').split('\n').filter((l) => l.startsWith('('));
+  const exp = readFileSync(join(casesDir, 'unknown-keyword.expected'), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('('));
   for (const l of exp) t.ok(r.err.split('\n').includes(l), l);
 });
 
@@ -61,7 +71,10 @@ t.test('--json gives [{file,line,severity,message}]', async (t) => {
 });
 
 t.test('--print yaml|json|keepalived output parses back to the same model', async (t) => {
-  const base = loadConfig('unicast-ok.conf', memoryHost({ 'unicast-ok.conf': readFileSync(join(casesDir, 'unicast-ok.conf'), 'utf8') })).partial;
+  const base = loadConfig(
+    'unicast-ok.conf',
+    memoryHost({ 'unicast-ok.conf': readFileSync(join(casesDir, 'unicast-ok.conf'), 'utf8') }),
+  ).partial;
   const y = await run('check', '-f', 'unicast-ok.conf', '--no-host-checks', '--print', 'yaml');
   t.equal(y.code, 0);
   t.same(fromYaml(y.out).instances, base.instances, 'yaml');

@@ -16,7 +16,11 @@ for (const f of files) {
   t.test(f, async (t) => {
     const r = loadConfig(join(confDir, f), oracleHost());
     // not counted: the notice that a hook is not installed on this machine (keepalived -t is silent on it)
-    t.same(r.diagnostics.filter((d) => d.exitClass !== 'none').map((d) => `${d.line}: ${d.message}`), [], 'no diagnostics');
+    t.same(
+      r.diagnostics.filter((d) => d.exitClass !== 'none').map((d) => `${d.line}: ${d.message}`),
+      [],
+      'no diagnostics',
+    );
     t.equal(r.exitCode, 0);
     t.ok(r.config, 'a model');
     t.ok(r.config!.instances.length >= 1);
@@ -29,7 +33,10 @@ t.test('the cloud example is a unicast nopreempt pair with GARP refresh, track_i
   const r = loadConfig(join(confDir, 'keepalived.conf.cloud-unicast'), { ...oracleHost(), scriptFs: undefined });
   const i = r.config!.instances[0]!;
   t.equal(i.unicastSrcIp, '10.0.0.11');
-  t.same(i.unicastPeers.map((p) => p.address), ['10.0.0.12']);
+  t.same(
+    i.unicastPeers.map((p) => p.address),
+    ['10.0.0.12'],
+  );
   t.equal(i.nopreempt, true);
   t.equal(r.config!.global.vrrpGarpMasterRefreshMs, 5000);
   t.equal(i.garpMasterRefreshMs, 5000, 'global refresh copied into the instance');

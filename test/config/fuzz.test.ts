@@ -39,7 +39,10 @@ function mulberry32(seed: number): () => number {
 // ------------------------------------------------------------------------------------------ corpus
 const corpus: { name: string; bytes: Uint8Array }[] = [];
 const incFiles = new Map<string, Uint8Array>();
-for (const f of readdirSync(casesDir).filter((x) => x.endsWith('.conf')).sort()) corpus.push({ name: f, bytes: readFileSync(join(casesDir, f)) });
+for (const f of readdirSync(casesDir)
+  .filter((x) => x.endsWith('.conf'))
+  .sort())
+  corpus.push({ name: f, bytes: readFileSync(join(casesDir, f)) });
 const walk = (d: string) => {
   for (const e of readdirSync(join(casesDir, d), { withFileTypes: true })) {
     const p = join(d, e.name);
@@ -48,31 +51,125 @@ const walk = (d: string) => {
   }
 };
 walk('inc');
-for (const f of readdirSync(deploymentsDir).filter((x) => x.endsWith('.conf')).sort())
+for (const f of readdirSync(deploymentsDir)
+  .filter((x) => x.endsWith('.conf'))
+  .sort())
   corpus.push({ name: `deployments/${f}`, bytes: readFileSync(join(deploymentsDir, f)) });
 const haveShared = existsSync(join(shared, 'keepalived-samples'));
 if (haveShared) {
-  for (const f of readdirSync(join(shared, 'keepalived-samples')).filter((x) => !x.endsWith('.txt')).sort())
+  for (const f of readdirSync(join(shared, 'keepalived-samples'))
+    .filter((x) => !x.endsWith('.txt'))
+    .sort())
     corpus.push({ name: `samples/${f}`, bytes: readFileSync(join(shared, 'keepalived-samples', f)) });
-  for (const f of readdirSync(join(shared, 'scenarios')).filter((x) => x.endsWith('.conf')).sort())
+  for (const f of readdirSync(join(shared, 'scenarios'))
+    .filter((x) => x.endsWith('.conf'))
+    .sort())
     corpus.push({ name: `scenarios/${f}`, bytes: readFileSync(join(shared, 'scenarios', f)) });
 }
 
 // --------------------------------------------------------------------------------------- mutations
 const KEYWORDS = [
-  'vrrp_instance', 'vrrp_script', 'vrrp_sync_group', 'global_defs', 'track_file', 'static_ipaddress', 'virtual_server', 'include',
-  'includem', 'state', 'priority', 'virtual_router_id', 'interface', 'advert_int', 'nopreempt', 'preempt_delay', 'authentication',
-  'auth_type', 'auth_pass', 'virtual_ipaddress', 'virtual_routes', 'virtual_rules', 'unicast_peer', 'unicast_src_ip', 'track_script',
-  'track_interface', 'notify_master', 'notify', 'script', 'weight', 'group', 'garp_master_delay', 'vrrp_garp_master_repeat',
-  'vrrp_strict', 'strict_mode', 'enable_script_security', 'script_user', 'dynamic_interfaces', 'random_seed', 'version', 'bogus_kw',
+  'vrrp_instance',
+  'vrrp_script',
+  'vrrp_sync_group',
+  'global_defs',
+  'track_file',
+  'static_ipaddress',
+  'virtual_server',
+  'include',
+  'includem',
+  'state',
+  'priority',
+  'virtual_router_id',
+  'interface',
+  'advert_int',
+  'nopreempt',
+  'preempt_delay',
+  'authentication',
+  'auth_type',
+  'auth_pass',
+  'virtual_ipaddress',
+  'virtual_routes',
+  'virtual_rules',
+  'unicast_peer',
+  'unicast_src_ip',
+  'track_script',
+  'track_interface',
+  'notify_master',
+  'notify',
+  'script',
+  'weight',
+  'group',
+  'garp_master_delay',
+  'vrrp_garp_master_repeat',
+  'vrrp_strict',
+  'strict_mode',
+  'enable_script_security',
+  'script_user',
+  'dynamic_interfaces',
+  'random_seed',
+  'version',
+  'bogus_kw',
 ];
 const NOISE = [
-  '$A=$A', '$B=${B}${B}', '$C= \\', '$X', '${X}', '${_RANDOM 1 3}', '${_PWD}', '${_INSTANCE}', '~SEQ(N,1,3) $N', '~SEQ(N,1,100000000) x',
-  '~SEQ(A,1,40) ~SEQ(B,1,40) $A', '~SEQx(H,0,ff) 10.0.0.$H', '~LST(V,a,b,c) $V', '~LST({a,b},{1,2}) $a', '~SEQ(', '~LST({', '@vm', '@^vm ',
-  '@other priority 1', '@', '"', "'", '\\', '{', '}', '{ }', '} {', 'include inc/*', 'include inc/*.inc', 'includem nope', 'include ../../../../etc/passwd',
-  '10.0.0.1/24 dev eth0 brd + label eth0:1', 'fd00::1/64', '256.1.1.1/33', 'min_ttl', '-1', '4294967296', '0x7fffffff', '1e309', 'NaN',
+  '$A=$A',
+  '$B=${B}${B}',
+  '$C= \\',
+  '$X',
+  '${X}',
+  '${_RANDOM 1 3}',
+  '${_PWD}',
+  '${_INSTANCE}',
+  '~SEQ(N,1,3) $N',
+  '~SEQ(N,1,100000000) x',
+  '~SEQ(A,1,40) ~SEQ(B,1,40) $A',
+  '~SEQx(H,0,ff) 10.0.0.$H',
+  '~LST(V,a,b,c) $V',
+  '~LST({a,b},{1,2}) $a',
+  '~SEQ(',
+  '~LST({',
+  '@vm',
+  '@^vm ',
+  '@other priority 1',
+  '@',
+  '"',
+  "'",
+  '\\',
+  '{',
+  '}',
+  '{ }',
+  '} {',
+  'include inc/*',
+  'include inc/*.inc',
+  'includem nope',
+  'include ../../../../etc/passwd',
+  '10.0.0.1/24 dev eth0 brd + label eth0:1',
+  'fd00::1/64',
+  '256.1.1.1/33',
+  'min_ttl',
+  '-1',
+  '4294967296',
+  '0x7fffffff',
+  '1e309',
+  'NaN',
 ];
-const NUMBERS = ['0', '1', '-1', '255', '256', '65535', '4294967295', '4294967296', '99999999999999999999', '0.5', '1.5', '-0', '0x10', '010', '1e3'];
+const NUMBERS = [
+  '0',
+  '1',
+  '-1',
+  '255',
+  '256',
+  '65535',
+  '4294967295',
+  '4294967296',
+  '99999999999999999999',
+  '0.5',
+  '1.5',
+  '-0',
+  '0x10',
+  '010',
+  '1e3',
+];
 
 type Rng = () => number;
 const pick = <T>(r: Rng, a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
@@ -101,39 +198,104 @@ const lines = (b: Uint8Array): Uint8Array[] => {
 const insertAt = (b: Uint8Array, at: number, x: Uint8Array) => concat(b.subarray(0, at), x, b.subarray(at));
 
 const MUTATORS: [string, (r: Rng, b: Uint8Array) => Uint8Array][] = [
-  ['delete line', (r, b) => { const l = lines(b); l.splice(int(r, l.length), 1); return concat(...l); }],
-  ['duplicate line', (r, b) => { const l = lines(b); const k = int(r, l.length); if (l[k]) l.splice(k, 0, l[k]!); return concat(...l); }],
-  ['swap lines', (r, b) => { const l = lines(b); const x = int(r, l.length); const y = int(r, l.length); if (l[x] && l[y]) [l[x], l[y]] = [l[y]!, l[x]!]; return concat(...l); }],
-  ['insert brace', (r, b) => insertAt(b, int(r, b.length + 1), enc.encode(pick(r, ['{', '}', ' { ', ' }\n', '{\n', '}\n}\n}\n']))) ],
+  [
+    'delete line',
+    (r, b) => {
+      const l = lines(b);
+      l.splice(int(r, l.length), 1);
+      return concat(...l);
+    },
+  ],
+  [
+    'duplicate line',
+    (r, b) => {
+      const l = lines(b);
+      const k = int(r, l.length);
+      if (l[k]) l.splice(k, 0, l[k]!);
+      return concat(...l);
+    },
+  ],
+  [
+    'swap lines',
+    (r, b) => {
+      const l = lines(b);
+      const x = int(r, l.length);
+      const y = int(r, l.length);
+      if (l[x] && l[y]) [l[x], l[y]] = [l[y]!, l[x]!];
+      return concat(...l);
+    },
+  ],
+  ['insert brace', (r, b) => insertAt(b, int(r, b.length + 1), enc.encode(pick(r, ['{', '}', ' { ', ' }\n', '{\n', '}\n}\n}\n'])))],
   ['insert quote', (r, b) => insertAt(b, int(r, b.length + 1), enc.encode(pick(r, ['"', "'", '"x y"', '\\"', '\\#'])))],
-  ['delete structural byte', (r, b) => {
-    const at: number[] = [];
-    b.forEach((c, i) => { if (c === 0x7b || c === 0x7d || c === 0x22) at.push(i); });
-    if (at.length === 0) return b;
-    const i = pick(r, at);
-    return concat(b.subarray(0, i), b.subarray(i + 1));
-  }],
-  ['insert keyword line', (r, b) => {
-    const l = lines(b);
-    const kw = pick(r, KEYWORDS);
-    const args = Array.from({ length: int(r, 4) }, () => (r() < 0.5 ? pick(r, NUMBERS) : pick(r, KEYWORDS))).join(' ');
-    l.splice(int(r, l.length + 1), 0, enc.encode(`${' '.repeat(int(r, 6))}${kw} ${args}${r() < 0.3 ? ' {' : ''}\n`));
-    return concat(...l);
-  }],
-  ['replace number', (r, b) => {
-    const s = new TextDecoder().decode(b);
-    const nums = [...s.matchAll(/\d+/g)];
-    if (nums.length === 0) return b;
-    const m = pick(r, nums);
-    return enc.encode(s.slice(0, m.index) + pick(r, NUMBERS) + s.slice(m.index! + m[0].length));
-  }],
+  [
+    'delete structural byte',
+    (r, b) => {
+      const at: number[] = [];
+      b.forEach((c, i) => {
+        if (c === 0x7b || c === 0x7d || c === 0x22) at.push(i);
+      });
+      if (at.length === 0) return b;
+      const i = pick(r, at);
+      return concat(b.subarray(0, i), b.subarray(i + 1));
+    },
+  ],
+  [
+    'insert keyword line',
+    (r, b) => {
+      const l = lines(b);
+      const kw = pick(r, KEYWORDS);
+      const args = Array.from({ length: int(r, 4) }, () => (r() < 0.5 ? pick(r, NUMBERS) : pick(r, KEYWORDS))).join(' ');
+      l.splice(int(r, l.length + 1), 0, enc.encode(`${' '.repeat(int(r, 6))}${kw} ${args}${r() < 0.3 ? ' {' : ''}\n`));
+      return concat(...l);
+    },
+  ],
+  [
+    'replace number',
+    (r, b) => {
+      const s = new TextDecoder().decode(b);
+      const nums = [...s.matchAll(/\d+/g)];
+      if (nums.length === 0) return b;
+      const m = pick(r, nums);
+      return enc.encode(s.slice(0, m.index) + pick(r, NUMBERS) + s.slice(m.index! + m[0].length));
+    },
+  ],
   ['truncate', (r, b) => b.subarray(0, int(r, b.length + 1))],
-  ['preprocessor noise', (r, b) => { const l = lines(b); l.splice(int(r, l.length + 1), 0, enc.encode(`${pick(r, NOISE)}${r() < 0.5 ? ` ${pick(r, KEYWORDS)}` : ''}\n`)); return concat(...l); }],
+  [
+    'preprocessor noise',
+    (r, b) => {
+      const l = lines(b);
+      l.splice(int(r, l.length + 1), 0, enc.encode(`${pick(r, NOISE)}${r() < 0.5 ? ` ${pick(r, KEYWORDS)}` : ''}\n`));
+      return concat(...l);
+    },
+  ],
   ['noise in a line', (r, b) => insertAt(b, int(r, b.length + 1), enc.encode(pick(r, NOISE)))],
-  ['very long line', (r, b) => insertAt(b, int(r, b.length + 1), enc.encode(`${pick(r, ['x', ' ', '10.0.0.1 ', '"', '{'])}`.repeat(500 + int(r, 3000)) + (r() < 0.5 ? '\n' : '')))],
+  [
+    'very long line',
+    (r, b) =>
+      insertAt(
+        b,
+        int(r, b.length + 1),
+        enc.encode(`${pick(r, ['x', ' ', '10.0.0.1 ', '"', '{'])}`.repeat(500 + int(r, 3000)) + (r() < 0.5 ? '\n' : '')),
+      ),
+  ],
   ['NUL bytes', (r, b) => insertAt(b, int(r, b.length + 1), new Uint8Array(1 + int(r, 3)))],
-  ['invalid UTF-8', (r, b) => insertAt(b, int(r, b.length + 1), Uint8Array.from(pick(r, [[0xff], [0xfe, 0xff], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]])))],
-  ['random bytes', (r, b) => { const c = Uint8Array.from(b); for (let k = 0; k < 1 + int(r, 8) && c.length; k++) c[int(r, c.length)] = int(r, 256); return c; }],
+  [
+    'invalid UTF-8',
+    (r, b) =>
+      insertAt(
+        b,
+        int(r, b.length + 1),
+        Uint8Array.from(pick(r, [[0xff], [0xfe, 0xff], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]])),
+      ),
+  ],
+  [
+    'random bytes',
+    (r, b) => {
+      const c = Uint8Array.from(b);
+      for (let k = 0; k < 1 + int(r, 8) && c.length; k++) c[int(r, c.length)] = int(r, 256);
+      return c;
+    },
+  ],
   ['CR line ends', (r, b) => enc.encode(new TextDecoder().decode(b).replace(/\n/g, r() < 0.5 ? '\r\n' : '\r'))],
 ];
 
@@ -149,7 +311,12 @@ function host(main: string, bytes: Uint8Array): ConfigHost {
       const full = pattern.startsWith('/') ? pattern : `${cwd === '.' ? '' : `${cwd}/`}${pattern}`;
       let re: RegExp;
       try {
-        re = new RegExp(`^${full.replace(/[.+^$()|\\[\]{}]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+        re = new RegExp(
+          `^${full
+            .replace(/[.+^$()|\\[\]{}]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]')}$`,
+        );
       } catch {
         return [];
       }
@@ -173,7 +340,10 @@ function checkResult(r: LoadResult): string | undefined {
 }
 
 t.test(`seeded mutation fuzz: ${CASES} cases, seed ${SEED}, corpus of ${corpus.length} files`, async (t) => {
-  t.ok(corpus.length >= 40, haveShared ? 'oracle corpus + deployments + samples + scenarios' : 'oracle corpus + deployments (../shared absent)');
+  t.ok(
+    corpus.length >= 40,
+    haveShared ? 'oracle corpus + deployments + samples + scenarios' : 'oracle corpus + deployments (../shared absent)',
+  );
   const rng = mulberry32(SEED);
   const start = performance.now();
   let failures = 0;
@@ -203,17 +373,26 @@ t.test(`seeded mutation fuzz: ${CASES} cases, seed ${SEED}, corpus of ${corpus.l
       problem = `threw ${(e as Error).stack ?? String(e)}`;
     }
     const ms = performance.now() - t0;
-    if (process.env.FUZZ_LOG && ms > 200) process.stderr.write(`#${n} ${ms.toFixed(0)}ms ${src.name} [${applied.join(', ')}] heap=${(process.memoryUsage().heapUsed / 1e6).toFixed(0)}MB\n`);
+    if (process.env.FUZZ_LOG && ms > 200)
+      process.stderr.write(
+        `#${n} ${ms.toFixed(0)}ms ${src.name} [${applied.join(', ')}] heap=${(process.memoryUsage().heapUsed / 1e6).toFixed(0)}MB\n`,
+      );
     if (ms > slowest.ms) slowest = { ms, what: `#${n} ${src.name} [${applied.join(', ')}]` };
-    if (problem !== undefined && ++failures <= 10) t.fail(`case #${n} (${src.name}; ${applied.join(', ')}): ${problem}`, { text: new TextDecoder().decode(bytes).slice(0, 2000) });
+    if (problem !== undefined && ++failures <= 10)
+      t.fail(`case #${n} (${src.name}; ${applied.join(', ')}): ${problem}`, { text: new TextDecoder().decode(bytes).slice(0, 2000) });
   }
   const total = performance.now() - start;
   t.equal(failures, 0, `${CASES} cases, no failures`);
   t.ok(slowest.ms < 30000, `no hang: slowest case ${slowest.ms.toFixed(0)} ms: ${slowest.what}`);
-  t.comment(`fuzz: ${CASES} cases in ${(total / 1000).toFixed(1)} s (${(total / CASES).toFixed(2)} ms/case); exits ${JSON.stringify(Object.fromEntries([...exits].sort()))}`);
+  t.comment(
+    `fuzz: ${CASES} cases in ${(total / 1000).toFixed(1)} s (${(total / CASES).toFixed(2)} ms/case); exits ${JSON.stringify(Object.fromEntries([...exits].sort()))}`,
+  );
   t.comment(`mutations used: ${JSON.stringify(Object.fromEntries(used))}`);
   t.ok(used.size === MUTATORS.length, 'every mutation was used');
-  t.ok([0, 2, 5, 6].every((e) => (exits.get(e) ?? 0) > 0), 'every exit code was reached');
+  t.ok(
+    [0, 2, 5, 6].every((e) => (exits.get(e) ?? 0) > 0),
+    'every exit code was reached',
+  );
 });
 
 t.test('pathological inputs end quickly', async (t) => {
@@ -229,7 +408,10 @@ t.test('pathological inputs end quickly', async (t) => {
     ['deep braces', `${'{\n'.repeat(20000)}`],
     ['many closes', `${'}\n'.repeat(20000)}`],
     ['one 1 MB line', `${'x'.repeat(1 << 20)}\n`],
-    ['self-include (keepalived: EMFILE at ~1000 open files)', 'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n}\ninclude *\n'],
+    [
+      'self-include (keepalived: EMFILE at ~1000 open files)',
+      'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n}\ninclude *\n',
+    ],
     ['self-expanding multi-line definition', '$I= \\\nx \\\n$I\n$I\n'],
   ];
   for (const [name, text] of cases) {

@@ -20,11 +20,19 @@ t.test('no table has a keyword twice', async (t) => {
   walk('root', root, (path, table) => {
     tables++;
     const names = table.map((k) => k.name);
-    t.same(names.filter((n, i) => names.indexOf(n) !== i), [], path);
+    t.same(
+      names.filter((n, i) => names.indexOf(n) !== i),
+      [],
+      path,
+    );
   });
   walk('other-pass root', otherPassRootKeywords(), (path, table) => {
     const names = table.map((k) => k.name);
-    t.same(names.filter((n, i) => names.indexOf(n) !== i), [], path);
+    t.same(
+      names.filter((n, i) => names.indexOf(n) !== i),
+      [],
+      path,
+    );
   });
   t.ok(tables >= 8, `root, global_defs, vrrp_instance, authentication, vrrp_script, vrrp_sync_group, two track_file tables (${tables})`);
 });
@@ -46,7 +54,15 @@ t.test('the instance table has every area', async (t) => {
   const inst = root.find((x) => x.name === 'vrrp_instance')?.sub ?? [];
   const names = new Set(inst.map((k) => k.name));
   // one keyword from each part of the table (identity, timers, addresses, unicast, tracking, notify, unsupported)
-  for (const n of ['virtual_router_id', 'preempt_delay', 'virtual_ipaddress', 'unicast_peer', 'track_script', 'notify_master', 'use_vmac']) {
+  for (const n of [
+    'virtual_router_id',
+    'preempt_delay',
+    'virtual_ipaddress',
+    'unicast_peer',
+    'track_script',
+    'notify_master',
+    'use_vmac',
+  ]) {
     t.ok(names.has(n), n);
   }
   t.equal(names.size, 64);

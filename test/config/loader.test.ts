@@ -66,7 +66,9 @@ t.test('the worker builds the same model as the main thread (oracle corpus and t
   let same = 0;
   let oneObject = 0;
   let accepted = 0;
-  for (const c of readdirSync(casesDir).filter((f) => f.endsWith('.conf')).sort()) {
+  for (const c of readdirSync(casesDir)
+    .filter((f) => f.endsWith('.conf'))
+    .sort()) {
     const out = await loadConfigOffThread({ file: c, configId: 'vm' }, { timeoutMs: FRESH_MS });
     if (!out.ok) {
       t.fail(`${c}: ${out.message}`);
@@ -99,7 +101,11 @@ t.test('a load over its time: outcome `timeout` naming CONFIG_LOAD_TIMEOUT_MS; t
   const t0 = Date.now();
   const out = await loadConfigOffThread({ file: join(dir, 'k.conf'), hostChecks: false }, { timeoutMs: 5 });
   t.ok(Date.now() - t0 < 1000, `ended at the timeout (${Date.now() - t0} ms)`);
-  t.same(out, { ok: false, reason: 'timeout', message: `Loading '${join(dir, 'k.conf')}' did not finish within 5 ms (CONFIG_LOAD_TIMEOUT_MS)` });
+  t.same(out, {
+    ok: false,
+    reason: 'timeout',
+    message: `Loading '${join(dir, 'k.conf')}' did not finish within 5 ms (CONFIG_LOAD_TIMEOUT_MS)`,
+  });
   const again = await loadConfigOffThread({ file: join(dir, 'k.conf'), hostChecks: false }, { timeoutMs: FRESH_MS });
   t.ok(again.ok && again.result.exitCode === 0, 'a fresh worker for the next load');
 });
@@ -139,10 +145,18 @@ t.test('a FIFO nobody writes to: the loader thread is ended at the timeout, not 
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   const loader = new URL(`file://${DIST_MAIN.replace(/main\.js$/, 'config-loader.js')}`).href;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', `
+  const child = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `
     const { loadConfigOffThread } = await import(${JSON.stringify(loader)});
     const out = await loadConfigOffThread({ file: ${JSON.stringify(fifo)}, hostChecks: false }, { timeoutMs: 200 });
-    console.log(out.reason);`], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    console.log(out.reason);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env },
+  );
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
   const t1 = Date.now();
@@ -167,9 +181,21 @@ t.test('vrrpd check: the hostile configs of the issue each end in under 2 s with
   writeFileSync(join(dir, 'self', 'self.conf'), `${inst}include *\n`);
   writeFileSync(join(dir, 'bomb.conf'), `${inst}include x${'{a,b}'.repeat(30)}.conf\n`);
   const cases: [string, number, RegExp][] = [
-    [join(dir, 'mutual', 'a.conf'), 5, /\(b\.conf: Line 1\) Configuration file 'b\.conf' is already being read \(include cycle\) - skipping/],
-    [join(dir, 'self', 'self.conf'), 5, /\(.*self\.conf: Line 5\) Configuration file 'self\.conf' is already being read \(include cycle\) - skipping/],
-    [join(dir, 'bomb.conf'), 5, /\(.*bomb\.conf: Line 5\) Include pattern 'x(\{a,b\}){30}\.conf' has more than 1024 brace alternatives \(MAX_BRACE_ALTERNATIVES\) - configuration refused/],
+    [
+      join(dir, 'mutual', 'a.conf'),
+      5,
+      /\(b\.conf: Line 1\) Configuration file 'b\.conf' is already being read \(include cycle\) - skipping/,
+    ],
+    [
+      join(dir, 'self', 'self.conf'),
+      5,
+      /\(.*self\.conf: Line 5\) Configuration file 'self\.conf' is already being read \(include cycle\) - skipping/,
+    ],
+    [
+      join(dir, 'bomb.conf'),
+      5,
+      /\(.*bomb\.conf: Line 5\) Include pattern 'x(\{a,b\}){30}\.conf' has more than 1024 brace alternatives \(MAX_BRACE_ALTERNATIVES\) - configuration refused/,
+    ],
   ];
   for (const [file, exit, msg] of cases) {
     const r = await check('-f', file, '--no-host-checks');
@@ -179,7 +205,10 @@ t.test('vrrpd check: the hostile configs of the issue each end in under 2 s with
   }
   const json = await check('-f', join(dir, 'bomb.conf'), '--no-host-checks', '--json');
   const list = JSON.parse(json.err) as { severity: string; message: string; line: number }[];
-  t.ok(list.some((d) => d.severity === 'fatal' && d.line === 5 && /MAX_BRACE_ALTERNATIVES/.test(d.message)), '--json reports the bound the same way');
+  t.ok(
+    list.some((d) => d.severity === 'fatal' && d.line === 5 && /MAX_BRACE_ALTERNATIVES/.test(d.message)),
+    '--json reports the bound the same way',
+  );
 });
 
 t.test('a load over its memory: outcome `memory` naming CONFIG_LOAD_HEAP_MB', async (t) => {
@@ -187,7 +216,10 @@ t.test('a load over its memory: outcome `memory` naming CONFIG_LOAD_HEAP_MB', as
   const dir = tmp(t);
   // 15 lines of 65,536 generated VIPs each: within every reader limit, ~700 MB of model
   const vips = '    ~SEQ(A,0,255) ~SEQ(B,0,255) 10.$A.$B.1/32\n'.repeat(15);
-  writeFileSync(join(dir, 'k.conf'), `vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress {\n${vips}  }\n}\n`);
+  writeFileSync(
+    join(dir, 'k.conf'),
+    `vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress {\n${vips}  }\n}\n`,
+  );
   const out = await loadConfigOffThread({ file: join(dir, 'k.conf'), hostChecks: false }, { heapMb: 128, timeoutMs: FRESH_MS });
   t.same(out, { ok: false, reason: 'memory', message: `Loading '${join(dir, 'k.conf')}' needed more than 128 MB (CONFIG_LOAD_HEAP_MB)` });
 });
@@ -223,7 +255,9 @@ t.test('a 15 MB comment file: checked in bounded time and memory (child process,
   });
   const r = JSON.parse(stdout) as { code: number; ms: number; maxRssKiB: number; fileKiB: number; err: string[] };
   const mb = (k: number) => (k / 1024).toFixed(0);
-  t.comment(`15 MB of comments: ${r.ms.toFixed(0)} ms, peak RSS of the whole process ${mb(r.maxRssKiB)} MB (${mb(r.fileKiB)} MB of it file-backed)`);
+  t.comment(
+    `15 MB of comments: ${r.ms.toFixed(0)} ms, peak RSS of the whole process ${mb(r.maxRssKiB)} MB (${mb(r.fileKiB)} MB of it file-backed)`,
+  );
   t.equal(r.code, 0, 'a config of comments only is fine');
   t.same(r.err, []);
   t.ok(r.ms < 2000, 'under 2 s');
@@ -231,19 +265,39 @@ t.test('a 15 MB comment file: checked in bounded time and memory (child process,
   t.ok(r.maxRssKiB - r.fileKiB < 100 * 1024, 'of which under 100 MB is not file-backed');
 });
 
-t.test('a daemon started with V8 or process options (the launcher\'s heap flags, --trace-gc) still loads its config', { skip: buildSkip() }, async (t) => {
-  // A worker refuses such options; the loader passes on only what loads modules.
-  const dir = tmp(t);
-  writeFileSync(join(dir, 'k.conf'), 'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n');
-  const bin = DIST_MAIN.replace(/dist\/cli\/main\.js$/, 'bin/vrrpd');
-  let out: string;
-  let code = 0;
-  try {
-    out = execFileSync(process.execPath, ['--max-semi-space-size=2', '--stack-trace-limit=20', '--heapsnapshot-signal=SIGWINCH', bin, 'check', '-f', join(dir, 'k.conf'), '--no-host-checks'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
-  } catch (e) {
-    code = (e as { status: number }).status;
-    out = String((e as { stderr: string }).stderr);
-  }
-  t.equal(code, 0, out);
-  t.notMatch(out, /loader thread/);
-});
+t.test(
+  "a daemon started with V8 or process options (the launcher's heap flags, --trace-gc) still loads its config",
+  { skip: buildSkip() },
+  async (t) => {
+    // A worker refuses such options; the loader passes on only what loads modules.
+    const dir = tmp(t);
+    writeFileSync(
+      join(dir, 'k.conf'),
+      'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n',
+    );
+    const bin = DIST_MAIN.replace(/dist\/cli\/main\.js$/, 'bin/vrrpd');
+    let out: string;
+    let code = 0;
+    try {
+      out = execFileSync(
+        process.execPath,
+        [
+          '--max-semi-space-size=2',
+          '--stack-trace-limit=20',
+          '--heapsnapshot-signal=SIGWINCH',
+          bin,
+          'check',
+          '-f',
+          join(dir, 'k.conf'),
+          '--no-host-checks',
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 },
+      );
+    } catch (e) {
+      code = (e as { status: number }).status;
+      out = String((e as { stderr: string }).stderr);
+    }
+    t.equal(code, 0, out);
+    t.notMatch(out, /loader thread/);
+  },
+);

@@ -55,7 +55,13 @@ t.test('2.2 instance defaults (alloc_vrrp)', async (t) => {
     syncGroup: null,
     origin: { file: 'k.conf', line: 1 },
   });
-  t.match(r.partial.global, { vrrpMcastGroup4: '224.0.0.18', defaultInterface: 'eth0', vrrpVersion: 2, smtpConnectTimeoutMs: 30000, enableScriptSecurity: false });
+  t.match(r.partial.global, {
+    vrrpMcastGroup4: '224.0.0.18',
+    defaultInterface: 'eth0',
+    vrrpVersion: 2,
+    smtpConnectTimeoutMs: 30000,
+    enableScriptSecurity: false,
+  });
 });
 
 t.test('2.2 state: MASTER without priority means 255; priority 255 derives MASTER', async (t) => {
@@ -71,11 +77,22 @@ t.test('2.2 state: MASTER without priority means 255; priority 255 derives MASTE
 });
 
 t.test('1.3/2.2 global GARP values are copied when the instance starts', async (t) => {
-  const g = 'global_defs {\n  vrrp_garp_master_delay 2\n  vrrp_garp_master_repeat 3\n  vrrp_garp_master_refresh 10\n  vrrp_garp_master_refresh_repeat 2\n  vrrp_skip_check_adv_addr\n}\n';
+  const g =
+    'global_defs {\n  vrrp_garp_master_delay 2\n  vrrp_garp_master_repeat 3\n  vrrp_garp_master_refresh 10\n  vrrp_garp_master_refresh_repeat 2\n  vrrp_skip_check_adv_addr\n}\n';
   const before = one(g + inst(''));
-  t.match(i0(before), { garpMasterDelayMs: 2000, garpMasterRepeat: 3, garpMasterRefreshMs: 10000, garpMasterRefreshRepeat: 2, skipCheckAdvAddr: true });
+  t.match(i0(before), {
+    garpMasterDelayMs: 2000,
+    garpMasterRepeat: 3,
+    garpMasterRefreshMs: 10000,
+    garpMasterRefreshRepeat: 2,
+    skipCheckAdvAddr: true,
+  });
   const after = one(inst('') + g);
-  t.match(i0(after), { garpMasterDelayMs: 5000, garpMasterRepeat: 5, garpMasterRefreshMs: 0, garpMasterRefreshRepeat: 1, skipCheckAdvAddr: false }, 'global_defs after the instance does not apply to it');
+  t.match(
+    i0(after),
+    { garpMasterDelayMs: 5000, garpMasterRepeat: 5, garpMasterRefreshMs: 0, garpMasterRefreshRepeat: 1, skipCheckAdvAddr: false },
+    'global_defs after the instance does not apply to it',
+  );
   t.equal(after.partial.global.vrrpGarpMasterDelayMs, 2000, 'but is the global value');
   t.same(texts(after), [], 'accepted silently (config-cases global-defs-after-instance)');
   const own = one(g + inst('  garp_master_delay 1\n  garp_master_repeat 9'));
@@ -83,10 +100,14 @@ t.test('1.3/2.2 global GARP values are copied when the instance starts', async (
 });
 
 t.test('2.1 garp_lower_prio_* default to the global master values (not the instance ones)', async (t) => {
-  const r = one(`global_defs {\n  vrrp_garp_master_delay 7\n  vrrp_garp_master_repeat 2\n}\n${inst('  garp_master_delay 1\n  garp_master_repeat 9')}`);
+  const r = one(
+    `global_defs {\n  vrrp_garp_master_delay 7\n  vrrp_garp_master_repeat 2\n}\n${inst('  garp_master_delay 1\n  garp_master_repeat 9')}`,
+  );
   t.match(r.partial.global, { vrrpGarpLowerPrioDelayMs: 7000, vrrpGarpLowerPrioRepeat: 2 });
   t.match(i0(r), { garpLowerPrioDelayMs: 7000, garpLowerPrioRepeat: 2 });
-  const set = one(`global_defs {\n  vrrp_garp_lower_prio_delay 3\n  vrrp_garp_lower_prio_repeat 4\n}\n${inst('  garp_lower_prio_repeat 6')}`);
+  const set = one(
+    `global_defs {\n  vrrp_garp_lower_prio_delay 3\n  vrrp_garp_lower_prio_repeat 4\n}\n${inst('  garp_lower_prio_repeat 6')}`,
+  );
   t.match(i0(set), { garpLowerPrioDelayMs: 3000, garpLowerPrioRepeat: 6 });
   const zero = one(`global_defs {\n  vrrp_garp_master_repeat 0\n}\n${inst('')}`);
   t.equal(zero.partial.global.vrrpGarpMasterRepeat, 1, 'repeat 0 -> 1 with an error');
@@ -101,7 +122,16 @@ t.test('2.3 VIP line syntax', async (t) => {
   );
   const v = i0(r).virtualIpaddress;
   t.same(texts(r), []);
-  t.match(v[0], { address: '10.0.0.1', family: 4, prefixLength: 24, dev: 'eth1', broadcast: '10.0.0.255', scope: 253, label: 'eth1:1', noTrack: true });
+  t.match(v[0], {
+    address: '10.0.0.1',
+    family: 4,
+    prefixLength: 24,
+    dev: 'eth1',
+    broadcast: '10.0.0.255',
+    scope: 253,
+    label: 'eth1:1',
+    noTrack: true,
+  });
   t.match(v[1], { address: '10.0.0.2', prefixLength: 32, dev: null, broadcast: null, scope: 0, label: null, noTrack: false, peer: null });
   t.match(v[2], { broadcast: '10.0.0.0', prefixLength: 24 });
   t.match(v[3], { broadcast: '10.0.255.254', scope: 254, prefixLength: 16 });
@@ -113,7 +143,10 @@ t.test('2.3 VIP line syntax', async (t) => {
   t.match(i0(v6).virtualIpaddress[0], { family: 6, prefixLength: 128 });
   t.equal(i0(v6).version, 3, 'an IPv6 instance is VRRPv3');
   const bad = one(inst('  virtual_ipaddress {\n    10.0.0.300/24\n    10.0.0.1 frobnicate\n  }'));
-  t.same(i0(bad).virtualIpaddress.map((x) => x.address), ['10.0.0.1']);
+  t.same(
+    i0(bad).virtualIpaddress.map((x) => x.address),
+    ['10.0.0.1'],
+  );
   t.ok(texts(bad).includes("Unknown configuration entry 'frobnicate' for ip address - ignoring"));
 });
 
@@ -122,7 +155,10 @@ t.test('2.2 unicast_peer: min_ttl/max_ttl turn on check_unicast_src', async (t) 
   t.match(i0(plain), { unicastSrcIp: '192.168.200.10', unicastPeers: [{ address: '192.168.200.11' }], checkUnicastSrc: false });
   const ttl = one(inst('  unicast_peer {\n    192.168.200.11 min_ttl 250\n    192.168.200.12 max_ttl 254\n  }'));
   t.equal(i0(ttl).checkUnicastSrc, true);
-  t.match(i0(ttl).unicastPeers, [{ address: '192.168.200.11', minTtl: 250 }, { address: '192.168.200.12', maxTtl: 254 }]);
+  t.match(i0(ttl).unicastPeers, [
+    { address: '192.168.200.11', minTtl: 250 },
+    { address: '192.168.200.12', maxTtl: 254 },
+  ]);
   const global = one(`global_defs {\n  vrrp_check_unicast_src\n}\n${inst('  unicast_peer {\n    192.168.200.11\n  }')}`);
   t.equal(i0(global).checkUnicastSrc, true);
   const noPeer = one(inst('  unicast_ttl 10'));
@@ -143,7 +179,10 @@ t.test('2.2 track_interface / track_script / track_file weights and reverse', as
     { name: 'chk_0', weight: 5, reverse: true },
   ]);
   t.match(i0(r).trackFiles, [{ name: 'tf', weight: -3 }]);
-  t.match(r.partial.scripts, [{ name: 'chk_w', weight: 10, intervalMs: 1000, rise: 1, fall: 1, script: { argv: ['/bin/true'] } }, { name: 'chk_0', weight: 0 }]);
+  t.match(r.partial.scripts, [
+    { name: 'chk_w', weight: 10, intervalMs: 1000, rise: 1, fall: 1, script: { argv: ['/bin/true'] } },
+    { name: 'chk_0', weight: 0 },
+  ]);
   t.match(r.partial.trackFiles, [{ name: 'tf', file: '/tmp/x', weight: 1 }], 'track_file weight defaults to 1');
   const late = one(`${inst('  track_script {\n    chk_w\n  }')}${SCRIPTS}`);
   t.same(i0(late).trackScripts, [], 'a script defined after the instance is not found');
@@ -153,24 +192,39 @@ t.test('2.2 track_interface / track_script / track_file weights and reverse', as
 });
 
 t.test('2.2 address owner (priority 255) drops weighted trackers', async (t) => {
-  const r = one(`${SCRIPTS}${inst('  priority 255\n  track_interface {\n    eth1 weight -20\n    eth2\n  }\n  track_script {\n    chk_w\n    chk_0\n    chk_0 weight 3\n  }')}`);
-  t.same(i0(r).trackInterfaces.map((x) => x.name), ['eth2']);
-  t.same(i0(r).trackScripts.map((x) => `${x.name}:${x.weight}`), ['chk_0:null']);
+  const r = one(
+    `${SCRIPTS}${inst('  priority 255\n  track_interface {\n    eth1 weight -20\n    eth2\n  }\n  track_script {\n    chk_w\n    chk_0\n    chk_0 weight 3\n  }')}`,
+  );
+  t.same(
+    i0(r).trackInterfaces.map((x) => x.name),
+    ['eth2'],
+  );
+  t.same(
+    i0(r).trackScripts.map((x) => `${x.name}:${x.weight}`),
+    ['chk_0:null'],
+  );
 });
 
 t.test('2.5 sync group members: weights zeroed unless sync_group_tracking_weight', async (t) => {
   const body = '  track_interface {\n    eth2 weight -20\n  }\n  track_script {\n    chk_w\n    chk_0\n  }';
-  const cfg = (extra: string) => `${SCRIPTS}${inst(body)}${inst(body, 'VI_2', 52, 'eth1')}vrrp_sync_group VG {\n  group {\n    VI_1\n    VI_2\n  }\n${extra}}\n`;
+  const cfg = (extra: string) =>
+    `${SCRIPTS}${inst(body)}${inst(body, 'VI_2', 52, 'eth1')}vrrp_sync_group VG {\n  group {\n    VI_1\n    VI_2\n  }\n${extra}}\n`;
   const r = one(cfg(''));
   t.same(texts(r), []);
   for (const i of r.partial.instances) {
     t.equal(i.syncGroup, 'VG');
     t.same(i.trackInterfaces, [{ name: 'eth2', weight: 0, reverse: false }]);
-    t.same(i.trackScripts.map((x) => x.name), ['chk_0']);
+    t.same(
+      i.trackScripts.map((x) => x.name),
+      ['chk_0'],
+    );
   }
   const keep = one(cfg('  sync_group_tracking_weight\n'));
   t.same(i0(keep).trackInterfaces, [{ name: 'eth2', weight: -20, reverse: false }]);
-  t.same(i0(keep).trackScripts.map((x) => x.name), ['chk_w', 'chk_0']);
+  t.same(
+    i0(keep).trackScripts.map((x) => x.name),
+    ['chk_w', 'chk_0'],
+  );
   t.match(keep.partial.syncGroups, [{ name: 'VG', members: ['VI_1', 'VI_2'], syncGroupTrackingWeight: true }]);
 });
 
@@ -200,8 +254,19 @@ t.test('2.2 advert_int: VRRPv2 rounds to whole seconds, out of range is ignored'
 });
 
 t.test('2.2 strict mode', async (t) => {
-  const r = one(`global_defs {\n  vrrp_strict\n}\n${inst('  state MASTER\n  priority 100\n  down_timer_adverts 7\n  authentication {\n    auth_type PASS\n    auth_pass secret\n  }')}`);
-  t.match(i0(r), { strictMode: true, authType: 'NONE', authPass: null, state: 'BACKUP', downTimerAdverts: 3, lowerPrioNoAdvert: true, higherPrioSendAdvert: false, accept: false });
+  const r = one(
+    `global_defs {\n  vrrp_strict\n}\n${inst('  state MASTER\n  priority 100\n  down_timer_adverts 7\n  authentication {\n    auth_type PASS\n    auth_pass secret\n  }')}`,
+  );
+  t.match(i0(r), {
+    strictMode: true,
+    authType: 'NONE',
+    authPass: null,
+    state: 'BACKUP',
+    downTimerAdverts: 3,
+    lowerPrioNoAdvert: true,
+    higherPrioSendAdvert: false,
+    accept: false,
+  });
   t.ok(texts(r).includes('(VI_1) Strict mode does not support authentication. Ignoring.'));
   t.ok(texts(r).includes('(VI_1) State MASTER must match being address owner'));
   const owner = one(inst('  strict_mode\n  priority 255'));
@@ -224,7 +289,17 @@ t.test('2.4 / 2.6 / 2.7 scripts, track files and static entries', async (t) => {
   const r = one(
     `vrrp_script chk {\n  script "/usr/bin/test -f /tmp/x"\n  interval 3\n  timeout 2\n  weight -20 reverse\n  rise 2\n  fall 4\n  user nobody\n  init_fail\n}\ntrack_file tf {\n  file /tmp/tf\n  weight -4 reverse\n  init_file 7 overwrite\n}\nstatic_ipaddress {\n  192.168.201.5/24 dev eth1\n}\n${inst('  track_script {\n    chk\n  }\n  track_file {\n    tf\n  }')}`,
   );
-  t.match(r.partial.scripts[0], { name: 'chk', intervalMs: 3000, timeoutMs: 2000, weight: -20, reverse: true, rise: 2, fall: 4, initFail: true, script: { argv: ['/usr/bin/test', '-f', '/tmp/x'], user: 'nobody' } });
+  t.match(r.partial.scripts[0], {
+    name: 'chk',
+    intervalMs: 3000,
+    timeoutMs: 2000,
+    weight: -20,
+    reverse: true,
+    rise: 2,
+    fall: 4,
+    initFail: true,
+    script: { argv: ['/usr/bin/test', '-f', '/tmp/x'], user: 'nobody' },
+  });
   t.match(r.partial.trackFiles[0], { name: 'tf', file: '/tmp/tf', weight: -4, reverse: true, initValue: 7, initOverwrite: true });
   t.match(r.partial.staticIpaddress, [{ address: '192.168.201.5', prefixLength: 24, dev: 'eth1' }]);
 });
@@ -291,7 +366,10 @@ for (const src of SOURCES) {
       skipCheckAdvAddr: true,
       trackInterfaces: [],
     });
-    t.same(i.virtualIpaddress.map((v) => `${v.address}/${v.prefixLength}`), [`${tc.vip}/32`]);
+    t.same(
+      i.virtualIpaddress.map((v) => `${v.address}/${v.prefixLength}`),
+      [`${tc.vip}/32`],
+    );
     t.same(i.notify.master?.argv, ['/etc/keepalived/notify_action.sh', 'MASTER']);
     t.same(i.notify.stop?.argv, ['/etc/keepalived/notify_action.sh', 'STOP']);
     t.equal(r.partial.global.routerId, src.routerId);
@@ -301,7 +379,15 @@ for (const src of SOURCES) {
   t.test(`deployment (${src.label}): Tencent HAVIP (commented-out vrrp_script header, preempt_delay + nopreempt)`, async (t) => {
     const r = deployment(src, 'tencent-havip.keepalived.conf');
     const i = i0(r);
-    t.match(i, { nopreempt: true, preemptDelayMs: 0, priority: 30, unicastSrcIp: tc.src, garpMasterDelayMs: 1000, garpMasterRefreshMs: 5000, trackScripts: [] });
+    t.match(i, {
+      nopreempt: true,
+      preemptDelayMs: 0,
+      priority: 30,
+      unicastSrcIp: tc.src,
+      garpMasterDelayMs: 1000,
+      garpMasterRefreshMs: 5000,
+      trackScripts: [],
+    });
     t.equal(r.partial.scripts.length, 0);
     t.ok(texts(r).includes(`(VI_1) track script ${tc.missingScript} not found, ignoring...`));
   });
@@ -311,8 +397,22 @@ for (const src of SOURCES) {
     const b = deployment(src, 'alibaba-havip-snat-backup.keepalived.conf');
     t.equal(m.exitCode, 0);
     t.equal(b.exitCode, 0);
-    t.match(i0(m), { state: 'MASTER', stateConfigured: true, priority: 100, virtualRouterId: ali.vrid, unicastSrcIp: ali.master, unicastPeers: [{ address: ali.backup }], nopreempt: false });
-    t.match(i0(b), { state: 'BACKUP', priority: 99, virtualRouterId: ali.vrid, unicastSrcIp: ali.backup, unicastPeers: [{ address: ali.master }] });
+    t.match(i0(m), {
+      state: 'MASTER',
+      stateConfigured: true,
+      priority: 100,
+      virtualRouterId: ali.vrid,
+      unicastSrcIp: ali.master,
+      unicastPeers: [{ address: ali.backup }],
+      nopreempt: false,
+    });
+    t.match(i0(b), {
+      state: 'BACKUP',
+      priority: 99,
+      virtualRouterId: ali.vrid,
+      unicastSrcIp: ali.backup,
+      unicastPeers: [{ address: ali.master }],
+    });
     for (const r of [m, b]) {
       t.match(i0(r).virtualIpaddress, [{ address: ali.vip, prefixLength: 32, dev: 'eth0', label: ali.label }]);
       t.same(i0(r).notify.master, { argv: ['/etc/keepalived/scripts/ha_vip_start.sh'], user: null, group: null });
@@ -336,7 +436,10 @@ t.test('loadConfig returns a deep-frozen model', async (t) => {
   };
   walk(c);
   t.ok(seen.length > 20);
-  t.ok(seen.every((o) => Object.isFrozen(o)), 'every object and array is frozen');
+  t.ok(
+    seen.every((o) => Object.isFrozen(o)),
+    'every object and array is frozen',
+  );
   t.throws(() => {
     (c.instances[0] as { priority: number }).priority = 1;
   }, TypeError);

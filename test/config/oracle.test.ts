@@ -56,7 +56,9 @@ function check(file: string, cwd: string, expectedText: string) {
   }
 }
 
-const cases = readdirSync(casesDir).filter((f) => f.endsWith('.conf')).sort();
+const cases = readdirSync(casesDir)
+  .filter((f) => f.endsWith('.conf'))
+  .sort();
 t.ok(cases.length >= 40, `oracle corpus has ${cases.length} cases`);
 
 for (const c of cases) {
@@ -65,7 +67,12 @@ for (const c of cases) {
     const { r, got, exp, shown } = check(c, casesDir, expectedText);
     t.equal(r.exitCode, exp.exit, 'same exit code as keepalived -t');
     t.same([...got].sort(), [...exp.lines].sort(), 'problems reported on the same lines');
-    if (exp.exit === 0) t.same(shown.filter((d) => d.exitClass !== 'none').map((d) => d.message), [], 'nothing counted for a config keepalived accepts');
+    if (exp.exit === 0)
+      t.same(
+        shown.filter((d) => d.exitClass !== 'none').map((d) => d.message),
+        [],
+        'nothing counted for a config keepalived accepts',
+      );
   });
 }
 
@@ -89,8 +96,10 @@ function sections(text: string): Map<string, string> {
 const deployments = sections(readFileSync(join(casesDir, 'deployments.expected.txt'), 'utf8'));
 t.same(
   [...deployments.keys()].sort(),
-  readdirSync(deploymentsDir).filter((f) => f.endsWith('.conf')).sort(),
-  'every example deployment has keepalived\'s recorded output (regen.sh --deployments)',
+  readdirSync(deploymentsDir)
+    .filter((f) => f.endsWith('.conf'))
+    .sort(),
+  "every example deployment has keepalived's recorded output (regen.sh --deployments)",
 );
 for (const [name, expected] of deployments) {
   t.test(`deployment ${name}`, async (t) => {
@@ -113,13 +122,15 @@ if (!existsSync(shared)) t.comment(`${shared} is absent: the ${samples.size} opt
 else {
   for (const [name, expected] of samples) {
     const base = RENAMED[name] ?? name.split('/').pop()!;
-    const dir = ['keepalived-samples', 'scenarios'].map((d) => join(shared, d)).find((d) => {
-      try {
-        return readdirSync(d).includes(base);
-      } catch {
-        return false;
-      }
-    });
+    const dir = ['keepalived-samples', 'scenarios']
+      .map((d) => join(shared, d))
+      .find((d) => {
+        try {
+          return readdirSync(d).includes(base);
+        } catch {
+          return false;
+        }
+      });
     t.test(`sample ${name}`, { skip: dir ? false : `${base} is not in ${shared}` }, async (t) => {
       const { r, got, exp } = check(base, dir!, expected);
       t.equal(r.exitCode, exp.exit, 'same exit code as keepalived -t');

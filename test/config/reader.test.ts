@@ -29,7 +29,9 @@ const vips = (r: LoadResult, i = 0) => (r.partial.instances[i]?.virtualIpaddress
 const i0 = (r: LoadResult) => r.partial.instances[0]!;
 
 t.test('1.1 comments: `!` and `#` start a comment anywhere on a line', async (t) => {
-  const r = one(`# whole line\n   ! indented\nvrrp_instance VI_1 { # after a brace\n  interface eth0 ! trailing\n  virtual_router_id 51#glued\n  priority 150!glued\n  virtual_ipaddress {\n    10.0.0.1/24 # c\n  }\n}\n`);
+  const r = one(
+    `# whole line\n   ! indented\nvrrp_instance VI_1 { # after a brace\n  interface eth0 ! trailing\n  virtual_router_id 51#glued\n  priority 150!glued\n  virtual_ipaddress {\n    10.0.0.1/24 # c\n  }\n}\n`,
+  );
   t.same(msgs(r), []);
   t.equal(r.exitCode, 0);
   t.equal(i0(r).virtualRouterId, 51);
@@ -46,12 +48,17 @@ t.test('1.1 comments: `\\#` and `\\!` outside quotes are literal; inside double 
 
 t.test('1.1 unterminated quote is reported on its line', async (t) => {
   const r = one(`${inst('  authentication {\n    auth_type PASS\n    auth_pass "abc\n  }')}`);
-  t.ok(shown(r).some((d) => d.line === 6 && /Unterminated quote/.test(d.message)), msgs(r).join('\n'));
+  t.ok(
+    shown(r).some((d) => d.line === 6 && /Unterminated quote/.test(d.message)),
+    msgs(r).join('\n'),
+  );
   t.equal(r.exitCode, 2, 'auth_pass then has no argument: missing parameter (config-cases unterminated-quote)');
 });
 
 t.test('1.1 step 6 brace splitting: `{`/`}` anywhere on a line become separate statements', async (t) => {
-  const r = one(`vrrp_instance VI_1 { interface eth0\n  virtual_router_id 51 }\nvrrp_instance VI_2\n{\n  interface eth1\n  virtual_router_id 52\n  virtual_ipaddress { 10.0.0.2/24 10.0.0.3/24 }\n}\n`);
+  const r = one(
+    `vrrp_instance VI_1 { interface eth0\n  virtual_router_id 51 }\nvrrp_instance VI_2\n{\n  interface eth1\n  virtual_router_id 52\n  virtual_ipaddress { 10.0.0.2/24 10.0.0.3/24 }\n}\n`,
+  );
   t.equal(r.partial.instances.length, 2);
   t.equal(i0(r).interface, 'eth0');
   t.equal(i0(r).virtualRouterId, 51, '`}` after a value closes the block');
@@ -77,9 +84,15 @@ t.test('1.1 MAXBUF: lines longer than 1023 bytes are split into several statemen
   // a 1030-byte word is two unknown keywords (keepalived 2.2.7: 'Unknown keyword' for both parts)
   const long = one(`! x\n${'y'.repeat(1030)}\n${inst('')}`);
   const unknown = shown(long).filter((d) => d.message.startsWith('Unknown keyword'));
-  t.same(unknown.map((d) => d.message.length), [`Unknown keyword ''`.length + 1023, `Unknown keyword ''`.length + 7]);
+  t.same(
+    unknown.map((d) => d.message.length),
+    [`Unknown keyword ''`.length + 1023, `Unknown keyword ''`.length + 7],
+  );
   // parent-pass numbering: the unterminated chunk carries the previous line's number, the rest its own
-  t.same(unknown.map((d) => d.line), [1, 2]);
+  t.same(
+    unknown.map((d) => d.line),
+    [1, 2],
+  );
   // two VIPs on a 1234-byte line, separated by blanks (config-cases long-line: silently OK)
   const two = one(inst(`  virtual_ipaddress {\n    10.0.0.1/24${' '.repeat(1200)}10.0.0.2/24\n  }`));
   t.same(vips(two), ['10.0.0.1/24', '10.0.0.2/24']);
@@ -94,7 +107,10 @@ t.todo('1.1 MAXBUF line numbers in the vrrp pass', async (t) => {
 
 t.test('1.1 step 7: block depth bookkeeping', async (t) => {
   const extra = one(`${inst('')}}\n`);
-  t.ok(shown(extra).some((d) => d.message === "Extra '}' found" && d.line === 9), msgs(extra).join('\n'));
+  t.ok(
+    shown(extra).some((d) => d.message === "Extra '}' found" && d.line === 9),
+    msgs(extra).join('\n'),
+  );
   const missing = one(inst('').replace(/}\n$/, ''));
   t.ok(shown(missing).some((d) => d.message === "There are 1 missing '}'s or extra '{'s" && d.line === 0));
   t.equal(missing.exitCode, 5);
@@ -144,7 +160,10 @@ t.test('1.3 missing parameter stops parsing with exit 2', async (t) => {
   const d = shown(r).find((x) => x.exitClass === 'missing-parameter');
   t.match(d?.message, /Configuration line starting `priority` is missing a parameter/);
   t.equal(d?.line, 4);
-  t.notOk(shown(r).some((x) => /bogus_after/.test(x.message)), 'nothing after it is read');
+  t.notOk(
+    shown(r).some((x) => /bogus_after/.test(x.message)),
+    'nothing after it is read',
+  );
   const g = one(`global_defs {\n  router_id\n}\n${inst('')}`);
   t.equal(g.exitCode, 5, 'router_id without value is not exit 2 (config-cases missing-param-global)');
 });
@@ -166,11 +185,18 @@ t.test('1.4 @id / @^id conditional lines (config id vm)', async (t) => {
 });
 
 t.test('1.4 $VAR and ${VAR}', async (t) => {
-  const r = one(`$IF=eth1\n$VRID=52\n${inst('  priority ${VRID}0')}`.replace('interface eth0', 'interface $IF').replace('virtual_router_id 51', 'virtual_router_id ${VRID}'));
+  const r = one(
+    `$IF=eth1\n$VRID=52\n${inst('  priority ${VRID}0')}`
+      .replace('interface eth0', 'interface $IF')
+      .replace('virtual_router_id 51', 'virtual_router_id ${VRID}'),
+  );
   t.equal(i0(r).interface, 'eth1');
   t.equal(i0(r).virtualRouterId, 52);
   t.equal(i0(r).priority, 100);
-  t.ok(msgs(r).some((m) => /number '520' outside range/.test(m)), '${VRID}0 glues');
+  t.ok(
+    msgs(r).some((m) => /number '520' outside range/.test(m)),
+    '${VRID}0 glues',
+  );
 });
 
 t.test('1.4 undefined names are left verbatim; `$` in scripts is safe', async (t) => {
@@ -178,21 +204,38 @@ t.test('1.4 undefined names are left verbatim; `$` in scripts is safe', async (t
   t.ok(msgs(r).includes('(k.conf: Line 5) VRRP parsed invalid IP $UNDEFINED_VAR. skipping IP...'), msgs(r).join('\n'));
   t.same(i0(r).notify.master?.argv, ['/bin/sh', '-c', 'echo $HOME ${USER}']);
   const glued = one(`$A=5\n${inst('  priority 1$Ax')}`);
-  t.ok(msgs(glued).some((m) => /invalid number '1\$Ax'/.test(m)), '$A followed by a letter is not a reference');
+  t.ok(
+    msgs(glued).some((m) => /invalid number '1\$Ax'/.test(m)),
+    '$A followed by a letter is not a reference',
+  );
 });
 
 t.test('1.4 redefinition overrides; substitution is lazy and recursive', async (t) => {
-  const r = one(`$P=100\n${inst('  priority $P')}$P=150\n${inst('  priority $P', 'VI_2', 52)}$A=\${B}0\n$B=20\n${inst('  priority $A', 'VI_3', 53)}`);
-  t.same(r.partial.instances.map((i) => i.priority), [100, 150, 200]);
+  const r = one(
+    `$P=100\n${inst('  priority $P')}$P=150\n${inst('  priority $P', 'VI_2', 52)}$A=\${B}0\n$B=20\n${inst('  priority $A', 'VI_3', 53)}`,
+  );
+  t.same(
+    r.partial.instances.map((i) => i.priority),
+    [100, 150, 200],
+  );
   t.same(msgs(r), []);
 });
 
 t.test('1.4 multi-line $VAR= \\ definitions, expanded on the line of use', async (t) => {
   const text = `$INST= \\\nvrrp_instance VI_\${N} { \\\n  interface eth\${N} \\\n  virtual_router_id 5\${N} \\\n  priority 2\${N}0 \\\n  virtual_ipaddress { \\\n    10.0.\${N}.1/24 \\\n  } \\\n}\n\n$N=0\n$INST\n$N=1\n$INST\n$N=9\n$INST\n`;
   const r = one(text);
-  t.same(r.partial.instances.map((i) => [i.name, i.interface, i.virtualRouterId]), [['VI_0', 'eth0', 50], ['VI_1', 'eth1', 51], ["VI_9", "eth9", 59]]);
+  t.same(
+    r.partial.instances.map((i) => [i.name, i.interface, i.virtualRouterId]),
+    [
+      ['VI_0', 'eth0', 50],
+      ['VI_1', 'eth1', 51],
+      ['VI_9', 'eth9', 59],
+    ],
+  );
   t.same(vips(r, 1), ['10.0.1.1/24']);
-  const lines = shown(r).filter((d) => d.line > 0).map((d) => d.line);
+  const lines = shown(r)
+    .filter((d) => d.line > 0)
+    .map((d) => d.line);
   t.same([...new Set(lines)], [16], 'errors of the generated lines carry the line that used $INST (config-cases var-multiline)');
 });
 
@@ -206,46 +249,89 @@ t.test('1.4 ~SEQ with 1, 2 and 3 arguments, negative steps, hex', async (t) => {
   t.same(v('~SEQx(N,9,11) fd00::$N'), ['fd00::9/128', 'fd00::a/128', 'fd00::b/128'], 'hex');
   const neg = one(inst('  virtual_ipaddress {\n    ~SEQ(N,-2) 10.0.0.$N\n  }'));
   t.same(
-    shown(neg).filter((d) => /invalid IP/.test(d.message)).map((d) => d.message),
+    shown(neg)
+      .filter((d) => /invalid IP/.test(d.message))
+      .map((d) => d.message),
     ['VRRP parsed invalid IP 10.0.0.-1. skipping IP...', 'VRRP parsed invalid IP 10.0.0.-2. skipping IP...'],
     '~SEQ(N,-2) is -1, -2 (keepalived 2.2.7)',
   );
   const hex = one(inst('  virtual_ipaddress {\n    ~SEQx(H,9,11) 10.2.0.$H\n  }'));
   t.same(vips(hex), ['10.2.0.9/32']);
-  t.same(shown(hex).map((d) => d.message), ['VRRP parsed invalid IP 10.2.0.a. skipping IP...', 'VRRP parsed invalid IP 10.2.0.b. skipping IP...']);
+  t.same(
+    shown(hex).map((d) => d.message),
+    ['VRRP parsed invalid IP 10.2.0.a. skipping IP...', 'VRRP parsed invalid IP 10.2.0.b. skipping IP...'],
+  );
   const bad = one(inst('  virtual_ipaddress {\n    ~SEQ(N,1,0,3) 10.0.0.$N\n  }'));
-  t.ok(shown(bad).some((d) => d.line === 5 && /Invalid ~SEQ specification/.test(d.message)), 'step 0 is refused');
+  t.ok(
+    shown(bad).some((d) => d.line === 5 && /Invalid ~SEQ specification/.test(d.message)),
+    'step 0 is refused',
+  );
 });
 
 t.test('1.4 chained generators on one line', async (t) => {
   const r = one(inst('  virtual_ipaddress {\n    ~SEQ(A,0,1) ~SEQ(B,1,2) 10.${A}.0.${B}/24\n  }'));
   t.same(vips(r), ['10.0.0.1/24', '10.0.0.2/24', '10.1.0.1/24', '10.1.0.2/24']);
   const inst3 = one(`~SEQ(I,1,3) vrrp_instance VI_$I { interface eth0 ; }\n`);
-  t.same(inst3.partial.instances.map((i) => i.name), ['VI_1', 'VI_2', 'VI_3'], 'generated instances on one line');
+  t.same(
+    inst3.partial.instances.map((i) => i.name),
+    ['VI_1', 'VI_2', 'VI_3'],
+    'generated instances on one line',
+  );
   t.ok(shown(inst3).every((d) => d.line === 1 || d.line === 0));
 });
 
 t.test('1.4 ~LST, both forms', async (t) => {
-  const r = one(inst('  virtual_ipaddress {\n    ~LST(N, 7, 8, 9) 10.0.0.${N}/24\n    ~LST({IF,NET}, {eth1,1}, {eth2,2}) 10.${NET}.0.1/24 dev $IF\n  }'));
+  const r = one(
+    inst(
+      '  virtual_ipaddress {\n    ~LST(N, 7, 8, 9) 10.0.0.${N}/24\n    ~LST({IF,NET}, {eth1,1}, {eth2,2}) 10.${NET}.0.1/24 dev $IF\n  }',
+    ),
+  );
   t.same(vips(r), ['10.0.0.7/24', '10.0.0.8/24', '10.0.0.9/24', '10.1.0.1/24', '10.2.0.1/24']);
-  t.same(i0(r).virtualIpaddress.slice(3).map((v) => v.dev), ['eth1', 'eth2']);
+  t.same(
+    i0(r)
+      .virtualIpaddress.slice(3)
+      .map((v) => v.dev),
+    ['eth1', 'eth2'],
+  );
 });
 
 t.test('1.4 built-ins: ${_INSTANCE}, ${_RANDOM}, ${_PWD}, ${_HASH}, ${_BANG}', async (t) => {
-  const r = one(inst('  virtual_ipaddress {\n    ${_INSTANCE}x\n    ${_PWD}/y\n  }\n  authentication {\n    auth_type PASS\n    auth_pass a${_HASH}${_BANG}b\n  }'));
-  t.same(shown(r).filter((d) => d.line > 0).map((d) => d.message), ['VRRP parsed invalid IP vmx. skipping IP...', 'VRRP parsed invalid IP ./y. skipping IP...']);
+  const r = one(
+    inst(
+      '  virtual_ipaddress {\n    ${_INSTANCE}x\n    ${_PWD}/y\n  }\n  authentication {\n    auth_type PASS\n    auth_pass a${_HASH}${_BANG}b\n  }',
+    ),
+  );
+  t.same(
+    shown(r)
+      .filter((d) => d.line > 0)
+      .map((d) => d.message),
+    ['VRRP parsed invalid IP vmx. skipping IP...', 'VRRP parsed invalid IP ./y. skipping IP...'],
+  );
   t.equal(i0(r).authPass, 'a#!b');
   const pwd = load({ 'etc/k.conf': inst('  virtual_ipaddress {\n    ${_PWD}\n  }') }, 'etc/k.conf', { cwd: () => '/srv' });
-  t.same(shown(pwd).filter((d) => d.line > 0).map((d) => d.message), ['VRRP parsed invalid IP /srv/etc. skipping IP...'], '${_PWD} is absolute (keepalived: getcwd() after chdir)');
+  t.same(
+    shown(pwd)
+      .filter((d) => d.line > 0)
+      .map((d) => d.message),
+    ['VRRP parsed invalid IP /srv/etc. skipping IP...'],
+    '${_PWD} is absolute (keepalived: getcwd() after chdir)',
+  );
   const rnd = (seed: number) => {
-    const x = one(`$R=\${_RANDOM 1 3}\n${['VI_1', 'VI_2', 'VI_3', 'VI_4', 'VI_5', 'VI_6'].map((n, k) => inst('  priority ${_RANDOM 1 3}', n, 51 + k)).join('')}`, { randomSeed: seed });
+    const x = one(
+      `$R=\${_RANDOM 1 3}\n${['VI_1', 'VI_2', 'VI_3', 'VI_4', 'VI_5', 'VI_6'].map((n, k) => inst('  priority ${_RANDOM 1 3}', n, 51 + k)).join('')}`,
+      { randomSeed: seed },
+    );
     return x.partial.instances.map((i) => i.priority);
   };
   const a = rnd(7);
   t.same(rnd(7), a, 'deterministic for a given seed');
-  t.ok(a.every((p) => p >= 1 && p <= 3), `in [1,3]: ${a.join(',')}`);
+  t.ok(
+    a.every((p) => p >= 1 && p <= 3),
+    `in [1,3]: ${a.join(',')}`,
+  );
   t.ok(new Set([...rnd(1), ...rnd(2), ...rnd(3)]).size > 1, 'not constant');
-  const seeded = (s: string) => one(`global_defs {\n  random_seed ${s}\n}\n${inst('  priority ${_RANDOM 100 200}')}`).partial.instances[0]!.priority;
+  const seeded = (s: string) =>
+    one(`global_defs {\n  random_seed ${s}\n}\n${inst('  priority ${_RANDOM 100 200}')}`).partial.instances[0]!.priority;
   t.equal(seeded('42'), seeded('42'), 'random_seed in global_defs seeds it');
 });
 
@@ -262,8 +348,15 @@ t.test('1.5 include is relative to the including file; nested names as keepalive
 });
 
 t.test('1.5 include glob: matches read in sorted order; errors name the included file and its line', async (t) => {
-  const r = load({ 'k.conf': 'include inc/*.inc\n', 'inc/b.inc': inst('  bogus_b', 'VI_B', 52), 'inc/a.inc': `\n${inst('  priority 0', 'VI_A', 51)}` });
-  t.same(r.partial.instances.map((i) => i.name), ['VI_A', 'VI_B']);
+  const r = load({
+    'k.conf': 'include inc/*.inc\n',
+    'inc/b.inc': inst('  bogus_b', 'VI_B', 52),
+    'inc/a.inc': `\n${inst('  priority 0', 'VI_A', 51)}`,
+  });
+  t.same(
+    r.partial.instances.map((i) => i.name),
+    ['VI_A', 'VI_B'],
+  );
   t.same(msgs(r), [
     "(inc/a.inc: Line 5) number '0' outside range [1, 255]",
     '(inc/a.inc: Line 5) (VI_A) Priority not valid! must be between 1 & 255. Using default 100',
@@ -274,7 +367,10 @@ t.test('1.5 include glob: matches read in sorted order; errors name the included
 t.test('1.5 include line cannot come from $VAR and an included file ends its generators', async (t) => {
   const r = load({ 'k.conf': '$I=include x.inc\n$I\n', 'x.inc': inst('') });
   t.equal(r.partial.instances.length, 0);
-  t.ok(msgs(r).some((m) => /Unknown keyword 'include'/.test(m)), msgs(r).join('\n'));
+  t.ok(
+    msgs(r).some((m) => /Unknown keyword 'include'/.test(m)),
+    msgs(r).join('\n'),
+  );
 });
 
 t.test('1.5 executable or non-regular includes are skipped (exit 0)', async (t) => {
@@ -301,7 +397,11 @@ t.test('1.5 strict include variants and their exit codes', async (t) => {
   for (const [line, exit, msg] of cases) {
     const r = load({ 'k.conf': `${line}\n${base}`, 'a.inc': '' });
     t.equal(r.exitCode, exit, `${line} -> exit ${exit}`);
-    if (msg) t.ok(shown(r).some((d) => d.line === 1 && d.message === msg), `${line}: ${msgs(r).join(' | ')}`);
+    if (msg)
+      t.ok(
+        shown(r).some((d) => d.line === 1 && d.message === msg),
+        `${line}: ${msgs(r).join(' | ')}`,
+      );
     else t.same(msgs(r), [], `${line}: nothing printed`);
     t.equal(r.config === undefined, exit === 6, 'a missing required include refuses the config');
   }
@@ -316,7 +416,12 @@ t.test('line numbers of generated lines and includes', async (t) => {
   });
   t.same(
     shown(r).map((d) => `${d.file}:${d.line} ${d.message}`),
-    ["k.conf:6 Unknown keyword 'bogus_from_var'", "i.inc:3 Unknown keyword 'bogus_inc'", "k.conf:8 Unknown keyword 'bogus_seq_1'", "k.conf:8 Unknown keyword 'bogus_seq_2'"],
+    [
+      "k.conf:6 Unknown keyword 'bogus_from_var'",
+      "i.inc:3 Unknown keyword 'bogus_inc'",
+      "k.conf:8 Unknown keyword 'bogus_seq_1'",
+      "k.conf:8 Unknown keyword 'bogus_seq_2'",
+    ],
   );
 });
 
@@ -331,15 +436,25 @@ t.test("1.4 substitution stops at keepalived's 1,023-byte line; the line is used
   for (const [def, invalid] of cases) {
     const r = one(`${def}\n${inst('  priority $A')}`);
     const line5 = r.diagnostics.filter((d) => d.line === 5);
-    t.match(line5[0]?.message ?? '', /^Parameter substitution on line 'priority .*' would exceed maximum line length$/, `${def}: keepalived's (log-only) message`);
+    t.match(
+      line5[0]?.message ?? '',
+      /^Parameter substitution on line 'priority .*' would exceed maximum line length$/,
+      `${def}: keepalived's (log-only) message`,
+    );
     t.equal(line5[0]?.severity, 'info', 'not printed by check, as keepalived -t does not');
     t.match(line5[1]?.message ?? '', invalid, `${def}: the full line is parsed`);
     t.equal(line5[2]?.message, '(VI_1) Priority not valid! must be between 1 & 255. Using default 100');
-    t.notOk(shown(r).some((d) => /did not terminate/.test(d.message)), 'it terminated');
+    t.notOk(
+      shown(r).some((d) => /did not terminate/.test(d.message)),
+      'it terminated',
+    );
     t.equal(r.exitCode, 5);
   }
   const long = one(`$A=${'z'.repeat(600)}\n${inst('  priority $A $A')}`);
-  t.ok(long.diagnostics.some((d) => d.line === 5 && /would exceed maximum line length/.test(d.message)), 'two 600-byte values do not fit one line');
+  t.ok(
+    long.diagnostics.some((d) => d.line === 5 && /would exceed maximum line length/.test(d.message)),
+    'two 600-byte values do not fit one line',
+  );
 });
 
 t.test('guards: self-referential definitions and generator explosions end quickly', async (t) => {
@@ -360,7 +475,10 @@ t.test('guards: self-referential definitions and generator explosions end quickl
   t.ok(Date.now() - t0 < 10000, `10^10 lines requested, ${Date.now() - t0} ms`);
   t.ok(shown(big).some((d) => d.line === 1 && /More than \d+ lines generated/.test(d.message)));
   const huge = one(inst('  virtual_ipaddress {\n    ~SEQ(N,1,1000000000) 10.0.0.$N\n  }'));
-  t.ok(shown(huge).some((d) => /Invalid ~SEQ specification/.test(d.message)), 'a single ~SEQ over 100000 values is refused');
+  t.ok(
+    shown(huge).some((d) => /Invalid ~SEQ specification/.test(d.message)),
+    'a single ~SEQ over 100000 values is refused',
+  );
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -381,20 +499,43 @@ function caseFiles(conf: string): Record<string, string> {
 }
 
 const PREPROCESSOR_CASES = [
-  'braces-same-line', 'comments-everywhere', 'conditional-id', 'extra-close-brace', 'include-executable', 'include-glob',
-  'include-missing', 'include-prefix-all-passes', 'include-relative', 'include-top', 'includem-missing', 'includer-missing',
-  'long-line', 'lst-generator', 'missing-close-brace', 'missing-open-brace', 'missing-param-global', 'missing-param-priority',
-  'semicolon-separator', 'seq-generator', 'unknown-keyword-top', 'unknown-keyword-with-block', 'unterminated-quote',
-  'var-multiline', 'var-substitution',
+  'braces-same-line',
+  'comments-everywhere',
+  'conditional-id',
+  'extra-close-brace',
+  'include-executable',
+  'include-glob',
+  'include-missing',
+  'include-prefix-all-passes',
+  'include-relative',
+  'include-top',
+  'includem-missing',
+  'includer-missing',
+  'long-line',
+  'lst-generator',
+  'missing-close-brace',
+  'missing-open-brace',
+  'missing-param-global',
+  'missing-param-priority',
+  'semicolon-separator',
+  'seq-generator',
+  'unknown-keyword-top',
+  'unknown-keyword-with-block',
+  'unterminated-quote',
+  'var-multiline',
+  'var-substitution',
 ];
 
 for (const c of PREPROCESSOR_CASES) {
   t.test(`config-cases ${c} (memory host)`, async (t) => {
     const conf = `${c}.conf`;
     const files = caseFiles(conf);
-    const r = loadConfig(conf, memoryHost(files, {
-      stat: (p) => (p in files ? { isFile: true, executable: (statSync(join(casesDir, p)).mode & 0o111) !== 0 } : undefined),
-    }));
+    const r = loadConfig(
+      conf,
+      memoryHost(files, {
+        stat: (p) => (p in files ? { isFile: true, executable: (statSync(join(casesDir, p)).mode & 0o111) !== 0 } : undefined),
+      }),
+    );
     const expected = readFileSync(join(casesDir, `${c}.expected`), 'utf8').split('\n');
     const exit = Number(/^exit=(\d+)$/.exec(expected.find((l) => l.startsWith('exit=')) ?? '')?.[1]);
     const lines = new Set<string>();
@@ -403,6 +544,16 @@ for (const c of PREPROCESSOR_CASES) {
       if (m) lines.add(`${m[1] ?? conf}:${m[2]}`);
     }
     t.equal(r.exitCode, exit, 'exit code');
-    t.same([...new Set(shown(r).filter((d) => d.line > 0).map((d) => `${d.file}:${d.line}`))].sort(), [...lines].sort(), 'lines');
+    t.same(
+      [
+        ...new Set(
+          shown(r)
+            .filter((d) => d.line > 0)
+            .map((d) => `${d.file}:${d.line}`),
+        ),
+      ].sort(),
+      [...lines].sort(),
+      'lines',
+    );
   });
 }

@@ -61,13 +61,17 @@ function roundTrip(t: Test, dir: string, file: string) {
   t.ok(again.config, 'the printed text is accepted');
   t.same(comparable(again.partial), comparable(m), 'model -> keepalived text -> model (origin, files, rule preference words aside)');
   t.same(
-    again.diagnostics.filter((d) => d.severity !== 'info' && /Unknown keyword|missing a parameter|Unexpected/.test(d.message)).map((d) => d.message),
+    again.diagnostics
+      .filter((d) => d.severity !== 'info' && /Unknown keyword|missing a parameter|Unexpected/.test(d.message))
+      .map((d) => d.message),
     [],
     'the printed text has no unknown keywords',
   );
 }
 
-const cases = readdirSync(casesDir).filter((f) => f.endsWith('.conf')).sort();
+const cases = readdirSync(casesDir)
+  .filter((f) => f.endsWith('.conf'))
+  .sort();
 for (const c of cases) {
   const exp = readFileSync(join(casesDir, c.replace(/\.conf$/, '.expected')), 'utf8');
   const exit = Number(/exit=(\d+)/.exec(exp)?.[1]);
@@ -75,7 +79,9 @@ for (const c of cases) {
   t.test(`config-cases ${c}`, async (t) => roundTrip(t, casesDir, c));
 }
 
-for (const f of readdirSync(deploymentsDir).filter((x) => x.endsWith('.conf')).sort()) {
+for (const f of readdirSync(deploymentsDir)
+  .filter((x) => x.endsWith('.conf'))
+  .sort()) {
   t.test(`deployment ${f}`, async (t) => roundTrip(t, deploymentsDir, f));
 }
 
@@ -96,8 +102,14 @@ t.test('fromYaml rejects unknown keys and wrong types, naming the path', async (
   const bad: [string, RegExp][] = [
     ['bogus: 1\n', /^\$\.bogus: unknown key/],
     ['instances:\n  - name: VI_1\n    virtualRouterId: 51\n    prio: 100\n', /^\$\.instances\[0\]\.prio: unknown key/],
-    ['instances:\n  - name: VI_1\n    virtualRouterId: 51\n    priority: high\n', /^\$\.instances\[0\]\.priority: expected number, got string/],
-    ['instances:\n  - name: VI_1\n    virtualRouterId: 51\n  - name: VI_2\n    virtualRouterId: 52\n    nopreempt: "yes"\n', /^\$\.instances\[1\]\.nopreempt: expected boolean/],
+    [
+      'instances:\n  - name: VI_1\n    virtualRouterId: 51\n    priority: high\n',
+      /^\$\.instances\[0\]\.priority: expected number, got string/,
+    ],
+    [
+      'instances:\n  - name: VI_1\n    virtualRouterId: 51\n  - name: VI_2\n    virtualRouterId: 52\n    nopreempt: "yes"\n',
+      /^\$\.instances\[1\]\.nopreempt: expected boolean/,
+    ],
     ['instances:\n  - name: VI_1\n    virtualRouterId: 0\n', /^\$\.instances\[0\]\.virtualRouterId: must be 1\.\.255/],
     ['instances:\n  - virtualRouterId: 51\n', /^\$\.instances\[0\]\.name: expected string/],
     ['instances: {}\n', /instances/],
@@ -118,7 +130,18 @@ t.test('fromYaml rejects unknown keys and wrong types, naming the path', async (
 t.test('fromYaml fills omitted keys with defaults: a minimal hand-written instance loads', async (t) => {
   const m = fromYaml('instances:\n  - name: VI_1\n    interface: eth0\n    virtualRouterId: 51\n');
   const i = m.instances[0]!;
-  t.match(i, { name: 'VI_1', interface: 'eth0', virtualRouterId: 51, priority: 100, advertIntMs: 1000, state: 'BACKUP', garpMasterDelayMs: 5000, garpMasterRepeat: 5, authType: 'NONE', virtualIpaddress: [] });
+  t.match(i, {
+    name: 'VI_1',
+    interface: 'eth0',
+    virtualRouterId: 51,
+    priority: 100,
+    advertIntMs: 1000,
+    state: 'BACKUP',
+    garpMasterDelayMs: 5000,
+    garpMasterRepeat: 5,
+    authType: 'NONE',
+    virtualIpaddress: [],
+  });
   t.equal(m.global.vrrpMcastGroup4, '224.0.0.18');
   t.same(m.scripts, []);
   t.ok(Object.isFrozen(i), 'frozen like loadConfig models');

@@ -50,15 +50,27 @@ t.test('an endless reply is cut at MAX_REPLY_BYTES with an error naming it, befo
   const path = join(tmp(t), 'evil.sock');
   const evil = await endless(t, path);
   const t0 = Date.now();
-  const err = await request(path, { cmd: 'status' }, 20_000).then(() => null, (e: unknown) => e);
+  const err = await request(path, { cmd: 'status' }, 20_000).then(
+    () => null,
+    (e: unknown) => e,
+  );
   const ms = Date.now() - t0;
   t.ok(err instanceof ControlClientError, 'rejected');
-  t.match(err, { code: 'EMSGSIZE', message: new RegExp(`reply from .*evil\\.sock is over ${MAX_REPLY_BYTES} bytes \\(MAX_REPLY_BYTES\\)`) });
+  t.match(err, {
+    code: 'EMSGSIZE',
+    message: new RegExp(`reply from .*evil\\.sock is over ${MAX_REPLY_BYTES} bytes \\(MAX_REPLY_BYTES\\)`),
+  });
   t.ok(ms < 10_000, `in ${ms} ms, not at the 20 s timeout`);
   await new Promise((r) => setTimeout(r, 100));
-  t.ok(evil.written() < MAX_REPLY_BYTES + 8 * 1024 * 1024, `the peer got to write ${(evil.written() / 2 ** 20).toFixed(1)} MiB (limit ${MAX_REPLY_BYTES / 2 ** 20} MiB + socket buffers)`);
+  t.ok(
+    evil.written() < MAX_REPLY_BYTES + 8 * 1024 * 1024,
+    `the peer got to write ${(evil.written() / 2 ** 20).toFixed(1)} MiB (limit ${MAX_REPLY_BYTES / 2 ** 20} MiB + socket buffers)`,
+  );
   // A smaller bound for a caller that asks for one.
-  const small = await request(path, { cmd: 'status' }, 5000, 'me', 1000).then(() => null, (e: unknown) => e);
+  const small = await request(path, { cmd: 'status' }, 5000, 'me', 1000).then(
+    () => null,
+    (e: unknown) => e,
+  );
   t.match(small, { code: 'EMSGSIZE', message: /over 1000 bytes/ });
 });
 
@@ -66,13 +78,22 @@ t.test("switchover: a 'peer' socket that floods its reply is dropped, the master
   const dir = tmp(t);
   const evilPath = join(dir, 'peer.sock');
   await endless(t, evilPath);
-  const conf = 'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  advert_int 1\n  virtual_ipaddress {\n    10.0.0.100/24\n  }\n}\n';
+  const conf =
+    'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  advert_int 1\n  virtual_ipaddress {\n    10.0.0.100/24\n  }\n}\n';
   const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': conf }));
   if (!r.config) throw new Error('config');
   const io = new FakeIo();
   const log = new MemoryLog();
   const d = new Daemon(withTestNotifier({ io, log }));
-  const plane = new ControlPlane({ daemon: d, log, version: '9.9.9', socketPath: '', stateDir: dir, reload: () => undefined, sd: new SdNotify({ env: {} }) });
+  const plane = new ControlPlane({
+    daemon: d,
+    log,
+    version: '9.9.9',
+    socketPath: '',
+    stateDir: dir,
+    reload: () => undefined,
+    sd: new SdNotify({ env: {} }),
+  });
   const started = await d.start(r.config);
   if (!started.ok) throw new Error(started.error.message);
   await plane.started();
@@ -81,5 +102,9 @@ t.test("switchover: a 'peer' socket that floods its reply is dropped, the master
   t.equal(d.instances[0]!.state, 'MASTER');
   const res = await plane.manual.switchover('VI_1', [evilPath], 'tester (uid 0, pid 1)');
   t.match(res, { ok: true, via: 'priority-0', state: 'BACKUP' });
-  t.match((res as unknown as { tried: string[] }).tried[0], /peer\.sock: reply from .* is over \d+ bytes \(MAX_REPLY_BYTES\)/, 'the flooding peer is named with the limit');
+  t.match(
+    (res as unknown as { tried: string[] }).tried[0],
+    /peer\.sock: reply from .* is over \d+ bytes \(MAX_REPLY_BYTES\)/,
+    'the flooding peer is named with the limit',
+  );
 });

@@ -30,7 +30,13 @@ const CONF = `vrrp_instance VI_1 {
 `;
 
 const advert = (src: string, priority: number, pass = PASS): Buffer =>
-  buildIpv4Packet({ srcIp: src, dstIp: '224.0.0.18', ttl: 255, id: 1, payload: encodeAdvert({ vrid: 51, priority, authType: 1, authPass: pass, adverIntSec: 1, vips: ['10.0.0.100'] }) });
+  buildIpv4Packet({
+    srcIp: src,
+    dstIp: '224.0.0.18',
+    ttl: 255,
+    id: 1,
+    payload: encodeAdvert({ vrid: 51, priority, authType: 1, authPass: pass, adverIntSec: 1, vips: ['10.0.0.100'] }),
+  });
 
 /** The console clock of these runs: a one-digit day, the case a `\d\d` pattern got wrong (issue 9). */
 const CONSOLE_NOW = new Date(2026, 11, 2, 4, 48, 56);
@@ -40,7 +46,15 @@ async function run(consoleLines: boolean) {
   const log = createLog({ console: consoleLines, detail: false, write: (l) => void lines.push(l), now: () => CONSOLE_NOW });
   const io = new FakeIo();
   const d = new Daemon(withTestNotifier({ io, log }));
-  const plane = new ControlPlane({ daemon: d, log, version: 't', socketPath: '', stateDir: '/nonexistent-vc-logs', reload: () => undefined, sd: new SdNotify({ env: {} }) });
+  const plane = new ControlPlane({
+    daemon: d,
+    log,
+    version: 't',
+    socketPath: '',
+    stateDir: '/nonexistent-vc-logs',
+    reload: () => undefined,
+    sd: new SdNotify({ env: {} }),
+  });
   const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   await plane.started();
@@ -69,7 +83,11 @@ t.test('JSON lines: fixed keys on transitions, who asked on manual actions, no p
   const promote = objs.find((o) => typeof o.msg === 'string' && o.msg.includes('promote requested by alice'));
   t.match(promote, { level: 'warn', instance: 'VI_1', by: 'alice (uid 0, pid 7)' });
   const bad = objs.filter((o) => o.reason === 'auth-password');
-  t.equal(bad.length, 2, `51 bad-password adverts in 11 s: logged twice (first, then once after the 10 s window): ${bad.map((o) => o.msg).join(' / ')}`);
+  t.equal(
+    bad.length,
+    2,
+    `51 bad-password adverts in 11 s: logged twice (first, then once after the 10 s window): ${bad.map((o) => o.msg).join(' / ')}`,
+  );
   t.match(bad[1]?.msg, /\(49 similar messages suppressed\)/);
   t.notOk(lines.join('').includes(PASS), 'password in no log line');
   t.notOk(report.includes(PASS), 'password not in the status report');
@@ -80,7 +98,10 @@ t.test('console lines: keepalived text, ctime prefix', async (t) => {
   const text = lines.join('');
   t.match(text, /^Wed Dec {2}2 04:48:56 2026: \(VI_1\) Entering BACKUP STATE \(init\)$/m);
   t.match(text, /^Wed Dec {2}2 04:48:56 2026: \(VI_1\) Entering MASTER STATE$/m);
-  t.match(text, /: \(VI_1\) promote requested by alice \(uid 0, pid 7\): holding priority 254 and taking over from 10\.0\.0\.2 \(priority 150\)$/m);
+  t.match(
+    text,
+    /: \(VI_1\) promote requested by alice \(uid 0, pid 7\): holding priority 254 and taking over from 10\.0\.0\.2 \(priority 150\)$/m,
+  );
   t.notOk(text.includes(PASS));
 });
 

@@ -18,7 +18,11 @@ const VIP = '10.236.3.100';
 const UNIT = resolve(import.meta.dirname, '../../systemd/vrrpd.service');
 
 const sh = (argv: string[]): Promise<{ code: number; out: string }> =>
-  new Promise((r) => execFile(argv[0]!, argv.slice(1), { timeout: 60_000 }, (e, so, se) => r({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out: `${so}${se}` })));
+  new Promise((r) =>
+    execFile(argv[0]!, argv.slice(1), { timeout: 60_000 }, (e, so, se) =>
+      r({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out: `${so}${se}` }),
+    ),
+  );
 
 t.test('maintenance through reload and restart', { skip: netnsSkip() || buildSkip(), timeout: 120_000 }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vc-mnt-', subnet: '10.236.3', hosts: ['a', 'b'] });
@@ -73,7 +77,10 @@ t.test('sd_notify from the running daemon to a fake NOTIFY_SOCKET', { skip: netn
     env: { ...process.env, NOTIFY_SOCKET: fake.path, WATCHDOG_USEC: '400000' },
   });
   await fake.waitFor(/^READY=1$/, 10_000);
-  t.match(fake.lines().find((l) => l.startsWith('STATUS=')), /^STATUS=VI_1 (BACKUP|INIT)/);
+  t.match(
+    fake.lines().find((l) => l.startsWith('STATUS=')),
+    /^STATUS=VI_1 (BACKUP|INIT)/,
+  );
   await sleep(1000);
   const fed = fake.lines().filter((l) => l === 'WATCHDOG=1').length;
   t.ok(fed >= 3, `watchdog fed ${fed} times in 1 s at WATCHDOG_USEC=400000`);
@@ -89,23 +96,27 @@ t.test('sd_notify from the running daemon to a fake NOTIFY_SOCKET', { skip: netn
   t.equal(proc.exitCode, 0);
 });
 
-t.test('systemd unit: verify and exposure score', { skip: existsSync('/usr/bin/systemd-analyze') ? false : 'systemd-analyze not installed' }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'vc-unit-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  // verify checks that ExecStart exists: point it at this checkout's bin/vrrpd.
-  const unit = join(dir, 'vrrpd.service');
-  writeFileSync(unit, readFileSync(UNIT, 'utf8').replaceAll('/usr/local/bin/vrrpd', VRRPD_BIN));
-  const v = await sh(['systemd-analyze', 'verify', unit]);
-  t.equal(v.code, 0, `systemd-analyze verify: ${v.out.trim() || 'clean'}`);
-  t.equal(v.out.trim(), '', 'no warnings');
-  const s = await sh(['systemd-analyze', 'security', '--offline=true', UNIT]);
-  const m = /Overall exposure level for vrrpd\.service: (\d+\.\d+) (\S+)/.exec(s.out);
-  t.ok(m, 'score printed');
-  t.comment(`systemd-analyze security --offline=true systemd/vrrpd.service: ${m?.[1]} ${m?.[2]}`);
-  t.ok(Number(m?.[1]) <= 4.0, 'exposure at most 4.0 (keepalived.service: 9.6 UNSAFE)');
-  const unitText = readFileSync(UNIT, 'utf8');
-  t.match(unitText, /^Type=notify$/m);
-  t.match(unitText, /^WatchdogSec=/m);
-  t.match(unitText, /^ExecReload=\/usr\/local\/bin\/vrrpd reload$/m);
-  t.match(unitText, /^CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW /m);
-});
+t.test(
+  'systemd unit: verify and exposure score',
+  { skip: existsSync('/usr/bin/systemd-analyze') ? false : 'systemd-analyze not installed' },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'vc-unit-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    // verify checks that ExecStart exists: point it at this checkout's bin/vrrpd.
+    const unit = join(dir, 'vrrpd.service');
+    writeFileSync(unit, readFileSync(UNIT, 'utf8').replaceAll('/usr/local/bin/vrrpd', VRRPD_BIN));
+    const v = await sh(['systemd-analyze', 'verify', unit]);
+    t.equal(v.code, 0, `systemd-analyze verify: ${v.out.trim() || 'clean'}`);
+    t.equal(v.out.trim(), '', 'no warnings');
+    const s = await sh(['systemd-analyze', 'security', '--offline=true', UNIT]);
+    const m = /Overall exposure level for vrrpd\.service: (\d+\.\d+) (\S+)/.exec(s.out);
+    t.ok(m, 'score printed');
+    t.comment(`systemd-analyze security --offline=true systemd/vrrpd.service: ${m?.[1]} ${m?.[2]}`);
+    t.ok(Number(m?.[1]) <= 4.0, 'exposure at most 4.0 (keepalived.service: 9.6 UNSAFE)');
+    const unitText = readFileSync(UNIT, 'utf8');
+    t.match(unitText, /^Type=notify$/m);
+    t.match(unitText, /^WatchdogSec=/m);
+    t.match(unitText, /^ExecReload=\/usr\/local\/bin\/vrrpd reload$/m);
+    t.match(unitText, /^CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW /m);
+  },
+);

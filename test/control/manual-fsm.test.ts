@@ -39,7 +39,10 @@ t.test('hand-over: a MASTER sends priority 0, removes its VIPs and becomes BACKU
   const r = step(o.snapshot, { type: 'hand-over', reason: 'switchover (by root)', nowMs: 5000 });
   t.equal(r.snapshot.state, 'BACKUP');
   const s = summary(r.actions);
-  t.ok(s.some((x) => x.startsWith('advert 0')), `priority 0 sent: ${s.join(' | ')}`);
+  t.ok(
+    s.some((x) => x.startsWith('advert 0')),
+    `priority 0 sent: ${s.join(' | ')}`,
+  );
   t.ok(s.findIndex((x) => x.startsWith('advert 0')) < s.findIndex((x) => x.startsWith('remove vips')), 'priority 0 before the VIPs go');
   t.equal(r.snapshot.counters.priZeroSent, 1);
   t.equal(r.snapshot.counters.releaseMaster, 1);

@@ -20,7 +20,10 @@ import { configFromText } from '../support/config-host.js';
 import { FakeIo, advanceDaemon, withTestNotifier } from '../runtime/fake-io.js';
 import { validate } from './json-schema.js';
 
-const SCHEMA = JSON.parse(readFileSync(new URL('../../src/control/status.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const SCHEMA = JSON.parse(readFileSync(new URL('../../src/control/status.schema.json', import.meta.url), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 const CONF = `vrrp_script chk {
   script "/bin/true"
@@ -50,7 +53,15 @@ async function boot(t: Test, stateDir: string, io = new FakeIo()) {
   const log = new MemoryLog();
   let plane: ControlPlane | undefined;
   const d = new Daemon(withTestNotifier({ io, log, beforeStart: () => plane?.beforeStart() }));
-  plane = new ControlPlane({ daemon: d, log, version: '9.9.9', socketPath: join(stateDir, 'vrrpd.sock'), stateDir, reload: () => d.reload(configFromText(CONF)), sd: new SdNotify({ env: {} }) });
+  plane = new ControlPlane({
+    daemon: d,
+    log,
+    version: '9.9.9',
+    socketPath: join(stateDir, 'vrrpd.sock'),
+    stateDir,
+    reload: () => d.reload(configFromText(CONF)),
+    sd: new SdNotify({ env: {} }),
+  });
   const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   await plane.started();
@@ -79,9 +90,15 @@ t.test('report: schema, VIP presence from the kernel cache, peers, counters, tra
   t.equal(i.state, 'BACKUP');
   t.equal(i.masterIp, '10.0.0.2');
   t.equal(i.masterPriority, 150);
-  t.same(i.peers.map((p) => [p.ip, p.priority]), [['10.0.0.2', 150]]);
+  t.same(
+    i.peers.map((p) => [p.ip, p.priority]),
+    [['10.0.0.2', 150]],
+  );
   t.same(i.vips, [{ address: '10.0.0.100', present: false }]);
-  t.same(i.tracked.find((x) => x.kind === 'script'), { kind: 'script', name: 'chk', status: 'init', weight: 10, contribution: 0, fault: false });
+  t.same(
+    i.tracked.find((x) => x.kind === 'script'),
+    { kind: 'script', name: 'chk', status: 'init', weight: 10, contribution: 0, fault: false },
+  );
   t.equal(r.version, '9.9.9');
   t.ok(r.configLoadedAt !== null);
   await advance(4000);
@@ -109,7 +126,10 @@ t.test('promote a BACKUP: MASTER at once, advert above the master first; --clear
   t.match(i.hold, { kind: 'promote', priority: 254, by });
   t.equal(i.effectivePriority, 254);
   t.match(i.reason, /promoted by tester/);
-  t.ok(log.lines.some((l) => l.level === 'warn' && /promote requested by tester \(uid 0, pid 1\)/.test(l.msg)), 'logged with who asked');
+  t.ok(
+    log.lines.some((l) => l.level === 'warn' && /promote requested by tester \(uid 0, pid 1\)/.test(l.msg)),
+    'logged with who asked',
+  );
   io.receive('eth0', advertFrom('10.0.0.2', 150));
   await d.queue.idle();
   t.equal((await vi1()).state, 'MASTER', 'holds against the old master');
@@ -139,7 +159,10 @@ t.test('switchover without a reachable vrrpd peer: priority 0, BACKUP, yield hol
   const r = await plane.manual.switchover('VI_1', [join(dir, 'nobody.sock')], by);
   t.match(r, { ok: true, via: 'priority-0', state: 'BACKUP' });
   t.match((r as unknown as { tried: string[] }).tried[0], /nobody\.sock: no vrrpd is listening/);
-  t.ok(io.adverts().some((a) => a.priority === 0), 'priority 0 sent');
+  t.ok(
+    io.adverts().some((a) => a.priority === 0),
+    'priority 0 sent',
+  );
   const i = await vi1();
   t.match(i.hold, { kind: 'yield', priority: 1 });
   t.same(i.vips, [{ address: '10.0.0.100', present: false }]);
@@ -187,7 +210,10 @@ t.test('maintenance: hands over, persists, applies before start after a restart,
   // Off, then a timed one that ends by itself.
   await second.plane.manual.maintenance(false, undefined, undefined, by);
   const normal = await second.vi1();
-  t.ok(normal.hold === null && normal.effectivePriority === 100 + (normal.tracked.find((x) => x.kind === 'script')?.contribution ?? 0), 'off: tracked priority again');
+  t.ok(
+    normal.hold === null && normal.effectivePriority === 100 + (normal.tracked.find((x) => x.kind === 'script')?.contribution ?? 0),
+    'off: tracked priority again',
+  );
   await second.plane.manual.maintenance(true, 'VI_1', 80, by);
   t.equal((await second.vi1()).effectivePriority, 1);
   await new Promise((r) => setTimeout(r, 200));
@@ -209,7 +235,14 @@ t.test('control socket: status round trip with peer credentials; bad requests; s
   t.match(m, { ok: true });
   const st = (await request(sock, { cmd: 'status' })) as unknown as { status: StatusReport };
   const who = st.status.instances[0]!.hold!.by;
-  t.match(who, new RegExp(`^alice \\(uid ${process.getuid!()}, pid ${process.pid}\\)$`), 'SO_PEERCRED uid and pid, with the client-reported name');
-  t.notOk(log.lines.some((l) => l.level !== 'debug' && /status/.test(l.msg)), 'status requests never log above debug');
+  t.match(
+    who,
+    new RegExp(`^alice \\(uid ${process.getuid!()}, pid ${process.pid}\\)$`),
+    'SO_PEERCRED uid and pid, with the client-reported name',
+  );
+  t.notOk(
+    log.lines.some((l) => l.level !== 'debug' && /status/.test(l.msg)),
+    'status requests never log above debug',
+  );
   t.ok(log.lines.some((l) => l.level === 'debug' && /control: status from/.test(l.msg)));
 });

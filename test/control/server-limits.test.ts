@@ -16,7 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { EncodedResponse, type ControlRequest } from '../../src/control/protocol.js';
-import { ControlServer, MAX_REQUEST_BYTES, RequestBudget, type ControlHandler, type ControlServerOptions } from '../../src/control/server.js';
+import {
+  ControlServer,
+  MAX_REQUEST_BYTES,
+  RequestBudget,
+  type ControlHandler,
+  type ControlServerOptions,
+} from '../../src/control/server.js';
 import { MemoryLog } from '../../src/log.js';
 
 function tmp(t: Test): string {
@@ -27,7 +33,11 @@ function tmp(t: Test): string {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function serve(t: Test, handler: ControlHandler, o: Partial<ControlServerOptions> = {}): Promise<{ server: ControlServer; path: string; log: MemoryLog }> {
+async function serve(
+  t: Test,
+  handler: ControlHandler,
+  o: Partial<ControlServerOptions> = {},
+): Promise<{ server: ControlServer; path: string; log: MemoryLog }> {
   const path = join(tmp(t), 'c.sock');
   const log = new MemoryLog();
   const server = new ControlServer({ path, log, handler, peerCred: () => ({ pid: 1, uid: 0, gid: 0 }), ...o });
@@ -68,14 +78,18 @@ t.test('pipelined requests are served one at a time, and not at all while the cl
   let inFlight = 0;
   let maxInFlight = 0;
   const big = new EncodedResponse(JSON.stringify({ ok: true, status: { pad: 'x'.repeat(256 * 1024) } }));
-  const { server, path } = await serve(t, async (req) => {
-    calls++;
-    inFlight++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    await sleep(0);
-    inFlight--;
-    return req.cmd === 'status' ? big : { ok: true, pong: true };
-  }, { limits: { requestsPerSecond: 1e6, replyBytesPerSecond: 1e12 } });
+  const { server, path } = await serve(
+    t,
+    async (req) => {
+      calls++;
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await sleep(0);
+      inFlight--;
+      return req.cmd === 'status' ? big : { ok: true, pong: true };
+    },
+    { limits: { requestsPerSecond: 1e6, replyBytesPerSecond: 1e12 } },
+  );
   const c = client(path);
   await c.connected;
   c.sock.pause(); // a reader that reads nothing (yet)
@@ -83,13 +97,19 @@ t.test('pipelined requests are served one at a time, and not at all while the cl
   c.sock.write('{"cmd":"status"}\n'.repeat(N));
   await sleep(500);
   // The kernel's socket buffers take a few 256 KiB replies; after that the server must stop.
-  t.ok(calls <= 8, `handler called ${calls} times for ${N} pipelined requests while the client read nothing (each reply waits for the previous one to be written out)`);
+  t.ok(
+    calls <= 8,
+    `handler called ${calls} times for ${N} pipelined requests while the client read nothing (each reply waits for the previous one to be written out)`,
+  );
   t.equal(maxInFlight, 1, 'never two requests of one connection in the handler at once');
   c.sock.resume();
   await until(() => c.lines.length === N, 20_000, 'all replies');
   t.equal(calls, N, 'every request answered once the client reads');
   t.equal(maxInFlight, 1, 'still one at a time');
-  t.ok(c.lines.every((l) => l.startsWith('{"ok":true,"status":')), 'replies in order, whole');
+  t.ok(
+    c.lines.every((l) => l.startsWith('{"ok":true,"status":')),
+    'replies in order, whole',
+  );
   t.equal(server.stats.answered, N);
   c.sock.destroy();
 });
@@ -129,9 +149,18 @@ t.test('connection cap: the next connection gets one line and is closed; counted
   await until(() => server.connections === 3, 2000, '3 accepted');
   const extra = Array.from({ length: 5 }, () => client(path));
   await Promise.all(extra.map((c) => c.closed));
-  for (const c of extra) t.match(c.lines, [/^\{"ok":false,"error":"too many connections \(3 open, MAX_CONNECTIONS\); try again later"\}$/], 'one error line, then closed');
+  for (const c of extra)
+    t.match(
+      c.lines,
+      [/^\{"ok":false,"error":"too many connections \(3 open, MAX_CONNECTIONS\); try again later"\}$/],
+      'one error line, then closed',
+    );
   t.equal(server.stats.overCap, 5, 'counted');
-  t.equal(log.messages('warn').filter((m) => /refused a connection .*MAX_CONNECTIONS/.test(m)).length, 1, 'one warning for 5 refusals (rate-limited)');
+  t.equal(
+    log.messages('warn').filter((m) => /refused a connection .*MAX_CONNECTIONS/.test(m)).length,
+    1,
+    'one warning for 5 refusals (rate-limited)',
+  );
   // The held ones still work, and a slot frees when one leaves.
   held[0]!.sock.write('ping\n');
   await until(() => held[0]!.lines.length === 1, 2000, 'held connection served');
@@ -145,10 +174,14 @@ t.test('connection cap: the next connection gets one line and is closed; counted
 });
 
 t.test('idle timeout: a silent connection is closed; the handler’s own time does not count', async (t) => {
-  const { server, path } = await serve(t, async (req) => {
-    if (req.cmd === 'reload') await sleep(400);
-    return { ok: true, done: req.cmd };
-  }, { limits: { idleTimeoutMs: 150 } });
+  const { server, path } = await serve(
+    t,
+    async (req) => {
+      if (req.cmd === 'reload') await sleep(400);
+      return { ok: true, done: req.cmd };
+    },
+    { limits: { idleTimeoutMs: 150 } },
+  );
   const silent = client(path);
   await silent.connected;
   const t0 = Date.now();
@@ -185,16 +218,24 @@ const MUTATING: readonly ControlRequest[] = [
 
 t.test('fail closed: without peer credentials, every changing command is refused; status still served', async (t) => {
   const seen: string[] = [];
-  const { server, path, log } = await serve(t, async (req) => {
-    seen.push(req.cmd);
-    return { ok: true, done: req.cmd };
-  }, { peerCred: () => null });
+  const { server, path, log } = await serve(
+    t,
+    async (req) => {
+      seen.push(req.cmd);
+      return { ok: true, done: req.cmd };
+    },
+    { peerCred: () => null },
+  );
   const c = client(path);
   for (const r of MUTATING) c.sock.write(`${JSON.stringify({ ...r, user: 'root' })}\n`);
   c.sock.write('{"cmd":"status"}\n');
   await until(() => c.lines.length === MUTATING.length + 1, 3000, 'replies');
   for (let i = 0; i < MUTATING.length; i++) {
-    t.match(JSON.parse(c.lines[i]!), { ok: false, error: /refused: the caller's credentials \(SO_PEERCRED\) cannot be read/ }, `${MUTATING[i]!.cmd} refused although the client says it is root`);
+    t.match(
+      JSON.parse(c.lines[i]!),
+      { ok: false, error: /refused: the caller's credentials \(SO_PEERCRED\) cannot be read/ },
+      `${MUTATING[i]!.cmd} refused although the client says it is root`,
+    );
   }
   t.match(JSON.parse(c.lines[MUTATING.length]!), { ok: true, done: 'status' });
   t.same(seen, ['status'], 'the handler never saw a changing command');
@@ -204,12 +245,20 @@ t.test('fail closed: without peer credentials, every changing command is refused
 });
 
 t.test('credentials: another uid is refused changes; root and the daemon’s uid are not', async (t) => {
-  for (const [uid, ok] of [[4242, false], [0, true], [process.getuid?.() ?? 0, true]] as const) {
+  for (const [uid, ok] of [
+    [4242, false],
+    [0, true],
+    [process.getuid?.() ?? 0, true],
+  ] as const) {
     const { path } = await serve(t, async (req) => ({ ok: true, done: req.cmd }), { peerCred: () => ({ pid: 7, uid, gid: uid }) });
     const c = client(path);
     c.sock.write('{"cmd":"promote","instance":"VI_1"}\n{"cmd":"status"}\n');
     await until(() => c.lines.length === 2, 3000, 'replies');
-    t.match(JSON.parse(c.lines[0]!), ok ? { ok: true, done: 'promote' } : { ok: false, error: "'promote' needs root" }, `uid ${uid}: promote ${ok ? 'passed on' : 'refused'}`);
+    t.match(
+      JSON.parse(c.lines[0]!),
+      ok ? { ok: true, done: 'promote' } : { ok: false, error: "'promote' needs root" },
+      `uid ${uid}: promote ${ok ? 'passed on' : 'refused'}`,
+    );
     t.match(JSON.parse(c.lines[1]!), { ok: true, done: 'status' });
     c.sock.destroy();
   }
@@ -217,10 +266,14 @@ t.test('credentials: another uid is refused changes; root and the daemon’s uid
 
 t.test('read-only socket: status and ping only, everything else refused with a sentence', async (t) => {
   const seen: string[] = [];
-  const { path } = await serve(t, async (req) => {
-    seen.push(req.cmd);
-    return { ok: true, done: req.cmd };
-  }, { readOnly: true, mode: 0o660 });
+  const { path } = await serve(
+    t,
+    async (req) => {
+      seen.push(req.cmd);
+      return { ok: true, done: req.cmd };
+    },
+    { readOnly: true, mode: 0o660 },
+  );
   const c = client(path);
   c.sock.write('status\nping\n');
   for (const r of MUTATING) c.sock.write(`${JSON.stringify(r)}\n`);
@@ -228,7 +281,10 @@ t.test('read-only socket: status and ping only, everything else refused with a s
   t.match(JSON.parse(c.lines[0]!), { ok: true, done: 'status' });
   t.match(JSON.parse(c.lines[1]!), { ok: true, done: 'ping' });
   for (let i = 0; i < MUTATING.length; i++) {
-    t.match(JSON.parse(c.lines[2 + i]!), { ok: false, error: new RegExp(`^'${MUTATING[i]!.cmd}' is not served on the read-only status socket .* \\(only status and ping are\\)`) });
+    t.match(JSON.parse(c.lines[2 + i]!), {
+      ok: false,
+      error: new RegExp(`^'${MUTATING[i]!.cmd}' is not served on the read-only status socket .* \\(only status and ping are\\)`),
+    });
   }
   t.same(seen, ['status', 'ping'], 'root on the read-only socket changes nothing either');
   c.sock.destroy();
@@ -242,5 +298,8 @@ t.test('a client that half-closes after pipelining still gets every reply', asyn
   const c = client(path);
   c.sock.end('ping\nstatus\nping\n');
   await c.closed;
-  t.same(c.lines.map((l) => JSON.parse(l).done), ['ping', 'status', 'ping']);
+  t.same(
+    c.lines.map((l) => JSON.parse(l).done),
+    ['ping', 'status', 'ping'],
+  );
 });

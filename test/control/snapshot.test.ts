@@ -25,7 +25,10 @@ import { configFromText, ONE_INSTANCE_CONF } from '../support/config-host.js';
 import { FakeIo, advanceDaemon, withTestNotifier } from '../runtime/fake-io.js';
 import { validate } from './json-schema.js';
 
-const SCHEMA = JSON.parse(readFileSync(new URL('../../src/control/status.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const SCHEMA = JSON.parse(readFileSync(new URL('../../src/control/status.schema.json', import.meta.url), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 t.test('StatusSnapshot: shared builds, age scaled by cost, fingerprint and invalidate', async (t) => {
   let now = 0;
@@ -46,9 +49,16 @@ t.test('StatusSnapshot: shared builds, age scaled by cost, fingerprint and inval
   t.equal(builds, 1, '100 concurrent requests: one build');
   release!();
   const got = await Promise.all(waiting);
-  t.ok(got.every((g) => g === got[0]), 'all answered from the same snapshot');
+  t.ok(
+    got.every((g) => g === got[0]),
+    'all answered from the same snapshot',
+  );
   t.equal(got[0]!.response.line(), got[0]!.response.line(), 'serialized once: the same bytes for every reply');
-  t.equal(got[0]!.response.line(7), `${JSON.stringify({ ok: true, status: { n: 1 }, id: 7 })}\n`, 'an id spliced in gives what encodeLine would');
+  t.equal(
+    got[0]!.response.line(7),
+    `${JSON.stringify({ ok: true, status: { n: 1 }, id: 7 })}\n`,
+    'an id spliced in gives what encodeLine would',
+  );
 
   now += SNAPSHOT_COST_FACTOR * 1 - 1;
   t.equal(await s.get(), got[0], `a 1 ms build, ${SNAPSHOT_COST_FACTOR - 1} ms later: reused`);
@@ -60,7 +70,11 @@ t.test('StatusSnapshot: shared builds, age scaled by cost, fingerprint and inval
   await p;
   now += 50 * SNAPSHOT_COST_FACTOR - 1;
   await s.get();
-  t.equal(builds, 2, `a 50 ms build is kept ${50 * SNAPSHOT_COST_FACTOR} ms (at most 1/${SNAPSHOT_COST_FACTOR} of the time goes to builds)`);
+  t.equal(
+    builds,
+    2,
+    `a 50 ms build is kept ${50 * SNAPSHOT_COST_FACTOR} ms (at most 1/${SNAPSHOT_COST_FACTOR} of the time goes to builds)`,
+  );
 
   fp = 2;
   const q = s.get();
@@ -100,7 +114,10 @@ t.test('StatusSnapshot: requests that come alone always get a new build; a flood
     await s.get();
   }
   const want = SNAPSHOT_BUILD_BURST + ((now - t0) / 1000) * SNAPSHOT_BUILDS_PER_SECOND;
-  t.ok(builds <= want + 1 && builds >= want - 2, `2,000 requests in 2 s: ${builds} builds (burst ${SNAPSHOT_BUILD_BURST} + ${SNAPSHOT_BUILDS_PER_SECOND}/s)`);
+  t.ok(
+    builds <= want + 1 && builds >= want - 2,
+    `2,000 requests in 2 s: ${builds} builds (burst ${SNAPSHOT_BUILD_BURST} + ${SNAPSHOT_BUILDS_PER_SECOND}/s)`,
+  );
 });
 
 const CONF = ONE_INSTANCE_CONF;
@@ -117,7 +134,16 @@ async function boot(t: Test, snapshotReuseMs?: number) {
   const log = new MemoryLog();
   const d = new Daemon(withTestNotifier({ io, log }));
   const socket = join(dir, 'vrrpd.sock');
-  const plane = new ControlPlane({ daemon: d, log, version: '9.9.9', socketPath: socket, stateDir: dir, reload: () => d.reload(configFromText(CONF)), sd: new SdNotify({ env: {} }), ...(snapshotReuseMs !== undefined ? { snapshotReuseMs } : {}) });
+  const plane = new ControlPlane({
+    daemon: d,
+    log,
+    version: '9.9.9',
+    socketPath: socket,
+    stateDir: dir,
+    reload: () => d.reload(configFromText(CONF)),
+    sd: new SdNotify({ env: {} }),
+    ...(snapshotReuseMs !== undefined ? { snapshotReuseMs } : {}),
+  });
   const r = await d.start(configFromText(CONF));
   if (!r.ok) throw new Error(r.error.message);
   await plane.started();
@@ -136,7 +162,10 @@ t.test('status is answered while the work queue is busy: it never waits behind a
   let release: (() => void) | undefined;
   d.queue.push('a long protocol step', () => new Promise<void>((r) => (release = r)));
   const replies = await Promise.all(Array.from({ length: 20 }, () => request(socket, { cmd: 'status' }, 2000)));
-  t.ok(replies.every((r) => r.ok), '20 status requests answered with the queue blocked');
+  t.ok(
+    replies.every((r) => r.ok),
+    '20 status requests answered with the queue blocked',
+  );
   t.equal(d.queue.length, 1, 'and none of them added work to the queue');
   release!();
   await d.queue.idle();
@@ -191,6 +220,12 @@ t.test('1,000 pipelined status requests on one connection: at most a twentieth o
   const builds = plane.snapshot.builds - before;
   const buildMs = plane.snapshot.buildMs - beforeMs;
   t.equal(bad, 0, 'every reply a whole status');
-  t.ok(builds <= SNAPSHOT_BUILD_BURST + 1 + (ms / 1000) * SNAPSHOT_BUILDS_PER_SECOND, `${builds} builds for ${N} requests in ${ms.toFixed(0)} ms (burst ${SNAPSHOT_BUILD_BURST} + ${SNAPSHOT_BUILDS_PER_SECOND}/s)`);
-  t.ok(buildMs <= ms / SNAPSHOT_COST_FACTOR + buildMs / Math.max(1, builds) + 1, `${buildMs.toFixed(1)} ms of ${ms.toFixed(0)} ms spent building reports (at most 1/${SNAPSHOT_COST_FACTOR}, plus the last build)`);
+  t.ok(
+    builds <= SNAPSHOT_BUILD_BURST + 1 + (ms / 1000) * SNAPSHOT_BUILDS_PER_SECOND,
+    `${builds} builds for ${N} requests in ${ms.toFixed(0)} ms (burst ${SNAPSHOT_BUILD_BURST} + ${SNAPSHOT_BUILDS_PER_SECOND}/s)`,
+  );
+  t.ok(
+    buildMs <= ms / SNAPSHOT_COST_FACTOR + buildMs / Math.max(1, builds) + 1,
+    `${buildMs.toFixed(1)} ms of ${ms.toFixed(0)} ms spent building reports (at most 1/${SNAPSHOT_COST_FACTOR}, plus the last build)`,
+  );
 });

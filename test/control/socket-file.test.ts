@@ -6,7 +6,18 @@
  * following links, the flags of `vrrpd run` checked before start. Tests that chown to uid 4242
  * need root and skip otherwise.
  */
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +51,12 @@ t.test('a directory others can write (not sticky) is refused, naming it; nothing
   const open = join(dir, 'open');
   mkdirSync(open);
   chmodSync(open, 0o777);
-  await refused(t, join(open, 'c.sock'), new RegExp(`${open} is writable by others \\(mode 0777\\) and not sticky`), 'world-writable parent');
+  await refused(
+    t,
+    join(open, 'c.sock'),
+    new RegExp(`${open} is writable by others \\(mode 0777\\) and not sticky`),
+    'world-writable parent',
+  );
   t.notOk(existsSync(join(open, 'c.sock')), 'no socket created');
   const grp = join(dir, 'grp');
   mkdirSync(grp);
@@ -78,14 +94,23 @@ t.test('a directory reached through a symlink is checked where it really is', as
   chmodSync(join(dir, 'open'), 0o777);
   mkdirSync(join(dir, 'open', 'real'), { mode: 0o755 });
   symlinkSync(join(dir, 'open', 'real'), join(dir, 'link'));
-  await refused(t, join(dir, 'link', 'c.sock'), /is writable by others .* \(.*link resolves to .*open\/real\)/, 'the real path has a world-writable directory');
+  await refused(
+    t,
+    join(dir, 'link', 'c.sock'),
+    /is writable by others .* \(.*link resolves to .*open\/real\)/,
+    'the real path has a world-writable directory',
+  );
 });
 
 t.test('what sits at the path: an old socket is replaced; a file or a symlink is refused and left alone', async (t) => {
   const dir = tmp(t);
   // A stale socket from a crashed run (SIGKILL: nobody unlinks it).
   const stale = join(dir, 'stale.sock');
-  spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`], { timeout: 10_000 });
+  spawnSync(
+    process.execPath,
+    ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`],
+    { timeout: 10_000 },
+  );
   t.ok(lstatSync(stale).isSocket(), 'stale socket present');
   const s = server(stale);
   t.teardown(() => s.close());
@@ -147,8 +172,16 @@ try { await s.start(); const st = (await import('node:fs')).lstatSync(${JSON.str
 catch (e) { console.log(JSON.stringify({ error: e.message })); }
 s.close();`;
   // As root with CAP_CHOWN out of the bounding set (what the unit's CapabilityBoundingSet leaves).
-  const r = spawnSync('setpriv', ['--bounding-set', '-chown', 'env', '-u', 'NODE_OPTIONS', process.execPath, '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 15_000 });
-  t.same(JSON.parse(r.stdout.trim() || '{}'), { gid: 4242, mode: 0o660, egid: 0 }, `created in group 4242, mode 0660, effective gid restored (stderr: ${r.stderr.trim()})`);
+  const r = spawnSync(
+    'setpriv',
+    ['--bounding-set', '-chown', 'env', '-u', 'NODE_OPTIONS', process.execPath, '--input-type=module', '-e', code],
+    { encoding: 'utf8', timeout: 15_000 },
+  );
+  t.same(
+    JSON.parse(r.stdout.trim() || '{}'),
+    { gid: 4242, mode: 0o660, egid: 0 },
+    `created in group 4242, mode 0660, effective gid restored (stderr: ${r.stderr.trim()})`,
+  );
 });
 
 t.test('groups by name (from the group file) or number; an unknown name is an error sentence', async (t) => {
@@ -163,12 +196,18 @@ t.test('groups by name (from the group file) or number; an unknown name is an er
 t.test('vrrpd run flags checked before start: --status-group alone, unknown group, unsafe directory', async (t) => {
   const dir = tmp(t);
   t.equal(socketOptions(undefined, undefined, 'adm'), '--status-group needs --status-socket');
-  t.match(socketOptions(undefined, join(dir, 's.sock'), 'no-such-group-vrrpd-test'), /^--status-group: unknown group 'no-such-group-vrrpd-test'/);
+  t.match(
+    socketOptions(undefined, join(dir, 's.sock'), 'no-such-group-vrrpd-test'),
+    /^--status-group: unknown group 'no-such-group-vrrpd-test'/,
+  );
   t.same(socketOptions(undefined, join(dir, 's.sock'), '4242'), { statusSocketPath: join(dir, 's.sock'), statusGid: 4242 });
   t.same(socketOptions(undefined, join(dir, 's.sock'), undefined), { statusSocketPath: join(dir, 's.sock') });
   mkdirSync(join(dir, 'open'));
   chmodSync(join(dir, 'open'), 0o777);
-  t.match(socketOptions(join(dir, 'open', 'c.sock'), undefined, undefined), /^--control-socket .*open\/c\.sock: .*open is writable by others/);
+  t.match(
+    socketOptions(join(dir, 'open', 'c.sock'), undefined, undefined),
+    /^--control-socket .*open\/c\.sock: .*open is writable by others/,
+  );
   t.match(socketOptions(undefined, join(dir, 'open', 's.sock'), '4242'), /^--status-socket .*: .*writable by others/);
   t.same(socketOptions(join(dir, 'not-yet', 'c.sock'), undefined, undefined), {}, 'a directory not created yet is checked at listen');
 });

@@ -59,7 +59,8 @@ function tmp(t: Test): string {
   return dir;
 }
 
-const CONF = 'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  advert_int 1\n  virtual_ipaddress {\n    10.0.0.100/24\n  }\n}\n';
+const CONF =
+  'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  advert_int 1\n  virtual_ipaddress {\n    10.0.0.100/24\n  }\n}\n';
 
 async function plane(t: Test, dir: string, socketMode?: number): Promise<{ control: string; status: string }> {
   const r = loadConfig('/etc/keepalived/keepalived.conf', memoryHost({ '/etc/keepalived/keepalived.conf': CONF }));
@@ -69,7 +70,18 @@ async function plane(t: Test, dir: string, socketMode?: number): Promise<{ contr
   const d = new Daemon(withTestNotifier({ io, log }));
   const control = join(dir, `control-${socketMode ?? 'default'}.sock`);
   const status = join(dir, `status-${socketMode ?? 'default'}.sock`);
-  const p = new ControlPlane({ daemon: d, log, version: '9.9.9', socketPath: control, statusSocketPath: status, statusGid: UID, stateDir: dir, reload: () => undefined, sd: new SdNotify({ env: {} }), ...(socketMode !== undefined ? { socketMode } : {}) });
+  const p = new ControlPlane({
+    daemon: d,
+    log,
+    version: '9.9.9',
+    socketPath: control,
+    statusSocketPath: status,
+    statusGid: UID,
+    stateDir: dir,
+    reload: () => undefined,
+    sd: new SdNotify({ env: {} }),
+    ...(socketMode !== undefined ? { socketMode } : {}),
+  });
   const s = await d.start(r.config);
   if (!s.ok) throw new Error(s.error.message);
   await p.started();
@@ -90,14 +102,22 @@ t.test('uid 4242 reads status on the status socket and changes nothing on either
   t.match(reply, { ok: true, status: { instances: [{ name: 'VI_1', state: 'MASTER' }] } }, 'status as uid 4242');
   t.match(JSON.parse(await asUser(status, { cmd: 'ping' })), { ok: true, pong: true });
   for (const req of [{ cmd: 'promote', instance: 'VI_1' }, { cmd: 'maintenance', on: true }, { cmd: 'reload' }]) {
-    t.match(JSON.parse(await asUser(status, req)), { ok: false, error: /is not served on the read-only status socket/ }, `${req.cmd} on the status socket: refused`);
+    t.match(
+      JSON.parse(await asUser(status, req)),
+      { ok: false, error: /is not served on the read-only status socket/ },
+      `${req.cmd} on the status socket: refused`,
+    );
   }
   t.equal(await asUser(control, { cmd: 'promote', instance: 'VI_1' }), 'ERR EACCES', 'the control socket (0600) refuses the connection');
   t.equal(await asUser(control, { cmd: 'status' }), 'ERR EACCES', '... for status too');
 
   // Even a control socket opened to everyone refuses changes by SO_PEERCRED.
   const open = await plane(t, dir, 0o666);
-  t.match(JSON.parse(await asUser(open.control, { cmd: 'promote', instance: 'VI_1', user: 'root' })), { ok: false, error: "'promote' needs root" }, 'mode 0666: promote refused to uid 4242 although it claims root');
+  t.match(
+    JSON.parse(await asUser(open.control, { cmd: 'promote', instance: 'VI_1', user: 'root' })),
+    { ok: false, error: "'promote' needs root" },
+    'mode 0666: promote refused to uid 4242 although it claims root',
+  );
   t.match(JSON.parse(await asUser(open.control, { cmd: 'status' })), { ok: true }, 'while status is answered');
 });
 
@@ -107,37 +127,56 @@ const cliSkip = (): false | string => {
   return r.status === 0 ? false : 'the checkout is not readable by uid 4242 (the built CLI cannot run as that user)';
 };
 
-t.test('vrrpd run --status-socket --status-group: the built daemon and CLI, uid 4242', { skip: netnsSkip() || buildSkip() || cliSkip() }, async (t) => {
-  const lab = await Lab.create(t, { prefix: 'vc-ss-', subnet: '10.236.12', hosts: ['a'] });
-  chmodSync(lab.tmpDir, 0o711);
-  const statusPath = join(lab.tmpDir, 'status.sock');
-  const conf = confText('a', instanceConf({ priority: 150, vips: ['10.236.12.100/24'] }));
-  const a = await startVrrpd(lab, 'a', conf, ['--status-socket', statusPath, '--status-group', String(UID)]);
-  chmodSync(a.stateDir, 0o711);
-  await waitVi1(a.socket, 'MASTER', 8000);
-  t.match(a.proc.output, /read-only status socket .*status\.sock \(mode 0660, group 4242\)/, 'logged at start');
-  const cli = (args: string[]): { code: number | null; stdout: string; stderr: string } => {
-    const r = spawnSync(NODE[0], [...NODE.slice(1), VRRPD_BIN, ...args], { ...AS_USER, timeout: 15_000, encoding: 'utf8' });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
-  const s = cli(['status', '--socket', statusPath, '--json']);
-  t.equal(s.code, 0, `vrrpd status as uid 4242 on the status socket: ${s.stderr}`);
-  t.match(JSON.parse(s.stdout), { instances: [{ name: 'VI_1', state: 'MASTER' }] });
-  const table = cli(['status', '--control-socket', statusPath]);
-  t.match(table.stdout, /VI_1\s+MASTER/, '--control-socket is accepted as the path too');
-  const p1 = cli(['promote', 'VI_1', '--socket', statusPath]);
-  t.equal(p1.code, 1);
-  t.match(p1.stderr, /vrrpd promote: 'promote' is not served on the read-only status socket/);
-  const p2 = cli(['promote', 'VI_1', '--socket', a.socket]);
-  t.equal(p2.code, 1);
-  t.match(p2.stderr, /permission denied on .*vrrpd\.sock/);
-  const m = cli(['maintenance', 'on', '--socket', statusPath]);
-  t.equal(m.code, 1, 'maintenance refused too');
+t.test(
+  'vrrpd run --status-socket --status-group: the built daemon and CLI, uid 4242',
+  { skip: netnsSkip() || buildSkip() || cliSkip() },
+  async (t) => {
+    const lab = await Lab.create(t, { prefix: 'vc-ss-', subnet: '10.236.12', hosts: ['a'] });
+    chmodSync(lab.tmpDir, 0o711);
+    const statusPath = join(lab.tmpDir, 'status.sock');
+    const conf = confText('a', instanceConf({ priority: 150, vips: ['10.236.12.100/24'] }));
+    const a = await startVrrpd(lab, 'a', conf, ['--status-socket', statusPath, '--status-group', String(UID)]);
+    chmodSync(a.stateDir, 0o711);
+    await waitVi1(a.socket, 'MASTER', 8000);
+    t.match(a.proc.output, /read-only status socket .*status\.sock \(mode 0660, group 4242\)/, 'logged at start');
+    const cli = (args: string[]): { code: number | null; stdout: string; stderr: string } => {
+      const r = spawnSync(NODE[0], [...NODE.slice(1), VRRPD_BIN, ...args], { ...AS_USER, timeout: 15_000, encoding: 'utf8' });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const s = cli(['status', '--socket', statusPath, '--json']);
+    t.equal(s.code, 0, `vrrpd status as uid 4242 on the status socket: ${s.stderr}`);
+    t.match(JSON.parse(s.stdout), { instances: [{ name: 'VI_1', state: 'MASTER' }] });
+    const table = cli(['status', '--control-socket', statusPath]);
+    t.match(table.stdout, /VI_1\s+MASTER/, '--control-socket is accepted as the path too');
+    const p1 = cli(['promote', 'VI_1', '--socket', statusPath]);
+    t.equal(p1.code, 1);
+    t.match(p1.stderr, /vrrpd promote: 'promote' is not served on the read-only status socket/);
+    const p2 = cli(['promote', 'VI_1', '--socket', a.socket]);
+    t.equal(p2.code, 1);
+    t.match(p2.stderr, /permission denied on .*vrrpd\.sock/);
+    const m = cli(['maintenance', 'on', '--socket', statusPath]);
+    t.equal(m.code, 1, 'maintenance refused too');
 
-  // An unknown group: a sentence and exit 2, nothing started.
-  const bad = join(lab.tmpDir, 'bad.conf');
-  writeFileSync(bad, conf);
-  const r = spawnSync(process.execPath, [VRRPD_BIN, 'run', '-f', bad, '--state-dir', join(lab.tmpDir, 'bad-state'), '--status-socket', join(lab.tmpDir, 's2.sock'), '--status-group', 'no-such-group-vrrpd'], { timeout: 15_000, encoding: 'utf8' });
-  t.equal(r.status, 2);
-  t.match(r.stderr, /vrrpd run: --status-group: unknown group 'no-such-group-vrrpd'/);
-});
+    // An unknown group: a sentence and exit 2, nothing started.
+    const bad = join(lab.tmpDir, 'bad.conf');
+    writeFileSync(bad, conf);
+    const r = spawnSync(
+      process.execPath,
+      [
+        VRRPD_BIN,
+        'run',
+        '-f',
+        bad,
+        '--state-dir',
+        join(lab.tmpDir, 'bad-state'),
+        '--status-socket',
+        join(lab.tmpDir, 's2.sock'),
+        '--status-group',
+        'no-such-group-vrrpd',
+      ],
+      { timeout: 15_000, encoding: 'utf8' },
+    );
+    t.equal(r.status, 2);
+    t.match(r.stderr, /vrrpd run: --status-group: unknown group 'no-such-group-vrrpd'/);
+  },
+);

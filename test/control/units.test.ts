@@ -16,7 +16,10 @@ import { ago, align, formatInstance, formatTable } from '../../src/cli/status.js
 t.test('parseRequest: JSON and bare words; bad input is a value', async (t) => {
   t.same(parseRequest('status'), { ok: true, req: { cmd: 'status' } });
   t.same(parseRequest(' reload \r'), { ok: true, req: { cmd: 'reload' } });
-  t.match(parseRequest('{"cmd":"promote","instance":"VI_1","priority":200,"id":7}'), { ok: true, req: { cmd: 'promote', instance: 'VI_1', priority: 200, id: 7 } });
+  t.match(parseRequest('{"cmd":"promote","instance":"VI_1","priority":200,"id":7}'), {
+    ok: true,
+    req: { cmd: 'promote', instance: 'VI_1', priority: 200, id: 7 },
+  });
   t.match(parseRequest('{"cmd":"promote"}'), { ok: false, error: /needs an instance/ });
   t.match(parseRequest('{"cmd":"promote","instance":"VI_1","priority":0,"id":"x"}'), { ok: false, error: /1\.\.255/, id: 'x' });
   t.match(parseRequest('{"cmd":"switchover"}'), { ok: false, error: /needs an instance/ });
@@ -43,13 +46,25 @@ t.test('parseDuration', async (t) => {
 t.test('command argv -> request', async (t) => {
   const f = (o: Record<string, string> = {}): Map<string, string> => new Map(Object.entries(o));
   t.same(manualRequest({ cmd: 'promote', rest: ['VI_1'], flags: f() }), { cmd: 'promote', instance: 'VI_1' });
-  t.same(manualRequest({ cmd: 'promote', rest: ['VI_1'], flags: f({ '--priority': '200' }) }), { cmd: 'promote', instance: 'VI_1', priority: 200 });
+  t.same(manualRequest({ cmd: 'promote', rest: ['VI_1'], flags: f({ '--priority': '200' }) }), {
+    cmd: 'promote',
+    instance: 'VI_1',
+    priority: 200,
+  });
   t.same(manualRequest({ cmd: 'promote', rest: [], flags: f({ '--clear': '' }) }), { cmd: 'promote', clear: true });
   t.same(manualRequest({ cmd: 'promote', rest: ['VI_1'], flags: f({ '--clear': '' }) }), { cmd: 'promote', clear: true, instance: 'VI_1' });
   t.match(manualRequest({ cmd: 'promote', rest: [], flags: f() }), /needs an instance/);
   t.match(manualRequest({ cmd: 'promote', rest: ['VI_1'], flags: f({ '--priority': '256' }) }), /1\.\.255/);
-  t.same(manualRequest({ cmd: 'switchover', rest: ['VI_1'], flags: f({ '--peer-socket': '/a,/b' }) }), { cmd: 'switchover', instance: 'VI_1', peerSockets: ['/a', '/b'] });
-  t.same(manualRequest({ cmd: 'maintenance', rest: ['on'], flags: f({ '--for': '10m' }) }), { cmd: 'maintenance', on: true, forMs: 600_000 });
+  t.same(manualRequest({ cmd: 'switchover', rest: ['VI_1'], flags: f({ '--peer-socket': '/a,/b' }) }), {
+    cmd: 'switchover',
+    instance: 'VI_1',
+    peerSockets: ['/a', '/b'],
+  });
+  t.same(manualRequest({ cmd: 'maintenance', rest: ['on'], flags: f({ '--for': '10m' }) }), {
+    cmd: 'maintenance',
+    on: true,
+    forMs: 600_000,
+  });
   t.same(manualRequest({ cmd: 'maintenance', rest: ['off', 'VI_1'], flags: f() }), { cmd: 'maintenance', on: false, instance: 'VI_1' });
   t.match(manualRequest({ cmd: 'maintenance', rest: ['maybe'], flags: f() }), /'on' or 'off'/);
   t.match(manualRequest({ cmd: 'maintenance', rest: ['on'], flags: f({ '--for': 'soon' }) }), /duration/);
@@ -110,7 +125,17 @@ t.test('status table: aligned columns, hold, master as seen, missing VIPs flagge
   const out = formatTable(
     report([
       inst(),
-      inst({ name: 'VI_LONGER', state: 'BACKUP', vrid: 52, effectivePriority: 254, hold: { kind: 'promote', priority: 254, by: 'root', since: '2026-11-24T09:59:00.000Z', until: null }, masterIp: '10.0.0.2', masterPriority: 150, vips: [{ address: '10.0.0.200', present: false }], reason: 'init' }),
+      inst({
+        name: 'VI_LONGER',
+        state: 'BACKUP',
+        vrid: 52,
+        effectivePriority: 254,
+        hold: { kind: 'promote', priority: 254, by: 'root', since: '2026-11-24T09:59:00.000Z', until: null },
+        masterIp: '10.0.0.2',
+        masterPriority: 150,
+        vips: [{ address: '10.0.0.200', present: false }],
+        reason: 'init',
+      }),
       inst({ name: 'VI_3', vips: [{ address: '10.0.0.50', present: false }] }),
     ]),
     NOW,
@@ -118,11 +143,17 @@ t.test('status table: aligned columns, hold, master as seen, missing VIPs flagge
   const lines = out.split('\n');
   t.equal(lines[0], 'vrrpd 0.1.0  pid 4242  up 1h00m  config /etc/keepalived/keepalived.conf (loaded 1h00m ago)');
   t.equal(lines[2], 'INSTANCE   STATE   SINCE      VRID  IF    PRIO            MASTER           VIPS                REASON');
-  t.equal(lines[3], 'VI_1       MASTER  2m00s ago  51    eth0  110 (base 100)  10.0.0.1 (self)  10.0.0.100          master down timer expired');
+  t.equal(
+    lines[3],
+    'VI_1       MASTER  2m00s ago  51    eth0  110 (base 100)  10.0.0.1 (self)  10.0.0.100          master down timer expired',
+  );
   t.match(lines[4], /^VI_LONGER  BACKUP .* 254 \(promote\) +10\.0\.0\.2 @150 +10\.0\.0\.200 +init$/);
   t.match(lines[5], /10\.0\.0\.50\(MISSING\)/, 'a MASTER without its VIP says so');
-  const starts = lines.slice(2).map((l) => l.indexOf('STATE') >= 0 ? l.indexOf('STATE') : l.search(/MASTER|BACKUP/));
-  t.ok(starts.every((s) => s === starts[0]), 'STATE column aligned');
+  const starts = lines.slice(2).map((l) => (l.indexOf('STATE') >= 0 ? l.indexOf('STATE') : l.search(/MASTER|BACKUP/)));
+  t.ok(
+    starts.every((s) => s === starts[0]),
+    'STATE column aligned',
+  );
 });
 
 t.test('status detail view', async (t) => {
@@ -138,7 +169,13 @@ t.test('status detail view', async (t) => {
 
 t.test('ago and align', async (t) => {
   t.same([ago(999), ago(61_000), ago(3_700_000), ago(3 * 86_400_000)], ['0s', '1m01s', '1h01m', '3d00h']);
-  t.equal(align([['a', 'bb', 'c'], ['ccc', 'd', 'e']]), 'a    bb  c\nccc  d   e');
+  t.equal(
+    align([
+      ['a', 'bb', 'c'],
+      ['ccc', 'd', 'e'],
+    ]),
+    'a    bb  c\nccc  d   e',
+  );
 });
 
 t.test('exit codes: no daemon -> 1 with a sentence; bad options -> 2; --check-master', async (t) => {

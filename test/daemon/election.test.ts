@@ -11,7 +11,8 @@ const VIP = '10.233.1.100';
 
 t.test('multicast election, failover and graceful stop', { skip: netnsSkip() || buildSkip() }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vd-elect-', subnet: '10.233.1', hosts: ['a', 'b', 'c'] });
-  const conf = (prio: number): string => confText('n', instanceConf({ priority: prio, vips: [`${VIP}/24 dev eth0 label eth0:vip`], pass: 'secret12' }));
+  const conf = (prio: number): string =>
+    confText('n', instanceConf({ priority: prio, vips: [`${VIP}/24 dev eth0 label eth0:vip`], pass: 'secret12' }));
   const cap = await lab.capture('c', { filter: 'ip proto 112 or arp' });
   const a = await startVrrpd(lab, 'a', conf(150));
   const b = await startVrrpd(lab, 'b', conf(100));
@@ -74,7 +75,10 @@ t.test('multicast election, failover and graceful stop', { skip: netnsSkip() || 
       const g = garps(res.frames).find((x) => x.ip === VIP && x.tMs >= firstB.tMs);
       t.ok(g, 'b sent a GARP for the VIP');
       if (g) t.comment(`first advert -> first GARP: ${(g.tMs - firstB.tMs).toFixed(2)} ms`);
-      t.ok(ads.every((x) => x.ttl === 255), 'TTL 255 on every advert');
+      t.ok(
+        ads.every((x) => x.ttl === 255),
+        'TTL 255 on every advert',
+      );
     }
   });
 });

@@ -7,7 +7,18 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
-import { adverts, buildSkip, confText, control, garps, hasAddress, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
+import {
+  adverts,
+  buildSkip,
+  confText,
+  control,
+  garps,
+  hasAddress,
+  instanceConf,
+  instanceStatus,
+  startVrrpd,
+  waitState,
+} from './helpers.js';
 
 const NET = '10.233.4';
 const VIP = `${NET}.100`;
@@ -34,8 +45,14 @@ t.test('self-healing and reload', { skip: netnsSkip() || buildSkip() }, async (t
     const res = await cap.stop();
     const g = garps(res.frames).filter((x) => x.ip === VIP);
     t.ok(g.length >= 1, `GARP for the VIP seen (${g.length})`);
-    t.ok(g.every((x) => x.mac === lab.host('a').mac), 'from a');
-    t.notOk(adverts(res.frames).some((x) => x.priority === 0), 'no priority-0 advert');
+    t.ok(
+      g.every((x) => x.mac === lab.host('a').mac),
+      'from a',
+    );
+    t.notOk(
+      adverts(res.frames).some((x) => x.priority === 0),
+      'no priority-0 advert',
+    );
     const st = await instanceStatus(a);
     t.equal(st.state, 'MASTER');
     t.equal(st.counters.vipRestored, 1, 'counted');
@@ -68,10 +85,20 @@ t.test('self-healing and reload', { skip: netnsSkip() || buildSkip() }, async (t
     t.comment(`adverts from a: ${ads.length}, largest gap ${maxGap.toFixed(1)} ms over the three reloads`);
     t.ok(ads.length >= 6, 'adverts kept flowing');
     t.ok(maxGap < 1100, 'no pause longer than the advert interval');
-    t.ok(ads.every((x) => x.priority === 150), 'never priority 0');
-    t.ok(garps(res.frames).some((x) => x.ip === EVIP), 'GARP for the new eVIP');
+    t.ok(
+      ads.every((x) => x.priority === 150),
+      'never priority 0',
+    );
+    t.ok(
+      garps(res.frames).some((x) => x.ip === EVIP),
+      'GARP for the new eVIP',
+    );
     const st = (await control(a, 'status')).status.instances;
-    t.same(st.map((i: any) => [i.name, i.state]), [['RENAMED', 'MASTER']], 'kept MASTER under its new name');
+    t.same(
+      st.map((i: any) => [i.name, i.state]),
+      [['RENAMED', 'MASTER']],
+      'kept MASTER under its new name',
+    );
     t.equal((await instanceStatus(b)).state, 'BACKUP');
     t.ok(await hasAddress(lab, 'a', VIP));
     t.ok(await hasAddress(lab, 'a', EVIP), 'the broken config removed nothing');

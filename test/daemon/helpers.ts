@@ -49,7 +49,8 @@ export function instanceConf(o: InstanceOpts): string {
     `    advert_int 1`,
   ];
   if (o.pass !== undefined) lines.push(`    authentication {`, `        auth_type PASS`, `        auth_pass ${o.pass}`, `    }`);
-  if (o.unicastSrc !== undefined) lines.push(`    unicast_src_ip ${o.unicastSrc}`, `    unicast_peer {`, ...(o.peers ?? []).map((p) => `        ${p}`), `    }`);
+  if (o.unicastSrc !== undefined)
+    lines.push(`    unicast_src_ip ${o.unicastSrc}`, `    unicast_peer {`, ...(o.peers ?? []).map((p) => `        ${p}`), `    }`);
   lines.push(`    virtual_ipaddress {`, ...o.vips.map((v) => `        ${v}`), `    }`);
   if (o.extra) lines.push(o.extra);
   lines.push(`}`);
@@ -76,8 +77,13 @@ export async function startVrrpd(lab: Lab, host: string, conf: string, extraArgs
   // words on the test's stderr, so a failure in CI can be diagnosed from the log alone.
   void proc.exited.then(() => {
     const sig = proc.exitSignal;
-    if ((sig !== null && !['SIGTERM', 'SIGKILL', 'SIGINT'].includes(sig)) || (sig === null && proc.exitCode !== 0 && proc.exitCode !== null)) {
-      process.stderr.write(`[vrrpd@${host} exited by itself: code=${proc.exitCode} signal=${sig}]\n${proc.output.split('\n').slice(-60).join('\n')}\n`);
+    if (
+      (sig !== null && !['SIGTERM', 'SIGKILL', 'SIGINT'].includes(sig)) ||
+      (sig === null && proc.exitCode !== 0 && proc.exitCode !== null)
+    ) {
+      process.stderr.write(
+        `[vrrpd@${host} exited by itself: code=${proc.exitCode} signal=${sig}]\n${proc.output.split('\n').slice(-60).join('\n')}\n`,
+      );
     }
   });
   await proc.waitFor(/Startup complete/, 10_000);

@@ -19,7 +19,8 @@ t.test('tracking', { skip: netnsSkip() || buildSkip() }, async (t) => {
     await lab.exec(h, ['ip', 'link', 'set', 'dum0p', 'up']);
     await lab.exec(h, ['ip', 'link', 'set', 'dum0', 'up']);
   }
-  const conf = (prio: number, extra: string, globals = ''): string => confText('n', instanceConf({ priority: prio, vips: [`${VIP}/24`], extra }), globals);
+  const conf = (prio: number, extra: string, globals = ''): string =>
+    confText('n', instanceConf({ priority: prio, vips: [`${VIP}/24`], extra }), globals);
 
   await t.test('track_interface weight 0: interface down -> FAULT, the peer takes over; up -> back', async (t) => {
     const a = await startVrrpd(lab, 'a', conf(150, '    track_interface {\n        dum0\n    }'));
@@ -44,7 +45,11 @@ t.test('tracking', { skip: netnsSkip() || buildSkip() }, async (t) => {
     const flag = join(lab.tmpDir, 'chk-ok');
     writeFileSync(flag, '');
     const script = `vrrp_script chk {\n    script "/usr/bin/test -f ${flag}"\n    interval 1\n    weight 30\n}\n\n`;
-    const a = await startVrrpd(lab, 'a', script + conf(100, '    track_interface {\n        dum0 weight 30\n    }\n    track_script {\n        chk\n    }'));
+    const a = await startVrrpd(
+      lab,
+      'a',
+      script + conf(100, '    track_interface {\n        dum0 weight 30\n    }\n    track_script {\n        chk\n    }'),
+    );
     const b = await startVrrpd(lab, 'b', conf(140, ''));
     await pollUntil(async () => (await instanceStatus(a))?.effectivePriority === 160, 4000, 'a at 100 + 30 + 30');
     await waitState(a, 'MASTER', 8000);

@@ -4,7 +4,17 @@
  */
 import t from 'tap';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
-import { adverts, buildSkip, confText, hasAddress, instanceConf, instanceStatus, startVrrpd, waitState, type VrrpdNode } from './helpers.js';
+import {
+  adverts,
+  buildSkip,
+  confText,
+  hasAddress,
+  instanceConf,
+  instanceStatus,
+  startVrrpd,
+  waitState,
+  type VrrpdNode,
+} from './helpers.js';
 
 const NET = '10.233.2';
 const VIP = `${NET}.100`;
@@ -13,7 +23,10 @@ t.test('unicast pair', { skip: netnsSkip() || buildSkip() }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vd-uni-', subnet: NET, hosts: ['a', 'b', 'c'] });
   const conf = (me: 'a' | 'b', prio: number, extra = ''): string => {
     const peer = me === 'a' ? 'b' : 'a';
-    return confText(me, instanceConf({ priority: prio, vips: [`${VIP}/24`], unicastSrc: lab.host(me).ip, peers: [lab.host(peer).ip], extra }));
+    return confText(
+      me,
+      instanceConf({ priority: prio, vips: [`${VIP}/24`], unicastSrc: lab.host(me).ip, peers: [lab.host(peer).ip], extra }),
+    );
   };
   const cap = await lab.capture('b', { filter: 'ip proto 112' });
   let a: VrrpdNode = await startVrrpd(lab, 'a', conf('a', 150));
@@ -29,7 +42,10 @@ t.test('unicast pair', { skip: netnsSkip() || buildSkip() }, async (t) => {
     await sleep(1100);
     const ads = adverts((await cap.stop()).frames).filter((x) => x.src === lab.host('a').ip);
     t.ok(ads.length >= 1, 'adverts from a seen at b');
-    t.ok(ads.every((x) => x.dst === lab.host('b').ip), 'sent to the peer, not to the group');
+    t.ok(
+      ads.every((x) => x.dst === lab.host('b').ip),
+      'sent to the peer, not to the group',
+    );
     const st = await instanceStatus(b);
     t.equal(st.master?.ip, lab.host('a').ip, 'b knows its master');
     t.ok(st.counters.advertRcvd >= 1);

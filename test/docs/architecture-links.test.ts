@@ -51,7 +51,10 @@ const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Where `Name` is declared as a class, interface, type, function or constant (undefined: nowhere). */
 function declaringFile(name: string): string | undefined {
-  const decl = new RegExp(`^\\s*(?:export\\s+)?(?:declare\\s+)?(?:abstract\\s+)?(?:async\\s+)?(?:class|interface|type|function|const|let)\\s+${esc(name)}\\b`, 'm');
+  const decl = new RegExp(
+    `^\\s*(?:export\\s+)?(?:declare\\s+)?(?:abstract\\s+)?(?:async\\s+)?(?:class|interface|type|function|const|let)\\s+${esc(name)}\\b`,
+    'm',
+  );
   for (const [f, text] of CODE) if (decl.test(text)) return f;
   return undefined;
 }
@@ -67,7 +70,8 @@ function unresolved(span: string): string | null {
     const def = new RegExp(`(?<![A-Za-z0-9_#])${sep === '#' ? '#' : ''}${esc(name)}\\??(?:\\(|<)`);
     return def.test(CODE.get(file)!) ? null : `${span}: ${owner} (${file.slice(REPO.length)}) has no ${sep === '#' ? '#' : ''}${name}()`;
   }
-  if (/^#[A-Za-z_][A-Za-z0-9_]*$/.test(span)) return new RegExp(`${esc(span)}\\(`).test(ALL_CODE) ? null : `${span}: no such private method`;
+  if (/^#[A-Za-z_][A-Za-z0-9_]*$/.test(span))
+    return new RegExp(`${esc(span)}\\(`).test(ALL_CODE) ? null : `${span}: no such private method`;
   if (/^[a-z][A-Za-z0-9]*\(\)$/.test(span)) {
     const name = span.slice(0, -2);
     return new RegExp(`(?<![A-Za-z0-9_.#])${esc(name)}\\s*(?:\\(|=|:|<)`).test(ALL_CODE) ? null : `${span}: no such function or method`;
@@ -75,12 +79,17 @@ function unresolved(span: string): string | null {
   if (/^[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$/.test(span)) return declaringFile(span) ? null : `${span}: not declared`;
   if (/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(span)) return declaringFile(span) ? null : `${span}: no such constant`;
   // camelCase words (functions, fields, counters): must appear as a word in the code.
-  if (/^[a-z]+[A-Z][A-Za-z0-9]*$/.test(span)) return new RegExp(`(?<![A-Za-z0-9_])${esc(span)}(?![A-Za-z0-9_])`).test(ALL_CODE) ? null : `${span}: not found in src/ or test/`;
+  if (/^[a-z]+[A-Z][A-Za-z0-9]*$/.test(span))
+    return new RegExp(`(?<![A-Za-z0-9_])${esc(span)}(?![A-Za-z0-9_])`).test(ALL_CODE) ? null : `${span}: not found in src/ or test/`;
   return null;
 }
 
 t.test('namedPaths and codeSpans read what a reader reads', async (t) => {
-  t.same(namedPaths('see `src/a.ts`, test/b/ and (bench/c.ts); not dist/bench/x.ts or https://x/src/y.ts'), ['src/a.ts', 'test/b/', 'bench/c.ts']);
+  t.same(namedPaths('see `src/a.ts`, test/b/ and (bench/c.ts); not dist/bench/x.ts or https://x/src/y.ts'), [
+    'src/a.ts',
+    'test/b/',
+    'bench/c.ts',
+  ]);
   t.same(codeSpans('a `x` b\n```\n`not this`\n```\n`y()`'), ['x', 'y()']);
   t.equal(unresolved('NoSuchClassAnywhere'), 'NoSuchClassAnywhere: not declared');
   t.equal(unresolved('Instance.noSuchMethod'), 'Instance.noSuchMethod: Instance (src/runtime/instance.ts) has no noSuchMethod()');

@@ -18,8 +18,20 @@
  */
 import t from 'tap';
 import {
-  VRRPD_IMPL, assertClientReaches, assertHolder, checkGarps, assertLabGone, assertNodesGone, createPair, finalChecks, finish, gracefulStop,
-  interopSkip, waitHolder, type Pair, type T,
+  VRRPD_IMPL,
+  assertClientReaches,
+  assertHolder,
+  checkGarps,
+  assertLabGone,
+  assertNodesGone,
+  createPair,
+  finalChecks,
+  finish,
+  gracefulStop,
+  interopSkip,
+  waitHolder,
+  type Pair,
+  type T,
 } from './pair.js';
 import { rewriteAddresses, scenarioText } from './scenarios.js';
 import { STATE_RE, readNodeFile, sleep, wallNowMs, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
@@ -31,7 +43,10 @@ const SUBNET = '10.234.4';
 
 /** First word of each /tmp/log line the hooks wrote ("start" / "stop"). */
 function hookLog(n: VrrpNode): string[] {
-  return (readNodeFile(n, '/tmp/log') ?? '').split('\n').filter(Boolean).map((l) => l.split(';')[0]!);
+  return (readNodeFile(n, '/tmp/log') ?? '')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(';')[0]!);
 }
 
 async function waitHooks(n: VrrpNode, count: number, timeoutMs = 3000): Promise<string[]> {
@@ -45,7 +60,10 @@ async function ipForward(p: Pair, h: 'a' | 'b'): Promise<string> {
 }
 
 t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() }, async (t) => {
-  const cases: Array<[Impl, Impl]> = [[VRRPD_IMPL, 'keepalived'], ['keepalived', VRRPD_IMPL]];
+  const cases: Array<[Impl, Impl]> = [
+    [VRRPD_IMPL, 'keepalived'],
+    ['keepalived', VRRPD_IMPL],
+  ];
   for (const [mImpl, bImpl] of cases) {
     await t.test(`${mImpl} runs the master config, ${bImpl} the backup config`, async (t: T) => {
       const p = await createPair(t, PREFIX, SUBNET, 200);
@@ -73,7 +91,11 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
       await sleep(1500);
       await assertHolder(t, p, 'a', 'eth0:snat');
       await assertClientReaches(t, p, 'a');
-      t.same(await waitHooks(M, 2), ['stop', 'start'], `${mImpl}: notify_backup (init) then notify_master ran ha_vip_stop.sh, ha_vip_start.sh`);
+      t.same(
+        await waitHooks(M, 2),
+        ['stop', 'start'],
+        `${mImpl}: notify_backup (init) then notify_master ran ha_vip_stop.sh, ha_vip_start.sh`,
+      );
       t.equal(statSync(M.realPath('/tmp/log')).uid, 0, `${mImpl} ran the hooks as root (no keepalived_script user)`);
       t.same(await waitHooks(B, 1), ['stop'], `${bImpl}: notify_backup (init) ran ha_vip_stop.sh`);
       t.equal(await ipForward(p, 'a'), '1', 'ha_vip_start.sh enabled forwarding on the master');
@@ -98,7 +120,11 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
       await sleep(1000);
       await assertHolder(t, p, 'a', 'eth0:snat');
       await assertClientReaches(t, p, 'a');
-      t.same(await waitHooks(M, 5), ['stop', 'start', 'stop', 'stop', 'start'], `${mImpl}: notify_backup (fault cleared) then notify_master`);
+      t.same(
+        await waitHooks(M, 5),
+        ['stop', 'start', 'stop', 'stop', 'start'],
+        `${mImpl}: notify_backup (fault cleared) then notify_master`,
+      );
       t.same(await waitHooks(B, 3), ['stop', 'start', 'stop'], `${bImpl}: notify_backup when preempted`);
 
       // Graceful stop of the master config.
@@ -124,36 +150,48 @@ t.test('Alibaba HaVip SNAT pair: vrrpd <-> keepalived', { skip: interopSkip() },
     });
   }
 
-  await t.test(`keepalived_script exists: keepalived (backup config) and ${VRRPD_IMPL} (master config) run the hooks as keepalived_script`, async (t: T) => {
-    const p = await createPair(t, PREFIX, SUBNET, 200);
-    const { lab, vip } = p;
-    const map = { '172.18.5.11': lab.host('a').ip, '172.18.5.12': lab.host('b').ip, '172.18.5.100': vip };
-    const hooks = {
-      '/etc/keepalived/scripts/ha_vip_start.sh': { content: scenarioText('ha_vip_start.sh'), mode: 0o755 },
-      '/etc/keepalived/scripts/ha_vip_stop.sh': { content: scenarioText('ha_vip_stop.sh'), mode: 0o755 },
-    };
-    const confM = rewriteAddresses(scenarioText('alibaba-havip-snat-master.keepalived.conf'), map);
-    const confB = rewriteAddresses(scenarioText('alibaba-havip-snat-backup.keepalived.conf'), map);
-    const M = p.start({ impl: VRRPD_IMPL, host: 'a', conf: confM, files: hooks, users: KEEPALIVED_SCRIPT_USERS });
-    await M.proc.waitFor(STATE_RE.backupInit, 8000);
-    const B = p.start({ impl: 'keepalived', host: 'b', conf: confB, files: hooks, users: KEEPALIVED_SCRIPT_USERS });
-    await waitHolder(p, 'a', 8000);
-    await assertHolder(t, p, 'a', 'eth0:snat');
-    await assertClientReaches(t, p, 'a');
-    t.same(await waitHooks(M, 2), ['stop', 'start'], `${VRRPD_IMPL}: notify_backup then notify_master ran`);
-    t.same(await waitHooks(B, 1), ['stop'], 'keepalived: notify_backup ran');
-    for (const n of [M, B]) t.equal(statSync(n.realPath('/tmp/log')).uid, KEEPALIVED_SCRIPT_UID, `${n.impl}: the hooks ran as keepalived_script (uid ${KEEPALIVED_SCRIPT_UID} owns /tmp/log)`);
-    t.equal(await ipForward(p, 'a'), '0', `${VRRPD_IMPL}: as keepalived_script, ha_vip_start.sh cannot turn forwarding on (as under keepalived)`);
+  await t.test(
+    `keepalived_script exists: keepalived (backup config) and ${VRRPD_IMPL} (master config) run the hooks as keepalived_script`,
+    async (t: T) => {
+      const p = await createPair(t, PREFIX, SUBNET, 200);
+      const { lab, vip } = p;
+      const map = { '172.18.5.11': lab.host('a').ip, '172.18.5.12': lab.host('b').ip, '172.18.5.100': vip };
+      const hooks = {
+        '/etc/keepalived/scripts/ha_vip_start.sh': { content: scenarioText('ha_vip_start.sh'), mode: 0o755 },
+        '/etc/keepalived/scripts/ha_vip_stop.sh': { content: scenarioText('ha_vip_stop.sh'), mode: 0o755 },
+      };
+      const confM = rewriteAddresses(scenarioText('alibaba-havip-snat-master.keepalived.conf'), map);
+      const confB = rewriteAddresses(scenarioText('alibaba-havip-snat-backup.keepalived.conf'), map);
+      const M = p.start({ impl: VRRPD_IMPL, host: 'a', conf: confM, files: hooks, users: KEEPALIVED_SCRIPT_USERS });
+      await M.proc.waitFor(STATE_RE.backupInit, 8000);
+      const B = p.start({ impl: 'keepalived', host: 'b', conf: confB, files: hooks, users: KEEPALIVED_SCRIPT_USERS });
+      await waitHolder(p, 'a', 8000);
+      await assertHolder(t, p, 'a', 'eth0:snat');
+      await assertClientReaches(t, p, 'a');
+      t.same(await waitHooks(M, 2), ['stop', 'start'], `${VRRPD_IMPL}: notify_backup then notify_master ran`);
+      t.same(await waitHooks(B, 1), ['stop'], 'keepalived: notify_backup ran');
+      for (const n of [M, B])
+        t.equal(
+          statSync(n.realPath('/tmp/log')).uid,
+          KEEPALIVED_SCRIPT_UID,
+          `${n.impl}: the hooks ran as keepalived_script (uid ${KEEPALIVED_SCRIPT_UID} owns /tmp/log)`,
+        );
+      t.equal(
+        await ipForward(p, 'a'),
+        '0',
+        `${VRRPD_IMPL}: as keepalived_script, ha_vip_start.sh cannot turn forwarding on (as under keepalived)`,
+      );
 
-    const tStop = M.sigterm();
-    await waitHolder(p, 'b', 3000);
-    await gracefulStop(t, M, `${VRRPD_IMPL} SIGTERM`, tStop);
-    t.same(hookLog(M), ['stop', 'start', 'stop'], `${VRRPD_IMPL}: notify_stop ran`);
-    t.same(await waitHooks(B, 2), ['stop', 'start'], 'keepalived: notify_master ran');
-    t.equal(await ipForward(p, 'b'), '0', 'keepalived, as keepalived_script, cannot turn forwarding on either');
-    await gracefulStop(t, B, 'keepalived SIGTERM');
-    await finish(p);
-    assertNodesGone(t, p);
-  });
+      const tStop = M.sigterm();
+      await waitHolder(p, 'b', 3000);
+      await gracefulStop(t, M, `${VRRPD_IMPL} SIGTERM`, tStop);
+      t.same(hookLog(M), ['stop', 'start', 'stop'], `${VRRPD_IMPL}: notify_stop ran`);
+      t.same(await waitHooks(B, 2), ['stop', 'start'], 'keepalived: notify_master ran');
+      t.equal(await ipForward(p, 'b'), '0', 'keepalived, as keepalived_script, cannot turn forwarding on either');
+      await gracefulStop(t, B, 'keepalived SIGTERM');
+      await finish(p);
+      assertNodesGone(t, p);
+    },
+  );
   await assertLabGone(t, PREFIX);
 });

@@ -51,7 +51,11 @@ t.test('the example deployments: configs, and the hooks they name, executable', 
   for (const c of CONFIGS) {
     const named = [...scenarioText(c).matchAll(/^\s*notify_\w+\s+"?(\S+?)[\s"]/gm)].map((m) => basename(m[1]!));
     t.ok(named.length >= 4, `${c} names its hooks`);
-    t.same([...new Set(named)].filter((h) => !HOOKS.includes(h)), [], `${c}: every hook it names is in the folder`);
+    t.same(
+      [...new Set(named)].filter((h) => !HOOKS.includes(h)),
+      [],
+      `${c}: every hook it names is in the folder`,
+    );
   }
 });
 
@@ -67,8 +71,12 @@ t.test('address rewrite', async (t) => {
 });
 
 t.test('keywords: what the keyword scan counts', async (t) => {
-  t.same(keywords('global_defs {\n  router_id X # c\n}\n# vrrp_script s\n{\n  script "/x"\n}\nvrrp_instance V {\n  track_script {\n    chk\n  }\n  virtual_ipaddress {\n    1.2.3.4\n  }\n}\n'),
-    ['global_defs', 'router_id', 'script', 'track_script', 'virtual_ipaddress', 'vrrp_instance']);
+  t.same(
+    keywords(
+      'global_defs {\n  router_id X # c\n}\n# vrrp_script s\n{\n  script "/x"\n}\nvrrp_instance V {\n  track_script {\n    chk\n  }\n  virtual_ipaddress {\n    1.2.3.4\n  }\n}\n',
+    ),
+    ['global_defs', 'router_id', 'script', 'track_script', 'virtual_ipaddress', 'vrrp_instance'],
+  );
 });
 
 // Only when ../shared is beside the repo: the vendors' originals add a comparison.

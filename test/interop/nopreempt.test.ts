@@ -8,8 +8,19 @@
  */
 import t from 'tap';
 import {
-  VRRPD_IMPL, advertsFrom, assertClientReaches, assertHolder, checkGarps, assertLabGone, assertNodesGone, createPair, finalChecks, finish,
-  gracefulStop, interopSkip, waitHolder,
+  VRRPD_IMPL,
+  advertsFrom,
+  assertClientReaches,
+  assertHolder,
+  checkGarps,
+  assertLabGone,
+  assertNodesGone,
+  createPair,
+  finalChecks,
+  finish,
+  gracefulStop,
+  interopSkip,
+  waitHolder,
 } from './pair.js';
 import { STATE_RE, countMatches, keepalivedConf, sleep, wallNowMs, type Impl } from '../support/vrrp-harness.js';
 
@@ -18,7 +29,10 @@ const SUBNET = '10.234.3';
 const PASS = 'np-pass';
 
 t.test('nopreempt, mixed priorities: vrrpd <-> keepalived', { skip: interopSkip() }, async (t) => {
-  const cases: Array<[Impl, Impl]> = [['keepalived', VRRPD_IMPL], [VRRPD_IMPL, 'keepalived']];
+  const cases: Array<[Impl, Impl]> = [
+    ['keepalived', VRRPD_IMPL],
+    [VRRPD_IMPL, 'keepalived'],
+  ];
   for (const [firstImpl, joinImpl] of cases) {
     await t.test(`${firstImpl} first (priority 100), ${joinImpl} joins (priority 150), both nopreempt`, async (t) => {
       const p = await createPair(t, PREFIX, SUBNET);
@@ -72,12 +86,20 @@ t.test('nopreempt, mixed priorities: vrrpd <-> keepalived', { skip: interopSkip(
 
       t.same(advertsFrom(p, 'a', tJoin + 500, tJoinEnd), [], `${joinImpl} sent no adverts while backup after joining`);
       t.same(advertsFrom(p, 'a', tRestart + 500, tEnd), [], `${joinImpl} sent no adverts while backup after restart`);
-      t.ok(advertsFrom(p, 'b', tJoin, tJoinEnd).every((x) => x.prio === 100), `${firstImpl} kept advertising priority 100`);
-      t.ok(advertsFrom(p, 'a', tA + 50, tStop).every((x) => x.prio === 150) && advertsFrom(p, 'a', tA + 50, tStop).length >= 1, `${joinImpl} advertised priority 150 as master`);
+      t.ok(
+        advertsFrom(p, 'b', tJoin, tJoinEnd).every((x) => x.prio === 100),
+        `${firstImpl} kept advertising priority 100`,
+      );
+      t.ok(
+        advertsFrom(p, 'a', tA + 50, tStop).every((x) => x.prio === 150) && advertsFrom(p, 'a', tA + 50, tStop).length >= 1,
+        `${joinImpl} advertised priority 150 as master`,
+      );
       checkGarps(t, p, 'a', tCrash, tA + 1000, `takeover by ${joinImpl} after crash`);
       checkGarps(t, p, 'b', tStop, tB + 1000, `takeover by ${firstImpl} after graceful stop`);
       finalChecks(t, p, { vrid, vips: [vip], authPass: PASS, unicast: false });
-      t.comment(`timeline (ms from start): join ${(tJoin - tStart).toFixed(0)}, crash ${(tCrash - tStart).toFixed(0)} -> a ${(tA - tStart).toFixed(0)}, stop ${(tStop - tStart).toFixed(0)} -> b ${(tB - tStart).toFixed(0)}, restart ${(tRestart - tStart).toFixed(0)}`);
+      t.comment(
+        `timeline (ms from start): join ${(tJoin - tStart).toFixed(0)}, crash ${(tCrash - tStart).toFixed(0)} -> a ${(tA - tStart).toFixed(0)}, stop ${(tStop - tStart).toFixed(0)} -> b ${(tB - tStart).toFixed(0)}, restart ${(tRestart - tStart).toFixed(0)}`,
+      );
     });
   }
   await assertLabGone(t, PREFIX);

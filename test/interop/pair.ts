@@ -16,9 +16,22 @@ import { Lab, netnsSkip, run, type Capture, type CaptureResult } from '../suppor
 import type { Decoded } from '../support/pcap.js';
 import { inetChecksum } from '../support/vrrp-packet.js';
 import {
-  keepalivedUnavailable, longestGapMs, maxOverlapMs, ownership, packetErrors, sleep, startAddrMonitor, startNode,
-  startPinger, vrrpdUnavailable, wallNowMs,
-  type AddrMonitor, type Impl, type Pinger, type StartNodeOptions, type VrrpNode,
+  keepalivedUnavailable,
+  longestGapMs,
+  maxOverlapMs,
+  ownership,
+  packetErrors,
+  sleep,
+  startAddrMonitor,
+  startNode,
+  startPinger,
+  vrrpdUnavailable,
+  wallNowMs,
+  type AddrMonitor,
+  type Impl,
+  type Pinger,
+  type StartNodeOptions,
+  type VrrpNode,
 } from '../support/vrrp-harness.js';
 
 export type T = TapTest;
@@ -42,7 +55,8 @@ export function interopSkip(): false | string {
 export const ADVERT_INTERVAL_MS = 1000;
 
 /** vrrpd log lines that mean something failed (I/O, netlink, internal). */
-export const VRRPD_TROUBLE_RE = /internal error|Cant send advert|cannot (add|remove|open|re-add)|could not re-add|socket failed|sending gratuitous ARP|Unknown VRID/i;
+export const VRRPD_TROUBLE_RE =
+  /internal error|Cant send advert|cannot (add|remove|open|re-add)|could not re-add|socket failed|sending gratuitous ARP|Unknown VRID/i;
 
 export interface Pair {
   readonly lab: Lab;
@@ -104,7 +118,9 @@ export async function waitHolder(p: Pair, holder: 'a' | 'b', timeoutMs: number):
       return ev[ev.length - 1]!.ms;
     }
     if (wallNowMs() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${holder} alone to hold ${p.vip}; a: ${JSON.stringify(p.mon.a.eventsFor(p.vip))} b: ${JSON.stringify(p.mon.b.eventsFor(p.vip))}\n--- nodes:\n${p.nodes.map((n) => `[${n.impl}@${n.host}]\n${n.log.split('\n').slice(-25).join('\n')}`).join('\n')}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${holder} alone to hold ${p.vip}; a: ${JSON.stringify(p.mon.a.eventsFor(p.vip))} b: ${JSON.stringify(p.mon.b.eventsFor(p.vip))}\n--- nodes:\n${p.nodes.map((n) => `[${n.impl}@${n.host}]\n${n.log.split('\n').slice(-25).join('\n')}`).join('\n')}`,
+      );
     }
     await sleep(10);
   }
@@ -140,7 +156,9 @@ export async function assertClientReaches(t: T, p: Pair, holder: 'a' | 'b'): Pro
     ok = r.code === 0;
   }
   t.ok(ok, `client: ${p.vip} answers ping`);
-  const neigh = JSON.parse((await p.lab.exec('c', ['ip', '-j', 'neigh', 'show', p.vip, 'dev', 'eth0'])).stdout) as Array<{ lladdr?: string }>;
+  const neigh = JSON.parse((await p.lab.exec('c', ['ip', '-j', 'neigh', 'show', p.vip, 'dev', 'eth0'])).stdout) as Array<{
+    lladdr?: string;
+  }>;
   t.equal(neigh[0]?.lladdr, p.lab.host(holder).mac, `client: ${p.vip} is at ${holder}'s MAC`);
 }
 
@@ -228,7 +246,15 @@ export interface GarpOnWire {
 export function garps(frames: readonly Decoded[]): GarpOnWire[] {
   return frames
     .filter((f) => f.arp && f.arp.senderIp === f.arp.targetIp)
-    .map((f) => ({ tsMs: f.tsUs / 1000, srcMac: f.eth.src, dstMac: f.eth.dst, op: f.arp!.op, senderMac: f.arp!.senderMac, targetMac: f.arp!.targetMac, ip: f.arp!.senderIp }));
+    .map((f) => ({
+      tsMs: f.tsUs / 1000,
+      srcMac: f.eth.src,
+      dstMac: f.eth.dst,
+      op: f.arp!.op,
+      senderMac: f.arp!.senderMac,
+      targetMac: f.arp!.targetMac,
+      ip: f.arp!.senderIp,
+    }));
 }
 
 export interface ExpectedAdvert {
@@ -307,7 +333,12 @@ export function finalChecks(t: T, p: Pair, expected: Omit<ExpectedAdvert, 'dst'>
   for (const n of p.nodes) {
     // vrrpd logs each dropped advert with keepalived's wording, so the same grep applies to both.
     t.same(packetErrors(n.log), [], `${n.impl} on ${n.host} logged no packet errors about its peer's adverts`);
-    if (n.impl === 'vrrpd') t.same(n.log.split('\n').filter((l) => VRRPD_TROUBLE_RE.test(l)), [], `vrrpd on ${n.host} logged no I/O or internal errors`);
+    if (n.impl === 'vrrpd')
+      t.same(
+        n.log.split('\n').filter((l) => VRRPD_TROUBLE_RE.test(l)),
+        [],
+        `vrrpd on ${n.host} logged no I/O or internal errors`,
+      );
   }
   // Every advert on the wire, from either implementation, is well formed.
   const all = adverts(p.frames);
@@ -317,10 +348,15 @@ export function finalChecks(t: T, p: Pair, expected: Omit<ExpectedAdvert, 'dst'>
     const mine = all.filter((x) => x.src === host.ip);
     const bad = new Map<string, number>();
     for (const x of mine) {
-      for (const pr of advertProblems(x, { ...expected, dst: expected.unicast ? peer.ip : '224.0.0.18' })) bad.set(pr, (bad.get(pr) ?? 0) + 1);
+      for (const pr of advertProblems(x, { ...expected, dst: expected.unicast ? peer.ip : '224.0.0.18' }))
+        bad.set(pr, (bad.get(pr) ?? 0) + 1);
       if (x.srcMac !== host.mac) bad.set(`Ethernet src ${x.srcMac}`, (bad.get(`Ethernet src ${x.srcMac}`) ?? 0) + 1);
     }
-    t.same([...bad.entries()].map(([k, v]) => `${k} (x${v})`), [], `all ${mine.length} adverts from ${h} are keepalived-shaped`);
+    t.same(
+      [...bad.entries()].map(([k, v]) => `${k} (x${v})`),
+      [],
+      `all ${mine.length} adverts from ${h} are keepalived-shaped`,
+    );
   }
 }
 
@@ -340,7 +376,9 @@ export function garpsFrom(p: Pair, h: 'a' | 'b', fromMs: number, toMs: number): 
 export function checkGarps(t: T, p: Pair, h: 'a' | 'b', fromMs: number, toMs: number, what: string, min = 5): void {
   const g = garpsFrom(p, h, fromMs, toMs);
   t.ok(g.length >= min, `${what}: ${g.length} GARPs for ${p.vip} from ${h} (>= ${min})`);
-  const odd = g.filter((x) => x.op !== 1 || x.dstMac !== 'ff:ff:ff:ff:ff:ff' || x.targetMac !== 'ff:ff:ff:ff:ff:ff' || x.senderMac !== p.lab.host(h).mac);
+  const odd = g.filter(
+    (x) => x.op !== 1 || x.dstMac !== 'ff:ff:ff:ff:ff:ff' || x.targetMac !== 'ff:ff:ff:ff:ff:ff' || x.senderMac !== p.lab.host(h).mac,
+  );
   t.same(odd, [], `${what}: GARPs are ARP requests to broadcast, target MAC ff:ff:ff:ff:ff:ff, sender MAC = ${h}'s MAC`);
 }
 
@@ -360,7 +398,11 @@ export async function gracefulStop(t: T, n: VrrpNode, what: string, sentAt?: num
   const r = await n.stop(1000);
   t.equal(r.exitCode, 0, `${what}: exit status 0`);
   t.ok(ms <= 2000, `${what}: exited within 2 s of SIGTERM (${ms.toFixed(0)} ms)`);
-  t.same(n.pidFiles.filter((f) => existsSync(f)), [], `${what}: pid files removed`);
+  t.same(
+    n.pidFiles.filter((f) => existsSync(f)),
+    [],
+    `${what}: pid files removed`,
+  );
   return ms;
 }
 
@@ -379,13 +421,24 @@ function groupAlive(pid: number | undefined): boolean {
 export function assertNodesGone(t: T, p: Pair): void {
   for (const n of p.nodes) {
     t.notOk(groupAlive(n.proc.pid) || n.proc.running, `${n.impl} on ${n.host}: no process left (pid ${n.proc.pid})`);
-    t.same(n.pidFiles.filter((f) => existsSync(f)), [], `${n.impl} on ${n.host}: no pid file left`);
+    t.same(
+      n.pidFiles.filter((f) => existsSync(f)),
+      [],
+      `${n.impl} on ${n.host}: no pid file left`,
+    );
   }
 }
 
 /** After a file's labs are destroyed: no namespace and no temp dir with the prefix remain. */
 export async function assertLabGone(t: T, prefix: string): Promise<void> {
-  const ns = (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(/\s+/)[0] ?? '').filter((n) => n.startsWith(prefix));
+  const ns = (await run(['ip', 'netns', 'list'])).stdout
+    .split('\n')
+    .map((l) => l.split(/\s+/)[0] ?? '')
+    .filter((n) => n.startsWith(prefix));
   t.same(ns, [], `no ${prefix}* namespace left`);
-  t.same(readdirSync(tmpdir()).filter((f) => f.startsWith(prefix)), [], `no ${tmpdir()}/${prefix}* directory left`);
+  t.same(
+    readdirSync(tmpdir()).filter((f) => f.startsWith(prefix)),
+    [],
+    `no ${tmpdir()}/${prefix}* directory left`,
+  );
 }

@@ -9,8 +9,22 @@
  * the holder's MAC).
  */
 import {
-  VRRPD_IMPL, advertProblems, advertsFrom, assertClientReaches, assertHolder, checkGarps, assertLabGone, assertNodesGone, createPair, finalChecks,
-  finish, gracefulStop, layoutDiff, pingGap, waitHolder, type T,
+  VRRPD_IMPL,
+  advertProblems,
+  advertsFrom,
+  assertClientReaches,
+  assertHolder,
+  checkGarps,
+  assertLabGone,
+  assertNodesGone,
+  createPair,
+  finalChecks,
+  finish,
+  gracefulStop,
+  layoutDiff,
+  pingGap,
+  waitHolder,
+  type T,
 } from './pair.js';
 import { STATE_RE, countMatches, keepalivedConf, sleep, wallNowMs, type Impl } from '../support/vrrp-harness.js';
 
@@ -22,7 +36,10 @@ export interface RolesOptions {
 }
 
 export async function rolesScenario(t: T, o: RolesOptions): Promise<void> {
-  const pairs: Array<[Impl, Impl]> = [[VRRPD_IMPL, 'keepalived'], ['keepalived', VRRPD_IMPL]];
+  const pairs: Array<[Impl, Impl]> = [
+    [VRRPD_IMPL, 'keepalived'],
+    ['keepalived', VRRPD_IMPL],
+  ];
   for (const [mImpl, bImpl] of pairs) {
     await t.test(`${mImpl} master (priority 150) + ${bImpl} backup (priority 100)`, async (t) => {
       const p = await createPair(t, o.prefix, o.subnet);
@@ -30,7 +47,10 @@ export async function rolesScenario(t: T, o: RolesOptions): Promise<void> {
       const vrid = 51;
       const conf = (h: 'a' | 'b', state: 'MASTER' | 'BACKUP', priority: number): string =>
         keepalivedConf(`${o.prefix}${h}`, {
-          state, vrid, priority, vips: [`${vip}/24`],
+          state,
+          vrid,
+          priority,
+          vips: [`${vip}/24`],
           ...(o.authPass !== undefined ? { authPass: o.authPass } : {}),
           ...(o.unicast ? { unicastSrc: lab.host(h).ip, unicastPeers: [lab.host(h === 'a' ? 'b' : 'a').ip] } : {}),
         });
@@ -58,7 +78,10 @@ export async function rolesScenario(t: T, o: RolesOptions): Promise<void> {
       const tCrash = wallNowMs();
       await lab.linkDown('a', 'switch');
       const tB = await waitHolder(p, 'b', 6000);
-      t.ok(tB - tCrash >= 2400 && tB - tCrash <= 4200, `crash: b (${bImpl}) took over after ${(tB - tCrash).toFixed(0)} ms (3 x advert_int + skew after the last advert)`);
+      t.ok(
+        tB - tCrash >= 2400 && tB - tCrash <= 4200,
+        `crash: b (${bImpl}) took over after ${(tB - tCrash).toFixed(0)} ms (3 x advert_int + skew after the last advert)`,
+      );
       await assertHolder(t, p, 'b');
       await assertClientReaches(t, p, 'b');
       await sleep(1000);
@@ -92,7 +115,10 @@ export async function rolesScenario(t: T, o: RolesOptions): Promise<void> {
       const expected = { vrid, vips: [vip], ...(o.authPass !== undefined ? { authPass: o.authPass } : {}) };
       const steadyA = advertsFrom(p, 'a', tSteady, tSteadyEnd);
       t.ok(steadyA.length >= 2, `steady: ${steadyA.length} adverts from a (${mImpl})`);
-      t.ok(steadyA.every((x) => x.prio === 150), 'steady: a advertises priority 150');
+      t.ok(
+        steadyA.every((x) => x.prio === 150),
+        'steady: a advertises priority 150',
+      );
       t.same(advertsFrom(p, 'b', tSteady, tSteadyEnd), [], `steady: b (${bImpl}) is silent as backup`);
       const asMasterB = advertsFrom(p, 'b', tB + 50, tUp);
       t.ok(asMasterB.length >= 1 && asMasterB.every((x) => x.prio === 100), `after the crash: b (${bImpl}) advertises priority 100`);
@@ -103,7 +129,12 @@ export async function rolesScenario(t: T, o: RolesOptions): Promise<void> {
       t.ok(zeroA.length >= 1, `graceful stop: ${mImpl} sent a priority-0 advert (${zeroA.length})`);
       const zeroB = advertsFrom(p, 'b', tStop2, tStop2 + 2500, true).filter((x) => x.prio === 0);
       t.ok(zeroB.length >= 1, `graceful stop: ${bImpl} sent a priority-0 advert (${zeroB.length})`);
-      if (zeroA[0]) t.same(advertProblems(zeroA[0], { ...expected, dst: o.unicast ? lab.host('b').ip : '224.0.0.18' }), [], 'priority-0 advert is well formed');
+      if (zeroA[0])
+        t.same(
+          advertProblems(zeroA[0], { ...expected, dst: o.unicast ? lab.host('b').ip : '224.0.0.18' }),
+          [],
+          'priority-0 advert is well formed',
+        );
 
       // vrrpd's adverts have keepalived's exact layout (bytes other than id/checksums/addresses/priority).
       const firstA = advertsFrom(p, 'a', tA - 100, tA + 2000)[0];
@@ -111,19 +142,33 @@ export async function rolesScenario(t: T, o: RolesOptions): Promise<void> {
       if (firstA && firstB) t.same(layoutDiff(firstA, firstB), [], `${mImpl} and ${bImpl} adverts have the same layout`);
       else t.fail('adverts from both sides were captured');
       // IP id: a per-instance counter incremented per advert (keepalived starts at 1).
-      for (const [h, impl, from, to] of [['a', mImpl, tA - 100, tCrash], ['b', bImpl, tB, tUp]] as const) {
+      for (const [h, impl, from, to] of [
+        ['a', mImpl, tA - 100, tCrash],
+        ['b', bImpl, tB, tUp],
+      ] as const) {
         const ids = advertsFrom(p, h, from, to).map((x) => x.id);
-        t.ok(ids.every((id, i) => i === 0 || id === ((ids[i - 1]! + 1) & 0xffff || 1)), `${impl} IP ids increase by one per advert (${ids.join(',')})`);
+        t.ok(
+          ids.every((id, i) => i === 0 || id === ((ids[i - 1]! + 1) & 0xffff || 1)),
+          `${impl} IP ids increase by one per advert (${ids.join(',')})`,
+        );
       }
 
       // The client.
       const gapCrash = pingGap(p, tCrash, tB + 1000);
-      t.ok(gapCrash <= tB - tCrash + 500, `client: ping gap ${gapCrash.toFixed(0)} ms at the crash (VIP moved after ${(tB - tCrash).toFixed(0)} ms)`);
+      t.ok(
+        gapCrash <= tB - tCrash + 500,
+        `client: ping gap ${gapCrash.toFixed(0)} ms at the crash (VIP moved after ${(tB - tCrash).toFixed(0)} ms)`,
+      );
       const gapStop = pingGap(p, tStop, tB2 + 1000);
-      t.ok(gapStop <= tB2 - tStop + 500, `client: ping gap ${gapStop.toFixed(0)} ms at the graceful stop (VIP moved after ${(tB2 - tStop).toFixed(0)} ms)`);
+      t.ok(
+        gapStop <= tB2 - tStop + 500,
+        `client: ping gap ${gapStop.toFixed(0)} ms at the graceful stop (VIP moved after ${(tB2 - tStop).toFixed(0)} ms)`,
+      );
 
       finalChecks(t, p, { ...expected, unicast: o.unicast });
-      t.comment(`timeline (ms from start): a master ${(tA - tStart).toFixed(0)}, crash ${(tCrash - tStart).toFixed(0)} -> b ${(tB - tStart).toFixed(0)}, link up ${(tUp - tStart).toFixed(0)} -> a ${(tA2 - tStart).toFixed(0)}, stop ${(tStop - tStart).toFixed(0)} -> b ${(tB2 - tStart).toFixed(0)}`);
+      t.comment(
+        `timeline (ms from start): a master ${(tA - tStart).toFixed(0)}, crash ${(tCrash - tStart).toFixed(0)} -> b ${(tB - tStart).toFixed(0)}, link up ${(tUp - tStart).toFixed(0)} -> a ${(tA2 - tStart).toFixed(0)}, stop ${(tStop - tStart).toFixed(0)} -> b ${(tB2 - tStart).toFixed(0)}`,
+      );
     });
   }
   await assertLabGone(t, o.prefix);

@@ -20,8 +20,20 @@
  */
 import t from 'tap';
 import {
-  VRRPD_IMPL, assertClientReaches, assertHolder, checkGarps, assertLabGone, assertNodesGone, createPair, finalChecks, finish, garpsFrom, gracefulStop,
-  interopSkip, waitHolder, type T,
+  VRRPD_IMPL,
+  assertClientReaches,
+  assertHolder,
+  checkGarps,
+  assertLabGone,
+  assertNodesGone,
+  createPair,
+  finalChecks,
+  finish,
+  garpsFrom,
+  gracefulStop,
+  interopSkip,
+  waitHolder,
+  type T,
 } from './pair.js';
 import { rewriteAddresses, scenarioText } from './scenarios.js';
 import { STATE_RE, countMatches, readNodeFile, sleep, wallNowMs, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
@@ -34,7 +46,10 @@ const SUBNET = '10.234.5';
 const stateFile = (n: VrrpNode): string | undefined => readNodeFile(n, '/var/keepalived/state');
 /** The notify lines notify_action.sh appended (`[date time]  notify_master` -> `notify_master`). */
 const notifyLog = (n: VrrpNode): string[] =>
-  (readNodeFile(n, '/var/log/keepalived.log') ?? '').split('\n').filter(Boolean).map((l) => l.replace(/^\[[^\]]*\]\s*/, ''));
+  (readNodeFile(n, '/var/log/keepalived.log') ?? '')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.replace(/^\[[^\]]*\]\s*/, ''));
 
 async function waitState(n: VrrpNode, want: string, timeoutMs = 3000): Promise<string | undefined> {
   const deadline = wallNowMs() + timeoutMs;
@@ -51,11 +66,12 @@ t.test('Tencent HAVIP nopreempt pair: vrrpd <-> keepalived', { skip: interopSkip
     await t.test(`${file}: ${fImpl} first, ${jImpl} joins`, async (t: T) => {
       const p = await createPair(t, PREFIX, SUBNET, 135);
       const { lab, vip } = p;
-      const conf = (h: 'a' | 'b'): string => rewriteAddresses(scenarioText(file), {
-        '10.100.8.16': lab.host(h).ip,
-        '10.100.8.14': lab.host(h === 'a' ? 'b' : 'a').ip,
-        '10.100.8.250': vip,
-      });
+      const conf = (h: 'a' | 'b'): string =>
+        rewriteAddresses(scenarioText(file), {
+          '10.100.8.16': lab.host(h).ip,
+          '10.100.8.14': lab.host(h === 'a' ? 'b' : 'a').ip,
+          '10.100.8.250': vip,
+        });
       t.notMatch(conf('a') + conf('b'), /10\.100\.8\./, 'every deployment address rewritten');
       const files = { '/etc/keepalived/notify_action.sh': { content: scenarioText('notify_action.sh'), mode: 0o755 } };
 
@@ -108,7 +124,11 @@ t.test('Tencent HAVIP nopreempt pair: vrrpd <-> keepalived', { skip: interopSkip
       await gracefulStop(t, F, `${fImpl} SIGTERM`);
       await assertHolder(t, p, null);
       t.equal(await waitState(F, 'STOP'), 'STOP', `${fImpl}: state STOP`);
-      t.same(notifyLog(F), ['notify_backup', 'notify_master', 'notify_fault', 'notify_backup', 'notify_master', 'notify_stop'], `${fImpl}: hook log`);
+      t.same(
+        notifyLog(F),
+        ['notify_backup', 'notify_master', 'notify_fault', 'notify_backup', 'notify_master', 'notify_stop'],
+        `${fImpl}: hook log`,
+      );
       await finish(p);
       assertNodesGone(t, p);
 
@@ -121,41 +141,61 @@ t.test('Tencent HAVIP nopreempt pair: vrrpd <-> keepalived', { skip: interopSkip
       checkGarps(t, p, 'b', tB + 4500, tB + 6700, `${jImpl} garp_master_refresh 5`, 1);
       checkGarps(t, p, 'a', tStop, tA2 + 500, `${fImpl} takeover after graceful stop`);
       finalChecks(t, p, { vrid: 35, vips: [vip], authPass: 'havip42', unicast: true });
-      t.comment(`timeline (ms from start): a ${(tA - tStart).toFixed(0)}, crash ${(tCrash - tStart).toFixed(0)} -> b ${(tB - tStart).toFixed(0)}, link up ${(tUp - tStart).toFixed(0)}, stop ${(tStop - tStart).toFixed(0)} -> a ${(tA2 - tStart).toFixed(0)}`);
+      t.comment(
+        `timeline (ms from start): a ${(tA - tStart).toFixed(0)}, crash ${(tCrash - tStart).toFixed(0)} -> b ${(tB - tStart).toFixed(0)}, link up ${(tUp - tStart).toFixed(0)}, stop ${(tStop - tStart).toFixed(0)} -> a ${(tA2 - tStart).toFixed(0)}`,
+      );
     });
   }
 
-  await t.test(`keepalived_script exists: keepalived and ${VRRPD_IMPL} run notify_action.sh as keepalived_script, which cannot write /var/keepalived`, async (t: T) => {
-    const p = await createPair(t, PREFIX, SUBNET, 135);
-    const { lab, vip } = p;
-    const conf = (h: 'a' | 'b'): string => rewriteAddresses(scenarioText('tencent-havip.keepalived.conf'), {
-      '10.100.8.16': lab.host(h).ip,
-      '10.100.8.14': lab.host(h === 'a' ? 'b' : 'a').ip,
-      '10.100.8.250': vip,
-    });
-    const files = { '/etc/keepalived/notify_action.sh': { content: scenarioText('notify_action.sh'), mode: 0o755 } };
-    const F = p.start({ impl: VRRPD_IMPL, host: 'a', conf: conf('a'), files, users: KEEPALIVED_SCRIPT_USERS, args: VRRPD_IMPL === 'vrrpd' ? ['-D'] : [] });
-    await F.proc.waitFor(STATE_RE.backupInit, 8000);
-    const J = p.start({ impl: 'keepalived', host: 'b', conf: conf('b'), files, users: KEEPALIVED_SCRIPT_USERS });
-    await J.proc.waitFor(STATE_RE.backupInit, 8000);
-    await waitHolder(p, 'a', 8000);
-    await assertHolder(t, p, 'a');
-    await assertClientReaches(t, p, 'a');
-    await sleep(1000); // the hooks have long finished
-    for (const n of [F, J]) {
-      t.notOk(existsSync(n.realPath('/var/keepalived')), `${n.impl}: notify_action.sh, run as keepalived_script, could not create /var/keepalived`);
-      t.equal(readNodeFile(n, '/var/log/keepalived.log'), undefined, `${n.impl}: nor write /var/log/keepalived.log`);
-    }
-    if (VRRPD_IMPL === 'vrrpd') {
-      // vrrpd's status shows the runs: they happened, as keepalived_script, and failed writing
-      t.match(F.log, /notify_backup script \/etc\/keepalived\/notify_action\.sh exited with status 1/, 'vrrpd ran notify_backup; it exited 1 (permission denied)');
-    }
-    await gracefulStop(t, F, `${VRRPD_IMPL} SIGTERM`);
-    await waitHolder(p, 'b', 5000);
-    await gracefulStop(t, J, 'keepalived SIGTERM');
-    t.notOk(existsSync(J.realPath('/var/keepalived')), 'keepalived: still no /var/keepalived after notify_master and notify_stop');
-    await finish(p);
-    assertNodesGone(t, p);
-  });
+  await t.test(
+    `keepalived_script exists: keepalived and ${VRRPD_IMPL} run notify_action.sh as keepalived_script, which cannot write /var/keepalived`,
+    async (t: T) => {
+      const p = await createPair(t, PREFIX, SUBNET, 135);
+      const { lab, vip } = p;
+      const conf = (h: 'a' | 'b'): string =>
+        rewriteAddresses(scenarioText('tencent-havip.keepalived.conf'), {
+          '10.100.8.16': lab.host(h).ip,
+          '10.100.8.14': lab.host(h === 'a' ? 'b' : 'a').ip,
+          '10.100.8.250': vip,
+        });
+      const files = { '/etc/keepalived/notify_action.sh': { content: scenarioText('notify_action.sh'), mode: 0o755 } };
+      const F = p.start({
+        impl: VRRPD_IMPL,
+        host: 'a',
+        conf: conf('a'),
+        files,
+        users: KEEPALIVED_SCRIPT_USERS,
+        args: VRRPD_IMPL === 'vrrpd' ? ['-D'] : [],
+      });
+      await F.proc.waitFor(STATE_RE.backupInit, 8000);
+      const J = p.start({ impl: 'keepalived', host: 'b', conf: conf('b'), files, users: KEEPALIVED_SCRIPT_USERS });
+      await J.proc.waitFor(STATE_RE.backupInit, 8000);
+      await waitHolder(p, 'a', 8000);
+      await assertHolder(t, p, 'a');
+      await assertClientReaches(t, p, 'a');
+      await sleep(1000); // the hooks have long finished
+      for (const n of [F, J]) {
+        t.notOk(
+          existsSync(n.realPath('/var/keepalived')),
+          `${n.impl}: notify_action.sh, run as keepalived_script, could not create /var/keepalived`,
+        );
+        t.equal(readNodeFile(n, '/var/log/keepalived.log'), undefined, `${n.impl}: nor write /var/log/keepalived.log`);
+      }
+      if (VRRPD_IMPL === 'vrrpd') {
+        // vrrpd's status shows the runs: they happened, as keepalived_script, and failed writing
+        t.match(
+          F.log,
+          /notify_backup script \/etc\/keepalived\/notify_action\.sh exited with status 1/,
+          'vrrpd ran notify_backup; it exited 1 (permission denied)',
+        );
+      }
+      await gracefulStop(t, F, `${VRRPD_IMPL} SIGTERM`);
+      await waitHolder(p, 'b', 5000);
+      await gracefulStop(t, J, 'keepalived SIGTERM');
+      t.notOk(existsSync(J.realPath('/var/keepalived')), 'keepalived: still no /var/keepalived after notify_master and notify_stop');
+      await finish(p);
+      assertNodesGone(t, p);
+    },
+  );
   await assertLabGone(t, PREFIX);
 });

@@ -14,7 +14,11 @@ t.test('pure helpers (no root)', async (t) => {
   t.equal(broadcastFor('10.1.2.3', 16), '10.1.255.255');
   t.equal(broadcastFor('10.1.2.3', 32), undefined);
   t.equal(broadcastFor('10.1.2.3', 0), '255.255.255.255');
-  t.equal(buildAddrMessage({ ifindex: 1, address: '10.0.0.1', prefixLen: 24, label: 'a-very-long-label' }).ok, false, 'label > 15 bytes refused');
+  t.equal(
+    buildAddrMessage({ ifindex: 1, address: '10.0.0.1', prefixLen: 24, label: 'a-very-long-label' }).ok,
+    false,
+    'label > 15 bytes refused',
+  );
   t.equal(buildAddrMessage({ ifindex: 1, address: '10.0.0.300', prefixLen: 24 }).ok, false);
   t.equal(buildAddrMessage({ ifindex: 1, address: '10.0.0.1', prefixLen: 33 }).ok, false);
   const m = buildAddrMessage({ ifindex: 3, address: '10.0.0.1', prefixLen: 24, broadcast: '+', scope: 'link', label: 'eth0:x' });
@@ -47,21 +51,25 @@ t.test('netlink in a namespace', { skip: netnsSkip() }, async (t) => {
   /** Wait for an event matching pred (among those not yet consumed). */
   let seen = 0;
   const next = (pred: (e: NetlinkEvent) => boolean, what: string, timeoutMs = 3000): Promise<NetlinkEvent> =>
-    waitForEvent<NetlinkEvent>((deliver) => {
-      const w = (): void => {
-        for (let i = seen; i < events.length; i++) {
-          const e = events[i]!;
-          if (pred(e)) {
-            seen = i + 1;
-            deliver(e);
-            return;
+    waitForEvent<NetlinkEvent>(
+      (deliver) => {
+        const w = (): void => {
+          for (let i = seen; i < events.length; i++) {
+            const e = events[i]!;
+            if (pred(e)) {
+              seen = i + 1;
+              deliver(e);
+              return;
+            }
           }
-        }
-      };
-      waiters.add(w);
-      w();
-      return () => waiters.delete(w);
-    }, timeoutMs, what);
+        };
+        waiters.add(w);
+        w();
+        return () => waiters.delete(w);
+      },
+      timeoutMs,
+      what,
+    );
 
   await t.test('list links and addresses', async (t) => {
     const links = await cmd.listLinks();
@@ -69,14 +77,23 @@ t.test('netlink in a namespace', { skip: netnsSkip() }, async (t) => {
     if (!links.ok) return;
     const eth0 = links.value.find((l) => l.ifname === 'eth0');
     t.match(eth0, { ifindex: a.ifindex, mac: a.mac, up: true, running: true, lowerUp: true, noarp: false, loopback: false, mtu: 1500 });
-    t.match(links.value.find((l) => l.ifname === 'lo'), { loopback: true, up: true });
+    t.match(
+      links.value.find((l) => l.ifname === 'lo'),
+      { loopback: true, up: true },
+    );
     const addrs = await cmd.listAddresses();
     t.ok(addrs.ok);
     if (addrs.ok) {
-      t.match(addrs.value.find((x) => x.ifindex === a.ifindex), { address: a.ip, prefixLen: 24, broadcast: '10.232.3.255', label: 'eth0', scope: 0, secondary: false });
+      t.match(
+        addrs.value.find((x) => x.ifindex === a.ifindex),
+        { address: a.ip, prefixLen: 24, broadcast: '10.232.3.255', label: 'eth0', scope: 0, secondary: false },
+      );
     }
     t.match(watcher.link('eth0'), { ifindex: a.ifindex });
-    t.ok(watcher.addresses(a.ifindex).some((x) => x.address === a.ip), 'cache filled');
+    t.ok(
+      watcher.addresses(a.ifindex).some((x) => x.address === a.ip),
+      'cache filled',
+    );
   });
 
   await t.test('add a VIP with brd, scope and label; ip addr shows it; our own NEW arrives as self', async (t) => {
@@ -85,7 +102,14 @@ t.test('netlink in a namespace', { skip: netnsSkip() }, async (t) => {
     const out = (await lab.exec('a', ['ip', '-4', 'addr', 'show', 'dev', 'eth0'])).stdout;
     t.match(out, /inet 10\.232\.3\.100\/24 brd 10\.232\.3\.255 scope global secondary eth0:havip/);
     const e = await next((e) => e.kind === 'addr' && e.op === 'new' && e.addr.address === '10.232.3.100', 'NEW 10.232.3.100');
-    t.match(e, { kind: 'addr', op: 'new', origin: 'self', ifname: 'eth0', synthetic: false, addr: { label: 'eth0:havip', secondary: true, prefixLen: 24 } });
+    t.match(e, {
+      kind: 'addr',
+      op: 'new',
+      origin: 'self',
+      ifname: 'eth0',
+      synthetic: false,
+      addr: { label: 'eth0:havip', secondary: true, prefixLen: 24 },
+    });
     const again = await cmd.addAddress({ ifindex: a.ifindex, address: '10.232.3.100', prefixLen: 24, label: 'eth0:havip' });
     t.same(again, { ok: true, value: { exists: true } }, 'adding twice reports exists, not an error');
 
@@ -102,7 +126,10 @@ t.test('netlink in a namespace', { skip: netnsSkip() }, async (t) => {
     t.notMatch(out, /10\.232\.3\.100/);
     const e = await next((e) => e.kind === 'addr' && e.op === 'del' && e.addr.address === '10.232.3.100', 'DEL 10.232.3.100');
     t.match(e, { origin: 'self' });
-    t.notOk(watcher.addresses(a.ifindex).some((x) => x.address === '10.232.3.100'), 'cache updated');
+    t.notOk(
+      watcher.addresses(a.ifindex).some((x) => x.address === '10.232.3.100'),
+      'cache updated',
+    );
     const again = await cmd.delAddress({ ifindex: a.ifindex, address: '10.232.3.100', prefixLen: 24 });
     t.same(again, { ok: true, value: { absent: true } }, 'removing twice reports absent, not an error');
   });
@@ -150,7 +177,10 @@ t.test('netlink in a namespace', { skip: netnsSkip() }, async (t) => {
     const b = lab.host('b');
     const route = { dst: '10.99.0.0', prefixLen: 24, gateway: b.ip, ifindex: a.ifindex, metric: 7 };
     t.same(await cmd.addRoute(route), { ok: true, value: { exists: false } });
-    t.match((await lab.exec('a', ['ip', 'route', 'show', '10.99.0.0/24'])).stdout, /10\.99\.0\.0\/24 via 10\.232\.3\.2 dev eth0 proto keepalived metric 7/);
+    t.match(
+      (await lab.exec('a', ['ip', 'route', 'show', '10.99.0.0/24'])).stdout,
+      /10\.99\.0\.0\/24 via 10\.232\.3\.2 dev eth0 proto keepalived metric 7/,
+    );
     t.same(await cmd.addRoute(route), { ok: true, value: { exists: true } });
     t.same(await cmd.delRoute(route), { ok: true, value: { absent: false } });
     t.equal((await lab.exec('a', ['ip', 'route', 'show', '10.99.0.0/24'])).stdout.trim(), '');
@@ -158,7 +188,10 @@ t.test('netlink in a namespace', { skip: netnsSkip() }, async (t) => {
 
     const onLink = { dst: '10.98.0.0', prefixLen: 16, ifindex: a.ifindex, src: a.ip, table: 100 };
     t.ok((await cmd.addRoute(onLink)).ok);
-    t.match((await lab.exec('a', ['ip', 'route', 'show', 'table', '100'])).stdout, /10\.98\.0\.0\/16 dev eth0 proto keepalived scope link src 10\.232\.3\.1/);
+    t.match(
+      (await lab.exec('a', ['ip', 'route', 'show', 'table', '100'])).stdout,
+      /10\.98\.0\.0\/16 dev eth0 proto keepalived scope link src 10\.232\.3\.1/,
+    );
     const bh = { dst: '10.97.0.0', prefixLen: 24, type: 'blackhole' as const, table: 1000 };
     t.ok((await cmd.addRoute(bh)).ok);
     t.match((await lab.exec('a', ['ip', 'route', 'show', 'table', '1000'])).stdout, /blackhole 10\.97\.0\.0\/24 proto keepalived/);

@@ -36,7 +36,7 @@ t.test('lab: two hosts on a bridge, exec, capture, setns, cleanup', { skip: netn
 
     // setns: a socket-free check that the thread really moves (if_nametoindex of eth0 differs per ns).
     const inA = lab.inNetns('a', () => execFileSync('ip', ['-j', 'link', 'show', 'eth0']).toString());
-    t.match(inA, a.mac, 'ip run from inside inNetns sees a\'s eth0');
+    t.match(inA, a.mac, "ip run from inside inNetns sees a's eth0");
 
     const p = lab.spawn('a', ['sleep', '30']);
     t.ok(p.running);

@@ -45,11 +45,15 @@ t.test('gratuitous ARP on the wire and in the neighbour table', { skip: netnsSki
     const r = ps.send(a.ifindex, frame, 'eth0');
     t.same(r, { ok: true, value: 42 }, `GARP ${i + 1} sent`);
   }
-  await pollUntil(async () => {
-    const n = (await lab.exec('b', ['ip', 'neigh', 'show', vip, 'dev', 'eth0'])).stdout;
-    return n.includes(a.mac);
-  }, 3000, 'b to learn the VIP at a\'s MAC');
-  t.pass('b\'s ARP entry for the VIP now points at a');
+  await pollUntil(
+    async () => {
+      const n = (await lab.exec('b', ['ip', 'neigh', 'show', vip, 'dev', 'eth0'])).stdout;
+      return n.includes(a.mac);
+    },
+    3000,
+    "b to learn the VIP at a's MAC",
+  );
+  t.pass("b's ARP entry for the VIP now points at a");
   const res = await cap.stop();
   const garps = res.frames.filter((f) => f.arp?.senderIp === vip);
   t.equal(garps.length, 3, 'three GARPs captured');
@@ -57,7 +61,10 @@ t.test('gratuitous ARP on the wire and in the neighbour table', { skip: netnsSki
     eth: { dst: 'ff:ff:ff:ff:ff:ff', src: a.mac, etherType: 0x0806 },
     arp: { op: 1, senderMac: a.mac, senderIp: vip, targetMac: 'ff:ff:ff:ff:ff:ff', targetIp: vip },
   });
-  t.match(await res.text(), new RegExp(`Request who-has ${vip.replace(/\./g, '\\.')} \\(ff:ff:ff:ff:ff:ff\\) tell ${vip.replace(/\./g, '\\.')}`));
+  t.match(
+    await res.text(),
+    new RegExp(`Request who-has ${vip.replace(/\./g, '\\.')} \\(ff:ff:ff:ff:ff:ff\\) tell ${vip.replace(/\./g, '\\.')}`),
+  );
   t.same(ps.counters, { sent: 3, errors: 0 });
 
   const bad = ps.send(9999, frame, 'ghost0');

@@ -26,12 +26,13 @@ t.test('raw transport in namespaces', { skip: netnsSkip() }, async (t) => {
   const [a, b, c] = [lab.host('a'), lab.host('b'), lab.host('c')];
   const got: Record<string, ReceivedPacket[]> = { a: [], b: [], c: [] };
   const waiters = new Set<() => void>();
-  const mk = (name: string): RawVrrpTransport => new RawVrrpTransport({
-    onPacket: (p) => {
-      got[name]!.push(p);
-      for (const w of [...waiters]) w();
-    },
-  });
+  const mk = (name: string): RawVrrpTransport =>
+    new RawVrrpTransport({
+      onPacket: (p) => {
+        got[name]!.push(p);
+        for (const w of [...waiters]) w();
+      },
+    });
   const trA = mk('a');
   const trB = mk('b');
   const trC = mk('c');
@@ -42,15 +43,19 @@ t.test('raw transport in namespaces', { skip: netnsSkip() }, async (t) => {
   });
   /** Wait until host `name` received a packet matching `pred`. */
   const receive = (name: string, pred: (p: ReceivedPacket) => boolean, timeoutMs = 3000): Promise<ReceivedPacket> =>
-    waitForEvent<ReceivedPacket>((deliver) => {
-      const w = (): void => {
-        const hit = got[name]!.find(pred);
-        if (hit) deliver(hit);
-      };
-      waiters.add(w);
-      w();
-      return () => waiters.delete(w);
-    }, timeoutMs, `a packet at ${name}`);
+    waitForEvent<ReceivedPacket>(
+      (deliver) => {
+        const w = (): void => {
+          const hit = got[name]!.find(pred);
+          if (hit) deliver(hit);
+        };
+        waiters.add(w);
+        w();
+        return () => waiters.delete(w);
+      },
+      timeoutMs,
+      `a packet at ${name}`,
+    );
 
   const openA = lab.inNetns('a', () => trA.open('eth0'));
   const openB = lab.inNetns('b', () => trB.open('eth0'));
@@ -83,7 +88,10 @@ t.test('raw transport in namespaces', { skip: netnsSkip() }, async (t) => {
     const res = await cap.stop();
     const f = res.frames.find((x) => x.ip?.protocol === 112);
     t.ok(f, 'advert captured on b');
-    t.match(f, { eth: { dst: '01:00:5e:00:00:12', src: a.mac }, ip: { ttl: 255, tos: 0xc0, protocol: 112, dst: '224.0.0.18', src: a.ip, fragOff: 0 } });
+    t.match(f, {
+      eth: { dst: '01:00:5e:00:00:12', src: a.mac },
+      ip: { ttl: 255, tos: 0xc0, protocol: 112, dst: '224.0.0.18', src: a.ip, fragOff: 0 },
+    });
     t.match(await res.text(), /tos 0xc0, ttl 255, id 7, offset 0, flags \[none\], proto VRRP \(112\)/);
   });
 
@@ -95,7 +103,10 @@ t.test('raw transport in namespaces', { skip: netnsSkip() }, async (t) => {
     const rx = await receive('c', (p) => peekAdvert(p.packet)?.vrid === 52);
     t.match(peekAdvert(rx.packet), { ttl: 64, src: a.ip, dst: c.ip, priority: 90 });
     await sleep(100);
-    t.notOk(got.b!.some((p) => peekAdvert(p.packet)?.vrid === 52), 'b does not see unicast to c');
+    t.notOk(
+      got.b!.some((p) => peekAdvert(p.packet)?.vrid === 52),
+      'b does not see unicast to c',
+    );
   });
 
   await t.test('one copy per unicast peer', async (t) => {
@@ -136,10 +147,15 @@ t.test('raw transport in namespaces', { skip: netnsSkip() }, async (t) => {
     await lab.linkUp('b', 'host');
     await lab.waitLink('b', true);
     got.b!.length = 0;
-    await pollUntil(async () => {
-      await trA.send('eth0', buildTestAdvert({ srcIp: a.ip, dstIp: '224.0.0.18', vrid: 55, priority: 1, vips: [] }));
-      return got.b!.some((p) => peekAdvert(p.packet)?.vrid === 55);
-    }, 5000, 'advert after link up', 100);
+    await pollUntil(
+      async () => {
+        await trA.send('eth0', buildTestAdvert({ srcIp: a.ip, dstIp: '224.0.0.18', vrid: 55, priority: 1, vips: [] }));
+        return got.b!.some((p) => peekAdvert(p.packet)?.vrid === 55);
+      },
+      5000,
+      'advert after link up',
+      100,
+    );
     t.pass('adverts flow after link bounce');
   });
 
@@ -158,7 +174,9 @@ t.test('raw transport in namespaces', { skip: netnsSkip() }, async (t) => {
     const conf = join(lab.tmpDir, 'keepalived.conf');
     const pid = lab.trackFile('/tmp/vio-tr.pid');
     const vpid = lab.trackFile('/tmp/vio-tr-vrrp.pid');
-    writeFileSync(conf, `global_defs {
+    writeFileSync(
+      conf,
+      `global_defs {
   router_id vio-tr-c
 }
 vrrp_instance VI_1 {
@@ -175,7 +193,8 @@ vrrp_instance VI_1 {
     10.232.1.200/24
   }
 }
-`);
+`,
+    );
     const ka = lab.spawn('c', ['keepalived', '-n', '-l', '-D', '-p', pid, '-r', vpid, '-f', conf]);
     t.teardown(() => ka.kill('SIGKILL', 1000));
     got.b!.length = 0;

@@ -4,7 +4,9 @@ import { EventLoopLagMonitor, SystemClock, monotonicMs, monotonicUs } from '../.
 
 const busy = (ms: number): void => {
   const end = monotonicMs() + ms;
-  while (monotonicMs() < end) { /* block the loop on purpose */ }
+  while (monotonicMs() < end) {
+    /* block the loop on purpose */
+  }
 };
 
 t.test('monotonic clock: integer ms, never goes back', async (t) => {
@@ -26,7 +28,11 @@ t.test('timer fires on time and reports lateness; cancel prevents firing', async
   t.same(late, []);
 
   let fired = false;
-  clock.setTimer(10, () => { fired = true; }).cancel();
+  clock
+    .setTimer(10, () => {
+      fired = true;
+    })
+    .cancel();
   await new Promise((r) => setTimeout(r, 30));
   t.notOk(fired, 'cancelled timer did not fire');
 
@@ -79,7 +85,13 @@ t.test('precise timers: never early, late by about one event-loop turn (the Mast
   let cancelledFirst = 0;
   for (let i = 0; i < 12; i++) {
     let fired = 0;
-    const h = clock.setTimer(2.2 + (i % 4) * 0.5, () => { fired++; }, true);
+    const h = clock.setTimer(
+      2.2 + (i % 4) * 0.5,
+      () => {
+        fired++;
+      },
+      true,
+    );
     await new Promise((r) => setTimeout(r, 1 + (i % 3)));
     const firedBefore = fired;
     h.cancel();

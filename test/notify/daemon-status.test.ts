@@ -42,11 +42,27 @@ t.test('status: lastHooks per instance; a hook that never ends delays no advert'
   const sentAtMaster = st().counters.advertSent ?? 0;
   await advance(5000);
   t.equal((st().counters.advertSent ?? 0) - sentAtMaster, 5, 'one advert a second while the hook hangs');
-  t.match(st().lastHooks, [{ hook: 'notify', argv: ['/bin/notify.sh', 'INSTANCE', 'VI_1', 'BACKUP', '100'], state: 'BACKUP', exitCode: 0, timedOut: false, durationMs: 2 }]);
-  t.equal(st().lastHooks.length, 1, "the MASTER generic notify waits behind notify_master (per-instance order)");
+  t.match(st().lastHooks, [
+    {
+      hook: 'notify',
+      argv: ['/bin/notify.sh', 'INSTANCE', 'VI_1', 'BACKUP', '100'],
+      state: 'BACKUP',
+      exitCode: 0,
+      timedOut: false,
+      durationMs: 2,
+    },
+  ]);
+  t.equal(st().lastHooks.length, 1, 'the MASTER generic notify waits behind notify_master (per-instance order)');
   pending[0]!({ code: null, signal: 'SIGKILL', timedOut: true, durationMs: 30_000 });
   await new Promise((r2) => setTimeout(r2, 10));
-  t.match(st().lastHooks.map((h) => [h.hook, h.state, h.exitCode, h.timedOut]), [['notify', 'BACKUP', 0, false], ['notify_master', 'MASTER', null, true], ['notify', 'MASTER', 0, false]]);
+  t.match(
+    st().lastHooks.map((h) => [h.hook, h.state, h.exitCode, h.timedOut]),
+    [
+      ['notify', 'BACKUP', 0, false],
+      ['notify_master', 'MASTER', null, true],
+      ['notify', 'MASTER', 0, false],
+    ],
+  );
   t.ok(st().lastHooks.every((h) => typeof h.startedAtMs === 'number' && h.startedAtMs > 0));
   await d.stop(100);
 });

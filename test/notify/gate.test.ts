@@ -31,14 +31,25 @@ function gateWith(fs: FakeScriptFs, users = testUsers()) {
 }
 
 const hooksFs = (): FakeScriptFs =>
-  new FakeScriptFs().file('/usr/bin/true').dir('/etc/keepalived').dir('/opt/hooks').file('/opt/hooks/master.sh').link('/etc/keepalived/master.sh', '/opt/hooks/master.sh').dir('/home/u', 0o755, 1000).file('/home/u/evil.sh', 0o755, 1000);
+  new FakeScriptFs()
+    .file('/usr/bin/true')
+    .dir('/etc/keepalived')
+    .dir('/opt/hooks')
+    .file('/opt/hooks/master.sh')
+    .link('/etc/keepalived/master.sh', '/opt/hooks/master.sh')
+    .dir('/home/u', 0o755, 1000)
+    .file('/home/u/evil.sh', 0o755, 1000);
 
-t.test('the gate runs the resolved path it approved, with the script user and keepalived\'s umask', async (t) => {
+t.test("the gate runs the resolved path it approved, with the script user and keepalived's umask", async (t) => {
   const fs = hooksFs();
   const { gate } = gateWith(fs);
   const m = cmd(['/etc/keepalived/master.sh', 'a b']);
   gate.configure(settings(), [m]);
-  t.same(gate.prepare(m, 'notify_master (VI_1)', ['x']), { ok: true, argv: ['/opt/hooks/master.sh', 'a b', 'x'], uid: 0, gid: 0, umask: 0o177 }, 'the link is resolved once, at the check: what runs is what was checked');
+  t.same(
+    gate.prepare(m, 'notify_master (VI_1)', ['x']),
+    { ok: true, argv: ['/opt/hooks/master.sh', 'a b', 'x'], uid: 0, gid: 0, umask: 0o177 },
+    'the link is resolved once, at the check: what runs is what was checked',
+  );
   gate.configure(settings({ umask: 0o022 }), [m]);
   t.match(gate.prepare(m, 'x'), { ok: true, umask: 0o022 }, 'global_defs umask');
 });
@@ -57,10 +68,18 @@ t.test('a path swapped after load is refused before the spawn: logged with the r
   // an operator makes the target's directory world-writable: anyone could replace master.sh
   fs.set('/opt/hooks', { mode: 0o777 });
   const r = gate.prepare(m, 'notify_master (VI_1)');
-  t.match(r, { ok: false, reason: /^Unsafe permissions found for script '\/opt\/hooks\/master.sh' - disabling\. \(\/opt\/hooks is owned by uid 0 \(group 0\) with mode 0777, .*fix: chmod go-w \/opt\/hooks/ });
+  t.match(r, {
+    ok: false,
+    reason:
+      /^Unsafe permissions found for script '\/opt\/hooks\/master.sh' - disabling\. \(\/opt\/hooks is owned by uid 0 \(group 0\) with mode 0777, .*fix: chmod go-w \/opt\/hooks/,
+  });
   // someone with write access to /etc/keepalived points the link at their own file
   fs.set('/opt/hooks', { mode: 0o755 }).remove('/etc/keepalived/master.sh').link('/etc/keepalived/master.sh', '/home/u/evil.sh', 1000);
-  t.match(gate.prepare(m, 'notify_master (VI_1)'), { ok: false, reason: /\/home\/u is owned by uid 1000/ }, 'a link to a user-owned file: refused');
+  t.match(
+    gate.prepare(m, 'notify_master (VI_1)'),
+    { ok: false, reason: /\/home\/u is owned by uid 1000/ },
+    'a link to a user-owned file: refused',
+  );
   for (let i = 0; i < 5; i++) gate.prepare(m, 'notify_master (VI_1)');
   t.equal(gate.stats().refused, 7, 'every refusal counted');
   t.match(gate.stats().lastRefusal, { what: 'notify_master (VI_1)', path: '/etc/keepalived/master.sh' });
@@ -68,10 +87,17 @@ t.test('a path swapped after load is refused before the spawn: logged with the r
   t.match(warns()[0], /^Refusing to run notify_master \(VI_1\) script \/etc\/keepalived\/master.sh: Unsafe permissions found/);
   tick(10_000);
   gate.prepare(m, 'notify_master (VI_1)');
-  t.match(warns()[1], /^Refusing to run notify_master \(VI_1\) script \/etc\/keepalived\/master.sh: Unsafe permissions found for script '\/home\/u\/evil.sh'.* \(6 more since the last report\)$/);
+  t.match(
+    warns()[1],
+    /^Refusing to run notify_master \(VI_1\) script \/etc\/keepalived\/master.sh: Unsafe permissions found for script '\/home\/u\/evil.sh'.* \(6 more since the last report\)$/,
+  );
 
   fs.remove('/etc/keepalived/master.sh');
-  t.match(gate.prepare(m, 'y'), { ok: false, reason: /^Script \/etc\/keepalived\/master.sh cannot be accessed - No such file or directory/ }, 'a vanished script');
+  t.match(
+    gate.prepare(m, 'y'),
+    { ok: false, reason: /^Script \/etc\/keepalived\/master.sh cannot be accessed - No such file or directory/ },
+    'a vanished script',
+  );
   fs.file('/etc/keepalived/master.sh', 0o644);
   t.match(gate.prepare(m, 'y'), { ok: false, reason: /is not executable for uid:gid 0:0/ }, 'not executable');
 });
@@ -82,11 +108,22 @@ t.test('without enable_script_security: insecure at load runs (keepalived), inse
   const old = cmd(['/srv/w/old.sh']);
   const m = cmd(['/etc/keepalived/master.sh']);
   gate.configure(settings({ security: false }), [old, m]);
-  t.match(gate.prepare(old, 'notify_backup (VI_1)'), { ok: true, argv: ['/srv/w/old.sh'] }, 'the operator kept an insecure script (SECURITY VIOLATION at load): it runs, as with keepalived');
+  t.match(
+    gate.prepare(old, 'notify_backup (VI_1)'),
+    { ok: true, argv: ['/srv/w/old.sh'] },
+    'the operator kept an insecure script (SECURITY VIOLATION at load): it runs, as with keepalived',
+  );
   t.equal(gate.stats().insecureRuns, 1);
-  t.match(warns()[0], /notify_backup \(VI_1\) script \/srv\/w\/old.sh: Unsafe permissions found for script '\/srv\/w\/old.sh'\. It runs because enable_script_security is off/);
+  t.match(
+    warns()[0],
+    /notify_backup \(VI_1\) script \/srv\/w\/old.sh: Unsafe permissions found for script '\/srv\/w\/old.sh'\. It runs because enable_script_security is off/,
+  );
   fs.set('/opt/hooks', { mode: 0o777 });
-  t.match(gate.prepare(m, 'notify_master (VI_1)'), { ok: false, reason: /^its path became writable by a non-root user after the configuration was loaded \(\/opt\/hooks is owned/ }, 'never runs as root from a path that turned unsafe');
+  t.match(
+    gate.prepare(m, 'notify_master (VI_1)'),
+    { ok: false, reason: /^its path became writable by a non-root user after the configuration was loaded \(\/opt\/hooks is owned/ },
+    'never runs as root from a path that turned unsafe',
+  );
 });
 
 t.test('who runs it: keepalived_script, else root; a numeric script_user is a name, never uid with gid 0', async (t) => {
@@ -99,15 +136,25 @@ t.test('who runs it: keepalived_script, else root; a numeric script_user is a na
   root.gate.configure(settings({ scriptUser: null, security: false }), [c]);
   t.match(root.gate.prepare(c, 'n'), { ok: true, uid: 0, gid: 0 });
   root.gate.configure(settings({ scriptUser: null, security: true }), [c]);
-  t.match(root.gate.prepare(c, 'n'), { ok: false, reason: /^no user to run it as: Unable to set default user keepalived_script for script/ });
+  t.match(root.gate.prepare(c, 'n'), {
+    ok: false,
+    reason: /^no user to run it as: Unable to set default user keepalived_script for script/,
+  });
 
   const numeric = gateWith(fs, testUsers(['u1234:x:1234:777::/:/bin/false']));
   numeric.gate.configure(settings({ scriptUser: '1234' }), [c]);
-  t.match(numeric.gate.prepare(c, 'n'), { ok: false, reason: /^no user to run it as: Error setting global script uid\/gid/ }, 'uid 1234 exists but no user is NAMED 1234: refused (the old code ran it as uid 1234 with gid 0)');
+  t.match(
+    numeric.gate.prepare(c, 'n'),
+    { ok: false, reason: /^no user to run it as: Error setting global script uid\/gid/ },
+    'uid 1234 exists but no user is NAMED 1234: refused (the old code ran it as uid 1234 with gid 0)',
+  );
   const named = gateWith(fs, testUsers(['1234:x:1234:777::/:/bin/false']));
   named.gate.configure(settings({ scriptUser: '1234' }), [c]);
   t.match(named.gate.prepare(c, 'n'), { ok: true, uid: 1234, gid: 777 }, 'the user named 1234 runs it with ITS gid');
-  t.match(named.gate.prepare(cmd(['/usr/bin/true'], 'nosuchuser'), 'n'), { ok: false, reason: /^no user to run it as: Script user 'nosuchuser' does not exist/ });
+  t.match(named.gate.prepare(cmd(['/usr/bin/true'], 'nosuchuser'), 'n'), {
+    ok: false,
+    reason: /^no user to run it as: Script user 'nosuchuser' does not exist/,
+  });
 });
 
 class FakeRunner implements ProcessRunner {
@@ -127,14 +174,31 @@ class FakeRunner implements ProcessRunner {
 t.test('vrrp_script: a run the gate refuses is not started and counts as a failed run', async (t) => {
   const fs = new FakeScriptFs().dir('/etc/keepalived').file('/etc/keepalived/chk.sh');
   const { gate } = gateWith(fs);
-  const def = { name: 'chk', script: cmd(['/etc/keepalived/chk.sh']), intervalMs: 1000, timeoutMs: 0, weight: 0, reverse: false, rise: 1, fall: 1, initFail: false, origin: { file: '', line: 0 } };
+  const def = {
+    name: 'chk',
+    script: cmd(['/etc/keepalived/chk.sh']),
+    intervalMs: 1000,
+    timeoutMs: 0,
+    weight: 0,
+    reverse: false,
+    rise: 1,
+    fall: 1,
+    initFail: false,
+    origin: { file: '', line: 0 },
+  };
   gate.configure(settings(), [def.script]);
   const clock = new FakeClock(0);
   const runner = new FakeRunner(0);
   const results: boolean[] = [];
   const log = new MemoryLog();
   const s = new ScriptScheduler(def, {
-    clock: { nowMs: () => clock.now(), setTimer: (ms, cb) => { const id = clock.setTimeout(cb, ms); return { cancel: () => clock.cancel(id) }; } },
+    clock: {
+      nowMs: () => clock.now(),
+      setTimer: (ms, cb) => {
+        const id = clock.setTimeout(cb, ms);
+        return { cancel: () => clock.cancel(id) };
+      },
+    },
     runner,
     log,
     gate,
@@ -144,14 +208,21 @@ t.test('vrrp_script: a run the gate refuses is not started and counts as a faile
   clock.advance(0);
   await new Promise((r) => setImmediate(r));
   t.same(results, [true]);
-  t.match(runner.runs[0], { argv: ['/etc/keepalived/chk.sh'], uid: 0, gid: 0, umask: 0o177 }, "keepalived's umask 0177 (the old scheduler passed none: 022)");
+  t.match(
+    runner.runs[0],
+    { argv: ['/etc/keepalived/chk.sh'], uid: 0, gid: 0, umask: 0o177 },
+    "keepalived's umask 0177 (the old scheduler passed none: 022)",
+  );
   fs.set('/etc/keepalived', { mode: 0o777 });
   clock.advance(1000);
   await new Promise((r) => setImmediate(r));
   t.same(results, [true, false], 'refused = failed (weight 0: FAULT; the check fails closed)');
   t.equal(runner.runs.length, 1, 'never started');
   t.equal(s.refused, 1);
-  t.ok(log.messages().some((m) => /^VRRP_Script\(chk\) failed \(not run: Unsafe permissions found/.test(m)), 'the script line says why');
+  t.ok(
+    log.messages().some((m) => /^VRRP_Script\(chk\) failed \(not run: Unsafe permissions found/.test(m)),
+    'the script line says why',
+  );
   s.stop();
 });
 
@@ -173,14 +244,20 @@ t.test('hook queue: bounded behind a hung hook; overflow coalesces to the newest
   t.equal(n.dropped, 0, `up to ${HOOK_QUEUE_BOUND} waiting state changes nothing is dropped`);
   n.notify('INSTANCE', 'VI_1', hooks, 'BACKUP', 100); // one more: over the bound
   t.equal(runner.runs.length, 1, 'only the hung hook has started');
-  t.equal(n.dropped, 2 * HOOK_QUEUE_BOUND, 'the waiting changes\' hook runs are dropped and counted');
+  t.equal(n.dropped, 2 * HOOK_QUEUE_BOUND, "the waiting changes' hook runs are dropped and counted");
   t.equal(n.pending, 2 + 2, 'the running change and the newest one remain');
   const warns = log.lines.filter((l) => l.level === 'warn').map((l) => l.msg);
   t.equal(warns.length, 1);
-  t.match(warns[0], /^\(VI_1\) hook queue full \(more than 16 state changes waiting behind a running hook\): dropped the hooks of BACKUP, MASTER, .*, MASTER; the hooks of BACKUP will run next$/);
+  t.match(
+    warns[0],
+    /^\(VI_1\) hook queue full \(more than 16 state changes waiting behind a running hook\): dropped the hooks of BACKUP, MASTER, .*, MASTER; the hooks of BACKUP will run next$/,
+  );
   await release(runner, n);
-  t.same(runner.runs.map((r) => r.argv.join(' ')), ['/m.sh', '/n.sh INSTANCE VI_1 MASTER 100', '/b.sh', '/n.sh INSTANCE VI_1 BACKUP 100'],
-    'the running change finishes, then the newest one runs, in order');
+  t.same(
+    runner.runs.map((r) => r.argv.join(' ')),
+    ['/m.sh', '/n.sh INSTANCE VI_1 MASTER 100', '/b.sh', '/n.sh INSTANCE VI_1 BACKUP 100'],
+    'the running change finishes, then the newest one runs, in order',
+  );
   t.equal(n.pending, 0);
 
   // a flood behind a hung hook never grows the queue past the bound; the log line is rate-limited
@@ -194,7 +271,10 @@ t.test('hook queue: bounded behind a hung hook; overflow coalesces to the newest
     n2.notify('INSTANCE', 'VI_1', hooks, i % 2 === 0 ? 'BACKUP' : 'MASTER', 100);
     maxPending = Math.max(maxPending, n2.pending);
   }
-  t.ok(maxPending <= 2 * (HOOK_QUEUE_BOUND + 1), `pending hooks never above ${2 * (HOOK_QUEUE_BOUND + 1)} (max ${maxPending}; the old queue held all ${2 * flood})`);
+  t.ok(
+    maxPending <= 2 * (HOOK_QUEUE_BOUND + 1),
+    `pending hooks never above ${2 * (HOOK_QUEUE_BOUND + 1)} (max ${maxPending}; the old queue held all ${2 * flood})`,
+  );
   t.equal(n2.dropped + n2.pending, 2 * flood + 2, 'every hook run is either waiting, running or counted as dropped');
   t.equal(log2.lines.filter((l) => l.level === 'warn').length, 1, 'one log line per 10 s');
   await release(r2, n2);

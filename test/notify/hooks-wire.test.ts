@@ -57,8 +57,15 @@ t.test('a hook sleeping 60 s delays no advert, keeps per-instance order, and die
   const adverts = wire.view().adverts.filter((a) => a.src === lab.host('a').ip && a.ms >= t0 - 1000);
   const gaps = adverts.slice(1).map((a, i) => a.ms - adverts[i]!.ms);
   t.ok(adverts.length >= 6, `${adverts.length} adverts in the 6 s the hook slept`);
-  t.ok(gaps.every((g) => g > 900 && g < 1100), `advert gaps while the hook hangs: ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
-  t.same(readFileSync(n.realPath('/tmp/rec.log'), 'utf8').trim().split('\n'), ['INSTANCE VI_1 BACKUP 100'], 'the MASTER notify waits behind the running notify_master');
+  t.ok(
+    gaps.every((g) => g > 900 && g < 1100),
+    `advert gaps while the hook hangs: ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`,
+  );
+  t.same(
+    readFileSync(n.realPath('/tmp/rec.log'), 'utf8').trim().split('\n'),
+    ['INSTANCE VI_1 BACKUP 100'],
+    'the MASTER notify waits behind the running notify_master',
+  );
   t.doesNotThrow(() => process.kill(hangPid, 0), 'notify_master still running');
   const tStop = Date.now();
   const r = await n.stop(5000);
@@ -69,52 +76,65 @@ t.test('a hook sleeping 60 s delays no advert, keeps per-instance order, and die
   await wire.stop();
 });
 
-t.test('Alibaba HaVip SNAT: ha_vip_start.sh / ha_vip_stop.sh add and flush iptables NAT rules on failover', { skip: skip || iptablesMissing() }, async (t) => {
-  const lab = await Lab.create(t, { prefix: 'vn-ali-', subnet: '10.235.3', hosts: ['a', 'b'] });
-  const vip = '10.235.3.200';
-  const map = { '172.18.5.11': lab.host('a').ip, '172.18.5.12': lab.host('b').ip, '172.18.5.100': vip };
-  const hooks = {
-    '/etc/keepalived/scripts/ha_vip_start.sh': { content: scenarioText('ha_vip_start.sh'), mode: 0o755 },
-    '/etc/keepalived/scripts/ha_vip_stop.sh': { content: scenarioText('ha_vip_stop.sh'), mode: 0o755 },
-  };
-  const confM = rewriteAddresses(scenarioText('alibaba-havip-snat-master.keepalived.conf'), map);
-  const confB = rewriteAddresses(scenarioText('alibaba-havip-snat-backup.keepalived.conf'), map);
-  const snat = async (h: string): Promise<string[]> =>
-    (await lab.exec(h, ['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).stdout.split('\n').filter((l) => l.startsWith('-A'));
-  // The hook is the example deployment's, unchanged: it SNATs to the deployment's HaVip address.
-  const EXPECTED = ['-A POSTROUTING -d 100.64.0.0/10 -j RETURN', '-A POSTROUTING -d 10.0.0.0/8 -j RETURN', '-A POSTROUTING -s 172.18.0.0/16 ! -p vrrp -j SNAT --to-source 172.18.5.100'];
-  const waitRules = async (h: string, want: string[], ms: number): Promise<void> => {
-    let last: string[] = [];
-    await pollUntil(async () => JSON.stringify((last = await snat(h))) === JSON.stringify(want), ms, `${h} rules ${want.length}`).catch((e: Error) => {
-      throw new Error(`${e.message}; ${h} has ${JSON.stringify(last)}`);
-    });
-  };
+t.test(
+  'Alibaba HaVip SNAT: ha_vip_start.sh / ha_vip_stop.sh add and flush iptables NAT rules on failover',
+  { skip: skip || iptablesMissing() },
+  async (t) => {
+    const lab = await Lab.create(t, { prefix: 'vn-ali-', subnet: '10.235.3', hosts: ['a', 'b'] });
+    const vip = '10.235.3.200';
+    const map = { '172.18.5.11': lab.host('a').ip, '172.18.5.12': lab.host('b').ip, '172.18.5.100': vip };
+    const hooks = {
+      '/etc/keepalived/scripts/ha_vip_start.sh': { content: scenarioText('ha_vip_start.sh'), mode: 0o755 },
+      '/etc/keepalived/scripts/ha_vip_stop.sh': { content: scenarioText('ha_vip_stop.sh'), mode: 0o755 },
+    };
+    const confM = rewriteAddresses(scenarioText('alibaba-havip-snat-master.keepalived.conf'), map);
+    const confB = rewriteAddresses(scenarioText('alibaba-havip-snat-backup.keepalived.conf'), map);
+    const snat = async (h: string): Promise<string[]> =>
+      (await lab.exec(h, ['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).stdout.split('\n').filter((l) => l.startsWith('-A'));
+    // The hook is the example deployment's, unchanged: it SNATs to the deployment's HaVip address.
+    const EXPECTED = [
+      '-A POSTROUTING -d 100.64.0.0/10 -j RETURN',
+      '-A POSTROUTING -d 10.0.0.0/8 -j RETURN',
+      '-A POSTROUTING -s 172.18.0.0/16 ! -p vrrp -j SNAT --to-source 172.18.5.100',
+    ];
+    const waitRules = async (h: string, want: string[], ms: number): Promise<void> => {
+      let last: string[] = [];
+      await pollUntil(async () => JSON.stringify((last = await snat(h))) === JSON.stringify(want), ms, `${h} rules ${want.length}`).catch(
+        (e: Error) => {
+          throw new Error(`${e.message}; ${h} has ${JSON.stringify(last)}`);
+        },
+      );
+    };
 
-  const M = startNode(lab, { impl: 'vrrpd', host: 'a', conf: confM, files: hooks });
-  t.teardown(() => M.stop(3000).then(() => {}));
-  await waitForNth(M, STATE_RE.backupInit, 0, 8000);
-  const B = startNode(lab, { impl: 'vrrpd', host: 'b', conf: confB, files: hooks });
-  t.teardown(() => B.stop(3000).then(() => {}));
-  await waitForNth(M, STATE_RE.master, 0, 8000);
-  await waitRules('a', EXPECTED, 3000);
-  t.same(await snat('a'), EXPECTED, 'master: ha_vip_start.sh added the SNAT rules (in its namespace)');
-  t.same(await snat('b'), [], 'backup: ha_vip_stop.sh flushed (no rules)');
+    const M = startNode(lab, { impl: 'vrrpd', host: 'a', conf: confM, files: hooks });
+    t.teardown(() => M.stop(3000).then(() => {}));
+    await waitForNth(M, STATE_RE.backupInit, 0, 8000);
+    const B = startNode(lab, { impl: 'vrrpd', host: 'b', conf: confB, files: hooks });
+    t.teardown(() => B.stop(3000).then(() => {}));
+    await waitForNth(M, STATE_RE.master, 0, 8000);
+    await waitRules('a', EXPECTED, 3000);
+    t.same(await snat('a'), EXPECTED, 'master: ha_vip_start.sh added the SNAT rules (in its namespace)');
+    t.same(await snat('b'), [], 'backup: ha_vip_stop.sh flushed (no rules)');
 
-  await lab.linkDown('a', 'switch');
-  await waitForNth(B, STATE_RE.master, 0, 6000);
-  await waitRules('b', EXPECTED, 3000);
-  await waitRules('a', [], 3000);
-  t.same(await snat('b'), EXPECTED, 'failover: the new master added the rules');
-  t.same(await snat('a'), [], 'the old master (FAULT) flushed them');
+    await lab.linkDown('a', 'switch');
+    await waitForNth(B, STATE_RE.master, 0, 6000);
+    await waitRules('b', EXPECTED, 3000);
+    await waitRules('a', [], 3000);
+    t.same(await snat('b'), EXPECTED, 'failover: the new master added the rules');
+    t.same(await snat('a'), [], 'the old master (FAULT) flushed them');
 
-  await lab.linkUp('a', 'switch');
-  await waitForNth(M, STATE_RE.master, 1, 8000);
-  await waitRules('a', EXPECTED, 3000);
-  await waitRules('b', [], 3000);
-  t.pass('preempted back: rules follow the VIP');
-  const log = readFileSync(B.realPath('/tmp/log'), 'utf8').split('\n').filter(Boolean).map((l) => l.split(';')[0]);
-  t.same(log, ['stop', 'start', 'stop'], 'backup node hook log: backup(init), master, backup');
-  // The host's own NAT table was never touched.
-  const hostRules = execFileSync('iptables', ['-t', 'nat', '-S', 'POSTROUTING'], { encoding: 'utf8' });
-  t.notMatch(hostRules, /172\.18\.5\.100/, 'no rule leaked to the host namespace');
-});
+    await lab.linkUp('a', 'switch');
+    await waitForNth(M, STATE_RE.master, 1, 8000);
+    await waitRules('a', EXPECTED, 3000);
+    await waitRules('b', [], 3000);
+    t.pass('preempted back: rules follow the VIP');
+    const log = readFileSync(B.realPath('/tmp/log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(';')[0]);
+    t.same(log, ['stop', 'start', 'stop'], 'backup node hook log: backup(init), master, backup');
+    // The host's own NAT table was never touched.
+    const hostRules = execFileSync('iptables', ['-t', 'nat', '-S', 'POSTROUTING'], { encoding: 'utf8' });
+    t.notMatch(hostRules, /172\.18\.5\.100/, 'no rule leaked to the host namespace');
+  },
+);

@@ -17,7 +17,15 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import { buildTestAdvert } from '../support/vrrp-packet.js';
 import { RawVrrpTransport } from '../../src/io/raw-transport.js';
-import { keepalivedUnavailable, startNode, STATE_RE, vrrpdUnavailable, waitForNth, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
+import {
+  keepalivedUnavailable,
+  startNode,
+  STATE_RE,
+  vrrpdUnavailable,
+  waitForNth,
+  type Impl,
+  type VrrpNode,
+} from '../support/vrrp-harness.js';
 import { scenarioText } from '../interop/scenarios.js';
 import type { T } from '../interop/pair.js';
 
@@ -140,7 +148,10 @@ function parseData(text: string): Map<string, Partial<ExporterInstance>> {
       vrid: Number(field('Virtual Router ID')),
       priority: Number(field('Priority')),
       effectivePriority: Number(field('Effective priority')),
-      vips: vipBlock.split('\n').map((l) => l.trim().split(' ')[0]!).filter(Boolean),
+      vips: vipBlock
+        .split('\n')
+        .map((l) => l.trim().split(' ')[0]!)
+        .filter(Boolean),
     });
   }
   return out;
@@ -151,7 +162,8 @@ function parseStats(text: string): Map<string, Record<string, number>> {
   for (const block of text.split(/^(?=VRRP Instance: )/m)) {
     const name = /^VRRP Instance: (\S+)/.exec(block)?.[1];
     if (!name) continue;
-    const sec = (title: string, key: string): number => Number(new RegExp(`${title}:\\n(?:\\s{4}.*\\n)*?\\s{4}${key}: (\\d+)`).exec(block)?.[1]);
+    const sec = (title: string, key: string): number =>
+      Number(new RegExp(`${title}:\\n(?:\\s{4}.*\\n)*?\\s{4}${key}: (\\d+)`).exec(block)?.[1]);
     const top = (key: string): number => Number(new RegExp(`^  ${key}: (\\d+)`, 'm').exec(block)?.[1]);
     out.set(name, {
       advert_rcvd: sec('Advertisements', 'Received'),
@@ -175,17 +187,22 @@ function parseStats(text: string): Map<string, Record<string, number>> {
 
 function parseJson(text: string): Map<string, Partial<ExporterInstance> & { lastTransition: number }> {
   const arr = JSON.parse(text) as Array<{ data: Record<string, unknown>; stats: Record<string, number> }>;
-  return new Map(arr.map((x) => [String(x.data.iname), {
-    state: NUM_STATE[Number(x.data.state)],
-    wantstate: NUM_STATE[Number(x.data.wantstate)],
-    iface: String(x.data.ifp_ifname),
-    vrid: Number(x.data.vrid),
-    priority: Number(x.data.base_priority),
-    effectivePriority: Number(x.data.effective_priority),
-    vips: ((x.data.vips as string[] | undefined) ?? []).map((v) => v.split(' ')[0]!),
-    stats: x.stats,
-    lastTransition: Number(x.data.last_transition),
-  }]));
+  return new Map(
+    arr.map((x) => [
+      String(x.data.iname),
+      {
+        state: NUM_STATE[Number(x.data.state)],
+        wantstate: NUM_STATE[Number(x.data.wantstate)],
+        iface: String(x.data.ifp_ifname),
+        vrid: Number(x.data.vrid),
+        priority: Number(x.data.base_priority),
+        effectivePriority: Number(x.data.effective_priority),
+        vips: ((x.data.vips as string[] | undefined) ?? []).map((v) => v.split(' ')[0]!),
+        stats: x.stats,
+        lastTransition: Number(x.data.last_transition),
+      },
+    ]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,7 +211,11 @@ async function dump(n: VrrpNode, signal: NodeJS.Signals | number, file: string):
   const p = n.realPath(file);
   const before = existsSync(p) ? readFileSync(p, 'utf8') : null;
   process.kill(n.proc.pid!, signal);
-  await pollUntil(() => existsSync(p) && readFileSync(p, 'utf8') !== before && readFileSync(p, 'utf8').length > 0, 3000, `${n.impl} ${file}`);
+  await pollUntil(
+    () => existsSync(p) && readFileSync(p, 'utf8') !== before && readFileSync(p, 'utf8').length > 0,
+    3000,
+    `${n.impl} ${file}`,
+  );
   await sleep(100);
   return readFileSync(p, 'utf8');
 }
@@ -219,7 +240,14 @@ async function scenario(t: T, lab: Lab, impl: Impl): Promise<RunResult> {
   const n = startNode(lab, { impl, host: 'a', conf: conf(), files, args: impl === 'vrrpd' ? ['-D'] : [] });
   t.teardown(() => n.stop(3000).then(() => {}));
   await waitForNth(n, STATE_RE.master, 0, 10_000);
-  await pollUntil(() => /Entering MASTER STATE[\s\S]*\(VI_2\) Entering MASTER STATE|\(VI_2\) Entering MASTER STATE[\s\S]*\(VI_1\) Entering MASTER STATE/.test(n.log), 8000, 'VI_1 and VI_2 MASTER');
+  await pollUntil(
+    () =>
+      /Entering MASTER STATE[\s\S]*\(VI_2\) Entering MASTER STATE|\(VI_2\) Entering MASTER STATE[\s\S]*\(VI_1\) Entering MASTER STATE/.test(
+        n.log,
+      ),
+    8000,
+    'VI_1 and VI_2 MASTER',
+  );
   await sleep(1500);
   // Priority change while MASTER: track_file weight 1 x 5.
   writeFileSync(n.realPath('/tmp/prio'), '5\n');
@@ -229,7 +257,10 @@ async function scenario(t: T, lab: Lab, impl: Impl): Promise<RunResult> {
   t.teardown(() => tr.closeAll());
   const opened = lab.inNetns('b', () => tr.open('eth0', { groups: [] }));
   t.ok(opened.ok, 'sender socket in b');
-  const sent = await tr.send('eth0', buildTestAdvert({ srcIp: lab.host('b').ip, dstIp: '224.0.0.18', vrid: 51, priority: 50, vips: [`${SUBNET}.100`, `${SUBNET}.101`] }));
+  const sent = await tr.send(
+    'eth0',
+    buildTestAdvert({ srcIp: lab.host('b').ip, dstIp: '224.0.0.18', vrid: 51, priority: 50, vips: [`${SUBNET}.100`, `${SUBNET}.101`] }),
+  );
   t.ok(sent.ok, 'lower-priority advert sent');
   await pollUntil(() => readFileSync(n.realPath('/tmp/hooks.log'), 'utf8').includes('<rxlower>'), 3000, 'rxlower hook');
   await sleep(300);
@@ -269,11 +300,29 @@ t.test('hooks, FIFO lines and dumps: vrrpd vs keepalived 2.2.7', { skip }, async
 
   // 1. Hooks: the same runs with the same argv (keepalived starts them in parallel, so compare sorted).
   t.same([...v.hooks].sort(), [...k.hooks].sort(), 'the same hook runs, each with keepalived argv');
-  t.ok(k.hooks.includes('HOOK <master> <arg1> <arg 2>') && k.hooks.includes('HOOK') && k.hooks.includes('HOOK <rxlower>') && k.hooks.includes('HOOK <GROUP> <G1> <STOP> <0>'), 'the reference run covered the cases');
+  t.ok(
+    k.hooks.includes('HOOK <master> <arg1> <arg 2>') &&
+      k.hooks.includes('HOOK') &&
+      k.hooks.includes('HOOK <rxlower>') &&
+      k.hooks.includes('HOOK <GROUP> <G1> <STOP> <0>'),
+    'the reference run covered the cases',
+  );
   t.comment(`hooks (vrrpd order): ${v.hooks.join(' | ')}`);
   // Per instance, vrrpd keeps the order (keepalived may not).
   const vi1 = v.hooks.filter((h) => !/G1|vi3master|gmaster|gbackup|gstop/.test(h));
-  t.same(vi1, ['HOOK', 'HOOK <INSTANCE> <VI_1> <BACKUP> <100>', 'HOOK <master> <arg1> <arg 2>', 'HOOK <INSTANCE> <VI_1> <MASTER> <100>', 'HOOK <rxlower>', 'HOOK <stop>', 'HOOK <INSTANCE> <VI_1> <STOP> <105>'], 'VI_1 hooks in order');
+  t.same(
+    vi1,
+    [
+      'HOOK',
+      'HOOK <INSTANCE> <VI_1> <BACKUP> <100>',
+      'HOOK <master> <arg1> <arg 2>',
+      'HOOK <INSTANCE> <VI_1> <MASTER> <100>',
+      'HOOK <rxlower>',
+      'HOOK <stop>',
+      'HOOK <INSTANCE> <VI_1> <STOP> <105>',
+    ],
+    'VI_1 hooks in order',
+  );
 
   // Environment: same variable names, umask, stdio, own process group, uid.
   t.equal(v.env, k.env, 'hook environment (variable names, umask 0177, stdin/stdout /dev/null, own process group, uid)');
@@ -289,13 +338,31 @@ t.test('hooks, FIFO lines and dumps: vrrpd vs keepalived 2.2.7', { skip }, async
   };
   t.same(perName(upToStop(v.fifo)), perName(upToStop(k.fifo)), 'FIFO lines per instance/group, in order');
   t.same([...upToStop(v.fifo)].sort(), [...upToStop(k.fifo)].sort(), 'the same FIFO lines');
-  t.ok(k.fifo.includes('INSTANCE "VI_1" MASTER_RX_LOWER_PRI 105') && k.fifo.includes('INSTANCE "VI_1" MASTER_PRIORITY 105') && k.fifo.includes('GROUP "G1" MASTER 0'), 'reference FIFO has RX_LOWER_PRI, priority and group lines');
-  t.same(v.fifo.filter((x) => / STOP /.test(x)), ['INSTANCE "VI_1" STOP 105', 'INSTANCE "VI_2" STOP 90', 'INSTANCE "VI_3" STOP 80', 'GROUP "G1" STOP 0'], 'vrrpd: STOP lines before the FIFO closes');
+  t.ok(
+    k.fifo.includes('INSTANCE "VI_1" MASTER_RX_LOWER_PRI 105') &&
+      k.fifo.includes('INSTANCE "VI_1" MASTER_PRIORITY 105') &&
+      k.fifo.includes('GROUP "G1" MASTER 0'),
+    'reference FIFO has RX_LOWER_PRI, priority and group lines',
+  );
+  t.same(
+    v.fifo.filter((x) => / STOP /.test(x)),
+    ['INSTANCE "VI_1" STOP 105', 'INSTANCE "VI_2" STOP 90', 'INSTANCE "VI_3" STOP 80', 'GROUP "G1" STOP 0'],
+    'vrrpd: STOP lines before the FIFO closes',
+  );
   t.comment(`keepalived FIFO: ${k.fifo.join(' | ')}`);
 
   // 3. Dumps through the exporter's eyes.
   for (const name of ['VI_1', 'VI_2', 'VI_3']) {
-    const pick = (x: Partial<ExporterInstance> | undefined): unknown => x && { state: x.state, wantstate: x.wantstate, iface: x.iface, vrid: x.vrid, priority: x.priority, effectivePriority: x.effectivePriority, vips: x.vips };
+    const pick = (x: Partial<ExporterInstance> | undefined): unknown =>
+      x && {
+        state: x.state,
+        wantstate: x.wantstate,
+        iface: x.iface,
+        vrid: x.vrid,
+        priority: x.priority,
+        effectivePriority: x.effectivePriority,
+        vips: x.vips,
+      };
     t.same(pick(v.data.get(name)), pick(k.data.get(name)), `${name}: keepalived.data fields`);
     t.same(pick(v.json.get(name)), pick(k.json.get(name)), `${name}: keepalived.json data fields`);
     const ks = k.stats.get(name)!;
@@ -306,8 +373,11 @@ t.test('hooks, FIFO lines and dumps: vrrpd vs keepalived 2.2.7', { skip }, async
     const vj = v.json.get(name)!.stats ?? {};
     t.same(vj, { ...vs, advert_sent: vj.advert_sent }, `${name}: JSON stats = text stats (but advert_sent, read later)`);
     // advert_sent depends on how long each has been MASTER: one per second since the transition.
-    for (const [who, r, sent] of [['keepalived', k, kSent], ['vrrpd', v, vSent]] as const) {
-      const since = (r.dumpAtMs / 1000 - r.json.get(name)!.lastTransition);
+    for (const [who, r, sent] of [
+      ['keepalived', k, kSent],
+      ['vrrpd', v, vSent],
+    ] as const) {
+      const since = r.dumpAtMs / 1000 - r.json.get(name)!.lastTransition;
       t.ok(Math.abs(sent! - (Math.floor(since) + 1)) <= 1, `${who} ${name}: ${sent} adverts sent in ${since.toFixed(2)} s as MASTER`);
     }
   }
@@ -344,7 +414,13 @@ vrrp_instance VI_1 {
   const out: Record<string, Record<string, string>> = {};
   for (const impl of ['keepalived', 'vrrpd'] as const) {
     const files = { '/etc/keepalived/notify_action.sh': { content: scenarioText('notify_action.sh'), mode: 0o755 } };
-    const n = startNode(lab, { impl, host: 'a', conf: tencent(lab.host('a').ip), files, args: impl === 'vrrpd' ? ['--state-dir', '/var/vrrpd', '--state-log', '/var/vrrpd/keepalived.log'] : [] });
+    const n = startNode(lab, {
+      impl,
+      host: 'a',
+      conf: tencent(lab.host('a').ip),
+      files,
+      args: impl === 'vrrpd' ? ['--state-dir', '/var/vrrpd', '--state-log', '/var/vrrpd/keepalived.log'] : [],
+    });
     t.teardown(() => n.stop(3000).then(() => {}));
     await waitForNth(n, STATE_RE.master, 0, 10_000);
     await lab.linkDown('a', 'host');
@@ -357,14 +433,30 @@ vrrp_instance VI_1 {
     await sleep(300);
     const read = (p: string): string => (existsSync(n.realPath(p)) ? readFileSync(n.realPath(p), 'utf8') : '<missing>');
     const noTime = (s: string): string => s.replace(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\]/gm, '[T]');
-    out[impl] = { state: read('/var/keepalived/state'), count: read('/var/keepalived/vip_check_failed_count'), log: noTime(read('/var/log/keepalived.log')) };
+    out[impl] = {
+      state: read('/var/keepalived/state'),
+      count: read('/var/keepalived/vip_check_failed_count'),
+      log: noTime(read('/var/log/keepalived.log')),
+    };
     if (impl === 'vrrpd') {
-      out['builtin'] = { state: read('/var/vrrpd/state'), count: read('/var/vrrpd/vip_check_failed_count'), log: noTime(read('/var/vrrpd/keepalived.log')) };
+      out['builtin'] = {
+        state: read('/var/vrrpd/state'),
+        count: read('/var/vrrpd/vip_check_failed_count'),
+        log: noTime(read('/var/vrrpd/keepalived.log')),
+      };
       t.equal(read('/var/vrrpd/VI_1.state'), 'STOP', 'per-instance state file');
     }
     t.comment(`${impl}: ${JSON.stringify(out[impl])}${impl === 'vrrpd' ? ` built-in: ${JSON.stringify(out['builtin'])}` : ''}`);
   }
-  t.same(out['keepalived'], { state: 'STOP', count: '0', log: '[T]  notify_backup\n[T]  notify_master\n[T]  notify_fault\n[T]  notify_backup\n[T]  notify_master\n[T]  notify_stop\n' }, 'keepalived ran notify_action.sh for BACKUP, MASTER, FAULT, BACKUP, MASTER, STOP');
+  t.same(
+    out['keepalived'],
+    {
+      state: 'STOP',
+      count: '0',
+      log: '[T]  notify_backup\n[T]  notify_master\n[T]  notify_fault\n[T]  notify_backup\n[T]  notify_master\n[T]  notify_stop\n',
+    },
+    'keepalived ran notify_action.sh for BACKUP, MASTER, FAULT, BACKUP, MASTER, STOP',
+  );
   t.same(out['vrrpd'], out['keepalived'], 'vrrpd runs notify_action.sh with the same result');
   t.same(out['builtin'], out['keepalived'], "vrrpd's built-in state files: the same bytes (timestamps aside)");
 });

@@ -57,13 +57,14 @@ function hook(t: { teardown(f: () => void): void }, body: (token: string) => str
 }
 
 /** Every escape route, then hang. */
-const ESCAPES = (tok: string): string => [
-  `setsid sleep ${tok} &`, // a child that calls setsid (its parent, the hook, stays alive)
-  `( sleep ${tok} & )`, // double fork, same session: re-parented to init
-  `( setsid sleep ${tok} & )`, // double fork + setsid: new session AND re-parented to init
-  `sleep ${tok} &`, // a plain background child
-  `sleep ${tok}`, // hang
-].join('\n');
+const ESCAPES = (tok: string): string =>
+  [
+    `setsid sleep ${tok} &`, // a child that calls setsid (its parent, the hook, stays alive)
+    `( sleep ${tok} & )`, // double fork, same session: re-parented to init
+    `( setsid sleep ${tok} & )`, // double fork + setsid: new session AND re-parented to init
+    `sleep ${tok} &`, // a plain background child
+    `sleep ${tok}`, // hang
+  ].join('\n');
 
 async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
@@ -77,60 +78,72 @@ async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
 const root = process.getuid?.() === 0;
 const probe = root ? HookCgroups.probe() : { ok: false as const, reason: 'not root' };
 
-t.test('cgroup v2: a timed-out hook is killed with every descendant, setsid and double forks included', { skip: probe.ok ? false : `cgroup v2 not usable here: ${probe.ok ? '' : probe.reason}` }, async (t) => {
-  const runner = new SpawnRunner();
-  t.ok(runner.treeTracking().cgroups, runner.treeTracking().detail);
-  const { path, token } = hook(t, ESCAPES);
-  const run = runner.run({ argv: [path], timeoutMs: 600 });
-  t.ok(await waitFor(() => alive(token).length === 5, 2000), 'five processes running before the timeout');
-  const r = await run;
-  t.equal(r.timedOut, true);
-  t.equal(r.signal, 'SIGKILL');
-  await waitFor(() => alive(token).length === 0, 1000);
-  t.same(alive(token), [], 'nothing of the tree is left in /proc');
-  const runs = (): string[] => readdirSync(runner.treeTracking().base!).filter((n) => n.startsWith('run-'));
-  await waitFor(() => runs().length === 0, 1000);
-  t.same(runs(), [], "the run's cgroup is removed once empty");
-});
+t.test(
+  'cgroup v2: a timed-out hook is killed with every descendant, setsid and double forks included',
+  { skip: probe.ok ? false : `cgroup v2 not usable here: ${probe.ok ? '' : probe.reason}` },
+  async (t) => {
+    const runner = new SpawnRunner();
+    t.ok(runner.treeTracking().cgroups, runner.treeTracking().detail);
+    const { path, token } = hook(t, ESCAPES);
+    const run = runner.run({ argv: [path], timeoutMs: 600 });
+    t.ok(await waitFor(() => alive(token).length === 5, 2000), 'five processes running before the timeout');
+    const r = await run;
+    t.equal(r.timedOut, true);
+    t.equal(r.signal, 'SIGKILL');
+    await waitFor(() => alive(token).length === 0, 1000);
+    t.same(alive(token), [], 'nothing of the tree is left in /proc');
+    const runs = (): string[] => readdirSync(runner.treeTracking().base!).filter((n) => n.startsWith('run-'));
+    await waitFor(() => runs().length === 0, 1000);
+    t.same(runs(), [], "the run's cgroup is removed once empty");
+  },
+);
 
-t.test('cgroup v2: a hook that exits normally keeps its background children (keepalived leaves them)', { skip: probe.ok ? false : 'cgroup v2 not usable here' }, async (t) => {
-  const runner = new SpawnRunner();
-  const { path, token } = hook(t, (tok) => `setsid sleep ${tok} &\n( setsid sleep ${tok} & )\nexit 0`);
-  const r = await runner.run({ argv: [path], timeoutMs: 5000 });
-  t.equal(r.code, 0);
-  t.equal(r.timedOut, false);
-  await sleep(300);
-  const left = alive(token);
-  t.equal(left.length, 2, 'both background children still run');
-  // They were moved out of the run's cgroup into the daemon's `left` cgroup, which is never killed.
-  for (const p of left) t.match(readFileSync(`/proc/${p.pid}/cgroup`, 'utf8'), /\/vrrpd-hooks-\d+\/left\n/, `${p.pid} in left`);
-  // A later hook timing out does not touch them.
-  const hung = hook(t, (tok) => `sleep ${tok}`);
-  const r2 = await runner.run({ argv: [hung.path], timeoutMs: 300 });
-  t.equal(r2.timedOut, true);
-  await sleep(200);
-  t.equal(alive(token).length, 2, "another hook's timeout leaves them alone");
-  t.same(alive(hung.token), [], 'and kills its own');
-});
+t.test(
+  'cgroup v2: a hook that exits normally keeps its background children (keepalived leaves them)',
+  { skip: probe.ok ? false : 'cgroup v2 not usable here' },
+  async (t) => {
+    const runner = new SpawnRunner();
+    const { path, token } = hook(t, (tok) => `setsid sleep ${tok} &\n( setsid sleep ${tok} & )\nexit 0`);
+    const r = await runner.run({ argv: [path], timeoutMs: 5000 });
+    t.equal(r.code, 0);
+    t.equal(r.timedOut, false);
+    await sleep(300);
+    const left = alive(token);
+    t.equal(left.length, 2, 'both background children still run');
+    // They were moved out of the run's cgroup into the daemon's `left` cgroup, which is never killed.
+    for (const p of left) t.match(readFileSync(`/proc/${p.pid}/cgroup`, 'utf8'), /\/vrrpd-hooks-\d+\/left\n/, `${p.pid} in left`);
+    // A later hook timing out does not touch them.
+    const hung = hook(t, (tok) => `sleep ${tok}`);
+    const r2 = await runner.run({ argv: [hung.path], timeoutMs: 300 });
+    t.equal(r2.timedOut, true);
+    await sleep(200);
+    t.equal(alive(token).length, 2, "another hook's timeout leaves them alone");
+    t.same(alive(hung.token), [], 'and kills its own');
+  },
+);
 
-t.test('fallback (/proc walk): setsid child, same-session double fork and plain children are killed', { skip: root ? false : 'root runs only (the hook tests signal process trees)' }, async (t) => {
-  const runner = new SpawnRunner({ trees: 'proc' });
-  t.notOk(runner.treeTracking().cgroups);
-  t.match(runner.treeTracking().detail, /double-forked child that also called setsid escapes/);
-  const { path, token } = hook(t, ESCAPES);
-  const run = runner.run({ argv: [path], timeoutMs: 600 });
-  t.ok(await waitFor(() => alive(token).length === 5, 2000), 'five processes running before the timeout');
-  const r = await run;
-  t.equal(r.timedOut, true);
-  await sleep(300);
-  const left = alive(token);
-  // The documented gap: a process that left the session AND lost its parent carries no trace.
-  t.equal(left.length, 1, `only the double fork + setsid survives the fallback: ${JSON.stringify(left)}`);
-  const st = left[0] && parseProcStat(readFileSync(`/proc/${left[0].pid}/stat`, 'utf8'));
-  t.ok(st && st.session === left[0]!.pid, 'the survivor leads its own session');
-});
+t.test(
+  'fallback (/proc walk): setsid child, same-session double fork and plain children are killed',
+  { skip: root ? false : 'root runs only (the hook tests signal process trees)' },
+  async (t) => {
+    const runner = new SpawnRunner({ trees: 'proc' });
+    t.notOk(runner.treeTracking().cgroups);
+    t.match(runner.treeTracking().detail, /double-forked child that also called setsid escapes/);
+    const { path, token } = hook(t, ESCAPES);
+    const run = runner.run({ argv: [path], timeoutMs: 600 });
+    t.ok(await waitFor(() => alive(token).length === 5, 2000), 'five processes running before the timeout');
+    const r = await run;
+    t.equal(r.timedOut, true);
+    await sleep(300);
+    const left = alive(token);
+    // The documented gap: a process that left the session AND lost its parent carries no trace.
+    t.equal(left.length, 1, `only the double fork + setsid survives the fallback: ${JSON.stringify(left)}`);
+    const st = left[0] && parseProcStat(readFileSync(`/proc/${left[0].pid}/stat`, 'utf8'));
+    t.ok(st && st.session === left[0]!.pid, 'the survivor leads its own session');
+  },
+);
 
-t.test('fallback: killAll(SIGTERM) reaches a running hook\'s setsid child', { skip: root ? false : 'root runs only' }, async (t) => {
+t.test("fallback: killAll(SIGTERM) reaches a running hook's setsid child", { skip: root ? false : 'root runs only' }, async (t) => {
   const runner = new SpawnRunner({ trees: 'proc' });
   const { path, token } = hook(t, (tok) => `setsid sleep ${tok} &\nsleep ${tok}`);
   const run = runner.run({ argv: [path], timeoutMs: 30_000 });
@@ -161,7 +174,18 @@ t.test('pure: the tree is the session, the group and their descendants by parent
   ];
   t.same([...processTree(100, table, 50)].sort(), [100, 101, 102, 103, 104]);
   t.same([...processTree(100, table, 50, false)].sort(), [100, 101, 102, 103, 104], 'the leader is still taken as a session member');
-  t.same([...processTree(100, table.filter((x) => x.pid !== 100), 50, false)].sort(), [103, 104], 'leader reaped: only what carries its ids');
+  t.same(
+    [
+      ...processTree(
+        100,
+        table.filter((x) => x.pid !== 100),
+        50,
+        false,
+      ),
+    ].sort(),
+    [103, 104],
+    'leader reaped: only what carries its ids',
+  );
   t.notOk(processTree(50, table, 999).has(1), 'never pid 1');
   t.notOk(processTree(100, [...table, e(100, 50, 100, 100)], 100).has(100), 'never the caller');
 });

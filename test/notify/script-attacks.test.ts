@@ -63,90 +63,130 @@ async function waitFor(cond: () => boolean, ms: number): Promise<void> {
 }
 
 for (const security of [true, false]) {
-  t.test(`a hook swapped by another user after load is not run (enable_script_security ${security ? 'on' : 'off'})`, { skip }, async (t) => {
-    const d = workDir(t, 'hook');
-    const hooks = join(d, 'hooks');
-    const out = join(d, 'out');
-    mkdirSync(hooks, { mode: 0o755 });
-    mkdirSync(out);
-    chmodSync(out, 0o1777);
-    const master = join(hooks, 'master.sh');
-    writeFileSync(master, `#!/bin/sh\necho "$(id -u) master" >> ${out}/ran\n`, { mode: 0o755 });
-    const cfg = config(`global_defs {\n${security ? '    enable_script_security\n' : ''}    script_user root\n}\nvrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        10.0.0.100/24\n    }\n    notify_master ${master}\n}\n`, d);
-    t.same(cfg.instances[0]!.notify.master?.argv, [master], 'safe at load: kept');
-    const log = new MemoryLog();
-    const n = new Notifications({ runner: new SpawnRunner(), log, gate: realGate(log) });
-    n.configure(cfg);
-    n.notify('INSTANCE', 'VI_1', cfg.instances[0]!.notify, 'MASTER', 100);
-    await n.idle(5000);
-    t.equal(readFileSync(join(out, 'ran'), 'utf8'), '0 master\n', 'the safe hook ran as root');
+  t.test(
+    `a hook swapped by another user after load is not run (enable_script_security ${security ? 'on' : 'off'})`,
+    { skip },
+    async (t) => {
+      const d = workDir(t, 'hook');
+      const hooks = join(d, 'hooks');
+      const out = join(d, 'out');
+      mkdirSync(hooks, { mode: 0o755 });
+      mkdirSync(out);
+      chmodSync(out, 0o1777);
+      const master = join(hooks, 'master.sh');
+      writeFileSync(master, `#!/bin/sh\necho "$(id -u) master" >> ${out}/ran\n`, { mode: 0o755 });
+      const cfg = config(
+        `global_defs {\n${security ? '    enable_script_security\n' : ''}    script_user root\n}\nvrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        10.0.0.100/24\n    }\n    notify_master ${master}\n}\n`,
+        d,
+      );
+      t.same(cfg.instances[0]!.notify.master?.argv, [master], 'safe at load: kept');
+      const log = new MemoryLog();
+      const n = new Notifications({ runner: new SpawnRunner(), log, gate: realGate(log) });
+      n.configure(cfg);
+      n.notify('INSTANCE', 'VI_1', cfg.instances[0]!.notify, 'MASTER', 100);
+      await n.idle(5000);
+      t.equal(readFileSync(join(out, 'ran'), 'utf8'), '0 master\n', 'the safe hook ran as root');
 
-    // An operator's mistake makes the directory world-writable; the attacker replaces the hook.
-    chmodSync(hooks, 0o777);
-    asAttacker(`rm -f ${master} && printf '#!/bin/sh\\necho pwned > ${out}/pwned\\n' > ${master} && chmod 755 ${master}`);
-    t.equal(statSync(master).uid, ATTACKER, 'the hook now belongs to the attacker');
-    n.notify('INSTANCE', 'VI_1', cfg.instances[0]!.notify, 'MASTER', 100);
-    await n.idle(5000);
-    t.notOk(existsSync(join(out, 'pwned')), 'the replaced hook did not run (as root or at all)');
-    const last = n.lastHooks('VI_1').at(-1);
-    t.match(last, { hook: 'notify_master', exitCode: null, error: security ? /^not run: Unsafe permissions found for script '.*master\.sh' - disabling\. \(.*\/hooks is owned by uid 0 \(group 0\) with mode 0777/ : /^not run: its path became writable by a non-root user after the configuration was loaded/ }, 'status says why');
-    t.ok(log.lines.some((l) => l.level === 'warn' && l.msg.startsWith('Refusing to run notify_master (VI_1) script')), 'logged');
-    t.equal(n.hookCounters.refused, 1, 'counted');
+      // An operator's mistake makes the directory world-writable; the attacker replaces the hook.
+      chmodSync(hooks, 0o777);
+      asAttacker(`rm -f ${master} && printf '#!/bin/sh\\necho pwned > ${out}/pwned\\n' > ${master} && chmod 755 ${master}`);
+      t.equal(statSync(master).uid, ATTACKER, 'the hook now belongs to the attacker');
+      n.notify('INSTANCE', 'VI_1', cfg.instances[0]!.notify, 'MASTER', 100);
+      await n.idle(5000);
+      t.notOk(existsSync(join(out, 'pwned')), 'the replaced hook did not run (as root or at all)');
+      const last = n.lastHooks('VI_1').at(-1);
+      t.match(
+        last,
+        {
+          hook: 'notify_master',
+          exitCode: null,
+          error: security
+            ? /^not run: Unsafe permissions found for script '.*master\.sh' - disabling\. \(.*\/hooks is owned by uid 0 \(group 0\) with mode 0777/
+            : /^not run: its path became writable by a non-root user after the configuration was loaded/,
+        },
+        'status says why',
+      );
+      t.ok(
+        log.lines.some((l) => l.level === 'warn' && l.msg.startsWith('Refusing to run notify_master (VI_1) script')),
+        'logged',
+      );
+      t.equal(n.hookCounters.refused, 1, 'counted');
 
-    // Also through a link: the directory made safe again, the attacker's file behind a root-owned link.
-    chmodSync(hooks, 0o755);
-    unlinkSync(master);
-    const evil = join(out, 'evil.sh');
-    asAttacker(`printf '#!/bin/sh\\necho pwned > ${out}/pwned2\\n' > ${evil} && chmod 755 ${evil}`);
-    spawnSync('ln', ['-s', evil, master]);
-    n.notify('INSTANCE', 'VI_1', cfg.instances[0]!.notify, 'MASTER', 100);
-    await n.idle(5000);
-    t.notOk(existsSync(join(out, 'pwned2')), 'a link to a file in a sticky world-writable directory, owned by the attacker: not run');
-    t.match(n.lastHooks('VI_1').at(-1), { error: security ? /evil\.sh is owned by uid 4242/ : /became writable by a non-root user/ });
-  });
+      // Also through a link: the directory made safe again, the attacker's file behind a root-owned link.
+      chmodSync(hooks, 0o755);
+      unlinkSync(master);
+      const evil = join(out, 'evil.sh');
+      asAttacker(`printf '#!/bin/sh\\necho pwned > ${out}/pwned2\\n' > ${evil} && chmod 755 ${evil}`);
+      spawnSync('ln', ['-s', evil, master]);
+      n.notify('INSTANCE', 'VI_1', cfg.instances[0]!.notify, 'MASTER', 100);
+      await n.idle(5000);
+      t.notOk(existsSync(join(out, 'pwned2')), 'a link to a file in a sticky world-writable directory, owned by the attacker: not run');
+      t.match(n.lastHooks('VI_1').at(-1), { error: security ? /evil\.sh is owned by uid 4242/ : /became writable by a non-root user/ });
+    },
+  );
 }
 
-t.test('a vrrp_script: safe at start, then swapped: not run and counted as failed; its files are 0600 (umask 0177)', { skip }, async (t) => {
-  const d = workDir(t, 'chk');
-  const checks = join(d, 'checks');
-  const out = join(d, 'out');
-  mkdirSync(checks, { mode: 0o755 });
-  mkdirSync(out);
-  chmodSync(out, 0o1777);
-  const chk = join(checks, 'chk.sh');
-  writeFileSync(chk, `#!/bin/sh\nn=$(date +%s%N)\ntouch ${out}/created.$n\n`, { mode: 0o755 });
-  const cfg = config(`global_defs {\n    enable_script_security\n    script_user root\n}\nvrrp_script chk {\n    script ${chk}\n    interval 1\n}\nvrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        10.0.0.100/24\n    }\n    track_script {\n        chk\n    }\n}\n`, d);
-  const log = new MemoryLog();
-  const gate = realGate(log);
-  gate.configure(cfg.global, [cfg.scripts[0]!.script]);
-  const clock = new FakeClock(0);
-  const results: boolean[] = [];
-  const s = new ScriptScheduler(cfg.scripts[0]!, {
-    clock: { nowMs: () => clock.now(), setTimer: (ms, cb) => { const id = clock.setTimeout(cb, ms); return { cancel: () => clock.cancel(id) }; } },
-    runner: new SpawnRunner(),
-    log,
-    gate,
-    onResult: (_n, ok) => results.push(ok),
-  });
-  t.teardown(() => s.stop());
-  s.start();
-  clock.advance(0);
-  await waitFor(() => results.length === 1, 5000);
-  t.same(results, [true]);
-  const files = (): string[] => spawnSync('ls', [out], { encoding: 'utf8' }).stdout.split('\n').filter((f) => f.startsWith('created.'));
-  t.equal(files().length, 1);
-  t.equal(statSync(join(out, files()[0]!)).mode & 0o777, 0o600, "keepalived's umask 0177: the script's file is 0600 (vrrpd used to give it 022: 0644)");
+t.test(
+  'a vrrp_script: safe at start, then swapped: not run and counted as failed; its files are 0600 (umask 0177)',
+  { skip },
+  async (t) => {
+    const d = workDir(t, 'chk');
+    const checks = join(d, 'checks');
+    const out = join(d, 'out');
+    mkdirSync(checks, { mode: 0o755 });
+    mkdirSync(out);
+    chmodSync(out, 0o1777);
+    const chk = join(checks, 'chk.sh');
+    writeFileSync(chk, `#!/bin/sh\nn=$(date +%s%N)\ntouch ${out}/created.$n\n`, { mode: 0o755 });
+    const cfg = config(
+      `global_defs {\n    enable_script_security\n    script_user root\n}\nvrrp_script chk {\n    script ${chk}\n    interval 1\n}\nvrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        10.0.0.100/24\n    }\n    track_script {\n        chk\n    }\n}\n`,
+      d,
+    );
+    const log = new MemoryLog();
+    const gate = realGate(log);
+    gate.configure(cfg.global, [cfg.scripts[0]!.script]);
+    const clock = new FakeClock(0);
+    const results: boolean[] = [];
+    const s = new ScriptScheduler(cfg.scripts[0]!, {
+      clock: {
+        nowMs: () => clock.now(),
+        setTimer: (ms, cb) => {
+          const id = clock.setTimeout(cb, ms);
+          return { cancel: () => clock.cancel(id) };
+        },
+      },
+      runner: new SpawnRunner(),
+      log,
+      gate,
+      onResult: (_n, ok) => results.push(ok),
+    });
+    t.teardown(() => s.stop());
+    s.start();
+    clock.advance(0);
+    await waitFor(() => results.length === 1, 5000);
+    t.same(results, [true]);
+    const files = (): string[] =>
+      spawnSync('ls', [out], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((f) => f.startsWith('created.'));
+    t.equal(files().length, 1);
+    t.equal(
+      statSync(join(out, files()[0]!)).mode & 0o777,
+      0o600,
+      "keepalived's umask 0177: the script's file is 0600 (vrrpd used to give it 022: 0644)",
+    );
 
-  chmodSync(checks, 0o777);
-  asAttacker(`rm -f ${chk} && printf '#!/bin/sh\\necho pwned > ${out}/pwned\\n' > ${chk} && chmod 755 ${chk}`);
-  clock.advance(1000);
-  await waitFor(() => results.length === 2, 5000);
-  await new Promise((r) => setTimeout(r, 200));
-  t.same(results, [true, false], 'refused: a failed run (fail closed)');
-  t.notOk(existsSync(join(out, 'pwned')), 'never ran');
-  t.equal(s.refused, 1);
-  t.ok(log.messages().some((m) => /^VRRP_Script\(chk\) failed \(not run: Unsafe permissions found for script/.test(m)));
-});
+    chmodSync(checks, 0o777);
+    asAttacker(`rm -f ${chk} && printf '#!/bin/sh\\necho pwned > ${out}/pwned\\n' > ${chk} && chmod 755 ${chk}`);
+    clock.advance(1000);
+    await waitFor(() => results.length === 2, 5000);
+    await new Promise((r) => setTimeout(r, 200));
+    t.same(results, [true, false], 'refused: a failed run (fail closed)');
+    t.notOk(existsSync(join(out, 'pwned')), 'never ran');
+    t.equal(s.refused, 1);
+    t.ok(log.messages().some((m) => /^VRRP_Script\(chk\) failed \(not run: Unsafe permissions found for script/.test(m)));
+  },
+);
 
 t.test('notify FIFO: a link planted by another user is not followed; the target is untouched', { skip }, async (t) => {
   const d = workDir(t, 'fifo');
@@ -169,29 +209,37 @@ t.test('notify FIFO: a link planted by another user is not followed; the target 
   t.ok(log.lines.some((l) => l.level === 'warn' && l.msg === `Refusing notify fifo ${path}: the path is a symbolic link (not followed)`));
 });
 
-t.test('notify FIFO: a link swapped in between mkfifo and open (a directory the attacker can write) is not followed', { skip }, async (t) => {
-  const d = workDir(t, 'race');
-  const state = join(d, 'state');
-  mkdirSync(state);
-  spawnSync('chown', [`${ATTACKER}:${ATTACKER}`, state]); // "a state directory a script_user can write"
-  const secretDir = join(d, 'secret');
-  mkdirSync(secretDir, { mode: 0o700 });
-  const target = join(secretDir, 'config');
-  writeFileSync(target, 'precious\n', { mode: 0o600 });
-  const path = join(state, 'vrrp.fifo');
-  const log = new MemoryLog();
-  // The attacker wins the race deterministically: right after our mkfifo, before our open.
-  const mkfifo = (p: string, mode: number): number => {
-    const rc = mkfifoLibc(p, mode);
-    asAttacker(`rm -f ${p} && ln -s ${target} ${p}`);
-    return rc;
-  };
-  const f = new NotifyFifo({ path, user: null, group: null }, null, { log, gate: openGate(log), settings: { umask: 0o177 }, mkfifo });
-  f.write(fifoLine('INSTANCE', 'VI_1', 'MASTER', 100));
-  f.close();
-  t.match(f.stats(), { written: 0, refused: 'the path is a symbolic link (not followed)' }, 'O_NOFOLLOW (the old open followed it and wrote the line into the target)');
-  t.equal(readFileSync(target, 'utf8'), 'precious\n');
-});
+t.test(
+  'notify FIFO: a link swapped in between mkfifo and open (a directory the attacker can write) is not followed',
+  { skip },
+  async (t) => {
+    const d = workDir(t, 'race');
+    const state = join(d, 'state');
+    mkdirSync(state);
+    spawnSync('chown', [`${ATTACKER}:${ATTACKER}`, state]); // "a state directory a script_user can write"
+    const secretDir = join(d, 'secret');
+    mkdirSync(secretDir, { mode: 0o700 });
+    const target = join(secretDir, 'config');
+    writeFileSync(target, 'precious\n', { mode: 0o600 });
+    const path = join(state, 'vrrp.fifo');
+    const log = new MemoryLog();
+    // The attacker wins the race deterministically: right after our mkfifo, before our open.
+    const mkfifo = (p: string, mode: number): number => {
+      const rc = mkfifoLibc(p, mode);
+      asAttacker(`rm -f ${p} && ln -s ${target} ${p}`);
+      return rc;
+    };
+    const f = new NotifyFifo({ path, user: null, group: null }, null, { log, gate: openGate(log), settings: { umask: 0o177 }, mkfifo });
+    f.write(fifoLine('INSTANCE', 'VI_1', 'MASTER', 100));
+    f.close();
+    t.match(
+      f.stats(),
+      { written: 0, refused: 'the path is a symbolic link (not followed)' },
+      'O_NOFOLLOW (the old open followed it and wrote the line into the target)',
+    );
+    t.equal(readFileSync(target, 'utf8'), 'precious\n');
+  },
+);
 
 t.test('notify FIFO: an existing FIFO owned by another user is refused', { skip }, async (t) => {
   const d = workDir(t, 'own');
@@ -204,18 +252,30 @@ t.test('notify FIFO: an existing FIFO owned by another user is refused', { skip 
   const f = new NotifyFifo({ path, user: null, group: null }, null, { log, gate: openGate(log), settings: { umask: 0o177 } });
   f.write(fifoLine('INSTANCE', 'VI_1', 'MASTER', 100));
   f.close();
-  t.match(f.stats(), { written: 0, refused: /^the FIFO is owned by uid 4242, not by root or its user \(uid 0\)/ }, 'no VRRP line goes into the attacker\'s pipe (the old code wrote them)');
+  t.match(
+    f.stats(),
+    { written: 0, refused: /^the FIFO is owned by uid 4242, not by root or its user \(uid 0\)/ },
+    "no VRRP line goes into the attacker's pipe (the old code wrote them)",
+  );
   t.ok(existsSync(path), 'not ours: left in place');
 });
 
-t.test('notify FIFO: created 0600 and chowned to its user under the unit\'s capability bounding set', { skip: skip || (existsSync(join(REPO, 'dist/notify/fifo.js')) ? false : 'needs the build (dist/)') || (spawnSync('setpriv', ['--version']).status === 0 ? false : 'needs setpriv') }, async (t) => {
-  const unit = readFileSync(join(REPO, 'systemd/vrrpd.service'), 'utf8');
-  const caps = /^CapabilityBoundingSet=(.*)$/m.exec(unit)?.[1]?.trim().split(/\s+/) ?? [];
-  t.ok(caps.length > 0, `the unit's bounding set: ${caps.join(' ')}`);
-  const d = workDir(t, 'chown');
-  const path = join(d, 'vrrp.fifo');
-  // The daemon's code, in a process holding exactly the capabilities systemd leaves it.
-  const code = `
+t.test(
+  "notify FIFO: created 0600 and chowned to its user under the unit's capability bounding set",
+  {
+    skip:
+      skip ||
+      (existsSync(join(REPO, 'dist/notify/fifo.js')) ? false : 'needs the build (dist/)') ||
+      (spawnSync('setpriv', ['--version']).status === 0 ? false : 'needs setpriv'),
+  },
+  async (t) => {
+    const unit = readFileSync(join(REPO, 'systemd/vrrpd.service'), 'utf8');
+    const caps = /^CapabilityBoundingSet=(.*)$/m.exec(unit)?.[1]?.trim().split(/\s+/) ?? [];
+    t.ok(caps.length > 0, `the unit's bounding set: ${caps.join(' ')}`);
+    const d = workDir(t, 'chown');
+    const path = join(d, 'vrrp.fifo');
+    // The daemon's code, in a process holding exactly the capabilities systemd leaves it.
+    const code = `
     import { NotifyFifo } from ${JSON.stringify(join(REPO, 'dist/notify/fifo.js'))};
     import { ScriptGate } from ${JSON.stringify(join(REPO, 'dist/notify/security.js'))};
     import { userDbFromFiles } from ${JSON.stringify(join(REPO, 'dist/config/script-user.js'))};
@@ -226,13 +286,17 @@ t.test('notify FIFO: created 0600 and chowned to its user under the unit\'s capa
     const f = new NotifyFifo({ path: ${JSON.stringify(path)}, user: 'fifouser', group: null }, null, { log, gate, settings: { umask: 0o177 } });
     console.log(JSON.stringify({ stats: f.stats(), lines }));
   `;
-  const bset = ['-all', ...caps.map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`)].join(',');
-  const r = spawnSync('setpriv', [`--bounding-set=${bset}`, '--inh-caps=-all', process.execPath, '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 20_000 });
-  t.equal(r.status, 0, r.stderr);
-  const got = JSON.parse(r.stdout) as { stats: { refused: string | null }; lines: string[] };
-  t.same(got.lines, [], 'no warning (without CAP_CHOWN: "Failed to set uid:gid ... EPERM (the daemon needs CAP_CHOWN)")');
-  const st = statSync(path);
-  t.ok(st.isFIFO());
-  t.equal(st.uid, ATTACKER, 'owned by the FIFO\'s user, so its reader can open it');
-  t.equal(st.mode & 0o777, 0o600, "keepalived's 0644 & ~0177");
-});
+    const bset = ['-all', ...caps.map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`)].join(',');
+    const r = spawnSync('setpriv', [`--bounding-set=${bset}`, '--inh-caps=-all', process.execPath, '--input-type=module', '-e', code], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    t.equal(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout) as { stats: { refused: string | null }; lines: string[] };
+    t.same(got.lines, [], 'no warning (without CAP_CHOWN: "Failed to set uid:gid ... EPERM (the daemon needs CAP_CHOWN)")');
+    const st = statSync(path);
+    t.ok(st.isFIFO());
+    t.equal(st.uid, ATTACKER, "owned by the FIFO's user, so its reader can open it");
+    t.equal(st.mode & 0o777, 0o600, "keepalived's 0644 & ~0177");
+  },
+);

@@ -4,12 +4,33 @@
  * from members, and the keepalived dump formats on a synthetic status.
  */
 import t from 'tap';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, constants } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  constants,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fifoLine, NotifyFifo } from '../../src/notify/fifo.js';
-import { scriptTimestamp, stateFilesOptions, stateLogLine, StateFiles, STATE_WRITES_QUEUE_MAX, writeAtomic } from '../../src/notify/state-files.js';
+import {
+  scriptTimestamp,
+  stateFilesOptions,
+  stateLogLine,
+  StateFiles,
+  STATE_WRITES_QUEUE_MAX,
+  writeAtomic,
+} from '../../src/notify/state-files.js';
 import { openGate, ScriptGate } from '../../src/notify/security.js';
 import { checkScriptFile, executableBy, unsafeComponent } from '../../src/config/script-check.js';
 import { nodeScriptFs } from '../../src/host/script-fs.js';
@@ -67,7 +88,7 @@ t.test('NotifyFifo: created 0644 & ~umask, written without blocking, removed on 
   execFileSync('mkfifo', [p]);
   const g = new NotifyFifo({ path: p, user: null, group: null }, null, fifoDeps(0o022));
   g.close();
-  t.ok(existsSync(p), "a FIFO we did not create is left alone");
+  t.ok(existsSync(p), 'a FIFO we did not create is left alone');
   rmSync(p);
 });
 
@@ -87,12 +108,19 @@ t.test('NotifyFifo: the reader script gets the FIFO path appended, umask 0177, a
   const p = join(dir, 's.fifo');
   const out = join(dir, 'fifo-reader.out');
   const script = join(dir, 'reader.sh');
-  writeFileSync(script, `#!/bin/sh\necho "args: $* umask: $(umask)" > ${out}\nwhile read -r l; do echo "$l" >> ${out}; done < "$2"\n`, { mode: 0o755 });
+  writeFileSync(script, `#!/bin/sh\necho "args: $* umask: $(umask)" > ${out}\nwhile read -r l; do echo "$l" >> ${out}; done < "$2"\n`, {
+    mode: 0o755,
+  });
   const f = new NotifyFifo({ path: p, user: null, group: null }, { argv: [script, 'x'], user: null, group: null }, fifoDeps());
   f.write(fifoLine('GROUP', 'G1', 'MASTER', 0));
   const deadline = Date.now() + 3000;
-  while (Date.now() < deadline && !(existsSync(out) && readFileSync(out, 'utf8').includes('GROUP'))) await new Promise((r) => setTimeout(r, 20));
-  t.equal(readFileSync(out, 'utf8'), `args: x ${p} umask: 0177\nGROUP "G1" MASTER 0\n`, "path appended; keepalived's umask (it was the daemon's own)");
+  while (Date.now() < deadline && !(existsSync(out) && readFileSync(out, 'utf8').includes('GROUP')))
+    await new Promise((r) => setTimeout(r, 20));
+  t.equal(
+    readFileSync(out, 'utf8'),
+    `args: x ${p} umask: 0177\nGROUP "G1" MASTER 0\n`,
+    "path appended; keepalived's umask (it was the daemon's own)",
+  );
   const pid = f.stats().scriptPid!;
   f.close();
   await new Promise((r) => setTimeout(r, 200));
@@ -103,10 +131,13 @@ t.test('NotifyFifo: close also ends what the reader started in a session of its 
   const p = join(dir, 'setsid.fifo');
   const pidFile = join(dir, 'escaped.pid');
   const script = join(dir, 'reader-setsid.sh');
-  writeFileSync(script, `#!/bin/sh\nsetsid sh -c 'echo $$ > ${pidFile}; exec sleep 1000' &\nwhile read -r l; do :; done < "$1"\n`, { mode: 0o755 });
+  writeFileSync(script, `#!/bin/sh\nsetsid sh -c 'echo $$ > ${pidFile}; exec sleep 1000' &\nwhile read -r l; do :; done < "$1"\n`, {
+    mode: 0o755,
+  });
   const f = new NotifyFifo({ path: p, user: null, group: null }, { argv: [script], user: null, group: null }, fifoDeps());
   const deadline = Date.now() + 3000;
-  while (Date.now() < deadline && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '')) await new Promise((r) => setTimeout(r, 20));
+  while (Date.now() < deadline && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== ''))
+    await new Promise((r) => setTimeout(r, 20));
   const escaped = Number(readFileSync(pidFile, 'utf8').trim());
   t.teardown(() => {
     try {
@@ -115,11 +146,19 @@ t.test('NotifyFifo: close also ends what the reader started in a session of its 
       // gone, as it should be
     }
   });
-  t.not(readFileSync(`/proc/${escaped}/stat`, 'utf8').split(' ')[5], readFileSync(`/proc/${f.stats().scriptPid!}/stat`, 'utf8').split(' ')[5], 'the child left the reader\'s session');
+  t.not(
+    readFileSync(`/proc/${escaped}/stat`, 'utf8').split(' ')[5],
+    readFileSync(`/proc/${f.stats().scriptPid!}/stat`, 'utf8').split(' ')[5],
+    "the child left the reader's session",
+  );
   f.close();
   const gone = Date.now() + 3000;
-  while (Date.now() < gone && existsSync(`/proc/${escaped}`) && !readFileSync(`/proc/${escaped}/stat`, 'utf8').includes(') Z ')) await new Promise((r) => setTimeout(r, 20));
-  t.notOk(existsSync(`/proc/${escaped}`) && !readFileSync(`/proc/${escaped}/stat`, 'utf8').includes(') Z '), 'the setsid child of the reader is terminated too');
+  while (Date.now() < gone && existsSync(`/proc/${escaped}`) && !readFileSync(`/proc/${escaped}/stat`, 'utf8').includes(') Z '))
+    await new Promise((r) => setTimeout(r, 20));
+  t.notOk(
+    existsSync(`/proc/${escaped}`) && !readFileSync(`/proc/${escaped}/stat`, 'utf8').includes(') Z '),
+    'the setsid child of the reader is terminated too',
+  );
 });
 
 t.test('state files: the same bytes notify_action.sh writes (timestamps aside), atomically', async (t) => {
@@ -133,8 +172,17 @@ t.test('state files: the same bytes notify_action.sh writes (timestamps aside), 
   t.equal(readFileSync(join(d, 'state'), 'utf8'), 'STOP');
   t.equal(readFileSync(join(d, 'vip_check_failed_count'), 'utf8'), '0');
   t.equal(readFileSync(join(d, 'VI_1.state'), 'utf8'), 'STOP');
-  t.same(readFileSync(log, 'utf8').replace(/^\[[^\]]+\]/gm, '[T]').split('\n'), ['[T]  notify_backup', '[T]  notify_master', '[T]  notify_fault', '[T]  notify_backup', '[T]  notify_stop', '']);
-  t.same(readdirSync(d).filter((f) => f.endsWith('.tmp')), [], 'no temp files left');
+  t.same(
+    readFileSync(log, 'utf8')
+      .replace(/^\[[^\]]+\]/gm, '[T]')
+      .split('\n'),
+    ['[T]  notify_backup', '[T]  notify_master', '[T]  notify_fault', '[T]  notify_backup', '[T]  notify_stop', ''],
+  );
+  t.same(
+    readdirSync(d).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temp files left',
+  );
   t.equal(statSync(join(d, 'state')).mode & 0o777, 0o644);
   // The reset only happens on MASTER: another value survives BACKUP.
   writeFileSync(join(d, 'vip_check_failed_count'), '3');
@@ -154,7 +202,7 @@ t.test('state files: the same bytes notify_action.sh writes (timestamps aside), 
   t.match(ml.lines.map((l) => l.msg).join('\n'), /cannot write state files/);
 });
 
-t.test('state files: a queue the disk cannot keep up with is compacted to each instance\'s newest transition', async (t) => {
+t.test("state files: a queue the disk cannot keep up with is compacted to each instance's newest transition", async (t) => {
   const d = join(dir, 'state-flood');
   const log = join(dir, 'state-flood.log');
   const ml = new MemoryLog();
@@ -195,46 +243,68 @@ t.test('writeAtomic replaces by rename (a reader never sees a partial file)', as
 
 t.test('run flags -> state-file options', async (t) => {
   t.same(stateFilesOptions(true, undefined, undefined), { dir: '/var/keepalived', logFile: '/var/log/keepalived.log' });
-  t.same(stateFilesOptions(true, '/srv/x', undefined), { dir: '/srv/x', logFile: '/srv/x/keepalived.log' }, '--state-dir alone keeps everything inside it');
+  t.same(
+    stateFilesOptions(true, '/srv/x', undefined),
+    { dir: '/srv/x', logFile: '/srv/x/keepalived.log' },
+    '--state-dir alone keeps everything inside it',
+  );
   t.same(stateFilesOptions(true, '/srv/x', '/var/log/k.log'), { dir: '/srv/x', logFile: '/var/log/k.log' });
   t.same(stateFilesOptions(true, undefined, ''), { dir: '/var/keepalived', logFile: null });
   t.equal(stateFilesOptions(false, '/srv/x', undefined), null, '--no-state-files');
 });
 
-t.test('script checks on real files: missing, not executable, unsafe under enable_script_security; messages name path, owner, mode', async (t) => {
-  const fs = nodeScriptFs('/bin:/usr/bin');
-  const ok = join(dir, 'sec', 'ok.sh');
-  mkdirSync(join(dir, 'sec'), { recursive: true, mode: 0o755 });
-  chmodSync(join(dir, 'sec'), 0o755);
-  writeFileSync(ok, '#!/bin/sh\n', { mode: 0o755 });
-  chmodSync(ok, 0o755);
-  const root = process.getuid?.() === 0;
-  t.match(checkScriptFile(fs, '/nonexistent/x.sh', 0, 0, false), { usable: false, notFound: true, messages: ['Script /nonexistent/x.sh cannot be accessed - No such file or directory'] });
-  t.match(checkScriptFile(fs, 'no-such-prog-xyz', 0, 0, false), { usable: false, messages: ['Cannot find script no-such-prog-xyz in path - disabling'] });
-  t.match(checkScriptFile(fs, 'sh', 0, 0, false), { usable: true, messages: [/^WARNING - script `sh` resolved by path search to `\/(usr\/)?bin\/sh`/] });
-  const noexec = join(dir, 'sec', 'noexec.sh');
-  writeFileSync(noexec, '#!/bin/sh\n', { mode: 0o644 });
-  chmodSync(noexec, 0o644);
-  const ne = checkScriptFile(fs, noexec, 0, 0, false);
-  t.match(ne, { usable: false, notExecutable: true, isScript: true, detail: /owned by \d+:\d+ with mode 0644; fix: chmod \+x/ });
-  t.match(ne.messages, [/^WARNING - script '.*noexec.sh' is not executable for uid:gid 0:0 - disabling\.$/]);
-  if (root) {
-    t.match(checkScriptFile(fs, ok, 0, 0, true), { usable: true, insecure: false });
-    chmodSync(join(dir, 'sec'), 0o777);
-    const v = checkScriptFile(fs, ok, 0, 0, true);
-    t.match(v, { usable: false, inhibited: true, insecure: true, detail: /\/sec is owned by uid 0 \(group 0\) with mode 0777, .*fix: chmod go-w .*\/sec/ });
-    t.match(v.messages, [/^Unsafe permissions found for script '.*ok.sh' - disabling\.$/]);
-    t.match(checkScriptFile(fs, ok, 0, 0, false), { usable: true, insecure: true }, 'without enable_script_security keepalived runs it');
+t.test(
+  'script checks on real files: missing, not executable, unsafe under enable_script_security; messages name path, owner, mode',
+  async (t) => {
+    const fs = nodeScriptFs('/bin:/usr/bin');
+    const ok = join(dir, 'sec', 'ok.sh');
+    mkdirSync(join(dir, 'sec'), { recursive: true, mode: 0o755 });
     chmodSync(join(dir, 'sec'), 0o755);
-  }
-  t.ok(executableBy({ mode: 0o100, uid: 0, gid: 0 }, 0, 0));
-  t.notOk(executableBy({ mode: 0o700, uid: 0, gid: 0 }, 1000, 1000));
-  t.ok(executableBy({ mode: 0o701, uid: 0, gid: 0 }, 1000, 1000));
-  t.notOk(unsafeComponent({ kind: 'dir', mode: 0o1777, uid: 0, gid: 0 }), 'sticky /tmp-like dir is safe as a parent');
-  t.ok(unsafeComponent({ kind: 'file', mode: 0o755, uid: 1000, gid: 0 }));
-  t.ok(unsafeComponent({ kind: 'file', mode: 0o775, uid: 0, gid: 1000 }), 'group-writable by a non-root group');
-  t.notOk(unsafeComponent({ kind: 'dir', mode: 0o775, uid: 0, gid: 0 }), 'group-writable by root\'s group is fine (keepalived)');
-});
+    writeFileSync(ok, '#!/bin/sh\n', { mode: 0o755 });
+    chmodSync(ok, 0o755);
+    const root = process.getuid?.() === 0;
+    t.match(checkScriptFile(fs, '/nonexistent/x.sh', 0, 0, false), {
+      usable: false,
+      notFound: true,
+      messages: ['Script /nonexistent/x.sh cannot be accessed - No such file or directory'],
+    });
+    t.match(checkScriptFile(fs, 'no-such-prog-xyz', 0, 0, false), {
+      usable: false,
+      messages: ['Cannot find script no-such-prog-xyz in path - disabling'],
+    });
+    t.match(checkScriptFile(fs, 'sh', 0, 0, false), {
+      usable: true,
+      messages: [/^WARNING - script `sh` resolved by path search to `\/(usr\/)?bin\/sh`/],
+    });
+    const noexec = join(dir, 'sec', 'noexec.sh');
+    writeFileSync(noexec, '#!/bin/sh\n', { mode: 0o644 });
+    chmodSync(noexec, 0o644);
+    const ne = checkScriptFile(fs, noexec, 0, 0, false);
+    t.match(ne, { usable: false, notExecutable: true, isScript: true, detail: /owned by \d+:\d+ with mode 0644; fix: chmod \+x/ });
+    t.match(ne.messages, [/^WARNING - script '.*noexec.sh' is not executable for uid:gid 0:0 - disabling\.$/]);
+    if (root) {
+      t.match(checkScriptFile(fs, ok, 0, 0, true), { usable: true, insecure: false });
+      chmodSync(join(dir, 'sec'), 0o777);
+      const v = checkScriptFile(fs, ok, 0, 0, true);
+      t.match(v, {
+        usable: false,
+        inhibited: true,
+        insecure: true,
+        detail: /\/sec is owned by uid 0 \(group 0\) with mode 0777, .*fix: chmod go-w .*\/sec/,
+      });
+      t.match(v.messages, [/^Unsafe permissions found for script '.*ok.sh' - disabling\.$/]);
+      t.match(checkScriptFile(fs, ok, 0, 0, false), { usable: true, insecure: true }, 'without enable_script_security keepalived runs it');
+      chmodSync(join(dir, 'sec'), 0o755);
+    }
+    t.ok(executableBy({ mode: 0o100, uid: 0, gid: 0 }, 0, 0));
+    t.notOk(executableBy({ mode: 0o700, uid: 0, gid: 0 }, 1000, 1000));
+    t.ok(executableBy({ mode: 0o701, uid: 0, gid: 0 }, 1000, 1000));
+    t.notOk(unsafeComponent({ kind: 'dir', mode: 0o1777, uid: 0, gid: 0 }), 'sticky /tmp-like dir is safe as a parent');
+    t.ok(unsafeComponent({ kind: 'file', mode: 0o755, uid: 1000, gid: 0 }));
+    t.ok(unsafeComponent({ kind: 'file', mode: 0o775, uid: 0, gid: 1000 }), 'group-writable by a non-root group');
+    t.notOk(unsafeComponent({ kind: 'dir', mode: 0o775, uid: 0, gid: 0 }), "group-writable by root's group is fine (keepalived)");
+  },
+);
 
 t.test('notifier: history with exit status, refused hooks recorded and not run, keepalived umask 0177', async (t) => {
   const hist = new HookHistory(4);
@@ -251,12 +321,27 @@ t.test('notifier: history with exit status, refused hooks recorded and not run, 
   await n.idle(5000);
   t.equal(readFileSync(out, 'utf8').trim(), '0177');
   const h = hist.get('INSTANCE', 'VI_1');
-  t.same(h.map((r) => [r.hook, r.state, r.exitCode]), [['notify_master', 'MASTER', 3], ['notify', 'MASTER', 0], ['notify_backup', 'BACKUP', null], ['notify', 'BACKUP', 0]]);
-  t.match(h[2], { error: /^not run: Script \/bad cannot be accessed - No such file or directory/ }, 'the missing notify_backup was refused, and status says why');
+  t.same(
+    h.map((r) => [r.hook, r.state, r.exitCode]),
+    [
+      ['notify_master', 'MASTER', 3],
+      ['notify', 'MASTER', 0],
+      ['notify_backup', 'BACKUP', null],
+      ['notify', 'BACKUP', 0],
+    ],
+  );
+  t.match(
+    h[2],
+    { error: /^not run: Script \/bad cannot be accessed - No such file or directory/ },
+    'the missing notify_backup was refused, and status says why',
+  );
   t.ok(h.every((r) => r.durationMs >= 0 && r.startedAtMs > Date.now() - 10_000 && r.timedOut === false));
   t.match(h[1]!.argv, [/^\/(usr\/)?bin\/true$/, 'INSTANCE', 'VI_1', 'MASTER', '100'], 'the resolved path runs');
   t.equal(n.refused, 1);
-  t.match(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg), [/^Refusing to run notify_backup \(VI_1\) script \/bad: Script \/bad cannot be accessed - No such file or directory/]);
+  t.match(
+    log.lines.filter((l) => l.level === 'warn').map((l) => l.msg),
+    [/^Refusing to run notify_backup \(VI_1\) script \/bad: Script \/bad cannot be accessed - No such file or directory/],
+  );
   n.notify('INSTANCE', 'VI_1', hooks, 'MASTER', 100);
   await n.idle(5000);
   t.equal(hist.get('INSTANCE', 'VI_1').length, 4, 'bounded');
@@ -265,11 +350,20 @@ t.test('notifier: history with exit status, refused hooks recorded and not run, 
 t.test('notifier: a hook past its timeout is killed, recorded, and the next one still runs', async (t) => {
   const hist = new HookHistory();
   const n = new Notifier({ runner: new SpawnRunner(), log: new MemoryLog(), history: hist, timeoutMs: 300 });
-  n.notify('INSTANCE', 'VI_1', { master: { argv: ['/bin/sleep', '60'], user: null, group: null }, generic: { argv: ['/bin/true'], user: null, group: null } }, 'MASTER', 100);
+  n.notify(
+    'INSTANCE',
+    'VI_1',
+    { master: { argv: ['/bin/sleep', '60'], user: null, group: null }, generic: { argv: ['/bin/true'], user: null, group: null } },
+    'MASTER',
+    100,
+  );
   const t0 = Date.now();
   await n.idle(5000);
   t.ok(Date.now() - t0 < 2000, `done in ${Date.now() - t0} ms`);
-  t.match(hist.get('INSTANCE', 'VI_1'), [{ hook: 'notify_master', timedOut: true, exitCode: null, signal: 'SIGKILL' }, { hook: 'notify', exitCode: 0 }]);
+  t.match(hist.get('INSTANCE', 'VI_1'), [
+    { hook: 'notify_master', timedOut: true, exitCode: null, signal: 'SIGKILL' },
+    { hook: 'notify', exitCode: 0 },
+  ]);
 });
 
 const CONF = `global_defs {
@@ -360,16 +454,60 @@ t.test('notifications: a reload forgets the hook history and states of instances
 });
 
 function status(): DaemonStatus {
-  const counters = { advertRcvd: 3, becomeMaster: 1, releaseMaster: 0, priZeroRcvd: 0, priZeroSent: 1, lowerPrioDiscarded: 0, advertSent: 22, advertSendErrors: 0, garpPackets: 5, vipRestored: 0, addressErrors: 0 };
-  const base = { vrid: 51, interface: 'eth0', srcIp: '10.0.0.1', unicast: false, reason: '', faults: [], vips: ['10.0.0.100'], evips: [], syncGroup: null, lastTransitionMs: 1795487104988.147, counters, lastHooks: [] };
+  const counters = {
+    advertRcvd: 3,
+    becomeMaster: 1,
+    releaseMaster: 0,
+    priZeroRcvd: 0,
+    priZeroSent: 1,
+    lowerPrioDiscarded: 0,
+    advertSent: 22,
+    advertSendErrors: 0,
+    garpPackets: 5,
+    vipRestored: 0,
+    addressErrors: 0,
+  };
+  const base = {
+    vrid: 51,
+    interface: 'eth0',
+    srcIp: '10.0.0.1',
+    unicast: false,
+    reason: '',
+    faults: [],
+    vips: ['10.0.0.100'],
+    evips: [],
+    syncGroup: null,
+    lastTransitionMs: 1795487104988.147,
+    counters,
+    lastHooks: [],
+  };
   return {
     pid: 1,
     configFile: '/x',
     startedAtMs: 0,
     reloads: 0,
     instances: [
-      { ...base, name: 'VI_1', state: 'MASTER', wantState: 'MASTER', basePriority: 100, effectivePriority: 110, master: null, drops: { 'auth-password': 2, 'vip-missing': 1, ttl: 4, 'too-short': 1, 'interval-mismatch': 1 } },
-      { ...base, name: 'VI_2', vrid: 52, state: 'BACKUP', wantState: 'BACKUP', basePriority: 90, effectivePriority: 90, master: { ip: '10.0.0.2', priority: 120 }, drops: {} },
+      {
+        ...base,
+        name: 'VI_1',
+        state: 'MASTER',
+        wantState: 'MASTER',
+        basePriority: 100,
+        effectivePriority: 110,
+        master: null,
+        drops: { 'auth-password': 2, 'vip-missing': 1, ttl: 4, 'too-short': 1, 'interval-mismatch': 1 },
+      },
+      {
+        ...base,
+        name: 'VI_2',
+        vrid: 52,
+        state: 'BACKUP',
+        wantState: 'BACKUP',
+        basePriority: 90,
+        effectivePriority: 90,
+        master: { ip: '10.0.0.2', priority: 120 },
+        drops: {},
+      },
     ],
     interfaces: {},
     syncGroups: [],
@@ -379,21 +517,65 @@ function status(): DaemonStatus {
 
 t.test('dumps: stats layout, JSON keys/escaping/numeric states, data lines exporters read', async (t) => {
   const st = status();
-  const cfg = loadConf(CONF.replace('notify /x/n.sh', 'notify /x/n.sh\n  authentication {\n    auth_type PASS\n    auth_pass secret12\n  }'));
+  const cfg = loadConf(
+    CONF.replace('notify /x/n.sh', 'notify /x/n.sh\n  authentication {\n    auth_type PASS\n    auth_pass secret12\n  }'),
+  );
   t.same(keepalivedStats(st.instances[0]!), {
-    advert_rcvd: 4, advert_sent: 22, become_master: 1, release_master: 0, packet_len_err: 1, advert_interval_err: 1, ip_ttl_err: 4,
-    invalid_type_rcvd: 0, addr_list_err: 1, invalid_authtype: 0, authtype_mismatch: 0, auth_failure: 2, pri_zero_rcvd: 0, pri_zero_sent: 1,
+    advert_rcvd: 4,
+    advert_sent: 22,
+    become_master: 1,
+    release_master: 0,
+    packet_len_err: 1,
+    advert_interval_err: 1,
+    ip_ttl_err: 4,
+    invalid_type_rcvd: 0,
+    addr_list_err: 1,
+    invalid_authtype: 0,
+    authtype_mismatch: 0,
+    auth_failure: 2,
+    pri_zero_rcvd: 0,
+    pri_zero_sent: 1,
   });
   const stats = formatStats(st);
-  t.equal(stats.split('\n').slice(0, 19).join('\n'), [
-    'VRRP Instance: VI_1', '  Advertisements:', '    Received: 4', '    Sent: 22', '  Became master: 1', '  Released master: 0', '  Packet Errors:',
-    '    Length: 1', '    TTL: 4', '    Invalid Type: 0', '    Advertisement Interval: 1', '    Address List: 1', '  Authentication Errors:',
-    '    Invalid Type: 0', '    Type Mismatch: 0', '    Failure: 2', '  Priority Zero:', '    Received: 0', '    Sent: 1',
-  ].join('\n'));
+  t.equal(
+    stats.split('\n').slice(0, 19).join('\n'),
+    [
+      'VRRP Instance: VI_1',
+      '  Advertisements:',
+      '    Received: 4',
+      '    Sent: 22',
+      '  Became master: 1',
+      '  Released master: 0',
+      '  Packet Errors:',
+      '    Length: 1',
+      '    TTL: 4',
+      '    Invalid Type: 0',
+      '    Advertisement Interval: 1',
+      '    Address List: 1',
+      '  Authentication Errors:',
+      '    Invalid Type: 0',
+      '    Type Mismatch: 0',
+      '    Failure: 2',
+      '  Priority Zero:',
+      '    Received: 0',
+      '    Sent: 1',
+    ].join('\n'),
+  );
   const json = formatJson(st, cfg);
   t.match(json, /"script_master":"'\\\/x\\\/m.sh' 'a' 'b c'"/, '/ escaped as \\/ like json-c');
   const parsed = JSON.parse(json) as Array<{ data: Record<string, unknown>; stats: Record<string, number> }>;
-  t.match(parsed[0]!.data, { iname: 'VI_1', state: 2, wantstate: 2, base_priority: 100, effective_priority: 110, vrid: 51, last_transition: 1795487104.988147, vipset: true, auth_type: 1, vips: ['10.0.0.100/24 dev eth0 scope global set'] });
+  t.match(parsed[0]!.data, {
+    iname: 'VI_1',
+    state: 2,
+    wantstate: 2,
+    base_priority: 100,
+    effective_priority: 110,
+    vrid: 51,
+    last_transition: 1795487104.988147,
+    vipset: true,
+    auth_type: 1,
+    vips: ['10.0.0.100/24 dev eth0 scope global set'],
+  });
   t.notOk('auth_data' in parsed[0]!.data, 'the password is not dumped');
   t.match(parsed[1]!.data, { iname: 'VI_2', state: 1, master_priority: 120, vipset: false, vips: ['10.0.0.102 dev eth0 scope global'] });
   t.equal(parsed[0]!.stats.auth_failure, 2);
@@ -407,5 +589,25 @@ t.test('dumps: stats layout, JSON keys/escaping/numeric states, data lines expor
   t.match(data, /   Master state transition script = '\/x\/m\.sh' 'a' 'b c', uid:gid \d+:\d+\n/);
   t.match(data, /------< VRRP Sync groups >------\n VRRP Sync Group = G1, /);
   t.notMatch(data, /secret12/, 'the password is not dumped');
-  t.equal(vipLine({ address: '10.0.0.1', family: 4, prefixLength: 32, dev: null, broadcast: null, scope: 0, label: 'eth0:1', peer: null, noTrack: false, flags: [], trackGroup: null, origin: { file: '', line: 0 } }, 'eth0', true), '10.0.0.1 dev eth0 scope global label eth0:1 set');
+  t.equal(
+    vipLine(
+      {
+        address: '10.0.0.1',
+        family: 4,
+        prefixLength: 32,
+        dev: null,
+        broadcast: null,
+        scope: 0,
+        label: 'eth0:1',
+        peer: null,
+        noTrack: false,
+        flags: [],
+        trackGroup: null,
+        origin: { file: '', line: 0 },
+      },
+      'eth0',
+      true,
+    ),
+    '10.0.0.1 dev eth0 scope global label eth0:1 set',
+  );
 });

@@ -54,37 +54,69 @@ function distModule(path: string): string | undefined {
 
 const buildSkip = existsSync(join(REPO, 'dist/cli/main.js')) ? false : 'needs the build (dist/): run `npx tsc -p .` first';
 
-t.test('npm pack lists the daemon and no benchmark, lab, test fake or test', { skip: buildSkip, timeout: 2 * COMMAND_TIMEOUT_MS }, async (t) => {
-  const r = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts']);
-  t.equal(r.code, 0, r.code === 0 ? 'npm pack exit 0' : r.stderr);
-  const pack = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>;
-  const paths = (pack[0]?.files ?? []).map((f) => f.path);
-  for (const p of ['dist/cli/main.js', 'dist/cli/demo.js', 'dist/cli/demo-lab.js', 'bin/vrrpd', 'package.json', 'systemd/vrrpd.service']) {
-    t.ok(paths.includes(p), `${p} is shipped`);
-  }
-  const harness = harnessModules();
-  const leaked = paths.filter((p) => {
-    const mod = distModule(p);
-    return NEVER_SHIPPED.some((d) => p.startsWith(d)) || /\.test\.[jt]s$/.test(p) || (mod !== undefined && harness.has(mod));
-  });
-  t.same(leaked, [], 'no benchmark, lab, fake or test file is in the package');
-});
+t.test(
+  'npm pack lists the daemon and no benchmark, lab, test fake or test',
+  { skip: buildSkip, timeout: 2 * COMMAND_TIMEOUT_MS },
+  async (t) => {
+    const r = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts']);
+    t.equal(r.code, 0, r.code === 0 ? 'npm pack exit 0' : r.stderr);
+    const pack = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>;
+    const paths = (pack[0]?.files ?? []).map((f) => f.path);
+    for (const p of [
+      'dist/cli/main.js',
+      'dist/cli/demo.js',
+      'dist/cli/demo-lab.js',
+      'bin/vrrpd',
+      'package.json',
+      'systemd/vrrpd.service',
+    ]) {
+      t.ok(paths.includes(p), `${p} is shipped`);
+    }
+    const harness = harnessModules();
+    const leaked = paths.filter((p) => {
+      const mod = distModule(p);
+      return NEVER_SHIPPED.some((d) => p.startsWith(d)) || /\.test\.[jt]s$/.test(p) || (mod !== undefined && harness.has(mod));
+    });
+    t.same(leaked, [], 'no benchmark, lab, fake or test file is in the package');
+  },
+);
 
 t.test('the product build compiles nothing from bench/ or test/', { timeout: 2 * COMMAND_TIMEOUT_MS }, async (t) => {
   const r = await run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--listFilesOnly']);
   t.equal(r.code, 0, r.code === 0 ? 'tsc --listFilesOnly exit 0' : `${r.stdout}${r.stderr}`);
   const ours = r.stdout.split('\n').filter((f) => f.startsWith(REPO) && !f.includes('/node_modules/'));
-  t.ok(ours.some((f) => f.endsWith('/src/cli/main.ts')), 'src/cli/main.ts is compiled');
-  t.same(ours.filter((f) => !f.startsWith(join(REPO, 'src/'))), [], 'every compiled file is under src/');
+  t.ok(
+    ours.some((f) => f.endsWith('/src/cli/main.ts')),
+    'src/cli/main.ts is compiled',
+  );
+  t.same(
+    ours.filter((f) => !f.startsWith(join(REPO, 'src/'))),
+    [],
+    'every compiled file is under src/',
+  );
 });
 
-t.test('make install copies only bin, dist, conf, systemd, the package files and node_modules', { timeout: COMMAND_TIMEOUT_MS }, async (t) => {
-  // -n prints the recipe without running it: nothing is built, installed or pruned.
-  const r = await run('make', ['-n', 'install', 'DESTDIR=/nonexistent-destdir']);
-  t.equal(r.code, 0, r.code === 0 ? 'make -n install exit 0' : r.stderr);
-  const copies = r.stdout.split('\n').filter((l) => /^cp /.test(l.trim()));
-  t.ok(copies.length > 0, 'the recipe copies the package');
-  const sources = copies.flatMap((l) => l.trim().split(/\s+/).slice(1, -1).filter((w) => !w.startsWith('-')));
-  const allowed = new Set(['bin', 'dist', 'conf', 'systemd', 'package.json', 'package-lock.json', 'node_modules']);
-  t.same(sources.filter((s) => !allowed.has(s)), [], `copied: ${sources.join(' ')}`);
-});
+t.test(
+  'make install copies only bin, dist, conf, systemd, the package files and node_modules',
+  { timeout: COMMAND_TIMEOUT_MS },
+  async (t) => {
+    // -n prints the recipe without running it: nothing is built, installed or pruned.
+    const r = await run('make', ['-n', 'install', 'DESTDIR=/nonexistent-destdir']);
+    t.equal(r.code, 0, r.code === 0 ? 'make -n install exit 0' : r.stderr);
+    const copies = r.stdout.split('\n').filter((l) => /^cp /.test(l.trim()));
+    t.ok(copies.length > 0, 'the recipe copies the package');
+    const sources = copies.flatMap((l) =>
+      l
+        .trim()
+        .split(/\s+/)
+        .slice(1, -1)
+        .filter((w) => !w.startsWith('-')),
+    );
+    const allowed = new Set(['bin', 'dist', 'conf', 'systemd', 'package.json', 'package-lock.json', 'node_modules']);
+    t.same(
+      sources.filter((s) => !allowed.has(s)),
+      [],
+      `copied: ${sources.join(' ')}`,
+    );
+  },
+);

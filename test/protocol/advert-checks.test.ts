@@ -127,7 +127,12 @@ t.test('drops a buffer that is not a well-formed IPv4 header', async (t) => {
   expectDrop(t, decodeAdvert(packet().subarray(0, 19), EXP), 'ip-header');
   expectDrop(t, decodeAdvert(packet({ ip: (b) => void (b[0] = 0x65) }), EXP), 'ip-header', 'not an IPv4 packet (IP version 6)');
   expectDrop(t, decodeAdvert(packet({ ip: (b) => void (b[0] = 0x44) }), EXP), 'ip-header');
-  expectDrop(t, decodeAdvert(packet({ ip: (b) => void (b[0] = 0x4f) }), EXP), 'ip-header', 'invalid IPv4 header length 60 in a 44 byte packet');
+  expectDrop(
+    t,
+    decodeAdvert(packet({ ip: (b) => void (b[0] = 0x4f) }), EXP),
+    'ip-header',
+    'invalid IPv4 header length 60 in a 44 byte packet',
+  );
   t.equal(peekVrid(new Uint8Array(3)), undefined);
 });
 
@@ -140,7 +145,12 @@ t.test('drops a packet too short to hold the VRRP header', async (t) => {
   const p = packet().subarray(0, 27);
   expectDrop(t, decodeAdvert(p, EXP), 'truncated', 'IPv4 VRRP packet too short - 27 bytes');
   t.equal(peekVrid(p), undefined);
-  expectDrop(t, decodeAdvert(ahPacket().subarray(0, 51), { ...EXP, authType: 2 }), 'truncated', 'IPv4 VRRP packet with AH too short - 51 bytes');
+  expectDrop(
+    t,
+    decodeAdvert(ahPacket().subarray(0, 51), { ...EXP, authType: 2 }),
+    'truncated',
+    'IPv4 VRRP packet with AH too short - 51 bytes',
+  );
   t.equal(peekVrid(packet().subarray(0, 28)), 51, 'IP header + 8 bytes is enough to demux');
 });
 
@@ -162,7 +172,12 @@ t.test('step 2: drops a packet shorter than its header says', async (t) => {
 });
 
 t.test('step 2: drops a packet longer than its header says', async (t) => {
-  expectDrop(t, decodeAdvert(packet({ ip: (b) => Buffer.concat([b, Buffer.alloc(4)]) }), EXP), 'too-long', 'vrrp packet too long, length 48 and expect 44');
+  expectDrop(
+    t,
+    decodeAdvert(packet({ ip: (b) => Buffer.concat([b, Buffer.alloc(4)]) }), EXP),
+    'too-long',
+    'vrrp packet too long, length 48 and expect 44',
+  );
 });
 
 t.test('step 3: drops a multicast advert whose TTL is not 255', async (t) => {
@@ -178,8 +193,18 @@ t.test('step 3: does not check TTL 255 for a unicast instance', async (t) => {
 t.test('step 4: drops an advert whose version is not 2', async (t) => {
   // keepalived sizes the message from the received version: only v2 carries 8 auth bytes, so a
   // non-v2 message reaches the version check only if it is 8 + 4n bytes long (as VRRPv3 is)
-  expectDrop(t, decodeAdvert(withoutAuth(packet({ vrrp: (b) => void (b[0] = 0x31) })), EXP), 'version', 'wrong version. Received 3 and expect 2');
-  expectDrop(t, decodeAdvert(withoutAuth(packet({ vrrp: (b) => void (b[0] = 0x11) })), EXP), 'version', 'wrong version. Received 1 and expect 2');
+  expectDrop(
+    t,
+    decodeAdvert(withoutAuth(packet({ vrrp: (b) => void (b[0] = 0x31) })), EXP),
+    'version',
+    'wrong version. Received 3 and expect 2',
+  );
+  expectDrop(
+    t,
+    decodeAdvert(withoutAuth(packet({ vrrp: (b) => void (b[0] = 0x11) })), EXP),
+    'version',
+    'wrong version. Received 1 and expect 2',
+  );
 });
 
 t.test('step 5: drops an advert with an auth type that is not 0, 1 or 2', async (t) => {
@@ -208,7 +233,12 @@ t.test('step 5: drops AH adverts (HMAC-MD5-96 is not implemented), or AH for ano
 });
 
 t.test('step 6: drops an advert whose interval differs from advert_int', async (t) => {
-  expectDrop(t, decodeAdvert(packet({ fields: { adverIntSec: 2 } }), EXP), 'interval-mismatch', "advertisement interval mismatch mine=1 sec rcv'd=2 sec");
+  expectDrop(
+    t,
+    decodeAdvert(packet({ fields: { adverIntSec: 2 } }), EXP),
+    'interval-mismatch',
+    "advertisement interval mismatch mine=1 sec rcv'd=2 sec",
+  );
 });
 
 t.test('step 7: drops a packet whose type is not ADVERTISEMENT', async (t) => {
@@ -227,23 +257,43 @@ t.test('step 9: drops a packet whose IPv4 total length differs from the received
 });
 
 t.test('step 10: drops an advert whose VRRP checksum does not verify', async (t) => {
-  expectDrop(t, decodeAdvert(packet({ vrrp: (b) => void (b[7] = (b[7] ?? 0) ^ 1), keepChecksum: true }), EXP), 'checksum', 'Invalid VRRPv2 checksum');
+  expectDrop(
+    t,
+    decodeAdvert(packet({ vrrp: (b) => void (b[7] = (b[7] ?? 0) ^ 1), keepChecksum: true }), EXP),
+    'checksum',
+    'Invalid VRRPv2 checksum',
+  );
   // the checksum covers the auth data too
   const p = packet({ fields: NOAUTH_FIELDS, ip: (b) => void (b[b.length - 1] = 1) });
   expectDrop(t, decodeAdvert(p, NOAUTH_EXP), 'checksum');
 });
 
 t.test('step 11: drops a unicast packet for a multicast instance', async (t) => {
-  expectDrop(t, decodeAdvert(packet({ dst: '10.0.0.1' }), EXP), 'expected-multicast', 'Expected multicast packet but received unicast packet');
+  expectDrop(
+    t,
+    decodeAdvert(packet({ dst: '10.0.0.1' }), EXP),
+    'expected-multicast',
+    'Expected multicast packet but received unicast packet',
+  );
 });
 
 t.test('step 11: drops a multicast packet for a unicast instance', async (t) => {
-  expectDrop(t, decodeAdvert(packet({ fields: NOAUTH_FIELDS }), UNICAST_EXP), 'expected-unicast', 'Expected unicast packet but received multicast packet');
+  expectDrop(
+    t,
+    decodeAdvert(packet({ fields: NOAUTH_FIELDS }), UNICAST_EXP),
+    'expected-unicast',
+    'Expected unicast packet but received multicast packet',
+  );
 });
 
 t.test('step 13: with address checking, drops an advert missing one of our VIPs', async (t) => {
   const p = packet({ fields: { vips: ['10.0.0.100', '10.0.0.102'] } });
-  expectDrop(t, decodeAdvert(p, { ...EXP, vips: ['10.0.0.100', '10.0.0.101'] }), 'vip-missing', 'ip address associated with VRID 51 not present in MASTER advert: 10.0.0.101');
+  expectDrop(
+    t,
+    decodeAdvert(p, { ...EXP, vips: ['10.0.0.100', '10.0.0.101'] }),
+    'vip-missing',
+    'ip address associated with VRID 51 not present in MASTER advert: 10.0.0.101',
+  );
   t.ok(decodeAdvert(p, { ...EXP, checkVips: false }).ok, 'skipped without address checking');
   t.ok(decodeAdvert(packet({ fields: { vips: ['10.0.0.101', '10.0.0.100'] } }), EXP).ok, 'order does not matter');
   t.ok(DROPS_COUNTED_AS_RECEIVED.has('vip-missing'), 'keepalived has already counted it as a received advert');
@@ -256,7 +306,7 @@ t.test('step 13: with check_unicast_src, drops an advert from a source that is n
   t.ok(decodeAdvert(packet({ fields: NOAUTH_FIELDS, src: '10.0.0.3', dst: '10.0.0.1' }), UNICAST_EXP).ok, 'any listed peer');
 });
 
-t.test('step 13: with check_unicast_src, drops an advert whose TTL is outside the peer\'s min_ttl..max_ttl', async (t) => {
+t.test("step 13: with check_unicast_src, drops an advert whose TTL is outside the peer's min_ttl..max_ttl", async (t) => {
   const p = packet({ fields: NOAUTH_FIELDS, dst: '10.0.0.1', ttl: 249 });
   expectDrop(t, decodeAdvert(p, UNICAST_EXP), 'ttl-range', 'TTL/HL 249 not in range 250 - 255');
   t.ok(decodeAdvert(packet({ fields: NOAUTH_FIELDS, dst: '10.0.0.1', ttl: 250 }), UNICAST_EXP).ok, 'bounds are inclusive');
@@ -266,23 +316,89 @@ t.test('step 13: with check_unicast_src, drops an advert whose TTL is outside th
 
 t.test('ordering', async (t) => {
   const cases: { name: string; p: Buffer; exp?: AdvertExpectations; reason: DropReason }[] = [
-    { name: 'AH mismatch before length', p: packet({ ip: (b) => Buffer.concat([b, Buffer.alloc(1)]) }), exp: { ...EXP, authType: 2 }, reason: 'ah-mismatch' },
+    {
+      name: 'AH mismatch before length',
+      p: packet({ ip: (b) => Buffer.concat([b, Buffer.alloc(1)]) }),
+      exp: { ...EXP, authType: 2 },
+      reason: 'ah-mismatch',
+    },
     { name: 'length before TTL', p: packet({ ttl: 1, ip: (b) => Buffer.concat([b, Buffer.alloc(1)]) }), reason: 'too-long' },
     { name: 'TTL before version', p: withoutAuth(packet({ ttl: 64, vrrp: (b) => void (b[0] = 0x31) })), reason: 'ttl' },
-    { name: 'version before auth type', p: withoutAuth(packet({ vrrp: (b) => { b[0] = 0x31; b[4] = 9; } })), reason: 'version' },
-    { name: 'invalid auth type before auth mismatch', p: packet({ vrrp: (b) => void (b[4] = 7) }), exp: NOAUTH_EXP, reason: 'auth-type-invalid' },
+    {
+      name: 'version before auth type',
+      p: withoutAuth(
+        packet({
+          vrrp: (b) => {
+            b[0] = 0x31;
+            b[4] = 9;
+          },
+        }),
+      ),
+      reason: 'version',
+    },
+    {
+      name: 'invalid auth type before auth mismatch',
+      p: packet({ vrrp: (b) => void (b[4] = 7) }),
+      exp: NOAUTH_EXP,
+      reason: 'auth-type-invalid',
+    },
     { name: 'password before interval', p: packet({ fields: { authPass: 'nope', adverIntSec: 3 } }), reason: 'auth-password' },
-    { name: 'interval before type', p: packet({ fields: { adverIntSec: 3 }, vrrp: (b) => void (b[0] = 0x22) }), reason: 'interval-mismatch' },
+    {
+      name: 'interval before type',
+      p: packet({ fields: { adverIntSec: 3 }, vrrp: (b) => void (b[0] = 0x22) }),
+      reason: 'interval-mismatch',
+    },
     { name: 'type before VIP count', p: packet({ fields: { vips: ['10.0.0.100'] }, vrrp: (b) => void (b[0] = 0x22) }), reason: 'type' },
-    { name: 'VIP count before IP total length', p: packet({ fields: { ...NOAUTH_FIELDS, vips: ['10.0.0.100'] }, ip: (b) => void b.writeUInt16BE(99, 2) }), exp: NOAUTH_EXP, reason: 'vip-count' },
-    { name: 'IP total length before checksum', p: packet({ fields: NOAUTH_FIELDS, vrrp: (b) => void (b[6] = (b[6] ?? 0) ^ 0xff), keepChecksum: true, ip: (b) => void b.writeUInt16BE(99, 2) }), exp: NOAUTH_EXP, reason: 'ip-length' },
-    { name: 'checksum before destination kind', p: packet({ dst: '10.0.0.1', vrrp: (b) => void (b[6] = (b[6] ?? 0) ^ 0xff), keepChecksum: true }), reason: 'checksum' },
-    { name: 'destination kind before VIP set', p: packet({ dst: '10.0.0.1', fields: { vips: ['10.0.0.100', '10.0.0.7'] } }), reason: 'expected-multicast' },
-    { name: 'VIP set before unicast source', p: packet({ fields: { ...NOAUTH_FIELDS, vips: ['10.0.0.100', '10.0.0.7'] }, src: '10.0.0.9', dst: '10.0.0.1' }), exp: UNICAST_EXP, reason: 'vip-missing' },
-    { name: 'unicast source before TTL range', p: packet({ fields: NOAUTH_FIELDS, src: '10.0.0.9', dst: '10.0.0.1', ttl: 1 }), exp: UNICAST_EXP, reason: 'not-a-peer' },
+    {
+      name: 'VIP count before IP total length',
+      p: packet({ fields: { ...NOAUTH_FIELDS, vips: ['10.0.0.100'] }, ip: (b) => void b.writeUInt16BE(99, 2) }),
+      exp: NOAUTH_EXP,
+      reason: 'vip-count',
+    },
+    {
+      name: 'IP total length before checksum',
+      p: packet({
+        fields: NOAUTH_FIELDS,
+        vrrp: (b) => void (b[6] = (b[6] ?? 0) ^ 0xff),
+        keepChecksum: true,
+        ip: (b) => void b.writeUInt16BE(99, 2),
+      }),
+      exp: NOAUTH_EXP,
+      reason: 'ip-length',
+    },
+    {
+      name: 'checksum before destination kind',
+      p: packet({ dst: '10.0.0.1', vrrp: (b) => void (b[6] = (b[6] ?? 0) ^ 0xff), keepChecksum: true }),
+      reason: 'checksum',
+    },
+    {
+      name: 'destination kind before VIP set',
+      p: packet({ dst: '10.0.0.1', fields: { vips: ['10.0.0.100', '10.0.0.7'] } }),
+      reason: 'expected-multicast',
+    },
+    {
+      name: 'VIP set before unicast source',
+      p: packet({ fields: { ...NOAUTH_FIELDS, vips: ['10.0.0.100', '10.0.0.7'] }, src: '10.0.0.9', dst: '10.0.0.1' }),
+      exp: UNICAST_EXP,
+      reason: 'vip-missing',
+    },
+    {
+      name: 'unicast source before TTL range',
+      p: packet({ fields: NOAUTH_FIELDS, src: '10.0.0.9', dst: '10.0.0.1', ttl: 1 }),
+      exp: UNICAST_EXP,
+      reason: 'not-a-peer',
+    },
     // keepalived reads the password at (IP total length - 8), before it checks the total length
-    { name: 'a wrong IP total length shows up as a bad password with PASS', p: packet({ ip: (b) => void b.writeUInt16BE(40, 2) }), reason: 'auth-password' },
-    { name: 'a VRRPv3 message with v2 length is too long before it is the wrong version', p: packet({ vrrp: (b) => void (b[0] = 0x31) }), reason: 'too-long' },
+    {
+      name: 'a wrong IP total length shows up as a bad password with PASS',
+      p: packet({ ip: (b) => void b.writeUInt16BE(40, 2) }),
+      reason: 'auth-password',
+    },
+    {
+      name: 'a VRRPv3 message with v2 length is too long before it is the wrong version',
+      p: packet({ vrrp: (b) => void (b[0] = 0x31) }),
+      reason: 'too-long',
+    },
     { name: 'a VRRPv1 message with v2 length is too long too', p: packet({ vrrp: (b) => void (b[0] = 0x11) }), reason: 'too-long' },
   ];
   for (const c of cases) {

@@ -23,22 +23,41 @@ const SEED = 0x5eed3768;
 const ITERATIONS = 100_000;
 
 // seeds: the keepalived captures plus synthetic adverts (AH-wrapped, no VIPs, many VIPs)
-const captured = ['mc-noauth.hex', 'mc-pass-short.hex', 'mc-pass-long-multi.hex', 'mc-owner-pass8.hex', 'uc-noauth.hex', 'mc-v3.hex']
-  .flatMap((name) =>
-    readFileSync(new URL(`../fixtures/adverts/${name}`, import.meta.url), 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '' && !l.startsWith('#'))
-      .slice(0, 2)
-      .map((l) => Buffer.from(l.trim(), 'hex').subarray(14)),
-  );
+const captured = [
+  'mc-noauth.hex',
+  'mc-pass-short.hex',
+  'mc-pass-long-multi.hex',
+  'mc-owner-pass8.hex',
+  'uc-noauth.hex',
+  'mc-v3.hex',
+].flatMap((name) =>
+  readFileSync(new URL(`../fixtures/adverts/${name}`, import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .slice(0, 2)
+    .map((l) => Buffer.from(l.trim(), 'hex').subarray(14)),
+);
 const synthetic = [
-  buildIpv4Packet({ srcIp: '10.0.0.2', dstIp: '224.0.0.18', ttl: 255, id: 7, payload: encodeAdvert({ vrid: 1, priority: 255, authType: 0, adverIntSec: 1, vips: [] }) }),
+  buildIpv4Packet({
+    srcIp: '10.0.0.2',
+    dstIp: '224.0.0.18',
+    ttl: 255,
+    id: 7,
+    payload: encodeAdvert({ vrid: 1, priority: 255, authType: 0, adverIntSec: 1, vips: [] }),
+  }),
   buildIpv4Packet({
     srcIp: '10.0.0.2',
     dstIp: '224.0.0.18',
     ttl: 255,
     id: 8,
-    payload: encodeAdvert({ vrid: 200, priority: 7, authType: 1, authPass: 'pw', adverIntSec: 255, vips: Array.from({ length: 20 }, (_, i) => `10.0.1.${i}`) }),
+    payload: encodeAdvert({
+      vrid: 200,
+      priority: 7,
+      authType: 1,
+      authPass: 'pw',
+      adverIntSec: 255,
+      vips: Array.from({ length: 20 }, (_, i) => `10.0.1.${i}`),
+    }),
   }),
   buildIpv4Packet({
     srcIp: '10.0.0.2',
@@ -46,7 +65,11 @@ const synthetic = [
     ttl: 255,
     id: 9,
     protocol: 51,
-    payload: Buffer.concat([Buffer.from([112, 4, 0, 0, 10, 0, 0, 2, 0, 0, 0, 1]), Buffer.alloc(12), encodeAdvert({ vrid: 9, priority: 100, authType: 2, adverIntSec: 1, vips: ['10.0.0.9'] })]),
+    payload: Buffer.concat([
+      Buffer.from([112, 4, 0, 0, 10, 0, 0, 2, 0, 0, 0, 1]),
+      Buffer.alloc(12),
+      encodeAdvert({ vrid: 9, priority: 100, authType: 2, adverIntSec: 1, vips: ['10.0.0.9'] }),
+    ]),
   }),
 ];
 const seeds = [...captured, ...synthetic];
@@ -54,7 +77,14 @@ const seeds = [...captured, ...synthetic];
 const expectations: AdvertExpectations[] = [
   { adverIntSec: 1, authType: 0, vips: ['10.231.0.100'], checkVips: true, unicast: false },
   { adverIntSec: 1, authType: 1, authPass: 'abc', vips: ['10.231.0.101'], checkVips: false, unicast: false },
-  { adverIntSec: 2, authType: 1, authPass: 'verylongpassword', vips: ['10.231.0.110', '10.231.0.111', '10.231.0.113', '10.231.0.112'], checkVips: true, unicast: false },
+  {
+    adverIntSec: 2,
+    authType: 1,
+    authPass: 'verylongpassword',
+    vips: ['10.231.0.110', '10.231.0.111', '10.231.0.113', '10.231.0.112'],
+    checkVips: true,
+    unicast: false,
+  },
   {
     adverIntSec: 1,
     authType: 0,

@@ -133,17 +133,28 @@ t.test('keepalived VRRPv3 capture is a version drop for a v2 instance', async (t
 });
 
 t.test('KEEPALIVED.md 3.2 observed advert (VRID 51, priority 100, two VIPs, PASS "secret12")', async (t) => {
-  const vrrp = encodeAdvert({ vrid: 51, priority: 100, authType: 1, authPass: 'secret12', adverIntSec: 1, vips: ['10.0.0.100', '10.0.0.101'] });
+  const vrrp = encodeAdvert({
+    vrid: 51,
+    priority: 100,
+    authType: 1,
+    authPass: 'secret12',
+    adverIntSec: 1,
+    vips: ['10.0.0.100', '10.0.0.101'],
+  });
   t.equal(vrrp.toString('hex'), '2133640201 01f7810a0000640a000065 7365637265743132'.replace(/ /g, ''));
   const ip = buildIpv4Packet({ srcIp: '10.0.0.2', dstIp: '224.0.0.18', ttl: 255, id: 1, payload: vrrp });
-  t.equal(ip.subarray(0, 10).toString('hex'), '45c0002c00010000ff70', 'IPv4 header: TOS 0xc0, length 44, id 1, DF clear, TTL 255, proto 112');
+  t.equal(
+    ip.subarray(0, 10).toString('hex'),
+    '45c0002c00010000ff70',
+    'IPv4 header: TOS 0xc0, length 44, id 1, DF clear, TTL 255, proto 112',
+  );
   t.equal(ip.subarray(12, 20).toString('hex'), '0a000002e0000012');
   t.ok(checksumIsValid(ip, 0, 20), 'IPv4 header checksum verifies');
 });
 
 t.test('RFC 1071 3 numerical example', async (t) => {
   const data = Uint8Array.from([0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]);
-  t.equal(onesComplementSum(data), 0xddf2, 'one\'s complement sum ddf2');
+  t.equal(onesComplementSum(data), 0xddf2, "one's complement sum ddf2");
   t.equal(internetChecksum(data), 0x220d, 'checksum 220d');
   t.equal(onesComplementSum(Uint8Array.from([0x00, 0x01, 0xf2])), 0xf201, 'odd length: last byte padded with zero');
 });

@@ -27,7 +27,11 @@ const instances: Record<number, { name: string; exp: AdvertExpectations }> = {
   },
 };
 
-interface Case { name: string; logged: string; frame: Buffer }
+interface Case {
+  name: string;
+  logged: string;
+  frame: Buffer;
+}
 
 const cases: Case[] = [];
 {

@@ -10,7 +10,17 @@ import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 
 const VIPS = ['10.0.0.100', '10.0.0.101'];
 /** The reasons only the codec gives (the packet alone decides them). */
-const SYNTAX_REASONS = new Set(['ip-header', 'truncated', 'too-short', 'too-long', 'version', 'auth-type-invalid', 'type', 'ip-length', 'checksum']);
+const SYNTAX_REASONS = new Set([
+  'ip-header',
+  'truncated',
+  'too-short',
+  'too-long',
+  'version',
+  'auth-type-invalid',
+  'type',
+  'ip-length',
+  'checksum',
+]);
 const EXP: AdvertExpectations = { adverIntSec: 1, authType: 1, authPass: 'secret', vips: VIPS, checkVips: true, unicast: false };
 const packet = (ttl = 255, dstIp = '224.0.0.18'): Buffer =>
   buildIpv4Packet({
@@ -29,7 +39,7 @@ t.test('a good advert decodes the same with and without the receive checks', asy
   t.same(syntax, full);
 });
 
-t.test('semantic mismatches are not the codec\'s business', async (t) => {
+t.test("semantic mismatches are not the codec's business", async (t) => {
   const cases: [string, Buffer, AdvertExpectations, string][] = [
     ['TTL 64 on a multicast instance', packet(64), EXP, 'ttl'],
     ['another password', packet(), { ...EXP, authPass: 'other' }, 'auth-password'],

@@ -11,8 +11,16 @@ const frames = readFileSync(new URL('../fixtures/adverts/garp.hex', import.meta.
 
 // every VIP in test/fixtures/adverts/keepalived.conf
 const VIPS = [
-  '10.231.0.100', '10.231.0.101', '10.231.0.110', '10.231.0.111', '10.231.0.112',
-  '10.231.0.113', '10.231.0.120', '10.231.0.130', '10.231.0.131', '10.231.0.140',
+  '10.231.0.100',
+  '10.231.0.101',
+  '10.231.0.110',
+  '10.231.0.111',
+  '10.231.0.112',
+  '10.231.0.113',
+  '10.231.0.120',
+  '10.231.0.130',
+  '10.231.0.131',
+  '10.231.0.140',
 ];
 
 t.test('reproduces keepalived 2.2.7 gratuitous ARPs byte for byte', async (t) => {

@@ -53,7 +53,10 @@ t.test('when the last member wants MASTER the whole group goes MASTER together',
   t.same(states(g), { VI_1: 'BACKUP', VI_2: 'BACKUP' });
   const r = stepSyncGroup(g, 'VI_2', { type: 'timer', timer: 'master-down', nowMs: 3709 });
   t.same(states(r.group), { VI_1: 'MASTER', VI_2: 'MASTER' });
-  t.same(r.actions.map((x) => x.member), ['VI_2', 'VI_1']);
+  t.same(
+    r.actions.map((x) => x.member),
+    ['VI_2', 'VI_1'],
+  );
   t.equal(r.groupNotify, 'MASTER');
 });
 

@@ -6,20 +6,7 @@
 import t from 'tap';
 import { addressCheckApplies, acceptsAdverts, initialSnapshot, step } from '../../src/protocol/fsm.js';
 import type { FsmEvent, InstanceSnapshot } from '../../src/protocol/fsm-types.js';
-import {
-  EVIP,
-  HIGHER_IP,
-  LOWER_IP,
-  ME,
-  inBackup,
-  inFault,
-  inMaster,
-  logs,
-  params,
-  run,
-  rx,
-  summary,
-} from '../support/fsm-fixtures.js';
+import { EVIP, HIGHER_IP, LOWER_IP, ME, inBackup, inFault, inMaster, logs, params, run, rx, summary } from '../support/fsm-fixtures.js';
 import type { VrrpState } from '../../src/protocol/types.js';
 
 const ifDown = (nowMs: number, name = 'eth0'): FsmEvent => ({ type: 'track', update: { kind: 'interface', name, up: false }, nowMs });
@@ -73,7 +60,10 @@ t.test('INIT', async (t) => {
     const p = params({ trackScripts: [{ name: 'chk', weight: 0, reverse: false, rise: 2, fall: 2, initFail: false }] });
     const r1 = step(initialSnapshot(p), { type: 'start', nowMs: 0 });
     t.equal(r1.snapshot.state, 'INIT');
-    t.notOk(r1.actions.some((a) => a.type === 'notify'), 'no notify while held in INIT');
+    t.notOk(
+      r1.actions.some((a) => a.type === 'notify'),
+      'no notify while held in INIT',
+    );
     const r2 = step(r1.snapshot, { type: 'track', update: { kind: 'script', name: 'chk', ok: true }, nowMs: 400 });
     t.equal(r2.snapshot.state, 'BACKUP');
     t.same(summary(r2.actions), ['transition INIT->BACKUP', 'notify BACKUP 100', 'set master-down 4009'], 'no (init) suffix');
@@ -81,7 +71,11 @@ t.test('INIT', async (t) => {
 
   t.test('a failing first result of an unweighted script sends the instance from INIT to FAULT', async (t) => {
     const p = params({ trackScripts: [{ name: 'chk', weight: 0, reverse: false, rise: 1, fall: 1, initFail: false }] });
-    const r = run(initialSnapshot(p), { type: 'start', nowMs: 0 }, { type: 'track', update: { kind: 'script', name: 'chk', ok: false }, nowMs: 10 });
+    const r = run(
+      initialSnapshot(p),
+      { type: 'start', nowMs: 0 },
+      { type: 'track', update: { kind: 'script', name: 'chk', ok: false }, nowMs: 10 },
+    );
     t.equal(r.snapshot.state, 'FAULT');
   });
 
@@ -259,18 +253,21 @@ t.test('MASTER', async (t) => {
     t.same(logs(r.actions), [`Master received advert from ${HIGHER_IP} with same priority 100 but higher IP address than ours`]);
   });
 
-  t.test('MASTER receiving a lower priority re-advertises, sends lower-prio GARPs now and later, notifies MASTER_RX_LOWER_PRI', async (t) => {
-    const r = step(inMaster(), rx(50, HIGHER_IP, 4000));
-    t.equal(r.snapshot.state, 'MASTER');
-    t.same(summary(r.actions), [
-      'advert 100',
-      'garp lower-prio x5',
-      'set garp-lower-prio 9000',
-      'notify MASTER_RX_LOWER_PRI 100',
-      'set adver 5000',
-    ]);
-    t.same(logs(r.actions), [`Received advert from ${HIGHER_IP} with lower priority 50, ours 100, forcing new election`]);
-  });
+  t.test(
+    'MASTER receiving a lower priority re-advertises, sends lower-prio GARPs now and later, notifies MASTER_RX_LOWER_PRI',
+    async (t) => {
+      const r = step(inMaster(), rx(50, HIGHER_IP, 4000));
+      t.equal(r.snapshot.state, 'MASTER');
+      t.same(summary(r.actions), [
+        'advert 100',
+        'garp lower-prio x5',
+        'set garp-lower-prio 9000',
+        'notify MASTER_RX_LOWER_PRI 100',
+        'set adver 5000',
+      ]);
+      t.same(logs(r.actions), [`Received advert from ${HIGHER_IP} with lower priority 50, ours 100, forcing new election`]);
+    },
+  );
 
   t.test('MASTER receiving an equal priority from a lower IP treats it as lower', async (t) => {
     const r = step(inMaster(), rx(100, LOWER_IP, 4000));
@@ -301,7 +298,12 @@ t.test('MASTER', async (t) => {
   // receive checks and leaves MASTER in no other way; packets the codec drops never reach the state
   // machine, so (unlike keepalived) a stream of invalid packets cannot hold a MASTER's adverts back.
   t.test('every accepted advert that keeps us MASTER re-arms the advert timer to now + adver_int', async (t) => {
-    for (const [what, ev] of [['priority 0', rx(0, LOWER_IP, 4000)], ['lower priority', rx(50, LOWER_IP, 4000)], ['equal priority, lower IP', rx(100, LOWER_IP, 4000)], ['equal priority, our IP', rx(100, ME, 4000)]] as const) {
+    for (const [what, ev] of [
+      ['priority 0', rx(0, LOWER_IP, 4000)],
+      ['lower priority', rx(50, LOWER_IP, 4000)],
+      ['equal priority, lower IP', rx(100, LOWER_IP, 4000)],
+      ['equal priority, our IP', rx(100, ME, 4000)],
+    ] as const) {
       const r = step(inMaster(), ev);
       t.equal(r.snapshot.state, 'MASTER', what);
       t.equal(r.snapshot.timers.adver, 5000, `${what}: next advert at now + 1 s`);
@@ -389,7 +391,11 @@ t.test('MASTER', async (t) => {
   });
 
   t.test('a no_track VIP deleted externally changes nothing', async (t) => {
-    const r = step(inMaster(params({ noTrackAddresses: ['10.0.0.100'] })), { type: 'vip-deleted-externally', address: '10.0.0.100', nowMs: 5000 });
+    const r = step(inMaster(params({ noTrackAddresses: ['10.0.0.100'] })), {
+      type: 'vip-deleted-externally',
+      address: '10.0.0.100',
+      nowMs: 5000,
+    });
     t.same(r.actions, []);
   });
 

@@ -15,7 +15,10 @@ t.test('a round is every VIP then every eVIP; rounds interleave', async (t) => {
 t.test('vrrp_garp_interval paces every packet', async (t) => {
   const a = garpBurst(params({ vips: ['10.0.0.100', '10.0.0.101'], garp: { intervalMs: 10 } }), 'master', 2);
   if (a === null) return t.fail('no burst');
-  t.same(expandGarpBurst(a, 0).map((p) => p.atMs), [0, 10, 20, 30]);
+  t.same(
+    expandGarpBurst(a, 0).map((p) => p.atMs),
+    [0, 10, 20, 30],
+  );
 });
 
 t.test('no burst without rounds or addresses', async (t) => {

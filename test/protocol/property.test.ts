@@ -68,10 +68,7 @@ async function oneRun(seed: number): Promise<Outcome> {
   }
   const prio = (x: NetNode): number => x.config.priority ?? 100;
   const ip = (x: NetNode): string => x.config.ip;
-  const trace = () =>
-    nodes
-      .map((x) => `${x.id}: ${x.transitions.map((tr) => `${tr.atMs}:${tr.to}(${tr.reason})`).join(' ')}`)
-      .join('\n');
+  const trace = () => nodes.map((x) => `${x.id}: ${x.transitions.map((tr) => `${tr.atMs}:${tr.to}(${tr.reason})`).join(' ')}`).join('\n');
   const describe = () =>
     nodes.map((x) => `${x.id}/p${prio(x)}${x.config.nopreempt === true ? '/np' : ''}:${x.alive ? x.state : 'dead'}`).join(' ');
 
@@ -133,9 +130,7 @@ async function oneRun(seed: number): Promise<Outcome> {
   await net.advance(4 * maxDown);
 
   // No two masters longer than one advert interval after the heal.
-  const changes = nodes
-    .flatMap((x) => x.transitions.slice(seen.get(x)).map((tr) => ({ node: x, ...tr })))
-    .sort((a, b) => a.atMs - b.atMs);
+  const changes = nodes.flatMap((x) => x.transitions.slice(seen.get(x)).map((tr) => ({ node: x, ...tr }))).sort((a, b) => a.atMs - b.atMs);
   const isMaster = new Map(nodes.map((x) => [x, x.alive && mastersAtHeal.includes(x)]));
   let dualSince: number | null = mastersAtHeal.length >= 2 ? healMs : null;
   for (let i = 0; i < changes.length; i++) {
@@ -179,8 +174,7 @@ async function oneRun(seed: number): Promise<Outcome> {
     // during the partition may also time out right after the heal, before any advert it would accept
     // arrives: it becomes MASTER too and joins that comparison. We cannot tell the exact first
     // acceptable advert (re-adverts make it earlier), so any such backup counts as a possible contender.
-    const above = (a: NetNode, b: NetNode) =>
-      prio(a) > prio(b) || (prio(a) === prio(b) && compareIpv4(ip(a), ip(b)) > 0);
+    const above = (a: NetNode, b: NetNode) => prio(a) > prio(b) || (prio(a) === prio(b) && compareIpv4(ip(a), ip(b)) > 0);
     const merged = mastersAtHeal.reduce((a, b) => (above(b, a) ? b : a));
     const possible = live.filter((x) => {
       if (atHeal.get(x)?.state !== 'BACKUP' || !above(x, merged)) return false;

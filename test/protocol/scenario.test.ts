@@ -43,7 +43,10 @@ t.test('cold start: a lone node becomes MASTER at 3 x 1 s + (256-100)/256 s = 36
     [3609, 3609, 3609, 3609, 3609, 8609, 8609, 8609, 8609, 8609],
     '5 GARPs now and 5 more garp_master_delay (5 s) later',
   );
-  t.same(a.notifies.map((n) => `${n.kind}@${n.atMs}`), ['BACKUP@0', 'MASTER@3609']);
+  t.same(
+    a.notifies.map((n) => `${n.kind}@${n.atMs}`),
+    ['BACKUP@0', 'MASTER@3609'],
+  );
 });
 
 t.test('cold start of two nodes: the higher priority wins when its shorter timer expires', async (t) => {
@@ -162,12 +165,15 @@ t.test('a fault with the link still up: priority 0 makes the backup take over af
   await advance(19_999);
   a.io.exitCodes.set('/bin/chk', 1); // its run at 20000 fails
   await advance(1);
-  t.same(a.advertsSent.slice(-2).map((x) => x.priority), [0, 0]);
+  t.same(
+    a.advertsSent.slice(-2).map((x) => x.priority),
+    [0, 0],
+  );
   await advance(5000);
   t.same(when(b, 'MASTER'), [20_609]);
 });
 
-t.test('a VIP deleted behind the master\'s back: it re-takes over after its skew time', async (t) => {
+t.test("a VIP deleted behind the master's back: it re-takes over after its skew time", async (t) => {
   const { net, advance } = world();
   const a = node(net, '10.0.0.1', { priority: 110, vipDeleted: 'keepalived' });
   const b = node(net, '10.0.0.2', { priority: 100 });
@@ -195,7 +201,7 @@ function splitBrain(
     a.start();
     b.start();
     await advance(20_000);
-    t.same(masters([a, b]), ['10.0.0.1', '10.0.0.2'], 'both MASTER: each drops the other\'s adverts');
+    t.same(masters([a, b]), ['10.0.0.1', '10.0.0.2'], "both MASTER: each drops the other's adverts");
     t.ok(dropped(a) > 0 && dropped(b) > 0);
     await heal(a, b);
     await advance(10_000);
@@ -216,20 +222,8 @@ splitBrain(
   (_a, b) => b.reconfigure({ ...b.config, authPass: 'secret1' }),
   20_000,
 );
-splitBrain(
-  'VIP mismatch',
-  {},
-  { vips: [VIP, '10.0.0.101'] },
-  (a, b) => a.reconfigure({ ...a.config, vips: b.config.vips ?? [] }),
-  20_000,
-);
-splitBrain(
-  'advert_int mismatch',
-  {},
-  { advertIntSec: 2 },
-  (_a, b) => b.reconfigure({ ...b.config, advertIntSec: 1 }),
-  20_000,
-);
+splitBrain('VIP mismatch', {}, { vips: [VIP, '10.0.0.101'] }, (a, b) => a.reconfigure({ ...a.config, vips: b.config.vips ?? [] }), 20_000);
+splitBrain('advert_int mismatch', {}, { advertIntSec: 2 }, (_a, b) => b.reconfigure({ ...b.config, advertIntSec: 1 }), 20_000);
 
 t.test('crash of the master and restart', async (t) => {
   const { net, advance } = world();
@@ -241,7 +235,11 @@ t.test('crash of the master and restart', async (t) => {
   a.crash();
   await advance(10_000);
   t.same(when(b, 'MASTER'), [19_570 + 3609], 'no goodbye: a full Master_Down_Interval after the last advert');
-  t.same(a.advertsSent.filter((x) => x.atMs >= 20_000), [], 'the crashed machine sends nothing');
+  t.same(
+    a.advertsSent.filter((x) => x.atMs >= 20_000),
+    [],
+    'the crashed machine sends nothing',
+  );
   a.restart();
   await advance(10_000);
   t.same(when(a, 'MASTER').at(-1), 30_000 + 3570);

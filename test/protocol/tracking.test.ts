@@ -1,9 +1,23 @@
 import t from 'tap';
-import { applyTrackUpdate, evaluateTracking, initialScriptState, initialTrackingState, nextScriptState } from '../../src/protocol/tracking.js';
+import {
+  applyTrackUpdate,
+  evaluateTracking,
+  initialScriptState,
+  initialTrackingState,
+  nextScriptState,
+} from '../../src/protocol/tracking.js';
 import type { TrackedScript } from '../../src/protocol/instance-params.js';
 import { params } from '../support/fsm-fixtures.js';
 
-const script = (p: Partial<TrackedScript> = {}): TrackedScript => ({ name: 'chk', weight: 0, reverse: false, rise: 1, fall: 1, initFail: false, ...p });
+const script = (p: Partial<TrackedScript> = {}): TrackedScript => ({
+  name: 'chk',
+  weight: 0,
+  reverse: false,
+  rise: 1,
+  fall: 1,
+  initFail: false,
+  ...p,
+});
 
 function runScript(s: TrackedScript, results: boolean[]): string[] {
   let st = initialScriptState(s);
@@ -13,8 +27,16 @@ function runScript(s: TrackedScript, results: boolean[]): string[] {
 t.test('script rise/fall (keepalived vrrp_script_child_thread)', async (t) => {
   t.same(runScript(script({ rise: 3, fall: 2 }), [true]), ['ok'], 'first success makes it OK (starts at rise-1)');
   t.same(runScript(script({ rise: 3, fall: 2 }), [false]), ['ko'], 'first failure makes it KO');
-  t.same(runScript(script({ rise: 3, fall: 2 }), [true, false, true, false, false]), ['ok', 'ok', 'ok', 'ok', 'ko'], 'needs fall consecutive failures');
-  t.same(runScript(script({ rise: 3, fall: 2 }), [false, true, true, true]), ['ko', 'ko', 'ko', 'ok'], 'needs rise consecutive successes from KO');
+  t.same(
+    runScript(script({ rise: 3, fall: 2 }), [true, false, true, false, false]),
+    ['ok', 'ok', 'ok', 'ok', 'ko'],
+    'needs fall consecutive failures',
+  );
+  t.same(
+    runScript(script({ rise: 3, fall: 2 }), [false, true, true, true]),
+    ['ko', 'ko', 'ko', 'ok'],
+    'needs rise consecutive successes from KO',
+  );
   t.same(runScript(script({ rise: 2, fall: 1, initFail: true }), [true, true]), ['ko', 'ok'], 'init_fail starts KO at 0');
 });
 
@@ -31,9 +53,17 @@ t.test('effective priority = clamp(base + weights, 1, 254); the owner is fixed',
   st = applyTrackUpdate(p, st, { kind: 'interface', name: 'eth1', up: false });
   t.equal(evaluateTracking(p, st).effectivePriority, 220);
   const low = params({ basePriority: 10, trackScripts: [script({ weight: -30 })] });
-  t.equal(evaluateTracking(low, applyTrackUpdate(low, initialTrackingState(low), { kind: 'script', name: 'chk', ok: false })).effectivePriority, 1, 'clamps to 1');
+  t.equal(
+    evaluateTracking(low, applyTrackUpdate(low, initialTrackingState(low), { kind: 'script', name: 'chk', ok: false })).effectivePriority,
+    1,
+    'clamps to 1',
+  );
   const owner = params({ basePriority: 255, trackScripts: [script({ weight: -30 })] });
-  t.equal(evaluateTracking(owner, applyTrackUpdate(owner, initialTrackingState(owner), { kind: 'script', name: 'chk', ok: false })).effectivePriority, 255);
+  t.equal(
+    evaluateTracking(owner, applyTrackUpdate(owner, initialTrackingState(owner), { kind: 'script', name: 'chk', ok: false }))
+      .effectivePriority,
+    255,
+  );
 });
 
 t.test('weight 0 = FAULT; reverse swaps the sense', async (t) => {

@@ -11,7 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { Lab, netnsSkip, pollUntil, sleep} from '../support/netns.js';
+import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import { buildSkip, confText, control, instanceConf, instanceStatus, startVrrpd, waitState, type VrrpdNode } from '../daemon/helpers.js';
 import { ownership, startAddrMonitor, type AddrMonitor, type Interval } from '../support/vrrp-harness.js';
 
@@ -30,11 +30,12 @@ interface Phase {
 /** Pairwise intersections of the two hosts' VIP intervals. */
 function overlaps(a: readonly Interval[], b: readonly Interval[]): Interval[] {
   const out: Interval[] = [];
-  for (const x of a) for (const y of b) {
-    const from = Math.max(x.from, y.from);
-    const to = Math.min(x.to, y.to);
-    if (to > from) out.push({ from, to });
-  }
+  for (const x of a)
+    for (const y of b) {
+      const from = Math.max(x.from, y.from);
+      const to = Math.min(x.to, y.to);
+      if (to > from) out.push({ from, to });
+    }
   return out;
 }
 
@@ -55,10 +56,15 @@ t.test('chaos', { skip: netnsSkip() || buildSkip() }, async (t) => {
   const crash = script('crash.sh', `echo fork >> ${hooks}; (sleep 25 &); echo crash >> ${hooks}; kill -SEGV $$`);
   const flood = script('flood.sh', `echo flood >> ${hooks}; head -c 50000000 /dev/zero`);
   const confA = confText('a', instanceConf({ priority: 150, vips: [`${VIP}/24`], pass: 'chaos123' }));
-  const confB = confText('b', instanceConf({
-    priority: 100, vips: [`${VIP}/24`], pass: 'chaos123',
-    extra: `    notify_master "${hang}"\n    notify_backup "${crash}"\n    notify "${flood}"`,
-  }));
+  const confB = confText(
+    'b',
+    instanceConf({
+      priority: 100,
+      vips: [`${VIP}/24`],
+      pass: 'chaos123',
+      extra: `    notify_master "${hang}"\n    notify_backup "${crash}"\n    notify "${flood}"`,
+    }),
+  );
 
   const monA: AddrMonitor = await startAddrMonitor(lab, 'a');
   const monB: AddrMonitor = await startAddrMonitor(lab, 'b');
@@ -76,13 +82,21 @@ t.test('chaos', { skip: netnsSkip() || buildSkip() }, async (t) => {
   const settled = async (timeoutMs = 12_000): Promise<void> => {
     await waitState(a, 'MASTER', timeoutMs);
     await waitState(b, 'BACKUP', timeoutMs);
-    await pollUntil(async () => (await lab.addresses('a')).some((x) => x.local === VIP) && !(await lab.addresses('b')).some((x) => x.local === VIP), 3000, 'VIP on a only');
+    await pollUntil(
+      async () => (await lab.addresses('a')).some((x) => x.local === VIP) && !(await lab.addresses('b')).some((x) => x.local === VIP),
+      3000,
+      'VIP on a only',
+    );
   };
   const counters = async (n: VrrpdNode): Promise<any> => (await instanceStatus(n)).counters;
 
   await t.test('interface flapped 50 times on the MASTER', async (t) => {
     await phase('flap', ADVERT_MS, async () => {
-      const r = await lab.exec('a', ['sh', '-c', 'for i in $(seq 50); do ip link set eth0 down; sleep 0.03; ip link set eth0 up; sleep 0.03; done'], { timeoutMs: 30_000 });
+      const r = await lab.exec(
+        'a',
+        ['sh', '-c', 'for i in $(seq 50); do ip link set eth0 down; sleep 0.03; ip link set eth0 up; sleep 0.03; done'],
+        { timeoutMs: 30_000 },
+      );
       t.equal(r.code, 0, '50 flaps done');
       await settled();
     });
@@ -118,18 +132,36 @@ t.test('chaos', { skip: netnsSkip() || buildSkip() }, async (t) => {
       }
       await sleep(1500);
     });
-    t.equal((a.proc.output.match(/Reload complete/g) ?? []).length >= 50, true, `a applied reloads (${(a.proc.output.match(/Reload complete/g) ?? []).length} completions logged; signals arriving during one reload coalesce)`);
-    t.same([(await counters(a)).becameMaster, (await counters(a)).releasedMaster], [ca.becameMaster, ca.releasedMaster], 'a: no transition');
-    t.same([(await counters(b)).becameMaster, (await counters(b)).releasedMaster], [cb.becameMaster, cb.releasedMaster], 'b: no transition');
+    t.equal(
+      (a.proc.output.match(/Reload complete/g) ?? []).length >= 50,
+      true,
+      `a applied reloads (${(a.proc.output.match(/Reload complete/g) ?? []).length} completions logged; signals arriving during one reload coalesce)`,
+    );
+    t.same(
+      [(await counters(a)).becameMaster, (await counters(a)).releasedMaster],
+      [ca.becameMaster, ca.releasedMaster],
+      'a: no transition',
+    );
+    t.same(
+      [(await counters(b)).becameMaster, (await counters(b)).releasedMaster],
+      [cb.becameMaster, cb.releasedMaster],
+      'b: no transition',
+    );
     t.ok(a.proc.running && b.proc.running);
   });
 
   await t.test('kill -9 of the MASTER, restarted at once: stale VIP removed before the peer takes over', async (t) => {
     await phase('kill9-master', ADVERT_MS, async () => {
       await a.proc.kill('SIGKILL');
-      t.ok((await lab.addresses('a')).some((x) => x.local === VIP), 'the killed master left its VIP behind');
+      t.ok(
+        (await lab.addresses('a')).some((x) => x.local === VIP),
+        'the killed master left its VIP behind',
+      );
       a = await startVrrpd(lab, 'a', confA);
-      t.notOk((await lab.addresses('a')).some((x) => x.local === VIP), 'stale VIP removed at start');
+      t.notOk(
+        (await lab.addresses('a')).some((x) => x.local === VIP),
+        'stale VIP removed at start',
+      );
       await settled();
     });
   });
@@ -141,7 +173,17 @@ t.test('chaos', { skip: netnsSkip() || buildSkip() }, async (t) => {
         await b.proc.kill('SIGKILL');
         // A SIGKILLed daemon cannot stop its hooks (own sessions, as keepalived's): clear the orphans
         // here so the final check sees only what a graceful stop leaves.
-        const orphans = (await lab.exec('b', ['sh', '-c', 'pgrep -f "^sleep 1000" | while read p; do [ "$(ip netns identify $p)" = "$(ip netns identify $$)" ] && kill -9 $p && echo $p; done; true'], { allowFail: true })).stdout.trim();
+        const orphans = (
+          await lab.exec(
+            'b',
+            [
+              'sh',
+              '-c',
+              'pgrep -f "^sleep 1000" | while read p; do [ "$(ip netns identify $p)" = "$(ip netns identify $$)" ] && kill -9 $p && echo $p; done; true',
+            ],
+            { allowFail: true },
+          )
+        ).stdout.trim();
         if (orphans) t.comment(`hung hooks orphaned by kill -9 of b: ${orphans.split('\n').length}`);
         b = await startVrrpd(lab, 'b', confB);
       }
@@ -164,7 +206,9 @@ t.test('chaos', { skip: netnsSkip() || buildSkip() }, async (t) => {
       await lab.linkUp('b');
       await waitState(b, 'BACKUP', 5000);
     });
-    await pollUntil(() => /hang/.test(readFileSync(hooks, 'utf8')) && /fork/.test(readFileSync(hooks, 'utf8')), 3000, 'hooks ran').catch(() => undefined);
+    await pollUntil(() => /hang/.test(readFileSync(hooks, 'utf8')) && /fork/.test(readFileSync(hooks, 'utf8')), 3000, 'hooks ran').catch(
+      () => undefined,
+    );
     const ran = readFileSync(hooks, 'utf8');
     t.match(ran, /hang/, 'notify_master ran (and hangs)');
     t.match(ran, /fork[^]*crash/, 'notify_backup ran, forked, then crashed');
@@ -204,14 +248,45 @@ t.test('chaos', { skip: netnsSkip() || buildSkip() }, async (t) => {
   await t.test('stop: no VIP, no process left behind but the hook child that forked away', async (t) => {
     await a.proc.kill('SIGTERM');
     await b.proc.kill('SIGTERM');
-    t.notOk((await lab.addresses('a')).some((x) => x.local === VIP), 'no VIP on a');
-    t.notOk((await lab.addresses('b')).some((x) => x.local === VIP), 'no VIP on b');
-    const left = async (h: string): Promise<string> => (await lab.exec(h, ['sh', '-c', 'for p in $(ip netns pids $(ip netns identify $$)); do [ $p = $$ ] || cat /proc/$p/cmdline 2>/dev/null | tr "\\0" " "; echo; done'], { allowFail: true })).stdout;
-    const leftB = (await left('b')).split('\n').map((l) => l.trim()).filter((l) => l && !/ip -ts monitor|^sh -c|ip netns/.test(l));
-    t.notOk(leftB.some((l) => /sleep 1000|head -c|vrrpd/.test(l)), `no daemon or hung hook left in b (${JSON.stringify(leftB)})`);
+    t.notOk(
+      (await lab.addresses('a')).some((x) => x.local === VIP),
+      'no VIP on a',
+    );
+    t.notOk(
+      (await lab.addresses('b')).some((x) => x.local === VIP),
+      'no VIP on b',
+    );
+    const left = async (h: string): Promise<string> =>
+      (
+        await lab.exec(
+          h,
+          [
+            'sh',
+            '-c',
+            'for p in $(ip netns pids $(ip netns identify $$)); do [ $p = $$ ] || cat /proc/$p/cmdline 2>/dev/null | tr "\\0" " "; echo; done',
+          ],
+          { allowFail: true },
+        )
+      ).stdout;
+    const leftB = (await left('b'))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !/ip -ts monitor|^sh -c|ip netns/.test(l));
+    t.notOk(
+      leftB.some((l) => /sleep 1000|head -c|vrrpd/.test(l)),
+      `no daemon or hung hook left in b (${JSON.stringify(leftB)})`,
+    );
     // keepalived parity: a child a hook put in the background outlives the hook (users start services this way).
     t.comment(`left in b after stop: ${JSON.stringify(leftB)}`);
-    await lab.exec('b', ['sh', '-c', 'for p in $(ip netns pids $(ip netns identify $$)); do [ $p = $$ ] || grep -q "^sleep" /proc/$p/cmdline && kill -9 $p; done; true'], { allowFail: true });
+    await lab.exec(
+      'b',
+      [
+        'sh',
+        '-c',
+        'for p in $(ip netns pids $(ip netns identify $$)); do [ $p = $$ ] || grep -q "^sleep" /proc/$p/cmdline && kill -9 $p; done; true',
+      ],
+      { allowFail: true },
+    );
   });
 
   t.test('two holders never longer than one advert interval, except where explained', async (t) => {
@@ -225,4 +300,3 @@ t.test('chaos', { skip: netnsSkip() || buildSkip() }, async (t) => {
     t.end();
   });
 });
-

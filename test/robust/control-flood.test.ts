@@ -17,23 +17,46 @@ import { netnsSkip } from '../support/netns.js';
 import { buildSkip } from '../daemon/helpers.js';
 import { floodSummary, floodTable, rssBounded, runFlood, RSS_GROWTH_MIB, RSS_LEVEL_MIB } from '../../bench/control-flood.js';
 
-t.test('10,000 pipelined status requests and 1,000 idle connections on the master', { skip: netnsSkip() || buildSkip(), timeout: 240_000 }, async (t) => {
-  const r = await runFlood({ instances: 10, requests: 10_000, idle: 1000, quietS: 8, floodS: 15, rounds: 3, prefix: 'vr-cft-', subnet: '10.237.21', log: (s) => t.comment(s.slice(0, 300)) });
-  t.comment(`\n${floodTable(r)}\n${floodSummary(r)}`);
-  t.equal(r.backup.becameMasterDelta, 0, 'the backup never became MASTER (counter)');
-  t.same(r.backup.statesSeen, ['BACKUP'], 'the backup was BACKUP at every poll');
-  t.equal(r.flood.backupAdverts, 0, 'no advert from the backup on the wire');
-  t.equal(r.master.releasedMasterDelta, 0, 'the master never left MASTER');
-  t.ok(r.master.running, 'the master is still running');
-  t.equal(r.flood.jitter.missed, 0, 'no advert missing during the flood');
-  t.ok(r.flood.jitter.intervals >= 180, `${r.flood.jitter.intervals} advert intervals measured under the flood`);
-  t.ok(r.flood.jitter.p99 <= 50, `advert jitter p99 under the flood ${r.flood.jitter.p99.toFixed(2)} ms <= 50 ms (quiet: ${r.quiet.jitter.p99.toFixed(2)} ms; bench goal 5 ms on a quiet machine)`);
-  t.ok(rssBounded(r), `RSS bounded: before ${r.rssMiB.before.toFixed(1)} MiB, peaks ${r.rssMiB.peakPerRound.map((x) => x.toFixed(1)).join(' / ')} MiB (< +${RSS_GROWTH_MIB} MiB), last round's peak within ${RSS_LEVEL_MIB} MiB of the first's (median per round ${r.rssMiB.medianPerRound.map((x) => x.toFixed(1)).join(' / ')} MiB)`);
-  t.ok(r.flood.bursts >= 3 && r.flood.replies >= 30_000, `${r.flood.replies} replies in ${r.flood.bursts} bursts of 10,000`);
-  t.equal(r.flood.errorReplies, 0, 'every reply a status');
-  t.equal(r.flood.floodConnectionLost, null, 'the flood connection was served to the end');
-  t.ok(r.flood.idleConnected - r.flood.idleRefused <= 3 * 32, `of 3 x 1,000 idle connections ${r.flood.idleConnected} connected, ${r.flood.idleRefused} of them refused with a line: at most 32 per round kept (MAX_CONNECTIONS, one taken by the flood); ${r.flood.idleConnectErrors} failed to connect (listen backlog)`);
-  t.ok(r.flood.idleRefused >= 2500, 'most refused with a line');
-  t.match(r.flood.idleRefusal ?? '', /too many connections \(32 open, MAX_CONNECTIONS\)/);
-  t.equal(r.flood.idleOpenAtEnd, 0, 'the accepted idle connections were closed by the idle timeout (10 s) within the round');
-});
+t.test(
+  '10,000 pipelined status requests and 1,000 idle connections on the master',
+  { skip: netnsSkip() || buildSkip(), timeout: 240_000 },
+  async (t) => {
+    const r = await runFlood({
+      instances: 10,
+      requests: 10_000,
+      idle: 1000,
+      quietS: 8,
+      floodS: 15,
+      rounds: 3,
+      prefix: 'vr-cft-',
+      subnet: '10.237.21',
+      log: (s) => t.comment(s.slice(0, 300)),
+    });
+    t.comment(`\n${floodTable(r)}\n${floodSummary(r)}`);
+    t.equal(r.backup.becameMasterDelta, 0, 'the backup never became MASTER (counter)');
+    t.same(r.backup.statesSeen, ['BACKUP'], 'the backup was BACKUP at every poll');
+    t.equal(r.flood.backupAdverts, 0, 'no advert from the backup on the wire');
+    t.equal(r.master.releasedMasterDelta, 0, 'the master never left MASTER');
+    t.ok(r.master.running, 'the master is still running');
+    t.equal(r.flood.jitter.missed, 0, 'no advert missing during the flood');
+    t.ok(r.flood.jitter.intervals >= 180, `${r.flood.jitter.intervals} advert intervals measured under the flood`);
+    t.ok(
+      r.flood.jitter.p99 <= 50,
+      `advert jitter p99 under the flood ${r.flood.jitter.p99.toFixed(2)} ms <= 50 ms (quiet: ${r.quiet.jitter.p99.toFixed(2)} ms; bench goal 5 ms on a quiet machine)`,
+    );
+    t.ok(
+      rssBounded(r),
+      `RSS bounded: before ${r.rssMiB.before.toFixed(1)} MiB, peaks ${r.rssMiB.peakPerRound.map((x) => x.toFixed(1)).join(' / ')} MiB (< +${RSS_GROWTH_MIB} MiB), last round's peak within ${RSS_LEVEL_MIB} MiB of the first's (median per round ${r.rssMiB.medianPerRound.map((x) => x.toFixed(1)).join(' / ')} MiB)`,
+    );
+    t.ok(r.flood.bursts >= 3 && r.flood.replies >= 30_000, `${r.flood.replies} replies in ${r.flood.bursts} bursts of 10,000`);
+    t.equal(r.flood.errorReplies, 0, 'every reply a status');
+    t.equal(r.flood.floodConnectionLost, null, 'the flood connection was served to the end');
+    t.ok(
+      r.flood.idleConnected - r.flood.idleRefused <= 3 * 32,
+      `of 3 x 1,000 idle connections ${r.flood.idleConnected} connected, ${r.flood.idleRefused} of them refused with a line: at most 32 per round kept (MAX_CONNECTIONS, one taken by the flood); ${r.flood.idleConnectErrors} failed to connect (listen backlog)`,
+    );
+    t.ok(r.flood.idleRefused >= 2500, 'most refused with a line');
+    t.match(r.flood.idleRefusal ?? '', /too many connections \(32 open, MAX_CONNECTIONS\)/);
+    t.equal(r.flood.idleOpenAtEnd, 0, 'the accepted idle connections were closed by the idle timeout (10 s) within the round');
+  },
+);

@@ -48,10 +48,26 @@ function snapshot(nodes: [string, string, number][], edges: [number, number, str
 t.test('dominators and retained sizes on a hand-made graph', async (t) => {
   // root -> A -> C; root -> B -> C (C shared: dominated by root); A -> D (only via A);
   // root -weak-> E (unreachable through essential edges).
-  const g = parseHeapSnapshot(snapshot(
-    [['synthetic', '', 0], ['object', 'Alpha', 10], ['object', 'Beta', 20], ['object', 'Gamma', 40], ['object', 'Alpha', 80], ['object', 'Eps', 160]],
-    [[0, 1, 'property', 'a'], [0, 2, 'property', 'b'], [1, 3, 'property', 'c'], [2, 3, 'property', 'c'], [1, 4, 'property', 'd'], [0, 5, 'weak', 'e']],
-  ));
+  const g = parseHeapSnapshot(
+    snapshot(
+      [
+        ['synthetic', '', 0],
+        ['object', 'Alpha', 10],
+        ['object', 'Beta', 20],
+        ['object', 'Gamma', 40],
+        ['object', 'Alpha', 80],
+        ['object', 'Eps', 160],
+      ],
+      [
+        [0, 1, 'property', 'a'],
+        [0, 2, 'property', 'b'],
+        [1, 3, 'property', 'c'],
+        [2, 3, 'property', 'c'],
+        [1, 4, 'property', 'd'],
+        [0, 5, 'weak', 'e'],
+      ],
+    ),
+  );
   const { idom } = dominators(g);
   t.same([...idom], [0, 0, 0, 0, 1, -1]);
   const s = aggregate(g);
@@ -87,6 +103,9 @@ t.test('a Map that grows between two snapshots of a real process is on top of th
   t.ok(top.includes('Map') && top.includes('PeerEntryLeak'), `the Map and its entries lead the diff: ${top.join(', ')}`);
   const text = formatHeapDiff(d, 10);
   t.match(text, /\| PeerEntryLeak \| 100 -> 5100 \| \+5000 \|/);
-  const same = diffSummaries(aggregate(parseHeapSnapshot(snapshot([['synthetic', '', 0]], []))), aggregate(parseHeapSnapshot(snapshot([['synthetic', '', 0]], []))));
+  const same = diffSummaries(
+    aggregate(parseHeapSnapshot(snapshot([['synthetic', '', 0]], []))),
+    aggregate(parseHeapSnapshot(snapshot([['synthetic', '', 0]], []))),
+  );
   t.match(formatHeapDiff(same), /nothing grew/);
 });

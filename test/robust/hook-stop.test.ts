@@ -24,6 +24,13 @@ t.test('stopping: queued hooks behind a hung one do not start; notify_stop still
   const t0 = Date.now();
   await n.idle(3000);
   t.ok(Date.now() - t0 < 2000, 'idle quickly: nothing left running');
-  t.same(hist.get('INSTANCE', 'VI_1').map((h) => [h.hook, h.signal ?? h.exitCode]), [['notify_master', 'SIGTERM'], ['notify_stop', 0]], 'the queued notify_backup (sleep 999) never started');
+  t.same(
+    hist.get('INSTANCE', 'VI_1').map((h) => [h.hook, h.signal ?? h.exitCode]),
+    [
+      ['notify_master', 'SIGTERM'],
+      ['notify_stop', 0],
+    ],
+    'the queued notify_backup (sleep 999) never started',
+  );
   t.equal(n.pending, 0);
 });

@@ -26,8 +26,15 @@ import { encodeAdvert } from '../../src/protocol/advert.js';
 import { DROP_REASONS } from '../../src/protocol/drop-reasons.js';
 import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import {
-  ethFrame, hostileCases, hostileConf, hostileStream, ipCounters, rawSocketStats, sendStream,
-  type HostileTarget, type SendReport,
+  ethFrame,
+  hostileCases,
+  hostileConf,
+  hostileStream,
+  ipCounters,
+  rawSocketStats,
+  sendStream,
+  type HostileTarget,
+  type SendReport,
 } from '../../bench/hostile.js';
 
 const NET = '10.237.1';
@@ -99,13 +106,26 @@ t.test('hostile packets', { skip: netnsSkip() || buildSkip() }, async (t) => {
   const d = lab.host('d');
   const g = lab.host('g');
   const target: HostileTarget = {
-    daemonIp: d.ip, daemonMac: d.mac, genIp: g.ip, genMac: g.mac, nonPeerIp: `${NET}.77`,
-    mcastVrid: 10, uniVrid: 20, unknownVrid: 99, pass: 'hostile1',
-    mcastVips: [`${NET}.100`, `${NET}.101`], uniVips: [`${NET}.110`],
+    daemonIp: d.ip,
+    daemonMac: d.mac,
+    genIp: g.ip,
+    genMac: g.mac,
+    nonPeerIp: `${NET}.77`,
+    mcastVrid: 10,
+    uniVrid: 20,
+    unknownVrid: 99,
+    pass: 'hostile1',
+    mcastVips: [`${NET}.100`, `${NET}.101`],
+    uniVips: [`${NET}.110`],
   };
   const node = await startVrrpd(lab, 'd', hostileConf(target));
   const pid = node.proc.pid!;
-  await pollUntil(async () => (await counted(node)).st.instances.every((i: any) => i.state === 'MASTER'), 10_000, 'both instances MASTER', 100);
+  await pollUntil(
+    async () => (await counted(node)).st.instances.every((i: any) => i.state === 'MASTER'),
+    10_000,
+    'both instances MASTER',
+    100,
+  );
 
   const sock = new PacketSocket();
   const o = inNetns(g.ns, () => sock.open());
@@ -132,37 +152,50 @@ t.test('hostile packets', { skip: netnsSkip() || buildSkip() }, async (t) => {
 
   await t.test(`accounted mix: ${TOTAL} packets, each under its expected counter`, async (t) => {
     const c0 = await counted(node);
-    const k0 = (await kernel(lab, pid));
+    const k0 = await kernel(lab, pid);
     const rep = await sendStream(hostileStream(cases, TOTAL, 42), send, { burst: 128, pause: drained });
-    t.comment(`sent ${rep.sent} in ${rep.ms.toFixed(0)} ms (${((rep.sent / rep.ms) * 1000).toFixed(0)} pps paced on the target's queue; ${rep.retries} EAGAIN retries) over ${Object.keys(rep.byCase).length} cases`);
+    t.comment(
+      `sent ${rep.sent} in ${rep.ms.toFixed(0)} ms (${((rep.sent / rep.ms) * 1000).toFixed(0)} pps paced on the target's queue; ${rep.retries} EAGAIN retries) over ${Object.keys(rep.byCase).length} cases`,
+    );
     const want = expected(rep);
     let got: Record<string, number> = {};
-    await pollUntil(async () => {
-      const c1 = await counted(node);
-      got = { ...delta(c0.keys, c1.keys), ...delta(k0, (await kernel(lab, pid))) };
-      delete got['kernel:rxQueue'];
-      return Object.entries(want).every(([k, v]) => (got[k] ?? 0) >= v);
-    }, 10_000, 'counters caught up', 100).catch(() => undefined);
+    await pollUntil(
+      async () => {
+        const c1 = await counted(node);
+        got = { ...delta(c0.keys, c1.keys), ...delta(k0, await kernel(lab, pid)) };
+        delete got['kernel:rxQueue'];
+        return Object.entries(want).every(([k, v]) => (got[k] ?? 0) >= v);
+      },
+      10_000,
+      'counters caught up',
+      100,
+    ).catch(() => undefined);
     t.same(got, want, 'every packet counted under its expected reason, nothing else counted (no transition, no socket drop)');
-    t.ok(Object.keys(want).filter((k) => k.includes(':') && !k.startsWith('kernel') && !k.startsWith('eth0')).length >= 20, 'at least 20 distinct per-instance reasons exercised');
+    t.ok(
+      Object.keys(want).filter((k) => k.includes(':') && !k.startsWith('kernel') && !k.startsWith('eth0')).length >= 20,
+      'at least 20 distinct per-instance reasons exercised',
+    );
     t.comment(`per key: ${JSON.stringify(want)}`);
     rssMid = rssKiB(pid);
   });
 
   await t.test(`flood at line rate: ${FLOOD} packets, none unaccounted`, async (t) => {
     const c0 = await counted(node);
-    const k0 = (await kernel(lab, pid));
+    const k0 = await kernel(lab, pid);
     const flood = cases.filter((c) => ['auth-password', 'vrrp-checksum', 'ttl-64', 'unknown-vrid', 'uni-not-a-peer'].includes(c.name));
     const rep = await sendStream(hostileStream(flood, FLOOD, 9), send, { burst: FLOOD + 1 });
     await drained();
     const c1 = await counted(node);
-    const dk = delta(k0, (await kernel(lab, pid)));
+    const dk = delta(k0, await kernel(lab, pid));
     const dd = delta(c0.keys, c1.keys);
     const daemonCounted = Object.values(dd).reduce((a, b) => a + b, 0);
     const socketDrops = dk['kernel:rawDrops'] ?? 0;
-    t.comment(`flood: ${rep.sent} frames in ${rep.ms.toFixed(0)} ms = ${((rep.sent / rep.ms) * 1000).toFixed(0)} pps offered (${rep.retries} EAGAIN); daemon counted ${daemonCounted}, kernel dropped at its socket (buffer full) ${socketDrops}`);
+    t.comment(
+      `flood: ${rep.sent} frames in ${rep.ms.toFixed(0)} ms = ${((rep.sent / rep.ms) * 1000).toFixed(0)} pps offered (${rep.retries} EAGAIN); daemon counted ${daemonCounted}, kernel dropped at its socket (buffer full) ${socketDrops}`,
+    );
     t.equal(daemonCounted + socketDrops, rep.sent, 'counted by reason + dropped at the socket (kernel counter) = sent');
-    for (const [k, v] of Object.entries(dd)) if (k !== 'eth0:queueDrops') t.ok(v <= (rep.byKey[k] ?? 0), `${k}: counted ${v} <= sent ${rep.byKey[k] ?? 0}`);
+    for (const [k, v] of Object.entries(dd))
+      if (k !== 'eth0:queueDrops') t.ok(v <= (rep.byKey[k] ?? 0), `${k}: counted ${v} <= sent ${rep.byKey[k] ?? 0}`);
     t.notOk(dd['VM:releaseMaster'] || dd['VU:releaseMaster'], 'no transition');
   });
 
@@ -170,31 +203,53 @@ t.test('hostile packets', { skip: netnsSkip() || buildSkip() }, async (t) => {
     await sleep(1500);
     t.ok(node.proc.running, 'vrrpd still running');
     const { st } = await counted(node);
-    t.same(st.instances.map((i: any) => [i.name, i.state, i.counters.releasedMaster]), [['VM', 'MASTER', 0], ['VU', 'MASTER', 0]], 'never left MASTER');
+    t.same(
+      st.instances.map((i: any) => [i.name, i.state, i.counters.releasedMaster]),
+      [
+        ['VM', 'MASTER', 0],
+        ['VU', 'MASTER', 0],
+      ],
+      'never left MASTER',
+    );
     const rss1 = rssKiB(pid);
-    t.comment(`RSS: warm-up ${(rss0 / 1024).toFixed(1)} MiB -> after the ${TOTAL}-packet mix ${(rssMid / 1024).toFixed(1)} MiB -> after the ${FLOOD}-packet flood ${(rss1 / 1024).toFixed(1)} MiB`);
+    t.comment(
+      `RSS: warm-up ${(rss0 / 1024).toFixed(1)} MiB -> after the ${TOTAL}-packet mix ${(rssMid / 1024).toFixed(1)} MiB -> after the ${FLOOD}-packet flood ${(rss1 / 1024).toFixed(1)} MiB`,
+    );
     t.ok(rss1 - rss0 < 32 * 1024, `RSS growth < 32 MiB (${((rss1 - rss0) / 1024).toFixed(1)} MiB)`);
     t.notMatch(node.proc.output, /internal error|uncaught|FATAL/i, 'no internal error logged');
   });
 
-  await t.test('valid priority-255 spoof from a non-peer: obeyed in multicast (RFC 3768), dropped in unicast with check_unicast_src', async (t) => {
-    const spoof = (dst: string, vrid: number, pass: boolean, vips: readonly string[]): Buffer => {
-      const payload = encodeAdvert({ vrid, priority: 255, authType: pass ? 1 : 0, authPass: target.pass, adverIntSec: 1, vips });
-      const ip = buildIpv4Packet({ srcIp: target.nonPeerIp, dstIp: dst, ttl: 255, id: 4242, payload });
-      const dmac = dst.startsWith('224.') ? Buffer.from([1, 0, 0x5e, 0, 0, 0x12]) : Buffer.from(d.mac.split(':').map((h) => parseInt(h, 16)));
-      return ethFrame(dmac, Buffer.from(g.mac.split(':').map((h) => parseInt(h, 16))), ip);
-    };
-    const c0 = await counted(node);
-    send(spoof(d.ip, 20, false, target.uniVips));
-    send(spoof('224.0.0.18', 10, true, target.mcastVips));
-    const t0 = Date.now();
-    await pollUntil(async () => (await counted(node)).st.instances.find((i: any) => i.name === 'VM').state === 'BACKUP', 2000, 'VM BACKUP after the spoof');
-    const c1 = await counted(node);
-    t.equal(c1.st.instances.find((i: any) => i.name === 'VU').state, 'MASTER', 'unicast instance ignores it');
-    t.equal((c1.keys['VU:not-a-peer'] ?? 0) - (c0.keys['VU:not-a-peer'] ?? 0), 1, 'counted as not-a-peer');
-    await pollUntil(async () => (await counted(node)).st.instances.find((i: any) => i.name === 'VM').state === 'MASTER', 6000, 'VM MASTER again');
-    const back = Date.now() - t0;
-    t.comment(`VM back to MASTER ${back} ms after the single spoof (Master_Down_Interval for priority 200 = 3000 + 218.75 ms)`);
-    t.ok(back >= 3000, 'not before Master_Down_Interval');
-  });
+  await t.test(
+    'valid priority-255 spoof from a non-peer: obeyed in multicast (RFC 3768), dropped in unicast with check_unicast_src',
+    async (t) => {
+      const spoof = (dst: string, vrid: number, pass: boolean, vips: readonly string[]): Buffer => {
+        const payload = encodeAdvert({ vrid, priority: 255, authType: pass ? 1 : 0, authPass: target.pass, adverIntSec: 1, vips });
+        const ip = buildIpv4Packet({ srcIp: target.nonPeerIp, dstIp: dst, ttl: 255, id: 4242, payload });
+        const dmac = dst.startsWith('224.')
+          ? Buffer.from([1, 0, 0x5e, 0, 0, 0x12])
+          : Buffer.from(d.mac.split(':').map((h) => parseInt(h, 16)));
+        return ethFrame(dmac, Buffer.from(g.mac.split(':').map((h) => parseInt(h, 16))), ip);
+      };
+      const c0 = await counted(node);
+      send(spoof(d.ip, 20, false, target.uniVips));
+      send(spoof('224.0.0.18', 10, true, target.mcastVips));
+      const t0 = Date.now();
+      await pollUntil(
+        async () => (await counted(node)).st.instances.find((i: any) => i.name === 'VM').state === 'BACKUP',
+        2000,
+        'VM BACKUP after the spoof',
+      );
+      const c1 = await counted(node);
+      t.equal(c1.st.instances.find((i: any) => i.name === 'VU').state, 'MASTER', 'unicast instance ignores it');
+      t.equal((c1.keys['VU:not-a-peer'] ?? 0) - (c0.keys['VU:not-a-peer'] ?? 0), 1, 'counted as not-a-peer');
+      await pollUntil(
+        async () => (await counted(node)).st.instances.find((i: any) => i.name === 'VM').state === 'MASTER',
+        6000,
+        'VM MASTER again',
+      );
+      const back = Date.now() - t0;
+      t.comment(`VM back to MASTER ${back} ms after the single spoof (Master_Down_Interval for priority 200 = 3000 + 218.75 ms)`);
+      t.ok(back >= 3000, 'not before Master_Down_Interval');
+    },
+  );
 });

@@ -13,7 +13,10 @@ import { FakeIo, advanceDaemon, withTestNotifier } from '../runtime/fake-io.js';
 
 const CONF = ONE_INSTANCE_CONF;
 
-const err = (syscall: string, code: string, errno: number) => ({ ok: false as const, error: { kind: 'IoError' as const, syscall, errno, code, message: code } });
+const err = (syscall: string, code: string, errno: number) => ({
+  ok: false as const,
+  error: { kind: 'IoError' as const, syscall, errno, code, message: code },
+});
 
 class FaultyIo extends FakeIo {
   failAdd = 0;
@@ -24,9 +27,12 @@ class FaultyIo extends FakeIo {
     const add = this.netlink.addAddress;
     const del = this.netlink.delAddress;
     const send = this.sockets.send;
-    this.netlink.addAddress = async (s: AddrSpec): Promise<IoResult<{ exists: boolean }>> => (this.failAdd-- > 0 ? err('RTM_NEWADDR', 'EPERM', 1) : add(s));
-    this.netlink.delAddress = async (s: AddrSpec): Promise<IoResult<{ absent: boolean }>> => (this.failDel-- > 0 ? err('RTM_DELADDR', 'ENOBUFS', 105) : del(s));
-    this.sockets.send = async (ifname: string, pkt: Uint8Array): Promise<IoResult<number>> => (this.failSend-- > 0 ? err('sendto', 'ENETDOWN', 100) : send(ifname, pkt));
+    this.netlink.addAddress = async (s: AddrSpec): Promise<IoResult<{ exists: boolean }>> =>
+      this.failAdd-- > 0 ? err('RTM_NEWADDR', 'EPERM', 1) : add(s);
+    this.netlink.delAddress = async (s: AddrSpec): Promise<IoResult<{ absent: boolean }>> =>
+      this.failDel-- > 0 ? err('RTM_DELADDR', 'ENOBUFS', 105) : del(s);
+    this.sockets.send = async (ifname: string, pkt: Uint8Array): Promise<IoResult<number>> =>
+      this.failSend-- > 0 ? err('sendto', 'ENETDOWN', 100) : send(ifname, pkt);
   }
 }
 
@@ -47,7 +53,10 @@ t.test('RTM_NEWADDR fails (EPERM) when becoming MASTER: counted, logged, MASTER 
   await advance(4000);
   t.equal(st().state, 'MASTER');
   t.ok((st().counters.addressErrors ?? 0) >= 1, `addressErrors ${st().counters.addressErrors}`);
-  t.ok(log.messages().some((m) => /EPERM|10\.0\.0\.100/.test(m)), 'the failure is logged');
+  t.ok(
+    log.messages().some((m) => /EPERM|10\.0\.0\.100/.test(m)),
+    'the failure is logged',
+  );
   const n = io.adverts().length;
   await advance(3000);
   t.equal(io.adverts().length - n, 3, 'one advert per second after the error');

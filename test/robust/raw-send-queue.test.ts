@@ -35,11 +35,15 @@ t.test(`a socket that never drains holds at most RAW_SEND_QUEUE_MAX (${RAW_SEND_
   const tr = new RawVrrpTransport({ onPacket: () => {}, rawSocketModule: mod });
   t.ok(tr.open('eth9', { ifindex: 9, groups: [] }).ok);
   const results: { ok: boolean; code?: string | undefined }[] = [];
-  for (let i = 0; i < RAW_SEND_QUEUE_MAX + 500; i++) void tr.send('eth9', packet()).then((r) => results.push(r.ok ? { ok: true } : { ok: false, code: r.error.code }));
+  for (let i = 0; i < RAW_SEND_QUEUE_MAX + 500; i++)
+    void tr.send('eth9', packet()).then((r) => results.push(r.ok ? { ok: true } : { ok: false, code: r.error.code }));
   await new Promise((r) => setImmediate(r));
   t.equal(queued(), RAW_SEND_QUEUE_MAX, 'only the bound reached the socket queue');
   t.equal(results.length, 500, 'the rest settled at once');
-  t.ok(results.every((r) => !r.ok && r.code === 'ENOBUFS'), 'with ENOBUFS');
+  t.ok(
+    results.every((r) => !r.ok && r.code === 'ENOBUFS'),
+    'with ENOBUFS',
+  );
   t.equal(tr.interfaces()[0]?.txErrors, 500, 'counted as send errors');
   tr.close('eth9');
   await new Promise((r) => setImmediate(r));

@@ -6,7 +6,8 @@ import t from 'tap';
 import { rssFit } from '../../bench/rss-fit.js';
 import { prng } from '../../bench/hostile.js';
 
-const minutes = (n: number, f: (min: number) => number) => Array.from({ length: n }, (_, i) => ({ ms: i * 10_000, mib: f((i * 10_000) / 60_000) }));
+const minutes = (n: number, f: (min: number) => number) =>
+  Array.from({ length: n }, (_, i) => ({ ms: i * 10_000, mib: f((i * 10_000) / 60_000) }));
 
 t.test('a straight line: its slope, no residual', async (t) => {
   const r = rssFit(minutes(360, (m) => 60 + 0.14 * m));
@@ -34,5 +35,12 @@ t.test('noise only: the slope is within two standard errors of zero; warm-up lef
 });
 
 t.test('too few samples: NaN, not a number made up', async (t) => {
-  t.ok(Number.isNaN(rssFit([{ ms: 0, mib: 1 }, { ms: 1000, mib: 2 }]).slopeMiBPerMin));
+  t.ok(
+    Number.isNaN(
+      rssFit([
+        { ms: 0, mib: 1 },
+        { ms: 1000, mib: 2 },
+      ]).slopeMiBPerMin,
+    ),
+  );
 });

@@ -21,7 +21,17 @@ t.test('1,000 instances: an address event costs O(instances), not O(instances^2)
   if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
   const io = new FakeIo();
   for (let k = 1; k < IF; k++) io.addLink(`eth${k}`, 2 + k, `10.237.${4 + k}.2`);
-  for (let i = 0; i < 1000; i++) io.addrs.push({ ifindex: 2, address: `10.99.${i >> 8}.${i & 255}`, prefixLen: 32, peer: undefined, broadcast: undefined, scope: 0, label: 'eth0', secondary: false });
+  for (let i = 0; i < 1000; i++)
+    io.addrs.push({
+      ifindex: 2,
+      address: `10.99.${i >> 8}.${i & 255}`,
+      prefixLen: 32,
+      peer: undefined,
+      broadcast: undefined,
+      scope: 0,
+      label: 'eth0',
+      secondary: false,
+    });
   const d = new Daemon(withTestNotifier({ io, log: new MemoryLog(), vipDeleted: 'restore' }));
   const st = await d.start(r.config);
   t.ok(st.ok);
@@ -43,7 +53,17 @@ t.test('1,000 instances: 1,000 VIP address events (a mass takeover or release) s
   for (let k = 1; k < IF; k++) io.addLink(`eth${k}`, 2 + k, `10.237.${4 + k}.2`);
   const d = new Daemon(withTestNotifier({ io, log: new MemoryLog(), vipDeleted: 'restore' }));
   t.ok((await d.start(r.config)).ok);
-  for (let i = 0; i < N; i++) io.addrs.push({ ifindex: 2, address: vipOf(i), prefixLen: 32, peer: undefined, broadcast: undefined, scope: 0, label: 'eth0', secondary: false });
+  for (let i = 0; i < N; i++)
+    io.addrs.push({
+      ifindex: 2,
+      address: vipOf(i),
+      prefixLen: 32,
+      peer: undefined,
+      broadcast: undefined,
+      scope: 0,
+      label: 'eth0',
+      secondary: false,
+    });
   const t0 = performance.now();
   for (let i = 0; i < N; i++) io.deleteAddress(vipOf(i));
   await d.queue.idle();
@@ -52,4 +72,3 @@ t.test('1,000 instances: 1,000 VIP address events (a mass takeover or release) s
   t.ok(ms < 3000, `bounded (${ms.toFixed(0)} ms)`);
   t.equal(d.status().instances.filter((i) => i.state === 'BACKUP').length, N, 'all instances still BACKUP');
 });
-

@@ -48,7 +48,18 @@ async function boot() {
 }
 
 function link(ifname: string, ifindex: number): LinkInfo {
-  return { ifindex, ifname, up: true, running: true, lowerUp: true, noarp: false, loopback: false, mac: '02:00:00:00:00:99', mtu: 1500, master: undefined };
+  return {
+    ifindex,
+    ifname,
+    up: true,
+    running: true,
+    lowerUp: true,
+    noarp: false,
+    loopback: false,
+    mac: '02:00:00:00:00:99',
+    mtu: 1500,
+    master: undefined,
+  };
 }
 
 function advert(src: string, vrid: number, priority = 50): Buffer {
@@ -89,7 +100,7 @@ t.test(`received packets waiting on the queue: at most WORK_QUEUE_MAX_PACKETS ($
   });
   void d.queue.run('held by a slow netlink request', () => held);
   const N = WORK_QUEUE_MAX_PACKETS + 5000;
-  for (let i = 0; i < N; i++) io.receive('eth0', advert(`10.0.${i >> 8 & 255}.${i & 255}`, 99));
+  for (let i = 0; i < N; i++) io.receive('eth0', advert(`10.0.${(i >> 8) & 255}.${i & 255}`, 99));
   t.ok(d.queue.length <= WORK_QUEUE_MAX_PACKETS + 1, `queue length ${d.queue.length} <= ${WORK_QUEUE_MAX_PACKETS} packets + the held item`);
   t.equal(d.status().interfaces.eth0?.queueDrops, 5000, 'the packets beyond the bound are counted');
   release();
@@ -125,7 +136,8 @@ t.test(`rate limiter: at most RATE_LIMIT_MAX_KEYS (${RATE_LIMIT_MAX_KEYS}) keys,
 
 t.test('unknown-VRID log lines under a flood of every VRID: the daemon stays bounded and rate-limited', async (t) => {
   const { d, io, log } = await boot();
-  for (let round = 0; round < 3; round++) for (let vrid = 1; vrid <= 255; vrid++) if (vrid !== 51) io.receive('eth0', advert('10.0.0.2', vrid));
+  for (let round = 0; round < 3; round++)
+    for (let vrid = 1; vrid <= 255; vrid++) if (vrid !== 51) io.receive('eth0', advert('10.0.0.2', vrid));
   await d.queue.idle();
   const lines = log.messages('info').filter((m) => m.startsWith('Unknown VRID'));
   t.equal(lines.length, 254, 'one line per VRID per window, not one per packet');
@@ -134,10 +146,13 @@ t.test('unknown-VRID log lines under a flood of every VRID: the daemon stays bou
 
 t.test('GARP pacer: slots in the past are forgotten (one entry per interface still being paced)', async (t) => {
   const fake = new FakeClock(1000);
-  const clock = { nowMs: () => fake.now(), setTimer: (ms: number, cb: () => void) => {
-    const id = fake.setTimeout(cb, ms);
-    return { cancel: () => fake.cancel(id) };
-  } };
+  const clock = {
+    nowMs: () => fake.now(),
+    setTimer: (ms: number, cb: () => void) => {
+      const id = fake.setTimeout(cb, ms);
+      return { cancel: () => fake.cancel(id) };
+    },
+  };
   const p = new GarpPacer(clock, () => {});
   for (let i = 0; i < 500; i++) {
     p.schedule(`if${i}`, [{ address: '10.0.0.100', atMs: fake.now() }], 10, () => true);

@@ -41,15 +41,30 @@ async function boot(text: string, io = new FakeIo(), vipDeleted: 'restore' | 'ke
   return { d, io, log, advance, st: (name = 'VI_1') => d.status().instances.find((i) => i.name === name)! };
 }
 
-function advertFrom(src: string, priority: number, opts: { vrid?: number; pass?: string; vips?: string[]; dst?: string; ttl?: number } = {}): Buffer {
-  const payload = encodeAdvert({ vrid: opts.vrid ?? 51, priority, authType: 1, authPass: opts.pass ?? 'secret12', adverIntSec: 1, vips: opts.vips ?? ['10.0.0.100', '10.0.0.101'] });
+function advertFrom(
+  src: string,
+  priority: number,
+  opts: { vrid?: number; pass?: string; vips?: string[]; dst?: string; ttl?: number } = {},
+): Buffer {
+  const payload = encodeAdvert({
+    vrid: opts.vrid ?? 51,
+    priority,
+    authType: 1,
+    authPass: opts.pass ?? 'secret12',
+    adverIntSec: 1,
+    vips: opts.vips ?? ['10.0.0.100', '10.0.0.101'],
+  });
   return buildIpv4Packet({ srcIp: src, dstIp: opts.dst ?? '224.0.0.18', ttl: opts.ttl ?? 255, id: 1, payload });
 }
 
 t.test('startup: stale VIPs removed, BACKUP (init), one socket per interface', async (t) => {
   const { io, log, st } = await boot(BASIC + inst('  virtual_ipaddress {\n    10.0.0.200\n  }', 'VI_2', 52));
   t.same(io.opened, [{ ifname: 'eth0', groups: ['224.0.0.18'] }], 'one socket for two instances');
-  t.same(io.netOps.filter((o) => o.op === 'del').map((o) => o.detail), ['10.0.0.100/24', '10.0.0.101/32', '10.0.0.200/32'], 'stale VIPs removed at start');
+  t.same(
+    io.netOps.filter((o) => o.op === 'del').map((o) => o.detail),
+    ['10.0.0.100/24', '10.0.0.101/32', '10.0.0.200/32'],
+    'stale VIPs removed at start',
+  );
   t.equal(st().state, 'BACKUP');
   t.ok(log.messages().includes('(VI_1) Entering BACKUP STATE (init)'));
   t.equal(st().srcIp, '10.0.0.1', 'source = the interface primary address');
@@ -65,19 +80,42 @@ t.test('becoming MASTER: advert first, then VIPs, then the GARP burst; IP ids fr
   await advance(1);
   t.equal(st().state, 'MASTER');
   t.equal(io.fake.now() - t0, 3609);
-  t.same(io.trace.slice(0, 4), ['advert prio 100 to 224.0.0.18', 'add 10.0.0.100', 'add 10.0.0.101', 'garp 10.0.0.100'], 'advert, VIPs, GARPs');
+  t.same(
+    io.trace.slice(0, 4),
+    ['advert prio 100 to 224.0.0.18', 'add 10.0.0.100', 'add 10.0.0.101', 'garp 10.0.0.100'],
+    'advert, VIPs, GARPs',
+  );
   t.equal(io.garps.length, 10, '5 rounds x 2 VIPs, back to back');
-  t.same(io.garps.slice(0, 4).map((g) => g.ip), ['10.0.0.100', '10.0.0.101', '10.0.0.100', '10.0.0.101'], 'rounds interleave');
-  t.ok(io.netOps.some((o) => o.detail === '10.0.0.100/24 eth0:vip'), 'prefix and label reach netlink');
+  t.same(
+    io.garps.slice(0, 4).map((g) => g.ip),
+    ['10.0.0.100', '10.0.0.101', '10.0.0.100', '10.0.0.101'],
+    'rounds interleave',
+  );
+  t.ok(
+    io.netOps.some((o) => o.detail === '10.0.0.100/24 eth0:vip'),
+    'prefix and label reach netlink',
+  );
   await advance(3000);
   const ads = io.adverts();
-  t.same(ads.map((a) => a.id), [1, 2, 3, 4], 'per-instance IP id counter starting at 1');
-  t.same(ads.map((a) => a.atMs - ads[0]!.atMs), [0, 1000, 2000, 3000], 'one advert per second');
+  t.same(
+    ads.map((a) => a.id),
+    [1, 2, 3, 4],
+    'per-instance IP id counter starting at 1',
+  );
+  t.same(
+    ads.map((a) => a.atMs - ads[0]!.atMs),
+    [0, 1000, 2000, 3000],
+    'one advert per second',
+  );
   t.ok(ads.every((a) => a.ttl === 255 && a.src === '10.0.0.1'));
   await advance(2100);
   t.equal(io.garps.length, 20, 'second burst garp_master_delay (5 s) later');
   t.ok(log.messages().includes('(VI_1) Entering MASTER STATE'));
-  t.same(io.runs.map((r) => r.argv.join(' ')), ['/bin/notify.sh INSTANCE VI_1 BACKUP 100', '/bin/master.sh arg', '/bin/notify.sh INSTANCE VI_1 MASTER 100'], 'hooks in order with keepalived argv');
+  t.same(
+    io.runs.map((r) => r.argv.join(' ')),
+    ['/bin/notify.sh INSTANCE VI_1 BACKUP 100', '/bin/master.sh arg', '/bin/notify.sh INSTANCE VI_1 MASTER 100'],
+    'hooks in order with keepalived argv',
+  );
 });
 
 t.test('advert grid: periodic adverts on the 50 ms grid, Adver_Interval apart; the takeover advert at once', async (t) => {
@@ -86,13 +124,22 @@ t.test('advert grid: periodic adverts on the 50 ms grid, Adver_Interval apart; t
   const t0 = io.fake.now();
   await advanceDaemon(d, io, 10_000);
   const byVrid = (vrid: number): number[] => io.sent.filter((s) => s.packet[21] === vrid).map((s) => s.atMs - t0);
-  for (const [vrid, takeover] of [[51, 3609], [52, 3218.75]] as const) {
+  for (const [vrid, takeover] of [
+    [51, 3609],
+    [52, 3218.75],
+  ] as const) {
     const at = byVrid(vrid);
     t.ok(Math.abs(at[0]! - takeover) < 1, `VRID ${vrid}: the advert on becoming MASTER goes out at once (${at[0]} ms, off the grid)`);
     const periodic = at.slice(1);
     t.ok(periodic.length >= 5, `VRID ${vrid}: ${periodic.length} periodic adverts`);
-    t.ok(periodic.every((x) => (x + t0) % 50 === 0), `VRID ${vrid}: every periodic advert on a 50 ms grid point`);
-    t.ok(Math.abs(periodic[0]! - takeover - 1000) <= 25, `VRID ${vrid}: first periodic advert within half a grid step of its deadline (${periodic[0]! - takeover} ms)`);
+    t.ok(
+      periodic.every((x) => (x + t0) % 50 === 0),
+      `VRID ${vrid}: every periodic advert on a 50 ms grid point`,
+    );
+    t.ok(
+      Math.abs(periodic[0]! - takeover - 1000) <= 25,
+      `VRID ${vrid}: first periodic advert within half a grid step of its deadline (${periodic[0]! - takeover} ms)`,
+    );
     const gaps = periodic.slice(1).map((x, i) => x - periodic[i]!);
     t.same([...new Set(gaps)], [1000], `VRID ${vrid}: then exactly Adver_Interval apart (no drift)`);
   }
@@ -152,16 +199,22 @@ t.test('self-healing: an external VIP delete while MASTER is re-added with GARP,
   io.deleteAddress('10.0.0.101');
   await advance(1);
   t.equal(st().state, 'MASTER', 'still MASTER');
-  t.ok(io.addrs.some((a) => a.address === '10.0.0.101'), 're-added');
+  t.ok(
+    io.addrs.some((a) => a.address === '10.0.0.101'),
+    're-added',
+  );
   t.equal(io.garps.length - garpsBefore, 5, 'a garp_master_repeat burst for that address');
   t.ok(io.garps.slice(garpsBefore).every((g) => g.ip === '10.0.0.101'));
   t.equal(st().counters.vipRestored, 1, 'counted in status');
   t.equal(io.adverts().length, advertsBefore, 'no priority-0 advert');
   t.match(log.messages().join('\n'), /\(VI_1\) VIP 10\.0\.0\.101 was removed by another process \(netlink port 4242\) - re-added it/);
-  t.notOk(log.messages().some((m) => m.includes('Entering BACKUP STATE') && !m.includes('(init)')), 'no transition logged');
+  t.notOk(
+    log.messages().some((m) => m.includes('Entering BACKUP STATE') && !m.includes('(init)')),
+    'no transition logged',
+  );
 });
 
-t.test("vip-deleted keepalived mode: BACKUP, priority 0, back to MASTER after the skew", async (t) => {
+t.test('vip-deleted keepalived mode: BACKUP, priority 0, back to MASTER after the skew', async (t) => {
   const { io, advance, st } = await boot(BASIC, new FakeIo(), 'keepalived');
   await advance(3609);
   io.deleteAddress('10.0.0.101');
@@ -173,7 +226,9 @@ t.test("vip-deleted keepalived mode: BACKUP, priority 0, back to MASTER after th
 });
 
 t.test('missing interface at start: FAULT with a clear reason, recovered when it appears', async (t) => {
-  const text = `global_defs {\n  dynamic_interfaces\n}\n` + inst('  virtual_ipaddress {\n    10.0.1.100\n  }').replace('interface eth0', 'interface eth1');
+  const text =
+    `global_defs {\n  dynamic_interfaces\n}\n` +
+    inst('  virtual_ipaddress {\n    10.0.1.100\n  }').replace('interface eth0', 'interface eth1');
   const { io, log, advance, st } = await boot(text);
   t.equal(st().state, 'FAULT');
   t.match(st().reason, /interface eth1 does not exist/);
@@ -194,8 +249,17 @@ t.test('link down: own interface -> FAULT (priority 0 twice from MASTER); up -> 
   await advance(1);
   t.equal(st().state, 'FAULT');
   t.ok(log.messages().includes('Netlink reports eth0 down'));
-  t.same(io.adverts().slice(-2).map((a) => a.priority), [0, 0]);
-  t.notOk(io.addrs.some((a) => a.address === '10.0.0.100'), 'VIPs removed');
+  t.same(
+    io
+      .adverts()
+      .slice(-2)
+      .map((a) => a.priority),
+    [0, 0],
+  );
+  t.notOk(
+    io.addrs.some((a) => a.address === '10.0.0.100'),
+    'VIPs removed',
+  );
   io.setLink('eth0', true);
   await advance(1);
   t.equal(st().state, 'BACKUP');
@@ -206,7 +270,8 @@ t.test('track_script weight and track_file values feed the effective priority', 
   const io = new FakeIo();
   io.exitCodes.set('/bin/chk', 1);
   io.fileData.set('/run/prio', '  7 junk');
-  const text = `vrrp_script chk {\n  script /bin/chk\n  interval 2\n  weight 20\n}\ntrack_file tf {\n  file /run/prio\n  weight 2\n}\n` +
+  const text =
+    `vrrp_script chk {\n  script /bin/chk\n  interval 2\n  weight 20\n}\ntrack_file tf {\n  file /run/prio\n  weight 2\n}\n` +
     inst('  virtual_ipaddress {\n    10.0.0.100\n  }\n  track_script {\n    chk\n  }\n  track_file {\n    tf\n  }');
   const { advance, st, log } = await boot(text, io);
   await advance(1);
@@ -227,9 +292,15 @@ t.test('graceful stop: priority 0 from the MASTER, VIPs removed, notify_stop', a
   await advance(3609);
   await d.stop(0);
   t.equal(io.adverts().at(-1)?.priority, 0);
-  t.notOk(io.addrs.some((a) => a.address.startsWith('10.0.0.10')), 'VIPs gone');
+  t.notOk(
+    io.addrs.some((a) => a.address.startsWith('10.0.0.10')),
+    'VIPs gone',
+  );
   await new Promise((r) => setImmediate(r));
-  t.ok(io.runs.some((r) => r.argv.join(' ') === '/bin/stop.sh'), 'notify_stop ran');
+  t.ok(
+    io.runs.some((r) => r.argv.join(' ') === '/bin/stop.sh'),
+    'notify_stop ran',
+  );
   t.ok(io.runs.some((r) => r.argv.join(' ') === '/bin/notify.sh INSTANCE VI_1 STOP 100'));
   t.ok(d.stopped);
 });
@@ -239,33 +310,72 @@ t.test('reload: unchanged instance keeps state and cadence; VIP list diff applie
   await advance(3609);
   t.equal(st().state, 'MASTER');
   await advance(500);
-  const newText = inst(`  virtual_ipaddress {\n    10.0.0.100/24 dev eth0 label eth0:vip\n    10.0.0.102\n  }`, 'RENAMED') + inst('  virtual_ipaddress {\n    10.0.0.210\n  }', 'VI_NEW', 61);
+  const newText =
+    inst(`  virtual_ipaddress {\n    10.0.0.100/24 dev eth0 label eth0:vip\n    10.0.0.102\n  }`, 'RENAMED') +
+    inst('  virtual_ipaddress {\n    10.0.0.210\n  }', 'VI_NEW', 61);
   const before = io.adverts().length;
   await d.reload(configFromText(newText));
   await advance(1);
   const s = d.status().instances;
-  t.same(s.map((i) => [i.name, i.state]), [['RENAMED', 'MASTER'], ['VI_NEW', 'BACKUP']], 'renamed instance kept MASTER (matched by VRID+interface), new one starts');
-  t.ok(io.addrs.some((a) => a.address === '10.0.0.102'), 'new VIP added');
-  t.notOk(io.addrs.some((a) => a.address === '10.0.0.101'), 'dropped VIP removed');
-  t.ok(io.garps.some((g) => g.ip === '10.0.0.102'), 'GARP for the new VIP');
+  t.same(
+    s.map((i) => [i.name, i.state]),
+    [
+      ['RENAMED', 'MASTER'],
+      ['VI_NEW', 'BACKUP'],
+    ],
+    'renamed instance kept MASTER (matched by VRID+interface), new one starts',
+  );
+  t.ok(
+    io.addrs.some((a) => a.address === '10.0.0.102'),
+    'new VIP added',
+  );
+  t.notOk(
+    io.addrs.some((a) => a.address === '10.0.0.101'),
+    'dropped VIP removed',
+  );
+  t.ok(
+    io.garps.some((g) => g.ip === '10.0.0.102'),
+    'GARP for the new VIP',
+  );
   t.ok(log.messages().includes('(RENAMED) ip address 10.0.0.101/32 dev eth0, no longer exist'));
   const after = io.adverts().slice(before);
-  t.ok(after.some((a) => a.priority === 100 && a.src === '10.0.0.1'), 'MASTER advertised at once on reload');
-  t.notOk(log.messages().some((m) => /RENAMED\) Entering/.test(m)), 'no transition for the kept instance');
+  t.ok(
+    after.some((a) => a.priority === 100 && a.src === '10.0.0.1'),
+    'MASTER advertised at once on reload',
+  );
+  t.notOk(
+    log.messages().some((m) => /RENAMED\) Entering/.test(m)),
+    'no transition for the kept instance',
+  );
   await advance(3000);
-  const ticks = io.adverts().slice(before).filter((a) => a.priority === 100).map((a) => a.atMs);
+  const ticks = io
+    .adverts()
+    .slice(before)
+    .filter((a) => a.priority === 100)
+    .map((a) => a.atMs);
   const gaps = ticks.slice(1).map((x, i) => x - ticks[i]!);
-  t.ok(gaps.every((g) => g <= 1000), `adverts never pause (gaps ${gaps.join(',')})`);
+  t.ok(
+    gaps.every((g) => g <= 1000),
+    `adverts never pause (gaps ${gaps.join(',')})`,
+  );
   t.ok(log.messages().includes('(VI_OLD) removed by reload'));
 });
 
 t.test('a unicast instance: one copy per peer, unicast_ttl, demux by destination', async (t) => {
-  const text = inst(`  unicast_src_ip 10.0.0.1\n  unicast_ttl 64\n  unicast_peer {\n    10.0.0.2\n    10.0.0.3\n  }\n  virtual_ipaddress {\n    10.0.0.100\n  }`);
+  const text = inst(
+    `  unicast_src_ip 10.0.0.1\n  unicast_ttl 64\n  unicast_peer {\n    10.0.0.2\n    10.0.0.3\n  }\n  virtual_ipaddress {\n    10.0.0.100\n  }`,
+  );
   const { io, advance, st } = await boot(text);
   t.same(io.opened, [{ ifname: 'eth0', groups: [] }], 'no multicast group for a unicast-only interface');
   await advance(3609);
   const ads = io.adverts();
-  t.same(ads.map((a) => [a.dst, a.ttl, a.id]), [['10.0.0.2', 64, 1], ['10.0.0.3', 64, 1]]);
+  t.same(
+    ads.map((a) => [a.dst, a.ttl, a.id]),
+    [
+      ['10.0.0.2', 64, 1],
+      ['10.0.0.3', 64, 1],
+    ],
+  );
   const pkt = (() => {
     const payload = encodeAdvert({ vrid: 51, priority: 200, authType: 1, authPass: 'secret12', adverIntSec: 1, vips: ['10.0.0.100'] });
     return buildIpv4Packet({ srcIp: '10.0.0.2', dstIp: '10.0.0.1', ttl: 64, id: 1, payload });
@@ -278,7 +388,8 @@ t.test('a unicast instance: one copy per peer, unicast_ttl, demux by destination
 t.test('sync group: a member losing its tracked interface pulls the group into FAULT; both recover', async (t) => {
   const io = new FakeIo();
   io.addLink('eth1', 3, '10.0.1.1');
-  const text = `vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n}\n` +
+  const text =
+    `vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n}\n` +
     inst('  virtual_ipaddress {\n    10.0.0.100\n  }\n  track_interface {\n    eth1\n  }') +
     inst('  virtual_ipaddress {\n    10.0.0.200\n  }', 'VI_2', 52);
   const { advance, st, log } = await boot(text, io);
@@ -288,7 +399,10 @@ t.test('sync group: a member losing its tracked interface pulls the group into F
   await advance(1);
   t.same([st('VI_1').state, st('VI_2').state], ['FAULT', 'FAULT'], 'the whole group follows');
   t.ok(log.messages().includes('VRRP_Group(G) Syncing instances to FAULT state'));
-  t.notOk(io.addrs.some((a) => a.address === '10.0.0.200'), "the other member's VIP is removed too");
+  t.notOk(
+    io.addrs.some((a) => a.address === '10.0.0.200'),
+    "the other member's VIP is removed too",
+  );
   io.setLink('eth1', true);
   await advance(1);
   t.same([st('VI_1').state, st('VI_2').state], ['BACKUP', 'BACKUP']);

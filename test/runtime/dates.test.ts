@@ -11,7 +11,9 @@ import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import { buildSkip } from '../daemon/helpers.js';
 
-const LIB = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find((p) => existsSync(p));
+const LIB = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find((p) =>
+  existsSync(p),
+);
 const DIST = resolve(import.meta.dirname, '../../dist');
 
 /** Run `code` (an ES module body) in a node whose wall clock stands still at `at` (UTC). */
@@ -28,19 +30,23 @@ function atDate(at: string, code: string): string {
 const logUrl = pathToFileURL(resolve(DIST, 'log.js')).href;
 const stateUrl = pathToFileURL(resolve(DIST, 'notify/state-files.js')).href;
 
-t.test('console log lines and state-log lines on the 2nd and the 25th (system clock under libfaketime)', { skip: buildSkip() || (LIB ? false : 'libfaketime not installed (apt-get install faketime)') }, async (t) => {
-  const cases = [
-    { at: '2026-12-02 04:48:56', ctime: 'Wed Dec  2 04:48:56 2026', stamp: '2026-12-02 04:48:56' },
-    { at: '2026-11-25 23:05:09', ctime: 'Wed Nov 25 23:05:09 2026', stamp: '2026-11-25 23:05:09' },
-  ];
-  for (const c of cases) {
-    const out = atDate(
-      c.at,
-      `const { createLog } = await import(${JSON.stringify(logUrl)});
+t.test(
+  'console log lines and state-log lines on the 2nd and the 25th (system clock under libfaketime)',
+  { skip: buildSkip() || (LIB ? false : 'libfaketime not installed (apt-get install faketime)') },
+  async (t) => {
+    const cases = [
+      { at: '2026-12-02 04:48:56', ctime: 'Wed Dec  2 04:48:56 2026', stamp: '2026-12-02 04:48:56' },
+      { at: '2026-11-25 23:05:09', ctime: 'Wed Nov 25 23:05:09 2026', stamp: '2026-11-25 23:05:09' },
+    ];
+    for (const c of cases) {
+      const out = atDate(
+        c.at,
+        `const { createLog } = await import(${JSON.stringify(logUrl)});
        const { stateLogLine } = await import(${JSON.stringify(stateUrl)});
        createLog({ console: true }).child({ instance: 'VI_1' }).info({}, '(VI_1) Entering MASTER STATE');
        process.stdout.write(stateLogLine('MASTER', new Date()));`,
-    );
-    t.equal(out, `[${c.stamp}]  notify_master\n${c.ctime}: (VI_1) Entering MASTER STATE\n`, `${c.at}: exact lines`);
-  }
-});
+      );
+      t.equal(out, `[${c.stamp}]  notify_master\n${c.ctime}: (VI_1) Entering MASTER STATE\n`, `${c.at}: exact lines`);
+    }
+  },
+);

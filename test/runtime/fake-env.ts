@@ -61,7 +61,10 @@ export function fakeEnv(): FakeEnv {
       addressCalls.push({ add, kind: item.kind, key, defaultIf });
       if (failing > 0) {
         failing--;
-        return { ok: false, error: { kind: 'IoError', syscall: add ? 'RTM_NEWADDR' : 'RTM_DELADDR', errno: 1, code: failCode, message: failCode } };
+        return {
+          ok: false,
+          error: { kind: 'IoError', syscall: add ? 'RTM_NEWADDR' : 'RTM_DELADDR', errno: 1, code: failCode, message: failCode },
+        };
       }
       return { ok: true, value: undefined };
     },

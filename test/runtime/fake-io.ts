@@ -7,7 +7,20 @@
 import type { Log } from '../../src/log.js';
 import { Notifications } from '../../src/notify/notifications.js';
 import { FakeClock } from '../support/fake-clock.js';
-import type { AddrInfo, AddrSpec, DaemonIo, IoResult, LinkInfo, NetlinkEvent, ProcessRunner, ReceivedPacket, RouteSpec, RuleSpec, RunResult, RunSpec } from '../../src/runtime/ports/index.js';
+import type {
+  AddrInfo,
+  AddrSpec,
+  DaemonIo,
+  IoResult,
+  LinkInfo,
+  NetlinkEvent,
+  ProcessRunner,
+  ReceivedPacket,
+  RouteSpec,
+  RuleSpec,
+  RunResult,
+  RunSpec,
+} from '../../src/runtime/ports/index.js';
 
 export interface SentPacket {
   readonly atMs: number;
@@ -60,7 +73,11 @@ export class FakeIo implements DaemonIo {
     },
     open: (ifname: string, groups: readonly string[]): IoResult<{ ifindex: number }> => {
       const l = this.links.find((x) => x.ifname === ifname);
-      if (!l) return { ok: false, error: { kind: 'IoError', syscall: 'if_nametoindex', errno: 19, code: 'ENODEV', message: 'No such device', ifname } };
+      if (!l)
+        return {
+          ok: false,
+          error: { kind: 'IoError', syscall: 'if_nametoindex', errno: 19, code: 'ENODEV', message: 'No such device', ifname },
+        };
       this.opened.push({ ifname, groups: [...groups] });
       return { ok: true, value: { ifindex: l.ifindex } };
     },
@@ -85,7 +102,17 @@ export class FakeIo implements DaemonIo {
       this.netOps.push({ atMs: this.fake.now(), op: 'add', what: 'addr', detail: `${s.address}/${s.prefixLen} ${s.label ?? ''}`.trim() });
       this.trace.push(`add ${s.address}`);
       const exists = this.addrs.some((a) => a.address === s.address && a.ifindex === s.ifindex);
-      if (!exists) this.addrs.push({ ifindex: s.ifindex, address: s.address, prefixLen: s.prefixLen, peer: undefined, broadcast: undefined, scope: 0, label: s.label, secondary: true });
+      if (!exists)
+        this.addrs.push({
+          ifindex: s.ifindex,
+          address: s.address,
+          prefixLen: s.prefixLen,
+          peer: undefined,
+          broadcast: undefined,
+          scope: 0,
+          label: s.label,
+          secondary: true,
+        });
       return { ok: true, value: { exists } };
     },
     delAddress: async (s: AddrSpec): Promise<IoResult<{ absent: boolean }>> => {
@@ -149,11 +176,31 @@ export class FakeIo implements DaemonIo {
   }
 
   addLink(ifname: string, ifindex: number, ip?: string, emit = false): void {
-    const link: LinkInfo = { ifindex, ifname, up: true, running: true, lowerUp: true, noarp: false, loopback: false, mac: `02:00:00:00:00:0${ifindex}`, mtu: 1500, master: undefined };
+    const link: LinkInfo = {
+      ifindex,
+      ifname,
+      up: true,
+      running: true,
+      lowerUp: true,
+      noarp: false,
+      loopback: false,
+      mac: `02:00:00:00:00:0${ifindex}`,
+      mtu: 1500,
+      master: undefined,
+    };
     this.links = [...this.links.filter((l) => l.ifname !== ifname), link];
     if (emit) this.#onEvent({ kind: 'link', op: 'new', link, previous: undefined, synthetic: false });
     if (ip !== undefined) {
-      const a: AddrInfo = { ifindex, address: ip, prefixLen: 24, peer: undefined, broadcast: undefined, scope: 0, label: ifname, secondary: false };
+      const a: AddrInfo = {
+        ifindex,
+        address: ip,
+        prefixLen: 24,
+        peer: undefined,
+        broadcast: undefined,
+        scope: 0,
+        label: ifname,
+        secondary: false,
+      };
       this.addrs.push(a);
       if (emit) this.#onEvent({ kind: 'addr', op: 'new', addr: a, ifname, origin: 'other', port: 999, synthetic: false });
     }
@@ -220,6 +267,8 @@ export function testNotifier(io: Pick<DaemonIo, 'processes'>, log: Log): Notific
 }
 
 /** Daemon options with {@link testNotifier} added (on the options' own io and log). */
-export function withTestNotifier<O extends { readonly io: Pick<DaemonIo, 'processes'>; readonly log: Log }>(o: O): O & { readonly notifier: Notifications } {
+export function withTestNotifier<O extends { readonly io: Pick<DaemonIo, 'processes'>; readonly log: Log }>(
+  o: O,
+): O & { readonly notifier: Notifications } {
   return { ...o, notifier: testNotifier(o.io, o.log) };
 }

@@ -11,7 +11,17 @@ import { Garp } from '../../src/runtime/garp.js';
 import type { IoResult, LinkInfo } from '../../src/runtime/ports/index.js';
 
 const link = (ifname: string, ifindex: number, extra: Partial<LinkInfo> = {}): LinkInfo => ({
-  ifindex, ifname, up: true, running: true, lowerUp: true, noarp: false, loopback: false, mac: `02:00:00:00:00:0${ifindex}`, mtu: 1500, master: undefined, ...extra,
+  ifindex,
+  ifname,
+  up: true,
+  running: true,
+  lowerUp: true,
+  noarp: false,
+  loopback: false,
+  mac: `02:00:00:00:00:0${ifindex}`,
+  mtu: 1500,
+  master: undefined,
+  ...extra,
 });
 
 function setup(links: LinkInfo[], fail: string | null = null) {
@@ -19,14 +29,19 @@ function setup(links: LinkInfo[], fail: string | null = null) {
   const log = new MemoryLog();
   const sent: { atMs: number; ifindex: number; ifname: string; frame: Uint8Array }[] = [];
   const garp = new Garp({
-    clock: { nowMs: () => fake.now(), setTimer: (ms, cb) => {
-      const id = fake.setTimeout(cb, ms);
-      return { cancel: () => fake.cancel(id) };
-    } },
+    clock: {
+      nowMs: () => fake.now(),
+      setTimer: (ms, cb) => {
+        const id = fake.setTimeout(cb, ms);
+        return { cancel: () => fake.cancel(id) };
+      },
+    },
     frames: {
       send: (ifindex, frame, ifname): IoResult<number> => {
         sent.push({ atMs: fake.now(), ifindex, ifname, frame });
-        return fail === null ? { ok: true, value: frame.length } : { ok: false, error: { kind: 'IoError', syscall: 'sendto', errno: 100, code: fail, message: 'Network is down' } };
+        return fail === null
+          ? { ok: true, value: frame.length }
+          : { ok: false, error: { kind: 'IoError', syscall: 'sendto', errno: 100, code: fail, message: 'Network is down' } };
       },
     },
     link: (n) => links.find((l) => l.ifname === n),
@@ -35,14 +50,23 @@ function setup(links: LinkInfo[], fail: string | null = null) {
   return { fake, log, sent, garp };
 }
 
-const burst = (addresses: string[], rounds: number, intervalMs = 0) => expandGarpBurst({ type: 'send-garp', burst: 'master', rounds, addresses, intervalMs }, 1000);
+const burst = (addresses: string[], rounds: number, intervalMs = 0) =>
+  expandGarpBurst({ type: 'send-garp', burst: 'master', rounds, addresses, intervalMs }, 1000);
 const ipOf = (f: Uint8Array): string => `${f[28]}.${f[29]}.${f[30]}.${f[31]}`;
 const macOf = (f: Uint8Array, at: number): string => [...f.subarray(at, at + 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
 
 t.test('an unpaced burst goes out at once on the link, ARP frames with its MAC, one debug line per packet', async (t) => {
   const { sent, garp, log } = setup([link('eth0', 2)]);
   garp.schedule('eth0', burst(['10.0.0.100', '10.0.0.101'], 2), 0, () => true);
-  t.same(sent.map((s) => [s.ifindex, s.ifname, ipOf(s.frame)]), [[2, 'eth0', '10.0.0.100'], [2, 'eth0', '10.0.0.101'], [2, 'eth0', '10.0.0.100'], [2, 'eth0', '10.0.0.101']]);
+  t.same(
+    sent.map((s) => [s.ifindex, s.ifname, ipOf(s.frame)]),
+    [
+      [2, 'eth0', '10.0.0.100'],
+      [2, 'eth0', '10.0.0.101'],
+      [2, 'eth0', '10.0.0.100'],
+      [2, 'eth0', '10.0.0.101'],
+    ],
+  );
   t.equal(macOf(sent[0]!.frame, 6), '02:00:00:00:00:02', 'Ethernet source = the interface MAC');
   t.equal(macOf(sent[0]!.frame, 0), 'ff:ff:ff:ff:ff:ff', 'broadcast');
   t.equal(log.messages('debug').filter((m) => m === 'Sending gratuitous ARP on eth0 for 10.0.0.100').length, 2);
@@ -62,7 +86,10 @@ t.test('paced: one packet per interval on the interface; a queued one is dropped
   garp.schedule('eth0', burst(['10.0.0.100'], 4, 20), 20, () => valid);
   t.equal(sent.length, 1);
   fake.advance(20);
-  t.same(sent.map((s) => s.atMs), [1000, 1020]);
+  t.same(
+    sent.map((s) => s.atMs),
+    [1000, 1020],
+  );
   valid = false;
   fake.advance(20);
   t.equal(sent.length, 2, 'invalid: dropped');

@@ -35,7 +35,9 @@ function config(state: 'MASTER' | 'BACKUP'): FrozenConfig {
 t.test('a MASTER on the advert grid: a collection every interval, right after an advert', async (t) => {
   const io = new FakeIo();
   io.fake.advance(337); // the adverts' phase is not the collection timer's
-  const d = new Daemon(withTestNotifier({ io, log: silentLog, advertGridMs: 50, collectGarbage: () => void io.trace.push(`gc at ${io.fake.now()}`) }));
+  const d = new Daemon(
+    withTestNotifier({ io, log: silentLog, advertGridMs: 50, collectGarbage: () => void io.trace.push(`gc at ${io.fake.now()}`) }),
+  );
   await d.start(config('MASTER'));
   await advanceDaemon(d, io, 2 * HEAP_COLLECT_INTERVAL_MS + 2000);
   const gcs = io.trace.map((x, i) => [x, i] as const).filter(([x]) => x.startsWith('gc at'));
@@ -60,7 +62,13 @@ t.test('a BACKUP (no advert of its own): a collection at the interval itself', a
   const at: number[] = [];
   const d = new Daemon(withTestNotifier({ io, log: silentLog, advertGridMs: 50, collectGarbage: () => void at.push(io.fake.now()) }));
   await d.start(config('BACKUP'));
-  const master = buildIpv4Packet({ srcIp: '10.0.0.2', dstIp: '224.0.0.18', ttl: 255, id: 1, payload: encodeAdvert({ vrid: 51, priority: 200, authType: 0, adverIntSec: 1, vips: ['10.0.0.100'] }) });
+  const master = buildIpv4Packet({
+    srcIp: '10.0.0.2',
+    dstIp: '224.0.0.18',
+    ttl: 255,
+    id: 1,
+    payload: encodeAdvert({ vrid: 51, priority: 200, authType: 0, adverIntSec: 1, vips: ['10.0.0.100'] }),
+  });
   for (let s = 0; s < HEAP_COLLECT_INTERVAL_MS / 1000 + 2; s++) {
     io.receive('eth0', master);
     await advanceDaemon(d, io, 1000);

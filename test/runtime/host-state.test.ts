@@ -50,19 +50,48 @@ function setup(policy: VipDeletedPolicy = 'restore', states: ('MASTER' | 'BACKUP
   const log = new MemoryLog();
   const sockets = new SocketPool(io.sockets, () => io.netlink.links(), log);
   const tracked: TrackUpdate[] = [];
-  const host = new HostState({ netlink: io.netlink, clock: io.clock, log, ifs, sockets, instances: () => insts, vipDeleted: policy, track: async (u) => void tracked.push(u) });
+  const host = new HostState({
+    netlink: io.netlink,
+    clock: io.clock,
+    log,
+    ifs,
+    sockets,
+    instances: () => insts,
+    vipDeleted: policy,
+    track: async (u) => void tracked.push(u),
+  });
   host.init();
   host.syncSockets();
   return { io, f, insts, ifs, log, host, tracked };
 }
 
-const addr = (address: string, ifindex = 2): AddrInfo => ({ ifindex, address, prefixLen: 32, peer: undefined, broadcast: undefined, scope: 0, label: undefined, secondary: true });
-const deleted = (address: string, origin: 'self' | 'other' | 'kernel', port = 4242): NetlinkEvent => ({ kind: 'addr', op: 'del', addr: addr(address), ifname: 'eth0', origin, port, synthetic: false });
+const addr = (address: string, ifindex = 2): AddrInfo => ({
+  ifindex,
+  address,
+  prefixLen: 32,
+  peer: undefined,
+  broadcast: undefined,
+  scope: 0,
+  label: undefined,
+  secondary: true,
+});
+const deleted = (address: string, origin: 'self' | 'other' | 'kernel', port = 4242): NetlinkEvent => ({
+  kind: 'addr',
+  op: 'del',
+  addr: addr(address),
+  ifname: 'eth0',
+  origin,
+  port,
+  synthetic: false,
+});
 
 t.test('self-heal: a VIP another process deletes from a MASTER is re-added by that instance (one host change, one burst)', async (t) => {
   const { f, insts, host } = setup();
   await host.onNetlink(deleted('10.0.0.100', 'other'));
-  t.same(f.addressCalls.map((c) => [c.add, c.key]), [[true, '10.0.0.100']]);
+  t.same(
+    f.addressCalls.map((c) => [c.add, c.key]),
+    [[true, '10.0.0.100']],
+  );
   t.equal(f.garps.length, 1);
   t.equal(insts[0]!.counters.vipRestored, 1);
   t.match(f.log.messages('warn'), [/removed by another process \(netlink port 4242\) - re-added it/]);
@@ -82,8 +111,14 @@ t.test("vip_deleted keepalived: the deletion is the state machine's event (BACKU
   const { f, insts, host } = setup('keepalived');
   await host.onNetlink(deleted('10.0.0.100', 'other'));
   t.equal(insts[0]!.state, 'BACKUP');
-  t.notOk(f.addressCalls.some((c) => c.add), 'nothing re-added');
-  t.ok(f.addressCalls.some((c) => !c.add && c.key === '10.0.0.100'), 'the remaining VIPs are removed by the transition');
+  t.notOk(
+    f.addressCalls.some((c) => c.add),
+    'nothing re-added',
+  );
+  t.ok(
+    f.addressCalls.some((c) => !c.add && c.key === '10.0.0.100'),
+    'the remaining VIPs are removed by the transition',
+  );
   t.equal(f.sent.length, 1, 'one advert (priority 0)');
   t.equal(f.sent[0]!.packet[22], 0);
 });

@@ -28,19 +28,32 @@ t.test('self-heal: a restore is one address add and one garp_master_repeat burst
   const f = fakeEnv();
   const inst = instanceIn(spec(BASE), f);
   await inst.restoreAddress('10.0.0.101', 'another process (netlink port 4242)');
-  t.same(f.addressCalls, [{ add: true, kind: 'vips', key: '10.0.0.101', defaultIf: 'eth0' }], 'exactly one host change: the VIP, on the instance interface');
+  t.same(
+    f.addressCalls,
+    [{ add: true, kind: 'vips', key: '10.0.0.101', defaultIf: 'eth0' }],
+    'exactly one host change: the VIP, on the instance interface',
+  );
   t.equal(f.garps.length, 1, 'one request to the GARP module');
-  t.same(f.garps[0]!.packets.map((p) => p.address), Array(5).fill('10.0.0.101'), '5 rounds (garp_master_repeat) for that address only');
+  t.same(
+    f.garps[0]!.packets.map((p) => p.address),
+    Array(5).fill('10.0.0.101'),
+    '5 rounds (garp_master_repeat) for that address only',
+  );
   t.equal(inst.counters.vipRestored, 1);
   t.equal(inst.counters.garpPackets, 5);
-  t.match(f.log.messages('warn'), [/^\(VI_1\) VIP 10\.0\.0\.101 was removed by another process \(netlink port 4242\) - re-added it and sent gratuitous ARPs$/]);
+  t.match(f.log.messages('warn'), [
+    /^\(VI_1\) VIP 10\.0\.0\.101 was removed by another process \(netlink port 4242\) - re-added it and sent gratuitous ARPs$/,
+  ]);
 });
 
 t.test('self-heal: an eVIP is restored too; a BACKUP or an address not ours changes nothing', async (t) => {
   const f = fakeEnv();
   const inst = instanceIn(spec(BASE), f);
   await inst.restoreAddress('10.0.0.150', 'the kernel');
-  t.same(f.addressCalls.map((c) => [c.kind, c.key]), [['evips', '10.0.0.150']]);
+  t.same(
+    f.addressCalls.map((c) => [c.kind, c.key]),
+    [['evips', '10.0.0.150']],
+  );
   t.match(f.log.messages('warn').at(-1), /eVIP 10\.0\.0\.150 was removed by the kernel/);
   await inst.restoreAddress('10.9.9.9', 'the kernel');
   const g = fakeEnv();
@@ -74,19 +87,40 @@ t.test('tracksAddress: VIPs and eVIPs on their interface, not no_track ones', as
 
 t.test("reload of a kept MASTER: the diff is performed by the instance's interpreter, in keepalived's order", async (t) => {
   const f = fakeEnv();
-  const old = conf('    10.0.0.100/24 dev eth0 label eth0:vip\n    10.0.0.101', '  virtual_routes {\n    10.1.0.0/16 via 10.0.0.254\n  }\n  virtual_rules {\n    from 10.0.0.100 table 100\n  }\n');
+  const old = conf(
+    '    10.0.0.100/24 dev eth0 label eth0:vip\n    10.0.0.101',
+    '  virtual_routes {\n    10.1.0.0/16 via 10.0.0.254\n  }\n  virtual_rules {\n    from 10.0.0.100 table 100\n  }\n',
+  );
   const inst = instanceIn(spec(old), f);
-  const next = conf('    10.0.0.100/24 dev eth0 label eth0:vip\n    10.0.0.102', '  virtual_ipaddress_excluded {\n    10.0.0.150\n  }\n  virtual_routes {\n    10.2.0.0/16 via 10.0.0.254\n  }\n');
+  const next = conf(
+    '    10.0.0.100/24 dev eth0 label eth0:vip\n    10.0.0.102',
+    '  virtual_ipaddress_excluded {\n    10.0.0.150\n  }\n  virtual_routes {\n    10.2.0.0/16 via 10.0.0.254\n  }\n',
+  );
   await inst.reconfigure(spec(next));
   t.same(
     f.addressCalls.map((c) => `${c.add ? '+' : '-'}${c.kind} ${c.key}`),
-    ['-rules from 10.0.0.100 table 100', '-routes 10.1.0.0/16 via 10.0.0.254', '-vips 10.0.0.101', '+vips 10.0.0.102', '+evips 10.0.0.150', '+routes 10.2.0.0/16 via 10.0.0.254'],
+    [
+      '-rules from 10.0.0.100 table 100',
+      '-routes 10.1.0.0/16 via 10.0.0.254',
+      '-vips 10.0.0.101',
+      '+vips 10.0.0.102',
+      '+evips 10.0.0.150',
+      '+routes 10.2.0.0/16 via 10.0.0.254',
+    ],
     'gone: rules, routes, eVIPs, VIPs; then added: VIPs, eVIPs, routes, rules',
   );
   t.ok(f.log.messages('info').includes('(VI_1) ip address 10.0.0.101/32 dev eth0, no longer exist'));
   t.equal(f.garps.length, 1, 'one burst for what is new');
-  t.same(f.garps[0]!.packets.map((p) => p.address), Array(5).fill(['10.0.0.102', '10.0.0.150']).flat(), 'new VIPs and eVIPs, garp_master_repeat rounds');
-  t.same(inst.spec.vipEntries.map((e) => e.address), ['10.0.0.100', '10.0.0.102'], 'the new settings are taken');
+  t.same(
+    f.garps[0]!.packets.map((p) => p.address),
+    Array(5).fill(['10.0.0.102', '10.0.0.150']).flat(),
+    'new VIPs and eVIPs, garp_master_repeat rounds',
+  );
+  t.same(
+    inst.spec.vipEntries.map((e) => e.address),
+    ['10.0.0.100', '10.0.0.102'],
+    'the new settings are taken',
+  );
   t.equal(inst.state, 'MASTER', 'state kept');
 });
 
@@ -103,8 +137,18 @@ t.test('reload: a failed add is counted and logged like any address change (it w
   const f = fakeEnv();
   const inst = instanceIn(spec(BASE), f);
   f.failNext(1, 'EPERM');
-  await inst.reconfigure(spec(conf('    10.0.0.100/24 dev eth0 label eth0:vip\n    10.0.0.101\n    10.0.0.103', '  virtual_ipaddress_excluded {\n    10.0.0.150\n  }\n')));
-  t.same(f.addressCalls.map((c) => c.key), ['10.0.0.103']);
+  await inst.reconfigure(
+    spec(
+      conf(
+        '    10.0.0.100/24 dev eth0 label eth0:vip\n    10.0.0.101\n    10.0.0.103',
+        '  virtual_ipaddress_excluded {\n    10.0.0.150\n  }\n',
+      ),
+    ),
+  );
+  t.same(
+    f.addressCalls.map((c) => c.key),
+    ['10.0.0.103'],
+  );
   t.equal(inst.counters.addressErrors, 1);
   t.match(f.log.messages('warn'), [/^\(VI_1\) cannot add 10\.0\.0\.103: RTM_NEWADDR: EPERM/]);
 });
@@ -124,7 +168,10 @@ t.test("the state machine's own address actions take the same path (becoming MAS
   const inst = instanceIn(spec(BASE), f, 'BACKUP');
   await inst.handle({ type: 'take-over', reason: 'test', nowMs: f.fake.now() });
   t.equal(inst.state, 'MASTER');
-  t.same(f.addressCalls.map((c) => `${c.add ? '+' : '-'}${c.key}`), ['+10.0.0.100', '+10.0.0.101', '+10.0.0.150']);
+  t.same(
+    f.addressCalls.map((c) => `${c.add ? '+' : '-'}${c.key}`),
+    ['+10.0.0.100', '+10.0.0.101', '+10.0.0.150'],
+  );
   t.ok(f.garps.length >= 1 && f.garps[0]!.packets.some((p) => p.address === '10.0.0.150'), 'a GARP burst through the same module call');
   t.ok(f.sent.length >= 1, 'an advert');
 });

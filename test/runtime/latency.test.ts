@@ -30,7 +30,14 @@ const CONF = `vrrp_instance VI_1 {
 `;
 
 function advertFrom(src: string, priority: number): Buffer {
-  const payload = encodeAdvert({ vrid: 51, priority, authType: 1, authPass: 'secret12', adverIntSec: 1, vips: ['10.0.0.100', '10.0.0.101'] });
+  const payload = encodeAdvert({
+    vrid: 51,
+    priority,
+    authType: 1,
+    authPass: 'secret12',
+    adverIntSec: 1,
+    vips: ['10.0.0.100', '10.0.0.101'],
+  });
   return buildIpv4Packet({ srcIp: src, dstIp: '224.0.0.18', ttl: 255, id: 1, payload });
 }
 
@@ -85,7 +92,11 @@ t.test('becoming MASTER: VIP requests do not wait for the advert send; GARPs str
   io.fake.advanceTo(due); // Master_Down_Timer fires
   await turn();
   t.equal(inst.state, 'MASTER');
-  t.same(io.trace, ['advert issued', 'add issued 10.0.0.100'], 'advert issued first, then the first VIP request, with the advert still in flight');
+  t.same(
+    io.trace,
+    ['advert issued', 'add issued 10.0.0.100'],
+    'advert issued first, then the first VIP request, with the advert still in flight',
+  );
 
   acks.shift()!();
   await turn();
@@ -96,9 +107,20 @@ t.test('becoming MASTER: VIP requests do not wait for the advert send; GARPs str
   sends.shift()!();
   await turn();
   const firstGarp = io.trace.indexOf('garp 10.0.0.100');
-  t.same(io.trace.slice(2, firstGarp), ['add 10.0.0.100', 'add issued 10.0.0.101', 'add 10.0.0.101', 'advert prio 100 to 224.0.0.18'], 'advert on the wire before any GARP');
-  t.same(io.trace.slice(firstGarp), Array.from({ length: 10 }, (_, i) => `garp 10.0.0.10${i % 2}`), 'the whole burst back to back (vrrp_garp_interval 0)');
-  t.ok(io.garps.every((g) => g.atMs === io.garps[0]!.atMs), 'all at the same instant');
+  t.same(
+    io.trace.slice(2, firstGarp),
+    ['add 10.0.0.100', 'add issued 10.0.0.101', 'add 10.0.0.101', 'advert prio 100 to 224.0.0.18'],
+    'advert on the wire before any GARP',
+  );
+  t.same(
+    io.trace.slice(firstGarp),
+    Array.from({ length: 10 }, (_, i) => `garp 10.0.0.10${i % 2}`),
+    'the whole burst back to back (vrrp_garp_interval 0)',
+  );
+  t.ok(
+    io.garps.every((g) => g.atMs === io.garps[0]!.atMs),
+    'all at the same instant',
+  );
   await d.queue.idle();
 
   // Advert already sent when the last ack arrives (the usual order): the GARPs leave in the same
@@ -107,7 +129,8 @@ t.test('becoming MASTER: VIP requests do not wait for the advert send; GARPs str
   const { d: d2, io: io2, inst: inst2 } = await boot();
   const acks2: (() => void)[] = [];
   const realAdd2 = io2.netlink.addAddress;
-  io2.netlink.addAddress = (s: AddrSpec): Promise<IoResult<{ exists: boolean }>> => new Promise((res) => acks2.push(() => void realAdd2(s).then(res)));
+  io2.netlink.addAddress = (s: AddrSpec): Promise<IoResult<{ exists: boolean }>> =>
+    new Promise((res) => acks2.push(() => void realAdd2(s).then(res)));
   io2.fake.advanceTo(io2.fake.nextDeadline()!);
   await turn();
   t.equal(inst2.state, 'MASTER');
@@ -127,7 +150,10 @@ t.test('becoming MASTER: VIP requests do not wait for the advert send; GARPs str
 
 t.test('a failed advert send does not hold the VIPs or the GARPs back', async (t) => {
   const { d, io, inst } = await boot();
-  io.sockets.send = async (): Promise<IoResult<number>> => ({ ok: false, error: { kind: 'IoError', syscall: 'sendto', errno: 100, code: 'ENETDOWN', message: 'Network is down' } });
+  io.sockets.send = async (): Promise<IoResult<number>> => ({
+    ok: false,
+    error: { kind: 'IoError', syscall: 'sendto', errno: 100, code: 'ENETDOWN', message: 'Network is down' },
+  });
   io.fake.advanceTo(io.fake.nextDeadline()!);
   await d.queue.idle();
   t.equal(inst.state, 'MASTER');

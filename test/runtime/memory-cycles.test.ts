@@ -109,8 +109,13 @@ t.test('thousands of reloads, flaps, adverts, hooks and status reads: the live h
   }
   const fit = rssFit(samples);
   const perCycle = fit.slopeMiBPerMin;
-  t.comment(`live heap ${samples.map((x) => (x.mib / 1048576).toFixed(2)).join(' ')} MiB every ${STEP} cycles: ${perCycle.toFixed(1)} ± ${fit.slopeStdErr.toFixed(1)} B/cycle (${gen / 10} reloads, ${src} advert sources)`);
-  t.ok(perCycle < MAX_BYTES_PER_CYCLE, `no growth with the cycles: ${perCycle.toFixed(1)} bytes per cycle (< ${MAX_BYTES_PER_CYCLE}; the old peer table kept several hundred)`);
+  t.comment(
+    `live heap ${samples.map((x) => (x.mib / 1048576).toFixed(2)).join(' ')} MiB every ${STEP} cycles: ${perCycle.toFixed(1)} ± ${fit.slopeStdErr.toFixed(1)} B/cycle (${gen / 10} reloads, ${src} advert sources)`,
+  );
+  t.ok(
+    perCycle < MAX_BYTES_PER_CYCLE,
+    `no growth with the cycles: ${perCycle.toFixed(1)} bytes per cycle (< ${MAX_BYTES_PER_CYCLE}; the old peer table kept several hundred)`,
+  );
   t.ok(d.knownLinks().length <= 3);
   for (const i of d.instances) t.ok([...i.peers].length <= 32, `${i.name}: peer table bounded`);
   await d.stop(0);

@@ -82,12 +82,20 @@ t.test('a flood of sources: at most PEER_TABLE_MAX entries, the live master kept
   t.equal(inst.state, 'BACKUP');
   // The flood's sources expire like any other.
   await advance(EXPIRY_MS + 1);
-  t.same([...inst.peers].map(([ip]) => ip), [], 'everything expires once nobody advertises');
+  t.same(
+    [...inst.peers].map(([ip]) => ip),
+    [],
+    'everything expires once nobody advertises',
+  );
 });
 
 t.test('PeerTable alone: ordered by last advert, refresh moves an entry, cap evicts the oldest', async (t) => {
   let now = 0;
-  const table = new PeerTable(() => now, () => 1000, 3);
+  const table = new PeerTable(
+    () => now,
+    () => 1000,
+    3,
+  );
   table.seen('a', 1, 0);
   now = 10;
   table.seen('b', 2, 10);
@@ -97,7 +105,14 @@ t.test('PeerTable alone: ordered by last advert, refresh moves an entry, cap evi
   table.seen('a', 4, 30); // refreshed: now the newest
   now = 40;
   table.seen('d', 5, 40); // full: evicts b, heard from longest ago
-  t.same([...table].map(([ip, e]) => [ip, e.priority]), [['c', 3], ['a', 4], ['d', 5]]);
+  t.same(
+    [...table].map(([ip, e]) => [ip, e.priority]),
+    [
+      ['c', 3],
+      ['a', 4],
+      ['d', 5],
+    ],
+  );
   t.equal(table.evicted, 1);
   now = 1020;
   t.equal(table.size, 2, 'c (seen at 20) expired at 1020');
@@ -110,16 +125,33 @@ t.test('PeerTable alone: ordered by last advert, refresh moves an entry, cap evi
 
 t.test('PeerTable alone: the protected entry (the current master) is never the one evicted', async (t) => {
   let now = 0;
-  const table = new PeerTable(() => now, () => 1000, 3, () => 'm');
+  const table = new PeerTable(
+    () => now,
+    () => 1000,
+    3,
+    () => 'm',
+  );
   table.seen('m', 200, 0);
   for (let i = 0; i < 10; i++) {
     now++;
     table.seen(`x${i}`, 1, now);
   }
-  t.same([...table].map(([ip]) => ip), ['m', 'x8', 'x9']);
+  t.same(
+    [...table].map(([ip]) => ip),
+    ['m', 'x8', 'x9'],
+  );
   t.equal(table.evicted, 8);
-  const one = new PeerTable(() => now, () => 1000, 1, () => 'm');
+  const one = new PeerTable(
+    () => now,
+    () => 1000,
+    1,
+    () => 'm',
+  );
   one.seen('m', 200, 0);
   one.seen('y', 1, 0);
-  t.same([...one].map(([ip]) => ip), ['y'], 'a cap of 1 still holds');
+  t.same(
+    [...one].map(([ip]) => ip),
+    ['y'],
+    'a cap of 1 still holds',
+  );
 });

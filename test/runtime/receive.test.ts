@@ -15,10 +15,12 @@ import { Receiver, WORK_QUEUE_MAX_PACKETS } from '../../src/runtime/receive.js';
 import { configFromText } from '../support/config-host.js';
 import { fakeEnv, instanceIn } from './fake-env.js';
 
-const CONF = ['VI_A 51', 'VI_B 52'].map((x) => {
-  const [name, vrid] = x.split(' ');
-  return `vrrp_instance ${name} {\n  interface eth0\n  virtual_router_id ${vrid}\n  priority 100\n  advert_int 1\n  virtual_ipaddress {\n    10.0.0.${vrid}\n  }\n}\n`;
-}).join('');
+const CONF = ['VI_A 51', 'VI_B 52']
+  .map((x) => {
+    const [name, vrid] = x.split(' ');
+    return `vrrp_instance ${name} {\n  interface eth0\n  virtual_router_id ${vrid}\n  priority 100\n  advert_int 1\n  virtual_ipaddress {\n    10.0.0.${vrid}\n  }\n}\n`;
+  })
+  .join('');
 
 function advert(vrid: number, priority = 150): Buffer {
   const payload = encodeAdvert({ vrid, priority, authType: 0, adverIntSec: 1, vips: [`10.0.0.${vrid}`] });
@@ -54,7 +56,11 @@ t.test('a valid advert reaches the instance with its VRID, and only that one', a
   const { insts, r, drain, pkt } = setup();
   r.enqueue(pkt(advert(52)));
   await drain();
-  t.same(insts.map((i) => i.snapshot.master?.ip ?? null), [null, '10.0.0.2'], 'VI_B heard the master, VI_A did not');
+  t.same(
+    insts.map((i) => i.snapshot.master?.ip ?? null),
+    [null, '10.0.0.2'],
+    'VI_B heard the master, VI_A did not',
+  );
 });
 
 t.test('drops by reason, counted per interface: malformed, unknown VRID (logged, rate-limited)', async (t) => {

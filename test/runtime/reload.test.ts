@@ -35,21 +35,32 @@ t.test('reloadAddressActions: an unchanged list needs nothing', async (t) => {
   t.same(reloadAddressActions(s, spec(conf(vips('10.0.0.100/24', '10.0.0.101'))), 'eth0'), []);
 });
 
-t.test('reloadAddressActions: removed first (rules, routes, eVIPs, VIPs), then added (VIPs, eVIPs, routes, rules), then one burst', async (t) => {
-  const old = spec(conf(`${vips('10.0.0.100', '10.0.0.101')}  virtual_ipaddress_excluded {\n    10.0.0.150\n  }\n  virtual_routes {\n    10.1.0.0/16 via 10.0.0.254\n  }\n  virtual_rules {\n    from 10.0.0.100 table 100\n  }\n`));
-  const next = spec(conf(`${vips('10.0.0.100', '10.0.0.102')}  virtual_ipaddress_excluded {\n    10.0.0.151\n  }\n  virtual_routes {\n    10.2.0.0/16 via 10.0.0.254\n  }\n  virtual_rules {\n    from 10.0.0.102 table 100\n  }\n`));
-  t.same(describe(reloadAddressActions(old, next, 'eth0')), [
-    '-rules from 10.0.0.100 table 100@eth0',
-    '-routes 10.1.0.0/16 via 10.0.0.254@eth0',
-    '-evips 10.0.0.150@eth0',
-    '-vips 10.0.0.101@eth0',
-    '+vips 10.0.0.102@eth0',
-    '+evips 10.0.0.151@eth0',
-    '+routes 10.2.0.0/16 via 10.0.0.254@eth0',
-    '+rules from 10.0.0.102 table 100@eth0',
-    'garp 5x[10.0.0.102,10.0.0.151]/0',
-  ]);
-});
+t.test(
+  'reloadAddressActions: removed first (rules, routes, eVIPs, VIPs), then added (VIPs, eVIPs, routes, rules), then one burst',
+  async (t) => {
+    const old = spec(
+      conf(
+        `${vips('10.0.0.100', '10.0.0.101')}  virtual_ipaddress_excluded {\n    10.0.0.150\n  }\n  virtual_routes {\n    10.1.0.0/16 via 10.0.0.254\n  }\n  virtual_rules {\n    from 10.0.0.100 table 100\n  }\n`,
+      ),
+    );
+    const next = spec(
+      conf(
+        `${vips('10.0.0.100', '10.0.0.102')}  virtual_ipaddress_excluded {\n    10.0.0.151\n  }\n  virtual_routes {\n    10.2.0.0/16 via 10.0.0.254\n  }\n  virtual_rules {\n    from 10.0.0.102 table 100\n  }\n`,
+      ),
+    );
+    t.same(describe(reloadAddressActions(old, next, 'eth0')), [
+      '-rules from 10.0.0.100 table 100@eth0',
+      '-routes 10.1.0.0/16 via 10.0.0.254@eth0',
+      '-evips 10.0.0.150@eth0',
+      '-vips 10.0.0.101@eth0',
+      '+vips 10.0.0.102@eth0',
+      '+evips 10.0.0.151@eth0',
+      '+routes 10.2.0.0/16 via 10.0.0.254@eth0',
+      '+rules from 10.0.0.102 table 100@eth0',
+      'garp 5x[10.0.0.102,10.0.0.151]/0',
+    ]);
+  },
+);
 
 t.test('reloadAddressActions: a changed label or prefix is a remove plus an add; the burst follows the new GARP settings', async (t) => {
   const old = spec(conf(vips('10.0.0.100/24 label eth0:a')));
@@ -59,7 +70,9 @@ t.test('reloadAddressActions: a changed label or prefix is a remove plus an add;
 
 t.test('reloadAddressActions: only removals announce nothing; a unicast instance found by its source uses its interface now', async (t) => {
   const uni = (v: string): string => conf(`  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n  }\n${v}`, '', '');
-  t.same(describe(reloadAddressActions(spec(uni(vips('10.0.0.100', '10.0.0.101'))), spec(uni(vips('10.0.0.100'))), 'eth3')), ['-vips 10.0.0.101@eth3']);
+  t.same(describe(reloadAddressActions(spec(uni(vips('10.0.0.100', '10.0.0.101'))), spec(uni(vips('10.0.0.100'))), 'eth3')), [
+    '-vips 10.0.0.101@eth3',
+  ]);
 });
 
 class FailingAdds extends FakeIo {
@@ -68,7 +81,9 @@ class FailingAdds extends FakeIo {
     super();
     const add = this.netlink.addAddress;
     this.netlink.addAddress = async (s: AddrSpec): Promise<IoResult<{ exists: boolean }>> =>
-      this.failAddOf.has(s.address) ? { ok: false, error: { kind: 'IoError', syscall: 'RTM_NEWADDR', errno: 1, code: 'EPERM', message: 'Operation not permitted' } } : add(s);
+      this.failAddOf.has(s.address)
+        ? { ok: false, error: { kind: 'IoError', syscall: 'RTM_NEWADDR', errno: 1, code: 'EPERM', message: 'Operation not permitted' } }
+        : add(s);
   }
 }
 
@@ -87,6 +102,12 @@ t.test('daemon reload: a VIP the kernel refuses to add on a kept MASTER is count
   const st = d.status().instances[0]!;
   t.equal(st.state, 'MASTER', 'kept');
   t.equal(st.counters.addressErrors, 1, 'the refused add is counted');
-  t.ok(log.messages('warn').some((m) => /^\(VI_1\) cannot add 10\.0\.0\.103: RTM_NEWADDR: EPERM/.test(m)), 'and logged');
-  t.ok(io.garps.some((g) => g.ip === '10.0.0.103'), 'the burst for the new VIP still goes out (as before)');
+  t.ok(
+    log.messages('warn').some((m) => /^\(VI_1\) cannot add 10\.0\.0\.103: RTM_NEWADDR: EPERM/.test(m)),
+    'and logged',
+  );
+  t.ok(
+    io.garps.some((g) => g.ip === '10.0.0.103'),
+    'the burst for the new VIP still goes out (as before)',
+  );
 });

@@ -47,7 +47,11 @@ t.test('notifier: state script then generic notify with keepalived argv, seriali
   const hook = join(dir, 'hook.sh');
   writeFileSync(hook, `#!/bin/sh\nsleep 0.05\necho "$*" >> ${out}\n`, { mode: 0o755 });
   const n = new Notifier({ runner: new SpawnRunner(), log: new MemoryLog() });
-  const hooks = { master: { argv: [hook, 'M'], user: null, group: null }, backup: { argv: [hook, 'B'], user: null, group: null }, generic: { argv: [hook], user: null, group: null } };
+  const hooks = {
+    master: { argv: [hook, 'M'], user: null, group: null },
+    backup: { argv: [hook, 'B'], user: null, group: null },
+    generic: { argv: [hook], user: null, group: null },
+  };
   n.notify('INSTANCE', 'VI_1', hooks, 'BACKUP', 100);
   n.notify('INSTANCE', 'VI_1', hooks, 'MASTER', 110);
   await n.idle(5000);

@@ -12,23 +12,63 @@ import { resolveIfname, resolveSource, type SourceView } from '../../src/runtime
 import { configFromText } from '../support/config-host.js';
 import { FakeIo } from './fake-io.js';
 
-const link = (ifname: string, ifindex: number): LinkInfo => ({ ifindex, ifname, up: true, running: true, lowerUp: true, noarp: false, loopback: false, mac: undefined, mtu: 1500, master: undefined });
-const addr = (address: string, ifindex: number, o: Partial<AddrInfo> = {}): AddrInfo => ({ ifindex, address, prefixLen: 24, peer: undefined, broadcast: undefined, scope: 0, label: undefined, secondary: false, ...o });
-const spec = (body: string, iface = '  interface eth0\n') => instanceSpecs(configFromText(`vrrp_instance VI_1 {\n${iface}  virtual_router_id 51\n  priority 100\n${body}  virtual_ipaddress {\n    10.0.0.100\n  }\n}\n`))[0]!;
-const view = (links: LinkInfo[], addrs: AddrInfo[], o: Partial<SourceView> = {}): SourceView => ({ links, addrs, isVip: (a) => a === '10.0.0.100', hasSocket: () => true, ...o });
+const link = (ifname: string, ifindex: number): LinkInfo => ({
+  ifindex,
+  ifname,
+  up: true,
+  running: true,
+  lowerUp: true,
+  noarp: false,
+  loopback: false,
+  mac: undefined,
+  mtu: 1500,
+  master: undefined,
+});
+const addr = (address: string, ifindex: number, o: Partial<AddrInfo> = {}): AddrInfo => ({
+  ifindex,
+  address,
+  prefixLen: 24,
+  peer: undefined,
+  broadcast: undefined,
+  scope: 0,
+  label: undefined,
+  secondary: false,
+  ...o,
+});
+const spec = (body: string, iface = '  interface eth0\n') =>
+  instanceSpecs(
+    configFromText(
+      `vrrp_instance VI_1 {\n${iface}  virtual_router_id 51\n  priority 100\n${body}  virtual_ipaddress {\n    10.0.0.100\n  }\n}\n`,
+    ),
+  )[0]!;
+const view = (links: LinkInfo[], addrs: AddrInfo[], o: Partial<SourceView> = {}): SourceView => ({
+  links,
+  addrs,
+  isVip: (a) => a === '10.0.0.100',
+  hasSocket: () => true,
+  ...o,
+});
 
 t.test('the primary address of the interface, never a VIP nor a secondary or link-scope one', async (t) => {
   const s = spec('');
-  const v = view([link('eth0', 2)], [addr('10.0.0.100', 2), addr('169.254.1.1', 2, { scope: 253 }), addr('10.0.0.7', 2, { secondary: true }), addr('10.0.0.1', 2)]);
+  const v = view(
+    [link('eth0', 2)],
+    [addr('10.0.0.100', 2), addr('169.254.1.1', 2, { scope: 253 }), addr('10.0.0.7', 2, { secondary: true }), addr('10.0.0.1', 2)],
+  );
   t.same(resolveSource(s, 'eth0', null, v), { ifname: 'eth0', src: '10.0.0.1', problem: null });
 });
 
 t.test('problems in words: no interface, no address, no socket; unicast_src_ip not on the interface', async (t) => {
   t.match(resolveSource(spec(''), 'eth0', null, view([], [])), { src: null, problem: 'interface eth0 does not exist' });
   t.match(resolveSource(spec(''), 'eth0', null, view([link('eth0', 2)], [])), { problem: 'no IPv4 address for interface eth0' });
-  t.match(resolveSource(spec(''), 'eth0', null, view([link('eth0', 2)], [addr('10.0.0.1', 2)], { hasSocket: () => false })), { src: '10.0.0.1', problem: 'no VRRP socket on eth0' });
+  t.match(resolveSource(spec(''), 'eth0', null, view([link('eth0', 2)], [addr('10.0.0.1', 2)], { hasSocket: () => false })), {
+    src: '10.0.0.1',
+    problem: 'no VRRP socket on eth0',
+  });
   const uni = spec('  unicast_src_ip 10.0.0.5\n  unicast_peer {\n    10.0.0.2\n  }\n');
-  t.match(resolveSource(uni, 'eth0', null, view([link('eth0', 2)], [addr('10.0.0.1', 2)])), { problem: 'unicast_src_ip 10.0.0.5 is not on eth0' });
+  t.match(resolveSource(uni, 'eth0', null, view([link('eth0', 2)], [addr('10.0.0.1', 2)])), {
+    problem: 'unicast_src_ip 10.0.0.5 is not on eth0',
+  });
   t.match(resolveSource(uni, null, null, view([], [])), { ifname: null, problem: 'unicast_src_ip 10.0.0.5 is not on any interface' });
 });
 

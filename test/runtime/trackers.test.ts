@@ -44,7 +44,11 @@ function setup(text: string) {
   const queue: (() => void | Promise<void>)[] = [];
   const log = new MemoryLog();
   const trackers = new Trackers({
-    clock: io.clock, runner: io.processes, files: io.files, gate: openGate(log), log,
+    clock: io.clock,
+    runner: io.processes,
+    files: io.files,
+    gate: openGate(log),
+    log,
     submit: (_w, fn) => void queue.push(fn),
     instances: () => insts,
     isUp: (n) => n !== 'eth3',
@@ -57,7 +61,18 @@ function setup(text: string) {
     io.fake.advance(ms);
     await new Promise((r) => setImmediate(r));
   };
-  return { io, f, log, trackers, drain, run, get insts() { return insts; }, set: (l: Instance[]) => void (insts = l) };
+  return {
+    io,
+    f,
+    log,
+    trackers,
+    drain,
+    run,
+    get insts() {
+      return insts;
+    },
+    set: (l: Instance[]) => void (insts = l),
+  };
 }
 
 t.test('initial tracking is recorded before start: a down interface, the file value', async (t) => {
@@ -75,7 +90,11 @@ t.test('script results reach the instances tracking the script, on the queue', a
   s.io.exitCodes.set('/bin/chk', 0);
   s.trackers.sync();
   await s.run(0);
-  t.same(s.io.runs.map((r) => r.argv), [['/bin/chk']], 'started at once');
+  t.same(
+    s.io.runs.map((r) => r.argv),
+    [['/bin/chk']],
+    'started at once',
+  );
   await s.drain();
   t.match(s.insts[0]!.snapshot.tracking.scripts.chk, { status: 'ok' }, 'the instance heard the result (rise 1)');
   s.trackers.stop();

@@ -29,13 +29,24 @@ t.test('params: conf/keepalived.conf.cloud-unicast', async (t) => {
   if (!s) return;
   t.equal(s.unicast, true);
   t.equal(s.configuredSrcIp, '10.0.0.11');
-  t.same(s.peers.map((p) => p.address), ['10.0.0.12']);
+  t.same(
+    s.peers.map((p) => p.address),
+    ['10.0.0.12'],
+  );
   t.equal(s.authType, 1);
   t.equal(s.authPass, 'vrrpd-01');
   const p = s.params;
   t.match(p, { vrid: 51, basePriority: 100, nopreempt: true, adverIntMs: 1000, srcIp: '10.0.0.11', vips: ['10.0.0.100'] });
   t.match(p.garp, { masterDelayMs: 1000, masterRepeat: 3, masterRefreshMs: 5000 });
-  t.same(p.trackInterfaces.map((i) => [i.name, i.weight]), [[SOURCE_TRACKER, 0], ['eth0', 0], ['eth1', 0]], 'source, own interface and track_interface, all weight 0');
+  t.same(
+    p.trackInterfaces.map((i) => [i.name, i.weight]),
+    [
+      [SOURCE_TRACKER, 0],
+      ['eth0', 0],
+      ['eth1', 0],
+    ],
+    'source, own interface and track_interface, all weight 0',
+  );
   t.equal(s.vipEntries[0]?.label, 'eth0:vip');
   t.equal(s.matchKey, '51|4|eth0|unicast|10.0.0.11');
   t.same(Object.keys(s.notify).sort(), ['backup', 'fault', 'master', 'stop']);
@@ -62,14 +73,24 @@ t.test('params: dont_track_primary, VIP on another interface, script and file jo
   const text = `vrrp_script chk {\n  script /bin/true\n  weight -10\n  rise 2\n  fall 3\n}\ntrack_file tf {\n  file /tmp/x\n  weight 5\n}\nvrrp_instance V {\n  interface eth0\n  dont_track_primary\n  virtual_router_id 9\n  priority 100\n  virtual_ipaddress {\n    10.1.0.1/24 dev eth1\n    10.2.0.1/24 dev eth2 no_track\n  }\n  track_script {\n    chk weight 30\n  }\n  track_file {\n    tf\n  }\n}\n`;
   const r = loadConfig('/k.conf', memoryHost({ '/k.conf': text }));
   const [s] = instanceSpecs(r.config!);
-  t.same(s?.params.trackInterfaces.map((i) => i.name), [SOURCE_TRACKER, 'eth1'], 'no own interface; VIP interface tracked unless no_track');
+  t.same(
+    s?.params.trackInterfaces.map((i) => i.name),
+    [SOURCE_TRACKER, 'eth1'],
+    'no own interface; VIP interface tracked unless no_track',
+  );
   t.match(s?.params.trackScripts[0], { name: 'chk', weight: 30, rise: 2, fall: 3 });
   t.match(s?.params.trackFiles[0], { name: 'tf', weight: 5 });
   t.same(s?.params.noTrackAddresses, ['10.2.0.1']);
 });
 
 const pkt = (src: string, dst: string, vrid: number): Buffer =>
-  buildIpv4Packet({ srcIp: src, dstIp: dst, ttl: 255, id: 1, payload: encodeAdvert({ vrid, priority: 100, authType: 0, adverIntSec: 1, vips: [] }) });
+  buildIpv4Packet({
+    srcIp: src,
+    dstIp: dst,
+    ttl: 255,
+    id: 1,
+    payload: encodeAdvert({ vrid, priority: 100, authType: 0, adverIntSec: 1, vips: [] }),
+  });
 
 t.test('demux by interface, VRID, destination and source', async (t) => {
   const targets = [
@@ -89,14 +110,36 @@ t.test('demux by interface, VRID, destination and source', async (t) => {
   t.equal(pick('eth0', pkt('10.0.0.2', '224.0.0.18', 52)), 'unknown-vrid');
   t.equal(pick('eth0', Buffer.from([0x45, 0])), 'malformed');
   const only = [targets[0]!];
-  t.equal(demux(only, 'eth0', pkt('10.0.0.2', '10.0.0.1', 51)).kind, 'instance', 'kind mismatch still reaches the instance (codec counts it)');
+  t.equal(
+    demux(only, 'eth0', pkt('10.0.0.2', '10.0.0.1', 51)).kind,
+    'instance',
+    'kind mismatch still reaches the instance (codec counts it)',
+  );
 });
 
 t.test('reload matching and list diff', async (t) => {
-  const plan = planReload([{ matchKey: 'a', n: 1 }, { matchKey: 'b', n: 2 }], [{ matchKey: 'b', n: 3 }, { matchKey: 'c', n: 4 }]);
-  t.same(plan.kept.map(([o, n]) => [o.n, n.n]), [[2, 3]]);
-  t.same(plan.removed.map((x) => x.n), [1]);
-  t.same(plan.added.map((x) => x.n), [4]);
+  const plan = planReload(
+    [
+      { matchKey: 'a', n: 1 },
+      { matchKey: 'b', n: 2 },
+    ],
+    [
+      { matchKey: 'b', n: 3 },
+      { matchKey: 'c', n: 4 },
+    ],
+  );
+  t.same(
+    plan.kept.map(([o, n]) => [o.n, n.n]),
+    [[2, 3]],
+  );
+  t.same(
+    plan.removed.map((x) => x.n),
+    [1],
+  );
+  t.same(
+    plan.added.map((x) => x.n),
+    [4],
+  );
   t.same(listDiff([1, 2, 3], [2, 3, 4], String), { gone: [1], added: [4] });
 });
 
@@ -136,7 +179,10 @@ t.test('log: console lines keepalived-style, JSON with fixed keys, secrets censo
   t.equal(ctime(new Date(2026, 10, 24, 2, 25, 4)), 'Tue Nov 24 02:25:04 2026');
   const json: string[] = [];
   const j = createLog({ write: (l) => json.push(l), detail: true });
-  j.child({ instance: 'VI_1', vrid: 51 }).info({ state: 'BACKUP', reason: 'init', authPass: 'secret12' }, '(VI_1) Entering BACKUP STATE (init)');
+  j.child({ instance: 'VI_1', vrid: 51 }).info(
+    { state: 'BACKUP', reason: 'init', authPass: 'secret12' },
+    '(VI_1) Entering BACKUP STATE (init)',
+  );
   const o = JSON.parse(json[0]!);
   t.match(o, { level: 'info', instance: 'VI_1', vrid: 51, state: 'BACKUP', reason: 'init', msg: '(VI_1) Entering BACKUP STATE (init)' });
   t.notOk(json[0]!.includes('secret12'), 'auth_pass censored');

@@ -16,7 +16,19 @@
  * start-up; a real second daemon does. Needs root; runs daemons (flock /tmp/vrrpd-netns.lock npx tap ...).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t, { type Test } from 'tap';
@@ -79,7 +91,11 @@ function unchanged(t: Test, v: Victim, what: string): void {
 /** As uid 4242 (no passwd entry, no groups): `ln -s TARGET LINK` for each pair. */
 function plant(t: Test, pairs: Array<[link: string, target: string]>): void {
   const args = pairs.flatMap(([l, tg]) => [tg, l]);
-  const r = spawnSync('/bin/sh', ['-c', 'while [ $# -gt 0 ]; do ln -s "$1" "$2" || exit 1; shift 2; done', 'sh', ...args], { uid: USER, gid: USER, encoding: 'utf8' });
+  const r = spawnSync('/bin/sh', ['-c', 'while [ $# -gt 0 ]; do ln -s "$1" "$2" || exit 1; shift 2; done', 'sh', ...args], {
+    uid: USER,
+    gid: USER,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) t.fail(`planting as uid ${USER} failed: ${r.stderr}`);
 }
 
@@ -93,7 +109,10 @@ const oldTemps = (d: string, pid: number): string[] => Array.from({ length: OLD_
 /** A regular root-owned file with this mode (the link itself was replaced). */
 function ours(t: Test, p: string, mode: number): void {
   const st = lstatSync(p);
-  t.ok(st.isFile() && st.uid === 0 && (st.mode & 0o7777) === mode, `${p}: regular, root, ${mode.toString(8)} (is ${st.isSymbolicLink() ? 'a symlink' : `uid ${st.uid} mode ${(st.mode & 0o7777).toString(8)}`})`);
+  t.ok(
+    st.isFile() && st.uid === 0 && (st.mode & 0o7777) === mode,
+    `${p}: regular, root, ${mode.toString(8)} (is ${st.isSymbolicLink() ? 'a symlink' : `uid ${st.uid} mode ${(st.mode & 0o7777).toString(8)}`})`,
+  );
 }
 
 const CONF = ONE_INSTANCE_CONF;
@@ -181,10 +200,14 @@ async function scenario(t: Test, ps: string): Promise<void> {
   await t.test('(a) dumps in a sticky world-writable TMPDIR (writeDump)', async (t) => {
     const tmp = dir(join(b, 'tmp'), 0o1777);
     const files = ['keepalived.data', 'keepalived.stats', 'keepalived.json'].map((f) => join(tmp, f));
-    plant(t, [...files, ...oldTemps(tmp, process.pid)].map((l) => [l, victim.path]));
+    plant(
+      t,
+      [...files, ...oldTemps(tmp, process.pid)].map((l) => [l, victim.path]),
+    );
     const d = await fakeDaemon(t);
     const src = { status: () => d.status(), config: () => configFromText(CONF), submit: (_what: string, fn: () => void) => fn() };
-    for (const kind of ['data', 'stats', 'json'] as DumpKind[]) await writeDump(kind, src, dumpHost(tmp), new MemoryLog()).catch(() => undefined);
+    for (const kind of ['data', 'stats', 'json'] as DumpKind[])
+      await writeDump(kind, src, dumpHost(tmp), new MemoryLog()).catch(() => undefined);
     unchanged(t, victim, 'SIGUSR1/SIGUSR2/SIGRTMIN+2 dumps');
     for (const f of files) ours(t, f, 0o600);
   });
@@ -192,7 +215,10 @@ async function scenario(t: Test, ps: string): Promise<void> {
   await t.test('(b) state files and state log in a state directory the user owns (StateFiles)', async (t) => {
     const state = dir(join(b, 'state'), 0o755, USER);
     const named = ['state', 'vip_check_failed_count', 'VI_1.state', 'keepalived.log'].map((f) => join(state, f));
-    plant(t, [...named, ...oldTemps(state, process.pid)].map((l) => [l, victim.path]));
+    plant(
+      t,
+      [...named, ...oldTemps(state, process.pid)].map((l) => [l, victim.path]),
+    );
     const log = new MemoryLog();
     const sf = new StateFiles({ dir: state, logFile: join(state, 'keepalived.log') }, log);
     for (const s of ['BACKUP', 'MASTER', 'FAULT']) sf.transition('VI_1', s);
@@ -221,7 +247,10 @@ async function scenario(t: Test, ps: string): Promise<void> {
   await t.test('(c) manual.json in a state directory the user owns (maintenance save)', async (t) => {
     const state = dir(join(b, 'state-manual'), 0o755, USER);
     const file = join(state, 'manual.json');
-    plant(t, [file, `${file}.${process.pid}.tmp`, ...oldTemps(state, process.pid)].map((l) => [l, victim.path]));
+    plant(
+      t,
+      [file, `${file}.${process.pid}.tmp`, ...oldTemps(state, process.pid)].map((l) => [l, victim.path]),
+    );
     const log = new MemoryLog();
     const m = new ManualControl({ daemon: await fakeDaemon(t), log, stateFile: file });
     t.teardown(() => m.close());
@@ -234,7 +263,10 @@ async function scenario(t: Test, ps: string): Promise<void> {
   await t.test('(e) track_file init_file in a directory the user owns', async (t) => {
     const watched = dir(join(b, 'track'), 0o755, USER);
     const file = join(watched, 'weight');
-    plant(t, [file, ...oldTemps(watched, process.pid)].map((l) => [l, victim.path]));
+    plant(
+      t,
+      [file, ...oldTemps(watched, process.pid)].map((l) => [l, victim.path]),
+    );
     const values: number[] = [];
     const def = { name: 'tf', file, weight: 1, reverse: false, initValue: 7, initOverwrite: true, origin: { file: 'k.conf', line: 1 } };
     const w = new TrackFileWatcher(def, { io: nodeTrackFiles(), log: new MemoryLog(), onValue: (_n, v) => values.push(v) });
@@ -271,7 +303,10 @@ async function scenario(t: Test, ps: string): Promise<void> {
     writeFileSync(join(nstmp, 'k.conf'), CONF.replace('eth0', 'vr0'));
     const inNs = (p: string): string => p.replace(nstmp, '/tmp');
     const stateNames = ['state', 'VI_1.state', 'keepalived.log'].map((f) => join(state, f));
-    plant(t, stateNames.map((l) => [l, '/tmp/victim']));
+    plant(
+      t,
+      stateNames.map((l) => [l, '/tmp/victim']),
+    );
     const setup = [
       'mount --bind "$1" /tmp',
       'mount -t sysfs sysfs /sys',
@@ -284,14 +319,40 @@ async function scenario(t: Test, ps: string): Promise<void> {
     ].join(' && ');
     const env = { ...process.env };
     delete env.TMPDIR;
-    const p = start(t, ['unshare', '-m', '-n', '--propagation', 'private', 'sh', '-c', setup, 'sh', nstmp, process.execPath, VRRPD_BIN, 'run', '-f', '/tmp/k.conf', '--state-dir', inNs(state), '--log-console'], env);
+    const p = start(
+      t,
+      [
+        'unshare',
+        '-m',
+        '-n',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        setup,
+        'sh',
+        nstmp,
+        process.execPath,
+        VRRPD_BIN,
+        'run',
+        '-f',
+        '/tmp/k.conf',
+        '--state-dir',
+        inNs(state),
+        '--log-console',
+      ],
+      env,
+    );
     if (!(await p.waitFor(/Startup complete/, 10_000))) {
       t.fail(`daemon did not start:\n${p.output()}`);
       return stop(p);
     }
     const pid = p.child.pid!;
     const dumps = ['keepalived.data', 'keepalived.stats', 'keepalived.json'].map((f) => join(nstmp, f));
-    plant(t, [...dumps, ...oldTemps(nstmp, pid).slice(0, 20)].map((l) => [l, '/tmp/victim']));
+    plant(
+      t,
+      [...dumps, ...oldTemps(nstmp, pid).slice(0, 20)].map((l) => [l, '/tmp/victim']),
+    );
     p.child.kill('SIGUSR1');
     p.child.kill('SIGUSR2');
     process.kill(pid, 36); // SIGRTMIN+2 (child.kill takes names only)
@@ -335,7 +396,8 @@ async function pidFileDaemons(t: Test): Promise<void> {
   const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
   t.teardown(() => sleeper.kill('SIGKILL'));
   writeFileSync(pidFile, `${sleeper.pid}\n`);
-  const run = (): Proc => start(t, ['unshare', '-n', process.execPath, VRRPD_BIN, 'run', '-f', conf, '--state-dir', state, '--log-console']);
+  const run = (): Proc =>
+    start(t, ['unshare', '-n', process.execPath, VRRPD_BIN, 'run', '-f', conf, '--state-dir', state, '--log-console']);
   const a = run();
   t.ok(await a.waitFor(/Startup complete/, 10_000), `a stale pid file (pid ${sleeper.pid}, alive, not a vrrpd) does not block start-up`);
   t.equal(readFileSync(pidFile, 'utf8'), `${a.child.pid}\n`, 'the pid file now names the daemon');

@@ -16,7 +16,10 @@ export const ORACLE_GROUP = 'root:x:0:\nnogroup:x:65534:\n';
 
 /** A user database: the oracle's, plus `extra` passwd lines (`name:x:uid:gid::/:/bin/false`) and group lines. */
 export function testUsers(extraPasswd: readonly string[] = [], extraGroup: readonly string[] = []): UserDb {
-  return userDbFromFiles(ORACLE_PASSWD + extraPasswd.map((l) => `${l}\n`).join(''), ORACLE_GROUP + extraGroup.map((l) => `${l}\n`).join(''));
+  return userDbFromFiles(
+    ORACLE_PASSWD + extraPasswd.map((l) => `${l}\n`).join(''),
+    ORACLE_GROUP + extraGroup.map((l) => `${l}\n`).join(''),
+  );
 }
 
 export const ORACLE_INTERFACES: ReadonlyMap<string, InterfaceFacts> = new Map([
@@ -36,8 +39,16 @@ export function memoryHost(files: Record<string, string>, extra: Partial<ConfigH
     readFile: (p) => (p in files ? enc.encode(files[p]!) : undefined),
     glob: (pattern, cwd) => {
       const full = pattern.startsWith('/') ? pattern : `${cwd === '.' ? '' : `${cwd}/`}${pattern}`;
-      const re = new RegExp(`^${full.replace(/[.+^$()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\{([^}]*)\}/g, (_m, a: string) => `(${a.split(',').join('|')})`)}$`);
-      return Object.keys(files).filter((f) => re.test(f)).sort();
+      const re = new RegExp(
+        `^${full
+          .replace(/[.+^$()|\\]/g, '\\$&')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]')
+          .replace(/\{([^}]*)\}/g, (_m, a: string) => `(${a.split(',').join('|')})`)}$`,
+      );
+      return Object.keys(files)
+        .filter((f) => re.test(f))
+        .sort();
     },
     stat: (p) => (p in files ? { isFile: true, executable: false } : undefined),
     interfaces: () => ORACLE_INTERFACES,

@@ -202,9 +202,7 @@ export class NetNode {
   /** The generic notify hook's runs, every boot: kind (MASTER, BACKUP, ...) and priority. */
   get notifies(): { atMs: number; kind: string; priority: number }[] {
     return this.ios.flatMap((io) =>
-      io.runs
-        .filter((r) => r.argv[0] === NOTIFY_SCRIPT)
-        .map((r) => ({ atMs: r.atMs, kind: r.argv[3] ?? '', priority: Number(r.argv[4]) })),
+      io.runs.filter((r) => r.argv[0] === NOTIFY_SCRIPT).map((r) => ({ atMs: r.atMs, kind: r.argv[3] ?? '', priority: Number(r.argv[4]) })),
     );
   }
 
@@ -236,7 +234,11 @@ export class NetNode {
     this.#io = io;
     this.ios.push(io);
     const current = (): boolean => this.#alive && this.#boot === boot;
-    const log = new TimedLog(this.logs, () => this.net.clock.now(), () => this.#boot === boot);
+    const log = new TimedLog(
+      this.logs,
+      () => this.net.clock.now(),
+      () => this.#boot === boot,
+    );
     const daemon = new Daemon({
       io: this.#ports(io, boot),
       log,

@@ -54,7 +54,10 @@ export class LabProcess implements NsProcess {
   readonly #child: ChildProcess;
   readonly #waiters = new Set<() => void>();
 
-  constructor(readonly argv: readonly string[], child: ChildProcess) {
+  constructor(
+    readonly argv: readonly string[],
+    child: ChildProcess,
+  ) {
     this.#child = child;
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       this.stdout += d;

@@ -41,5 +41,17 @@ export function writeLabUsers(dir: string, users: LabUsers = {}): { passwd: stri
  * given files (`unshare` and `sh` exec in place: the daemon keeps the pid the caller sees).
  */
 export function withLabUsers(files: { passwd: string; group: string }, argv: readonly string[]): string[] {
-  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/group && shift 2 && exec "$@"', 'lab-users', files.passwd, files.group, ...argv];
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    'mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/group && shift 2 && exec "$@"',
+    'lab-users',
+    files.passwd,
+    files.group,
+    ...argv,
+  ];
 }

@@ -155,9 +155,8 @@ export class Lab extends BenchLab {
     if (!/^[a-z0-9-]{1,12}$/i.test(opts.prefix)) throw new Error(`bad lab prefix ${opts.prefix}`);
     const m = /^(\d+\.\d+\.\d+)(?:\.0\/24)?$/.exec(opts.subnet);
     if (!m?.[1]) throw new Error(`subnet must look like 10.232.1 or 10.232.1.0/24, got ${opts.subnet}`);
-    const names = typeof opts.hosts === 'number'
-      ? Array.from({ length: opts.hosts }, (_, i) => String.fromCharCode(97 + i))
-      : [...opts.hosts];
+    const names =
+      typeof opts.hosts === 'number' ? Array.from({ length: opts.hosts }, (_, i) => String.fromCharCode(97 + i)) : [...opts.hosts];
     for (const n of names) if (!/^[a-z0-9]{1,10}$/i.test(n) || n === 'sw') throw new Error(`bad host name ${n}`);
 
     const lab = new Lab(opts.prefix, m[1]);
@@ -171,9 +170,14 @@ export class Lab extends BenchLab {
   }
 
   /** `ip -4 -j addr show dev IF` inside the host, parsed. */
-  async addresses(host: string, ifname = 'eth0'): Promise<Array<{ local: string; prefixlen: number; label?: string; broadcast?: string; scope: string; secondary?: boolean }>> {
+  async addresses(
+    host: string,
+    ifname = 'eth0',
+  ): Promise<Array<{ local: string; prefixlen: number; label?: string; broadcast?: string; scope: string; secondary?: boolean }>> {
     const out = (await run(['ip', '-n', this.nsOf(host), '-4', '-j', 'addr', 'show', 'dev', ifname])).stdout;
-    const parsed = JSON.parse(out) as Array<{ addr_info: Array<{ local: string; prefixlen: number; label?: string; broadcast?: string; scope: string; secondary?: boolean }> }>;
+    const parsed = JSON.parse(out) as Array<{
+      addr_info: Array<{ local: string; prefixlen: number; label?: string; broadcast?: string; scope: string; secondary?: boolean }>;
+    }>;
     return parsed.flatMap((l) => l.addr_info);
   }
 
@@ -208,7 +212,6 @@ export class Lab extends BenchLab {
       },
     };
   }
-
 }
 
 /** Poll `cond` every `everyMs` until true; reject after `timeoutMs` with `what` in the message. */

@@ -48,7 +48,10 @@ export class BenchLab implements NsLab {
   readonly #files = new Set<string>();
   #destroyed = false;
 
-  protected constructor(readonly prefix: string, readonly subnet: string) {
+  protected constructor(
+    readonly prefix: string,
+    readonly subnet: string,
+  ) {
     this.switchNs = `${prefix}sw`;
     this.tmpDir = mkdtempSync(join(tmpdir(), prefix));
   }
@@ -92,7 +95,10 @@ export class BenchLab implements NsLab {
       const ip = `${this.subnet}.${i + 1}`;
       await runCmd(['ip', '-n', ns, 'addr', 'add', `${ip}/24`, 'brd', '+', 'dev', 'eth0']);
       await runCmd(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
-      const info = JSON.parse((await runCmd(['ip', '-n', ns, '-j', 'link', 'show', 'eth0'])).stdout) as Array<{ ifindex: number; address: string }>;
+      const info = JSON.parse((await runCmd(['ip', '-n', ns, '-j', 'link', 'show', 'eth0'])).stdout) as Array<{
+        ifindex: number;
+        address: string;
+      }>;
       const link = info[0];
       if (!link) throw new Error(`no eth0 in ${ns}`);
       this.#hosts.set(name, { name, ns, ifname: 'eth0', ifindex: link.ifindex, mac: link.address, ip, prefixLen: 24, swPort });

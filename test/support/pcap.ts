@@ -24,11 +24,24 @@ export function parsePcap(buf: Buffer): PcapFile {
   let le: boolean;
   let nanos: boolean;
   switch (magicLE) {
-    case 0xa1b2c3d4: le = true; nanos = false; break;
-    case 0xa1b23c4d: le = true; nanos = true; break;
-    case 0xd4c3b2a1: le = false; nanos = false; break;
-    case 0x4d3cb2a1: le = false; nanos = true; break;
-    default: throw new Error(`not a pcap file (magic 0x${magicLE.toString(16)})`);
+    case 0xa1b2c3d4:
+      le = true;
+      nanos = false;
+      break;
+    case 0xa1b23c4d:
+      le = true;
+      nanos = true;
+      break;
+    case 0xd4c3b2a1:
+      le = false;
+      nanos = false;
+      break;
+    case 0x4d3cb2a1:
+      le = false;
+      nanos = true;
+      break;
+    default:
+      throw new Error(`not a pcap file (magic 0x${magicLE.toString(16)})`);
   }
   const u32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
   const linkType = u32(20) & 0x0fffffff;
@@ -57,8 +70,7 @@ export interface EthFrame {
   readonly payload: Buffer;
 }
 
-export const macToString = (b: Uint8Array): string =>
-  Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
+export const macToString = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
 export const ipToString = (b: Uint8Array): string => Array.from(b).join('.');
 
 export function parseEthernet(data: Buffer): EthFrame | undefined {

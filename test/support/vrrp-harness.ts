@@ -188,13 +188,19 @@ const MOUNT_SCRIPT = [
  */
 export function startNode(lab: NsLab, o: StartNodeOptions): VrrpNode {
   const dir = join(lab.tmpDir, `node-${o.host}-${o.impl}-${++nodeSeq}`);
-  for (const d of ['run', 'run/lock', 'tmp', 'var/log', 'var/lib', 'var/tmp', 'etc-keepalived']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['run', 'run/lock', 'tmp', 'var/log', 'var/lib', 'var/tmp', 'etc-keepalived'])
+    mkdirSync(join(dir, d), { recursive: true });
   chmodSync(join(dir, 'tmp'), 0o1777);
   writeLabUsers(dir, o.users);
   symlinkSync('/run', join(dir, 'var/run'));
   symlinkSync('/run/lock', join(dir, 'var/lock'));
   const realPath = (p: string): string => {
-    for (const [inside, outside] of [['/etc/keepalived', 'etc-keepalived'], ['/run', 'run'], ['/var', 'var'], ['/tmp', 'tmp']] as const) {
+    for (const [inside, outside] of [
+      ['/etc/keepalived', 'etc-keepalived'],
+      ['/run', 'run'],
+      ['/var', 'var'],
+      ['/tmp', 'tmp'],
+    ] as const) {
       if (p === inside || p.startsWith(`${inside}/`)) return join(dir, outside, p.slice(inside.length));
     }
     throw new Error(`${p} is not inside the node's private directories`);
@@ -208,16 +214,56 @@ export function startNode(lab: NsLab, o: StartNodeOptions): VrrpNode {
   let pidFiles: string[];
   if (o.impl === 'keepalived') {
     writeFileSync(join(dir, 'run/keepalived.conf'), o.conf);
-    argv = ['keepalived', '-n', '-l', '-D', '-G', '-f', '/run/keepalived.conf', '-p', '/run/keepalived.pid', '-r', '/run/vrrp.pid', ...(o.args ?? [])];
+    argv = [
+      'keepalived',
+      '-n',
+      '-l',
+      '-D',
+      '-G',
+      '-f',
+      '/run/keepalived.conf',
+      '-p',
+      '/run/keepalived.pid',
+      '-r',
+      '/run/vrrp.pid',
+      ...(o.args ?? []),
+    ];
     pidFiles = [join(dir, 'run/keepalived.pid'), join(dir, 'run/vrrp.pid')];
   } else {
     writeFileSync(join(dir, 'run/vrrpd.conf'), o.conf);
     const bin = o.vrrpdBin ?? join(REPO_ROOT, 'bin/vrrpd');
-    argv = [process.execPath, ...(o.nodeArgs ?? []), bin, 'run', '-f', '/run/vrrpd.conf', '--log-console', '--pid-file', '/run/vrrpd.pid', '--state-dir', '/run/vrrpd', '--control-socket', '/run/vrrpd.sock', ...(o.args ?? [])];
+    argv = [
+      process.execPath,
+      ...(o.nodeArgs ?? []),
+      bin,
+      'run',
+      '-f',
+      '/run/vrrpd.conf',
+      '--log-console',
+      '--pid-file',
+      '/run/vrrpd.pid',
+      '--state-dir',
+      '/run/vrrpd',
+      '--control-socket',
+      '/run/vrrpd.sock',
+      ...(o.args ?? []),
+    ];
     pidFiles = [join(dir, 'run/vrrpd.pid')];
   }
   const keep = realpathSync(REPO_ROOT).replace(/\/$/, '');
-  const proc = lab.spawn(o.host, ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', MOUNT_SCRIPT, 'vrrp-node', dir, keep, ...argv]);
+  const proc = lab.spawn(o.host, [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    MOUNT_SCRIPT,
+    'vrrp-node',
+    dir,
+    keep,
+    ...argv,
+  ]);
   return {
     impl: o.impl,
     host: o.host,
@@ -270,7 +316,10 @@ export async function waitForNth(node: VrrpNode, re: RegExp, already: number, ti
   for (;;) {
     if (countMatches(node.log, re) > already) return wallNowMs();
     if (!node.proc.running) throw new Error(`${node.impl} on ${node.host} exited before ${re}; log:\n${node.log}`);
-    if (wallNowMs() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${re} (#${already + 1}) from ${node.impl} on ${node.host}; log:\n${node.log}`);
+    if (wallNowMs() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${re} (#${already + 1}) from ${node.impl} on ${node.host}; log:\n${node.log}`,
+      );
     await sleep(5);
   }
 }
@@ -314,7 +363,14 @@ export function parseAddrMonitor(text: string): AddrEvent[] {
     const m = re.exec(line);
     if (!m) continue;
     const rest = m[6]!.trim().split(/\s+/);
-    out.push({ ms: isoMicrosToMs(m[1]!), op: m[2] ? 'del' : 'add', dev: m[3]!, ip: m[4]!, prefixLen: Number(m[5]), label: rest[rest.length - 1] ?? m[3]! });
+    out.push({
+      ms: isoMicrosToMs(m[1]!),
+      op: m[2] ? 'del' : 'add',
+      dev: m[3]!,
+      ip: m[4]!,
+      prefixLen: Number(m[5]),
+      label: rest[rest.length - 1] ?? m[3]!,
+    });
   }
   return out;
 }
@@ -444,12 +500,23 @@ export interface WireView {
 export function parseTcpdumpText(text: string): WireView {
   const adverts: WireAdvert[] = [];
   const garps: WireGarp[] = [];
-  const advRe = /^(\d+\.\d+) (\S+) > \S+, ethertype IPv4 \(0x0800\), length \d+: (\S+) > (\S+): VRRPv2, Advertisement, vrid (\d+), prio (\d+), authtype (\S+), intvl (\d+)s/;
-  const garpRe = /^(\d+\.\d+) (\S+) > ff:ff:ff:ff:ff:ff, ethertype ARP \(0x0806\), .*Request who-has (\S+) (?:\(ff:ff:ff:ff:ff:ff\) )?tell (\S+),/;
+  const advRe =
+    /^(\d+\.\d+) (\S+) > \S+, ethertype IPv4 \(0x0800\), length \d+: (\S+) > (\S+): VRRPv2, Advertisement, vrid (\d+), prio (\d+), authtype (\S+), intvl (\d+)s/;
+  const garpRe =
+    /^(\d+\.\d+) (\S+) > ff:ff:ff:ff:ff:ff, ethertype ARP \(0x0806\), .*Request who-has (\S+) (?:\(ff:ff:ff:ff:ff:ff\) )?tell (\S+),/;
   for (const line of text.split('\n')) {
     let m = advRe.exec(line);
     if (m) {
-      adverts.push({ ms: Number(m[1]) * 1000, srcMac: m[2]!, src: m[3]!, dst: m[4]!, vrid: Number(m[5]), prio: Number(m[6]), auth: m[7]!, intvl: Number(m[8]) });
+      adverts.push({
+        ms: Number(m[1]) * 1000,
+        srcMac: m[2]!,
+        src: m[3]!,
+        dst: m[4]!,
+        vrid: Number(m[5]),
+        prio: Number(m[6]),
+        auth: m[7]!,
+        intvl: Number(m[8]),
+      });
       continue;
     }
     m = garpRe.exec(line);

@@ -39,7 +39,10 @@ export function buildTestAdvert(a: TestAdvert): Buffer {
   v[4] = a.password !== undefined ? 1 : 0;
   v[5] = a.adverIntSec ?? 1;
   a.vips.forEach((ip, i) => Buffer.from(ip4(ip)).copy(v, 8 + 4 * i));
-  if (a.password !== undefined) Buffer.from(a.password, 'latin1').subarray(0, 8).copy(v, 8 + 4 * a.vips.length);
+  if (a.password !== undefined)
+    Buffer.from(a.password, 'latin1')
+      .subarray(0, 8)
+      .copy(v, 8 + 4 * a.vips.length);
   v.writeUInt16BE(inetChecksum(v), 6);
   const h = Buffer.alloc(20);
   h[0] = 0x45;
@@ -54,7 +57,22 @@ export function buildTestAdvert(a: TestAdvert): Buffer {
 }
 
 /** The fields of a received advert that io/ tests check. */
-export function peekAdvert(p: Buffer): { ttl: number; tos: number; id: number; proto: number; src: string; dst: string; vrid: number; priority: number; version: number; type: number } | undefined {
+export function peekAdvert(
+  p: Buffer,
+):
+  | {
+      ttl: number;
+      tos: number;
+      id: number;
+      proto: number;
+      src: string;
+      dst: string;
+      vrid: number;
+      priority: number;
+      version: number;
+      type: number;
+    }
+  | undefined {
   if (p.length < 28 || p[0]! >> 4 !== 4) return undefined;
   const ihl = (p[0]! & 0xf) * 4;
   const v = p.subarray(ihl);

@@ -6,11 +6,33 @@
  * ones no other user can swap.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { appendToFile, ensureDir, ensureDirSync, entryStable, readOwnFileSync, replaceFile, replaceFileSync } from '../../src/util/safe-file.js';
+import {
+  appendToFile,
+  ensureDir,
+  ensureDirSync,
+  entryStable,
+  readOwnFileSync,
+  replaceFile,
+  replaceFileSync,
+} from '../../src/util/safe-file.js';
 
 const isRoot = process.geteuid?.() === 0;
 const me = process.geteuid?.() ?? 0;
@@ -31,7 +53,13 @@ function victim(dir: string): { path: string; same(): boolean } {
     path,
     same: () => {
       const now = statSync(path);
-      return readFileSync(path, 'utf8') === 'precious\n' && now.mode === before.mode && now.uid === before.uid && now.gid === before.gid && now.nlink === before.nlink;
+      return (
+        readFileSync(path, 'utf8') === 'precious\n' &&
+        now.mode === before.mode &&
+        now.uid === before.uid &&
+        now.gid === before.gid &&
+        now.nlink === before.nlink
+      );
     },
   };
 }
@@ -75,7 +103,14 @@ t.test('replace: links planted at guessable temp names are never used; temp name
   const d = tmp(t);
   const v = victim(d);
   // Every name the old writer used (.PID.N.tmp) and a few obvious ones.
-  const guesses = [...Array.from({ length: 200 }, (_, i) => `.${process.pid}.${i + 1}.tmp`), 'state.tmp', '.state.tmp', `state.${process.pid}.tmp`, 'state~', '.state.swp'];
+  const guesses = [
+    ...Array.from({ length: 200 }, (_, i) => `.${process.pid}.${i + 1}.tmp`),
+    'state.tmp',
+    '.state.tmp',
+    `state.${process.pid}.tmp`,
+    'state~',
+    '.state.swp',
+  ];
   for (const g of guesses) symlinkSync(v.path, join(d, g));
   const seen = new Set<string>();
   const w = watch(d, (_ev, name) => {
@@ -106,16 +141,24 @@ t.test('replace: the temp file is removed on failure, and the error names the pa
     t.match(await replaceFile(join(d, 'owned'), 'x', { mode: 0o644, uid: me + 1, gid: me + 1 }), { ok: false, code: 'EPERM' });
     t.same(temps(d), [], 'temp removed after the failed fchown');
   }
-  t.match(await replaceFile(join(d, 'missing', 'f'), 'x', { mode: 0o644 }), { ok: false, code: 'ENOENT', error: new RegExp(`${d}/missing`) });
+  t.match(await replaceFile(join(d, 'missing', 'f'), 'x', { mode: 0o644 }), {
+    ok: false,
+    code: 'ENOENT',
+    error: new RegExp(`${d}/missing`),
+  });
 });
 
-t.test('replace: fchown on the descriptor when an owner is asked (root)', { skip: isRoot ? false : 'needs root (CAP_CHOWN)' }, async (t) => {
-  const d = tmp(t);
-  const p = join(d, 'owned');
-  t.ok((await replaceFile(p, 'x', { mode: 0o640, uid: 4242, gid: 4243 })).ok);
-  const st = statSync(p);
-  t.same([st.uid, st.gid, st.mode & 0o7777], [4242, 4243, 0o640]);
-});
+t.test(
+  'replace: fchown on the descriptor when an owner is asked (root)',
+  { skip: isRoot ? false : 'needs root (CAP_CHOWN)' },
+  async (t) => {
+    const d = tmp(t);
+    const p = join(d, 'owned');
+    t.ok((await replaceFile(p, 'x', { mode: 0o640, uid: 4242, gid: 4243 })).ok);
+    const st = statSync(p);
+    t.same([st.uid, st.gid, st.mode & 0o7777], [4242, 4243, 0o640]);
+  },
+);
 
 t.test('append: created with the exact mode, appended in place, one line per call', async (t) => {
   const d = tmp(t);
@@ -134,7 +177,11 @@ t.test('append: refuses a symlink, a hard link, a FIFO and a file owned by someo
   const v = victim(d);
   const link = join(d, 'sym.log');
   symlinkSync(v.path, link);
-  t.match(await appendToFile(link, 'x\n', { mode: 0o644 }), { ok: false, code: 'UNSAFE', error: /refusing to append to .*sym\.log: it is a symbolic link/ });
+  t.match(await appendToFile(link, 'x\n', { mode: 0o644 }), {
+    ok: false,
+    code: 'UNSAFE',
+    error: /refusing to append to .*sym\.log: it is a symbolic link/,
+  });
   const hard = join(d, 'hard.log');
   linkSync(v.path, hard);
   t.match(await appendToFile(hard, 'x\n', { mode: 0o644 }), { ok: false, code: 'UNSAFE', error: /2 hard links/ });
@@ -142,7 +189,11 @@ t.test('append: refuses a symlink, a hard link, a FIFO and a file owned by someo
   t.ok(v.same(), 'victim unchanged');
   const fifo = join(d, 'fifo.log');
   execFileSync('mkfifo', [fifo]);
-  t.match(await appendToFile(fifo, 'x\n', { mode: 0o644 }), { ok: false, code: 'UNSAFE', error: /FIFO/ }, 'refused at once (no reader: the open would have blocked)');
+  t.match(
+    await appendToFile(fifo, 'x\n', { mode: 0o644 }),
+    { ok: false, code: 'UNSAFE', error: /FIFO/ },
+    'refused at once (no reader: the open would have blocked)',
+  );
   const dir = join(d, 'dir.log');
   mkdirSync(dir);
   t.match(await appendToFile(dir, 'x\n', { mode: 0o644 }), { ok: false });
@@ -162,7 +213,11 @@ t.test('directories: a path another user could swap is refused; stable links are
   chmodSync(open, 0o777); // writable by everyone, not sticky
   mkdirSync(join(open, 'sub'));
   const r = await replaceFile(join(open, 'sub', 'state'), 'x', { mode: 0o644 });
-  t.match(r, { ok: false, code: 'UNSAFE', error: new RegExp(`unsafe path ${open}/sub: ${open} \\(owner uid \\d+, mode 0777\\) lets a non-root user replace ${open}/sub`) });
+  t.match(r, {
+    ok: false,
+    code: 'UNSAFE',
+    error: new RegExp(`unsafe path ${open}/sub: ${open} \\(owner uid \\d+, mode 0777\\) lets a non-root user replace ${open}/sub`),
+  });
   t.notOk(readdirSync(join(open, 'sub')).length, 'nothing written');
   t.match(ensureDirSync(join(open, 'new'), 0o755), { ok: false, code: 'UNSAFE', error: /cannot create/ }, 'no mkdir there either');
   // The last directory may be writable by others: its entries are never followed.
@@ -172,11 +227,19 @@ t.test('directories: a path another user could swap is refused; stable links are
   mkdirSync(sticky);
   chmodSync(sticky, 0o1777);
   t.ok((await replaceFile(join(sticky, 'keepalived.data'), 'x', { mode: 0o600 })).ok);
-  t.match(await ensureDir(join(sticky, 'mine', 'deeper'), 0o755), { ok: true, value: join(sticky, 'mine', 'deeper') }, 'created through our own entry');
+  t.match(
+    await ensureDir(join(sticky, 'mine', 'deeper'), 0o755),
+    { ok: true, value: join(sticky, 'mine', 'deeper') },
+    'created through our own entry',
+  );
   if (isRoot) {
     mkdirSync(join(sticky, 'theirs'));
     chownSync(join(sticky, 'theirs'), 4242, 4242);
-    t.match(await replaceFile(join(sticky, 'theirs', 'f'), 'x', { mode: 0o644 }), { ok: false, code: 'UNSAFE', error: /is owned by uid 4242 in the sticky directory/ });
+    t.match(await replaceFile(join(sticky, 'theirs', 'f'), 'x', { mode: 0o644 }), {
+      ok: false,
+      code: 'UNSAFE',
+      error: /is owned by uid 4242 in the sticky directory/,
+    });
   }
   // A link at a stable position (only we could have placed it) is followed to the real path.
   const real = join(d, 'real');

@@ -22,29 +22,46 @@ function globalKit(st: ParseState) {
       mark(ctx);
     }
   };
-  const count = (field: 'vrrpGarpMasterRepeat' | 'vrrpGarpMasterRefreshRepeat' | 'vrrpGarpLowerPrioRepeat', zeroToOne: boolean) => (ctx: KeywordCtx) => {
-    const v = readUnsigned(ctx, ctx.word(1), 0, 2147483647);
-    if (v === undefined) {
-      ctx.diags.error(ctx.stmt, `${ctx.words[0]} '${ctx.words[1]}' is invalid`, ctx.words[0]);
-      return;
-    }
-    if (v === 0 && zeroToOne) {
-      ctx.diags.error(ctx.stmt, `${ctx.words[0]} must be greater than 0, setting to 1`, ctx.words[0]);
-      g[field] = 1;
-    } else g[field] = v;
-    mark(ctx);
-  };
-  const flag = (field: 'vrrpCheckUnicastSrc' | 'vrrpSkipCheckAdvAddr' | 'vrrpStrict' | 'enableScriptSecurity' | 'logUnknownVrids' | 'fifoWriteVrrpStatesOnReload') => (ctx: KeywordCtx) => {
-    g[field] = true;
-    mark(ctx);
-  };
-  const bool = (field: 'vrrpLowerPrioNoAdvert' | 'vrrpHigherPrioSendAdvert' | 'vrrpNotifyPriorityChanges' | 'vrrpMinGarp' | 'smtpAlert' | 'smtpAlertVrrp') => (ctx: KeywordCtx) => {
-    const v = readBool(ctx);
-    if (v !== undefined) {
-      g[field] = v;
+  const count =
+    (field: 'vrrpGarpMasterRepeat' | 'vrrpGarpMasterRefreshRepeat' | 'vrrpGarpLowerPrioRepeat', zeroToOne: boolean) =>
+    (ctx: KeywordCtx) => {
+      const v = readUnsigned(ctx, ctx.word(1), 0, 2147483647);
+      if (v === undefined) {
+        ctx.diags.error(ctx.stmt, `${ctx.words[0]} '${ctx.words[1]}' is invalid`, ctx.words[0]);
+        return;
+      }
+      if (v === 0 && zeroToOne) {
+        ctx.diags.error(ctx.stmt, `${ctx.words[0]} must be greater than 0, setting to 1`, ctx.words[0]);
+        g[field] = 1;
+      } else g[field] = v;
       mark(ctx);
-    }
-  };
+    };
+  const flag =
+    (
+      field:
+        | 'vrrpCheckUnicastSrc'
+        | 'vrrpSkipCheckAdvAddr'
+        | 'vrrpStrict'
+        | 'enableScriptSecurity'
+        | 'logUnknownVrids'
+        | 'fifoWriteVrrpStatesOnReload',
+    ) =>
+    (ctx: KeywordCtx) => {
+      g[field] = true;
+      mark(ctx);
+    };
+  const bool =
+    (
+      field:
+        'vrrpLowerPrioNoAdvert' | 'vrrpHigherPrioSendAdvert' | 'vrrpNotifyPriorityChanges' | 'vrrpMinGarp' | 'smtpAlert' | 'smtpAlertVrrp',
+    ) =>
+    (ctx: KeywordCtx) => {
+      const v = readBool(ctx);
+      if (v !== undefined) {
+        g[field] = v;
+        mark(ctx);
+      }
+    };
   const interval = (field: 'vrrpGarpIntervalMs' | 'vrrpGnaIntervalMs') => (ctx: KeywordCtx) => {
     const v = readSeconds(ctx, ctx.word(1), 0.000001, 4294.967295);
     if (v === undefined) ctx.diags.error(ctx.stmt, `${ctx.words[0]} '${ctx.words[1]}' is invalid`, ctx.words[0]);
@@ -64,26 +81,97 @@ type GlobalKit = ReturnType<typeof globalKit>;
 
 /** Global keywords keepalived's other processes use: read and kept in `ignored`, nothing else. */
 const IGNORED_GLOBALS = [
-  'lvs_flush', 'lvs_flush_on_stop', 'lvs_sync_daemon', 'lvs_timeouts', 'lvs_netlink_cmd_rcv_bufs',
-  'lvs_netlink_cmd_rcv_bufs_force', 'lvs_netlink_monitor_rcv_bufs', 'lvs_netlink_monitor_rcv_bufs_force',
-  'lvs_notify_fifo', 'lvs_notify_fifo_script', 'checker_process_name', 'checker_priority', 'checker_no_swap',
-  'checker_rt_priority', 'checker_cpu_affinity', 'checker_rlimit_rttime', 'checker_log_all_failures',
-  'checker_netlink_cmd_rcv_bufs', 'checker_netlink_cmd_rcv_bufs_force', 'checker_netlink_monitor_rcv_bufs',
-  'checker_netlink_monitor_rcv_bufs_force', 'bfd_process_name', 'bfd_priority', 'bfd_no_swap', 'bfd_rt_priority',
-  'bfd_cpu_affinity', 'bfd_rlimit_rttime', 'smtp_alert_checker', 'no_checker_emails', 'rs_init_notifies',
-  'nftables_ipvs', 'snmp_socket', 'enable_traps', 'enable_snmp_vrrp', 'enable_snmp_keepalived', 'enable_snmp_rfc',
-  'enable_snmp_rfcv2', 'enable_snmp_rfcv3', 'enable_snmp_checker', 'enable_dbus', 'dbus_service_name',
-  'smtp_helo_name', 'no_email_faults', 'vrrp_iptables', 'vrrp_ipsets', 'nftables', 'nftables_priority',
-  'nftables_ifindex', 'nftables_counters', 'disable_local_igmp', 'vrrp_netlink_cmd_rcv_bufs',
-  'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force',
-  'vrrp_rx_bufs_policy', 'vrrp_rx_bufs_multiplier', 'process_monitor_rcv_bufs', 'process_monitor_rcv_bufs_force',
-  'vrrp_priority', 'vrrp_no_swap', 'vrrp_rt_priority', 'vrrp_cpu_affinity', 'vrrp_rlimit_rttime',
-  'max_auto_priority', 'min_auto_priority_delay', 'process_names', 'process_name', 'vrrp_process_name',
-  'vmac_prefix', 'vmac_addr_prefix', 'vrrp_garp_extra_if', 'vrrp_vmac_garp_intvl', 'startup_script_timeout',
-  'shutdown_script_timeout', 'reload_time_file', 'reload_repeat', 'reload_file', 'include_check',
-  'config_save_dir', 'tmp_config_directory', 'data_use_instance', 'vrrp_mcast_group6', 'linkbeat_use_polling',
-  'network_namespace_ipvs', 'instance', 'use_pid_dir', 'child_wait_time', 'json_version', 'state_dump_file',
-  'stats_dump_file', 'json_dump_file',
+  'lvs_flush',
+  'lvs_flush_on_stop',
+  'lvs_sync_daemon',
+  'lvs_timeouts',
+  'lvs_netlink_cmd_rcv_bufs',
+  'lvs_netlink_cmd_rcv_bufs_force',
+  'lvs_netlink_monitor_rcv_bufs',
+  'lvs_netlink_monitor_rcv_bufs_force',
+  'lvs_notify_fifo',
+  'lvs_notify_fifo_script',
+  'checker_process_name',
+  'checker_priority',
+  'checker_no_swap',
+  'checker_rt_priority',
+  'checker_cpu_affinity',
+  'checker_rlimit_rttime',
+  'checker_log_all_failures',
+  'checker_netlink_cmd_rcv_bufs',
+  'checker_netlink_cmd_rcv_bufs_force',
+  'checker_netlink_monitor_rcv_bufs',
+  'checker_netlink_monitor_rcv_bufs_force',
+  'bfd_process_name',
+  'bfd_priority',
+  'bfd_no_swap',
+  'bfd_rt_priority',
+  'bfd_cpu_affinity',
+  'bfd_rlimit_rttime',
+  'smtp_alert_checker',
+  'no_checker_emails',
+  'rs_init_notifies',
+  'nftables_ipvs',
+  'snmp_socket',
+  'enable_traps',
+  'enable_snmp_vrrp',
+  'enable_snmp_keepalived',
+  'enable_snmp_rfc',
+  'enable_snmp_rfcv2',
+  'enable_snmp_rfcv3',
+  'enable_snmp_checker',
+  'enable_dbus',
+  'dbus_service_name',
+  'smtp_helo_name',
+  'no_email_faults',
+  'vrrp_iptables',
+  'vrrp_ipsets',
+  'nftables',
+  'nftables_priority',
+  'nftables_ifindex',
+  'nftables_counters',
+  'disable_local_igmp',
+  'vrrp_netlink_cmd_rcv_bufs',
+  'vrrp_netlink_cmd_rcv_bufs_force',
+  'vrrp_netlink_monitor_rcv_bufs',
+  'vrrp_netlink_monitor_rcv_bufs_force',
+  'vrrp_rx_bufs_policy',
+  'vrrp_rx_bufs_multiplier',
+  'process_monitor_rcv_bufs',
+  'process_monitor_rcv_bufs_force',
+  'vrrp_priority',
+  'vrrp_no_swap',
+  'vrrp_rt_priority',
+  'vrrp_cpu_affinity',
+  'vrrp_rlimit_rttime',
+  'max_auto_priority',
+  'min_auto_priority_delay',
+  'process_names',
+  'process_name',
+  'vrrp_process_name',
+  'vmac_prefix',
+  'vmac_addr_prefix',
+  'vrrp_garp_extra_if',
+  'vrrp_vmac_garp_intvl',
+  'startup_script_timeout',
+  'shutdown_script_timeout',
+  'reload_time_file',
+  'reload_repeat',
+  'reload_file',
+  'include_check',
+  'config_save_dir',
+  'tmp_config_directory',
+  'data_use_instance',
+  'vrrp_mcast_group6',
+  'linkbeat_use_polling',
+  'network_namespace_ipvs',
+  'instance',
+  'use_pid_dir',
+  'child_wait_time',
+  'json_version',
+  'state_dump_file',
+  'stats_dump_file',
+  'json_dump_file',
 ];
 
 /** The `global_defs` sub-keywords. */
@@ -273,7 +361,15 @@ function strtolBase0(s: string): number | undefined {
 }
 
 const UMASK_BITS: Record<string, number> = {
-  IRUSR: 0o400, IWUSR: 0o200, IXUSR: 0o100, IRGRP: 0o040, IWGRP: 0o020, IXGRP: 0o010, IROTH: 0o004, IWOTH: 0o002, IXOTH: 0o001,
+  IRUSR: 0o400,
+  IWUSR: 0o200,
+  IXUSR: 0o100,
+  IRGRP: 0o040,
+  IWGRP: 0o020,
+  IXGRP: 0o010,
+  IROTH: 0o004,
+  IWOTH: 0o002,
+  IXOTH: 0o001,
 };
 
 /**

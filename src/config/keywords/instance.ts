@@ -9,7 +9,16 @@ import { parseAddressLine, parseRouteLine, parseRuleLine } from '../address-line
 import { isIpv4Multicast } from '../../protocol/ipv4-address.js';
 import { ipFamily, readBool, readSeconds, readUnsigned } from '../values.js';
 import type { ParseState } from './parse-state.js';
-import { assignPreference, blockName, interfaceExistsFn, interfaceFacts, loc, readScriptCommand, trackedInterface, trackWeight } from './shared.js';
+import {
+  assignPreference,
+  blockName,
+  interfaceExistsFn,
+  interfaceFacts,
+  loc,
+  readScriptCommand,
+  trackedInterface,
+  trackWeight,
+} from './shared.js';
 
 /** The root keyword `vrrp_instance NAME { ... }`. */
 export function instanceBlock(st: ParseState): Keyword {
@@ -20,10 +29,23 @@ export function instanceBlock(st: ParseState): Keyword {
     name: 'vrrp_instance',
     handler: (ctx) => {
       instance = undefined;
-      const n = blockName(ctx, 'vrrp_instance must have a name', (x) => cfg.instances.some((i) => i.name === x), (x) => `vrrp instance ${x} already defined`);
+      const n = blockName(
+        ctx,
+        'vrrp_instance must have a name',
+        (x) => cfg.instances.some((i) => i.name === x),
+        (x) => `vrrp instance ${x} already defined`,
+      );
       if (n === undefined) return;
       const i = defaultInstance(n, cfg.global, loc(ctx));
-      st.instanceExtras.set(i, { set: new Set(), unicastKeyword: false, missingInterface: false, rejectedInterface: false, family: null, advertIntRawMs: null, open: loc(ctx) });
+      st.instanceExtras.set(i, {
+        set: new Set(),
+        unicastKeyword: false,
+        missingInterface: false,
+        rejectedInterface: false,
+        family: null,
+        advertIntRawMs: null,
+        open: loc(ctx),
+      });
       cfg.instances.push(i);
       instance = i;
     },
@@ -53,7 +75,10 @@ function instanceKit(st: ParseState, cur: () => VrrpInstance | undefined) {
       fn(i, ctx);
     },
   });
-  const boolKw = (name: string, field: 'lowerPrioNoAdvert' | 'higherPrioSendAdvert' | 'notifyPriorityChanges' | 'smtpAlert' | 'strictMode') =>
+  const boolKw = (
+    name: string,
+    field: 'lowerPrioNoAdvert' | 'higherPrioSendAdvert' | 'notifyPriorityChanges' | 'smtpAlert' | 'strictMode',
+  ) =>
     on(name, (i, ctx) => {
       const v = readBool(ctx);
       if (v !== undefined) i[field] = v;
@@ -115,7 +140,8 @@ function identityKeywords({ st, ex, on }: InstanceKit): Keyword[] {
     }),
     on('virtual_router_id', (i, ctx) => {
       const v = readUnsigned(ctx, ctx.word(1), 1, 255);
-      if (v === undefined) ctx.diags.error(ctx.stmt, `(${i.name}): VRID '${ctx.words[1]}' not valid - must be between 1 & 255`, 'virtual_router_id');
+      if (v === undefined)
+        ctx.diags.error(ctx.stmt, `(${i.name}): VRID '${ctx.words[1]}' not valid - must be between 1 & 255`, 'virtual_router_id');
       else i.virtualRouterId = v;
     }),
     on('priority', (i, ctx) => {
@@ -172,7 +198,8 @@ function timerKeywords({ ex, on, boolKw }: InstanceKit): Keyword[] {
   return [
     on('advert_int', (i, ctx) => {
       const v = readSeconds(ctx, ctx.word(1), 0.01, 255, true);
-      if (v === undefined) ctx.diags.error(ctx.stmt, `(${i.name}) Advert interval (${ctx.words[1]}) not valid! Must be > 0 - ignoring`, 'advert_int');
+      if (v === undefined)
+        ctx.diags.error(ctx.stmt, `(${i.name}) Advert interval (${ctx.words[1]}) not valid! Must be > 0 - ignoring`, 'advert_int');
       else {
         ex(i).advertIntRawMs = v;
         i.advertIntMs = v;
@@ -187,7 +214,8 @@ function timerKeywords({ ex, on, boolKw }: InstanceKit): Keyword[] {
     }),
     on('down_timer_adverts', (i, ctx) => {
       const v = readUnsigned(ctx, ctx.word(1), 1, 100);
-      if (v === undefined) ctx.diags.error(ctx.stmt, `(${i.name}) down_timer_adverts must be between 1 and 100 - ignoring`, 'down_timer_adverts');
+      if (v === undefined)
+        ctx.diags.error(ctx.stmt, `(${i.name}) down_timer_adverts must be between 1 and 100 - ignoring`, 'down_timer_adverts');
       else i.downTimerAdverts = v;
     }),
     garpSecs('garp_master_delay', 'garpMasterDelayMs'),
@@ -256,7 +284,8 @@ function unicastKeywords({ ex, on, boolKw }: InstanceKit): Keyword[] {
     }),
     on('mcast_dst_ip', (i, ctx) => {
       const v = ctx.word(1);
-      if (!isIpv4Multicast(v) && !ipFamily(v)?.toString().startsWith('6')) ctx.diags.error(ctx.stmt, `(${i.name}) mcast_dst_ip ${v} is not a multicast address - ignoring`, 'mcast_dst_ip');
+      if (!isIpv4Multicast(v) && !ipFamily(v)?.toString().startsWith('6'))
+        ctx.diags.error(ctx.stmt, `(${i.name}) mcast_dst_ip ${v} is not a multicast address - ignoring`, 'mcast_dst_ip');
       else i.mcastDstIp = v;
     }),
     on('unicast_peer', (i, ctx) => {
@@ -264,7 +293,11 @@ function unicastKeywords({ ex, on, boolKw }: InstanceKit): Keyword[] {
         const addr = l.words[0]!;
         const fam = ipFamily(addr);
         if (!fam) {
-          ctx.diags.error(l.stmt, `Configuration error: VRRP instance[${i.name}] malformed unicast peer address[${addr}]. Skipping...`, 'unicast_peer');
+          ctx.diags.error(
+            l.stmt,
+            `Configuration error: VRRP instance[${i.name}] malformed unicast peer address[${addr}]. Skipping...`,
+            'unicast_peer',
+          );
           continue;
         }
         if (!familyMatches(i, fam)) {
@@ -354,7 +387,11 @@ function notifyKeywords({ st, on, boolKw }: InstanceKit): Keyword[] {
   const notify = (name: string, kind: NotifyKind): Keyword =>
     on(name, (i, ctx) => {
       if (i.notify[kind]) {
-        ctx.diags.error(ctx.stmt, `(${i.name}) ${name} script already specified - ignoring ${ctx.stmt.text.slice(name.length).trim()}`, name);
+        ctx.diags.error(
+          ctx.stmt,
+          `(${i.name}) ${name} script already specified - ignoring ${ctx.stmt.text.slice(name.length).trim()}`,
+          name,
+        );
         return;
       }
       const cmd = readScriptCommand(ctx);
@@ -389,7 +426,11 @@ function unsupportedKeywords({ on }: InstanceKit): Keyword[] {
     });
   return [
     on('lvs_sync_daemon_interface', (i, ctx) => {
-      ctx.diags.error(ctx.stmt, `(${i.name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.`, 'lvs_sync_daemon_interface');
+      ctx.diags.error(
+        ctx.stmt,
+        `(${i.name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.`,
+        'lvs_sync_daemon_interface',
+      );
       ctx.diags.error(ctx.stmt, `        Please use global lvs_sync_daemon`, 'lvs_sync_daemon_interface');
       i.unsupported.push(ctx.words.join(' '));
     }),

@@ -16,13 +16,41 @@ import { syncGroupBlock } from './sync-group.js';
 import { trackFileBlock } from './track-file.js';
 
 /** Root keywords of other subsystems whose blocks other keepalived processes parse: skipped silently. */
-const INACTIVE_ROOT = ['virtual_server', 'virtual_server_group', 'SSL', 'bfd_instance', 'vrrp_track_process', 'garp_group', 'track_group', 'linkbeat_interfaces', 'interface_up_down_delays'];
+const INACTIVE_ROOT = [
+  'virtual_server',
+  'virtual_server_group',
+  'SSL',
+  'bfd_instance',
+  'vrrp_track_process',
+  'garp_group',
+  'track_group',
+  'linkbeat_interfaces',
+  'interface_up_down_delays',
+];
 
 /** Root keywords without a block that vrrpd reads and keeps in `global.ignored`. */
-const MISC_ROOT = ['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'use_pid_dir', 'instance', 'child_wait_time', 'linkbeat_use_polling'];
+const MISC_ROOT = [
+  'net_namespace',
+  'net_namespace_ipvs',
+  'namespace_with_ipsets',
+  'use_pid_dir',
+  'instance',
+  'child_wait_time',
+  'linkbeat_use_polling',
+];
 
 /** The blocks this (VRRP) pass reads. */
-const VRRP_BLOCKS = ['global_defs', 'vrrp_instance', 'vrrp_script', 'vrrp_sync_group', 'track_file', 'vrrp_track_file', 'static_ipaddress', 'static_routes', 'static_rules'];
+const VRRP_BLOCKS = [
+  'global_defs',
+  'vrrp_instance',
+  'vrrp_script',
+  'vrrp_sync_group',
+  'track_file',
+  'vrrp_track_file',
+  'static_ipaddress',
+  'static_routes',
+  'static_rules',
+];
 
 /** The root keywords as vrrpd's (keepalived's VRRP process's) pass reads them. */
 export function rootKeywords(st: ParseState): Keyword[] {
@@ -48,7 +76,10 @@ function staticKeywords(st: ParseState): Keyword[] {
       name: 'static_ipaddress',
       handler: (ctx) => {
         for (const l of ctx.readValueBlock()) {
-          const e: AddressEntry | undefined = parseAddressLine(l.words, l.stmt, ctx.diags, { allowTrackGroup: true, interfaceExists: interfaceExistsFn(st) });
+          const e: AddressEntry | undefined = parseAddressLine(l.words, l.stmt, ctx.diags, {
+            allowTrackGroup: true,
+            interfaceExists: interfaceExistsFn(st),
+          });
           if (e) cfg.staticIpaddress.push(e);
         }
       },
@@ -80,5 +111,8 @@ function staticKeywords(st: ParseState): Keyword[] {
  * keywords are reported from a different point of view (KEEPALIVED.md 1.7, config-cases README).
  */
 export function otherPassRootKeywords(): Keyword[] {
-  return [...[...VRRP_BLOCKS, ...INACTIVE_ROOT].map((name): Keyword => ({ name, inactive: true })), ...MISC_ROOT.map((name): Keyword => ({ name }))];
+  return [
+    ...[...VRRP_BLOCKS, ...INACTIVE_ROOT].map((name): Keyword => ({ name, inactive: true })),
+    ...MISC_ROOT.map((name): Keyword => ({ name })),
+  ];
 }

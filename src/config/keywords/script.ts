@@ -17,7 +17,12 @@ export function scriptBlock(st: ParseState): Keyword {
     name: 'vrrp_script',
     handler: (ctx) => {
       script = undefined;
-      const n = blockName(ctx, 'vrrp_script must have a name', (x) => cfg.scripts.some((s) => s.name === x), (x) => `vrrp script ${x} already defined`);
+      const n = blockName(
+        ctx,
+        'vrrp_script must have a name',
+        (x) => cfg.scripts.some((s) => s.name === x),
+        (x) => `vrrp script ${x} already defined`,
+      );
       if (n === undefined) return;
       script = {
         name: n,

@@ -53,7 +53,13 @@ export function readFifo(ctx: KeywordCtx): FifoSpec {
  * The `weight N`, `reverse` and `noreverse` options after a tracked item's name, with keepalived's
  * messages; undefined (after reporting) when the weight is missing or out of [min:max].
  */
-export function trackWeight(ctx: KeywordCtx, words: readonly string[], min: number, max: number, what: string): { weight: number | null; reverse: boolean | null } | undefined {
+export function trackWeight(
+  ctx: KeywordCtx,
+  words: readonly string[],
+  min: number,
+  max: number,
+  what: string,
+): { weight: number | null; reverse: boolean | null } | undefined {
   let weight: number | null = null;
   let reverse: boolean | null = null;
   for (let i = 1; i < words.length; i++) {
@@ -80,7 +86,13 @@ export function trackWeight(ctx: KeywordCtx, words: readonly string[], min: numb
 }
 
 /** A `track_interface` line: the interface must exist unless `dynamic_interfaces`; weight -253..253. */
-export function trackedInterface(st: ParseState, words: readonly string[], stmt: KeywordCtx['stmt'], ctx: KeywordCtx, owner: string): TrackedInterface | undefined {
+export function trackedInterface(
+  st: ParseState,
+  words: readonly string[],
+  stmt: KeywordCtx['stmt'],
+  ctx: KeywordCtx,
+  owner: string,
+): TrackedInterface | undefined {
   const name = words[0]!;
   const ifs = interfaceFacts(st);
   if (ifs && !ifs.has(name)) {
@@ -108,7 +120,12 @@ export function assignPreference(st: ParseState, r: RuleEntry, stmt: KeywordCtx[
  * The prologue of a named root block (`vrrp_instance NAME {`...): the name must be given and be new,
  * else keepalived reports it and skips the whole block. Returns the name, or undefined when skipped.
  */
-export function blockName(ctx: KeywordCtx, missing: string, exists: (n: string) => boolean, duplicate: (n: string) => string): string | undefined {
+export function blockName(
+  ctx: KeywordCtx,
+  missing: string,
+  exists: (n: string) => boolean,
+  duplicate: (n: string) => string,
+): string | undefined {
   const n = ctx.words[1];
   const problem = n === undefined ? missing : exists(n) ? duplicate(n) : undefined;
   if (problem === undefined) return n;

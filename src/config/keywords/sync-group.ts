@@ -16,7 +16,12 @@ export function syncGroupBlock(st: ParseState): Keyword {
     name: 'vrrp_sync_group',
     handler: (ctx) => {
       group = undefined;
-      const n = blockName(ctx, 'vrrp_sync_group must have a name', (x) => cfg.syncGroups.some((g) => g.name === x), (x) => `vrrp sync group ${x} already defined`);
+      const n = blockName(
+        ctx,
+        'vrrp_sync_group must have a name',
+        (x) => cfg.syncGroups.some((g) => g.name === x),
+        (x) => `vrrp sync group ${x} already defined`,
+      );
       if (n === undefined) return;
       group = {
         name: n,
@@ -95,7 +100,11 @@ function syncGroupKeywords(st: ParseState, cur: () => SyncGroup | undefined): Ke
       if (v !== undefined) g.smtpAlert = v;
     }),
     on('global_tracking', (g, ctx) => {
-      ctx.diags.error(ctx.stmt, `(${g.name}) global_tracking is deprecated. Use track_interface/script/file on the sync group`, 'global_tracking');
+      ctx.diags.error(
+        ctx.stmt,
+        `(${g.name}) global_tracking is deprecated. Use track_interface/script/file on the sync group`,
+        'global_tracking',
+      );
       g.syncGroupTrackingWeight = true;
     }),
     on('sync_group_tracking_weight', (g) => void (g.syncGroupTrackingWeight = true)),

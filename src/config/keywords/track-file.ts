@@ -17,7 +17,12 @@ export function trackFileBlock(st: ParseState, name: string): Keyword {
     name,
     handler: (ctx) => {
       trackFile = undefined;
-      const n = blockName(ctx, `${name} must have a name - skipping`, (x) => cfg.trackFiles.some((t) => t.name === x), (x) => `track_file ${x} already defined`);
+      const n = blockName(
+        ctx,
+        `${name} must have a name - skipping`,
+        (x) => cfg.trackFiles.some((t) => t.name === x),
+        (x) => `track_file ${x} already defined`,
+      );
       if (n === undefined) return;
       trackFile = { name: n, file: '', weight: 1, reverse: false, initValue: null, initOverwrite: false, origin: loc(ctx) };
     },

@@ -12,7 +12,18 @@ import type { TrackFileIo } from './files.js';
 
 export type { MonotonicClock, RuntimeClock, TimerHandle, WallClock } from './clock.js';
 export type { FileWriter, IdResolver, TrackFileIo, WriteResult } from './files.js';
-export type { AddrInfo, AddrSpec, ChangeOrigin, HostNetlink, LinkInfo, NetlinkEvent, RouteSpec, RouteTypeName, RuleSpec, ScopeName } from './net.js';
+export type {
+  AddrInfo,
+  AddrSpec,
+  ChangeOrigin,
+  HostNetlink,
+  LinkInfo,
+  NetlinkEvent,
+  RouteSpec,
+  RouteTypeName,
+  RuleSpec,
+  ScopeName,
+} from './net.js';
 export type { HookRun, NotifyHooks, NotifyState, RuntimeNotifier } from './notifier.js';
 export type { FrameSender, ReceivedPacket, VrrpSockets } from './packets.js';
 export type { Launch, ProcessRunner, Refusal, RunResult, RunSpec, ScriptGatePort } from './processes.js';
