@@ -57,9 +57,7 @@ export function buildTestAdvert(a: TestAdvert): Buffer {
 }
 
 /** The fields of a received advert that io/ tests check. */
-export function peekAdvert(
-  p: Buffer,
-):
+export function peekAdvert(p: Buffer):
   | {
       ttl: number;
       tos: number;
