@@ -147,7 +147,7 @@ export class DemoLab {
 
   /** Build the lab with hosts `names` (after removing an earlier run's namespaces); destroyed on failure. */
   static async start(prefix: string, subnet: string, names: readonly string[]): Promise<DemoLab> {
-    await removeStale(prefix);
+    await removeStaleNamespaces(prefix);
     installExitHandlers();
     const lab = new DemoLab(prefix, subnet);
     live.add(lab);
@@ -261,7 +261,7 @@ export class DemoLab {
       try {
         execFileSync('ip', ['netns', 'del', ns], { timeout: NETNS_DEL_TIMEOUT_MS, stdio: 'ignore' });
       } catch {
-        // best effort: the next run with this prefix removes it (removeStale)
+        // best effort: the next run with this prefix removes it (removeStaleNamespaces)
       }
     }
     this.#finish();
@@ -280,8 +280,11 @@ export class DemoLab {
   }
 }
 
-/** Remove the namespaces (and kill the processes in them) of an earlier run with this prefix. */
-async function removeStale(prefix: string): Promise<void> {
+/**
+ * Remove the namespaces (and kill the processes in them) of an earlier run with this prefix (the
+ * test lab uses it too).
+ */
+export async function removeStaleNamespaces(prefix: string): Promise<void> {
   const out = (await runCommand(['ip', 'netns', 'list'], { allowFail: true })).stdout;
   for (const line of out.split('\n')) {
     const name = line.split(/\s+/)[0];

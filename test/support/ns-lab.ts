@@ -11,6 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeStaleNamespaces } from '../../src/cli/demo-lab.js';
 import type { NsHost, NsLab } from './lab-types.js';
 import { LabProcess, runCmd, type CmdOptions, type CmdResult } from './lab-process.js';
 
@@ -62,7 +63,7 @@ export class BenchLab implements NsLab {
 
   /** Remove an earlier crashed run's namespaces (same prefix), then build `lab` (destroyed on failure). */
   protected static async setUp<L extends BenchLab>(lab: L, names: readonly string[]): Promise<L> {
-    await removeStale(lab.prefix);
+    await removeStaleNamespaces(lab.prefix);
     installExitHandlers();
     live.add(lab);
     try {
@@ -229,22 +230,5 @@ export class BenchLab implements NsLab {
     }
     this.#files.clear();
     live.delete(this);
-  }
-}
-
-async function removeStale(prefix: string): Promise<void> {
-  const out = (await runCmd(['ip', 'netns', 'list'], { allowFail: true })).stdout;
-  for (const line of out.split('\n')) {
-    const name = line.split(/\s+/)[0];
-    if (!name?.startsWith(prefix)) continue;
-    const pids = (await runCmd(['ip', 'netns', 'pids', name], { allowFail: true })).stdout;
-    for (const pid of pids.split(/\s+/).filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    await runCmd(['ip', 'netns', 'del', name], { allowFail: true });
   }
 }

@@ -6,9 +6,10 @@
  * clock as `Date.now()`/`wallNowMs()`, so kernel packet times, netlink event times and the
  * harness's own event times can be subtracted.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtDaemonUnavailable } from '../../src/cli/demo-lab.js';
 import type { NsLab, NsProcess } from './lab-types.js';
 import { writeLabUsers, type LabUsers } from './lab-users.js';
 
@@ -71,33 +72,14 @@ export function keepalivedConf(routerId: string, inst: InstanceConf, globalExtra
 // ---------------------------------------------------------------------------------------------
 // vrrpd build checks
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 /**
  * Why `vrrpd run` cannot be used from this checkout (for tap's `skip`), or false when it can:
  * the tests and the benchmark run the BUILT daemon (`dist/`), they never build it themselves.
+ * The same check as `vrrpd demo`'s (src/cli/demo-lab.ts).
  */
 export function vrrpdUnavailable(root = REPO_ROOT): false | string {
-  const main = join(root, 'dist/cli/main.js');
-  const runJs = join(root, 'dist/cli/run.js');
-  if (!existsSync(main)) return `vrrpd is not built (${main} missing): run \`npx tsc -p .\` first`;
-  if (!existsSync(runJs)) {
-    if (!existsSync(join(root, 'src/cli/run.ts'))) return '`vrrpd run` has not landed yet (src/cli/run.ts missing)';
-    return `vrrpd run is not built (${runJs} missing): run \`npx tsc -p .\` first`;
-  }
-  const srcNewest = newestMtime(join(root, 'src'));
-  if (srcNewest > statSync(main).mtimeMs + 1000 && srcNewest > statSync(runJs).mtimeMs + 1000) {
-    return 'dist/ is older than src/: run `npx tsc -p .` first (the tests run the built daemon)';
-  }
-  return false;
+  const why = builtDaemonUnavailable(root);
+  return why === false ? false : `${why} (the tests run the built daemon)`;
 }
 
 /** Why keepalived cannot be run here, or false. */
