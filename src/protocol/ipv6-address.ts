@@ -90,3 +90,12 @@ export function isIpv6Multicast(ip: string): boolean {
   const b = parseIpv6(ip);
   return b !== undefined && isIpv6MulticastByte(b[0] ?? 0);
 }
+
+/**
+ * Numeric comparison of two IPv6 addresses as 128-bit big-endian numbers: <0, 0, >0 (keepalived
+ * `inet_inaddrcmp`, used by `vrrp_saddr_cmp` for the equal-priority tie-break). Throws RangeError on
+ * anything else: addresses here come from the config (validated) or the codec (formatted).
+ */
+export function compareIpv6(a: string, b: string): number {
+  return Buffer.compare(ipv6OrThrow(a, 'a'), ipv6OrThrow(b, 'b'));
+}
