@@ -74,10 +74,24 @@ export function formatIpv6(bytes: Uint8Array, offset = 0): string {
   return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
 }
 
-/** `ip` as formatIpv6 would print it, or null when it is not an IPv6 address. */
+/** Upper bound of the {@link canonicalIpv6} memo: past it the memo starts again. */
+const CANONICAL_CACHE_MAX = 4096;
+const canonicalCache = new Map<string, string | null>();
+
+/**
+ * `ip` as formatIpv6 would print it, or null when it is not an IPv6 address. Memoized (pure and
+ * bounded, as canonicalIpv4): the receive path compares every advert's VIPs and source with the
+ * configured ones, the same few strings each time.
+ */
 export function canonicalIpv6(ip: string): string | null {
-  const b = parseIpv6(ip);
-  return b === undefined ? null : formatIpv6(b);
+  let c = canonicalCache.get(ip);
+  if (c === undefined) {
+    const b = parseIpv6(ip);
+    c = b === undefined ? null : formatIpv6(b);
+    if (canonicalCache.size >= CANONICAL_CACHE_MAX) canonicalCache.clear();
+    canonicalCache.set(ip, c);
+  }
+  return c;
 }
 
 /** True for a destination in ff00::/8 (IN6_IS_ADDR_MULTICAST), read from its first byte. */

@@ -292,3 +292,28 @@ t.test('never throws on garbage', async (t) => {
     t.doesNotThrow(() => decodeAdvertV3Ipv6({ payload: b, srcIp: LL6, dstIp: 'ff02::12', hopLimit: 255 }, E6));
   }
 });
+
+t.test('encoder: as-v2 sums the message alone, old-unicast puts 224.0.0.18 in the pseudo-header', async (t) => {
+  const uc = { ...F4, dstIp: '10.0.0.1' };
+  const asV2 = encodeAdvertV3({ ...uc, checksumMode: 'as-v2' });
+  const plain = encodeAdvertV3(uc);
+  reseal(plain, 'none', uc.srcIp, uc.dstIp);
+  t.equal(asV2.toString('hex'), plain.toString('hex'), 'as-v2');
+  const old = encodeAdvertV3({ ...uc, checksumMode: 'old-unicast' });
+  const viaGroup = encodeAdvertV3({ ...uc, dstIp: '224.0.0.18' });
+  t.equal(old.toString('hex'), viaGroup.toString('hex'), 'old-unicast');
+  const otherGroup = encodeAdvertV3({ ...uc, checksumMode: 'old-unicast', mcastGroup4: '224.0.0.19' });
+  t.equal(otherGroup.toString('hex'), encodeAdvertV3({ ...uc, dstIp: '224.0.0.19' }).toString('hex'), 'vrrp_mcast_group4');
+});
+
+t.test('encoder: out-of-range fields are bugs and throw, naming the field', async (t) => {
+  t.throws(() => encodeAdvertV3({ ...F4, maxAdverIntCs: 0 }), /maxAdverIntCs must be an integer in 1\.\.4095/);
+  t.throws(() => encodeAdvertV3({ ...F4, maxAdverIntCs: 4096 }), /maxAdverIntCs/);
+  t.throws(() => encodeAdvertV3({ ...F4, vrid: 0 }), /vrid/);
+  t.throws(() => encodeAdvertV3({ ...F4, priority: 256 }), /priority/);
+  t.throws(() => encodeAdvertV3({ ...F4, vips: ['fd00::1'] }), /vips\[0\]: not an IPv4 address/);
+  t.throws(() => encodeAdvertV3({ ...F6, vips: ['10.0.0.1'] }), /vips\[0\]: not an IPv6 address/);
+  t.throws(() => encodeAdvertV3({ ...F6, checksumMode: 'as-v2' }), /IPv4 only/);
+  t.throws(() => encodeAdvertV3({ ...F4, vips: new Array<string>(256).fill('10.0.0.1') }), /at most 255/);
+  t.throws(() => encodeAdvertV3({ ...F4, srcIp: 'fe80::1' }), /srcIp: not an IPv4 address/);
+});
