@@ -1,5 +1,5 @@
 /**
- * RFC 3768 (VRRPv2) numbers, plus the few IPv4 / Ethernet / ARP numbers the codecs need: the one
+ * RFC 3768 (VRRPv2) and RFC 5798 (VRRPv3) numbers, plus the few IPv4 / IPv6 / Ethernet / ARP numbers the codecs need: the one
  * set of protocol constants (the state machine, the io adapters and the tests take them from here).
  * Pure: no I/O.
  */
@@ -21,7 +21,9 @@ export const VRRP_IP_TOS = 0xc0;
 
 /** RFC 3768 5.3.1: this protocol version. */
 export const VRRP_VERSION = 2;
-/** RFC 3768 5.3.2: the only packet type. */
+/** RFC 5798 5.2.1: VRRPv3 (IPv4 and IPv6). */
+export const VRRP_VERSION_3 = 3;
+/** RFC 3768 5.3.2 / RFC 5798 5.2.2: the only packet type. */
 export const VRRP_TYPE_ADVERTISEMENT = 1;
 
 /** RFC 3768 5.3.6 Auth Type values. */
@@ -53,6 +55,23 @@ export const PRIORITY_OWNER = 255;
 /** Adver Int is one octet of whole seconds; 0 is meaningless. */
 export const ADVER_INT_MIN_SEC = 1;
 export const ADVER_INT_MAX_SEC = 255;
+
+/** RFC 5798 5.1.2.2: "The IPv6 multicast address as assigned by the IANA for VRRP is FF02:0:0:0:0:0:0:12." */
+export const VRRP_MULTICAST_GROUP6 = 'ff02::12';
+/** RFC 5798 5.1.2.3: "The Hop Limit MUST be set to 255." */
+export const VRRP_HOP_LIMIT = 255;
+/** Fixed IPv6 header; a raw IPv6 socket delivers the payload without it. */
+export const IPV6_HEADER_LEN = 40;
+/** One IPv6 address in a v3 advert. */
+export const VRRP_VIP6_LEN = 16;
+/** RFC 5798 5.2.7: Max Adver Int is the low 12 bits of bytes 4-5 (the top 4 are reserved, sent as zero). */
+export const VRRP_V3_ADVER_INT_MASK = 0x0fff;
+/**
+ * `advert_int` range in centiseconds under v3: 0.01 s to 40.95 s. A received 0 is not refused by
+ * keepalived (it has no interval check under v3), so the decoder does not refuse it either.
+ */
+export const ADVER_INT_MIN_CS = 1;
+export const ADVER_INT_MAX_CS = 4095;
 
 /** Ethernet / ARP numbers for the gratuitous ARP frame (RFC 826). */
 export const ETHERTYPE_IPV4 = 0x0800;

@@ -8,17 +8,18 @@ import type { Advert, RxEnvelope } from './types.js';
 /**
  * Why a received packet was ignored, one literal per check, in keepalived's order. The first three
  * happen before keepalived looks at the VRID (a raw socket never delivers the first one, but the
- * codec does not trust its caller); the rest are `vrrp_check_packet()` steps 1..13.
+ * codec does not trust its caller); the rest are `vrrp_check_packet()` steps 1..13. VRRPv3
+ * (advert-v3-checks.ts) uses the same reasons: it skips steps 5 and 6 (auth, interval).
  */
 export type DropReason =
-  | 'ip-header' // not a well-formed IPv4 header (length < 20, version != 4, IHL < 5 or past the end)
+  | 'ip-header' // not a well-formed IPv4 header (length < 20, version != 4, IHL < 5 or past the end); IPv6: bad source/destination
   | 'not-vrrp' // IP protocol neither 112 nor 51, or an AH header protecting another protocol
-  | 'truncated' // shorter than IP header (+ AH header) + the 8-byte VRRP header
+  | 'truncated' // shorter than IP header (+ AH header) + the 8-byte VRRP header (IPv6: the message alone)
   | 'ah-mismatch' // step 1: AH header present iff auth_type AH
-  | 'too-short' // step 2: length below IP header (+AH) + 8 + 4*count (+8 auth for v2)
+  | 'too-short' // step 2: length below IP header (+AH) + 8 + 4*count (16*count for IPv6) (+8 auth for a v2 header)
   | 'too-long' // step 2: length above it
   | 'ttl' // step 3: multicast instance and TTL != 255
-  | 'version' // step 4: version != 2
+  | 'version' // step 4: version != the instance's (2, or 3 under vrrp_version 3 / IPv6)
   | 'auth-type-invalid' // step 5: auth type not 0, 1 or 2
   | 'auth-type-mismatch' // step 5: auth type differs from the configured one
   | 'auth-password' // step 5: PASS password differs
@@ -27,8 +28,8 @@ export type DropReason =
   | 'type' // step 7: type != 1 (ADVERTISEMENT)
   | 'vip-count' // step 8: Count IP Addrs differs from the number of configured VIPs
   | 'ip-length' // step 9: IPv4 total length differs from the received length
-  | 'checksum' // step 10: VRRP checksum does not verify
-  | 'expected-multicast' // step 11: multicast instance, unicast destination
+  | 'checksum' // step 10: VRRP checksum does not verify (v3: with its pseudo-header)
+  | 'expected-multicast' // step 11: multicast instance, unicast destination (IPv6: before step 1)
   | 'expected-unicast' // step 11: unicast instance, multicast destination
   | 'vip-missing' // step 13: a configured VIP is missing from the advert
   | 'not-a-peer' // step 13: unicast source is not a configured unicast_peer

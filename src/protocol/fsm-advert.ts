@@ -3,12 +3,12 @@
  * MASTER do with an advert that passed the receive checks (RFC 3768 6.4.2, 6.4.3, KEEPALIVED.md
  * 3.5). Pure.
  */
-import type { Advert, VrrpState } from './types.js';
+import type { Advert, AdvertV3, VrrpState } from './types.js';
 import type { InstanceSnapshot } from './fsm-types.js';
 import { PRIORITY_OWNER, PRIORITY_STOP } from './constants.js';
 import { compareIpv4 } from './ipv4-address.js';
-import { skewTimeMs } from './timing.js';
-import { snapshotMasterDownMs, type Step } from './fsm-step.js';
+import { compareIpv6 } from './ipv6-address.js';
+import { snapshotMasterDownMs, snapshotSkewMs, type Step } from './fsm-step.js';
 import { garp, hasAddresses, leaveMasterToBackup } from './fsm-transitions.js';
 import { reevaluate } from './fsm-priority.js';
 
@@ -28,7 +28,7 @@ export function acceptsAdverts(state: VrrpState): boolean {
 }
 
 /** An advert that passed the receive checks: counted, then handled by the state it finds. */
-export function onAdvert(b: Step, adv: Advert, srcIp: string): void {
+export function onAdvert(b: Step, adv: Advert | AdvertV3, srcIp: string): void {
   const state = b.snap.state;
   if (!acceptsAdverts(state)) return; // KEEPALIVED.md 3.1: INIT/FAULT ignore packets
   if (adv.vrid !== b.p.vrid) throw new Error(`bug: advert for VRID ${adv.vrid} routed to VRID ${b.p.vrid}`);
@@ -38,15 +38,24 @@ export function onAdvert(b: Step, adv: Advert, srcIp: string): void {
   else masterRx(b, adv, srcIp);
 }
 
+/**
+ * v3 (RFC 5798 6.4.2 / 6.4.3): adopt the advert's Max Adver Int as Master_Adver_Interval. keepalived
+ * takes any value, 0 included (test/fixtures/v3/README.md); timing.ts `learnMasterAdverIntCs` is the rule.
+ */
+function learnInterval(b: Step, adv: Advert | AdvertV3): void {
+  if (b.p.version === 3 && 'maxAdverIntCs' in adv) b.patch({ masterAdverIntMs: adv.maxAdverIntCs * 10 });
+}
+
 /** KEEPALIVED.md 3.5 BACKUP (`vrrp_state_backup()`), RFC 3768 6.4.2. */
-function backupRx(b: Step, adv: Advert, srcIp: string): void {
+function backupRx(b: Step, adv: Advert | AdvertV3, srcIp: string): void {
   const p = b.p;
   const ours = b.snap.effectivePriority;
   if (adv.priority === PRIORITY_STOP) {
     // RFC 3768 6.4.2: "If the Priority in the ADVERTISEMENT is zero, then: Set the Master_Down_Timer
     // to Skew_Time"
     b.log('debug', 'Backup received priority 0 advertisement');
-    b.setTimer('master-down', b.nowMs + skewTimeMs(ours));
+    // v3: at the Master_Adver_Interval already learned (keepalived does not learn from priority 0)
+    b.setTimer('master-down', b.nowMs + snapshotSkewMs(b.snap));
     return;
   }
   const delayRunning = p.preemptDelayMs > 0 && (b.snap.preemptUntilMs === null || b.snap.preemptUntilMs > b.nowMs);
@@ -59,7 +68,9 @@ function backupRx(b: Step, adv: Advert, srcIp: string): void {
       b.patch({ preemptUntilMs: null });
       b.log('debug', 'stop preempt delay');
     }
-    // RFC 3768 6.4.2: "Reset the Master_Down_Timer to Master_Down_Interval"
+    // RFC 3768 6.4.2: "Reset the Master_Down_Timer to Master_Down_Interval"; RFC 5798 6.4.2 first
+    // "Set Master_Adver_Interval to Adver Interval contained in the ADVERTISEMENT"
+    learnInterval(b, adv);
     b.patch({ master: { ip: srcIp, priority: adv.priority }, wantState: 'BACKUP' });
     b.setTimer('master-down', b.nowMs + snapshotMasterDownMs(b.snap));
     return;
@@ -71,7 +82,7 @@ function backupRx(b: Step, adv: Advert, srcIp: string): void {
 }
 
 /** KEEPALIVED.md 3.5 MASTER (`vrrp_state_master_rx()`), RFC 3768 6.4.3. */
-function masterRx(b: Step, adv: Advert, srcIp: string): void {
+function masterRx(b: Step, adv: Advert | AdvertV3, srcIp: string): void {
   const p = b.p;
   if (adv.priority === PRIORITY_STOP) {
     // RFC 3768 6.4.3: "If the Priority in the ADVERTISEMENT is zero, then: Send an ADVERTISEMENT;
@@ -81,7 +92,8 @@ function masterRx(b: Step, adv: Advert, srcIp: string): void {
     b.setTimer('adver', b.nowMs + p.adverIntMs);
     return;
   }
-  const cmp = compareIpv4(srcIp, p.srcIp);
+  // keepalived `vrrp_saddr_cmp()`: numeric, IPv6 as 128-bit big-endian
+  const cmp = srcIp.includes(':') ? compareIpv6(srcIp, p.srcIp) : compareIpv4(srcIp, p.srcIp);
   const isHigher = (ours: number): boolean => adv.priority > ours || (adv.priority === ours && cmp > 0);
   if (p.higherPrioSendAdvert && isHigher(b.snap.effectivePriority)) {
     b.emit({ type: 'send-advert', priority: b.snap.effectivePriority });
@@ -121,6 +133,7 @@ function masterRx(b: Step, adv: Advert, srcIp: string): void {
         ? `Master received advert from ${srcIp} with higher priority ${adv.priority}, ours ${ours}`
         : `Master received advert from ${srcIp} with same priority ${adv.priority} but higher IP address than ours`;
     b.log('info', msg);
+    learnInterval(b, adv); // RFC 5798 6.4.3: Master_Adver_Interval from the advert, then the timer
     b.patch({ master: { ip: srcIp, priority: adv.priority } });
     const reason =
       adv.priority > ours

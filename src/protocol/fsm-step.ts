@@ -7,11 +7,25 @@ import type { VrrpState } from './types.js';
 import type { InstanceParams } from './instance-params.js';
 import type { FsmAction, InstanceCounters, InstanceSnapshot, StepResult, SyncContext, TimerName } from './fsm-types.js';
 import { TIMER_NAMES } from './fsm-types.js';
-import { masterDownIntervalMs } from './timing.js';
+import { masterDownIntervalMs, masterDownIntervalV3Ms, skewTimeMs, skewTimeV3Ms } from './timing.js';
 
-/** Master_Down_Interval for the snapshot's current effective priority (KEEPALIVED.md 3.4). */
+/** v3: the Master_Adver_Interval in centiseconds, learned or our own advert_int. */
+function masterAdverIntCs(s: InstanceSnapshot): number {
+  return Math.round((s.masterAdverIntMs ?? s.params.adverIntMs) / 10);
+}
+
+/**
+ * Master_Down_Interval for the snapshot's current effective priority (KEEPALIVED.md 3.4). v3: RFC
+ * 5798 6.1 at the Master_Adver_Interval learned from the master (timing.ts, keepalived's us / 1000).
+ */
 export function snapshotMasterDownMs(s: InstanceSnapshot): number {
+  if (s.params.version === 3) return masterDownIntervalV3Ms(masterAdverIntCs(s), s.effectivePriority, s.params.downTimerAdverts);
   return masterDownIntervalMs(s.params.adverIntMs, s.effectivePriority, s.params.downTimerAdverts);
+}
+
+/** Skew_Time for the snapshot's effective priority: v2 independent of the interval, v3 scaled by it. */
+export function snapshotSkewMs(s: InstanceSnapshot): number {
+  return s.params.version === 3 ? skewTimeV3Ms(s.effectivePriority, masterAdverIntCs(s)) : skewTimeMs(s.effectivePriority);
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -37,8 +37,9 @@ export function isOwnerStartingMaster(p: InstanceParams): boolean {
 /** BACKUP with a full Master_Down_Interval (RFC 3768 6.4.1 / 6.4.3 "-transition to the Backup state"). */
 export function enterBackup(b: Step, reason: string, init = false): void {
   b.transition('BACKUP', reason, init);
-  // KEEPALIVED.md 3.5: the preempt delay is re-armed after every transition to BACKUP.
-  b.patch({ preemptUntilMs: null, wantState: 'BACKUP', syncFault: false, garpRefreshDueMs: null });
+  // KEEPALIVED.md 3.5: the preempt delay is re-armed after every transition to BACKUP. v3: from INIT
+  // or FAULT the Master_Adver_Interval is our own again (keepalived `vrrp_state_leave_fault()`).
+  b.patch({ preemptUntilMs: null, wantState: 'BACKUP', syncFault: false, garpRefreshDueMs: null, masterAdverIntMs: null });
   b.emit({ type: 'notify', kind: 'BACKUP', priority: b.snap.effectivePriority });
   b.setTimer('master-down', b.nowMs + snapshotMasterDownMs(b.snap));
 }

@@ -2,7 +2,7 @@
  * Vocabulary of the VRRP state machine: its snapshot, the events it consumes and the actions it
  * emits. Pure data; see fsm.ts for the rules.
  */
-import type { Advert, VrrpState } from './types.js';
+import type { Advert, AdvertV3, VrrpState } from './types.js';
 import type { InstanceParams } from './instance-params.js';
 import type { TrackingState, TrackUpdate } from './tracking.js';
 import type { SendGarpAction } from './garp-schedule.js';
@@ -66,6 +66,11 @@ export interface InstanceSnapshot {
   readonly timers: Readonly<Partial<Record<TimerName, number>>>;
   /** End of a running preempt delay (ms), or null when none has been started since entering BACKUP. */
   readonly preemptUntilMs: number | null;
+  /**
+   * v3: the Master_Adver_Interval (ms) learned from the master's adverts (RFC 5798 6.4.2), which
+   * the Master_Down_Interval and Skew_Time use; null = our own advert_int (always null for v2).
+   */
+  readonly masterAdverIntMs: number | null;
   /** The last accepted master (source IP and priority), for status and skip_check_adv_addr. */
   readonly master: { readonly ip: string; readonly priority: number } | null;
   /** When the next GARP refresh is due (MASTER with garp_master_refresh), else null. */
@@ -90,7 +95,7 @@ export type FsmEvent =
    * A received advert that passed every codec check (KEEPALIVED.md 3.3), with its IP source.
    * Packets that failed a check never reach the state machine (so they never reset a timer).
    */
-  | { readonly type: 'advert'; readonly advert: Advert; readonly srcIp: string; readonly nowMs: number }
+  | { readonly type: 'advert'; readonly advert: Advert | AdvertV3; readonly srcIp: string; readonly nowMs: number }
   | { readonly type: 'track'; readonly update: TrackUpdate; readonly nowMs: number }
   /** Netlink reported one of our addresses deleted by someone else (KEEPALIVED.md 3.8). */
   | { readonly type: 'vip-deleted-externally'; readonly address: string; readonly nowMs: number }

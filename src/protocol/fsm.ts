@@ -15,8 +15,7 @@ import type { InstanceParams } from './instance-params.js';
 import type { FsmEvent, InstanceCounters, InstanceSnapshot, StepResult, SyncContext, TimerName } from './fsm-types.js';
 import { PRIORITY_MAX } from './constants.js';
 import { applyTrackUpdate, evaluateTracking, initialTrackingState } from './tracking.js';
-import { skewTimeMs } from './timing.js';
-import { snapshotMasterDownMs, Step } from './fsm-step.js';
+import { snapshotMasterDownMs, snapshotSkewMs, Step } from './fsm-step.js';
 import {
   garp,
   goFault,
@@ -62,6 +61,7 @@ export function initialSnapshot(params: InstanceParams): InstanceSnapshot {
     ownerConflict: false,
     timers: {},
     preemptUntilMs: null,
+    masterAdverIntMs: null,
     master: null,
     garpRefreshDueMs: null,
     wantState: null,
@@ -193,7 +193,7 @@ function onVipDeleted(b: Step, address: string): void {
   if (p.noTrackAddresses.includes(address)) return;
   b.log('debug', `IP ${address} removed externally`);
   b.patch({ master: null });
-  leaveMasterToBackup(b, `address ${address} deleted externally`, skewTimeMs(b.snap.effectivePriority), true);
+  leaveMasterToBackup(b, `address ${address} deleted externally`, snapshotSkewMs(b.snap), true);
 }
 
 /** KEEPALIVED.md 3.5 STOP: priority 0 and address removal only from MASTER; notify STOP for all. */

@@ -71,7 +71,9 @@ export interface InstanceParams {
   readonly basePriority: number;
   /** `state` as configured (or derived: MASTER iff priority 255). Matters only for the owner. */
   readonly initialState: 'MASTER' | 'BACKUP';
-  /** `advert_int` (s -> ms; v2 whole seconds, default 1000). */
+  /** `vrrp_version` / `version`: 2 (RFC 3768) or 3 (RFC 5798; always 3 for IPv6). Default 2. */
+  readonly version: 2 | 3;
+  /** `advert_int` (s -> ms; v2 whole seconds, v3 whole centiseconds; default 1000). */
   readonly adverIntMs: number;
   /** `nopreempt`: as BACKUP accept lower-priority adverts (never take over from a live master). */
   readonly nopreempt: boolean;
@@ -136,6 +138,7 @@ export function makeInstanceParams(
     vrid: p.vrid,
     basePriority,
     initialState: p.initialState ?? (basePriority === PRIORITY_OWNER ? 'MASTER' : 'BACKUP'),
+    version: p.version ?? 2,
     adverIntMs: p.adverIntMs ?? 1000,
     nopreempt: p.nopreempt ?? false,
     preemptDelayMs: p.preemptDelayMs ?? 0,

@@ -25,13 +25,33 @@ export interface Advert {
   readonly authData: Uint8Array;
 }
 
+/** A decoded VRRPv3 advertisement (RFC 5798 5.2), IPv4 or IPv6. */
+export interface AdvertV3 {
+  /** Always 3 (the decoder drops anything else). */
+  readonly version: number;
+  /** RFC 5798 5.2.2: 1 = ADVERTISEMENT. */
+  readonly type: number;
+  readonly family: 'ipv4' | 'ipv6';
+  /** 1..255 */
+  readonly vrid: number;
+  /** 0..255; 0 = master is leaving, 255 = address owner. */
+  readonly priority: number;
+  /**
+   * RFC 5798 5.2.7 Max Adver Int, centiseconds, 0..4095 as received (the reserved bits dropped).
+   * 0 is not refused: keepalived 2.2.7 has no interval check under v3 (test/fixtures/v3/README.md).
+   */
+  readonly maxAdverIntCs: number;
+  /** Addresses carried in the advert, text of `family` (RFC 5952 for IPv6), wire order. */
+  readonly vips: readonly string[];
+}
+
 /** The IP envelope of a received advert: what the socket layer reports alongside the VRRP bytes. */
 export interface RxEnvelope {
-  /** IPv4 source address (dotted quad). */
+  /** Source address (dotted quad; RFC 5952 text for IPv6). */
   readonly srcIp: string;
-  /** IPv4 destination address (dotted quad). */
+  /** Destination address (dotted quad; RFC 5952 text for IPv6). */
   readonly dstIp: string;
-  /** IPv4 TTL as received. */
+  /** IPv4 TTL (IPv6 Hop Limit for v3 IPv6 adverts; -1 when the socket did not report it) as received. */
   readonly ttl: number;
 }
 
