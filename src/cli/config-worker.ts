@@ -15,6 +15,8 @@ parentPort?.on('message', (m: { id: number; req: LoadRequest }) => {
     ...(req.allConfig ? { allConfig: true } : {}),
     ...(req.mainRegularOnly ? { mainRegularOnly: true } : {}),
     ...(req.limits ? { limits: req.limits } : {}),
+    // what the daemon cannot run yet is refused by every command that loads through here
+    runtimeSupport: true,
   });
   parentPort?.postMessage({ id, result });
 });
