@@ -7,6 +7,7 @@ import type { InstanceExtras, ParseState } from './keywords/parse-state.js';
 import type { ScriptCommand, VrrpInstance } from './model.js';
 import { checkScriptFile, type ScriptCheck } from './script-check.js';
 import { ROOT_IDENTITY } from './script-user.js';
+import { isIpv6LinkLocal } from './values.js';
 
 export function completeConfig(st: ParseState): void {
   const { config: cfg, diags } = st;
@@ -113,6 +114,7 @@ function completeInstance(st: ParseState, i: VrrpInstance): void {
   if (i.strictMode) completeStrict(st, i, ex);
   completePreempt(st, i);
   completeAuth(st, i);
+  completeFirstIpv6Vip(st, i);
   completeInterval(st, i, ex);
   // keepalived checks the VIPs a second time, also refusing an IPv6 instance kept at version 2
   if (i.virtualIpaddress.length === 0 && i.family === 6) {
@@ -167,6 +169,17 @@ function completeDefaults(st: ParseState, i: VrrpInstance, ex: InstanceExtras): 
   // state MASTER without priority means the address owner
   if (i.state === 'MASTER' && !ex.set.has('priority')) i.priority = 255;
   if (!i.stateConfigured) i.state = i.priority === 255 ? 'MASTER' : 'BACKUP';
+}
+
+/**
+ * RFC 5798 5.2.9: an IPv6 instance's first VIP is its link-local address. keepalived insists only in
+ * strict mode (a counted error, nothing changed) and otherwise only logs it at run time.
+ */
+function completeFirstIpv6Vip(st: ParseState, i: VrrpInstance): void {
+  const first = i.virtualIpaddress[0];
+  if (i.family !== 6 || i.unicastPeers.length > 0 || !first || isIpv6LinkLocal(first.address)) return;
+  if (i.strictMode) st.diags.error(undefined, `(${i.name}) the first IPv6 VIP address must be link local`, 'virtual_ipaddress');
+  else st.diags.info(undefined, `(${i.name}) the first IPv6 VIP address should be link local`, 'virtual_ipaddress');
 }
 
 /** VRRPv3's 12-bit Max Adver Interval in centiseconds: at most 4095 cs (RFC 5798 5.2.7). */

@@ -3,6 +3,7 @@
  * round-trip tests: the printed text loads to the same model).
  */
 import { formatAddressLine } from './address-lines.js';
+import { V3_ADVERT_INT_MAX_MS } from './completion.js';
 import type {
   DeepReadonly,
   Config,
@@ -157,7 +158,9 @@ function printInstance(p: Printer, i: DeepReadonly<VrrpInstance>): void {
   if (i.interface !== null) p.line(1, `interface ${i.interface}`);
   p.line(1, `virtual_router_id ${i.virtualRouterId}`);
   p.line(1, `priority ${i.priority}`);
-  p.line(1, `advert_int ${secs(i.advertIntMs)}`);
+  // keepalived rounds 40.955..40.959 s up to 40.96 s under v3, past the range it clamps (config-cases
+  // v3-advert-int, VI_15); only such a value reads back as that
+  p.line(1, `advert_int ${i.version === 3 && i.advertIntMs > V3_ADVERT_INT_MAX_MS ? '40.955' : secs(i.advertIntMs)}`);
   // the family comes back from the first address printed; native_ipv6 only when no address says it
   if (i.family === 6 && !hasIpv6Address(i)) p.line(1, 'native_ipv6');
   p.line(1, `version ${i.version}`);

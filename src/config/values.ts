@@ -108,3 +108,8 @@ export function isIpv6Multicast(addr: string): boolean {
 export function isIpv6LinkLocalMulticast(addr: string): boolean {
   return ipFamily(addr) === 6 && (ipv6FirstGroup(addr) & 0xff0f) === 0xff02;
 }
+
+/** An IPv6 link-local unicast address (fe80::/10), as IN6_IS_ADDR_LINKLOCAL. */
+export function isIpv6LinkLocal(addr: string): boolean {
+  return ipFamily(addr) === 6 && (ipv6FirstGroup(addr) & 0xffc0) === 0xfe80;
+}

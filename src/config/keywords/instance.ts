@@ -207,6 +207,7 @@ function versionKeywords({ ex, on }: InstanceKit): Keyword[] {
         return;
       }
       x.family = 6;
+      i.family = 6;
       x.version = 3;
       i.version = 3;
     }),
@@ -230,7 +231,7 @@ function sourceKeywords({ ex, on }: InstanceKit): Keyword[] {
         return;
       }
       i.mcastDstIp = null;
-      if (!familyMatches(ex(i), fam)) {
+      if (!familyMatches(i, ex(i), fam)) {
         ctx.diags.error(ctx.stmt, `(${i.name}) mcast dest address ${v} MUST match VRRP instance family. Skipping...`, 'mcast_dst_ip');
         return;
       }
@@ -307,7 +308,7 @@ function addressKeywords({ st, ex, on }: InstanceKit): Keyword[] {
         const e = parseAddressLine(l.words, l.stmt, ctx.diags, { interfaceExists: interfaceExistsFn(st) });
         if (!e) continue;
         // VIPs (not eVIPs) must be of the instance's family, set by the first address seen
-        if (field === 'virtualIpaddress' && !familyMatches(ex(i), e.family)) {
+        if (field === 'virtualIpaddress' && !familyMatches(i, ex(i), e.family)) {
           ctx.diags.error(l.stmt, `(${i.name}): address family must match VRRP instance [${l.words[0]}] - ignoring`, name);
           continue;
         }
@@ -350,7 +351,7 @@ function unicastKeywords({ ex, on, boolKw }: InstanceKit): Keyword[] {
           );
           continue;
         }
-        if (!familyMatches(ex(i), fam)) {
+        if (!familyMatches(i, ex(i), fam)) {
           ctx.diags.error(
             l.stmt,
             `Configuration error: VRRP instance[${i.name}] and unicast peer address[${addr}] MUST be of the same family !!! Skipping...`,
@@ -508,9 +509,10 @@ function unsupportedKeywords({ on }: InstanceKit): Keyword[] {
  * The first VIP, unicast peer, source or destination address (or `native_ipv6`) fixes the
  * instance's family; later ones must match (keepalived checks at parse time). False: refused.
  */
-function familyMatches(x: InstanceExtras, fam: 4 | 6): boolean {
+function familyMatches(i: VrrpInstance, x: InstanceExtras, fam: 4 | 6): boolean {
   if (x.family === null) {
     x.family = fam;
+    i.family = fam;
     return true;
   }
   return x.family === fam;
@@ -527,7 +529,7 @@ function sourceAddress(i: VrrpInstance, ctx: KeywordCtx, field: 'unicastSrcIp' |
     ctx.diags.error(ctx.stmt, `Configuration error: VRRP instance[${i.name}] malformed src address[${v}]. Skipping...`, ctx.words[0]);
     return;
   }
-  if (!familyMatches(x, fam)) {
+  if (!familyMatches(i, x, fam)) {
     ctx.diags.error(
       ctx.stmt,
       `Configuration error: VRRP instance[${i.name}] and src address[${v}] MUST be of the same family !!! Skipping...`,
