@@ -29,6 +29,7 @@ export async function runCheck(a: CheckArgs, io: Io): Promise<number> {
     file: a.file,
     hostChecks: a.hostChecks,
     allConfig: a.allConfig,
+    runtimeSupport: true,
     ...(a.configId !== undefined ? { configId: a.configId } : {}),
   });
   if (!out.ok) {

@@ -15,8 +15,7 @@ parentPort?.on('message', (m: { id: number; req: LoadRequest }) => {
     ...(req.allConfig ? { allConfig: true } : {}),
     ...(req.mainRegularOnly ? { mainRegularOnly: true } : {}),
     ...(req.limits ? { limits: req.limits } : {}),
-    // what the daemon cannot run yet is refused by every command that loads through here
-    runtimeSupport: true,
+    ...(req.runtimeSupport ? { runtimeSupport: true } : {}),
   });
   parentPort?.postMessage({ id, result });
 });
