@@ -29,6 +29,7 @@ const CASES = [
   'vrrp-version-no-value.conf',
   'ipv6-instance.conf',
   'ipv6-vips-mixed.conf',
+  'ipv6-vip-options.conf',
   'ipv6-mcast-groups.conf',
   'ipv6-unicast.conf',
   'ipv6-family-keywords.conf',
@@ -147,4 +148,28 @@ t.test('IPv6 unicast, groups and the family keywords', async (t) => {
   t.match(byName(f, 'VI_4'), { family: 4, mcastDstIp: '224.0.0.19', virtualIpaddress: [] });
   t.match(byName(f, 'VI_5'), { family: 6, mcastSrcIp: 'fd00::10' });
   t.match(byName(f, 'VI_6'), { version: 3, family: 4 });
+});
+
+t.test('IPv6 VIP options: brd drops the address, scope and label are dropped, preferred_lft kept when valid', async (t) => {
+  const r = load('ipv6-vip-options.conf');
+  const vips = byName(r, 'VI_1').virtualIpaddress;
+  t.same(
+    vips.map((a) => a.address),
+    ['fe80::1', 'fd00::1', 'fd00::3', 'fd00::4', 'fd00::5', 'fd00::6', 'fd00::7', 'fd00::8', 'fd00::c', 'fd00::d', 'FD00::E'],
+  );
+  const at = (x: string) => vips.find((a) => a.address === x)!;
+  t.match(at('fd00::3'), { label: null });
+  t.match(at('fd00::4'), { scope: 0 });
+  t.same(at('fd00::5').flags, ['preferred_lft 0']);
+  t.same(at('fd00::6').flags, ['-nodad']);
+  t.equal(at('fd00::7').prefixLength, 128);
+  t.same(at('fd00::8').flags, ['preferred_lft forever']);
+  t.same(at('fd00::d').flags, [], 'an invalid preferred_lft is not kept');
+  t.same(
+    byName(r, 'VI_1').virtualIpaddressExcluded.map((a) => [a.address, a.label, a.flags]),
+    [
+      ['192.168.200.150', null, ['preferred_lft 0']],
+      ['fd00::f', null, []],
+    ],
+  );
 });
