@@ -2,9 +2,10 @@
  * `vrrpd check -f FILE` (also `vrrpd -t -f FILE`): keepalived -t for vrrpd. Diagnostics on stderr in
  * keepalived's `(FILE: Line N) message` form (or JSON), exit code as keepalived's. No root needed.
  * The file is loaded the way the daemon loads it (a worker thread, config-loader.ts), so a load that
- * a bound stops is reported here exactly as the daemon would log it.
+ * a bound stops is reported here exactly as the daemon would log it, and what the daemon cannot run
+ * yet is refused here too (src/config/runtime-support.ts).
  */
-import { exitCodeFor, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
+import { EXIT_OK, exitCodeFor, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { printKeepalived } from '../config/print.js';
 import { toJson, toYaml } from '../config/yaml.js';
 import { failureDiagnostic, loadConfigOffThread } from './config-loader.js';
@@ -28,6 +29,7 @@ export async function runCheck(a: CheckArgs, io: Io): Promise<number> {
     file: a.file,
     hostChecks: a.hostChecks,
     allConfig: a.allConfig,
+    runtimeSupport: true,
     ...(a.configId !== undefined ? { configId: a.configId } : {}),
   });
   if (!out.ok) {
@@ -48,8 +50,13 @@ export async function runCheck(a: CheckArgs, io: Io): Promise<number> {
     else if (a.print === 'yaml') io.out(toYaml(model));
     else io.out(toJson(model));
   }
-  return r.exitCode;
+  // keepalived's code, unless vrrpd refuses a config keepalived accepts (runtime-support.ts): then 1,
+  // as `vrrpd run` exits, so `vrrpd check && vrrpd reload` cannot pass it
+  return r.config === undefined && r.exitCode === EXIT_OK ? EXIT_REFUSED_BY_VRRPD : r.exitCode;
 }
+
+/** `vrrpd check`'s exit code for a config keepalived -t accepts (exit 0) but vrrpd would not run. */
+export const EXIT_REFUSED_BY_VRRPD = 1;
 
 function report(shown: readonly Diagnostic[], json: boolean, io: Io): void {
   if (json) {

@@ -35,6 +35,8 @@ export interface LoadRequest {
   readonly mainRegularOnly?: boolean;
   /** Replace some of the reader's limits (tests). */
   readonly limits?: Partial<LoadLimits>;
+  /** Refuse what the daemon cannot run yet (src/config/runtime-support.ts): `run`, reload and `check`. */
+  readonly runtimeSupport?: boolean;
 }
 
 export interface LoaderOptions {

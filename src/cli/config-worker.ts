@@ -15,6 +15,7 @@ parentPort?.on('message', (m: { id: number; req: LoadRequest }) => {
     ...(req.allConfig ? { allConfig: true } : {}),
     ...(req.mainRegularOnly ? { mainRegularOnly: true } : {}),
     ...(req.limits ? { limits: req.limits } : {}),
+    ...(req.runtimeSupport ? { runtimeSupport: true } : {}),
   });
   parentPort?.postMessage({ id, result });
 });

@@ -23,7 +23,8 @@ const usage = (runUsage: string, statusUsage: string, manualUsage: string): stri
 commands:
   check -f FILE [--json] [--print keepalived|yaml|json] [-i ID] [--no-host-checks]
         test a keepalived.conf (also: vrrpd -t -f FILE); exit 0 ok, 5 config errors,
-        6 script security or missing required include, 2 missing parameter
+        6 script security or missing required include, 2 missing parameter,
+        1 accepted by keepalived but not runnable by vrrpd yet (VRRPv3, IPv6)
 ${runUsage}${statusUsage}${manualUsage}  demo [--keep] run a throw-away two-node lab (root): election, status, failover and ping gap
   version        print the version
 `;

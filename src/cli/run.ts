@@ -93,7 +93,13 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   // 1. Config first: nothing is opened for a config keepalived would not run. It is loaded in a
   // worker thread, at start as on reload, with the same bounds (config-loader.ts); a daemon's config
   // must be a regular file (a FIFO could hold every reload).
-  const loadRequest: LoadRequest = { file: a.file, mainRegularOnly: true, ...(a.configId !== undefined ? { configId: a.configId } : {}) };
+  // what the runtime cannot run yet (VRRPv3, IPv6) is refused, at start and on reload
+  const loadRequest: LoadRequest = {
+    file: a.file,
+    mainRegularOnly: true,
+    runtimeSupport: true,
+    ...(a.configId !== undefined ? { configId: a.configId } : {}),
+  };
   const first = await loadFirstConfig(a, io, loadRequest);
   if (!first.ok) return first.exitCode;
   const { loaded, cfg } = first;

@@ -77,7 +77,29 @@ export function parseAddressLine(
     if (!addressOption(line, w, v)) return undefined;
   }
   if (line.brd !== undefined) applyBroadcast(line, line.brd);
+  if (e.family === 6) ipv6Options(line);
   return e;
+}
+
+/** keepalived reads `scope` and `label` on an IPv6 address, then drops them with a message. */
+function ipv6Options({ e, first, stmt, diags }: AddressLine): void {
+  if (e.scope !== 0) {
+    diags.error(stmt, `Cannot specify scope for IPv6 addresses (${first}) - ignoring scope`, 'scope');
+    e.scope = 0;
+  }
+  if (e.label !== null) {
+    diags.error(stmt, `Cannot specify label for IPv6 addresses (${first}) - ignoring label`, 'label');
+    e.label = null;
+  }
+}
+
+/** An address lifetime in seconds, 0..2^32-1, with keepalived's number messages (read_unsigned). */
+function readLifetime(v: string, stmt: Statement, diags: Diagnostics): number | undefined {
+  if (v.startsWith('-')) diags.error(stmt, `negative number '${v}'`, 'preferred_lft');
+  else if (!/^\+?\d+$/.test(v)) diags.error(stmt, `invalid number '${v}'`, 'preferred_lft');
+  else if (Number(v) > 4294967295) diags.error(stmt, `number '${v}' outside range [0, 4294967295]`, 'preferred_lft');
+  else return Number(v);
+  return undefined;
 }
 
 /** `ADDR[/LEN]`: the address, its family and its prefix length (a bad length is reported and maxed). */
@@ -124,27 +146,21 @@ function addressOption(line: AddressLine, w: string, v: string): boolean {
       break;
     case 'brd':
     case 'broadcast':
+      // keepalived names the keyword, not its value, and drops the address
       if (family === 6) {
-        diags.error(stmt, `VRRP is trying to assign a broadcast ${v} to the IPv6 address ${first}`, w);
+        diags.error(stmt, `VRRP is trying to assign a broadcast ${w} to the IPv6 address ${first} !!?? WTF... skipping VIP...`, w);
         return false;
       }
       line.brd = v;
       break;
     case 'scope': {
-      if (family === 6) {
-        diags.error(stmt, `Cannot set scope on IPv6 address ${first} - ignoring`, w);
-        break;
-      }
+      // IPv6: read like IPv4, then refused at the end of the line (ipv6Options)
       const s = SCOPES[v] ?? (/^\d+$/.test(v) && Number(v) <= 255 ? Number(v) : undefined);
       if (s === undefined) diags.error(stmt, `Invalid scope '${v}' specified for ${first} - ignoring`, w);
       else e.scope = s;
       break;
     }
     case 'label':
-      if (family === 6) {
-        diags.error(stmt, `Cannot set label for IPv6 address ${first} - ignoring`, w);
-        break;
-      }
       if (v.length >= 16) {
         diags.error(stmt, `Label '${v}' is too long (max 15 characters) - ignoring`, w);
         break;
@@ -158,7 +174,9 @@ function addressOption(line: AddressLine, w: string, v: string): boolean {
       e.noTrack = true;
       break;
     case 'preferred_lft':
-      e.flags.push(`preferred_lft ${v}`);
+      // seconds (0 marks an IPv6 address deprecated) or `forever`; anything else is refused
+      if (v !== 'forever' && readLifetime(v, stmt, diags) === undefined) diags.error(stmt, `preferred_lft ${v} is invalid`, w);
+      else e.flags.push(`preferred_lft ${v}`);
       break;
     case 'track_group':
       if (opts.allowTrackGroup) e.trackGroup = v;

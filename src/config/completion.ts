@@ -7,7 +7,7 @@ import type { InstanceExtras, ParseState } from './keywords/parse-state.js';
 import type { ScriptCommand, VrrpInstance } from './model.js';
 import { checkScriptFile, type ScriptCheck } from './script-check.js';
 import { ROOT_IDENTITY } from './script-user.js';
-import { ipFamily } from './values.js';
+import { isIpv6LinkLocal } from './values.js';
 
 export function completeConfig(st: ParseState): void {
   const { config: cfg, diags } = st;
@@ -53,7 +53,7 @@ export function completeConfig(st: ParseState): void {
   const seen = new Map<string, VrrpInstance>();
   for (const i of cfg.instances) {
     if (i.unicastPeers.length > 0) continue;
-    const fam = i.virtualIpaddress[0]?.family ?? 4;
+    const fam = i.family;
     const key = `${i.interface ?? ''}|${fam}|${i.virtualRouterId}`;
     const other = seen.get(key);
     if (other)
@@ -69,9 +69,12 @@ export function completeConfig(st: ParseState): void {
     for (let b = a + 1; b < uni.length; b++) {
       const x = uni[a]!;
       const y = uni[b]!;
-      if (x.virtualRouterId !== y.virtualRouterId || x.interface !== y.interface) continue;
+      if (x.virtualRouterId !== y.virtualRouterId || x.interface !== y.interface || x.family !== y.family) continue;
       if (x.unicastPeers.some((p) => y.unicastPeers.some((q) => q.address === p.address)))
-        diags.fatal(undefined, `${x.name} and ${y.name} both use VRID ${x.virtualRouterId} with IPv4 on interface ${x.interface ?? ''}`);
+        diags.fatal(
+          undefined,
+          `${x.name} and ${y.name} both use VRID ${x.virtualRouterId} with IPv${x.family} on interface ${x.interface ?? ''}`,
+        );
     }
   }
 }
@@ -106,15 +109,47 @@ function checkIdentity(st: ParseState, i: VrrpInstance): boolean {
 /** The post-parse rules of one instance (keepalived's `vrrp_complete_instance()`, KEEPALIVED.md 2.2), in this order. */
 function completeInstance(st: ParseState, i: VrrpInstance): void {
   const ex = st.instanceExtras.get(i)!;
+  if (!completeVersion(st, i, ex)) return;
   completeDefaults(st, i, ex);
   if (i.strictMode) completeStrict(st, i, ex);
   completePreempt(st, i);
   completeAuth(st, i);
-  if (!completeFamily(st, i)) return;
+  completeFirstIpv6Vip(st, i);
+  completeInterval(st, i, ex);
+  // keepalived checks the VIPs a second time, also refusing an IPv6 instance kept at version 2
+  if (i.virtualIpaddress.length === 0 && i.family === 6) {
+    st.diags.fatal(undefined, `(${i.name}) No VIP specified; at least one is required`, 'virtual_ipaddress');
+    return;
+  }
   completeTracking(st, i);
 }
 
-/** Defaults from global_defs, unicast keywords without peers, the owner's state, v2 interval rounding. */
+/**
+ * Family and version, the first thing keepalived settles for an instance: IPv4 unless an address
+ * said otherwise; the version given, else 3 for IPv6, else global_defs `vrrp_version` (read once
+ * the whole file is, so a later global_defs counts). An IPv6 instance keeps an explicit
+ * `version 2` unless strict mode forces 3 (keepalived 2.2.7, observed). Then the VIP requirement:
+ * VRRPv3 and strict mode need one. False: the instance is refused.
+ */
+function completeVersion(st: ParseState, i: VrrpInstance, ex: InstanceExtras): boolean {
+  const { diags } = st;
+  const pfx = `(${i.name})`;
+  if (ex.family === 6 && ex.version === 2 && i.strictMode) {
+    diags.error(undefined, `${pfx} cannot use IPv6 with VRRP version 2; setting version 3`, 'version');
+    ex.version = 3;
+  }
+  i.family = ex.family ?? 4;
+  i.version = ex.version ?? (i.family === 6 ? 3 : st.config.global.vrrpVersion);
+  if (i.virtualIpaddress.length > 0) return true;
+  if (i.version === 3 || i.strictMode) {
+    diags.fatal(undefined, `${pfx} No VIP specified; at least one is required`, 'virtual_ipaddress');
+    return false;
+  }
+  diags.error(undefined, `${pfx} No VIP specified; at least one is sensible`, 'virtual_ipaddress');
+  return true;
+}
+
+/** Defaults from global_defs, unicast keywords without peers, the owner's state. */
 function completeDefaults(st: ParseState, i: VrrpInstance, ex: InstanceExtras): void {
   const { diags } = st;
   const g = st.config.global;
@@ -134,15 +169,55 @@ function completeDefaults(st: ParseState, i: VrrpInstance, ex: InstanceExtras): 
   // state MASTER without priority means the address owner
   if (i.state === 'MASTER' && !ex.set.has('priority')) i.priority = 255;
   if (!i.stateConfigured) i.state = i.priority === 255 ? 'MASTER' : 'BACKUP';
+}
 
-  if (i.version === 2 && ex.advertIntRawMs !== null && ex.advertIntRawMs % 1000 !== 0) {
-    const rounded = Math.max(1000, Math.round(ex.advertIntRawMs / 1000) * 1000);
+/**
+ * RFC 5798 5.2.9: an IPv6 instance's first VIP is its link-local address. keepalived insists only in
+ * strict mode (a counted error, nothing changed) and otherwise only logs it at run time.
+ */
+function completeFirstIpv6Vip(st: ParseState, i: VrrpInstance): void {
+  const first = i.virtualIpaddress[0];
+  if (i.family !== 6 || i.unicastPeers.length > 0 || !first || isIpv6LinkLocal(first.address)) return;
+  if (i.strictMode) st.diags.error(undefined, `(${i.name}) the first IPv6 VIP address must be link local`, 'virtual_ipaddress');
+  else st.diags.info(undefined, `(${i.name}) the first IPv6 VIP address should be link local`, 'virtual_ipaddress');
+}
+
+/** VRRPv3's 12-bit Max Adver Interval in centiseconds: at most 4095 cs (RFC 5798 5.2.7). */
+export const V3_ADVERT_INT_MAX_MS = 40950;
+
+/**
+ * The advert interval in the version's wire unit (keepalived's checks at completion): v2 whole
+ * seconds, rounded to the nearest (at least 1); v3 centiseconds, rounded half up to the nearest
+ * (at least 0.01 s) and at most 40.95 s. The parse already refused values outside 0.01..255 s.
+ */
+function completeInterval(st: ParseState, i: VrrpInstance, ex: InstanceExtras): void {
+  const { diags } = st;
+  const pfx = `(${i.name})`;
+  const raw = ex.advertIntRawMs;
+  if (raw === null) return;
+  if (i.version === 2) {
+    if (raw % 1000 === 0) return;
+    diags.error(undefined, `${pfx} VRRPv2 advertisement interval ${(raw / 1000).toFixed(6)}s must be an integer. rounding`, 'advert_int');
+    i.advertIntMs = Math.max(1000, Math.round(raw / 1000) * 1000);
+    return;
+  }
+  const us = Math.round(raw * 1000);
+  // 40.96 s and above do not fit in 12 bits of centiseconds
+  if (us >= (V3_ADVERT_INT_MAX_MS + 10) * 1000) {
     diags.error(
       undefined,
-      `${pfx} VRRPv2 advertisement interval ${(ex.advertIntRawMs / 1000).toFixed(6)}s must be an integer. rounding`,
+      `${pfx} VRRPv3 advertisement interval ${(us / 1e6).toFixed(2)}s is out of range. Must be less than 40.96s. Setting to 40.95s`,
       'advert_int',
     );
-    i.advertIntMs = rounded;
+    i.advertIntMs = V3_ADVERT_INT_MAX_MS;
+  } else if (us % 10000 !== 0) {
+    diags.error(
+      undefined,
+      `${pfx} VRRPv3 advertisement interval ${(us / 1e6).toFixed(6)}s must be in units of 10ms - rounding`,
+      'advert_int',
+    );
+    const cs = Math.floor((us + 5000) / 10000);
+    i.advertIntMs = Math.max(1, cs) * 10;
   }
 }
 
@@ -163,7 +238,6 @@ function completeStrict(st: ParseState, i: VrrpInstance, ex: InstanceExtras): vo
     diags.error(undefined, `${pfx} preempt_delay is incompatible with strict mode - resetting`, 'preempt_delay');
     i.preemptDelayMs = 0;
   }
-  if (i.virtualIpaddress.length === 0) diags.fatal(undefined, `${pfx} No VIP specified; at least one is required`, 'virtual_ipaddress');
   i.downTimerAdverts = 3;
   i.lowerPrioNoAdvert = true;
   i.higherPrioSendAdvert = false;
@@ -200,7 +274,7 @@ function completeAuth(st: ParseState, i: VrrpInstance): void {
   const { diags } = st;
   const pfx = `(${i.name})`;
   if (i.authType !== 'NONE' && i.version === 3) {
-    diags.error(undefined, `${pfx} Authentication is not supported with VRRPv3. Ignoring.`, 'authentication');
+    diags.error(undefined, `${pfx} VRRP version 3 does not support authentication. Ignoring.`, 'authentication');
     i.authType = 'NONE';
     i.authPass = null;
   }
@@ -212,23 +286,6 @@ function completeAuth(st: ParseState, i: VrrpInstance): void {
     diags.error(undefined, `${pfx} Initial state master is incompatible with AH authentication - clearing`, 'state');
     i.state = 'BACKUP';
   }
-}
-
-/** The address family (IPv6 means VRRPv3) and the VIP requirement. False: the instance is refused. */
-function completeFamily(st: ParseState, i: VrrpInstance): boolean {
-  const { diags } = st;
-  const pfx = `(${i.name})`;
-  // The family was fixed at parse time by the first VIP or unicast peer; IPv6 means VRRPv3.
-  const fam = i.virtualIpaddress[0]?.family ?? (i.unicastPeers[0] ? ipFamily(i.unicastPeers[0].address) : 4) ?? 4;
-  if (fam === 6) i.version = 3;
-  if (i.virtualIpaddress.length === 0 && !i.strictMode) {
-    if (i.version === 2) diags.error(undefined, `${pfx} No VIP specified; at least one is sensible`, 'virtual_ipaddress');
-    else {
-      diags.fatal(undefined, `${pfx} No VIP specified; at least one is required`, 'virtual_ipaddress');
-      return false;
-    }
-  }
-  return true;
 }
 
 /** Trackers: not the instance's own interface; an address owner ignores weighted ones. */

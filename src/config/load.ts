@@ -11,6 +11,7 @@ import { newParseState } from './keywords/parse-state.js';
 import { otherPassRootKeywords, rootKeywords } from './keywords/root.js';
 import { LIMIT_NAMES, loadLimits, type LoadLimits } from './limits.js';
 import { deepFreeze, type FrozenConfig } from './model.js';
+import { runtimeRefusals } from './runtime-support.js';
 import { ConfigReader, StatementReplay, type Statement } from './reader.js';
 
 export interface LoadResult {
@@ -31,6 +32,11 @@ export interface LoadOptions {
   readonly limits?: Partial<LoadLimits>;
   /** The main file must be a regular file (the daemon: a FIFO could block its loader). */
   readonly mainRegularOnly?: boolean;
+  /**
+   * Also refuse what vrrpd's runtime cannot run yet (runtime-support.ts), as `vrrpd run`, reload and
+   * `vrrpd check` do. Off: keepalived's own verdict only (the oracle and round-trip tests).
+   */
+  readonly runtimeSupport?: boolean;
 }
 
 export function loadConfig(file: string, host: ConfigHost, opts: LoadOptions = {}): LoadResult {
@@ -62,7 +68,11 @@ export function loadConfig(file: string, host: ConfigHost, opts: LoadOptions = {
       if (at >= 0) diags.list.splice(at + 1);
       else diags.list.push(limit);
       stopped = true;
-    } else completeConfig(st);
+    } else {
+      completeConfig(st);
+      // a config keepalived refuses already says why; otherwise, what vrrpd cannot run yet
+      if (opts.runtimeSupport && !diags.hasFatal()) for (const d of runtimeRefusals(st.config.instances)) diags.add(d, true);
+    }
   } catch (e) {
     if (!(e instanceof MissingParameterStop)) throw e;
     stopped = true;

@@ -1,8 +1,8 @@
 /**
  * The typed configuration model: what a keepalived.conf means once keepalived's defaults and
  * derivations are applied (KEEPALIVED.md 2). Plain JSON-compatible data (so it prints as YAML/JSON
- * and reads back losslessly); times are integer milliseconds (`...Ms`), except where keepalived's
- * unit is whole seconds on the wire (`advertIntMs` is still ms, always a multiple of 1000 for v2).
+ * and reads back losslessly); times are integer milliseconds (`...Ms`), also where keepalived's
+ * unit on the wire is coarser (`advertIntMs`: whole seconds for v2, centiseconds for v3).
  * `loadConfig()` returns it deep-frozen.
  */
 
@@ -107,8 +107,19 @@ export interface VrrpInstance {
   interface: string | null;
   virtualRouterId: number;
   priority: number;
+  /**
+   * Advert interval, ms. VRRPv2 sends whole seconds: a multiple of 1000 (1..255 s). VRRPv3 sends
+   * centiseconds (12 bits): a multiple of 10, 10..40950 ms; `advertIntMs / 10` is the wire value.
+   */
   advertIntMs: number;
+  /** VRRP version: `version`, else 3 for IPv6, else global_defs `vrrp_version` (resolved at the end of the parse). */
   version: 2 | 3;
+  /**
+   * Address family of the instance: fixed by its first VIP, unicast peer, source or destination
+   * address (or `native_ipv6`), IPv4 when none. VIPs, peers and addresses are of this family;
+   * `virtual_ipaddress_excluded` may hold either.
+   */
+  family: 4 | 6;
   nopreempt: boolean;
   preemptDelayMs: number;
   authType: 'NONE' | 'PASS' | 'AH';
@@ -328,6 +339,7 @@ export function defaultInstance(name: string, g: GlobalDefs, origin: Origin): Vr
     priority: 100,
     advertIntMs: 1000,
     version: g.vrrpVersion,
+    family: 4,
     nopreempt: false,
     preemptDelayMs: 0,
     authType: 'NONE',

@@ -3,6 +3,7 @@
  * round-trip tests: the printed text loads to the same model).
  */
 import { formatAddressLine } from './address-lines.js';
+import { V3_ADVERT_INT_MAX_MS } from './completion.js';
 import type {
   DeepReadonly,
   Config,
@@ -97,6 +98,7 @@ function printGlobal(p: Printer, g: DeepReadonly<Config['global']>): void {
   if (g.smtpServer !== null) p.line(1, `smtp_server ${g.smtpServer}`);
   p.line(1, `smtp_connect_timeout ${secs(g.smtpConnectTimeoutMs)}`);
   p.line(1, `vrrp_mcast_group4 ${g.vrrpMcastGroup4}`);
+  p.line(1, `vrrp_mcast_group6 ${g.vrrpMcastGroup6}`);
   p.line(1, `default_interface ${g.defaultInterface}`);
   p.line(1, `vrrp_garp_master_delay ${secs(g.vrrpGarpMasterDelayMs)}`);
   p.line(1, `vrrp_garp_master_repeat ${g.vrrpGarpMasterRepeat}`);
@@ -156,7 +158,11 @@ function printInstance(p: Printer, i: DeepReadonly<VrrpInstance>): void {
   if (i.interface !== null) p.line(1, `interface ${i.interface}`);
   p.line(1, `virtual_router_id ${i.virtualRouterId}`);
   p.line(1, `priority ${i.priority}`);
-  p.line(1, `advert_int ${secs(i.advertIntMs)}`);
+  // keepalived rounds 40.955..40.959 s up to 40.96 s under v3, past the range it clamps (config-cases
+  // v3-advert-int, VI_15); only such a value reads back as that
+  p.line(1, `advert_int ${i.version === 3 && i.advertIntMs > V3_ADVERT_INT_MAX_MS ? '40.955' : secs(i.advertIntMs)}`);
+  // the family comes back from the first address printed; native_ipv6 only when no address says it
+  if (i.family === 6 && !hasIpv6Address(i)) p.line(1, 'native_ipv6');
   p.line(1, `version ${i.version}`);
   if (i.nopreempt) p.line(1, 'nopreempt');
   if (i.preemptDelayMs > 0) p.line(1, `preempt_delay ${secs(i.preemptDelayMs)}`);
@@ -238,4 +244,12 @@ function printSyncGroup(p: Printer, sg: DeepReadonly<SyncGroup>): void {
   p.line(1, `notify_priority_changes ${sg.notifyPriorityChanges}`);
   p.line(1, `smtp_alert ${sg.smtpAlert}`);
   p.line(0, '}');
+}
+
+/** Does an address that fixes the family (VIP, peer, source or destination) say IPv6? */
+function hasIpv6Address(i: DeepReadonly<VrrpInstance>): boolean {
+  const v6 = (a: string | null): boolean => a !== null && a.includes(':');
+  return (
+    i.virtualIpaddress.length > 0 || i.unicastPeers.some((x) => v6(x.address)) || v6(i.unicastSrcIp) || v6(i.mcastSrcIp) || v6(i.mcastDstIp)
+  );
 }

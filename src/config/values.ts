@@ -89,3 +89,27 @@ export function ipFamily(addr: string): 4 | 6 | undefined {
   if (isIPv6(addr)) return 6;
   return undefined;
 }
+
+/**
+ * The first 16 bits of a valid IPv6 address (validate with `ipFamily` first): enough to tell a
+ * multicast address (ff00::/8) and its scope. 0 when the text starts with `::`.
+ */
+function ipv6FirstGroup(addr: string): number {
+  const head = addr.split(':')[0] ?? '';
+  return head === '' ? 0 : parseInt(head, 16);
+}
+
+/** An IPv6 multicast address (ff00::/8), as IN6_IS_ADDR_MULTICAST. */
+export function isIpv6Multicast(addr: string): boolean {
+  return ipFamily(addr) === 6 && ipv6FirstGroup(addr) >> 8 === 0xff;
+}
+
+/** An IPv6 link-local multicast address (ffX2::/16), as IN6_IS_ADDR_MC_LINKLOCAL. */
+export function isIpv6LinkLocalMulticast(addr: string): boolean {
+  return ipFamily(addr) === 6 && (ipv6FirstGroup(addr) & 0xff0f) === 0xff02;
+}
+
+/** An IPv6 link-local unicast address (fe80::/10), as IN6_IS_ADDR_LINKLOCAL. */
+export function isIpv6LinkLocal(addr: string): boolean {
+  return ipFamily(addr) === 6 && (ipv6FirstGroup(addr) & 0xffc0) === 0xfe80;
+}

@@ -152,3 +152,30 @@ t.test('fromYaml fills omitted keys with defaults: a minimal hand-written instan
   const back = loadConfig('y.conf', memoryHost({ 'y.conf': text }));
   t.match(back.partial.instances[0], { name: 'VI_1', priority: 150, virtualRouterId: 51 });
 });
+
+t.test('the printer keeps version and family: IPv6 without an address of its own, IPv6 at version 2', async (t) => {
+  const again = (yaml: string) => {
+    const text = printKeepalived(fromYaml(yaml));
+    return { text, m: loadConfig('y.conf', memoryHost({ 'y.conf': text })).partial.instances[0]! };
+  };
+  const base = 'instances:\n  - name: VI_1\n    interface: eth0\n    virtualRouterId: 51\n';
+  // an IPv6 instance whose family no address carries (a model from YAML): native_ipv6 says it
+  const bare = again(`${base}    family: 6\n    version: 3\n`);
+  t.match(bare.text, /\n {4}native_ipv6\n {4}version 3\n/);
+  t.match(bare.m, { family: 6, version: 3 });
+  // an IPv6 VIP carries the family; keepalived keeps a version 2 given before it
+  const v2 = again(`${base}    family: 6\n    version: 2\n    virtualIpaddress:\n${vip('fd00::1', 6)}`);
+  t.notMatch(v2.text, /native_ipv6/);
+  t.match(v2.m, { family: 6, version: 2 });
+  const v3 = again(`${base}    family: 6\n    version: 3\n    advertIntMs: 50\n    virtualIpaddress:\n${vip('fd00::1', 6)}`);
+  t.match(v3.m, { family: 6, version: 3, advertIntMs: 50 });
+});
+
+/** One VIP as YAML list item (the model's AddressEntry). */
+function vip(address: string, family: 4 | 6): string {
+  const prefixLength = family === 6 ? 64 : 24;
+  return (
+    `      - { address: "${address}", family: ${family}, prefixLength: ${prefixLength}, dev: null, broadcast: null, scope: 0,` +
+    ` label: null, peer: null, noTrack: false, flags: [], trackGroup: null, origin: { file: "", line: 0 } }\n`
+  );
+}

@@ -4,9 +4,9 @@
  * function below returns one part of the table. Pure.
  */
 import type { KeywordCtx, Keyword } from '../dispatch.js';
-import type { Config } from '../model.js';
+import type { Config, GlobalDefs } from '../model.js';
 import { isIpv4Multicast } from '../../protocol/ipv4-address.js';
-import { readBool, readSeconds, readUnsigned } from '../values.js';
+import { ipFamily, isIpv6LinkLocalMulticast, isIpv6Multicast, readBool, readInt, readSeconds, readUnsigned } from '../values.js';
 import type { ParseState } from './parse-state.js';
 import { loc, readFifo, readScriptCommand } from './shared.js';
 
@@ -162,7 +162,6 @@ const IGNORED_GLOBALS = [
   'config_save_dir',
   'tmp_config_directory',
   'data_use_instance',
-  'vrrp_mcast_group6',
   'linkbeat_use_polling',
   'network_namespace_ipvs',
   'instance',
@@ -221,21 +220,15 @@ function identityKeywords({ g, bool }: GlobalKit): Keyword[] {
 /** Defaults and switches for every vrrp_instance. */
 function vrrpDefaultKeywords({ g, flag, bool }: GlobalKit): Keyword[] {
   return [
-    {
-      name: 'vrrp_mcast_group4',
-      handler: (ctx) => {
-        const v = ctx.word(1);
-        if (isIpv4Multicast(v)) g.vrrpMcastGroup4 = v;
-        else ctx.diags.error(ctx.stmt, `vrrp_mcast_group4 '${v}' is not an IPv4 multicast address`, ctx.words[0]);
-      },
-    },
+    { name: 'vrrp_mcast_group4', handler: (ctx) => mcastGroup(ctx, g, 4) },
+    { name: 'vrrp_mcast_group6', handler: (ctx) => mcastGroup(ctx, g, 6) },
     { name: 'default_interface', handler: (ctx) => void (g.defaultInterface = ctx.word(1)) },
     {
       name: 'vrrp_version',
       handler: (ctx) => {
-        const v = readUnsigned(ctx, ctx.word(1), 2, 3);
+        const v = readInt(ctx, ctx.word(1), 2, 3);
         if (v === 2 || v === 3) g.vrrpVersion = v;
-        else ctx.diags.error(ctx.stmt, `vrrp_version: invalid value '${ctx.words[1]}'`, ctx.words[0]);
+        else ctx.diags.error(ctx.stmt, 'VRRP Error: Version must be either 2 or 3', ctx.words[0]);
       },
     },
     { name: 'vrrp_check_unicast_src', handler: flag('vrrpCheckUnicastSrc') },
@@ -421,4 +414,23 @@ function readUmask(ctx: KeywordCtx, g: Config['global']): void {
     return;
   }
   g.umask = bits;
+}
+
+/**
+ * `vrrp_mcast_group4` / `vrrp_mcast_group6`: the default multicast group of IPv4 / IPv6 instances.
+ * A group that is not an address of the family, or not multicast, is skipped; an IPv6 group beyond
+ * the link is taken with a warning (the adverts never leave the link).
+ */
+function mcastGroup(ctx: KeywordCtx, g: GlobalDefs, fam: 4 | 6): void {
+  const kw = ctx.words[0];
+  const v = ctx.word(1);
+  const got = ipFamily(v);
+  if (!got) ctx.diags.error(ctx.stmt, `Can't parse ${kw} [${v}]. Skipping`, kw);
+  else if (got !== fam) ctx.diags.error(ctx.stmt, `${kw} [${v}] is not IPv${fam}. Skipping`, kw);
+  else if (fam === 4 ? !isIpv4Multicast(v) : !isIpv6Multicast(v)) ctx.diags.error(ctx.stmt, `${kw} [${v}] is not multicast. Skipping`, kw);
+  else {
+    if (fam === 6 && !isIpv6LinkLocalMulticast(v)) ctx.diags.error(ctx.stmt, `${kw} [${v}] should be link-local multicast.`, kw);
+    if (fam === 4) g.vrrpMcastGroup4 = v;
+    else g.vrrpMcastGroup6 = v;
+  }
 }

@@ -7,8 +7,8 @@ import type { KeywordCtx, Keyword } from '../dispatch.js';
 import { defaultInstance, type NotifyKind, type VrrpInstance } from '../model.js';
 import { parseAddressLine, parseRouteLine, parseRuleLine } from '../address-lines.js';
 import { isIpv4Multicast } from '../../protocol/ipv4-address.js';
-import { ipFamily, readBool, readSeconds, readUnsigned } from '../values.js';
-import type { ParseState } from './parse-state.js';
+import { ipFamily, isIpv6LinkLocalMulticast, readBool, readInt, readSeconds, readUnsigned } from '../values.js';
+import type { InstanceExtras, ParseState } from './parse-state.js';
 import {
   assignPreference,
   blockName,
@@ -43,6 +43,7 @@ export function instanceBlock(st: ParseState): Keyword {
         missingInterface: false,
         rejectedInterface: false,
         family: null,
+        version: null,
         advertIntRawMs: null,
         open: loc(ctx),
       });
@@ -93,8 +94,10 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
   const k = instanceKit(st, cur);
   return [
     ...identityKeywords(k),
+    ...versionKeywords(k),
     ...timerKeywords(k),
     ...addressKeywords(k),
+    ...sourceKeywords(k),
     ...unicastKeywords(k),
     ...trackingKeywords(k),
     ...notifyKeywords(k),
@@ -102,7 +105,7 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
   ];
 }
 
-/** State, interface, VRID, priority, version and authentication. */
+/** State, interface, VRID, priority and authentication. */
 function identityKeywords({ st, ex, on }: InstanceKit): Keyword[] {
   return [
     on('state', (i, ctx) => {
@@ -151,11 +154,6 @@ function identityKeywords({ st, ex, on }: InstanceKit): Keyword[] {
         i.priority = 100;
       } else i.priority = v;
     }),
-    on('version', (i, ctx) => {
-      const v = readUnsigned(ctx, ctx.word(1), 2, 3);
-      if (v === 2 || v === 3) i.version = v;
-      else ctx.diags.error(ctx.stmt, `(${i.name}) Version must be 2 or 3`, 'version');
-    }),
     {
       name: 'authentication',
       sub: [
@@ -175,6 +173,79 @@ function identityKeywords({ st, ex, on }: InstanceKit): Keyword[] {
         }),
       ],
     },
+  ];
+}
+
+/** The VRRP version, and `native_ipv6` (IPv6, so version 3). */
+function versionKeywords({ ex, on }: InstanceKit): Keyword[] {
+  return [
+    on('version', (i, ctx) => {
+      const v = readInt(ctx, ctx.word(1), 2, 3);
+      if (v !== 2 && v !== 3) {
+        ctx.diags.error(ctx.stmt, `(${i.name}): Version must be either 2 or 3`, 'version');
+        return;
+      }
+      // a second, different version, or version 2 once an IPv6 address fixed the family, is refused;
+      // keepalived names the version set so far (0 when only the family was deduced)
+      const x = ex(i);
+      if ((x.version !== null && x.version !== v) || (v === 2 && x.family === 6)) {
+        ctx.diags.error(
+          ctx.stmt,
+          `(${i.name}) vrrp_version ${v} conflicts with configured or deduced version ${x.version ?? 0}; ignoring.`,
+          'version',
+        );
+        return;
+      }
+      x.version = v;
+      i.version = v;
+    }),
+    // IPv6 (and so VRRPv3) before any address says so; refused once an IPv4 address fixed the family
+    on('native_ipv6', (i, ctx) => {
+      const x = ex(i);
+      if (x.family === 4) {
+        ctx.diags.error(ctx.stmt, `(${i.name}) Cannot specify native_ipv6 with IPv4 addresses`, 'native_ipv6');
+        return;
+      }
+      x.family = 6;
+      i.family = 6;
+      x.version = 3;
+      i.version = 3;
+    }),
+  ];
+}
+
+/** The advert's source and destination addresses (each also fixes the family when first). */
+function sourceKeywords({ ex, on }: InstanceKit): Keyword[] {
+  return [
+    on('unicast_src_ip', (i, ctx) => {
+      // the unicast flag is set even when the address is refused (keepalived does it first)
+      ex(i).unicastKeyword = true;
+      sourceAddress(i, ctx, 'unicastSrcIp', ex(i));
+    }),
+    on('mcast_src_ip', (i, ctx) => sourceAddress(i, ctx, 'mcastSrcIp', ex(i))),
+    on('mcast_dst_ip', (i, ctx) => {
+      const v = ctx.word(1);
+      const fam = ipFamily(v);
+      if (!fam) {
+        ctx.diags.error(ctx.stmt, `(${i.name}) malformed mcast dest address ${v}. Skipping...`, 'mcast_dst_ip');
+        return;
+      }
+      i.mcastDstIp = null;
+      if (!familyMatches(i, ex(i), fam)) {
+        ctx.diags.error(ctx.stmt, `(${i.name}) mcast dest address ${v} MUST match VRRP instance family. Skipping...`, 'mcast_dst_ip');
+        return;
+      }
+      // an IPv6 group must be link-local (ffX2::), as the adverts never leave the link
+      if (fam === 4 ? !isIpv4Multicast(v) : !isIpv6LinkLocalMulticast(v)) {
+        ctx.diags.error(
+          ctx.stmt,
+          `(${i.name}) mcast_dst_ip ${v} not${fam === 6 ? ' link-local' : ''} multicast. Skipping...`,
+          'mcast_dst_ip',
+        );
+        return;
+      }
+      i.mcastDstIp = v;
+    }),
   ];
 }
 
@@ -230,14 +301,14 @@ function timerKeywords({ ex, on, boolKw }: InstanceKit): Keyword[] {
 }
 
 /** VIPs, eVIPs, virtual routes and rules, and how the addresses are used. */
-function addressKeywords({ st, on }: InstanceKit): Keyword[] {
+function addressKeywords({ st, ex, on }: InstanceKit): Keyword[] {
   const addresses = (name: string, field: 'virtualIpaddress' | 'virtualIpaddressExcluded') =>
     on(name, (i, ctx) => {
       for (const l of ctx.readValueBlock()) {
         const e = parseAddressLine(l.words, l.stmt, ctx.diags, { interfaceExists: interfaceExistsFn(st) });
         if (!e) continue;
         // VIPs (not eVIPs) must be of the instance's family, set by the first address seen
-        if (field === 'virtualIpaddress' && !familyMatches(i, e.family)) {
+        if (field === 'virtualIpaddress' && !familyMatches(i, ex(i), e.family)) {
           ctx.diags.error(l.stmt, `(${i.name}): address family must match VRRP instance [${l.words[0]}] - ignoring`, name);
           continue;
         }
@@ -265,29 +336,9 @@ function addressKeywords({ st, on }: InstanceKit): Keyword[] {
   ];
 }
 
-/** Source and destination addresses, unicast peers, and the receive checks they bring. */
+/** Unicast peers, and the receive checks they bring. */
 function unicastKeywords({ ex, on, boolKw }: InstanceKit): Keyword[] {
   return [
-    on('unicast_src_ip', (i, ctx) => {
-      const v = ctx.word(1);
-      if (!ipFamily(v)) {
-        ctx.diags.error(ctx.stmt, `(${i.name}) unicast_src_ip ${v} is not a valid IP address - ignoring`, 'unicast_src_ip');
-        return;
-      }
-      i.unicastSrcIp = v;
-      ex(i).unicastKeyword = true;
-    }),
-    on('mcast_src_ip', (i, ctx) => {
-      const v = ctx.word(1);
-      if (!ipFamily(v)) ctx.diags.error(ctx.stmt, `(${i.name}) mcast_src_ip ${v} is not a valid IP address - ignoring`, 'mcast_src_ip');
-      else i.mcastSrcIp = v;
-    }),
-    on('mcast_dst_ip', (i, ctx) => {
-      const v = ctx.word(1);
-      if (!isIpv4Multicast(v) && !ipFamily(v)?.toString().startsWith('6'))
-        ctx.diags.error(ctx.stmt, `(${i.name}) mcast_dst_ip ${v} is not a multicast address - ignoring`, 'mcast_dst_ip');
-      else i.mcastDstIp = v;
-    }),
     on('unicast_peer', (i, ctx) => {
       for (const l of ctx.readValueBlock()) {
         const addr = l.words[0]!;
@@ -300,8 +351,12 @@ function unicastKeywords({ ex, on, boolKw }: InstanceKit): Keyword[] {
           );
           continue;
         }
-        if (!familyMatches(i, fam)) {
-          ctx.diags.error(l.stmt, `(${i.name}): address family must match VRRP instance [${addr}] - ignoring`, 'unicast_peer');
+        if (!familyMatches(i, ex(i), fam)) {
+          ctx.diags.error(
+            l.stmt,
+            `Configuration error: VRRP instance[${i.name}] and unicast peer address[${addr}] MUST be of the same family !!! Skipping...`,
+            'unicast_peer',
+          );
           continue;
         }
         const p = { address: addr, minTtl: 0, maxTtl: 255 };
@@ -440,7 +495,6 @@ function unsupportedKeywords({ on }: InstanceKit): Keyword[] {
     unsupported('use_ipvlan'),
     unsupported('garp_extra_if'),
     unsupported('vmac_garp_intvl'),
-    unsupported('native_ipv6'),
     unsupported('old_unicast_checksum'),
     unsupported('debug'),
     unsupported('kernel_rx_buf_size'),
@@ -451,13 +505,39 @@ function unsupportedKeywords({ on }: InstanceKit): Keyword[] {
   ];
 }
 
-/** First address fixes the instance's family; later ones must match (keepalived checks at parse time). */
-function familyMatches(i: VrrpInstance, fam: 4 | 6): boolean {
-  const ex = instanceFamily.get(i);
-  if (ex === undefined) {
-    instanceFamily.set(i, fam);
+/**
+ * The first VIP, unicast peer, source or destination address (or `native_ipv6`) fixes the
+ * instance's family; later ones must match (keepalived checks at parse time). False: refused.
+ */
+function familyMatches(i: VrrpInstance, x: InstanceExtras, fam: 4 | 6): boolean {
+  if (x.family === null) {
+    x.family = fam;
+    i.family = fam;
     return true;
   }
-  return ex === fam;
+  return x.family === fam;
 }
-const instanceFamily = new WeakMap<VrrpInstance, 4 | 6>();
+
+/**
+ * `unicast_src_ip` / `mcast_src_ip`: keepalived keeps one source address for both, so an address
+ * of the wrong family clears whichever was set before.
+ */
+function sourceAddress(i: VrrpInstance, ctx: KeywordCtx, field: 'unicastSrcIp' | 'mcastSrcIp', x: InstanceExtras): void {
+  const v = ctx.word(1);
+  const fam = ipFamily(v);
+  if (!fam) {
+    ctx.diags.error(ctx.stmt, `Configuration error: VRRP instance[${i.name}] malformed src address[${v}]. Skipping...`, ctx.words[0]);
+    return;
+  }
+  if (!familyMatches(i, x, fam)) {
+    ctx.diags.error(
+      ctx.stmt,
+      `Configuration error: VRRP instance[${i.name}] and src address[${v}] MUST be of the same family !!! Skipping...`,
+      ctx.words[0],
+    );
+    i.unicastSrcIp = null;
+    i.mcastSrcIp = null;
+    return;
+  }
+  i[field] = v;
+}

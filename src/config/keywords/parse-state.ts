@@ -18,9 +18,11 @@ export interface InstanceExtras {
   missingInterface: boolean;
   /** An `interface` was given but refused (loopback). */
   rejectedInterface: boolean;
-  /** Address family, set by the first VIP or unicast peer. */
+  /** Address family, set by the first VIP, unicast peer, source or destination address, or native_ipv6. */
   family: 4 | 6 | null;
-  /** `advert_int` as written, for keepalived's v2 rounding message at completion. */
+  /** VRRP version given by `version` or `native_ipv6`; null: resolved at completion (IPv6: 3, else vrrp_version). */
+  version: 2 | 3 | null;
+  /** `advert_int` as written (ms, microsecond resolution), rounded at completion once the version is known. */
   advertIntRawMs: number | null;
   /** The block closed with `}` (vs cut by EOF). */
   readonly open: SourceLoc;

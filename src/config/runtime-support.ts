@@ -1,0 +1,54 @@
+/**
+ * What a keepalived.conf can say that vrrpd's runtime cannot run yet (issue 12): VRRPv3 and IPv6.
+ * The config layer reads them as keepalived 2.2.7 does, but the runtime still sends VRRPv2 adverts
+ * and keeps IPv4 addresses only (src/runtime/params.ts), so such an instance would run wrong without
+ * a word. Until the runtime lands them, the loader refuses the config with one named diagnostic per
+ * instance. keepalived prints no such line, so the diagnostic is vrrpd's own: bare (line 0, the place
+ * is in its text, as for the script notices of completion.ts) and not counted in keepalived's exit
+ * code (exitClass `none`), so `keepalived -t`'s lines and code stay comparable; but it is `fatal`, so
+ * the config is refused: `vrrpd run` does not start, a reload keeps the running config, and
+ * `vrrpd check` prints it and exits non-zero. Pure.
+ *
+ * When the runtime supports a reason, delete it here (and its test in
+ * test/config/runtime-support.test.ts).
+ */
+import type { Diagnostic } from './diagnostics.js';
+import type { DeepReadonly, Origin, VrrpInstance } from './model.js';
+
+/** The words every such diagnostic starts with. */
+export const NOT_SUPPORTED_YET = 'not supported by vrrpd yet';
+
+/** Why the runtime cannot run this instance as keepalived would; empty when it can. */
+export function unsupportedReasons(i: DeepReadonly<VrrpInstance>): string[] {
+  const out: string[] = [];
+  if (i.version === 3) out.push('VRRP version 3');
+  if (i.family === 6) out.push('IPv6');
+  // keepalived allows eVIPs of the other family; the runtime would leave them out
+  else {
+    const v6 = i.virtualIpaddressExcluded.find((a) => a.family === 6);
+    if (v6) out.push(`IPv6 address ${v6.address} in virtual_ipaddress_excluded (${at(v6.origin)})`);
+  }
+  return out;
+}
+
+/** One fatal, uncounted diagnostic per instance the runtime cannot run (see the module comment). */
+export function runtimeRefusals(instances: DeepReadonly<VrrpInstance[]>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const i of instances) {
+    const reasons = unsupportedReasons(i);
+    if (reasons.length === 0) continue;
+    out.push({
+      file: '',
+      line: 0,
+      severity: 'fatal',
+      keyword: 'vrrp_instance',
+      message: `${NOT_SUPPORTED_YET}: ${reasons.join(', ')} (instance ${i.name}, ${at(i.origin)}) - the daemon would refuse to start`,
+      exitClass: 'none',
+    });
+  }
+  return out;
+}
+
+function at(o: DeepReadonly<Origin>): string {
+  return `${o.file}:${o.line}`;
+}
