@@ -55,7 +55,7 @@ import { endianness } from 'node:os';
 export type { ReceivedPacket6, Vrrp6ChannelSpec, Vrrp6Send };
 
 /** One setsockopt/bind call: its name for the error, and the call (the C result). */
-type Step = readonly [string, () => number];
+type SocketStep = readonly [string, () => number];
 
 /** RFC 5798 5.1.2.3: the IPv6 multicast address for VRRP. */
 export const VRRP_MULTICAST_GROUP6 = 'ff02::12';
@@ -213,12 +213,12 @@ export class Vrrp6Transport implements Vrrp6Sockets {
   #openRx(n: NativeSocket6, ifname: string, ifindex: number, local: Buffer, scope: number, multicast: boolean): IoResult<number> {
     const fd = n.socket();
     if (fd < 0) return fail(errnoIoError('socket(AF_INET6, SOCK_RAW, 112)', n.errno(), ifname));
-    const steps: Step[] = [
+    const steps: SocketStep[] = [
       ['setsockopt(IPV6_MULTICAST_ALL)', () => n.setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0)],
       ...(multicast
         ? ([
             ['setsockopt(IPV6_ADD_MEMBERSHIP)', () => n.setBytes(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, ipv6Mreq(local, ifindex))],
-          ] satisfies Step[])
+          ] satisfies SocketStep[])
         : []),
       ['bind', () => n.bind(fd, local, scope)],
       ['setsockopt(IPV6_RECVHOPLIMIT)', () => n.setInt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)],
@@ -236,23 +236,25 @@ export class Vrrp6Transport implements Vrrp6Sockets {
     const le = endianness() === 'LE';
     const c = libc();
     const filter = c === null ? undefined : dropAllFilter(c.koffi, le);
-    const steps: Step[] = [
+    const steps: SocketStep[] = [
       ['setsockopt(SO_RCVBUF)', () => n.setInt(fd, SOL_SOCKET, SO_RCVBUF, 0)],
       ['setsockopt(IPV6_MULTICAST_ALL)', () => n.setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0)],
       ['setsockopt(IPV6_CHECKSUM)', () => n.setInt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, VRRP_CHECKSUM_OFFSET)],
       ...(multicast
-        ? ([['setsockopt(IPV6_MULTICAST_HOPS)', () => n.setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, VRRP_HOP_LIMIT)]] satisfies Step[])
+        ? ([
+            ['setsockopt(IPV6_MULTICAST_HOPS)', () => n.setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, VRRP_HOP_LIMIT)],
+          ] satisfies SocketStep[])
         : []),
       ['setsockopt(SO_BINDTODEVICE)', () => n.setBytes(fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${ifname}\0`))],
       ...(multicast
         ? ([
             ['setsockopt(IPV6_MULTICAST_IF)', () => n.setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex)],
             ['setsockopt(IPV6_MULTICAST_LOOP)', () => n.setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0)],
-          ] satisfies Step[])
+          ] satisfies SocketStep[])
         : []),
       ['setsockopt(IPV6_TCLASS)', () => n.setInt(fd, IPPROTO_IPV6, IPV6_TCLASS, VRRP_TCLASS)],
       ...(filter
-        ? ([['setsockopt(SO_ATTACH_FILTER)', () => n.setBytes(fd, SOL_SOCKET, SO_ATTACH_FILTER, filter.prog)]] satisfies Step[])
+        ? ([['setsockopt(SO_ATTACH_FILTER)', () => n.setBytes(fd, SOL_SOCKET, SO_ATTACH_FILTER, filter.prog)]] satisfies SocketStep[])
         : []),
     ];
     const r = runSteps(n, fd, steps, ifname);
@@ -388,7 +390,7 @@ export class Vrrp6Transport implements Vrrp6Sockets {
 }
 
 /** Run setsockopt/bind steps in order on `fd`; the fd, or the first failure with the fd closed. */
-function runSteps(n: NativeSocket6, fd: number, steps: readonly Step[], ifname: string): IoResult<number> {
+function runSteps(n: NativeSocket6, fd: number, steps: readonly SocketStep[], ifname: string): IoResult<number> {
   for (const [syscall, step] of steps) {
     if (step() < 0) {
       const e = errnoIoError(syscall, n.errno(), ifname);
