@@ -252,7 +252,9 @@ export const IPV6_LIFETIME_FOREVER = 0xffffffff;
  * refuses a scope for IPv6 and the kernel sets link scope for fe80::/10 itself) and the ifindex;
  * IFA_LOCAL; on add, IFA_FLAGS with IFA_F_NODAD unless `nodad: false`, IFA_CACHEINFO {preferred,
  * valid forever} unless the preferred lifetime is forever, IFA_ADDRESS for a peer. A delete carries
- * IFA_LOCAL only. `add` false builds the delete.
+ * IFA_LOCAL only. `add` false builds the delete. keepalived sends the add without NLM_F_CREATE|EXCL;
+ * the kernel creates a missing IPv6 address either way and answers EEXIST for one that is there, so
+ * `addAddress`'s flags change nothing for IPv6.
  */
 export function buildAddr6Message(spec: AddrSpec, add: boolean): IoResult<{ data: AddrData; attrs: AddrAttrs }> {
   const local = parseIpv6(spec.address);
