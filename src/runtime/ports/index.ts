@@ -17,6 +17,7 @@ export type {
   AddrSpec,
   ChangeOrigin,
   HostNetlink,
+  Ipv6ForwardingReader,
   LinkInfo,
   NetlinkEvent,
   RouteSpec,

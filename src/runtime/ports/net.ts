@@ -155,3 +155,10 @@ export interface HostNetlink {
   delRule(spec: RuleSpec): Promise<IoResult<{ absent: boolean }>>;
   stop(): void;
 }
+
+/**
+ * Whether IPv6 forwarding is on for an interface (`net.ipv6.conf.IF.forwarding`): unsolicited
+ * neighbour advertisements carry the Router flag when it is, as keepalived's do. Implemented by
+ * `readIpv6Forwarding` in io/ipv6-forwarding.ts (keepalived re-reads it when older than 5 s).
+ */
+export type Ipv6ForwardingReader = (ifname: string) => IoResult<boolean>;
