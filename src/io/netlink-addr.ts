@@ -85,6 +85,14 @@ export class NetlinkCommands {
     return true;
   }
 
+  /**
+   * Forget every pending IPv6 change: after lost notifications (a resync) an entry could wait forever
+   * and later take someone else's change of the same address for ours.
+   */
+  forgetSelf6(): void {
+    this.#self6.clear();
+  }
+
   #expect6(op: 'new' | 'del', spec: AddrSpec, delta: 1 | -1): void {
     if (!spec.address.includes(':')) return;
     const canonical = formatIpv6(parseIpv6(spec.address));

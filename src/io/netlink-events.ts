@@ -166,7 +166,11 @@ export class NetlinkWatcher {
       if (!addrs6.ok) return addrs6;
       const newLinks = new Map(links.value.map((l) => [l.ifindex, l]));
       const newAddrs = new Map([...addrs.value, ...addrs6.value].map((a) => [addrKey(a), a]));
-      if (emitDiff) this.#emitDiff(newLinks, newAddrs);
+      if (emitDiff) {
+        // Notifications were lost: a pending IPv6 change of ours may never be claimed (netlink-addr.ts).
+        this.commands.forgetSelf6();
+        this.#emitDiff(newLinks, newAddrs);
+      }
       this.#links = newLinks;
       this.#addrs = newAddrs;
       const buffered = this.#buffer ?? [];

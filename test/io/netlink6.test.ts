@@ -149,6 +149,16 @@ t.test('IPv6 VIPs and events in a namespace', { skip: netnsSkip() }, async (t) =
     });
     await lab.exec('a', ['ip', 'addr', 'del', 'fd00:6f::102/64', 'dev', 'eth0']);
     await next((x) => x.kind === 'addr' && x.op === 'del' && x.addr.address === 'fd00:6f::102', 'its delete');
+    // Another command socket's change is not ours: the ledger belongs to the watcher's command socket.
+    const other = new NetlinkCommands();
+    t.teardown(() => other.close());
+    t.ok((await lab.inNetns('a', () => other.addAddress({ ifindex: a.ifindex, address: 'fd00:6f::103', prefixLen: 64 }))).ok);
+    t.match(await next((x) => x.kind === 'addr' && x.op === 'new' && x.addr.address === 'fd00:6f::103', "another socket's add"), {
+      origin: 'kernel',
+    });
+    t.ok((await other.delAddress({ ifindex: a.ifindex, address: 'fd00:6f::103', prefixLen: 64 })).ok);
+    await next((x) => x.kind === 'addr' && x.op === 'del' && x.addr.address === 'fd00:6f::103', 'its delete');
+    t.equal(cmd.claimSelf6('del', { ifindex: a.ifindex, address: 'fd00:6f::103', prefixLen: 64 }), false, 'nothing pending');
     t.notOk(
       watcher.addresses().some((x) => x.address.startsWith('fd00:6f::')),
       'gone from the cache',
