@@ -9,15 +9,19 @@
  * own changes from someone else's (`commandPort`).
  */
 import { fail, ok, toIoError, type IoResult } from './io-error.js';
+import { formatIpv6, parseIpv6 } from '../protocol/ipv6-text.js';
 import {
   AF_INET,
+  AF_INET6,
   NLM_F_CREATE,
   NLM_F_EXCL,
+  addrKey,
   broadcastFor,
   ipv4ToBuffer,
   netlinkModule,
   scopeNumber,
   toAddrInfo,
+  toAddrInfo6,
   toLinkInfo,
   type AddrInfo,
   type AddrSpec,
@@ -33,9 +37,22 @@ export interface NetlinkCommandsOptions {
   timeoutMs?: number;
 }
 
+/**
+ * IPv6 address changes of ours whose notification has not been seen yet, at most (a bound on a
+ * ledger that only leaks if the kernel dropped notifications; the oldest entry goes first).
+ */
+export const SELF6_LEDGER_MAX = 4096;
+
 export class NetlinkCommands {
   #sock: RtSocket | undefined;
   readonly #timeoutMs: number;
+  /**
+   * IPv6 changes we made, by `op|addrKey`, until the watcher sees their notification. The kernel
+   * sends IPv6 address notifications with nlmsg_pid 0 whoever asked (unlike IPv4's, which carry the
+   * requester's port id), so the port id cannot tell our IPv6 changes from the kernel's or another
+   * process's: this ledger does (`claimSelf6`).
+   */
+  readonly #self6 = new Map<string, number>();
 
   constructor(opts: NetlinkCommandsOptions = {}) {
     this.#timeoutMs = opts.timeoutMs ?? 2000;
@@ -55,6 +72,38 @@ export class NetlinkCommands {
     }
   }
 
+  /**
+   * True (once per change) when an IPv6 address event with port id 0 is the notification of a change
+   * this socket made: the watcher reports it as `origin: 'self'`.
+   */
+  claimSelf6(op: 'new' | 'del', addr: { ifindex: number; address: string; prefixLen: number }): boolean {
+    const k = `${op}|${addrKey(addr)}`;
+    const n = this.#self6.get(k);
+    if (n === undefined) return false;
+    if (n <= 1) this.#self6.delete(k);
+    else this.#self6.set(k, n - 1);
+    return true;
+  }
+
+  /**
+   * Forget every pending IPv6 change: after lost notifications (a resync) an entry could wait forever
+   * and later take someone else's change of the same address for ours.
+   */
+  forgetSelf6(): void {
+    this.#self6.clear();
+  }
+
+  #expect6(op: 'new' | 'del', spec: AddrSpec, delta: 1 | -1): void {
+    if (!spec.address.includes(':')) return;
+    const canonical = formatIpv6(parseIpv6(spec.address));
+    if (canonical === undefined) return;
+    const k = `${op}|${addrKey({ ifindex: spec.ifindex, address: canonical, prefixLen: spec.prefixLen })}`;
+    const n = (this.#self6.get(k) ?? 0) + delta;
+    if (n <= 0) this.#self6.delete(k);
+    else this.#self6.set(k, n);
+    if (this.#self6.size > SELF6_LEDGER_MAX) this.#self6.delete(this.#self6.keys().next().value!);
+  }
+
   /** Netlink port id of this socket: notifications of our own changes carry it in nlmsg_pid. */
   get commandPort(): number | undefined {
     return this.#sock?.socket.address().port;
@@ -71,12 +120,13 @@ export class NetlinkCommands {
     }
   }
 
-  async listAddresses(): Promise<IoResult<AddrInfo[]>> {
+  /** The host's IPv4 addresses, or with `family` 6 its IPv6 ones (AddrInfo `family: 6`). */
+  async listAddresses(family: 4 | 6 = 4): Promise<IoResult<AddrInfo[]>> {
     const o = this.open();
     if (!o.ok) return o;
     try {
-      const msgs = await this.#sock!.getAddresses({ family: AF_INET }, undefined, { timeout: this.#timeoutMs });
-      return ok(msgs.map(toAddrInfo).filter((a): a is AddrInfo => a !== undefined));
+      const msgs = await this.#sock!.getAddresses({ family: family === 6 ? AF_INET6 : AF_INET }, undefined, { timeout: this.#timeoutMs });
+      return ok(msgs.map(family === 6 ? toAddrInfo6 : toAddrInfo).filter((a): a is AddrInfo => a !== undefined));
     } catch (err) {
       return fail(toIoError('RTM_GETADDR', err));
     }
@@ -91,10 +141,13 @@ export class NetlinkCommands {
     if (!msg.ok) return msg;
     const o = this.open();
     if (!o.ok) return o;
+    // Before the request: the notification may reach the watcher before the acknowledgement reaches us.
+    this.#expect6('new', spec, 1);
     try {
       await this.#sock!.newAddress(msg.value.data, msg.value.attrs, { timeout: this.#timeoutMs, flags: NLM_F_CREATE | NLM_F_EXCL });
       return ok({ exists: false });
     } catch (err) {
+      this.#expect6('new', spec, -1);
       const e = toIoError('RTM_NEWADDR', err);
       if (e.code === 'EEXIST') return ok({ exists: true });
       return fail(e);
@@ -107,14 +160,16 @@ export class NetlinkCommands {
    * its primary goes (unless net.ipv4.conf.*.promote_secondaries).
    */
   async delAddress(spec: AddrSpec): Promise<IoResult<{ absent: boolean }>> {
-    const msg = buildAddrMessage(spec);
+    const msg = buildAddrMessage(spec, false);
     if (!msg.ok) return msg;
     const o = this.open();
     if (!o.ok) return o;
+    this.#expect6('del', spec, 1);
     try {
       await this.#sock!.delAddress(msg.value.data, msg.value.attrs, { timeout: this.#timeoutMs });
       return ok({ absent: false });
     } catch (err) {
+      this.#expect6('del', spec, -1);
       const e = toIoError('RTM_DELADDR', err);
       if (e.code === 'EADDRNOTAVAIL') return ok({ absent: true });
       return fail(e);
@@ -194,9 +249,47 @@ export class NetlinkCommands {
 type AddrData = NonNullable<Parameters<RtSocket['newAddress']>[0]>;
 type AddrAttrs = NonNullable<Parameters<RtSocket['newAddress']>[1]>;
 
-/** Validate an AddrSpec and turn it into the package's ifaddrmsg + attributes. */
-export function buildAddrMessage(spec: AddrSpec): IoResult<{ data: AddrData; attrs: AddrAttrs }> {
-  const bad = (message: string): IoResult<never> => fail({ kind: 'IoError', syscall: 'RTM_NEWADDR', errno: 22, code: 'EINVAL', message });
+const badSpec = (message: string): IoResult<never> => fail({ kind: 'IoError', syscall: 'RTM_NEWADDR', errno: 22, code: 'EINVAL', message });
+
+/** The lifetime that means "forever" in IFA_CACHEINFO (INFINITY_LIFE_TIME). */
+export const IPV6_LIFETIME_FOREVER = 0xffffffff;
+
+/**
+ * An IPv6 AddrSpec as keepalived's netlink_ipaddress() sends it (KEEPALIVED.md 3.8; watched in
+ * test/fixtures/ipv6-na/): ifaddrmsg with family AF_INET6, the prefix length, scope 0 (keepalived
+ * refuses a scope for IPv6 and the kernel sets link scope for fe80::/10 itself) and the ifindex;
+ * IFA_LOCAL; on add, IFA_FLAGS with IFA_F_NODAD unless `nodad: false`, IFA_CACHEINFO {preferred,
+ * valid forever} unless the preferred lifetime is forever, IFA_ADDRESS for a peer. A delete carries
+ * IFA_LOCAL only. `add` false builds the delete. keepalived sends the add without NLM_F_CREATE|EXCL;
+ * the kernel creates a missing IPv6 address either way and answers EEXIST for one that is there, so
+ * `addAddress`'s flags change nothing for IPv6.
+ */
+export function buildAddr6Message(spec: AddrSpec, add: boolean): IoResult<{ data: AddrData; attrs: AddrAttrs }> {
+  const local = parseIpv6(spec.address);
+  if (!local) return badSpec(`not an IPv6 address: ${spec.address}`);
+  if (!Number.isInteger(spec.prefixLen) || spec.prefixLen < 0 || spec.prefixLen > 128)
+    return badSpec(`bad prefix length ${spec.prefixLen}`);
+  if (spec.broadcast !== undefined || spec.label !== undefined)
+    return badSpec(`an IPv6 address has no broadcast or label: ${spec.address}`);
+  const peer = spec.peer === undefined ? undefined : parseIpv6(spec.peer);
+  if (spec.peer !== undefined && !peer) return badSpec(`not an IPv6 peer address: ${spec.peer}`);
+  const pl = spec.preferredLft ?? (spec.prefixLen === 128 ? 0 : 'forever');
+  const preferred = pl === 'forever' ? IPV6_LIFETIME_FOREVER : pl;
+  if (!Number.isInteger(preferred) || preferred < 0 || preferred > IPV6_LIFETIME_FOREVER) return badSpec(`bad preferred_lft ${String(pl)}`);
+  const attrs: AddrAttrs = { local };
+  if (add) {
+    if (preferred !== IPV6_LIFETIME_FOREVER)
+      attrs.cacheInfo = { ifaPrefered: preferred, ifaValid: IPV6_LIFETIME_FOREVER, cstamp: 0, tstamp: 0 };
+    if (spec.nodad !== false) attrs.flags = { nodad: true };
+    if (peer) attrs.address = peer;
+  }
+  return ok({ data: { family: AF_INET6, prefixlen: spec.prefixLen, scope: 0, index: spec.ifindex }, attrs });
+}
+
+/** Validate an AddrSpec and turn it into the package's ifaddrmsg + attributes (IPv6: {@link buildAddr6Message}). */
+export function buildAddrMessage(spec: AddrSpec, add = true): IoResult<{ data: AddrData; attrs: AddrAttrs }> {
+  if (spec.address.includes(':')) return buildAddr6Message(spec, add);
+  const bad = badSpec;
   const local = ipv4ToBuffer(spec.address);
   if (!local) return bad(`not an IPv4 address: ${spec.address}`);
   if (!Number.isInteger(spec.prefixLen) || spec.prefixLen < 0 || spec.prefixLen > 32) return bad(`bad prefix length ${spec.prefixLen}`);

@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { ipv4FromBytes, parseIpv4 } from '../protocol/ipv4-address.js';
+import { formatIpv6 } from '../protocol/ipv6-text.js';
 import type { AddrInfo, AddrSpec, LinkInfo, ScopeName } from '../runtime/ports/net.js';
 
 export type { AddrInfo, AddrSpec, LinkInfo, ScopeName };
@@ -13,6 +14,7 @@ export type { AddrInfo, AddrSpec, LinkInfo, ScopeName };
 export const SCOPES = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const satisfies Record<ScopeName, number>;
 
 export const AF_INET = 2;
+export const AF_INET6 = 10;
 // <linux/rtnetlink.h> message types: the package's parsed messages drop these, so we read them raw.
 export const RTM_NEWLINK = 16;
 export const RTM_DELLINK = 17;
@@ -74,7 +76,14 @@ interface LinkMsg {
 interface AddrMsg {
   kind: 'address';
   data: { index?: number; prefixlen?: number; scope?: number; flags?: Record<string, unknown>; family?: number };
-  attrs: { address?: Buffer; local?: Buffer; broadcast?: Buffer; label?: string; flags?: Record<string, unknown> };
+  attrs: {
+    address?: Buffer;
+    local?: Buffer;
+    broadcast?: Buffer;
+    label?: string;
+    flags?: Record<string, unknown>;
+    cacheInfo?: { ifaPrefered?: number; ifaValid?: number };
+  };
 }
 
 export function toLinkInfo(m: { kind: string }): LinkInfo | undefined {
@@ -114,6 +123,39 @@ export function toAddrInfo(m: { kind: string }): AddrInfo | undefined {
     scope: data.scope ?? 0,
     label: attrs.label,
     secondary: flags.secondary === true,
+  };
+}
+
+/**
+ * An IPv6 address message as the runtime's AddrInfo (`family: 6`), or undefined for anything else.
+ * IPv6 has no broadcast and no label; the flags keepalived's VIPs carry (nodad, deprecated) and the
+ * lifetimes are kept.
+ */
+export function toAddrInfo6(m: { kind: string }): AddrInfo | undefined {
+  if (m.kind !== 'address') return undefined;
+  const { data, attrs } = m as AddrMsg;
+  if (data.family !== AF_INET6) return undefined;
+  const local = formatIpv6(attrs.local);
+  const addr = formatIpv6(attrs.address);
+  const address = local ?? addr;
+  if (data.index === undefined || address === undefined) return undefined;
+  const flags = attrs.flags ?? data.flags ?? {};
+  return {
+    family: 6,
+    ifindex: data.index,
+    address,
+    prefixLen: data.prefixlen ?? 128,
+    peer: local && addr && addr !== local ? addr : undefined,
+    broadcast: undefined,
+    scope: data.scope ?? 0,
+    label: undefined,
+    secondary: flags.secondary === true,
+    nodad: flags.nodad === true,
+    deprecated: flags.deprecated === true,
+    tentative: flags.tentative === true,
+    dadFailed: flags.dadfailed === true,
+    ...(attrs.cacheInfo?.ifaPrefered !== undefined ? { preferredLft: attrs.cacheInfo.ifaPrefered } : {}),
+    ...(attrs.cacheInfo?.ifaValid !== undefined ? { validLft: attrs.cacheInfo.ifaValid } : {}),
   };
 }
 

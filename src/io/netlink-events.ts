@@ -1,5 +1,6 @@
 /**
- * Link and IPv4 address change events from rtnetlink (groups RTNLGRP_LINK and RTNLGRP_IPV4_IFADDR),
+ * Link and IPv4 address change events from rtnetlink (groups RTNLGRP_LINK and RTNLGRP_IPV4_IFADDR,
+ * and RTNLGRP_IPV6_IFADDR with the `ipv6` option),
  * with NEW vs DEL distinguished and a cache of the current state.
  *
  * NEW vs DEL: the `netlink` package's parsed rtnetlink messages drop the message type, so we listen
@@ -8,6 +9,11 @@
  * RTM_NEWADDR / RTM_DELADDR. Re-listing is the fallback: after a receive-buffer overrun (ENOBUFS:
  * notifications were lost) we re-dump links and addresses, diff against the cache and emit the
  * difference as `synthetic` events.
+ *
+ * IPv6 address notifications carry port id 0 whoever asked (watched: ours and `ip addr del`'s alike),
+ * so an IPv6 event is `self` when it matches a change our command socket made and has not seen
+ * notified yet (`NetlinkCommands.claimSelf6`), else `kernel`: another process's IPv6 change cannot
+ * be told from the kernel's own.
  *
  * Self-change blind spot: the kernel never notifies the socket that requested a change. We listen
  * on a socket of our own that makes no requests, so our own adds/deletes DO arrive here; each
@@ -32,6 +38,7 @@ import {
   addrKey,
   netlinkModule,
   toAddrInfo,
+  toAddrInfo6,
   toLinkInfo,
   type AddrInfo,
   type LinkInfo,
@@ -50,6 +57,11 @@ export interface NetlinkWatcherOptions {
    * not given; share it with the address manager so its changes are recognised.
    */
   commands?: NetlinkCommands;
+  /**
+   * Also watch IPv6 addresses (RTNLGRP_IPV6_IFADDR, and the IPv6 dump): they enter the cache and the
+   * events as AddrInfo with `family: 6`. Default false: IPv4 only, as before IPv6 instances existed.
+   */
+  ipv6?: boolean;
 }
 
 type RtSocket = ReturnType<(typeof import('netlink'))['createRtNetlink']>;
@@ -97,8 +109,9 @@ export class NetlinkWatcher {
       sock.socket.on('message', (msgs) => this.#onRaw(msgs as unknown as RawMsg[]));
       sock.addMembership('LINK');
       sock.addMembership('IPV4_IFADDR');
+      if (this.#opts.ipv6 === true) sock.addMembership('IPV6_IFADDR');
     } catch (err) {
-      return Promise.resolve(fail(toIoError('bind(RTNLGRP_LINK|RTNLGRP_IPV4_IFADDR)', err)));
+      return Promise.resolve(fail(toIoError('bind(RTNLGRP_LINK|RTNLGRP_IPV4_IFADDR|RTNLGRP_IPV6_IFADDR)', err)));
     }
     this.#sock = sock;
     this.#stopped = false;
@@ -117,7 +130,7 @@ export class NetlinkWatcher {
     return undefined;
   }
 
-  /** Current IPv4 addresses, from the cache (valid after start()). */
+  /** Current IPv4 addresses (and IPv6 ones with the `ipv6` option), from the cache (valid after start()). */
   addresses(ifindex?: number): AddrInfo[] {
     const all = [...this.#addrs.values()];
     return ifindex === undefined ? all : all.filter((a) => a.ifindex === ifindex);
@@ -146,12 +159,18 @@ export class NetlinkWatcher {
     this.#resyncing = true;
     try {
       const [links, addrs] = [await this.commands.listLinks(), await this.commands.listAddresses()];
+      const addrs6 = this.#opts.ipv6 === true ? await this.commands.listAddresses(6) : ok([]);
       if (this.#stopped) return ok(true);
       if (!links.ok) return links;
       if (!addrs.ok) return addrs;
+      if (!addrs6.ok) return addrs6;
       const newLinks = new Map(links.value.map((l) => [l.ifindex, l]));
-      const newAddrs = new Map(addrs.value.map((a) => [addrKey(a), a]));
-      if (emitDiff) this.#emitDiff(newLinks, newAddrs);
+      const newAddrs = new Map([...addrs.value, ...addrs6.value].map((a) => [addrKey(a), a]));
+      if (emitDiff) {
+        // Notifications were lost: a pending IPv6 change of ours may never be claimed (netlink-addr.ts).
+        this.commands.forgetSelf6();
+        this.#emitDiff(newLinks, newAddrs);
+      }
       this.#links = newLinks;
       this.#addrs = newAddrs;
       const buffered = this.#buffer ?? [];
@@ -206,7 +225,7 @@ export class NetlinkWatcher {
       }
       case RTM_NEWADDR:
       case RTM_DELADDR: {
-        const addr = toAddrInfo(parsed);
+        const addr = toAddrInfo(parsed) ?? (this.#opts.ipv6 === true ? toAddrInfo6(parsed) : undefined);
         if (!addr) return;
         const k = addrKey(addr);
         if (m.type === RTM_NEWADDR) this.#addrs.set(k, addr);
@@ -221,7 +240,9 @@ export class NetlinkWatcher {
 
   #emitAddr(op: 'new' | 'del', addr: AddrInfo, port: number, synthetic: boolean): void {
     const self = this.commands.commandPort;
-    const origin: ChangeOrigin = port === 0 ? 'kernel' : port === self ? 'self' : 'other';
+    // IPv6 notifications carry port id 0 even for a request: our own are recognised by the ledger.
+    const ours6 = addr.family === 6 && port === 0 && !synthetic && this.commands.claimSelf6(op, addr);
+    const origin: ChangeOrigin = ours6 || (port !== 0 && port === self) ? 'self' : port === 0 ? 'kernel' : 'other';
     this.#emit({ kind: 'addr', op, addr, ifname: this.#links.get(addr.ifindex)?.ifname, origin, port, synthetic });
   }
 

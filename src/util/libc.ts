@@ -29,3 +29,27 @@ export function libc(): LibcHandle | null {
   }
   return handle;
 }
+
+export interface ProcessSymbolsHandle {
+  readonly koffi: typeof import('koffi');
+  /** The running program's own symbols (dlopen(NULL)): Node's exported libuv functions. */
+  readonly lib: LibraryHandle;
+}
+
+let self: ProcessSymbolsHandle | null | undefined;
+
+/**
+ * The running Node process's own symbol table, loaded once through koffi (dlopen(NULL)); null when
+ * it cannot be loaded. io/uv-poll.ts reaches libuv through it (Node exports libuv for addons), so
+ * a socket opened through libc can be watched by the event loop like any Node socket.
+ */
+export function processSymbols(): ProcessSymbolsHandle | null {
+  if (self !== undefined) return self;
+  const c = libc();
+  try {
+    self = c === null ? null : { koffi: c.koffi, lib: c.koffi.load(null) };
+  } catch {
+    self = null;
+  }
+  return self;
+}

@@ -17,6 +17,7 @@ export type {
   AddrSpec,
   ChangeOrigin,
   HostNetlink,
+  Ipv6ForwardingReader,
   LinkInfo,
   NetlinkEvent,
   RouteSpec,
@@ -25,7 +26,7 @@ export type {
   ScopeName,
 } from './net.js';
 export type { HookRun, NotifyHooks, NotifyState, RuntimeNotifier } from './notifier.js';
-export type { FrameSender, ReceivedPacket, VrrpSockets } from './packets.js';
+export type { FrameSender, ReceivedPacket, ReceivedPacket6, Vrrp6ChannelSpec, Vrrp6Send, Vrrp6Sockets, VrrpSockets } from './packets.js';
 export type { Launch, ProcessRunner, Refusal, RunResult, RunSpec, ScriptGatePort } from './processes.js';
 export type { IoError, IoResult } from './results.js';
 

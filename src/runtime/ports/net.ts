@@ -28,8 +28,14 @@ export interface LinkInfo {
 /** RT_SCOPE_* names `ip addr` prints (global / site / link / host / nowhere). */
 export type ScopeName = 'global' | 'site' | 'link' | 'host' | 'nowhere';
 
-/** An IPv4 address on an interface (RTM_NEWADDR). */
+/**
+ * An address on an interface (RTM_NEWADDR): IPv4, or IPv6 when `family` is 6 (the netlink adapter
+ * reports IPv6 addresses only when asked to: `NetlinkWatcher`'s `ipv6` option). The IPv6-only fields
+ * are absent on IPv4 addresses.
+ */
 export interface AddrInfo {
+  /** 6 for an IPv6 address; absent for IPv4. */
+  readonly family?: 6;
   readonly ifindex: number;
   /** IFA_LOCAL (the interface's own address; IFA_ADDRESS when there is no IFA_LOCAL). */
   readonly address: string;
@@ -43,9 +49,25 @@ export interface AddrInfo {
   readonly label: string | undefined;
   /** IFA_F_SECONDARY: another address of the same subnet was there first. */
   readonly secondary: boolean;
+  /** IPv6: IFA_F_NODAD (added without duplicate address detection, as keepalived adds VIPs). */
+  readonly nodad?: boolean;
+  /** IPv6: IFA_F_DEPRECATED (preferred lifetime 0: not chosen as a source address). */
+  readonly deprecated?: boolean;
+  /** IPv6: IFA_F_TENTATIVE (duplicate address detection still running: not usable yet). */
+  readonly tentative?: boolean;
+  /** IPv6: IFA_F_DADFAILED (another node holds it). */
+  readonly dadFailed?: boolean;
+  /** IPv6: IFA_CACHEINFO preferred lifetime in seconds; 0xffffffff is forever. */
+  readonly preferredLft?: number;
+  /** IPv6: IFA_CACHEINFO valid lifetime in seconds; 0xffffffff is forever. */
+  readonly validLft?: number;
 }
 
-/** What to add or remove. Equivalent to `ip addr add ADDRESS/PREFIX [brd B] [scope S] [label L] [peer P] dev IF`. */
+/**
+ * What to add or remove. Equivalent to `ip addr add ADDRESS/PREFIX [brd B] [scope S] [label L] [peer P] dev IF`.
+ * An IPv6 `address` is added as keepalived adds an IPv6 VIP (`ip addr add ADDRESS/PREFIX dev IF nodad
+ * [preferred_lft N]`): broadcast and label do not apply to it, and the scope is the kernel's.
+ */
 export interface AddrSpec {
   readonly ifindex: number;
   readonly address: string;
@@ -56,6 +78,13 @@ export interface AddrSpec {
   /** Must start with the interface name (`eth0:havip`); at most 15 bytes. */
   readonly label?: string | undefined;
   readonly peer?: string | undefined;
+  /** IPv6 only: IFA_F_NODAD; default true (keepalived's default; false is its `-nodad`). */
+  readonly nodad?: boolean | undefined;
+  /**
+   * IPv6 only: preferred lifetime in seconds (`preferred_lft`), or `'forever'`. Default as keepalived:
+   * 0 for a /128 (deprecated: never picked as a source address), forever otherwise.
+   */
+  readonly preferredLft?: number | 'forever' | undefined;
 }
 
 /** Route types `ip route` names. */
@@ -126,3 +155,10 @@ export interface HostNetlink {
   delRule(spec: RuleSpec): Promise<IoResult<{ absent: boolean }>>;
   stop(): void;
 }
+
+/**
+ * Whether IPv6 forwarding is on for an interface (`net.ipv6.conf.IF.forwarding`): unsolicited
+ * neighbour advertisements carry the Router flag when it is, as keepalived's do. Implemented by
+ * `readIpv6Forwarding` in io/ipv6-forwarding.ts (keepalived re-reads it when older than 5 s).
+ */
+export type Ipv6ForwardingReader = (ifname: string) => IoResult<boolean>;
