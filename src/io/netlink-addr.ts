@@ -9,7 +9,7 @@
  * own changes from someone else's (`commandPort`).
  */
 import { fail, ok, toIoError, type IoResult } from './io-error.js';
-import { formatIpv6, parseIpv6 } from '../protocol/ipv6-text.js';
+import { formatIpv6At, parseIpv6 } from '../protocol/ipv6-address.js';
 import {
   AF_INET,
   AF_INET6,
@@ -95,7 +95,7 @@ export class NetlinkCommands {
 
   #expect6(op: 'new' | 'del', spec: AddrSpec, delta: 1 | -1): void {
     if (!spec.address.includes(':')) return;
-    const canonical = formatIpv6(parseIpv6(spec.address));
+    const canonical = formatIpv6At(parseIpv6(spec.address));
     if (canonical === undefined) return;
     const k = `${op}|${addrKey({ ifindex: spec.ifindex, address: canonical, prefixLen: spec.prefixLen })}`;
     const n = (this.#self6.get(k) ?? 0) + delta;

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { ipv4FromBytes, parseIpv4 } from '../protocol/ipv4-address.js';
-import { formatIpv6 } from '../protocol/ipv6-text.js';
+import { formatIpv6At } from '../protocol/ipv6-address.js';
 import type { AddrInfo, AddrSpec, LinkInfo, ScopeName } from '../runtime/ports/net.js';
 
 export type { AddrInfo, AddrSpec, LinkInfo, ScopeName };
@@ -135,8 +135,8 @@ export function toAddrInfo6(m: { kind: string }): AddrInfo | undefined {
   if (m.kind !== 'address') return undefined;
   const { data, attrs } = m as AddrMsg;
   if (data.family !== AF_INET6) return undefined;
-  const local = formatIpv6(attrs.local);
-  const addr = formatIpv6(attrs.address);
+  const local = formatIpv6At(attrs.local);
+  const addr = formatIpv6At(attrs.address);
   const address = local ?? addr;
   if (data.index === undefined || address === undefined) return undefined;
   const flags = attrs.flags ?? data.flags ?? {};

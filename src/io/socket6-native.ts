@@ -10,7 +10,7 @@
  */
 import { endianness } from 'node:os';
 import { libc } from '../util/libc.js';
-import { IPV6_ADDRESS_LEN, formatIpv6 } from '../protocol/ipv6-text.js';
+import { IPV6_ADDRESS_LEN, formatIpv6At } from '../protocol/ipv6-address.js';
 
 export const AF_INET6 = 10;
 export const SOL_SOCKET = 1;
@@ -254,14 +254,14 @@ function parseReceived(o: HostOrder, b: Block, n: number): Received6 {
     const data = CONTROL_OFF + off + CMSGHDR_LEN;
     if (level === IPPROTO_IPV6 && type === IPV6_HOPLIMIT && len - CMSGHDR_LEN === 4) hopLimit = o.u32(h, data);
     if (level === IPPROTO_IPV6 && type === IPV6_PKTINFO && len - CMSGHDR_LEN === PKTINFO_LEN) {
-      dst = formatIpv6(h, data);
+      dst = formatIpv6At(h, data);
       ifindex = o.u32(h, data + 16);
     }
     off += (len + 7) & ~7;
   }
   return {
     bytes: Math.min(n, b.data.length),
-    src: formatIpv6(h, NAME_OFF + 8) ?? '::',
+    src: formatIpv6At(h, NAME_OFF + 8) ?? '::',
     srcScope: o.u32(h, NAME_OFF + 24),
     dst,
     ifindex,

@@ -47,7 +47,7 @@ import {
   type MsgBuffers,
   type NativeSocket6,
 } from './socket6-native.js';
-import { isIpv6LinkLocal, isIpv6Multicast, parseIpv6 } from '../protocol/ipv6-text.js';
+import { isIpv6LinkLocalBytes, isIpv6MulticastByte, parseIpv6 } from '../protocol/ipv6-address.js';
 import type { ReceivedPacket6, Vrrp6ChannelSpec, Vrrp6Send, Vrrp6Sockets } from '../runtime/ports/packets.js';
 import { libc } from '../util/libc.js';
 import { endianness } from 'node:os';
@@ -148,7 +148,7 @@ export class Vrrp6Transport implements Vrrp6Sockets {
     const local = parseIpv6(spec.unicastSrc ?? spec.group ?? VRRP_MULTICAST_GROUP6);
     const multicast = spec.unicastSrc === undefined;
     if (local === undefined) return fail(einval('bind', `not an IPv6 address: ${spec.unicastSrc ?? spec.group}`, ifname));
-    if (multicast !== isIpv6Multicast(local))
+    if (multicast !== isIpv6MulticastByte(local[0] ?? 0))
       return fail(
         einval(
           'bind',
@@ -175,7 +175,7 @@ export class Vrrp6Transport implements Vrrp6Sockets {
         message: 'koffi cannot load libc on this platform',
         ifname,
       });
-    const scope = isIpv6LinkLocal(local) || multicast ? ifindex : 0;
+    const scope = isIpv6LinkLocalBytes(local) || multicast ? ifindex : 0;
     const rxFd = this.#openRx(n, ifname, ifindex, local, scope, multicast);
     if (!rxFd.ok) return rxFd;
     const txFd = this.#openTx(n, ifname, ifindex, multicast);
@@ -287,14 +287,14 @@ export class Vrrp6Transport implements Vrrp6Sockets {
     if (to.hopLimit !== undefined && !(Number.isInteger(to.hopLimit) && to.hopLimit >= 0 && to.hopLimit <= 255))
       return fail(einval('sendmsg', `hop limit ${to.hopLimit} not in 0..255`, ch.ifname));
     ch.tx.data.set(vrrpMessage, 0);
-    const scope = isIpv6LinkLocal(dst) || isIpv6Multicast(dst) ? ch.ifindex : 0;
+    const scope = isIpv6LinkLocalBytes(dst) || isIpv6MulticastByte(dst[0] ?? 0) ? ch.ifindex : 0;
     const sent = n.sendmsg(ch.txFd, ch.tx, vrrpMessage.length, {
       dst,
       dstScope: scope,
       src,
       ifindex: ch.ifindex,
       hopLimit: to.hopLimit,
-      flags: isIpv6Multicast(dst) ? MSG_DONTROUTE : 0,
+      flags: isIpv6MulticastByte(dst[0] ?? 0) ? MSG_DONTROUTE : 0,
     });
     if (sent < 0) {
       ch.txErrors++;

@@ -1,6 +1,7 @@
 /**
- * IPv6 address helpers for the VRRPv3 codec (RFC 4291 2.2 text forms, RFC 5952 output): the one
- * place that reads and writes IPv6 addresses in the protocol layer. Pure: no I/O, no `node:net`.
+ * IPv6 address helpers (RFC 4291 2.2 text forms, inet_ntop output): the one place that reads and
+ * writes IPv6 addresses, for the VRRPv3 codec, the neighbour advertisement builder and io's IPv6
+ * socket and netlink messages. Pure: no I/O, no `node:net`.
  *
  * Parsing accepts what inet_pton(3) accepts: eight groups of 1..4 hex digits, one `::`, and an
  * embedded dotted quad in the last 32 bits. No zone (`%eth0`) and no prefix length: callers strip them.
@@ -53,25 +54,47 @@ export function ipv6OrThrow(ip: string, what: string): Buffer {
 }
 
 /**
- * Format 16 bytes at `offset` as RFC 5952 text, as inet_ntop(3) prints it: lowercase, no leading
- * zeros, the longest run of two or more zero groups (the first one on a tie) as `::`, and
- * `::ffff:a.b.c.d` for IPv4-mapped addresses. Missing bytes print as 0 (callers check the length).
+ * Format 16 bytes at `offset` as inet_ntop(3) (glibc) prints them, which is what `ip addr` and
+ * keepalived's logs show: lowercase, no leading zeros, the longest run of two or more zero groups
+ * (the first one on a tie) as `::`, and a dotted-quad tail for `::ffff:a.b.c.d` and `::a.b.c.d`.
+ * Missing bytes print as 0 (callers check the length, or use {@link formatIpv6At}).
  */
 export function formatIpv6(bytes: Uint8Array, offset = 0): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push(((bytes[offset + 2 * i] ?? 0) << 8) | (bytes[offset + 2 * i + 1] ?? 0));
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `::ffff:${formatIpv4(bytes, offset + 12)}`;
-  let best = -1;
-  let bestLen = 1;
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push(((bytes[offset + 2 * i] ?? 0) << 8) | (bytes[offset + 2 * i + 1] ?? 0));
+  let best = { base: -1, len: 0 };
   for (let i = 0; i < 8;) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j === i ? i + 1 : j;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > best.len) best = { base: i, len: j - i };
+    i = j;
   }
-  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(g);
-  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+  if (best.len < 2) best = { base: -1, len: 0 };
+  const v4Tail = best.base === 0 && (best.len === 6 || (best.len === 5 && w[5] === 0xffff));
+  const parts: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    if (i === best.base) {
+      parts.push(i === 0 ? ':' : '');
+      i += best.len - 1;
+      if (i === 7) parts.push('');
+      continue;
+    }
+    if (v4Tail && i === 6) {
+      parts.push(formatIpv4(bytes, offset + 12));
+      break;
+    }
+    parts.push((w[i] ?? 0).toString(16));
+  }
+  return parts.join(':');
+}
+
+/** {@link formatIpv6}, or undefined when fewer than 16 bytes are there (netlink attributes, ancillary data). */
+export function formatIpv6At(bytes: Uint8Array | undefined, offset = 0): string | undefined {
+  return bytes === undefined || bytes.length < offset + IPV6_ADDRESS_LEN ? undefined : formatIpv6(bytes, offset);
 }
 
 /** Upper bound of the {@link canonicalIpv6} memo: past it the memo starts again. */
@@ -97,6 +120,11 @@ export function canonicalIpv6(ip: string): string | null {
 /** True for a destination in ff00::/8 (IN6_IS_ADDR_MULTICAST), read from its first byte. */
 export function isIpv6MulticastByte(first: number): boolean {
   return first === 0xff;
+}
+
+/** True for an address in fe80::/10 (link-local unicast), from its bytes. */
+export function isIpv6LinkLocalBytes(b: Uint8Array): boolean {
+  return b[0] === 0xfe && ((b[1] ?? 0) & 0xc0) === 0x80;
 }
 
 /** True for an IPv6 address in ff00::/8. */

@@ -16,7 +16,7 @@
  */
 import { parseMac } from './arp-frame.js';
 import { onesComplementSum } from './checksum.js';
-import { IPV6_ADDRESS_LEN, ipv6OrThrow } from './ipv6-text.js';
+import { IPV6_ADDRESS_LEN, ipv6OrThrow } from './ipv6-address.js';
 
 /** Ethernet + IPv6 header + NA (24) + target link-layer address option (8). */
 export const NA_FRAME_LEN = 14 + 40 + 24 + 8;

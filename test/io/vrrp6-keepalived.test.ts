@@ -9,7 +9,7 @@ import t from 'tap';
 import { Vrrp6Transport } from '../../src/io/vrrp6-transport.js';
 import type { ReceivedPacket6 } from '../../src/runtime/ports/packets.js';
 import { onesComplementSum } from '../../src/protocol/checksum.js';
-import { parseIpv6 } from '../../src/protocol/ipv6-text.js';
+import { parseIpv6 } from '../../src/protocol/ipv6-address.js';
 import { Lab, netnsSkip, waitForEvent } from '../support/netns.js';
 import { enableIpv6 } from '../support/lab-ipv6.js';
 import { countMatches, keepalivedUnavailable, packetErrors, startNode, waitForNth } from '../support/vrrp-harness.js';

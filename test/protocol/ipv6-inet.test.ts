@@ -1,6 +1,13 @@
 import t from 'tap';
 import { isIPv6 } from 'node:net';
-import { formatIpv6, ipv6OrThrow, isIpv6LinkLocal, isIpv6Multicast, parseIpv6 } from '../../src/protocol/ipv6-text.js';
+import {
+  formatIpv6,
+  formatIpv6At,
+  ipv6OrThrow,
+  isIpv6LinkLocalBytes,
+  isIpv6MulticastByte,
+  parseIpv6,
+} from '../../src/protocol/ipv6-address.js';
 
 t.test('reads what inet_pton reads and writes what inet_ntop writes', async (t) => {
   const cases: Array<[string, string]> = [
@@ -21,7 +28,7 @@ t.test('reads what inet_pton reads and writes what inet_ntop writes', async (t) 
   for (const [text, canonical] of cases) {
     const b = parseIpv6(text);
     t.ok(b, `${text} parses`);
-    t.equal(formatIpv6(b), canonical, `${text} -> ${canonical}`);
+    t.equal(b && formatIpv6(b), canonical, `${text} -> ${canonical}`);
   }
 });
 
@@ -46,13 +53,13 @@ t.test('refuses what is not an address, as net.isIPv6 does (zones aside)', async
   }
   t.equal(parseIpv6('fe80::1%eth0'), undefined, 'a zone is not part of an address');
   t.throws(() => ipv6OrThrow('nope', 'VIP'), RangeError);
-  t.equal(formatIpv6(Buffer.alloc(15)), undefined, 'fewer than 16 bytes');
+  t.equal(formatIpv6At(Buffer.alloc(15)), undefined, 'fewer than 16 bytes');
 });
 
 t.test('classes', async (t) => {
-  t.ok(isIpv6LinkLocal(parseIpv6('fe80::1')!));
-  t.ok(isIpv6LinkLocal(parseIpv6('febf::1')!));
-  t.notOk(isIpv6LinkLocal(parseIpv6('fec0::1')!));
-  t.ok(isIpv6Multicast(parseIpv6('ff02::12')!));
-  t.notOk(isIpv6Multicast(parseIpv6('fd00::12')!));
+  t.ok(isIpv6LinkLocalBytes(parseIpv6('fe80::1')!));
+  t.ok(isIpv6LinkLocalBytes(parseIpv6('febf::1')!));
+  t.notOk(isIpv6LinkLocalBytes(parseIpv6('fec0::1')!));
+  t.ok(isIpv6MulticastByte(parseIpv6('ff02::12')![0]!));
+  t.notOk(isIpv6MulticastByte(parseIpv6('fd00::12')![0]!));
 });
