@@ -22,7 +22,7 @@
  *    after each full collection is the live JS heap, whatever RSS does around it;
  *  - at the end: both stopped, no VIP and no process left in either namespace.
  * Usage: node build/bench/soak.js [--minutes 10] [--seed 1] [--heap-at 10] [--warmup 5]
- *          [--rss-every 10] [--out DIR] [--json FILE] [--no-hooks]
+ *          [--rss-every 10] [--out DIR] [--json FILE] [--no-hooks] [--lab-prefix vr-sok- --net 10.237.8]
  * OUT defaults to /tmp/vr-soak-<start time>; the summary says where everything went.
  */
 import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -51,7 +51,6 @@ const rssCsvRow = (x: MemSample): string =>
   `${x.ms.toFixed(0)},${(x.ms / 60_000).toFixed(3)},${x.mib.toFixed(3)},${x.anonMiB.toFixed(3)},${x.fileMiB.toFixed(3)},${x.brkMiB.toFixed(3)}\n`;
 
 const NET = '10.237.8';
-const VIP = `${NET}.100`;
 type Host = 'a' | 'b';
 type FaultKind = 'flap' | 'vip-delete' | 'sighup' | 'kill9-restart' | 'sigterm-restart' | 'stall-2s' | 'stall-4.5s' | 'heap-snapshot';
 
@@ -99,6 +98,9 @@ export interface SoakOptions {
   hooks?: boolean;
   /** Where rss.csv, the snapshots and heap-diff.md go. */
   outDir: string;
+  /** A second lab beside a running soak: its own namespace prefix and /24 (default `vr-sok-`, 10.237.8). */
+  labPrefix?: string;
+  net?: string;
   log?: (s: string) => void;
 }
 
@@ -200,7 +202,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const heapAtMs = (o.heapAtMin ?? 10) * 60_000;
   const warmupMin = o.warmupMin ?? 5;
   mkdirSync(o.outDir, { recursive: true });
-  const lab = await BenchLab.start('vr-sok-', NET, ['a', 'b']);
+  const net = o.net ?? NET;
+  const VIP = `${net}.100`;
+  const lab = await BenchLab.start(o.labPrefix ?? 'vr-sok-', net, ['a', 'b']);
   const timers: NodeJS.Timeout[] = [];
   try {
     const extra = hooks ? ['notify /etc/keepalived/notify.sh', 'track_script {', '  chk', '}'] : [];
@@ -522,6 +526,8 @@ async function main(argv: string[]): Promise<number> {
   let hooks = true;
   let outDir: string | undefined;
   let json: string | undefined;
+  let labPrefix: string | undefined;
+  let net: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const num = (): number => {
@@ -537,6 +543,8 @@ async function main(argv: string[]): Promise<number> {
     else if (k === '--no-hooks') hooks = false;
     else if (k === '--out') outDir = argv[++i];
     else if (k === '--json') json = argv[++i];
+    else if (k === '--lab-prefix') labPrefix = argv[++i];
+    else if (k === '--net') net = argv[++i];
     else throw new Error(`unknown argument ${k}`);
   }
   // The issue's 10-minute mark, or half-way through a shorter soak.
@@ -546,7 +554,17 @@ async function main(argv: string[]): Promise<number> {
   const why = vrrpdUnavailable();
   if (why) throw new Error(why);
   outDir ??= `/tmp/vr-soak-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  const r = await runSoak({ minutes, seed, heapAtMin, warmupMin, rssEverySec, hooks, outDir });
+  const r = await runSoak({
+    minutes,
+    seed,
+    heapAtMin,
+    warmupMin,
+    rssEverySec,
+    hooks,
+    outDir,
+    ...(labPrefix !== undefined ? { labPrefix } : {}),
+    ...(net !== undefined ? { net } : {}),
+  });
   process.stdout.write(`\n${soakSummary(r)}\n`);
   writeFileSync(join(outDir, 'soak.json'), JSON.stringify(r, null, 2));
   if (json) writeFileSync(json, JSON.stringify(r, null, 2));
