@@ -1,6 +1,5 @@
 /**
- * A full garbage collection on request, then free malloc pages back to the kernel (issue 10 memory
- * over time).
+ * A full garbage collection on request (issue 10 memory over time).
  *
  * Why: a quiet daemon promotes a little garbage to V8's old generation all the time (timers, hook
  * runs, status reads; ~0.5 MiB/min in the soak with hooks, a vrrp_script and status polling), and
@@ -13,43 +12,18 @@
  * How: V8's `gc()` is exposed only with `--expose-gc`; the flag is set for the moment it takes to
  * create one context that has it, then cleared, so no other code sees a `gc` global. Returns null
  * when that does not work (another engine or a future Node): the daemon then leaves GC to V8.
- *
- * Then malloc_trim(0): glibc keeps the pages freed in each thread's malloc arena (libuv's pool
- * threads for file writes, the config loader's worker) mapped, and its fragments add up; the
- * 1-hour soak saw RssAnon grow ~0.05-0.13 MiB/min in those arenas while V8's live heap and the main
- * arena stayed flat. malloc_trim returns every whole free page of every arena to the kernel
- * (madvise), a few ms every few minutes. Skipped when libc cannot be reached through koffi.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { libc } from '../util/libc.js';
 
-/** glibc's malloc_trim(0) (returns 1 when memory was released), or null when libc cannot be loaded. */
-export function mallocTrim(): (() => number) | null {
-  const c = libc();
-  if (c === null) return null;
-  try {
-    const trim = c.lib.func('int malloc_trim(size_t pad)') as (pad: number) => number;
-    return () => trim(0);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * A synchronous full (mark-compact) collection, ~5-20 ms for vrrpd's ~10 MiB heap, followed by
- * `trim` (default {@link mallocTrim}; null: none).
- */
-export function fullCollector(trim: (() => number) | null = mallocTrim()): (() => void) | null {
+/** A synchronous full (mark-compact) collection: ~5-20 ms for vrrpd's ~10 MiB heap. */
+export function fullCollector(): (() => void) | null {
   try {
     v8.setFlagsFromString('--expose-gc');
     const gc: unknown = vm.runInNewContext('typeof gc === "function" ? gc : undefined');
     v8.setFlagsFromString('--no-expose-gc');
     if (typeof gc !== 'function') return null;
-    return () => {
-      (gc as () => unknown)();
-      trim?.();
-    };
+    return () => void (gc as () => unknown)();
   } catch {
     return null;
   }

@@ -10,7 +10,7 @@ import type { FrozenConfig } from '../../src/config/model.js';
 import { Daemon, HEAP_COLLECT_INTERVAL_MS } from '../../src/runtime/daemon.js';
 import { encodeAdvert } from '../../src/protocol/advert.js';
 import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
-import { fullCollector, mallocTrim } from '../../src/io/heap.js';
+import { fullCollector } from '../../src/io/heap.js';
 import { silentLog } from '../../src/log.js';
 import { memoryHost } from '../support/config-host.js';
 import { FakeIo, advanceDaemon, withTestNotifier } from './fake-io.js';
@@ -93,20 +93,4 @@ t.test('the real collector: a function, and no gc global left behind', async (t)
   gc?.();
   t.equal(vm.runInNewContext('typeof gc'), 'undefined', 'new contexts do not get gc');
   t.equal(typeof (globalThis as { gc?: unknown }).gc, 'undefined');
-});
-
-t.test('the collector gives free malloc pages back after the collection', async (t) => {
-  const calls: string[] = [];
-  const gc = fullCollector(() => {
-    calls.push('trim');
-    return 1;
-  });
-  t.type(gc, 'function');
-  gc?.();
-  gc?.();
-  t.same(calls, ['trim', 'trim'], 'malloc_trim after every collection');
-  const trim = mallocTrim();
-  t.type(trim, 'function', 'glibc malloc_trim reachable through koffi');
-  t.ok([0, 1].includes(trim?.() ?? -1), 'malloc_trim(0) returns 0 or 1');
-  t.type(fullCollector(null), 'function', 'no trim: the collection alone');
 });
