@@ -108,10 +108,28 @@ export class DemoProcess {
   }
 }
 
-const live = new Set<DemoLab>();
+/** A lab torn down synchronously when the process exits or is told to stop. */
+export interface ExitTeardown {
+  destroySync(): void;
+}
+
+const live = new Set<ExitTeardown>();
 let handlersInstalled = false;
 
-/** Tear every live lab down when the process exits or is told to stop, then die as asked. */
+/**
+ * Tear `lab` down when the process exits or is told to stop (then die as asked), until
+ * {@link forgetAtExit}. The test lab (test/support/ns-lab.ts) registers its labs here too.
+ */
+export function teardownAtExit(lab: ExitTeardown): void {
+  installExitHandlers();
+  live.add(lab);
+}
+
+/** The lab is gone: nothing to tear down at exit any more. */
+export function forgetAtExit(lab: ExitTeardown): void {
+  live.delete(lab);
+}
+
 function installExitHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
@@ -148,9 +166,8 @@ export class DemoLab {
   /** Build the lab with hosts `names` (after removing an earlier run's namespaces); destroyed on failure. */
   static async start(prefix: string, subnet: string, names: readonly string[]): Promise<DemoLab> {
     await removeStaleNamespaces(prefix);
-    installExitHandlers();
     const lab = new DemoLab(prefix, subnet);
-    live.add(lab);
+    teardownAtExit(lab);
     try {
       await lab.#build(names);
     } catch (err) {
@@ -276,7 +293,7 @@ export class DemoLab {
     } catch {
       // best effort: teardown (also run from exit handlers) must finish even if removal fails
     }
-    live.delete(this);
+    forgetAtExit(this);
   }
 }
 

@@ -11,30 +11,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeStaleNamespaces } from '../../src/cli/demo-lab.js';
+import { forgetAtExit, removeStaleNamespaces, teardownAtExit } from '../../src/cli/demo-lab.js';
 import type { NsHost, NsLab } from './lab-types.js';
 import { LabProcess, runCmd, type CmdOptions, type CmdResult } from './lab-process.js';
 
 export { runCmd };
-
-const live = new Set<BenchLab>();
-let handlersInstalled = false;
-function installExitHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.on('exit', () => {
-    for (const lab of live) lab.destroySync();
-  });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const handler = (): void => {
-      for (const lab of live) lab.destroySync();
-      process.removeListener(sig, handler);
-      // Re-raise so the default action (or other handlers) still decide how we die.
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-    };
-    process.on(sig, handler);
-  }
-}
 
 /**
  * The lab. `BenchLab.start()` builds one for a benchmark; the tests' `Lab` (test/support/netns.ts)
@@ -64,8 +45,7 @@ export class BenchLab implements NsLab {
   /** Remove an earlier crashed run's namespaces (same prefix), then build `lab` (destroyed on failure). */
   protected static async setUp<L extends BenchLab>(lab: L, names: readonly string[]): Promise<L> {
     await removeStaleNamespaces(lab.prefix);
-    installExitHandlers();
-    live.add(lab);
+    teardownAtExit(lab);
     try {
       await lab.#build(names);
     } catch (err) {
@@ -229,6 +209,6 @@ export class BenchLab implements NsLab {
       }
     }
     this.#files.clear();
-    live.delete(this);
+    forgetAtExit(this);
   }
 }
