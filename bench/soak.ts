@@ -23,6 +23,7 @@
  *  - at the end: both stopped, no VIP and no process left in either namespace.
  * Usage: node build/bench/soak.js [--minutes 10] [--seed 1] [--heap-at 10] [--warmup 5]
  *          [--rss-every 10] [--out DIR] [--json FILE] [--no-hooks] [--lab-prefix vr-sok- --net 10.237.8]
+ *          [--b-node-arg --trace-opt ...] (more node options for b; its stdout is then kept in OUT/b-stdout.log)
  * OUT defaults to /tmp/vr-soak-<start time>; the summary says where everything went.
  */
 import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -101,6 +102,8 @@ export interface SoakOptions {
   /** A second lab beside a running soak: its own namespace prefix and /24 (default `vr-sok-`, 10.237.8). */
   labPrefix?: string;
   net?: string;
+  /** More node options for b (e.g. `--trace-opt --trace-deopt`); b's whole stdout then goes to OUT/b-stdout.log. */
+  bNodeArgs?: readonly string[];
   log?: (s: string) => void;
 }
 
@@ -232,7 +235,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         conf: conf(h),
         files,
         // b only: a heap snapshot on SIGWINCH, written to its private /tmp.
-        ...(h === 'b' ? { nodeArgs: [`--heapsnapshot-signal=${HEAP_SIGNAL}`, '--diagnostic-dir=/tmp', '--trace-gc'] } : {}),
+        ...(h === 'b'
+          ? { nodeArgs: [`--heapsnapshot-signal=${HEAP_SIGNAL}`, '--diagnostic-dir=/tmp', '--trace-gc', ...(o.bNodeArgs ?? [])] }
+          : {}),
       });
     const bStarted = wallNowMs();
     const nodes: Record<Host, VrrpNode> = { a: start('a'), b: start('b') };
@@ -414,6 +419,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         )
       : null;
     const gcB = parseTraceGc(nodes.b.proc.stdout, bStarted - started);
+    if ((o.bNodeArgs ?? []).length > 0) writeFileSync(join(o.outDir, 'b-stdout.log'), nodes.b.proc.stdout);
     // A snapshot forces a full collection too: those are live-heap samples like any other.
     const liveHeapFit = rssFit(
       gcB.filter((g) => g.kind.startsWith('Mark')).map((g) => ({ ms: g.ms, mib: g.usedMB })),
@@ -528,6 +534,7 @@ async function main(argv: string[]): Promise<number> {
   let json: string | undefined;
   let labPrefix: string | undefined;
   let net: string | undefined;
+  const bNodeArgs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const num = (): number => {
@@ -545,6 +552,7 @@ async function main(argv: string[]): Promise<number> {
     else if (k === '--json') json = argv[++i];
     else if (k === '--lab-prefix') labPrefix = argv[++i];
     else if (k === '--net') net = argv[++i];
+    else if (k === '--b-node-arg') bNodeArgs.push(argv[++i] ?? '');
     else throw new Error(`unknown argument ${k}`);
   }
   // The issue's 10-minute mark, or half-way through a shorter soak.
@@ -564,6 +572,7 @@ async function main(argv: string[]): Promise<number> {
     outDir,
     ...(labPrefix !== undefined ? { labPrefix } : {}),
     ...(net !== undefined ? { net } : {}),
+    bNodeArgs,
   });
   process.stdout.write(`\n${soakSummary(r)}\n`);
   writeFileSync(join(outDir, 'soak.json'), JSON.stringify(r, null, 2));
