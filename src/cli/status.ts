@@ -160,12 +160,19 @@ export function formatTable(r: StatusReport, nowMs: number): string {
   return `${head.join('\n')}\n\n${align(rows)}`;
 }
 
+/** `VRRPv3 IPv4, advert_int 100 ms (master's 500 ms)`. */
+function protocolText(i: InstanceReport): string {
+  const learned = i.learnedAdvertIntMs !== null && i.learnedAdvertIntMs !== i.advertIntMs ? ` (master's ${i.learnedAdvertIntMs} ms)` : '';
+  return `VRRPv${i.version} IPv${i.family}, advert_int ${i.advertIntMs} ms${learned}`;
+}
+
 export function formatInstance(i: InstanceReport, nowMs: number): string {
   const kv: string[][] = [
     ['instance', i.name],
     ['state', `${i.state} since ${i.since ?? 'start'} (${i.reason})`],
     ['vrid', `${i.vrid} on ${i.interface ?? '-'} from ${i.srcIp ?? '-'} (${i.unicast ? 'unicast' : 'multicast'})`],
     ['priority', `${i.effectivePriority} (base ${i.basePriority})`],
+    ['protocol', protocolText(i)],
   ];
   if (i.hold)
     kv.push([

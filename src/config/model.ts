@@ -136,6 +136,12 @@ export interface VrrpInstance {
   unicastTtl: number;
   unicastFaultNoPeer: boolean;
   checkUnicastSrc: boolean;
+  /**
+   * VRRPv3 IPv4 unicast checksum (`old_unicast_checksum [never]`): `old` sends and expects the
+   * pre-1.3.6 form from the start (pseudo-header destination 224.0.0.18), `never` never switches
+   * to it, null (default) switches when a peer is seen using it.
+   */
+  oldUnicastChecksum: 'old' | 'never' | null;
   dontTrackPrimary: boolean;
   trackSrcIp: boolean;
   trackInterfaces: TrackedInterface[];
@@ -355,6 +361,7 @@ export function defaultInstance(name: string, g: GlobalDefs, origin: Origin): Vr
     unicastTtl: 255,
     unicastFaultNoPeer: false,
     checkUnicastSrc: g.vrrpCheckUnicastSrc,
+    oldUnicastChecksum: null,
     dontTrackPrimary: false,
     trackSrcIp: false,
     trackInterfaces: [],

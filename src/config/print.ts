@@ -184,6 +184,7 @@ function printInstance(p: Printer, i: DeepReadonly<VrrpInstance>): void {
   if (i.unicastPeers.length) p.line(1, `unicast_ttl ${i.unicastTtl}`);
   if (i.unicastFaultNoPeer) p.line(1, 'unicast_fault_no_peer');
   if (i.checkUnicastSrc) p.line(1, 'check_unicast_src');
+  if (i.oldUnicastChecksum !== null) p.line(1, i.oldUnicastChecksum === 'never' ? 'old_unicast_checksum never' : 'old_unicast_checksum');
   if (i.dontTrackPrimary) p.line(1, 'dont_track_primary');
   if (i.trackSrcIp) p.line(1, 'track_src_ip');
   p.block(1, 'virtual_ipaddress', i.virtualIpaddress.map(formatAddressLine));

@@ -1,13 +1,14 @@
 /**
- * What a keepalived.conf can say that vrrpd's runtime cannot run yet (issue 12): VRRPv3 and IPv6.
- * The config layer reads them as keepalived 2.2.7 does, but the runtime still sends VRRPv2 adverts
- * and keeps IPv4 addresses only (src/runtime/params.ts), so such an instance would run wrong without
- * a word. Until the runtime lands them, the loader refuses the config with one named diagnostic per
- * instance. keepalived prints no such line, so the diagnostic is vrrpd's own: bare (line 0, the place
- * is in its text, as for the script notices of completion.ts) and not counted in keepalived's exit
- * code (exitClass `none`), so `keepalived -t`'s lines and code stay comparable; but it is `fatal`, so
- * the config is refused: `vrrpd run` does not start, a reload keeps the running config, and
- * `vrrpd check` prints it and exits non-zero. Pure.
+ * What a keepalived.conf can say that vrrpd's runtime cannot run yet (issue 12): IPv6. The config
+ * layer reads IPv6 instances and addresses as keepalived 2.2.7 does, but the runtime keeps IPv4
+ * addresses only (src/runtime/params.ts) and has no IPv6 VRRP socket in use, so such an instance
+ * would run wrong without a word. (VRRPv3 over IPv4 runs.) Until the runtime lands IPv6, the
+ * loader refuses the config with one named diagnostic per instance. keepalived prints no such
+ * line, so the diagnostic is vrrpd's own: bare (line 0, the place is in its text, as for the script
+ * notices of completion.ts) and not counted in keepalived's exit code (exitClass `none`), so
+ * `keepalived -t`'s lines and code stay comparable; but it is `fatal`, so the config is refused:
+ * `vrrpd run` does not start, a reload keeps the running config, and `vrrpd check` prints it and
+ * exits non-zero. Pure.
  *
  * When the runtime supports a reason, delete it here (and its test in
  * test/config/runtime-support.test.ts).
@@ -21,7 +22,6 @@ export const NOT_SUPPORTED_YET = 'not supported by vrrpd yet';
 /** Why the runtime cannot run this instance as keepalived would; empty when it can. */
 export function unsupportedReasons(i: DeepReadonly<VrrpInstance>): string[] {
   const out: string[] = [];
-  if (i.version === 3) out.push('VRRP version 3');
   if (i.family === 6) out.push('IPv6');
   // keepalived allows eVIPs of the other family; the runtime would leave them out
   else {

@@ -173,6 +173,14 @@ export interface InstanceReport {
   readonly interface: string | null;
   readonly srcIp: string | null;
   readonly unicast: boolean;
+  /** VRRP version: 2 (RFC 3768) or 3 (RFC 5798). */
+  readonly version: 2 | 3;
+  /** Address family of the instance: 4 or 6. */
+  readonly family: 4 | 6;
+  /** Configured advert_int in ms (v3: whole centiseconds). */
+  readonly advertIntMs: number;
+  /** v3: the master's advert interval (Master_Adver_Interval) learned from its adverts, in ms; null when none was learned (always for v2). */
+  readonly learnedAdvertIntMs: number | null;
   readonly basePriority: number;
   readonly effectivePriority: number;
   readonly hold: HoldReport | null;

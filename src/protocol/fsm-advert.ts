@@ -43,7 +43,12 @@ export function onAdvert(b: Step, adv: Advert | AdvertV3, srcIp: string): void {
  * takes any value, 0 included (test/fixtures/v3/README.md); timing.ts `learnMasterAdverIntCs` is the rule.
  */
 function learnInterval(b: Step, adv: Advert | AdvertV3): void {
-  if (b.p.version === 3 && 'maxAdverIntCs' in adv) b.patch({ masterAdverIntMs: adv.maxAdverIntCs * 10 });
+  if (b.p.version !== 3 || !('maxAdverIntCs' in adv)) return;
+  const ms = adv.maxAdverIntCs * 10;
+  const current = b.snap.masterAdverIntMs ?? b.p.adverIntMs;
+  if (ms === current) return;
+  b.log('debug', `advertisement interval updated from ${current}ms to ${ms}ms by master`);
+  b.patch({ masterAdverIntMs: ms });
 }
 
 /** KEEPALIVED.md 3.5 BACKUP (`vrrp_state_backup()`), RFC 3768 6.4.2. */

@@ -82,6 +82,13 @@ export function goMaster(b: Step, reason: string): void {
   b.emit({ type: 'send-advert', priority: b.snap.effectivePriority });
   b.transition('MASTER', reason);
   b.count('becomeMaster');
+  const learned = b.snap.masterAdverIntMs;
+  if (p.version === 3 && learned !== null && learned !== p.adverIntMs) {
+    // keepalived `vrrp_state_become_master()` (the reset happens only with -D there; the adverts go
+    // out at advert_int either way, so only the dumps could tell).
+    b.log('debug', `changing advert interval from ${learned}ms to locally configured ${p.adverIntMs}ms`);
+    b.patch({ masterAdverIntMs: null });
+  }
   b.cancelTimer('master-down');
   b.patch({ wantState: 'MASTER', preemptUntilMs: null, master: { ip: p.srcIp, priority: b.snap.effectivePriority } });
   addAddresses(b);

@@ -1,21 +1,47 @@
 /**
  * The adverts an instance sends, as IPv4 packets (KEEPALIVED.md 3.2): one to its multicast group
- * with TTL 255, or one copy per unicast peer with `unicast_ttl`. Pure.
+ * with TTL 255, or one copy per unicast peer with `unicast_ttl`. VRRPv2 (RFC 3768) or VRRPv3
+ * (RFC 5798: Max Adver Int in centiseconds, no authentication, a checksum over the pseudo-header,
+ * so one message per destination). Pure.
  */
 import { encodeAdvert } from '../protocol/advert.js';
+import { encodeAdvertV3 } from '../protocol/advert-v3.js';
 import { buildIpv4Packet } from '../protocol/ipv4-header.js';
 import { VRRP_TTL } from '../protocol/constants.js';
 import type { InstanceParams } from '../protocol/instance-params.js';
+import type { V3ChecksumMode } from '../protocol/v3-checksum.js';
 import type { InstanceSpec } from './params.js';
 
-/** The copies of one advert with `priority`, from `srcIp`, with IP id `ipId`. */
+/**
+ * The copies of one advert with `priority`, from `srcIp`, with IP id `ipId`. `checksumMode` (v3):
+ * the form the instance uses now (`old-unicast` once a peer was seen using it, as keepalived).
+ */
 export function advertCopies(
   spec: InstanceSpec,
   p: InstanceParams,
   priority: number,
   srcIp: string,
   ipId: number,
+  checksumMode: V3ChecksumMode = 'pseudo-header',
 ): { readonly dstIp: string; readonly packet: Uint8Array }[] {
+  const dsts = spec.unicast ? spec.peers.map((x) => x.address) : [spec.mcastGroup];
+  const ttl = spec.unicast ? spec.unicastTtl : VRRP_TTL;
+  if (p.version === 3) {
+    return dsts.map((dstIp) => {
+      const payload = encodeAdvertV3({
+        family: 'ipv4',
+        vrid: p.vrid,
+        priority,
+        maxAdverIntCs: Math.round(p.adverIntMs / 10),
+        vips: p.vips,
+        srcIp,
+        dstIp,
+        checksumMode,
+        mcastGroup4: spec.mcastGroup4,
+      });
+      return { dstIp, packet: buildIpv4Packet({ srcIp, dstIp, ttl, id: ipId, payload }) };
+    });
+  }
   const payload = encodeAdvert({
     vrid: p.vrid,
     priority,
@@ -25,7 +51,5 @@ export function advertCopies(
     adverIntSec: Math.round(p.adverIntMs / 1000),
     vips: p.vips,
   });
-  const dsts = spec.unicast ? spec.peers.map((x) => x.address) : [spec.mcastGroup];
-  const ttl = spec.unicast ? spec.unicastTtl : VRRP_TTL;
   return dsts.map((dstIp) => ({ dstIp, packet: buildIpv4Packet({ srcIp, dstIp, ttl, id: ipId, payload }) }));
 }

@@ -154,10 +154,15 @@ function instanceData(s: InstStatus, cfg: FrozenConfig | undefined, ids: IdResol
   const c: R<VrrpInstance> | undefined = cfg?.instances.find((i) => i.name === s.name);
   const g = cfg?.global;
   const o: string[] = [];
-  o.push(` VRRP Instance = ${s.name}`, `   VRRP Version = 2`);
+  o.push(` VRRP Instance = ${s.name}`, `   VRRP Version = ${s.version}`);
   if (s.syncGroup !== null) o.push(`   Sync group = ${s.syncGroup}`);
+  if (s.family === 6) o.push('   Using Native IPv6');
   o.push(`   State = ${s.state}`);
-  if (s.state === 'BACKUP' && s.master !== null) o.push(`   Master router = ${s.master.ip}`, `   Master priority = ${s.master.priority}`);
+  const masterAdverMs = s.learnedAdvertIntMs ?? s.advertIntMs;
+  if (s.state === 'BACKUP' && s.master !== null) {
+    o.push(`   Master router = ${s.master.ip}`, `   Master priority = ${s.master.priority}`);
+    if (s.version === 3) o.push(`   Master advert int = ${(masterAdverMs / 1000).toFixed(2)} sec`);
+  }
   o.push(`   Wantstate = ${s.wantState ?? s.state}`);
   o.push(`   Number of interface and track script faults = ${s.faults.length}`);
   if (s.lastTransitionMs !== null) o.push(`   Last transition = ${timeText(s.lastTransitionMs)}`);
@@ -180,7 +185,9 @@ function instanceData(s: InstStatus, cfg: FrozenConfig | undefined, ids: IdResol
     `   Total priority = ${s.effectivePriority}`,
   );
   if (c) {
-    o.push(`   Advert interval = ${c.advertIntMs % 1000 === 0 ? `${c.advertIntMs / 1000} sec` : `${c.advertIntMs} milli-sec`}`);
+    // keepalived: whole seconds under v2, ms under v3 (vrrp_data.c dump_vrrp()).
+    o.push(`   Advert interval = ${s.version === 2 ? `${Math.floor(s.advertIntMs / 1000)} sec` : `${s.advertIntMs} milli-sec`}`);
+    if (s.state === 'BACKUP' && s.version === 3) o.push(`   Master advert interval = ${masterAdverMs} milli-sec`);
     o.push(`   Accept = ${c.accept ? 'enabled' : 'disabled'}`, `   Preempt = ${c.nopreempt ? 'disabled' : 'enabled'}`);
     if (c.preemptDelayMs > 0) o.push(`   Preempt delay = ${c.preemptDelayMs / 1000} secs`);
     o.push(`   Authentication type = ${c.authType === 'PASS' ? 'SIMPLE_PASSWORD' : c.authType === 'AH' ? 'IPSEC_AH' : 'none'}`);
@@ -297,14 +304,14 @@ export function formatJson(st: DaemonStatus, cfg: FrozenConfig | undefined): str
       effective_priority: s.effectivePriority,
       vipset: s.state === 'MASTER',
       promote_secondaries: c?.promoteSecondaries ?? false,
-      adver_int: c ? Math.round(c.advertIntMs / 1000) : 1,
-      master_adver_int: c ? Math.round(c.advertIntMs / 1000) : 1,
+      adver_int: s.advertIntMs / 1000,
+      master_adver_int: (s.learnedAdvertIntMs ?? s.advertIntMs) / 1000,
       accept: c?.accept === false ? 0 : 1,
       nopreempt: c?.nopreempt ?? false,
       preempt_delay: c ? Math.round(c.preemptDelayMs / 1000) : 0,
       state: STATE_NUMBER[s.state] ?? 0,
       wantstate: STATE_NUMBER[s.wantState ?? s.state] ?? 0,
-      version: 2,
+      version: s.version,
       smtp_alert: c?.smtpAlert ?? false,
       notify_deleted: c?.notify.deleted !== undefined,
     };

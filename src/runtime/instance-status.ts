@@ -25,6 +25,13 @@ export interface InstanceStatus {
   readonly interface: string | null;
   readonly srcIp: string | null;
   readonly unicast: boolean;
+  /** VRRP version (2 or 3) and address family (4 or 6). */
+  readonly version: 2 | 3;
+  readonly family: 4 | 6;
+  /** Configured advert_int (ms). */
+  readonly advertIntMs: number;
+  /** v3: the Master_Adver_Interval learned from the master's adverts (ms); null: none learned (v2 never learns). */
+  readonly learnedAdvertIntMs: number | null;
   readonly state: VrrpState;
   readonly reason: string;
   readonly wantState: string | null;
@@ -67,6 +74,10 @@ export function statusOf(i: StatusSource): InstanceStatus {
     interface: i.ifname,
     srcIp: i.srcIp,
     unicast: i.spec.unicast,
+    version: s.params.version,
+    family: i.spec.family,
+    advertIntMs: s.params.adverIntMs,
+    learnedAdvertIntMs: s.masterAdverIntMs,
     state: s.state,
     reason: i.describe(s.reason),
     wantState: s.wantState,

@@ -15,7 +15,6 @@
  */
 import { addressCheckApplies, acceptsAdverts, initialSnapshot, step } from '../protocol/fsm.js';
 import type { FsmEvent, InstanceSnapshot, NotifyKind, TimerName } from '../protocol/fsm-types.js';
-import { decodeAdvert, type AdvertExpectations } from '../protocol/advert-checks.js';
 import type { DropReason } from '../protocol/drop-reasons.js';
 import { expandGarpBurst, type GarpPacket, type SendGarpAction } from '../protocol/garp-schedule.js';
 import { masterDownIntervalMs } from '../protocol/timing.js';
@@ -24,6 +23,7 @@ import type { VrrpState } from '../protocol/types.js';
 import { assertNever } from '../util/assert-never.js';
 import type { Log } from '../log.js';
 import { RateLimiter } from '../log.js';
+import { AdvertIn } from './advert-in.js';
 import { advertCopies } from './advert-out.js';
 import { addressItem, entryByKey, entryText, type AddressKindEntry, type VipEntry } from './entries.js';
 import type { InstanceAction, InstanceStep } from './instance-actions.js';
@@ -98,8 +98,8 @@ export class Instance {
   readonly #timers = new Map<TimerName, TimerHandle>();
   readonly #rate = new RateLimiter(10_000);
   #ipId = 0;
-  /** expectations() for the current spec and params (with and without address checking). */
-  #expect: { params: InstanceSnapshot['params']; spec: InstanceSpec; check: AdvertExpectations; skip: AdvertExpectations } | null = null;
+  /** Decoding received adverts (v2 or v3) and the v3 checksum form in use. */
+  readonly #in = new AdvertIn();
   #removed = false;
   /** nowMs of the last event handed to the state machine: keeps its time monotonic. */
   #lastEventMs = Number.NEGATIVE_INFINITY;
@@ -208,34 +208,14 @@ export class Instance {
   // -------------------------------------------------------------------------------------------
   // Receive
 
-  /** keepalived's "address checking" and the rest of what the codec must verify for this packet. */
-  expectations(srcIp: string): AdvertExpectations {
-    const p = this.snapshot.params;
-    let c = this.#expect;
-    if (c === null || c.params !== p || c.spec !== this.spec) {
-      // Built once per (spec, params), not per packet: with 255 instances at advert_int 1 this
-      // ran 255 times a second for the same answer.
-      const base = {
-        adverIntSec: Math.round(p.adverIntMs / 1000),
-        authType: this.spec.authType,
-        ...(this.spec.authPass !== undefined ? { authPass: this.spec.authPass } : {}),
-        vips: p.vips,
-        unicast: this.spec.unicast,
-        unicastPeers: this.spec.peers.map((x) => ({ ip: x.address, minTtl: x.minTtl, maxTtl: x.maxTtl })),
-        checkUnicastSrc: this.spec.checkUnicastSrc,
-      };
-      c = { params: p, spec: this.spec, check: { ...base, checkVips: true }, skip: { ...base, checkVips: false } };
-      this.#expect = c;
-    }
-    return addressCheckApplies(this.snapshot, srcIp) ? c.check : c.skip;
-  }
-
   /** A packet the daemon routed here. Must run on the work queue. */
   async receive(p: ReceivedPacket): Promise<void> {
     // KEEPALIVED.md 3.1: packets for instances in FAULT/INIT are ignored.
     if (!acceptsAdverts(this.snapshot.state)) return;
     const src = `${p.packet[12]}.${p.packet[13]}.${p.packet[14]}.${p.packet[15]}`;
-    const res = decodeAdvert(p.packet, this.expectations(src));
+    const res = this.#in.decode(this.spec, this.snapshot.params, p.packet, addressCheckApplies(this.snapshot, src), () =>
+      this.log.info({ src }, `(${this.name}) Setting unicast VRRPv3 checksum to old version`),
+    );
     if (!res.ok) {
       this.drops.set(res.reason, (this.drops.get(res.reason) ?? 0) + 1);
       const r = this.#rate.check(res.reason, this.#env.clock.nowMs());
@@ -390,23 +370,25 @@ export class Instance {
     // KEEPALIVED.md 3.2: per-instance IP id counter starting at 1, 0 skipped.
     this.#ipId = this.#ipId >= 0xffff ? 1 : this.#ipId + 1;
     const ifname = this.ifname;
-    const sends = advertCopies(this.spec, p, priority, this.srcIp, this.#ipId).map(({ dstIp, packet }) => {
-      return this.#env.sendPacket(ifname, packet).then((r) => {
-        if (r.ok) {
-          this.counters.advertSent++;
-          return;
-        }
-        this.counters.advertSendErrors++;
-        const lim = this.#rate.check(`send:${r.error.code ?? ''}`, this.#env.clock.nowMs());
-        if (lim !== null) {
-          const more = lim.suppressed > 0 ? ` (${lim.suppressed} similar messages suppressed)` : '';
-          this.log.warn(
-            { dst: dstIp, errno: r.error.code },
-            `(${this.name}) Cant send advert to ${dstIp} (${r.error.code ?? r.error.errno ?? '?'}: ${r.error.message})${more}`,
-          );
-        }
-      });
-    });
+    const sends = advertCopies(this.spec, p, priority, this.srcIp, this.#ipId, this.#in.checksumMode(this.spec)).map(
+      ({ dstIp, packet }) => {
+        return this.#env.sendPacket(ifname, packet).then((r) => {
+          if (r.ok) {
+            this.counters.advertSent++;
+            return;
+          }
+          this.counters.advertSendErrors++;
+          const lim = this.#rate.check(`send:${r.error.code ?? ''}`, this.#env.clock.nowMs());
+          if (lim !== null) {
+            const more = lim.suppressed > 0 ? ` (${lim.suppressed} similar messages suppressed)` : '';
+            this.log.warn(
+              { dst: dstIp, errno: r.error.code },
+              `(${this.name}) Cant send advert to ${dstIp} (${r.error.code ?? r.error.errno ?? '?'}: ${r.error.message})${more}`,
+            );
+          }
+        });
+      },
+    );
     return Promise.all(sends).then(() => undefined);
   }
 

@@ -51,6 +51,12 @@ export interface InstanceSpec {
   /** Configured interface; null for a unicast instance found by its `unicast_src_ip`. */
   readonly interface: string | null;
   readonly unicast: boolean;
+  /** `version` / `vrrp_version` (3 for IPv6). */
+  readonly version: 2 | 3;
+  /** Address family of the instance: of its VIPs, peers and adverts. */
+  readonly family: 4 | 6;
+  /** global_defs `vrrp_mcast_group4`: the destination the pre-1.3.6 v3 unicast checksum puts in its pseudo-header. */
+  readonly mcastGroup4: string;
   readonly peers: readonly UnicastPeerSpec[];
   readonly unicastTtl: number;
   /** Multicast destination (`mcast_dst_ip` or global `vrrp_mcast_group4`). */
@@ -58,6 +64,8 @@ export interface InstanceSpec {
   /** `unicast_src_ip` / `mcast_src_ip`, or null = the interface's primary address. */
   readonly configuredSrcIp: string | null;
   readonly checkUnicastSrc: boolean;
+  /** `old_unicast_checksum`: `old` from the start, `never` switch to it, null: switch when a peer uses it. */
+  readonly oldUnicastChecksum: 'old' | 'never' | null;
   /** `track_src_ip`: losing the source address later is a FAULT too. */
   readonly trackSrcIp: boolean;
   readonly authType: AuthType;
@@ -114,6 +122,7 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
     vrid: inst.virtualRouterId,
     basePriority: inst.priority,
     initialState: inst.state,
+    version: inst.version,
     adverIntMs: inst.advertIntMs,
     nopreempt: inst.nopreempt,
     preemptDelayMs: inst.preemptDelayMs,
@@ -149,12 +158,16 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
     vrid: inst.virtualRouterId,
     interface: ifname,
     unicast,
+    version: inst.version,
+    family: inst.family,
+    mcastGroup4: g.vrrpMcastGroup4,
     peers: inst.unicastPeers.map((p) => ({ address: p.address, minTtl: p.minTtl, maxTtl: p.maxTtl })),
     unicastTtl: inst.unicastTtl,
     mcastGroup,
     configuredSrcIp,
     checkUnicastSrc: inst.checkUnicastSrc || inst.unicastPeers.some((p) => p.minTtl > 0 || p.maxTtl < 255),
     trackSrcIp: inst.trackSrcIp,
+    oldUnicastChecksum: inst.oldUnicastChecksum,
     authType: AUTH[inst.authType],
     authPass: inst.authType === 'PASS' ? (inst.authPass ?? undefined) : undefined,
     vipEntries,
@@ -165,14 +178,14 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
     scripts,
     trackFiles,
     params,
-    matchKey: [
-      inst.virtualRouterId,
-      4,
-      ifname ?? '',
-      unicast ? 'unicast' : 'multicast',
-      unicast ? (inst.unicastSrcIp ?? '') : mcastGroup,
-    ].join('|'),
+    matchKey: matchKey(inst, unicast, mcastGroup),
   };
+}
+
+/** Reload identity (KEEPALIVED.md 6 step 3): VRID, family, interface, unicast or not, source, group. */
+function matchKey(inst: R<VrrpInstance>, unicast: boolean, mcastGroup: string): string {
+  const kind = unicast ? 'unicast' : 'multicast';
+  return [inst.virtualRouterId, inst.family, inst.interface ?? '', kind, unicast ? (inst.unicastSrcIp ?? '') : mcastGroup].join('|');
 }
 
 /** The same params with the resolved source address (tie-break and `master` in status). */

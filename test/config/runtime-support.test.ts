@@ -1,6 +1,6 @@
 /**
  * What vrrpd's runtime cannot run yet (src/config/runtime-support.ts): an instance that keepalived
- * would run as VRRPv3 or IPv6, or an IPv4 instance with an IPv6 eVIP, is refused with one named
+ * would run as IPv6, or an IPv4 instance with an IPv6 eVIP, is refused with one named
  * diagnostic when the loader is asked (`runtimeSupport`, as the daemon and `vrrpd check` load), and
  * keepalived's own verdict (lines, exit code) is unchanged. `vrrpd check` prints the refusal and
  * exits 1 where keepalived exits 0. Before this, such configs loaded (exit 0, nothing printed) and
@@ -28,20 +28,9 @@ const V4 = '  virtual_ipaddress {\n    10.0.0.1/24\n  }';
 const V6 = '  virtual_ipaddress {\n    fd00::1/64\n  }';
 const refusals = (r: LoadResult) => r.diagnostics.filter((d) => d.message.startsWith(NOT_SUPPORTED_YET)).map(formatDiagnostic);
 
-t.test('v3 and IPv6 instances are refused, by name and place, without changing keepalived exit code', async (t) => {
+t.test('IPv6 instances are refused, by name and place, without changing keepalived exit code', async (t) => {
   const cases: [string, string, RegExp][] = [
-    ['version 3', inst(`  version 3\n${V4}`), /^not supported by vrrpd yet: VRRP version 3 \(instance VI_1, k\.conf:1\) - the daemon/],
-    [
-      'global vrrp_version 3',
-      `global_defs {\n  vrrp_version 3\n}\n${inst(V4)}`,
-      /^not supported by vrrpd yet: VRRP version 3 \(instance VI_1, k\.conf:4\)/,
-    ],
-    [
-      'vrrp_version 3 after the instance',
-      `${inst(V4)}global_defs {\n  vrrp_version 3\n}\n`,
-      /^not supported by vrrpd yet: VRRP version 3 \(instance VI_1, k\.conf:1\)/,
-    ],
-    ['IPv6 VIP', inst(V6), /^not supported by vrrpd yet: VRRP version 3, IPv6 \(instance VI_1, k\.conf:1\) - the daemon would refuse/],
+    ['IPv6 VIP', inst(V6), /^not supported by vrrpd yet: IPv6 \(instance VI_1, k\.conf:1\) - the daemon would refuse/],
     [
       'IPv6 with an explicit version 2 (keepalived keeps v2)',
       inst(`  version 2\n${V6}`),
@@ -70,12 +59,24 @@ t.test('one diagnostic per instance, only for the instances concerned', async (t
   const r = load(inst(V4, 'VI_4', 51) + inst(`  version 3\n${V4}`, 'VI_3', 52) + inst(V6, 'VI_6', 53));
   t.same(
     refusals(r).map((l) => /\(instance (\w+),/.exec(l)?.[1]),
-    ['VI_3', 'VI_6'],
+    ['VI_6'],
   );
 });
 
-t.test('a config keepalived refuses is not also refused for v3 (its own reason is enough)', async (t) => {
-  const r = load(inst('  version 3'));
+t.test('VRRPv3 over IPv4 runs: no refusal, whichever keyword sets it', async (t) => {
+  for (const text of [
+    inst(`  version 3\n  advert_int 0.1\n${V4}`),
+    `global_defs {\n  vrrp_version 3\n}\n${inst(V4)}`,
+    `${inst(V4)}global_defs {\n  vrrp_version 3\n}\n`,
+  ]) {
+    const r = load(text);
+    t.same(refusals(r), [], text);
+    t.equal(r.config?.instances[0]?.version, 3, 'loaded as version 3');
+  }
+});
+
+t.test('a config keepalived refuses is not also refused for IPv6 (its own reason is enough)', async (t) => {
+  const r = load(inst('  native_ipv6'));
   t.same(refusals(r), []);
   t.ok(r.diagnostics.some((d) => d.message === '(VI_1) No VIP specified; at least one is required'));
 });
@@ -86,7 +87,7 @@ t.test('every v2/IPv4 oracle case loads as before: no refusal added', async (t) 
   t.teardown(() => process.chdir(prev));
   for (const c of readdirSync(casesDir).filter((f) => f.endsWith('.conf'))) {
     const text = readFileSync(c, 'utf8');
-    if (/^\s*(version 3|vrrp_version 3|native_ipv6)\b/m.test(text) || /^\s*fd00::/m.test(text)) continue;
+    if (/^\s*native_ipv6\b/m.test(text) || /^\s*fd00::/m.test(text)) continue;
     const r = loadConfig(c, oracleHost('vm'), { runtimeSupport: true });
     t.same(refusals(r), [], c);
   }
@@ -95,9 +96,9 @@ t.test('every v2/IPv4 oracle case loads as before: no refusal added', async (t) 
 t.test('vrrpd check: prints the refusal and exits 1 where keepalived -t exits 0', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-rs-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'v3.conf');
+  const file = join(dir, 'v6.conf');
   // dynamic_interfaces: eth0 need not exist on the machine running the test
-  writeFileSync(file, `global_defs {\n  dynamic_interfaces\n}\n${inst(`  version 3\n  advert_int 0.1\n${V4}`)}`);
+  writeFileSync(file, `global_defs {\n  dynamic_interfaces\n}\n${inst(`  version 3\n  advert_int 0.1\n${V6}`)}`);
   // a fresh worker compiles TypeScript under tap for seconds (past check's 5 s bound on a busy
   // machine): start one with a long bound first; main() reuses it while it is idle
   const warm = () => loadConfigOffThread({ file: '/nonexistent/vrrpd-warm-up.conf', hostChecks: false }, { timeoutMs: 60_000 });
@@ -105,10 +106,10 @@ t.test('vrrpd check: prints the refusal and exits 1 where keepalived -t exits 0'
   const err: string[] = [];
   const code = await main(['check', '-f', file], { out: () => undefined, err: (s) => err.push(s) });
   t.equal(code, 1);
-  t.match(err.join('\n'), /not supported by vrrpd yet: VRRP version 3 \(instance VI_1, .*v3\.conf:4\) - the daemon would refuse to start/);
-  const v2 = join(dir, 'v2.conf');
-  writeFileSync(v2, `global_defs {\n  dynamic_interfaces\n}\n${inst(V4)}`);
+  t.match(err.join('\n'), /not supported by vrrpd yet: IPv6 \(instance VI_1, .*v6\.conf:4\) - the daemon would refuse to start/);
+  const v4 = join(dir, 'v4.conf');
+  writeFileSync(v4, `global_defs {\n  dynamic_interfaces\n}\n${inst(`  version 3\n  advert_int 0.1\n${V4}`)}`);
   await warm();
-  const ok = await main(['check', '-f', v2], { out: () => undefined, err: () => undefined });
-  t.equal(ok, 0, 'the same config at v2 passes');
+  const ok = await main(['check', '-f', v4], { out: () => undefined, err: () => undefined });
+  t.equal(ok, 0, 'the same config over IPv4 (VRRPv3) passes');
 });

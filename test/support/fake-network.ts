@@ -31,8 +31,10 @@ export interface NodeConfig {
   readonly priority?: number;
   /** Default ['10.0.0.100']. */
   readonly vips?: readonly string[];
-  /** advert_int in seconds (default 1). */
+  /** advert_int in seconds (default 1; v3 takes centiseconds, e.g. 0.1). */
   readonly advertIntSec?: number;
+  /** `version 3` in the instance (default: none, so VRRPv2). */
+  readonly version?: 2 | 3;
   readonly nopreempt?: boolean;
   /** preempt_delay in seconds. */
   readonly preemptDelaySec?: number;
@@ -54,6 +56,7 @@ export function nodeConfigText(c: NodeConfig): string {
   }
   lines.push('vrrp_instance VI_1 {', `  interface ${NODE_IFNAME}`, `  virtual_router_id ${c.vrid ?? 51}`);
   lines.push(`  priority ${c.priority ?? 100}`, `  advert_int ${c.advertIntSec ?? 1}`);
+  if (c.version !== undefined) lines.push(`  version ${c.version}`);
   if (c.nopreempt === true) lines.push('  nopreempt');
   if (c.preemptDelaySec !== undefined) lines.push(`  preempt_delay ${c.preemptDelaySec}`);
   if (c.authPass !== undefined) lines.push('  authentication {', '    auth_type PASS', `    auth_pass ${c.authPass}`, '  }');

@@ -391,6 +391,12 @@ function unicastKeywords({ ex, on, boolKw }: InstanceKit): Keyword[] {
       ex(i).unicastKeyword = true;
     }),
     on('check_unicast_src', (i) => void (i.checkUnicastSrc = true)),
+    on('old_unicast_checksum', (i, ctx) => {
+      const mode = ctx.words[1];
+      if (mode === undefined) i.oldUnicastChecksum = 'old';
+      else if (mode === 'never') i.oldUnicastChecksum = 'never';
+      else ctx.diags.error(ctx.stmt, `(${i.name}) Unknown old_unicast_chksum mode ${mode} - ignoring`, 'old_unicast_checksum');
+    }),
     // KEEPALIVED.md 2.2: in 2.2.7 any value, even `off`, sets it
     on('skip_check_adv_addr', (i) => void (i.skipCheckAdvAddr = true)),
     boolKw('strict_mode', 'strictMode'),
@@ -495,7 +501,6 @@ function unsupportedKeywords({ on }: InstanceKit): Keyword[] {
     unsupported('use_ipvlan'),
     unsupported('garp_extra_if'),
     unsupported('vmac_garp_intvl'),
-    unsupported('old_unicast_checksum'),
     unsupported('debug'),
     unsupported('kernel_rx_buf_size'),
     unsupported('linkbeat_use_polling'),
