@@ -8,10 +8,12 @@
 import type { Log } from '../log.js';
 import { safeFileWriter } from '../host/file-writer.js';
 import { nodeTrackFiles } from '../host/track-files.js';
+import { readIpv6Forwarding } from '../io/ipv6-forwarding.js';
 import { NetlinkCommands } from '../io/netlink-addr.js';
 import { NetlinkWatcher } from '../io/netlink-events.js';
 import { PacketSocket } from '../io/packet-socket.js';
 import { RawVrrpTransport } from '../io/raw-transport.js';
+import { Vrrp6Transport } from '../io/vrrp6-transport.js';
 import { EventLoopLagMonitor, SystemClock } from '../io/system-clock.js';
 import { Notifications } from '../notify/notifications.js';
 import { SpawnRunner } from '../notify/runner.js';
@@ -52,12 +54,19 @@ function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLa
   const clock = new SystemClock({ onLateTimer: (late) => o.onLateTimer(late, lag.sample().lastLagMs) });
   let onPacket: (p: ReceivedPacket) => void = () => {};
   const transport = new RawVrrpTransport({ onPacket: (p) => onPacket(p), logger: ioLog });
+  // IPv6 channels open only for IPv6 instances (socket-pool.ts); nothing is loaded before then.
+  const transport6 = new Vrrp6Transport({
+    logger: ioLog,
+    onSocketError: (key, e) => o.log.error({ errno: e.code }, `IPv6 VRRP socket ${key} failed: ${e.message}`),
+  });
   const commands = new NetlinkCommands();
   let onEvent: (e: NetlinkEvent) => void = () => {};
   const watcher = new NetlinkWatcher({
     commands,
     onEvent: (e) => onEvent(e),
     logger: ioLog,
+    // IPv6 addresses too: the link-local source of IPv6 instances, their VIPs' self-healing
+    ipv6: true,
     onError: (e) => o.log.error({ errno: e.code }, `netlink event socket failed: ${e.message}`),
   });
   const packets = new PacketSocket();
@@ -86,6 +95,8 @@ function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLa
         packets.close();
       },
     },
+    sockets6: transport6,
+    ipv6Forwarding: readIpv6Forwarding,
     netlink: {
       start: (h) => {
         onEvent = h;

@@ -1,14 +1,13 @@
 /**
- * What a keepalived.conf can say that vrrpd's runtime cannot run yet (issue 12): IPv6. The config
- * layer reads IPv6 instances and addresses as keepalived 2.2.7 does, but the runtime keeps IPv4
- * addresses only (src/runtime/params.ts) and has no IPv6 VRRP socket in use, so such an instance
- * would run wrong without a word. (VRRPv3 over IPv4 runs.) Until the runtime lands IPv6, the
- * loader refuses the config with one named diagnostic per instance. keepalived prints no such
- * line, so the diagnostic is vrrpd's own: bare (line 0, the place is in its text, as for the script
- * notices of completion.ts) and not counted in keepalived's exit code (exitClass `none`), so
- * `keepalived -t`'s lines and code stay comparable; but it is `fatal`, so the config is refused:
- * `vrrpd run` does not start, a reload keeps the running config, and `vrrpd check` prints it and
- * exits non-zero. Pure.
+ * What a keepalived.conf can say that vrrpd's runtime cannot run yet: an IPv6 unicast instance
+ * without `unicast_src_ip` (keepalived then sends from the interface's link-local address; vrrpd's
+ * IPv6 unicast channel is bound to unicast_src_ip, socket-pool.ts). Such an instance would run
+ * wrong without a word, so the loader refuses the config with one named diagnostic per instance.
+ * keepalived prints no such line, so the diagnostic is vrrpd's own: bare (line 0, the place is in
+ * its text, as for the script notices of completion.ts) and not counted in keepalived's exit code
+ * (exitClass `none`), so `keepalived -t`'s lines and code stay comparable; but it is `fatal`, so
+ * the config is refused: `vrrpd run` does not start, a reload keeps the running config, and
+ * `vrrpd check` prints it and exits non-zero. Pure.
  *
  * When the runtime supports a reason, delete it here (and its test in
  * test/config/runtime-support.test.ts).
@@ -22,12 +21,7 @@ export const NOT_SUPPORTED_YET = 'not supported by vrrpd yet';
 /** Why the runtime cannot run this instance as keepalived would; empty when it can. */
 export function unsupportedReasons(i: DeepReadonly<VrrpInstance>): string[] {
   const out: string[] = [];
-  if (i.family === 6) out.push('IPv6');
-  // keepalived allows eVIPs of the other family; the runtime would leave them out
-  else {
-    const v6 = i.virtualIpaddressExcluded.find((a) => a.family === 6);
-    if (v6) out.push(`IPv6 address ${v6.address} in virtual_ipaddress_excluded (${at(v6.origin)})`);
-  }
+  if (i.family === 6 && i.unicastPeers.length > 0 && i.unicastSrcIp === null) out.push('IPv6 unicast without unicast_src_ip');
   return out;
 }
 

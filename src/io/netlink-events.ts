@@ -163,9 +163,10 @@ export class NetlinkWatcher {
       if (this.#stopped) return ok(true);
       if (!links.ok) return links;
       if (!addrs.ok) return addrs;
-      if (!addrs6.ok) return addrs6;
+      // A kernel without IPv6 (ipv6.disable=1) cannot list IPv6 addresses: IPv4 still works.
+      const v6 = addrs6.ok ? addrs6.value : [];
       const newLinks = new Map(links.value.map((l) => [l.ifindex, l]));
-      const newAddrs = new Map([...addrs.value, ...addrs6.value].map((a) => [addrKey(a), a]));
+      const newAddrs = new Map([...addrs.value, ...v6].map((a) => [addrKey(a), a]));
       if (emitDiff) {
         // Notifications were lost: a pending IPv6 change of ours may never be claimed (netlink-addr.ts).
         this.commands.forgetSelf6();

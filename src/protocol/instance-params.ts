@@ -59,6 +59,8 @@ export interface GarpParams {
   readonly lowerPrioRepeat: number;
   /** `vrrp_garp_interval` (s -> ms, default 0 = back-to-back): minimum gap between two GARPs. */
   readonly intervalMs: number;
+  /** `vrrp_gna_interval` (s -> ms, default 0): the same for unsolicited neighbour advertisements (IPv6). */
+  readonly gnaIntervalMs: number;
 }
 
 /** Everything the state machine knows about an instance's configuration. */
@@ -122,6 +124,7 @@ export const DEFAULT_GARP: GarpParams = {
   lowerPrioDelayMs: 5000,
   lowerPrioRepeat: 5,
   intervalMs: 0,
+  gnaIntervalMs: 0,
 };
 
 /**

@@ -8,12 +8,13 @@
  * configured `old_unicast_checksum never`; `old_unicast_checksum` uses that form from the start. Pure.
  */
 import { decodeAdvert, type AdvertExpectations } from '../protocol/advert-checks.js';
-import { decodeAdvertV3Ipv4, type AdvertV3Expectations } from '../protocol/advert-v3-checks.js';
+import { decodeAdvertV3Ipv4, decodeAdvertV3Ipv6, type AdvertV3Expectations } from '../protocol/advert-v3-checks.js';
 import type { DropReason } from '../protocol/drop-reasons.js';
 import type { InstanceParams } from '../protocol/instance-params.js';
 import type { Advert, AdvertV3, RxEnvelope } from '../protocol/types.js';
 import type { V3ChecksumMode } from '../protocol/v3-checksum.js';
 import type { InstanceSpec } from './params.js';
+import type { ReceivedPacket6 } from './ports/index.js';
 
 /** A decoded advert, or why it was dropped (`detail` is keepalived's log text without the instance). */
 export type Received =
@@ -58,6 +59,16 @@ export class AdvertIn {
     return r.ok ? { ok: true, advert: r.advert, envelope: r.envelope } : { ok: false, reason: r.reason, detail: r.detail };
   }
 
+  /** Decode an IPv6 VRRP message (always v3) for an IPv6 instance. */
+  decode6(spec: InstanceSpec, params: InstanceParams, p: ReceivedPacket6, checkVips: boolean): Received {
+    const c = this.#expectations(spec, params).v3!;
+    // no destination from the kernel: the channel's own (its group, or our address)
+    const dstIp = p.dst ?? (spec.unicast ? (spec.configuredSrcIp ?? '') : spec.mcastGroup);
+    const rx = { payload: p.packet, srcIp: p.src, dstIp, ...(p.hopLimit !== undefined ? { hopLimit: p.hopLimit } : {}) };
+    const r = decodeAdvertV3Ipv6(rx, checkVips ? c.check : c.skip);
+    return r.ok ? { ok: true, advert: r.advert, envelope: r.envelope } : { ok: false, reason: r.reason, detail: r.detail };
+  }
+
   #expectations(spec: InstanceSpec, params: InstanceParams): Cached {
     const c = this.#cache;
     const mode = this.checksumMode(spec);
@@ -67,9 +78,9 @@ export class AdvertIn {
     const unicastPeers = spec.peers.map((x) => ({ ip: x.address, minTtl: x.minTtl, maxTtl: x.maxTtl }));
     let v2: Cached['v2'] = null;
     let v3: Cached['v3'] = null;
-    if (params.version === 3) {
+    if (params.version === 3 || spec.family === 6) {
       const base: AdvertV3Expectations = {
-        family: 'ipv4',
+        family: spec.family === 6 ? 'ipv6' : 'ipv4',
         vips: params.vips,
         checkVips: true,
         unicast: spec.unicast,

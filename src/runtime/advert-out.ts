@@ -53,3 +53,29 @@ export function advertCopies(
   });
   return dsts.map((dstIp) => ({ dstIp, packet: buildIpv4Packet({ srcIp, dstIp, ttl, id: ipId, payload }) }));
 }
+
+/**
+ * The IPv6 adverts of an instance (always VRRPv3): the VRRP message per destination (the group, or
+ * each unicast peer) from `srcIp` (the link-local address or unicast_src_ip). The socket adds the
+ * IPv6 header; hop limit 255 on multicast, the kernel's default on unicast, as keepalived.
+ */
+export function advertMessages6(
+  spec: InstanceSpec,
+  p: InstanceParams,
+  priority: number,
+  srcIp: string,
+): { readonly dstIp: string; readonly message: Uint8Array }[] {
+  const dsts = spec.unicast ? spec.peers.map((x) => x.address) : [spec.mcastGroup];
+  return dsts.map((dstIp) => ({
+    dstIp,
+    message: encodeAdvertV3({
+      family: 'ipv6',
+      vrid: p.vrid,
+      priority,
+      maxAdverIntCs: Math.round(p.adverIntMs / 10),
+      vips: p.vips,
+      srcIp,
+      dstIp,
+    }),
+  }));
+}

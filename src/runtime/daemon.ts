@@ -60,6 +60,14 @@ export interface DaemonOptions {
   readonly collectGarbage?: () => void;
 }
 
+/** An IPv6 advert with no open channel (its source tracker reports the missing socket). */
+function noChannel(ifname: string): IoResult<number> {
+  return {
+    ok: false,
+    error: { kind: 'IoError', syscall: 'sendmsg', errno: 9, code: 'EBADF', message: `no IPv6 VRRP socket on ${ifname}`, ifname },
+  };
+}
+
 const NOTIFY_STATE: Record<NotifyKind, NotifyState> = {
   MASTER: 'MASTER',
   BACKUP: 'BACKUP',
@@ -106,8 +114,8 @@ export class Daemon {
     const instances = (): readonly Instance[] => this.#instances;
     const stopping = (): boolean => this.#stopping;
     this.#grid = (o.advertGridMs ?? 0) > 0 ? new AdvertGrid(io.clock, o.advertGridMs ?? 0) : null;
-    this.#garp = new Garp({ clock: io.clock, frames: io.frames, link: (n) => this.#host.link(n), log });
-    this.#sockets = new SocketPool(io.sockets, () => io.netlink.links(), log);
+    this.#garp = new Garp({ clock: io.clock, frames: io.frames, link: (n) => this.#host.link(n), log, ipv6Forwarding: io.ipv6Forwarding });
+    this.#sockets = new SocketPool(io.sockets, () => io.netlink.links(), log, io.sockets6);
     this.#trackers = new Trackers({
       clock: io.clock,
       runner: io.processes,
@@ -172,6 +180,7 @@ export class Daemon {
     const trees = this.#io.processes.treeTracking?.();
     if (trees) this.#log[trees.cgroups ? 'debug' : 'info']({}, `Hook process trees tracked by ${trees.detail}`);
     this.#io.sockets.setHandler((p) => this.#receiver.enqueue(p));
+    this.#io.sockets6?.setHandler((p) => this.#receiver.enqueue(p));
     const nl = await this.#io.netlink.start((e) =>
       this.queue.push(`netlink ${e.kind} ${e.op}`, () => (this.#stopping ? undefined : this.#host.onNetlink(e))),
     );
@@ -234,6 +243,11 @@ export class Daemon {
       submit: (what, fn) => this.queue.push(what, fn),
       step: (inst, e) => this.#step(inst, e),
       sendPacket: (ifname, pkt) => io.sockets.send(ifname, pkt),
+      sendPacket6: (inst, ifname, message, to) => {
+        const key = this.#sockets.key6(inst, ifname);
+        if (key === undefined || io.sockets6 === undefined) return noChannel(ifname);
+        return io.sockets6.send(key, message, to);
+      },
       setAddress: (add, item, defaultIf) => changeEntry(io.netlink, add, item, defaultIf),
       garp: (ifname, packets, intervalMs, valid) => this.#garp.schedule(ifname, packets, intervalMs, valid),
       notify: (inst, kind, priority) => this.#notify(inst, kind, priority),
@@ -289,6 +303,7 @@ export class Daemon {
       this.#io.processes.killAll('SIGTERM'); // a notify_stop still running after its grace
       this.#notifier.close();
       this.#io.sockets.closeAll();
+      this.#io.sockets6?.closeAll();
       this.#io.netlink.stop();
       this.#stopped = true;
       this.#log.info({}, 'Stopped');

@@ -44,3 +44,31 @@ export function demux<T extends DemuxTarget>(targets: readonly T[], ifname: stri
   }
   return { kind: 'instance', target: pick ?? same[0]! };
 }
+
+/**
+ * The same for an IPv6 VRRP message (no IP header: source and destination come with it). Its
+ * channel already sorted it by group or local address; among the instances with this interface and
+ * VRID, the destination kind picks multicast or unicast, then the group or our address, then the
+ * sender among the peers.
+ */
+export function demux6<T extends DemuxTarget>(
+  targets: readonly T[],
+  ifname: string,
+  message: Uint8Array,
+  src: string,
+  dst: string | undefined,
+): DemuxResult<T> {
+  if (message.length < 8) return { kind: 'malformed' };
+  const vrid = message[1]!;
+  const same = targets.filter((t) => t.ifname === ifname && t.vrid === vrid);
+  if (same.length === 0) return { kind: 'unknown-vrid', vrid };
+  const multicast = dst === undefined || dst.toLowerCase().startsWith('ff');
+  let pick: T | undefined;
+  if (multicast) pick = same.find((t) => !t.unicast && t.mcastGroup === dst) ?? same.find((t) => !t.unicast);
+  else {
+    const mine = same.filter((t) => t.unicast && t.srcIp === dst);
+    const uni = mine.length > 0 ? mine : same.filter((t) => t.unicast);
+    pick = uni.find((t) => t.peers.some((p) => p.address === src)) ?? uni[0];
+  }
+  return { kind: 'instance', target: pick ?? same[0]! };
+}

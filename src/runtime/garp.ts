@@ -1,8 +1,10 @@
 /**
- * Gratuitous ARP: the one module every GARP the daemon sends goes through (a state change's
- * bursts, a self-healed VIP's, a reload's new VIPs', a unicast instance announcing its source when
- * leaving FAULT; the instance's interpreter asks, this sends). IPv4 only: VRRPv2 carries no IPv6,
- * so there is no unsolicited NA to send.
+ * Gratuitous ARP and unsolicited neighbour advertisement: the one module every GARP and NA the
+ * daemon sends goes through (a state change's bursts, a self-healed VIP's, a reload's new VIPs', a
+ * unicast instance announcing its source when leaving FAULT; the instance's interpreter asks, this
+ * sends). An IPv6 address gets an unsolicited NA (protocol/na-frame.ts) instead of an ARP, with
+ * the Router flag when IPv6 forwarding is on for the interface, read again when the last reading
+ * is over 5 s old, as keepalived does.
  *
  * Pacing per interface, across instances (KEEPALIVED.md 3.7: with `vrrp_garp_interval` keepalived
  * queues GARPs per interface). Unpaced packets due now go out synchronously, in the caller's step
@@ -13,8 +15,12 @@
 import type { Log } from '../log.js';
 import { RateLimiter } from '../log.js';
 import { buildGratuitousArp } from '../protocol/arp-frame.js';
+import { buildNeighbourAdvert } from '../protocol/na-frame.js';
 import type { GarpPacket } from '../protocol/garp-schedule.js';
-import type { FrameSender, IoResult, LinkInfo, MonotonicClock, TimerHandle } from './ports/index.js';
+import type { FrameSender, IoResult, Ipv6ForwardingReader, LinkInfo, MonotonicClock, TimerHandle } from './ports/index.js';
+
+/** keepalived reads `net.ipv6.conf.IF.forwarding` again when its last reading is older than this. */
+export const IPV6_FORWARDING_RECHECK_MS = 5000;
 
 /** Per-interface pacing of GARP packets; `sendNow` sends a list of addresses at once, in order. */
 export class GarpPacer {
@@ -72,12 +78,16 @@ export interface GarpDeps {
   /** The interface as netlink last reported it (MAC, NOARP), or undefined when it is gone. */
   readonly link: (ifname: string) => LinkInfo | undefined;
   readonly log: Log;
+  /** IPv6 forwarding per interface (the NA Router flag); absent: never set. */
+  readonly ipv6Forwarding?: Ipv6ForwardingReader | undefined;
 }
 
 /** The daemon's GARP sender: pacing, frames built with the interface's MAC, errors logged. */
 export class Garp {
   readonly #pacer: GarpPacer;
   readonly #rate = new RateLimiter(10_000);
+  /** IPv6 forwarding by interface, with the time it was read. */
+  readonly #forwarding = new Map<string, { on: boolean; atMs: number }>();
 
   constructor(private readonly deps: GarpDeps) {
     this.#pacer = new GarpPacer(deps.clock, (ifname, addresses) => this.#sendNow(ifname, addresses));
@@ -109,17 +119,39 @@ export class Garp {
     const results: { address: string; r: IoResult<number> }[] = [];
     for (const address of addresses) {
       let frame = built.get(address);
-      if (frame === undefined) built.set(address, (frame = buildGratuitousArp(link.mac, address)));
+      if (frame === undefined) {
+        const mac = link.mac;
+        frame = address.includes(':')
+          ? buildNeighbourAdvert({ srcMac: mac, target: address, router: this.#router(ifname) })
+          : buildGratuitousArp(mac, address);
+        built.set(address, frame);
+      }
       results.push({ address, r: frames.send(link.ifindex, frame, ifname) });
     }
     for (const { address, r } of results) {
-      if (r.ok) log.debug({ ifname, address }, `Sending gratuitous ARP on ${ifname} for ${address}`);
+      const what = address.includes(':') ? 'unsolicited Neighbour Advert' : 'gratuitous ARP';
+      if (r.ok) log.debug({ ifname, address }, `Sending ${what} on ${ifname} for ${address}`);
       else if (this.#rate.check(`garp:${ifname}:${r.error.code ?? ''}`, clock.nowMs()) !== null) {
         log.warn(
           { ifname, address, errno: r.error.code },
-          `Error ${r.error.errno ?? '?'} (${r.error.message}) sending gratuitous ARP on ${ifname} for ${address}`,
+          `Error ${r.error.errno ?? '?'} (${r.error.message}) sending ${what} on ${ifname} for ${address}`,
         );
       }
     }
+  }
+
+  /** The NA Router flag for `ifname`: IPv6 forwarding on, read at most every IPV6_FORWARDING_RECHECK_MS. */
+  #router(ifname: string): boolean {
+    const read = this.deps.ipv6Forwarding;
+    if (read === undefined) return false;
+    const now = this.deps.clock.nowMs();
+    const cur = this.#forwarding.get(ifname);
+    if (cur !== undefined && now - cur.atMs < IPV6_FORWARDING_RECHECK_MS) return cur.on;
+    const r = read(ifname);
+    const on = r.ok && r.value;
+    // bounded by the interfaces VIPs live on: forget the others
+    if (this.#forwarding.size > 64) this.#forwarding.clear();
+    this.#forwarding.set(ifname, { on, atMs: now });
+    return on;
   }
 }

@@ -57,8 +57,23 @@ function noDevice(add: boolean, ifname: string | null): IoResult<never> {
   };
 }
 
-/** A VIP entry as an rtnetlink request (`ip addr add A/P [brd B] [scope S] [label L] [peer P] dev IF`). */
+/**
+ * A VIP entry as an rtnetlink request (`ip addr add A/P [brd B] [scope S] [label L] [peer P] dev IF`).
+ * IPv6 as keepalived adds it: `nodad` unless the entry says `-nodad`, its `preferred_lft` if given
+ * (else the port's default: 0 for a /128, forever otherwise), no broadcast or label.
+ */
 export function addrSpec(e: R<AddressEntry>, ifindex: number): AddrSpec {
+  if (e.family === 6) {
+    const lft = e.flags.find((f) => f.startsWith('preferred_lft '))?.slice('preferred_lft '.length);
+    return {
+      ifindex,
+      address: e.address,
+      prefixLen: e.prefixLength,
+      nodad: !e.flags.includes('-nodad'),
+      ...(lft !== undefined ? { preferredLft: lft === 'forever' ? ('forever' as const) : Number(lft) } : {}),
+      ...(e.peer !== null ? { peer: e.peer } : {}),
+    };
+  }
   return {
     ifindex,
     address: e.address,

@@ -94,7 +94,7 @@ export class HostState {
       links: this.#batch?.links ?? this.deps.netlink.links(),
       addrs: this.#batch?.addrs ?? this.deps.netlink.addresses(),
       isVip: (a) => this.#isVip(a),
-      hasSocket: (n) => this.deps.sockets.has(n),
+      hasSocket: (n, family) => this.deps.sockets.has(n, family),
     };
     const ifname = this.resolveIfname(inst);
     const c = resolveSource(inst.spec, ifname, inst.srcIp, view);

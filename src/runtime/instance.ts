@@ -24,12 +24,13 @@ import { assertNever } from '../util/assert-never.js';
 import type { Log } from '../log.js';
 import { RateLimiter } from '../log.js';
 import { AdvertIn } from './advert-in.js';
-import { advertCopies } from './advert-out.js';
+import { advertCopies, advertMessages6 } from './advert-out.js';
+import type { Received } from './advert-in.js';
 import { addressItem, entryByKey, entryText, type AddressKindEntry, type VipEntry } from './entries.js';
 import type { InstanceAction, InstanceStep } from './instance-actions.js';
 import { statusOf, type InstanceStatus, type RuntimeCounters } from './instance-status.js';
 import { PEER_EXPIRY_DOWN_INTERVALS, PEER_TABLE_MAX, PeerTable } from './peer-table.js';
-import type { IoResult, ReceivedPacket, RuntimeClock, TimerHandle } from './ports/index.js';
+import type { IoResult, ReceivedPacket, ReceivedPacket6, RuntimeClock, TimerHandle, Vrrp6Send } from './ports/index.js';
 import { SOURCE_TRACKER, withSrcIp, type InstanceSpec } from './params.js';
 import { reloadAddressActions } from './reload-diff.js';
 
@@ -58,6 +59,8 @@ export interface InstanceEnv {
   /** Step this instance with an event (directly, or through its sync group) and apply the result. */
   step(inst: Instance, e: FsmEvent): Promise<void>;
   sendPacket(ifname: string, ipPacket: Uint8Array): Promise<IoResult<number>>;
+  /** Send one IPv6 VRRP message on this instance's channel on `ifname`. */
+  sendPacket6(inst: Instance, ifname: string, message: Uint8Array, to: Vrrp6Send): IoResult<number>;
   /** Add or remove one VIP/eVIP/route/rule; `defaultIf` is the interface of an entry without `dev`. */
   setAddress(add: boolean, item: AddressKindEntry, defaultIf: string | null): Promise<IoResult<unknown>>;
   /** Send GARPs for `packets` on `ifname`, paced per interface. */
@@ -216,6 +219,18 @@ export class Instance {
     const res = this.#in.decode(this.spec, this.snapshot.params, p.packet, addressCheckApplies(this.snapshot, src), () =>
       this.log.info({ src }, `(${this.name}) Setting unicast VRRPv3 checksum to old version`),
     );
+    await this.#received(res, src, p.rxMs);
+  }
+
+  /** An IPv6 message the daemon routed here. Must run on the work queue. */
+  async receive6(p: ReceivedPacket6): Promise<void> {
+    if (!acceptsAdverts(this.snapshot.state)) return;
+    const res = this.#in.decode6(this.spec, this.snapshot.params, p, addressCheckApplies(this.snapshot, p.src));
+    await this.#received(res, p.src, p.rxMs);
+  }
+
+  /** A decoded advert to the state machine, or its drop counted and logged (rate-limited). */
+  async #received(res: Received, src: string, rxMs: number): Promise<void> {
     if (!res.ok) {
       this.drops.set(res.reason, (this.drops.get(res.reason) ?? 0) + 1);
       const r = this.#rate.check(res.reason, this.#env.clock.nowMs());
@@ -229,7 +244,7 @@ export class Instance {
     this.counters.peersEvicted = this.peers.evicted;
     // RFC 3768 6.4.2 "Reset the Master_Down_Timer": from when the advert arrived, not from when the
     // queue got to it (never before an event this instance already handled).
-    await this.handle({ type: 'advert', advert: res.advert, srcIp: res.envelope.srcIp, nowMs: Math.max(p.rxMs, this.#lastEventMs) });
+    await this.handle({ type: 'advert', advert: res.advert, srcIp: res.envelope.srcIp, nowMs: Math.max(rxMs, this.#lastEventMs) });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -367,29 +382,36 @@ export class Instance {
   #sendAdvert(priority: number): Promise<void> {
     const p = this.snapshot.params;
     if (this.ifname === null || this.srcIp === null) return Promise.resolve(); // FAULT: nothing usable to send from
+    const ifname = this.ifname;
+    if (this.spec.family === 6) {
+      for (const { dstIp, message } of advertMessages6(this.spec, p, priority, this.srcIp)) {
+        this.#sent(dstIp, this.#env.sendPacket6(this, ifname, message, { src: this.srcIp, dst: dstIp }));
+      }
+      return Promise.resolve();
+    }
     // KEEPALIVED.md 3.2: per-instance IP id counter starting at 1, 0 skipped.
     this.#ipId = this.#ipId >= 0xffff ? 1 : this.#ipId + 1;
-    const ifname = this.ifname;
-    const sends = advertCopies(this.spec, p, priority, this.srcIp, this.#ipId, this.#in.checksumMode(this.spec)).map(
-      ({ dstIp, packet }) => {
-        return this.#env.sendPacket(ifname, packet).then((r) => {
-          if (r.ok) {
-            this.counters.advertSent++;
-            return;
-          }
-          this.counters.advertSendErrors++;
-          const lim = this.#rate.check(`send:${r.error.code ?? ''}`, this.#env.clock.nowMs());
-          if (lim !== null) {
-            const more = lim.suppressed > 0 ? ` (${lim.suppressed} similar messages suppressed)` : '';
-            this.log.warn(
-              { dst: dstIp, errno: r.error.code },
-              `(${this.name}) Cant send advert to ${dstIp} (${r.error.code ?? r.error.errno ?? '?'}: ${r.error.message})${more}`,
-            );
-          }
-        });
-      },
+    const copies = advertCopies(this.spec, p, priority, this.srcIp, this.#ipId, this.#in.checksumMode(this.spec));
+    return Promise.all(copies.map(({ dstIp, packet }) => this.#env.sendPacket(ifname, packet).then((r) => this.#sent(dstIp, r)))).then(
+      () => undefined,
     );
-    return Promise.all(sends).then(() => undefined);
+  }
+
+  /** One advert copy's result, counted (and a failure logged, rate-limited). */
+  #sent(dstIp: string, r: IoResult<number>): void {
+    if (r.ok) {
+      this.counters.advertSent++;
+      return;
+    }
+    this.counters.advertSendErrors++;
+    const lim = this.#rate.check(`send:${r.error.code ?? ''}`, this.#env.clock.nowMs());
+    if (lim !== null) {
+      const more = lim.suppressed > 0 ? ` (${lim.suppressed} similar messages suppressed)` : '';
+      this.log.warn(
+        { dst: dstIp, errno: r.error.code },
+        `(${this.name}) Cant send advert to ${dstIp} (${r.error.code ?? r.error.errno ?? '?'}: ${r.error.message})${more}`,
+      );
+    }
   }
 
   async #addresses(add: boolean, kind: 'vips' | 'evips' | 'routes' | 'rules', items: readonly string[]): Promise<void> {
@@ -463,14 +485,22 @@ export class Instance {
       byIf.set(dev, list);
     }
     let first = true;
+    const gna = this.snapshot.params.garp.gnaIntervalMs;
     for (const [ifname, list] of byIf) {
       if (first) {
-        for (const ad of new Set(list.map((x) => x.address)))
-          this.log.debug({}, `(${this.name}) Sending/queueing gratuitous ARPs on ${ifname} for ${ad}`);
+        for (const ad of new Set(list.map((x) => x.address))) {
+          const what = ad.includes(':') ? 'Unsolicited Neighbour Adverts' : 'gratuitous ARPs';
+          this.log.debug({}, `(${this.name}) Sending/queueing ${what} on ${ifname} for ${ad}`);
+        }
       }
       first = false;
       this.lastGarpMs = this.#env.clock.wallMs();
-      this.#toGarp(ifname, list, a.intervalMs, () => this.snapshot.state === 'MASTER' && !this.#removed);
+      const valid = (): boolean => this.snapshot.state === 'MASTER' && !this.#removed;
+      // vrrp_garp_interval paces the ARPs, vrrp_gna_interval the NAs (keepalived keeps two queues)
+      const v4 = list.filter((x) => !x.address.includes(':'));
+      const v6 = list.filter((x) => x.address.includes(':'));
+      if (v4.length > 0) this.#toGarp(ifname, v4, a.intervalMs, valid);
+      if (v6.length > 0) this.#toGarp(ifname, v6, gna, valid);
     }
   }
 

@@ -12,6 +12,7 @@
  * state machine's own rules, and recovers when it appears.
  */
 import type { AuthType } from '../protocol/types.js';
+import { canonicalIpv6 } from '../protocol/ipv6-address.js';
 import {
   makeInstanceParams,
   type InstanceParams,
@@ -59,7 +60,7 @@ export interface InstanceSpec {
   readonly mcastGroup4: string;
   readonly peers: readonly UnicastPeerSpec[];
   readonly unicastTtl: number;
-  /** Multicast destination (`mcast_dst_ip` or global `vrrp_mcast_group4`). */
+  /** Multicast destination (`mcast_dst_ip`, or global `vrrp_mcast_group4` / `vrrp_mcast_group6`). */
   readonly mcastGroup: string;
   /** `unicast_src_ip` / `mcast_src_ip`, or null = the interface's primary address. */
   readonly configuredSrcIp: string | null;
@@ -71,7 +72,7 @@ export interface InstanceSpec {
   readonly authType: AuthType;
   /** PASS password (never logged). */
   readonly authPass: string | undefined;
-  /** VIPs and eVIPs by address (IPv4 only: a VRRPv2 instance carries no IPv6). */
+  /** VIPs (of the instance's family) and eVIPs (either family, as keepalived allows) by address. */
   readonly vipEntries: readonly R<AddressEntry>[];
   readonly evipEntries: readonly R<AddressEntry>[];
   readonly routes: readonly R<RouteEntry>[];
@@ -105,11 +106,12 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
   const g = cfg.global;
   const group = inst.syncGroup === null ? undefined : cfg.syncGroups.find((s) => s.name === inst.syncGroup);
   const unicast = inst.unicastPeers.length > 0;
-  const configuredSrcIp = unicast ? inst.unicastSrcIp : inst.mcastSrcIp;
+  const configured = unicast ? inst.unicastSrcIp : inst.mcastSrcIp;
+  const configuredSrcIp = configured === null ? null : canonical(configured);
   const ifname = inst.interface;
 
-  const vipEntries = inst.virtualIpaddress.filter((a) => a.family === 4);
-  const evipEntries = inst.virtualIpaddressExcluded.filter((a) => a.family === 4);
+  const vipEntries = inst.virtualIpaddress.filter((a) => a.family === inst.family).map(canonicalEntry);
+  const evipEntries = inst.virtualIpaddressExcluded.map(canonicalEntry);
 
   const trackInterfaces = trackedInterfaces(inst, group, [...vipEntries, ...evipEntries]);
   const { scripts, trackScripts } = trackedScripts(cfg, inst, group);
@@ -139,6 +141,7 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
       lowerPrioDelayMs: inst.garpLowerPrioDelayMs,
       lowerPrioRepeat: inst.garpLowerPrioRepeat,
       intervalMs: g.vrrpGarpIntervalMs,
+      gnaIntervalMs: g.vrrpGnaIntervalMs,
     },
     vips: vipEntries.map((a) => a.address),
     evips: evipEntries.map((a) => a.address),
@@ -152,7 +155,7 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
     syncGroup: group?.name ?? null,
   });
 
-  const mcastGroup = inst.mcastDstIp ?? g.vrrpMcastGroup4;
+  const mcastGroup = canonical(inst.mcastDstIp ?? (inst.family === 6 ? g.vrrpMcastGroup6 : g.vrrpMcastGroup4));
   return {
     name: inst.name,
     vrid: inst.virtualRouterId,
@@ -161,7 +164,7 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
     version: inst.version,
     family: inst.family,
     mcastGroup4: g.vrrpMcastGroup4,
-    peers: inst.unicastPeers.map((p) => ({ address: p.address, minTtl: p.minTtl, maxTtl: p.maxTtl })),
+    peers: inst.unicastPeers.map((p) => ({ address: canonical(p.address), minTtl: p.minTtl, maxTtl: p.maxTtl })),
     unicastTtl: inst.unicastTtl,
     mcastGroup,
     configuredSrcIp,
@@ -186,6 +189,19 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
 function matchKey(inst: R<VrrpInstance>, unicast: boolean, mcastGroup: string): string {
   const kind = unicast ? 'unicast' : 'multicast';
   return [inst.virtualRouterId, inst.family, inst.interface ?? '', kind, unicast ? (inst.unicastSrcIp ?? '') : mcastGroup].join('|');
+}
+
+/**
+ * IPv6 addresses in the one text form the kernel, netlink and the sockets report (RFC 5952), so a
+ * config's `FD00:0::1` and the kernel's `fd00::1` are the same address at run time.
+ */
+function canonical(address: string): string {
+  return address.includes(':') ? (canonicalIpv6(address) ?? address) : address;
+}
+
+function canonicalEntry(e: R<AddressEntry>): R<AddressEntry> {
+  const c = canonical(e.address);
+  return c === e.address ? e : { ...e, address: c };
 }
 
 /** The same params with the resolved source address (tie-break and `master` in status). */

@@ -8,10 +8,10 @@
 import type { Log } from '../log.js';
 import { RateLimiter } from '../log.js';
 import { peekVrid } from '../protocol/advert.js';
-import { demux } from './demux.js';
+import { demux, demux6, type DemuxTarget } from './demux.js';
 import type { Instance } from './instance.js';
 import type { InterfaceDrops } from './interfaces.js';
-import type { MonotonicClock, ReceivedPacket } from './ports/index.js';
+import type { MonotonicClock, ReceivedPacket, ReceivedPacket6 } from './ports/index.js';
 
 /**
  * Received packets waiting on the work queue at most. The queue drains a packet in microseconds,
@@ -52,7 +52,7 @@ export class Receiver {
   }
 
   /** A socket read a packet: queue it, or count it as dropped when WORK_QUEUE_MAX_PACKETS wait. */
-  enqueue(p: ReceivedPacket): void {
+  enqueue(p: ReceivedPacket | ReceivedPacket6): void {
     if (this.#queued >= WORK_QUEUE_MAX_PACKETS) {
       const d = this.deps.drops(p.ifname);
       if (d) d.queueDrops++;
@@ -61,8 +61,24 @@ export class Receiver {
     this.#queued++;
     this.deps.submit('packet', () => {
       this.#queued--;
-      return this.receive(p);
+      return 'family' in p ? this.receive6(p) : this.receive(p);
     });
+  }
+
+  /** Hand one IPv6 message to its instance, or count why none takes it. Runs on the work queue. */
+  async receive6(p: ReceivedPacket6): Promise<void> {
+    if (this.deps.stopping()) return;
+    const vrid = p.packet.length >= 2 ? p.packet[1]! : undefined;
+    const candidates = vrid === undefined ? [] : (this.#index().get(vrid) ?? []);
+    const d = demux6(
+      candidates.filter((i) => i.ifname === p.ifname && i.spec.family === 6).map((i) => this.#target(i)),
+      p.ifname,
+      p.packet,
+      p.src,
+      p.dst,
+    );
+    if (d.kind === 'instance') return d.target.inst.receive6(p);
+    this.#count(p.ifname, d);
   }
 
   /** Hand one packet to its instance, or count why none takes it. Runs on the work queue. */
@@ -73,32 +89,30 @@ export class Receiver {
     const vrid = peekVrid(p.packet);
     const candidates = vrid === undefined ? [] : (this.#index().get(vrid) ?? []);
     const d = demux(
-      candidates
-        .filter((i) => i.ifname === p.ifname)
-        .map((i) => ({
-          inst: i,
-          ifname: i.ifname,
-          vrid: i.spec.vrid,
-          unicast: i.spec.unicast,
-          srcIp: i.srcIp,
-          mcastGroup: i.spec.mcastGroup,
-          peers: i.spec.peers,
-        })),
+      candidates.filter((i) => i.ifname === p.ifname && i.spec.family === 4).map((i) => this.#target(i)),
       p.ifname,
       p.packet,
     );
-    const drops = this.deps.drops(p.ifname);
+    if (d.kind === 'instance') return d.target.inst.receive(p);
+    this.#count(p.ifname, d);
+  }
+
+  #target(i: Instance): DemuxTarget & { inst: Instance } {
+    const { vrid, unicast, mcastGroup, peers } = i.spec;
+    return { inst: i, ifname: i.ifname, vrid, unicast, srcIp: i.srcIp, mcastGroup, peers };
+  }
+
+  /** A packet no instance takes, counted per interface (and logged with log_unknown_vrids). */
+  #count(ifname: string, d: { kind: 'malformed' } | { kind: 'unknown-vrid'; vrid: number }): void {
+    const drops = this.deps.drops(ifname);
     switch (d.kind) {
-      case 'instance':
-        await d.target.inst.receive(p);
-        return;
       case 'malformed':
         if (drops) drops.malformed++;
         return;
       case 'unknown-vrid':
         if (drops) drops.unknownVrid++;
-        if (this.deps.logUnknownVrids() && this.#rate.check(`vrid:${p.ifname}:${d.vrid}`, this.deps.clock.nowMs()) !== null) {
-          this.deps.log.info({ vrid: d.vrid }, `Unknown VRID(${d.vrid}) received on interface(${p.ifname}). ignoring...`);
+        if (this.deps.logUnknownVrids() && this.#rate.check(`vrid:${ifname}:${d.vrid}`, this.deps.clock.nowMs()) !== null) {
+          this.deps.log.info({ vrid: d.vrid }, `Unknown VRID(${d.vrid}) received on interface(${ifname}). ignoring...`);
         }
         return;
     }

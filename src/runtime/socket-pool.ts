@@ -1,34 +1,62 @@
 /**
- * The VRRP sockets: one per interface in use, shared by every instance on it (KEEPALIVED.md 3.1),
- * joined to the multicast groups its multicast instances use. Re-opened when the interface is
- * re-created (new ifindex) or the groups change, closed when no instance uses the interface.
+ * The VRRP sockets (KEEPALIVED.md 3.1): IPv4, one per interface in use, shared by every IPv4
+ * instance on it, joined to the multicast groups its multicast instances use; IPv6, one channel per
+ * interface and group (multicast) or local address (unicast), as keepalived's socket pool keys
+ * them. Re-opened when the interface is re-created (new ifindex) or the groups change, closed when
+ * no instance uses them.
  */
 import type { Log } from '../log.js';
 import type { InstanceSpec } from './params.js';
-import type { LinkInfo, VrrpSockets } from './ports/index.js';
+import type { LinkInfo, Vrrp6ChannelSpec, Vrrp6Sockets, VrrpSockets } from './ports/index.js';
 
 /** What the pool needs of an instance: where its adverts go and whether it joins a group. */
 export interface SocketUser {
   readonly ifname: string | null;
-  readonly spec: Pick<InstanceSpec, 'interface' | 'unicast' | 'mcastGroup'>;
+  readonly spec: Pick<InstanceSpec, 'interface' | 'unicast' | 'mcastGroup' | 'family' | 'configuredSrcIp'>;
+}
+
+/** The IPv6 channel an instance uses on `ifname`: its group, or its unicast_src_ip. */
+export function channelSpec6(u: SocketUser, ifname: string): Vrrp6ChannelSpec {
+  return u.spec.unicast ? { ifname, unicastSrc: u.spec.configuredSrcIp ?? undefined } : { ifname, group: u.spec.mcastGroup };
+}
+
+/** The pool's own name for an IPv6 channel (the transport returns its key when it opens). */
+function id6(s: Vrrp6ChannelSpec): string {
+  return `${s.ifname}|${s.unicastSrc ?? s.group ?? ''}`;
 }
 
 export class SocketPool {
   /** Socket per interface: the ifindex it was opened on and the groups joined. */
   readonly #open = new Map<string, { ifindex: number; groups: string }>();
+  /** IPv6 channels by id6: the transport's key and the ifindex. */
+  readonly #open6 = new Map<string, { key: string; ifindex: number; ifname: string }>();
 
   constructor(
     private readonly sockets: VrrpSockets,
     private readonly links: () => readonly LinkInfo[],
     private readonly log: Log,
+    private readonly sockets6?: Vrrp6Sockets,
   ) {}
 
-  has(ifname: string): boolean {
-    return this.#open.has(ifname);
+  /** Is a socket for this family open on the interface? */
+  has(ifname: string, family: 4 | 6 = 4): boolean {
+    if (family === 4) return this.#open.has(ifname);
+    for (const c of this.#open6.values()) if (c.ifname === ifname) return true;
+    return false;
   }
 
-  /** Open (or re-open, after an interface was re-created) one socket per interface in use. */
+  /** The transport key of the IPv6 channel an instance sends on, or undefined when it is not open. */
+  key6(u: SocketUser, ifname: string): string | undefined {
+    return this.#open6.get(id6(channelSpec6(u, ifname)))?.key;
+  }
+
+  /** Open (or re-open, after an interface was re-created) the sockets the instances use. */
   sync(users: readonly SocketUser[]): void {
+    this.#sync4(users.filter((u) => u.spec.family === 4));
+    this.#sync6(users.filter((u) => u.spec.family === 6));
+  }
+
+  #sync4(users: readonly SocketUser[]): void {
     const want = new Map<string, Set<string>>();
     for (const u of users) {
       const ifname = u.ifname ?? u.spec.interface;
@@ -61,8 +89,50 @@ export class SocketPool {
     }
   }
 
+  #sync6(users: readonly SocketUser[]): void {
+    const want = new Map<string, Vrrp6ChannelSpec>();
+    for (const u of users) {
+      const ifname = u.ifname ?? u.spec.interface;
+      if (ifname === null) continue;
+      const s = channelSpec6(u, ifname);
+      if (u.spec.unicast && s.unicastSrc === undefined) continue; // refused by the loader (config/runtime-support.ts)
+      want.set(id6(s), s);
+    }
+    for (const [id, c] of [...this.#open6]) if (!want.has(id)) this.#close6(id, c.key);
+    for (const [id, s] of want) {
+      const link = this.links().find((l) => l.ifname === s.ifname);
+      const cur = this.#open6.get(id);
+      if (link === undefined) {
+        if (cur) this.#close6(id, cur.key);
+        continue;
+      }
+      if (cur && cur.ifindex === link.ifindex) continue;
+      if (cur) this.#close6(id, cur.key);
+      if (this.sockets6 === undefined) continue;
+      const r = this.sockets6.open({ ...s, ifindex: link.ifindex });
+      const what = s.unicastSrc !== undefined ? `unicast, address(${s.unicastSrc})` : `multicast, address(${s.group ?? ''})`;
+      if (r.ok) {
+        this.#open6.set(id, { key: r.value.key, ifindex: r.value.ifindex, ifname: s.ifname });
+        this.log.debug(
+          { ifname: s.ifname },
+          `VRRP sockpool: [ifindex(${String(r.value.ifindex).padStart(3)}), family(IPv6), proto(112), ${what}]`,
+        );
+      } else {
+        this.log.warn(
+          { ifname: s.ifname, errno: r.error.code },
+          `cannot open IPv6 VRRP socket on ${s.ifname} (${what}): ${r.error.code ?? ''} (${r.error.message})`,
+        );
+      }
+    }
+  }
+
   #close(ifname: string): void {
     this.sockets.close(ifname);
     this.#open.delete(ifname);
+  }
+
+  #close6(id: string, key: string): void {
+    this.sockets6?.close(key);
+    this.#open6.delete(id);
   }
 }

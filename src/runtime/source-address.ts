@@ -12,8 +12,8 @@ export interface SourceView {
   readonly addrs: readonly AddrInfo[];
   /** Is this address a VIP/eVIP of some instance (never chosen as a source)? */
   isVip(address: string): boolean;
-  /** Is a VRRP socket open on this interface? */
-  hasSocket(ifname: string): boolean;
+  /** Is a VRRP socket of this family open on this interface (IPv6: the instance's channel)? */
+  hasSocket(ifname: string, family: 4 | 6): boolean;
 }
 
 /** What the instance uses now: interface and source (null: none) and, when none, why. */
@@ -34,14 +34,15 @@ export function resolveIfname(
   addrs: readonly AddrInfo[],
 ): string | null {
   if (spec.interface !== null) return spec.interface;
-  const a = addrs.find((x) => x.address === spec.configuredSrcIp);
+  const a = addrs.find((x) => x.address === spec.configuredSrcIp && (x.family ?? 4) === spec.family);
   const l = a && links.find((x) => x.ifindex === a.ifindex);
   return l?.ifname ?? current;
 }
 
 /**
  * The source address: `unicast_src_ip`/`mcast_src_ip` when it is on the interface, else the
- * interface's primary IPv4 address (a VIP never). An address in use that vanished is kept unless
+ * interface's primary IPv4 address (a VIP never); for an IPv6 instance its link-local address
+ * (RFC 5798 5.1.2.1, as keepalived). An address in use that vanished is kept unless
  * `track_src_ip` (keepalived only notices a vanished source with it). `ifname` is the instance's
  * interface from {@link resolveIfname}; `kept` the source it uses now.
  */
@@ -52,15 +53,26 @@ export function resolveSource(spec: InstanceSpec, ifname: string | null, kept: s
   let src: string | null = null;
   let problem: string | null = null;
   if (spec.configuredSrcIp !== null) {
-    const present = view.addrs.some((a) => a.ifindex === link.ifindex && a.address === spec.configuredSrcIp);
+    const present = view.addrs.some(
+      (a) => a.ifindex === link.ifindex && a.address === spec.configuredSrcIp && (a.family ?? 4) === spec.family,
+    );
     if (present || (kept === spec.configuredSrcIp && !spec.trackSrcIp)) src = spec.configuredSrcIp;
     else problem = `${spec.unicast ? 'unicast_src_ip' : 'mcast_src_ip'} ${spec.configuredSrcIp} is not on ${ifname}`;
+  } else if (spec.family === 6) {
+    const ll = view.addrs.find(
+      (a) => a.family === 6 && a.ifindex === link.ifindex && a.scope === 253 && a.tentative !== true && a.dadFailed !== true,
+    );
+    if (ll) src = kept !== null && !spec.trackSrcIp && view.addrs.some((a) => a.family === 6 && a.address === kept) ? kept : ll.address;
+    else if (kept !== null && !spec.trackSrcIp) src = kept;
+    else problem = `no IPv6 link-local address for interface ${ifname}`;
   } else {
-    const primary = view.addrs.find((a) => a.ifindex === link.ifindex && !a.secondary && a.scope === 0 && !view.isVip(a.address));
+    const primary = view.addrs.find(
+      (a) => a.family === undefined && a.ifindex === link.ifindex && !a.secondary && a.scope === 0 && !view.isVip(a.address),
+    );
     if (primary) src = kept !== null && !spec.trackSrcIp && view.addrs.some((a) => a.address === kept) ? kept : primary.address;
     else if (kept !== null && !spec.trackSrcIp) src = kept;
     else problem = `no IPv4 address for interface ${ifname}`;
   }
-  if (problem === null && !view.hasSocket(ifname)) problem = `no VRRP socket on ${ifname}`;
+  if (problem === null && !view.hasSocket(ifname, spec.family)) problem = `no ${spec.family === 6 ? 'IPv6 ' : ''}VRRP socket on ${ifname}`;
   return { ifname, src, problem };
 }

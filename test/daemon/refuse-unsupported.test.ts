@@ -1,9 +1,10 @@
 /**
- * The built daemon refuses what its runtime cannot run yet (IPv6: src/config/runtime-support.ts)
+ * The built daemon refuses what its runtime cannot run yet (IPv6 unicast without unicast_src_ip:
+ * src/config/runtime-support.ts)
  * instead of running it as v2/IPv4 without a word, which it did before:
- *   1. `vrrpd run` on an IPv6 config exits non-zero at once with the named reason and opens nothing
+ *   1. `vrrpd run` on an IPv6 unicast config without unicast_src_ip exits non-zero at once with the named reason and opens nothing
  *      (no pid file). Needs no root: run as an unprivileged uid when the test runs as root.
- *   2. A reload to an IPv6 config is refused with the reason logged, and the running v2 config stays:
+ *   2. A reload to an IPv6 unicast config without unicast_src_ip is refused with the reason logged, and the running v2 config stays:
  *      on real namespaces (prefix vd-v3ref-, subnet 10.238.12.0/24), the MASTER keeps its state and
  *      the capture shows it still sending version-2 adverts every second.
  */
@@ -17,7 +18,8 @@ import { VRRPD_BIN, buildSkip, confText, instanceConf, instanceStatus, startVrrp
 
 const NET = '10.238.12';
 const VIP = `${NET}.100`;
-const REFUSED = /not supported by vrrpd yet: IPv6 \(instance VI_1, .*\.conf:\d+\) - the daemon would refuse to start/;
+const REFUSED =
+  /not supported by vrrpd yet: IPv6 unicast without unicast_src_ip \(instance VI_1, .*\.conf:\d+\) - the daemon would refuse to start/;
 
 /** Run the built daemon to its exit (bounded): code and output. */
 function runDaemon(args: string[], uid?: number): Promise<{ code: number | null; out: string }> {
@@ -37,47 +39,65 @@ function runDaemon(args: string[], uid?: number): Promise<{ code: number | null;
   });
 }
 
-t.test('vrrpd run refuses an IPv6 config: non-zero exit, the reason, nothing opened', { skip: buildSkip() }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'vrrpd-v6run-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  chmodSync(dir, 0o777);
-  const conf = join(dir, 'v6.conf');
-  // dynamic_interfaces: eth0 need not exist where the test runs
-  writeFileSync(
-    conf,
-    confText('n', instanceConf({ priority: 100, vips: ['fd00::1/64'], extra: '    version 3' }), '    dynamic_interfaces\n'),
-  );
-  chmodSync(conf, 0o644);
-  const stateDir = join(dir, 'state');
-  const asUser = process.getuid?.() === 0 ? 4242 : undefined;
-  const r = await runDaemon(['run', '-f', conf, '--state-dir', stateDir], asUser);
-  t.not(r.code, 0, `exit ${r.code}`);
-  t.not(r.code, null, 'exited by itself');
-  t.match(r.out, REFUSED);
-  t.match(r.out, /configuration refused \(see above\); nothing was started/);
-  t.notOk(existsSync(join(stateDir, 'vrrpd.pid')), 'no pid file');
-});
+t.test(
+  'vrrpd run refuses an IPv6 unicast config without unicast_src_ip: non-zero exit, the reason, nothing opened',
+  { skip: buildSkip() },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'vrrpd-v6run-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    chmodSync(dir, 0o777);
+    const conf = join(dir, 'v6.conf');
+    // dynamic_interfaces: eth0 need not exist where the test runs
+    writeFileSync(
+      conf,
+      confText(
+        'n',
+        instanceConf({ priority: 100, vips: ['fd00::1/64'], extra: '    unicast_peer {\n        fd00::2\n    }' }),
+        '    dynamic_interfaces\n',
+      ),
+    );
+    chmodSync(conf, 0o644);
+    const stateDir = join(dir, 'state');
+    const asUser = process.getuid?.() === 0 ? 4242 : undefined;
+    const r = await runDaemon(['run', '-f', conf, '--state-dir', stateDir], asUser);
+    t.not(r.code, 0, `exit ${r.code}`);
+    t.not(r.code, null, 'exited by itself');
+    t.match(r.out, REFUSED);
+    t.match(r.out, /configuration refused \(see above\); nothing was started/);
+    t.notOk(existsSync(join(stateDir, 'vrrpd.pid')), 'no pid file');
+  },
+);
 
-t.test('a reload to an IPv6 config is refused and the running v2 config stays', { skip: netnsSkip() || buildSkip() }, async (t) => {
-  const lab = await Lab.create(t, { prefix: 'vd-v3ref-', subnet: NET, hosts: ['a', 'c'] });
-  const v2 = confText('n', instanceConf({ priority: 150, vips: [`${VIP}/24`] }));
-  const a = await startVrrpd(lab, 'a', v2);
-  await waitState(a, 'MASTER', 8000);
+t.test(
+  'a reload to an IPv6 unicast config without unicast_src_ip is refused and the running v2 config stays',
+  { skip: netnsSkip() || buildSkip() },
+  async (t) => {
+    const lab = await Lab.create(t, { prefix: 'vd-v3ref-', subnet: NET, hosts: ['a', 'c'] });
+    const v2 = confText('n', instanceConf({ priority: 150, vips: [`${VIP}/24`] }));
+    const a = await startVrrpd(lab, 'a', v2);
+    await waitState(a, 'MASTER', 8000);
 
-  const cap = await lab.capture('c', { filter: 'ip proto 112' });
-  writeFileSync(a.conf, confText('n', instanceConf({ priority: 150, vips: ['fd00::100/64'], extra: '    version 3\n    advert_int 0.1' })));
-  process.kill(a.proc.pid!, 'SIGHUP');
-  await a.proc.waitFor(/New config failed validation - keeping the running configuration/, 5000);
-  t.match(a.proc.output, REFUSED, 'the reason is logged');
-  await sleep(2500);
-  const res = await cap.stop();
-  const ads = (res.frames as any[])
-    .filter((f) => f.ip?.protocol === 112 && f.ip.src === lab.host('a').ip)
-    .map((f) => f.ip.payload as Buffer);
-  t.ok(ads.length >= 2 && ads.length <= 4, `a's adverts at 1 s, not 0.1 s (${ads.length} in 2.5 s)`);
-  t.ok(
-    ads.every((p) => p[0]! >> 4 === 2 && p[5] === 1),
-    'still VRRPv2, advert_int 1',
-  );
-  t.equal((await instanceStatus(a)).state, 'MASTER', 'still MASTER');
-});
+    const cap = await lab.capture('c', { filter: 'ip proto 112' });
+    writeFileSync(
+      a.conf,
+      confText(
+        'n',
+        instanceConf({ priority: 150, vips: ['fd00::100/64'], extra: '    advert_int 0.1\n    unicast_peer {\n        fd00::2\n    }' }),
+      ),
+    );
+    process.kill(a.proc.pid!, 'SIGHUP');
+    await a.proc.waitFor(/New config failed validation - keeping the running configuration/, 5000);
+    t.match(a.proc.output, REFUSED, 'the reason is logged');
+    await sleep(2500);
+    const res = await cap.stop();
+    const ads = (res.frames as any[])
+      .filter((f) => f.ip?.protocol === 112 && f.ip.src === lab.host('a').ip)
+      .map((f) => f.ip.payload as Buffer);
+    t.ok(ads.length >= 2 && ads.length <= 4, `a's adverts at 1 s, not 0.1 s (${ads.length} in 2.5 s)`);
+    t.ok(
+      ads.every((p) => p[0]! >> 4 === 2 && p[5] === 1),
+      'still VRRPv2, advert_int 1',
+    );
+    t.equal((await instanceStatus(a)).state, 'MASTER', 'still MASTER');
+  },
+);

@@ -56,6 +56,10 @@ export function fakeEnv(): FakeEnv {
       sent.push({ ifname, packet });
       return { ok: true, value: packet.length };
     },
+    sendPacket6: (_inst, ifname, message): IoResult<number> => {
+      sent.push({ ifname, packet: message });
+      return { ok: true, value: message.length };
+    },
     setAddress: async (add, item, defaultIf): Promise<IoResult<unknown>> => {
       const key = entryText(item);
       addressCalls.push({ add, kind: item.kind, key, defaultIf });

@@ -16,7 +16,10 @@ import type {
   NetlinkEvent,
   ProcessRunner,
   ReceivedPacket,
+  ReceivedPacket6,
   RouteSpec,
+  Vrrp6ChannelSpec,
+  Vrrp6Send,
   RuleSpec,
   RunResult,
   RunSpec,
@@ -50,7 +53,14 @@ export class FakeIo implements DaemonIo {
   readonly fileWatchers = new Map<string, () => void>();
   links: LinkInfo[] = [];
   addrs: AddrInfo[] = [];
+  /** IPv6: channels opened, messages sent, every frame sent (GARP or NA) as bytes. */
+  readonly opened6: Vrrp6ChannelSpec[] = [];
+  readonly sent6: { atMs: number; key: string; message: Buffer; to: Vrrp6Send }[] = [];
+  readonly frameBytes: { atMs: number; ifindex: number; frame: Buffer }[] = [];
+  /** net.ipv6.conf.IF.forwarding per interface (default off). */
+  readonly forwarding = new Map<string, boolean>();
   #onPacket: (p: ReceivedPacket) => void = () => {};
+  #onPacket6: (p: ReceivedPacket6) => void = () => {};
   #onEvent: (e: NetlinkEvent) => void = () => {};
   /** Order of everything observable (adverts, address ops, GARPs), for ordering assertions. */
   readonly trace: string[] = [];
@@ -91,6 +101,27 @@ export class FakeIo implements DaemonIo {
     closeAll: () => {},
   };
 
+  readonly sockets6 = {
+    setHandler: (h: (p: ReceivedPacket6) => void) => {
+      this.#onPacket6 = h;
+    },
+    open: (spec: Vrrp6ChannelSpec): IoResult<{ key: string; ifindex: number }> => {
+      const l = this.links.find((x) => x.ifname === spec.ifname);
+      if (!l) return { ok: false, error: { kind: 'IoError', syscall: 'bind', errno: 19, code: 'ENODEV', message: 'No such device' } };
+      this.opened6.push(spec);
+      return { ok: true, value: { key: `${spec.ifname}|${spec.unicastSrc ?? spec.group ?? 'ff02::12'}`, ifindex: l.ifindex } };
+    },
+    send: (key: string, message: Uint8Array, to: Vrrp6Send): IoResult<number> => {
+      this.sent6.push({ atMs: this.fake.now(), key, message: Buffer.from(message), to });
+      this.trace.push(`advert6 prio ${message[2]} to ${to.dst}`);
+      return { ok: true, value: message.length };
+    },
+    close: () => {},
+    closeAll: () => {},
+  };
+
+  readonly ipv6Forwarding = (ifname: string): IoResult<boolean> => ({ ok: true, value: this.forwarding.get(ifname) ?? false });
+
   readonly netlink = {
     start: async (h: (e: NetlinkEvent) => void): Promise<IoResult<true>> => {
       this.#onEvent = h;
@@ -99,11 +130,18 @@ export class FakeIo implements DaemonIo {
     links: () => this.links,
     addresses: (ifindex?: number) => (ifindex === undefined ? this.addrs : this.addrs.filter((a) => a.ifindex === ifindex)),
     addAddress: async (s: AddrSpec): Promise<IoResult<{ exists: boolean }>> => {
-      this.netOps.push({ atMs: this.fake.now(), op: 'add', what: 'addr', detail: `${s.address}/${s.prefixLen} ${s.label ?? ''}`.trim() });
+      const v6 = s.address.includes(':') ? ` nodad=${String(s.nodad ?? true)} preferred_lft=${String(s.preferredLft ?? 'default')}` : '';
+      this.netOps.push({
+        atMs: this.fake.now(),
+        op: 'add',
+        what: 'addr',
+        detail: `${s.address}/${s.prefixLen} ${s.label ?? ''}`.trim() + v6,
+      });
       this.trace.push(`add ${s.address}`);
       const exists = this.addrs.some((a) => a.address === s.address && a.ifindex === s.ifindex);
       if (!exists)
         this.addrs.push({
+          ...(s.address.includes(':') ? { family: 6 as const } : {}),
           ifindex: s.ifindex,
           address: s.address,
           prefixLen: s.prefixLen,
@@ -143,6 +181,7 @@ export class FakeIo implements DaemonIo {
 
   readonly frames = {
     send: (ifindex: number, frame: Uint8Array): IoResult<number> => {
+      this.frameBytes.push({ atMs: this.fake.now(), ifindex, frame: Buffer.from(frame) });
       const ip = `${frame[28]}.${frame[29]}.${frame[30]}.${frame[31]}`;
       this.garps.push({ atMs: this.fake.now(), ifindex, ip });
       this.trace.push(`garp ${ip}`);
@@ -220,6 +259,30 @@ export class FakeIo implements DaemonIo {
     this.addrs = this.addrs.filter((x) => x !== a);
     const ifname = this.links.find((l) => l.ifindex === a.ifindex)?.ifname;
     this.#onEvent({ kind: 'addr', op: 'del', addr: a, ifname, origin, port: origin === 'kernel' ? 0 : 4242, synthetic: false });
+  }
+
+  /** Give an interface an IPv6 address (link-local: scope link), optionally announced by netlink. */
+  addAddress6(ifname: string, address: string, prefixLen = 64, emit = false): void {
+    const l = this.links.find((x) => x.ifname === ifname)!;
+    const a: AddrInfo = {
+      family: 6,
+      ifindex: l.ifindex,
+      address,
+      prefixLen,
+      peer: undefined,
+      broadcast: undefined,
+      scope: address.startsWith('fe80:') ? 253 : 0,
+      label: undefined,
+      secondary: false,
+    };
+    this.addrs.push(a);
+    if (emit) this.#onEvent({ kind: 'addr', op: 'new', addr: a, ifname, origin: 'other', port: 999, synthetic: false });
+  }
+
+  /** An IPv6 VRRP message arrives on `ifname`. */
+  receive6(ifname: string, message: Buffer, src: string, dst: string, hopLimit = 255, rxMs = this.fake.now()): void {
+    const l = this.links.find((x) => x.ifname === ifname)!;
+    this.#onPacket6({ family: 6, packet: message, src, dst, hopLimit, truncated: false, ifindex: l.ifindex, ifname, rxMs });
   }
 
   /** A packet arrives; `rxMs` = when the socket read it (default now). */

@@ -97,6 +97,8 @@ t.test('thousands of reloads, flaps, adverts, hooks and status reads: the live h
     io.trace.length = 0;
     io.netOps.length = 0;
     io.garps.length = 0;
+    io.frameBytes.length = 0;
+    io.sent6.length = 0;
   };
   for (let i = 0; i < 1500; i++) await cycle(); // warm-up: JIT, first instances of every table
   // The live heap every STEP cycles, and its least-squares trend: V8's own tables (a Map's deleted

@@ -88,8 +88,14 @@ t.test('socket pool: one socket per interface, groups joined, re-opened for a ne
   const io = new FakeIo();
   const closed: string[] = [];
   const pool = new SocketPool({ ...io.sockets, close: (n: string) => void closed.push(n) }, () => io.links, new MemoryLog());
-  const mc = { ifname: 'eth0', spec: { interface: 'eth0', unicast: false, mcastGroup: '224.0.0.18' } };
-  const uc = { ifname: 'eth0', spec: { interface: 'eth0', unicast: true, mcastGroup: '224.0.0.18' } };
+  const mc = {
+    ifname: 'eth0',
+    spec: { interface: 'eth0', unicast: false, mcastGroup: '224.0.0.18', family: 4 as const, configuredSrcIp: null },
+  };
+  const uc = {
+    ifname: 'eth0',
+    spec: { interface: 'eth0', unicast: true, mcastGroup: '224.0.0.18', family: 4 as const, configuredSrcIp: null },
+  };
   pool.sync([mc, uc]);
   pool.sync([mc, uc]);
   t.same(io.opened, [{ ifname: 'eth0', groups: ['224.0.0.18'] }], 'opened once for both');

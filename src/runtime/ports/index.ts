@@ -5,8 +5,8 @@
  * src/notify; they import these types.
  */
 import type { RuntimeClock } from './clock.js';
-import type { HostNetlink } from './net.js';
-import type { FrameSender, VrrpSockets } from './packets.js';
+import type { HostNetlink, Ipv6ForwardingReader } from './net.js';
+import type { FrameSender, Vrrp6Sockets, VrrpSockets } from './packets.js';
 import type { ProcessRunner } from './processes.js';
 import type { TrackFileIo } from './files.js';
 
@@ -34,6 +34,10 @@ export type { IoError, IoResult } from './results.js';
 export interface DaemonIo {
   readonly clock: RuntimeClock;
   readonly sockets: VrrpSockets;
+  /** IPv6 VRRP channels; absent: IPv6 instances cannot open a socket (their source tracker reports it). */
+  readonly sockets6?: Vrrp6Sockets;
+  /** `net.ipv6.conf.IF.forwarding` (the Router flag of unsolicited NAs); absent: never set. */
+  readonly ipv6Forwarding?: Ipv6ForwardingReader;
   readonly netlink: HostNetlink;
   readonly frames: FrameSender;
   readonly processes: ProcessRunner;
