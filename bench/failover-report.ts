@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
 import { median, type Impl } from '../test/support/vrrp-harness.js';
-import { advertMs, describe, masterDownMs, skewMs, type Timing } from './vrrp-timing.js';
+import { advertMs, boundText as bound, describe, masterDownMs, skewMs, type Timing } from './vrrp-timing.js';
 
 export type Mode = 'unicast' | 'multicast';
 
@@ -91,13 +91,8 @@ export function f1(x: number): string {
   return Number.isFinite(x) ? x.toFixed(1) : 'n/a';
 }
 
-/** The protocol bound in words: `3 x 100 + (256 - 100) x 100 / 256 = 360.9 ms`. */
-export function boundText(t: Timing): string {
-  const a = advertMs(t);
-  const p = BACKUP_PRIORITY;
-  const skew = t.version === 2 ? `(256 - ${p}) x 1000 / 256` : `(256 - ${p}) x ${a} / 256`;
-  return `Master_Down_Interval at priority ${p} = 3 x ${a} + ${skew} = ${masterDownMs(t, p).toFixed(1)} ms (Skew_Time ${skewMs(t, p).toFixed(1)} ms)`;
-}
+/** The protocol bound at the backup's priority, in words. */
+export const boundText = (t: Timing): string => bound(t, BACKUP_PRIORITY);
 
 export function table(results: ImplResults, t: Timing): string[] {
   const k = results.keepalived;
