@@ -44,8 +44,14 @@ export interface RoundResult {
   /** t0 -> the stopping daemon exited (stop only). */
   exitMs?: number;
   exitCode?: number | null;
-  /** Longest time both nodes held the VIP during this round (from the two address monitors). */
+  /** Longest time both nodes held the VIP from t0 to the end of the measurement (the two address monitors). */
   bothMs: number;
+  /**
+   * The same in the 15 s before t0: the previous recovery (a taking the VIP back). After a link cut
+   * in unicast, a's first adverts wait in the kernel for ARP (the cut flushed a's neighbour table),
+   * so b keeps the VIP for a few intervals with either implementation: shown, not checked.
+   */
+  recoveryBothMs: number;
   /** GARPs for the VIP from the backup within 1 s of the VIP. */
   garpCount: number;
 }
@@ -77,8 +83,10 @@ function rows(t: Timing): Row[] {
     { label: `stop: priority-0 advert -> takeover advert (skew, ideal ${skew})`, kind: 'stop', pick: (r) => r.timerMs },
     { label: 'stop: takeover advert -> VIP', kind: 'stop', pick: (r) => r.advertToVipMs },
     { label: 'stop -> master exited', kind: 'stop', pick: (r) => r.exitMs },
-    { label: 'crash: both held the VIP (max per round)', kind: 'crash', pick: (r) => r.bothMs },
-    { label: 'stop: both held the VIP (max per round)', kind: 'stop', pick: (r) => r.bothMs },
+    { label: 'crash: both held the VIP during the failover', kind: 'crash', pick: (r) => r.bothMs },
+    { label: 'stop: both held the VIP during the failover', kind: 'stop', pick: (r) => r.bothMs },
+    { label: 'both held the VIP while a took it back, before a crash round', kind: 'crash', pick: (r) => r.recoveryBothMs },
+    { label: 'both held the VIP while a took it back, before a stop round', kind: 'stop', pick: (r) => r.recoveryBothMs },
   ];
 }
 
@@ -149,10 +157,11 @@ export function acceptance(results: ImplResults, t: Timing): { lines: string[]; 
   const a = advertMs(t);
   const both = Math.max(...v.map((r) => r.bothMs));
   const bothK = Math.max(...k.map((r) => r.bothMs));
+  const rec = (rs: RoundResult[]): string => f1(Math.max(...rs.map((r) => r.recoveryBothMs)));
   check(
-    `vrrpd pair: never both holding the VIP longer than one advert interval (${a} ms)`,
+    `vrrpd pair: never both holding the VIP longer than one advert interval during a failover (${a} ms)`,
     both <= a,
-    `max overlap ${f1(both)} ms; keepalived pair ${f1(bothK)} ms`,
+    `max overlap ${f1(both)} ms, keepalived pair ${f1(bothK)} ms; while a took the VIP back (not checked): vrrpd ${rec(v)} ms, keepalived ${rec(k)} ms`,
   );
   return { lines, ok };
 }
@@ -160,14 +169,14 @@ export function acceptance(results: ImplResults, t: Timing): { lines: string[]; 
 /** Every round of every implementation, one table row each (ms). */
 export function perRoundTable(r: ImplResults, impls: readonly Impl[]): string[] {
   const out: string[] = [
-    '| impl | kind | round | t0 -> VIP | t0 -> GARP | VIP -> GARP | GARPs | ping gap | down timer on the wire | takeover advert -> VIP | t0 -> prio 0 | t0 -> exit | link cut cmd | both |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| impl | kind | round | t0 -> VIP | t0 -> GARP | VIP -> GARP | GARPs | ping gap | down timer on the wire | takeover advert -> VIP | t0 -> prio 0 | t0 -> exit | link cut cmd | both | both, recovery before |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const opt = (x: number | undefined): string => (x === undefined ? '' : f1(x));
   for (const impl of impls) {
     for (const x of r[impl] ?? []) {
       out.push(
-        `| ${impl} | ${x.kind} | ${x.round} | ${f1(x.vipMs)} | ${f1(x.garpMs)} | ${f1(x.vipToGarpMs)} | ${x.garpCount} | ${f1(x.pingGapMs)} | ${f1(x.timerMs)} | ${f1(x.advertToVipMs)} | ${opt(x.prio0Ms)} | ${opt(x.exitMs)} | ${opt(x.cutCmdMs)} | ${f1(x.bothMs)} |`,
+        `| ${impl} | ${x.kind} | ${x.round} | ${f1(x.vipMs)} | ${f1(x.garpMs)} | ${f1(x.vipToGarpMs)} | ${x.garpCount} | ${f1(x.pingGapMs)} | ${f1(x.timerMs)} | ${f1(x.advertToVipMs)} | ${opt(x.prio0Ms)} | ${opt(x.exitMs)} | ${opt(x.cutCmdMs)} | ${f1(x.bothMs)} | ${f1(x.recoveryBothMs)} |`,
       );
     }
   }

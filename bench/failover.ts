@@ -150,6 +150,8 @@ interface Session {
   /** `ip -batch` in the switch namespace, for link cuts without process start-up jitter. */
   sw: ReturnType<BenchLab['ipBatch']>;
   confA: string;
+  /** When the previous round's measurement ended. */
+  measuredUntil: number;
 }
 
 function conf(lab: BenchLab, mode: Mode, self: 'a' | 'b', timing: Timing): string {
@@ -218,8 +220,10 @@ async function syncToAdvert(s: Session): Promise<number> {
   return first.ms;
 }
 
-/** Ownership intervals relevant to the round starting at t0 (the previous round's recovery included). */
-const recent = (iv: ReturnType<typeof ownership>, t0: number): ReturnType<typeof ownership> => iv.filter((i) => i.to >= t0 - 15_000);
+type Intervals = ReturnType<typeof ownership>;
+/** The ownership intervals cut to [from, to). */
+const clip = (iv: Intervals, from: number, to: number): Intervals =>
+  iv.map((i) => ({ from: Math.max(i.from, from), to: Math.min(i.to, to) })).filter((i) => i.to > i.from);
 
 async function measureAfter(s: Session, t0: number, kind: RoundResult['kind'], round: number): Promise<RoundResult> {
   // The backup's down timer is 3.61 intervals at priority 100: 8 s at advert_int 1.
@@ -236,6 +240,10 @@ async function measureAfter(s: Session, t0: number, kind: RoundResult['kind'], r
   const takeover = firstAfter(view.adverts, t0, (x) => x.src === s.lab.host('b').ip && x.prio > 0);
   const replies = s.ping.replies();
   const end = wallNowMs();
+  const ownA = ownership(s.monA.events(), VIP, end);
+  const ownB = ownership(s.monB.events(), VIP, end);
+  const since = Math.max(t0 - 15_000, s.measuredUntil);
+  s.measuredUntil = end;
   let timerFrom: number;
   let prio0Ms: number | undefined;
   if (kind === 'stop') {
@@ -253,7 +261,9 @@ async function measureAfter(s: Session, t0: number, kind: RoundResult['kind'], r
     garpMs: garp ? garp.ms - t0 : Number.NaN,
     vipToGarpMs: garp ? garp.ms - vipAdd.ms : Number.NaN,
     pingGapMs: longestGapMs(replies, t0, end),
-    bothMs: maxOverlapMs(recent(ownership(s.monA.events(), VIP, end), t0), recent(ownership(s.monB.events(), VIP, end), t0)),
+    bothMs: maxOverlapMs(clip(ownA, t0, end), clip(ownB, t0, end)),
+    // Since the previous measurement's end (at most 15 s): the previous round's recovery (a preempting back).
+    recoveryBothMs: maxOverlapMs(clip(ownA, since, t0), clip(ownB, since, t0)),
     garpCount: garps.length,
     takeoverAdvertMs: takeover ? takeover.ms - t0 : Number.NaN,
     timerMs: takeover ? takeover.ms - timerFrom : Number.NaN,
@@ -315,7 +325,7 @@ async function runImpl(
   const a = startNode(lab, { impl, host: 'a', conf: confA });
   const ping = startPinger(lab, 'c', VIP, 0.002);
   const sw = lab.ipBatch(lab.switchNs);
-  const s: Session = { impl, timing, lab, a, b, monA, monB, wire, view: wireReader(wire.proc), ping, links, sw, confA };
+  const s: Session = { impl, timing, lab, a, b, monA, monB, wire, view: wireReader(wire.proc), ping, links, sw, confA, measuredUntil: 0 };
   const results: RoundResult[] = [];
   const logs: string[] = [];
   try {
@@ -323,14 +333,14 @@ async function runImpl(
       const c = await crashRound(s, i);
       results.push(c);
       log(
-        `${mode} ${impl} crash ${i}: VIP ${f1(c.vipMs)} ms (cut cmd ${f1(c.cutCmdMs ?? Number.NaN)}, timer ${f1(c.timerMs)}, advert -> VIP ${f1(c.advertToVipMs)}), GARP ${f1(c.garpMs)} (${c.garpCount}), ping gap ${f1(c.pingGapMs)}, both ${f1(c.bothMs)}`,
+        `${mode} ${impl} crash ${i}: VIP ${f1(c.vipMs)} ms (cut cmd ${f1(c.cutCmdMs ?? Number.NaN)}, timer ${f1(c.timerMs)}, advert -> VIP ${f1(c.advertToVipMs)}), GARP ${f1(c.garpMs)} (${c.garpCount}), ping gap ${f1(c.pingGapMs)}, both ${f1(c.bothMs)} (recovery before: ${f1(c.recoveryBothMs)})`,
       );
       const before = s.a;
       const g = await stopRound(s, i);
       logs.push(before.log);
       results.push(g);
       log(
-        `${mode} ${impl} stop  ${i}: VIP ${f1(g.vipMs)} ms (prio0 ${f1(g.prio0Ms ?? Number.NaN)}, timer ${f1(g.timerMs)}, advert -> VIP ${f1(g.advertToVipMs)}), GARP ${f1(g.garpMs)} (${g.garpCount}), ping gap ${f1(g.pingGapMs)}, exit ${f1(g.exitMs ?? Number.NaN)} (code ${g.exitCode}), both ${f1(g.bothMs)}`,
+        `${mode} ${impl} stop  ${i}: VIP ${f1(g.vipMs)} ms (prio0 ${f1(g.prio0Ms ?? Number.NaN)}, timer ${f1(g.timerMs)}, advert -> VIP ${f1(g.advertToVipMs)}), GARP ${f1(g.garpMs)} (${g.garpCount}), ping gap ${f1(g.pingGapMs)}, exit ${f1(g.exitMs ?? Number.NaN)} (code ${g.exitCode}), both ${f1(g.bothMs)} (recovery before: ${f1(g.recoveryBothMs)})`,
       );
     }
     await waitSteady(s);
