@@ -15,8 +15,12 @@
  *    scheduled takeover that explains it; unexplained ones fail the run, and so does a scheduled
  *    takeover that did not happen;
  *  - the event-loop lag: the worst `eventLoop.maxLagMs`, `p99Ms` and `lateTimers` in the status
- *    replies; the worst status round trip; the worst gap between one node's adverts on the wire
- *    while it was master (tcpdump at b's bridge port) and how late that was; the longest GC pause;
+ *    replies (maxLagMs and lateTimers only record lags and late timers over the daemon's warning
+ *    threshold, 250 ms in src/cli/compose.ts and src/io/system-clock.ts, so 0 means "none over
+ *    250 ms"; p99Ms is node's event-loop delay histogram over the last minute at most); the worst
+ *    status round trip; the worst gap between one node's adverts on the wire while it was master
+ *    (tcpdump at b's bridge port) and how late that was: the lag that matters at this interval;
+ *    the longest GC pause;
  *  - status replies ok / failed, reloads applied (status `reloads`) vs SIGHUPs sent, hook runs vs
  *    state entries in each log, both daemons still running at the end.
  * Usage: node build/bench/fast-advert.js [--minutes 10] [--advert-int 0.05] [--poll-hz 50]
