@@ -55,7 +55,7 @@ export const SLACK_MS = 60;
 const STARTUP_MS = 8000;
 
 /** Wall times (ms) of the scenario's events. */
-interface Timeline {
+export interface Timeline {
   tStart: number;
   tUpM: number;
   tA: number;
@@ -70,7 +70,17 @@ interface Timeline {
   tStop2: number;
 }
 
-interface Run {
+/** What the phases do differently per address family (IPv4 here, IPv6 in roles-v6.draft.ts). */
+export interface FamilyOps {
+  /** The node's keepalived.conf. */
+  conf(r: Run, h: 'a' | 'b', state: 'MASTER' | 'BACKUP', priority: number): string;
+  /** `ip addr` in a and b: only `holder` (or nobody) has the VIP. */
+  assertHolder(t: T, p: Pair, holder: 'a' | 'b' | null): Promise<void>;
+  /** The client pings the VIP and resolves it to the holder's MAC. */
+  assertClientReaches(t: T, p: Pair, holder: 'a' | 'b'): Promise<void>;
+}
+
+export interface Run {
   readonly t: T;
   readonly o: RolesOptions;
   readonly p: Pair;
@@ -81,9 +91,15 @@ interface Run {
   readonly vrid: number;
 }
 
-function conf(r: Run, h: 'a' | 'b', state: 'MASTER' | 'BACKUP', priority: number): string {
+/** keepalived.conf's version lines for `o`: [global_defs lines, instance lines]. */
+export function versionLines(o: RolesOptions): [string[], string[]] {
+  if (o.version !== 3) return [[], []];
+  return o.versionIn === 'instance' ? [[], ['version 3']] : [['vrrp_version 3'], []];
+}
+
+function conf4(r: Run, h: 'a' | 'b', state: 'MASTER' | 'BACKUP', priority: number): string {
   const { o, p } = r;
-  const v3 = o.version === 3;
+  const [globalLines, instanceLines] = versionLines(o);
   return keepalivedConf(
     `${o.prefix}${h}`,
     {
@@ -94,15 +110,18 @@ function conf(r: Run, h: 'a' | 'b', state: 'MASTER' | 'BACKUP', priority: number
       vips: [`${p.vip}/24`],
       ...(o.authPass !== undefined ? { authPass: o.authPass } : {}),
       ...(o.unicast ? { unicastSrc: p.lab.host(h).ip, unicastPeers: [p.lab.host(h === 'a' ? 'b' : 'a').ip] } : {}),
-      extra: v3 && o.versionIn === 'instance' ? ['version 3'] : [],
+      extra: instanceLines,
     },
-    v3 && o.versionIn !== 'instance' ? ['vrrp_version 3'] : [],
+    globalLines,
   );
 }
 
+const IPV4: FamilyOps = { conf: conf4, assertHolder, assertClientReaches };
+
 /** Election, steady state, crash and recovery, graceful stops: the kernel and client checks. */
-async function phases(r: Run): Promise<{ M: VrrpNode; B: VrrpNode; tl: Timeline }> {
+export async function phases(r: Run, f: FamilyOps): Promise<{ M: VrrpNode; B: VrrpNode; tl: Timeline }> {
   const { t, p, mImpl, bImpl, A } = r;
+  const { assertHolder, assertClientReaches } = f;
   const { lab } = p;
   // The bridge port is cut and restored through a persistent `ip -batch` (no process start-up
   // between the time taken and the cut), started now so it is running by then.
@@ -113,11 +132,11 @@ async function phases(r: Run): Promise<{ M: VrrpNode; B: VrrpNode; tl: Timeline 
   // Election: the backup starts once the master is up (its BACKUP (init) line), so the master's
   // down timer (3.41 x A) expires first whatever the two daemons' start-up times.
   const tStart = wallNowMs();
-  const M = p.start({ impl: mImpl, host: 'a', conf: conf(r, 'a', 'MASTER', 150) });
+  const M = p.start({ impl: mImpl, host: 'a', conf: f.conf(r, 'a', 'MASTER', 150) });
   await M.proc.waitFor(STATE_RE.backupInit, STARTUP_MS);
   const tUpM = wallNowMs();
   t.comment(`${mImpl} up (BACKUP (init)) ${(tUpM - tStart).toFixed(0)} ms after spawn`);
-  const B = p.start({ impl: bImpl, host: 'b', conf: conf(r, 'b', 'BACKUP', 100) });
+  const B = p.start({ impl: bImpl, host: 'b', conf: f.conf(r, 'b', 'BACKUP', 100) });
   const tA = await waitHolder(p, 'a', STARTUP_MS);
   t.ok(tA - tUpM < 4 * A + SLACK_MS, `election: a (${mImpl}) holds the VIP ${(tA - tUpM).toFixed(0)} ms after it was up`);
 
@@ -237,7 +256,7 @@ export async function rolesScenario(t: T, o: RolesOptions): Promise<void> {
     await t.test(`${mImpl} master (priority 150) + ${bImpl} backup (priority 100)`, async (t) => {
       const p = await createPair(t, o.prefix, o.subnet);
       const r: Run = { t, o, p, mImpl, bImpl, A, vrid: 51 };
-      const { tl } = await phases(r);
+      const { tl } = await phases(r, IPV4);
       await finish(p);
       assertNodesGone(t, p);
       const expected = {
