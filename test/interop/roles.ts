@@ -252,6 +252,7 @@ export async function rolesScenario(t: T, o: RolesOptions): Promise<void> {
   ];
   const A = (o.advertInt ?? 1) * 1000;
   const version = o.version ?? 2;
+  if (version === 3 && o.authPass !== undefined) throw new Error('VRRPv3 has no authentication: authPass is for version 2');
   for (const [mImpl, bImpl] of pairs) {
     await t.test(`${mImpl} master (priority 150) + ${bImpl} backup (priority 100)`, async (t) => {
       const p = await createPair(t, o.prefix, o.subnet);
