@@ -139,12 +139,12 @@ function wireChecks6(r: Run, tl: Timeline): void {
       );
     else t.fail('adverts from both sides were captured');
   const pingSlack = 0.5 * A + 60 + SLACK_MS;
-  const gapCrash = pingGap(p, tCrash, tB + 1000);
+  const gapCrash = pingGap(p, tCrash, Math.min(tB + 1000, tUp));
   t.ok(
     gapCrash <= tB - tCrash + pingSlack,
     `client: ping -6 gap ${gapCrash.toFixed(0)} ms at the crash (VIP moved after ${(tB - tCrash).toFixed(0)} ms)`,
   );
-  const gapStop = pingGap(p, tStop, tB2 + 1000);
+  const gapStop = pingGap(p, tStop, Math.min(tB2 + 1000, tStop2));
   t.ok(
     gapStop <= tB2 - tStop + pingSlack,
     `client: ping -6 gap ${gapStop.toFixed(0)} ms at the graceful stop (VIP moved after ${(tB2 - tStop).toFixed(0)} ms)`,
