@@ -2,7 +2,7 @@
  * Interop, VRRPv3 over IPv4 multicast at advert_int 0.1 (`vrrp_version 3` in global_defs): vrrpd
  * and keepalived 2.2.7 in both roles with mixed priorities; election, crash and recovery with
  * preemption, priority-0 stop in both directions, v3 adverts with keepalived's layout (see
- * roles.ts). Root; lab vk-v3mc-, 10.234.31.0/24. About 20 s.
+ * roles.ts). Root; lab vk-v3mc-, 10.234.31.0/24. About 20-30 s.
  */
 import t from 'tap';
 import { interopSkip } from './pair.js';
