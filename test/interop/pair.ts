@@ -183,7 +183,13 @@ export interface AdvertOnWire {
   readonly prio: number;
   readonly naddr: number;
   readonly authType: number;
+  /** v2: the Adver Int byte (seconds). */
   readonly adverInt: number;
+  /** v3: the 4 reserved bits before the Max Adver Int. */
+  readonly rsvd: number;
+  /** v3: the 12-bit Max Adver Int (centiseconds). */
+  readonly maxAdverIntCs: number;
+  /** v2: over the VRRP message; v3: over the IPv4 pseudo-header and the message (RFC 5798 5.2.8). */
   readonly checksumOk: boolean;
   readonly vips: string[];
   readonly authData: Buffer;
@@ -203,6 +209,11 @@ export function adverts(frames: readonly Decoded[]): AdvertOnWire[] {
     const vrrp = Buffer.from(ip.payload);
     if (vrrp.length < 8) continue;
     const naddr = vrrp[3]!;
+    const version = vrrp[0]! >> 4;
+    const pseudo = Buffer.alloc(12);
+    raw.copy(pseudo, 0, 12, 20);
+    pseudo[9] = 112;
+    pseudo.writeUInt16BE(vrrp.length, 10);
     out.push({
       tsMs: f.tsUs / 1000,
       srcMac: f.eth.src,
@@ -215,14 +226,16 @@ export function adverts(frames: readonly Decoded[]): AdvertOnWire[] {
       fragOff: ip.fragOff,
       ipTotalLength: ip.totalLength,
       ipChecksumOk: inetChecksum(ipHeader) === 0,
-      version: vrrp[0]! >> 4,
+      version,
       type: vrrp[0]! & 0xf,
       vrid: vrrp[1]!,
       prio: vrrp[2]!,
       naddr,
       authType: vrrp[4]!,
       adverInt: vrrp[5]!,
-      checksumOk: inetChecksum(vrrp) === 0,
+      rsvd: vrrp[4]! >> 4,
+      maxAdverIntCs: vrrp.readUInt16BE(4) & 0xfff,
+      checksumOk: inetChecksum(version === 3 ? Buffer.concat([pseudo, vrrp]) : vrrp) === 0,
       vips: Array.from({ length: naddr }, (_, i) => [...vrrp.subarray(8 + 4 * i, 12 + 4 * i)].join('.')),
       authData: Buffer.from(vrrp.subarray(8 + 4 * naddr, 16 + 4 * naddr)),
       ipHeader,
@@ -264,37 +277,50 @@ export interface ExpectedAdvert {
   authPass?: string;
   /** 224.0.0.18, or the unicast peer. */
   dst: string;
+  /** advert_int in seconds (default 1). */
   adverInt?: number;
+  /** VRRP version (default 2). */
+  version?: 2 | 3;
 }
 
 /**
  * Check one advert field by field against keepalived's format (KEEPALIVED.md 3.2) and return the
- * list of differences (empty when it is right).
+ * list of differences (empty when it is right). Version 3 (RFC 5798 5.2): no authentication fields,
+ * the 12-bit Max Adver Int in centiseconds, the checksum over the pseudo-header.
  */
 export function advertProblems(a: AdvertOnWire, e: ExpectedAdvert): string[] {
   const p: string[] = [];
   const want = (name: string, got: unknown, exp: unknown): void => {
     if (got !== exp) p.push(`${name} ${String(got)}, expected ${String(exp)}`);
   };
+  const v = e.version ?? 2;
+  const vrrpLen = (v === 3 ? 8 : 16) + 4 * e.vips.length;
   want('IP TTL', a.ttl, 255);
   want('IP TOS', a.tos, 0xc0);
   want('IP frag/DF', a.fragOff, 0);
   want('IP dst', a.dst, e.dst);
   if (!a.ipChecksumOk) p.push('bad IP header checksum');
-  want('IP total length', a.ipTotalLength, 20 + 16 + 4 * e.vips.length);
+  want('IP total length', a.ipTotalLength, 20 + vrrpLen);
   want('IP header length', a.ipHeader.length, 20);
-  want('VRRP version', a.version, 2);
+  want('VRRP version', a.version, v);
   want('VRRP type', a.type, 1);
   want('VRID', a.vrid, e.vrid);
   want('count IP addrs', a.naddr, e.vips.length);
-  want('auth type', a.authType, e.authPass === undefined ? 0 : 1);
-  want('adver int', a.adverInt, e.adverInt ?? 1);
-  if (!a.checksumOk) p.push('bad VRRP checksum');
+  if (v === 2) {
+    want('auth type', a.authType, e.authPass === undefined ? 0 : 1);
+    want('adver int', a.adverInt, e.adverInt ?? 1);
+  } else {
+    want('v3 rsvd', a.rsvd, 0);
+    want('max adver int (cs)', a.maxAdverIntCs, Math.round((e.adverInt ?? 1) * 100));
+  }
+  if (!a.checksumOk) p.push(`bad VRRP${v === 3 ? 'v3 (pseudo-header)' : ''} checksum`);
   want('VIPs', a.vips.join(','), e.vips.join(','));
-  const auth = Buffer.alloc(8);
-  if (e.authPass !== undefined) Buffer.from(e.authPass, 'latin1').subarray(0, 8).copy(auth);
-  want('auth data', a.authData.toString('hex'), auth.toString('hex'));
-  want('VRRP length', a.vrrp.length, 16 + 4 * e.vips.length);
+  if (v === 2) {
+    const auth = Buffer.alloc(8);
+    if (e.authPass !== undefined) Buffer.from(e.authPass, 'latin1').subarray(0, 8).copy(auth);
+    want('auth data', a.authData.toString('hex'), auth.toString('hex'));
+  }
+  want('VRRP length', a.vrrp.length, vrrpLen);
   if (e.dst === '224.0.0.18') want('Ethernet dst', a.dstMac, '01:00:5e:00:00:12');
   return p;
 }
@@ -329,7 +355,8 @@ export async function finish(p: Pair): Promise<CaptureResult> {
 export function finalChecks(t: T, p: Pair, expected: Omit<ExpectedAdvert, 'dst'> & { unicast: boolean }): void {
   const end = wallNowMs();
   const overlap = maxOverlapMs(ownership(p.mon.a.events(), p.vip, end), ownership(p.mon.b.events(), p.vip, end));
-  t.ok(overlap <= ADVERT_INTERVAL_MS, `never both holding ${p.vip} longer than one advert interval (max ${overlap.toFixed(1)} ms)`);
+  const interval = (expected.adverInt ?? 1) * ADVERT_INTERVAL_MS;
+  t.ok(overlap <= interval, `never both holding ${p.vip} longer than one advert interval (max ${overlap.toFixed(1)} ms)`);
   for (const n of p.nodes) {
     // vrrpd logs each dropped advert with keepalived's wording, so the same grep applies to both.
     t.same(packetErrors(n.log), [], `${n.impl} on ${n.host} logged no packet errors about its peer's adverts`);

@@ -42,6 +42,10 @@ export interface NsHost {
   readonly prefixLen: number;
   readonly ip: string;
   readonly swPort: string;
+  /** Labs built with `ipv6: true`: eth0's global address (`fd00:10:234:33::1`, a /64) ... */
+  readonly ip6?: string | undefined;
+  /** ... and its EUI-64 link-local address (not tentative once the lab is built). */
+  readonly linkLocal?: string | undefined;
 }
 
 export interface NsLab {

@@ -69,6 +69,10 @@ export interface LabHost {
   readonly prefixLen: number;
   /** The bridge port for this host in the switch namespace, e.g. `p-a`. */
   readonly swPort: string;
+  /** With `ipv6: true`: eth0's global address, e.g. `fd00:10:232:1::1` (/64) ... */
+  readonly ip6?: string | undefined;
+  /** ... and its link-local address, e.g. `fe80::...` (not tentative). */
+  readonly linkLocal?: string | undefined;
 }
 
 export interface LabOptions {
@@ -78,6 +82,20 @@ export interface LabOptions {
   subnet: string;
   /** Host names (letters/digits, <= 10 chars) or a count (hosts `a`, `b`, ...). */
   hosts: readonly string[] | number;
+  /** Keep IPv6 on in the hosts, with a link-local and a global address each (see ns-lab.ts). */
+  ipv6?: boolean;
+}
+
+/** One entry of `ip -6 -j addr`. */
+export interface Addr6 {
+  readonly local: string;
+  readonly prefixlen: number;
+  readonly scope: string;
+  readonly tentative?: boolean;
+  readonly nodad?: boolean;
+  readonly dadfailed?: boolean;
+  readonly valid_life_time?: number;
+  readonly preferred_life_time?: number;
 }
 
 /** Minimal shape of a tap Test we use, so this file does not depend on tap's types. */
@@ -161,7 +179,7 @@ export class Lab extends BenchLab {
 
     const lab = new Lab(opts.prefix, m[1]);
     t?.teardown(() => lab.destroy());
-    return BenchLab.setUp(lab, names);
+    return BenchLab.setUp(lab, names, { ipv6: opts.ipv6 === true });
   }
 
   /** Run `fn` synchronously with this thread inside the host's namespace (see `inNetns`). */
@@ -179,6 +197,12 @@ export class Lab extends BenchLab {
       addr_info: Array<{ local: string; prefixlen: number; label?: string; broadcast?: string; scope: string; secondary?: boolean }>;
     }>;
     return parsed.flatMap((l) => l.addr_info);
+  }
+
+  /** `ip -6 -j addr show dev IF` inside the host, parsed (flags such as `nodad`, `tentative` as booleans). */
+  async addresses6(host: string, ifname = 'eth0'): Promise<Array<Addr6>> {
+    const out = (await run(['ip', '-n', this.nsOf(host), '-6', '-j', 'addr', 'show', 'dev', ifname])).stdout;
+    return (JSON.parse(out || '[]') as Array<{ addr_info?: Addr6[] }>).flatMap((l) => l.addr_info ?? []);
   }
 
   /**

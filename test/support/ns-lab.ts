@@ -3,8 +3,9 @@
  * (netns.ts) extends it, the benchmarks (bench/) start it with `BenchLab.start()`. It is not part
  * of the shipped package (`vrrpd demo` has its own small lab, src/cli/demo-lab.ts). A switch
  * namespace `${prefix}sw` with bridge `br0`, host namespaces `${prefix}${name}` with `eth0` at
- * `${subnet}.${i + 1}/24` whose veth peer `p-${name}` is a bridge port. Every command is
- * bounded in time; `destroy()` (also run on exit and on SIGINT/SIGTERM) kills every spawned process
+ * `${subnet}.${i + 1}/24` whose veth peer `p-${name}` is a bridge port. IPv6 is disabled in every
+ * namespace (quiet captures) unless the lab is built with `ipv6: true` (`LabBuildOptions`). Every
+ * command is bounded in time; `destroy()` (also run on exit and on SIGINT/SIGTERM) kills every spawned process
  * group and deletes every namespace and the temp dir.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -16,6 +17,24 @@ import type { NsHost, NsLab } from './lab-types.js';
 import { LabProcess, runCmd, type CmdOptions, type CmdResult } from './lab-process.js';
 
 export { runCmd };
+
+export interface LabBuildOptions {
+  /**
+   * Keep IPv6 on in the host namespaces (the switch's stays off): each eth0 gets the kernel's EUI-64
+   * link-local address and `ip6Of(subnet, i + 1)`/64, with duplicate address detection off (both
+   * are usable at once, no DAD probes in captures) and no router solicitations; the build waits
+   * until no address is tentative. `NsHost.linkLocal`/`ip6` give them.
+   */
+  ipv6?: boolean;
+}
+
+/**
+ * The IPv6 /64 of a lab built with `ipv6: true`: subnet `10.234.33` -> `fd00:10:234:33::`, its
+ * host N -> `fd00:10:234:33::N` (the decimal digits read as hex groups: unique per /24).
+ */
+export function ip6Of(subnet: string, n?: number): string {
+  return `fd00:${subnet.split('.').join(':')}::${n === undefined ? '' : String(n)}`;
+}
 
 /**
  * The lab. `BenchLab.start()` builds one for a benchmark; the tests' `Lab` (test/support/netns.ts)
@@ -38,16 +57,16 @@ export class BenchLab implements NsLab {
     this.tmpDir = mkdtempSync(join(tmpdir(), prefix));
   }
 
-  static start(prefix: string, subnet: string, names: readonly string[]): Promise<BenchLab> {
-    return BenchLab.setUp(new BenchLab(prefix, subnet), names);
+  static start(prefix: string, subnet: string, names: readonly string[], opts: LabBuildOptions = {}): Promise<BenchLab> {
+    return BenchLab.setUp(new BenchLab(prefix, subnet), names, opts);
   }
 
   /** Remove an earlier crashed run's namespaces (same prefix), then build `lab` (destroyed on failure). */
-  protected static async setUp<L extends BenchLab>(lab: L, names: readonly string[]): Promise<L> {
+  protected static async setUp<L extends BenchLab>(lab: L, names: readonly string[], opts: LabBuildOptions = {}): Promise<L> {
     await removeStaleNamespaces(lab.prefix);
     teardownAtExit(lab);
     try {
-      await lab.#build(names);
+      await lab.#build(names, opts);
     } catch (err) {
       await lab.destroy();
       throw err;
@@ -55,14 +74,24 @@ export class BenchLab implements NsLab {
     return lab;
   }
 
-  async #addNs(ns: string): Promise<void> {
+  async #addNs(ns: string, ipv6 = false): Promise<void> {
     await runCmd(['ip', 'netns', 'add', ns]);
     this.#namespaces.push(ns);
     await runCmd(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    await runCmd(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    // Set before eth0 is moved in, so eth0 inherits the defaults.
+    const sysctls = ipv6
+      ? [
+          'net.ipv6.conf.all.disable_ipv6=0',
+          'net.ipv6.conf.default.disable_ipv6=0',
+          'net.ipv6.conf.all.accept_dad=0',
+          'net.ipv6.conf.default.accept_dad=0',
+          'net.ipv6.conf.default.router_solicitations=0',
+        ]
+      : ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
+    await runCmd(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', ...sysctls]);
   }
 
-  async #build(names: readonly string[]): Promise<void> {
+  async #build(names: readonly string[], opts: LabBuildOptions): Promise<void> {
     const sw = this.switchNs;
     await this.#addNs(sw);
     await runCmd(['ip', '-n', sw, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0', 'mcast_snooping', '0']);
@@ -70,11 +99,13 @@ export class BenchLab implements NsLab {
     for (const [i, name] of names.entries()) {
       const ns = `${this.prefix}${name}`;
       const swPort = `p-${name}`;
-      await this.#addNs(ns);
+      await this.#addNs(ns, opts.ipv6);
       await runCmd(['ip', 'link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', swPort, 'netns', sw]);
       await runCmd(['ip', '-n', sw, 'link', 'set', swPort, 'master', 'br0', 'up']);
       const ip = `${this.subnet}.${i + 1}`;
       await runCmd(['ip', '-n', ns, 'addr', 'add', `${ip}/24`, 'brd', '+', 'dev', 'eth0']);
+      const ip6 = opts.ipv6 ? ip6Of(this.subnet, i + 1) : undefined;
+      if (ip6 !== undefined) await runCmd(['ip', '-n', ns, '-6', 'addr', 'add', `${ip6}/64`, 'dev', 'eth0', 'nodad']);
       await runCmd(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
       const info = JSON.parse((await runCmd(['ip', '-n', ns, '-j', 'link', 'show', 'eth0'])).stdout) as Array<{
         ifindex: number;
@@ -82,10 +113,26 @@ export class BenchLab implements NsLab {
       }>;
       const link = info[0];
       if (!link) throw new Error(`no eth0 in ${ns}`);
-      this.#hosts.set(name, { name, ns, ifname: 'eth0', ifindex: link.ifindex, mac: link.address, ip, prefixLen: 24, swPort });
+      this.#hosts.set(name, { name, ns, ifname: 'eth0', ifindex: link.ifindex, mac: link.address, ip, prefixLen: 24, swPort, ip6 });
     }
     // veth carrier comes up asynchronously; wait until every eth0 reports LOWER_UP.
     for (const h of this.#hosts.values()) await this.waitLink(h.name, true, 5000);
+    if (opts.ipv6) for (const h of this.#hosts.values()) this.#hosts.set(h.name, { ...h, linkLocal: await this.#waitLinkLocal(h, 5000) });
+  }
+
+  /** Poll until `h`'s eth0 has its link-local address and no tentative address; returns the link-local. */
+  async #waitLinkLocal(h: NsHost, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const out = (await runCmd(['ip', '-n', h.ns, '-6', '-j', 'addr', 'show', 'dev', h.ifname])).stdout;
+      const addrs = (
+        JSON.parse(out || '[]') as Array<{ addr_info?: Array<{ local: string; scope: string; tentative?: boolean }> }>
+      ).flatMap((l) => l.addr_info ?? []);
+      const ll = addrs.find((a) => a.scope === 'link');
+      if (ll && !addrs.some((a) => a.tentative === true)) return ll.local;
+      if (Date.now() >= deadline) throw new Error(`${h.ns} ${h.ifname}: no usable IPv6 link-local address after ${timeoutMs} ms: ${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   get hosts(): NsHost[] {
