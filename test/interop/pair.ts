@@ -56,7 +56,7 @@ export const ADVERT_INTERVAL_MS = 1000;
 
 /** vrrpd log lines that mean something failed (I/O, netlink, internal). */
 export const VRRPD_TROUBLE_RE =
-  /internal error|Cant send advert|cannot (add|remove|open|re-add)|could not re-add|socket failed|sending gratuitous ARP|Unknown VRID/i;
+  /internal error|Cant send advert|cannot (add|remove|open|re-add)|could not re-add|socket failed|\) sending (gratuitous ARP|unsolicited Neighbour Advert)|Unknown VRID/i;
 
 export interface Pair {
   readonly lab: Lab;

@@ -3,7 +3,7 @@
  * `ipv6: true` (hosts a, b and the client c), IPv6 address monitors in a and b, a whole-run pcap on
  * the bridge (VRRP over IPv6 and ICMPv6), a 20 ms `ping -6` on the client, and an independent
  * decode of what the wire shows: VRRPv3 adverts over IPv6 (RFC 5798 5.1.2, 5.2) and unsolicited
- * neighbour advertisements (RFC 4861 4.4, 7.2.6). Used by roles-v6.draft.ts.
+ * neighbour advertisements (RFC 4861 4.4, 7.2.6). Used by roles-v6.ts.
  */
 import type { Test as TapTest } from 'tap';
 import { Lab } from '../support/netns.js';

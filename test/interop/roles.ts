@@ -70,7 +70,7 @@ export interface Timeline {
   tStop2: number;
 }
 
-/** What the phases do differently per address family (IPv4 here, IPv6 in roles-v6.draft.ts). */
+/** What the phases do differently per address family (IPv4 here, IPv6 in roles-v6.ts). */
 export interface FamilyOps {
   /** The node's keepalived.conf. */
   conf(r: Run, h: 'a' | 'b', state: 'MASTER' | 'BACKUP', priority: number): string;

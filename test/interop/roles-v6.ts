@@ -1,18 +1,7 @@
 /**
- * DRAFT, not run by `npm test` (tap runs test/**\/*.test.ts only): the mixed-pair scenario of
- * roles.ts for an IPv6 instance, to become roles-v6-multicast.test.ts / roles-v6-unicast.test.ts
- * once vrrpd runs IPv6 instances (until then vrrpd refuses them: "not supported by vrrpd yet").
- * Validated with keepalived on both sides (INTEROP_VRRPD_IMPL=keepalived), e.g. with a temporary
- * test file:
- *
- * ```ts
- * import t from 'tap';
- * import { interopSkip } from './pair.js';
- * import { roles6Scenario } from './roles-v6.draft.js';
- * t.test('IPv6 multicast', { skip: interopSkip() }, (t) =>
- *   roles6Scenario(t, { prefix: 'vk-v6mc-', subnet: '10.234.33', unicast: false, advertInt: 0.1 }));
- * // unicast: { prefix: 'vk-v6uc-', subnet: '10.234.34', unicast: true, advertInt: 0.5 }
- * ```
+ * The mixed-pair scenario of roles.ts for an IPv6 instance (not a test file; run by
+ * roles-v6-multicast.test.ts and roles-v6-unicast.test.ts), validated with keepalived on both
+ * sides too (INTEROP_VRRPD_IMPL=keepalived).
  *
  * The instance has only IPv6 VIPs (`fd00:A:B:C::100/64`, in the hosts' /64), so keepalived makes it
  * an IPv6 instance: VRRPv3 to ff02::12 from eth0's link-local address (multicast), or from
