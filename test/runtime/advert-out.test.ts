@@ -4,11 +4,12 @@
  * through the daemon's path (config -> instanceSpecs -> advertCopies) and must give the captured
  * IPv4 packets exactly (IP id and priority taken from each captured packet). Covers VRRPv3
  * multicast at 1 s and 0.1 s, unicast, `old_unicast_checksum`, the 40.95 s maximum, and the
- * priority-0 advert. Pure.
+ * priority-0 advert; for IPv6 the VRRP message (the socket adds the header) at 1 s, 0.1 s and unicast. Pure.
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { advertCopies } from '../../src/runtime/advert-out.js';
+import { advertCopies, advertMessages6 } from '../../src/runtime/advert-out.js';
+import { formatIpv6 } from '../../src/protocol/ipv6-address.js';
 import { instanceSpecs } from '../../src/runtime/params.js';
 import { AdvertIn } from '../../src/runtime/advert-in.js';
 import { configFromText } from '../support/config-host.js';
@@ -93,3 +94,31 @@ t.test('a unicast instance switches to the old checksum when a peer uses it, onc
   );
   t.match(r, { ok: false, reason: 'checksum' });
 });
+
+const V6_CASES: [string, string][] = [
+  ['V6_MC_1S', 'v6-mc-1s.hex'],
+  ['V6_MC_FAST', 'v6-mc-fast.hex'],
+  ['V6_UC', 'v6-uc.hex'],
+];
+
+for (const [name, file] of V6_CASES) {
+  t.test(`${name}: the runtime's IPv6 advert equals keepalived's VRRP message (${file})`, async (t) => {
+    const spec = specs.find((s) => s.name === name);
+    if (spec === undefined) throw new Error(`no instance ${name}`);
+    t.equal(spec.family, 6);
+    const captured = frames(file);
+    t.ok(captured.length >= 2, `${captured.length} captured adverts`);
+    for (const f of captured) {
+      const src = formatIpv6(f, 22);
+      const dst = formatIpv6(f, 38);
+      const msg = f.subarray(54);
+      const out = advertMessages6(spec, spec.params, msg[2]!, src);
+      t.same(
+        out.map((m) => m.dstIp),
+        [dst],
+        'to the group or the peer',
+      );
+      t.equal(Buffer.from(out[0]!.message).toString('hex'), msg.toString('hex'), `priority ${msg[2]}`);
+    }
+  });
+}

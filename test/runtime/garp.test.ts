@@ -4,6 +4,7 @@
  * and frame sender; no root.
  */
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { MemoryLog } from '../../src/log.js';
 import { expandGarpBurst } from '../../src/protocol/garp-schedule.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -103,4 +104,48 @@ t.test('send errors: logged with errno and address, at most once per interface a
   const { garp, log } = setup([link('eth0', 2)], 'ENETDOWN');
   garp.schedule('eth0', burst(['10.0.0.100', '10.0.0.101'], 5), 0, () => true);
   t.same(log.messages('warn'), ['Error 100 (Network is down) sending gratuitous ARP on eth0 for 10.0.0.100']);
+});
+
+t.test("IPv6 addresses: unsolicited NAs equal keepalived's frames, Router flag from forwarding (re-read after 5 s)", async (t) => {
+  // test/fixtures/ipv6-na/na.hex: keepalived's NAs on eth0 (forwarding 0) and eth1 (forwarding 1)
+  const captured = readFileSync(new URL('../fixtures/ipv6-na/na.hex', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const mac0 = '02:00:00:6e:00:01';
+  const mac1 = '02:00:00:6e:01:01';
+  const links = [link('eth0', 2, { mac: mac0 }), link('eth1', 3, { mac: mac1 })];
+  const forwarding = new Map([
+    ['eth0', false],
+    ['eth1', true],
+  ]);
+  let reads = 0;
+  const fake = new FakeClock(1000);
+  const sent: Uint8Array[] = [];
+  const garp = new Garp({
+    clock: {
+      nowMs: () => fake.now(),
+      setTimer: (ms, cb) => {
+        const id = fake.setTimeout(cb, ms);
+        return { cancel: () => fake.cancel(id) };
+      },
+    },
+    frames: { send: (_i, frame): IoResult<number> => (sent.push(frame), { ok: true, value: frame.length }) },
+    link: (n) => links.find((l) => l.ifname === n),
+    log: new MemoryLog(),
+    ipv6Forwarding: (ifname) => (reads++, { ok: true, value: forwarding.get(ifname) ?? false }),
+  });
+  garp.schedule('eth0', burst(['fd00:61::100', 'fd00:61::101'], 1), 0, () => true);
+  garp.schedule('eth1', burst(['fd00:62::100'], 1), 0, () => true);
+  const hex = sent.map((f) => Buffer.from(f).toString('hex'));
+  t.ok(captured.includes(hex[0]!), 'eth0 fd00:61::100: byte-identical (Override only)');
+  t.ok(captured.includes(hex[1]!), 'eth0 fd00:61::101: byte-identical');
+  t.ok(captured.includes(hex[2]!), 'eth1 fd00:62::100: byte-identical (Router and Override)');
+  t.equal(reads, 2, 'forwarding read once per interface');
+  garp.schedule('eth1', burst(['fd00:62::100'], 1), 0, () => true);
+  t.equal(reads, 2, 'not again within 5 s');
+  fake.advance(5000);
+  forwarding.set('eth1', false);
+  garp.schedule('eth1', burst(['fd00:62::100'], 1), 0, () => true);
+  t.equal(reads, 3, 're-read after 5 s');
+  t.equal(sent.at(-1)![58]! & 0x80, 0, 'forwarding now off: no Router flag');
 });
