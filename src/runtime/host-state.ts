@@ -176,7 +176,9 @@ export class HostState {
   /** VIP self-healing (file comment): the deletion, as an event for each MASTER holding the address. */
   async #deletedBehindOurBack(e: Extract<NetlinkEvent, { kind: 'addr' }>): Promise<void> {
     const a = e.addr;
-    const by = e.origin === 'kernel' ? 'the kernel' : `another process (netlink port ${e.port})`;
+    // IPv6 address notifications carry no requester port (nlmsg_pid 0): the kernel or anyone
+    const by =
+      e.origin !== 'kernel' ? `another process (netlink port ${e.port})` : a.family === 6 ? 'another process or the kernel' : 'the kernel';
     for (const inst of [...this.deps.instances()]) {
       if (inst.state !== 'MASTER' || !inst.tracksAddress(a.address, e.ifname)) continue;
       inst.log.debug({}, `Netlink reflector reports IP ${a.address} removed from ${e.ifname ?? a.ifindex}`);
