@@ -1,8 +1,11 @@
 /**
  * What a keepalived.conf can say that vrrpd's runtime cannot run yet: an IPv6 unicast instance
- * without `unicast_src_ip` (keepalived then sends from the interface's link-local address; vrrpd's
- * IPv6 unicast channel is bound to unicast_src_ip, socket-pool.ts). Such an instance would run
- * wrong without a word, so the loader refuses the config with one named diagnostic per instance.
+ * without `unicast_src_ip` (vrrpd's IPv6 unicast channel is bound to unicast_src_ip,
+ * socket-pool.ts). keepalived 2.2.7 binds to the interface's link-local address then and sends from
+ * it; with global peer addresses it hears none of its peer's adverts (sent to its global address),
+ * so both nodes become MASTER (watched in a namespace pair, 2026-12-02): setting unicast_src_ip is
+ * the fix either way. Such an instance would run wrong without a word, so the loader refuses the
+ * config with one named diagnostic per instance.
  * keepalived prints no such line, so the diagnostic is vrrpd's own: bare (line 0, the place is in
  * its text, as for the script notices of completion.ts) and not counted in keepalived's exit code
  * (exitClass `none`), so `keepalived -t`'s lines and code stay comparable; but it is `fatal`, so
