@@ -2,7 +2,8 @@
  * Whether IPv6 forwarding is on for an interface: the Router flag of the unsolicited neighbour
  * advertisements (protocol/na-frame.ts). keepalived reads `net/ipv6/conf/IF/forwarding` for it
  * (`set_ipv6_forwarding()` in vrrp_if_config.c) and reads it again when the last check is over 5 s
- * old; watched in test/fixtures/ipv6-na/ (eth1, forwarding 1: Router set; eth0: clear).
+ * old (the runtime's cache: IPV6_FORWARDING_RECHECK_MS in runtime/garp.ts); watched in
+ * test/fixtures/ipv6-na/ (eth1, forwarding 1: Router set; eth0: clear).
  *
  * The file is read from /proc/sys/net, which shows the network namespace of the thread that opens it:
  * read it where the interfaces are, as the sockets are opened.
@@ -10,9 +11,6 @@
 import { readFileSync } from 'node:fs';
 import type { Ipv6ForwardingReader } from '../runtime/ports/net.js';
 import { fail, ok, toIoError } from './io-error.js';
-
-/** keepalived re-reads the forwarding setting when its last reading is older than this (ms). */
-export const IPV6_FORWARDING_RECHECK_MS = 5000;
 
 /** An interface name the kernel could have: 1..15 bytes, no `/`, not `.` or `..`. */
 function validIfname(ifname: string): boolean {

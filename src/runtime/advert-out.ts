@@ -24,18 +24,12 @@ export function advertCopies(
   ipId: number,
   checksumMode: V3ChecksumMode = 'pseudo-header',
 ): { readonly dstIp: string; readonly packet: Uint8Array }[] {
-  const dsts = spec.unicast ? spec.peers.map((x) => x.address) : [spec.mcastGroup];
   const ttl = spec.unicast ? spec.unicastTtl : VRRP_TTL;
   if (p.version === 3) {
-    return dsts.map((dstIp) => {
+    return destinations(spec).map((dstIp) => {
       const payload = encodeAdvertV3({
         family: 'ipv4',
-        vrid: p.vrid,
-        priority,
-        maxAdverIntCs: Math.round(p.adverIntMs / 10),
-        vips: p.vips,
-        srcIp,
-        dstIp,
+        ...v3Fields(p, priority, srcIp, dstIp),
         checksumMode,
         mcastGroup4: spec.mcastGroup4,
       });
@@ -51,7 +45,7 @@ export function advertCopies(
     adverIntSec: Math.round(p.adverIntMs / 1000),
     vips: p.vips,
   });
-  return dsts.map((dstIp) => ({ dstIp, packet: buildIpv4Packet({ srcIp, dstIp, ttl, id: ipId, payload }) }));
+  return destinations(spec).map((dstIp) => ({ dstIp, packet: buildIpv4Packet({ srcIp, dstIp, ttl, id: ipId, payload }) }));
 }
 
 /**
@@ -65,17 +59,18 @@ export function advertMessages6(
   priority: number,
   srcIp: string,
 ): { readonly dstIp: string; readonly message: Uint8Array }[] {
-  const dsts = spec.unicast ? spec.peers.map((x) => x.address) : [spec.mcastGroup];
-  return dsts.map((dstIp) => ({
+  return destinations(spec).map((dstIp) => ({
     dstIp,
-    message: encodeAdvertV3({
-      family: 'ipv6',
-      vrid: p.vrid,
-      priority,
-      maxAdverIntCs: Math.round(p.adverIntMs / 10),
-      vips: p.vips,
-      srcIp,
-      dstIp,
-    }),
+    message: encodeAdvertV3({ family: 'ipv6', ...v3Fields(p, priority, srcIp, dstIp) }),
   }));
+}
+
+/** Where an instance's adverts go: each unicast peer, or its multicast group. */
+function destinations(spec: InstanceSpec): string[] {
+  return spec.unicast ? spec.peers.map((x) => x.address) : [spec.mcastGroup];
+}
+
+/** The fields of a v3 advert both families share (the interval in whole centiseconds). */
+function v3Fields(p: InstanceParams, priority: number, srcIp: string, dstIp: string) {
+  return { vrid: p.vrid, priority, maxAdverIntCs: Math.round(p.adverIntMs / 10), vips: p.vips, srcIp, dstIp };
 }
