@@ -9,7 +9,7 @@ import { MemoryLog } from '../../src/log.js';
 import { expandGarpBurst } from '../../src/protocol/garp-schedule.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { Garp } from '../../src/runtime/garp.js';
-import type { IoResult, LinkInfo } from '../../src/runtime/ports/index.js';
+import type { IoResult, Ipv6ForwardingReader, LinkInfo } from '../../src/runtime/ports/index.js';
 
 const link = (ifname: string, ifindex: number, extra: Partial<LinkInfo> = {}): LinkInfo => ({
   ifindex,
@@ -25,7 +25,7 @@ const link = (ifname: string, ifindex: number, extra: Partial<LinkInfo> = {}): L
   ...extra,
 });
 
-function setup(links: LinkInfo[], fail: string | null = null) {
+function setup(links: LinkInfo[], fail: string | null = null, ipv6Forwarding?: Ipv6ForwardingReader) {
   const fake = new FakeClock(1000);
   const log = new MemoryLog();
   const sent: { atMs: number; ifindex: number; ifname: string; frame: Uint8Array }[] = [];
@@ -47,6 +47,7 @@ function setup(links: LinkInfo[], fail: string | null = null) {
     },
     link: (n) => links.find((l) => l.ifname === n),
     log,
+    ipv6Forwarding,
   });
   return { fake, log, sent, garp };
 }
@@ -119,24 +120,10 @@ t.test("IPv6 addresses: unsolicited NAs equal keepalived's frames, Router flag f
     ['eth1', true],
   ]);
   let reads = 0;
-  const fake = new FakeClock(1000);
-  const sent: Uint8Array[] = [];
-  const garp = new Garp({
-    clock: {
-      nowMs: () => fake.now(),
-      setTimer: (ms, cb) => {
-        const id = fake.setTimeout(cb, ms);
-        return { cancel: () => fake.cancel(id) };
-      },
-    },
-    frames: { send: (_i, frame): IoResult<number> => (sent.push(frame), { ok: true, value: frame.length }) },
-    link: (n) => links.find((l) => l.ifname === n),
-    log: new MemoryLog(),
-    ipv6Forwarding: (ifname) => (reads++, { ok: true, value: forwarding.get(ifname) ?? false }),
-  });
+  const { fake, sent, garp } = setup(links, null, (ifname) => (reads++, { ok: true, value: forwarding.get(ifname) ?? false }));
   garp.schedule('eth0', burst(['fd00:61::100', 'fd00:61::101'], 1), 0, () => true);
   garp.schedule('eth1', burst(['fd00:62::100'], 1), 0, () => true);
-  const hex = sent.map((f) => Buffer.from(f).toString('hex'));
+  const hex = sent.map((x) => Buffer.from(x.frame).toString('hex'));
   t.ok(captured.includes(hex[0]!), 'eth0 fd00:61::100: byte-identical (Override only)');
   t.ok(captured.includes(hex[1]!), 'eth0 fd00:61::101: byte-identical');
   t.ok(captured.includes(hex[2]!), 'eth1 fd00:62::100: byte-identical (Router and Override)');
@@ -147,5 +134,5 @@ t.test("IPv6 addresses: unsolicited NAs equal keepalived's frames, Router flag f
   forwarding.set('eth1', false);
   garp.schedule('eth1', burst(['fd00:62::100'], 1), 0, () => true);
   t.equal(reads, 3, 're-read after 5 s');
-  t.equal(sent.at(-1)![58]! & 0x80, 0, 'forwarding now off: no Router flag');
+  t.equal(sent.at(-1)!.frame[58]! & 0x80, 0, 'forwarding now off: no Router flag');
 });
