@@ -19,7 +19,10 @@
  *
  * Usage: node build/bench/control-flood.js [--instances 10] [--requests 10000] [--idle 1000]
  *        [--quiet 20] [--flood 15] [--rounds 3] [--vrrpd-bin PATH] [--json FILE] [--log-dir DIR]
- * (`--vrrpd-bin` runs another build, e.g. an older checkout, for a before/after comparison.)
+ *        [--node-arg OPTION ...]
+ * (`--vrrpd-bin` runs another build, e.g. an older checkout, for a before/after comparison;
+ * `--node-arg` adds a Node option for both daemons after the launcher's own, e.g.
+ * `--max-semi-space-size=16` for V8's default young generation.)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -52,6 +55,8 @@ export interface FloodOptions {
   /** The lab's /24 (default 10.237.20). */
   subnet?: string;
   vrrpdBin?: string;
+  /** Node options for both daemons (after the launcher's own), e.g. V8 heap flags under test. */
+  nodeArgs?: readonly string[];
   /** Write the daemons' logs and the capture here at the end (diagnosis). */
   logDir?: string;
   log?: (s: string) => void;
@@ -381,6 +386,7 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
       host: 'b',
       conf: scaleConf('b', o.instances, 1, 100),
       ...(o.vrrpdBin ? { vrrpdBin: o.vrrpdBin } : {}),
+      ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}),
     });
     nodes.push(b);
     const a = startNode(lab, {
@@ -388,6 +394,7 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
       host: 'a',
       conf: scaleConf('a', o.instances, 1, 150),
       ...(o.vrrpdBin ? { vrrpdBin: o.vrrpdBin } : {}),
+      ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}),
     });
     nodes.push(a);
     const aSock = a.realPath('/run/vrrpd.sock');
@@ -637,6 +644,7 @@ function parseArgs(argv: string[]): FloodOptions & { json?: string } {
     else if (k === '--rounds') a.rounds = Math.max(1, Number(v()));
     else if (k === '--vrrpd-bin') a.vrrpdBin = v();
     else if (k === '--json') a.json = v();
+    else if (k === '--node-arg') a.nodeArgs = [...(a.nodeArgs ?? []), v()];
     else if (k === '--log-dir') a.logDir = v();
     else throw new Error(`unknown argument ${k}`);
   }

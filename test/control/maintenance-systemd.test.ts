@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t from 'tap';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
-import { buildSkip, confText, instanceConf, startVrrpd, VRRPD_BIN } from '../daemon/helpers.js';
+import { buildSkip, confText, instanceConf, startVrrpd, VRRPD_ARGV, VRRPD_BIN } from '../daemon/helpers.js';
 import { FakeNotifySocket } from './fake-notify.js';
 import { cli, vi1, waitVi1 } from './helpers.js';
 
@@ -73,7 +73,7 @@ t.test('sd_notify from the running daemon to a fake NOTIFY_SOCKET', { skip: netn
   const dir = join(lab.tmpDir, 'state');
   const file = join(lab.tmpDir, 'a.conf');
   writeFileSync(file, confText('a', instanceConf({ priority: 100, vips: ['10.236.4.100/24'] })));
-  const proc = lab.spawn('a', [process.execPath, VRRPD_BIN, 'run', '-f', file, '--state-dir', dir], {
+  const proc = lab.spawn('a', [...VRRPD_ARGV, 'run', '-f', file, '--state-dir', dir], {
     env: { ...process.env, NOTIFY_SOCKET: fake.path, WATCHDOG_USEC: '400000' },
   });
   await fake.waitFor(/^READY=1$/, 10_000);

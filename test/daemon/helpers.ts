@@ -9,9 +9,12 @@ import type { Lab, LabProcess } from '../support/netns.js';
 import { pollUntil } from '../support/netns.js';
 import type { Decoded } from '../support/pcap.js';
 import { withLabUsers, writeLabUsers } from '../support/lab-users.js';
+import { launcherNodeArgs } from '../../src/cli/launcher.js';
 
 export const VRRPD_BIN = resolve(import.meta.dirname, '../../bin/vrrpd');
 export const DIST_MAIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
+/** How the tests start the daemon: this Node, with the launcher's own Node options (its `#!` line). */
+export const VRRPD_ARGV: readonly string[] = [process.execPath, ...launcherNodeArgs(VRRPD_BIN), VRRPD_BIN];
 
 /** Skip message when the build is missing (integration tests run the built daemon). */
 export function buildSkip(): false | string {
@@ -71,7 +74,7 @@ export async function startVrrpd(lab: Lab, host: string, conf: string, extraArgs
   // users this machine has
   const usersDir = join(lab.tmpDir, `users-${host}`);
   mkdirSync(usersDir, { recursive: true });
-  const argv = [process.execPath, VRRPD_BIN, 'run', '-f', file, '--log-console', '-D', '--state-dir', stateDir, ...extraArgs];
+  const argv = [...VRRPD_ARGV, 'run', '-f', file, '--log-console', '-D', '--state-dir', stateDir, ...extraArgs];
   const proc = lab.spawn(host, withLabUsers(writeLabUsers(usersDir), argv));
   // A daemon that dies on its own (a signal we did not send, or a failing exit) leaves its last
   // words on the test's stderr, so a failure in CI can be diagnosed from the log alone.

@@ -18,7 +18,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import {
-  VRRPD_BIN,
+  VRRPD_ARGV,
   adverts,
   buildSkip,
   confText,
@@ -127,7 +127,7 @@ t.test(
         writeFileSync(file, text);
         const stateDir = join(lab.tmpDir, `state-c-${name}`);
         mkdirSync(stateDir, { recursive: true });
-        return lab.spawn('c', [process.execPath, VRRPD_BIN, 'run', '-f', file, '--log-console', '--state-dir', stateDir]);
+        return lab.spawn('c', [...VRRPD_ARGV, 'run', '-f', file, '--log-console', '--state-dir', stateDir]);
       };
       // refused: the bomb is fatal, nothing is started
       const t0 = Date.now();

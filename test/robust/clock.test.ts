@@ -18,7 +18,7 @@ import {
   instanceConf,
   instanceStatus,
   startVrrpd,
-  VRRPD_BIN,
+  VRRPD_ARGV,
   waitState,
   type VrrpdNode,
 } from '../daemon/helpers.js';
@@ -48,7 +48,7 @@ t.test(
       FAKETIME_DONT_FAKE_MONOTONIC: '1',
       TZ: 'UTC',
     };
-    const proc = lab.spawn('a', [process.execPath, VRRPD_BIN, 'run', '-f', confFile, '--log-console', '-D', '--state-dir', stateDir], {
+    const proc = lab.spawn('a', [...VRRPD_ARGV, 'run', '-f', confFile, '--log-console', '-D', '--state-dir', stateDir], {
       env,
     });
     await proc.waitFor(/Startup complete/, 15_000);

@@ -32,6 +32,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t, { type Test } from 'tap';
+import { launcherNodeArgs } from '../../src/cli/launcher.js';
 import { ManualControl } from '../../src/control/manual.js';
 import { MemoryLog } from '../../src/log.js';
 import { StateFiles } from '../../src/notify/state-files.js';
@@ -46,6 +47,7 @@ import { FakeIo, withTestNotifier } from '../runtime/fake-io.js';
 
 const USER = 4242;
 const VRRPD_BIN = resolve(import.meta.dirname, '../../bin/vrrpd');
+const VRRPD_ARGV = [process.execPath, ...launcherNodeArgs(VRRPD_BIN), VRRPD_BIN];
 const SYSCTL = '/proc/sys/fs/protected_symlinks';
 const REGULAR = '/proc/sys/fs/protected_regular';
 /** Names the old writer used for its temp files: `.PID.N.tmp` with a per-process counter. */
@@ -282,7 +284,7 @@ async function scenario(t: Test, ps: string): Promise<void> {
     plant(t, [[join(state, 'vrrpd.pid'), victim.path]]);
     const conf = join(b, 'empty.conf');
     writeFileSync(conf, 'global_defs {\n  router_id links\n}\n');
-    const p = start(t, ['unshare', '-n', process.execPath, VRRPD_BIN, 'run', '-f', conf, '--state-dir', state, '--log-console']);
+    const p = start(t, ['unshare', '-n', ...VRRPD_ARGV, 'run', '-f', conf, '--state-dir', state, '--log-console']);
     const code = await p.exited(5000);
     if (code === 'running') await stop(p);
     t.equal(code, 1, 'exit 1');
@@ -332,8 +334,7 @@ async function scenario(t: Test, ps: string): Promise<void> {
         setup,
         'sh',
         nstmp,
-        process.execPath,
-        VRRPD_BIN,
+        ...VRRPD_ARGV,
         'run',
         '-f',
         '/tmp/k.conf',
@@ -396,8 +397,7 @@ async function pidFileDaemons(t: Test): Promise<void> {
   const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
   t.teardown(() => sleeper.kill('SIGKILL'));
   writeFileSync(pidFile, `${sleeper.pid}\n`);
-  const run = (): Proc =>
-    start(t, ['unshare', '-n', process.execPath, VRRPD_BIN, 'run', '-f', conf, '--state-dir', state, '--log-console']);
+  const run = (): Proc => start(t, ['unshare', '-n', ...VRRPD_ARGV, 'run', '-f', conf, '--state-dir', state, '--log-console']);
   const a = run();
   t.ok(await a.waitFor(/Startup complete/, 10_000), `a stale pid file (pid ${sleeper.pid}, alive, not a vrrpd) does not block start-up`);
   t.equal(readFileSync(pidFile, 'utf8'), `${a.child.pid}\n`, 'the pid file now names the daemon');

@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSy
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtDaemonUnavailable } from '../../src/cli/demo-lab.js';
+import { launcherNodeArgs } from '../../src/cli/launcher.js';
 import type { NsLab, NsProcess } from './lab-types.js';
 import { writeLabUsers, type LabUsers } from './lab-users.js';
 
@@ -216,6 +217,9 @@ export function startNode(lab: NsLab, o: StartNodeOptions): VrrpNode {
     const bin = o.vrrpdBin ?? join(REPO_ROOT, 'bin/vrrpd');
     argv = [
       process.execPath,
+      // The launcher's own Node options (its `#!` line) for the repository's daemon; a build given
+      // as vrrpdBin gets only nodeArgs.
+      ...(o.vrrpdBin === undefined ? launcherNodeArgs(bin) : []),
       ...(o.nodeArgs ?? []),
       bin,
       'run',

@@ -1,0 +1,62 @@
+/**
+ * The launcher (bin/vrrpd) starts Node with the V8 heap options chosen in BENCHMARKS.md ("Control
+ * socket under a flood"); callers that run `node bin/vrrpd` read them with launcherNodeArgs.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { launcherNodeArgs } from '../../src/cli/launcher.js';
+import { buildSkip, VRRPD_ARGV, VRRPD_BIN } from '../daemon/helpers.js';
+
+t.test('launcherNodeArgs reads the options on the launcher line', async (t) => {
+  t.same(launcherNodeArgs(VRRPD_BIN), ['--max-semi-space-size=1'], 'the shipped launcher caps the young generation');
+  t.same(VRRPD_ARGV.slice(1), ['--max-semi-space-size=1', VRRPD_BIN], 'the tests start the daemon with them');
+  const dir = mkdtempSync(join(tmpdir(), 'vrrpd-launcher-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const f = (name: string, text: string): string => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  t.same(launcherNodeArgs(f('plain', '#!/usr/bin/env -S node\nimport("x");\n')), []);
+  t.same(launcherNodeArgs(f('two', '#!/usr/bin/env -S node --max-semi-space-size=1 --stack-size=900\n')), [
+    '--max-semi-space-size=1',
+    '--stack-size=900',
+  ]);
+  t.throws(() => launcherNodeArgs(f('old', '#!/usr/bin/env node\n')), /first line is not '#!\/usr\/bin\/env -S node/);
+  t.throws(() => launcherNodeArgs(f('shell', '#!/usr/bin/env -S node --x=1; rm -rf /\n')), /first line is not/);
+  t.throws(() => launcherNodeArgs(f('empty', '')), /first line is not/);
+});
+
+t.test('a daemon exec-ed through the launcher runs with its options', { skip: buildSkip() || rootSkip() }, async (t) => {
+  // `vrrpd run` with no instance, alone in a new network namespace: the kernel reads the `#!` line,
+  // env execs node with the options (unshare and env exec in place: one pid throughout).
+  const dir = mkdtempSync(join(tmpdir(), 'vrrpd-launcher-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const conf = join(dir, 'k.conf');
+  writeFileSync(conf, 'global_defs {\n  router_id launcher\n}\n');
+  const args = ['run', '-f', conf, '--state-dir', dir, '--pid-file', join(dir, 'vrrpd.pid'), '--control-socket', join(dir, 's.sock')];
+  const p = spawn('unshare', ['-n', VRRPD_BIN, ...args], { stdio: 'ignore' });
+  const exited = new Promise<void>((res) => p.on('exit', () => res()));
+  t.teardown(async () => {
+    p.kill('SIGKILL');
+    await exited;
+  });
+  let cmdline: string[] = [];
+  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+    try {
+      cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      break;
+    }
+    if (/(^|\/)node$/.test(cmdline[0] ?? '')) break;
+  }
+  t.match(cmdline[0] ?? '', /(^|\/)node$/, `node runs the launcher: ${cmdline.join(' ')}`);
+  t.ok(cmdline.includes('--max-semi-space-size=1'), 'with its option on the command line');
+});
+
+function rootSkip(): false | string {
+  return process.getuid?.() === 0 ? false : 'needs root (a network namespace)';
+}
