@@ -17,6 +17,8 @@ export interface CheckArgs {
   configId: string | undefined;
   hostChecks: boolean;
   allConfig: boolean;
+  /** Fail (EXIT_STRICT) on any keyword vrrpd does not run and on anything keepalived's rules corrected or skipped. */
+  strict?: boolean;
 }
 
 export interface Io {
@@ -39,24 +41,33 @@ export async function runCheck(a: CheckArgs, io: Io): Promise<number> {
     return exitCodeFor([d]);
   }
   const r = out.result;
-  report(
-    r.diagnostics.filter((d) => d.severity !== 'info'),
-    a.json,
-    io,
-  );
+  const shown = r.diagnostics.filter((d) => d.severity !== 'info');
+  report(shown, a.json, io);
   if (a.print) {
     const model = r.partial;
     if (a.print === 'keepalived') io.out(printKeepalived(model));
     else if (a.print === 'yaml') io.out(toYaml(model));
     else io.out(toJson(model));
   }
+  if (!a.json) io.err(verdictLine(r.config?.instances.length));
   // keepalived's code, unless vrrpd refuses a config keepalived accepts (runtime-support.ts): then 1,
   // as `vrrpd run` exits, so `vrrpd check && vrrpd reload` cannot pass it
-  return r.config === undefined && r.exitCode === EXIT_OK ? EXIT_REFUSED_BY_VRRPD : r.exitCode;
+  if (r.config === undefined && r.exitCode === EXIT_OK) return EXIT_REFUSED_BY_VRRPD;
+  // --strict: anything shown (a keyword not run, a value corrected or skipped) fails
+  if (a.strict === true && r.exitCode === EXIT_OK && shown.length > 0) return EXIT_STRICT;
+  return r.exitCode;
 }
 
 /** `vrrpd check`'s exit code for a config keepalived -t accepts (exit 0) but vrrpd would not run. */
 export const EXIT_REFUSED_BY_VRRPD = 1;
+/** `vrrpd check --strict`'s exit code when the config would run but something was reported (above keepalived's codes, 0-8). */
+export const EXIT_STRICT = 10;
+
+/** The last line of the text output: whether `vrrpd run` would start this config, with how many instances. */
+export function verdictLine(instances: number | undefined): string {
+  if (instances === undefined) return 'vrrpd run would refuse this configuration (see above)';
+  return `vrrpd run would start this configuration: ${instances} VRRP instance${instances === 1 ? '' : 's'}`;
+}
 
 function report(shown: readonly Diagnostic[], json: boolean, io: Io): void {
   if (json) {

@@ -21,10 +21,11 @@ async function fullUsage(): Promise<string> {
 const usage = (runUsage: string, statusUsage: string, manualUsage: string): string => `usage: vrrpd <command> [options]
 
 commands:
-  check -f FILE [--json] [--print keepalived|yaml|json] [-i ID] [--no-host-checks]
+  check -f FILE [--json] [--print keepalived|yaml|json] [-i ID] [--no-host-checks] [--strict]
         test a keepalived.conf (also: vrrpd -t -f FILE); exit 0 ok, 5 config errors,
         6 script security or missing required include, 2 missing parameter,
-        1 accepted by keepalived but not runnable by vrrpd yet (VRRPv3, IPv6)
+        1 accepted by keepalived but refused by vrrpd (a keyword it does not run, e.g. use_vmac);
+        --strict: 10 when anything is reported (a keyword vrrpd ignores, a value corrected)
 ${runUsage}${statusUsage}${manualUsage}  demo [--keep] run a throw-away two-node lab (root): election, status, failover and ping gap
   version        print the version
 `;
@@ -114,6 +115,7 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
       configId: flags.get('-i') ?? flags.get('--config-id'),
       hostChecks: !flags.has('--no-host-checks'),
       allConfig: flags.has('-e') || flags.has('--all-config'),
+      strict: flags.has('--strict'),
     },
     io,
   );

@@ -9,7 +9,8 @@
  * and the signal handlers. Signals only enqueue work on the daemon.
  */
 import { join } from 'node:path';
-import { EXIT_CONFIG, formatDiagnostic } from '../config/diagnostics.js';
+import { EXIT_CONFIG, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
+import { NOT_SUPPORTED } from '../config/support.js';
 import type { LoadResult } from '../config/load.js';
 import type { FrozenConfig } from '../config/model.js';
 import { createLog, type Log } from '../log.js';
@@ -134,6 +135,8 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   log.info({ file: a.file }, `Configuration file ${a.file}`);
   // what keepalived logs while loading but `-t` does not print (script users, script checks...)
   for (const d of loaded.diagnostics) if (d.severity === 'info') log.info({}, formatDiagnostic(d));
+  // the keywords this config uses that vrrpd does not run (src/config/support.ts), once each
+  for (const d of loaded.diagnostics) if (isNotRun(d)) log.warn({ keyword: d.keyword }, formatDiagnostic(d));
 
   // 3. The ports, the daemon, the dump signals, the control plane.
   let plane: ControlPlane | undefined;
@@ -182,8 +185,9 @@ async function loadFirstConfig(a: RunArgs, io: Io, req: LoadRequest): Promise<Fi
     return { ok: false, exitCode: EXIT_CONFIG };
   }
   const loaded = first.result;
-  for (const d of loaded.diagnostics) if (d.severity !== 'info') io.err(formatDiagnostic(d));
   const cfg = loaded.config;
+  // a config that starts has its ignored keywords in the log (below), not twice
+  for (const d of loaded.diagnostics) if (d.severity !== 'info' && (cfg === undefined || !isNotRun(d))) io.err(formatDiagnostic(d));
   if (cfg === undefined) {
     io.err(`vrrpd run: ${a.file}: configuration refused (see above); nothing was started`);
     return { ok: false, exitCode: loaded.exitCode === 0 ? 1 : loaded.exitCode };
@@ -279,4 +283,9 @@ function untilStopped(d: Daemon, plane: ControlPlane, log: Log, cleanup: () => v
     process.on('SIGHUP', () => void plane.reload('SIGHUP'));
     process.on('SIGPIPE', () => {});
   });
+}
+
+/** A diagnostic about a keyword vrrpd reads but does not run (src/config/support.ts). */
+function isNotRun(d: Diagnostic): boolean {
+  return d.message.startsWith(`${NOT_SUPPORTED}:`);
 }

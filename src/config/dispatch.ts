@@ -33,8 +33,13 @@ export interface Keyword {
   readonly inactive?: boolean;
 }
 
+/** Sees every known keyword read (inactive ones too), with the block it is in ('' = top level). */
+export type KeywordObserver = (block: string, words: readonly string[], stmt: Statement) => void;
+
 export class Dispatcher {
   private level = 0;
+  /** The keywords of the blocks the reader is in, outermost first. */
+  private readonly blocks: string[] = [];
   /** -1: waiting for the `{` of a skipped block; >0: depth inside a skipped block. */
   private skip = 0;
   private readonly tables = new Map<readonly Keyword[], Map<string, Keyword>>();
@@ -42,6 +47,7 @@ export class Dispatcher {
   constructor(
     private readonly reader: StatementSource,
     private readonly diags: Diagnostics,
+    private readonly observe?: KeywordObserver,
   ) {}
 
   run(root: readonly Keyword[]): void {
@@ -105,6 +111,7 @@ export class Dispatcher {
         this.diags.warn(stmt, `Unknown keyword '${first}'`, first);
         continue;
       }
+      this.observe?.(this.blocks[this.blocks.length - 1] ?? '', words, stmt);
       if (kw.inactive) {
         this.skip = words[words.length - 1] === '{' ? 1 : -1;
         continue;
@@ -118,7 +125,9 @@ export class Dispatcher {
       if (kw.handler) kw.handler(this.ctx(stmt, w));
       if (kw.sub) {
         this.level++;
+        this.blocks.push(kw.name);
         const skipped = this.stream(kw.sub, bobNeeded);
+        this.blocks.pop();
         this.level--;
         if (!skipped && kw.close) kw.close(this.reader.loc);
       }

@@ -11,7 +11,8 @@ import { newParseState } from './keywords/parse-state.js';
 import { otherPassRootKeywords, rootKeywords } from './keywords/root.js';
 import { LIMIT_NAMES, loadLimits, type LoadLimits } from './limits.js';
 import { deepFreeze, type FrozenConfig } from './model.js';
-import { runtimeRefusals } from './runtime-support.js';
+import { notRunDiagnostics, runtimeRefusals } from './runtime-support.js';
+import { notRunKeyword, type NotRunKeyword, type NotRunUse } from './support.js';
 import { ConfigReader, StatementReplay, type Statement } from './reader.js';
 
 export interface LoadResult {
@@ -57,8 +58,17 @@ export function loadConfig(file: string, host: ConfigHost, opts: LoadOptions = {
   );
   st.setRandomSeed = (s) => reader.setRandomSeed(s);
   let stopped = false;
+  // the first use of each keyword vrrpd does not run, and how many more (bounded by the table)
+  const notRun = new Map<NotRunKeyword, NotRunUse>();
+  const observe = (block: string, words: readonly string[], stmt: Statement): void => {
+    const row = notRunKeyword(block, words);
+    if (row === undefined) return;
+    const seen = notRun.get(row);
+    if (seen === undefined) notRun.set(row, { row, file: stmt.file, line: stmt.line, more: 0 });
+    else seen.more++;
+  };
   try {
-    new Dispatcher(reader, diags).run(rootKeywords(st));
+    new Dispatcher(reader, diags, observe).run(rootKeywords(st));
     st.config.files = [...reader.files];
     const limit = reader.stoppedBy;
     if (limit) {
@@ -71,7 +81,10 @@ export function loadConfig(file: string, host: ConfigHost, opts: LoadOptions = {
     } else {
       completeConfig(st);
       // a config keepalived refuses already says why; otherwise, what vrrpd cannot run yet
-      if (opts.runtimeSupport && !diags.hasFatal()) for (const d of runtimeRefusals(st.config.instances)) diags.add(d, true);
+      if (opts.runtimeSupport && !diags.hasFatal()) {
+        for (const d of notRunDiagnostics([...notRun.values()])) diags.add(d, true);
+        for (const d of runtimeRefusals(st.config.instances)) diags.add(d, true);
+      }
     }
   } catch (e) {
     if (!(e instanceof MissingParameterStop)) throw e;

@@ -1,22 +1,25 @@
 /**
- * What a keepalived.conf can say that vrrpd's runtime cannot run yet: an IPv6 unicast instance
- * without `unicast_src_ip` (vrrpd's IPv6 unicast channel is bound to unicast_src_ip,
- * socket-pool.ts). keepalived 2.2.7 binds to the interface's link-local address then and sends from
- * it; with global peer addresses it hears none of its peer's adverts (sent to its global address),
- * so both nodes become MASTER (watched in a namespace pair, 2026-12-02): setting unicast_src_ip is
- * the fix either way. Such an instance would run wrong without a word, so the loader refuses the
- * config with one named diagnostic per instance.
- * keepalived prints no such line, so the diagnostic is vrrpd's own: bare (line 0, the place is in
- * its text, as for the script notices of completion.ts) and not counted in keepalived's exit code
- * (exitClass `none`), so `keepalived -t`'s lines and code stay comparable; but it is `fatal`, so
- * the config is refused: `vrrpd run` does not start, a reload keeps the running config, and
- * `vrrpd check` prints it and exits non-zero. Pure.
+ * What a keepalived.conf can say that vrrpd's runtime does not run, as diagnostics the loader adds
+ * when asked (`runtimeSupport`: `vrrpd check` and `vrrpd run`, never the oracle's comparison):
+ *  - the keywords of src/config/support.ts, at their first use with file and line: refused or
+ *    ignored, each with what to do instead (`notRunDiagnostics`);
+ *  - an IPv6 unicast instance without `unicast_src_ip` (vrrpd's IPv6 unicast channel is bound to
+ *    unicast_src_ip, socket-pool.ts). keepalived 2.2.7 binds to the interface's link-local address
+ *    then and sends from it; with global peer addresses it hears none of its peer's adverts (sent
+ *    to its global address), so both nodes become MASTER (watched in a namespace pair, 2026-12-02):
+ *    setting unicast_src_ip is the fix either way. One diagnostic per such instance, bare (line 0,
+ *    the place is in its text, as for the script notices of completion.ts).
+ * keepalived prints no such line, so these diagnostics are vrrpd's own and not counted in
+ * keepalived's exit code (exitClass `none`): `keepalived -t`'s lines and code stay comparable. A
+ * refusal is `fatal`, so the config is refused: `vrrpd run` does not start, a reload keeps the
+ * running config, and `vrrpd check` prints it and exits 1. Pure.
  *
- * When the runtime supports a reason, delete it here (and its test in
- * test/config/runtime-support.test.ts).
+ * When the runtime supports a reason, delete it here or its row in support.ts (and its test in
+ * test/config/runtime-support.test.ts or test/config/support.test.ts).
  */
 import type { Diagnostic } from './diagnostics.js';
 import type { DeepReadonly, Origin, VrrpInstance } from './model.js';
+import { notRunMessage, type NotRunUse } from './support.js';
 
 /** The words every such diagnostic starts with. */
 export const NOT_SUPPORTED_YET = 'not supported by vrrpd yet';
@@ -44,6 +47,22 @@ export function runtimeRefusals(instances: DeepReadonly<VrrpInstance[]>): Diagno
     });
   }
   return out;
+}
+
+/**
+ * The keywords vrrpd reads and does not run (support.ts), one diagnostic per keyword at its first
+ * use: fatal for the refused ones, a warning for the others; neither counts in keepalived's exit
+ * code (exitClass `none`), as above.
+ */
+export function notRunDiagnostics(uses: readonly NotRunUse[]): Diagnostic[] {
+  return uses.map((u) => ({
+    file: u.file,
+    line: u.line,
+    severity: u.row.cls === 'refused' ? 'fatal' : 'warning',
+    keyword: u.row.keyword,
+    message: notRunMessage(u.row, u.more),
+    exitClass: 'none',
+  }));
 }
 
 function at(o: DeepReadonly<Origin>): string {

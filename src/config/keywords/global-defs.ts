@@ -80,7 +80,7 @@ function globalKit(st: ParseState) {
 type GlobalKit = ReturnType<typeof globalKit>;
 
 /** Global keywords keepalived's other processes use: read and kept in `ignored`, nothing else. */
-const IGNORED_GLOBALS = [
+export const IGNORED_GLOBALS = [
   'lvs_flush',
   'lvs_flush_on_stop',
   'lvs_sync_daemon',

@@ -8,6 +8,7 @@ import { defaultInstance, type NotifyKind, type VrrpInstance } from '../model.js
 import { parseAddressLine, parseRouteLine, parseRuleLine } from '../address-lines.js';
 import { isIpv4Multicast } from '../../protocol/ipv4-address.js';
 import { ipFamily, isIpv6LinkLocalMulticast, readBool, readInt, readSeconds, readUnsigned } from '../values.js';
+import { INSTANCE_NOT_RUN } from '../support.js';
 import type { InstanceExtras, ParseState } from './parse-state.js';
 import {
   assignPreference,
@@ -251,11 +252,18 @@ function sourceKeywords({ ex, on }: InstanceKit): Keyword[] {
 
 /** Advert interval, preemption, the down timer, GARP timing, lower/higher priority adverts. */
 function timerKeywords({ ex, on, boolKw }: InstanceKit): Keyword[] {
+  // keepalived 2.2.7 (vrrp_parser.c): the delays are whole seconds up to UINT_MAX / TIMER_HZ
+  // (4294), the refresh up to UINT_MAX, which resets it to 0 when invalid; the messages differ too
   const garpSecs = (name: string, field: 'garpMasterDelayMs' | 'garpMasterRefreshMs' | 'garpLowerPrioDelayMs') =>
     on(name, (i, ctx) => {
-      const v = readUnsigned(ctx, ctx.word(1), 0, 4294967295 / 1000);
-      if (v === undefined) ctx.diags.error(ctx.stmt, `(${i.name}) ${name} '${ctx.words[1]}' invalid - ignoring`, name);
-      else i[field] = v * 1000;
+      const refresh = field === 'garpMasterRefreshMs';
+      const v = readUnsigned(ctx, ctx.word(1), 0, refresh ? 4294967295 : Math.floor(4294967295 / 1_000_000));
+      if (v !== undefined) i[field] = v * 1000;
+      else if (!refresh) ctx.diags.error(ctx.stmt, `(${i.name}): ${name} '${ctx.words[1]}' invalid - ignoring`, name);
+      else {
+        ctx.diags.error(ctx.stmt, `(${i.name}): Invalid ${name} '${ctx.words[1]}' - ignoring`, name);
+        i[field] = 0;
+      }
     });
   const garpCount = (name: string, field: 'garpMasterRepeat' | 'garpMasterRefreshRepeat' | 'garpLowerPrioRepeat', zeroToOne: boolean) =>
     on(name, (i, ctx) => {
@@ -495,20 +503,12 @@ function unsupportedKeywords({ on }: InstanceKit): Keyword[] {
       ctx.diags.error(ctx.stmt, `        Please use global lvs_sync_daemon`, 'lvs_sync_daemon_interface');
       i.unsupported.push(ctx.words.join(' '));
     }),
-    unsupported('use_vmac'),
-    unsupported('use_vmac_addr'),
-    unsupported('vmac_xmit_base'),
-    unsupported('use_ipvlan'),
-    unsupported('garp_extra_if'),
-    unsupported('vmac_garp_intvl'),
-    unsupported('debug'),
-    unsupported('kernel_rx_buf_size'),
-    unsupported('linkbeat_use_polling'),
-    unsupported('vrf'),
-    unsupported('track_process', true),
-    unsupported('track_bfd', true),
+    ...INSTANCE_NOT_RUN.map((name) => unsupported(name, INSTANCE_NOT_RUN_BLOCKS.has(name))),
   ];
 }
+
+/** Those of them followed by a block. */
+const INSTANCE_NOT_RUN_BLOCKS: ReadonlySet<string> = new Set(['track_process', 'track_bfd']);
 
 /**
  * The first VIP, unicast peer, source or destination address (or `native_ipv6`) fixes the

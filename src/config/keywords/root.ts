@@ -16,7 +16,7 @@ import { syncGroupBlock } from './sync-group.js';
 import { trackFileBlock } from './track-file.js';
 
 /** Root keywords of other subsystems whose blocks other keepalived processes parse: skipped silently. */
-const INACTIVE_ROOT = [
+export const INACTIVE_ROOT = [
   'virtual_server',
   'virtual_server_group',
   'SSL',
@@ -29,7 +29,7 @@ const INACTIVE_ROOT = [
 ];
 
 /** Root keywords without a block that vrrpd reads and keeps in `global.ignored`. */
-const MISC_ROOT = [
+export const MISC_ROOT = [
   'net_namespace',
   'net_namespace_ipvs',
   'namespace_with_ipsets',
