@@ -158,12 +158,18 @@ function completeDefaults(st: ParseState, i: VrrpInstance, ex: InstanceExtras): 
   if (!ex.set.has('garp_lower_prio_delay')) i.garpLowerPrioDelayMs = g.vrrpGarpLowerPrioDelayMs;
   if (!ex.set.has('garp_lower_prio_repeat')) i.garpLowerPrioRepeat = g.vrrpGarpLowerPrioRepeat;
 
+  // keepalived 2.2.7 (vrrp.c): unicast keywords without peers fall back to multicast, deprecated;
+  // with unicast_fault_no_peer the instance goes to FAULT for good instead (logged, not by -t);
+  // vrrpd refuses that case (runtime-support.ts)
   if (i.unicastPeers.length === 0 && ex.unicastKeyword) {
-    diags.error(
-      undefined,
-      `${pfx} A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`,
-    );
-    if (i.unicastTtl !== 255) i.unicastTtl = 255;
+    if (i.unicastFaultNoPeer) diags.info(undefined, `${pfx} Cannot use unicast without any peers - going to fault state`);
+    else {
+      diags.error(
+        undefined,
+        `${pfx} A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`,
+      );
+      if (i.unicastTtl !== 255) i.unicastTtl = 255;
+    }
   }
 
   // state MASTER without priority means the address owner

@@ -7,8 +7,11 @@
  *    unicast_src_ip, socket-pool.ts). keepalived 2.2.7 binds to the interface's link-local address
  *    then and sends from it; with global peer addresses it hears none of its peer's adverts (sent
  *    to its global address), so both nodes become MASTER (watched in a namespace pair, 2026-12-02):
- *    setting unicast_src_ip is the fix either way. One diagnostic per such instance, bare (line 0,
- *    the place is in its text, as for the script notices of completion.ts).
+ *    setting unicast_src_ip is the fix either way;
+ *  - an instance with `unicast_fault_no_peer` and no unicast peer, which keepalived holds in FAULT
+ *    for good (vrrpd has no such permanent fault yet; running it would take the VIP).
+ * One diagnostic per such instance, bare (line 0, the place is in its text, as for the script
+ * notices of completion.ts).
  * keepalived prints no such line, so these diagnostics are vrrpd's own and not counted in
  * keepalived's exit code (exitClass `none`): `keepalived -t`'s lines and code stay comparable. A
  * refusal is `fatal`, so the config is refused: `vrrpd run` does not start, a reload keeps the
@@ -28,6 +31,8 @@ export const NOT_SUPPORTED_YET = 'not supported by vrrpd yet';
 export function unsupportedReasons(i: DeepReadonly<VrrpInstance>): string[] {
   const out: string[] = [];
   if (i.family === 6 && i.unicastPeers.length > 0 && i.unicastSrcIp === null) out.push('IPv6 unicast without unicast_src_ip');
+  if (i.unicastFaultNoPeer && i.unicastPeers.length === 0)
+    out.push('unicast_fault_no_peer without unicast peers (keepalived holds such an instance in FAULT)');
   return out;
 }
 

@@ -13,9 +13,10 @@ export type SupportBlock = '' | 'global_defs' | 'vrrp_instance' | 'authenticatio
 
 /**
  * - `refused`: the config is refused (vrrpd run does not start it, a reload keeps the running one);
- * - `ignored`: it runs without the keyword, with a warning.
+ * - `ignored`: it runs without the keyword, with a warning;
+ * - `partial`: part of what the keyword does runs (said in `instead`), the rest does not: a warning.
  */
-export type SupportClass = 'refused' | 'ignored';
+export type SupportClass = 'refused' | 'ignored' | 'partial';
 
 export interface NotRunKeyword {
   readonly block: SupportBlock;
@@ -48,6 +49,9 @@ const TRACK_PROCESS =
 const BFD = 'BFD is not implemented: track the peer or the path with a vrrp_script instead';
 const FIREWALL = "keepalived's firewall rules (iptables/nftables/ipsets) are not installed by vrrpd: no effect";
 
+const STRICT =
+  "strict mode's configuration rules are applied as keepalived applies them; the firewall rules keepalived adds with it (dropping traffic to the VIPs unless `accept`) are not: add them yourself if you rely on them";
+
 const notFalse = (w: readonly string[]): boolean => !/^(false|no|off|0)$/i.test(w[1] ?? '');
 
 const rows = (block: SupportBlock, cls: SupportClass, instead: string, keywords: readonly string[]): NotRunKeyword[] =>
@@ -75,8 +79,14 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
     'linkbeat_interfaces',
     'linkbeat_use_polling',
     'interface_up_down_delays',
-    'track_group',
   ]),
+  {
+    block: '',
+    keyword: 'track_group',
+    cls: 'ignored',
+    instead:
+      "a static track group (static addresses and routes that follow a group of instances) is not applied: put such addresses in the instances' virtual_ipaddress / virtual_routes",
+  },
   ...rows('', 'ignored', FIREWALL, ['namespace_with_ipsets']),
   ...rows('', 'ignored', PATHS, ['use_pid_dir', 'instance', 'child_wait_time']),
   {
@@ -200,7 +210,21 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
     'tmp_config_directory',
     'linkbeat_use_polling',
   ]),
+  { block: 'global_defs', keyword: 'vrrp_strict', cls: 'partial', instead: STRICT },
+  {
+    block: 'global_defs',
+    keyword: 'fifo_write_vrrp_states_on_reload',
+    cls: 'ignored',
+    instead: 'the states are not written to the notify FIFO again at a reload (vrrpd keeps the FIFO open across reloads instead)',
+  },
   // vrrp_instance
+  { block: 'vrrp_instance', keyword: 'strict_mode', cls: 'partial', instead: STRICT, when: notFalse },
+  {
+    block: 'vrrp_instance',
+    keyword: 'promote_secondaries',
+    cls: 'ignored',
+    instead: 'the interface setting is not changed: set it with sysctl (net.ipv4.conf.IFACE.promote_secondaries=1)',
+  },
   ...rows('vrrp_instance', 'refused', VMAC, ['use_vmac', 'use_vmac_addr', 'vmac_xmit_base', 'use_ipvlan']),
   ...rows('vrrp_instance', 'ignored', VMAC_TUNING, ['garp_extra_if', 'vmac_garp_intvl']),
   {
@@ -266,7 +290,6 @@ export function notRunMessage(row: NotRunKeyword, more = 0): string {
   const where =
     row.block === '' ? 'at the top level' : row.block === 'authentication' ? 'in vrrp_instance authentication' : `in ${row.block}`;
   const what = `${row.label ?? row.keyword} (${where}${more > 0 ? `; ${more} more use${more === 1 ? '' : 's'} after this one` : ''})`;
-  return row.cls === 'refused'
-    ? `${NOT_SUPPORTED}: ${what} - configuration refused: ${row.instead}`
-    : `${NOT_SUPPORTED}: ${what} - ignored: ${row.instead}`;
+  const verdict = row.cls === 'refused' ? 'configuration refused' : row.cls === 'partial' ? 'run in part' : 'ignored';
+  return `${NOT_SUPPORTED}: ${what} - ${verdict}: ${row.instead}`;
 }

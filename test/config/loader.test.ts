@@ -233,13 +233,16 @@ t.test('a 15 MB comment file: checked in bounded time and memory (child process,
     const { main } = await import(${JSON.stringify(new URL(`file://${DIST_MAIN}`).href)});
     const err = [];
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const code = await main(['check', '-f', ${JSON.stringify(file)}, '--no-host-checks'], { out: () => {}, err: (s) => err.push(s) });
     const ms = performance.now() - t0;
+    const c1 = process.cpuUsage(c0);
+    const cpuMs = (c1.user + c1.system) / 1000;
     // VmHWM (peak RSS of this process, threads included), and RssFile: the pages of the node binary
     // and libraries mapped in, which depend on what the page cache holds (~20 MB more under tap)
     const status = (await import('node:fs')).readFileSync('/proc/self/status', 'utf8');
     const kib = (k) => Number(new RegExp(k + ':[ \\t]+([0-9]+)').exec(status)[1]);
-    console.log(JSON.stringify({ code, ms, maxRssKiB: kib('VmHWM'), fileKiB: kib('RssFile'), err }));`;
+    console.log(JSON.stringify({ code, ms, cpuMs, maxRssKiB: kib('VmHWM'), fileKiB: kib('RssFile'), err }));`;
   // without the test runner's NODE_OPTIONS (its TypeScript loader alone would weigh ~70 MB)
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
@@ -253,14 +256,18 @@ t.test('a 15 MB comment file: checked in bounded time and memory (child process,
       res();
     });
   });
-  const r = JSON.parse(stdout) as { code: number; ms: number; maxRssKiB: number; fileKiB: number; err: string[] };
+  const r = JSON.parse(stdout) as { code: number; ms: number; cpuMs: number; maxRssKiB: number; fileKiB: number; err: string[] };
   const mb = (k: number) => (k / 1024).toFixed(0);
   t.comment(
-    `15 MB of comments: ${r.ms.toFixed(0)} ms, peak RSS of the whole process ${mb(r.maxRssKiB)} MB (${mb(r.fileKiB)} MB of it file-backed)`,
+    `15 MB of comments: ${r.ms.toFixed(0)} ms (CPU ${r.cpuMs.toFixed(0)} ms, all threads), peak RSS of the whole process ${mb(r.maxRssKiB)} MB (${mb(r.fileKiB)} MB of it file-backed)`,
   );
   t.equal(r.code, 0, 'a config of comments only is fine');
   t.same(r.err, ['vrrpd run would start this configuration: 0 VRRP instances'], 'only the verdict line');
-  t.ok(r.ms < 2000, 'under 2 s');
+  // The work is bounded in CPU time: under 2 s of it (0.8-0.9 s from a shell at load 5, 1.7 s
+  // beside the whole suite and a soak). Wall time adds what other processes take from us (3.0-4.6 s
+  // seen there), so it only has to show that nothing waits or hangs.
+  t.ok(r.cpuMs < 2000, `under 2 s of CPU (${r.cpuMs.toFixed(0)} ms)`);
+  t.ok(r.ms < 10_000, `and no wait: ${r.ms.toFixed(0)} ms wall-clock`);
   t.ok(r.maxRssKiB < 160 * 1024, 'peak RSS under 160 MB (77 MB run from a shell, ~115 MB under tap)');
   t.ok(r.maxRssKiB - r.fileKiB < 100 * 1024, 'of which under 100 MB is not file-backed');
 });

@@ -257,7 +257,7 @@ function vrrpDefaultKeywords({ g, flag, bool }: GlobalKit): Keyword[] {
 }
 
 /** Gratuitous ARP / NA defaults (KEEPALIVED.md 3.7). */
-function garpKeywords({ secs, count, interval, bool }: GlobalKit): Keyword[] {
+function garpKeywords({ g, secs, count, interval, bool }: GlobalKit): Keyword[] {
   return [
     { name: 'vrrp_garp_master_delay', handler: secs('vrrpGarpMasterDelayMs') },
     { name: 'vrrp_garp_master_repeat', handler: count('vrrpGarpMasterRepeat', true) },
@@ -267,8 +267,25 @@ function garpKeywords({ secs, count, interval, bool }: GlobalKit): Keyword[] {
     { name: 'vrrp_garp_lower_prio_repeat', handler: count('vrrpGarpLowerPrioRepeat', false) },
     { name: 'vrrp_garp_interval', handler: interval('vrrpGarpIntervalMs') },
     { name: 'vrrp_gna_interval', handler: interval('vrrpGnaIntervalMs') },
-    { name: 'vrrp_min_garp', handler: bool('vrrpMinGarp') },
+    {
+      name: 'vrrp_min_garp',
+      handler: (ctx) => {
+        bool('vrrpMinGarp')(ctx);
+        if (ctx.words.length < 2 || g.vrrpMinGarp) minGarp(g);
+      },
+    },
   ];
+}
+
+/**
+ * `vrrp_min_garp` (keepalived 2.2.7 global_parser.c, read where it stands): one gratuitous ARP/NA
+ * at take-over and no refresh, by moving each of these defaults that still holds its default value
+ * (a value set before it to anything else is kept; one set after it wins).
+ */
+function minGarp(g: Config['global']): void {
+  if (g.vrrpGarpMasterRepeat === 5) g.vrrpGarpMasterRepeat = 1;
+  if (g.vrrpGarpMasterRefreshRepeat === 1) g.vrrpGarpMasterRefreshRepeat = 0;
+  if (g.vrrpGarpMasterDelayMs === 5000) g.vrrpGarpMasterDelayMs = 0;
 }
 
 /** Notify FIFOs and their scripts. */
