@@ -37,12 +37,12 @@ export async function runCheck(a: CheckArgs, io: Io): Promise<number> {
   if (!out.ok) {
     // no model at all: nothing to print
     const d = failureDiagnostic(out);
-    report([d], a.json, io);
+    report([d], a, io);
     return exitCodeFor([d]);
   }
   const r = out.result;
   const shown = r.diagnostics.filter((d) => d.severity !== 'info');
-  report(shown, a.json, io);
+  report(shown, a, io);
   if (a.print) {
     const model = r.partial;
     if (a.print === 'keepalived') io.out(printKeepalived(model));
@@ -69,15 +69,19 @@ export function verdictLine(instances: number | undefined): string {
   return `vrrpd run would start this configuration: ${instances} VRRP instance${instances === 1 ? '' : 's'}`;
 }
 
-function report(shown: readonly Diagnostic[], json: boolean, io: Io): void {
-  if (json) {
-    io.err(
-      JSON.stringify(
-        shown.map((d) => ({ file: d.file, line: d.line, severity: d.severity, keyword: d.keyword ?? null, message: d.message })),
-        null,
-        2,
-      ),
+/**
+ * The diagnostics: keepalived's lines on stderr; with --json a JSON array on stdout (so that
+ * `vrrpd check --json -f F | jq` works), or on stderr when --print puts the config on stdout.
+ */
+function report(shown: readonly Diagnostic[], a: Pick<CheckArgs, 'json' | 'print'>, io: Io): void {
+  if (a.json) {
+    const text = JSON.stringify(
+      shown.map((d) => ({ file: d.file, line: d.line, severity: d.severity, keyword: d.keyword ?? null, message: d.message })),
+      null,
+      2,
     );
+    if (a.print === undefined) io.out(text);
+    else io.err(text);
   } else {
     for (const d of shown) io.err(formatDiagnostic(d));
   }

@@ -18,17 +18,68 @@ async function fullUsage(): Promise<string> {
   return usage(RUN_USAGE, STATUS_USAGE, MANUAL_USAGE);
 }
 
-const usage = (runUsage: string, statusUsage: string, manualUsage: string): string => `usage: vrrpd <command> [options]
-
-commands:
-  check -f FILE [--json] [--print keepalived|yaml|json] [-i ID] [--no-host-checks] [--strict]
+const CHECK_USAGE = `  check -f FILE [--json] [--print keepalived|yaml|json] [-i ID] [--no-host-checks] [--strict]
         test a keepalived.conf (also: vrrpd -t -f FILE); exit 0 ok, 5 config errors,
         6 script security or missing required include, 2 missing parameter,
         1 accepted by keepalived but refused by vrrpd (a keyword it does not run, e.g. use_vmac);
-        --strict: 10 when anything is reported (a keyword vrrpd ignores, a value corrected)
-${runUsage}${statusUsage}${manualUsage}  demo [--keep] run a throw-away two-node lab (root): election, status, failover and ping gap
-  version        print the version
+        --strict: 10 when anything is reported (a keyword vrrpd ignores, a value corrected);
+        diagnostics on stderr, or with --json as a JSON array on stdout (on stderr when --print
+        puts the config on stdout)
 `;
+const CHECK_FLAGS = ['-f', '--use-file', '--json', '--print', '-i', '--config-id', '--no-host-checks', '-e', '--all-config', '--strict'];
+const DEMO_USAGE = `  demo [--keep] [--prefix P] [--subnet A.B.C]
+        run a throw-away two-node lab (root): election, status, failover and ping gap
+`;
+const VERSION_USAGE = `  version        print the version
+`;
+
+const usage = (runUsage: string, statusUsage: string, manualUsage: string): string =>
+  `usage: vrrpd <command> [options]   (vrrpd <command> --help: that command alone)
+
+commands:
+${CHECK_USAGE}${runUsage}${statusUsage}${manualUsage}${DEMO_USAGE}${VERSION_USAGE}`;
+
+const COMMANDS: ReadonlySet<string> = new Set([
+  'check',
+  'run',
+  'status',
+  'promote',
+  'switchover',
+  'maintenance',
+  'reload',
+  'demo',
+  'version',
+]);
+
+/** One command's usage (its module loaded only for its text). */
+async function commandUsage(cmd: string): Promise<string> {
+  const head = 'usage: vrrpd ';
+  if (cmd === 'check') return `${head}${CHECK_USAGE.trimStart()}`;
+  if (cmd === 'run') return `${head}${(await loadRun()).RUN_USAGE.trimStart()}`;
+  if (cmd === 'status') return `${head}${(await loadStatus()).STATUS_USAGE.trimStart()}`;
+  if (cmd === 'demo') return `${head}${DEMO_USAGE.trimStart()}`;
+  if (cmd === 'version') return `${head}${VERSION_USAGE.trimStart()}`;
+  return `usage: vrrpd\n${(await loadManual()).MANUAL_USAGE}`;
+}
+
+/** The first flag not in `known`, as an error with a did-you-mean; undefined when all are known. */
+export function unknownFlag(flags: ReadonlyMap<string, string>, known: readonly string[]): string | undefined {
+  const bad = [...flags.keys()].find((k) => !known.includes(k));
+  if (bad === undefined) return undefined;
+  const near = known.filter((k) => k.length > 2 && editDistance(bad, k) <= 2).sort((a, b) => editDistance(bad, a) - editDistance(bad, b));
+  return `unknown option ${bad}${near.length > 0 ? ` (did you mean ${near[0]}?)` : ''}`;
+}
+
+/** Levenshtein distance (flags are short: no bound needed beyond theirs). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
 
 const stdio: Io = {
   out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
@@ -62,6 +113,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     args = ['check', ...args.filter((a) => a !== '-t' && a !== '--config-test')];
   }
   const cmd = args.shift();
+  // `-h`/`--help` after a command prints that command's usage and does nothing else (never a
+  // daemon, never a demo lab)
+  if (cmd !== undefined && COMMANDS.has(cmd) && (args.includes('-h') || args.includes('--help'))) {
+    io.out(await commandUsage(cmd));
+    return 0;
+  }
   switch (cmd) {
     case 'check':
       return checkCommand(args, io);
@@ -98,6 +155,11 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
   const { flags, rest, error } = parseFlags(args, new Set(['-f', '--use-file', '--print', '-i', '--config-id']));
   if (error) {
     io.err(`vrrpd check: ${error}`);
+    return 2;
+  }
+  const bad = unknownFlag(flags, CHECK_FLAGS);
+  if (bad !== undefined) {
+    io.err(`vrrpd check: ${bad}\n${CHECK_USAGE}`);
     return 2;
   }
   const file = flags.get('-f') ?? flags.get('--use-file') ?? rest[0] ?? '/etc/keepalived/keepalived.conf';
@@ -204,9 +266,14 @@ async function manualCommand(cmd: 'promote' | 'switchover' | 'maintenance' | 're
 /** vrrpd demo: parse the flags, then the namespace demo (loaded on use). */
 async function demoCommand(args: string[], io: Io): Promise<number> {
   const { runDemo } = await import('./demo.js');
-  const { flags, error } = parseFlags(args, new Set(['--prefix', '--subnet']));
+  const { flags, rest, error } = parseFlags(args, new Set(['--prefix', '--subnet']));
   if (error) {
     io.err(`vrrpd demo: ${error}`);
+    return 2;
+  }
+  const bad = unknownFlag(flags, ['--keep', '--prefix', '--subnet']) ?? (rest.length > 0 ? `unexpected argument '${rest[0]}'` : undefined);
+  if (bad !== undefined) {
+    io.err(`vrrpd demo: ${bad}\n${DEMO_USAGE}`);
     return 2;
   }
   return runDemo({ keep: flags.has('--keep'), prefix: flags.get('--prefix'), subnet: flags.get('--subnet') }, io);

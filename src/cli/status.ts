@@ -20,9 +20,13 @@ export interface StatusArgs {
 
 export const STATUS_USAGE = `  status [INSTANCE] [--json|--yaml] [--check-master INSTANCE] [--socket PATH]
         show the running daemon's instances (table; one instance in detail; --json/--yaml full
-        report); --check-master exits 0 when INSTANCE is MASTER here, 1 otherwise;
+        report); --check-master exits 0 when INSTANCE is MASTER here, 1 when it is not (or is
+        not configured), 3 when the daemon cannot be reached;
         --socket (or --control-socket) PATH: the control socket, or a run's --status-socket
 `;
+
+/** `status --check-master`'s exit code when no daemon answers (1 is "not MASTER"). */
+export const EXIT_UNREACHABLE = 3;
 
 /** YAML output; the `yaml` package (72 files) is loaded only for --yaml. */
 async function yamlText(v: unknown): Promise<string> {
@@ -32,17 +36,19 @@ async function yamlText(v: unknown): Promise<string> {
 
 export async function runStatus(a: StatusArgs, io: Io): Promise<number> {
   const socket = a.socket ?? DEFAULT_SOCKET;
+  // --check-master tells "not master" (1) from "no answer" (EXIT_UNREACHABLE)
+  const failed = a.checkMaster !== undefined ? EXIT_UNREACHABLE : 1;
   let report: StatusReport;
   try {
     const r = await request(socket, { cmd: 'status' }, 5000);
     if (!r.ok) {
       io.err(`vrrpd status: ${r.error}`);
-      return 1;
+      return failed;
     }
     report = r.status as StatusReport;
   } catch (e) {
     io.err(`vrrpd status: ${e instanceof ControlClientError ? e.message : String(e)}`);
-    return 1;
+    return failed;
   }
   if (a.checkMaster !== undefined) {
     const inst = report.instances.find((i) => i.name === a.checkMaster);

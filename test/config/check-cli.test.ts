@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { main } from '../../src/cli/main.js';
+import { loadConfigOffThread } from '../../src/cli/config-loader.js';
 import { fromYaml, modelFromData } from '../../src/config/yaml.js';
 import { loadConfig } from '../../src/config/load.js';
 import { memoryHost } from '../support/config-host.js';
@@ -17,7 +18,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const casesDir = resolve(here, '../fixtures/config-cases');
 process.chdir(casesDir); // keepalived's (FILE: Line N) names are relative to the cwd, as in regen.sh
 
+// A fresh config worker compiles TypeScript under tap, for seconds on a busy machine (past
+// check's own 5 s load bound): warm one with a long bound first; main() reuses it while it is idle.
+const warm = () => loadConfigOffThread({ file: '/nonexistent/vrrpd-warm-up.conf', hostChecks: false }, { timeoutMs: 60_000 });
+
 async function run(...argv: string[]) {
+  await warm();
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
@@ -59,10 +65,11 @@ t.test('stderr lines are keepalived-style `(FILE: Line N) message`', async (t) =
   for (const l of exp) t.ok(r.err.split('\n').includes(l), l);
 });
 
-t.test('--json gives [{file,line,severity,message}]', async (t) => {
+t.test('--json gives [{file,line,severity,message}] on stdout (stderr holds nothing else)', async (t) => {
   const r = await run('check', '-f', 'vip-invalid-ip.conf', '--no-host-checks', '--json');
   t.equal(r.code, 5);
-  const list = JSON.parse(r.err) as { file: string; line: number; severity: string; message: string }[];
+  t.equal(r.err, '', 'nothing on stderr');
+  const list = JSON.parse(r.out) as { file: string; line: number; severity: string; message: string }[];
   t.ok(Array.isArray(list) && list.length > 0);
   for (const d of list) {
     t.type(d.file, 'string');
@@ -72,7 +79,10 @@ t.test('--json gives [{file,line,severity,message}]', async (t) => {
   }
   t.ok(list.some((d) => d.file === 'vip-invalid-ip.conf' && d.line > 0 && /VRRP parsed invalid IP 192\.168\.200\.300\/24/.test(d.message)));
   const clean = await run('check', '-f', 'clean.conf', '--no-host-checks', '--json');
-  t.same(JSON.parse(clean.err), []);
+  t.same(JSON.parse(clean.out), []);
+  const printed = await run('check', '-f', 'vip-invalid-ip.conf', '--no-host-checks', '--json', '--print', 'json');
+  t.ok(JSON.parse(printed.out).instances, 'with --print the config is on stdout');
+  t.ok(Array.isArray(JSON.parse(printed.err)), 'and the diagnostics on stderr');
 });
 
 t.test('--print yaml|json|keepalived output parses back to the same model', async (t) => {
@@ -111,7 +121,7 @@ t.test('a missing main file is a clear error', async (t) => {
   t.equal(r.code, 6);
   t.match(r.err, /Config files missing '\/nonexistent\/keepalived\.conf'\./);
   const j = await run('check', '-f', '/nonexistent/keepalived.conf', '--json');
-  t.match(JSON.parse(j.err), [{ severity: 'fatal', message: /Config files missing/ }]);
+  t.match(JSON.parse(j.out), [{ severity: 'fatal', message: /Config files missing/ }]);
   const noArg = await run('check', '-f');
   t.equal(noArg.code, 2);
   t.match(noArg.err, /-f needs a value/);

@@ -50,12 +50,13 @@ async function warm(): Promise<void> {
   await loadConfigOffThread({ file: '/nonexistent/vrrpd-warm-up.conf', hostChecks: false }, { timeoutMs: FRESH_MS });
 }
 
-async function check(...argv: string[]): Promise<{ code: number; err: string; ms: number }> {
+async function check(...argv: string[]): Promise<{ code: number; err: string; out: string; ms: number }> {
   await warm();
   const err: string[] = [];
+  const out: string[] = [];
   const t0 = performance.now();
-  const code = await main(['check', ...argv], { out: () => {}, err: (s) => err.push(s) });
-  return { code, err: err.join('\n'), ms: performance.now() - t0 };
+  const code = await main(['check', ...argv], { out: (s) => out.push(s), err: (s) => err.push(s) });
+  return { code, err: err.join('\n'), out: out.join('\n'), ms: performance.now() - t0 };
 }
 
 t.test('the worker builds the same model as the main thread (oracle corpus and the 1,000-instance config)', async (t) => {
@@ -204,7 +205,7 @@ t.test('vrrpd check: the hostile configs of the issue each end in under 2 s with
     t.match(r.err, msg);
   }
   const json = await check('-f', join(dir, 'bomb.conf'), '--no-host-checks', '--json');
-  const list = JSON.parse(json.err) as { severity: string; message: string; line: number }[];
+  const list = JSON.parse(json.out) as { severity: string; message: string; line: number }[];
   t.ok(
     list.some((d) => d.severity === 'fatal' && d.line === 5 && /MAX_BRACE_ALTERNATIVES/.test(d.message)),
     '--json reports the bound the same way',

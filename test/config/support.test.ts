@@ -145,8 +145,9 @@ t.test('vrrpd check: the verdict line, exit 1 on a refused keyword, --strict exi
   const check = async (...args: string[]) => {
     await warm();
     const err: string[] = [];
-    const code = await main(['check', ...args], { out: () => undefined, err: (s) => err.push(s) });
-    return { code, err };
+    const out: string[] = [];
+    const code = await main(['check', ...args], { out: (s) => out.push(s), err: (s) => err.push(s) });
+    return { code, err, out };
   };
   const clean = write('clean.conf', inst(''));
   const ignored = write('ignored.conf', inst('  debug 2'));
@@ -176,8 +177,8 @@ t.test('vrrpd check: the verdict line, exit 1 on a refused keyword, --strict exi
   r = await check('-f', refused, '--json');
   t.equal(r.code, 1);
   t.same(
-    (JSON.parse(r.err.join('\n')) as { keyword: string }[]).map((d) => d.keyword),
+    (JSON.parse(r.out.join('\n')) as { keyword: string }[]).map((d) => d.keyword),
     ['use_vmac'],
-    '--json: the diagnostics as JSON, no verdict line',
+    '--json: the diagnostics as JSON on stdout, no verdict line',
   );
 });

@@ -4,7 +4,9 @@
  * instead of running it as v2/IPv4 without a word, which it did before:
  *   1. `vrrpd run` on an IPv6 unicast config without unicast_src_ip exits non-zero at once with the named reason and opens nothing
  *      (no pid file). Needs no root: run as an unprivileged uid when the test runs as root.
- *   2. A reload to an IPv6 unicast config without unicast_src_ip is refused with the reason logged, and the running v2 config stays:
+ *   1b. The same for a keyword vrrpd does not run that refuses the config (use_vmac: src/config/support.ts).
+ *   2. A reload to an IPv6 unicast config without unicast_src_ip (then one with use_vmac) is refused with the reason logged, and the running v2 config stays
+ *      (a keyword vrrpd ignores, `debug`, is logged once at start-up):
  *      on real namespaces (prefix vd-v3ref-, subnet 10.238.12.0/24), the MASTER keeps its state and
  *      the capture shows it still sending version-2 adverts every second.
  */
@@ -69,13 +71,38 @@ t.test(
 );
 
 t.test(
+  'vrrpd run refuses a config with use_vmac: exit 1, the keyword with its line and what to do, nothing opened',
+  { skip: buildSkip() },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'vrrpd-vmac-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    chmodSync(dir, 0o777);
+    const conf = join(dir, 'vmac.conf');
+    writeFileSync(
+      conf,
+      confText('n', instanceConf({ priority: 100, vips: ['10.0.0.1/24'], extra: '    use_vmac' }), '    dynamic_interfaces\n'),
+    );
+    chmodSync(conf, 0o644);
+    const stateDir = join(dir, 'state');
+    const r = await runDaemon(['run', '-f', conf, '--state-dir', stateDir], process.getuid?.() === 0 ? 4242 : undefined);
+    t.equal(r.code, 1, `exit ${r.code}`);
+    t.match(r.out, /\(.*vmac\.conf: Line \d+\) not supported by vrrpd: use_vmac \(in vrrp_instance\) - configuration refused: /);
+    t.match(r.out, /configuration refused \(see above\); nothing was started/);
+    t.notOk(existsSync(join(stateDir, 'vrrpd.pid')), 'no pid file');
+  },
+);
+
+t.test(
   'a reload to an IPv6 unicast config without unicast_src_ip is refused and the running v2 config stays',
   { skip: netnsSkip() || buildSkip() },
   async (t) => {
     const lab = await Lab.create(t, { prefix: 'vd-v3ref-', subnet: NET, hosts: ['a', 'c'] });
-    const v2 = confText('n', instanceConf({ priority: 150, vips: [`${VIP}/24`] }));
+    // `debug 2` (no effect in vrrpd): logged once at start-up, and the daemon runs
+    const v2 = confText('n', instanceConf({ priority: 150, vips: [`${VIP}/24`], extra: '    debug 2' }));
     const a = await startVrrpd(lab, 'a', v2);
     await waitState(a, 'MASTER', 8000);
+    const ignored = a.proc.output.match(/not supported by vrrpd: debug \(in vrrp_instance\) - ignored: /g) ?? [];
+    t.equal(ignored.length, 1, 'the ignored keyword is in the log, once');
 
     const cap = await lab.capture('c', { filter: 'ip proto 112' });
     writeFileSync(
@@ -98,6 +125,21 @@ t.test(
       ads.every((p) => p[0]! >> 4 === 2 && p[5] === 1),
       'still VRRPv2, advert_int 1',
     );
+    t.equal((await instanceStatus(a)).state, 'MASTER', 'still MASTER');
+
+    // a reload to a config with a refused keyword is refused the same way
+    writeFileSync(a.conf, confText('n', instanceConf({ priority: 150, vips: [`${VIP}/24`], extra: '    use_vmac' })));
+    const before = (a.proc.output.match(/New config failed validation/g) ?? []).length;
+    process.kill(a.proc.pid!, 'SIGHUP');
+    for (const end = Date.now() + 5000; Date.now() < end; await sleep(100)) {
+      if ((a.proc.output.match(/New config failed validation/g) ?? []).length > before) break;
+    }
+    t.match(
+      a.proc.output,
+      /not supported by vrrpd: use_vmac \(in vrrp_instance\) - configuration refused/,
+      'use_vmac: the reason is logged',
+    );
+    t.equal((a.proc.output.match(/New config failed validation/g) ?? []).length, before + 1, 'and the reload refused');
     t.equal((await instanceStatus(a)).state, 'MASTER', 'still MASTER');
   },
 );
