@@ -3,6 +3,7 @@
  */
 import { VERSION } from '../version.js';
 import type { Io } from './check.js';
+import { editDistance, ignoredOptionsWarning, parseRunCommandLine } from './run-args.js';
 
 // Every command's module is imported only when that command runs: `status` and the other control
 // commands must not load io/ (DESIGN.md), and `run` must not pay for what it never uses (check.js
@@ -70,17 +71,6 @@ export function unknownFlag(flags: ReadonlyMap<string, string>, known: readonly 
   return `unknown option ${bad}${near.length > 0 ? ` (did you mean ${near[0]}?)` : ''}`;
 }
 
-/** Levenshtein distance (flags are short: no bound needed beyond theirs). */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
 const stdio: Io = {
   out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
   err: (s) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
@@ -112,6 +102,11 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   if (args.includes('-t') || args.includes('--config-test')) {
     args = ['check', ...args.filter((a) => a !== '-t' && a !== '--config-test')];
   }
+  const signum = args.find((a) => a === '--signum' || a.startsWith('--signum='));
+  if (signum !== undefined)
+    return signumCommand(signum === '--signum' ? args[args.indexOf(signum) + 1] : signum.slice('--signum='.length), io);
+  // keepalived's own command line (`vrrpd -n -l -D -f FILE`): options first, no command word
+  if (args[0]?.startsWith('-') === true && !['-h', '--help', '-v', '--version'].includes(args[0])) args = ['run', ...args];
   const cmd = args.shift();
   // `-h`/`--help` after a command prints that command's usage and does nothing else (never a
   // daemon, never a demo lab)
@@ -185,31 +180,34 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
 
 /** vrrpd run: parse the flags, then the daemon (loaded on use). */
 async function runCommand(args: string[], io: Io): Promise<number> {
-  const { RUN_VALUE_FLAGS, runDaemon } = await loadRun();
-  const { flags, rest, error } = parseFlags(args, RUN_VALUE_FLAGS);
-  if (error) {
-    io.err(`vrrpd run: ${error}`);
+  const parsed = parseRunCommandLine(args);
+  if ('error' in parsed) {
+    io.err(`vrrpd run: ${parsed.error}`);
     return 2;
   }
+  const { flags, rest } = parsed;
   const vipDeleted = flags.get('--vip-deleted') ?? 'restore';
   if (vipDeleted !== 'restore' && vipDeleted !== 'keepalived') {
     io.err(`vrrpd run: --vip-deleted takes restore or keepalived, not '${vipDeleted}'`);
     return 2;
   }
-  const control = flags.get('--control-socket');
+  const warning = ignoredOptionsWarning(parsed.ignored);
+  if (warning !== null) io.err(warning);
+  const { runDaemon } = await loadRun();
   return runDaemon(
     {
-      file: flags.get('-f') ?? flags.get('--use-file') ?? rest[0] ?? '/etc/keepalived/keepalived.conf',
-      logConsole: flags.has('-l') || flags.has('--log-console'),
-      logDetail: flags.has('-D') || flags.has('--log-detail'),
-      pidFile: flags.get('--pid-file') ?? flags.get('-r') ?? flags.get('--vrrp_pid') ?? flags.get('-p') ?? flags.get('--pid'),
-      controlSocket: control,
+      file: flags.get('-f') ?? rest[0] ?? '/etc/keepalived/keepalived.conf',
+      logConsole: flags.has('-l'),
+      logDetail: flags.has('-D'),
+      pidFile: flags.get('--pid-file') ?? flags.get('-r') ?? flags.get('-p'),
+      controlSocket: flags.get('--control-socket'),
       statusSocket: flags.get('--status-socket'),
       statusGroup: flags.get('--status-group'),
       stateDir: flags.get('--state-dir'),
       stateLog: flags.get('--state-log'),
       stateFiles: !flags.has('--no-state-files'),
-      configId: flags.get('-i') ?? flags.get('--config-id'),
+      configId: flags.get('-i'),
+      allConfig: flags.has('-e'),
       vipDeleted,
       argv: ['vrrpd', 'run', ...args],
     },
@@ -278,3 +276,25 @@ async function demoCommand(args: string[], io: Io): Promise<number> {
   }
   return runDemo({ keep: flags.has('--keep'), prefix: flags.get('--prefix'), subnet: flags.get('--subnet') }, io);
 }
+
+/**
+ * keepalived's `--signum=NAME`, which exporters call to learn which signal asks for a dump: the
+ * number, as keepalived 2.2.7 prints it (Linux, glibc). STATS_CLEAR is refused: vrrpd does not
+ * handle that signal, and sending it would stop the daemon.
+ */
+function signumCommand(name: string | undefined, io: Io): number {
+  const n = name === undefined ? undefined : SIGNUMS[name];
+  if (n === undefined) {
+    io.err(
+      name === 'STATS_CLEAR'
+        ? 'Unknown sigfunc STATS_CLEAR (vrrpd keeps no statistics to clear; that signal would stop it)'
+        : `Unknown sigfunc ${name ?? ''}`,
+    );
+    return 1;
+  }
+  io.out(String(n));
+  return 0;
+}
+
+/** JSON is SIGRTMIN+2 (36), as SIGJSON in src/runtime/dumps.ts (not imported here: the CLI starts light). */
+const SIGNUMS: Readonly<Record<string, number>> = { STOP: 15, RELOAD: 1, DATA: 10, STATS: 12, JSON: 36 };

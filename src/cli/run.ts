@@ -50,6 +50,8 @@ export interface RunArgs {
   /** false: no built-in state files (--no-state-files). */
   stateFiles?: boolean;
   configId: string | undefined;
+  /** keepalived's -e/--all-config: every include is `includea` (a missing file is an error). */
+  allConfig?: boolean;
   vipDeleted: 'restore' | 'keepalived';
   argv: readonly string[];
 }
@@ -58,7 +60,10 @@ export const RUN_USAGE = `  run -f FILE [--log-console|-l] [--log-detail|-D] [--
       [--control-socket PATH] [--status-socket PATH [--status-group GROUP]]
       [--state-dir DIR] [--state-log FILE] [--no-state-files] [-i ID]
       [--vip-deleted restore|keepalived]
-        run the VRRP daemon in the foreground (keepalived's -n -P -G accepted and implied);
+        run the VRRP daemon in the foreground; keepalived's command line works too, with or
+        without 'run' (vrrpd -n -l -D -f FILE): options without effect here (-n, -P, -G, -S...)
+        are named in one warning, -C and -s are refused; vrrpd --signum=JSON prints 36 as
+        keepalived does;
         SIGTERM/SIGINT stop gracefully, SIGHUP reloads the config if it loads cleanly;
         SIGUSR1/SIGUSR2/SIGRTMIN+2 write /tmp/keepalived.{data,stats,json} as keepalived does.
         State files (like notify_action.sh): DIR/state, DIR/vip_check_failed_count,
@@ -67,27 +72,6 @@ export const RUN_USAGE = `  run -f FILE [--log-console|-l] [--log-detail|-D] [--
         GROUP (name or number), so monitoring runs 'vrrpd status --socket PATH' without root.
         Socket directories must not be writable by other users (sticky ones like /tmp aside)
 `;
-
-/** Flags `vrrpd run` takes a value for (for main's parser). */
-export const RUN_VALUE_FLAGS: ReadonlySet<string> = new Set([
-  '-f',
-  '--use-file',
-  '-p',
-  '--pid',
-  '--pid-file',
-  '-r',
-  '--vrrp_pid',
-  '--control-socket',
-  '--status-socket',
-  '--status-group',
-  '--state-dir',
-  '--state-log',
-  '-i',
-  '--config-id',
-  '--vip-deleted',
-  '-S',
-  '--log-facility',
-]);
 
 /** Run until stopped; resolves with the exit code. */
 export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
@@ -100,6 +84,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
     mainRegularOnly: true,
     runtimeSupport: true,
     ...(a.configId !== undefined ? { configId: a.configId } : {}),
+    ...(a.allConfig === true ? { allConfig: true } : {}),
   };
   const first = await loadFirstConfig(a, io, loadRequest);
   if (!first.ok) return first.exitCode;
