@@ -223,13 +223,9 @@ async function statusCommand(args: string[], io: Io): Promise<number> {
     io.err(`vrrpd status: ${error}`);
     return 2;
   }
-  const unknown = [...flags.keys()].filter(
-    (k) => !['--socket', '--control-socket', '-s', '--check-master', '--json', '--yaml'].includes(k),
-  );
-  if (unknown.length > 0 || rest.length > 1 || (flags.has('--json') && flags.has('--yaml'))) {
-    io.err(
-      `vrrpd status: ${unknown.length > 0 ? `unknown option ${unknown[0]}` : rest.length > 1 ? 'one instance at most' : '--json or --yaml, not both'}\n${STATUS_USAGE}`,
-    );
+  const unknown = unknownFlag(flags, ['--socket', '--control-socket', '-s', '--check-master', '--json', '--yaml']);
+  if (unknown !== undefined || rest.length > 1 || (flags.has('--json') && flags.has('--yaml'))) {
+    io.err(`vrrpd status: ${unknown ?? (rest.length > 1 ? 'one instance at most' : '--json or --yaml, not both')}\n${STATUS_USAGE}`);
     return 2;
   }
   return runStatus(
@@ -246,16 +242,16 @@ async function statusCommand(args: string[], io: Io): Promise<number> {
 /** vrrpd promote / switchover / maintenance / reload: parse the flags, then send the request. */
 async function manualCommand(cmd: 'promote' | 'switchover' | 'maintenance' | 'reload', args: string[], io: Io): Promise<number> {
   const { MANUAL_USAGE, runManual } = await loadManual();
-  const { flags, rest, error } = parseFlags(args, new Set(['--socket', '-s', '--priority', '--peer-socket', '--for']));
+  const { flags, rest, error } = parseFlags(args, new Set(['--socket', '--control-socket', '-s', '--priority', '--peer-socket', '--for']));
   if (error) {
     io.err(`vrrpd ${cmd}: ${error}`);
     return 2;
   }
-  if (flags.has('-s')) flags.set('--socket', flags.get('-s')!);
-  const known = ['--socket', '-s', '--priority', '--peer-socket', '--for', '--clear', '--json'];
-  const bad = [...flags.keys()].find((k) => !known.includes(k));
+  // one name for the socket everywhere (--control-socket, as `run` takes it); --socket and -s stay
+  for (const alias of ['-s', '--control-socket']) if (flags.has(alias)) flags.set('--socket', flags.get(alias)!);
+  const bad = unknownFlag(flags, ['--socket', '--control-socket', '-s', '--priority', '--peer-socket', '--for', '--clear', '--json']);
   if (bad !== undefined) {
-    io.err(`vrrpd ${cmd}: unknown option ${bad}\n${MANUAL_USAGE}`);
+    io.err(`vrrpd ${cmd}: ${bad}\n${MANUAL_USAGE}`);
     return 2;
   }
   return runManual({ cmd, rest, flags }, io);

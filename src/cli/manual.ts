@@ -17,7 +17,7 @@ export const MANUAL_USAGE = `  promote INSTANCE [--priority N] | promote --clear
         keep this node (or one instance) out of MASTER (priority 1, hands over when MASTER);
         persisted across reload and restart; DURATION like 90s, 10m, 2h
   reload        reload the configuration (like SIGHUP); fails if the new one does not load
-  (all take --socket PATH and --json)
+  (all take --control-socket PATH, alias --socket, and --json)
 `;
 
 export interface ManualArgs {

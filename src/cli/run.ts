@@ -20,6 +20,7 @@ import { ADVERT_GRID_MS, Daemon } from '../runtime/daemon.js';
 import { stateFilesOptions, type StateFilesOptions } from '../notify/state-files.js';
 import { fullCollector } from '../io/heap.js';
 import { acquirePidFile } from '../util/pid-file.js';
+import { ownMissingCapabilities } from '../host/capabilities.js';
 import { ensureDirSync } from '../util/safe-file.js';
 import { VERSION } from '../version.js';
 import type { Io } from './check.js';
@@ -55,6 +56,9 @@ export interface RunArgs {
   vipDeleted: 'restore' | 'keepalived';
   argv: readonly string[];
 }
+
+/** `vrrpd run`'s exit code when CAP_NET_RAW or CAP_NET_ADMIN is missing (keepalived's "missing permission"). */
+export const EXIT_NO_CAPABILITY = 7;
 
 export const RUN_USAGE = `  run -f FILE [--log-console|-l] [--log-detail|-D] [--pid-file PATH|-p PATH]
       [--control-socket PATH] [--status-socket PATH [--status-group GROUP]]
@@ -95,6 +99,17 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   if (typeof sockets === 'string') {
     io.err(`vrrpd run: ${sockets}`);
     return 2;
+  }
+
+  // 1c. Capabilities: without them every socket would fail and the daemon sit in FAULT
+  if (cfg.instances.length > 0) {
+    const missing = ownMissingCapabilities();
+    if (missing.length > 0) {
+      io.err(
+        `vrrpd run: missing capabilit${missing.length === 1 ? 'y' : 'ies'} ${missing.join(', ')}: VRRP needs raw sockets and address changes: run it as root with both in its capability bounding set (systemd/vrrpd.service: CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW ...), or give them to its user (AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)`,
+      );
+      return EXIT_NO_CAPABILITY;
+    }
   }
 
   // 2. State directory and pid file (src/util/safe-file.ts: no planted link is followed; the pid

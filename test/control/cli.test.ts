@@ -58,3 +58,13 @@ t.test('status --check-master: 3 when no daemon answers, 1 kept for "not MASTER"
   const plain = await run('status', '--socket', '/nonexistent/vrrpd.sock');
   t.equal(plain.code, 1, 'plain status without a daemon: 1 as before');
 });
+
+t.test('--control-socket is taken by every client command (--socket and -s stay)', async (t) => {
+  for (const flag of ['--control-socket', '--socket', '-s']) {
+    const r = await run('promote', 'VI_1', flag, '/nonexistent/vrrpd-alias.sock');
+    t.equal(r.code, 1, `promote ${flag}: the daemon cannot be reached`);
+    t.match(r.err, /\/nonexistent\/vrrpd-alias\.sock/, `promote ${flag}: that socket was the one tried`);
+    const s = await run('status', flag, '/nonexistent/vrrpd-alias.sock');
+    t.match(s.err, /\/nonexistent\/vrrpd-alias\.sock/, `status ${flag}`);
+  }
+});
