@@ -1,15 +1,20 @@
 /**
- * The root logger (DESIGN.md style 9). Two outputs:
- *  - JSON (default): pino on stdout, one object per line, fixed keys `instance`, `vrid`, `state`,
- *    `reason` where they apply, `msg` = the keepalived-style text;
+ * The root logger (DESIGN.md style 9). Three formats (`--log-format`):
+ *  - json: pino on stdout, one object per line, fixed keys `level`, `time` (ISO 8601), `pid`, `msg`
+ *    = the keepalived-style text, and `instance`, `vrid`, `state`, `reason` where they apply;
  *  - console (`--log-console`, keepalived's `-l`): human lines `<ctime>: <msg>` on stderr, the text
- *    users grep ("(VI_1) Entering MASTER STATE", "Netlink reports eth0 down").
+ *    users grep ("(VI_1) Entering MASTER STATE", "Netlink reports eth0 down");
+ *  - journal: `<N>msg` lines, N the syslog priority (error 3, warn 4, info 6, debug 7), which
+ *    journald reads from a stream as the line's PRIORITY (sd-daemon(3)), so `journalctl -p warning`
+ *    and `-o json` work; no timestamp (journald has its own). The default when the output stream is
+ *    journald's (`JOURNAL_STREAM` names its device and inode: `journalStreamFd`).
  * keepalived's detail lines (its `-D`) are our `debug` level. Secrets never reach a line: fields
  * named like a password are censored, and the runtime never passes config objects to the logger.
  */
 import { pino } from 'pino';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'json' | 'console' | 'journal';
 export type LogFields = Readonly<Record<string, unknown>>;
 
 /** What every component logs through. `msg` is the greppable text; `fields` are structured extras. */
@@ -22,8 +27,10 @@ export interface Log {
 }
 
 export interface LogOptions {
-  /** Human console lines instead of JSON. */
+  /** Human console lines instead of JSON (= format 'console'). */
   console?: boolean;
+  /** The format; wins over `console`. */
+  format?: LogFormat;
   /** keepalived -D: include the detail (debug) lines. */
   detail?: boolean;
   /** Where lines go (tests); default stdout for JSON, stderr for console lines. */
@@ -36,6 +43,8 @@ export interface LogOptions {
 export const REDACTED_KEYS: readonly string[] = ['authPass', 'auth_pass', 'password', 'authData', 'auth_data'];
 
 const LEVELS: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, error: 50 };
+/** syslog priorities (sd-daemon `<N>` prefixes). */
+const PRIORITY: Record<LogLevel, number> = { debug: 7, info: 6, warn: 4, error: 3 };
 
 function censor(fields: LogFields): LogFields {
   let out: Record<string, unknown> | undefined;
@@ -57,16 +66,19 @@ export function ctime(d: Date): string {
   return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${d.getFullYear()}`;
 }
 
+/** Text lines: console (`<ctime>: msg`) or journal (`<N>msg`, newlines inside a message folded). */
 class ConsoleLog implements Log {
   constructor(
     private readonly min: number,
     private readonly write: (line: string) => void,
     private readonly bindings: LogFields,
     private readonly now: () => Date,
+    private readonly journal = false,
   ) {}
   #out(level: LogLevel, msg: string): void {
     if (LEVELS[level] < this.min) return;
-    this.write(`${ctime(this.now())}: ${msg}\n`);
+    if (this.journal) this.write(`<${PRIORITY[level]}>${msg.replace(/\n/g, ' ')}\n`);
+    else this.write(`${ctime(this.now())}: ${msg}\n`);
   }
   debug(_f: LogFields, msg: string): void {
     this.#out('debug', msg);
@@ -81,7 +93,7 @@ class ConsoleLog implements Log {
     this.#out('error', msg);
   }
   child(bindings: LogFields): Log {
-    return new ConsoleLog(this.min, this.write, { ...this.bindings, ...bindings }, this.now);
+    return new ConsoleLog(this.min, this.write, { ...this.bindings, ...bindings }, this.now, this.journal);
   }
 }
 
@@ -104,12 +116,32 @@ class PinoLog implements Log {
   }
 }
 
+/**
+ * Which of stdout (1) and stderr (2) is connected to journald: systemd sets `JOURNAL_STREAM` to
+ * `DEVICE:INODE` of the stream it gave the service (systemd.exec(5)); a descriptor with the same
+ * device and inode is that stream (a redirect in between gives another). null: neither.
+ */
+export function journalStreamFd(env: string | undefined, stat: (fd: 1 | 2) => { dev: number; ino: number } | null): 1 | 2 | null {
+  const m = /^(\d+):(\d+)$/.exec(env ?? '');
+  if (m === null) return null;
+  for (const fd of [1, 2] as const) {
+    const st = stat(fd);
+    if (st !== null && st.dev === Number(m[1]) && st.ino === Number(m[2])) return fd;
+  }
+  return null;
+}
+
 /** Build the root logger. */
 export function createLog(opts: LogOptions = {}): Log {
   const min = opts.detail ? LEVELS.debug : LEVELS.info;
-  if (opts.console) {
+  const format = opts.format ?? (opts.console ? 'console' : 'json');
+  if (format === 'console') {
     const write = opts.write ?? ((l: string) => void process.stderr.write(l));
     return new ConsoleLog(min, write, {}, opts.now ?? (() => new Date()));
+  }
+  if (format === 'journal') {
+    const write = opts.write ?? ((l: string) => void process.stdout.write(l));
+    return new ConsoleLog(min, write, {}, opts.now ?? (() => new Date()), true);
   }
   const level = opts.detail ? 'debug' : 'info';
   const dest = opts.write ? { write: (s: string) => opts.write!(s) } : pino.destination({ dest: 1, sync: true });
@@ -119,6 +151,7 @@ export function createLog(opts: LogOptions = {}): Log {
       base: { pid: process.pid },
       redact: { paths: [...REDACTED_KEYS, ...REDACTED_KEYS.map((k) => `*.${k}`)], censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
+      timestamp: pino.stdTimeFunctions.isoTime,
     },
     dest,
   );

@@ -191,6 +191,11 @@ async function runCommand(args: string[], io: Io): Promise<number> {
     io.err(`vrrpd run: --vip-deleted takes restore or keepalived, not '${vipDeleted}'`);
     return 2;
   }
+  const logFormat = flags.get('--log-format');
+  if (logFormat !== undefined && !['json', 'console', 'journal'].includes(logFormat)) {
+    io.err(`vrrpd run: --log-format takes json, console or journal, not '${logFormat}'`);
+    return 2;
+  }
   const warning = ignoredOptionsWarning(parsed.ignored);
   if (warning !== null) io.err(warning);
   const { runDaemon } = await loadRun();
@@ -198,6 +203,7 @@ async function runCommand(args: string[], io: Io): Promise<number> {
     {
       file: flags.get('-f') ?? rest[0] ?? '/etc/keepalived/keepalived.conf',
       logConsole: flags.has('-l'),
+      ...(logFormat !== undefined ? { logFormat: logFormat as 'json' | 'console' | 'journal' } : {}),
       logDetail: flags.has('-D'),
       pidFile: flags.get('--pid-file') ?? flags.get('-r') ?? flags.get('-p'),
       controlSocket: flags.get('--control-socket'),

@@ -32,6 +32,7 @@ const OPTS: readonly Opt[] = [
   { names: ['--no-state-files'], arity: 'none', as: '--no-state-files' },
   { names: ['--vip-deleted'], arity: 'value', as: '--vip-deleted' },
   { names: ['--pid-file'], arity: 'value', as: '--pid-file' },
+  { names: ['--log-format'], arity: 'value', as: '--log-format' },
   // keepalived's, acted on
   { names: ['-f', '--use-file'], arity: 'value', as: '-f' },
   { names: ['-l', '--log-console'], arity: 'none', as: '-l' },

@@ -8,12 +8,13 @@
  * compose.ts, the only module that constructs concrete adapters), the daemon, the control socket
  * and the signal handlers. Signals only enqueue work on the daemon.
  */
+import { fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_CONFIG, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { NOT_SUPPORTED } from '../config/support.js';
 import type { LoadResult } from '../config/load.js';
 import type { FrozenConfig } from '../config/model.js';
-import { createLog, type Log } from '../log.js';
+import { createLog, journalStreamFd, type Log, type LogFormat } from '../log.js';
 import { ControlPlane } from '../control/plane.js';
 import { socketOptions } from '../control/socket-file.js';
 import { ADVERT_GRID_MS, Daemon } from '../runtime/daemon.js';
@@ -31,6 +32,8 @@ import { failureDiagnostic, loadConfigOffThread, type LoadRequest } from './conf
 export interface RunArgs {
   file: string;
   logConsole: boolean;
+  /** --log-format; default: journal when stdout or stderr is journald's, else console with -l, else json. */
+  logFormat?: LogFormat;
   logDetail: boolean;
   /** Default `<stateDir>/vrrpd.pid`. */
   pidFile: string | undefined;
@@ -60,7 +63,7 @@ export interface RunArgs {
 /** `vrrpd run`'s exit code when CAP_NET_RAW or CAP_NET_ADMIN is missing (keepalived's "missing permission"). */
 export const EXIT_NO_CAPABILITY = 7;
 
-export const RUN_USAGE = `  run -f FILE [--log-console|-l] [--log-detail|-D] [--pid-file PATH|-p PATH]
+export const RUN_USAGE = `  run -f FILE [--log-console|-l] [--log-detail|-D] [--log-format json|console|journal] [--pid-file PATH|-p PATH]
       [--control-socket PATH] [--status-socket PATH [--status-group GROUP]]
       [--state-dir DIR] [--state-log FILE] [--no-state-files] [-i ID]
       [--vip-deleted restore|keepalived]
@@ -68,6 +71,8 @@ export const RUN_USAGE = `  run -f FILE [--log-console|-l] [--log-detail|-D] [--
         without 'run' (vrrpd -n -l -D -f FILE): options without effect here (-n, -P, -G, -S...)
         are named in one warning, -C and -s are refused; vrrpd --signum=JSON prints 36 as
         keepalived does;
+        logs: JSON lines on stdout, console lines with -l, <N>-prefixed lines for journald (the
+        default when stdout or stderr is journald's stream, so journalctl -p works);
         SIGTERM/SIGINT stop gracefully, SIGHUP reloads the config if it loads cleanly;
         SIGUSR1/SIGUSR2/SIGRTMIN+2 write /tmp/keepalived.{data,stats,json} as keepalived does.
         State files (like notify_action.sh): DIR/state, DIR/vip_check_failed_count,
@@ -129,7 +134,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
     return 1;
   }
 
-  const log: Log = createLog({ console: a.logConsole, detail: a.logDetail });
+  const log: Log = rootLog(a);
   log.info({ version: VERSION }, `Starting vrrpd v${VERSION}`);
   log.info({}, `Command line: ${a.argv.map((x) => `'${x}'`).join(' ')}`);
   log.info({ file: a.file }, `Configuration file ${a.file}`);
@@ -288,4 +293,20 @@ function untilStopped(d: Daemon, plane: ControlPlane, log: Log, cleanup: () => v
 /** A diagnostic about a keyword vrrpd reads but does not run (src/config/support.ts). */
 function isNotRun(d: Diagnostic): boolean {
   return d.message.startsWith(`${NOT_SUPPORTED}:`);
+}
+
+/** The root logger in the format asked for, or the one that fits where the output goes. */
+function rootLog(a: RunArgs): Log {
+  const statFd = (fd: 1 | 2): { dev: number; ino: number } | null => {
+    try {
+      const st = fstatSync(fd);
+      return { dev: st.dev, ino: st.ino };
+    } catch {
+      return null;
+    }
+  };
+  const journalFd = journalStreamFd(process.env.JOURNAL_STREAM, statFd);
+  const format: LogFormat = a.logFormat ?? (journalFd !== null ? 'journal' : a.logConsole ? 'console' : 'json');
+  const write = format === 'journal' && journalFd === 2 ? (l: string) => void process.stderr.write(l) : undefined;
+  return createLog({ format, detail: a.logDetail, ...(write !== undefined ? { write } : {}) });
 }

@@ -77,7 +77,8 @@ t.test('JSON lines: fixed keys on transitions, who asked on manual actions, no p
   const objs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   const master = objs.find((o) => o.msg === '(VI_1) Entering MASTER STATE');
   t.match(master, { level: 'info', instance: 'VI_1', vrid: 51, state: 'MASTER', reason: 'promoted by alice (uid 0, pid 7)' });
-  t.ok(typeof master?.time === 'number' && typeof master?.pid === 'number');
+  t.ok(typeof master?.pid === 'number');
+  t.match(master?.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'time in ISO 8601');
   const backup = objs.find((o) => o.msg === '(VI_1) Entering BACKUP STATE (init)');
   t.match(backup, { instance: 'VI_1', vrid: 51, state: 'BACKUP', reason: 'init' });
   const promote = objs.find((o) => typeof o.msg === 'string' && o.msg.includes('promote requested by alice'));
