@@ -346,3 +346,24 @@ t.test('Notifications sends the alerts: the group first at start-up, none at sto
   await none.idle(500);
   t.same(none.mailStats, { sent: 0, failed: 0, dropped: 0, queued: 0, sending: false }, 'no transport given: nothing');
 });
+
+t.test('a reload that changes the server makes a new transport and closes the old one after its mail', async (t) => {
+  const fake = new FakeMail();
+  fake.hold = true;
+  const a = alerts(fake);
+  a.configure(loadConf(SYNC_CONF));
+  a.notify('INSTANCE', 'VI_1', 'MASTER');
+  a.configure(loadConf(SYNC_CONF.replace('smtp_server 127.0.0.1 2525', 'smtp_server 10.0.0.25')));
+  t.same(
+    fake.targets.map((x) => `${x.host}:${x.port}`),
+    ['127.0.0.1:2525', '10.0.0.25:25'],
+  );
+  t.equal(fake.closed, 0, 'the old transport finishes the mail it is sending');
+  a.notify('INSTANCE', 'VI_1', 'BACKUP');
+  fake.releaseAll();
+  await a.idle(2000);
+  t.equal(fake.closed, 1, 'then it is closed');
+  t.same(subjects(fake), ['[R1] VRRP Instance VI_1 - Entering MASTER state', '[R1] VRRP Instance VI_1 - Entering BACKUP state']);
+  a.configure(loadConf(SYNC_CONF.replace('smtp_server 127.0.0.1 2525', 'smtp_server 10.0.0.25')));
+  t.equal(fake.targets.length, 2, 'an unchanged server keeps its transport');
+});
