@@ -51,7 +51,7 @@ const LAYERS = {
     layers: ['runtime/ports', 'protocol', 'util', 'log.ts'],
     node: '*',
     sockets: true,
-    packages: ['netlink', 'raw-socket'],
+    packages: ['netlink', 'raw-socket', 'nodemailer'],
     why: 'io implements runtime/ports',
   },
   host: {

@@ -1,7 +1,7 @@
 /**
  * The composition root's one module of concrete adapters (DESIGN.md: cli/run is the only place
  * that builds them): the runtime's ports from src/io (the only code that opens sockets), src/notify
- * (hooks, FIFOs, state files) and src/host (files, users). `vrrpd run` uses it; tests build fakes
+ * (hooks, FIFOs, state files, SMTP alerts) and src/host (files, users). `vrrpd run` uses it; tests build fakes
  * instead. Everything opens in the calling thread's network namespace, at `start()`/`open()` time,
  * not here.
  */
@@ -13,6 +13,7 @@ import { NetlinkCommands } from '../io/netlink-addr.js';
 import { NetlinkWatcher } from '../io/netlink-events.js';
 import { PacketSocket } from '../io/packet-socket.js';
 import { RawVrrpTransport } from '../io/raw-transport.js';
+import { nodemailerTransport } from '../io/smtp-transport.js';
 import { Vrrp6Transport } from '../io/vrrp6-transport.js';
 import { EventLoopLagMonitor, SystemClock } from '../io/system-clock.js';
 import { Notifications } from '../notify/notifications.js';
@@ -43,7 +44,13 @@ export interface SystemPortsOptions {
 
 export function systemPorts(o: SystemPortsOptions): SystemPorts {
   const io = systemIo(o);
-  const notifier = new Notifications({ runner: io.processes, log: o.log, stateFiles: o.stateFiles, checkScripts: true });
+  const notifier = new Notifications({
+    runner: io.processes,
+    log: o.log,
+    stateFiles: o.stateFiles,
+    checkScripts: true,
+    mailTransport: nodemailerTransport,
+  });
   const dumps: DumpHost = { writer: safeFileWriter, ids: scriptRunIds, dir: process.env.TMPDIR || '/tmp' };
   return { io, notifier, dumps, lag: io.lag };
 }

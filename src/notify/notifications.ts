@@ -2,7 +2,8 @@
  * Everything a state change tells the outside world, in keepalived's order
  * (`send_instance_notifies()`, KEEPALIVED.md 4.1): the hooks (state script, then generic `notify`;
  * queued, serialized per instance, never awaited by the protocol), then the FIFO line(s), plus
- * vrrpd's built-in state files. Priority changes write `MASTER_PRIORITY` / `BACKUP_PRIORITY` FIFO
+ * vrrpd's built-in state files, then the SMTP alert (smtp-alerts.ts: queued, sent one at a time, never
+ * awaited). Priority changes write `MASTER_PRIORITY` / `BACKUP_PRIORITY` FIFO
  * lines when `notify_priority_changes` applies (keepalived runs no script for them, observed).
  *
  * `configure()` is called with each loaded config (start, reload): it gives the script gate
@@ -24,6 +25,7 @@ import type { HookRun, NotifyHooks, NotifyState, RuntimeNotifier } from '../runt
 import type { ProcessRunner } from '../runtime/ports/processes.js';
 import { HookHistory, Notifier } from './notifier.js';
 import { openGate, ScriptGate } from './security.js';
+import { SmtpAlerts, type MailTransportFactory, type SmtpAlertStats } from './smtp-alerts.js';
 import { StateFiles, type StateFilesOptions } from './state-files.js';
 
 export interface NotificationsOptions {
@@ -40,6 +42,8 @@ export interface NotificationsOptions {
   readonly checkScripts?: boolean;
   /** A gate to use instead (tests). */
   readonly gate?: ScriptGate;
+  /** Makes the SMTP alerts' transport (src/io/smtp-transport.ts for the daemon); absent: no mail is sent. */
+  readonly mailTransport?: MailTransportFactory | null;
 }
 
 type Hooks = NotifyHooks;
@@ -67,6 +71,7 @@ export class Notifications implements RuntimeNotifier {
   readonly #log: Log;
   readonly #state: StateFiles | null;
   readonly #notifier: Notifier;
+  readonly #smtp: SmtpAlerts;
   /** Every script spawn (hooks, FIFO readers, vrrp_scripts via the daemon) passes it. */
   readonly gate: ScriptGate;
   #fifos: { key: string; fifo: NotifyFifo }[] = [];
@@ -79,6 +84,7 @@ export class Notifications implements RuntimeNotifier {
   constructor(o: NotificationsOptions) {
     this.#log = o.log;
     this.#state = o.stateFiles ? new StateFiles(o.stateFiles, o.log) : null;
+    this.#smtp = new SmtpAlerts({ log: o.log, transport: o.mailTransport ?? null });
     this.gate = o.gate ?? (o.checkScripts === false ? openGate(o.log) : ScriptGate.forHost(o.log));
     // One notifier for the daemon's life, so hooks stay serialized per instance across reloads.
     this.#notifier = new Notifier({
@@ -94,6 +100,7 @@ export class Notifications implements RuntimeNotifier {
   configure(cfg: FrozenConfig): void {
     const g = cfg.global;
     this.gate.configure(g, scriptCommands(cfg));
+    this.#smtp.configure(cfg);
     this.#priorityChanges = new Map(cfg.instances.map((i) => [i.name, i.notifyPriorityChanges]));
     this.#groupOf = new Map(
       cfg.syncGroups.flatMap((sg) => sg.members.map((m) => [m, { name: sg.name, members: sg.members, hooks: sg.notify }] as const)),
@@ -154,6 +161,7 @@ export class Notifications implements RuntimeNotifier {
     const line = fifoLine(type, name, state, priority);
     for (const f of this.#fifos) f.fifo.write(line);
     if (type === 'INSTANCE' && this.#state && state !== 'MASTER_RX_LOWER_PRI') this.#state.transition(name, state);
+    this.#smtp.notify(type, name, state);
   }
 
   /** Effective priority changed: a FIFO line when the instance has notify_priority_changes. */
@@ -182,23 +190,32 @@ export class Notifications implements RuntimeNotifier {
     return { dropped: this.#notifier.dropped, refused: this.#notifier.refused };
   }
 
+  /** SMTP alerts sent, failed, dropped by the queue bound, waiting. */
+  get mailStats(): SmtpAlertStats {
+    return this.#smtp.stats();
+  }
+
   fifoStats(): readonly FifoStats[] {
     return this.#fifos.map((f) => f.fifo.stats());
   }
 
-  /** Resolves when queued hooks and state-file writes are done, or after `maxMs`. */
+  /** Resolves when queued hooks, state-file writes and mails are done, or after `maxMs`. */
   async idle(maxMs: number): Promise<void> {
+    const start = Date.now();
     await this.#notifier.idle(maxMs);
     if (this.#state) await this.#state.flush();
+    await this.#smtp.idle(Math.max(0, maxMs - (Date.now() - start)));
   }
 
   /** The daemon is stopping: queued hooks other than notify_stop will not start. */
   stopping(): void {
     this.#notifier.stopping();
+    this.#smtp.stopping();
   }
 
-  /** Stop: close the FIFOs (their readers get SIGTERM). */
+  /** Stop: close the FIFOs (their readers get SIGTERM) and the SMTP transport (waiting mails dropped). */
   close(): void {
+    this.#smtp.close();
     for (const f of this.#fifos) f.fifo.close();
     this.#fifos = [];
   }
