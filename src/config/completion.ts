@@ -16,6 +16,10 @@ export function completeConfig(st: ParseState): void {
   // vrrp_garp_lower_prio_* default to the *global* master values, resolved at the end of the parse
   if (!st.globalSet.has('vrrp_garp_lower_prio_delay')) g.vrrpGarpLowerPrioDelayMs = g.vrrpGarpMasterDelayMs;
   if (!st.globalSet.has('vrrp_garp_lower_prio_repeat')) g.vrrpGarpLowerPrioRepeat = g.vrrpGarpMasterRepeat;
+  // smtp_alert of an instance or sync group without its own: smtp_alert_vrrp if given, else smtp_alert, else off
+  const smtpDefault = st.globalSet.has('smtp_alert_vrrp') ? g.smtpAlertVrrp : st.globalSet.has('smtp_alert') ? g.smtpAlert : false;
+  for (const i of cfg.instances) if (!st.instanceExtras.get(i)?.set.has('smtp_alert')) i.smtpAlert = smtpDefault;
+  for (const sg of cfg.syncGroups) if (!st.groupSmtpAlertSet.has(sg)) sg.smtpAlert = smtpDefault;
 
   // keepalived 2.2.7 ends its checks here when an interface is missing (config-cases: pass-order)
   if ((!g.dynamicInterfaces && [...st.instanceExtras.values()].some((x) => x.missingInterface)) || routeInterfaceMissing(st)) {

@@ -220,6 +220,10 @@ export interface GlobalDefs {
   notificationEmailFrom: string | null;
   smtpServer: string | null;
   smtpConnectTimeoutMs: number;
+  /** `smtp_helo_name` (null: the host's name). */
+  smtpHeloName: string | null;
+  /** `no_email_faults`: no mail for FAULT transitions. */
+  noEmailFaults: boolean;
   vrrpMcastGroup4: string;
   vrrpMcastGroup6: string;
   defaultInterface: string;
@@ -293,6 +297,8 @@ export function defaultGlobalDefs(): GlobalDefs {
     notificationEmailFrom: null,
     smtpServer: null,
     smtpConnectTimeoutMs: 30000,
+    smtpHeloName: null,
+    noEmailFaults: false,
     vrrpMcastGroup4: '224.0.0.18',
     vrrpMcastGroup6: 'ff02::12',
     defaultInterface: 'eth0',

@@ -97,6 +97,8 @@ function printGlobal(p: Printer, g: DeepReadonly<Config['global']>): void {
   if (g.notificationEmailFrom !== null) p.line(1, `notification_email_from ${q(g.notificationEmailFrom)}`);
   if (g.smtpServer !== null) p.line(1, `smtp_server ${g.smtpServer}`);
   p.line(1, `smtp_connect_timeout ${secs(g.smtpConnectTimeoutMs)}`);
+  if (g.smtpHeloName !== null) p.line(1, `smtp_helo_name ${g.smtpHeloName}`);
+  if (g.noEmailFaults) p.line(1, 'no_email_faults');
   p.line(1, `vrrp_mcast_group4 ${g.vrrpMcastGroup4}`);
   p.line(1, `vrrp_mcast_group6 ${g.vrrpMcastGroup6}`);
   p.line(1, `default_interface ${g.defaultInterface}`);

@@ -35,7 +35,6 @@ export const NOT_SUPPORTED = 'not supported by vrrpd';
 
 const LVS = "load balancing (LVS) is keepalived's checker process: run `keepalived --check` beside vrrpd for it";
 const CHECKER = "a setting of keepalived's checker or BFD process, which vrrpd does not replace: no effect";
-const MAIL = 'no mail is sent (SMTP alerts are not implemented yet): send it from a notify script';
 const SNMP = 'SNMP and D-Bus are not served: read `vrrpd status --json` or the state files instead';
 const SCHED = 'process scheduling: set it in the systemd unit (Nice=, CPUSchedulingPolicy=, CPUAffinity=, LimitRTTIME=)';
 const NO_EFFECT = 'a tuning or process setting of keepalived with no counterpart in vrrpd: no effect';
@@ -104,16 +103,6 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
     instead:
       'vrrpd runs in the network namespace it is started in: start it there (`ip netns exec NAME vrrpd run ...`, or NetworkNamespacePath= in the unit)',
   },
-  ...rows('global_defs', 'ignored', MAIL, [
-    'notification_email',
-    'notification_email_from',
-    'smtp_server',
-    'smtp_helo_name',
-    'smtp_connect_timeout',
-    'no_email_faults',
-  ]),
-  { block: 'global_defs', keyword: 'smtp_alert', cls: 'ignored', instead: MAIL, when: notFalse },
-  { block: 'global_defs', keyword: 'smtp_alert_vrrp', cls: 'ignored', instead: MAIL, when: notFalse },
   ...rows('global_defs', 'ignored', 'not run by vrrpd: run it from the systemd unit (ExecStartPre=, ExecStopPost=)', [
     'startup_script',
     'shutdown_script',
@@ -244,13 +233,11 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
       'IPsec-AH authentication is not implemented, and a keepalived peer would drop adverts without it (both nodes MASTER): use auth_type PASS, or no authentication, on every node',
     when: (w) => w[1] === 'AH',
   },
-  { block: 'vrrp_instance', keyword: 'smtp_alert', cls: 'ignored', instead: MAIL, when: notFalse },
   ...rows('vrrp_instance', 'ignored', LVS, ['lvs_sync_daemon_interface']),
   ...rows('vrrp_instance', 'ignored', NO_EFFECT, ['debug', 'kernel_rx_buf_size', 'linkbeat_use_polling']),
   // vrrp_sync_group
   ...rows('vrrp_sync_group', 'refused', TRACK_PROCESS, ['track_process']),
   ...rows('vrrp_sync_group', 'refused', BFD, ['track_bfd']),
-  { block: 'vrrp_sync_group', keyword: 'smtp_alert', cls: 'ignored', instead: MAIL, when: notFalse },
 ];
 
 /** Instance keywords the parser reads and keeps in `unsupported`, nothing else (each has a row above). */

@@ -14,8 +14,8 @@
  *
  * Whether at all: only with a `notification_email` address and an `smtp_server` (else nothing,
  * silently, as keepalived). An instance's or group's own `smtp_alert` wins; unset, it takes the
- * global `smtp_alert_vrrp` when that is set, else the global `smtp_alert`, else off
- * (`resolveSmtpAlert`).
+ * global `smtp_alert_vrrp` when that is set, else the global `smtp_alert`, else off (resolved at
+ * load, config/completion.ts).
  *
  * What: the envelope is `notification_email_from` to every `notification_email` address; the
  * HELO name is `smtp_helo_name`; the server is `smtp_server IP [PORT]` (port 25 by default). Unset,
@@ -121,11 +121,6 @@ export const MAIL_TEXT: Readonly<Record<'INSTANCE' | 'GROUP', Partial<Record<Not
   },
 };
 
-/** An instance's or group's effective smtp_alert: its own, else smtp_alert_vrrp, else smtp_alert, else off. */
-export function resolveSmtpAlert(own: boolean | null, globalVrrp: boolean | null, globalAll: boolean | null): boolean {
-  return own ?? globalVrrp ?? globalAll ?? false;
-}
-
 /** `smtp_server IP [PORT]` as the config keeps it (the words after the keyword). */
 export function parseSmtpServer(text: string | null): { host: string; port: number } | null {
   const words = (text ?? '').trim().split(/\s+/).filter(Boolean);
@@ -170,40 +165,23 @@ interface MailSettings {
   readonly noEmailFaults: boolean;
 }
 
-/** A global keyword vrrpd keeps as written in `global.ignored` (smtp_helo_name, no_email_faults). */
-function ignoredGlobal(g: DeepReadonly<GlobalDefs>, keyword: string): string[] | undefined {
-  for (const line of g.ignored) {
-    const words = line.split(/\s+/);
-    if (words[0] === keyword) return words.slice(1);
-  }
-  return undefined;
-}
-
 function mailSettings(g: DeepReadonly<GlobalDefs>, localName: string, user: string): MailSettings | null {
   const server = parseSmtpServer(g.smtpServer);
   if (server === null || g.notificationEmail.length === 0) return null;
-  const helo = ignoredGlobal(g, 'smtp_helo_name')?.[0];
   return {
-    target: { ...server, helo: helo ?? localName, timeoutMs: g.smtpConnectTimeoutMs },
+    target: { ...server, helo: g.smtpHeloName ?? localName, timeoutMs: g.smtpConnectTimeoutMs },
     from: g.notificationEmailFrom ?? `${user}@${localName}`,
     to: [...g.notificationEmail],
     routerId: g.routerId ?? localName,
-    noEmailFaults: ignoredGlobal(g, 'no_email_faults') !== undefined,
+    noEmailFaults: g.noEmailFaults,
   };
 }
 
-/**
- * Each instance's and group's effective smtp_alert. The config keeps a boolean that is true only
- * when the instance or group says `smtp_alert` (true), and the globals likewise, so an explicit
- * `smtp_alert false` cannot be told from an unset one: true here is "own: on", false "unset".
- */
+/** Each instance's and group's smtp_alert, resolved from the globals at load (config/completion.ts). */
 function alertFlags(cfg: FrozenConfig): Map<string, boolean> {
-  const g = cfg.global;
-  const globalVrrp = g.smtpAlertVrrp ? true : null;
-  const globalAll = g.smtpAlert ? true : null;
   const flags = new Map<string, boolean>();
-  for (const i of cfg.instances) flags.set(`INSTANCE:${i.name}`, resolveSmtpAlert(i.smtpAlert ? true : null, globalVrrp, globalAll));
-  for (const sg of cfg.syncGroups) flags.set(`GROUP:${sg.name}`, resolveSmtpAlert(sg.smtpAlert ? true : null, globalVrrp, globalAll));
+  for (const i of cfg.instances) flags.set(`INSTANCE:${i.name}`, i.smtpAlert);
+  for (const sg of cfg.syncGroups) flags.set(`GROUP:${sg.name}`, sg.smtpAlert);
   return flags;
 }
 

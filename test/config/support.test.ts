@@ -64,19 +64,20 @@ t.test('nothing silent: every keyword the parser only records or skips has a row
 });
 
 t.test('each use is named with its file and line; keepalived lines and exit code unchanged', async (t) => {
-  const text = `global_defs {\n  router_id x\n  notification_email {\n    ops@example.com\n  }\n  enable_snmp_vrrp\n}\n${inst('  debug 2\n  smtp_alert')}virtual_server 10.0.0.1 80 {\n  delay_loop 6\n}\n`;
+  const text = `global_defs {\n  router_id x\n  lvs_flush\n  notification_email {\n    ops@example.com\n  }\n  enable_snmp_vrrp\n}\n${inst('  debug 2\n  strict_mode')}virtual_server 10.0.0.1 80 {\n  delay_loop 6\n}\n`;
   const r = load(text);
   t.same(
     notRun(r).map((d) => `${d.file}:${d.line} ${d.keyword} ${d.severity} ${d.exitClass}`),
     [
-      'k.conf:3 notification_email warning none',
-      'k.conf:6 enable_snmp_vrrp warning none',
-      'k.conf:15 debug warning none',
-      'k.conf:16 smtp_alert warning none',
-      'k.conf:18 virtual_server warning none',
+      'k.conf:3 lvs_flush warning none',
+      'k.conf:7 enable_snmp_vrrp warning none',
+      'k.conf:16 debug warning none',
+      'k.conf:17 strict_mode warning none',
+      'k.conf:19 virtual_server warning none',
     ],
   );
-  t.match(notRun(r)[0]?.message, /^not supported by vrrpd: notification_email \(in global_defs\) - ignored: no mail is sent/);
+  t.match(notRun(r)[0]?.message, /^not supported by vrrpd: lvs_flush \(in global_defs\) - ignored: load balancing \(LVS\)/);
+  t.match(notRun(r)[3]?.message, /^not supported by vrrpd: strict_mode \(in vrrp_instance\) - run in part: /);
   t.ok(r.config, 'ignored keywords: the config runs');
   const plain = load(text, false);
   t.same(notRun(plain), [], "keepalived's view (the oracle's): none of vrrpd's lines");
@@ -117,8 +118,9 @@ t.test('refused keywords refuse the config, with the reason and what to do', asy
 
 t.test('conditions and repeats', async (t) => {
   t.same(notRun(load(inst('  authentication {\n    auth_type PASS\n    auth_pass x\n  }'))), [], 'auth_type PASS runs');
-  t.same(notRun(load(inst('  smtp_alert false'))), [], 'smtp_alert false asks for nothing');
-  t.equal(notRunKeyword('vrrp_instance', ['smtp_alert'])?.keyword, 'smtp_alert', 'smtp_alert alone means true');
+  t.same(notRun(load(inst('  strict_mode false'))), [], 'strict_mode false asks for nothing');
+  t.equal(notRunKeyword('vrrp_instance', ['strict_mode'])?.keyword, 'strict_mode', 'strict_mode alone means true');
+  t.equal(notRunKeyword('global_defs', ['notification_email']), undefined, 'mail is sent (src/notify/smtp-alerts.ts): no row');
   const r = load(inst('  debug 1') + inst('  debug 2', 'VI_2', 52) + inst('  debug 3', 'VI_3', 53));
   t.same(
     notRun(r).map((d) => [d.line, d.message.replace(/ - ignored.*/, '')]),

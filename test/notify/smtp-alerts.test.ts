@@ -14,7 +14,6 @@ import { MemoryLog } from '../../src/log.js';
 import {
   MAIL_QUEUE_BOUND,
   parseSmtpServer,
-  resolveSmtpAlert,
   rfc822Date,
   SmtpAlerts,
   toHeader,
@@ -118,20 +117,13 @@ t.test('the Date header is strftime %a, %d %b %Y %H:%M:%S %z in local time', asy
   t.equal(rfc822Date(new Date(2027, 0, 3, 4, 5, 6)).slice(0, 25), 'Sun, 03 Jan 2027 04:05:06');
 });
 
-t.test('smtp_server, To header and the smtp_alert defaults', async (t) => {
+t.test('smtp_server and the To header', async (t) => {
   t.same(parseSmtpServer('10.1.2.3'), { host: '10.1.2.3', port: 25 }, 'port 25 by default');
   t.same(parseSmtpServer('mail.x.test 2525'), { host: 'mail.x.test', port: 2525 });
   t.equal(parseSmtpServer(null), null);
   t.equal(parseSmtpServer('10.1.2.3 99999'), null);
   t.equal(toHeader(['a@x', 'b@y']), 'a@x, b@y');
   t.equal(toHeader(Array.from({ length: 200 }, (_, i) => `user${i}@x.test`)).length <= 1023, true, 'at most 1023 bytes');
-  // own > smtp_alert_vrrp > smtp_alert > off
-  t.equal(resolveSmtpAlert(null, null, null), false);
-  t.equal(resolveSmtpAlert(null, null, true), true);
-  t.equal(resolveSmtpAlert(null, false, true), false, 'smtp_alert_vrrp wins over smtp_alert');
-  t.equal(resolveSmtpAlert(null, true, false), true);
-  t.equal(resolveSmtpAlert(false, true, true), false, "the instance's own wins");
-  t.equal(resolveSmtpAlert(true, false, false), true);
 });
 
 t.test('an instance mails MASTER, BACKUP, FAULT once each, with keepalived 2.2.7 text', async (t) => {
@@ -235,6 +227,13 @@ t.test('who mails: smtp_alert per instance, per group, smtp_alert_vrrp, smtp_ale
     ['smtp_alert', `${instance('VI_1', 51)}${instance('VI_2', 52)}`, ['VI_1', 'VI_2']],
     ['', `${instance('VI_1', 51)}${instance('VI_2', 52)}`, []],
     ['', `vrrp_sync_group VG {\n group {\n  VI_1\n  VI_2\n }\n smtp_alert\n}\n${instance('VI_1', 51)}${instance('VI_2', 52)}`, ['VG']],
+    ['smtp_alert', `${instance('VI_1', 51, ' smtp_alert false')}${instance('VI_2', 52)}`, ['VI_2']],
+    ['smtp_alert\n  smtp_alert_vrrp false', `${instance('VI_1', 51)}${instance('VI_2', 52, ' smtp_alert')}`, ['VI_2']],
+    [
+      'smtp_alert_vrrp',
+      `vrrp_sync_group VG {\n group {\n  VI_1\n  VI_2\n }\n smtp_alert off\n}\n${instance('VI_1', 51)}${instance('VI_2', 52)}`,
+      ['VI_1', 'VI_2'],
+    ],
   ];
   for (const [g, body, want] of cases) {
     const fake = new FakeMail();

@@ -122,8 +122,6 @@ export const IGNORED_GLOBALS = [
   'enable_snmp_checker',
   'enable_dbus',
   'dbus_service_name',
-  'smtp_helo_name',
-  'no_email_faults',
   'vrrp_iptables',
   'vrrp_ipsets',
   'nftables',
@@ -204,6 +202,9 @@ function identityKeywords({ g, bool }: GlobalKit): Keyword[] {
       },
     },
     { name: 'notification_email_from', handler: (ctx) => void (g.notificationEmailFrom = ctx.word(1)) },
+    // keepalived 2.2.7: smtp_helo_name without a value is ignored; no_email_faults takes none
+    { name: 'smtp_helo_name', handler: (ctx) => void (ctx.words.length >= 2 ? (g.smtpHeloName = ctx.words[1]!) : undefined) },
+    { name: 'no_email_faults', handler: () => void (g.noEmailFaults = true) },
     { name: 'smtp_server', handler: (ctx) => void (g.smtpServer = ctx.words.slice(1).join(' ') || ctx.word(1)) },
     {
       name: 'smtp_connect_timeout',

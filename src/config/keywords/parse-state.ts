@@ -5,7 +5,7 @@
  */
 import type { Diagnostics, SourceLoc } from '../diagnostics.js';
 import type { ConfigHost } from '../host.js';
-import { defaultGlobalDefs, type Config, type VrrpInstance, type VrrpScript } from '../model.js';
+import { defaultGlobalDefs, type Config, type SyncGroup, type VrrpInstance, type VrrpScript } from '../model.js';
 import { ScriptIdentities } from '../script-identities.js';
 
 /** Parse-time facts that do not belong in the model. */
@@ -43,6 +43,8 @@ export interface ParseState {
   readonly scriptExtras: Map<VrrpScript, ScriptExtras>;
   /** Global keywords given explicitly. */
   readonly globalSet: Set<string>;
+  /** Sync groups with their own `smtp_alert` line (the others take the global default at the end). */
+  readonly groupSmtpAlertSet: Set<SyncGroup>;
   /** Next auto preference for rules without one (keepalived counts down from 16384). */
   nextRulePreference: number;
   /** Who each script runs as (script-identities.ts), with keepalived's diagnostics. */
@@ -72,6 +74,7 @@ export function newParseState(host: ConfigHost, diags: Diagnostics, file: string
     instanceExtras: new Map(),
     scriptExtras: new Map(),
     globalSet: new Set(),
+    groupSmtpAlertSet: new Set(),
     nextRulePreference: 16384,
   };
 }

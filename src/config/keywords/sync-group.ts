@@ -97,7 +97,10 @@ function syncGroupKeywords(st: ParseState, cur: () => SyncGroup | undefined): Ke
     notify('notify', 'generic'),
     on('smtp_alert', (g, ctx) => {
       const v = readBool(ctx);
-      if (v !== undefined) g.smtpAlert = v;
+      if (v !== undefined) {
+        g.smtpAlert = v;
+        st.groupSmtpAlertSet.add(g);
+      }
     }),
     on('global_tracking', (g, ctx) => {
       ctx.diags.error(
