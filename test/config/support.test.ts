@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type LoadResult } from '../../src/config/load.js';
-import { IGNORED_GLOBALS } from '../../src/config/keywords/global-defs.js';
 import { INACTIVE_ROOT, MISC_ROOT, rootKeywords } from '../../src/config/keywords/root.js';
 import { newParseState } from '../../src/config/keywords/parse-state.js';
 import { Diagnostics } from '../../src/config/diagnostics.js';
@@ -53,7 +52,6 @@ t.test('the table: one row per keyword and block, each a keyword its block reads
 t.test('nothing silent: every keyword the parser only records or skips has a row', async (t) => {
   const expect: [string, readonly string[]][] = [
     ['', [...INACTIVE_ROOT, ...MISC_ROOT]],
-    ['global_defs', [...IGNORED_GLOBALS, 'net_namespace', 'namespace_with_ipsets']],
     ['vrrp_instance', INSTANCE_NOT_RUN],
     ['vrrp_sync_group', ['track_process', 'track_bfd']],
   ];

@@ -7,6 +7,7 @@ import type { KeywordCtx, Keyword } from '../dispatch.js';
 import type { Config, GlobalDefs } from '../model.js';
 import { isIpv4Multicast } from '../../protocol/ipv4-address.js';
 import { ipFamily, isIpv6LinkLocalMulticast, isIpv6Multicast, readBool, readInt, readSeconds, readUnsigned } from '../values.js';
+import { NOT_RUN } from '../support.js';
 import type { ParseState } from './parse-state.js';
 import { loc, readFifo, readScriptCommand } from './shared.js';
 
@@ -79,109 +80,14 @@ function globalKit(st: ParseState) {
 
 type GlobalKit = ReturnType<typeof globalKit>;
 
-/** Global keywords keepalived's other processes use: read and kept in `ignored`, nothing else. */
-export const IGNORED_GLOBALS = [
-  'lvs_flush',
-  'lvs_flush_on_stop',
-  'lvs_sync_daemon',
-  'lvs_timeouts',
-  'lvs_netlink_cmd_rcv_bufs',
-  'lvs_netlink_cmd_rcv_bufs_force',
-  'lvs_netlink_monitor_rcv_bufs',
-  'lvs_netlink_monitor_rcv_bufs_force',
-  'lvs_notify_fifo',
-  'lvs_notify_fifo_script',
-  'checker_process_name',
-  'checker_priority',
-  'checker_no_swap',
-  'checker_rt_priority',
-  'checker_cpu_affinity',
-  'checker_rlimit_rttime',
-  'checker_log_all_failures',
-  'checker_netlink_cmd_rcv_bufs',
-  'checker_netlink_cmd_rcv_bufs_force',
-  'checker_netlink_monitor_rcv_bufs',
-  'checker_netlink_monitor_rcv_bufs_force',
-  'bfd_process_name',
-  'bfd_priority',
-  'bfd_no_swap',
-  'bfd_rt_priority',
-  'bfd_cpu_affinity',
-  'bfd_rlimit_rttime',
-  'smtp_alert_checker',
-  'no_checker_emails',
-  'rs_init_notifies',
-  'nftables_ipvs',
-  'snmp_socket',
-  'enable_traps',
-  'enable_snmp_vrrp',
-  'enable_snmp_keepalived',
-  'enable_snmp_rfc',
-  'enable_snmp_rfcv2',
-  'enable_snmp_rfcv3',
-  'enable_snmp_checker',
-  'enable_dbus',
-  'dbus_service_name',
-  'vrrp_iptables',
-  'vrrp_ipsets',
-  'nftables',
-  'nftables_priority',
-  'nftables_ifindex',
-  'nftables_counters',
-  'disable_local_igmp',
-  'vrrp_netlink_cmd_rcv_bufs',
-  'vrrp_netlink_cmd_rcv_bufs_force',
-  'vrrp_netlink_monitor_rcv_bufs',
-  'vrrp_netlink_monitor_rcv_bufs_force',
-  'vrrp_rx_bufs_policy',
-  'vrrp_rx_bufs_multiplier',
-  'process_monitor_rcv_bufs',
-  'process_monitor_rcv_bufs_force',
-  'vrrp_priority',
-  'vrrp_no_swap',
-  'vrrp_rt_priority',
-  'vrrp_cpu_affinity',
-  'vrrp_rlimit_rttime',
-  'max_auto_priority',
-  'min_auto_priority_delay',
-  'process_names',
-  'process_name',
-  'vrrp_process_name',
-  'vmac_prefix',
-  'vmac_addr_prefix',
-  'vrrp_garp_extra_if',
-  'vrrp_vmac_garp_intvl',
-  'startup_script_timeout',
-  'shutdown_script_timeout',
-  'reload_time_file',
-  'reload_repeat',
-  'reload_file',
-  'include_check',
-  'config_save_dir',
-  'tmp_config_directory',
-  'data_use_instance',
-  'linkbeat_use_polling',
-  'network_namespace_ipvs',
-  'instance',
-  'use_pid_dir',
-  'child_wait_time',
-  'json_version',
-  'state_dump_file',
-  'stats_dump_file',
-  'json_dump_file',
-];
-
 /** The `global_defs` sub-keywords. */
 export function globalKeywords(st: ParseState): Keyword[] {
   const k = globalKit(st);
-  return [
-    ...identityKeywords(k),
-    ...vrrpDefaultKeywords(k),
-    ...garpKeywords(k),
-    ...notifyKeywords(k),
-    ...scriptKeywords(k),
-    ...ignoredKeywords(k),
-  ];
+  const read = [...identityKeywords(k), ...vrrpDefaultKeywords(k), ...garpKeywords(k), ...notifyKeywords(k), ...scriptKeywords(k)];
+  const named = new Set(read.map((x) => x.name));
+  // Every other global_defs keyword of src/config/support.ts (other keepalived processes', tuning,
+  // SNMP...) is read and kept as written in `ignored`: that table is the list, and says what each is.
+  return [...read, ...NOT_RUN.filter((r) => r.block === 'global_defs' && !named.has(r.keyword)).map((r) => k.ignore(r.keyword))];
 }
 
 /** router_id and the e-mail settings. */
@@ -348,15 +254,6 @@ function scriptKeywords({ st, g, flag }: GlobalKit): Keyword[] {
         if (v !== undefined) st.setRandomSeed?.(v);
       },
     },
-  ];
-}
-
-/** Keywords of other keepalived processes, kept as ignored. */
-function ignoredKeywords({ g, ignore }: GlobalKit): Keyword[] {
-  return [
-    { name: 'net_namespace', handler: (ctx) => void g.ignored.push(ctx.words.join(' ')) },
-    { name: 'namespace_with_ipsets', handler: (ctx) => void g.ignored.push(ctx.words.join(' ')) },
-    ...IGNORED_GLOBALS.map((n) => ignore(n)),
   ];
 }
 
