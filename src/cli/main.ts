@@ -27,7 +27,11 @@ const CHECK_USAGE = `  check -f FILE [--json] [--print keepalived|yaml|json] [-i
         diagnostics on stderr, or with --json as a JSON array on stdout (on stderr when --print
         puts the config on stdout)
 `;
-const CHECK_FLAGS = ['-f', '--use-file', '--json', '--print', '-i', '--config-id', '--no-host-checks', '-e', '--all-config', '--strict'];
+const CHECK_FLAGS = [
+  ...['-f', '--use-file', '--json', '--print', '-i', '--config-id', '--no-host-checks', '-e', '--all-config', '--strict'],
+  // keepalived's logging and process options, which a `keepalived -t -l -D -f FILE` line may carry: no effect on a check
+  ...['-l', '--log-console', '-D', '--log-detail', '-n', '--dont-fork', '-P', '--vrrp', '-G', '--no-syslog'],
+];
 const DEMO_USAGE = `  demo [--keep] [--prefix P] [--subnet A.B.C]
         run a throw-away two-node lab (root): election, status, failover and ping gap
 `;

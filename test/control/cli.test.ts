@@ -39,6 +39,8 @@ t.test('an unknown flag is an error with a did-you-mean', async (t) => {
   t.match(s.err, /did you mean --strict\?/);
   const far = await run('check', '--zzzzzz');
   t.match(far.err, /^vrrpd check: unknown option --zzzzzz\n/, 'no suggestion when nothing is close');
+  const ka = await run('-t', '-l', '-D', '-n', '-f', '/nonexistent/keepalived.conf');
+  t.notMatch(ka.err, /unknown option/, "keepalived's -t -l -D -n line checks as keepalived -t does");
   const d = await run('demo', '--kep');
   t.equal(d.code, 2, 'demo: exit 2, no lab built');
   t.match(d.err, /unknown option --kep \(did you mean --keep\?\)/);
