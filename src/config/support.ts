@@ -265,7 +265,6 @@ export const INSTANCE_NOT_RUN: readonly string[] = [
   'kernel_rx_buf_size',
   'linkbeat_use_polling',
   'vrf',
-  'track_process',
   'track_bfd',
 ];
 
