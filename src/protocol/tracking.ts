@@ -144,7 +144,7 @@ export function evaluateTracking(params: InstanceParams, st: TrackingState): Tra
   }
   for (const p of params.trackProcesses) {
     const r = processShare(p.weight, p.reverse, st.processes[p.name] ?? false);
-    if (r.fault) faults.push(`process ${p.name}`);
+    if (r.fault) faults.push(`tracked process ${p.name} quorum not achieved`); // keepalived's words
     sum += r.add;
   }
   const effectivePriority = params.basePriority === PRIORITY_OWNER ? PRIORITY_OWNER : Math.max(1, Math.min(254, params.basePriority + sum));

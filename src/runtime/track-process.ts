@@ -27,8 +27,10 @@
  *
  * Where the count comes from: keepalived subscribes to the kernel's process events (the proc
  * connector, fork/exec/comm/exit) and reads /proc only at start and after an overrun. In a network
- * namespace other than the first, the kernel refuses that subscription (connection refused, errno
- * 111) and keepalived 2.2.7 holds the tracking instances in FAULT for good. vrrpd does not use the
+ * namespace other than the first, the kernel refuses that subscription; keepalived 2.2.7 then logs
+ * "Failed to set/clear process event listen - errno 111 - Connection refused", never reads /proc,
+ * counts no process, and holds a weight-0 tracking instance in FAULT for good ("entering FAULT
+ * state (tracked process NAME quorum not achieved)" with the process running; observed). vrrpd does not use the
  * connector: it reads /proc every {@link PROCESS_SCAN_MS} ms (one bounded scan for all tracked
  * processes: at most {@link PROCESS_SCAN_MAX} processes, the comm from a short read of
  * /proc/PID/stat and, only when a block needs it, the first bytes of /proc/PID/cmdline), and says so

@@ -44,6 +44,7 @@ t.test(
     await waitState(b, 'MASTER', 4000);
     t.comment(`process killed on a -> b MASTER: ${Date.now() - t0} ms (scan interval 1 s, then skew)`);
     t.match(a.proc.output, /Quorum lost for tracked process tp/);
+    t.match(a.proc.output, /entering FAULT state \(tracked process tp quorum not achieved\)/, "keepalived's reason");
     await pollUntil(async () => !(await hasAddress(lab, 'a', VIP)), 2000, 'VIP gone from a');
     await pollUntil(() => hasAddress(lab, 'b', VIP), 2000, 'VIP on b');
 
