@@ -89,12 +89,12 @@ export function trackReport(inst: Instance): TrackReport[] {
     out.push({ kind: 'file', name: t.name, status: String(value), weight: t.weight, contribution: c <= -254 ? null : c, fault: c <= -254 });
   }
   for (const t of p.trackProcesses) {
-    const quorum = s.tracking.processes[t.name] ?? false;
-    const r = processShare(t.weight, t.reverse, quorum);
+    const quorum = s.tracking.processes[t.name];
+    const r = quorum === undefined ? { fault: false, add: 0 } : processShare(t.weight, t.reverse, quorum);
     out.push({
       kind: 'process',
       name: t.name,
-      status: quorum ? 'quorum' : 'no quorum',
+      status: quorum === undefined ? 'init' : quorum ? 'quorum' : 'no quorum',
       weight: t.weight,
       contribution: r.fault ? null : r.add,
       fault: r.fault,

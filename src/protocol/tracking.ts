@@ -20,7 +20,7 @@ export interface TrackingState {
   readonly scripts: Readonly<Record<string, ScriptTrackState>>;
   /** track_file name -> integer value (missing/empty file = 0). */
   readonly files: Readonly<Record<string, number>>;
-  /** vrrp_track_process name -> quorum held (missing = not held: no process counted yet). */
+  /** vrrp_track_process name -> quorum held (missing = not counted yet: no effect). */
   readonly processes: Readonly<Record<string, boolean>>;
 }
 
@@ -143,7 +143,10 @@ export function evaluateTracking(params: InstanceParams, st: TrackingState): Tra
     else sum += c;
   }
   for (const p of params.trackProcesses) {
-    const r = processShare(p.weight, p.reverse, st.processes[p.name] ?? false);
+    // not counted yet (a reload's new entry, until its update in the same work item): no effect
+    const quorum = st.processes[p.name];
+    if (quorum === undefined) continue;
+    const r = processShare(p.weight, p.reverse, quorum);
     if (r.fault) faults.push(`tracked process ${p.name} quorum not achieved`); // keepalived's words
     sum += r.add;
   }

@@ -168,7 +168,7 @@ export class Trackers {
     this.#processes.ensure(inst.spec.trackProcesses);
     for (const t of inst.snapshot.params.trackProcesses) {
       const quorum = this.#processes.quorum(t.name) ?? false;
-      if ((inst.snapshot.tracking.processes[t.name] ?? false) !== quorum) {
+      if (inst.snapshot.tracking.processes[t.name] !== quorum) {
         await inst.handle({ type: 'track', update: { kind: 'process', name: t.name, quorum }, nowMs: nowMs() });
       }
     }

@@ -10,6 +10,8 @@ import { openGate } from '../../src/notify/security.js';
 import { makeInstanceParams } from '../../src/protocol/instance-params.js';
 import { evaluateTracking, initialTrackingState, processShare } from '../../src/protocol/tracking.js';
 import type { TrackProcess } from '../../src/config/model.js';
+import { Daemon } from '../../src/runtime/daemon.js';
+import { formatData } from '../../src/runtime/dumps.js';
 import { instanceSpecs } from '../../src/runtime/params.js';
 import type { ProcEntry } from '../../src/runtime/ports/index.js';
 import { cmdlineBytesFor, PROCESS_SCAN_MS, ProcessQuorum, ProcessWatch, processMatches } from '../../src/runtime/track-process.js';
@@ -17,7 +19,7 @@ import { Trackers } from '../../src/runtime/trackers.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { configFromText } from '../support/config-host.js';
 import { fakeEnv, instanceIn } from './fake-env.js';
-import { FakeIo } from './fake-io.js';
+import { advanceDaemon, FakeIo, withTestNotifier } from './fake-io.js';
 
 const def = (o: Partial<TrackProcess> = {}): TrackProcess => ({
   name: 'tp',
@@ -246,4 +248,34 @@ t.test('a weight moves the priority instead', async (t) => {
   t.equal(s.inst.snapshot.effectivePriority, 100, 'haproxy runs: 100');
   t.not(s.inst.snapshot.state, 'FAULT');
   s.trackers.stop();
+});
+
+t.test('daemon: a reload that adds track_process to a kept MASTER applies the quorum at once', async (t) => {
+  const io = new FakeIo();
+  const log = new MemoryLog();
+  const d = new Daemon(withTestNotifier({ io, log }));
+  t.teardown(() => d.stop(0));
+  const plain = CONF('weight 0').replace(/  track_process \{\n    tp\n  \}\n/, '');
+  const r = await d.start(configFromText(plain));
+  if (!r.ok) throw new Error(r.error.message);
+  await advanceDaemon(d, io, 3609);
+  t.equal(d.status().instances[0]!.state, 'MASTER');
+  io.procs = [proc(7, 'haproxy')];
+  await d.reload(configFromText(CONF('weight 0')));
+  await advanceDaemon(d, io, 1);
+  t.equal(d.status().instances[0]!.state, 'MASTER', 'haproxy runs: still MASTER');
+  io.procs = [];
+  await advanceDaemon(d, io, PROCESS_SCAN_MS);
+  t.equal(d.status().instances[0]!.state, 'FAULT', 'haproxy gone: FAULT within a scan');
+  t.ok(
+    log.messages('info').some((m) => m === 'Quorum lost for tracked process tp'),
+    'logged',
+  );
+  const weighted = configFromText(CONF('weight -20'));
+  await d.reload(weighted);
+  await advanceDaemon(d, io, 1);
+  t.not(d.status().instances[0]!.state, 'FAULT', 'reloaded with a weight: out of FAULT');
+  t.equal(d.status().instances[0]!.effectivePriority, 80, 'at 100 - 20');
+  const dump = formatData(d.status(), weighted, () => ({ uid: 0, gid: 0 }));
+  t.match(dump, /   Tracked processes :\n     tp, weight -20\n/, "keepalived's data dump lines");
 });
