@@ -277,7 +277,9 @@ function trackedFileList(
 
 /**
  * The instance's and its sync group's track_process entries that name a defined
- * vrrp_track_process (the first block of that name, as keepalived finds it); first entry wins.
+ * vrrp_track_process (the first block of that name, as keepalived finds it). A process tracked by
+ * both takes the sync group's weight unless the instance's is 0 (keepalived's
+ * `add_vrrp_to_track_process()`), with the instance's reverse.
  */
 function trackedProcessList(
   cfg: FrozenConfig,
@@ -289,9 +291,16 @@ function trackedProcessList(
   // `?? []`: a YAML model written before track_process existed has no such lists
   for (const t of [...(inst.trackProcesses ?? []), ...(group?.trackProcesses ?? [])]) {
     const def = (cfg.trackProcesses ?? []).find((p) => p.name === t.name);
-    if (def === undefined || trackedProcesses.some((x) => x.name === t.name)) continue;
+    if (def === undefined) continue;
+    const weight = t.weight ?? def.weight;
+    const n = trackedProcesses.findIndex((x) => x.name === t.name);
+    if (n >= 0) {
+      const mine = trackedProcesses[n]!;
+      if (mine.weight !== 0) trackedProcesses[n] = { ...mine, weight };
+      continue;
+    }
     trackProcesses.push(def);
-    trackedProcesses.push({ name: def.name, weight: t.weight ?? def.weight, reverse: t.reverse ?? def.reverse });
+    trackedProcesses.push({ name: def.name, weight, reverse: t.reverse ?? def.reverse });
   }
   return { trackProcesses, trackedProcesses };
 }

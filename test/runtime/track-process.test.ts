@@ -279,3 +279,65 @@ t.test('daemon: a reload that adds track_process to a kept MASTER applies the qu
   const dump = formatData(d.status(), weighted, () => ({ uid: 0, gid: 0 }));
   t.match(dump, /   Tracked processes :\n     tp, weight -20\n/, "keepalived's data dump lines");
 });
+
+t.test("references: the instance's weight wins over the block's, the sync group's apply to its members", async (t) => {
+  // VI_1 tracks tp itself and tq both itself (weight 3) and through the group (5); VI_2 both (keepalived: the group's weight,
+  // unless the instance's is 0)
+  const text = `vrrp_track_process tp {
+  process haproxy
+  weight 10 reverse
+}
+vrrp_track_process tq {
+  process nginx
+}
+vrrp_sync_group G {
+  group {
+    VI_1
+    VI_2
+  }
+  track_process {
+    tq weight 5
+  }
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  track_process {
+    tp weight -7
+    tq weight 3
+  }
+  virtual_ipaddress {
+    10.0.0.100
+  }
+}
+vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 52
+  track_process {
+    tp
+    tq weight 0
+  }
+  virtual_ipaddress {
+    10.0.0.101
+  }
+}
+`;
+  const [a, b] = instanceSpecs(configFromText(text));
+  t.same(a!.params.trackProcesses, [
+    { name: 'tp', weight: -7, reverse: true },
+    { name: 'tq', weight: 5, reverse: false },
+  ]);
+  t.same(
+    b!.params.trackProcesses,
+    [
+      { name: 'tp', weight: 10, reverse: true },
+      { name: 'tq', weight: 0, reverse: false },
+    ],
+    'tracked by the instance with weight 0 and by the group: stays 0',
+  );
+  t.same(
+    a!.trackProcesses.map((p) => p.name),
+    ['tp', 'tq'],
+    'the blocks the trackers scan for',
+  );
+});
