@@ -163,9 +163,12 @@ export class ProcessQuorum {
   }
 }
 
-/** Fields that decide which processes count: a reload that changes one starts the count afresh. */
+/**
+ * Fields that decide which processes count and what makes the quorum: a reload that changes one
+ * counts afresh (without delay); one that changes only weights or delays keeps the count.
+ */
 function matchKey(d: Def): string {
-  return JSON.stringify([d.process, d.params, d.paramMatch, d.fullCommand]);
+  return JSON.stringify([d.process, d.params, d.paramMatch, d.fullCommand, d.quorum, d.quorumMax]);
 }
 
 /** Scans /proc on a fixed interval and keeps one ProcessQuorum per tracked vrrp_track_process. */

@@ -341,3 +341,20 @@ vrrp_instance VI_2 {
     'the blocks the trackers scan for',
   );
 });
+
+t.test('a reload that changes the quorum counts afresh; one that changes the weight keeps the count', async (t) => {
+  const io = new FakeIo();
+  const log = new MemoryLog();
+  const w = new ProcessWatch({ clock: io.clock, log, table: io.procTable, onChange: () => {} });
+  io.procs = [proc(1, 'haproxy'), proc(2, 'haproxy')];
+  w.sync([def({ quorum: 1, quorumMax: 1 })]);
+  t.equal(w.quorum('tp'), false, '2 processes, at most 1: no quorum');
+  w.sync([def({ quorum: 1, quorumMax: 2 })]);
+  t.equal(w.quorum('tp'), true, 'quorum_max 2 after the reload: quorum at once');
+  io.procs = [];
+  w.sync([def({ quorum: 1, quorumMax: 2, weight: 5, terminateDelayMs: 5000 })]);
+  t.same(w.state('tp'), { count: 2, quorum: true, pending: false }, 'only weight and delay changed: the count is kept');
+  io.fake.advance(PROCESS_SCAN_MS);
+  t.same(w.state('tp'), { count: 0, quorum: true, pending: true }, 'and the new terminate_delay applies');
+  w.stop();
+});
