@@ -44,6 +44,7 @@ function blocks(): Block[] {
     { title: '`vrrp_sync_group`', support: 'vrrp_sync_group', keywords: sub(root, 'vrrp_sync_group') },
     { title: '`vrrp_script`', support: null, keywords: sub(root, 'vrrp_script') },
     { title: '`track_file` / `vrrp_track_file`', support: null, keywords: sub(root, 'track_file') },
+    { title: '`vrrp_track_process`', support: null, keywords: sub(root, 'vrrp_track_process') },
   );
   return out;
 }

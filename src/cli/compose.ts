@@ -8,6 +8,7 @@
 import type { Log } from '../log.js';
 import { safeFileWriter } from '../host/file-writer.js';
 import { nodeTrackFiles } from '../host/track-files.js';
+import { procTable } from '../host/proc-table.js';
 import { readIpv6Forwarding } from '../io/ipv6-forwarding.js';
 import { NetlinkCommands } from '../io/netlink-addr.js';
 import { NetlinkWatcher } from '../io/netlink-events.js';
@@ -130,5 +131,6 @@ function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLa
     },
     processes: new SpawnRunner(),
     files: nodeTrackFiles(),
+    procTable: procTable(),
   };
 }

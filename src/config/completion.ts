@@ -4,7 +4,7 @@
  * and the host checks (interfaces, script files) keepalived makes. Pure but for the injected host.
  */
 import type { InstanceExtras, ParseState } from './keywords/parse-state.js';
-import type { ScriptCommand, VrrpInstance } from './model.js';
+import type { ScriptCommand, SyncGroup, VrrpInstance } from './model.js';
 import { checkScriptFile, type ScriptCheck } from './script-check.js';
 import { ROOT_IDENTITY } from './script-user.js';
 import { isIpv6LinkLocal } from './values.js';
@@ -357,6 +357,21 @@ function completeSyncGroups(st: ParseState): void {
         inst.trackInterfaces = inst.trackInterfaces.map((t) => ({ ...t, weight: 0 }));
       }
     }
+    ownerGroupProcesses(st, sg);
+  }
+}
+
+/** A sync group with an address owner (priority 255) among its members tracks processes unweighted. */
+function ownerGroupProcesses(st: ParseState, sg: SyncGroup): void {
+  if (!sg.members.some((m) => st.config.instances.find((i) => i.name === m)?.priority === 255)) return;
+  for (const t of sg.trackProcesses) {
+    if ((t.weight ?? st.config.trackProcesses.find((p) => p.name === t.name)?.weight ?? 0) === 0) continue;
+    st.diags.error(
+      undefined,
+      `(${sg.name}) Cannot have weighted track process '${t.name}' with member having priority 255 - setting weight 0`,
+      'track_process',
+    );
+    t.weight = 0;
   }
 }
 

@@ -96,6 +96,13 @@ export interface TrackedFile {
   reverse: boolean | null;
 }
 
+/** A `track_process` reference in an instance or sync group (null: the block's own value). */
+export interface TrackedProcess {
+  name: string;
+  weight: number | null;
+  reverse: boolean | null;
+}
+
 export type NotifyKind = 'master' | 'backup' | 'fault' | 'stop' | 'deleted' | 'masterRxLowerPri' | 'generic';
 
 export interface VrrpInstance {
@@ -147,6 +154,7 @@ export interface VrrpInstance {
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
   trackFiles: TrackedFile[];
+  trackProcesses: TrackedProcess[];
   garpMasterDelayMs: number;
   garpMasterRepeat: number;
   garpMasterRefreshMs: number;
@@ -195,12 +203,40 @@ export interface TrackFile {
   origin: Origin;
 }
 
+/**
+ * A `vrrp_track_process` block (KEEPALIVED.md, track_process): which processes count and how many
+ * make a quorum. src/runtime/track-process.ts says how it runs.
+ */
+export interface TrackProcess {
+  name: string;
+  /** `process`: the comm (15 characters at most to ever match) or, with full_command, argv[0]. */
+  process: string;
+  /** Arguments after the name on the `process` line (null: none given). */
+  params: string[] | null;
+  /** `param_match`: none (arguments not looked at), exact, partial or initial. */
+  paramMatch: 'none' | 'exact' | 'partial' | 'initial';
+  /** Match /proc/PID/cmdline (argv[0] and arguments) instead of the comm in /proc/PID/stat. */
+  fullCommand: boolean;
+  /** Quorum held while quorum <= count <= quorumMax. */
+  quorum: number;
+  /** null: no maximum. */
+  quorumMax: number | null;
+  weight: number;
+  reverse: boolean;
+  /** Delay before losing (or regaining) quorum through processes ending, in ms (0: at once). */
+  terminateDelayMs: number;
+  /** Delay before gaining (or losing) quorum through processes starting, in ms (0: at once). */
+  forkDelayMs: number;
+  origin: Origin;
+}
+
 export interface SyncGroup {
   name: string;
   members: string[];
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
   trackFiles: TrackedFile[];
+  trackProcesses: TrackedProcess[];
   notify: Partial<Record<'master' | 'backup' | 'fault' | 'stop' | 'generic', ScriptCommand>>;
   syncGroupTrackingWeight: boolean;
   notifyPriorityChanges: boolean;
@@ -276,6 +312,7 @@ export interface Config {
   instances: VrrpInstance[];
   scripts: VrrpScript[];
   trackFiles: TrackFile[];
+  trackProcesses: TrackProcess[];
   syncGroups: SyncGroup[];
   staticIpaddress: AddressEntry[];
   staticRoutes: RouteEntry[];
@@ -373,6 +410,7 @@ export function defaultInstance(name: string, g: GlobalDefs, origin: Origin): Vr
     trackInterfaces: [],
     trackScripts: [],
     trackFiles: [],
+    trackProcesses: [],
     garpMasterDelayMs: g.vrrpGarpMasterDelayMs,
     garpMasterRepeat: g.vrrpGarpMasterRepeat,
     garpMasterRefreshMs: g.vrrpGarpMasterRefreshMs,

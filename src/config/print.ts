@@ -12,7 +12,9 @@ import type {
   SyncGroup,
   TrackedFile,
   TrackedInterface,
+  TrackedProcess,
   TrackedScript,
+  TrackProcess,
   VrrpInstance,
 } from './model.js';
 
@@ -80,10 +82,30 @@ export function printKeepalived(c: DeepReadonly<Config>): string {
     if (s.initFail) p.line(1, 'init_fail');
     p.line(0, '}');
   }
+  for (const t of c.trackProcesses) printTrackProcess(p, t);
   printStatic(p, c);
   for (const i of c.instances) printInstance(p, i);
   for (const sg of c.syncGroups) printSyncGroup(p, sg);
   return `${p.out.join('\n')}\n`;
+}
+
+function printTrackProcess(p: Printer, t: DeepReadonly<TrackProcess>): void {
+  p.line(0, `vrrp_track_process ${t.name} {`);
+  p.line(1, `process ${[t.process, ...(t.params ?? [])].map(q).join(' ')}`);
+  if (t.paramMatch !== 'none') p.line(1, `param_match${t.paramMatch === 'exact' ? '' : ` ${t.paramMatch}`}`);
+  if (t.fullCommand) p.line(1, 'full_command');
+  if (t.quorum >= 1) p.line(1, `quorum ${t.quorum}`);
+  if (t.quorumMax !== null) p.line(1, `quorum_max ${t.quorumMax}`);
+  p.line(1, `weight ${t.weight}${t.reverse ? ' reverse' : ''}`);
+  if (t.terminateDelayMs > 0) p.line(1, `terminate_delay ${secs(t.terminateDelayMs)}`);
+  if (t.forkDelayMs > 0) p.line(1, `fork_delay ${secs(t.forkDelayMs)}`);
+  p.line(0, '}');
+}
+
+/** A `track_process` reference: keepalived takes `reverse` only after a weight. */
+function trackedProcess(t: DeepReadonly<TrackedProcess>): string {
+  if (t.weight === null) return t.name;
+  return `${t.name} weight ${t.weight}${t.reverse === null ? '' : t.reverse ? ' reverse' : ' noreverse'}`;
 }
 
 function printGlobal(p: Printer, g: DeepReadonly<Config['global']>): void {
@@ -200,6 +222,7 @@ function printInstance(p: Printer, i: DeepReadonly<VrrpInstance>): void {
   p.block(1, 'track_interface', i.trackInterfaces.map(track));
   p.block(1, 'track_script', i.trackScripts.map(track));
   p.block(1, 'track_file', i.trackFiles.map(track));
+  p.block(1, 'track_process', i.trackProcesses.map(trackedProcess));
   p.line(1, `garp_master_delay ${secs(i.garpMasterDelayMs)}`);
   p.line(1, `garp_master_repeat ${i.garpMasterRepeat}`);
   p.line(1, `garp_master_refresh ${secs(i.garpMasterRefreshMs)}`);
@@ -235,6 +258,7 @@ function printSyncGroup(p: Printer, sg: DeepReadonly<SyncGroup>): void {
   p.block(1, 'track_interface', sg.trackInterfaces.map(track));
   p.block(1, 'track_script', sg.trackScripts.map(track));
   p.block(1, 'track_file', sg.trackFiles.map(track));
+  p.block(1, 'track_process', sg.trackProcesses.map(trackedProcess));
   const names: Record<string, string> = {
     master: 'notify_master',
     backup: 'notify_backup',

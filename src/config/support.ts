@@ -43,8 +43,6 @@ const DUMPS = "vrrpd writes its SIGUSR1/SIGUSR2/SIGJSON dumps to keepalived's de
 const VMAC =
   'a virtual MAC (macvlan/ipvlan) interface is not implemented yet: remove it and vrrpd moves the VIP on the interface itself with gratuitous ARP (cloud SDNs such as HAVIP/HaVip drop frames from unknown MACs anyway)';
 const VMAC_TUNING = 'a setting for virtual MAC interfaces, which vrrpd does not create: no effect';
-const TRACK_PROCESS =
-  'process tracking is not implemented yet: a vrrp_script that checks the process (e.g. `pidof haproxy` or `systemctl is-active haproxy`) with the same weight gives the same effect';
 const BFD = 'BFD is not implemented: track the peer or the path with a vrrp_script instead';
 const FIREWALL = "keepalived's firewall rules (iptables/nftables/ipsets) are not installed by vrrpd: no effect";
 
@@ -61,12 +59,6 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
   // the top level
   ...rows('', 'ignored', LVS, ['virtual_server', 'virtual_server_group', 'SSL', 'net_namespace_ipvs']),
   ...rows('', 'ignored', BFD, ['bfd_instance']),
-  {
-    block: '',
-    keyword: 'vrrp_track_process',
-    cls: 'ignored',
-    instead: `defined but not run; an instance or sync group that uses it with track_process is refused. ${TRACK_PROCESS}`,
-  },
   {
     block: '',
     keyword: 'garp_group',
@@ -222,7 +214,6 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
     cls: 'refused',
     instead: 'VRF binding is not implemented: without it the adverts and the VIP would use the main routing table',
   },
-  ...rows('vrrp_instance', 'refused', TRACK_PROCESS, ['track_process']),
   ...rows('vrrp_instance', 'refused', BFD, ['track_bfd']),
   {
     block: 'authentication',
@@ -236,7 +227,6 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
   ...rows('vrrp_instance', 'ignored', LVS, ['lvs_sync_daemon_interface']),
   ...rows('vrrp_instance', 'ignored', NO_EFFECT, ['debug', 'kernel_rx_buf_size', 'linkbeat_use_polling']),
   // vrrp_sync_group
-  ...rows('vrrp_sync_group', 'refused', TRACK_PROCESS, ['track_process']),
   ...rows('vrrp_sync_group', 'refused', BFD, ['track_bfd']),
 ];
 
@@ -252,7 +242,6 @@ export const INSTANCE_NOT_RUN: readonly string[] = [
   'kernel_rx_buf_size',
   'linkbeat_use_polling',
   'vrf',
-  'track_process',
   'track_bfd',
 ];
 

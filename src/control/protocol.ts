@@ -143,9 +143,9 @@ export interface HoldReport {
 }
 
 export interface TrackReport {
-  readonly kind: 'interface' | 'script' | 'file' | 'source';
+  readonly kind: 'interface' | 'script' | 'file' | 'process' | 'source';
   readonly name: string;
-  /** up/down, ok/ko/init, or the file's value as a string. */
+  /** up/down, ok/ko/init, the file's value as a string, or quorum/no quorum (init: not counted yet). */
   readonly status: string;
   readonly weight: number;
   /** What it adds to the priority now (negative lowers it); null when it causes a fault instead. */

@@ -11,6 +11,7 @@
 import type { Daemon } from '../runtime/daemon.js';
 import type { Instance } from '../runtime/instance.js';
 import { SOURCE_TRACKER } from '../runtime/params.js';
+import { processShare } from '../protocol/tracking.js';
 import type { HoldReport, InstanceReport, PeerReport, StatusReport, TrackReport } from './protocol.js';
 import { PROTOCOL_VERSION } from './protocol.js';
 
@@ -86,6 +87,18 @@ export function trackReport(inst: Instance): TrackReport[] {
     }
     const c = Math.max(-254, Math.min(253, value * t.weight * (t.reverse ? -1 : 1)));
     out.push({ kind: 'file', name: t.name, status: String(value), weight: t.weight, contribution: c <= -254 ? null : c, fault: c <= -254 });
+  }
+  for (const t of p.trackProcesses) {
+    const quorum = s.tracking.processes[t.name];
+    const r = quorum === undefined ? { fault: false, add: 0 } : processShare(t.weight, t.reverse, quorum);
+    out.push({
+      kind: 'process',
+      name: t.name,
+      status: quorum === undefined ? 'init' : quorum ? 'quorum' : 'no quorum',
+      weight: t.weight,
+      contribution: r.fault ? null : r.add,
+      fault: r.fault,
+    });
   }
   return out;
 }

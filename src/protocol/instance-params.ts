@@ -33,6 +33,16 @@ export interface TrackedScript {
   readonly initFail: boolean;
 }
 
+/** `track_process { NAME [weight W [reverse]] }` joined with its `vrrp_track_process NAME {}` block. */
+export interface TrackedProcess {
+  /** vrrp_track_process name. Its quorum arrives as `{kind:'process', name, quorum}`. */
+  readonly name: string;
+  /** -254..254 (default: the block's, 0); 0 = FAULT without the quorum. */
+  readonly weight: number;
+  /** `reverse`: weight 0 -> FAULT while the quorum is held; otherwise the contribution's sign flips. */
+  readonly reverse: boolean;
+}
+
 /** `track_file { NAME [weight W [reverse]] }` joined with its `track_file NAME {}` block. */
 export interface TrackedFile {
   /** track_file name. Values arrive as `{kind:'file', name, value}` (strtol of the content). */
@@ -111,6 +121,8 @@ export interface InstanceParams {
   readonly trackScripts: readonly TrackedScript[];
   /** track_file entries. */
   readonly trackFiles: readonly TrackedFile[];
+  /** track_process entries. */
+  readonly trackProcesses: readonly TrackedProcess[];
   /** `vrrp_sync_group` this instance belongs to, if any (KEEPALIVED.md 2.5). */
   readonly syncGroup: string | null;
 }
@@ -160,6 +172,7 @@ export function makeInstanceParams(
     trackInterfaces: p.trackInterfaces ?? [],
     trackScripts: p.trackScripts ?? [],
     trackFiles: p.trackFiles ?? [],
+    trackProcesses: p.trackProcesses ?? [],
     syncGroup: p.syncGroup ?? null,
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Tracking arithmetic (KEEPALIVED.md 3.6, 2.4, 2.6): the state of tracked interfaces, scripts and
- * files, the faults they cause and the effective priority. Pure.
+ * Tracking arithmetic (KEEPALIVED.md 3.6, 2.4, 2.6): the state of tracked interfaces, scripts,
+ * files and processes, the faults they cause and the effective priority. Pure.
  */
 import type { InstanceParams, TrackedScript } from './instance-params.js';
 import { PRIORITY_OWNER } from './constants.js';
@@ -20,6 +20,8 @@ export interface TrackingState {
   readonly scripts: Readonly<Record<string, ScriptTrackState>>;
   /** track_file name -> integer value (missing/empty file = 0). */
   readonly files: Readonly<Record<string, number>>;
+  /** vrrp_track_process name -> quorum held (missing = not counted yet: no effect). */
+  readonly processes: Readonly<Record<string, boolean>>;
 }
 
 /** A tracking observation from the runtime. */
@@ -27,7 +29,9 @@ export type TrackUpdate =
   | { readonly kind: 'interface'; readonly name: string; readonly up: boolean }
   /** One completed run of a vrrp_script: ok = exit status 0 (a timeout is a failure). */
   | { readonly kind: 'script'; readonly name: string; readonly ok: boolean }
-  | { readonly kind: 'file'; readonly name: string; readonly value: number };
+  | { readonly kind: 'file'; readonly name: string; readonly value: number }
+  /** A vrrp_track_process's quorum after its delays (src/runtime/track-process.ts). */
+  | { readonly kind: 'process'; readonly name: string; readonly quorum: boolean };
 
 /** Initial script state: result = rise-1 (first success makes it OK), or 0 and KO with init_fail. */
 export function initialScriptState(s: TrackedScript): ScriptTrackState {
@@ -37,7 +41,7 @@ export function initialScriptState(s: TrackedScript): ScriptTrackState {
 export function initialTrackingState(params: InstanceParams): TrackingState {
   const scripts: Record<string, ScriptTrackState> = {};
   for (const s of params.trackScripts) scripts[s.name] = initialScriptState(s);
-  return { interfaces: {}, scripts, files: {} };
+  return { interfaces: {}, scripts, files: {}, processes: {} };
 }
 
 /**
@@ -69,6 +73,8 @@ export function applyTrackUpdate(params: InstanceParams, st: TrackingState, u: T
     }
     case 'file':
       return { ...st, files: { ...st.files, [u.name]: Math.trunc(u.value) } };
+    case 'process':
+      return { ...st, processes: { ...st.processes, [u.name]: u.quorum } };
   }
 }
 
@@ -90,6 +96,17 @@ function twoState(weight: number, reverse: boolean, up: boolean): { fault: boole
   if (weight === 0) return { fault: !good, add: 0 };
   if (weight > 0) return { fault: false, add: good ? weight : 0 };
   return { fault: false, add: good ? 0 : weight };
+}
+
+/**
+ * A tracked process's share (keepalived 2.2.7's arithmetic): weight 0 is a
+ * FAULT without the quorum (reverse: with it); otherwise a positive weight adds W while the quorum
+ * is held and a negative one adds W while it is not, and `reverse` negates what is added (so
+ * `weight 10 reverse` takes 10 off while the quorum is held).
+ */
+export function processShare(weight: number, reverse: boolean, quorum: boolean): { fault: boolean; add: number } {
+  if (weight === 0) return { fault: quorum === reverse, add: 0 };
+  return { fault: false, add: weight > 0 === quorum ? weight * (reverse ? -1 : 1) : 0 };
 }
 
 /** KEEPALIVED.md 3.6: faults, pending scripts and effective priority from the tracked values. */
@@ -124,6 +141,14 @@ export function evaluateTracking(params: InstanceParams, st: TrackingState): Tra
     const c = Math.max(-254, Math.min(253, raw));
     if (c <= -254) faults.push(`track file ${f.name}`);
     else sum += c;
+  }
+  for (const p of params.trackProcesses) {
+    // not counted yet (a reload's new entry, until its update in the same work item): no effect
+    const quorum = st.processes[p.name];
+    if (quorum === undefined) continue;
+    const r = processShare(p.weight, p.reverse, quorum);
+    if (r.fault) faults.push(`tracked process ${p.name} quorum not achieved`); // keepalived's words
+    sum += r.add;
   }
   const effectivePriority = params.basePriority === PRIORITY_OWNER ? PRIORITY_OWNER : Math.max(1, Math.min(254, params.basePriority + sum));
   return { faults, pendingScripts, weightSum: sum, effectivePriority };

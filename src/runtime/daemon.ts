@@ -120,6 +120,7 @@ export class Daemon {
       clock: io.clock,
       runner: io.processes,
       files: io.files,
+      ...(io.procTable ? { procTable: io.procTable } : {}),
       gate: o.notifier.gate,
       log,
       submit,

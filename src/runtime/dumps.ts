@@ -19,7 +19,7 @@
  * slow disk never delays adverts. The writer and the user lookup are ports (runtime/ports/files.ts).
  */
 import { join } from 'node:path';
-import type { DeepReadonly, FrozenConfig, ScriptCommand, AddressEntry, VrrpInstance } from '../config/model.js';
+import type { DeepReadonly, FrozenConfig, ScriptCommand, AddressEntry, TrackedProcess, VrrpInstance } from '../config/model.js';
 import type { Log } from '../log.js';
 import type { DaemonStatus } from './daemon-status.js';
 import type { FileWriter, IdResolver } from './ports/index.js';
@@ -209,6 +209,7 @@ function instanceData(s: InstStatus, cfg: FrozenConfig | undefined, ids: IdResol
         '   Tracked files :',
         ...c.trackFiles.map((t) => `     ${t.name}, weight ${t.weight ?? cfg?.trackFiles.find((x) => x.name === t.name)?.weight ?? 0}`),
       );
+    if (c.trackProcesses.length > 0) o.push('   Tracked processes :', ...c.trackProcesses.map((t) => `     ${trackedProcessLine(t, cfg)}`));
     o.push(`   Notify deleted = ${c.notify.deleted ? 'Deleted' : 'Fault'}`);
     for (const [k, label] of SCRIPT_LABEL) {
       const cmd = c.notify[k as keyof typeof c.notify];
@@ -390,4 +391,11 @@ export function writeDump(kind: DumpKind, src: DumpSource, host: DumpHost, log: 
       });
     });
   });
+}
+
+/** keepalived's line for a tracked process: `NAME, weight W[ reverse]` (the block's values by default). */
+function trackedProcessLine(t: DeepReadonly<TrackedProcess>, cfg: FrozenConfig | undefined): string {
+  const def = cfg?.trackProcesses.find((x) => x.name === t.name);
+  const reverse = t.reverse ?? def?.reverse ?? false;
+  return `${t.name}, weight ${t.weight ?? def?.weight ?? 0}${reverse ? ' reverse' : ''}`;
 }

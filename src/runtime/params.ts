@@ -17,6 +17,7 @@ import {
   makeInstanceParams,
   type InstanceParams,
   type TrackedFile,
+  type TrackedProcess,
   type TrackedInterface,
   type TrackedScript,
 } from '../protocol/instance-params.js';
@@ -30,6 +31,7 @@ import type {
   ScriptCommand,
   SyncGroup,
   TrackFile,
+  TrackProcess,
   VrrpInstance,
   VrrpScript,
 } from '../config/model.js';
@@ -81,6 +83,8 @@ export interface InstanceSpec {
   /** vrrp_script blocks this instance tracks (directly or through its sync group). */
   readonly scripts: readonly R<VrrpScript>[];
   readonly trackFiles: readonly R<TrackFile>[];
+  /** vrrp_track_process blocks this instance tracks (directly or through its sync group). */
+  readonly trackProcesses: readonly R<TrackProcess>[];
   /** State machine params; `srcIp` is `configuredSrcIp` or 0.0.0.0 until the runtime resolves it. */
   readonly params: InstanceParams;
   /** Reload identity (KEEPALIVED.md 6 step 3): VRID, family, interface, unicast or not, source, group. */
@@ -116,6 +120,7 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
   const trackInterfaces = trackedInterfaces(inst, group, [...vipEntries, ...evipEntries]);
   const { scripts, trackScripts } = trackedScripts(cfg, inst, group);
   const { trackFiles, trackedFiles } = trackedFileList(cfg, inst, group);
+  const { trackProcesses, trackedProcesses } = trackedProcessList(cfg, inst, group);
 
   const noTrack = [...vipEntries, ...evipEntries].filter((a) => a.noTrack).map((a) => a.address);
 
@@ -152,6 +157,7 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
     trackInterfaces,
     trackScripts,
     trackFiles: trackedFiles,
+    trackProcesses: trackedProcesses,
     syncGroup: group?.name ?? null,
   });
 
@@ -180,6 +186,7 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
     notify: inst.notify,
     scripts,
     trackFiles,
+    trackProcesses,
     params,
     matchKey: matchKey(inst, unicast, mcastGroup),
   };
@@ -266,4 +273,34 @@ function trackedFileList(
     trackedFiles.push({ name: def.name, weight: t.weight ?? def.weight, reverse: t.reverse ?? def.reverse });
   }
   return { trackFiles, trackedFiles };
+}
+
+/**
+ * The instance's and its sync group's track_process entries that name a defined
+ * vrrp_track_process (the first block of that name, as keepalived finds it). A process tracked by
+ * both takes the sync group's weight unless the instance's is 0 (keepalived's
+ * `add_vrrp_to_track_process()`), with the instance's reverse.
+ */
+function trackedProcessList(
+  cfg: FrozenConfig,
+  inst: R<VrrpInstance>,
+  group: SyncGroupOf,
+): { trackProcesses: R<TrackProcess>[]; trackedProcesses: TrackedProcess[] } {
+  const trackProcesses: R<TrackProcess>[] = [];
+  const trackedProcesses: TrackedProcess[] = [];
+  // `?? []`: a YAML model written before track_process existed has no such lists
+  for (const t of [...(inst.trackProcesses ?? []), ...(group?.trackProcesses ?? [])]) {
+    const def = (cfg.trackProcesses ?? []).find((p) => p.name === t.name);
+    if (def === undefined) continue;
+    const weight = t.weight ?? def.weight;
+    const n = trackedProcesses.findIndex((x) => x.name === t.name);
+    if (n >= 0) {
+      const mine = trackedProcesses[n]!;
+      if (mine.weight !== 0) trackedProcesses[n] = { ...mine, weight };
+      continue;
+    }
+    trackProcesses.push(def);
+    trackedProcesses.push({ name: def.name, weight, reverse: t.reverse ?? def.reverse });
+  }
+  return { trackProcesses, trackedProcesses };
 }

@@ -1,16 +1,18 @@
 /**
  * Trackers: the tracking inputs the instances hear as `track` events (KEEPALIVED.md 3.6), kept in
  * step with the config: one ScriptScheduler per vrrp_script and one TrackFileWatcher per
- * track_file in use (track-inputs.ts), each result fed to every instance tracking it, on the work
+ * track_file in use (track-inputs.ts), one /proc scan for every vrrp_track_process in use
+ * (track-process.ts), each result fed to every instance tracking it, on the work
  * queue. Link up/down comes from the host state (host-state.ts) through {@link Trackers.track}.
  * A script kept by a reload keeps its OK/KO state ("considered successful on reload").
  */
-import type { DeepReadonly, TrackFile, VrrpScript } from '../config/model.js';
+import type { DeepReadonly, TrackFile, TrackProcess, VrrpScript } from '../config/model.js';
 import type { Log } from '../log.js';
 import type { TrackUpdate } from '../protocol/tracking.js';
 import type { Instance } from './instance.js';
 import { SOURCE_TRACKER } from './params.js';
-import type { MonotonicClock, ProcessRunner, ScriptGatePort, TrackFileIo } from './ports/index.js';
+import type { MonotonicClock, ProcessRunner, ProcessTable, ScriptGatePort, TrackFileIo } from './ports/index.js';
+import { ProcessWatch } from './track-process.js';
 import { ScriptScheduler, TrackFileWatcher } from './track-inputs.js';
 
 type R<T> = DeepReadonly<T>;
@@ -19,6 +21,8 @@ export interface TrackersDeps {
   readonly clock: MonotonicClock;
   readonly runner: ProcessRunner;
   readonly files: TrackFileIo;
+  /** The process table for track_process (absent: no process is ever counted). */
+  readonly procTable?: ProcessTable;
   readonly gate: ScriptGatePort;
   readonly log: Log;
   /** Push work on the daemon's serialized path. */
@@ -31,19 +35,35 @@ export interface TrackersDeps {
 export class Trackers {
   readonly #scripts = new Map<string, ScriptScheduler>();
   readonly #files = new Map<string, TrackFileWatcher>();
+  readonly #processes: ProcessWatch;
 
-  constructor(private readonly deps: TrackersDeps) {}
+  constructor(private readonly deps: TrackersDeps) {
+    this.#processes = new ProcessWatch({
+      clock: deps.clock,
+      log: deps.log,
+      table: deps.procTable,
+      onChange: (n, quorum) => this.deps.submit(`track_process ${n}`, () => this.track({ kind: 'process', name: n, quorum })),
+    });
+  }
+
+  /** A tracked process's count and quorum (status, tests). */
+  process(name: string): { count: number; quorum: boolean; pending: boolean } | undefined {
+    return this.#processes.state(name);
+  }
 
   /** Start the scripts and watches the instances use now, stop the others (start, reload). */
   sync(): void {
     const wantScripts = new Map<string, R<VrrpScript>>();
     const wantFiles = new Map<string, R<TrackFile>>();
+    const wantProcesses = new Map<string, R<TrackProcess>>();
     for (const inst of this.deps.instances()) {
       for (const s of inst.spec.scripts) wantScripts.set(s.name, s);
       for (const f of inst.spec.trackFiles) wantFiles.set(f.name, f);
+      for (const p of inst.spec.trackProcesses) wantProcesses.set(p.name, p);
     }
     this.#syncScripts(wantScripts);
     this.#syncFiles(wantFiles);
+    this.#processes.sync([...wantProcesses.values()]);
   }
 
   #syncScripts(want: ReadonlyMap<string, R<VrrpScript>>): void {
@@ -108,6 +128,10 @@ export class Trackers {
       const v = this.#files.get(f.name)?.value;
       if (v !== undefined) inst.trackBeforeStart({ kind: 'file', name: f.name, value: v }, nowMs());
     }
+    for (const p of inst.spec.trackProcesses) {
+      const quorum = this.#processes.quorum(p.name);
+      if (quorum !== undefined) inst.trackBeforeStart({ kind: 'process', name: p.name, quorum }, nowMs());
+    }
   }
 
   /** A track update for every instance tracking `name` of this kind (on the queue). */
@@ -119,7 +143,9 @@ export class Trackers {
           ? p.trackInterfaces.some((t) => t.name === update.name)
           : update.kind === 'script'
             ? p.trackScripts.some((t) => t.name === update.name)
-            : p.trackFiles.some((t) => t.name === update.name);
+            : update.kind === 'file'
+              ? p.trackFiles.some((t) => t.name === update.name)
+              : p.trackProcesses.some((t) => t.name === update.name);
       if (tracks) await inst.handle({ type: 'track', update, nowMs: this.deps.clock.nowMs() });
     }
   }
@@ -139,11 +165,19 @@ export class Trackers {
         await inst.handle({ type: 'track', update: { kind: 'interface', name: t.name, up: ifUp }, nowMs: nowMs() });
       }
     }
+    this.#processes.ensure(inst.spec.trackProcesses);
+    for (const t of inst.snapshot.params.trackProcesses) {
+      const quorum = this.#processes.quorum(t.name) ?? false;
+      if (inst.snapshot.tracking.processes[t.name] !== quorum) {
+        await inst.handle({ type: 'track', update: { kind: 'process', name: t.name, quorum }, nowMs: nowMs() });
+      }
+    }
   }
 
   /** Stop every script and watch (daemon stop). */
   stop(): void {
     for (const s of this.#scripts.values()) s.stop();
     for (const f of this.#files.values()) f.stop();
+    this.#processes.stop();
   }
 }

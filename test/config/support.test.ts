@@ -53,7 +53,7 @@ t.test('nothing silent: every keyword the parser only records or skips has a row
   const expect: [string, readonly string[]][] = [
     ['', [...INACTIVE_ROOT, ...MISC_ROOT]],
     ['vrrp_instance', INSTANCE_NOT_RUN],
-    ['vrrp_sync_group', ['track_process', 'track_bfd']],
+    ['vrrp_sync_group', ['track_bfd']],
   ];
   for (const [block, list] of expect) {
     const missing = list.filter((k) => !NOT_RUN.some((r) => r.block === block && r.keyword === k));
@@ -86,11 +86,6 @@ t.test('refused keywords refuse the config, with the reason and what to do', asy
   const cases: [string, string, RegExp][] = [
     ['use_vmac', inst('  use_vmac'), /use_vmac \(in vrrp_instance\) - configuration refused: a virtual MAC/],
     ['vrf', inst('  vrf blue'), /vrf \(in vrrp_instance\) - configuration refused: VRF binding/],
-    [
-      'track_process',
-      inst('  track_process {\n    haproxy\n  }'),
-      /track_process \(in vrrp_instance\) - configuration refused: .*pidof haproxy/,
-    ],
     ['track_bfd', inst('  track_bfd {\n    b1\n  }'), /track_bfd \(in vrrp_instance\) - configuration refused: BFD/],
     [
       'auth_type AH',
@@ -98,11 +93,6 @@ t.test('refused keywords refuse the config, with the reason and what to do', asy
       /auth_type AH \(in vrrp_instance authentication\) - configuration refused: IPsec-AH/,
     ],
     ['net_namespace', `net_namespace blue\n${inst('')}`, /net_namespace \(at the top level\) - configuration refused: .*ip netns exec/],
-    [
-      'sync group track_process',
-      `${inst('')}vrrp_sync_group G {\n  group {\n    VI_1\n  }\n  track_process {\n    p\n  }\n}\n`,
-      /track_process \(in vrrp_sync_group\) - configuration refused/,
-    ],
   ];
   for (const [what, text, re] of cases) {
     const r = load(text);

@@ -14,6 +14,7 @@ import type {
   IoResult,
   LinkInfo,
   NetlinkEvent,
+  ProcEntry,
   ProcessRunner,
   ReceivedPacket,
   ReceivedPacket6,
@@ -198,6 +199,10 @@ export class FakeIo implements DaemonIo {
     killAll: () => {},
     drain: async () => {},
   };
+
+  /** The process table track_process scans (set `procs` to change it). */
+  procs: ProcEntry[] = [];
+  readonly procTable = { list: (): readonly ProcEntry[] => this.procs };
 
   readonly files = {
     read: (p: string) => this.fileData.get(p),

@@ -10,6 +10,7 @@ import { isIpv4Multicast } from '../../protocol/ipv4-address.js';
 import { ipFamily, isIpv6LinkLocalMulticast, readBool, readInt, readSeconds, readUnsigned } from '../values.js';
 import { INSTANCE_NOT_RUN } from '../support.js';
 import type { InstanceExtras, ParseState } from './parse-state.js';
+import { readTrackProcessRefs } from './track-process.js';
 import {
   assignPreference,
   blockName,
@@ -448,6 +449,7 @@ function trackingKeywords({ st, on }: InstanceKit): Keyword[] {
         if (w) i.trackFiles.push({ name, ...w });
       }
     }),
+    on('track_process', (i, ctx) => readTrackProcessRefs(st, ctx, i.name, i.trackProcesses)),
   ];
 }
 
@@ -508,7 +510,7 @@ function unsupportedKeywords({ on }: InstanceKit): Keyword[] {
 }
 
 /** Those of them followed by a block. */
-const INSTANCE_NOT_RUN_BLOCKS: ReadonlySet<string> = new Set(['track_process', 'track_bfd']);
+const INSTANCE_NOT_RUN_BLOCKS: ReadonlySet<string> = new Set(['track_bfd']);
 
 /**
  * The first VIP, unicast peer, source or destination address (or `native_ipv6`) fixes the

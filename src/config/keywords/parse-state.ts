@@ -66,6 +66,7 @@ export function newParseState(host: ConfigHost, diags: Diagnostics, file: string
       instances: [],
       scripts: [],
       trackFiles: [],
+      trackProcesses: [],
       syncGroups: [],
       staticIpaddress: [],
       staticRoutes: [],

@@ -14,6 +14,7 @@ import { scriptBlock } from './script.js';
 import { assignPreference, interfaceExistsFn } from './shared.js';
 import { syncGroupBlock } from './sync-group.js';
 import { trackFileBlock } from './track-file.js';
+import { trackProcessBlock } from './track-process.js';
 
 /** Root keywords of other subsystems whose blocks other keepalived processes parse: skipped silently. */
 export const INACTIVE_ROOT = [
@@ -21,7 +22,6 @@ export const INACTIVE_ROOT = [
   'virtual_server_group',
   'SSL',
   'bfd_instance',
-  'vrrp_track_process',
   'garp_group',
   'track_group',
   'linkbeat_interfaces',
@@ -47,6 +47,7 @@ const VRRP_BLOCKS = [
   'vrrp_sync_group',
   'track_file',
   'vrrp_track_file',
+  'vrrp_track_process',
   'static_ipaddress',
   'static_routes',
   'static_rules',
@@ -62,6 +63,7 @@ export function rootKeywords(st: ParseState): Keyword[] {
     syncGroupBlock(st),
     trackFileBlock(st, 'track_file'),
     trackFileBlock(st, 'vrrp_track_file'),
+    trackProcessBlock(st),
     ...staticKeywords(st),
     ...MISC_ROOT.map((name): Keyword => ({ name, handler: (ctx) => void cfg.global.ignored.push(ctx.words.join(' ')) })),
     ...INACTIVE_ROOT.map((name): Keyword => ({ name, inactive: true })),

@@ -6,6 +6,7 @@ import type { KeywordCtx, Keyword } from '../dispatch.js';
 import type { SyncGroup } from '../model.js';
 import { readBool } from '../values.js';
 import type { ParseState } from './parse-state.js';
+import { readTrackProcessRefs } from './track-process.js';
 import { blockName, loc, readScriptCommand, trackedInterface, trackWeight } from './shared.js';
 
 /** The root keyword `vrrp_sync_group NAME { ... }`. */
@@ -29,6 +30,7 @@ export function syncGroupBlock(st: ParseState): Keyword {
         trackInterfaces: [],
         trackScripts: [],
         trackFiles: [],
+        trackProcesses: [],
         notify: {},
         syncGroupTrackingWeight: false,
         notifyPriorityChanges: false,
@@ -88,7 +90,7 @@ function syncGroupKeywords(st: ParseState, cur: () => SyncGroup | undefined): Ke
         if (w) g.trackFiles.push({ name, ...w });
       }
     }),
-    on('track_process', (_g, ctx) => void ctx.readValueBlock()),
+    on('track_process', (g, ctx) => readTrackProcessRefs(st, ctx, g.name, g.trackProcesses)),
     on('track_bfd', (_g, ctx) => void ctx.readValueBlock()),
     notify('notify_master', 'master'),
     notify('notify_backup', 'backup'),

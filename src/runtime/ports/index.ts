@@ -7,7 +7,7 @@
 import type { RuntimeClock } from './clock.js';
 import type { HostNetlink, Ipv6ForwardingReader } from './net.js';
 import type { FrameSender, Vrrp6Sockets, VrrpSockets } from './packets.js';
-import type { ProcessRunner } from './processes.js';
+import type { ProcessRunner, ProcessTable } from './processes.js';
 import type { TrackFileIo } from './files.js';
 
 export type { MonotonicClock, RuntimeClock, TimerHandle, WallClock } from './clock.js';
@@ -27,7 +27,7 @@ export type {
 } from './net.js';
 export type { HookRun, NotifyHooks, NotifyState, RuntimeNotifier } from './notifier.js';
 export type { FrameSender, ReceivedPacket, ReceivedPacket6, Vrrp6ChannelSpec, Vrrp6Send, Vrrp6Sockets, VrrpSockets } from './packets.js';
-export type { Launch, ProcessRunner, Refusal, RunResult, RunSpec, ScriptGatePort } from './processes.js';
+export type { Launch, ProcEntry, ProcessRunner, ProcessTable, Refusal, RunResult, RunSpec, ScriptGatePort } from './processes.js';
 export type { IoError, IoResult } from './results.js';
 
 /** The host as the daemon uses it: clock, VRRP sockets, rtnetlink, GARP frames, programs, files. */
@@ -42,4 +42,6 @@ export interface DaemonIo {
   readonly frames: FrameSender;
   readonly processes: ProcessRunner;
   readonly files: TrackFileIo;
+  /** The process table for track_process; absent: a tracked process never has its quorum. */
+  readonly procTable?: ProcessTable;
 }

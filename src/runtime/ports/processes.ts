@@ -58,3 +58,23 @@ export interface ScriptGatePort {
    */
   prepare(cmd: DeepReadonly<ScriptCommand>, what: string, extraArgs?: readonly string[]): Launch | Refusal;
 }
+
+/** One process as /proc shows it (src/runtime/track-process.ts matches these). */
+export interface ProcEntry {
+  readonly pid: number;
+  /** The comm (second field of /proc/PID/stat: at most 15 characters, the kernel truncates it). */
+  readonly comm: string;
+  /** Its state is Z: exited, not yet reaped (never counted). */
+  readonly zombie: boolean;
+  /** /proc/PID/cmdline, its NULs kept, cut at `cmdlineBytes`; undefined when not asked for. */
+  readonly cmdline?: string;
+}
+
+/** The process table, read by track_process (a bounded scan of /proc). */
+export interface ProcessTable {
+  /**
+   * Every process (up to `maxProcesses`); `cmdlineBytes` > 0 also reads that many bytes of each
+   * command line. A process that ends during the scan is left out.
+   */
+  list(opts: { readonly cmdlineBytes: number; readonly maxProcesses: number }): readonly ProcEntry[];
+}
