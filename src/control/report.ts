@@ -11,7 +11,7 @@
 import type { Daemon } from '../runtime/daemon.js';
 import type { Instance } from '../runtime/instance.js';
 import { SOURCE_TRACKER } from '../runtime/params.js';
-import { processShare } from '../protocol/tracking.js';
+import { trackerShare } from '../protocol/tracking.js';
 import type { HoldReport, InstanceReport, PeerReport, StatusReport, TrackReport } from './protocol.js';
 import { PROTOCOL_VERSION } from './protocol.js';
 
@@ -39,15 +39,9 @@ export function trackReport(inst: Instance): TrackReport[] {
   const s = inst.snapshot;
   const p = s.params;
   const out: TrackReport[] = [];
-  const two = (weight: number, reverse: boolean, up: boolean): { fault: boolean; add: number } => {
-    const good = up !== reverse;
-    if (weight === 0) return { fault: !good, add: 0 };
-    if (weight > 0) return { fault: false, add: good ? weight : 0 };
-    return { fault: false, add: good ? 0 : weight };
-  };
   for (const t of p.trackInterfaces) {
     const up = s.tracking.interfaces[t.name] ?? true;
-    const r = two(t.weight, t.reverse, up);
+    const r = trackerShare(t.weight, t.reverse, up);
     if (t.name === SOURCE_TRACKER) {
       out.push({
         kind: 'source',
@@ -75,7 +69,7 @@ export function trackReport(inst: Instance): TrackReport[] {
       out.push({ kind: 'script', name: t.name, status, weight: t.weight, contribution: 0, fault: false });
       continue;
     }
-    const r = two(t.weight, t.reverse, status === 'ok');
+    const r = trackerShare(t.weight, t.reverse, status === 'ok');
     out.push({ kind: 'script', name: t.name, status, weight: t.weight, contribution: r.fault ? null : r.add, fault: r.fault });
   }
   for (const t of p.trackFiles) {
@@ -90,7 +84,7 @@ export function trackReport(inst: Instance): TrackReport[] {
   }
   for (const t of p.trackProcesses) {
     const quorum = s.tracking.processes[t.name];
-    const r = quorum === undefined ? { fault: false, add: 0 } : processShare(t.weight, t.reverse, quorum);
+    const r = quorum === undefined ? { fault: false, add: 0 } : trackerShare(t.weight, t.reverse, quorum);
     out.push({
       kind: 'process',
       name: t.name,

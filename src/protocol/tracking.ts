@@ -90,23 +90,17 @@ export interface TrackingVerdict {
   readonly effectivePriority: number;
 }
 
-/** Contribution of a two-state tracker: W>0 adds W while "up", W<0 subtracts while "down"; reverse swaps. */
-function twoState(weight: number, reverse: boolean, up: boolean): { fault: boolean; add: number } {
-  const good = up !== reverse;
-  if (weight === 0) return { fault: !good, add: 0 };
-  if (weight > 0) return { fault: false, add: good ? weight : 0 };
-  return { fault: false, add: good ? 0 : weight };
-}
-
 /**
- * A tracked process's share (keepalived 2.2.7's arithmetic): weight 0 is a
- * FAULT without the quorum (reverse: with it); otherwise a positive weight adds W while the quorum
- * is held and a negative one adds W while it is not, and `reverse` negates what is added (so
- * `weight 10 reverse` takes 10 off while the quorum is held).
+ * The share of a two-state tracker (an interface up or down, a script OK or KO, a process quorum
+ * held or not), as keepalived 2.2.7 counts it (vrrp_track.c, the same for the three): weight 0 is a
+ * FAULT while "down" (reverse: while "up"); otherwise a positive weight adds W while "up" and a
+ * negative one adds W while "down", and `reverse` negates what is added: `weight 10 reverse` takes
+ * 10 off while the script succeeds, and adds nothing while it fails (watched: a succeeding script
+ * at weight 10 reverse took priority 100 to 90; a failing one at weight 20 reverse left it at 100).
  */
-export function processShare(weight: number, reverse: boolean, quorum: boolean): { fault: boolean; add: number } {
-  if (weight === 0) return { fault: quorum === reverse, add: 0 };
-  return { fault: false, add: weight > 0 === quorum ? weight * (reverse ? -1 : 1) : 0 };
+export function trackerShare(weight: number, reverse: boolean, up: boolean): { fault: boolean; add: number } {
+  if (weight === 0) return { fault: up === reverse, add: 0 };
+  return { fault: false, add: weight > 0 === up ? weight * (reverse ? -1 : 1) : 0 };
 }
 
 /** KEEPALIVED.md 3.6: faults, pending scripts and effective priority from the tracked values. */
@@ -115,7 +109,7 @@ export function evaluateTracking(params: InstanceParams, st: TrackingState): Tra
   const pendingScripts: string[] = [];
   let sum = 0;
   for (const i of params.trackInterfaces) {
-    const r = twoState(i.weight, i.reverse, st.interfaces[i.name] ?? true);
+    const r = trackerShare(i.weight, i.reverse, st.interfaces[i.name] ?? true);
     if (r.fault) faults.push(`interface ${i.name} ${i.reverse ? 'up' : 'down'}`);
     sum += r.add;
   }
@@ -126,7 +120,7 @@ export function evaluateTracking(params: InstanceParams, st: TrackingState): Tra
       if (s.weight === 0) pendingScripts.push(s.name);
       continue;
     }
-    const r = twoState(s.weight, s.reverse, ss.status === 'ok');
+    const r = trackerShare(s.weight, s.reverse, ss.status === 'ok');
     if (r.fault) faults.push(`script ${s.name}`);
     sum += r.add;
   }
@@ -146,7 +140,7 @@ export function evaluateTracking(params: InstanceParams, st: TrackingState): Tra
     // not counted yet (a reload's new entry, until its update in the same work item): no effect
     const quorum = st.processes[p.name];
     if (quorum === undefined) continue;
-    const r = processShare(p.weight, p.reverse, quorum);
+    const r = trackerShare(p.weight, p.reverse, quorum);
     if (r.fault) faults.push(`tracked process ${p.name} quorum not achieved`); // keepalived's words
     sum += r.add;
   }

@@ -76,12 +76,21 @@ t.test('weight 0 = FAULT; reverse swaps the sense', async (t) => {
   t.same(evaluateTracking(p, st).faults, ['script chk']);
 });
 
-t.test('a weighted script contributes nothing before its first result; reverse adds while KO', async (t) => {
+t.test('a weighted script contributes nothing before its first result; reverse negates what it adds', async (t) => {
+  // keepalived 2.2.7, watched in a namespace: weight 10 reverse, script OK -> 90; weight 20 reverse, KO -> 100
   const p = params({ trackScripts: [script({ weight: 10, reverse: true })] });
   let st = initialTrackingState(p);
   t.equal(evaluateTracking(p, st).effectivePriority, 100);
-  st = applyTrackUpdate(p, st, { kind: 'script', name: 'chk', ok: false });
-  t.equal(evaluateTracking(p, st).effectivePriority, 110);
+  st = applyTrackUpdate(p, st, { kind: 'script', name: 'chk', ok: true });
+  t.equal(evaluateTracking(p, st).effectivePriority, 90, 'OK: weight 10 taken off');
+  const p20 = params({ trackScripts: [script({ weight: 20, reverse: true })] });
+  const ko = applyTrackUpdate(p20, initialTrackingState(p20), { kind: 'script', name: 'chk', ok: false });
+  t.equal(evaluateTracking(p20, ko).effectivePriority, 100, 'KO: nothing added');
+  const neg = params({ trackScripts: [script({ weight: -10, reverse: true })] });
+  const negKo = applyTrackUpdate(neg, initialTrackingState(neg), { kind: 'script', name: 'chk', ok: false });
+  t.equal(evaluateTracking(neg, negKo).effectivePriority, 110, 'weight -10 reverse, KO: 10 added');
+  const ifs = params({ trackInterfaces: [{ name: 'eth1', weight: 10, reverse: true }] });
+  t.equal(evaluateTracking(ifs, initialTrackingState(ifs)).effectivePriority, 90, 'an interface up at weight 10 reverse: 10 off');
 });
 
 t.test('track_file: value x weight clamped to [-254, 253]; <= -254 is FAULT; weight 0 non-zero is FAULT', async (t) => {

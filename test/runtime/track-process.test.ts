@@ -8,7 +8,7 @@ import t from 'tap';
 import { MemoryLog } from '../../src/log.js';
 import { openGate } from '../../src/notify/security.js';
 import { makeInstanceParams } from '../../src/protocol/instance-params.js';
-import { evaluateTracking, initialTrackingState, processShare } from '../../src/protocol/tracking.js';
+import { evaluateTracking, initialTrackingState, trackerShare } from '../../src/protocol/tracking.js';
 import type { TrackProcess } from '../../src/config/model.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { formatData } from '../../src/runtime/dumps.js';
@@ -155,14 +155,14 @@ t.test('the watch scans on its interval, once for every block, and logs the poll
 });
 
 t.test("the share: weight 0 is a FAULT without quorum, weights as keepalived's", async (t) => {
-  t.same(processShare(0, false, false), { fault: true, add: 0 });
-  t.same(processShare(0, false, true), { fault: false, add: 0 });
-  t.same(processShare(0, true, true), { fault: true, add: 0 }, 'reverse: FAULT with the quorum');
-  t.same(processShare(10, false, true), { fault: false, add: 10 });
-  t.same(processShare(10, false, false), { fault: false, add: 0 });
-  t.same(processShare(-10, false, false), { fault: false, add: -10 });
-  t.same(processShare(-10, false, true), { fault: false, add: 0 });
-  t.same(processShare(10, true, true), { fault: false, add: -10 }, 'reverse: takes W off while held');
+  t.same(trackerShare(0, false, false), { fault: true, add: 0 });
+  t.same(trackerShare(0, false, true), { fault: false, add: 0 });
+  t.same(trackerShare(0, true, true), { fault: true, add: 0 }, 'reverse: FAULT with the quorum');
+  t.same(trackerShare(10, false, true), { fault: false, add: 10 });
+  t.same(trackerShare(10, false, false), { fault: false, add: 0 });
+  t.same(trackerShare(-10, false, false), { fault: false, add: -10 });
+  t.same(trackerShare(-10, false, true), { fault: false, add: 0 });
+  t.same(trackerShare(10, true, true), { fault: false, add: -10 }, 'reverse: takes W off while held');
   const params = makeInstanceParams({
     vrid: 1,
     srcIp: '10.0.0.1',
