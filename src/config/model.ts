@@ -378,6 +378,24 @@ export function defaultGlobalDefs(): GlobalDefs {
 }
 
 /** A new instance with keepalived's defaults (alloc_vrrp(); GARP values copied from global_defs). */
+/** A `vrrp_track_process` block before its keywords: keepalived's defaults (quorum 1, no weight, no delays). */
+export function defaultTrackProcess(name: string, origin: Origin): TrackProcess {
+  return {
+    name,
+    process: '',
+    params: null,
+    paramMatch: 'none',
+    fullCommand: false,
+    quorum: 1,
+    quorumMax: null,
+    weight: 0,
+    reverse: false,
+    terminateDelayMs: 0,
+    forkDelayMs: 0,
+    origin,
+  };
+}
+
 export function defaultInstance(name: string, g: GlobalDefs, origin: Origin): VrrpInstance {
   return {
     name,

@@ -9,7 +9,7 @@ import { MemoryLog } from '../../src/log.js';
 import { openGate } from '../../src/notify/security.js';
 import { makeInstanceParams } from '../../src/protocol/instance-params.js';
 import { evaluateTracking, initialTrackingState, trackerShare } from '../../src/protocol/tracking.js';
-import type { TrackProcess } from '../../src/config/model.js';
+import { defaultTrackProcess, type TrackProcess } from '../../src/config/model.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { formatData } from '../../src/runtime/dumps.js';
 import { instanceSpecs } from '../../src/runtime/params.js';
@@ -22,18 +22,8 @@ import { fakeEnv, instanceIn } from './fake-env.js';
 import { advanceDaemon, FakeIo, withTestNotifier } from './fake-io.js';
 
 const def = (o: Partial<TrackProcess> = {}): TrackProcess => ({
-  name: 'tp',
+  ...defaultTrackProcess('tp', { file: 'x', line: 1 }),
   process: 'haproxy',
-  params: null,
-  paramMatch: 'none',
-  fullCommand: false,
-  quorum: 1,
-  quorumMax: null,
-  weight: 0,
-  reverse: false,
-  terminateDelayMs: 0,
-  forkDelayMs: 0,
-  origin: { file: 'x', line: 1 },
   ...o,
 });
 const proc = (pid: number, comm: string, argv: string[] = [comm], zombie = false): ProcEntry => ({

@@ -18,7 +18,7 @@
  * block of the same name: references find the first one.
  */
 import type { KeywordCtx, Keyword } from '../dispatch.js';
-import type { TrackedProcess, TrackProcess } from '../model.js';
+import { defaultTrackProcess, type TrackedProcess, type TrackProcess } from '../model.js';
 import { readInt, readSeconds, readUnsigned } from '../values.js';
 import type { ParseState } from './parse-state.js';
 import { loc } from './shared.js';
@@ -39,20 +39,7 @@ export function trackProcessBlock(st: ParseState): Keyword {
         return;
       }
       hasProcess = false;
-      tp = {
-        name: n,
-        process: '',
-        params: null,
-        paramMatch: 'none',
-        fullCommand: false,
-        quorum: 1,
-        quorumMax: null,
-        weight: 0,
-        reverse: false,
-        terminateDelayMs: 0,
-        forkDelayMs: 0,
-        origin: loc(ctx),
-      };
+      tp = defaultTrackProcess(n, loc(ctx));
     },
     sub: trackProcessKeywords(
       () => tp,
