@@ -5,11 +5,6 @@
  * defaults, the queue bound, one send at a time, a failing transport logged and counted.
  */
 import t from 'tap';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.js';
-import { nodeConfigHost } from '../../src/host/config-host.js';
 import { MemoryLog } from '../../src/log.js';
 import {
   MAIL_QUEUE_BOUND,
@@ -22,16 +17,7 @@ import {
 } from '../../src/notify/smtp-alerts.js';
 import { Notifications } from '../../src/notify/notifications.js';
 import type { ProcessRunner } from '../../src/notify/runner.js';
-
-const dir = mkdtempSync(join(tmpdir(), 'vn-smtp-unit-'));
-
-function loadConf(text: string) {
-  const f = join(dir, `c-${Math.random().toString(36).slice(2)}.conf`);
-  writeFileSync(f, text);
-  const r = loadConfig(f, nodeConfigHost({ hostChecks: false } as never));
-  if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  return r.config;
-}
+import { configFromText } from '../support/config-host.js';
 
 const instance = (name: string, vrid: number, extra = ''): string =>
   `vrrp_instance ${name} {\n state BACKUP\n interface eth0\n virtual_router_id ${vrid}\n priority 100\n${extra}\n virtual_ipaddress {\n  10.9.9.${vrid}/24\n }\n}\n`;
@@ -129,7 +115,7 @@ t.test('smtp_server and the To header', async (t) => {
 t.test('an instance mails MASTER, BACKUP, FAULT once each, with keepalived 2.2.7 text', async (t) => {
   const fake = new FakeMail();
   const a = alerts(fake);
-  a.configure(loadConf(SYNC_CONF));
+  a.configure(configFromText(SYNC_CONF));
   t.same(fake.targets, [{ host: '127.0.0.1', port: 2525, helo: 'helo.test', timeoutMs: 7000 }], 'server, HELO name, timeout');
   a.notify('INSTANCE', 'VI_1', 'BACKUP');
   a.notify('INSTANCE', 'VI_1', 'MASTER');
@@ -160,7 +146,7 @@ t.test('an instance mails MASTER, BACKUP, FAULT once each, with keepalived 2.2.7
 t.test('sync groups mail their moves, their members still mail theirs', async (t) => {
   const fake = new FakeMail();
   const a = alerts(fake);
-  a.configure(loadConf(SYNC_CONF));
+  a.configure(configFromText(SYNC_CONF));
   a.notify('GROUP', 'VG', 'BACKUP');
   a.notify('INSTANCE', 'VI_2', 'BACKUP');
   a.notify('INSTANCE', 'VI_2', 'MASTER');
@@ -182,7 +168,7 @@ t.test('sync groups mail their moves, their members still mail theirs', async (t
 t.test('STOP is mailed only outside a daemon stop; nothing is queued once stopping', async (t) => {
   const fake = new FakeMail();
   const a = alerts(fake);
-  a.configure(loadConf(SYNC_CONF));
+  a.configure(configFromText(SYNC_CONF));
   a.notify('INSTANCE', 'VI_1', 'STOP');
   a.notify('GROUP', 'VG', 'STOP');
   a.stopping();
@@ -198,11 +184,11 @@ t.test('a deleted instance mails FAULT, or Deleted with notify_deleted; no_email
   const fake = new FakeMail();
   const a = alerts(fake);
   const base = conf(`${GLOBALS}\n  smtp_alert`, `${instance('VI_1', 51)}${instance('VI_2', 52, ' notify_deleted')}`);
-  a.configure(loadConf(base));
+  a.configure(configFromText(base));
   a.notify('INSTANCE', 'VI_1', 'MASTER');
   a.notify('INSTANCE', 'VI_2', 'MASTER');
   // A reload removes both: their DELETED notifies come after the new config, with the old flags.
-  a.configure(loadConf(conf(`${GLOBALS}\n  smtp_alert`, instance('VI_9', 59))));
+  a.configure(configFromText(conf(`${GLOBALS}\n  smtp_alert`, instance('VI_9', 59))));
   a.notify('INSTANCE', 'VI_1', 'DELETED');
   a.notify('INSTANCE', 'VI_2', 'DELETED');
   await a.idle(2000);
@@ -211,7 +197,7 @@ t.test('a deleted instance mails FAULT, or Deleted with notify_deleted; no_email
 
   const f2 = new FakeMail();
   const b = alerts(f2);
-  b.configure(loadConf(conf(`${GLOBALS}\n  smtp_alert\n  no_email_faults`, instance('VI_1', 51))));
+  b.configure(configFromText(conf(`${GLOBALS}\n  smtp_alert\n  no_email_faults`, instance('VI_1', 51))));
   b.notify('INSTANCE', 'VI_1', 'MASTER');
   b.notify('INSTANCE', 'VI_1', 'FAULT');
   b.notify('INSTANCE', 'VI_1', 'DELETED');
@@ -238,7 +224,7 @@ t.test('who mails: smtp_alert per instance, per group, smtp_alert_vrrp, smtp_ale
   for (const [g, body, want] of cases) {
     const fake = new FakeMail();
     const a = alerts(fake);
-    a.configure(loadConf(conf(`${GLOBALS}\n  ${g}`, body)));
+    a.configure(configFromText(conf(`${GLOBALS}\n  ${g}`, body)));
     for (const n of ['VI_1', 'VI_2']) a.notify('INSTANCE', n, 'MASTER');
     a.notify('GROUP', 'VG', 'MASTER');
     await a.idle(2000);
@@ -251,7 +237,7 @@ t.test('who mails: smtp_alert per instance, per group, smtp_alert_vrrp, smtp_ale
   for (const drop of [/ {2}notification_email \{[^}]*\}\n/, / {2}smtp_server .*\n/]) {
     const fake = new FakeMail();
     const a = alerts(fake);
-    a.configure(loadConf(conf(`${GLOBALS.replace(drop, '')}\n  smtp_alert`, instance('VI_1', 51))));
+    a.configure(configFromText(conf(`${GLOBALS.replace(drop, '')}\n  smtp_alert`, instance('VI_1', 51))));
     a.notify('INSTANCE', 'VI_1', 'MASTER');
     await a.idle(500);
     t.equal(fake.targets.length + fake.mails.length, 0, `no transport, no mail without ${String(drop)}`);
@@ -261,7 +247,9 @@ t.test('who mails: smtp_alert per instance, per group, smtp_alert_vrrp, smtp_ale
 t.test('defaults: router_id, HELO name and sender from the host name and user; port 25; 30 s', async (t) => {
   const fake = new FakeMail();
   const a = alerts(fake);
-  a.configure(loadConf(conf('  notification_email {\n    ops@x.test\n  }\n  smtp_server 10.0.0.25\n  smtp_alert', instance('VI_1', 51))));
+  a.configure(
+    configFromText(conf('  notification_email {\n    ops@x.test\n  }\n  smtp_server 10.0.0.25\n  smtp_alert', instance('VI_1', 51))),
+  );
   a.notify('INSTANCE', 'VI_1', 'MASTER');
   await a.idle(2000);
   t.same(fake.targets, [{ host: '10.0.0.25', port: 25, helo: 'vm', timeoutMs: 30_000 }]);
@@ -275,7 +263,7 @@ t.test(`the queue holds ${MAIL_QUEUE_BOUND} mails; more are dropped, counted and
   const log = new MemoryLog();
   const a = alerts(fake, { log, nowMs: () => 1000 });
   const names = Array.from({ length: 40 }, (_, i) => `VI_${i + 1}`);
-  a.configure(loadConf(conf(`${GLOBALS}\n  smtp_alert`, names.map((n, i) => instance(n, i + 1)).join(''))));
+  a.configure(configFromText(conf(`${GLOBALS}\n  smtp_alert`, names.map((n, i) => instance(n, i + 1)).join(''))));
   for (const n of names) a.notify('INSTANCE', n, 'MASTER');
   await new Promise((r) => setImmediate(r));
   // 1 being sent, MAIL_QUEUE_BOUND waiting, the rest dropped
@@ -296,7 +284,7 @@ t.test('a failing transport is logged (rate-limited) and counted, and the next m
   const log = new MemoryLog();
   let now = 1000;
   const a = alerts(fake, { log, nowMs: () => now });
-  a.configure(loadConf(SYNC_CONF));
+  a.configure(configFromText(SYNC_CONF));
   a.notify('INSTANCE', 'VI_1', 'MASTER');
   a.notify('INSTANCE', 'VI_2', 'MASTER');
   a.notify('INSTANCE', 'VI_3', 'MASTER');
@@ -320,7 +308,7 @@ t.test('Notifications sends the alerts: the group first at start-up, none at sto
   const runner: ProcessRunner = { run: async () => ({ code: 0, signal: null, timedOut: false, durationMs: 0 }) } as never;
   const fake = new FakeMail();
   const n = new Notifications({ runner, log: new MemoryLog(), checkScripts: false, mailTransport: fake.factory });
-  n.configure(loadConf(SYNC_CONF));
+  n.configure(configFromText(SYNC_CONF));
   n.notify('INSTANCE', 'VI_2', {}, 'BACKUP', 100);
   n.notify('INSTANCE', 'VI_2', {}, 'MASTER', 100);
   n.notify('INSTANCE', 'VI_1', {}, 'MASTER_RX_LOWER_PRI', 100);
@@ -340,7 +328,7 @@ t.test('Notifications sends the alerts: the group first at start-up, none at sto
   t.equal(fake.closed, 1, 'close() closes the transport');
 
   const none = new Notifications({ runner, log: new MemoryLog(), checkScripts: false });
-  none.configure(loadConf(SYNC_CONF));
+  none.configure(configFromText(SYNC_CONF));
   none.notify('INSTANCE', 'VI_1', {}, 'MASTER', 100);
   await none.idle(500);
   t.same(none.mailStats, { sent: 0, failed: 0, dropped: 0, queued: 0, sending: false }, 'no transport given: nothing');
@@ -350,9 +338,9 @@ t.test('a reload that changes the server makes a new transport and closes the ol
   const fake = new FakeMail();
   fake.hold = true;
   const a = alerts(fake);
-  a.configure(loadConf(SYNC_CONF));
+  a.configure(configFromText(SYNC_CONF));
   a.notify('INSTANCE', 'VI_1', 'MASTER');
-  a.configure(loadConf(SYNC_CONF.replace('smtp_server 127.0.0.1 2525', 'smtp_server 10.0.0.25')));
+  a.configure(configFromText(SYNC_CONF.replace('smtp_server 127.0.0.1 2525', 'smtp_server 10.0.0.25')));
   t.same(
     fake.targets.map((x) => `${x.host}:${x.port}`),
     ['127.0.0.1:2525', '10.0.0.25:25'],
@@ -363,6 +351,6 @@ t.test('a reload that changes the server makes a new transport and closes the ol
   await a.idle(2000);
   t.equal(fake.closed, 1, 'then it is closed');
   t.same(subjects(fake), ['[R1] VRRP Instance VI_1 - Entering MASTER state', '[R1] VRRP Instance VI_1 - Entering BACKUP state']);
-  a.configure(loadConf(SYNC_CONF.replace('smtp_server 127.0.0.1 2525', 'smtp_server 10.0.0.25')));
+  a.configure(configFromText(SYNC_CONF.replace('smtp_server 127.0.0.1 2525', 'smtp_server 10.0.0.25')));
   t.equal(fake.targets.length, 2, 'an unchanged server keeps its transport');
 });
