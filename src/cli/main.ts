@@ -3,7 +3,7 @@
  */
 import { VERSION } from '../version.js';
 import type { Io } from './check.js';
-import { editDistance, ignoredOptionsWarning, parseRunCommandLine } from './run-args.js';
+import { ignoredOptionsWarning, parseRunCommandLine, unknownOptionMessage } from './run-args.js';
 
 // Every command's module is imported only when that command runs: `status` and the other control
 // commands must not load io/ (DESIGN.md), and `run` must not pay for what it never uses (check.js
@@ -70,9 +70,7 @@ async function commandUsage(cmd: string): Promise<string> {
 /** The first flag not in `known`, as an error with a did-you-mean; undefined when all are known. */
 export function unknownFlag(flags: ReadonlyMap<string, string>, known: readonly string[]): string | undefined {
   const bad = [...flags.keys()].find((k) => !known.includes(k));
-  if (bad === undefined) return undefined;
-  const near = known.filter((k) => k.length > 2 && editDistance(bad, k) <= 2).sort((a, b) => editDistance(bad, a) - editDistance(bad, b));
-  return `unknown option ${bad}${near.length > 0 ? ` (did you mean ${near[0]}?)` : ''}`;
+  return bad === undefined ? undefined : unknownOptionMessage(bad, known);
 }
 
 const stdio: Io = {

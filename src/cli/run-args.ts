@@ -158,14 +158,19 @@ function expandShort(a: string): string[] | null {
 }
 
 function unknown(name: string): string {
-  const near = [...BY_NAME.keys()]
+  return unknownOptionMessage(name, [...BY_NAME.keys()]);
+}
+
+/** `unknown option NAME`, with the closest of `known` (2 edits at most) as a did-you-mean. */
+export function unknownOptionMessage(name: string, known: readonly string[]): string {
+  const near = known
     .filter((k) => k.length > 2 && editDistance(name, k) <= 2)
     .sort((x, y) => editDistance(name, x) - editDistance(name, y));
   return `unknown option ${name}${near.length > 0 ? ` (did you mean ${near[0]}?)` : ''}`;
 }
 
 /** Levenshtein distance (option names are short). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
