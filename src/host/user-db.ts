@@ -1,11 +1,14 @@
 /**
  * The machine's user database for script users, as keepalived reads it: getpwnam_r(3) and
  * getgrnam_r(3) through NSS (so LDAP, sssd or systemd-userdb users resolve as they do for
- * keepalived), called through koffi. When koffi or libc cannot be loaded, /etc/passwd and
- * /etc/group are read instead. Every call reads afresh (no cache): a config load asks a handful of
- * names.
+ * keepalived), called through koffi. Off the main thread (the config loader's worker), where koffi
+ * is not loaded (util/libc.ts says why), the same NSS lookups go through getent(1). When neither
+ * can be used, /etc/passwd and /etc/group are read instead. Every call reads afresh (no cache): a
+ * config load asks a handful of names.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import { libc } from '../util/libc.js';
 import { userDbFromFiles, type UserDb, type UserEntry } from '../config/script-user.js';
 
@@ -24,6 +27,7 @@ let nss: Nss | null | undefined;
 
 function loadNss(): Nss | null {
   if (nss !== undefined) return nss;
+  if (!isMainThread) return (nss = getentNss());
   const c = libc();
   if (c === null) return (nss = null);
   const { koffi, lib } = c;
@@ -69,6 +73,47 @@ function loadNss(): Nss | null {
   return nss;
 }
 
+/** One getent(1) lookup's wall-clock bound (an NSS backend such as LDAP may be slow). */
+const GETENT_TIMEOUT_MS = 5000;
+
+/**
+ * `getent passwd|group -- NAME` (getpwnam/getgrnam through NSS, in a child process): the fields of
+ * the entry named NAME, undefined when there is none (exit 2, or an entry found by number whose
+ * name differs: getpwnam("1234") finds no user named 1234), null when getent cannot be run.
+ */
+function getent(db: 'passwd' | 'group', name: string): string[] | undefined | null {
+  let out: string;
+  try {
+    out = execFileSync('getent', [db, '--', name], {
+      encoding: 'utf8',
+      timeout: GETENT_TIMEOUT_MS,
+      maxBuffer: BUF_MAX,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
+  }
+  const f = (out.split('\n')[0] ?? '').split(':');
+  return f[0] === name ? f : undefined;
+}
+
+function getentNss(): Nss | null {
+  if (getent('passwd', 'root') === null) return null;
+  const num = (v: string | undefined): number | undefined => {
+    const n = Number(v);
+    return v !== undefined && v !== '' && Number.isInteger(n) && n >= 0 ? n : undefined;
+  };
+  return {
+    user: (name) => {
+      const f = getent('passwd', name);
+      const uid = num(f?.[2]);
+      const gid = num(f?.[3]);
+      return uid === undefined || gid === undefined ? undefined : { uid, gid };
+    },
+    group: (name) => num(getent('group', name)?.[2] ?? undefined),
+  };
+}
+
 function fileDb(): UserDb {
   const read = (p: string): string => {
     try {
@@ -80,7 +125,7 @@ function fileDb(): UserDb {
   return userDbFromFiles(read('/etc/passwd'), read('/etc/group'));
 }
 
-/** The running host's user database (NSS through libc when possible, else the /etc files). */
+/** The running host's user database (NSS through libc, or getent off the main thread, when possible; else the /etc files). */
 export function nodeUserDb(): UserDb {
   return {
     user: (name) => {

@@ -6,6 +6,7 @@
  * missing koffi or libc is `null`, never a throw: the caller decides what to do without it.
  */
 import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
 import type { LibraryHandle } from 'koffi';
 
 export interface LibcHandle {
@@ -17,9 +18,16 @@ export interface LibcHandle {
 
 let handle: LibcHandle | null | undefined;
 
-/** libc.so.6 and koffi, loaded once; null when either cannot be loaded. */
+/**
+ * libc.so.6 and koffi, loaded once; null when either cannot be loaded, and always null off the main
+ * thread. koffi 3.3.4 never frees what it allocates for a Node environment (a 2 MiB call stack, a
+ * 1 MiB heap and its type tables, on the thread's malloc arena): loaded in the config loader's
+ * worker threads, every reload of a long-running daemon left that behind (BENCHMARKS.md, "Where the
+ * remaining creep is"). Code that runs in a worker has another way (host/user-db.ts: getent).
+ */
 export function libc(): LibcHandle | null {
   if (handle !== undefined) return handle;
+  if (!isMainThread) return (handle = null);
   try {
     const require = createRequire(import.meta.url);
     const koffi = require('koffi') as typeof import('koffi');
