@@ -179,6 +179,8 @@ export function formatInstance(i: InstanceReport, nowMs: number): string {
     ['vrid', `${i.vrid} on ${i.interface ?? '-'} from ${i.srcIp ?? '-'} (${i.unicast ? 'unicast' : 'multicast'})`],
     ['priority', `${i.effectivePriority} (base ${i.basePriority})`],
     ['protocol', protocolText(i)],
+    ['timers', `master down ${i.masterDownIntervalMs} ms, skew ${i.skewMs} ms`],
+    ['preempt', i.preempt.mode === 'nopreempt' ? 'nopreempt' : `preempt, delay ${i.preempt.delayMs} ms`],
   ];
   if (i.hold)
     kv.push([
@@ -204,6 +206,7 @@ export function formatInstance(i: InstanceReport, nowMs: number): string {
   kv.push(['master', `became ${c.becameMaster}, released ${c.releasedMaster}`]);
   const drops = Object.entries(i.drops).filter(([, n]) => n > 0);
   kv.push(['drops', drops.length === 0 ? 'none' : drops.map(([k, n]) => `${k} ${n}`).join(', ')]);
+  for (const e of i.transitions) kv.push(['transition', `${e.at} ${e.from} -> ${e.to} (${e.reason})`]);
   const hooks = i.lastHooks;
   if (Array.isArray(hooks)) {
     for (const h of hooks as Record<string, unknown>[])

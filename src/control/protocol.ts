@@ -181,6 +181,16 @@ export interface InstanceReport {
   readonly advertIntMs: number;
   /** v3: the master's advert interval (Master_Adver_Interval) learned from its adverts, in ms; null when none was learned (always for v2). */
   readonly learnedAdvertIntMs: number | null;
+  /** Master_Down_Interval now (ms): from the learned interval (v3) and the effective priority. */
+  readonly masterDownIntervalMs: number;
+  /** Skew_Time now (ms). */
+  readonly skewMs: number;
+  /** `nopreempt` and `preempt_delay`. */
+  readonly preempt: { readonly mode: 'preempt' | 'nopreempt'; readonly delayMs: number };
+  /** The last state changes, oldest first (TRANSITION_HISTORY of them). */
+  readonly transitions: readonly TransitionReport[];
+  /** State changes since start by from, to and cause (the causes: protocol/transition-cause.ts). */
+  readonly transitionCounts: readonly { readonly from: string; readonly to: string; readonly cause: string; readonly count: number }[];
   readonly basePriority: number;
   readonly effectivePriority: number;
   readonly hold: HoldReport | null;
@@ -207,6 +217,14 @@ export interface InstanceReport {
   readonly lastHooks?: unknown;
   /** Kept for older clients: `{ip, priority}` of masterIp/masterPriority. */
   readonly master: { readonly ip: string; readonly priority: number } | null;
+}
+
+export interface TransitionReport {
+  readonly at: string;
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+  readonly cause: string;
 }
 
 export interface StatusReport {

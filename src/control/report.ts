@@ -11,6 +11,7 @@
 import type { Daemon } from '../runtime/daemon.js';
 import type { Instance } from '../runtime/instance.js';
 import { SOURCE_TRACKER } from '../runtime/params.js';
+import { snapshotMasterDownMs, snapshotSkewMs } from '../protocol/fsm-step.js';
 import { trackerShare } from '../protocol/tracking.js';
 import type { HoldReport, InstanceReport, PeerReport, StatusReport, TrackReport } from './protocol.js';
 import { PROTOCOL_VERSION } from './protocol.js';
@@ -143,6 +144,13 @@ export function instanceReport(d: Daemon, inst: Instance, legacy: LegacyInstance
     family: inst.spec.family,
     advertIntMs: s.params.adverIntMs,
     learnedAdvertIntMs: s.masterAdverIntMs,
+    masterDownIntervalMs: snapshotMasterDownMs(s),
+    skewMs: snapshotSkewMs(s),
+    preempt: { mode: s.params.nopreempt ? 'nopreempt' : 'preempt', delayMs: s.params.preemptDelayMs },
+    transitions: inst.transitions
+      .recent()
+      .map((e) => ({ at: new Date(e.atMs).toISOString(), from: e.from, to: e.to, reason: e.reason, cause: e.cause })),
+    transitionCounts: inst.transitions.counts(),
     basePriority: s.params.basePriority,
     effectivePriority: s.effectivePriority,
     hold: meta.holdFor(inst.name),
@@ -192,6 +200,11 @@ const REPORT_KEYS: Record<string, true> = Object.fromEntries(
     'family',
     'advertIntMs',
     'learnedAdvertIntMs',
+    'masterDownIntervalMs',
+    'skewMs',
+    'preempt',
+    'transitions',
+    'transitionCounts',
     'basePriority',
     'effectivePriority',
     'hold',

@@ -33,6 +33,7 @@ import { PEER_EXPIRY_DOWN_INTERVALS, PEER_TABLE_MAX, PeerTable } from './peer-ta
 import type { IoResult, ReceivedPacket, ReceivedPacket6, RuntimeClock, TimerHandle, Vrrp6Send } from './ports/index.js';
 import { SOURCE_TRACKER, withSrcIp, type InstanceSpec } from './params.js';
 import { reloadAddressActions } from './reload-diff.js';
+import { TransitionLog } from './transition-log.js';
 
 export type { AddressKindEntry } from './entries.js';
 export type { InstanceStatus, RuntimeCounters } from './instance-status.js';
@@ -89,6 +90,8 @@ export class Instance {
   };
   readonly drops = new Map<DropReason, number>();
   lastTransitionMs: number | null = null;
+  /** The last transitions and their counts by cause (status, metrics). */
+  readonly transitions = new TransitionLog();
   /**
    * Routers heard from (valid adverts): source IP -> wall-clock ms and priority of the last one
    * (status). Expires and is capped (peer-table.ts).
@@ -324,6 +327,7 @@ export class Instance {
   #logTransition(from: VrrpState, to: VrrpState, reason: string, init: boolean, priority: number): void {
     this.lastTransitionMs = this.#env.clock.wallMs();
     const why = this.describe(reason);
+    this.transitions.record(this.lastTransitionMs, from, to, why);
     const fields = { state: to, from, reason: why, priority };
     switch (to) {
       case 'MASTER':

@@ -92,6 +92,17 @@ const inst = (o: Partial<InstanceReport> = {}): InstanceReport => ({
   family: 4,
   advertIntMs: 1000,
   learnedAdvertIntMs: null,
+  masterDownIntervalMs: 3570,
+  skewMs: 570,
+  preempt: { mode: 'preempt', delayMs: 0 },
+  transitions: [
+    { at: '2026-11-24T09:57:56.000Z', from: 'INIT', to: 'BACKUP', reason: 'init', cause: 'init' },
+    { at: '2026-11-24T09:58:00.000Z', from: 'BACKUP', to: 'MASTER', reason: 'master down timer expired', cause: 'master_down' },
+  ],
+  transitionCounts: [
+    { from: 'INIT', to: 'BACKUP', cause: 'init', count: 1 },
+    { from: 'BACKUP', to: 'MASTER', cause: 'master_down', count: 1 },
+  ],
   basePriority: 100,
   effectivePriority: 110,
   hold: null,
@@ -168,6 +179,10 @@ t.test('status detail view', async (t) => {
   t.match(out, /^peer: +10\.0\.0\.2 priority 90, last seen 1s ago$/m);
   t.match(out, /^track script: +chk ok \(weight 10: \+10\)$/m);
   t.match(out, /^drops: +ttl 2$/m);
+  t.match(out, /^timers: +master down 3570 ms, skew 570 ms$/m);
+  t.match(out, /^preempt: +preempt, delay 0 ms$/m);
+  t.match(out, /^transition: +2026-11-24T09:58:00.000Z BACKUP -> MASTER \(master down timer expired\)$/m);
+  t.match(formatInstance(inst({ preempt: { mode: 'nopreempt', delayMs: 0 } }), NOW), /^preempt: +nopreempt$/m);
   t.match(out, /^hook: +kind=notify_master exit=0 durationMs=12$/m);
 });
 
