@@ -70,8 +70,8 @@ const LAYERS = {
     layers: ['runtime', 'runtime/ports', 'protocol', 'config', 'util', 'log.ts', 'version.ts'],
     node: '*',
     sockets: true,
-    packages: [],
-    why: 'control serves the daemon over its Unix socket; it builds no adapter',
+    packages: ['prom-client'],
+    why: 'control serves the daemon over its Unix socket and its metrics over HTTP; it builds no adapter',
   },
   cli: {
     layers: ['control', 'runtime', 'runtime/ports', 'protocol', 'config', 'util', 'log.ts', 'version.ts'],

@@ -39,6 +39,8 @@ export interface SystemPortsOptions {
   /** A timer fired more than 250 ms late (DESIGN: logged with the event-loop lag). */
   onLateTimer: (lateMs: number, lagMs: number) => void;
   onLag?: (lagMs: number) => void;
+  /** Every event-loop probe's lag (metrics). */
+  onLagSample?: (lagMs: number) => void;
   /** Built-in state files (src/notify/state-files.ts); null = none. */
   stateFiles: StateFilesOptions | null;
 }
@@ -58,7 +60,12 @@ export function systemPorts(o: SystemPortsOptions): SystemPorts {
 
 function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLagMonitor } {
   const ioLog = o.log.child({ component: 'io' });
-  const lag = new EventLoopLagMonitor({ intervalMs: 100, thresholdMs: 250, ...(o.onLag ? { onLag: o.onLag } : {}) });
+  const lag = new EventLoopLagMonitor({
+    intervalMs: 100,
+    thresholdMs: 250,
+    ...(o.onLag ? { onLag: o.onLag } : {}),
+    ...(o.onLagSample ? { onSample: o.onLagSample } : {}),
+  });
   const clock = new SystemClock({ onLateTimer: (late) => o.onLateTimer(late, lag.sample().lastLagMs) });
   let onPacket: (p: ReceivedPacket) => void = () => {};
   const transport = new RawVrrpTransport({ onPacket: (p) => onPacket(p), logger: ioLog });

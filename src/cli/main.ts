@@ -3,7 +3,7 @@
  */
 import { VERSION } from '../version.js';
 import type { Io } from './check.js';
-import { ignoredOptionsWarning, parseRunCommandLine, unknownOptionMessage } from './run-args.js';
+import { ignoredOptionsWarning, parseListen, parseRunCommandLine, unknownOptionMessage } from './run-args.js';
 
 // Every command's module is imported only when that command runs: `status` and the other control
 // commands must not load io/ (DESIGN.md), and `run` must not pay for what it never uses (check.js
@@ -198,6 +198,12 @@ async function runCommand(args: string[], io: Io): Promise<number> {
     io.err(`vrrpd run: --log-format takes json, console or journal, not '${logFormat}'`);
     return 2;
   }
+  const metricsListen = flags.get('--metrics-listen');
+  const listen = metricsListen === undefined ? undefined : parseListen(metricsListen);
+  if (typeof listen === 'string') {
+    io.err(`vrrpd run: ${listen}`);
+    return 2;
+  }
   const warning = ignoredOptionsWarning(parsed.ignored);
   if (warning !== null) io.err(warning);
   const { runDaemon } = await loadRun();
@@ -217,6 +223,7 @@ async function runCommand(args: string[], io: Io): Promise<number> {
       configId: flags.get('-i'),
       allConfig: flags.has('-e'),
       vipDeleted,
+      ...(listen !== undefined ? { metricsListen: listen } : {}),
       argv: ['vrrpd', 'run', ...args],
     },
     io,

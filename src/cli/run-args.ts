@@ -11,6 +11,16 @@
  * attached (`-gFILE`, `--log-file=FILE`). Anything else is an error with a did-you-mean. Pure.
  */
 
+/** `--metrics-listen`'s value: `HOST:PORT`, `[IPV6]:PORT` or `:PORT` (every address, `::`). */
+export function parseListen(s: string): { readonly host: string; readonly port: number } | string {
+  const m = /^(?:\[([0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)\]|([^:[\]\s]*)):(\d{1,5})$/.exec(s);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 1 && port <= 65535))
+    return `--metrics-listen ${JSON.stringify(s)}: expected HOST:PORT, [IPV6]:PORT or :PORT (port 1-65535), e.g. 127.0.0.1:9650`;
+  const host = m[1] ?? m[2] ?? '';
+  return { host: host === '' ? '::' : host, port };
+}
+
 type Arity = 'none' | 'value' | 'optional';
 
 interface Opt {
@@ -33,6 +43,7 @@ const OPTS: readonly Opt[] = [
   { names: ['--vip-deleted'], arity: 'value', as: '--vip-deleted' },
   { names: ['--pid-file'], arity: 'value', as: '--pid-file' },
   { names: ['--log-format'], arity: 'value', as: '--log-format' },
+  { names: ['--metrics-listen'], arity: 'value', as: '--metrics-listen' },
   // keepalived's, acted on
   { names: ['-f', '--use-file'], arity: 'value', as: '-f' },
   { names: ['-l', '--log-console'], arity: 'none', as: '-l' },

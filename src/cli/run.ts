@@ -16,6 +16,8 @@ import type { LoadResult } from '../config/load.js';
 import type { FrozenConfig } from '../config/model.js';
 import { createLog, journalStreamFd, type Log, type LogFormat } from '../log.js';
 import { ControlPlane } from '../control/plane.js';
+import type { ListenAddress } from '../control/metrics-server.js';
+import type { MetricsEndpoint } from './run-metrics.js';
 import { socketOptions } from '../control/socket-file.js';
 import { ADVERT_GRID_MS, Daemon } from '../runtime/daemon.js';
 import { stateFilesOptions, type StateFilesOptions } from '../notify/state-files.js';
@@ -57,6 +59,8 @@ export interface RunArgs {
   /** keepalived's -e/--all-config: every include is `includea` (a missing file is an error). */
   allConfig?: boolean;
   vipDeleted: 'restore' | 'keepalived';
+  /** --metrics-listen: serve Prometheus metrics there (control/metrics-server.ts); absent = none. */
+  metricsListen?: ListenAddress;
   argv: readonly string[];
 }
 
@@ -66,7 +70,7 @@ export const EXIT_NO_CAPABILITY = 7;
 export const RUN_USAGE = `  run -f FILE [--log-console|-l] [--log-detail|-D] [--log-format json|console|journal] [--pid-file PATH|-p PATH]
       [--control-socket PATH] [--status-socket PATH [--status-group GROUP]]
       [--state-dir DIR] [--state-log FILE] [--no-state-files] [-i ID]
-      [--vip-deleted restore|keepalived]
+      [--vip-deleted restore|keepalived] [--metrics-listen HOST:PORT]
         run the VRRP daemon in the foreground; keepalived's command line works too, with or
         without 'run' (vrrpd -n -l -D -f FILE): options without effect here (-n, -P, -G, -S...)
         are named in one warning, -C and -s are refused; vrrpd --signum=JSON prints 36 as
@@ -79,6 +83,9 @@ export const RUN_USAGE = `  run -f FILE [--log-console|-l] [--log-detail|-D] [--
         DIR/<instance>.state (DIR default /var/keepalived) and lines in /var/log/keepalived.log.
         --status-socket PATH: a second, read-only socket (status and ping only), mode 0660, group
         GROUP (name or number), so monitoring runs 'vrrpd status --socket PATH' without root.
+        --metrics-listen HOST:PORT ([IPV6]:PORT, :PORT for every address): Prometheus metrics
+        at http://HOST:PORT/metrics (docs/metrics.md); off by default. In the unit, set it in
+        /etc/default/vrrpd: VRRPD_ARGS="--metrics-listen 127.0.0.1:9650".
         Socket directories must not be writable by other users (sticky ones like /tmp aside)
 `;
 
@@ -99,23 +106,9 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   if (!first.ok) return first.exitCode;
   const { loaded, cfg } = first;
 
-  // 1b. Sockets: an unknown --status-group or an unsafe socket directory stops us here.
-  const sockets = socketOptions(a.controlSocket, a.statusSocket, a.statusGroup);
-  if (typeof sockets === 'string') {
-    io.err(`vrrpd run: ${sockets}`);
-    return 2;
-  }
-
-  // 1c. Capabilities: without them every socket would fail and the daemon sit in FAULT
-  if (cfg.instances.length > 0) {
-    const missing = ownMissingCapabilities();
-    if (missing.length > 0) {
-      io.err(
-        `vrrpd run: missing capabilit${missing.length === 1 ? 'y' : 'ies'} ${missing.join(', ')}: VRRP needs raw sockets and address changes: run it as root with both in its capability bounding set (systemd/vrrpd.service: CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW ...), or give them to its user (AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)`,
-      );
-      return EXIT_NO_CAPABILITY;
-    }
-  }
+  // 1b. Sockets and capabilities
+  const sockets = preflight(a, io, cfg);
+  if (typeof sockets === 'number') return sockets;
 
   // 2. State directory and pid file (src/util/safe-file.ts: no planted link is followed; the pid
   // file is held with flock for the daemon's life, so a stale one never blocks start-up).
@@ -145,7 +138,15 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
 
   // 3. The ports, the daemon, the dump signals, the control plane.
   let plane: ControlPlane | undefined;
-  const { d, ports } = composeDaemon(a, log, stateFiles, () => plane?.beforeStart());
+  let metrics: MetricsEndpoint | undefined;
+  const { d, ports } = composeDaemon(
+    a,
+    log,
+    stateFiles,
+    () => plane?.beforeStart(),
+    (ms) => metrics?.metrics.observeLag(ms),
+  );
+  ports.notifier.history.observe((_type, name, run) => metrics?.metrics.observeHook(name, run));
   ports.lag.start();
   /** Ends a reload's worker when the daemon stops. */
   const stopLoading = new AbortController();
@@ -158,6 +159,7 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
   const cleanup = (): void => {
     stopLoading.abort();
     removeDumpSignals();
+    metrics?.server.close();
     plane?.close();
     ports.lag.stop();
     pidLock.value.release();
@@ -175,8 +177,34 @@ export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
     return 1;
   }
   await plane.started();
+  if (a.metricsListen !== undefined) metrics = await (await import('./run-metrics.js')).startMetrics(a.metricsListen, plane, log);
   log.info({}, 'Startup complete');
   return untilStopped(d, plane, log, cleanup);
+}
+
+/**
+ * Before anything is opened: an unknown --status-group or an unsafe socket directory (exit 2), and
+ * the capabilities VRRP needs (without them every socket would fail and the daemon sit in FAULT).
+ * The socket options, or the exit code.
+ */
+function preflight(a: RunArgs, io: Io, cfg: FrozenConfig): Exclude<ReturnType<typeof socketOptions>, string> | number {
+  const sockets = socketOptions(a.controlSocket, a.statusSocket, a.statusGroup);
+  if (typeof sockets === 'string') {
+    io.err(`vrrpd run: ${sockets}`);
+    return 2;
+  }
+
+  if (cfg.instances.length > 0) {
+    const missing = ownMissingCapabilities();
+    if (missing.length > 0) {
+      io.err(
+        `vrrpd run: missing capabilit${missing.length === 1 ? 'y' : 'ies'} ${missing.join(', ')}: VRRP needs raw sockets and address changes: run it as root with both in its capability bounding set (systemd/vrrpd.service: CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW ...), or give them to its user (AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)`,
+      );
+      return EXIT_NO_CAPABILITY;
+    }
+  }
+
+  return sockets;
 }
 
 type FirstLoad = { ok: true; loaded: LoadResult; cfg: FrozenConfig } | { ok: false; exitCode: number };
@@ -206,6 +234,7 @@ function composeDaemon(
   log: Log,
   stateFiles: StateFilesOptions | null,
   beforeStart: () => void | Promise<void>,
+  onLagSample: (lagMs: number) => void,
 ): { d: Daemon; ports: SystemPorts } {
   let daemon: Daemon | undefined;
   const ports = systemPorts({
@@ -219,6 +248,7 @@ function composeDaemon(
     onLag: (lagMs) => {
       if (daemon && lagMs > daemon.maxLagMs) daemon.maxLagMs = lagMs;
     },
+    onLagSample,
   });
   // A full collection every few minutes keeps RSS at the live heap (io/heap.ts; issue 10's soak).
   const collectGarbage = fullCollector() ?? undefined;

@@ -8,6 +8,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Log } from '../log.js';
 import type { Daemon } from '../runtime/daemon.js';
 import { ManualControl, manualStateFile } from './manual.js';
+import type { ControlSocketStats } from './metrics.js';
 import type { ControlRequest, ControlResponse, EncodedResponse, RequestEnvelope, StatusReport } from './protocol.js';
 import { buildReport } from './report.js';
 import { ControlServer, type Caller, type ControlLimits } from './server.js';
@@ -101,6 +102,19 @@ export class ControlPlane {
       h = (Math.imul(h, 31) + ((i.lastTransitionMs ?? 0) % 1_000_000_007)) | 0;
     }
     return h;
+  }
+
+  /** The status report the control socket would answer with now (the shared snapshot: metrics). */
+  async sharedReport(): Promise<StatusReport> {
+    return (await this.snapshot.get()).report;
+  }
+
+  /** The control sockets' connection counts and what they answered or refused. */
+  controlStats(): readonly ControlSocketStats[] {
+    const out: ControlSocketStats[] = [];
+    if (this.#server) out.push({ socket: 'control', connections: this.#server.connections, stats: this.#server.stats });
+    if (this.#statusServer) out.push({ socket: 'status', connections: this.#statusServer.connections, stats: this.#statusServer.stats });
+    return out;
   }
 
   /** For the daemon's `beforeStart`: holds apply before any instance can become MASTER. */

@@ -130,6 +130,8 @@ export interface EventLoopLagMonitorOptions {
   intervalMs?: number;
   /** Called each time a probe is late by more than `thresholdMs` (default 250). */
   onLag?: (lagMs: number) => void;
+  /** Called with every probe's lag (the metrics histogram). */
+  onSample?: (lagMs: number) => void;
   thresholdMs?: number;
 }
 
@@ -141,6 +143,7 @@ export class EventLoopLagMonitor {
   readonly #intervalMs: number;
   readonly #thresholdMs: number;
   readonly #onLag: ((lagMs: number) => void) | undefined;
+  readonly #onSample: ((lagMs: number) => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #dueMs = 0;
   #maxLagMs = 0;
@@ -150,6 +153,7 @@ export class EventLoopLagMonitor {
     this.#intervalMs = opts.intervalMs ?? 100;
     this.#thresholdMs = opts.thresholdMs ?? 250;
     this.#onLag = opts.onLag;
+    this.#onSample = opts.onSample;
   }
 
   start(): this {
@@ -177,6 +181,7 @@ export class EventLoopLagMonitor {
       this.#lastLagMs = lag;
       if (lag > this.#maxLagMs) this.#maxLagMs = lag;
       if (lag > this.#thresholdMs) this.#onLag?.(lag);
+      this.#onSample?.(lag);
       this.#arm();
     }, this.#intervalMs);
     this.#timer.unref();

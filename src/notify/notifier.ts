@@ -51,9 +51,16 @@ export interface NotifierOptions {
 /** The last runs per instance/group (newest last), bounded. */
 export class HookHistory {
   readonly #runs = new Map<string, HookRun[]>();
+  readonly #observers: ((type: 'INSTANCE' | 'GROUP', name: string, run: HookRun) => void)[] = [];
   constructor(readonly keep = 10) {}
 
+  /** Be told of every run as it is recorded (the metrics' counters and histogram). */
+  observe(fn: (type: 'INSTANCE' | 'GROUP', name: string, run: HookRun) => void): void {
+    this.#observers.push(fn);
+  }
+
   add(type: 'INSTANCE' | 'GROUP', name: string, run: HookRun): void {
+    for (const fn of this.#observers) fn(type, name, run);
     const key = `${type}:${name}`;
     const list = this.#runs.get(key) ?? [];
     list.push(run);

@@ -51,7 +51,7 @@ export interface KeepalivedStats {
 }
 
 /** vrrpd's counters and drop reasons in keepalived's stats names. */
-export function keepalivedStats(s: InstStatus): KeepalivedStats {
+export function keepalivedStats(s: Pick<InstStatus, 'counters' | 'drops'>): KeepalivedStats {
   const c = (k: string): number => s.counters[k] ?? 0;
   const d = (...ks: string[]): number => ks.reduce((n, k) => n + (s.drops[k] ?? 0), 0);
   return {
