@@ -4,6 +4,7 @@
 import { VERSION } from '../version.js';
 import type { Io } from './check.js';
 import { ignoredOptionsWarning, parseListen, parseRunCommandLine, unknownOptionMessage } from './run-args.js';
+import { bashCompletion, CHECK_FLAGS, COMMAND_NAMES, DEMO_FLAGS, MANUAL_FLAGS, STATUS_FLAGS } from './completion.js';
 
 // Every command's module is imported only when that command runs: `status` and the other control
 // commands must not load io/ (DESIGN.md), and `run` must not pay for what it never uses (check.js
@@ -27,34 +28,23 @@ const CHECK_USAGE = `  check -f FILE [--json] [--print keepalived|yaml|json] [-i
         diagnostics on stderr, or with --json as a JSON array on stdout (on stderr when --print
         puts the config on stdout)
 `;
-const CHECK_FLAGS = [
-  ...['-f', '--use-file', '--json', '--print', '-i', '--config-id', '--no-host-checks', '-e', '--all-config', '--strict'],
-  // keepalived's logging and process options, which a `keepalived -t -l -D -f FILE` line may carry: no effect on a check
-  ...['-l', '--log-console', '-D', '--log-detail', '-n', '--dont-fork', '-P', '--vrrp', '-G', '--no-syslog'],
-];
 const DEMO_USAGE = `  demo [--keep] [--prefix P] [--subnet A.B.C]
         run a throw-away two-node lab (root): election, status, failover and ping gap
 `;
 const VERSION_USAGE = `  version        print the version
+`;
+const COMPLETION_USAGE = `  completion bash
+        print the bash completion (instances from the running daemon); make install puts it in
+        /usr/share/bash-completion/completions/vrrpd. Now: source <(vrrpd completion bash)
 `;
 
 const usage = (runUsage: string, statusUsage: string, manualUsage: string): string =>
   `usage: vrrpd <command> [options]   (vrrpd <command> --help: that command alone)
 
 commands:
-${CHECK_USAGE}${runUsage}${statusUsage}${manualUsage}${DEMO_USAGE}${VERSION_USAGE}`;
+${CHECK_USAGE}${runUsage}${statusUsage}${manualUsage}${DEMO_USAGE}${VERSION_USAGE}${COMPLETION_USAGE}`;
 
-const COMMANDS: ReadonlySet<string> = new Set([
-  'check',
-  'run',
-  'status',
-  'promote',
-  'switchover',
-  'maintenance',
-  'reload',
-  'demo',
-  'version',
-]);
+const COMMANDS: ReadonlySet<string> = new Set(COMMAND_NAMES);
 
 /** One command's usage (its module loaded only for its text). */
 async function commandUsage(cmd: string): Promise<string> {
@@ -64,6 +54,7 @@ async function commandUsage(cmd: string): Promise<string> {
   if (cmd === 'status') return `${head}${(await loadStatus()).STATUS_USAGE.trimStart()}`;
   if (cmd === 'demo') return `${head}${DEMO_USAGE.trimStart()}`;
   if (cmd === 'version') return `${head}${VERSION_USAGE.trimStart()}`;
+  if (cmd === 'completion') return `${head}${COMPLETION_USAGE.trimStart()}`;
   return `usage: vrrpd\n${(await loadManual()).MANUAL_USAGE}`;
 }
 
@@ -130,6 +121,13 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       return manualCommand(cmd, args, io);
     case 'demo':
       return demoCommand(args, io);
+    case 'completion':
+      if (args.length !== 1 || args[0] !== 'bash') {
+        io.err(`vrrpd completion: one shell, bash\n${COMPLETION_USAGE}`);
+        return 2;
+      }
+      io.out(bashCompletion());
+      return 0;
     case 'version':
     case '--version':
     case '-v':
@@ -238,16 +236,17 @@ async function statusCommand(args: string[], io: Io): Promise<number> {
     io.err(`vrrpd status: ${error}`);
     return 2;
   }
-  const unknown = unknownFlag(flags, ['--socket', '--control-socket', '-s', '--check-master', '--json', '--yaml']);
-  if (unknown !== undefined || rest.length > 1 || (flags.has('--json') && flags.has('--yaml'))) {
-    io.err(`vrrpd status: ${unknown ?? (rest.length > 1 ? 'one instance at most' : '--json or --yaml, not both')}\n${STATUS_USAGE}`);
+  const unknown = unknownFlag(flags, STATUS_FLAGS);
+  const formats = ['--json', '--yaml', '--names'].filter((f) => flags.has(f));
+  if (unknown !== undefined || rest.length > 1 || formats.length > 1) {
+    io.err(`vrrpd status: ${unknown ?? (rest.length > 1 ? 'one instance at most' : `${formats.join(' or ')}, not both`)}\n${STATUS_USAGE}`);
     return 2;
   }
   return runStatus(
     {
       socket: flags.get('--socket') ?? flags.get('--control-socket') ?? flags.get('-s'),
       instance: rest[0],
-      format: flags.has('--json') ? 'json' : flags.has('--yaml') ? 'yaml' : 'table',
+      format: flags.has('--json') ? 'json' : flags.has('--yaml') ? 'yaml' : flags.has('--names') ? 'names' : 'table',
       checkMaster: flags.get('--check-master'),
     },
     io,
@@ -264,7 +263,7 @@ async function manualCommand(cmd: 'promote' | 'switchover' | 'maintenance' | 're
   }
   // one name for the socket everywhere (--control-socket, as `run` takes it); --socket and -s stay
   for (const alias of ['-s', '--control-socket']) if (flags.has(alias)) flags.set('--socket', flags.get(alias)!);
-  const bad = unknownFlag(flags, ['--socket', '--control-socket', '-s', '--priority', '--peer-socket', '--for', '--clear', '--json']);
+  const bad = unknownFlag(flags, MANUAL_FLAGS);
   if (bad !== undefined) {
     io.err(`vrrpd ${cmd}: ${bad}\n${MANUAL_USAGE}`);
     return 2;
@@ -280,7 +279,7 @@ async function demoCommand(args: string[], io: Io): Promise<number> {
     io.err(`vrrpd demo: ${error}`);
     return 2;
   }
-  const bad = unknownFlag(flags, ['--keep', '--prefix', '--subnet']) ?? (rest.length > 0 ? `unexpected argument '${rest[0]}'` : undefined);
+  const bad = unknownFlag(flags, DEMO_FLAGS) ?? (rest.length > 0 ? `unexpected argument '${rest[0]}'` : undefined);
   if (bad !== undefined) {
     io.err(`vrrpd demo: ${bad}\n${DEMO_USAGE}`);
     return 2;

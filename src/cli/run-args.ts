@@ -96,6 +96,9 @@ const OPTS: readonly Opt[] = [
   { names: ['-T', '--genhash'], arity: 'none', refused: "genhash is keepalived's checker tool" },
 ];
 
+/** Every option `run` takes (the bash completion offers them). */
+export const RUN_OPTION_NAMES: readonly string[] = OPTS.filter((o) => o.refused === undefined).flatMap((o) => o.names);
+
 const BY_NAME = new Map<string, Opt>(OPTS.flatMap((o) => o.names.map((n): [string, Opt] => [n, o])));
 
 export interface RunCommandLine {

@@ -11,17 +11,18 @@ import type { Io } from './check.js';
 export interface StatusArgs {
   readonly socket: string | undefined;
   readonly instance: string | undefined;
-  readonly format: 'table' | 'json' | 'yaml';
+  /** names: the instances' names, one a line (the bash completion). */
+  readonly format: 'table' | 'json' | 'yaml' | 'names';
   /** Instance name for --check-master. */
   readonly checkMaster: string | undefined;
   /** Wall clock for ages (tests). */
   readonly nowMs?: number;
 }
 
-export const STATUS_USAGE = `  status [INSTANCE] [--json|--yaml] [--check-master INSTANCE] [--socket PATH]
+export const STATUS_USAGE = `  status [INSTANCE] [--json|--yaml|--names] [--check-master INSTANCE] [--socket PATH]
         show the running daemon's instances (table; one instance in detail; --json/--yaml full
         report); --check-master exits 0 when INSTANCE is MASTER here, 1 when it is not (or is
-        not configured), 3 when the daemon cannot be reached;
+        not configured), 3 when the daemon cannot be reached; --names: instance names only;
         --socket (or --control-socket) PATH: the control socket, or a run's --status-socket
 `;
 
@@ -56,7 +57,7 @@ export async function runStatus(a: StatusArgs, io: Io): Promise<number> {
       io.err(`vrrpd status: no instance ${a.checkMaster} (have: ${names(report)})`);
       return 1;
     }
-    if (a.format !== 'table') io.out(a.format === 'json' ? JSON.stringify(inst, null, 2) : await yamlText(inst));
+    if (a.format === 'json' || a.format === 'yaml') io.out(a.format === 'json' ? JSON.stringify(inst, null, 2) : await yamlText(inst));
     return inst.state === 'MASTER' ? 0 : 1;
   }
   let view: unknown = report;
@@ -69,6 +70,9 @@ export async function runStatus(a: StatusArgs, io: Io): Promise<number> {
     view = inst;
   }
   switch (a.format) {
+    case 'names':
+      if (report.instances.length > 0) io.out(report.instances.map((i) => i.name).join('\n'));
+      return 0;
     case 'json':
       io.out(JSON.stringify(view, null, 2));
       return 0;
