@@ -2,8 +2,8 @@
  * The launcher (bin/vrrpd) starts Node with the V8 heap options chosen in BENCHMARKS.md ("Control
  * socket under a flood"); callers that run `node bin/vrrpd` read them with launcherNodeArgs.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -60,3 +60,52 @@ t.test('a daemon exec-ed through the launcher runs with its options', { skip: bu
 function rootSkip(): false | string {
   return process.getuid?.() === 0 ? false : 'needs root (a network namespace)';
 }
+
+t.test('the launcher refuses a Node older than 20 in one line, before loading anything', { skip: buildSkip() }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vrrpd-launcher-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // what Node 18 reports, on this Node: the launcher reads process.versions.node
+  const old = join(dir, 'node18.mjs');
+  writeFileSync(old, "Object.defineProperty(process.versions, 'node', { value: '18.19.1' });\n");
+  for (const cmd of [['--version'], ['status'], ['run', '-f', '/nonexistent.conf']]) {
+    const r = spawnSync(process.execPath, ['--import', old, VRRPD_BIN, ...cmd], { encoding: 'utf8', timeout: 20_000 });
+    t.equal(r.status, 1, `${cmd.join(' ')}: exit 1`);
+    t.match(
+      r.stderr,
+      /^vrrpd: Node\.js 18\.19\.1 \(.*\) is too old: vrrpd needs Node\.js 20 or newer; install nodejs >= 20/,
+      'says what to install',
+    );
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+    t.equal(r.stdout, '', 'nothing else ran');
+  }
+});
+
+t.test('the daemon refuses native modules built for another Node in one line', { skip: buildSkip() }, async (t) => {
+  // the launcher in a tree whose raw-socket was built for another Node ABI (what a Node upgrade leaves)
+  const dir = mkdtempSync(join(tmpdir(), 'vrrpd-launcher-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'bin'));
+  copyFileSync(VRRPD_BIN, join(dir, 'bin', 'vrrpd'));
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+  const mod = join(dir, 'node_modules', 'raw-socket');
+  mkdirSync(mod, { recursive: true });
+  writeFileSync(join(mod, 'package.json'), '{"name":"raw-socket","main":"index.js"}\n');
+  writeFileSync(
+    join(mod, 'index.js'),
+    "throw new Error('The module raw.node was compiled against a different Node.js version using NODE_MODULE_VERSION 108.');\n",
+  );
+  const r = spawnSync(process.execPath, [join(dir, 'bin', 'vrrpd'), 'run', '-f', '/nonexistent.conf'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  t.equal(r.status, 1, 'exit 1');
+  t.match(
+    r.stderr,
+    /^vrrpd: the native module raw-socket does not load under Node\.js [\d.]+ \(ABI \d+\): The module raw\.node was compiled against a different Node\.js version/,
+  );
+  t.match(r.stderr, /rebuild it for this Node \(npm rebuild in vrrpd's directory\) or install the vrrpd package built for it/);
+  t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  // the client commands never load native modules: they still work
+  const v = spawnSync(process.execPath, [join(dir, 'bin', 'vrrpd'), '--help'], { encoding: 'utf8', timeout: 20_000 });
+  t.notMatch(v.stderr, /native module/, '--help does not check them');
+});
