@@ -34,8 +34,8 @@ const DEMO_USAGE = `  demo [--keep] [--prefix P] [--subnet A.B.C]
 const VERSION_USAGE = `  version        print the version
 `;
 const COMPLETION_USAGE = `  completion bash
-        print the bash completion (instances from the running daemon); make install puts it in
-        /usr/share/bash-completion/completions/vrrpd. Now: source <(vrrpd completion bash)
+        print the bash completion (instances from the running daemon); make install and the
+        package put it in bash-completion's directory. Now: source <(vrrpd completion bash)
 `;
 
 const usage = (runUsage: string, statusUsage: string, manualUsage: string): string =>
