@@ -6,9 +6,11 @@
  *  3. scale: 255 instances on one interface, then 1,000 on four (this package's scale.ts);
  *  4. hostile traffic throughput is a test (test/robust/hostile.test.ts), not repeated here;
  *  5. control-socket flood (build/bench/control-flood.js, its own table: 10,000 pipelined status
- *     requests and 1,000 idle connections on a master, quiet and flood side by side).
+ *     requests and 1,000 idle connections on a master, quiet and flood side by side);
+ *  6. start-up (build/bench/startup.js: spawn -> every instance's first state, 1 and 1,000
+ *     instances, min / median / max and the ratio to keepalived).
  * `--quick`: scale windows of 5 s, failover 1 round, flood windows of 10 s.
- * `--only scale|failover|config|control`.
+ * `--only scale|failover|config|control|startup`.
  * `--write FILE`: replace the scale section of FILE (between `<!-- scale:begin -->` and
  * `<!-- scale:end -->`) with this run's tables, machine and command.
  */
@@ -52,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
   if (!only || only === 'config') child('config-parse.js', []);
   if (!only || only === 'failover') child('failover.js', ['--rounds', quick ? '1' : '3']);
   if (!only || only === 'control') child('control-flood.js', quick ? ['--quiet', '10', '--flood', '10'] : []);
+  if (!only || only === 'startup') child('startup.js', ['--runs', quick ? '3' : '5']);
   if (only && only !== 'scale') return 0;
   const windowS = quick ? 5 : 20;
   const sections: string[] = [];
