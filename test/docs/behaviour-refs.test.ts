@@ -25,7 +25,7 @@ function* walk(dir: string): Generator<string> {
     const st = statSync(p, { throwIfNoEntry: false });
     if (st === undefined) continue;
     if (st.isDirectory()) yield* walk(p);
-    else if (st.isFile()) yield p;
+    else if (st.isFile() && !e.endsWith('.log')) yield p; // *.log: ignored by git, like SKIP_DIRS
   }
 }
 
