@@ -1,5 +1,5 @@
 /**
- * keepalived's dump signals for `vrrpd run` (KEEPALIVED.md 4.4, 6): SIGUSR1 data, SIGUSR2 stats,
+ * keepalived's dump signals for `vrrpd run` (docs/keepalived-behaviour.md 4.4, 6): SIGUSR1 data, SIGUSR2 stats,
  * SIGRTMIN+2 JSON. A signal only enqueues the dump on the daemon's queue (runtime/dumps.ts
  * writeDump); process signal handling stays here, in the composition root.
  */

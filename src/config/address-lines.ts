@@ -1,5 +1,5 @@
 /**
- * Line syntaxes of value blocks: VIP / eVIP / static addresses (KEEPALIVED.md 2.3), virtual and
+ * Line syntaxes of value blocks: VIP / eVIP / static addresses (docs/keepalived-behaviour.md 2.3), virtual and
  * static routes and rules (ip-route / ip-rule like). Pure.
  */
 import type { Diagnostics } from './diagnostics.js';

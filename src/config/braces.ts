@@ -1,5 +1,5 @@
 /**
- * Brace expansion as glob(3) does it with GLOB_BRACE (KEEPALIVED.md 1.5: keepalived globs include
+ * Brace expansion as glob(3) does it with GLOB_BRACE (docs/keepalived-behaviour.md 1.5: keepalived globs include
  * patterns with it): the first unescaped `{` with a well-formed group is split at its top-level
  * commas, each alternative is put back between the prefix and the rest, and every result is expanded
  * again, in order; an ill-formed group leaves the whole pattern literal. Alternatives multiply

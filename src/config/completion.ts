@@ -1,5 +1,5 @@
 /**
- * Post-parse rules (keepalived's vrrp_complete_instance() and friends; KEEPALIVED.md 2.2 "Other
+ * Post-parse rules (keepalived's vrrp_complete_instance() and friends; docs/keepalived-behaviour.md 2.2 "Other
  * completion-time rules", 2.4, 2.5): defaults resolved at the end, derivations, consistency checks
  * and the host checks (interfaces, script files) keepalived makes. Pure but for the injected host.
  */
@@ -110,7 +110,7 @@ function checkIdentity(st: ParseState, i: VrrpInstance): boolean {
   return true;
 }
 
-/** The post-parse rules of one instance (keepalived's `vrrp_complete_instance()`, KEEPALIVED.md 2.2), in this order. */
+/** The post-parse rules of one instance (keepalived's `vrrp_complete_instance()`, docs/keepalived-behaviour.md 2.2), in this order. */
 function completeInstance(st: ParseState, i: VrrpInstance): void {
   const ex = st.instanceExtras.get(i)!;
   if (!completeVersion(st, i, ex)) return;
@@ -309,7 +309,7 @@ function completeTracking(st: ParseState, i: VrrpInstance): void {
     }
   }
 
-  // An address owner ignores weights: weighted trackers are dropped (KEEPALIVED.md 2.2).
+  // An address owner ignores weights: weighted trackers are dropped (docs/keepalived-behaviour.md 2.2).
   if (i.priority === 255) {
     i.trackScripts = i.trackScripts.filter((t) => (t.weight ?? scriptWeight(st, t.name)) === 0);
     i.trackInterfaces = i.trackInterfaces.filter((t) => t.weight === 0);
@@ -377,7 +377,7 @@ function ownerGroupProcesses(st: ParseState, sg: SyncGroup): void {
 
 /**
  * keepalived's script checks at the end of the vrrp pass (vrrp.c `check_vrrp_script_security()`,
- * KEEPALIVED.md 4.1, 1.7 exit 6), judged against the running host (script-check.ts): a script that
+ * docs/keepalived-behaviour.md 4.1, 1.7 exit 6), judged against the running host (script-check.ts): a script that
  * is missing, not executable for its user or (with enable_script_security) insecure is REMOVED from
  * what runs. A vrrp_script: from the model and from every instance's and sync group's
  * track_script (the instance is not put in FAULT: keepalived drops the tracking, observed); a

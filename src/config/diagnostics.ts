@@ -1,6 +1,6 @@
 /**
  * Config diagnostics: every problem found while reading a keepalived.conf, with file, line and keyword.
- * keepalived's classes are kept so `vrrpd check` can exit with keepalived's codes (KEEPALIVED.md 1.7).
+ * keepalived's classes are kept so `vrrpd check` can exit with keepalived's codes (docs/keepalived-behaviour.md 1.7).
  */
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Keyword dispatch over the statement stream, with keepalived's block rules (KEEPALIVED.md 1.3):
+ * Keyword dispatch over the statement stream, with keepalived's block rules (docs/keepalived-behaviour.md 1.3):
  * block keywords need `{` (same or next line), unknown keywords are reported and their `{ ... }` is
  * NOT skipped (its lines are read as keywords of the enclosing block and its `}` closes that block),
  * inactive root keywords (LVS, BFD...) are skipped silently with their whole block, a missing

@@ -1,6 +1,6 @@
 /**
  * The typed configuration model: what a keepalived.conf means once keepalived's defaults and
- * derivations are applied (KEEPALIVED.md 2). Plain JSON-compatible data (so it prints as YAML/JSON
+ * derivations are applied (docs/keepalived-behaviour.md 2). Plain JSON-compatible data (so it prints as YAML/JSON
  * and reads back losslessly); times are integer milliseconds (`...Ms`), also where keepalived's
  * unit on the wire is coarser (`advertIntMs`: whole seconds for v2, centiseconds for v3).
  * `loadConfig()` returns it deep-frozen.
@@ -21,7 +21,7 @@ export interface ScriptCommand {
   group: string | null;
 }
 
-/** One VIP / eVIP / static address line (KEEPALIVED.md 2.3). */
+/** One VIP / eVIP / static address line (docs/keepalived-behaviour.md 2.3). */
 export interface AddressEntry {
   /** Address without prefix, e.g. "10.0.0.100". */
   address: string;
@@ -204,7 +204,7 @@ export interface TrackFile {
 }
 
 /**
- * A `vrrp_track_process` block (KEEPALIVED.md, track_process): which processes count and how many
+ * A `vrrp_track_process` block (docs/keepalived-behaviour.md 2.8): which processes count and how many
  * make a quorum. src/runtime/track-process.ts says how it runs.
  */
 export interface TrackProcess {

@@ -1,5 +1,5 @@
 /**
- * Definitions (KEEPALIVED.md 1.4): `$NAME=VALUE`, multi-line definitions (a value ending in `\`
+ * Definitions (docs/keepalived-behaviour.md 1.4): `$NAME=VALUE`, multi-line definitions (a value ending in `\`
  * goes on over the next lines), the built-ins (${_PWD}, ${_INSTANCE}, ${_RANDOM [min max]}, ${_HASH},
  * ${_BANG}) and substitution with keepalived's line length, plus the bounds on substitutions per
  * line and per load and on nested multi-line expansions. A multi-line definition used on a line
@@ -143,7 +143,7 @@ export class Definitions {
     );
   }
 
-  /** `$NAME=VALUE` (KEEPALIVED.md 1.4); returns false when the line is not a definition. */
+  /** `$NAME=VALUE` (docs/keepalived-behaviour.md 1.4); returns false when the line is not a definition. */
   tryDefinition(buf: string): boolean {
     const m = /^\$([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(.*)$/s.exec(buf);
     if (!m) return false;

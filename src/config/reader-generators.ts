@@ -1,5 +1,5 @@
 /**
- * Generators (KEEPALIVED.md 1.4): `~SEQ(var, [start,] [step,] end) text`, `~SEQx(...)` and
+ * Generators (docs/keepalived-behaviour.md 1.4): `~SEQ(var, [start,] [step,] end) text`, `~SEQx(...)` and
  * `~LST(...)` repeat the rest of their line once per value, with the variable defined to it. Each
  * generator's values are bounded (maxGeneratedLines). keepalived forgets them at the end of each
  * file. Pure.

@@ -1,5 +1,5 @@
 /**
- * The stack of open files and `include`s (KEEPALIVED.md 1.5): the main file, each include variant
+ * The stack of open files and `include`s (docs/keepalived-behaviour.md 1.5): the main file, each include variant
  * (include, includer, includem, includew, includeb, includea, and -e as includea), matches opened one
  * at a time, cycles found by real path, and the load's bounds on files, bytes, brace alternatives and
  * directory entries (limits.ts). Hands out the physical lines of the innermost file (reader-lines.ts).
@@ -208,7 +208,7 @@ export class IncludeStack {
     }
   }
 
-  /** `include PATTERN` and its strict variants (KEEPALIVED.md 1.5). Returns true when it was one. */
+  /** `include PATTERN` and its strict variants (docs/keepalived-behaviour.md 1.5). Returns true when it was one. */
   tryInclude(text: string, loc: SourceLoc): boolean {
     if (!text.includes('include')) return false;
     const { words } = splitWords(text);

@@ -1,12 +1,12 @@
 /**
- * Physical lines as keepalived reads them (KEEPALIVED.md 1.1): fgets() into a 1024-byte buffer (a
+ * Physical lines as keepalived reads them (docs/keepalived-behaviour.md 1.1): fgets() into a 1024-byte buffer (a
  * longer line is cut into chunks), line ends removed, comment-only lines spotted without decoding,
  * and decomment(). Also the UTF-8 length the line limits are counted in. Pure.
  */
 import type { Diagnostics, SourceLoc } from './diagnostics.js';
 
 /**
- * keepalived reads with fgets() into a 1024-byte buffer: longer lines are split (KEEPALIVED.md 1.1),
+ * keepalived reads with fgets() into a 1024-byte buffer: longer lines are split (docs/keepalived-behaviour.md 1.1),
  * and a substitution that would make a line reach it is not made (replace_param(): "Parameter
  * substitution on line '...' would exceed maximum line length"; the line is used as it stands).
  */

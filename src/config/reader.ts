@@ -1,5 +1,5 @@
 /**
- * keepalived.conf reader and preprocessor (KEEPALIVED.md 1.1, 1.4, 1.5): physical lines -> logical
+ * keepalived.conf reader and preprocessor (docs/keepalived-behaviour.md 1.1, 1.4, 1.5): physical lines -> logical
  * statements. Comments, `include` (and its strict variants), `@id` conditionals, `$NAME` definitions
  * (multi-line too), `~SEQ`/`~LST` generators and brace splitting all happen here, so the keyword
  * dispatcher only ever sees one statement at a time with `{` and `}` on their own.
@@ -304,7 +304,7 @@ export class ConfigReader implements StatementSource {
     return '';
   }
 
-  /** Split off the first `{` or `}` not inside double quotes (KEEPALIVED.md 1.1 step 6). */
+  /** Split off the first `{` or `}` not inside double quotes (docs/keepalived-behaviour.md 1.1 step 6). */
   private splitBraces(l: { text: string; loc: SourceLoc }): Statement | undefined {
     let text = l.text;
     let at = -1;

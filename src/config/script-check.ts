@@ -1,6 +1,6 @@
 /**
  * keepalived's script check (lib/notify.c `check_script_secure()`, `check_security()`;
- * KEEPALIVED.md 4.1 "Path handling"), pure over an injected file-system view so the same code
+ * docs/keepalived-behaviour.md 4.1 "Path handling"), pure over an injected file-system view so the same code
  * judges a script at load time (config completion) and again right before every spawn
  * (src/notify/security.ts):
  *

@@ -1,5 +1,5 @@
 /**
- * Who a script runs as, decided the way keepalived 2.2.7 decides it (KEEPALIVED.md 2.1
+ * Who a script runs as, decided the way keepalived 2.2.7 decides it (docs/keepalived-behaviour.md 2.1
  * `script_user`, 4.1; lib/notify.c `set_uid_gid()`, `get_default_script_user()`):
  *
  * - A script's own `USER [GROUP]` (notify lines, vrrp_script `user`, FIFO lines): the user is looked

@@ -1,5 +1,5 @@
 /**
- * Value readers with keepalived's checks and messages (KEEPALIVED.md 1.6). Each returns undefined
+ * Value readers with keepalived's checks and messages (docs/keepalived-behaviour.md 1.6). Each returns undefined
  * after reporting when the value is rejected, so the caller keeps its default. Pure.
  */
 import { isIPv4, isIPv6 } from 'node:net';

@@ -1,5 +1,5 @@
 /**
- * Tokenisers (KEEPALIVED.md 1.2). Pure.
+ * Tokenisers (docs/keepalived-behaviour.md 1.2). Pure.
  */
 
 /** keepalived's general tokenizer: blanks separate words; only double quotes group (quotes removed). */

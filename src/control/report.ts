@@ -35,7 +35,7 @@ type LegacyInstance = Readonly<Record<string, unknown>> & {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** Tracked items with what each contributes now (KEEPALIVED.md 3.6, same arithmetic as tracking.ts). */
+/** Tracked items with what each contributes now (docs/keepalived-behaviour.md 3.6, same arithmetic as tracking.ts). */
 export function trackReport(inst: Instance): TrackReport[] {
   const s = inst.snapshot;
   const p = s.params;

@@ -1,7 +1,7 @@
 /**
  * rtnetlink commands: list links and IPv4 addresses, add and remove addresses (VIPs/eVIPs) with
- * prefix, broadcast, scope and label, exactly as keepalived's `netlink_ipaddress()` (KEEPALIVED.md
- * 3.8): RTM_NEWADDR / RTM_DELADDR with IFA_LOCAL (+ IFA_ADDRESS), IFA_BROADCAST, IFA_LABEL.
+ * prefix, broadcast, scope and label, exactly as keepalived's `netlink_ipaddress()`
+ * (docs/keepalived-behaviour.md 3.8): RTM_NEWADDR / RTM_DELADDR with IFA_LOCAL (+ IFA_ADDRESS), IFA_BROADCAST, IFA_LABEL.
  *
  * This socket only sends requests. Change notifications come from a separate socket
  * (netlink-events.ts), because the kernel never echoes a change to the socket that requested it;
@@ -255,7 +255,7 @@ const badSpec = (message: string): IoResult<never> => fail({ kind: 'IoError', sy
 export const IPV6_LIFETIME_FOREVER = 0xffffffff;
 
 /**
- * An IPv6 AddrSpec as keepalived's netlink_ipaddress() sends it (KEEPALIVED.md 3.8; watched in
+ * An IPv6 AddrSpec as keepalived's netlink_ipaddress() sends it (docs/keepalived-behaviour.md 3.8; watched in
  * test/fixtures/ipv6-na/): ifaddrmsg with family AF_INET6, the prefix length, scope 0 (keepalived
  * refuses a scope for IPv6 and the kernel sets link scope for fe80::/10 itself) and the ifindex;
  * IFA_LOCAL; on add, IFA_FLAGS with IFA_F_NODAD unless `nodad: false`, IFA_CACHEINFO {preferred,

@@ -1,6 +1,6 @@
 /**
  * Raw Ethernet frames out of an interface on an AF_PACKET socket, through koffi -> libc
- * (socket, sendto with a sockaddr_ll, close). Used for gratuitous ARP (KEEPALIVED.md 3.7): the
+ * (socket, sendto with a sockaddr_ll, close). Used for gratuitous ARP (docs/keepalived-behaviour.md 3.7): the
  * frames come from `buildGratuitousArp(srcMac, ip)` in src/protocol/arp-frame.ts.
  *
  * The socket is `socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)`: protocol 0 means

@@ -1,5 +1,5 @@
 /**
- * keepalived's notify FIFOs (KEEPALIVED.md 4.2): `vrrp_notify_fifo` and `notify_fifo`, each with an
+ * keepalived's notify FIFOs (docs/keepalived-behaviour.md 4.2): `vrrp_notify_fifo` and `notify_fifo`, each with an
  * optional `*_fifo_script` reader. One line per event, written in one write(2):
  * `TYPE "NAME" STATE PRIORITY\n` (`INSTANCE "VI_1" MASTER 110`, `GROUP "G1" BACKUP 0`).
  *

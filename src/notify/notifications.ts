@@ -1,6 +1,6 @@
 /**
  * Everything a state change tells the outside world, in keepalived's order
- * (`send_instance_notifies()`, KEEPALIVED.md 4.1): the hooks (state script, then generic `notify`;
+ * (`send_instance_notifies()`, docs/keepalived-behaviour.md 4.1): the hooks (state script, then generic `notify`;
  * queued, serialized per instance, never awaited by the protocol), then the FIFO line(s), plus
  * vrrpd's built-in state files, then the SMTP alert (smtp-alerts.ts: queued, sent one at a time, never
  * awaited). Priority changes write `MASTER_PRIORITY` / `BACKUP_PRIORITY` FIFO

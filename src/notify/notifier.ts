@@ -1,5 +1,5 @@
 /**
- * Instance and sync-group notify hooks (KEEPALIVED.md 4.1): for a state change, the state's own
+ * Instance and sync-group notify hooks (docs/keepalived-behaviour.md 4.1): for a state change, the state's own
  * script (`notify_master` ...; configured argv only), then the generic `notify` with
  * `INSTANCE|GROUP NAME STATE PRIORITY` appended. Serialized per instance/group: a hook starts only
  * after the previous one for the same name finished (or was killed at its timeout), so a slow

@@ -1,5 +1,5 @@
 /**
- * Runs hook and check programs the way keepalived does (KEEPALIVED.md 4.1 "Execution"): the
+ * Runs hook and check programs the way keepalived does (docs/keepalived-behaviour.md 4.1 "Execution"): the
  * configured argv (no shell), as the script user/group, in its own session and process group,
  * stdin/stdout/stderr on /dev/null, the daemon's environment unchanged. `killAll()` is for shutdown.
  *

@@ -1,5 +1,5 @@
 /**
- * SMTP alerts on state changes, as keepalived 2.2.7 sends them (KEEPALIVED.md 4.3; read from its
+ * SMTP alerts on state changes, as keepalived 2.2.7 sends them (docs/keepalived-behaviour.md 4.3; read from its
  * smtp.c, vrrp_notify.c, global_parser.c and global_data.c, and checked against the running
  * keepalived 2.2.7 with a real SMTP server).
  *

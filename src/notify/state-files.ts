@@ -1,6 +1,6 @@
 /**
  * Built-in state files, written the way the cloud guides' `notify_action.sh` writes them
- * (../shared/scenarios/notify_action.sh), so users can drop that hook:
+ * (test/fixtures/deployments/notify_action.sh), so users can drop that hook:
  *
  *  - `<dir>/state`: `MASTER` | `BACKUP` | `FAULT` | `STOP`, no newline (last transition of any
  *    instance, as when every instance calls the script);

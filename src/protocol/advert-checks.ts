@@ -1,5 +1,5 @@
 /**
- * keepalived 2.2.7's receive checks (`vrrp_check_packet()`, KEEPALIVED.md 3.3): what a receiving
+ * keepalived 2.2.7's receive checks (`vrrp_check_packet()`, docs/keepalived-behaviour.md 3.3): what a receiving
  * instance accepts. The semantic checks (auth, interval, VIPs, destination kind, unicast peers)
  * live here; the syntax checks are the codec's (advert.ts). Both run from one table in keepalived's
  * order, so the first failing check (and therefore the drop counter and log line) is the one
@@ -42,7 +42,7 @@ export interface AdvertExpectations {
   /** Configured VIPs (not eVIPs). */
   vips: readonly string[];
   /**
-   * keepalived's "address checking" (KEEPALIVED.md 3.3 steps 8 and 13): VIP count, VIP set and,
+   * keepalived's "address checking" (docs/keepalived-behaviour.md 3.3 steps 8 and 13): VIP count, VIP set and,
    * for unicast instances, source/TTL checks. MASTER: always; BACKUP: false only with
    * skip_check_adv_addr and the same source as the last accepted master.
    */
@@ -162,7 +162,7 @@ function checkAddresses(a: AdvertView, exp: AdvertExpectations, vips: readonly s
 
 /**
  * Decode a received IPv4 packet (as a raw IPPROTO_VRRP/IPPROTO_AH socket delivers it: IP header
- * included) and apply keepalived 2.2.7's receive checks in its order (KEEPALIVED.md 3.3). `detail`
+ * included) and apply keepalived 2.2.7's receive checks in its order (docs/keepalived-behaviour.md 3.3). `detail`
  * is keepalived's log text without the "(INSTANCE) " prefix. Never throws.
  */
 export function decodeAdvert(ipPacket: Uint8Array, exp: AdvertExpectations): DecodeResult {

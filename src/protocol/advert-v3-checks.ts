@@ -1,5 +1,5 @@
 /**
- * keepalived 2.2.7's receive checks for VRRPv3 (`vrrp_check_packet()`, KEEPALIVED.md 3.3, and the
+ * keepalived 2.2.7's receive checks for VRRPv3 (`vrrp_check_packet()`, docs/keepalived-behaviour.md 3.3, and the
  * IPv6 part of `vrrp_dispatcher_read()`), IPv4 and IPv6, in keepalived's order with the drop reasons
  * of drop-reasons.ts. What v3 changes from v2 (advert-checks.ts):
  *

@@ -189,7 +189,7 @@ export function viewAdvert(p: Uint8Array): AdvertView | Drop {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Syntax checks: each is one of keepalived's `vrrp_check_packet()` steps (KEEPALIVED.md 3.3) that
+// Syntax checks: each is one of keepalived's `vrrp_check_packet()` steps (docs/keepalived-behaviour.md 3.3) that
 // depends on the packet alone. A check returns the drop, or undefined when the packet passes.
 
 /**

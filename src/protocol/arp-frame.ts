@@ -1,6 +1,6 @@
 /**
  * Gratuitous ARP frame builder (RFC 826 / RFC 5227 "ARP Announcement"), byte-identical to what
- * keepalived 2.2.7 sends on its PF_PACKET socket when it takes over a VIP (KEEPALIVED.md 3.7):
+ * keepalived 2.2.7 sends on its PF_PACKET socket when it takes over a VIP (docs/keepalived-behaviour.md 3.7):
  * Ethernet broadcast, ARP *request*, sender = target = VIP, target hardware address
  * ff:ff:ff:ff:ff:ff (keepalived's choice; RFC 5227 would use zeros). Pure: no I/O.
  */

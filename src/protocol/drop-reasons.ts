@@ -1,6 +1,6 @@
 /**
  * Why a received advert was dropped: one literal per receive check, in keepalived's order
- * (KEEPALIVED.md 3.3), and the result type the codec and the receive checks return. The daemon
+ * (docs/keepalived-behaviour.md 3.3), and the result type the codec and the receive checks return. The daemon
  * keeps one named counter per reason. Pure.
  */
 import type { Advert, RxEnvelope } from './types.js';

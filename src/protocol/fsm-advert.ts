@@ -1,7 +1,7 @@
 /**
  * Receiving adverts: which states process them, when the address checks apply, and what BACKUP and
- * MASTER do with an advert that passed the receive checks (RFC 3768 6.4.2, 6.4.3, KEEPALIVED.md
- * 3.5). Pure.
+ * MASTER do with an advert that passed the receive checks (RFC 3768 6.4.2, 6.4.3,
+ * docs/keepalived-behaviour.md 3.5). Pure.
  */
 import type { Advert, AdvertV3, VrrpState } from './types.js';
 import type { InstanceSnapshot } from './fsm-types.js';
@@ -13,8 +13,8 @@ import { garp, hasAddresses, leaveMasterToBackup } from './fsm-transitions.js';
 import { reevaluate } from './fsm-priority.js';
 
 /**
- * Whether the receive checks (advert-checks.ts) must apply the address checks (VIP count and VIP set, KEEPALIVED.md 3.3 steps
- * 8 and 13) to an advert from `srcIp`: always in MASTER; in BACKUP skipped only with
+ * Whether the receive checks (advert-checks.ts) must apply the address checks (VIP count and VIP set,
+ * docs/keepalived-behaviour.md 3.3 steps 8 and 13) to an advert from `srcIp`: always in MASTER; in BACKUP skipped only with
  * `skip_check_adv_addr` and when the advert comes from the last accepted master.
  */
 export function addressCheckApplies(s: InstanceSnapshot, srcIp: string): boolean {
@@ -30,7 +30,7 @@ export function acceptsAdverts(state: VrrpState): boolean {
 /** An advert that passed the receive checks: counted, then handled by the state it finds. */
 export function onAdvert(b: Step, adv: Advert | AdvertV3, srcIp: string): void {
   const state = b.snap.state;
-  if (!acceptsAdverts(state)) return; // KEEPALIVED.md 3.1: INIT/FAULT ignore packets
+  if (!acceptsAdverts(state)) return; // docs/keepalived-behaviour.md 3.1: INIT/FAULT ignore packets
   if (adv.vrid !== b.p.vrid) throw new Error(`bug: advert for VRID ${adv.vrid} routed to VRID ${b.p.vrid}`);
   b.count('advertRcvd');
   if (adv.priority === PRIORITY_STOP) b.count('priZeroRcvd');
@@ -51,7 +51,7 @@ function learnInterval(b: Step, adv: Advert | AdvertV3): void {
   b.patch({ masterAdverIntMs: ms });
 }
 
-/** KEEPALIVED.md 3.5 BACKUP (`vrrp_state_backup()`), RFC 3768 6.4.2. */
+/** docs/keepalived-behaviour.md 3.5 BACKUP (`vrrp_state_backup()`), RFC 3768 6.4.2. */
 function backupRx(b: Step, adv: Advert | AdvertV3, srcIp: string): void {
   const p = b.p;
   const ours = b.snap.effectivePriority;
@@ -64,7 +64,7 @@ function backupRx(b: Step, adv: Advert | AdvertV3, srcIp: string): void {
     return;
   }
   const delayRunning = p.preemptDelayMs > 0 && (b.snap.preemptUntilMs === null || b.snap.preemptUntilMs > b.nowMs);
-  // keepalived accepts equal priorities in BACKUP: no IP tie-break here (KEEPALIVED.md 8.2).
+  // keepalived accepts equal priorities in BACKUP: no IP tie-break here (docs/keepalived-behaviour.md 8.2).
   if (p.nopreempt || adv.priority >= ours || delayRunning) {
     if (p.preemptDelayMs > 0 && b.snap.preemptUntilMs === null && adv.priority < ours) {
       b.patch({ preemptUntilMs: b.nowMs + p.preemptDelayMs });
@@ -86,7 +86,7 @@ function backupRx(b: Step, adv: Advert | AdvertV3, srcIp: string): void {
   b.log('info', `received lower priority (${adv.priority}) advert from ${srcIp} - discarding`);
 }
 
-/** KEEPALIVED.md 3.5 MASTER (`vrrp_state_master_rx()`), RFC 3768 6.4.3. */
+/** docs/keepalived-behaviour.md 3.5 MASTER (`vrrp_state_master_rx()`), RFC 3768 6.4.3. */
 function masterRx(b: Step, adv: Advert | AdvertV3, srcIp: string): void {
   const p = b.p;
   if (adv.priority === PRIORITY_STOP) {
@@ -117,7 +117,7 @@ function masterRx(b: Step, adv: Advert | AdvertV3, srcIp: string): void {
   const ours = b.snap.effectivePriority;
   if (adv.priority < ours || (adv.priority === ours && cmp < 0)) {
     // RFC 3768 6.4.3 "... less than the local Priority ... Discard"; keepalived instead re-asserts:
-    // advert, GARP bursts and MASTER_RX_LOWER_PRI (KEEPALIVED.md 3.5).
+    // advert, GARP bursts and MASTER_RX_LOWER_PRI (docs/keepalived-behaviour.md 3.5).
     const election = p.lowerPrioNoAdvert ? '' : ', forcing new election';
     b.log('info', `Received advert from ${srcIp} with lower priority ${adv.priority}, ours ${ours}${election}`);
     if (!p.lowerPrioNoAdvert) b.emit({ type: 'send-advert', priority: ours });

@@ -1,7 +1,7 @@
 /**
  * Priority and tracking: after a tracking update, an operator override or an owner conflict, the
  * faults and effective priority are recomputed, a running down timer is shifted, and the instance
- * enters or leaves FAULT (KEEPALIVED.md 3.4, 3.5). Pure.
+ * enters or leaves FAULT (docs/keepalived-behaviour.md 3.4, 3.5). Pure.
  */
 import { assertNever } from '../util/assert-never.js';
 import { PRIORITY_OWNER } from './constants.js';
@@ -21,7 +21,7 @@ export function reevaluate(b: Step): void {
   if (!b.snap.started) return;
   switch (b.snap.state) {
     case 'INIT':
-      // KEEPALIVED.md 3.5: held in INIT until every unweighted script has a first result; then
+      // docs/keepalived-behaviour.md 3.5: held in INIT until every unweighted script has a first result; then
       // "Entering BACKUP STATE" without "(init)".
       if (v.pendingScripts.length === 0) leaveInit(b, false);
       break;
@@ -46,7 +46,7 @@ export function reevaluate(b: Step): void {
 }
 
 /**
- * KEEPALIVED.md 3.4: "When the effective priority changes in BACKUP, the pending expiry is moved by
+ * docs/keepalived-behaviour.md 3.4: "When the effective priority changes in BACKUP, the pending expiry is moved by
  * the change in ms_down_timer" (`vrrp_set_effective_priority()`).
  */
 function setEffectivePriority(b: Step, prio: number): void {

@@ -15,7 +15,7 @@ function masterAdverIntCs(s: InstanceSnapshot): number {
 }
 
 /**
- * Master_Down_Interval for the snapshot's current effective priority (KEEPALIVED.md 3.4). v3: RFC
+ * Master_Down_Interval for the snapshot's current effective priority (docs/keepalived-behaviour.md 3.4). v3: RFC
  * 5798 6.1 at the Master_Adver_Interval learned from the master (timing.ts, keepalived's us / 1000).
  */
 export function snapshotMasterDownMs(s: InstanceSnapshot): number {

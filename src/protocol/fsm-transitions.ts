@@ -2,7 +2,7 @@
  * The state changes of the state machine, shared by every event family: entering BACKUP, FAULT and
  * MASTER, leaving them, and the actions that go with each (priority-0 adverts, address add/remove
  * in keepalived's order, GARP bursts, notifies). Each change goes through `Step.transition()`.
- * KEEPALIVED.md 3.5. Pure.
+ * docs/keepalived-behaviour.md 3.5. Pure.
  */
 import { assertNever } from '../util/assert-never.js';
 import type { InstanceParams } from './instance-params.js';
@@ -22,14 +22,14 @@ export function leaveInit(b: Step, init: boolean): void {
     return;
   }
   if (isOwnerStartingMaster(b.p) && !b.sync.blocksMaster) {
-    // KEEPALIVED.md 3.5: `state MASTER` + priority 255 goes MASTER at once (ms_down_timer = 1 us).
+    // docs/keepalived-behaviour.md 3.5: `state MASTER` + priority 255 goes MASTER at once (ms_down_timer = 1 us).
     goMaster(b, 'address owner with state MASTER');
     return;
   }
   enterBackup(b, init ? 'init' : 'tracked scripts reported', init);
 }
 
-/** `state MASTER` with priority 255: goes MASTER without waiting (KEEPALIVED.md 3.5). */
+/** `state MASTER` with priority 255: goes MASTER without waiting (docs/keepalived-behaviour.md 3.5). */
 export function isOwnerStartingMaster(p: InstanceParams): boolean {
   return p.initialState === 'MASTER' && p.basePriority === PRIORITY_OWNER;
 }
@@ -37,14 +37,14 @@ export function isOwnerStartingMaster(p: InstanceParams): boolean {
 /** BACKUP with a full Master_Down_Interval (RFC 3768 6.4.1 / 6.4.3 "-transition to the Backup state"). */
 export function enterBackup(b: Step, reason: string, init = false): void {
   b.transition('BACKUP', reason, init);
-  // KEEPALIVED.md 3.5: the preempt delay is re-armed after every transition to BACKUP. v3: from INIT
+  // docs/keepalived-behaviour.md 3.5: the preempt delay is re-armed after every transition to BACKUP. v3: from INIT
   // or FAULT the Master_Adver_Interval is our own again (keepalived `vrrp_state_leave_fault()`).
   b.patch({ preemptUntilMs: null, wantState: 'BACKUP', syncFault: false, garpRefreshDueMs: null, masterAdverIntMs: null });
   b.emit({ type: 'notify', kind: 'BACKUP', priority: b.snap.effectivePriority });
   b.setTimer('master-down', b.nowMs + snapshotMasterDownMs(b.snap));
 }
 
-/** KEEPALIVED.md 3.5 FAULT (`down_instance()`). */
+/** docs/keepalived-behaviour.md 3.5 FAULT (`down_instance()`). */
 export function goFault(b: Step, reason: string, viaSync: boolean): void {
   const from = b.snap.state;
   b.transition('FAULT', reason);
@@ -60,7 +60,7 @@ export function goFault(b: Step, reason: string, viaSync: boolean): void {
   b.emit({ type: 'notify', kind: 'FAULT', priority: b.snap.effectivePriority });
 }
 
-/** KEEPALIVED.md 3.5 leaving FAULT (`try_up_instance()`): BACKUP, or MASTER for an owner with state MASTER. */
+/** docs/keepalived-behaviour.md 3.5 leaving FAULT (`try_up_instance()`): BACKUP, or MASTER for an owner with state MASTER. */
 export function leaveFault(b: Step, reason: string): void {
   if (isOwnerStartingMaster(b.p) && !b.sync.blocksMaster) {
     goMaster(b, `${reason}; address owner with state MASTER`);
@@ -73,7 +73,7 @@ export function leaveFault(b: Step, reason: string): void {
 // MASTER entry and exit
 
 /**
- * KEEPALIVED.md 3.5 "Becoming MASTER": advert first (so the old master drops the VIPs before our
+ * docs/keepalived-behaviour.md 3.5 "Becoming MASTER": advert first (so the old master drops the VIPs before our
  * GARPs), Entering MASTER STATE, VIPs, eVIPs, routes, rules, GARP burst, refresh, notifies, delayed
  * burst, then adverts every adver_int (RFC 3768 6.4.2 "If the Master_Down_Timer fires").
  */
@@ -101,7 +101,7 @@ export function goMaster(b: Step, reason: string): void {
 
 /**
  * MASTER -> BACKUP. `downMs` is the new Master_Down_Timer; `leavingAdvert` sends priority 0 (only for
- * an external VIP deletion: yielding to a higher priority sends nothing, KEEPALIVED.md 3.5).
+ * an external VIP deletion: yielding to a higher priority sends nothing, docs/keepalived-behaviour.md 3.5).
  */
 export function leaveMasterToBackup(b: Step, reason: string, downMs: number, leavingAdvert: boolean): void {
   b.transition('BACKUP', reason);
@@ -154,7 +154,7 @@ export function addAddresses(b: Step): void {
   }
 }
 
-/** keepalived removes rules, routes, then addresses (KEEPALIVED.md 8.1 item 10). */
+/** keepalived removes rules, routes, then addresses (docs/keepalived-behaviour.md 8.1 item 10). */
 export function removeAddresses(b: Step): void {
   for (const kind of REMOVE_ORDER) {
     const items = itemsOf(b.p, kind);

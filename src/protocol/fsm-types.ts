@@ -24,7 +24,7 @@ export type TimerName =
 
 export const TIMER_NAMES: readonly TimerName[] = ['adver', 'master-down', 'garp-delay', 'garp-lower-prio'];
 
-/** Instance-level notify kinds (KEEPALIVED.md 4.1/4.2). */
+/** Instance-level notify kinds (docs/keepalived-behaviour.md 4.1/4.2). */
 export type NotifyKind = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'MASTER_RX_LOWER_PRI';
 
 /** Per-instance counters for `vrrpd status` (keepalived's stats dump names in comments). */
@@ -88,18 +88,18 @@ export interface InstanceSnapshot {
  * deadlines keep it (integer-ms callers and tables work unchanged).
  */
 export type FsmEvent =
-  /** Daemon start: leave INIT (KEEPALIVED.md 3.5 Startup). */
+  /** Daemon start: leave INIT (docs/keepalived-behaviour.md 3.5 Startup). */
   | { readonly type: 'start'; readonly nowMs: number }
   | { readonly type: 'timer'; readonly timer: TimerName; readonly nowMs: number }
   /**
-   * A received advert that passed every codec check (KEEPALIVED.md 3.3), with its IP source.
+   * A received advert that passed every codec check (docs/keepalived-behaviour.md 3.3), with its IP source.
    * Packets that failed a check never reach the state machine (so they never reset a timer).
    */
   | { readonly type: 'advert'; readonly advert: Advert | AdvertV3; readonly srcIp: string; readonly nowMs: number }
   | { readonly type: 'track'; readonly update: TrackUpdate; readonly nowMs: number }
-  /** Netlink reported one of our addresses deleted by someone else (KEEPALIVED.md 3.8). */
+  /** Netlink reported one of our addresses deleted by someone else (docs/keepalived-behaviour.md 3.8). */
   | { readonly type: 'vip-deleted-externally'; readonly address: string; readonly nowMs: number }
-  /** SIGTERM/SIGINT (KEEPALIVED.md 3.5 STOP). */
+  /** SIGTERM/SIGINT (docs/keepalived-behaviour.md 3.5 STOP). */
   | { readonly type: 'stop'; readonly nowMs: number }
   /** Manual priority (1..255), or null to return to the tracked priority. */
   | { readonly type: 'priority-override'; readonly priority: number | null; readonly nowMs: number }
@@ -113,7 +113,7 @@ export type FsmEvent =
    * BACKUP, so the best backup takes over after its skew time (RFC 3768 6.4.2).
    */
   | { readonly type: 'hand-over'; readonly reason: string; readonly nowMs: number }
-  /** From the sync-group coordinator (KEEPALIVED.md 2.5): follow the group. */
+  /** From the sync-group coordinator (docs/keepalived-behaviour.md 2.5): follow the group. */
   | {
       readonly type: 'sync';
       readonly group: string;

@@ -1,7 +1,7 @@
 /**
  * The VRRPv2 state machine as a pure step: `step(snapshot, event) -> {snapshot, actions}`.
  *
- * Rules: RFC 3768 section 6, as keepalived 2.2.7 implements them (KEEPALIVED.md 3.4-3.8). Where the
+ * Rules: RFC 3768 section 6, as keepalived 2.2.7 implements them (docs/keepalived-behaviour.md 3.4-3.8). Where the
  * two differ, keepalived wins (it is the drop-in contract); such branches say so. Only
  * `transition()` writes `state`, and every step emits at most one `transition` action.
  *
@@ -125,7 +125,7 @@ export function step(s: InstanceSnapshot, e: FsmEvent, sync: SyncContext = NO_SY
 function onStart(b: Step): void {
   if (b.snap.started) return;
   b.patch({ started: true });
-  // KEEPALIVED.md 3.5 Startup: remove stale VIPs/eVIPs/routes/rules left by a previous run.
+  // docs/keepalived-behaviour.md 3.5 Startup: remove stale VIPs/eVIPs/routes/rules left by a previous run.
   removeAddresses(b);
   if (b.snap.pendingScripts.length > 0) {
     b.log('debug', `waiting for the first result of ${b.snap.pendingScripts.join(', ')}`);
@@ -149,7 +149,7 @@ function onTimer(b: Step, timer: TimerName): void {
       if (b.snap.state !== 'BACKUP') return;
       b.log('debug', 'Receive advertisement timeout');
       if (b.sync.blocksMaster) {
-        // KEEPALIVED.md 2.5 `vrrp_sync_can_goto_master()`: another member does not want MASTER yet.
+        // docs/keepalived-behaviour.md 2.5 `vrrp_sync_can_goto_master()`: another member does not want MASTER yet.
         b.patch({ wantState: 'MASTER' });
         b.setTimer('master-down', b.nowMs + snapshotMasterDownMs(b.snap));
         return;
@@ -161,7 +161,7 @@ function onTimer(b: Step, timer: TimerName): void {
       if (b.snap.state !== 'MASTER') return;
       // RFC 3768 6.4.3: "If the Adver_Timer fires ... Send an ADVERTISEMENT ... Reset the Adver_Timer"
       b.emit({ type: 'send-advert', priority: b.snap.effectivePriority });
-      // KEEPALIVED.md 3.7 (c): the refresh goes out with an advert once it is due (advert grid).
+      // docs/keepalived-behaviour.md 3.7 (c): the refresh goes out with an advert once it is due (advert grid).
       if (b.snap.garpRefreshDueMs !== null && b.nowMs >= b.snap.garpRefreshDueMs) {
         garp(b, 'master-refresh', p.garp.masterRefreshRepeat);
         b.patch({ garpRefreshDueMs: b.nowMs + p.garp.masterRefreshMs });
@@ -183,7 +183,7 @@ function onTimer(b: Step, timer: TimerName): void {
 // External VIP deletion, stop, sync
 
 /**
- * KEEPALIVED.md 3.8: a tracked VIP/eVIP deleted behind our back while MASTER -> BACKUP, priority-0
+ * docs/keepalived-behaviour.md 3.8: a tracked VIP/eVIP deleted behind our back while MASTER -> BACKUP, priority-0
  * advert, remove the rest, down timer = skew time only (so we normally take over again ~skew later).
  */
 function onVipDeleted(b: Step, address: string): void {
@@ -196,7 +196,7 @@ function onVipDeleted(b: Step, address: string): void {
   leaveMasterToBackup(b, `address ${address} deleted externally`, snapshotSkewMs(b.snap), true);
 }
 
-/** KEEPALIVED.md 3.5 STOP: priority 0 and address removal only from MASTER; notify STOP for all. */
+/** docs/keepalived-behaviour.md 3.5 STOP: priority 0 and address removal only from MASTER; notify STOP for all. */
 function onStop(b: Step): void {
   const from = b.snap.state;
   if (from === 'STOP') return;
@@ -211,7 +211,7 @@ function onStop(b: Step): void {
   b.emit({ type: 'notify', kind: 'STOP', priority: b.snap.effectivePriority });
 }
 
-/** KEEPALIVED.md 2.5: follow a sync-group decision (`vrrp_sync_master/backup/fault`). */
+/** docs/keepalived-behaviour.md 2.5: follow a sync-group decision (`vrrp_sync_master/backup/fault`). */
 function onSync(b: Step, group: string, to: 'MASTER' | 'BACKUP' | 'FAULT' | 'FAULT-CLEARED'): void {
   const state = b.snap.state;
   switch (to) {

@@ -1,11 +1,11 @@
 /**
- * Gratuitous ARP schedule (KEEPALIVED.md 3.7). The state machine emits one `send-garp` action per
+ * Gratuitous ARP schedule (docs/keepalived-behaviour.md 3.7). The state machine emits one `send-garp` action per
  * burst; `expandGarpBurst()` turns it into the individual packets with their send times, which is
  * what the runtime feeds to its ArpSender. Pure.
  */
 import type { InstanceParams } from './instance-params.js';
 
-/** Why a burst is sent (KEEPALIVED.md 3.7 (a)-(d)). */
+/** Why a burst is sent (docs/keepalived-behaviour.md 3.7 (a)-(d)). */
 export type GarpBurstKind =
   | 'master' // (a) on becoming MASTER: garp_master_repeat rounds
   | 'master-delayed' // (b) garp_master_delay later: garp_master_repeat rounds again

@@ -7,7 +7,7 @@ import type { AuthType } from './types.js';
 import { PRIORITY_OWNER } from './constants.js';
 import { DEFAULT_DOWN_TIMER_ADVERTS } from './timing.js';
 
-/** `track_interface { IF [weight W [reverse]] }` (KEEPALIVED.md 3.6). */
+/** `track_interface { IF [weight W [reverse]] }` (docs/keepalived-behaviour.md 3.6). */
 export interface TrackedInterface {
   /** Interface name. The runtime reports its state with `{kind:'interface', name, up}`. */
   readonly name: string;
@@ -53,7 +53,7 @@ export interface TrackedFile {
   readonly reverse: boolean;
 }
 
-/** GARP settings (KEEPALIVED.md 2.1/2.2, 3.7). */
+/** GARP settings (docs/keepalived-behaviour.md 2.1/2.2, 3.7). */
 export interface GarpParams {
   /** `garp_master_delay` (s -> ms, default 5000): second burst after becoming MASTER; 0 = none. */
   readonly masterDelayMs: number;
@@ -89,7 +89,7 @@ export interface InstanceParams {
   readonly adverIntMs: number;
   /** `nopreempt`: as BACKUP accept lower-priority adverts (never take over from a live master). */
   readonly nopreempt: boolean;
-  /** `preempt_delay` (s -> ms, default 0): see KEEPALIVED.md 3.5. */
+  /** `preempt_delay` (s -> ms, default 0): see docs/keepalived-behaviour.md 3.5. */
   readonly preemptDelayMs: number;
   /** `down_timer_adverts` 1..100 (default 3). */
   readonly downTimerAdverts: number;
@@ -123,7 +123,7 @@ export interface InstanceParams {
   readonly trackFiles: readonly TrackedFile[];
   /** track_process entries. */
   readonly trackProcesses: readonly TrackedProcess[];
-  /** `vrrp_sync_group` this instance belongs to, if any (KEEPALIVED.md 2.5). */
+  /** `vrrp_sync_group` this instance belongs to, if any (docs/keepalived-behaviour.md 2.5). */
   readonly syncGroup: string | null;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `vrrp_sync_group` coordinator (KEEPALIVED.md 2.5, keepalived/vrrp/vrrp_sync.c): a pure step over
+ * `vrrp_sync_group` coordinator (docs/keepalived-behaviour.md 2.5, keepalived/vrrp/vrrp_sync.c): a pure step over
  * the snapshots of a group's members. Members move together:
  *  - any member entering FAULT pulls every other member into FAULT; they leave FAULT only when no
  *    member has a fault of its own;

@@ -1,5 +1,5 @@
 /**
- * VRRPv2 timer arithmetic (RFC 3768 6.1, KEEPALIVED.md 3.4). Pure; every duration is integer ms.
+ * VRRPv2 timer arithmetic (RFC 3768 6.1, docs/keepalived-behaviour.md 3.4). Pure; every duration is integer ms.
  *
  * Rounding: keepalived computes in microseconds, `(256 - prio) * 1000000 / 256` with integer
  * division (priority 100 -> 609375 us). We keep the DESIGN's single unit (integer ms) and round the
@@ -20,7 +20,7 @@ function checkPriority(priority: number): void {
 
 /**
  * RFC 3768 6.1 Skew_Time = (256 - Priority) / 256 seconds, in whole ms (rounded down; see the
- * file comment). VRRPv2 skew does not scale with the advert interval (KEEPALIVED.md 3.4).
+ * file comment). VRRPv2 skew does not scale with the advert interval (docs/keepalived-behaviour.md 3.4).
  * @param priority effective priority 0..255
  */
 export function skewTimeMs(priority: number): number {

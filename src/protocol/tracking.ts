@@ -1,5 +1,5 @@
 /**
- * Tracking arithmetic (KEEPALIVED.md 3.6, 2.4, 2.6): the state of tracked interfaces, scripts,
+ * Tracking arithmetic (docs/keepalived-behaviour.md 3.6, 2.4, 2.6): the state of tracked interfaces, scripts,
  * files and processes, the faults they cause and the effective priority. Pure.
  */
 import type { InstanceParams, TrackedScript } from './instance-params.js';
@@ -103,7 +103,7 @@ export function trackerShare(weight: number, reverse: boolean, up: boolean): { f
   return { fault: false, add: weight > 0 === up ? weight * (reverse ? -1 : 1) : 0 };
 }
 
-/** KEEPALIVED.md 3.6: faults, pending scripts and effective priority from the tracked values. */
+/** docs/keepalived-behaviour.md 3.6: faults, pending scripts and effective priority from the tracked values. */
 export function evaluateTracking(params: InstanceParams, st: TrackingState): TrackingVerdict {
   const faults: string[] = [];
   const pendingScripts: string[] = [];
@@ -127,7 +127,7 @@ export function evaluateTracking(params: InstanceParams, st: TrackingState): Tra
   for (const f of params.trackFiles) {
     const value = st.files[f.name] ?? 0;
     if (f.weight === 0) {
-      // KEEPALIVED.md 2.6: weight 0 -> non-zero value = FAULT (reverse: zero = FAULT)
+      // docs/keepalived-behaviour.md 2.6: weight 0 -> non-zero value = FAULT (reverse: zero = FAULT)
       if ((value !== 0) !== f.reverse) faults.push(`track file ${f.name}`);
       continue;
     }

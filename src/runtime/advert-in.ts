@@ -1,5 +1,5 @@
 /**
- * The decoding side of an instance (KEEPALIVED.md 3.3): which decoder a received packet goes
+ * The decoding side of an instance (docs/keepalived-behaviour.md 3.3): which decoder a received packet goes
  * through (VRRPv2, or VRRPv3 over IPv4) and what it is checked against, built from the instance's
  * spec and params once per change rather than per packet. It also keeps the one piece of receive
  * state keepalived has for v3 unicast: the checksum form. A unicast instance that receives an

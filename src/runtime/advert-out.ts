@@ -1,5 +1,5 @@
 /**
- * The adverts an instance sends, as IPv4 packets (KEEPALIVED.md 3.2): one to its multicast group
+ * The adverts an instance sends, as IPv4 packets (docs/keepalived-behaviour.md 3.2): one to its multicast group
  * with TTL 255, or one copy per unicast peer with `unicast_ttl`. VRRPv2 (RFC 3768) or VRRPv3
  * (RFC 5798: Max Adver Int in centiseconds, no authentication, a checksum over the pseudo-header,
  * so one message per destination). Pure.

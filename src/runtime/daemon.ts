@@ -284,7 +284,7 @@ export class Daemon {
   }
 
   /**
-   * Graceful stop (KEEPALIVED.md 3.5 STOP): track scripts killed, priority 0 from every MASTER and
+   * Graceful stop (docs/keepalived-behaviour.md 3.5 STOP): track scripts killed, priority 0 from every MASTER and
    * its addresses removed, notify_stop for every instance (given up to `notifyGraceMs`), then
    * every socket closed. Runs on the queue after whatever is pending.
    */

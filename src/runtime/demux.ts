@@ -1,5 +1,5 @@
 /**
- * Which instance a received packet is for (KEEPALIVED.md 3.1 dispatcher). Pure.
+ * Which instance a received packet is for (docs/keepalived-behaviour.md 3.1 dispatcher). Pure.
  *
  * One socket per interface receives multicast and unicast adverts alike, so we demux on
  * (interface, VRID) and then on the IP destination: a multicast destination goes to the multicast

@@ -1,5 +1,5 @@
 /**
- * keepalived's state dumps (KEEPALIVED.md 4.4), so monitoring built for keepalived keeps working:
+ * keepalived's state dumps (docs/keepalived-behaviour.md 4.4), so monitoring built for keepalived keeps working:
  *
  *  - SIGUSR1    -> `$TMPDIR/keepalived.data`  (text: `State = MASTER`, `Priority = 100`, ...)
  *  - SIGUSR2    -> `$TMPDIR/keepalived.stats` (text counters, exactly keepalived 2.2.7's layout)

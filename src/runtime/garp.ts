@@ -6,7 +6,7 @@
  * the Router flag when IPv6 forwarding is on for the interface, read again when the last reading
  * is over 5 s old, as keepalived does.
  *
- * Pacing per interface, across instances (KEEPALIVED.md 3.7: with `vrrp_garp_interval` keepalived
+ * Pacing per interface, across instances (docs/keepalived-behaviour.md 3.7: with `vrrp_garp_interval` keepalived
  * queues GARPs per interface). Unpaced packets due now go out synchronously, in the caller's step
  * and in one call to the sender (the whole burst back to back, as keepalived with
  * vrrp_garp_interval 0), so VIP-to-first-GARP is a function call. Paced ones wait for the
@@ -114,7 +114,7 @@ export class Garp {
   #sendNow(ifname: string, addresses: readonly string[]): void {
     const { frames, log, clock } = this.deps;
     const link = this.deps.link(ifname);
-    if (link === undefined || link.noarp || link.mac === undefined) return; // KEEPALIVED.md 3.7: not on NOARP links
+    if (link === undefined || link.noarp || link.mac === undefined) return; // docs/keepalived-behaviour.md 3.7: not on NOARP links
     const built = new Map<string, Uint8Array>();
     const results: { address: string; r: IoResult<number> }[] = [];
     for (const address of addresses) {

@@ -9,7 +9,7 @@
  *  - VIP self-healing: a VIP/eVIP someone else deletes from a MASTER is handed to that instance as
  *    an event. With `vipDeleted: 'restore'` (vrrpd's default, README) its interpreter re-adds it
  *    and sends a GARP burst: no state change, no priority-0 advert, counted as `vipRestored`. With
- *    'keepalived' it is the state machine's `vip-deleted-externally` (KEEPALIVED.md 3.8: BACKUP,
+ *    'keepalived' it is the state machine's `vip-deleted-externally` (docs/keepalived-behaviour.md 3.8: BACKUP,
  *    priority 0, re-election after the skew time).
  * Every handler runs on the daemon's work queue.
  */
@@ -86,7 +86,7 @@ export class HostState {
   }
 
   /**
-   * Resolve the instance's interface and source address (KEEPALIVED.md 3.1 "Source address") and
+   * Resolve the instance's interface and source address (docs/keepalived-behaviour.md 3.1 "Source address") and
    * report the synthetic SOURCE_TRACKER. `initial`: before `start` (the state machine only records).
    */
   refreshSource(inst: Instance, initial: boolean): Promise<void> | void {

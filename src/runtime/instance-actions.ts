@@ -3,9 +3,9 @@
  * machine's actions, plus the runtime's own host changes that are not a state-machine step but take
  * the same one path to the host, so exactly one code path adds and removes VIPs, eVIPs, routes and
  * rules and sends GARPs:
- *  - `restore-address`: self-healing (README; vrrpd's alternative to KEEPALIVED.md 3.8's BACKUP
+ *  - `restore-address`: self-healing (README; vrrpd's alternative to docs/keepalived-behaviour.md 3.8's BACKUP
  *    and priority 0): a VIP/eVIP someone else deleted from a MASTER is re-added and announced;
- *  - `reload-remove` / `reload-add`: a reload's diff for a kept MASTER (KEEPALIVED.md 6 step 5:
+ *  - `reload-remove` / `reload-add`: a reload's diff for a kept MASTER (docs/keepalived-behaviour.md 6 step 5:
  *    entries gone from the config removed, new ones added; reload-diff.ts builds the list).
  */
 import type { FsmAction, InstanceSnapshot } from '../protocol/fsm-types.js';

@@ -153,7 +153,7 @@ export class Instance {
     for (const a of r.actions) {
       if (a.type === 'send-advert') adverts.push(this.#sendAdvert(a.priority));
       else if (a.type === 'send-garp') {
-        // Our advert first on the wire (KEEPALIVED.md 3.5: the old master drops the VIPs before
+        // Our advert first on the wire (docs/keepalived-behaviour.md 3.5: the old master drops the VIPs before
         // our GARPs). By now the netlink acks have come back and the adverts, issued earlier,
         // have gone too: this await costs no extra turn of the event loop.
         if (adverts.length > 0) await Promise.all(adverts);
@@ -180,7 +180,7 @@ export class Instance {
   }
 
   /**
-   * Reload of a kept instance (KEEPALIVED.md 6 step 5): take the new settings keeping the state;
+   * Reload of a kept instance (docs/keepalived-behaviour.md 6 step 5): take the new settings keeping the state;
    * a MASTER performs its address diff (reload-diff.ts) as actions: entries gone from the config
    * removed, new ones added and announced with a GARP burst. Must run on the work queue.
    */
@@ -216,7 +216,7 @@ export class Instance {
 
   /** A packet the daemon routed here. Must run on the work queue. */
   async receive(p: ReceivedPacket): Promise<void> {
-    // KEEPALIVED.md 3.1: packets for instances in FAULT/INIT are ignored.
+    // docs/keepalived-behaviour.md 3.1: packets for instances in FAULT/INIT are ignored.
     if (!acceptsAdverts(this.snapshot.state)) return;
     const src = `${p.packet[12]}.${p.packet[13]}.${p.packet[14]}.${p.packet[15]}`;
     const res = this.#in.decode(this.spec, this.snapshot.params, p.packet, addressCheckApplies(this.snapshot, src), () =>
@@ -256,7 +256,7 @@ export class Instance {
   /**
    * A VIP/eVIP of this MASTER was deleted by someone else (host-state.ts): one `restore-address`
    * action puts it back and announces it at once (vrrpd's documented alternative to keepalived's
-   * BACKUP + priority-0 dance, KEEPALIVED.md 3.8). Must run on the work queue.
+   * BACKUP + priority-0 dance, docs/keepalived-behaviour.md 3.8). Must run on the work queue.
    */
   async restoreAddress(address: string, by: string): Promise<void> {
     if (this.snapshot.state !== 'MASTER') return;
@@ -323,7 +323,7 @@ export class Instance {
     }
   }
 
-  /** "(VI_1) Entering MASTER STATE" etc. (KEEPALIVED.md 5), with the reason as a field. */
+  /** "(VI_1) Entering MASTER STATE" etc. (docs/keepalived-behaviour.md 5), with the reason as a field. */
   #logTransition(from: VrrpState, to: VrrpState, reason: string, init: boolean, priority: number): void {
     this.lastTransitionMs = this.#env.clock.wallMs();
     const why = this.describe(reason);
@@ -348,7 +348,7 @@ export class Instance {
       default:
         assertNever(to, 'state');
     }
-    // KEEPALIVED.md 3.5: unicast instances announce their own source address when leaving FAULT.
+    // docs/keepalived-behaviour.md 3.5: unicast instances announce their own source address when leaving FAULT.
     if (from === 'FAULT' && (to === 'BACKUP' || to === 'MASTER') && this.spec.unicast && this.srcIp !== null && this.ifname !== null) {
       this.#toGarp(this.ifname, [{ address: this.srcIp, atMs: this.#env.clock.nowMs() }], 0, () => true);
     }
@@ -393,7 +393,7 @@ export class Instance {
       }
       return Promise.resolve();
     }
-    // KEEPALIVED.md 3.2: per-instance IP id counter starting at 1, 0 skipped.
+    // docs/keepalived-behaviour.md 3.2: per-instance IP id counter starting at 1, 0 skipped.
     this.#ipId = this.#ipId >= 0xffff ? 1 : this.#ipId + 1;
     const copies = advertCopies(this.spec, p, priority, this.srcIp, this.#ipId, this.#in.checksumMode(this.spec));
     return Promise.all(copies.map(({ dstIp, packet }) => this.#env.sendPacket(ifname, packet).then((r) => this.#sent(dstIp, r)))).then(

@@ -3,7 +3,7 @@
  * the wire and host facts the state machine does not see (interface, peers, password, address
  * entries, hooks). Pure.
  *
- * Implicit tracking (KEEPALIVED.md 3.6): the instance's own interface with weight 0 unless
+ * Implicit tracking (docs/keepalived-behaviour.md 3.6): the instance's own interface with weight 0 unless
  * `dont_track_primary`; interfaces carrying VIPs/eVIPs (unless `no_track`); the sync group's
  * track_interface/track_script/track_file on every member. One more tracked "interface" is
  * synthetic, {@link SOURCE_TRACKER}: weight 0, "up" while the instance has a usable source address
@@ -87,7 +87,7 @@ export interface InstanceSpec {
   readonly trackProcesses: readonly R<TrackProcess>[];
   /** State machine params; `srcIp` is `configuredSrcIp` or 0.0.0.0 until the runtime resolves it. */
   readonly params: InstanceParams;
-  /** Reload identity (KEEPALIVED.md 6 step 3): VRID, family, interface, unicast or not, source, group. */
+  /** Reload identity (docs/keepalived-behaviour.md 6 step 3): VRID, family, interface, unicast or not, source, group. */
   readonly matchKey: string;
 }
 
@@ -192,7 +192,7 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
   };
 }
 
-/** Reload identity (KEEPALIVED.md 6 step 3): VRID, family, interface, unicast or not, source, group. */
+/** Reload identity (docs/keepalived-behaviour.md 6 step 3): VRID, family, interface, unicast or not, source, group. */
 function matchKey(inst: R<VrrpInstance>, unicast: boolean, mcastGroup: string): string {
   const kind = unicast ? 'unicast' : 'multicast';
   return [inst.virtualRouterId, inst.family, inst.interface ?? '', kind, unicast ? (inst.unicastSrcIp ?? '') : mcastGroup].join('|');

@@ -1,6 +1,6 @@
 /**
  * Receive: every packet a VRRP socket reads, from the socket to the instance it is for
- * (KEEPALIVED.md 3.1 dispatcher). A packet only pushes work on the daemon's queue (DESIGN.md style
+ * (docs/keepalived-behaviour.md 3.1 dispatcher). A packet only pushes work on the daemon's queue (DESIGN.md style
  * 8), at most WORK_QUEUE_MAX_PACKETS waiting; on the queue it is demultiplexed by interface and
  * VRID (demux.ts) and handed to its instance, which decodes it. What no instance takes is counted
  * per interface by reason (DESIGN.md style 4): `queueDrops`, `malformed`, `unknownVrid`.

@@ -1,9 +1,9 @@
 /**
- * Reload matching (KEEPALIVED.md 6, step 3; keepalived `vrrp_exist()`): old and new instances are
+ * Reload matching (docs/keepalived-behaviour.md 6, step 3; keepalived `vrrp_exist()`): old and new instances are
  * the same virtual router when VRID, family, configured interface, unicast-or-multicast and the
  * unicast source / multicast group agree -- not by name, so a renamed instance keeps its state and
  * a changed VRID or interface is a delete plus a create. And what a kept MASTER's address
- * entries need (KEEPALIVED.md 6 step 5), as actions for its interpreter. Pure.
+ * entries need (docs/keepalived-behaviour.md 6 step 5), as actions for its interpreter. Pure.
  */
 import { addressEntryKey, type AddressKindEntry } from './entries.js';
 import type { RuntimeAction } from './instance-actions.js';
@@ -49,7 +49,7 @@ export function listDiff<T>(before: readonly T[], after: readonly T[], key: (x: 
 export type ReloadAction = Extract<RuntimeAction, { type: 'reload-remove' | 'reload-add' }> | SendGarpAction;
 
 /**
- * A kept MASTER's host changes on reload (KEEPALIVED.md 6 step 5), in keepalived's order: rules,
+ * A kept MASTER's host changes on reload (docs/keepalived-behaviour.md 6 step 5), in keepalived's order: rules,
  * routes, eVIPs and VIPs that left the config are removed ("ip address ..., no longer exist");
  * new VIPs, eVIPs, routes and rules are added; then one garp_master_repeat burst announces the new
  * VIPs and eVIPs. `ifname` is the instance's interface now; a VIP without `dev` that left the

@@ -1,5 +1,5 @@
 /**
- * Reload (KEEPALIVED.md 6): apply a new, already validated config. Instances matched by VRID,
+ * Reload (docs/keepalived-behaviour.md 6): apply a new, already validated config. Instances matched by VRID,
  * family, interface, unicast/multicast and source/group keep their state, timers and VIPs: a kept
  * MASTER gets its address diff (reload-diff.ts) as actions for its own interpreter (new VIPs added
  * with a GARP burst, removed ones dropped) and sends an advert at once; removed instances stop
@@ -65,7 +65,7 @@ async function reconfigure(d: ReloadTarget, inst: Instance, spec: InstanceSpec):
   // Re-evaluate tracking with the new weights and items (a no-op update triggers it).
   await d.host.refreshSource(inst, false);
   await d.trackers.reevaluate(inst);
-  // KEEPALIVED.md 6 step 5 (`reload_master`): a MASTER advertises at once; the cadence is kept.
+  // docs/keepalived-behaviour.md 6 step 5 (`reload_master`): a MASTER advertises at once; the cadence is kept.
   if (inst.state === 'MASTER')
     await inst.apply({ snapshot: inst.snapshot, actions: [{ type: 'send-advert', priority: inst.snapshot.effectivePriority }] });
 }

@@ -1,5 +1,5 @@
 /**
- * The VRRP sockets (KEEPALIVED.md 3.1): IPv4, one per interface in use, shared by every IPv4
+ * The VRRP sockets (docs/keepalived-behaviour.md 3.1): IPv4, one per interface in use, shared by every IPv4
  * instance on it, joined to the multicast groups its multicast instances use; IPv6, one channel per
  * interface and group (multicast) or local address (unicast), as keepalived's socket pool keys
  * them. Re-opened when the interface is re-created (new ifindex) or the groups change, closed when

@@ -1,5 +1,5 @@
 /**
- * Which interface and source address an instance's adverts use (KEEPALIVED.md 3.1 "Source
+ * Which interface and source address an instance's adverts use (docs/keepalived-behaviour.md 3.1 "Source
  * address"), from the host's links and addresses as netlink last reported them. Pure: the host
  * state (host-state.ts) feeds it and reports the result as the synthetic SOURCE_TRACKER (params.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * The tracking inputs the daemon feeds to instances as `track` events (KEEPALIVED.md 3.6):
+ * The tracking inputs the daemon feeds to instances as `track` events (docs/keepalived-behaviour.md 3.6):
  * `vrrp_script` checks run every `interval` (never overlapping themselves, killed at `timeout`),
  * and `track_file` files watched and re-read with strtol semantics.
  *

@@ -1,5 +1,5 @@
 /**
- * Process tracking (`vrrp_track_process`, KEEPALIVED.md track_process): which processes count, how
+ * Process tracking (`vrrp_track_process`, docs/keepalived-behaviour.md 2.8): which processes count, how
  * their number makes the quorum, and the delays before a change of quorum is reported. The quorum
  * then acts like a track_script's result (src/protocol/tracking.ts `trackerShare`): weight 0 holds
  * the instance in FAULT without it, a weight moves the priority.

@@ -1,5 +1,5 @@
 /**
- * Trackers: the tracking inputs the instances hear as `track` events (KEEPALIVED.md 3.6), kept in
+ * Trackers: the tracking inputs the instances hear as `track` events (docs/keepalived-behaviour.md 3.6), kept in
  * step with the config: one ScriptScheduler per vrrp_script and one TrackFileWatcher per
  * track_file in use (track-inputs.ts), one /proc scan for every vrrp_track_process in use
  * (track-process.ts), each result fed to every instance tracking it, on the work

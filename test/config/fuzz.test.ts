@@ -1,7 +1,7 @@
 /**
  * Seeded mutation fuzz of the config front end: the oracle corpus and the example deployments
- * (test/fixtures), plus keepalived's samples and the vendors' scenarios when ../shared is beside the
- * repo, mutated byte- and line-wise. loadConfig must never throw; every case ends in a
+ * (test/fixtures), plus keepalived's samples and the vendors' scenarios with VRRPD_KEEPALIVED_CORPUS
+ * (test/support/corpus.ts), mutated byte- and line-wise. loadConfig must never throw; every case ends in a
  * model or diagnostics; every diagnostic has a file, a line >= 0 and a message; the exit code is one of
  * keepalived's (0, 2, 5, 6). Deterministic: a fixed seed and our own PRNG (no Math.random).
  * FUZZ_CASES / FUZZ_SEED override the defaults (e.g. for a longer local run); FUZZ_LOG=1 logs cases
@@ -11,17 +11,19 @@
  * asserted here are hang detectors only (30 s), so the test does not flake under load.
  */
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type LoadResult } from '../../src/config/load.js';
 import type { ConfigHost } from '../../src/config/host.js';
 import { memoryHost } from '../support/config-host.js';
+import { corpusDir } from '../support/corpus.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const casesDir = resolve(here, '../fixtures/config-cases');
 const deploymentsDir = resolve(here, '../fixtures/deployments');
-const shared = resolve(here, '../../../shared');
+const samplesDir = corpusDir('keepalived-samples');
+const scenariosDir = corpusDir('scenarios');
 const CASES = Number(process.env.FUZZ_CASES ?? 10000);
 const SEED = Number(process.env.FUZZ_SEED ?? 0xc0ff1e);
 
@@ -55,16 +57,16 @@ for (const f of readdirSync(deploymentsDir)
   .filter((x) => x.endsWith('.conf'))
   .sort())
   corpus.push({ name: `deployments/${f}`, bytes: readFileSync(join(deploymentsDir, f)) });
-const haveShared = existsSync(join(shared, 'keepalived-samples'));
+const haveShared = samplesDir !== undefined && scenariosDir !== undefined;
 if (haveShared) {
-  for (const f of readdirSync(join(shared, 'keepalived-samples'))
+  for (const f of readdirSync(samplesDir)
     .filter((x) => !x.endsWith('.txt'))
     .sort())
-    corpus.push({ name: `samples/${f}`, bytes: readFileSync(join(shared, 'keepalived-samples', f)) });
-  for (const f of readdirSync(join(shared, 'scenarios'))
+    corpus.push({ name: `samples/${f}`, bytes: readFileSync(join(samplesDir, f)) });
+  for (const f of readdirSync(scenariosDir)
     .filter((x) => x.endsWith('.conf'))
     .sort())
-    corpus.push({ name: `scenarios/${f}`, bytes: readFileSync(join(shared, 'scenarios', f)) });
+    corpus.push({ name: `scenarios/${f}`, bytes: readFileSync(join(scenariosDir, f)) });
 }
 
 // --------------------------------------------------------------------------------------- mutations
@@ -342,7 +344,7 @@ function checkResult(r: LoadResult): string | undefined {
 t.test(`seeded mutation fuzz: ${CASES} cases, seed ${SEED}, corpus of ${corpus.length} files`, async (t) => {
   t.ok(
     corpus.length >= 40,
-    haveShared ? 'oracle corpus + deployments + samples + scenarios' : 'oracle corpus + deployments (../shared absent)',
+    haveShared ? 'oracle corpus + deployments + samples + scenarios' : 'oracle corpus + deployments (no VRRPD_KEEPALIVED_CORPUS)',
   );
   const rng = mulberry32(SEED);
   const start = performance.now();

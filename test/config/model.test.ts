@@ -1,19 +1,20 @@
 /**
- * The typed model: keepalived's defaults and derivations (KEEPALIVED.md 2.1-2.7 with the
+ * The typed model: keepalived's defaults and derivations (docs/keepalived-behaviour.md 2.1-2.7 with the
  * config-cases README corrections), the deployments users bring (test/fixtures/deployments, and the
- * vendors' originals too when ../shared is beside the repo), and immutability.
+ * vendors' originals too with VRRPD_KEEPALIVED_CORPUS), and immutability.
  * Pure: memoryHost (interfaces lo + eth0..eth3, no script checks).
  */
 import t from 'tap';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type LoadResult } from '../../src/config/load.js';
 import { memoryHost } from '../support/config-host.js';
+import { corpusAbsent, corpusDir } from '../support/corpus.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const deploymentsDir = resolve(here, '../fixtures/deployments');
-const shared = resolve(here, '../../../shared');
+const scenarios = corpusDir('scenarios');
 
 const one = (text: string): LoadResult => loadConfig('k.conf', memoryHost({ 'k.conf': text }));
 const inst = (body: string, name = 'VI_1', vrid = 51, iface = 'eth0') =>
@@ -306,7 +307,7 @@ t.test('2.4 / 2.6 / 2.7 scripts, track files and static entries', async (t) => {
 
 /**
  * The values each copy of the deployments uses: the project's own (always) and the vendors' guides
- * in ../shared/scenarios (only when present). The same assertions run on both.
+ * in the corpus's scenarios (only with VRRPD_KEEPALIVED_CORPUS, test/support/corpus.ts). The same assertions run on both.
  */
 interface DeploymentSource {
   label: string;
@@ -326,16 +327,16 @@ const SOURCES: DeploymentSource[] = [
     alibaba: { vrid: 71, authPass: 'snatgw1', master: '172.18.5.11', backup: '172.18.5.12', vip: '172.18.5.100', label: 'eth0:snat' },
   },
 ];
-if (existsSync(join(shared, 'scenarios'))) {
+if (scenarios !== undefined) {
   SOURCES.push({
-    label: '../shared',
-    dir: join(shared, 'scenarios'),
+    label: 'vendors',
+    dir: scenarios,
     routerId: 'LVS_DEVEL',
     emails: ['acassen@firewall.loc', 'failover@firewall.loc', 'sysadmin@firewall.loc'],
     tencent: { vrid: 51, authPass: '1111', src: '172.16.0.16', peer: '172.16.0.14', vip: '172.16.0.135', missingScript: 'checkhaproxy' },
     alibaba: { vrid: 51, authPass: '1111', master: '192.168.1.202', backup: '192.168.1.203', vip: '192.168.1.200', label: 'eth0:havip' },
   });
-} else t.comment(`${shared}/scenarios is absent: the deployment checks run on test/fixtures/deployments only`);
+} else t.comment(`${corpusAbsent('scenarios')}: the deployment checks run on test/fixtures/deployments only`);
 
 function deployment(src: DeploymentSource, name: string): LoadResult {
   const text = readFileSync(join(src.dir, name), 'utf8');

@@ -4,8 +4,8 @@
  * own sample configs show) and every example deployment of test/fixtures/deployments
  * (deployments.expected.txt), vrrpd must report problems on the same lines and exit with the same
  * code. keepalived prints some messages once per parsing pass; lines are compared as sets.
- * When ../shared is beside the repo, its sample and scenario configs are checked too
- * (samples.expected.txt); nothing here needs it.
+ * With VRRPD_KEEPALIVED_CORPUS set (test/support/corpus.ts), keepalived's samples and the vendors'
+ * scenario configs are checked too (samples.expected.txt); nothing here needs them.
  */
 import t from 'tap';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import { oracleHost } from '../support/config-host.js';
+import { corpusAbsent, keepalivedCorpus } from '../support/corpus.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const casesDir = resolve(here, '../fixtures/config-cases');
@@ -109,16 +110,17 @@ for (const [name, expected] of deployments) {
   });
 }
 
-// Extra cases when ../shared is beside the repo (keepalived's own samples, the vendors' guides).
-const shared = resolve(here, '../../../shared');
+// Extra cases with VRRPD_KEEPALIVED_CORPUS (keepalived's own samples, the vendors' guides).
+const shared = keepalivedCorpus();
 const samples = sections(readFileSync(join(casesDir, 'samples.expected.txt'), 'utf8'));
-/** keepalived's repository layout -> the names the samples have in ../shared/keepalived-samples. */
+/** keepalived's repository layout -> the names the samples have in the corpus's keepalived-samples. */
 const RENAMED: Record<string, string> = {
   'repo_other/docker/keepalived.conf': 'docker.keepalived.conf',
   'repo_other/keepalived/etc/keepalived/keepalived.conf': 'default.keepalived.conf',
   'repo_other/keepalived/etc/keepalived/keepalived.conf.sample.in': 'default.keepalived.conf.sample.in',
 };
-if (!existsSync(shared)) t.comment(`${shared} is absent: the ${samples.size} optional shared sample/scenario runs are not made`);
+if (shared === undefined || !existsSync(shared))
+  t.comment(`${corpusAbsent('')}: the ${samples.size} optional sample/scenario runs are not made`);
 else {
   for (const [name, expected] of samples) {
     const base = RENAMED[name] ?? name.split('/').pop()!;

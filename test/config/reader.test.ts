@@ -1,5 +1,5 @@
 /**
- * The keepalived.conf reader and preprocessor, one test per rule of KEEPALIVED.md 1.1-1.5 (and the
+ * The keepalived.conf reader and preprocessor, one test per rule of docs/keepalived-behaviour.md 1.1-1.5 (and the
  * corrections of test/fixtures/config-cases/README.md, where the keepalived 2.2.7 binary disagrees
  * with the doc). Pure: memoryHost (in-memory files, interfaces lo + eth0..eth3, config id 'vm').
  */

@@ -2,7 +2,7 @@
  * keepalived text -> model -> YAML/JSON -> model is lossless, and model -> printKeepalived -> text ->
  * model gives the same model, for every oracle case keepalived accepts (its .expected exit is 0 or 5
  * and vrrpd returns a config), every example deployment (test/fixtures/deployments), and, when
- * ../shared is beside the repo, its samples and scenarios too.
+ * VRRPD_KEEPALIVED_CORPUS is set (test/support/corpus.ts), keepalived's samples and the vendors' scenarios too.
  *
  * What the printer round trip compares: the whole model except
  *  - `origin` (line numbers of the printed file differ from the original's),
@@ -13,7 +13,7 @@
  * YAML and JSON round trips compare everything (deep equal).
  */
 import t, { type Test } from 'tap';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
@@ -21,11 +21,11 @@ import { printKeepalived } from '../../src/config/print.js';
 import { fromYaml, modelFromData, toJson, toYaml, ModelError } from '../../src/config/yaml.js';
 import type { FrozenConfig } from '../../src/config/model.js';
 import { memoryHost, oracleHost } from '../support/config-host.js';
+import { corpusAbsent, corpusDir } from '../support/corpus.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const casesDir = resolve(here, '../fixtures/config-cases');
 const deploymentsDir = resolve(here, '../fixtures/deployments');
-const shared = resolve(here, '../../../shared');
 
 function comparable(c: FrozenConfig): unknown {
   return JSON.parse(
@@ -85,14 +85,15 @@ for (const f of readdirSync(deploymentsDir)
   t.test(`deployment ${f}`, async (t) => roundTrip(t, deploymentsDir, f));
 }
 
-// Extra cases when ../shared is beside the repo.
-const sampleDirs: [string, (f: string) => boolean][] = [
-  [join(shared, 'keepalived-samples'), (f) => !f.endsWith('.txt')],
-  [join(shared, 'scenarios'), (f) => f.endsWith('.conf')],
+// Extra cases with VRRPD_KEEPALIVED_CORPUS.
+const sampleDirs: ['keepalived-samples' | 'scenarios', (f: string) => boolean][] = [
+  ['keepalived-samples', (f) => !f.endsWith('.txt')],
+  ['scenarios', (f) => f.endsWith('.conf')],
 ];
-for (const [dir, want] of sampleDirs) {
-  if (!existsSync(dir)) {
-    t.comment(`${dir} is absent: its optional round trips are not made`);
+for (const [sub, want] of sampleDirs) {
+  const dir = corpusDir(sub);
+  if (dir === undefined) {
+    t.comment(`${corpusAbsent(sub)}: its optional round trips are not made`);
     continue;
   }
   for (const f of readdirSync(dir).filter(want).sort()) t.test(`sample ${f}`, async (t) => roundTrip(t, dir, f));

@@ -87,7 +87,7 @@ t.test('unicast pair', { skip: netnsSkip() || buildSkip() }, async (t) => {
     await waitState(a, 'MASTER', 5000);
     const took = Date.now() - t0;
     t.comment(`up -> MASTER with preempt_delay 3: ${took} ms`);
-    // b's first advert comes 0-1 s after t0 and starts the delay (KEEPALIVED.md 3.5); adverts
+    // b's first advert comes 0-1 s after t0 and starts the delay (docs/keepalived-behaviour.md 3.5); adverts
     // received while it runs re-arm the down timer, the last one 0-1 s before it ends; then the down
     // interval (3 x 1 s + skew 414 ms): MASTER 5.4-7.4 s after t0. Without the delay it would be
     // ~3.4 s. The upper bound keeps ~1 s for a loaded machine.

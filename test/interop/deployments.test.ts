@@ -1,16 +1,16 @@
 /**
  * The example deployments under test/fixtures/deployments hang together (every hook a config names
  * is there and executable), the address rewrite the interop tests apply touches addresses only,
- * and, when ../shared/scenarios is beside the repo, each example config uses the same keywords as
- * the vendor guide's config it stands for.
+ * and, with VRRPD_KEEPALIVED_CORPUS (test/support/corpus.ts), each example config uses the same keywords
+ * as the vendor guide's config it stands for.
  */
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { corpusAbsent, corpusDir } from '../support/corpus.js';
 import { DEPLOYMENTS_DIR, rewriteAddresses, scenarioText } from './scenarios.js';
 
-const SHARED_SCENARIOS = join(dirname(fileURLToPath(import.meta.url)), '../../../shared/scenarios');
+const VENDOR_SCENARIOS = corpusDir('scenarios');
 const CONFIGS = [
   'alibaba-havip-snat-backup.keepalived.conf',
   'alibaba-havip-snat-master.keepalived.conf',
@@ -79,11 +79,11 @@ t.test('keywords: what the keyword scan counts', async (t) => {
   );
 });
 
-// Only when ../shared is beside the repo: the vendors' originals add a comparison.
-if (existsSync(SHARED_SCENARIOS)) {
+// Only with VRRPD_KEEPALIVED_CORPUS: the vendors' originals add a comparison.
+if (VENDOR_SCENARIOS !== undefined) {
   t.test('each example config uses the same keywords as the vendor config it stands for', async (t) => {
     for (const c of CONFIGS) {
-      t.same(keywords(scenarioText(c)), keywords(readFileSync(join(SHARED_SCENARIOS, c), 'utf8')), c);
+      t.same(keywords(scenarioText(c)), keywords(readFileSync(join(VENDOR_SCENARIOS, c), 'utf8')), c);
     }
   });
-} else t.comment(`${SHARED_SCENARIOS} is absent: the keyword comparison with the vendors' configs is not made`);
+} else t.comment(`${corpusAbsent('scenarios')}: the keyword comparison with the vendors' configs is not made`);

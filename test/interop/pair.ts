@@ -284,7 +284,7 @@ export interface ExpectedAdvert {
 }
 
 /**
- * Check one advert field by field against keepalived's format (KEEPALIVED.md 3.2) and return the
+ * Check one advert field by field against keepalived's format (docs/keepalived-behaviour.md 3.2) and return the
  * list of differences (empty when it is right). Version 3 (RFC 5798 5.2): no authentication fields,
  * the 12-bit Max Adver Int in centiseconds, the checksum over the pseudo-header.
  */

@@ -1,4 +1,4 @@
-// One test per receive check (RFC 3768 7.1 as keepalived 2.2.7 implements it, KEEPALIVED.md 3.3),
+// One test per receive check (RFC 3768 7.1 as keepalived 2.2.7 implements it, docs/keepalived-behaviour.md 3.3),
 // then ordering tests: when two checks fail, keepalived's order decides which reason is reported.
 import t, { type Test as TapTest } from 'tap';
 import { encodeAdvert, passwordToWire, peekVrid, type AdvertFields } from '../../src/protocol/advert.js';

@@ -132,7 +132,7 @@ t.test('keepalived VRRPv3 capture is a version drop for a v2 instance', async (t
   }
 });
 
-t.test('KEEPALIVED.md 3.2 observed advert (VRID 51, priority 100, two VIPs, PASS "secret12")', async (t) => {
+t.test('docs/keepalived-behaviour.md 3.2 observed advert (VRID 51, priority 100, two VIPs, PASS "secret12")', async (t) => {
   const vrrp = encodeAdvert({
     vrid: 51,
     priority: 100,

@@ -33,7 +33,7 @@ t.test('reproduces keepalived 2.2.7 gratuitous ARPs byte for byte', async (t) =>
   }
 });
 
-t.test('frame layout (KEEPALIVED.md 3.7)', async (t) => {
+t.test('frame layout (docs/keepalived-behaviour.md 3.7)', async (t) => {
   const f = buildGratuitousArp('AA-BB-CC-DD-EE-0F', '192.0.2.7');
   t.equal(f.subarray(0, 6).toString('hex'), 'ffffffffffff', 'Ethernet broadcast destination');
   t.equal(formatMac(f, 6), 'aa:bb:cc:dd:ee:0f', 'Ethernet source = interface MAC');

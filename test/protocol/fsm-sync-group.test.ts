@@ -1,4 +1,4 @@
-/** vrrp_sync_group coordination (KEEPALIVED.md 2.5). */
+/** vrrp_sync_group coordination (docs/keepalived-behaviour.md 2.5). */
 import t from 'tap';
 import { stepSyncGroup, type SyncGroupSnapshot } from '../../src/protocol/sync-group.js';
 import { initialSnapshot } from '../../src/protocol/fsm.js';

@@ -1,6 +1,6 @@
 /**
  * The state machine as a table: (state, event) -> actions, one test per rule of RFC 3768 6.4 and
- * KEEPALIVED.md 3.4-3.8. Times: instance VI_1 at 10.0.0.2, priority 100, advert_int 1 s, so
+ * docs/keepalived-behaviour.md 3.4-3.8. Times: instance VI_1 at 10.0.0.2, priority 100, advert_int 1 s, so
  * Master_Down_Interval = 3609 ms and Skew_Time = 609 ms.
  */
 import t from 'tap';
@@ -18,7 +18,7 @@ t.test('INIT', async (t) => {
     const r = step(initialSnapshot(params({ evips: [EVIP] })), { type: 'start', nowMs: 0 });
     t.equal(r.snapshot.state, 'BACKUP');
     t.same(summary(r.actions), [
-      'remove evips', // stale addresses from a previous run (KEEPALIVED.md 3.5 Startup)
+      'remove evips', // stale addresses from a previous run (docs/keepalived-behaviour.md 3.5 Startup)
       'remove vips',
       'transition INIT->BACKUP (init)',
       'notify BACKUP 100',
@@ -293,7 +293,7 @@ t.test('MASTER', async (t) => {
     t.same(logs(r.actions), ['WARNING - equal priority advert received from remote host with our IP address.']);
   });
 
-  // KEEPALIVED.md 3.4: "after *any* received packet while MASTER the next advert is rescheduled to
+  // docs/keepalived-behaviour.md 3.4: "after *any* received packet while MASTER the next advert is rescheduled to
   // now+adver_int (unless lower_prio_no_advert)". vrrpd does it for every advert that passed the
   // receive checks and leaves MASTER in no other way; packets the codec drops never reach the state
   // machine, so (unlike keepalived) a stream of invalid packets cannot hold a MASTER's adverts back.

@@ -212,7 +212,7 @@ function splitBrain(
   });
 }
 
-// The heal is a reload of one node. A reloaded MASTER advertises at once (KEEPALIVED.md 6 step 5,
+// The heal is a reload of one node. A reloaded MASTER advertises at once (docs/keepalived-behaviour.md 6 step 5,
 // `reload_master`; reload.ts), so the first advert after the heal goes out at the reload instant,
 // 20000: either B's own, or (VIP mismatch: A reloads) B's immediate answer to A's lower-IP advert.
 splitBrain(

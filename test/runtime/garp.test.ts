@@ -74,7 +74,7 @@ t.test('an unpaced burst goes out at once on the link, ARP frames with its MAC, 
   t.equal(log.messages('debug').filter((m) => m === 'Sending gratuitous ARP on eth0 for 10.0.0.100').length, 2);
 });
 
-t.test('never on a NOARP link or a link that is gone (KEEPALIVED.md 3.7)', async (t) => {
+t.test('never on a NOARP link or a link that is gone (docs/keepalived-behaviour.md 3.7)', async (t) => {
   const { sent, garp } = setup([link('eth0', 2, { noarp: true }), link('eth1', 3, { mac: undefined })]);
   garp.schedule('eth0', burst(['10.0.0.100'], 3), 0, () => true);
   garp.schedule('eth1', burst(['10.0.0.100'], 1), 0, () => true);

@@ -1,5 +1,5 @@
 /**
- * Reload (KEEPALIVED.md 6 step 5): the address diff of a kept MASTER as actions (reload-diff.ts,
+ * Reload (docs/keepalived-behaviour.md 6 step 5): the address diff of a kept MASTER as actions (reload-diff.ts,
  * pure), and the daemon applying a reload through its instances' interpreter on fake ports.
  */
 import t from 'tap';

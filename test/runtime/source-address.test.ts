@@ -1,5 +1,5 @@
 /**
- * Source address resolution (source-address.ts, pure; KEEPALIVED.md 3.1 "Source address") and the
+ * Source address resolution (source-address.ts, pure; docs/keepalived-behaviour.md 3.1 "Source address") and the
  * socket pool (socket-pool.ts: one socket per interface in use, re-opened when the interface is
  * re-created). No root.
  */

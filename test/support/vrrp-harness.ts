@@ -311,7 +311,7 @@ export async function waitForNth(node: VrrpNode, re: RegExp, already: number, ti
 }
 
 /**
- * keepalived log lines that mean it rejected or mistrusted a peer's advert (KEEPALIVED.md 3.3):
+ * keepalived log lines that mean it rejected or mistrusted a peer's advert (docs/keepalived-behaviour.md 3.3):
  * length, TTL, version, auth, interval, type, address count/list, checksum, src/dst kind, unicast peer.
  */
 export const KEEPALIVED_PACKET_ERROR_RE =

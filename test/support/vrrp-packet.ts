@@ -1,7 +1,7 @@
 /**
  * A minimal VRRPv2-over-IPv4 packet builder for io/ tests, independent of src/protocol (which is
  * written in parallel). Byte layout as keepalived's vrrp_build_ip4()/vrrp_build_vrrp_v2()
- * (KEEPALIVED.md 3.2): TOS 0xc0, ID given, DF clear, proto 112, IP checksum left 0 for the
+ * (docs/keepalived-behaviour.md 3.2): TOS 0xc0, ID given, DF clear, proto 112, IP checksum left 0 for the
  * kernel; VRRP 0x21, vrid, priority, naddr, auth type, adver_int, checksum, VIPs, 8 auth bytes.
  */
 function ip4(s: string): number[] {

@@ -1,5 +1,5 @@
 /**
- * The `global_defs` block (KEEPALIVED.md 2.1): keepalived's global settings that a VRRP-only daemon
+ * The `global_defs` block (docs/keepalived-behaviour.md 2.1): keepalived's global settings that a VRRP-only daemon
  * uses, the ones it reads and keeps as ignored (LVS, checker, BFD, SNMP...), and `umask`. Each
  * function below returns one part of the table. Pure.
  */
@@ -163,7 +163,7 @@ function vrrpDefaultKeywords({ g, flag, bool }: GlobalKit): Keyword[] {
   ];
 }
 
-/** Gratuitous ARP / NA defaults (KEEPALIVED.md 3.7). */
+/** Gratuitous ARP / NA defaults (docs/keepalived-behaviour.md 3.7). */
 function garpKeywords({ g, secs, count, interval, bool }: GlobalKit): Keyword[] {
   return [
     { name: 'vrrp_garp_master_delay', handler: secs('vrrpGarpMasterDelayMs') },

@@ -1,5 +1,5 @@
 /**
- * The `vrrp_instance` block (KEEPALIVED.md 2.2): its root keyword (name, defaults, the checks made
+ * The `vrrp_instance` block (docs/keepalived-behaviour.md 2.2): its root keyword (name, defaults, the checks made
  * when it closes) and its sub-keywords, one function per area (identity and auth, timers and
  * preemption, addresses, unicast, tracking, notify, unsupported). Pure.
  */
@@ -406,7 +406,7 @@ function unicastKeywords({ ex, on, boolKw }: InstanceKit): Keyword[] {
       else if (mode === 'never') i.oldUnicastChecksum = 'never';
       else ctx.diags.error(ctx.stmt, `(${i.name}) Unknown old_unicast_chksum mode ${mode} - ignoring`, 'old_unicast_checksum');
     }),
-    // KEEPALIVED.md 2.2: in 2.2.7 any value, even `off`, sets it
+    // docs/keepalived-behaviour.md 2.2: in 2.2.7 any value, even `off`, sets it
     on('skip_check_adv_addr', (i) => void (i.skipCheckAdvAddr = true)),
     boolKw('strict_mode', 'strictMode'),
   ];

@@ -1,5 +1,5 @@
 /**
- * The root of keepalived.conf as vrrpd reads it (KEEPALIVED.md 2; static blocks 2.7): one keyword
+ * The root of keepalived.conf as vrrpd reads it (docs/keepalived-behaviour.md 2; static blocks 2.7): one keyword
  * per block (each block's own file builds it), the static_* blocks, the root keywords of other
  * subsystems (read and ignored, or skipped silently with their block), and the root as keepalived's
  * other parsing passes see it. Pure.
@@ -110,7 +110,7 @@ function staticKeywords(st: ParseState): Keyword[] {
 /**
  * The root keywords as keepalived's other parsing passes (parent, checker, bfd) see them: every
  * VRRP block is inactive there and skipped by brace counting, so stray braces and unknown root
- * keywords are reported from a different point of view (KEEPALIVED.md 1.7, config-cases README).
+ * keywords are reported from a different point of view (docs/keepalived-behaviour.md 1.7, config-cases README).
  */
 export function otherPassRootKeywords(): Keyword[] {
   return [

@@ -1,5 +1,5 @@
 /**
- * The `vrrp_script` block (KEEPALIVED.md 2.4): its root keyword (name, defaults, and what is checked
+ * The `vrrp_script` block (docs/keepalived-behaviour.md 2.4): its root keyword (name, defaults, and what is checked
  * when it closes: a command, a user it may run as) and its sub-keywords. Pure.
  */
 import type { KeywordCtx, Keyword } from '../dispatch.js';

@@ -1,5 +1,5 @@
 /**
- * The `vrrp_sync_group` block (KEEPALIVED.md 2.5): its root keyword and its sub-keywords (members,
+ * The `vrrp_sync_group` block (docs/keepalived-behaviour.md 2.5): its root keyword and its sub-keywords (members,
  * group tracking, notify scripts). Pure.
  */
 import type { KeywordCtx, Keyword } from '../dispatch.js';

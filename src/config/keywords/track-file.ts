@@ -1,5 +1,5 @@
 /**
- * The `track_file` block (and its old name `vrrp_track_file`, KEEPALIVED.md 2.6): its root keyword
+ * The `track_file` block (and its old name `vrrp_track_file`, docs/keepalived-behaviour.md 2.6): its root keyword
  * (name, defaults, a file required when it closes) and its sub-keywords. Pure.
  */
 import type { KeywordCtx, Keyword } from '../dispatch.js';

@@ -1,5 +1,5 @@
 /**
- * The `vrrp_track_process` block (KEEPALIVED.md, track_process) and the `track_process { NAME
+ * The `vrrp_track_process` block (docs/keepalived-behaviour.md 2.8) and the `track_process { NAME
  * [weight N [reverse|noreverse]] }` references of instances and sync groups, with keepalived
  * 2.2.7's messages (oracle cases track-process-*.conf in test/fixtures/config-cases). Pure.
  *

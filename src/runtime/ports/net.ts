@@ -15,7 +15,7 @@ export interface LinkInfo {
   readonly running: boolean;
   /** IFF_LOWER_UP: carrier. */
   readonly lowerUp: boolean;
-  /** IFF_NOARP: never send gratuitous ARP on it (KEEPALIVED.md 3.7). */
+  /** IFF_NOARP: never send gratuitous ARP on it (docs/keepalived-behaviour.md 3.7). */
   readonly noarp: boolean;
   readonly loopback: boolean;
   /** Hardware address "aa:bb:cc:dd:ee:ff", when the link has a 6-byte one. */
