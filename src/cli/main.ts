@@ -31,7 +31,7 @@ const CHECK_USAGE = `  check -f FILE [--json] [--print keepalived|yaml|json] [-i
 const DEMO_USAGE = `  demo [--keep] [--prefix P] [--subnet A.B.C]
         run a throw-away two-node lab (root): election, status, failover and ping gap
 `;
-const VERSION_USAGE = `  version        print the version
+const VERSION_USAGE = `  version        print the version (also vrrpd --version, vrrpd -v)
 `;
 const COMPLETION_USAGE = `  completion bash
         print the bash completion (instances from the running daemon); make install and the
