@@ -137,6 +137,7 @@ export class Daemon {
       sockets: this.#sockets,
       instances,
       vipDeleted: o.vipDeleted ?? 'restore',
+      ownsVmac: (n) => this.#vmacs.has(n),
       track: (u) => this.#trackers.track(u),
     });
     const logUnknownVrids = (): boolean => this.#cfg?.global.logUnknownVrids ?? false;

@@ -14,6 +14,8 @@ export interface SourceView {
   isVip(address: string): boolean;
   /** Is a VRRP socket of this family open on this interface (IPv6: the instance's channel)? */
   hasSocket(ifname: string, family: 4 | 6): boolean;
+  /** `use_vmac`: did the daemon make this VMAC (absent: no)? */
+  ownsVmac?(ifname: string): boolean;
 }
 
 /** What the instance uses now: interface and source (null: none) and, when none, why. */
@@ -51,6 +53,7 @@ export function resolveSource(spec: InstanceSpec, ifname: string | null, kept: s
   if (ifname === null) return { ifname, src: null, problem: `unicast_src_ip ${spec.configuredSrcIp ?? '?'} is not on any interface` };
   const own = view.links.find((l) => l.ifname === ifname);
   if (own === undefined) return { ifname, src: null, problem: `${spec.vmac ? 'VMAC' : 'interface'} ${ifname} does not exist` };
+  if (spec.vmac !== null && view.ownsVmac?.(ifname) !== true) return { ifname, src: null, problem: `VMAC ${ifname} could not be made` };
   // A VMAC has no address of its own: the source is its parent's (docs/vmac.md).
   const link = spec.vmac === null ? own : view.links.find((l) => l.ifname === spec.interface);
   if (link === undefined) return { ifname, src: null, problem: `interface ${spec.interface ?? '?'} does not exist` };
