@@ -55,17 +55,19 @@ export class Vmacs {
   readonly #d: VmacDeps;
   /** Parent name -> VMACs of ours on it and the arp_ignore/arp_filter found (null: left alone). */
   readonly #parents = new Map<string, { count: number; saved: [number, number] | null }>();
-  /** VMAC name -> its parent, for the VMACs this daemon made. */
+  /** VMAC name -> its parent, for the VMACs this daemon made (removed at stop). */
   readonly #ours = new Map<string, string>();
+  /** Those of them set up and brought up: the only ones an instance uses. */
+  readonly #ready = new Set<string>();
   #rp: RpFilterChange | null = null;
 
   constructor(d: VmacDeps) {
     this.#d = d;
   }
 
-  /** Does this daemon hold the VMAC `name` (created, not yet removed)? */
+  /** Did this daemon make the VMAC `name` and bring it up (not yet removed)? */
   has(name: string): boolean {
-    return this.#ours.has(name);
+    return this.#ready.has(name);
   }
 
   /**
@@ -75,7 +77,8 @@ export class Vmacs {
   async create(spec: InstanceSpec): Promise<string | null> {
     const v = spec.vmac;
     if (v === null || spec.interface === null) return null;
-    if (this.#ours.has(v.ifname)) return null;
+    if (this.#ready.has(v.ifname)) return null;
+    if (this.#ours.has(v.ifname)) return `${v.ifname} was made but could not be brought up`;
     const { links: cmds, sysctls } = this.#d;
     if (cmds === undefined || sysctls === undefined) return 'no link or sysctl port';
     const all = this.#d.netlink.links();
@@ -92,6 +95,7 @@ export class Vmacs {
     this.#setSysctls(v.ifname, parent.ifname, sysctls);
     const up = await cmds.linkUp(made.value.ifindex);
     if (!up.ok) return `bringing it up: ${ioText(up.error)}`;
+    this.#ready.add(v.ifname);
     return null;
   }
 
@@ -162,6 +166,7 @@ export class Vmacs {
     const parent = this.#ours.get(v.ifname);
     if (parent === undefined) return null;
     this.#ours.delete(v.ifname);
+    this.#ready.delete(v.ifname);
     this.#releaseParent(parent);
     const l = this.#d.netlink.links().find((x) => x.ifname === v.ifname);
     if (l === undefined || this.#d.links === undefined) return null;

@@ -23,6 +23,7 @@ class VmacIo extends FakeIo {
     ['net/ipv4/conf/eth0/arp_filter', 0],
   ]);
   failCreate: IoResult<never> | null = null;
+  failUp = false;
   #next = 10;
 
   readonly linkCommands: LinkCommands = {
@@ -39,6 +40,8 @@ class VmacIo extends FakeIo {
     },
     linkUp: async (ifindex) => {
       this.linkOps.push(`up ${ifindex}`);
+      if (this.failUp)
+        return { ok: false, error: { kind: 'IoError', syscall: 'RTM_NEWLINK', errno: 100, code: 'ENETDOWN', message: 'Network is down' } };
       return { ok: true, value: true };
     },
     delLink: async (ifindex) => {
@@ -144,6 +147,17 @@ t.test('use_vmac: a VMAC that cannot be made is logged with its name and the ins
     'no VIP anywhere',
   );
   t.same(io.sent, [], 'no advert');
+});
+
+t.test('use_vmac: a VMAC made but not brought up is not used (FAULT) and is removed at stop', async (t) => {
+  const io = new VmacIo();
+  io.failUp = true;
+  const { d, log } = await started(io);
+  await advanceDaemon(d, io, 4000);
+  t.match(logText(log), /\(VI_1\) Unable to create VMAC interface vrrp\.51 \(bringing it up: ENETDOWN: Network is down\)/);
+  t.equal(d.status().instances[0]!.state, 'FAULT');
+  await d.stop(0);
+  t.same(io.linkOps, ['add vrrp.51 00:00:5e:00:01:33 on 2', 'up 10', 'del 10'], 'made, failed to come up, removed at stop');
 });
 
 t.test('use_vmac: a non-macvlan of that name is not touched (FAULT); a stale macvlan is made again', async (t) => {
