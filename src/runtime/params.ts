@@ -206,11 +206,12 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
   };
 }
 
-/** Reload identity (KEEPALIVED.md 6 step 3): VRID, family, interface, unicast or not, source, group. */
+/** Reload identity (KEEPALIVED.md 6 step 3): VRID, family, interface, unicast or not, source, group, VMAC. */
 function matchKey(inst: R<VrrpInstance>, unicast: boolean, mcastGroup: string): string {
   const kind = unicast ? 'unicast' : 'multicast';
-  const vmac = vmacSpec(inst)?.ifname ?? '';
-  return [inst.virtualRouterId, inst.family, inst.interface ?? '', kind, unicast ? (inst.unicastSrcIp ?? '') : mcastGroup, vmac].join('|');
+  const vmac = vmacSpec(inst)?.ifname;
+  const key = [inst.virtualRouterId, inst.family, inst.interface ?? '', kind, unicast ? (inst.unicastSrcIp ?? '') : mcastGroup];
+  return (vmac === undefined ? key : [...key, `vmac ${vmac}`]).join('|');
 }
 
 /**
