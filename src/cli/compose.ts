@@ -9,9 +9,11 @@ import type { Log } from '../log.js';
 import { safeFileWriter } from '../host/file-writer.js';
 import { nodeTrackFiles } from '../host/track-files.js';
 import { procTable } from '../host/proc-table.js';
+import { procSysctls } from '../host/sysctl.js';
 import { readIpv6Forwarding } from '../io/ipv6-forwarding.js';
 import { NetlinkCommands } from '../io/netlink-addr.js';
 import { NetlinkWatcher } from '../io/netlink-events.js';
+import { NetlinkLinks } from '../io/netlink-link.js';
 import { PacketSocket } from '../io/packet-socket.js';
 import { RawVrrpTransport } from '../io/raw-transport.js';
 import { nodemailerTransport } from '../io/smtp-transport.js';
@@ -131,13 +133,13 @@ function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLa
       },
     },
     frames: {
-      open: () => {
-        packets.open();
-      },
+      open: () => void packets.open(),
       send: (ifindex, frame, ifname) => packets.send(ifindex, frame, ifname),
     },
     processes: new SpawnRunner(),
     files: nodeTrackFiles(),
     procTable: procTable(),
+    linkCommands: new NetlinkLinks({ socket: () => commands.socket(), links: () => watcher.links() }),
+    sysctls: procSysctls(),
   };
 }

@@ -23,7 +23,7 @@ async function fullUsage(): Promise<string> {
 const CHECK_USAGE = `  check -f FILE [--json] [--print keepalived|yaml|json] [-i ID] [--no-host-checks] [--strict]
         test a keepalived.conf (also: vrrpd -t -f FILE); exit 0 ok, 5 config errors,
         6 script security or missing required include, 2 missing parameter,
-        1 accepted by keepalived but refused by vrrpd (a keyword it does not run, e.g. use_vmac);
+        1 accepted by keepalived but refused by vrrpd (a keyword it does not run, e.g. vrf);
         --strict: 10 when anything is reported (a keyword vrrpd ignores, a value corrected);
         diagnostics on stderr, or with --json as a JSON array on stdout (on stderr when --print
         puts the config on stdout)

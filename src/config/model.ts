@@ -150,6 +150,12 @@ export interface VrrpInstance {
    */
   oldUnicastChecksum: 'old' | 'never' | null;
   dontTrackPrimary: boolean;
+  /**
+   * `use_vmac [IFNAME]`: the VIPs and adverts go on a macvlan with the VRRP MAC (docs/vmac.md);
+   * `vmacIfname` is IFNAME, or null for keepalived's default `vrrp.<VRID>`.
+   */
+  useVmac: boolean;
+  vmacIfname: string | null;
   trackSrcIp: boolean;
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
@@ -424,6 +430,8 @@ export function defaultInstance(name: string, g: GlobalDefs, origin: Origin): Vr
     checkUnicastSrc: g.vrrpCheckUnicastSrc,
     oldUnicastChecksum: null,
     dontTrackPrimary: false,
+    useVmac: false,
+    vmacIfname: null,
     trackSrcIp: false,
     trackInterfaces: [],
     trackScripts: [],

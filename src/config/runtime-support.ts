@@ -8,6 +8,8 @@
  *    then and sends from it; with global peer addresses it hears none of its peer's adverts (sent
  *    to its global address), so both nodes become MASTER (watched in a namespace pair, 2026-12-02):
  *    setting unicast_src_ip is the fix either way;
+ *  - `use_vmac` on an IPv6 instance, without `interface`, or with unicast peers (keepalived forces
+ *    `vmac_xmit_base` then, which vrrpd does not run; docs/vmac.md: vrrpd's VMACs are IPv4 multicast);
  *  - an instance with `unicast_fault_no_peer` and no unicast peer, which keepalived holds in FAULT
  *    for good (vrrpd has no such permanent fault yet; running it would take the VIP).
  * One diagnostic per such instance, bare (line 0, the place is in its text, as for the script
@@ -31,6 +33,10 @@ export const NOT_SUPPORTED_YET = 'not supported by vrrpd yet';
 export function unsupportedReasons(i: DeepReadonly<VrrpInstance>): string[] {
   const out: string[] = [];
   if (i.family === 6 && i.unicastPeers.length > 0 && i.unicastSrcIp === null) out.push('IPv6 unicast without unicast_src_ip');
+  if (i.useVmac && i.family === 6) out.push('use_vmac on an IPv6 instance (vrrpd makes IPv4 VMACs only)');
+  if (i.useVmac && i.interface === null) out.push('use_vmac without an interface');
+  else if (i.useVmac && i.unicastPeers.length > 0)
+    out.push('use_vmac with unicast peers (keepalived then sends from the parent interface, vmac_xmit_base, which vrrpd does not run)');
   if (i.unicastFaultNoPeer && i.unicastPeers.length === 0)
     out.push('unicast_fault_no_peer without unicast peers (keepalived holds such an instance in FAULT)');
   return out;

@@ -41,8 +41,9 @@ const NO_EFFECT = 'a tuning or process setting of keepalived with no counterpart
 const PATHS = 'vrrpd has one process and names its files with --pid-file and --state-dir: no effect';
 const DUMPS = "vrrpd writes its SIGUSR1/SIGUSR2/SIGJSON dumps to keepalived's default paths (/tmp/keepalived.data, .stats, .json)";
 const VMAC =
-  'a virtual MAC (macvlan/ipvlan) interface is not implemented yet: remove it and vrrpd moves the VIP on the interface itself with gratuitous ARP (cloud SDNs such as HAVIP/HaVip drop frames from unknown MACs anyway)';
-const VMAC_TUNING = 'a setting for virtual MAC interfaces, which vrrpd does not create: no effect';
+  'not implemented: vrrpd runs `use_vmac` (a macvlan with MAC 00:00:5e:00:01:<VRID>, adverts and GARPs from it, docs/vmac.md) but not this variant or an ipvlan; remove it (cloud SDNs such as HAVIP/HaVip drop frames from unknown MACs anyway)';
+const VMAC_TUNING =
+  'a tuning of virtual MAC interfaces that vrrpd does not apply: no effect (GARPs follow vrrp_garp_interval and the garp_* keywords)';
 const BFD = 'BFD is not implemented: track the peer or the path with a vrrp_script instead';
 const FIREWALL = "keepalived's firewall rules (iptables/nftables/ipsets) are not installed by vrrpd: no effect";
 
@@ -165,7 +166,13 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
     'vrrp_cpu_affinity',
     'vrrp_rlimit_rttime',
   ]),
-  ...rows('global_defs', 'ignored', VMAC_TUNING, ['vmac_prefix', 'vmac_addr_prefix', 'vrrp_garp_extra_if', 'vrrp_vmac_garp_intvl']),
+  {
+    block: 'global_defs',
+    keyword: 'vmac_prefix',
+    cls: 'ignored',
+    instead: 'a VMAC without a name in `use_vmac` is always `vrrp.<VRID>`: give the name in `use_vmac IFNAME`',
+  },
+  ...rows('global_defs', 'ignored', VMAC_TUNING, ['vmac_addr_prefix', 'vrrp_garp_extra_if', 'vrrp_vmac_garp_intvl']),
   ...rows('global_defs', 'ignored', DUMPS, ['state_dump_file', 'stats_dump_file', 'json_dump_file', 'json_version']),
   ...rows('global_defs', 'ignored', PATHS, ['instance', 'use_pid_dir', 'child_wait_time', 'data_use_instance']),
   ...rows('global_defs', 'ignored', NO_EFFECT, [
@@ -206,7 +213,15 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
     cls: 'ignored',
     instead: 'the interface setting is not changed: set it with sysctl (net.ipv4.conf.IFACE.promote_secondaries=1)',
   },
-  ...rows('vrrp_instance', 'refused', VMAC, ['use_vmac', 'use_vmac_addr', 'vmac_xmit_base', 'use_ipvlan']),
+  ...rows('vrrp_instance', 'refused', VMAC, ['use_vmac_addr', 'vmac_xmit_base', 'use_ipvlan']),
+  {
+    block: 'vrrp_instance',
+    keyword: 'use_vmac',
+    label: 'use_vmac MAC',
+    cls: 'refused',
+    instead: 'a virtual MAC address of your own is not implemented: write `use_vmac [IFNAME]` and vrrpd uses 00:00:5e:00:01:<VRID>',
+    when: (w) => w.slice(1).some((x) => x.includes(':')),
+  },
   ...rows('vrrp_instance', 'ignored', VMAC_TUNING, ['garp_extra_if', 'vmac_garp_intvl']),
   {
     block: 'vrrp_instance',
@@ -232,7 +247,6 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
 
 /** Instance keywords the parser reads and keeps in `unsupported`, nothing else (each has a row above). */
 export const INSTANCE_NOT_RUN: readonly string[] = [
-  'use_vmac',
   'use_vmac_addr',
   'vmac_xmit_base',
   'use_ipvlan',

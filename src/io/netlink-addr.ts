@@ -72,6 +72,12 @@ export class NetlinkCommands {
     }
   }
 
+  /** The open command socket (io/netlink-link.ts sends its link requests on it). */
+  socket(): IoResult<RtSocket> {
+    const o = this.open();
+    return o.ok ? ok(this.#sock!) : o;
+  }
+
   /**
    * True (once per change) when an IPv6 address event with port id 0 is the notification of a change
    * this socket made: the watcher reports it as `origin: 'self'`.

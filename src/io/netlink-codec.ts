@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { ipv4FromBytes, parseIpv4 } from '../protocol/ipv4-address.js';
 import { formatIpv6At } from '../protocol/ipv6-address.js';
 import type { AddrInfo, AddrSpec, LinkInfo, ScopeName } from '../runtime/ports/net.js';
+import { linkKind } from './netlink-link.js';
 
 export type { AddrInfo, AddrSpec, LinkInfo, ScopeName };
 
@@ -71,7 +72,7 @@ export function scopeNumber(s: number | ScopeName | undefined): number {
 interface LinkMsg {
   kind: 'link';
   data: { index?: number; flags?: Record<string, unknown> };
-  attrs: { ifname?: string; address?: Buffer; mtu?: number; master?: number };
+  attrs: { ifname?: string; address?: Buffer; mtu?: number; master?: number; linkinfo?: Buffer; link?: Buffer };
 }
 interface AddrMsg {
   kind: 'address';
@@ -102,6 +103,8 @@ export function toLinkInfo(m: { kind: string }): LinkInfo | undefined {
     mac: macToString(attrs.address),
     mtu: attrs.mtu,
     master: attrs.master,
+    kind: linkKind(attrs.linkinfo),
+    parent: attrs.link !== undefined && attrs.link.length >= 4 ? attrs.link.readUInt32LE(0) : undefined,
   };
 }
 

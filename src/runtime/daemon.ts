@@ -31,6 +31,7 @@ import { Receiver } from './receive.js';
 import { applyReload } from './reload.js';
 import { SocketPool } from './socket-pool.js';
 import { Trackers } from './trackers.js';
+import { Vmacs, vmacStep } from './vmac.js';
 import { WorkQueue } from './work-queue.js';
 
 export { ADVERT_GRID_MS } from './advert-grid.js';
@@ -90,6 +91,7 @@ export class Daemon {
   readonly #receiver: Receiver;
   readonly #trackers: Trackers;
   readonly #heap: HeapCollection | null;
+  readonly #vmacs: Vmacs;
   #cfg: FrozenConfig | undefined;
   #instances: Instance[] = [];
   #groups = new Map<string, DeepReadonly<SyncGroup>>();
@@ -135,10 +137,12 @@ export class Daemon {
       sockets: this.#sockets,
       instances,
       vipDeleted: o.vipDeleted ?? 'restore',
+      ownsVmac: (n) => this.#vmacs.has(n),
       track: (u) => this.#trackers.track(u),
     });
     const logUnknownVrids = (): boolean => this.#cfg?.global.logUnknownVrids ?? false;
     this.#receiver = new Receiver({ clock: io.clock, log, submit, drops: (n) => this.#ifs.get(n), instances, logUnknownVrids, stopping });
+    this.#vmacs = new Vmacs({ links: io.linkCommands, sysctls: io.sysctls, netlink: io.netlink, log });
     const collect = o.collectGarbage;
     this.#heap = collect ? new HeapCollection({ clock: io.clock, submit, grid: this.#grid, collect, stopping }) : null;
   }
@@ -191,6 +195,7 @@ export class Daemon {
       this.#instances = instanceSpecs(cfg).map((s) => this.#newInstance(s));
       this.#receiver.instancesChanged();
       this.#trackers.sync();
+      for (const inst of this.#instances) await vmacStep(inst, 'vmac-create');
       for (const inst of this.#instances) inst.ifname = this.#host.resolveIfname(inst);
       this.#host.syncSockets();
       for (const inst of this.#instances) this.#prepare(inst);
@@ -250,6 +255,7 @@ export class Daemon {
         return io.sockets6.send(key, message, to);
       },
       setAddress: (add, item, defaultIf) => changeEntry(io.netlink, add, item, defaultIf),
+      vmac: (add, inst) => (add ? this.#vmacs.create(inst.spec) : this.#vmacs.remove(inst.spec)),
       garp: (ifname, packets, intervalMs, valid) => this.#garp.schedule(ifname, packets, intervalMs, valid),
       notify: (inst, kind, priority) => this.#notify(inst, kind, priority),
       priorityChanged: (inst, priority) => this.#notifier.priorityChanged(inst.name, inst.state, priority),
@@ -299,6 +305,8 @@ export class Daemon {
       this.#io.processes.killAll('SIGTERM');
       for (const inst of this.#instances) await inst.handle({ type: 'stop', nowMs: this.#io.clock.nowMs() });
       for (const inst of this.#instances) inst.dispose();
+      for (const inst of this.#instances) await vmacStep(inst, 'vmac-delete');
+      this.#vmacs.restoreRpFilter();
       this.#garp.cancelAll();
       await this.#notifier.idle(notifyGraceMs);
       this.#io.processes.killAll('SIGTERM'); // a notify_stop still running after its grace

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import type { DeepReadonly, FrozenConfig, ScriptCommand, AddressEntry, TrackedProcess, VrrpInstance } from '../config/model.js';
 import type { Log } from '../log.js';
 import type { DaemonStatus } from './daemon-status.js';
+import { vmacSpec } from './params.js';
 import type { FileWriter, IdResolver } from './ports/index.js';
 
 type R<T> = DeepReadonly<T>;
@@ -288,7 +289,7 @@ export function formatJson(st: DaemonStatus, cfg: FrozenConfig | undefined): str
       dont_track_primary: c?.dontTrackPrimary ? 1 : 0,
       skip_check_adv_addr: c?.skipCheckAdvAddr ? 1 : 0,
       strict_mode: c?.strictMode ? 1 : 0,
-      vmac_ifname: '',
+      vmac_ifname: c ? (vmacSpec(c)?.ifname ?? '') : '',
       ifp_ifname: s.interface ?? '',
       master_priority: s.state === 'BACKUP' && s.master !== null ? s.master.priority : 0,
       last_transition: s.lastTransitionMs !== null ? Number((s.lastTransitionMs / 1000).toFixed(6)) : 0,

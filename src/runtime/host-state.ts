@@ -33,6 +33,8 @@ export interface HostStateDeps {
   readonly sockets: SocketPool;
   readonly instances: () => readonly Instance[];
   readonly vipDeleted: VipDeletedPolicy;
+  /** Is this VMAC one the daemon made (vmac.ts)? A link of that name someone else made is not used. */
+  readonly ownsVmac?: (ifname: string) => boolean;
   /** Feed a link's up/down to the instances tracking it (trackers.ts). */
   readonly track: (update: TrackUpdate) => Promise<void>;
 }
@@ -95,6 +97,7 @@ export class HostState {
       addrs: this.#batch?.addrs ?? this.deps.netlink.addresses(),
       isVip: (a) => this.#isVip(a),
       hasSocket: (n, family) => this.deps.sockets.has(n, family),
+      ownsVmac: (n) => this.deps.ownsVmac?.(n) ?? false,
     };
     const ifname = this.resolveIfname(inst);
     const c = resolveSource(inst.spec, ifname, inst.srcIp, view);

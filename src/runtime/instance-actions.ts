@@ -6,7 +6,10 @@
  *  - `restore-address`: self-healing (README; vrrpd's alternative to docs/keepalived-behaviour.md 3.8's BACKUP
  *    and priority 0): a VIP/eVIP someone else deleted from a MASTER is re-added and announced;
  *  - `reload-remove` / `reload-add`: a reload's diff for a kept MASTER (docs/keepalived-behaviour.md 6 step 5:
- *    entries gone from the config removed, new ones added; reload-diff.ts builds the list).
+ *    entries gone from the config removed, new ones added; reload-diff.ts builds the list);
+ *  - `vmac-create` / `vmac-delete`: the instance's VMAC (`use_vmac`, docs/vmac.md, vmac.ts), made
+ *    before its first state (start, or a reload adding it) and removed after its stop (daemon stop,
+ *    or a reload removing it).
  */
 import type { FsmAction, InstanceSnapshot } from '../protocol/fsm-types.js';
 import type { AddressKindEntry, VipEntry } from './entries.js';
@@ -17,7 +20,9 @@ export type RuntimeAction =
   /** Remove an entry the reloaded config no longer has; `defaultIf` for an entry without `dev`. */
   | { readonly type: 'reload-remove'; readonly item: AddressKindEntry; readonly defaultIf: string | null }
   /** Add an entry the reloaded config adds to a MASTER. */
-  | { readonly type: 'reload-add'; readonly item: AddressKindEntry; readonly defaultIf: string | null };
+  | { readonly type: 'reload-add'; readonly item: AddressKindEntry; readonly defaultIf: string | null }
+  /** Make or remove the instance's VMAC (a no-op without `use_vmac`). */
+  | { readonly type: 'vmac-create' | 'vmac-delete' };
 
 export type InstanceAction = FsmAction | RuntimeAction;
 

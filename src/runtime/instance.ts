@@ -64,6 +64,8 @@ export interface InstanceEnv {
   sendPacket6(inst: Instance, ifname: string, message: Uint8Array, to: Vrrp6Send): IoResult<number>;
   /** Add or remove one VIP/eVIP/route/rule; `defaultIf` is the interface of an entry without `dev`. */
   setAddress(add: boolean, item: AddressKindEntry, defaultIf: string | null): Promise<IoResult<unknown>>;
+  /** Make (true) or remove the instance's VMAC (vmac.ts): null when done, else why not. */
+  vmac?(add: boolean, inst: Instance): Promise<string | null>;
   /** Send GARPs for `packets` on `ifname`, paced per interface. */
   garp(ifname: string, packets: readonly GarpPacket[], intervalMs: number, valid: () => boolean): void;
   notify(inst: Instance, kind: NotifyKind, priority: number): void;
@@ -113,7 +115,7 @@ export class Instance {
   constructor(spec: InstanceSpec, env: InstanceEnv) {
     this.spec = spec;
     this.#env = env;
-    this.ifname = spec.interface;
+    this.ifname = spec.vmac?.ifname ?? spec.interface;
     this.snapshot = initialSnapshot(spec.params);
     this.log = env.log.child({ instance: spec.name, vrid: spec.vrid });
     this.peers = new PeerTable(
@@ -167,7 +169,7 @@ export class Instance {
   /** Replace the params (reload of a kept instance, or the source address resolved) keeping state. */
   setSpec(spec: InstanceSpec): void {
     this.spec = spec;
-    this.ifname = spec.interface ?? this.ifname;
+    this.ifname = spec.vmac?.ifname ?? spec.interface ?? this.ifname;
     const params = withSrcIp(spec.params, this.srcIp ?? spec.params.srcIp);
     this.snapshot = { ...this.snapshot, params };
   }
@@ -318,9 +320,26 @@ export class Instance {
       case 'reload-add':
         await this.#reloadEntry(a.type === 'reload-add', a.item, a.defaultIf);
         return;
+      case 'vmac-create':
+      case 'vmac-delete':
+        await this.#vmac(a.type === 'vmac-create');
+        return;
       default:
         assertNever(a, 'action');
     }
+  }
+
+  /** Make or remove the VMAC; a failure is logged with its name (no VMAC: the source tracker says FAULT). */
+  async #vmac(add: boolean): Promise<void> {
+    const v = this.spec.vmac;
+    if (v === null) return;
+    const why = this.#env.vmac ? await this.#env.vmac(add, this) : 'not supported here';
+    if (why === null) {
+      this.log.info({ ifname: v.ifname }, `(${this.name}) Success ${add ? 'creating' : 'removing'} VMAC interface ${v.ifname}`);
+      return;
+    }
+    const what = add ? `Unable to create VMAC interface ${v.ifname}` : `Error removing VMAC interface ${v.ifname}`;
+    this.log.error({ ifname: v.ifname, error: why }, `(${this.name}) ${what} (${why})`);
   }
 
   /** "(VI_1) Entering MASTER STATE" etc. (docs/keepalived-behaviour.md 5), with the reason as a field. */

@@ -47,12 +47,27 @@ export interface UnicastPeerSpec {
   readonly maxTtl: number;
 }
 
+/** The instance's VMAC (`use_vmac`, docs/vmac.md): its name and MAC. */
+export interface VmacSpec {
+  readonly ifname: string;
+  readonly mac: string;
+}
+
+/** `use_vmac`: the configured name or `vrrp.<VRID>`, MAC 00:00:5e:00:01:<VRID> (00:00:5e:00:02:<VRID> for IPv6). */
+export function vmacSpec(inst: R<VrrpInstance>): VmacSpec | null {
+  if (!inst.useVmac) return null;
+  const vrid = inst.virtualRouterId.toString(16).padStart(2, '0');
+  return { ifname: inst.vmacIfname ?? `vrrp.${inst.virtualRouterId}`, mac: `00:00:5e:00:0${inst.family === 6 ? 2 : 1}:${vrid}` };
+}
+
 /** Everything the runtime knows about one configured instance. */
 export interface InstanceSpec {
   readonly name: string;
   readonly vrid: number;
   /** Configured interface; null for a unicast instance found by its `unicast_src_ip`. */
   readonly interface: string | null;
+  /** `use_vmac`: the macvlan on `interface` that carries the VIPs, adverts and GARPs; else null. */
+  readonly vmac: VmacSpec | null;
   readonly unicast: boolean;
   /** `version` / `vrrp_version` (3 for IPv6). */
   readonly version: 2 | 3;
@@ -112,8 +127,6 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
   const unicast = inst.unicastPeers.length > 0;
   const configured = unicast ? inst.unicastSrcIp : inst.mcastSrcIp;
   const configuredSrcIp = configured === null ? null : canonical(configured);
-  const ifname = inst.interface;
-
   const vipEntries = inst.virtualIpaddress.filter((a) => a.family === inst.family).map(canonicalEntry);
   const evipEntries = inst.virtualIpaddressExcluded.map(canonicalEntry);
 
@@ -165,7 +178,8 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
   return {
     name: inst.name,
     vrid: inst.virtualRouterId,
-    interface: ifname,
+    interface: inst.interface,
+    vmac: vmacSpec(inst),
     unicast,
     version: inst.version,
     family: inst.family,
@@ -192,10 +206,12 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
   };
 }
 
-/** Reload identity (docs/keepalived-behaviour.md 6 step 3): VRID, family, interface, unicast or not, source, group. */
+/** Reload identity (docs/keepalived-behaviour.md 6 step 3): VRID, family, interface, unicast or not, source, group, VMAC. */
 function matchKey(inst: R<VrrpInstance>, unicast: boolean, mcastGroup: string): string {
   const kind = unicast ? 'unicast' : 'multicast';
-  return [inst.virtualRouterId, inst.family, inst.interface ?? '', kind, unicast ? (inst.unicastSrcIp ?? '') : mcastGroup].join('|');
+  const vmac = vmacSpec(inst)?.ifname;
+  const key = [inst.virtualRouterId, inst.family, inst.interface ?? '', kind, unicast ? (inst.unicastSrcIp ?? '') : mcastGroup];
+  return (vmac === undefined ? key : [...key, `vmac ${vmac}`]).join('|');
 }
 
 /**

@@ -9,6 +9,7 @@ import type { FrozenConfig } from '../config/model.js';
 import type { Log } from '../log.js';
 import type { HostState } from './host-state.js';
 import type { Instance } from './instance.js';
+import { vmacStep } from './vmac.js';
 import { instanceSpecs, type InstanceSpec } from './params.js';
 import type { MonotonicClock } from './ports/index.js';
 import { planReload } from './reload-diff.js';
@@ -44,6 +45,7 @@ export async function applyReload(d: ReloadTarget, cfg: FrozenConfig): Promise<v
     d.deleting.add(inst);
     await inst.handle({ type: 'stop', nowMs: d.clock.nowMs() });
     inst.dispose();
+    await vmacStep(inst, 'vmac-delete');
     d.deleting.delete(inst);
     d.log.info({ instance: inst.name }, `(${inst.name}) removed by reload`);
   }
@@ -52,6 +54,7 @@ export async function applyReload(d: ReloadTarget, cfg: FrozenConfig): Promise<v
   d.configure(cfg);
   for (const [{ inst }, spec] of plan.kept) await reconfigure(d, inst, spec);
   const fresh = plan.added.map((s) => d.newInstance(s));
+  for (const inst of fresh) await vmacStep(inst, 'vmac-create');
   d.setInstances([...d.instances(), ...fresh]);
   d.instancesChanged();
   for (const inst of fresh) d.prepare(inst);

@@ -14,6 +14,8 @@ export interface SourceView {
   isVip(address: string): boolean;
   /** Is a VRRP socket of this family open on this interface (IPv6: the instance's channel)? */
   hasSocket(ifname: string, family: 4 | 6): boolean;
+  /** `use_vmac`: did the daemon make this VMAC (absent: no)? */
+  ownsVmac?(ifname: string): boolean;
 }
 
 /** What the instance uses now: interface and source (null: none) and, when none, why. */
@@ -24,8 +26,8 @@ export interface SourceChoice {
 }
 
 /**
- * The configured interface, or (unicast without `interface`) the one carrying unicast_src_ip, or
- * `current` when that address is on no interface now.
+ * The instance's VMAC (`use_vmac`), else the configured interface, or (unicast without
+ * `interface`) the one carrying unicast_src_ip, or `current` when that address is on no interface now.
  */
 export function resolveIfname(
   spec: InstanceSpec,
@@ -33,6 +35,7 @@ export function resolveIfname(
   links: readonly LinkInfo[],
   addrs: readonly AddrInfo[],
 ): string | null {
+  if (spec.vmac !== null) return spec.vmac.ifname;
   if (spec.interface !== null) return spec.interface;
   const a = addrs.find((x) => x.address === spec.configuredSrcIp && (x.family ?? 4) === spec.family);
   const l = a && links.find((x) => x.ifindex === a.ifindex);
@@ -48,8 +51,12 @@ export function resolveIfname(
  */
 export function resolveSource(spec: InstanceSpec, ifname: string | null, kept: string | null, view: SourceView): SourceChoice {
   if (ifname === null) return { ifname, src: null, problem: `unicast_src_ip ${spec.configuredSrcIp ?? '?'} is not on any interface` };
-  const link = view.links.find((l) => l.ifname === ifname);
-  if (link === undefined) return { ifname, src: null, problem: `interface ${ifname} does not exist` };
+  const own = view.links.find((l) => l.ifname === ifname);
+  if (own === undefined) return { ifname, src: null, problem: `${spec.vmac ? 'VMAC' : 'interface'} ${ifname} does not exist` };
+  if (spec.vmac !== null && view.ownsVmac?.(ifname) !== true) return { ifname, src: null, problem: `VMAC ${ifname} could not be made` };
+  // A VMAC has no address of its own: the source is its parent's (docs/vmac.md).
+  const link = spec.vmac === null ? own : view.links.find((l) => l.ifname === spec.interface);
+  if (link === undefined) return { ifname, src: null, problem: `interface ${spec.interface ?? '?'} does not exist` };
   let src: string | null = null;
   let problem: string | null = null;
   if (spec.configuredSrcIp !== null) {

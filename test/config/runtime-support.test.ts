@@ -50,6 +50,17 @@ t.test('IPv6 unicast without unicast_src_ip is refused, by name and place, witho
   }
 });
 
+t.test('use_vmac runs on an IPv4 multicast instance; IPv6, unicast or no interface are refused by name', async (t) => {
+  t.same(refusals(load(inst(`  use_vmac\n${V4}`))), [], 'IPv4 multicast: runs');
+  t.same(refusals(load(inst(`  use_vmac vmac7\n${V4}`))), [], 'with a name: runs');
+  t.match(refusals(load(inst(`  use_vmac\n${V6}`))), [/use_vmac on an IPv6 instance \(vrrpd makes IPv4 VMACs only\) \(instance VI_1/]);
+  t.match(refusals(load(inst(`  use_vmac\n  unicast_peer {\n    10.0.0.2\n  }\n${V4}`))), [
+    /use_vmac with unicast peers \(keepalived then sends from the parent interface, vmac_xmit_base, which vrrpd does not run\)/,
+  ]);
+  const noIf = `vrrp_instance VI_1 {\n  virtual_router_id 51\n  use_vmac\n  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n  }\n${V4}\n}\n`;
+  t.match(refusals(load(noIf)), [/use_vmac without an interface/]);
+});
+
 t.test('unicast_fault_no_peer without peers is refused (keepalived holds the instance in FAULT); with peers it runs', async (t) => {
   const r = load(inst(`  unicast_fault_no_peer\n${V4}`));
   t.match(refusals(r), [

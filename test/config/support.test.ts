@@ -84,7 +84,12 @@ t.test('each use is named with its file and line; keepalived lines and exit code
 
 t.test('refused keywords refuse the config, with the reason and what to do', async (t) => {
   const cases: [string, string, RegExp][] = [
-    ['use_vmac', inst('  use_vmac'), /use_vmac \(in vrrp_instance\) - configuration refused: a virtual MAC/],
+    ['vmac_xmit_base', inst('  use_vmac\n  vmac_xmit_base'), /vmac_xmit_base \(in vrrp_instance\) - configuration refused: /],
+    [
+      'use_vmac MAC',
+      inst('  use_vmac 02:00:00:00:00:01'),
+      /use_vmac MAC \(in vrrp_instance\) - configuration refused: a virtual MAC address of your own/,
+    ],
     ['vrf', inst('  vrf blue'), /vrf \(in vrrp_instance\) - configuration refused: VRF binding/],
     ['track_bfd', inst('  track_bfd {\n    b1\n  }'), /track_bfd \(in vrrp_instance\) - configuration refused: BFD/],
     [
@@ -116,7 +121,7 @@ t.test('conditions and repeats', async (t) => {
     'one line per keyword, at its first use, with the count of the others',
   );
   t.same(
-    notRun(load(`vrrp_instance VI_1 {\n  virtual_router_id 51\n}\nvrrp_instance VI_1 {\n  use_vmac\n}\n`)).length,
+    notRun(load(`vrrp_instance VI_1 {\n  virtual_router_id 51\n}\nvrrp_instance VI_1 {\n  vrf blue\n}\n`)).length,
     0,
     'a config keepalived refuses already says why',
   );
@@ -141,7 +146,7 @@ t.test('vrrpd check: the verdict line, exit 1 on a refused keyword, --strict exi
   };
   const clean = write('clean.conf', inst(''));
   const ignored = write('ignored.conf', inst('  debug 2'));
-  const refused = write('refused.conf', inst('  use_vmac'));
+  const refused = write('refused.conf', inst('  vrf blue'));
   let r = await check('-f', clean);
   t.same([r.code, r.err], [0, ['vrrpd run would start this configuration: 1 VRRP instance']], 'clean: the verdict line only');
   r = await check('-f', clean, '--strict');
@@ -168,7 +173,7 @@ t.test('vrrpd check: the verdict line, exit 1 on a refused keyword, --strict exi
   t.equal(r.code, 1);
   t.same(
     (JSON.parse(r.out.join('\n')) as { keyword: string }[]).map((d) => d.keyword),
-    ['use_vmac'],
+    ['vrf'],
     '--json: the diagnostics as JSON on stdout, no verdict line',
   );
 });

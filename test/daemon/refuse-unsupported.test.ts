@@ -4,8 +4,8 @@
  * instead of running it as v2/IPv4 without a word, which it did before:
  *   1. `vrrpd run` on an IPv6 unicast config without unicast_src_ip exits non-zero at once with the named reason and opens nothing
  *      (no pid file). Needs no root: run as an unprivileged uid when the test runs as root.
- *   1b. The same for a keyword vrrpd does not run that refuses the config (use_vmac: src/config/support.ts).
- *   2. A reload to an IPv6 unicast config without unicast_src_ip (then one with use_vmac) is refused with the reason logged, and the running v2 config stays
+ *   1b. The same for a keyword vrrpd does not run that refuses the config (vmac_xmit_base: src/config/support.ts).
+ *   2. A reload to an IPv6 unicast config without unicast_src_ip (then one with vmac_xmit_base) is refused with the reason logged, and the running v2 config stays
  *      (a keyword vrrpd ignores, `debug`, is logged once at start-up):
  *      on real namespaces (prefix vd-v3ref-, subnet 10.238.12.0/24), the MASTER keeps its state and
  *      the capture shows it still sending version-2 adverts every second.
@@ -71,7 +71,7 @@ t.test(
 );
 
 t.test(
-  'vrrpd run refuses a config with use_vmac: exit 1, the keyword with its line and what to do, nothing opened',
+  'vrrpd run refuses a config with vmac_xmit_base: exit 1, the keyword with its line and what to do, nothing opened',
   { skip: buildSkip() },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'vrrpd-vmac-'));
@@ -80,13 +80,17 @@ t.test(
     const conf = join(dir, 'vmac.conf');
     writeFileSync(
       conf,
-      confText('n', instanceConf({ priority: 100, vips: ['10.0.0.1/24'], extra: '    use_vmac' }), '    dynamic_interfaces\n'),
+      confText(
+        'n',
+        instanceConf({ priority: 100, vips: ['10.0.0.1/24'], extra: '    use_vmac\n    vmac_xmit_base' }),
+        '    dynamic_interfaces\n',
+      ),
     );
     chmodSync(conf, 0o644);
     const stateDir = join(dir, 'state');
     const r = await runDaemon(['run', '-f', conf, '--state-dir', stateDir], process.getuid?.() === 0 ? 4242 : undefined);
     t.equal(r.code, 1, `exit ${r.code}`);
-    t.match(r.out, /\(.*vmac\.conf: Line \d+\) not supported by vrrpd: use_vmac \(in vrrp_instance\) - configuration refused: /);
+    t.match(r.out, /\(.*vmac\.conf: Line \d+\) not supported by vrrpd: vmac_xmit_base \(in vrrp_instance\) - configuration refused: /);
     t.match(r.out, /configuration refused \(see above\); nothing was started/);
     t.notOk(existsSync(join(stateDir, 'vrrpd.pid')), 'no pid file');
   },
@@ -128,7 +132,7 @@ t.test(
     t.equal((await instanceStatus(a)).state, 'MASTER', 'still MASTER');
 
     // a reload to a config with a refused keyword is refused the same way
-    writeFileSync(a.conf, confText('n', instanceConf({ priority: 150, vips: [`${VIP}/24`], extra: '    use_vmac' })));
+    writeFileSync(a.conf, confText('n', instanceConf({ priority: 150, vips: [`${VIP}/24`], extra: '    use_vmac\n    vmac_xmit_base' })));
     const before = (a.proc.output.match(/New config failed validation/g) ?? []).length;
     process.kill(a.proc.pid!, 'SIGHUP');
     for (const end = Date.now() + 5000; Date.now() < end; await sleep(100)) {
@@ -136,8 +140,8 @@ t.test(
     }
     t.match(
       a.proc.output,
-      /not supported by vrrpd: use_vmac \(in vrrp_instance\) - configuration refused/,
-      'use_vmac: the reason is logged',
+      /not supported by vrrpd: vmac_xmit_base \(in vrrp_instance\) - configuration refused/,
+      'vmac_xmit_base: the reason is logged',
     );
     t.equal((a.proc.output.match(/New config failed validation/g) ?? []).length, before + 1, 'and the reload refused');
     t.equal((await instanceStatus(a)).state, 'MASTER', 'still MASTER');

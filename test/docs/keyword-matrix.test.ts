@@ -14,6 +14,6 @@ t.test('KEYWORDS.md is the generated support matrix', async (t) => {
   const made = keywordMatrix();
   t.equal(committed, made, `${MATRIX_FILE} is stale: npm run -s build:bench && node build/bench/keyword-matrix.js --write`);
   for (const r of NOT_RUN) t.ok(made.includes(`| \`${r.keyword}\``), `${r.block || 'top level'} ${r.keyword} has a line`);
-  t.match(made, /\| `use_vmac` \| \*\*refused\*\*/, 'a refused keyword says so');
+  t.match(made, /\| `vrf` \| \*\*refused\*\*/, 'a refused keyword says so');
   t.match(made, /\| `priority` \| same as keepalived \|/, 'a keyword vrrpd runs says so');
 });

@@ -5,7 +5,7 @@
  * src/notify; they import these types.
  */
 import type { RuntimeClock } from './clock.js';
-import type { HostNetlink, Ipv6ForwardingReader } from './net.js';
+import type { HostNetlink, Ipv6ForwardingReader, LinkCommands, Sysctls } from './net.js';
 import type { FrameSender, Vrrp6Sockets, VrrpSockets } from './packets.js';
 import type { ProcessRunner, ProcessTable } from './processes.js';
 import type { TrackFileIo } from './files.js';
@@ -18,12 +18,15 @@ export type {
   ChangeOrigin,
   HostNetlink,
   Ipv6ForwardingReader,
+  LinkCommands,
   LinkInfo,
+  MacvlanSpec,
   NetlinkEvent,
   RouteSpec,
   RouteTypeName,
   RuleSpec,
   ScopeName,
+  Sysctls,
 } from './net.js';
 export type { HookRun, NotifyHooks, NotifyState, RuntimeNotifier } from './notifier.js';
 export type { FrameSender, ReceivedPacket, ReceivedPacket6, Vrrp6ChannelSpec, Vrrp6Send, Vrrp6Sockets, VrrpSockets } from './packets.js';
@@ -44,4 +47,8 @@ export interface DaemonIo {
   readonly files: TrackFileIo;
   /** The process table for track_process; absent: a tracked process never has its quorum. */
   readonly procTable?: ProcessTable;
+  /** Creating and removing VMACs (`use_vmac`); absent: a VMAC cannot be made (the instance is FAULT). */
+  readonly linkCommands?: LinkCommands;
+  /** /proc/sys, for the VMACs' sysctls; absent: a VMAC cannot be made. */
+  readonly sysctls?: Sysctls;
 }

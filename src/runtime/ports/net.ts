@@ -23,6 +23,10 @@ export interface LinkInfo {
   readonly mtu: number | undefined;
   /** Master (bridge/bond) ifindex, if enslaved. */
   readonly master: number | undefined;
+  /** IFLA_INFO_KIND (`macvlan`, `veth`, `bridge`...), absent for a plain device. */
+  readonly kind?: string | undefined;
+  /** IFLA_LINK: the ifindex of the link this one sits on (a macvlan's parent). */
+  readonly parent?: number | undefined;
 }
 
 /** RT_SCOPE_* names `ip addr` prints (global / site / link / host / nowhere). */
@@ -154,6 +158,39 @@ export interface HostNetlink {
   addRule(spec: RuleSpec): Promise<IoResult<{ exists: boolean }>>;
   delRule(spec: RuleSpec): Promise<IoResult<{ absent: boolean }>>;
   stop(): void;
+}
+
+/** A macvlan to create (`ip link add link PARENT name NAME address MAC type macvlan mode private`). */
+export interface MacvlanSpec {
+  readonly name: string;
+  readonly parentIfindex: number;
+  /** "aa:bb:cc:dd:ee:ff". */
+  readonly mac: string;
+}
+
+/**
+ * Links the daemon creates and removes: the VMACs of `use_vmac` (docs/vmac.md). Implemented in
+ * io/netlink-link.ts over the command socket of io/netlink-addr.ts.
+ */
+export interface LinkCommands {
+  /**
+   * RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL: a private-mode macvlan, left down. Resolves with its
+   * ifindex once the HostNetlink cache has it; EEXIST when the name is taken.
+   */
+  addMacvlan(spec: MacvlanSpec): Promise<IoResult<{ ifindex: number }>>;
+  /** IPv6 address generation off (IFLA_INET6_ADDR_GEN_MODE none), then IFF_UP. */
+  linkUp(ifindex: number): Promise<IoResult<true>>;
+  /** RTM_DELLINK; `absent: true` when it was already gone (ENODEV). */
+  delLink(ifindex: number): Promise<IoResult<{ absent: boolean }>>;
+}
+
+/**
+ * Kernel parameters under /proc/sys, by path (`net/ipv4/conf/eth0/arp_ignore`): integers only.
+ * Implemented by `procSysctls()` in host/sysctl.ts.
+ */
+export interface Sysctls {
+  get(path: string): IoResult<number>;
+  set(path: string, value: number): IoResult<true>;
 }
 
 /**

@@ -1,0 +1,27 @@
+/**
+ * The `vrrp_instance` keyword `use_vmac` (docs/vmac.md). Pure.
+ */
+import type { Keyword, KeywordCtx } from '../dispatch.js';
+import type { VrrpInstance } from '../model.js';
+
+/**
+ * `use_vmac [IFNAME] [MAC]` (docs/vmac.md): the interface name, checked as keepalived's
+ * dev_name_valid() does; a MAC argument is left to its support.ts row (refused).
+ */
+export function vmacKeyword(on: (name: string, fn: (i: VrrpInstance, ctx: KeywordCtx) => void) => Keyword): Keyword {
+  return on('use_vmac', (i, ctx) => {
+    i.useVmac = true;
+    for (const w of ctx.words.slice(1, 3)) {
+      if (w.includes(':')) continue;
+      if (i.vmacIfname !== null) ctx.diags.error(ctx.stmt, 'VMAC interface name already specified', 'use_vmac');
+      else if (!validIfname(w))
+        ctx.diags.error(ctx.stmt, `VMAC interface name '${w}' too long or invalid characters - ignoring`, 'use_vmac');
+      else i.vmacIfname = w;
+    }
+  });
+}
+
+/** A Linux interface name: 1..15 bytes, not `.` or `..`, no `/`, `:` or white space. */
+function validIfname(name: string): boolean {
+  return new TextEncoder().encode(name).length < 16 && name !== '.' && name !== '..' && !/[/:\s]/.test(name) && name.length > 0;
+}

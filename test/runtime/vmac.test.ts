@@ -1,0 +1,193 @@
+/**
+ * use_vmac on fake ports (docs/vmac.md, src/runtime/vmac.ts): the daemon makes the VMAC before the
+ * first state through the instance's interpreter, with keepalived's sysctls (rp_filter handled as
+ * keepalived does), sends from it with the parent's address, puts the VIP on it, and removes it at
+ * stop and when a reload removes the instance, putting the parent's sysctls back; a VMAC that
+ * cannot be made is logged with its name and the instance is FAULT.
+ */
+import t from 'tap';
+import { MemoryLog } from '../../src/log.js';
+import { Daemon } from '../../src/runtime/daemon.js';
+import type { IoResult, LinkCommands, MacvlanSpec, Sysctls } from '../../src/runtime/ports/index.js';
+import { configFromText } from '../support/config-host.js';
+import { FakeIo, advanceDaemon, withTestNotifier } from './fake-io.js';
+
+/** FakeIo with in-memory links and /proc/sys. */
+class VmacIo extends FakeIo {
+  readonly linkOps: string[] = [];
+  readonly sys = new Map<string, number>([
+    ['net/ipv4/conf/all/rp_filter', 1],
+    ['net/ipv4/conf/default/rp_filter', 0],
+    ['net/ipv4/conf/eth0/rp_filter', 0],
+    ['net/ipv4/conf/eth0/arp_ignore', 0],
+    ['net/ipv4/conf/eth0/arp_filter', 0],
+  ]);
+  failCreate: IoResult<never> | null = null;
+  failUp = false;
+  #next = 10;
+
+  readonly linkCommands: LinkCommands = {
+    addMacvlan: async (s: MacvlanSpec) => {
+      this.linkOps.push(`add ${s.name} ${s.mac} on ${s.parentIfindex}`);
+      if (this.failCreate) return this.failCreate;
+      const ifindex = this.#next++;
+      this.addLink(s.name, ifindex, undefined, true);
+      this.links = this.links.map((l) => (l.ifindex === ifindex ? { ...l, mac: s.mac, kind: 'macvlan', parent: s.parentIfindex } : l));
+      for (const k of ['arp_ignore', 'accept_local', 'rp_filter', 'promote_secondaries', 'arp_filter'])
+        this.sys.set(`net/ipv4/conf/${s.name}/${k}`, k === 'rp_filter' ? (this.sys.get('net/ipv4/conf/default/rp_filter') ?? 0) : 0);
+      this.sys.set(`net/ipv6/conf/${s.name}/disable_ipv6`, 0);
+      return { ok: true, value: { ifindex } };
+    },
+    linkUp: async (ifindex) => {
+      this.linkOps.push(`up ${ifindex}`);
+      if (this.failUp)
+        return { ok: false, error: { kind: 'IoError', syscall: 'RTM_NEWLINK', errno: 100, code: 'ENETDOWN', message: 'Network is down' } };
+      return { ok: true, value: true };
+    },
+    delLink: async (ifindex) => {
+      this.linkOps.push(`del ${ifindex}`);
+      const name = this.links.find((l) => l.ifindex === ifindex)?.ifname;
+      this.links = this.links.filter((l) => l.ifindex !== ifindex);
+      for (const k of [...this.sys.keys()]) if (name !== undefined && k.includes(`/${name}/`)) this.sys.delete(k);
+      return { ok: true, value: { absent: false } };
+    },
+  };
+
+  readonly sysctls: Sysctls = {
+    get: (p) => {
+      const v = this.sys.get(p);
+      return v === undefined
+        ? { ok: false, error: { kind: 'IoError', syscall: 'read', errno: 2, code: 'ENOENT', message: p } }
+        : { ok: true, value: v };
+    },
+    set: (p, v) => {
+      this.sys.set(p, v);
+      return { ok: true, value: true };
+    },
+  };
+}
+
+const conf = (body = '  use_vmac\n'): string => `vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  advert_int 1
+${body}  virtual_ipaddress {
+    10.0.0.100/24
+  }
+}
+`;
+
+async function started(io: VmacIo, text = conf()): Promise<{ d: Daemon; log: MemoryLog }> {
+  const log = new MemoryLog();
+  const d = new Daemon(withTestNotifier({ io, log }));
+  const r = await d.start(configFromText(text));
+  if (!r.ok) throw new Error(r.error.message);
+  return { d, log };
+}
+
+const logText = (log: MemoryLog): string => log.lines.map((e) => e.msg).join('\n');
+
+t.test('use_vmac: made before the first state, used for adverts, VIPs and GARPs, removed at stop', async (t) => {
+  const io = new VmacIo();
+  const { d, log } = await started(io);
+  t.same(io.linkOps.slice(0, 2), ['add vrrp.51 00:00:5e:00:01:33 on 2', 'up 10'], 'a macvlan on eth0 with the VRRP MAC, then up');
+  const s = (k: string): number | undefined => io.sys.get(k);
+  t.same(
+    ['arp_ignore', 'accept_local', 'rp_filter', 'promote_secondaries'].map((k) => s(`net/ipv4/conf/vrrp.51/${k}`)),
+    [1, 1, 0, 1],
+    'on the VMAC: arp_ignore 1, accept_local 1, rp_filter 0, promote_secondaries 1',
+  );
+  t.equal(s('net/ipv6/conf/vrrp.51/disable_ipv6'), 1, 'IPv6 off on the VMAC');
+  t.same([s('net/ipv4/conf/eth0/arp_ignore'), s('net/ipv4/conf/eth0/arp_filter')], [1, 1], 'on the parent: arp_ignore 1, arp_filter 1');
+  t.same(
+    [s('net/ipv4/conf/all/rp_filter'), s('net/ipv4/conf/default/rp_filter'), s('net/ipv4/conf/eth0/rp_filter')],
+    [0, 1, 1],
+    'all.rp_filter 1 -> 0, default and eth0 raised to 1 first',
+  );
+  t.match(logText(log), /NOTICE: setting sysctl net\.ipv4\.conf\.all\.rp_filter from 1 to 0/);
+  t.match(logText(log), /\(VI_1\) Success creating VMAC interface vrrp\.51/);
+  t.same(
+    io.opened.map((o) => o.ifname),
+    ['vrrp.51'],
+    'the VRRP socket is on the VMAC',
+  );
+  await advanceDaemon(d, io, 4000);
+  t.equal(d.status().instances[0]!.state, 'MASTER');
+  t.equal(io.addrs.find((a) => a.address === '10.0.0.100')?.ifindex, 10, 'the VIP is on the VMAC');
+  const adv = io.sent.filter((p) => p.packet[22]! > 0);
+  t.ok(adv.length > 0 && adv.every((p) => p.ifname === 'vrrp.51'), 'adverts go out on the VMAC');
+  t.equal(adv[0]!.packet.subarray(12, 16).join('.'), '10.0.0.1', "from the parent's address");
+  t.ok(io.garps.length > 0 && io.garps.every((g) => g.ifindex === 10), 'GARPs on the VMAC');
+  await d.stop(0);
+  t.equal(io.linkOps.at(-1), 'del 10', 'removed at stop');
+  t.match(logText(log), /\(VI_1\) Success removing VMAC interface vrrp\.51/);
+  t.same([s('net/ipv4/conf/eth0/arp_ignore'), s('net/ipv4/conf/eth0/arp_filter')], [0, 0], "the parent's values are back");
+  t.same(
+    [s('net/ipv4/conf/all/rp_filter'), s('net/ipv4/conf/default/rp_filter'), s('net/ipv4/conf/eth0/rp_filter')],
+    [1, 0, 0],
+    'rp_filter back as it was',
+  );
+});
+
+t.test('use_vmac: a VMAC that cannot be made is logged with its name and the instance is FAULT', async (t) => {
+  const io = new VmacIo();
+  io.failCreate = {
+    ok: false,
+    error: { kind: 'IoError', syscall: 'RTM_NEWLINK', errno: 1, code: 'EPERM', message: 'Operation not permitted' },
+  };
+  const { d, log } = await started(io);
+  t.teardown(() => d.stop(0));
+  await advanceDaemon(d, io, 4000);
+  t.match(logText(log), /\(VI_1\) Unable to create VMAC interface vrrp\.51 \(EPERM: Operation not permitted\)/);
+  t.equal(d.status().instances[0]!.state, 'FAULT');
+  t.same(
+    io.addrs.filter((a) => a.address === '10.0.0.100'),
+    [],
+    'no VIP anywhere',
+  );
+  t.same(io.sent, [], 'no advert');
+});
+
+t.test('use_vmac: a VMAC made but not brought up is not used (FAULT) and is removed at stop', async (t) => {
+  const io = new VmacIo();
+  io.failUp = true;
+  const { d, log } = await started(io);
+  await advanceDaemon(d, io, 4000);
+  t.match(logText(log), /\(VI_1\) Unable to create VMAC interface vrrp\.51 \(bringing it up: ENETDOWN: Network is down\)/);
+  t.equal(d.status().instances[0]!.state, 'FAULT');
+  await d.stop(0);
+  t.same(io.linkOps, ['add vrrp.51 00:00:5e:00:01:33 on 2', 'up 10', 'del 10'], 'made, failed to come up, removed at stop');
+});
+
+t.test('use_vmac: a non-macvlan of that name is not touched (FAULT); a stale macvlan is made again', async (t) => {
+  const io = new VmacIo();
+  io.addLink('vrrp.51', 7);
+  const { d, log } = await started(io);
+  await advanceDaemon(d, io, 4000);
+  t.match(logText(log), /Unable to create VMAC interface vrrp\.51 \(VMAC vrrp\.51 conflicts with existing interface \(device\)\)/);
+  t.equal(d.status().instances[0]!.state, 'FAULT');
+  t.same(io.linkOps, [], 'nothing created or deleted');
+  await d.stop(0);
+  t.same(io.linkOps, [], 'and nothing deleted at stop');
+
+  const io2 = new VmacIo();
+  io2.addLink('vrrp.51', 7);
+  io2.links = io2.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, kind: 'macvlan' } : l));
+  const r2 = await started(io2);
+  t.same(io2.linkOps.slice(0, 3), ['del 7', 'add vrrp.51 00:00:5e:00:01:33 on 2', 'up 10'], 'the old macvlan deleted and made again');
+  await r2.d.stop(0);
+});
+
+t.test('use_vmac: a reload adding the instance makes the VMAC, one removing it removes it', async (t) => {
+  const io = new VmacIo();
+  const { d } = await started(io, conf(''));
+  t.same(io.linkOps, [], 'no VMAC without use_vmac');
+  await d.reload(configFromText(conf('  use_vmac vmac51\n')));
+  t.same(io.linkOps, ['add vmac51 00:00:5e:00:01:33 on 2', 'up 10'], 'use_vmac IFNAME: that name');
+  t.same(io.opened.map((o) => o.ifname).at(-1), 'vmac51', 'socket on it');
+  await d.reload(configFromText(conf('')));
+  t.equal(io.linkOps.at(-1), 'del 10', 'removed with its instance');
+  t.equal(io.sys.get('net/ipv4/conf/eth0/arp_ignore'), 0, "the parent's arp_ignore back");
+  await d.stop(0);
+});
