@@ -18,6 +18,13 @@ const SCHEMA = JSON.parse(readFileSync(new URL('../../src/control/status.schema.
 >;
 const VIP = '10.236.1.100';
 const ROUNDS = 5;
+/**
+ * Bound on the median ping gap of a make-before-break hand-over (promote, switchover to a peer):
+ * 10-30 ms on a quiet machine. It tells that path from the priority-0 one, which waits the backup's
+ * skew time (609 ms here), with room for a CI machine running other labs beside this one (a 106 ms
+ * median was seen there; 100 ms was the bound before).
+ */
+const MAKE_BEFORE_BREAK_GAP_MS = 300;
 
 t.test(
   'vrrpd pair: status, promote and switchover ping gaps, keepalived stop hand-over, promote over keepalived',
@@ -109,7 +116,7 @@ t.test(
       );
       const med = median(promoteGaps);
       t.comment(`promote ping gaps (ms): ${promoteGaps.map((g) => g.toFixed(0)).join(', ')}; median ${med.toFixed(0)}`);
-      t.ok(med < 100, `median promote gap ${med.toFixed(0)} ms < 100 ms`);
+      t.ok(med < MAKE_BEFORE_BREAK_GAP_MS, `median promote gap ${med.toFixed(0)} ms < ${MAKE_BEFORE_BREAK_GAP_MS} ms`);
     });
 
     await t.test(`switchover on the master through the peer's control socket, ${ROUNDS} rounds`, async (t) => {
@@ -127,7 +134,7 @@ t.test(
       }
       const med = median(switchGaps);
       t.comment(`switchover ping gaps (ms): ${switchGaps.map((g) => g.toFixed(0)).join(', ')}; median ${med.toFixed(0)}`);
-      t.ok(med < 100, `median switchover gap ${med.toFixed(0)} ms < 100 ms`);
+      t.ok(med < MAKE_BEFORE_BREAK_GAP_MS, `median switchover gap ${med.toFixed(0)} ms < ${MAKE_BEFORE_BREAK_GAP_MS} ms`);
     });
 
     await t.test('switchover with no reachable peer: priority 0 (the skew-time figure)', async (t) => {
