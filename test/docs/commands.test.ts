@@ -6,9 +6,9 @@
  * A flag renamed or removed in the CLI and still shown in a guide fails here, with the command.
  * Needs the build (`bin/vrrpd` runs dist/), as the daemon tests do.
  */
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
@@ -99,3 +99,46 @@ for (const doc of DOCS) {
     t.same(bad, [], `${cmds.length} commands checked`);
   });
 }
+
+/**
+ * The commands that need no root and no running daemon are run as shown: `check`, `version`,
+ * `--version`, `--help`, `completion bash`, `--signum=NAME`. A `-f` file that only exists on the
+ * reader's host (`/etc/keepalived/keepalived.conf`, also what `check` alone reads) is the repository's multicast example instead,
+ * checked without the host checks (its interfaces and scripts are the example host's). A command
+ * shown with words a reader replaces (`FILE`, `INSTANCE`) is skipped.
+ */
+t.test('the commands that need no root run as shown', async (t) => {
+  const example = join(REPO, 'conf/keepalived.conf.multicast');
+  const seen = new Set<string>();
+  for (const doc of DOCS) {
+    for (const words of vrrpdCommands(readFileSync(join(REPO, doc), 'utf8'))) {
+      const sub = words[1]!;
+      const runnable =
+        ['check', 'version', '--version', '-v', '--help', '-h', 'completion', '-t'].includes(sub) || sub.startsWith('--signum=');
+      if (!runnable || words.some((w) => /^[A-Z][A-Z_.]*$|\.\.\.|[<>]/.test(w))) continue;
+      const args = words.slice(1);
+      // `vrrpd check` alone reads /etc/keepalived/keepalived.conf
+      if (
+        (sub === 'check' || sub === '-t') &&
+        !args.some((w) => w === '-f' || w === '--use-file') &&
+        !existsSync('/etc/keepalived/keepalived.conf')
+      )
+        args.push('-f', '/etc/keepalived/keepalived.conf');
+      const fi = args.findIndex((w) => w === '-f' || w === '--use-file');
+      if (fi >= 0 && args[fi + 1] !== undefined && !existsSync(resolve(REPO, args[fi + 1]!))) {
+        args[fi + 1] = example;
+        if (!args.includes('--no-host-checks')) args.push('--no-host-checks');
+      }
+      const key = args.join(' ');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const r = spawnSync(process.execPath, [BIN, ...args], { cwd: REPO, encoding: 'utf8', timeout: 30_000 });
+      t.ok(
+        r.status === 0 || (sub === 'check' && r.status === 10),
+        `${doc}: vrrpd ${words.slice(1).join(' ')} -> exit ${r.status}${r.status === 0 ? '' : `: ${r.stderr.slice(0, 300)}`}`,
+      );
+      t.ok(`${r.stdout}${r.stderr}`.trim().length > 0, 'and says something');
+    }
+  }
+  t.ok(seen.size >= 3, `${seen.size} distinct commands run: ${[...seen].join(' | ')}`);
+});
