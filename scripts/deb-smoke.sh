@@ -8,14 +8,16 @@ set -eu
 deb=$1
 fail() { echo "deb-smoke: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || fail "needs root"
-dpkg -s vrrpd >/dev/null 2>&1 && fail "a vrrpd package is installed already: not touching it"
+case "$(dpkg-query -W -f='${Status}' vrrpd 2>/dev/null || true)" in
+  *" installed") fail "a vrrpd package is installed already: not touching it" ;;
+esac
 
 # every regular file and link the package holds
 files=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $6}' | sed 's|^\./|/|')
 for f in $files; do [ ! -e "$f" ] || fail "$f exists before installation"; done
 
 dpkg -i "$deb"
-trap 'dpkg -r vrrpd >/dev/null 2>&1 || true' EXIT
+trap 'dpkg --purge vrrpd >/dev/null 2>&1 || true' EXIT
 
 vrrpd --version
 [ "$(readlink -f "$(command -v vrrpd)")" = /usr/lib/vrrpd/bin/vrrpd ] || fail "vrrpd on PATH is not the package's"
@@ -50,6 +52,9 @@ fi
 
 dpkg -r vrrpd
 trap - EXIT
+# dpkg -r keeps the package's entry (state "config-files") because it has maintainer scripts: purge it
+dpkg --purge vrrpd >/dev/null
+dpkg-query -W vrrpd >/dev/null 2>&1 && fail "dpkg still lists vrrpd after --purge"
 for f in $files; do [ ! -e "$f" ] || fail "$f left behind after dpkg -r"; done
 [ ! -e /usr/lib/vrrpd ] || fail "/usr/lib/vrrpd left behind"
 echo "deb-smoke: installed, ran and removed $deb"
