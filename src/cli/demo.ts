@@ -156,9 +156,7 @@ export async function runDemo(a: DemoArgs, io: Io): Promise<number> {
     lab = await DemoLab.start(prefix, subnet, ['a', 'b', 'c']);
     await play(lab, vip, io, say);
     if (a.keep) {
-      io.out(
-        `--keep: lab left running (namespaces ${prefix}*; remove with: for n in $(ip netns list | grep -o '^${prefix}[a-z]*'); do ip netns del $n; done)`,
-      );
+      io.out(`--keep: the lab (namespaces ${prefix}*) stays up while this command runs; Ctrl-C (or SIGTERM) removes it`);
     }
     return 0;
   } catch (e) {
