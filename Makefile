@@ -18,9 +18,9 @@ DESTDIR ?=
 LIBDIR  := $(PREFIX)/lib/vrrpd
 BINDIR  := $(PREFIX)/bin
 # The unit runs this Node by its absolute path (systemd has no nvm and no PATH of a login shell),
-# with the launcher's own Node options (its #! line).
+# with the launcher's own Node options (its #! line); the unit sets its environment (Environment=).
 NODE      ?= $(shell command -v node)
-NODE_ARGS := $(shell sed -n '1s|^\#!/usr/bin/env -S node||p' bin/vrrpd)
+NODE_ARGS := $(shell sed -n '1s|^\#!/usr/bin/env -S.* node||p' bin/vrrpd)
 VERSION   := $(shell node -p "require('./package.json').version")
 
 .PHONY: all build install uninstall deb

@@ -22,7 +22,7 @@ import {
   type DemoProcess,
 } from './demo-lab.js';
 import type { Io } from './check.js';
-import { launcherNodeArgs } from './launcher.js';
+import { launcherArgv } from './launcher.js';
 import { formatTable } from './status.js';
 
 export interface DemoArgs {
@@ -75,9 +75,7 @@ function startVrrpd(lab: DemoLab, host: string, priority: number, vip: string): 
   const socket = join(dir, 'vrrpd.sock');
   const bin = join(PACKAGE_ROOT, 'bin/vrrpd');
   const proc = lab.spawn(host, [
-    process.execPath,
-    ...launcherNodeArgs(bin),
-    bin,
+    ...launcherArgv(bin),
     'run',
     '-f',
     file,

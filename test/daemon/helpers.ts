@@ -9,12 +9,12 @@ import type { Lab, LabProcess } from '../support/netns.js';
 import { pollUntil } from '../support/netns.js';
 import type { Decoded } from '../support/pcap.js';
 import { withLabUsers, writeLabUsers } from '../support/lab-users.js';
-import { launcherNodeArgs } from '../../src/cli/launcher.js';
+import { launcherArgv } from '../../src/cli/launcher.js';
 
 export const VRRPD_BIN = resolve(import.meta.dirname, '../../bin/vrrpd');
 export const DIST_MAIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
 /** How the tests start the daemon: this Node, with the launcher's own Node options (its `#!` line). */
-export const VRRPD_ARGV: readonly string[] = [process.execPath, ...launcherNodeArgs(VRRPD_BIN), VRRPD_BIN];
+export const VRRPD_ARGV: readonly string[] = launcherArgv(VRRPD_BIN);
 
 /** Skip message when the build is missing (integration tests run the built daemon). */
 export function buildSkip(): false | string {

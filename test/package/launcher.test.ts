@@ -1,18 +1,24 @@
 /**
  * The launcher (bin/vrrpd) starts Node with the V8 heap options chosen in BENCHMARKS.md ("Control
- * socket under a flood"); callers that run `node bin/vrrpd` read them with launcherNodeArgs.
+ * socket under a flood") and glibc's arena count ("Memory over time"); callers that run
+ * `node bin/vrrpd` build their argv with launcherArgv, and the systemd unit repeats both.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { launcherNodeArgs } from '../../src/cli/launcher.js';
+import { launcherArgv, launcherEnv, launcherNodeArgs, readLauncherLine } from '../../src/cli/launcher.js';
 import { buildSkip, VRRPD_ARGV, VRRPD_BIN } from '../daemon/helpers.js';
 
 t.test('launcherNodeArgs reads the options on the launcher line', async (t) => {
   t.same(launcherNodeArgs(VRRPD_BIN), ['--max-semi-space-size=1'], 'the shipped launcher caps the young generation');
-  t.same(VRRPD_ARGV.slice(1), ['--max-semi-space-size=1', VRRPD_BIN], 'the tests start the daemon with them');
+  t.same(launcherEnv(VRRPD_BIN), { MALLOC_ARENA_MAX: '2' }, 'and sets two malloc arenas');
+  t.same(
+    VRRPD_ARGV,
+    ['/usr/bin/env', 'MALLOC_ARENA_MAX=2', process.execPath, '--max-semi-space-size=1', VRRPD_BIN],
+    'the tests start the daemon with them',
+  );
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-launcher-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const f = (name: string, text: string): string => {
@@ -21,11 +27,20 @@ t.test('launcherNodeArgs reads the options on the launcher line', async (t) => {
     return p;
   };
   t.same(launcherNodeArgs(f('plain', '#!/usr/bin/env -S node\nimport("x");\n')), []);
+  t.same(
+    launcherArgv(f('plain2', '#!/usr/bin/env -S node --a=1\n'), '/n'),
+    ['/n', '--a=1', join(dir, 'plain2')],
+    'no env(1) without assignments',
+  );
+  t.same(readLauncherLine(f('env2', '#!/usr/bin/env -S A_B=1 C=x.y node --a=1\n')), { env: ['A_B=1', 'C=x.y'], nodeArgs: ['--a=1'] });
+  t.same(launcherArgv(join(dir, 'env2'), '/n'), ['/usr/bin/env', 'A_B=1', 'C=x.y', '/n', '--a=1', join(dir, 'env2')]);
+  t.throws(() => launcherNodeArgs(f('envshell', '#!/usr/bin/env -S A=$(id) node\n')), /first line is not/);
+  t.throws(() => launcherNodeArgs(f('lower', '#!/usr/bin/env -S a=1 node\n')), /first line is not/);
   t.same(launcherNodeArgs(f('two', '#!/usr/bin/env -S node --max-semi-space-size=1 --stack-size=900\n')), [
     '--max-semi-space-size=1',
     '--stack-size=900',
   ]);
-  t.throws(() => launcherNodeArgs(f('old', '#!/usr/bin/env node\n')), /first line is not '#!\/usr\/bin\/env -S node/);
+  t.throws(() => launcherNodeArgs(f('old', '#!/usr/bin/env node\n')), /first line is not '#!\/usr\/bin\/env -S \[NAME=VALUE...\] node/);
   t.throws(() => launcherNodeArgs(f('shell', '#!/usr/bin/env -S node --x=1; rm -rf /\n')), /first line is not/);
   t.throws(() => launcherNodeArgs(f('empty', '')), /first line is not/);
 });
@@ -55,6 +70,18 @@ t.test('a daemon exec-ed through the launcher runs with its options', { skip: bu
   }
   t.match(cmdline[0] ?? '', /(^|\/)node$/, `node runs the launcher: ${cmdline.join(' ')}`);
   t.ok(cmdline.includes('--max-semi-space-size=1'), 'with its option on the command line');
+  let environ: string[] = [];
+  try {
+    environ = readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0');
+  } catch {
+    // gone: the assertion below says so
+  }
+  t.ok(environ.includes('MALLOC_ARENA_MAX=2'), 'and its environment');
+});
+
+t.test('the systemd unit repeats the launcher line', async (t) => {
+  const unit = readFileSync(join(VRRPD_BIN, '../../systemd/vrrpd.service'), 'utf8');
+  for (const a of readLauncherLine(VRRPD_BIN).env) t.match(unit, new RegExp(`^Environment=${a}$`, 'm'), `Environment=${a}`);
 });
 
 function rootSkip(): false | string {

@@ -32,7 +32,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t, { type Test } from 'tap';
-import { launcherNodeArgs } from '../../src/cli/launcher.js';
+import { launcherArgv } from '../../src/cli/launcher.js';
 import { ManualControl } from '../../src/control/manual.js';
 import { MemoryLog } from '../../src/log.js';
 import { StateFiles } from '../../src/notify/state-files.js';
@@ -47,7 +47,7 @@ import { FakeIo, withTestNotifier } from '../runtime/fake-io.js';
 
 const USER = 4242;
 const VRRPD_BIN = resolve(import.meta.dirname, '../../bin/vrrpd');
-const VRRPD_ARGV = [process.execPath, ...launcherNodeArgs(VRRPD_BIN), VRRPD_BIN];
+const VRRPD_ARGV = launcherArgv(VRRPD_BIN);
 const SYSCTL = '/proc/sys/fs/protected_symlinks';
 const REGULAR = '/proc/sys/fs/protected_regular';
 /** Names the old writer used for its temp files: `.PID.N.tmp` with a per-process counter. */

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSy
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtDaemonUnavailable } from '../../src/cli/demo-lab.js';
-import { launcherNodeArgs } from '../../src/cli/launcher.js';
+import { readLauncherLine } from '../../src/cli/launcher.js';
 import type { NsLab, NsProcess } from './lab-types.js';
 import { writeLabUsers, type LabUsers } from './lab-users.js';
 
@@ -215,11 +215,13 @@ export function startNode(lab: NsLab, o: StartNodeOptions): VrrpNode {
   } else {
     writeFileSync(join(dir, 'run/vrrpd.conf'), o.conf);
     const bin = o.vrrpdBin ?? join(REPO_ROOT, 'bin/vrrpd');
+    // The launcher's own environment and Node options (its `#!` line) for the repository's daemon;
+    // a build given as vrrpdBin gets only nodeArgs.
+    const line = o.vrrpdBin === undefined ? readLauncherLine(bin) : { env: [], nodeArgs: [] };
     argv = [
+      ...(line.env.length > 0 ? ['/usr/bin/env', ...line.env] : []),
       process.execPath,
-      // The launcher's own Node options (its `#!` line) for the repository's daemon; a build given
-      // as vrrpdBin gets only nodeArgs.
-      ...(o.vrrpdBin === undefined ? launcherNodeArgs(bin) : []),
+      ...line.nodeArgs,
       ...(o.nodeArgs ?? []),
       bin,
       'run',
