@@ -281,33 +281,25 @@ function method(d: DocInput): string[] {
 }
 
 /**
- * VRRPv2 (advert_int 1): the whole top of `file`, keeping the sections other benchmarks own
- * (`<!-- NAME:begin -->` ... `<!-- NAME:end -->`). Any other timing: only the `failover-v3`
- * section (VRRPv3) or `failover-v2-<int>` section, replaced in place or appended.
+ * Each timing owns one section of `file` between `<!-- NAME:begin -->` and `<!-- NAME:end -->`:
+ * `failover` (VRRPv2, advert_int 1), `failover-v3` (VRRPv3) or `failover-v2-<int>`, replaced in
+ * place or appended; everything else in the file is kept as it is.
  */
 export function writeDoc(d: DocInput): void {
-  const old = existsSync(d.file) ? readFileSync(d.file, 'utf8') : '';
+  const old = existsSync(d.file) ? readFileSync(d.file, 'utf8') : '# Benchmarks\n';
+  writeFileSync(d.file, withSection(old, d));
+}
+
+/** `old` with the timing's section replaced in place, or appended (pure; tests). */
+export function withSection(old: string, d: DocInput): string {
   const t = d.timing;
-  if (t.version === 2 && t.advertIntS === 1) {
-    const doc = [
-      '# Benchmarks',
-      '',
-      '## Failover: vrrpd vs keepalived 2.2.7',
-      '',
-      'Written by `bench/failover.ts` from its own measurements; do not edit by hand, re-run the command.',
-      '',
-      ...method(d),
-      '',
-    ];
-    const kept = old.match(/<!-- ([a-z0-9-]+):begin -->[\s\S]*?<!-- \1:end -->/g) ?? [];
-    writeFileSync(d.file, [doc.join('\n').trimEnd(), ...kept].join('\n\n') + '\n');
-    return;
-  }
-  const name = t.version === 3 ? 'failover-v3' : `failover-v2-${t.advertIntS}`;
+  const v2Default = t.version === 2 && t.advertIntS === 1;
+  const name = v2Default ? 'failover' : t.version === 3 ? 'failover-v3' : `failover-v2-${t.advertIntS}`;
+  const title = v2Default ? 'Failover: vrrpd vs keepalived 2.2.7' : `Failover at ${describe(t)}: vrrpd vs keepalived 2.2.7`;
   const section = [
     `<!-- ${name}:begin -->`,
     '',
-    `## Failover at ${describe(t)}: vrrpd vs keepalived 2.2.7`,
+    `## ${title}`,
     '',
     'Written by `bench/failover.ts` from its own measurements; do not edit by hand, re-run the command.',
     '',
@@ -316,5 +308,5 @@ export function writeDoc(d: DocInput): void {
     `<!-- ${name}:end -->`,
   ].join('\n');
   const re = new RegExp(`<!-- ${name}:begin -->[\\s\\S]*?<!-- ${name}:end -->`);
-  writeFileSync(d.file, re.test(old) ? old.replace(re, () => section) : `${old.trimEnd()}\n\n${section}\n`);
+  return re.test(old) ? old.replace(re, () => section) : `${old.trimEnd()}\n\n${section}\n`;
 }
