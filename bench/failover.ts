@@ -28,8 +28,8 @@
  * Usage: node build/bench/failover.js [--rounds 5] [--mode unicast|multicast|both] [--impl both|keepalived|vrrpd]
  *        [--version 2|3] [--advert-int SECONDS] [--version-in global|instance] [--write BENCHMARKS.md] [--json FILE]
  * Issue 12: npm run bench:failover -- --version 3 --advert-int 0.1 --mode both --rounds 5
- * `--write FILE`: VRRPv2 at advert_int 1 rewrites the top of FILE (other sections kept); any other
- * timing replaces or appends only its own section (`<!-- failover-v3:begin -->` ...).
+ * `--write FILE`: each timing replaces or appends only its own section of FILE (`<!-- failover:begin -->`
+ * for VRRPv2 at advert_int 1, `<!-- failover-v3:begin -->` ...); the rest of FILE is kept.
  */
 import { writeFileSync } from 'node:fs';
 import { BenchLab } from '../test/support/ns-lab.js';
