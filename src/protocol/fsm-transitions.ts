@@ -129,7 +129,7 @@ export function hasAddresses(p: InstanceParams): boolean {
 }
 
 const ADD_ORDER: readonly AddressKind[] = ['vips', 'evips', 'routes', 'rules'];
-const REMOVE_ORDER: readonly AddressKind[] = ['rules', 'routes', 'evips', 'vips'];
+const REMOVE_ORDER: readonly AddressKind[] = ['rules', 'routes', 'vips', 'evips'];
 
 function itemsOf(p: InstanceParams, k: AddressKind): readonly string[] {
   switch (k) {
@@ -154,7 +154,7 @@ export function addAddresses(b: Step): void {
   }
 }
 
-/** keepalived removes rules, routes, then addresses (docs/keepalived-behaviour.md 8.1 item 10). */
+/** keepalived removes rules, routes, VIPs, then eVIPs (docs/keepalived-behaviour.md 8.1 item 10). */
 export function removeAddresses(b: Step): void {
   for (const kind of REMOVE_ORDER) {
     const items = itemsOf(b.p, kind);

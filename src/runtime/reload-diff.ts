@@ -50,9 +50,10 @@ export type ReloadAction = Extract<RuntimeAction, { type: 'reload-remove' | 'rel
 
 /**
  * A kept MASTER's host changes on reload (docs/keepalived-behaviour.md 6 step 5), in keepalived's order: rules,
- * routes, eVIPs and VIPs that left the config are removed ("ip address ..., no longer exist");
- * new VIPs, eVIPs, routes and rules are added; then one garp_master_repeat burst announces the new
- * VIPs and eVIPs. `ifname` is the instance's interface now; a VIP without `dev` that left the
+ * routes, VIPs and eVIPs that left the config are removed ("ip address ..., no longer exist");
+ * new VIPs, eVIPs, routes and rules are added; then, when an address was added, one
+ * garp_master_repeat burst announces all the instance's VIPs and eVIPs (keepalived 2.2.7 sends it
+ * for every address, not only the new ones: watched in a namespace, 2026-12-03). `ifname` is the instance's interface now; a VIP without `dev` that left the
  * config is removed from the interface the old config named. Nothing for an unchanged list.
  */
 export function reloadAddressActions(old: InstanceSpec, next: InstanceSpec, ifname: string | null): ReloadAction[] {
@@ -65,15 +66,16 @@ export function reloadAddressActions(old: InstanceSpec, next: InstanceSpec, ifna
   const add = (item: AddressKindEntry): void => void out.push({ type: 'reload-add', item, defaultIf: ifname });
   for (const entry of ru.gone) remove({ kind: 'rules', entry }, ifname);
   for (const entry of rt.gone) remove({ kind: 'routes', entry }, ifname);
-  for (const entry of ev.gone) remove({ kind: 'evips', entry }, old.interface ?? ifname);
   for (const entry of v.gone) remove({ kind: 'vips', entry }, old.interface ?? ifname);
+  for (const entry of ev.gone) remove({ kind: 'evips', entry }, old.interface ?? ifname);
   for (const entry of v.added) add({ kind: 'vips', entry });
   for (const entry of ev.added) add({ kind: 'evips', entry });
   for (const entry of rt.added) add({ kind: 'routes', entry });
   for (const entry of ru.added) add({ kind: 'rules', entry });
-  const fresh = [...v.added, ...ev.added].map((e) => e.address);
+  // keepalived announces every address of the instance, not only the new ones, once any was added.
+  const all = [...next.vipEntries, ...next.evipEntries].map((e) => e.address);
   const g = next.params.garp;
-  if (fresh.length > 0)
-    out.push({ type: 'send-garp', burst: 'master', rounds: Math.max(1, g.masterRepeat), addresses: fresh, intervalMs: g.intervalMs });
+  if (v.added.length + ev.added.length > 0)
+    out.push({ type: 'send-garp', burst: 'master', rounds: Math.max(1, g.masterRepeat), addresses: all, intervalMs: g.intervalMs });
   return out;
 }

@@ -18,17 +18,17 @@ t.test('INIT', async (t) => {
     const r = step(initialSnapshot(params({ evips: [EVIP] })), { type: 'start', nowMs: 0 });
     t.equal(r.snapshot.state, 'BACKUP');
     t.same(summary(r.actions), [
-      'remove evips', // stale addresses from a previous run (docs/keepalived-behaviour.md 3.5 Startup)
-      'remove vips',
+      'remove vips', // stale addresses from a previous run (docs/keepalived-behaviour.md 3.5 Startup)
+      'remove evips',
       'transition INIT->BACKUP (init)',
       'notify BACKUP 100',
       'set master-down 3609',
     ]);
   });
 
-  t.test('start order of the stale clean-up: rules, routes, eVIPs, VIPs', async (t) => {
+  t.test('start order of the stale clean-up: rules, routes, VIPs, eVIPs', async (t) => {
     const r = step(initialSnapshot(params({ evips: [EVIP], virtualRoutes: ['r'], virtualRules: ['u'] })), { type: 'start', nowMs: 0 });
-    t.same(summary(r.actions).slice(0, 4), ['remove rules', 'remove routes', 'remove evips', 'remove vips']);
+    t.same(summary(r.actions).slice(0, 4), ['remove rules', 'remove routes', 'remove vips', 'remove evips']);
   });
 
   t.test('state MASTER with priority < 255 still starts in BACKUP and waits the down timer', async (t) => {
@@ -238,8 +238,8 @@ t.test('MASTER', async (t) => {
       'transition MASTER->BACKUP',
       'cancel adver',
       'cancel garp-delay',
-      'remove evips',
       'remove vips',
+      'remove evips',
       'notify BACKUP 100',
       'set master-down 7609',
     ]);
@@ -370,8 +370,8 @@ t.test('MASTER', async (t) => {
       'cancel garp-delay',
       'advert 0',
       'remove routes',
-      'remove evips',
       'remove vips',
+      'remove evips',
       'notify STOP 100',
     ]);
   });

@@ -36,7 +36,7 @@ t.test('reloadAddressActions: an unchanged list needs nothing', async (t) => {
 });
 
 t.test(
-  'reloadAddressActions: removed first (rules, routes, eVIPs, VIPs), then added (VIPs, eVIPs, routes, rules), then one burst',
+  'reloadAddressActions: removed first (rules, routes, VIPs, eVIPs), then added (VIPs, eVIPs, routes, rules), then one burst for every address',
   async (t) => {
     const old = spec(
       conf(
@@ -51,13 +51,13 @@ t.test(
     t.same(describe(reloadAddressActions(old, next, 'eth0')), [
       '-rules from 10.0.0.100 table 100@eth0',
       '-routes 10.1.0.0/16 via 10.0.0.254@eth0',
-      '-evips 10.0.0.150@eth0',
       '-vips 10.0.0.101@eth0',
+      '-evips 10.0.0.150@eth0',
       '+vips 10.0.0.102@eth0',
       '+evips 10.0.0.151@eth0',
       '+routes 10.2.0.0/16 via 10.0.0.254@eth0',
       '+rules from 10.0.0.102 table 100@eth0',
-      'garp 5x[10.0.0.102,10.0.0.151]/0',
+      'garp 5x[10.0.0.100,10.0.0.102,10.0.0.151]/0',
     ]);
   },
 );
