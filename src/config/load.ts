@@ -11,7 +11,7 @@ import { newParseState } from './keywords/parse-state.js';
 import { otherPassRootKeywords, rootKeywords } from './keywords/root.js';
 import { LIMIT_NAMES, loadLimits, type LoadLimits } from './limits.js';
 import { deepFreeze, type FrozenConfig } from './model.js';
-import { notRunDiagnostics, runtimeRefusals } from './runtime-support.js';
+import { notRunDiagnostics, runtimeRefusals, runtimeWarnings } from './runtime-support.js';
 import { notRunKeyword, type NotRunKeyword, type NotRunUse } from './support.js';
 import { ConfigReader, StatementReplay, type Statement } from './reader.js';
 
@@ -84,6 +84,7 @@ export function loadConfig(file: string, host: ConfigHost, opts: LoadOptions = {
       if (opts.runtimeSupport && !diags.hasFatal()) {
         for (const d of notRunDiagnostics([...notRun.values()])) diags.add(d, true);
         for (const d of runtimeRefusals(st.config.instances)) diags.add(d, true);
+        for (const d of runtimeWarnings(st.config.instances)) diags.add(d, true);
       }
     }
   } catch (e) {

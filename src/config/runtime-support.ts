@@ -3,11 +3,6 @@
  * when asked (`runtimeSupport`: `vrrpd check` and `vrrpd run`, never the oracle's comparison):
  *  - the keywords of src/config/support.ts, at their first use with file and line: refused or
  *    ignored, each with what to do instead (`notRunDiagnostics`);
- *  - an IPv6 unicast instance without `unicast_src_ip` (vrrpd's IPv6 unicast channel is bound to
- *    unicast_src_ip, socket-pool.ts). keepalived 2.2.7 binds to the interface's link-local address
- *    then and sends from it; with global peer addresses it hears none of its peer's adverts (sent
- *    to its global address), so both nodes become MASTER (watched in a namespace pair, 2026-12-02):
- *    setting unicast_src_ip is the fix either way;
  *  - `use_vmac` on an IPv6 instance, without `interface`, or with unicast peers (keepalived forces
  *    `vmac_xmit_base` then, which vrrpd does not run; docs/vmac.md: vrrpd's VMACs are IPv4 multicast);
  *  - an instance with `unicast_fault_no_peer` and no unicast peer, which keepalived holds in FAULT
@@ -21,10 +16,15 @@
  *
  * When the runtime supports a reason, delete it here or its row in support.ts (and its test in
  * test/config/runtime-support.test.ts or test/config/support.test.ts).
+ *
+ * And what vrrpd runs as keepalived does but is most likely not what was meant, as warnings with the
+ * instance's file and line (`runtimeWarnings`, same occasions, uncounted too): an IPv6 unicast
+ * instance without `unicast_src_ip` with a peer that is not link-local ({@link V6_UNICAST_GLOBAL_PEER}).
  */
 import type { Diagnostic } from './diagnostics.js';
 import type { DeepReadonly, Origin, VrrpInstance } from './model.js';
 import { notRunMessage, type NotRunUse } from './support.js';
+import { isIpv6LinkLocalBytes, parseIpv6 } from '../protocol/ipv6-address.js';
 
 /** The words every such diagnostic starts with. */
 export const NOT_SUPPORTED_YET = 'not supported by vrrpd yet';
@@ -32,7 +32,6 @@ export const NOT_SUPPORTED_YET = 'not supported by vrrpd yet';
 /** Why the runtime cannot run this instance as keepalived would; empty when it can. */
 export function unsupportedReasons(i: DeepReadonly<VrrpInstance>): string[] {
   const out: string[] = [];
-  if (i.family === 6 && i.unicastPeers.length > 0 && i.unicastSrcIp === null) out.push('IPv6 unicast without unicast_src_ip');
   if (i.useVmac && i.family === 6) out.push('use_vmac on an IPv6 instance (vrrpd makes IPv4 VMACs only)');
   if (i.useVmac && i.interface === null) out.push('use_vmac without an interface');
   else if (i.useVmac && i.unicastPeers.length > 0)
@@ -54,6 +53,39 @@ export function runtimeRefusals(instances: DeepReadonly<VrrpInstance[]>): Diagno
       severity: 'fatal',
       keyword: 'vrrp_instance',
       message: `${NOT_SUPPORTED_YET}: ${reasons.join(', ')} (instance ${i.name}, ${at(i.origin)}) - the daemon would refuse to start`,
+      exitClass: 'none',
+    });
+  }
+  return out;
+}
+
+/**
+ * The name the warning below starts with: an IPv6 unicast instance without `unicast_src_ip` sends
+ * from, and listens on, the interface's link-local address only (keepalived 2.2.7's socket pool,
+ * vrrpd's socket-pool.ts). A peer that sends to this node's global address is never heard; with
+ * the same config on both nodes (global peers, no unicast_src_ip) both become MASTER, keepalived
+ * pairs as vrrpd ones (docs/keepalived-behaviour.md 3.1 "Source address").
+ */
+export const V6_UNICAST_GLOBAL_PEER = 'IPv6 unicast peer not link-local without unicast_src_ip';
+
+/** One warning per instance the runtime runs as keepalived does, likely not as meant (module comment). */
+export function runtimeWarnings(instances: DeepReadonly<VrrpInstance[]>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const i of instances) {
+    if (i.family !== 6 || i.unicastSrcIp !== null || i.unicastPeers.length === 0) continue;
+    const global = i.unicastPeers.map((p) => p.address).filter((a) => !isIpv6LinkLocalBytes(parseIpv6(a) ?? Buffer.alloc(16)));
+    if (global.length === 0) continue;
+    const ifname = i.interface ?? 'its interface';
+    out.push({
+      file: i.origin.file,
+      line: i.origin.line,
+      severity: 'warning',
+      keyword: 'unicast_peer',
+      message:
+        `${V6_UNICAST_GLOBAL_PEER}: (${i.name}) unicast_peer ${global.join(', ')}: the adverts go from, and are heard only on, ` +
+        `${ifname}'s link-local address (as keepalived 2.2.7): a peer sending to this node's global address is never heard, ` +
+        `and if the peer is configured the same way both nodes become MASTER - set unicast_src_ip to this node's global ` +
+        `address (the peer's unicast_peer naming it), or list the peers by their link-local addresses`,
       exitClass: 'none',
     });
   }

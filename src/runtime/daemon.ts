@@ -117,7 +117,13 @@ export class Daemon {
     const stopping = (): boolean => this.#stopping;
     this.#grid = (o.advertGridMs ?? 0) > 0 ? new AdvertGrid(io.clock, o.advertGridMs ?? 0) : null;
     this.#garp = new Garp({ clock: io.clock, frames: io.frames, link: (n) => this.#host.link(n), log, ipv6Forwarding: io.ipv6Forwarding });
-    this.#sockets = new SocketPool(io.sockets, () => io.netlink.links(), log, io.sockets6);
+    this.#sockets = new SocketPool(
+      io.sockets,
+      () => io.netlink.links(),
+      log,
+      io.sockets6,
+      () => io.netlink.addresses(),
+    );
     this.#trackers = new Trackers({
       clock: io.clock,
       runner: io.processes,

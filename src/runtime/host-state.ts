@@ -82,9 +82,9 @@ export class HostState {
     return resolveIfname(inst.spec, inst.ifname, this.deps.netlink.links(), this.deps.netlink.addresses());
   }
 
-  /** Open, re-open or close the VRRP sockets for the instances' interfaces. */
-  syncSockets(): void {
-    this.deps.sockets.sync(this.deps.instances());
+  /** Open, re-open or close the VRRP sockets for the instances' interfaces; true when any was. */
+  syncSockets(): boolean {
+    return this.deps.sockets.sync(this.deps.instances());
   }
 
   /**
@@ -96,7 +96,9 @@ export class HostState {
       links: this.#batch?.links ?? this.deps.netlink.links(),
       addrs: this.#batch?.addrs ?? this.deps.netlink.addresses(),
       isVip: (a) => this.#isVip(a),
-      hasSocket: (n, family) => this.deps.sockets.has(n, family),
+      // IPv6: the instance's own channel (an IPv6 unicast one without unicast_src_ip is open only
+      // while the interface has a link-local address: socket-pool.ts)
+      hasSocket: (n, family) => (family === 6 ? this.deps.sockets.key6(inst, n) !== undefined : this.deps.sockets.has(n, family)),
       ownsVmac: (n) => this.deps.ownsVmac?.(n) ?? false,
     };
     const ifname = this.resolveIfname(inst);
@@ -172,8 +174,10 @@ export class HostState {
     // 1,000 times.
     if (this.#isVip(a.address) && !this.deps.instances().some((i) => i.spec.configuredSrcIp === a.address)) return;
     await this.refreshAll();
-    // An instance found by its unicast_src_ip may have just got its interface.
-    this.syncSockets();
+    // An instance found by its unicast_src_ip may have just got its interface, an IPv6 unicast
+    // channel without unicast_src_ip its link-local address (or lost it): the sources follow the
+    // sockets opened or closed.
+    if (this.syncSockets()) await this.refreshAll();
   }
 
   /** VIP self-healing (file comment): the deletion, as an event for each MASTER holding the address. */

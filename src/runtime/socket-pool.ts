@@ -2,12 +2,16 @@
  * The VRRP sockets (docs/keepalived-behaviour.md 3.1): IPv4, one per interface in use, shared by every IPv4
  * instance on it, joined to the multicast groups its multicast instances use; IPv6, one channel per
  * interface and group (multicast) or local address (unicast), as keepalived's socket pool keys
- * them. Re-opened when the interface is re-created (new ifindex) or the groups change, closed when
- * no instance uses them.
+ * them. An IPv6 unicast instance without `unicast_src_ip` uses the interface's link-local address as
+ * its local address, as keepalived does (bound with the interface as scope; the same address
+ * source-address.ts gives as the advert source, linkLocalOf): no channel while the interface has
+ * none (the instance is FAULT), a new channel when it changes. Re-opened when the interface is
+ * re-created (new ifindex) or the groups change, closed when no instance uses them.
  */
 import type { Log } from '../log.js';
 import type { InstanceSpec } from './params.js';
-import type { LinkInfo, Vrrp6ChannelSpec, Vrrp6Sockets, VrrpSockets } from './ports/index.js';
+import type { AddrInfo, LinkInfo, Vrrp6ChannelSpec, Vrrp6Sockets, VrrpSockets } from './ports/index.js';
+import { linkLocalOf } from './source-address.js';
 
 /** What the pool needs of an instance: where its adverts go and whether it joins a group. */
 export interface SocketUser {
@@ -15,9 +19,12 @@ export interface SocketUser {
   readonly spec: Pick<InstanceSpec, 'interface' | 'unicast' | 'mcastGroup' | 'family' | 'configuredSrcIp'>;
 }
 
-/** The IPv6 channel an instance uses on `ifname`: its group, or its unicast_src_ip. */
-export function channelSpec6(u: SocketUser, ifname: string): Vrrp6ChannelSpec {
-  return u.spec.unicast ? { ifname, unicastSrc: u.spec.configuredSrcIp ?? undefined } : { ifname, group: u.spec.mcastGroup };
+/**
+ * The IPv6 channel an instance uses on `ifname`: its group, or its unicast_src_ip, else (unicast)
+ * `linkLocal`, the interface's link-local address (none: no channel, unicastSrc undefined).
+ */
+export function channelSpec6(u: SocketUser, ifname: string, linkLocal?: string): Vrrp6ChannelSpec {
+  return u.spec.unicast ? { ifname, unicastSrc: u.spec.configuredSrcIp ?? linkLocal } : { ifname, group: u.spec.mcastGroup };
 }
 
 /** The pool's own name for an IPv6 channel (the transport returns its key when it opens). */
@@ -30,12 +37,17 @@ export class SocketPool {
   readonly #open = new Map<string, { ifindex: number; groups: string }>();
   /** IPv6 channels by id6: the transport's key and the ifindex. */
   readonly #open6 = new Map<string, { key: string; ifindex: number; ifname: string }>();
+  /** Per interface, the link-local address its unicast channel without unicast_src_ip is bound to (last sync). */
+  readonly #linkLocal = new Map<string, string>();
+  /** Counts the sockets opened and closed (sync's result). */
+  #generation = 0;
 
   constructor(
     private readonly sockets: VrrpSockets,
     private readonly links: () => readonly LinkInfo[],
     private readonly log: Log,
     private readonly sockets6?: Vrrp6Sockets,
+    private readonly addrs: () => readonly AddrInfo[] = () => [],
   ) {}
 
   /** Is a socket for this family open on the interface? */
@@ -47,13 +59,20 @@ export class SocketPool {
 
   /** The transport key of the IPv6 channel an instance sends on, or undefined when it is not open. */
   key6(u: SocketUser, ifname: string): string | undefined {
-    return this.#open6.get(id6(channelSpec6(u, ifname)))?.key;
+    const s = channelSpec6(u, ifname, this.#linkLocal.get(ifname));
+    return s.unicastSrc === undefined && s.group === undefined ? undefined : this.#open6.get(id6(s))?.key;
   }
 
-  /** Open (or re-open, after an interface was re-created) the sockets the instances use. */
-  sync(users: readonly SocketUser[]): void {
+  /**
+   * Open (or re-open, after an interface was re-created or its link-local address changed) the
+   * sockets the instances use; true when a socket was opened or closed (the instances' sources
+   * are then worth resolving again: host-state.ts).
+   */
+  sync(users: readonly SocketUser[]): boolean {
+    const before = this.#generation;
     this.#sync4(users.filter((u) => u.spec.family === 4));
     this.#sync6(users.filter((u) => u.spec.family === 6));
+    return this.#generation !== before;
   }
 
   #sync4(users: readonly SocketUser[]): void {
@@ -78,6 +97,7 @@ export class SocketPool {
       const r = this.sockets.open(ifname, [...groups]);
       if (r.ok) {
         this.#open.set(ifname, { ifindex: r.value.ifindex, groups: gkey });
+        this.#generation++;
         this.log.debug(
           { ifname },
           `VRRP sockpool: [ifindex(${String(r.value.ifindex).padStart(3)}), family(IPv4), proto(112), ${groups.size > 0 ? `multicast, address(${[...groups].join(',')})` : 'unicast'}]`,
@@ -91,13 +111,22 @@ export class SocketPool {
 
   #sync6(users: readonly SocketUser[]): void {
     const want = new Map<string, Vrrp6ChannelSpec>();
+    const linkLocal = new Map<string, string>();
     for (const u of users) {
       const ifname = u.ifname ?? u.spec.interface;
       if (ifname === null) continue;
-      const s = channelSpec6(u, ifname);
-      if (u.spec.unicast && s.unicastSrc === undefined) continue; // refused by the loader (config/runtime-support.ts)
+      let ll: string | undefined;
+      if (u.spec.unicast && u.spec.configuredSrcIp === null) {
+        const link = this.links().find((l) => l.ifname === ifname);
+        ll = linkLocal.get(ifname) ?? (link && linkLocalOf(link.ifindex, this.addrs(), this.#linkLocal.get(ifname)));
+        if (ll === undefined) continue; // no link-local address yet: no channel, the instance is FAULT (source-address.ts)
+        linkLocal.set(ifname, ll);
+      }
+      const s = channelSpec6(u, ifname, ll);
       want.set(id6(s), s);
     }
+    this.#linkLocal.clear();
+    for (const [ifname, ll] of linkLocal) this.#linkLocal.set(ifname, ll);
     for (const [id, c] of [...this.#open6]) if (!want.has(id)) this.#close6(id, c.key);
     for (const [id, s] of want) {
       const link = this.links().find((l) => l.ifname === s.ifname);
@@ -113,6 +142,7 @@ export class SocketPool {
       const what = s.unicastSrc !== undefined ? `unicast, address(${s.unicastSrc})` : `multicast, address(${s.group ?? ''})`;
       if (r.ok) {
         this.#open6.set(id, { key: r.value.key, ifindex: r.value.ifindex, ifname: s.ifname });
+        this.#generation++;
         this.log.debug(
           { ifname: s.ifname },
           `VRRP sockpool: [ifindex(${String(r.value.ifindex).padStart(3)}), family(IPv6), proto(112), ${what}]`,
@@ -129,10 +159,12 @@ export class SocketPool {
   #close(ifname: string): void {
     this.sockets.close(ifname);
     this.#open.delete(ifname);
+    this.#generation++;
   }
 
   #close6(id: string, key: string): void {
     this.sockets6?.close(key);
     this.#open6.delete(id);
+    this.#generation++;
   }
 }

@@ -43,10 +43,28 @@ export function resolveIfname(
 }
 
 /**
+ * The usable IPv6 link-local address of interface `ifindex` (scope link, neither tentative nor
+ * failed DAD): `prefer` while it is one of them (the address in use stays in use), else the first.
+ * Both the source choice and the IPv6 unicast channel without `unicast_src_ip` (socket-pool.ts) take
+ * it from here, so the adverts leave from the address the channel is bound to.
+ */
+export function linkLocalOf(ifindex: number, addrs: readonly AddrInfo[], prefer: string | null | undefined): string | undefined {
+  let first: string | undefined;
+  for (const a of addrs) {
+    if (a.family !== 6 || a.ifindex !== ifindex || a.scope !== 253 || a.tentative === true || a.dadFailed === true) continue;
+    if (a.address === prefer) return a.address;
+    first ??= a.address;
+  }
+  return first;
+}
+
+/**
  * The source address: `unicast_src_ip`/`mcast_src_ip` when it is on the interface, else the
  * interface's primary IPv4 address (a VIP never); for an IPv6 instance its link-local address
- * (RFC 5798 5.1.2.1, as keepalived). An address in use that vanished is kept unless
- * `track_src_ip` (keepalived only notices a vanished source with it). `ifname` is the instance's
+ * (RFC 5798 5.1.2.1, as keepalived; {@link linkLocalOf}). An address in use that vanished is kept
+ * unless `track_src_ip` (keepalived only notices a vanished source with it), except an IPv6 unicast
+ * instance's link-local one: its channel is bound to it, so without it the instance is FAULT until
+ * a link-local address appears. `ifname` is the instance's
  * interface from {@link resolveIfname}; `kept` the source it uses now.
  */
 export function resolveSource(spec: InstanceSpec, ifname: string | null, kept: string | null, view: SourceView): SourceChoice {
@@ -66,11 +84,12 @@ export function resolveSource(spec: InstanceSpec, ifname: string | null, kept: s
     if (present || (kept === spec.configuredSrcIp && !spec.trackSrcIp)) src = spec.configuredSrcIp;
     else problem = `${spec.unicast ? 'unicast_src_ip' : 'mcast_src_ip'} ${spec.configuredSrcIp} is not on ${ifname}`;
   } else if (spec.family === 6) {
-    const ll = view.addrs.find(
-      (a) => a.family === 6 && a.ifindex === link.ifindex && a.scope === 253 && a.tentative !== true && a.dadFailed !== true,
-    );
-    if (ll) src = kept !== null && !spec.trackSrcIp && view.addrs.some((a) => a.family === 6 && a.address === kept) ? kept : ll.address;
-    else if (kept !== null && !spec.trackSrcIp) src = kept;
+    const ll = linkLocalOf(link.ifindex, view.addrs, kept);
+    if (ll !== undefined) src = ll;
+    // Unicast: the channel is bound to the link-local address (socket-pool.ts) and goes with it;
+    // keepalived FAULTs the instance when the address it sends from is deleted and no other
+    // link-local address is left (docs/keepalived-behaviour.md 3.1 "Source address").
+    else if (kept !== null && !spec.trackSrcIp && !spec.unicast) src = kept;
     else problem = `no IPv6 link-local address for interface ${ifname}`;
   } else {
     const primary = view.addrs.find(

@@ -1,10 +1,10 @@
 /**
- * What vrrpd's runtime cannot run yet (src/config/runtime-support.ts): an IPv6 unicast instance
- * without unicast_src_ip, is refused with one named
+ * What vrrpd's runtime cannot run yet (src/config/runtime-support.ts) is refused with one named
  * diagnostic when the loader is asked (`runtimeSupport`, as the daemon and `vrrpd check` load), and
- * keepalived's own verdict (lines, exit code) is unchanged. `vrrpd check` prints the refusal and
- * exits 1 where keepalived exits 0. Before this, such configs loaded (exit 0, nothing printed) and
- * ran as v2/IPv4. Pure: memoryHost, and main() with a fake Io for check.
+ * keepalived's own verdict (lines, exit code) is unchanged; `vrrpd check` prints the refusal and
+ * exits 1 where keepalived exits 0. What it runs as keepalived does but is likely not meant (an
+ * IPv6 unicast instance without unicast_src_ip and a peer that is not link-local) is a named
+ * warning at the instance's file and line. Pure: memoryHost, and main() with a fake Io for check.
  */
 import t from 'tap';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../../src/config/diagnostics.js';
 import { loadConfig, type LoadResult } from '../../src/config/load.js';
-import { NOT_SUPPORTED_YET } from '../../src/config/runtime-support.js';
+import { NOT_SUPPORTED_YET, V6_UNICAST_GLOBAL_PEER } from '../../src/config/runtime-support.js';
 import { main } from '../../src/cli/main.js';
 import { loadConfigOffThread } from '../../src/cli/config-loader.js';
 import { memoryHost, oracleHost } from '../support/config-host.js';
@@ -28,26 +28,33 @@ const V4 = '  virtual_ipaddress {\n    10.0.0.1/24\n  }';
 const V6 = '  virtual_ipaddress {\n    fd00::1/64\n  }';
 const UC6 = `  unicast_peer {\n    fd00::2\n  }\n${V6}`;
 const refusals = (r: LoadResult) => r.diagnostics.filter((d) => d.message.startsWith(NOT_SUPPORTED_YET)).map(formatDiagnostic);
+const warnings = (r: LoadResult) => r.diagnostics.filter((d) => d.message.startsWith(V6_UNICAST_GLOBAL_PEER)).map(formatDiagnostic);
 
-t.test('IPv6 unicast without unicast_src_ip is refused, by name and place, without changing keepalived exit code', async (t) => {
-  const cases: [string, string, RegExp][] = [
-    [
-      'IPv6 unicast, no unicast_src_ip',
-      inst(UC6),
-      /^not supported by vrrpd yet: IPv6 unicast without unicast_src_ip \(instance VI_1, k\.conf:1\) - the daemon would refuse/,
-    ],
-  ];
-  for (const [what, text, re] of cases) {
-    const r = load(text);
-    const list = refusals(r);
-    t.equal(list.length, 1, `${what}: one diagnostic`);
-    t.match(list[0], re, what);
-    t.equal(r.config, undefined, `${what}: refused`);
-    t.equal(r.exitCode, load(text, false).exitCode, `${what}: keepalived's exit code unchanged`);
-    t.ok(load(text, false).config, `${what}: loaded without the runtime check (keepalived's view)`);
-    const d = r.diagnostics.find((x) => x.message.startsWith(NOT_SUPPORTED_YET))!;
-    t.match(d, { severity: 'fatal', exitClass: 'none', line: 0 }, `${what}: vrrpd's own line, kept out of the oracle's`);
-  }
+t.test('IPv6 unicast without unicast_src_ip runs; a peer that is not link-local is a named warning at the instance', async (t) => {
+  const llPeers = inst(`  unicast_peer {\n    fe80::2\n  }\n${V6}`);
+  const r0 = load(llPeers);
+  t.same(refusals(r0), [], 'link-local peers: not refused');
+  t.same(warnings(r0), [], 'link-local peers: no warning');
+  t.ok(r0.config, 'loaded');
+  const r = load(inst(`  unicast_peer {\n    fe80::2\n    fd00::2\n  }\n${V6}`));
+  t.same(refusals(r), [], 'a global peer: not refused');
+  t.ok(r.config, 'loaded (keepalived runs it, so does vrrpd)');
+  const w = warnings(r);
+  t.equal(w.length, 1, 'one warning');
+  t.match(
+    w[0],
+    /^\(k\.conf: Line 1\) IPv6 unicast peer not link-local without unicast_src_ip: \(VI_1\) unicast_peer fd00::2: the adverts go from, and are heard only on, eth0's link-local address .*both nodes become MASTER - set unicast_src_ip to this node's global address/,
+    'named, with file and line, the consequence and the fix',
+  );
+  t.match(
+    r.diagnostics.find((d) => d.message.startsWith(V6_UNICAST_GLOBAL_PEER)),
+    { severity: 'warning', exitClass: 'none', keyword: 'unicast_peer' },
+    "vrrpd's own line, not counted in keepalived's exit code",
+  );
+  t.equal(r.exitCode, load(inst(UC6), false).exitCode, "keepalived's exit code unchanged");
+  t.same(warnings(load(inst(UC6), false)), [], 'not in the oracle comparison (runtimeSupport off)');
+  t.same(warnings(load(inst(`  unicast_src_ip fd00::1\n${UC6}`))), [], 'with unicast_src_ip: no warning');
+  t.same(warnings(load(inst(`  unicast_src_ip fd00::1\n  unicast_peer {\n    fd00::2\n  }\n${V4}`))), [], 'IPv4: no warning');
 });
 
 t.test('use_vmac runs on an IPv4 multicast instance; IPv6, unicast or no interface are refused by name', async (t) => {
@@ -84,18 +91,20 @@ t.test('one diagnostic per instance, only for the instances concerned', async (t
     refusals(r).map((l) => /\(instance (\w+),/.exec(l)?.[1]),
     [],
   );
-  const u = load(inst(V4, 'VI_4', 51) + inst(UC6, 'VI_U6', 52) + inst(V6, 'VI_6', 53));
+  const u = load(inst(V4, 'VI_4', 51) + inst(`  unicast_fault_no_peer\n${V4}`, 'VI_F', 52) + inst(V6, 'VI_6', 53));
   t.same(
     refusals(u).map((l) => /\(instance (\w+),/.exec(l)?.[1]),
-    ['VI_U6'],
+    ['VI_F'],
   );
 });
 
-t.test('IPv6 runs: IPv6 instances (multicast, unicast with a source), IPv6 eVIPs in an IPv4 instance', async (t) => {
+t.test('IPv6 runs: IPv6 instances (multicast, unicast with or without a source), IPv6 eVIPs in an IPv4 instance', async (t) => {
   for (const text of [
     inst(V6),
     inst(`  version 2\n${V6}`),
     inst(`  unicast_src_ip fd00::1\n${UC6}`),
+    inst(UC6),
+    inst(`  unicast_peer {\n    fe80::2\n  }\n${V6}`),
     inst(`${V4}\n  virtual_ipaddress_excluded {\n    fd00::9/64\n  }`),
   ]) {
     const r = load(text);
@@ -133,7 +142,7 @@ t.test('every oracle case (v2, v3, IPv4, IPv6) loads: no refusal but the case ma
   }
 });
 
-t.test('vrrpd check: prints the refusal and exits 1 where keepalived -t exits 0', async (t) => {
+t.test('vrrpd check: prints the IPv6 unicast warning with file and line and exits 0 (10 with --strict)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-rs-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'v6.conf');
@@ -145,11 +154,14 @@ t.test('vrrpd check: prints the refusal and exits 1 where keepalived -t exits 0'
   await warm();
   const err: string[] = [];
   const code = await main(['check', '-f', file], { out: () => undefined, err: (s) => err.push(s) });
-  t.equal(code, 1);
+  t.equal(code, 0, 'it runs, as in keepalived');
   t.match(
     err.join('\n'),
-    /not supported by vrrpd yet: IPv6 unicast without unicast_src_ip \(instance VI_1, .*v6\.conf:4\) - the daemon would refuse to start/,
+    /\(.*v6\.conf: Line 4\) IPv6 unicast peer not link-local without unicast_src_ip: \(VI_1\) unicast_peer fd00::2: .* set unicast_src_ip/,
   );
+  t.match(err.join('\n'), /vrrpd run would start this configuration: 1 VRRP instance/);
+  await warm();
+  t.equal(await main(['check', '--strict', '-f', file], { out: () => undefined, err: () => undefined }), 10, '--strict fails on it');
   const v4 = join(dir, 'v4.conf');
   writeFileSync(v4, `global_defs {\n  dynamic_interfaces\n}\n${inst(`  version 3\n  advert_int 0.1\n${V4}`)}`);
   await warm();

@@ -1,11 +1,11 @@
 /**
- * The built daemon refuses what its runtime cannot run yet (IPv6 unicast without unicast_src_ip:
+ * The built daemon refuses what its runtime cannot run yet (use_vmac on an IPv6 instance:
  * src/config/runtime-support.ts)
  * instead of running it as v2/IPv4 without a word, which it did before:
- *   1. `vrrpd run` on an IPv6 unicast config without unicast_src_ip exits non-zero at once with the named reason and opens nothing
+ *   1. `vrrpd run` on an IPv6 config with use_vmac exits non-zero at once with the named reason and opens nothing
  *      (no pid file). Needs no root: run as an unprivileged uid when the test runs as root.
  *   1b. The same for a keyword vrrpd does not run that refuses the config (vmac_xmit_base: src/config/support.ts).
- *   2. A reload to an IPv6 unicast config without unicast_src_ip (then one with vmac_xmit_base) is refused with the reason logged, and the running v2 config stays
+ *   2. A reload to an IPv6 config with use_vmac (then one with vmac_xmit_base) is refused with the reason logged, and the running v2 config stays
  *      (a keyword vrrpd ignores, `debug`, is logged once at start-up):
  *      on real namespaces (prefix vd-v3ref-, subnet 10.238.12.0/24), the MASTER keeps its state and
  *      the capture shows it still sending version-2 adverts every second.
@@ -21,7 +21,7 @@ import { VRRPD_BIN, buildSkip, confText, instanceConf, instanceStatus, startVrrp
 const NET = '10.238.12';
 const VIP = `${NET}.100`;
 const REFUSED =
-  /not supported by vrrpd yet: IPv6 unicast without unicast_src_ip \(instance VI_1, .*\.conf:\d+\) - the daemon would refuse to start/;
+  /not supported by vrrpd yet: use_vmac on an IPv6 instance \(vrrpd makes IPv4 VMACs only\) \(instance VI_1, .*\.conf:\d+\) - the daemon would refuse to start/;
 
 /** Run the built daemon to its exit (bounded): code and output. */
 function runDaemon(args: string[], uid?: number): Promise<{ code: number | null; out: string }> {
@@ -41,34 +41,26 @@ function runDaemon(args: string[], uid?: number): Promise<{ code: number | null;
   });
 }
 
-t.test(
-  'vrrpd run refuses an IPv6 unicast config without unicast_src_ip: non-zero exit, the reason, nothing opened',
-  { skip: buildSkip() },
-  async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'vrrpd-v6run-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    chmodSync(dir, 0o777);
-    const conf = join(dir, 'v6.conf');
-    // dynamic_interfaces: eth0 need not exist where the test runs
-    writeFileSync(
-      conf,
-      confText(
-        'n',
-        instanceConf({ priority: 100, vips: ['fd00::1/64'], extra: '    unicast_peer {\n        fd00::2\n    }' }),
-        '    dynamic_interfaces\n',
-      ),
-    );
-    chmodSync(conf, 0o644);
-    const stateDir = join(dir, 'state');
-    const asUser = process.getuid?.() === 0 ? 4242 : undefined;
-    const r = await runDaemon(['run', '-f', conf, '--state-dir', stateDir], asUser);
-    t.not(r.code, 0, `exit ${r.code}`);
-    t.not(r.code, null, 'exited by itself');
-    t.match(r.out, REFUSED);
-    t.match(r.out, /configuration refused \(see above\); nothing was started/);
-    t.notOk(existsSync(join(stateDir, 'vrrpd.pid')), 'no pid file');
-  },
-);
+t.test('vrrpd run refuses an IPv6 config with use_vmac: non-zero exit, the reason, nothing opened', { skip: buildSkip() }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vrrpd-v6run-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o777);
+  const conf = join(dir, 'v6.conf');
+  // dynamic_interfaces: eth0 need not exist where the test runs
+  writeFileSync(
+    conf,
+    confText('n', instanceConf({ priority: 100, vips: ['fd00::1/64'], extra: '    use_vmac' }), '    dynamic_interfaces\n'),
+  );
+  chmodSync(conf, 0o644);
+  const stateDir = join(dir, 'state');
+  const asUser = process.getuid?.() === 0 ? 4242 : undefined;
+  const r = await runDaemon(['run', '-f', conf, '--state-dir', stateDir], asUser);
+  t.not(r.code, 0, `exit ${r.code}`);
+  t.not(r.code, null, 'exited by itself');
+  t.match(r.out, REFUSED);
+  t.match(r.out, /configuration refused \(see above\); nothing was started/);
+  t.notOk(existsSync(join(stateDir, 'vrrpd.pid')), 'no pid file');
+});
 
 t.test(
   'vrrpd run refuses a config with vmac_xmit_base: exit 1, the keyword with its line and what to do, nothing opened',
@@ -97,7 +89,7 @@ t.test(
 );
 
 t.test(
-  'a reload to an IPv6 unicast config without unicast_src_ip is refused and the running v2 config stays',
+  'a reload to an IPv6 config with use_vmac is refused and the running v2 config stays',
   { skip: netnsSkip() || buildSkip() },
   async (t) => {
     const lab = await Lab.create(t, { prefix: 'vd-v3ref-', subnet: NET, hosts: ['a', 'c'] });
@@ -111,10 +103,7 @@ t.test(
     const cap = await lab.capture('c', { filter: 'ip proto 112' });
     writeFileSync(
       a.conf,
-      confText(
-        'n',
-        instanceConf({ priority: 150, vips: ['fd00::100/64'], extra: '    advert_int 0.1\n    unicast_peer {\n        fd00::2\n    }' }),
-      ),
+      confText('n', instanceConf({ priority: 150, vips: ['fd00::100/64'], extra: '    advert_int 0.1\n    use_vmac' })),
     );
     process.kill(a.proc.pid!, 'SIGHUP');
     await a.proc.waitFor(/New config failed validation - keeping the running configuration/, 5000);

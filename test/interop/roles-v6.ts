@@ -5,7 +5,8 @@
  *
  * The instance has only IPv6 VIPs (`fd00:A:B:C::100/64`, in the hosts' /64), so keepalived makes it
  * an IPv6 instance: VRRPv3 to ff02::12 from eth0's link-local address (multicast), or from
- * `unicast_src_ip` to the `unicast_peer` (both global fd00:: addresses). Same phases as roles.ts
+ * `unicast_src_ip` to the `unicast_peer` (both global fd00:: addresses), or (`linkLocalPeers`) from
+ * eth0's link-local address to the peer's, no unicast_src_ip. Same phases as roles.ts
  * (election, crash and recovery with preemption, priority-0 stops, in both role assignments);
  * checked by `ip -6 addr`, the wire (VRRP over IPv6, and unsolicited neighbour advertisements
  * instead of GARPs after each takeover) and a client's `ping -6`.
@@ -33,12 +34,30 @@ import {
 import { SLACK_MS, phases, versionLines, type FamilyOps, type RolesOptions, type Run, type Timeline } from './roles.js';
 import { keepalivedConf, maxOverlapMs, ownership, packetErrors, wallNowMs, type Impl } from '../support/vrrp-harness.js';
 
-export type Roles6Options = Omit<RolesOptions, 'authPass'>;
+export interface Roles6Options extends Omit<RolesOptions, 'authPass'> {
+  /**
+   * Unicast without `unicast_src_ip`, each peer named by its link-local address: keepalived then
+   * binds to and sends from eth0's link-local address (docs/keepalived-behaviour.md 3.1 "Source address").
+   */
+  linkLocalPeers?: boolean;
+  /** The [master, backup] implementations, one subtest each (default: vrrpd/keepalived both ways). */
+  pairs?: ReadonlyArray<readonly [Impl, Impl]>;
+}
+
+/** Run.o is the scenario's Roles6Options (roles6Scenario builds every Run of this file). */
+function linkLocalPeers(r: Run): boolean {
+  return (r.o as Roles6Options).linkLocalPeers === true;
+}
+
+/** The peer of `h` as its unicast_peer line names it: its global address, or (linkLocalPeers) its link-local one. */
+function peerAddress(r: Run, h: 'a' | 'b'): string {
+  const peer = r.p.lab.host(h === 'a' ? 'b' : 'a');
+  return linkLocalPeers(r) ? peer.linkLocal! : peer.ip6!;
+}
 
 const IPV6: FamilyOps = {
   conf(r, h, state, priority) {
     const { o, p } = r;
-    const peer = p.lab.host(h === 'a' ? 'b' : 'a');
     const [globalLines, instanceLines] = versionLines(o);
     return keepalivedConf(
       `${o.prefix}${h}`,
@@ -48,7 +67,7 @@ const IPV6: FamilyOps = {
         priority,
         advertInt: o.advertInt ?? 1,
         vips: [`${p.vip}/64`],
-        ...(o.unicast ? { unicastSrc: p.lab.host(h).ip6!, unicastPeers: [peer.ip6!] } : {}),
+        ...(o.unicast ? { ...(linkLocalPeers(r) ? {} : { unicastSrc: p.lab.host(h).ip6! }), unicastPeers: [peerAddress(r, h)] } : {}),
         extra: instanceLines,
       },
       globalLines,
@@ -58,10 +77,10 @@ const IPV6: FamilyOps = {
   assertClientReaches: assertClientReaches6,
 };
 
-/** Where host `h`'s adverts come from: its link-local address (multicast) or unicast_src_ip. */
+/** Where host `h`'s adverts come from: its link-local address (multicast, linkLocalPeers) or unicast_src_ip. */
 function advertSrc(r: Run, h: 'a' | 'b'): string {
   const host = r.p.lab.host(h);
-  return r.o.unicast ? host.ip6! : host.linkLocal!;
+  return r.o.unicast && !linkLocalPeers(r) ? host.ip6! : host.linkLocal!;
 }
 
 function advertsFrom6(r: Run, h: 'a' | 'b', fromMs: number, toMs: number, withZero = false): ReturnType<typeof adverts6> {
@@ -161,7 +180,7 @@ function finalChecks6(r: Run): void {
       vrid: r.vrid,
       vips: [p.vip],
       src: advertSrc(r, h),
-      dst: r.o.unicast ? p.lab.host(h === 'a' ? 'b' : 'a').ip6! : 'ff02::12',
+      dst: r.o.unicast ? peerAddress(r, h) : 'ff02::12',
       adverInt: r.o.advertInt ?? 1,
       hopLimit: r.o.unicast ? 64 : 255,
     };
@@ -176,7 +195,7 @@ function finalChecks6(r: Run): void {
 }
 
 export async function roles6Scenario(t: T, o: Roles6Options): Promise<void> {
-  const pairs: Array<[Impl, Impl]> = [
+  const pairs = o.pairs ?? [
     [VRRPD_IMPL, 'keepalived'],
     ['keepalived', VRRPD_IMPL],
   ];

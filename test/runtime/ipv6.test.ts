@@ -1,7 +1,8 @@
 /**
  * IPv6 instances in the runtime (issue 12), on fake ports (test/runtime/fake-io.ts): the shipped
  * Daemon with an IPv6 VRRP channel, as keepalived 2.2.7 runs them:
- *  - the channel is the interface and ff02::12 (or vrrp_mcast_group6), or unicast_src_ip;
+ *  - the channel is the interface and ff02::12 (or vrrp_mcast_group6), or unicast_src_ip, or
+ *    (unicast without it) the interface's link-local address, FAULT while there is none;
  *  - adverts are VRRPv3 IPv6 messages from the interface's link-local address; no link-local
  *    address (still tentative, or none) is a FAULT that clears when one appears;
  *  - VIPs are added with nodad (and preferred_lft when configured), then unsolicited neighbour
@@ -180,4 +181,56 @@ t.test('unicast IPv6: the channel is bound to unicast_src_ip, one advert per pee
       { src: 'fd00::1', dst: 'fd00::3' },
     ],
   );
+});
+
+t.test('unicast IPv6 without unicast_src_ip: bound to and sending from the link-local address, as keepalived', async (t) => {
+  const io = new FakeIo();
+  io.addAddress6('eth0', 'fd00::1');
+  io.addAddress6('eth0', LL);
+  const { st, advance } = await boot(v6inst(`  unicast_peer {\n    ${PEER_LL}\n  }\n${VIP}`), io);
+  t.same(io.opened6, [{ ifname: 'eth0', unicastSrc: LL, ifindex: 2 }], 'the channel is the link-local address (not fd00::1)');
+  await advance(3000);
+  t.equal(st().state, 'MASTER');
+  t.same(io.sent6[0]?.to, { src: LL, dst: PEER_LL }, 'from the link-local address to the link-local peer');
+  t.equal(io.sent6[0]?.key, `eth0|${LL}`, 'on that channel');
+  // the peer's higher-priority advert, to this node's link-local address
+  const msg = encodeAdvertV3({
+    family: 'ipv6',
+    vrid: 61,
+    priority: 200,
+    maxAdverIntCs: 50,
+    vips: ['fd00::100'],
+    srcIp: PEER_LL,
+    dstIp: LL,
+  });
+  io.receive6('eth0', msg, PEER_LL, LL, 64);
+  await advance(10);
+  t.match(st(), { state: 'BACKUP', master: { ip: PEER_LL, priority: 200 } });
+});
+
+t.test('unicast IPv6 without unicast_src_ip: FAULT until a link-local address appears, FAULT again when it goes', async (t) => {
+  const io = new FakeIo();
+  io.addAddress6('eth0', 'fd00::1');
+  const { st, advance } = await boot(v6inst(`  unicast_peer {\n    ${PEER_LL}\n  }\n${VIP}`), io);
+  await advance(100);
+  t.equal(st().state, 'FAULT');
+  t.match(st().reason, /no IPv6 link-local address for interface eth0/);
+  t.same(io.opened6, [], 'no channel without the address');
+  io.addAddress6('eth0', LL, 64, true);
+  await advance(100);
+  t.same(io.opened6, [{ ifname: 'eth0', unicastSrc: LL, ifindex: 2 }], 'opened when it appears');
+  t.equal(st().state, 'BACKUP', 'and out of FAULT (keepalived 2.2.7 stays FAULT: its bind failed at start)');
+  await advance(3000);
+  t.equal(st().state, 'MASTER');
+  t.same(io.sent6.at(-1)?.to, { src: LL, dst: PEER_LL });
+  io.deleteAddress(LL, 'kernel');
+  await advance(100);
+  t.equal(st().state, 'FAULT', 'the address deleted: FAULT, as keepalived');
+  t.match(st().reason, /no IPv6 link-local address for interface eth0/);
+  io.addAddress6('eth0', 'fe80::7', 64, true);
+  await advance(100);
+  t.equal(st().state, 'BACKUP', 'another link-local address: BACKUP again');
+  t.same(io.opened6.at(-1), { ifname: 'eth0', unicastSrc: 'fe80::7', ifindex: 2 }, 'on a channel bound to it');
+  await advance(3000);
+  t.same(io.sent6.at(-1)?.to, { src: 'fe80::7', dst: PEER_LL }, 'adverts from it');
 });
