@@ -248,6 +248,7 @@ export class ProcConnector implements ProcessEvents {
     if (Number(n.send(fd, msg, msg.length, 0)) < 0) return failed('send(PROC_CN_MCAST_LISTEN)', fd);
     const ptr: unknown = n.koffi.alloc('uint8_t', DATA_OFF + RX_BUFFER);
     const rx: RxBlock = { ptr, all: Buffer.from(n.koffi.view(ptr, DATA_OFF + RX_BUFFER)), base: n.koffi.address(ptr) };
+    this.#layOut(rx);
     const open: Open = { fd, rx, nonce, watch: undefined, rcvbuf: 0 };
     this.#open = open;
     this.#onEvent = onEvent;
@@ -284,19 +285,27 @@ export class ProcConnector implements ProcessEvents {
     else b.writeBigUInt64BE(v, off);
   }
 
+  /** msghdr (name: the sockaddr_nl, one iovec: the data) and its iovec, in the block's own memory. */
+  #layOut(rx: RxBlock): void {
+    const h = rx.all;
+    h.fill(0, 0, DATA_OFF);
+    this.#w64(h, rx.base + BigInt(NAME_OFF), 0);
+    this.#w32(h, SOCKADDR_NL_LEN, 8);
+    this.#w64(h, rx.base + BigInt(MSGHDR_LEN), 16);
+    this.#w64(h, 1n, 24);
+    this.#w64(h, rx.base + BigInt(DATA_OFF), MSGHDR_LEN);
+    this.#w64(h, BigInt(RX_BUFFER), MSGHDR_LEN + 8);
+  }
+
   /** Up to PROC_CN_BURST_MAX messages, each handed on or counted as dropped. */
   #onReadable(n: Native, o: Open, status: number): void {
     if (this.#open !== o) return;
     if (status < 0) return; // a dead watch: the socket stays, stop() closes it
     const h = o.rx.all;
     for (let i = 0; i < PROC_CN_BURST_MAX && this.#open === o; i++) {
-      h.fill(0, 0, DATA_OFF);
-      this.#w64(h, o.rx.base + BigInt(NAME_OFF), 0);
+      // recvmsg writes back msg_namelen and msg_flags only: the rest was laid out at start
       this.#w32(h, SOCKADDR_NL_LEN, 8);
-      this.#w64(h, o.rx.base + BigInt(MSGHDR_LEN), 16);
-      this.#w64(h, 1n, 24);
-      this.#w64(h, o.rx.base + BigInt(DATA_OFF), MSGHDR_LEN);
-      this.#w64(h, BigInt(RX_BUFFER), MSGHDR_LEN + 8);
+      h.fill(0, NAME_OFF, DATA_OFF);
       const got = Number(n.recvmsg(o.fd, o.rx.ptr, 0));
       if (got < 0) {
         const e = n.errno();

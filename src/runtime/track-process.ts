@@ -217,6 +217,9 @@ export class ProcessWatch {
   #acked = false;
   #failed = false;
   #overruns = 0;
+  /** The tracked blocks and the cmdline bytes they need, kept for the events (set by ensure and sync). */
+  #defs: readonly Def[] = [];
+  #cmdlineBytes = 0;
 
   constructor(private readonly deps: ProcessWatchDeps) {}
 
@@ -247,7 +250,13 @@ export class ProcessWatch {
       }
     }
     this.ensure(defs);
+    this.#keepDefs();
     if (this.#quorums.size === 0) this.stop();
+  }
+
+  #keepDefs(): void {
+    this.#defs = [...this.#quorums.values()].map((q) => q.def);
+    this.#cmdlineBytes = cmdlineBytesFor(this.#defs);
   }
 
   /** Track these blocks too (a reload's kept instance, before the full sync); new ones counted now. */
@@ -258,7 +267,7 @@ export class ProcessWatch {
       else q?.stop();
     }
     const fresh = defs.filter((d) => this.#quorums.get(d.name)?.def !== d);
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) return this.#keepDefs();
     // subscribe first, then scan (keepalived's order): nothing that happens in between is missed
     if (this.#source === undefined) this.#choose();
     // an unreadable /proc at start counts nothing: no quorum (weight 0: FAULT) until a scan reads it
@@ -273,6 +282,7 @@ export class ProcessWatch {
       this.#members.reset(d.name, this.#source === 'events' ? pids : []);
       this.#quorums.set(d.name, new ProcessQuorum(d, pids.length, this.deps));
     }
+    this.#keepDefs();
     if (this.#source === 'scan' && this.#timer === undefined) this.#arm();
   }
 
@@ -355,11 +365,10 @@ export class ProcessWatch {
    * keepalived, an exec of a process already gone changes nothing: its exit follows.
    */
   #recheck(pid: number, comm: string | undefined): void {
-    const defs = [...this.#quorums.values()].map((q) => q.def);
     const entry: ProcEntry | undefined =
-      comm === undefined ? this.deps.table?.entry?.(pid, { cmdlineBytes: cmdlineBytesFor(defs) }) : { pid, comm, zombie: false };
+      comm === undefined ? this.deps.table?.entry?.(pid, { cmdlineBytes: this.#cmdlineBytes }) : { pid, comm, zombie: false };
     if (entry === undefined) return;
-    for (const d of defs) {
+    for (const d of this.#defs) {
       if (comm !== undefined && d.fullCommand) continue;
       if (this.#members.set(pid, d.name, processMatches(d, entry))) this.#observe(d.name);
     }
