@@ -5,7 +5,8 @@
  * one `proc_event` per message (fork, exec, comm, exit; the others are ignored). Opened through
  * koffi (util/libc.ts) and read on Node's event loop through libuv (io/uv-poll.ts), like the IPv6
  * VRRP socket: non-blocking, at most {@link PROC_CN_BURST_MAX} messages per wake-up, the rest on the
- * next loop turn.
+ * next loop turn. A socket filter ({@link eventFilter}) keeps threads' forks and exits and the
+ * unused events in the kernel: each wake-up of the event loop costs far more than the message.
  *
  * A message that is short, whose lengths disagree, that was truncated (MSG_TRUNC) or that does not
  * come from the kernel (sender port id not 0) is dropped and counted, never thrown on. ENOBUFS
@@ -33,6 +34,7 @@ const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
+const SO_ATTACH_FILTER = 26;
 const MSG_TRUNC = 0x20;
 const EINTR = 4;
 const ENOBUFS = 105;
@@ -151,6 +153,51 @@ export function mcastMessage(op: number, nonce: number, le = endianness() === 'L
   return b;
 }
 
+/** One classic BPF instruction (struct sock_filter: code u16, jt u8, jf u8, k u32). */
+export interface BpfInsn {
+  readonly code: number;
+  readonly jt: number;
+  readonly jf: number;
+  readonly k: number;
+}
+
+const BPF_LD_W_ABS = 0x20;
+const BPF_JEQ_K = 0x15;
+const BPF_JEQ_X = 0x1d;
+const BPF_TAX = 0x07;
+const BPF_RET_K = 0x06;
+
+/**
+ * The socket filter that keeps, in the kernel, only what track_process uses: the ack, exec and comm
+ * events, and the fork and exit events of processes (pid = tgid); a thread's fork or exit and every
+ * other event never wake the daemon. BPF loads words big-endian: the event codes are compared
+ * byte-swapped on a little-endian host (the pid/tgid comparison does not depend on the order).
+ */
+export function eventFilter(le = endianness() === 'LE'): BpfInsn[] {
+  const code = (v: number): number => (le ? (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0 : v >>> 0);
+  const ld = (off: number): BpfInsn => ({ code: BPF_LD_W_ABS, jt: 0, jf: 0, k: off });
+  const d = EVENT_OFF + EVENT_HDR;
+  // 14: drop, 15: accept; jumps are relative to the next instruction
+  return [
+    ld(EVENT_OFF),
+    { code: BPF_JEQ_K, jt: 4, jf: 0, k: code(PROC_EVENT_FORK) }, // -> 6
+    { code: BPF_JEQ_K, jt: 7, jf: 0, k: code(PROC_EVENT_EXIT) }, // -> 10
+    { code: BPF_JEQ_K, jt: 11, jf: 0, k: code(PROC_EVENT_EXEC) },
+    { code: BPF_JEQ_K, jt: 10, jf: 0, k: code(PROC_EVENT_COMM) },
+    { code: BPF_JEQ_K, jt: 9, jf: 8, k: code(PROC_EVENT_NONE) },
+    ld(d + 8), // fork: child pid
+    { code: BPF_TAX, jt: 0, jf: 0, k: 0 },
+    ld(d + 12), // child tgid
+    { code: BPF_JEQ_X, jt: 5, jf: 4, k: 0 },
+    ld(d), // exit: pid
+    { code: BPF_TAX, jt: 0, jf: 0, k: 0 },
+    ld(d + 4), // tgid
+    { code: BPF_JEQ_X, jt: 1, jf: 0, k: 0 },
+    { code: BPF_RET_K, jt: 0, jf: 0, k: 0 },
+    { code: BPF_RET_K, jt: 0, jf: 0, k: 0xffffffff },
+  ];
+}
+
 interface Native {
   readonly koffi: typeof import('koffi');
   readonly errno: () => number;
@@ -214,6 +261,8 @@ export class ProcConnector implements ProcessEvents {
   #dropped = 0;
   #overruns = 0;
   readonly #le = endianness() === 'LE';
+  /** The kernel keeps only the events used (eventFilter) on the socket last opened. */
+  filtered = false;
 
   counters(): ProcEventCounters {
     return { received: this.#received, dropped: this.#dropped, overruns: this.#overruns };
@@ -243,6 +292,8 @@ export class ProcConnector implements ProcessEvents {
     else sa.writeUInt16BE(AF_NETLINK, 0);
     this.#w32(sa, CN_IDX_PROC, 8);
     if (n.bind(fd, sa, sa.length) < 0) return failed('bind(CN_IDX_PROC)', fd);
+    // without the filter every event still comes, and the runtime ignores what it does not use
+    this.filtered = this.#attachFilter(n, fd);
     const nonce = 1 + Math.floor(Math.random() * 0x7ffffffe);
     const msg = mcastMessage(PROC_CN_MCAST_LISTEN, nonce, this.#le);
     if (Number(n.send(fd, msg, msg.length, 0)) < 0) return failed('send(PROC_CN_MCAST_LISTEN)', fd);
@@ -283,6 +334,29 @@ export class ProcConnector implements ProcessEvents {
   #w64(b: Buffer, v: bigint, off: number): void {
     if (this.#le) b.writeBigUInt64LE(v, off);
     else b.writeBigUInt64BE(v, off);
+  }
+
+  /** SO_ATTACH_FILTER with eventFilter(): struct sock_fprog points at native memory, freed after the copy. */
+  #attachFilter(n: Native, fd: number): boolean {
+    const insns = eventFilter(this.#le);
+    const ptr: unknown = n.koffi.alloc('uint8_t', insns.length * 8);
+    try {
+      const b = Buffer.from(n.koffi.view(ptr, insns.length * 8));
+      insns.forEach((x, i) => {
+        if (this.#le) b.writeUInt16LE(x.code, i * 8);
+        else b.writeUInt16BE(x.code, i * 8);
+        b[i * 8 + 2] = x.jt;
+        b[i * 8 + 3] = x.jf;
+        this.#w32(b, x.k, i * 8 + 4);
+      });
+      const prog = Buffer.alloc(16);
+      if (this.#le) prog.writeUInt16LE(insns.length, 0);
+      else prog.writeUInt16BE(insns.length, 0);
+      this.#w64(prog, n.koffi.address(ptr), 8);
+      return n.setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, prog, prog.length) === 0;
+    } finally {
+      n.koffi.free(ptr);
+    }
   }
 
   /** msghdr (name: the sockaddr_nl, one iovec: the data) and its iovec, in the block's own memory. */

@@ -5,6 +5,8 @@
  */
 import t from 'tap';
 import {
+  eventFilter,
+  type BpfInsn,
   CN_IDX_PROC,
   CN_VAL_PROC,
   mcastMessage,
@@ -140,4 +142,54 @@ t.test('the LISTEN and IGNORE requests', async (t) => {
   t.equal(b.readUInt16LE(32), 4, 'cn_msg.len: the op');
   t.equal(b.readUInt32LE(36), PROC_CN_MCAST_LISTEN);
   t.equal(mcastMessage(PROC_CN_MCAST_IGNORE, 1, false).readUInt32BE(36), PROC_CN_MCAST_IGNORE, 'big endian');
+});
+
+/** A classic BPF interpreter for what eventFilter uses: ld word abs (big-endian), tax, jeq k/x, ret k. */
+function runBpf(prog: readonly BpfInsn[], pkt: Buffer): number {
+  let a = 0;
+  let x = 0;
+  for (let pc = 0; pc < prog.length;) {
+    const i = prog[pc]!;
+    switch (i.code) {
+      case 0x20:
+        if (i.k + 4 > pkt.length) return 0; // the kernel drops on a load past the end
+        a = pkt.readUInt32BE(i.k);
+        pc++;
+        break;
+      case 0x07:
+        x = a;
+        pc++;
+        break;
+      case 0x15:
+        pc += 1 + (a === i.k >>> 0 ? i.jt : i.jf);
+        break;
+      case 0x1d:
+        pc += 1 + (a === x ? i.jt : i.jf);
+        break;
+      case 0x06:
+        return i.k;
+      default:
+        throw new Error(`opcode ${i.code}`);
+    }
+  }
+  throw new Error('fell off the end');
+}
+
+t.test('the socket filter keeps exactly the events used, in both byte orders', async (t) => {
+  for (const le of [true, false]) {
+    const prog = eventFilter(le);
+    t.ok(prog.length <= 64, 'a short program');
+    prog.forEach((ins, pc) => t.ok(pc + 1 + Math.max(ins.jt, ins.jf) <= prog.length, `jump ${pc} stays inside`));
+    const keeps = (m: Msg) => runBpf(prog, message(m, le)) !== 0;
+    t.ok(keeps({ what: PROC_EVENT_FORK, data: [1, 1, 2, 2] }), 'fork of a process');
+    t.notOk(keeps({ what: PROC_EVENT_FORK, data: [1, 1, 3, 2] }), 'fork of a thread');
+    t.ok(keeps({ what: PROC_EVENT_EXIT, data: [5, 5] }), 'exit of a process');
+    t.notOk(keeps({ what: PROC_EVENT_EXIT, data: [6, 5] }), 'exit of a thread');
+    t.ok(keeps({ what: PROC_EVENT_EXEC, data: [6, 5] }), 'exec (the runtime looks at pid and tgid)');
+    t.ok(keeps({ what: PROC_EVENT_COMM, data: [5, 5], comm: 'x' }), 'comm');
+    t.ok(keeps({ what: PROC_EVENT_NONE, data: [0], ack: 3 }), 'ack');
+    t.notOk(keeps({ what: 0x4, data: [5, 5] }), 'uid');
+    t.notOk(keeps({ what: 0x80, data: [5, 5] }), 'sid');
+    t.notOk(runBpf(prog, message({ what: PROC_EVENT_EXIT, data: [5, 5] }, le).subarray(0, 40)) !== 0, 'a short message');
+  }
 });

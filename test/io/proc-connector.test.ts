@@ -2,8 +2,8 @@
  * The real proc connector (src/io/proc-connector.ts), root only. In the initial network namespace
  * it only listens (no network traffic): the kernel confirms the subscription, and a short-lived
  * process run under a name of its own (a copy of /bin/sleep in a temporary directory) shows its
- * fork, exec and exit, its comm readable at the exec as the runtime reads it; after stop nothing
- * more is heard. In a fresh network namespace (prefix vr-pcn-, subnet 10.238.47.0/24, no traffic
+ * fork, exec and exit, its comm readable at the exec as the runtime reads it, while a thread's
+ * creation is kept from the socket by its filter; after stop nothing more is heard. In a fresh network namespace (prefix vr-pcn-, subnet 10.238.47.0/24, no traffic
  * sent) the subscription fails with ECONNREFUSED and leaves no descriptor open, as keepalived
  * 2.2.7's does there.
  */
@@ -11,6 +11,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { procTable } from '../../src/host/proc-table.js';
 import { ProcConnector } from '../../src/io/proc-connector.js';
@@ -55,6 +56,10 @@ t.test(
       'one ack, ours, without error',
     );
 
+    t.ok(c.filtered, 'the socket filter is attached');
+    // a thread of this process: its creation is a fork event the filter keeps from us
+    const worker = new Worker('setTimeout(() => {}, 50)', { eval: true });
+    await new Promise<void>((res) => worker.once('exit', () => res()));
     const child = spawn(exe, ['0.3'], { stdio: 'ignore' });
     const pid = child.pid!;
     watched = pid;
@@ -79,6 +84,10 @@ t.test(
     const n = c.counters();
     t.ok(n.received >= 4, `messages read (${n.received})`);
     t.equal(n.dropped, 0, 'none dropped');
+    t.notOk(
+      events.some((e) => (e.kind === 'fork' ? e.childPid !== e.childTgid : e.kind === 'exit' && e.pid !== e.tgid)),
+      "no thread's fork or exit reached us (the worker's included)",
+    );
 
     c.stop();
     const before = events.length;
