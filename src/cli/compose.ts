@@ -9,6 +9,7 @@ import type { Log } from '../log.js';
 import { safeFileWriter } from '../host/file-writer.js';
 import { nodeTrackFiles } from '../host/track-files.js';
 import { procTable } from '../host/proc-table.js';
+import { ProcConnector } from '../io/proc-connector.js';
 import { procSysctls } from '../host/sysctl.js';
 import { readIpv6Forwarding } from '../io/ipv6-forwarding.js';
 import { NetlinkCommands } from '../io/netlink-addr.js';
@@ -139,6 +140,7 @@ function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLa
     processes: new SpawnRunner(),
     files: nodeTrackFiles(),
     procTable: procTable(),
+    procEvents: new ProcConnector(),
     linkCommands: new NetlinkLinks({ socket: () => commands.socket(), links: () => watcher.links() }),
     sysctls: procSysctls(),
   };

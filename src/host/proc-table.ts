@@ -4,7 +4,7 @@
  * (the comm, between the first '(' and the last ')', then the state letter) and, when asked, the
  * first `cmdlineBytes` bytes of /proc/PID/cmdline. Reads are synchronous and small: a scan of a
  * thousand processes takes a few milliseconds of the event loop. A process gone between the
- * listing and the read is skipped.
+ * listing and the read is skipped. `entry` reads one process the same way (after an exec event).
  */
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import type { ProcEntry, ProcessTable } from '../runtime/ports/processes.js';
@@ -43,28 +43,37 @@ export function parseStat(text: string): { comm: string; zombie: boolean } | und
   return { comm: text.slice(open + 1, close), zombie: text[close + 2] === 'Z' };
 }
 
+/** One process's entry (stat, and cmdline when `cmdlineBytes` > 0); undefined when gone or unreadable. */
+function readEntry(root: string, pid: number, buf: Buffer, cmdlineBytes: number): ProcEntry | undefined {
+  const statText = readPrefix(`${root}/${pid}/stat`, buf, STAT_BYTES);
+  const st = statText === undefined ? undefined : parseStat(statText);
+  if (st === undefined) return undefined;
+  if (cmdlineBytes <= 0) return { pid, comm: st.comm, zombie: st.zombie };
+  const cmdline = readPrefix(`${root}/${pid}/cmdline`, buf, cmdlineBytes);
+  if (cmdline === undefined) return undefined;
+  return { pid, comm: st.comm, zombie: st.zombie, cmdline };
+}
+
 /** The process table of `root` (/proc; tests give another directory). */
 export function procTable(root = '/proc'): ProcessTable {
   let buf = Buffer.alloc(STAT_BYTES);
+  const sized = (cmdlineBytes: number): Buffer => {
+    if (buf.length < Math.max(STAT_BYTES, cmdlineBytes)) buf = Buffer.alloc(Math.max(STAT_BYTES, cmdlineBytes));
+    return buf;
+  };
   return {
     list: ({ cmdlineBytes, maxProcesses }) => {
-      if (buf.length < Math.max(STAT_BYTES, cmdlineBytes)) buf = Buffer.alloc(Math.max(STAT_BYTES, cmdlineBytes));
+      const b = sized(cmdlineBytes);
       const out: ProcEntry[] = [];
       for (const name of readdirSync(root)) {
         if (out.length >= maxProcesses) break;
         if (!/^[1-9]\d*$/.test(name)) continue;
-        const statText = readPrefix(`${root}/${name}/stat`, buf, STAT_BYTES);
-        const st = statText === undefined ? undefined : parseStat(statText);
-        if (st === undefined) continue;
-        if (cmdlineBytes <= 0) {
-          out.push({ pid: Number(name), comm: st.comm, zombie: st.zombie });
-          continue;
-        }
-        const cmdline = readPrefix(`${root}/${name}/cmdline`, buf, cmdlineBytes);
-        if (cmdline === undefined) continue;
-        out.push({ pid: Number(name), comm: st.comm, zombie: st.zombie, cmdline });
+        const e = readEntry(root, Number(name), b, cmdlineBytes);
+        if (e !== undefined) out.push(e);
       }
       return out;
     },
+    entry: (pid, { cmdlineBytes }) =>
+      Number.isSafeInteger(pid) && pid > 0 ? readEntry(root, pid, sized(cmdlineBytes), cmdlineBytes) : undefined,
   };
 }

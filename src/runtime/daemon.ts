@@ -129,6 +129,7 @@ export class Daemon {
       runner: io.processes,
       files: io.files,
       ...(io.procTable ? { procTable: io.procTable } : {}),
+      ...(io.procEvents ? { procEvents: io.procEvents } : {}),
       gate: o.notifier.gate,
       log,
       submit,

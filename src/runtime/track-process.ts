@@ -25,24 +25,39 @@
  * so a process restarted within terminate_delay moves nothing. Each change is logged as keepalived
  * logs it: "Quorum gained for tracked process NAME" / "Quorum lost for tracked process NAME".
  *
- * Where the count comes from: keepalived subscribes to the kernel's process events (the proc
- * connector, fork/exec/comm/exit) and reads /proc only at start and after an overrun. In a network
- * namespace other than the first, the kernel refuses that subscription; keepalived 2.2.7 then logs
- * "Failed to set/clear process event listen - errno 111 - Connection refused", never reads /proc,
- * counts no process, and holds a weight-0 tracking instance in FAULT for good ("entering FAULT
- * state (tracked process NAME quorum not achieved)" with the process running; observed). vrrpd does not use the
- * connector: it reads /proc every {@link PROCESS_SCAN_MS} ms (one bounded scan for all tracked
- * processes: at most {@link PROCESS_SCAN_MAX} processes, the comm from a short read of
- * /proc/PID/stat and, only when a block needs it, the first bytes of /proc/PID/cmdline), and says so
- * once in the log. So a process that dies is seen within a second (plus its terminate_delay), and a
- * process that lives less than a scan interval may not be seen at all.
+ * Where the count comes from, as keepalived: the kernel's process events (the proc connector,
+ * ProcessEvents), subscribed to first, then one scan of /proc for the processes already running.
+ * From then on no periodic scan: a fork counts the child wherever its parent counts (threads are
+ * not processes), an exec reads the process again (its stat and, when a block needs it, its
+ * cmdline), a comm change sets the comm-matched blocks from the event's comm, an exit removes the
+ * process. After lost events (receive buffer overrun) keepalived waits a second and reads /proc
+ * again; so does vrrpd ({@link PROCESS_RESYNC_MS}), the events that still come being used meanwhile.
+ *
+ * Where keepalived fails: in a network namespace other than the first (every container), the
+ * kernel refuses the subscription (ECONNREFUSED); keepalived 2.2.7 logs "Failed to set/clear
+ * process event listen - errno 111 - Connection refused", never reads /proc, counts no process,
+ * and holds a weight-0 tracking instance in FAULT for good ("entering FAULT state (tracked process
+ * NAME quorum not achieved)" with the process running; observed). vrrpd then reads /proc every
+ * {@link PROCESS_SCAN_MS} ms instead (one bounded scan for all tracked processes: at most
+ * {@link PROCESS_SCAN_MAX} processes, the comm from a short read of /proc/PID/stat and, only when
+ * a block needs it, the first bytes of /proc/PID/cmdline), and says so once in the log with the
+ * reason; so does it when the kernel refuses or does not confirm the subscription within
+ * {@link PROCESS_EVENTS_ACK_MS} ms. Scanning, a process that dies is seen within a second (plus
+ * its terminate_delay), and one that lives less than a scan interval may not be seen at all.
  */
 import type { DeepReadonly, TrackProcess } from '../config/model.js';
 import type { Log } from '../log.js';
-import type { MonotonicClock, ProcEntry, ProcessTable, TimerHandle } from './ports/index.js';
+import { ProcessMembers } from './process-members.js';
+import type { MonotonicClock, ProcEntry, ProcEvent, ProcessEvents, ProcessTable, TimerHandle } from './ports/index.js';
 
 /** How often /proc is scanned (ms). */
 export const PROCESS_SCAN_MS = 1000;
+
+/** How long the kernel has to confirm the events subscription before /proc is scanned instead (ms). */
+export const PROCESS_EVENTS_ACK_MS = 1000;
+
+/** After lost events, the wait before /proc is read again (ms; keepalived's TIMER_HZ). */
+export const PROCESS_RESYNC_MS = 1000;
 
 /** At most this many processes are looked at per scan (the rest are not counted). */
 export const PROCESS_SCAN_MAX = 65536;
@@ -171,21 +186,47 @@ function matchKey(d: Def): string {
   return JSON.stringify([d.process, d.params, d.paramMatch, d.fullCommand, d.quorum, d.quorumMax]);
 }
 
-/** Scans /proc on a fixed interval and keeps one ProcessQuorum per tracked vrrp_track_process. */
+/** What feeds the counts: the kernel's process events, or a /proc scan every PROCESS_SCAN_MS. */
+export type ProcessSource = 'events' | 'scan';
+
+export interface ProcessWatchDeps {
+  readonly clock: MonotonicClock;
+  readonly log: Log;
+  readonly table: ProcessTable | undefined;
+  /** The kernel's process events; absent: scanning only. */
+  readonly events?: ProcessEvents | undefined;
+  readonly onChange: (name: string, quorum: boolean) => void;
+}
+
+/**
+ * Keeps one ProcessQuorum per tracked vrrp_track_process, counted from the kernel's process events
+ * after a scan at start, or from a /proc scan every PROCESS_SCAN_MS when those events are not
+ * available (the module comment says when).
+ */
 export class ProcessWatch {
   readonly #quorums = new Map<string, ProcessQuorum>();
+  readonly #members = new ProcessMembers();
   #timer: TimerHandle | undefined;
+  #ackTimer: TimerHandle | undefined;
+  #resyncTimer: TimerHandle | undefined;
+  /** undefined: nothing tracked yet, or stopped. */
+  #source: ProcessSource | undefined;
+  /** The events failed once: scanning for good. */
+  #scanOnly = false;
   #announced = false;
+  #acked = false;
   #failed = false;
+  #overruns = 0;
+  /** The tracked blocks and the cmdline bytes they need, kept for the events (set by ensure and sync). */
+  #defs: readonly Def[] = [];
+  #cmdlineBytes = 0;
 
-  constructor(
-    private readonly deps: {
-      clock: MonotonicClock;
-      log: Log;
-      table: ProcessTable | undefined;
-      onChange: (name: string, quorum: boolean) => void;
-    },
-  ) {}
+  constructor(private readonly deps: ProcessWatchDeps) {}
+
+  /** Where the counts come from now (undefined: nothing tracked). */
+  get source(): ProcessSource | undefined {
+    return this.#source;
+  }
 
   /** The quorum of `name` as last decided, or undefined when not tracked. */
   quorum(name: string): boolean | undefined {
@@ -205,10 +246,17 @@ export class ProcessWatch {
       if (d === undefined || matchKey(d) !== matchKey(q.def)) {
         q.stop();
         this.#quorums.delete(name);
+        this.#members.drop(name);
       }
     }
     this.ensure(defs);
+    this.#keepDefs();
     if (this.#quorums.size === 0) this.stop();
+  }
+
+  #keepDefs(): void {
+    this.#defs = [...this.#quorums.values()].map((q) => q.def);
+    this.#cmdlineBytes = cmdlineBytesFor(this.#defs);
   }
 
   /** Track these blocks too (a reload's kept instance, before the full sync); new ones counted now. */
@@ -219,45 +267,160 @@ export class ProcessWatch {
       else q?.stop();
     }
     const fresh = defs.filter((d) => this.#quorums.get(d.name)?.def !== d);
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) return this.#keepDefs();
+    // subscribe first, then scan (keepalived's order): nothing that happens in between is missed
+    if (this.#source === undefined) this.#choose();
     // an unreadable /proc at start counts nothing: no quorum (weight 0: FAULT) until a scan reads it
-    const counts = this.#count(fresh) ?? new Map<string, number>();
+    const found = this.#find(fresh) ?? new Map<string, number[]>();
     for (const d of fresh) {
       if (!d.fullCommand && d.process.length > COMM_MAX)
         this.deps.log.warn(
           { process: d.name },
           `track process ${d.name}: '${d.process}' is longer than the ${COMM_MAX} characters of a process's comm and never matches one; use full_command`,
         );
-      this.#quorums.set(d.name, new ProcessQuorum(d, counts.get(d.name) ?? 0, this.deps));
+      const pids = found.get(d.name) ?? [];
+      this.#members.reset(d.name, this.#source === 'events' ? pids : []);
+      this.#quorums.set(d.name, new ProcessQuorum(d, pids.length, this.deps));
     }
+    this.#keepDefs();
+    if (this.#source === 'scan' && this.#timer === undefined) this.#arm();
+  }
+
+  /** Subscribe to the process events, or fall back to scanning (said once, with the reason). */
+  #choose(): void {
+    const { events, table } = this.deps;
+    if (this.#scanOnly || events === undefined) return this.#fallBack(undefined);
+    if (table?.entry === undefined) return this.#fallBack('no way to read one process of /proc');
+    const r = events.start((ev) => this.#onEvent(ev));
+    if (!r.ok) {
+      const e = r.error;
+      return this.#fallBack(`${e.syscall}: errno ${e.errno ?? '?'} (${e.code ?? '?'}) - ${e.message}`);
+    }
+    this.#source = 'events';
+    if (!this.#acked)
+      this.#ackTimer = this.deps.clock.setTimer(PROCESS_EVENTS_ACK_MS, () => {
+        this.#ackTimer = undefined;
+        this.#fallBack(`the kernel did not confirm PROC_CN_MCAST_LISTEN within ${PROCESS_EVENTS_ACK_MS} ms`);
+      });
+  }
+
+  /** Scan every PROCESS_SCAN_MS from now on; `reason` (why the events are not used) logged once. */
+  #fallBack(reason: string | undefined): void {
+    const wasEvents = this.#source === 'events';
+    if (wasEvents) this.deps.events?.stop();
+    this.#cancelEventTimers();
+    this.#members.clear();
+    this.#source = 'scan';
+    this.#scanOnly = true;
     if (!this.#announced) {
       this.#announced = true;
-      this.deps.log.info(
-        {},
-        `track_process: reading /proc every ${PROCESS_SCAN_MS / 1000} s (the kernel's process events connector is not used)`,
-      );
+      const why = reason === undefined ? "the kernel's process events connector is not used" : reason;
+      const line = `track_process: reading /proc every ${PROCESS_SCAN_MS / 1000} s (${why})`;
+      if (reason === undefined) this.deps.log.info({}, line);
+      else this.deps.log.warn({}, `${line}; keepalived 2.2.7 would count no process here`);
     }
-    if (this.#timer === undefined) this.#arm();
+    if (wasEvents) this.scan();
+    if (this.#quorums.size > 0 && this.#timer === undefined) this.#arm();
+  }
+
+  #onEvent(ev: ProcEvent): void {
+    if (this.#source !== 'events') return;
+    switch (ev.kind) {
+      case 'ack':
+        return this.#onAck(ev.err);
+      case 'fork':
+        // a new thread is not a process; a new process counts wherever its parent does
+        if (ev.childPid !== ev.childTgid) return;
+        for (const b of this.#members.blocksOf(ev.parentTgid)) if (this.#members.set(ev.childTgid, b, true)) this.#observe(b);
+        return;
+      case 'exec':
+        if (ev.pid === ev.tgid) this.#recheck(ev.tgid, undefined);
+        return;
+      case 'comm':
+        if (ev.pid === ev.tgid) this.#recheck(ev.tgid, ev.comm);
+        return;
+      case 'exit':
+        if (ev.pid === ev.tgid) for (const b of this.#members.remove(ev.tgid)) this.#observe(b);
+        return;
+      case 'overrun':
+        return this.#onOverrun();
+    }
+  }
+
+  #onAck(err: number): void {
+    if (err !== 0) return this.#fallBack(`the kernel refused PROC_CN_MCAST_LISTEN: error ${err}`);
+    this.#ackTimer?.cancel();
+    this.#ackTimer = undefined;
+    if (this.#acked) return;
+    this.#acked = true;
+    if (!this.#announced) {
+      this.#announced = true;
+      this.deps.log.info({}, "track_process: listening to the kernel's process events (proc connector); /proc read at start");
+    }
+  }
+
+  /**
+   * After an exec, read the process again and set its blocks; after a comm change, set the blocks
+   * that match on the comm from the event's comm (those matching argv[0] do not change). As
+   * keepalived, an exec of a process already gone changes nothing: its exit follows.
+   */
+  #recheck(pid: number, comm: string | undefined): void {
+    const entry: ProcEntry | undefined =
+      comm === undefined ? this.deps.table?.entry?.(pid, { cmdlineBytes: this.#cmdlineBytes }) : { pid, comm, zombie: false };
+    if (entry === undefined) return;
+    for (const d of this.#defs) {
+      if (comm !== undefined && d.fullCommand) continue;
+      if (this.#members.set(pid, d.name, processMatches(d, entry))) this.#observe(d.name);
+    }
+  }
+
+  /**
+   * Events were lost: as keepalived, wait PROCESS_RESYNC_MS for things to settle (the events
+   * that still come are used), then count again from a full scan.
+   */
+  #onOverrun(): void {
+    this.#overruns++;
+    const msg = `track_process: process events were lost (receive buffer overrun ${this.#overruns}); reading /proc again in ${PROCESS_RESYNC_MS} ms`;
+    if (this.#overruns === 1) this.deps.log.warn({}, msg);
+    else this.deps.log.debug({}, msg);
+    this.#resyncTimer?.cancel();
+    this.#resyncTimer = this.deps.clock.setTimer(PROCESS_RESYNC_MS, () => {
+      this.#resyncTimer = undefined;
+      this.resync();
+    });
+  }
+
+  /** Count every block again from a full scan, and feed the counts (after an overrun). */
+  resync(): void {
+    const found = this.#find([...this.#quorums.values()].map((q) => q.def));
+    if (found === undefined) return;
+    for (const q of this.#quorums.values()) {
+      const pids = found.get(q.def.name) ?? [];
+      if (this.#source === 'events') this.#members.reset(q.def.name, pids);
+      q.observe(pids.length);
+    }
+  }
+
+  #observe(block: string): void {
+    this.#quorums.get(block)?.observe(this.#members.count(block));
   }
 
   #arm(): void {
     this.#timer = this.deps.clock.setTimer(PROCESS_SCAN_MS, () => {
       this.#timer = undefined;
       this.scan();
-      if (this.#quorums.size > 0) this.#arm();
+      if (this.#quorums.size > 0 && this.#source === 'scan') this.#arm();
     });
   }
 
   /** One scan: count every tracked block's processes and feed the counts. */
   scan(): void {
-    const counts = this.#count([...this.#quorums.values()].map((q) => q.def));
-    if (counts === undefined) return; // /proc unreadable this time: the counts stand
-    for (const q of this.#quorums.values()) q.observe(counts.get(q.def.name) ?? 0);
+    this.resync();
   }
 
-  /** The counts, or undefined when the table cannot be read (logged once until it can again). */
-  #count(defs: readonly Def[]): Map<string, number> | undefined {
-    const counts = new Map<string, number>(defs.map((d) => [d.name, 0]));
+  /** Every block's matching pids, or undefined when the table cannot be read (logged once until it can again). */
+  #find(defs: readonly Def[]): Map<string, number[]> | undefined {
+    const found = new Map<string, number[]>(defs.map((d) => [d.name, []]));
     let procs: readonly ProcEntry[];
     try {
       procs = this.deps.table?.list({ cmdlineBytes: cmdlineBytesFor(defs), maxProcesses: PROCESS_SCAN_MAX }) ?? [];
@@ -267,13 +430,25 @@ export class ProcessWatch {
       this.#failed = true;
       return undefined;
     }
-    for (const p of procs) for (const d of defs) if (processMatches(d, p)) counts.set(d.name, counts.get(d.name)! + 1);
-    return counts;
+    for (const p of procs) for (const d of defs) if (processMatches(d, p)) found.get(d.name)!.push(p.pid);
+    return found;
   }
 
+  #cancelEventTimers(): void {
+    this.#ackTimer?.cancel();
+    this.#ackTimer = undefined;
+    this.#resyncTimer?.cancel();
+    this.#resyncTimer = undefined;
+  }
+
+  /** Stop scanning or listening (nothing tracked any more, or daemon stop). */
   stop(): void {
     this.#timer?.cancel();
     this.#timer = undefined;
+    this.#cancelEventTimers();
+    if (this.#source === 'events') this.deps.events?.stop();
+    this.#source = undefined;
+    this.#members.clear();
     for (const q of this.#quorums.values()) q.stop();
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Trackers: the tracking inputs the instances hear as `track` events (docs/keepalived-behaviour.md 3.6), kept in
  * step with the config: one ScriptScheduler per vrrp_script and one TrackFileWatcher per
- * track_file in use (track-inputs.ts), one /proc scan for every vrrp_track_process in use
- * (track-process.ts), each result fed to every instance tracking it, on the work
+ * track_file in use (track-inputs.ts), one process watch for every vrrp_track_process in use
+ * (track-process.ts: the kernel's process events, or a /proc scan), each result fed to every instance tracking it, on the work
  * queue. Link up/down comes from the host state (host-state.ts) through {@link Trackers.track}.
  * A script kept by a reload keeps its OK/KO state ("considered successful on reload").
  */
@@ -11,7 +11,7 @@ import type { Log } from '../log.js';
 import type { TrackUpdate } from '../protocol/tracking.js';
 import type { Instance } from './instance.js';
 import { SOURCE_TRACKER } from './params.js';
-import type { MonotonicClock, ProcessRunner, ProcessTable, ScriptGatePort, TrackFileIo } from './ports/index.js';
+import type { MonotonicClock, ProcessEvents, ProcessRunner, ProcessTable, ScriptGatePort, TrackFileIo } from './ports/index.js';
 import { ProcessWatch } from './track-process.js';
 import { ScriptScheduler, TrackFileWatcher } from './track-inputs.js';
 
@@ -23,6 +23,8 @@ export interface TrackersDeps {
   readonly files: TrackFileIo;
   /** The process table for track_process (absent: no process is ever counted). */
   readonly procTable?: ProcessTable;
+  /** The kernel's process events for track_process (absent: /proc is scanned every second). */
+  readonly procEvents?: ProcessEvents;
   readonly gate: ScriptGatePort;
   readonly log: Log;
   /** Push work on the daemon's serialized path. */
@@ -42,6 +44,7 @@ export class Trackers {
       clock: deps.clock,
       log: deps.log,
       table: deps.procTable,
+      events: deps.procEvents,
       onChange: (n, quorum) => this.deps.submit(`track_process ${n}`, () => this.track({ kind: 'process', name: n, quorum })),
     });
   }

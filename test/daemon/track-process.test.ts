@@ -3,9 +3,10 @@
  * process, a `sleep` run under a distinctive name (a symlink to sleep, so its comm is the link's
  * name), started in a's namespace. With weight 0, killing it puts a in FAULT and the VIP moves to
  * b; starting it again brings the VIP back to a (preempt). With a weight and terminate_delay, a
- * restart within the delay moves nothing; a longer absence lowers a's priority below b's. vrrpd
- * finds the process by scanning /proc (it says so once), inside a network namespace where
- * keepalived 2.2.7's process events subscription fails.
+ * restart within the delay moves nothing; a longer absence lowers a's priority below b's. Inside a
+ * network namespace the kernel refuses the process events subscription (ECONNREFUSED, where
+ * keepalived 2.2.7 then counts no process at all): vrrpd falls back to scanning /proc every second
+ * and says so once, with the errno text.
  */
 import t from 'tap';
 import { symlinkSync } from 'node:fs';
@@ -35,7 +36,12 @@ t.test('track_process', { skip: netnsSkip() || buildSkip() }, async (t) => {
     await waitState(a, 'MASTER', 8000);
     await waitState(b, 'BACKUP', 2000);
     t.ok(await hasAddress(lab, 'a', VIP), 'VIP on a');
-    t.match(a.proc.output, /track_process: reading \/proc every 1 s/, 'says it polls /proc');
+    t.match(
+      a.proc.output,
+      /track_process: reading \/proc every 1 s \(send\(PROC_CN_MCAST_LISTEN\): errno 111 \(ECONNREFUSED\) - Connection refused\)/,
+      'the subscription is refused in a namespace: it says it polls /proc, and why',
+    );
+    t.notMatch(a.proc.output, /listening to the kernel's process events/, 'not the events source');
     const row = ((await instanceStatus(a)).tracked as { kind: string }[]).find((x) => x.kind === 'process');
     t.match(row, { name: 'tp', status: 'quorum', weight: 0, fault: false }, 'status shows the process');
 

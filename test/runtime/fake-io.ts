@@ -202,7 +202,10 @@ export class FakeIo implements DaemonIo {
 
   /** The process table track_process scans (set `procs` to change it). */
   procs: ProcEntry[] = [];
-  readonly procTable = { list: (): readonly ProcEntry[] => this.procs };
+  readonly procTable = {
+    list: (): readonly ProcEntry[] => this.procs,
+    entry: (pid: number): ProcEntry | undefined => this.procs.find((p) => p.pid === pid),
+  };
 
   readonly files = {
     read: (p: string) => this.fileData.get(p),

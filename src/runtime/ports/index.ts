@@ -7,7 +7,7 @@
 import type { RuntimeClock } from './clock.js';
 import type { HostNetlink, Ipv6ForwardingReader, LinkCommands, Sysctls } from './net.js';
 import type { FrameSender, Vrrp6Sockets, VrrpSockets } from './packets.js';
-import type { ProcessRunner, ProcessTable } from './processes.js';
+import type { ProcessEvents, ProcessRunner, ProcessTable } from './processes.js';
 import type { TrackFileIo } from './files.js';
 
 export type { MonotonicClock, RuntimeClock, TimerHandle, WallClock } from './clock.js';
@@ -30,7 +30,19 @@ export type {
 } from './net.js';
 export type { HookRun, NotifyHooks, NotifyState, RuntimeNotifier } from './notifier.js';
 export type { FrameSender, ReceivedPacket, ReceivedPacket6, Vrrp6ChannelSpec, Vrrp6Send, Vrrp6Sockets, VrrpSockets } from './packets.js';
-export type { Launch, ProcEntry, ProcessRunner, ProcessTable, Refusal, RunResult, RunSpec, ScriptGatePort } from './processes.js';
+export type {
+  Launch,
+  ProcEntry,
+  ProcEvent,
+  ProcEventCounters,
+  ProcessEvents,
+  ProcessRunner,
+  ProcessTable,
+  Refusal,
+  RunResult,
+  RunSpec,
+  ScriptGatePort,
+} from './processes.js';
 export type { IoError, IoResult } from './results.js';
 
 /** The host as the daemon uses it: clock, VRRP sockets, rtnetlink, GARP frames, programs, files. */
@@ -47,6 +59,11 @@ export interface DaemonIo {
   readonly files: TrackFileIo;
   /** The process table for track_process; absent: a tracked process never has its quorum. */
   readonly procTable?: ProcessTable;
+  /**
+   * The kernel's process events for track_process (with a scan of `procTable` at start); absent or
+   * failing to subscribe: `procTable` is scanned every second instead.
+   */
+  readonly procEvents?: ProcessEvents;
   /** Creating and removing VMACs (`use_vmac`); absent: a VMAC cannot be made (the instance is FAULT). */
   readonly linkCommands?: LinkCommands;
   /** /proc/sys, for the VMACs' sysctls; absent: a VMAC cannot be made. */

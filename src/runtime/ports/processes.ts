@@ -3,6 +3,7 @@
  * runner (notify/runner.ts) and the script gate every spawn passes first (notify/security.ts).
  */
 import type { DeepReadonly, ScriptCommand } from '../../config/model.js';
+import type { IoResult } from './results.js';
 
 export interface RunSpec {
   readonly argv: readonly string[];
@@ -77,4 +78,46 @@ export interface ProcessTable {
    * command line. A process that ends during the scan is left out.
    */
   list(opts: { readonly cmdlineBytes: number; readonly maxProcesses: number }): readonly ProcEntry[];
+  /**
+   * One process, read as `list` reads each (after an exec event); undefined when it is gone or
+   * cannot be read. Absent: the table can only be listed whole.
+   */
+  entry?(pid: number, opts: { readonly cmdlineBytes: number }): ProcEntry | undefined;
+}
+
+/**
+ * One message of the kernel's process events connector (src/io/proc-connector.ts), as the runtime
+ * uses it (src/runtime/track-process.ts). `pid` is the thread id and `tgid` the process id: a thread's
+ * events have pid !== tgid. `ack` answers our subscription (err 0: listening); `overrun` says events
+ * were lost (the socket's receive buffer overflowed: ENOBUFS).
+ */
+export type ProcEvent =
+  | { readonly kind: 'ack'; readonly err: number }
+  | { readonly kind: 'fork'; readonly parentTgid: number; readonly childPid: number; readonly childTgid: number }
+  | { readonly kind: 'exec'; readonly pid: number; readonly tgid: number }
+  | { readonly kind: 'comm'; readonly pid: number; readonly tgid: number; readonly comm: string }
+  | { readonly kind: 'exit'; readonly pid: number; readonly tgid: number }
+  | { readonly kind: 'overrun' };
+
+/** What the events source counted (status, tests). */
+export interface ProcEventCounters {
+  /** Messages read from the socket. */
+  readonly received: number;
+  /** Messages dropped as malformed, truncated or not the kernel's. */
+  readonly dropped: number;
+  /** Receive-buffer overruns (ENOBUFS). */
+  readonly overruns: number;
+}
+
+/** The kernel's process events (NETLINK_CONNECTOR, CN_IDX_PROC), as a subscription. */
+export interface ProcessEvents {
+  /**
+   * Open, bind and send PROC_CN_MCAST_LISTEN; then `onEvent` hears every event (on the main
+   * thread, never re-entrantly). A failure is a value (in a network namespace other than the first:
+   * ECONNREFUSED) and leaves nothing open. A second start while started fails with EALREADY.
+   */
+  start(onEvent: (ev: ProcEvent) => void): IoResult<void>;
+  /** Send PROC_CN_MCAST_IGNORE and close (idempotent). */
+  stop(): void;
+  counters(): ProcEventCounters;
 }
