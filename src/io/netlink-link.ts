@@ -143,10 +143,14 @@ export class NetlinkLinks implements LinkCommands {
     if (!s.ok) return s;
     try {
       await s.value.delLink({ family: AF_UNSPEC, index: ifindex }, {}, { timeout: this.#timeoutMs });
-      return ok({ absent: false });
     } catch (err) {
       const e = toIoError('RTM_DELLINK', err);
       return e.code === 'ENODEV' ? ok({ absent: true }) : fail(e);
     }
+    // Gone from the watcher's cache too: a VMAC made again at once under the same name must not be
+    // mistaken for the old one (addMacvlan finds the new link by name).
+    const until = Date.now() + this.#timeoutMs;
+    while (this.#o.links().some((x) => x.ifindex === ifindex) && Date.now() <= until) await new Promise((r) => setTimeout(r, 5));
+    return ok({ absent: false });
   }
 }

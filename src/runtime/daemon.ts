@@ -139,7 +139,7 @@ export class Daemon {
       vipDeleted: o.vipDeleted ?? 'restore',
       ownsVmac: (n) => this.#vmacs.has(n),
       track: (u) => this.#trackers.track(u),
-      linkEvent: (op, n) => this.#linkEvent(op, n),
+      linkEvent: (op, n, i) => this.#linkEvent(op, n, i),
     });
     const logUnknownVrids = (): boolean => this.#cfg?.global.logUnknownVrids ?? false;
     this.#receiver = new Receiver({ clock: io.clock, log, submit, drops: (n) => this.#ifs.get(n), instances, logUnknownVrids, stopping });
@@ -271,8 +271,8 @@ export class Daemon {
    * it wins the election again (VIPs and GARPs on the new VMAC). Not while the parent is missing
    * (the kernel deletes a macvlan with its parent): then when the parent comes back.
    */
-  async #linkEvent(op: 'new' | 'del', ifname: string): Promise<void> {
-    if (op === 'del' && this.#vmacs.lost(ifname)) this.#log.info({ ifname }, `Interface ${ifname} deleted`);
+  async #linkEvent(op: 'new' | 'del', ifname: string, ifindex: number): Promise<void> {
+    if (op === 'del' && this.#vmacs.lost(ifname, ifindex)) this.#log.info({ ifname }, `Interface ${ifname} deleted`);
     for (const inst of this.#instances) {
       const v = inst.spec.vmac;
       if (v === null || !this.#vmacs.isLost(v.ifname) || (v.ifname !== ifname && inst.spec.interface !== ifname)) continue;

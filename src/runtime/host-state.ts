@@ -43,7 +43,7 @@ export interface HostStateDeps {
    * After a link event has been handled (sockets, sources, tracking): a link created or changed
    * (`new`) or deleted (`del`). The daemon makes a deleted VMAC of its own again (vmac.ts).
    */
-  readonly linkEvent?: (op: 'new' | 'del', ifname: string) => Promise<void>;
+  readonly linkEvent?: (op: 'new' | 'del', ifname: string, ifindex: number) => Promise<void>;
 }
 
 /** A link is up for VRRP when it is administratively up and running (carrier). */
@@ -166,7 +166,7 @@ export class HostState {
       this.syncSockets();
       await this.refreshAll();
     }
-    await this.deps.linkEvent?.(e.op, l.ifname);
+    await this.deps.linkEvent?.(e.op, l.ifname, l.ifindex);
     // A link nothing here refers to is forgotten when it goes or is renamed: on a host where
     // containers' veths come and go, each name would otherwise stay in the table for good.
     if (e.op === 'del') this.#forgetLink(l.ifname);

@@ -64,6 +64,8 @@ export class Vmacs {
    * the parent keeps its count and sysctls meanwhile.
    */
   readonly #lost = new Map<string, string>();
+  /** VMAC name -> the ifindex of the link we made. */
+  readonly #ifindex = new Map<string, number>();
   #rp: RpFilterChange | null = null;
 
   constructor(d: VmacDeps) {
@@ -80,9 +82,10 @@ export class Vmacs {
    * forgotten as made, to be made again (keepalived 2.2.7 re-creates it: docs/vmac.md "Deleted
    * behind the daemon's back"). True when it was ours.
    */
-  lost(name: string): boolean {
+  lost(name: string, ifindex: number): boolean {
     const parent = this.#ours.get(name);
-    if (parent === undefined) return false;
+    // A link of that name with another ifindex is not ours: the stale one deleted before ours was made.
+    if (parent === undefined || this.#ifindex.get(name) !== ifindex) return false;
     this.#ours.delete(name);
     this.#ready.delete(name);
     this.#lost.set(name, parent);
@@ -120,6 +123,7 @@ export class Vmacs {
     if (this.#lost.has(v.ifname) && !again) this.#releaseParent(this.#lost.get(v.ifname)!);
     this.#lost.delete(v.ifname);
     this.#ours.set(v.ifname, parent.ifname);
+    this.#ifindex.set(v.ifname, made.value.ifindex);
     this.#setSysctls(v.ifname, parent.ifname, sysctls, again);
     const up = await cmds.linkUp(made.value.ifindex);
     if (!up.ok) return `bringing it up: ${ioText(up.error)}`;
