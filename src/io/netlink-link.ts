@@ -96,14 +96,17 @@ export class NetlinkLinks implements LinkCommands {
     } catch (err) {
       return fail(toIoError('RTM_NEWLINK', err));
     }
-    return this.#waitFor(spec.name);
+    return this.#waitFor((x) => x.ifname === spec.name, `${spec.name} created`);
   }
 
-  /** The watcher hears of the new link on its own socket: wait (bounded) until its cache has it. */
-  async #waitFor(name: string): Promise<IoResult<{ ifindex: number }>> {
+  /**
+   * The watcher hears of a change on its own socket: wait (bounded) until its cache shows it, so
+   * that what the daemon reads next (the VMAC there, then up) is what it asked for.
+   */
+  async #waitFor(want: (l: LinkInfo) => boolean, what: string): Promise<IoResult<{ ifindex: number }>> {
     const until = Date.now() + this.#timeoutMs;
     for (;;) {
-      const l = this.#o.links().find((x) => x.ifname === name);
+      const l = this.#o.links().find(want);
       if (l) return ok({ ifindex: l.ifindex });
       if (Date.now() > until)
         return fail({
@@ -111,7 +114,7 @@ export class NetlinkLinks implements LinkCommands {
           syscall: 'RTM_NEWLINK',
           errno: 110,
           code: 'ETIMEDOUT',
-          message: `${name} created but not reported by netlink`,
+          message: `${what} but not reported by netlink`,
         });
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -128,10 +131,11 @@ export class NetlinkLinks implements LinkCommands {
         {},
         { timeout: this.#timeoutMs },
       );
-      return ok(true);
     } catch (err) {
       return fail(toIoError('RTM_NEWLINK', err));
     }
+    const seen = await this.#waitFor((x) => x.ifindex === ifindex && x.up, `link ${ifindex} set up`);
+    return seen.ok ? ok(true) : seen;
   }
 
   async delLink(ifindex: number): Promise<IoResult<{ absent: boolean }>> {
@@ -139,10 +143,14 @@ export class NetlinkLinks implements LinkCommands {
     if (!s.ok) return s;
     try {
       await s.value.delLink({ family: AF_UNSPEC, index: ifindex }, {}, { timeout: this.#timeoutMs });
-      return ok({ absent: false });
     } catch (err) {
       const e = toIoError('RTM_DELLINK', err);
       return e.code === 'ENODEV' ? ok({ absent: true }) : fail(e);
     }
+    // Gone from the watcher's cache too: a VMAC made again at once under the same name must not be
+    // mistaken for the old one (addMacvlan finds the new link by name).
+    const until = Date.now() + this.#timeoutMs;
+    while (this.#o.links().some((x) => x.ifindex === ifindex) && Date.now() <= until) await new Promise((r) => setTimeout(r, 5));
+    return ok({ absent: false });
   }
 }

@@ -146,6 +146,7 @@ export class Daemon {
       vipDeleted: o.vipDeleted ?? 'restore',
       ownsVmac: (n) => this.#vmacs.has(n),
       track: (u) => this.#trackers.track(u),
+      linkEvent: (op, n, i) => this.#linkEvent(op, n, i),
     });
     const logUnknownVrids = (): boolean => this.#cfg?.global.logUnknownVrids ?? false;
     this.#receiver = new Receiver({ clock: io.clock, log, submit, drops: (n) => this.#ifs.get(n), instances, logUnknownVrids, stopping });
@@ -268,6 +269,23 @@ export class Daemon {
       priorityChanged: (inst, priority) => this.#notifier.priorityChanged(inst.name, inst.state, priority),
     };
     return new Instance(spec, env);
+  }
+
+  /**
+   * A VMAC of ours deleted behind our back is made again through its instance's interpreter, as
+   * keepalived 2.2.7 does (docs/vmac.md "Deleted behind the daemon's back"): the instance went FAULT
+   * with the link (its source tracker), and the new VMAC coming up takes it to BACKUP, from where
+   * it wins the election again (VIPs and GARPs on the new VMAC). Not while the parent is missing
+   * (the kernel deletes a macvlan with its parent): then when the parent comes back.
+   */
+  async #linkEvent(op: 'new' | 'del', ifname: string, ifindex: number): Promise<void> {
+    if (op === 'del' && this.#vmacs.lost(ifname, ifindex)) this.#log.info({ ifname }, `Interface ${ifname} deleted`);
+    for (const inst of this.#instances) {
+      const v = inst.spec.vmac;
+      if (v === null || !this.#vmacs.isLost(v.ifname) || (v.ifname !== ifname && inst.spec.interface !== ifname)) continue;
+      if (inst.spec.interface === null || this.#host.link(inst.spec.interface) === undefined) continue;
+      await vmacStep(inst, 'vmac-create');
+    }
   }
 
   /** Step one instance (through its sync group when it has one) and perform the actions. */

@@ -6,6 +6,8 @@
  *  - each instance's interface and source address (source-address.ts), reported as the synthetic
  *    SOURCE_TRACKER: a missing interface or source address is FAULT through the state machine's own
  *    tracking, BACKUP again when it appears;
+ *  - a link's deletion or creation handed on to the daemon (`linkEvent`): a VMAC of ours deleted
+ *    by someone else is made again (vmac.ts, docs/vmac.md);
  *  - VIP self-healing: a VIP/eVIP someone else deletes from a MASTER is handed to that instance as
  *    an event. With `vipDeleted: 'restore'` (vrrpd's default, README) its interpreter re-adds it
  *    and sends a GARP burst: no state change, no priority-0 advert, counted as `vipRestored`. With
@@ -37,6 +39,11 @@ export interface HostStateDeps {
   readonly ownsVmac?: (ifname: string) => boolean;
   /** Feed a link's up/down to the instances tracking it (trackers.ts). */
   readonly track: (update: TrackUpdate) => Promise<void>;
+  /**
+   * After a link event has been handled (sockets, sources, tracking): a link created or changed
+   * (`new`) or deleted (`del`). The daemon makes a deleted VMAC of its own again (vmac.ts).
+   */
+  readonly linkEvent?: (op: 'new' | 'del', ifname: string, ifindex: number) => Promise<void>;
 }
 
 /** A link is up for VRRP when it is administratively up and running (carrier). */
@@ -155,11 +162,13 @@ export class HostState {
       this.syncSockets();
       await this.refreshAll();
       await this.deps.track({ kind: 'interface', name: l.ifname, up });
-    } else if (e.op === 'new') {
-      // Re-created with a new ifindex, or flags we do not track changed: keep sockets right.
+    } else {
+      // Re-created with a new ifindex, or flags we do not track changed, or gone after going down:
+      // keep sockets and sources right.
       this.syncSockets();
       await this.refreshAll();
     }
+    await this.deps.linkEvent?.(e.op, l.ifname, l.ifindex);
     // A link nothing here refers to is forgotten when it goes or is renamed: on a host where
     // containers' veths come and go, each name would otherwise stay in the table for good.
     if (e.op === 'del') this.#forgetLink(l.ifname);
@@ -186,6 +195,9 @@ export class HostState {
     // IPv6 address notifications carry no requester port (nlmsg_pid 0): the kernel or anyone
     const by =
       e.origin !== 'kernel' ? `another process (netlink port ${e.port})` : a.family === 6 ? 'another process or the kernel' : 'the kernel';
+    // The address went with its link (deleted): the link's own event handles that (a VMAC of ours
+    // is made again, docs/vmac.md); re-adding it could only fail.
+    if (!this.deps.netlink.links().some((l) => l.ifindex === a.ifindex)) return;
     for (const inst of [...this.deps.instances()]) {
       if (inst.state !== 'MASTER' || !inst.tracksAddress(a.address, e.ifname)) continue;
       inst.log.debug({}, `Netlink reflector reports IP ${a.address} removed from ${e.ifname ?? a.ifindex}`);

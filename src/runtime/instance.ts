@@ -335,7 +335,8 @@ export class Instance {
     if (v === null) return;
     const why = this.#env.vmac ? await this.#env.vmac(add, this) : 'not supported here';
     if (why === null) {
-      this.log.info({ ifname: v.ifname }, `(${this.name}) Success ${add ? 'creating' : 'removing'} VMAC interface ${v.ifname}`);
+      // keepalived 2.2.7's wording, its colon after the name in the one and not the other.
+      this.log.info({ ifname: v.ifname }, `(${this.name})${add ? ': Success creating' : ' Success removing'} VMAC interface ${v.ifname}`);
       return;
     }
     const what = add ? `Unable to create VMAC interface ${v.ifname}` : `Error removing VMAC interface ${v.ifname}`;

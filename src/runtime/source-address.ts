@@ -72,6 +72,8 @@ export function resolveSource(spec: InstanceSpec, ifname: string | null, kept: s
   const own = view.links.find((l) => l.ifname === ifname);
   if (own === undefined) return { ifname, src: null, problem: `${spec.vmac ? 'VMAC' : 'interface'} ${ifname} does not exist` };
   if (spec.vmac !== null && view.ownsVmac?.(ifname) !== true) return { ifname, src: null, problem: `VMAC ${ifname} could not be made` };
+  // Our VMAC is always up; down, someone else set it so (keepalived: FAULT, its interface down).
+  if (spec.vmac !== null && !own.up) return { ifname, src: null, problem: `VMAC ${ifname} is down` };
   // A VMAC has no address of its own: the source is its parent's (docs/vmac.md).
   const link = spec.vmac === null ? own : view.links.find((l) => l.ifname === spec.interface);
   if (link === undefined) return { ifname, src: null, problem: `interface ${spec.interface ?? '?'} does not exist` };

@@ -59,6 +59,13 @@ export class Vmacs {
   readonly #ours = new Map<string, string>();
   /** Those of them set up and brought up: the only ones an instance uses. */
   readonly #ready = new Set<string>();
+  /**
+   * VMAC name -> its parent, for the VMACs of ours someone else deleted (`lost`), until made again:
+   * the parent keeps its count and sysctls meanwhile.
+   */
+  readonly #lost = new Map<string, string>();
+  /** VMAC name -> the ifindex of the link we made. */
+  readonly #ifindex = new Map<string, number>();
   #rp: RpFilterChange | null = null;
 
   constructor(d: VmacDeps) {
@@ -68,6 +75,26 @@ export class Vmacs {
   /** Did this daemon make the VMAC `name` and bring it up (not yet removed)? */
   has(name: string): boolean {
     return this.#ready.has(name);
+  }
+
+  /**
+   * The link `name` was deleted: if it was a VMAC of ours (not one this module removed), it is
+   * forgotten as made, to be made again (keepalived 2.2.7 re-creates it: docs/vmac.md "Deleted
+   * behind the daemon's back"). True when it was ours.
+   */
+  lost(name: string, ifindex: number): boolean {
+    const parent = this.#ours.get(name);
+    // A link of that name with another ifindex is not ours: the stale one deleted before ours was made.
+    if (parent === undefined || this.#ifindex.get(name) !== ifindex) return false;
+    this.#ours.delete(name);
+    this.#ready.delete(name);
+    this.#lost.set(name, parent);
+    return true;
+  }
+
+  /** Is `name` a VMAC of ours that was deleted and is not made again yet? */
+  isLost(name: string): boolean {
+    return this.#lost.has(name);
   }
 
   /**
@@ -91,8 +118,13 @@ export class Vmacs {
     }
     const made = await cmds.addMacvlan({ name: v.ifname, parentIfindex: parent.ifindex, mac: v.mac });
     if (!made.ok) return ioText(made.error);
+    // Made again after a deletion: the parent already counts it (and has its sysctls).
+    const again = this.#lost.get(v.ifname) === parent.ifname;
+    if (this.#lost.has(v.ifname) && !again) this.#releaseParent(this.#lost.get(v.ifname)!);
+    this.#lost.delete(v.ifname);
     this.#ours.set(v.ifname, parent.ifname);
-    this.#setSysctls(v.ifname, parent.ifname, sysctls);
+    this.#ifindex.set(v.ifname, made.value.ifindex);
+    this.#setSysctls(v.ifname, parent.ifname, sysctls, again);
     const up = await cmds.linkUp(made.value.ifindex);
     if (!up.ok) return `bringing it up: ${ioText(up.error)}`;
     this.#ready.add(v.ifname);
@@ -110,13 +142,14 @@ export class Vmacs {
     return r.ok ? null : `removing the old ${v.ifname}: ${ioText(r.error)}`;
   }
 
-  #setSysctls(vmac: string, parent: string, s: Sysctls): void {
+  /** `again`: the same VMAC made again on the same parent, which already counts it. */
+  #setSysctls(vmac: string, parent: string, s: Sysctls, again: boolean): void {
     if (this.#rp === null) this.#clearRpFilter(s);
     for (const [k, val] of VMAC_SYSCTLS) this.#set(s, conf(vmac, k), val);
     this.#set(s, `net/ipv6/conf/${vmac}/disable_ipv6`, 1);
     const p = this.#parents.get(parent);
     if (p !== undefined) {
-      p.count++;
+      if (!again) p.count++;
       return;
     }
     const ign = s.get(conf(parent, 'arp_ignore'));
@@ -163,6 +196,13 @@ export class Vmacs {
   async remove(spec: InstanceSpec): Promise<string | null> {
     const v = spec.vmac;
     if (v === null) return null;
+    const gone = this.#lost.get(v.ifname);
+    if (gone !== undefined) {
+      // Deleted by someone else and not made again: nothing to delete, the parent let go.
+      this.#lost.delete(v.ifname);
+      this.#releaseParent(gone);
+      return null;
+    }
     const parent = this.#ours.get(v.ifname);
     if (parent === undefined) return null;
     this.#ours.delete(v.ifname);

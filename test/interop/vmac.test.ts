@@ -33,12 +33,12 @@ import {
 } from './pair.js';
 import { keepalivedConf, sleep, type VrrpNode } from '../support/vrrp-harness.js';
 import { pollUntil } from '../support/netns.js';
+import { KEEPALIVED_VMAC, VMAC, VMAC_MAC, arpAnswer, vipPlaces, vmacOf } from './vmac-lab.js';
 
 const PREFIX = 'vk-vmac-';
 const SUBNET = '10.239.90';
 const VRID = 51;
-const VMAC = 'vrrp.51';
-const MAC = '00:00:5e:00:01:33';
+const MAC = VMAC_MAC;
 
 const conf = (h: 'a' | 'b', priority: number): string =>
   keepalivedConf(`${PREFIX}${h}`, { state: 'BACKUP', vrid: VRID, priority, vips: [`${SUBNET}.100/24`], extra: ['use_vmac'] });
@@ -46,30 +46,6 @@ const conf = (h: 'a' | 'b', priority: number): string =>
 /** A config without the VMAC instance (another VRID, no VIP in common): a reload removes VI_1. */
 const otherConf = (h: string): string =>
   keepalivedConf(`${PREFIX}${h}`, { name: 'VI_2', state: 'BACKUP', vrid: 52, priority: 100, vips: [`${SUBNET}.101/24`] });
-
-interface VmacView {
-  kind: string | undefined;
-  mode: string | undefined;
-  mac: string | undefined;
-  up: boolean;
-  addrGenMode: string | undefined;
-  parent: string | undefined;
-}
-
-async function vmacOf(p: Pair, h: string): Promise<VmacView | null> {
-  const r = await p.lab.exec(h, ['ip', '-d', '-j', 'link', 'show', 'dev', VMAC], { allowFail: true });
-  if (r.code !== 0) return null;
-  const l = (JSON.parse(r.stdout) as Array<Record<string, unknown>>)[0]!;
-  const info = l.linkinfo as { info_kind?: string; info_data?: { mode?: string } } | undefined;
-  return {
-    kind: info?.info_kind,
-    mode: info?.info_data?.mode,
-    mac: l.address as string | undefined,
-    up: (l.flags as string[]).includes('UP'),
-    addrGenMode: l.inet6_addr_gen_mode as string | undefined,
-    parent: l.link as string | undefined,
-  };
-}
 
 const SYSCTLS = [
   `ipv4/conf/${VMAC}/arp_ignore`,
@@ -92,26 +68,6 @@ async function sysctls(p: Pair, h: string, keys: readonly string[] = SYSCTLS): P
   const out: Record<string, string> = {};
   for (const k of keys) out[k] = (await p.lab.exec(h, ['cat', `/proc/sys/net/${k}`], { allowFail: true })).stdout.trim();
   return out;
-}
-
-/** The VIP's address lines on `h` as `dev address/prefix`. */
-async function vipPlaces(p: Pair, h: string): Promise<string[]> {
-  const r = await p.lab.exec(h, ['ip', '-j', '-4', 'addr', 'show']);
-  const links = JSON.parse(r.stdout) as Array<{ ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }>;
-  return links.flatMap((l) => l.addr_info.filter((a) => a.local === p.vip).map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`));
-}
-
-/** The MACs answering the client's ARP request for the VIP (Thomas Habets' arping from c, raw output). */
-async function arpAnswer(p: Pair): Promise<string[]> {
-  const r = await p.lab.exec('c', ['arping', '-r', '-c', '2', '-w', '3', '-i', 'eth0', p.vip], { allowFail: true });
-  return [
-    ...new Set(
-      r.stdout
-        .split('\n')
-        .filter((l) => /^[0-9a-f:]{17}$/i.test(l.trim()))
-        .map((l) => l.trim().toLowerCase()),
-    ),
-  ];
 }
 
 function sighup(n: VrrpNode): void {
@@ -141,7 +97,7 @@ async function scenario(t: T): Promise<void> {
   // 1. Both VMACs, compared; vrrpd takes the VIP.
   await pollUntil(async () => (await vmacOf(p, 'a')) !== null && (await vmacOf(p, 'b')) !== null, 5000, 'both VMACs');
   const ka = await vmacOf(p, 'b');
-  t.same(ka, { kind: 'macvlan', mode: 'private', mac: MAC, up: true, addrGenMode: 'none', parent: 'eth0' }, 'keepalived made vrrp.51 so');
+  t.same(ka, KEEPALIVED_VMAC, 'keepalived made vrrp.51 so');
   t.same(await vmacOf(p, 'a'), ka, `${VRRPD_IMPL}'s vrrp.51 is keepalived's`);
   const tA = await waitHolder(p, 'a', 8000);
   t.same(await sysctls(p, 'a'), await sysctls(p, 'b'), "the sysctls on the VMAC and its parent are keepalived's");

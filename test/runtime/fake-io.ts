@@ -260,6 +260,15 @@ export class FakeIo implements DaemonIo {
     this.#onEvent({ kind: 'link', op: 'new', link, previous: old, synthetic: false });
   }
 
+  /** Someone else deletes a link (its addresses go with it, as in the kernel). */
+  deleteLink(ifname: string): void {
+    const link = this.links.find((l) => l.ifname === ifname);
+    if (!link) throw new Error(`no link ${ifname}`);
+    this.links = this.links.filter((l) => l !== link);
+    this.addrs = this.addrs.filter((a) => a.ifindex !== link.ifindex);
+    this.#onEvent({ kind: 'link', op: 'del', link, previous: link, synthetic: false });
+  }
+
   /** Someone else deletes an address. */
   deleteAddress(address: string, origin: 'other' | 'kernel' = 'other'): void {
     const a = this.addrs.find((x) => x.address === address);

@@ -106,7 +106,7 @@ t.test('use_vmac: made before the first state, used for adverts, VIPs and GARPs,
     'all.rp_filter 1 -> 0, default and eth0 raised to 1 first',
   );
   t.match(logText(log), /NOTICE: setting sysctl net\.ipv4\.conf\.all\.rp_filter from 1 to 0/);
-  t.match(logText(log), /\(VI_1\) Success creating VMAC interface vrrp\.51/);
+  t.match(logText(log), /\(VI_1\): Success creating VMAC interface vrrp\.51/);
   t.same(
     io.opened.map((o) => o.ifname),
     ['vrrp.51'],
@@ -189,5 +189,82 @@ t.test('use_vmac: a reload adding the instance makes the VMAC, one removing it r
   await d.reload(configFromText(conf('')));
   t.equal(io.linkOps.at(-1), 'del 10', 'removed with its instance');
   t.equal(io.sys.get('net/ipv4/conf/eth0/arp_ignore'), 0, "the parent's arp_ignore back");
+  await d.stop(0);
+});
+
+t.test('use_vmac: a VMAC deleted behind our back is made again, and the instance wins back the VIP on it', async (t) => {
+  const io = new VmacIo();
+  const { d, log } = await started(io);
+  await advanceDaemon(d, io, 4000);
+  t.equal(d.status().instances[0]!.state, 'MASTER');
+  const ops = io.linkOps.length;
+  const garps = io.garps.length;
+  const sent = io.sent.length;
+  io.deleteLink('vrrp.51');
+  await d.queue.idle();
+  const text = logText(log);
+  t.match(
+    text,
+    /Netlink reports vrrp\.51 down\n[^\n]*\n\(VI_1\) Entering FAULT STATE[\s\S]*Interface vrrp\.51 deleted\n\(VI_1\): Success creating VMAC interface vrrp\.51/,
+  );
+  t.same(
+    io.linkOps.slice(ops),
+    ['add vrrp.51 00:00:5e:00:01:33 on 2', 'up 11'],
+    'made again: a macvlan on eth0 with the VRRP MAC, then up',
+  );
+  t.same(
+    ['arp_ignore', 'accept_local', 'rp_filter', 'promote_secondaries'].map((k) => io.sys.get(`net/ipv4/conf/vrrp.51/${k}`)),
+    [1, 1, 0, 1],
+    "the new VMAC's sysctls set again",
+  );
+  t.equal(io.sys.get('net/ipv6/conf/vrrp.51/disable_ipv6'), 1);
+  t.equal(d.status().instances[0]!.state, 'BACKUP', 'BACKUP once the new VMAC is up');
+  t.equal(io.sent.length, sent, 'no advert from a FAULT with no VMAC');
+  t.equal(io.opened.at(-1)?.ifname, 'vrrp.51', 'the socket re-opened on the new VMAC');
+  await advanceDaemon(d, io, 4000);
+  t.equal(d.status().instances[0]!.state, 'MASTER', 'MASTER again after the Master_Down_Timer');
+  t.equal(io.addrs.find((a) => a.address === '10.0.0.100')?.ifindex, 11, 'the VIP is on the new VMAC');
+  t.ok(io.garps.length > garps && io.garps.slice(garps).every((g) => g.ifindex === 11), 'GARPs on the new VMAC');
+  t.equal(io.sys.get('net/ipv4/conf/eth0/arp_ignore'), 1, "the parent's arp_ignore still 1");
+  await d.stop(0);
+  t.equal(io.linkOps.at(-1), 'del 11', 'the new VMAC removed at stop');
+  t.same([io.sys.get('net/ipv4/conf/eth0/arp_ignore'), io.sys.get('net/ipv4/conf/eth0/arp_filter')], [0, 0], "the parent's values back");
+});
+
+t.test('use_vmac: a VMAC gone with its parent is made again when the parent comes back', async (t) => {
+  const io = new VmacIo();
+  const { d, log } = await started(io);
+  await advanceDaemon(d, io, 4000);
+  io.deleteLink('vrrp.51');
+  io.deleteLink('eth0');
+  await d.queue.idle();
+  const ops = io.linkOps.length;
+  await advanceDaemon(d, io, 4000);
+  t.equal(d.status().instances[0]!.state, 'FAULT');
+  t.same(io.linkOps.slice(ops), [], 'nothing made while eth0 is missing');
+  io.addLink('eth0', 2, '10.0.0.1', true);
+  await d.queue.idle();
+  t.same(io.linkOps.slice(ops), ['add vrrp.51 00:00:5e:00:01:33 on 2', 'up 11'], 'made again with eth0');
+  await advanceDaemon(d, io, 8000);
+  t.equal(d.status().instances[0]!.state, 'MASTER');
+  t.notMatch(logText(log), /Unable to create/, 'no failure logged');
+  await d.stop(0);
+  t.equal(io.linkOps.at(-1), 'del 11');
+});
+
+t.test('use_vmac: a VMAC someone sets down holds the instance in FAULT until it is up again', async (t) => {
+  const io = new VmacIo();
+  const { d, log } = await started(io);
+  await advanceDaemon(d, io, 4000);
+  t.equal(d.status().instances[0]!.state, 'MASTER');
+  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: false } : l));
+  io.setLink('vrrp.51', false);
+  await d.queue.idle();
+  t.equal(d.status().instances[0]!.state, 'FAULT');
+  t.match(logText(log), /\(VI_1\): entering FAULT state \(VMAC vrrp\.51 is down\)/);
+  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: true } : l));
+  io.setLink('vrrp.51', true);
+  await advanceDaemon(d, io, 4000);
+  t.equal(d.status().instances[0]!.state, 'MASTER', 'up again: BACKUP, then MASTER');
   await d.stop(0);
 });

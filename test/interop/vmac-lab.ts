@@ -1,0 +1,57 @@
+/**
+ * What the `use_vmac` interop tests look at on a lab host (not a test file): the VMAC as
+ * `ip -d link` shows it, where the VIP is, and which MACs answer a client's ARP request for it
+ * (docs/vmac.md).
+ */
+import type { Pair } from './pair.js';
+
+export const VMAC = 'vrrp.51';
+export const VMAC_MAC = '00:00:5e:00:01:33';
+
+export interface VmacView {
+  kind: string | undefined;
+  mode: string | undefined;
+  mac: string | undefined;
+  up: boolean;
+  addrGenMode: string | undefined;
+  parent: string | undefined;
+}
+
+/** The VMAC on host `h` (null: no such link). */
+export async function vmacOf(p: Pair, h: string, name = VMAC): Promise<VmacView | null> {
+  const r = await p.lab.exec(h, ['ip', '-d', '-j', 'link', 'show', 'dev', name], { allowFail: true });
+  if (r.code !== 0) return null;
+  const l = (JSON.parse(r.stdout) as Array<Record<string, unknown>>)[0]!;
+  const info = l.linkinfo as { info_kind?: string; info_data?: { mode?: string } } | undefined;
+  return {
+    kind: info?.info_kind,
+    mode: info?.info_data?.mode,
+    mac: l.address as string | undefined,
+    up: (l.flags as string[]).includes('UP'),
+    addrGenMode: l.inet6_addr_gen_mode as string | undefined,
+    parent: l.link as string | undefined,
+  };
+}
+
+/** What keepalived 2.2.7 makes for VRID 51 on eth0. */
+export const KEEPALIVED_VMAC: VmacView = { kind: 'macvlan', mode: 'private', mac: VMAC_MAC, up: true, addrGenMode: 'none', parent: 'eth0' };
+
+/** The VIP's address lines on `h` as `dev address/prefix`. */
+export async function vipPlaces(p: Pair, h: string): Promise<string[]> {
+  const r = await p.lab.exec(h, ['ip', '-j', '-4', 'addr', 'show']);
+  const links = JSON.parse(r.stdout) as Array<{ ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }>;
+  return links.flatMap((l) => l.addr_info.filter((a) => a.local === p.vip).map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`));
+}
+
+/** The MACs answering the client's ARP request for the VIP (Thomas Habets' arping from c, raw output). */
+export async function arpAnswer(p: Pair): Promise<string[]> {
+  const r = await p.lab.exec('c', ['arping', '-r', '-c', '2', '-w', '3', '-i', 'eth0', p.vip], { allowFail: true });
+  return [
+    ...new Set(
+      r.stdout
+        .split('\n')
+        .filter((l) => /^[0-9a-f:]{17}$/i.test(l.trim()))
+        .map((l) => l.trim().toLowerCase()),
+    ),
+  ];
+}
