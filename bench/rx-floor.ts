@@ -160,6 +160,9 @@ export async function runFloor(o: {
         }
         const m = await measure(pids, o.windowS);
         await stop();
+        if (!a.proc.running) throw new Error(`the master exited: ${a.log.slice(-1500)}`);
+        const tail = a.log.trim().split('\n').slice(-3).join(' | ');
+        o.log(`master's last log lines: ${tail}`);
         const r: FloorResult = { backup, ...m };
         o.log(`round ${round + 1} ${backup}: CPU ${m.cpuPct.toFixed(2)} % (${m.ticks} ticks in ${m.windowS.toFixed(1)} s), load ${m.load}`);
         out.push(r);
