@@ -7,12 +7,13 @@
  *    224.0.0.18) that only counts what it reads, one packet per poll wake-up (raw-socket's own
  *    reader), and a 1 s timer: what Node costs before any VRRP work;
  *  - `floor-drain`: the same through vrrpd's RawVrrpTransport (dist/io/raw-transport.js: every
- *    packet waiting read per wake-up);
+ *    packet waiting read per wake-up); `floor-coalesce`: the same with RX_COALESCE_MS (what
+ *    `vrrpd run` uses: the socket is not polled for that long after each wake-up);
  *  - `vrrpd`: vrrpd (dist/) as the backup.
  * CPU % = utime+stime of the process(es) over the window / wall time (/proc/PID/stat).
  * Lab `vr-rxf-`, eth0 over a bridge 10.237.50.0/24, VIPs as the scale bench's (inside the lab only).
  * Usage (root): node build/bench/rx-floor.js [--instances 255] [--window 30] [--master keepalived|vrrpd]
- *   [--rounds 1] [--only keepalived,floor-raw,floor-drain,vrrpd]
+ *   [--rounds 1] [--only keepalived,floor-raw,floor-drain,floor-coalesce,vrrpd]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -22,16 +23,18 @@ import { REPO_ROOT, sleep, startNode, wallNowMs, type Impl, type VrrpNode } from
 import { scaleConf, vipOf } from './scale.js';
 
 const CLK_TCK = 100;
-type Backup = 'keepalived' | 'floor-raw' | 'floor-drain' | 'vrrpd';
+type Backup = 'keepalived' | 'floor-raw' | 'floor-drain' | 'floor-coalesce' | 'vrrpd';
 
 /** The floor processes: count packets, a 1 s timer, print the count on SIGTERM. */
-function floorScript(kind: 'raw' | 'drain'): string {
+function floorScript(kind: 'raw' | 'drain' | 'coalesce'): string {
   const transport = join(REPO_ROOT, 'dist/io/raw-transport.js');
   const common = `let n = 0; setInterval(() => {}, 1000); process.on('SIGTERM', () => { console.log('packets ' + n); process.exit(0); });`;
-  if (kind === 'drain') {
+  if (kind !== 'raw') {
     return `${common}
-const { RawVrrpTransport } = await import(${JSON.stringify(transport)});
-const tr = new RawVrrpTransport({ onPacket: () => n++ });
+const { RawVrrpTransport, RX_COALESCE_MS } = await import(${JSON.stringify(transport)});
+process.prependListener('SIGTERM', () => { const i = tr.interfaces()[0]; console.log('wake-ups ' + i?.rxWakeups + ', kernel drops ' + i?.kernelDrops); });
+const tr = new RawVrrpTransport({ onPacket: () => n++, rxCoalesceMs: ${kind === 'coalesce' ? 'RX_COALESCE_MS' : 0} });
+globalThis.keep = tr; // referenced: a collected raw-socket handle closes its socket
 const r = tr.open('eth0');
 if (!r.ok) { console.error(JSON.stringify(r.error)); process.exit(1); }
 console.log('ready');`;
@@ -48,6 +51,7 @@ const { readFileSync } = await import('node:fs');
 m.writeInt32LE(Number(readFileSync('/sys/class/net/eth0/ifindex', 'utf8')), 8); // ip_mreqn.imr_ifindex
 s.setOption(0, 35, m, 12); // IP_ADD_MEMBERSHIP
 s.on('message', () => n++);
+globalThis.keep = s; // referenced: a collected raw-socket handle closes its socket
 s.on('error', (e) => { console.error(String(e)); process.exit(1); });
 console.log('ready');`;
 }
@@ -149,13 +153,18 @@ export async function runFloor(o: {
             await b.stop(5000);
           };
         } else {
-          const p = lab.spawn('b', [process.execPath, '--input-type=module', '-e', floorScript(backup === 'floor-raw' ? 'raw' : 'drain')]);
+          const p = lab.spawn('b', [
+            process.execPath,
+            '--input-type=module',
+            '-e',
+            floorScript(backup === 'floor-raw' ? 'raw' : backup === 'floor-drain' ? 'drain' : 'coalesce'),
+          ]);
           await p.waitFor(/ready/, 10_000);
           await sleep(2000);
           pids = () => (p.pid === undefined ? [] : [p.pid]);
           stop = async () => {
             await p.kill('SIGTERM', 2000);
-            o.log(`${backup}: ${p.stdout.trim().split('\n').pop() ?? ''}`);
+            o.log(`${backup}: ${p.stdout.trim().split('\n').slice(-2).join(', ')}`);
           };
         }
         const m = await measure(pids, o.windowS);
@@ -181,7 +190,7 @@ async function main(argv: string[]): Promise<number> {
     windowS: 30,
     master: 'keepalived' as Impl,
     rounds: 1,
-    only: ['keepalived', 'floor-raw', 'floor-drain', 'vrrpd'] as Backup[],
+    only: ['keepalived', 'floor-raw', 'floor-drain', 'floor-coalesce', 'vrrpd'] as Backup[],
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];

@@ -59,6 +59,14 @@ export const RAW_SEND_QUEUE_MAX = 4096;
  */
 export const RX_DRAIN_MAX = 64;
 
+/**
+ * The receive coalescing window `vrrpd run` uses (RawTransportOptions.rxCoalesceMs): a BACKUP
+ * wakes at most about 1000 / RX_COALESCE_MS times a second per interface however the adverts are
+ * spread; each advert's receive time is its read time, at most this late (the Master_Down_Timer
+ * starts up to this much later: a failover up to this much later at worst).
+ */
+export const RX_COALESCE_MS = 10;
+
 // <linux/in.h>, <asm-generic/socket.h>
 const SOL_SOCKET = 1;
 const IPPROTO_IP = 0;
@@ -89,6 +97,12 @@ export interface RawTransportOptions {
   logger?: IoLogger;
   /** Receive buffer per socket (bytes); default 2048 (a VRRPv2 advert is at most 20 + 8 + 4*255 + 8). */
   bufferSize?: number;
+  /**
+   * Receive coalescing window (ms, default 0 = none): after each read wake-up the socket is not
+   * polled for this long, and what arrived meanwhile is read in one wake-up. Each packet's `rxMs` is
+   * then its read time, up to this much after its arrival. Needs raw-socket's pauseRecv/resumeRecv.
+   */
+  rxCoalesceMs?: number;
   /** Tests: the raw-socket module (default: `require('raw-socket')`). */
   rawSocketModule?: RawSocketModule;
 }
@@ -144,6 +158,9 @@ export interface RawSocket {
   on(ev: 'error', cb: (err: Error) => void): unknown;
   on(ev: 'close', cb: () => void): unknown;
   close(): unknown;
+  /** raw-socket: stop / restart polling for readability (uv_poll_start without / with UV_READABLE). */
+  pauseRecv?(): unknown;
+  resumeRecv?(): unknown;
 }
 export interface RawSocketModule {
   createSocket(opts: { protocol: number; bufferSize?: number }): RawSocket;
@@ -441,10 +458,26 @@ export class RawVrrpTransport {
       } catch (err) {
         const e = toIoError('recvfrom', err, s.ifname);
         if (e.code !== 'EAGAIN' && e.code !== 'EWOULDBLOCK') this.#onSocketError(s, err instanceof Error ? err : new Error(String(err)));
-        return;
+        break;
       }
-      if (s.closed || n >= RX_DRAIN_MAX || this.#readMeminfo(s) === 0) return;
+      if (s.closed || n >= RX_DRAIN_MAX || this.#readMeminfo(s) === 0) break;
     }
+    this.#coalesce(s);
+  }
+
+  /**
+   * RawTransportOptions.rxCoalesceMs: stop polling the socket for that long after a wake-up, so
+   * packets arriving meanwhile are read together by the next one (one wake-up per window instead
+   * of one per packet).
+   */
+  #coalesce(s: IfSocket): void {
+    const ms = this.#opts.rxCoalesceMs ?? 0;
+    const sock = s.sock;
+    if (ms <= 0 || s.closed || sock.pauseRecv === undefined || sock.resumeRecv === undefined) return;
+    sock.pauseRecv();
+    setTimeout(() => {
+      if (!s.closed) sock.resumeRecv?.();
+    }, ms).unref();
   }
 
   /** SO_MEMINFO: the bytes waiting in the receive queue (0: empty; -1: unreadable); notes the kernel's drops. */

@@ -219,6 +219,22 @@ t.test('raw transport in namespaces', { skip: netnsSkip() }, async (t) => {
     t.match(warns[0]?.msg ?? '', /the kernel dropped \d+ packet/, 'logged');
   });
 
+  await t.test('rxCoalesceMs: packets spread over the window are read in one wake-up', async (t) => {
+    let n = 0;
+    const trE = new RawVrrpTransport({ onPacket: () => n++, rxCoalesceMs: 200 });
+    t.teardown(() => trE.closeAll());
+    t.ok(lab.inNetns('b', () => trE.open('eth0')).ok, 'coalescing socket on b');
+    // Six packets 20 ms apart: the first wakes b, the next five arrive while it does not poll.
+    for (let k = 0; k < 6; k++) {
+      await trA.send('eth0', buildTestAdvert({ srcIp: a.ip, dstIp: '224.0.0.18', vrid: 59, priority: 1, vips: [] }));
+      await sleep(20);
+    }
+    await pollUntil(async () => n >= 6, 3000, '6 packets', 20);
+    const info = trE.interfaces()[0]!;
+    t.equal(n, 6);
+    t.ok(info.rxWakeups <= 3, `6 packets spread over 100 ms in ${info.rxWakeups} wake-ups`);
+  });
+
   await t.test('reopen is idempotent; groups reconcile', async (t) => {
     const again = lab.inNetns('b', () => trB.open('eth0'));
     t.ok(again.ok);
