@@ -9,6 +9,8 @@
  *  - `floor-drain`: the same through vrrpd's RawVrrpTransport (dist/io/raw-transport.js: every
  *    packet waiting read per wake-up); `floor-coalesce`: the same with RX_COALESCE_MS (what
  *    `vrrpd run` uses: the socket is not polled for that long after each wake-up);
+ *  - `floor-idle`: the transport's socket joined to no group (it reads nothing): Node's cost with
+ *    one socket and a 1 s timer and no traffic;
  *  - `vrrpd`: vrrpd (dist/) as the backup.
  * CPU % = utime+stime of the process(es) over the window / wall time (/proc/PID/stat).
  * Lab `vr-rxf-`, eth0 over a bridge 10.237.50.0/24, VIPs as the scale bench's (inside the lab only).
@@ -23,10 +25,10 @@ import { REPO_ROOT, sleep, startNode, wallNowMs, type Impl, type VrrpNode } from
 import { scaleConf, vipOf } from './scale.js';
 
 const CLK_TCK = 100;
-type Backup = 'keepalived' | 'floor-raw' | 'floor-drain' | 'floor-coalesce' | 'vrrpd';
+type Backup = 'keepalived' | 'floor-idle' | 'floor-raw' | 'floor-drain' | 'floor-coalesce' | 'vrrpd';
 
 /** The floor processes: count packets, a 1 s timer, print the count on SIGTERM. */
-function floorScript(kind: 'raw' | 'drain' | 'coalesce'): string {
+function floorScript(kind: 'idle' | 'raw' | 'drain' | 'coalesce'): string {
   const transport = join(REPO_ROOT, 'dist/io/raw-transport.js');
   const common = `let n = 0; setInterval(() => {}, 1000); process.on('SIGTERM', () => { console.log('packets ' + n); process.exit(0); });`;
   if (kind !== 'raw') {
@@ -35,7 +37,7 @@ const { RawVrrpTransport, RX_COALESCE_MS } = await import(${JSON.stringify(trans
 process.prependListener('SIGTERM', () => { const i = tr.interfaces()[0]; console.log('wake-ups ' + i?.rxWakeups + ', kernel drops ' + i?.kernelDrops); });
 const tr = new RawVrrpTransport({ onPacket: () => n++, rxCoalesceMs: ${kind === 'coalesce' ? 'RX_COALESCE_MS' : 0} });
 globalThis.keep = tr; // referenced: a collected raw-socket handle closes its socket
-const r = tr.open('eth0');
+const r = tr.open('eth0'${kind === 'idle' ? ', { groups: [] }' : ''});
 if (!r.ok) { console.error(JSON.stringify(r.error)); process.exit(1); }
 console.log('ready');`;
   }
@@ -157,7 +159,9 @@ export async function runFloor(o: {
             process.execPath,
             '--input-type=module',
             '-e',
-            floorScript(backup === 'floor-raw' ? 'raw' : backup === 'floor-drain' ? 'drain' : 'coalesce'),
+            floorScript(
+              backup === 'floor-idle' ? 'idle' : backup === 'floor-raw' ? 'raw' : backup === 'floor-drain' ? 'drain' : 'coalesce',
+            ),
           ]);
           await p.waitFor(/ready/, 10_000);
           await sleep(2000);
