@@ -15,7 +15,7 @@ import { NetlinkCommands } from '../io/netlink-addr.js';
 import { NetlinkWatcher } from '../io/netlink-events.js';
 import { NetlinkLinks } from '../io/netlink-link.js';
 import { PacketSocket } from '../io/packet-socket.js';
-import { RawVrrpTransport, RX_COALESCE_MS } from '../io/raw-transport.js';
+import { RawVrrpTransport } from '../io/raw-transport.js';
 import { nodemailerTransport } from '../io/smtp-transport.js';
 import { Vrrp6Transport } from '../io/vrrp6-transport.js';
 import { EventLoopLagMonitor, SystemClock } from '../io/system-clock.js';
@@ -70,7 +70,7 @@ function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLa
   });
   const clock = new SystemClock({ onLateTimer: (late) => o.onLateTimer(late, lag.sample().lastLagMs) });
   let onPacket: (p: ReceivedPacket) => void = () => {};
-  const transport = new RawVrrpTransport({ onPacket: (p) => onPacket(p), logger: ioLog, rxCoalesceMs: RX_COALESCE_MS });
+  const transport = new RawVrrpTransport({ onPacket: (p) => onPacket(p), logger: ioLog });
   // IPv6 channels open only for IPv6 instances (socket-pool.ts); nothing is loaded before then.
   const transport6 = new Vrrp6Transport({
     logger: ioLog,
