@@ -102,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
       '(`advert_int 1`, no auth, one /32 VIP per instance; eth0 over a bridge, eth1-3 direct veth pairs). CPU % = utime+stime',
       'of every process of the daemon over the window (keepalived: parent + VRRP child) / wall time, measured after all VIPs',
       'were on the master + 10 s; RSS = sum of VmRSS. Jitter = |interval - 1000 ms| between consecutive adverts of each VRID',
-      "on eth0, tcpdump kernel timestamps on a's bridge port. Failover = SIGKILL of the master's process group -> the VIP's",
+      "on eth0, tcpdump kernel timestamps on the backup's eth0. Failover = SIGKILL of the master's process group -> the VIP's",
       '`ip monitor address` event in b (first / last of all N).',
       '',
       mach,

@@ -5,13 +5,17 @@
  * VIPs /32 from 10.237.16.0/20). Per implementation:
  *  - steady state over `--window` s: CPU % of each daemon (utime+stime of every process of it, from
  *    /proc/PID/stat), RSS (sum of VmRSS), advert interval jitter |interval - 1000 ms| per VRID on
- *    eth0 from a tcpdump on a's bridge port (kernel timestamps): p50/p99/max;
+ *    eth0 from a tcpdump on the backup's eth0 (in b, kernel receive timestamps): p50/p99/max;
  *  - crash: SIGKILL of the master's process group; time until all N VIPs are on the backup
  *    (`ip -ts monitor address` in b), and until the first.
  * Usage: node build/bench/scale.js [--instances 255] [--ifaces 1] [--impl both|vrrpd|keepalived]
- *        [--window 20] [--settle 10] [--json FILE]
+ *        [--window 20] [--settle 10] [--json FILE] [--backup-node-args '--cpu-prof --cpu-prof-dir=DIR']
+ *        [--master-node-args ...]
+ * `--backup-node-args`, `--master-node-args`: Node options for vrrpd's backup / master only (profiling in the lab; a directory
+ * the node writes must be outside its private /tmp, /run and /var).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { BenchLab, runCmd } from '../test/support/ns-lab.js';
 import {
   keepalivedUnavailable,
@@ -38,6 +42,9 @@ export interface ScaleOptions {
   /** The /24 of eth0 (default 10.237.3). */
   subnet?: string;
   log?: (s: string) => void;
+  /** Node options for the vrrpd backup / master (e.g. `--cpu-prof`). */
+  backupNodeArgs?: readonly string[];
+  masterNodeArgs?: readonly string[];
 }
 
 export interface ScaleResult {
@@ -169,9 +176,19 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
     const lab = await buildLab(o.prefix ?? 'vr-scl-', o.ifaces, o.subnet);
     try {
       const monB = await startAddrMonitor(lab, 'b');
-      const b: VrrpNode = startNode(lab, { impl, host: 'b', conf: scaleConf('b', o.instances, o.ifaces, 100) });
+      const b: VrrpNode = startNode(lab, {
+        impl,
+        host: 'b',
+        conf: scaleConf('b', o.instances, o.ifaces, 100),
+        ...(impl === 'vrrpd' && o.backupNodeArgs ? { nodeArgs: o.backupNodeArgs } : {}),
+      });
       const t0 = wallNowMs();
-      const a: VrrpNode = startNode(lab, { impl, host: 'a', conf: scaleConf('a', o.instances, o.ifaces, 150) });
+      const a: VrrpNode = startNode(lab, {
+        impl,
+        host: 'a',
+        conf: scaleConf('a', o.instances, o.ifaces, 150),
+        ...(impl === 'vrrpd' && o.masterNodeArgs ? { nodeArgs: o.masterNodeArgs } : {}),
+      });
       for (;;) {
         const n = await vipCount(lab, 'a', vips);
         if (n === o.instances) break;
@@ -184,12 +201,16 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
       await sleep((o.settleS ?? 10) * 1000); // GARP bursts (2nd at +5 s) and the backup's settling out of the window
       const pa = await daemonPids(lab, 'a');
       const pb = await daemonPids(lab, 'b');
-      // -B: a 32 MiB capture buffer and -s 96 (headers only) so tcpdump itself loses nothing.
-      const wire = await startWireWatch(lab, lab.switchNs, 'p-a', '-B 32768 -s 96 proto 112');
+      // -B: a 32 MiB capture buffer and -s 96 (headers only) so tcpdump itself loses nothing. On the
+      // backup's eth0: the adverts' arrival times where the backup's timers see them.
+      const wire = await startWireWatch(lab, 'b', 'eth0', '-B 32768 -s 96 proto 112');
       const c0a = cpuTicks(pa);
       const c0b = cpuTicks(pb);
       const w0 = wallNowMs();
       const slices: string[] = [];
+      const load0 = loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ');
       const u0 = [cpuTicks(pa, 'u'), cpuTicks(pb, 'u')];
       for (let left = o.windowS * 1000; left > 0; left -= 5000) {
         const s0 = [cpuTicks(pa), cpuTicks(pb)];
@@ -201,7 +222,9 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
         );
       }
       log(
-        `${impl}: CPU % master/backup per 5 s slice: ${slices.join(' ')}; user ticks master ${cpuTicks(pa, 'u') - u0[0]!}, backup ${cpuTicks(pb, 'u') - u0[1]!} (of the totals below)`,
+        `${impl}: CPU % master/backup per 5 s slice: ${slices.join(' ')}; user ticks master ${cpuTicks(pa, 'u') - u0[0]!}, backup ${cpuTicks(pb, 'u') - u0[1]!} (of the totals below); load average at the window's start ${load0}, end ${loadavg()
+          .map((x) => x.toFixed(2))
+          .join(' ')}`,
       );
       const wS = (wallNowMs() - w0) / 1000;
       const cpuMasterPct = ((cpuTicks(pa) - c0a) / CLK_TCK / wS) * 100;
@@ -340,6 +363,8 @@ function parseArgs(argv: string[]): ScaleOptions & { json?: string } {
       const m = v();
       a.impls = m === 'both' ? ['keepalived', 'vrrpd'] : [m as Impl];
     } else if (k === '--json') a.json = v();
+    else if (k === '--backup-node-args') a.backupNodeArgs = v().split(/\s+/).filter(Boolean);
+    else if (k === '--master-node-args') a.masterNodeArgs = v().split(/\s+/).filter(Boolean);
     else throw new Error(`unknown argument ${k}`);
   }
   return a;

@@ -38,7 +38,7 @@ import type { ReceivedPacket } from '../runtime/ports/packets.js';
 import { fail, ok, toIoError, type IoError, type IoResult } from './io-error.js';
 import { loadLibc } from './libc.js';
 import { silentLogger, type IoLogger } from './logger.js';
-import { monotonicPreciseMs } from './system-clock.js';
+import { monotonicMs, monotonicPreciseMs } from './system-clock.js';
 import { IPPROTO_VRRP, VRRP_MULTICAST_GROUP } from '../protocol/constants.js';
 import { isIpv4MulticastByte, parseIpv4 } from '../protocol/ipv4-address.js';
 
@@ -51,6 +51,21 @@ import { isIpv4MulticastByte, parseIpv4 } from '../protocol/ipv4-address.js';
  */
 export const RAW_SEND_QUEUE_MAX = 4096;
 
+/**
+ * Packets read per poll wake-up at most. raw-socket reads one datagram per wake-up of its
+ * (level-triggered) poll, so a burst of N adverts costs N event-loop turns; the transport instead
+ * reads until the socket's receive queue is empty (SO_MEMINFO says so), up to this many, then lets
+ * the loop serve timers and other sockets (a flood cannot starve them).
+ */
+export const RX_DRAIN_MAX = 64;
+
+/**
+ * A receive coalescing window measured for issue 16 (bench/rx-floor.ts `floor-coalesce`): it cut a
+ * reader's wake-ups 50x (5,610 adverts in 110 wake-ups) but not its CPU, so `vrrpd run` does not
+ * use it (BENCHMARKS.md "Receive cost"); kept as an option of the transport for the benchmark.
+ */
+export const RX_COALESCE_MS = 10;
+
 // <linux/in.h>, <asm-generic/socket.h>
 const SOL_SOCKET = 1;
 const IPPROTO_IP = 0;
@@ -61,6 +76,14 @@ const IP_MULTICAST_LOOP = 34;
 const IP_ADD_MEMBERSHIP = 35;
 const IP_DROP_MEMBERSHIP = 36;
 const IP_MULTICAST_ALL = 49;
+const SO_MEMINFO = 55;
+/** <linux/sock_diag.h> SK_MEMINFO_RMEM_ALLOC, SK_MEMINFO_DROPS: indexes of the u32 array. */
+const SK_MEMINFO_RMEM_ALLOC = 0;
+const SK_MEMINFO_DROPS = 8;
+const SK_MEMINFO_VARS = 9;
+const LITTLE_ENDIAN = endianness() === 'LE';
+/** The kernel's receive drops are logged at most this often per socket. */
+const KERNEL_DROPS_LOG_MS = 10_000;
 
 // A received packet is the runtime's type (runtime/ports/packets.ts); `packet` is our own copy.
 export type { ReceivedPacket };
@@ -73,6 +96,12 @@ export interface RawTransportOptions {
   logger?: IoLogger;
   /** Receive buffer per socket (bytes); default 2048 (a VRRPv2 advert is at most 20 + 8 + 4*255 + 8). */
   bufferSize?: number;
+  /**
+   * Receive coalescing window (ms, default 0 = none): after each read wake-up the socket is not
+   * polled for this long, and what arrived meanwhile is read in one wake-up. Each packet's `rxMs` is
+   * then its read time, up to this much after its arrival. Needs raw-socket's pauseRecv/resumeRecv.
+   */
+  rxCoalesceMs?: number;
   /** Tests: the raw-socket module (default: `require('raw-socket')`). */
   rawSocketModule?: RawSocketModule;
 }
@@ -89,8 +118,26 @@ export interface InterfaceSocketInfo {
   readonly ifindex: number;
   readonly groups: readonly string[];
   readonly rxPackets: number;
+  /** Poll wake-ups that read packets (rxPackets / rxWakeups = packets drained per wake-up). */
+  readonly rxWakeups: number;
+  /** The kernel's drop counter of the socket (SO_MEMINFO: receive buffer full), or null if unreadable. */
+  readonly kernelDrops: number | null;
   readonly txPackets: number;
   readonly txErrors: number;
+}
+
+/**
+ * raw-socket 1.x's native handle (index.js `Socket.wrap`): recv() is one recvfrom(2) on the
+ * non-blocking socket that calls back before returning and throws on error (EAGAIN when empty);
+ * getOption() is getsockopt(2) into the buffer; it emits 'recvReady' when the poll finds the socket
+ * readable (raw-socket's own listener reads one packet and emits 'message').
+ */
+export interface RawSocketWrap {
+  send(buf: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): unknown;
+  recv?(buf: Buffer, cb: (buf: Buffer, bytes: number, source: string) => void): unknown;
+  getOption?(level: number, option: number, value: Buffer, length: number): number;
+  on?(ev: 'recvReady', cb: () => void): unknown;
+  removeAllListeners?(ev: 'recvReady'): unknown;
 }
 
 /** Minimal typing of the parts of raw-socket we use. */
@@ -100,14 +147,19 @@ export interface RawSocket {
    * sendto(2) on the non-blocking socket (throws on error, calls back before returning), and the
    * queue that raw-socket's own send() drains when the poll reports the socket writable.
    */
-  readonly wrap?: { send(buf: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): unknown };
+  readonly wrap?: RawSocketWrap;
   readonly requests?: unknown[];
+  /** raw-socket's receive buffer (the size given to createSocket). */
+  readonly buffer?: Buffer;
   setOption(level: number, option: number, value: Buffer | number, length?: number): void;
   send(buf: Buffer, offset: number, length: number, address: string, cb: (err: Error | null, bytes: number) => void): unknown;
   on(ev: 'message', cb: (buf: Buffer, source: string) => void): unknown;
   on(ev: 'error', cb: (err: Error) => void): unknown;
   on(ev: 'close', cb: () => void): unknown;
   close(): unknown;
+  /** raw-socket: stop / restart polling for readability (uv_poll_start without / with UV_READABLE). */
+  pauseRecv?(): unknown;
+  resumeRecv?(): unknown;
 }
 export interface RawSocketModule {
   createSocket(opts: { protocol: number; bufferSize?: number }): RawSocket;
@@ -126,10 +178,33 @@ interface IfSocket {
   readonly sock: RawSocket;
   closed: boolean;
   rxPackets: number;
+  rxWakeups: number;
+  /** Last SK_MEMINFO_DROPS read, and what the log has reported of it. */
+  kernelDrops: number | null;
+  kernelDropsLogged: number;
+  kernelDropsLogMs: number;
   txPackets: number;
   txErrors: number;
   /** Sends queued in raw-socket whose callback has not run yet; settled with an error on close. */
   readonly pending: Set<(r: IoResult<number>) => void>;
+}
+
+function newIfSocket(ifname: string, ifindex: number, sock: RawSocket): IfSocket {
+  return {
+    ifname,
+    ifindex,
+    groups: [],
+    sock,
+    closed: false,
+    rxPackets: 0,
+    rxWakeups: 0,
+    kernelDrops: null,
+    kernelDropsLogged: 0,
+    kernelDropsLogMs: -Infinity,
+    txPackets: 0,
+    txErrors: 0,
+    pending: new Set(),
+  };
 }
 
 /** struct ip_mreqn { in_addr imr_multiaddr; in_addr imr_address; int imr_ifindex; } */
@@ -203,12 +278,13 @@ export class RawVrrpTransport {
     } catch (err) {
       return fail(toIoError('socket(AF_INET, SOCK_RAW, 112)', err, ifname));
     }
-    const s: IfSocket = { ifname, ifindex, groups: [], sock, closed: false, rxPackets: 0, txPackets: 0, txErrors: 0, pending: new Set() };
+    const s = newIfSocket(ifname, ifindex, sock);
     // Listeners first: raw-socket emits 'error' on poll failures, and an EventEmitter 'error'
     // with no listener would throw.
     sock.on('error', (err) => this.#onSocketError(s, err));
     sock.on('close', () => this.#onSocketClosed(s));
     sock.on('message', (buf) => this.#onMessage(s, buf));
+    this.#takeOverReceive(s);
 
     const err = socketOptions(sock, ifname, ifindex);
     if (err) {
@@ -344,15 +420,93 @@ export class RawVrrpTransport {
   }
 
   #info(s: IfSocket): InterfaceSocketInfo {
+    if (!s.closed) this.#readMeminfo(s);
     return {
       ifname: s.ifname,
       ifindex: s.ifindex,
       groups: [...s.groups],
       rxPackets: s.rxPackets,
+      rxWakeups: s.rxWakeups,
+      kernelDrops: s.kernelDrops,
       txPackets: s.txPackets,
       txErrors: s.txErrors,
     };
   }
+
+  /**
+   * Replace raw-socket's one-packet-per-wake-up reader with #drain (when the module is raw-socket
+   * 1.x with the native handle's recv/getOption; test doubles keep the 'message' path).
+   */
+  #takeOverReceive(s: IfSocket): void {
+    const w = s.sock.wrap;
+    const buf = s.sock.buffer;
+    if (w?.recv === undefined || w.getOption === undefined || w.on === undefined || w.removeAllListeners === undefined || !buf) return;
+    const recv = w.recv.bind(w);
+    const onRecv = (b: Buffer, bytes: number): void => this.#onMessage(s, b.subarray(0, bytes));
+    w.removeAllListeners('recvReady');
+    w.on('recvReady', () => this.#drain(s, recv, buf, onRecv));
+  }
+
+  /** One poll wake-up: read until the receive queue is empty (at most RX_DRAIN_MAX packets). */
+  #drain(s: IfSocket, recv: NonNullable<RawSocketWrap['recv']>, buf: Buffer, onRecv: (b: Buffer, bytes: number) => void): void {
+    if (s.closed) return;
+    s.rxWakeups++;
+    for (let n = 1; ; n++) {
+      try {
+        recv(buf, onRecv);
+      } catch (err) {
+        const e = toIoError('recvfrom', err, s.ifname);
+        if (e.code !== 'EAGAIN' && e.code !== 'EWOULDBLOCK') this.#onSocketError(s, err instanceof Error ? err : new Error(String(err)));
+        break;
+      }
+      if (s.closed || n >= RX_DRAIN_MAX || this.#readMeminfo(s) === 0) break;
+    }
+    this.#coalesce(s);
+  }
+
+  /**
+   * RawTransportOptions.rxCoalesceMs: stop polling the socket for that long after a wake-up, so
+   * packets arriving meanwhile are read together by the next one (one wake-up per window instead
+   * of one per packet).
+   */
+  #coalesce(s: IfSocket): void {
+    const ms = this.#opts.rxCoalesceMs ?? 0;
+    const sock = s.sock;
+    if (ms <= 0 || s.closed || sock.pauseRecv === undefined || sock.resumeRecv === undefined) return;
+    sock.pauseRecv();
+    setTimeout(() => {
+      if (!s.closed) sock.resumeRecv?.();
+    }, ms).unref();
+  }
+
+  /** SO_MEMINFO: the bytes waiting in the receive queue (0: empty; -1: unreadable); notes the kernel's drops. */
+  #readMeminfo(s: IfSocket): number {
+    const w = s.sock.wrap;
+    if (w?.getOption === undefined) return -1;
+    const mi = this.#meminfo;
+    try {
+      w.getOption(SOL_SOCKET, SO_MEMINFO, mi, mi.length);
+    } catch {
+      return -1;
+    }
+    const drops = LITTLE_ENDIAN ? mi.readUInt32LE(SK_MEMINFO_DROPS * 4) : mi.readUInt32BE(SK_MEMINFO_DROPS * 4);
+    if (s.kernelDrops !== drops) {
+      s.kernelDrops = drops;
+      // Logged at most every KERNEL_DROPS_LOG_MS (a flood would otherwise log on every wake-up).
+      const now = monotonicMs();
+      if (drops > s.kernelDropsLogged && now - s.kernelDropsLogMs >= KERNEL_DROPS_LOG_MS) {
+        s.kernelDropsLogMs = now;
+        this.#log.warn(
+          { ifname: s.ifname, kernelDrops: drops, since: drops - s.kernelDropsLogged },
+          `VRRP socket on ${s.ifname}: the kernel dropped ${drops - s.kernelDropsLogged} packet(s) (receive buffer full; ${drops} in all)`,
+        );
+        s.kernelDropsLogged = drops;
+      }
+    }
+    return LITTLE_ENDIAN ? mi.readUInt32LE(SK_MEMINFO_RMEM_ALLOC * 4) : mi.readUInt32BE(SK_MEMINFO_RMEM_ALLOC * 4);
+  }
+
+  readonly #meminfo = Buffer.alloc(SK_MEMINFO_VARS * 4);
 
   #onMessage(s: IfSocket, buf: Buffer): void {
     if (s.closed) return;

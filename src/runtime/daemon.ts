@@ -18,6 +18,7 @@ import { step } from '../protocol/fsm.js';
 import { stepSyncGroup } from '../protocol/sync-group.js';
 import type { Log } from '../log.js';
 import { AdvertGrid } from './advert-grid.js';
+import { DownTimers } from './down-timers.js';
 import { instanceStatus, type DaemonStatus } from './daemon-status.js';
 import { Garp } from './garp.js';
 import { HeapCollection } from './heap-collection.js';
@@ -84,6 +85,7 @@ export class Daemon {
   readonly #notifier: RuntimeNotifier;
   readonly #beforeStart: (() => void | Promise<void>) | undefined;
   readonly #grid: AdvertGrid | null;
+  readonly #down: DownTimers;
   readonly #garp: Garp;
   readonly #ifs = new InterfaceTable();
   readonly #sockets: SocketPool;
@@ -116,6 +118,7 @@ export class Daemon {
     const instances = (): readonly Instance[] => this.#instances;
     const stopping = (): boolean => this.#stopping;
     this.#grid = (o.advertGridMs ?? 0) > 0 ? new AdvertGrid(io.clock, o.advertGridMs ?? 0) : null;
+    this.#down = new DownTimers(io.clock);
     this.#garp = new Garp({ clock: io.clock, frames: io.frames, link: (n) => this.#host.link(n), log, ipv6Forwarding: io.ipv6Forwarding });
     this.#sockets = new SocketPool(
       io.sockets,
@@ -250,10 +253,12 @@ export class Daemon {
   #newInstance(spec: InstanceSpec): Instance {
     const io = this.#io;
     const grid = this.#grid;
+    const down = this.#down;
     const env: InstanceEnv = {
       clock: io.clock,
       log: this.#log,
       ...(grid ? { advertTimer: (deadlineMs: number, cb: () => void) => grid.timer(deadlineMs, cb) } : {}),
+      downTimer: (deadlineMs, cb) => down.timer(deadlineMs, cb),
       submit: (what, fn) => this.queue.push(what, fn),
       step: (inst, e) => this.#step(inst, e),
       sendPacket: (ifname, pkt) => io.sockets.send(ifname, pkt),

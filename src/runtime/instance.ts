@@ -55,6 +55,11 @@ export interface InstanceEnv {
    * lower-priority adverts are not timers and go out at once. Absent: every timer at its deadline.
    */
   advertTimer?(deadlineMs: number, cb: () => void): TimerHandle;
+  /**
+   * The Master_Down_Timer on the daemon's shared deadline timer (down-timers.ts): re-armed by every
+   * accepted advert without a clock timer each time; never early. Absent: a precise clock timer.
+   */
+  downTimer?(deadlineMs: number, cb: () => void): TimerHandle;
   /** Push work on the daemon's serialized path. */
   submit(what: string, fn: () => void | Promise<void>): void;
   /** Step this instance with an event (directly, or through its sync group) and apply the result. */
@@ -392,6 +397,7 @@ export class Instance {
     };
     let h: TimerHandle;
     if (timer === 'adver' && this.#env.advertTimer !== undefined) h = this.#env.advertTimer(atMs, fired);
+    else if (timer === 'master-down' && this.#env.downTimer !== undefined) h = this.#env.downTimer(atMs, fired);
     else {
       // Only the Master_Down_Timer decides how fast a failover is; it fires only when adverts stop.
       h = this.#env.clock.setTimer(Math.max(0, atMs - this.#env.clock.nowMs()), fired, timer === 'master-down');

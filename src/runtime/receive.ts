@@ -88,6 +88,17 @@ export class Receiver {
     // an index by VRID), not one new object per instance for every packet.
     const vrid = peekVrid(p.packet);
     const candidates = vrid === undefined ? [] : (this.#index().get(vrid) ?? []);
+    // One IPv4 instance with this interface and VRID (the usual case) is demux()'s only possible
+    // answer: hand it the packet without building the target list (no allocation per packet).
+    let only: Instance | undefined;
+    let count = 0;
+    for (const i of candidates) {
+      if (i.ifname === p.ifname && i.spec.family === 4) {
+        only = i;
+        count++;
+      }
+    }
+    if (count === 1) return only!.receive(p);
     const d = demux(
       candidates.filter((i) => i.ifname === p.ifname && i.spec.family === 4).map((i) => this.#target(i)),
       p.ifname,
