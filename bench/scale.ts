@@ -93,7 +93,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Every process of a namespace that is the daemon (node or keepalived), by /proc comm. */
-async function daemonPids(lab: NsLab, host: string): Promise<number[]> {
+export async function daemonPids(lab: NsLab, host: string): Promise<number[]> {
   const ns = lab.host(host).ns;
   const out = (await runCmd(['ip', 'netns', 'pids', ns], { allowFail: true })).stdout;
   const pids: number[] = [];
@@ -122,7 +122,7 @@ function cpuTicks(pids: readonly number[], which: 'us' | 'u' = 'us'): number {
   return sum;
 }
 
-function rssMiB(pids: readonly number[]): number {
+export function rssMiB(pids: readonly number[]): number {
   let kib = 0;
   for (const p of pids) {
     try {
