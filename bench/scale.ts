@@ -108,7 +108,7 @@ export async function daemonPids(lab: NsLab, host: string): Promise<number[]> {
   return pids;
 }
 
-function cpuTicks(pids: readonly number[], which: 'us' | 'u' = 'us'): number {
+export function cpuTicks(pids: readonly number[], which: 'us' | 'u' = 'us'): number {
   let sum = 0;
   for (const p of pids) {
     try {
@@ -134,7 +134,7 @@ export function rssMiB(pids: readonly number[]): number {
   return kib / 1024;
 }
 
-const CLK_TCK = 100;
+export const CLK_TCK = 100;
 
 async function vipCount(lab: NsLab, host: string, vips: ReadonlySet<string>): Promise<number> {
   const out = (await lab.exec(host, ['ip', '-j', '-4', 'addr', 'show'], { allowFail: true })).stdout;

@@ -34,7 +34,7 @@ import {
   type Impl,
 } from '../test/support/vrrp-harness.js';
 import { generateConfig } from './config-parse.js';
-import { daemonPids, percentile, rssMiB, scaleConf } from './scale.js';
+import { CLK_TCK, cpuTicks, daemonPids, percentile, rssMiB, scaleConf } from './scale.js';
 
 export interface StartupFigures {
   readonly impl: Impl;
@@ -50,6 +50,8 @@ export interface StartupFigures {
    * (the executable and its libraries: about 31 MiB of node's binary, shared by every Node process).
    */
   readonly anon: number[];
+  /** CPU time (user + system, all threads) the daemon used from exec to every instance's first state, ms. */
+  readonly cpu: number[];
 }
 
 /** Whole-process `check` of the N-instance config, ms from spawn to exit, per run. */
@@ -57,6 +59,8 @@ export interface CheckFigures {
   readonly impl: Impl;
   readonly instances: number;
   readonly ms: number[];
+  /** CPU time (user + system), ms: less sensitive than `ms` to what else runs on the machine. */
+  readonly cpu: number[];
 }
 
 const STATE_LINE = /Entering BACKUP STATE/g;
@@ -94,7 +98,7 @@ async function oneStart(
   conf: string,
   n: number,
   settleMs: number,
-): Promise<{ up: number; first: number; all: number; rss: number; anon: number }> {
+): Promise<{ up: number; first: number; all: number; rss: number; anon: number; cpu: number }> {
   const t0 = wallNowMs();
   const node = startNode(lab, { impl, host: 'a', conf });
   let up = NaN;
@@ -107,9 +111,10 @@ async function oneStart(
       const states = log.match(STATE_LINE)?.length ?? 0;
       if (Number.isNaN(first) && states >= 1) first = now;
       if (states >= n) {
+        const cpu = (cpuTicks(await daemonPids(lab, 'a')) * 1000) / CLK_TCK;
         await sleep(settleMs);
         const pids = await daemonPids(lab, 'a');
-        return { up, first, all: now, rss: rssMiB(pids), anon: statusMiB(pids, 'RssAnon') };
+        return { up, first, all: now, rss: rssMiB(pids), anon: statusMiB(pids, 'RssAnon'), cpu };
       }
       if (!node.proc.running) throw new Error(`${impl} exited: ${log.slice(-2000)}`);
       if (now > 60_000) throw new Error(`${impl}: ${states}/${n} instances in a state after 60 s`);
@@ -137,7 +142,7 @@ export async function runStartup(o: StartupOptions): Promise<{ starts: StartupFi
     try {
       const conf = scaleConf('a', n, Math.ceil(n / 255), 100);
       for (const impl of o.impls) {
-        const f: StartupFigures = { impl, instances: n, up: [], first: [], all: [], rss: [], anon: [] };
+        const f: StartupFigures = { impl, instances: n, up: [], first: [], all: [], rss: [], anon: [], cpu: [] };
         for (let r = 0; r < o.runs; r++) {
           const s = await oneStart(lab, impl, conf, n, o.settleMs);
           f.up.push(s.up);
@@ -145,6 +150,7 @@ export async function runStartup(o: StartupOptions): Promise<{ starts: StartupFi
           f.all.push(s.all);
           f.rss.push(s.rss);
           f.anon.push(s.anon);
+          f.cpu.push(s.cpu);
           await sleep(300);
         }
         starts.push(f);
@@ -165,25 +171,33 @@ async function runChecks(lab: BenchLab, n: number, runs: number, impls: readonly
     vrrpd: [...launcherArgv(join(REPO_ROOT, 'bin/vrrpd')), 'check', '-f', file],
     keepalived: ['keepalived', '-t', '-f', file],
   };
-  const out = impls.map((impl): CheckFigures => ({ impl, instances: n, ms: [] }));
+  const out = impls.map((impl): CheckFigures => ({ impl, instances: n, ms: [], cpu: [] }));
   for (let r = 0; r < runs; r++)
     for (const f of out) {
-      f.ms.push(await timedExit(['nsenter', `--net=/run/netns/${lab.host('a').ns}`, ...argv[f.impl]]));
+      const t = await timedExit(['nsenter', `--net=/run/netns/${lab.host('a').ns}`, ...argv[f.impl]], join(lab.tmpDir, 'time.out'));
+      f.ms.push(t.ms);
+      f.cpu.push(t.cpu);
       await sleep(100);
     }
   return out;
 }
 
-/** ms from spawn to exit (any exit code: the generated config draws the same warnings from both). */
-function timedExit(argv: readonly string[]): Promise<number> {
+/**
+ * ms from spawn to exit, and the CPU time it used (GNU time's user + system, written to `timeFile`);
+ * any exit code: the generated config draws the same warnings from both.
+ */
+function timedExit(argv: readonly string[], timeFile: string): Promise<{ ms: number; cpu: number }> {
   return new Promise((resolve, reject) => {
     const t0 = wallNowMs();
-    const p = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    const p = spawn('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, ...argv], { stdio: 'ignore' });
     const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
     p.on('error', reject);
     p.on('exit', () => {
       clearTimeout(timer);
-      resolve(wallNowMs() - t0);
+      const ms = wallNowMs() - t0;
+      // the last line: a non-zero exit adds a line before it
+      const [u, s] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+      resolve({ ms, cpu: ((u ?? NaN) + (s ?? NaN)) * 1000 });
     });
   });
 }
@@ -206,21 +220,23 @@ function withRatio(mine: readonly number[], theirs: readonly number[] | undefine
 
 export function startupTable(figs: readonly StartupFigures[], checks: readonly CheckFigures[] = []): string {
   const rows = [
-    '| instances | daemon | spawn -> first log line (ms) | -> first instance BACKUP (ms) | -> every instance BACKUP (ms) | RSS after start (MiB) | of which anonymous (MiB) |',
-    '|---:|---|---:|---:|---:|---:|---:|',
+    '| instances | daemon | spawn -> first log line (ms) | -> first instance BACKUP (ms) | -> every instance BACKUP (ms) | CPU to get there (ms) | RSS after start (MiB) | of which anonymous (MiB) |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const f of figs) {
     const k = f.impl === 'vrrpd' ? figs.find((x) => x.impl === 'keepalived' && x.instances === f.instances) : undefined;
     rows.push(
-      `| ${f.instances} | ${f.impl} | ${withRatio(f.up, k?.up)} | ${withRatio(f.first, k?.first)} | ${withRatio(f.all, k?.all)} | ${withRatio(f.rss, k?.rss, 1)} | ${withRatio(f.anon, k?.anon, 1)} |`,
+      `| ${f.instances} | ${f.impl} | ${withRatio(f.up, k?.up)} | ${withRatio(f.first, k?.first)} | ${withRatio(f.all, k?.all)} | ${withRatio(f.cpu, k?.cpu)} | ${withRatio(f.rss, k?.rss, 1)} | ${withRatio(f.anon, k?.anon, 1)} |`,
     );
   }
   const out = [`${rows.join('\n')}\n(min / median / max; vrrpd's (ratio) is its median over keepalived's in this run)`];
   if (checks.length > 0) {
-    const c = ['| instances | whole-process check | exec -> exit (ms) |', '|---:|---|---:|'];
+    const c = ['| instances | whole-process check | exec -> exit (ms) | CPU (ms) |', '|---:|---|---:|---:|'];
     for (const f of checks) {
       const k = f.impl === 'vrrpd' ? checks.find((x) => x.impl === 'keepalived' && x.instances === f.instances) : undefined;
-      c.push(`| ${f.instances} | ${f.impl === 'vrrpd' ? 'vrrpd check -f' : 'keepalived -t -f'} | ${withRatio(f.ms, k?.ms)} |`);
+      c.push(
+        `| ${f.instances} | ${f.impl === 'vrrpd' ? 'vrrpd check -f' : 'keepalived -t -f'} | ${withRatio(f.ms, k?.ms)} | ${withRatio(f.cpu, k?.cpu)} |`,
+      );
     }
     out.push(`${c.join('\n')}\n(config-parse's generated config; min / median / max)`);
   }
