@@ -31,10 +31,12 @@ node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 
 # A clean build: output left in dist/ by a source since moved or deleted (the old src/bench,
-# src/protocol/testing) must not be installed.
+# src/protocol/testing) must not be installed. Then the bundle bin/vrrpd runs (dist/bundle/,
+# scripts/bundle.mjs: one file per thread entry, for the start-up time and the resident set).
 build: node_modules/.package-lock.json
 	rm -rf dist
 	npx tsc -p tsconfig.json
+	node scripts/bundle.mjs
 
 install: build
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPDIR)

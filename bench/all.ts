@@ -7,7 +7,8 @@
  *  4. hostile traffic throughput is a test (test/robust/hostile.test.ts), not repeated here;
  *  5. control-socket flood (build/bench/control-flood.js, its own table: 10,000 pipelined status
  *     requests and 1,000 idle connections on a master, quiet and flood side by side);
- *  6. start-up (build/bench/startup.js: spawn -> every instance's first state, 1 and 1,000
+ *  6. start-up and footprint (build/bench/startup.js: spawn -> every instance's first state, RSS and
+ *     whole-process check beside keepalived -t, 1, 255 and 1,000
  *     instances, min / median / max and the ratio to keepalived).
  * `--quick`: scale windows of 5 s, failover 1 round, flood windows of 10 s.
  * `--only scale|failover|config|control|startup`.

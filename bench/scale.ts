@@ -100,7 +100,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Every process of a namespace that is the daemon (node or keepalived), by /proc comm. */
-async function daemonPids(lab: NsLab, host: string): Promise<number[]> {
+export async function daemonPids(lab: NsLab, host: string): Promise<number[]> {
   const ns = lab.host(host).ns;
   const out = (await runCmd(['ip', 'netns', 'pids', ns], { allowFail: true })).stdout;
   const pids: number[] = [];
@@ -115,7 +115,7 @@ async function daemonPids(lab: NsLab, host: string): Promise<number[]> {
   return pids;
 }
 
-function cpuTicks(pids: readonly number[], which: 'us' | 'u' = 'us'): number {
+export function cpuTicks(pids: readonly number[], which: 'us' | 'u' = 'us'): number {
   let sum = 0;
   for (const p of pids) {
     try {
@@ -129,7 +129,7 @@ function cpuTicks(pids: readonly number[], which: 'us' | 'u' = 'us'): number {
   return sum;
 }
 
-function rssMiB(pids: readonly number[]): number {
+export function rssMiB(pids: readonly number[]): number {
   let kib = 0;
   for (const p of pids) {
     try {
@@ -141,7 +141,7 @@ function rssMiB(pids: readonly number[]): number {
   return kib / 1024;
 }
 
-const CLK_TCK = 100;
+export const CLK_TCK = 100;
 
 async function vipCount(lab: NsLab, host: string, vips: ReadonlySet<string>): Promise<number> {
   const out = (await lab.exec(host, ['ip', '-j', '-4', 'addr', 'show'], { allowFail: true })).stdout;

@@ -6,9 +6,7 @@
  * yet is refused here too (src/config/runtime-support.ts).
  */
 import { EXIT_OK, exitCodeFor, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
-import { printKeepalived } from '../config/print.js';
-import { toJson, toYaml } from '../config/yaml.js';
-import { failureDiagnostic, loadConfigOffThread } from './config-loader.js';
+import { checkLoadRequest, failureDiagnostic, loadConfigOffThread, type LoadOutcome } from './config-loader.js';
 
 export interface CheckArgs {
   file: string;
@@ -26,14 +24,12 @@ export interface Io {
   err(s: string): void;
 }
 
-export async function runCheck(a: CheckArgs, io: Io): Promise<number> {
-  const out = await loadConfigOffThread({
-    file: a.file,
-    hostChecks: a.hostChecks,
-    allConfig: a.allConfig,
-    runtimeSupport: true,
-    ...(a.configId !== undefined ? { configId: a.configId } : {}),
-  });
+/**
+ * `loading`: the load of checkLoadRequest(a), when the caller started it already (main.ts starts the
+ * loader's thread before this module is imported, so the two start in parallel).
+ */
+export async function runCheck(a: CheckArgs, io: Io, loading?: Promise<LoadOutcome>): Promise<number> {
+  const out = await (loading ?? loadConfigOffThread(checkLoadRequest(a)));
   if (!out.ok) {
     // no model at all: nothing to print
     const d = failureDiagnostic(out);
@@ -44,6 +40,8 @@ export async function runCheck(a: CheckArgs, io: Io): Promise<number> {
   const shown = r.diagnostics.filter((d) => d.severity !== 'info');
   report(shown, a, io);
   if (a.print) {
+    // the printers (and the yaml package) are loaded only to print (print-config.ts)
+    const { printKeepalived, toJson, toYaml } = await import('./print-config.js');
     const model = r.partial;
     if (a.print === 'keepalived') io.out(printKeepalived(model));
     else if (a.print === 'yaml') io.out(toYaml(model));

@@ -39,6 +39,37 @@ export interface LoadRequest {
   readonly runtimeSupport?: boolean;
 }
 
+/** What `vrrpd run` loads, at start and on reload: a regular file, refused when the runtime cannot run it. */
+export function daemonLoadRequest(a: {
+  readonly file: string;
+  readonly configId?: string | undefined;
+  readonly allConfig?: boolean;
+}): LoadRequest {
+  return {
+    file: a.file,
+    mainRegularOnly: true,
+    runtimeSupport: true,
+    ...(a.configId !== undefined ? { configId: a.configId } : {}),
+    ...(a.allConfig === true ? { allConfig: true } : {}),
+  };
+}
+
+/** What `vrrpd check` loads: as the daemon would (what it cannot run is refused), any kind of file. */
+export function checkLoadRequest(a: {
+  readonly file: string;
+  readonly configId?: string | undefined;
+  readonly hostChecks: boolean;
+  readonly allConfig: boolean;
+}): LoadRequest {
+  return {
+    file: a.file,
+    hostChecks: a.hostChecks,
+    allConfig: a.allConfig,
+    runtimeSupport: true,
+    ...(a.configId !== undefined ? { configId: a.configId } : {}),
+  };
+}
+
 export interface LoaderOptions {
   /** Default CONFIG_LOAD_TIMEOUT_MS. */
   readonly timeoutMs?: number;

@@ -3,6 +3,7 @@
  */
 import { VERSION } from '../version.js';
 import type { Io } from './check.js';
+import type { RunArgs } from './run.js';
 import { ignoredOptionsWarning, parseListen, parseRunCommandLine, unknownOptionMessage } from './run-args.js';
 import { bashCompletion, CHECK_FLAGS, COMMAND_NAMES, DEMO_FLAGS, MANUAL_FLAGS, STATUS_FLAGS } from './completion.js';
 
@@ -13,6 +14,7 @@ const loadRun = (): Promise<typeof import('./run.js')> => import('./run.js');
 const loadCheck = (): Promise<typeof import('./check.js')> => import('./check.js');
 const loadStatus = (): Promise<typeof import('./status.js')> => import('./status.js');
 const loadManual = (): Promise<typeof import('./manual.js')> => import('./manual.js');
+const loadLoader = (): Promise<typeof import('./config-loader.js')> => import('./config-loader.js');
 
 /** The full usage text (loads every command's module: only for help and errors). */
 async function fullUsage(): Promise<string> {
@@ -163,19 +165,20 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
     io.err(`vrrpd check: --print takes keepalived, yaml or json, not '${print}'`);
     return 2;
   }
+  const checkArgs = {
+    file,
+    json: flags.has('--json'),
+    print: print === undefined ? undefined : print === '' ? 'keepalived' : (print as 'keepalived' | 'yaml' | 'json'),
+    configId: flags.get('-i') ?? flags.get('--config-id'),
+    hostChecks: !flags.has('--no-host-checks'),
+    allConfig: flags.has('-e') || flags.has('--all-config'),
+    strict: flags.has('--strict'),
+  };
+  // the loader's thread starts first: it boots while check.js loads here (BENCHMARKS.md, "Footprint")
+  const loader = await loadLoader();
+  const loading = loader.loadConfigOffThread(loader.checkLoadRequest(checkArgs));
   const { runCheck } = await loadCheck();
-  return runCheck(
-    {
-      file,
-      json: flags.has('--json'),
-      print: print === undefined ? undefined : print === '' ? 'keepalived' : (print as 'keepalived' | 'yaml' | 'json'),
-      configId: flags.get('-i') ?? flags.get('--config-id'),
-      hostChecks: !flags.has('--no-host-checks'),
-      allConfig: flags.has('-e') || flags.has('--all-config'),
-      strict: flags.has('--strict'),
-    },
-    io,
-  );
+  return runCheck(checkArgs, io, loading);
 }
 
 /** vrrpd run: parse the flags, then the daemon (loaded on use). */
@@ -204,28 +207,30 @@ async function runCommand(args: string[], io: Io): Promise<number> {
   }
   const warning = ignoredOptionsWarning(parsed.ignored);
   if (warning !== null) io.err(warning);
+  const runArgs: RunArgs = {
+    file: flags.get('-f') ?? rest[0] ?? '/etc/keepalived/keepalived.conf',
+    logConsole: flags.has('-l'),
+    ...(logFormat !== undefined ? { logFormat: logFormat as 'json' | 'console' | 'journal' } : {}),
+    logDetail: flags.has('-D'),
+    pidFile: flags.get('--pid-file') ?? flags.get('-r') ?? flags.get('-p'),
+    controlSocket: flags.get('--control-socket'),
+    statusSocket: flags.get('--status-socket'),
+    statusGroup: flags.get('--status-group'),
+    stateDir: flags.get('--state-dir'),
+    stateLog: flags.get('--state-log'),
+    stateFiles: !flags.has('--no-state-files'),
+    configId: flags.get('-i'),
+    allConfig: flags.has('-e'),
+    vipDeleted,
+    ...(listen !== undefined ? { metricsListen: listen } : {}),
+    argv: ['vrrpd', 'run', ...args],
+  };
+  // the config loader's thread starts first: it boots while the daemon's modules load on this
+  // thread (BENCHMARKS.md, "Footprint"); the load is the one runDaemon would start, with its bounds
+  const loader = await loadLoader();
+  const loading = loader.loadConfigOffThread(loader.daemonLoadRequest(runArgs));
   const { runDaemon } = await loadRun();
-  return runDaemon(
-    {
-      file: flags.get('-f') ?? rest[0] ?? '/etc/keepalived/keepalived.conf',
-      logConsole: flags.has('-l'),
-      ...(logFormat !== undefined ? { logFormat: logFormat as 'json' | 'console' | 'journal' } : {}),
-      logDetail: flags.has('-D'),
-      pidFile: flags.get('--pid-file') ?? flags.get('-r') ?? flags.get('-p'),
-      controlSocket: flags.get('--control-socket'),
-      statusSocket: flags.get('--status-socket'),
-      statusGroup: flags.get('--status-group'),
-      stateDir: flags.get('--state-dir'),
-      stateLog: flags.get('--state-log'),
-      stateFiles: !flags.has('--no-state-files'),
-      configId: flags.get('-i'),
-      allConfig: flags.has('-e'),
-      vipDeleted,
-      ...(listen !== undefined ? { metricsListen: listen } : {}),
-      argv: ['vrrpd', 'run', ...args],
-    },
-    io,
-  );
+  return runDaemon(runArgs, io, loading);
 }
 
 /** vrrpd status: parse the flags, then ask the daemon (loaded on use). */

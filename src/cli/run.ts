@@ -29,7 +29,7 @@ import { VERSION } from '../version.js';
 import type { Io } from './check.js';
 import { systemPorts, type SystemPorts } from './compose.js';
 import { installDumpSignals } from './dump-signals.js';
-import { failureDiagnostic, loadConfigOffThread, type LoadRequest } from './config-loader.js';
+import { daemonLoadRequest, failureDiagnostic, loadConfigOffThread, type LoadOutcome, type LoadRequest } from './config-loader.js';
 
 export interface RunArgs {
   file: string;
@@ -89,20 +89,18 @@ export const RUN_USAGE = `  run -f FILE [--log-console|-l] [--log-detail|-D] [--
         Socket directories must not be writable by other users (sticky ones like /tmp aside)
 `;
 
-/** Run until stopped; resolves with the exit code. */
-export async function runDaemon(a: RunArgs, io: Io): Promise<number> {
+/**
+ * Run until stopped; resolves with the exit code. `loading`: the first load of daemonLoadRequest(a),
+ * when the caller started it already (main.ts starts the loader's thread before this module and the
+ * daemon's are imported, so the two start in parallel).
+ */
+export async function runDaemon(a: RunArgs, io: Io, loading?: Promise<LoadOutcome>): Promise<number> {
   // 1. Config first: nothing is opened for a config keepalived would not run. It is loaded in a
   // worker thread, at start as on reload, with the same bounds (config-loader.ts); a daemon's config
   // must be a regular file (a FIFO could hold every reload).
   // what the runtime cannot run yet (VRRPv3, IPv6) is refused, at start and on reload
-  const loadRequest: LoadRequest = {
-    file: a.file,
-    mainRegularOnly: true,
-    runtimeSupport: true,
-    ...(a.configId !== undefined ? { configId: a.configId } : {}),
-    ...(a.allConfig === true ? { allConfig: true } : {}),
-  };
-  const first = await loadFirstConfig(a, io, loadRequest);
+  const loadRequest: LoadRequest = daemonLoadRequest(a);
+  const first = await loadFirstConfig(a, io, loading ?? loadConfigOffThread(loadRequest));
   if (!first.ok) return first.exitCode;
   const { loaded, cfg } = first;
 
@@ -210,8 +208,8 @@ function preflight(a: RunArgs, io: Io, cfg: FrozenConfig): Exclude<ReturnType<ty
 type FirstLoad = { ok: true; loaded: LoadResult; cfg: FrozenConfig } | { ok: false; exitCode: number };
 
 /** The config at start: refused ones are printed like `vrrpd check` and give the exit code. */
-async function loadFirstConfig(a: RunArgs, io: Io, req: LoadRequest): Promise<FirstLoad> {
-  const first = await loadConfigOffThread(req);
+async function loadFirstConfig(a: RunArgs, io: Io, loading: Promise<LoadOutcome>): Promise<FirstLoad> {
+  const first = await loading;
   if (!first.ok) {
     io.err(formatDiagnostic(failureDiagnostic(first)));
     io.err(`vrrpd run: ${a.file}: configuration refused (see above); nothing was started`);
