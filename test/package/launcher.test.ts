@@ -79,6 +79,29 @@ t.test('a daemon exec-ed through the launcher runs with its options', { skip: bu
   t.ok(environ.includes('MALLOC_ARENA_MAX=2'), 'and its environment');
 });
 
+t.test("the launcher's assignments are not passed on to hooks", { skip: buildSkip() }, async (t) => {
+  // keepalived's hooks get the environment keepalived was started with; so do vrrpd's, which
+  // inherit process.env. Seen from inside the launched process, after the launcher ran.
+  const dir = mkdtempSync(join(tmpdir(), 'vrrpd-launcher-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const probe = join(dir, 'probe.mjs');
+  writeFileSync(probe, "process.on('exit', () => process.stdout.write(`\\nARENA=${process.env.MALLOC_ARENA_MAX ?? '-'}\\n`));\n");
+  const run = (argv: string[], env: NodeJS.ProcessEnv): string => {
+    const i = argv.indexOf(process.execPath);
+    const withProbe = [...argv.slice(0, i + 1), '--import', probe, ...argv.slice(i + 1), '--version'];
+    const r = spawnSync(withProbe[0]!, withProbe.slice(1), { encoding: 'utf8', timeout: 20_000, env });
+    return /ARENA=(.*)/.exec(r.stdout)?.[1] ?? `no probe line: ${r.stdout} ${r.stderr}`;
+  };
+  const base = { ...process.env };
+  delete base.MALLOC_ARENA_MAX;
+  t.equal(run(launcherArgv(VRRPD_BIN), base), '-', "the line's MALLOC_ARENA_MAX=2 is gone from process.env");
+  t.equal(run([process.execPath, VRRPD_BIN], { ...base, MALLOC_ARENA_MAX: '4' }), '4', "a caller's own value is kept");
+  // the names the launcher removes are the names its first line sets
+  const removed = /const LAUNCHER_ENV = \{([^}]*)\}/.exec(readFileSync(VRRPD_BIN, 'utf8'))?.[1] ?? '';
+  const pairs = Object.fromEntries([...removed.matchAll(/([A-Z_][A-Z0-9_]*): '([^']*)'/g)].map((m) => [m[1], m[2]]));
+  t.same(pairs, launcherEnv(VRRPD_BIN), 'LAUNCHER_ENV in bin/vrrpd is line 1');
+});
+
 t.test('the systemd unit repeats the launcher line', async (t) => {
   const unit = readFileSync(join(VRRPD_BIN, '../../systemd/vrrpd.service'), 'utf8');
   for (const a of readLauncherLine(VRRPD_BIN).env) t.match(unit, new RegExp(`^Environment=${a}$`, 'm'), `Environment=${a}`);
