@@ -40,6 +40,7 @@ import {
   type VrrpNode,
   type WireAdvert,
 } from '../test/support/vrrp-harness.js';
+import { runIfMain } from './entry.js';
 
 export interface FloodOptions {
   instances: number;
@@ -664,12 +665,4 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    (c) => process.exit(c),
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main, { stack: true });

@@ -61,6 +61,7 @@ import {
   wireReader,
   type Timing,
 } from './vrrp-timing.js';
+import { runIfMain } from './entry.js';
 
 const PREFIX = 'vr-fad-';
 const NET = '10.237.30';
@@ -437,12 +438,4 @@ async function main(argv: string[]): Promise<number> {
   return verdict(r).ok ? 0 : 1;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    (c) => process.exit(c),
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main, { stack: true });

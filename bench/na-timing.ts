@@ -18,6 +18,7 @@ import {
   vrrpdUnavailable,
   type Impl,
 } from '../test/support/vrrp-harness.js';
+import { runIfMain } from './entry.js';
 
 const VIP = 'fd00:10:239:83::100';
 
@@ -81,12 +82,4 @@ async function main(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    (c) => process.exit(c),
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(2);
-    },
-  );
-}
+runIfMain(import.meta.url, main, { failCode: 2 });

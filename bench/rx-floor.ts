@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { BenchLab } from '../test/support/ns-lab.js';
 import { REPO_ROOT, sleep, startNode, wallNowMs, type Impl, type VrrpNode } from '../test/support/vrrp-harness.js';
 import { scaleConf, vipOf } from './scale.js';
+import { runIfMain } from './entry.js';
 
 const CLK_TCK = 100;
 type Backup = 'keepalived' | 'floor-idle' | 'floor-raw' | 'floor-drain' | 'floor-coalesce' | 'vrrpd';
@@ -212,12 +213,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    (c) => process.exit(c),
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main);

@@ -30,6 +30,7 @@ import {
   type VrrpNode,
 } from '../test/support/vrrp-harness.js';
 import type { NsLab } from '../test/support/lab-types.js';
+import { runIfMain } from './entry.js';
 
 export interface ScaleOptions {
   instances: number;
@@ -381,12 +382,4 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    (c) => process.exit(c),
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main);

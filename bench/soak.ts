@@ -46,6 +46,7 @@ import {
   type Interval,
   type VrrpNode,
 } from '../test/support/vrrp-harness.js';
+import { runIfMain } from './entry.js';
 
 const RSS_CSV_HEADER = 'ms,min,vmrss_mib,rss_anon_mib,rss_file_mib,brk_heap_mib\n';
 const rssCsvRow = (x: MemSample): string =>
@@ -589,12 +590,4 @@ async function main(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    (c) => process.exit(c),
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main);

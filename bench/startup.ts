@@ -35,6 +35,7 @@ import {
 } from '../test/support/vrrp-harness.js';
 import { generateConfig } from './config-parse.js';
 import { CLK_TCK, cpuTicks, daemonPids, percentile, rssMiB, scaleConf } from './scale.js';
+import { runIfMain } from './entry.js';
 
 export interface StartupFigures {
   readonly impl: Impl;
@@ -266,12 +267,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    (c) => process.exit(c),
-    (e: unknown) => {
-      console.error(e instanceof Error ? e.message : String(e));
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main);
