@@ -60,9 +60,10 @@ t.test('IPv6 unicast without unicast_src_ip runs; a peer that is not link-local 
 t.test('use_vmac runs on an IPv4 multicast instance; IPv6, unicast or no interface are refused by name', async (t) => {
   t.same(refusals(load(inst(`  use_vmac\n${V4}`))), [], 'IPv4 multicast: runs');
   t.same(refusals(load(inst(`  use_vmac vmac7\n${V4}`))), [], 'with a name: runs');
+  t.same(refusals(load(inst(`  use_vmac\n  vmac_xmit_base\n${V4}`))), [], 'with vmac_xmit_base: runs');
   t.match(refusals(load(inst(`  use_vmac\n${V6}`))), [/use_vmac on an IPv6 instance \(vrrpd makes IPv4 VMACs only\) \(instance VI_1/]);
   t.match(refusals(load(inst(`  use_vmac\n  unicast_peer {\n    10.0.0.2\n  }\n${V4}`))), [
-    /use_vmac with unicast peers \(keepalived then sends from the parent interface, vmac_xmit_base, which vrrpd does not run\)/,
+    /use_vmac with unicast peers \(keepalived then forces vmac_xmit_base; vrrpd runs use_vmac for multicast instances only\)/,
   ]);
   const noIf = `vrrp_instance VI_1 {\n  virtual_router_id 51\n  use_vmac\n  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n  }\n${V4}\n}\n`;
   t.match(refusals(load(noIf)), [/use_vmac without an interface/]);

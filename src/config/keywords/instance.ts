@@ -11,7 +11,7 @@ import { ipFamily, isIpv6LinkLocalMulticast, readBool, readInt, readSeconds, rea
 import { INSTANCE_NOT_RUN } from '../support.js';
 import type { InstanceExtras, ParseState } from './parse-state.js';
 import { readTrackProcessRefs } from './track-process.js';
-import { vmacKeyword } from './vmac.js';
+import { vmacKeywords } from './vmac.js';
 import {
   assignPreference,
   blockName,
@@ -104,7 +104,7 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
     ...unicastKeywords(k),
     ...trackingKeywords(k),
     ...notifyKeywords(k),
-    vmacKeyword(k.on),
+    ...vmacKeywords(k.on),
     ...unsupportedKeywords(k),
   ];
 }

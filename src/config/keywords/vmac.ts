@@ -1,5 +1,5 @@
 /**
- * The `vrrp_instance` keyword `use_vmac` (docs/vmac.md). Pure.
+ * The `vrrp_instance` keywords `use_vmac` and `vmac_xmit_base` (docs/vmac.md). Pure.
  */
 import type { Keyword, KeywordCtx } from '../dispatch.js';
 import type { VrrpInstance } from '../model.js';
@@ -8,8 +8,8 @@ import type { VrrpInstance } from '../model.js';
  * `use_vmac [IFNAME] [MAC]` (docs/vmac.md): the interface name, checked as keepalived's
  * dev_name_valid() does; a MAC argument is left to its support.ts row (refused).
  */
-export function vmacKeyword(on: (name: string, fn: (i: VrrpInstance, ctx: KeywordCtx) => void) => Keyword): Keyword {
-  return on('use_vmac', (i, ctx) => {
+export function vmacKeywords(on: (name: string, fn: (i: VrrpInstance, ctx: KeywordCtx) => void) => Keyword): Keyword[] {
+  const useVmac = on('use_vmac', (i, ctx) => {
     i.useVmac = true;
     for (const w of ctx.words.slice(1, 3)) {
       if (w.includes(':')) continue;
@@ -19,6 +19,11 @@ export function vmacKeyword(on: (name: string, fn: (i: VrrpInstance, ctx: Keywor
       else i.vmacIfname = w;
     }
   });
+  // `vmac_xmit_base`: adverts on the parent (docs/vmac.md); words after it are not read (keepalived).
+  const xmitBase = on('vmac_xmit_base', (i) => {
+    i.vmacXmitBase = true;
+  });
+  return [useVmac, xmitBase];
 }
 
 /** A Linux interface name: 1..15 bytes, not `.` or `..`, no `/`, `:` or white space. */
