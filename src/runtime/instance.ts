@@ -382,9 +382,11 @@ export class Instance {
       default:
         assertNever(to, 'state');
     }
-    // docs/keepalived-behaviour.md 3.5: unicast instances announce their own source address when leaving FAULT.
-    if (from === 'FAULT' && (to === 'BACKUP' || to === 'MASTER') && this.spec.unicast && this.srcIp !== null && this.ifname !== null) {
-      this.#toGarp(this.ifname, [{ address: this.srcIp, atMs: this.#env.clock.nowMs() }], 0, () => true);
+    // docs/keepalived-behaviour.md 3.5: unicast instances announce their own source address when leaving FAULT
+    // (keepalived: on the base interface, so with use_vmac, where unicast forces vmac_xmit_base, the parent).
+    const garpIf = this.advertIfname;
+    if (from === 'FAULT' && (to === 'BACKUP' || to === 'MASTER') && this.spec.unicast && this.srcIp !== null && garpIf !== null) {
+      this.#toGarp(garpIf, [{ address: this.srcIp, atMs: this.#env.clock.nowMs() }], 0, () => true);
     }
   }
 

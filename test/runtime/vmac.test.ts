@@ -334,3 +334,35 @@ t.test('use_vmac + vmac_xmit_base: the VMAC is still tracked; a reload moves the
   t.equal(d.status().instances[0]!.state, 'MASTER', 'MASTER throughout');
   await d.stop(0);
 });
+
+t.test('use_vmac + unicast peers (vmac_xmit_base forced): unicast adverts and the source GARP on the parent', async (t) => {
+  const io = new VmacIo();
+  const { d } = await started(io, conf('  use_vmac\n  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n  }\n'));
+  t.same(
+    io.opened.map((o) => o.ifname),
+    ['eth0'],
+    'the VRRP socket is on the parent',
+  );
+  await advanceDaemon(d, io, 4000);
+  t.equal(d.status().instances[0]!.state, 'MASTER');
+  t.equal(io.addrs.find((a) => a.address === '10.0.0.100')?.ifindex, 10, 'the VIP is on the VMAC');
+  const adv = io.sent.filter((p) => p.packet[22]! > 0);
+  t.ok(adv.length > 0 && adv.every((p) => p.ifname === 'eth0'), 'adverts go out on the parent');
+  t.same([...new Set(adv.map((p) => p.packet.subarray(16, 20).join('.')))], ['10.0.0.2'], 'to the peer');
+  t.ok(io.garps.length > 0 && io.garps.every((g) => g.ifindex === 10), 'GARPs for the VIP on the VMAC');
+  const garps = io.garps.length;
+  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: false } : l));
+  io.setLink('vrrp.51', false);
+  await d.queue.idle();
+  t.equal(d.status().instances[0]!.state, 'FAULT');
+  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: true } : l));
+  io.setLink('vrrp.51', true);
+  await d.queue.idle();
+  t.equal(d.status().instances[0]!.state, 'BACKUP', 'out of FAULT');
+  t.same(
+    io.garps.slice(garps).map((g) => `${g.ip} on ${g.ifindex}`),
+    ['10.0.0.1 on 2'],
+    'leaving FAULT: the unicast source announced on the parent (keepalived: the base interface)',
+  );
+  await d.stop(0);
+});
