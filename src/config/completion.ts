@@ -120,12 +120,26 @@ function completeInstance(st: ParseState, i: VrrpInstance): void {
   completeAuth(st, i);
   completeFirstIpv6Vip(st, i);
   completeInterval(st, i, ex);
+  completeVmacXmitBase(st, i);
   // keepalived checks the VIPs a second time, also refusing an IPv6 instance kept at version 2
   if (i.virtualIpaddress.length === 0 && i.family === 6) {
     st.diags.fatal(undefined, `(${i.name}) No VIP specified; at least one is required`, 'virtual_ipaddress');
     return;
   }
   completeTracking(st, i);
+}
+
+/**
+ * `vmac_xmit_base` (docs/vmac.md): reset in strict mode, cleared without `use_vmac`, each with
+ * keepalived 2.2.7's counted error (test/fixtures/config-cases/vmac-xmit-base.conf).
+ */
+function completeVmacXmitBase(st: ParseState, i: VrrpInstance): void {
+  if (!i.vmacXmitBase) return;
+  if (i.useVmac && i.strictMode)
+    st.diags.error(undefined, `(${i.name}) xmit_base is incompatible with strict mode - resetting`, 'vmac_xmit_base');
+  else if (!i.useVmac) st.diags.error(undefined, `(${i.name}) vmac_xmit_base is only valid with a vmac`, 'vmac_xmit_base');
+  else return;
+  i.vmacXmitBase = false;
 }
 
 /**

@@ -156,6 +156,11 @@ export interface VrrpInstance {
    */
   useVmac: boolean;
   vmacIfname: string | null;
+  /**
+   * `vmac_xmit_base`: the adverts are sent and received on `interface` (the VMAC's parent), the
+   * VIPs and GARPs stay on the VMAC (docs/vmac.md). Only with `use_vmac` (completion clears it).
+   */
+  vmacXmitBase: boolean;
   trackSrcIp: boolean;
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
@@ -432,6 +437,7 @@ export function defaultInstance(name: string, g: GlobalDefs, origin: Origin): Vr
     dontTrackPrimary: false,
     useVmac: false,
     vmacIfname: null,
+    vmacXmitBase: false,
     trackSrcIp: false,
     trackInterfaces: [],
     trackScripts: [],

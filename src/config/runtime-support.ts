@@ -3,8 +3,9 @@
  * when asked (`runtimeSupport`: `vrrpd check` and `vrrpd run`, never the oracle's comparison):
  *  - the keywords of src/config/support.ts, at their first use with file and line: refused or
  *    ignored, each with what to do instead (`notRunDiagnostics`);
- *  - `use_vmac` on an IPv6 instance, without `interface`, or with unicast peers (keepalived forces
- *    `vmac_xmit_base` then, which vrrpd does not run; docs/vmac.md: vrrpd's VMACs are IPv4 multicast);
+ *  - `use_vmac` on an IPv6 instance, or with unicast peers and without
+ *    `vmac_xmit_base` (keepalived forces it with unicast, but strict mode resets it: unicast
+ *    adverts from the VMAC, which vrrpd does not run; docs/vmac.md);
  *  - an instance with `unicast_fault_no_peer` and no unicast peer, which keepalived holds in FAULT
  *    for good (vrrpd has no such permanent fault yet; running it would take the VIP).
  * One diagnostic per such instance, bare (line 0, the place is in its text, as for the script
@@ -33,9 +34,10 @@ export const NOT_SUPPORTED_YET = 'not supported by vrrpd yet';
 export function unsupportedReasons(i: DeepReadonly<VrrpInstance>): string[] {
   const out: string[] = [];
   if (i.useVmac && i.family === 6) out.push('use_vmac on an IPv6 instance (vrrpd makes IPv4 VMACs only)');
-  if (i.useVmac && i.interface === null) out.push('use_vmac without an interface');
-  else if (i.useVmac && i.unicastPeers.length > 0)
-    out.push('use_vmac with unicast peers (keepalived then sends from the parent interface, vmac_xmit_base, which vrrpd does not run)');
+  // (without an interface: keepalived clears use_vmac on a unicast instance, keywords/vmac.ts, and
+  // refuses a multicast one, "Unknown interface!")
+  if (i.useVmac && i.unicastPeers.length > 0 && !i.vmacXmitBase)
+    out.push('use_vmac with unicast peers in strict mode (keepalived then sends unicast from the VMAC, which vrrpd does not run)');
   if (i.unicastFaultNoPeer && i.unicastPeers.length === 0)
     out.push('unicast_fault_no_peer without unicast peers (keepalived holds such an instance in FAULT)');
   return out;

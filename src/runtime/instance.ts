@@ -33,6 +33,7 @@ import { PEER_EXPIRY_DOWN_INTERVALS, PEER_TABLE_MAX, PeerTable } from './peer-ta
 import type { IoResult, ReceivedPacket, ReceivedPacket6, RuntimeClock, TimerHandle, Vrrp6Send } from './ports/index.js';
 import { SOURCE_TRACKER, withSrcIp, type InstanceSpec } from './params.js';
 import { reloadAddressActions } from './reload-diff.js';
+import { advertIfname } from './source-address.js';
 import { TransitionLog } from './transition-log.js';
 
 export type { AddressKindEntry } from './entries.js';
@@ -140,6 +141,14 @@ export class Instance {
 
   get state(): VrrpState {
     return this.snapshot.state;
+  }
+
+  /**
+   * The interface the adverts are sent and received on: `ifname`, or with `vmac_xmit_base` the
+   * VMAC's parent (the VIPs and GARPs stay on the VMAC, `ifname`; docs/vmac.md).
+   */
+  get advertIfname(): string | null {
+    return advertIfname(this.spec, this.ifname);
   }
 
   /** Step through the env (sync groups) and apply. Must run on the work queue. */
@@ -373,9 +382,11 @@ export class Instance {
       default:
         assertNever(to, 'state');
     }
-    // docs/keepalived-behaviour.md 3.5: unicast instances announce their own source address when leaving FAULT.
-    if (from === 'FAULT' && (to === 'BACKUP' || to === 'MASTER') && this.spec.unicast && this.srcIp !== null && this.ifname !== null) {
-      this.#toGarp(this.ifname, [{ address: this.srcIp, atMs: this.#env.clock.nowMs() }], 0, () => true);
+    // docs/keepalived-behaviour.md 3.5: unicast instances announce their own source address when leaving FAULT
+    // (keepalived: on the base interface, so with use_vmac, where unicast forces vmac_xmit_base, the parent).
+    const garpIf = this.advertIfname;
+    if (from === 'FAULT' && (to === 'BACKUP' || to === 'MASTER') && this.spec.unicast && this.srcIp !== null && garpIf !== null) {
+      this.#toGarp(garpIf, [{ address: this.srcIp, atMs: this.#env.clock.nowMs() }], 0, () => true);
     }
   }
 
@@ -411,8 +422,8 @@ export class Instance {
    */
   #sendAdvert(priority: number): Promise<void> {
     const p = this.snapshot.params;
-    if (this.ifname === null || this.srcIp === null) return Promise.resolve(); // FAULT: nothing usable to send from
-    const ifname = this.ifname;
+    const ifname = this.advertIfname;
+    if (ifname === null || this.srcIp === null) return Promise.resolve(); // FAULT: nothing usable to send from
     if (this.spec.family === 6) {
       for (const { dstIp, message } of advertMessages6(this.spec, p, priority, this.srcIp)) {
         this.#sent(dstIp, this.#env.sendPacket6(this, ifname, message, { src: this.srcIp, dst: dstIp }));

@@ -51,13 +51,19 @@ export interface UnicastPeerSpec {
 export interface VmacSpec {
   readonly ifname: string;
   readonly mac: string;
+  /** `vmac_xmit_base`: the adverts are sent and received on the parent (`interface`), not on the VMAC. */
+  readonly xmitBase: boolean;
 }
 
 /** `use_vmac`: the configured name or `vrrp.<VRID>`, MAC 00:00:5e:00:01:<VRID> (00:00:5e:00:02:<VRID> for IPv6). */
 export function vmacSpec(inst: R<VrrpInstance>): VmacSpec | null {
   if (!inst.useVmac) return null;
   const vrid = inst.virtualRouterId.toString(16).padStart(2, '0');
-  return { ifname: inst.vmacIfname ?? `vrrp.${inst.virtualRouterId}`, mac: `00:00:5e:00:0${inst.family === 6 ? 2 : 1}:${vrid}` };
+  return {
+    ifname: inst.vmacIfname ?? `vrrp.${inst.virtualRouterId}`,
+    mac: `00:00:5e:00:0${inst.family === 6 ? 2 : 1}:${vrid}`,
+    xmitBase: inst.vmacXmitBase,
+  };
 }
 
 /** Everything the runtime knows about one configured instance. */
@@ -66,7 +72,7 @@ export interface InstanceSpec {
   readonly vrid: number;
   /** Configured interface; null for a unicast instance found by its `unicast_src_ip`. */
   readonly interface: string | null;
-  /** `use_vmac`: the macvlan on `interface` that carries the VIPs, adverts and GARPs; else null. */
+  /** `use_vmac`: the macvlan on `interface` that carries the VIPs, GARPs and (without `vmac_xmit_base`) adverts; else null. */
   readonly vmac: VmacSpec | null;
   readonly unicast: boolean;
   /** `version` / `vrrp_version` (3 for IPv6). */

@@ -71,7 +71,7 @@ export class Receiver {
     const vrid = p.packet.length >= 2 ? p.packet[1]! : undefined;
     const candidates = vrid === undefined ? [] : (this.#index().get(vrid) ?? []);
     const d = demux6(
-      candidates.filter((i) => i.ifname === p.ifname && i.spec.family === 6).map((i) => this.#target(i)),
+      candidates.filter((i) => i.advertIfname === p.ifname && i.spec.family === 6).map((i) => this.#target(i)),
       p.ifname,
       p.packet,
       p.src,
@@ -93,14 +93,14 @@ export class Receiver {
     let only: Instance | undefined;
     let count = 0;
     for (const i of candidates) {
-      if (i.ifname === p.ifname && i.spec.family === 4) {
+      if (i.advertIfname === p.ifname && i.spec.family === 4) {
         only = i;
         count++;
       }
     }
     if (count === 1) return only!.receive(p);
     const d = demux(
-      candidates.filter((i) => i.ifname === p.ifname && i.spec.family === 4).map((i) => this.#target(i)),
+      candidates.filter((i) => i.advertIfname === p.ifname && i.spec.family === 4).map((i) => this.#target(i)),
       p.ifname,
       p.packet,
     );
@@ -110,7 +110,7 @@ export class Receiver {
 
   #target(i: Instance): DemuxTarget & { inst: Instance } {
     const { vrid, unicast, mcastGroup, peers } = i.spec;
-    return { inst: i, ifname: i.ifname, vrid, unicast, srcIp: i.srcIp, mcastGroup, peers };
+    return { inst: i, ifname: i.advertIfname, vrid, unicast, srcIp: i.srcIp, mcastGroup, peers };
   }
 
   /** A packet no instance takes, counted per interface (and logged with log_unknown_vrids). */

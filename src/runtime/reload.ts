@@ -64,7 +64,11 @@ export async function applyReload(d: ReloadTarget, cfg: FrozenConfig): Promise<v
 
 /** A kept instance: new settings and address diff, tracking re-evaluated, a MASTER advertises. */
 async function reconfigure(d: ReloadTarget, inst: Instance, spec: InstanceSpec): Promise<void> {
+  const sockIf = inst.advertIfname;
   await inst.reconfigure(spec);
+  // `vmac_xmit_base` added or dropped moves the socket (VMAC <-> parent): open it before the source
+  // check, which wants a socket where the adverts go (source-address.ts).
+  if (inst.advertIfname !== sockIf) d.host.syncSockets();
   // Re-evaluate tracking with the new weights and items (a no-op update triggers it).
   await d.host.refreshSource(inst, false);
   await d.trackers.reevaluate(inst);

@@ -9,14 +9,19 @@
  * re-created (new ifindex) or the groups change, closed when no instance uses them.
  */
 import type { Log } from '../log.js';
-import type { InstanceSpec } from './params.js';
+import type { InstanceSpec, VmacSpec } from './params.js';
 import type { AddrInfo, LinkInfo, Vrrp6ChannelSpec, Vrrp6Sockets, VrrpSockets } from './ports/index.js';
-import { linkLocalOf } from './source-address.js';
+import { advertIfname, linkLocalOf } from './source-address.js';
 
-/** What the pool needs of an instance: where its adverts go and whether it joins a group. */
+/**
+ * What the pool needs of an instance: its interface, whether it joins a group, and its VMAC (with
+ * `vmac_xmit_base` its socket is on the VMAC's parent, `interface`: advertIfname).
+ */
 export interface SocketUser {
   readonly ifname: string | null;
-  readonly spec: Pick<InstanceSpec, 'interface' | 'unicast' | 'mcastGroup' | 'family' | 'configuredSrcIp'>;
+  readonly spec: Pick<InstanceSpec, 'interface' | 'unicast' | 'mcastGroup' | 'family' | 'configuredSrcIp'> & {
+    readonly vmac?: VmacSpec | null;
+  };
 }
 
 /**
@@ -78,7 +83,7 @@ export class SocketPool {
   #sync4(users: readonly SocketUser[]): void {
     const want = new Map<string, Set<string>>();
     for (const u of users) {
-      const ifname = u.ifname ?? u.spec.interface;
+      const ifname = advertIfname(u.spec, u.ifname) ?? u.spec.interface;
       if (ifname === null) continue;
       const g = want.get(ifname) ?? new Set<string>();
       if (!u.spec.unicast) g.add(u.spec.mcastGroup);

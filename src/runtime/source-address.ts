@@ -3,7 +3,7 @@
  * address"), from the host's links and addresses as netlink last reported them. Pure: the host
  * state (host-state.ts) feeds it and reports the result as the synthetic SOURCE_TRACKER (params.ts).
  */
-import type { InstanceSpec } from './params.js';
+import type { InstanceSpec, VmacSpec } from './params.js';
 import type { AddrInfo, LinkInfo } from './ports/index.js';
 
 /** The host as the resolution reads it (one consistent view for a whole pass). */
@@ -40,6 +40,19 @@ export function resolveIfname(
   const a = addrs.find((x) => x.address === spec.configuredSrcIp && (x.family ?? 4) === spec.family);
   const l = a && links.find((x) => x.ifindex === a.ifindex);
   return l?.ifname ?? current;
+}
+
+/**
+ * The interface the instance's adverts are sent and received on (its VRRP socket): with
+ * `use_vmac` and `vmac_xmit_base` the VMAC's parent, `interface` (keepalived 2.2.7's socket pool
+ * keys such an instance on its configured interface; docs/vmac.md), else `ifname`, the instance's
+ * interface from {@link resolveIfname} (the VMAC, which keeps the VIPs and the GARPs).
+ */
+export function advertIfname(
+  spec: Pick<InstanceSpec, 'interface'> & { readonly vmac?: VmacSpec | null },
+  ifname: string | null,
+): string | null {
+  return spec.vmac?.xmitBase === true && spec.interface !== null ? spec.interface : ifname;
 }
 
 /**
@@ -101,6 +114,7 @@ export function resolveSource(spec: InstanceSpec, ifname: string | null, kept: s
     else if (kept !== null && !spec.trackSrcIp) src = kept;
     else problem = `no IPv4 address for interface ${ifname}`;
   }
-  if (problem === null && !view.hasSocket(ifname, spec.family)) problem = `no ${spec.family === 6 ? 'IPv6 ' : ''}VRRP socket on ${ifname}`;
+  const sockIf = advertIfname(spec, ifname) ?? ifname;
+  if (problem === null && !view.hasSocket(sockIf, spec.family)) problem = `no ${spec.family === 6 ? 'IPv6 ' : ''}VRRP socket on ${sockIf}`;
   return { ifname, src, problem };
 }

@@ -57,16 +57,30 @@ t.test('IPv6 unicast without unicast_src_ip runs; a peer that is not link-local 
   t.same(warnings(load(inst(`  unicast_src_ip fd00::1\n  unicast_peer {\n    fd00::2\n  }\n${V4}`))), [], 'IPv4: no warning');
 });
 
-t.test('use_vmac runs on an IPv4 multicast instance; IPv6, unicast or no interface are refused by name', async (t) => {
-  t.same(refusals(load(inst(`  use_vmac\n${V4}`))), [], 'IPv4 multicast: runs');
-  t.same(refusals(load(inst(`  use_vmac vmac7\n${V4}`))), [], 'with a name: runs');
-  t.match(refusals(load(inst(`  use_vmac\n${V6}`))), [/use_vmac on an IPv6 instance \(vrrpd makes IPv4 VMACs only\) \(instance VI_1/]);
-  t.match(refusals(load(inst(`  use_vmac\n  unicast_peer {\n    10.0.0.2\n  }\n${V4}`))), [
-    /use_vmac with unicast peers \(keepalived then sends from the parent interface, vmac_xmit_base, which vrrpd does not run\)/,
-  ]);
-  const noIf = `vrrp_instance VI_1 {\n  virtual_router_id 51\n  use_vmac\n  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n  }\n${V4}\n}\n`;
-  t.match(refusals(load(noIf)), [/use_vmac without an interface/]);
-});
+t.test(
+  'use_vmac runs on an IPv4 instance (unicast: vmac_xmit_base forced); IPv6 or unicast in strict mode are refused by name; without an interface keepalived clears it',
+  async (t) => {
+    t.same(refusals(load(inst(`  use_vmac\n${V4}`))), [], 'IPv4 multicast: runs');
+    t.same(refusals(load(inst(`  use_vmac vmac7\n${V4}`))), [], 'with a name: runs');
+    t.same(refusals(load(inst(`  use_vmac\n  vmac_xmit_base\n${V4}`))), [], 'with vmac_xmit_base: runs');
+    t.match(refusals(load(inst(`  use_vmac\n${V6}`))), [/use_vmac on an IPv6 instance \(vrrpd makes IPv4 VMACs only\) \(instance VI_1/]);
+    t.same(
+      refusals(load(inst(`  use_vmac\n  unicast_peer {\n    10.0.0.2\n  }\n${V4}`))),
+      [],
+      'with unicast peers (vmac_xmit_base forced): runs',
+    );
+    t.match(refusals(load(inst(`  strict_mode\n  use_vmac\n  unicast_peer {\n    10.0.0.2\n  }\n${V4}`))), [
+      /use_vmac with unicast peers in strict mode \(keepalived then sends unicast from the VMAC, which vrrpd does not run\)/,
+    ]);
+    const noIf = `vrrp_instance VI_1 {\n  virtual_router_id 51\n  use_vmac\n  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n  }\n${V4}\n}\n`;
+    const r = load(noIf);
+    t.same(refusals(r), [], 'unicast without an interface: no refusal of ours');
+    t.match(
+      r.diagnostics.map((d) => d.message),
+      [/\(VI_1\): Cannot use VMAC\/ipvlan with unicast and no interface - clearing use_vmac/],
+    );
+  },
+);
 
 t.test('unicast_fault_no_peer without peers is refused (keepalived holds the instance in FAULT); with peers it runs', async (t) => {
   const r = load(inst(`  unicast_fault_no_peer\n${V4}`));
@@ -131,11 +145,12 @@ t.test('a config keepalived refuses is not also refused for IPv6 (its own reason
   t.ok(r.diagnostics.some((d) => d.message === '(VI_1) No VIP specified; at least one is required'));
 });
 
-t.test('every oracle case (v2, v3, IPv4, IPv6) loads: no refusal but the case made for one', async (t) => {
+t.test('every oracle case (v2, v3, IPv4, IPv6) loads: no refusal but the cases made for one', async (t) => {
   const prev = process.cwd();
   process.chdir(casesDir);
   t.teardown(() => process.chdir(prev));
-  const refusing: Record<string, number> = { 'unicast-fault-no-peer.conf': 1 };
+  // vmac-unicast.conf: VI_6, strict mode resets the vmac_xmit_base that unicast forced
+  const refusing: Record<string, number> = { 'unicast-fault-no-peer.conf': 1, 'vmac-unicast.conf': 1 };
   for (const c of readdirSync(casesDir).filter((f) => f.endsWith('.conf'))) {
     const r = loadConfig(c, oracleHost('vm'), { runtimeSupport: true });
     t.equal(refusals(r).length, refusing[c] ?? 0, c);

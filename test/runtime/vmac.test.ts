@@ -3,10 +3,13 @@
  * first state through the instance's interpreter, with keepalived's sysctls (rp_filter handled as
  * keepalived does), sends from it with the parent's address, puts the VIP on it, and removes it at
  * stop and when a reload removes the instance, putting the parent's sysctls back; a VMAC that
- * cannot be made is logged with its name and the instance is FAULT.
+ * cannot be made is logged with its name and the instance is FAULT. With `vmac_xmit_base` the socket
+ * and the adverts are on the parent, the VIP and the GARPs still on the VMAC.
  */
 import t from 'tap';
 import { MemoryLog } from '../../src/log.js';
+import { encodeAdvert } from '../../src/protocol/advert.js';
+import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import type { IoResult, LinkCommands, MacvlanSpec, Sysctls } from '../../src/runtime/ports/index.js';
 import { configFromText } from '../support/config-host.js';
@@ -266,5 +269,100 @@ t.test('use_vmac: a VMAC someone sets down holds the instance in FAULT until it 
   io.setLink('vrrp.51', true);
   await advanceDaemon(d, io, 4000);
   t.equal(d.status().instances[0]!.state, 'MASTER', 'up again: BACKUP, then MASTER');
+  await d.stop(0);
+});
+
+/** A VRRPv2 advert from `src` for VRID 51 (multicast). */
+function advertFrom(src: string, priority: number): Buffer {
+  const payload = encodeAdvert({ vrid: 51, priority, authType: 0, adverIntSec: 1, vips: ['10.0.0.100'] });
+  return buildIpv4Packet({ srcIp: src, dstIp: '224.0.0.18', ttl: 255, id: 1, payload });
+}
+
+t.test('use_vmac + vmac_xmit_base: socket and adverts on the parent, VIP and GARPs on the VMAC', async (t) => {
+  const io = new VmacIo();
+  const { d } = await started(io, conf('  use_vmac\n  vmac_xmit_base\n'));
+  t.same(io.linkOps.slice(0, 2), ['add vrrp.51 00:00:5e:00:01:33 on 2', 'up 10'], 'the VMAC is made as without it');
+  t.same(
+    io.opened.map((o) => o.ifname),
+    ['eth0'],
+    'the VRRP socket is on the parent',
+  );
+  await advanceDaemon(d, io, 4000);
+  t.equal(d.status().instances[0]!.state, 'MASTER');
+  t.equal(d.status().instances[0]!.interface, 'vrrp.51', 'the instance is on its VMAC');
+  t.equal(io.addrs.find((a) => a.address === '10.0.0.100')?.ifindex, 10, 'the VIP is on the VMAC');
+  const adv = io.sent.filter((p) => p.packet[22]! > 0);
+  t.ok(adv.length > 0 && adv.every((p) => p.ifname === 'eth0'), 'adverts go out on the parent');
+  t.equal(adv[0]!.packet.subarray(12, 16).join('.'), '10.0.0.1', "from the parent's address");
+  t.ok(io.garps.length > 0 && io.garps.every((g) => g.ifindex === 10), 'GARPs on the VMAC');
+  // What reaches the VMAC is not the instance's (with vmac_xmit_base keepalived has no socket there).
+  io.receive('vrrp.51', advertFrom('10.0.0.2', 200));
+  await d.queue.idle();
+  t.equal(d.status().instances[0]!.state, 'MASTER', 'a higher advert on the VMAC: not heard');
+  io.receive('eth0', advertFrom('10.0.0.2', 200));
+  await d.queue.idle();
+  t.equal(d.status().instances[0]!.state, 'BACKUP', 'a higher advert on the parent: heard, BACKUP');
+  t.same(
+    io.addrs.filter((a) => a.address === '10.0.0.100'),
+    [],
+    'the VIP removed',
+  );
+  await d.stop(0);
+  t.equal(io.linkOps.at(-1), 'del 10', 'the VMAC removed at stop');
+});
+
+t.test('use_vmac + vmac_xmit_base: the VMAC is still tracked; a reload moves the socket', async (t) => {
+  const io = new VmacIo();
+  const { d, log } = await started(io, conf('  use_vmac\n  vmac_xmit_base\n'));
+  await advanceDaemon(d, io, 4000);
+  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: false } : l));
+  io.setLink('vrrp.51', false);
+  await d.queue.idle();
+  t.equal(d.status().instances[0]!.state, 'FAULT', 'the VMAC down: FAULT, though the socket is on the parent');
+  t.match(logText(log), /\(VI_1\): entering FAULT state \(VMAC vrrp\.51 is down\)/);
+  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: true } : l));
+  io.setLink('vrrp.51', true);
+  await advanceDaemon(d, io, 4000);
+  t.equal(d.status().instances[0]!.state, 'MASTER');
+  await d.reload(configFromText(conf('  use_vmac\n')));
+  t.equal(io.opened.at(-1)?.ifname, 'vrrp.51', 'without vmac_xmit_base: the socket on the VMAC');
+  const sent = io.sent.length;
+  await advanceDaemon(d, io, 2000);
+  t.ok(io.sent.length > sent && io.sent.slice(sent).every((p) => p.ifname === 'vrrp.51'), 'adverts on the VMAC');
+  await d.reload(configFromText(conf('  use_vmac\n  vmac_xmit_base\n')));
+  t.equal(io.opened.at(-1)?.ifname, 'eth0', 'with it again: on the parent');
+  t.equal(d.status().instances[0]!.state, 'MASTER', 'MASTER throughout');
+  await d.stop(0);
+});
+
+t.test('use_vmac + unicast peers (vmac_xmit_base forced): unicast adverts and the source GARP on the parent', async (t) => {
+  const io = new VmacIo();
+  const { d } = await started(io, conf('  use_vmac\n  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n  }\n'));
+  t.same(
+    io.opened.map((o) => o.ifname),
+    ['eth0'],
+    'the VRRP socket is on the parent',
+  );
+  await advanceDaemon(d, io, 4000);
+  t.equal(d.status().instances[0]!.state, 'MASTER');
+  t.equal(io.addrs.find((a) => a.address === '10.0.0.100')?.ifindex, 10, 'the VIP is on the VMAC');
+  const adv = io.sent.filter((p) => p.packet[22]! > 0);
+  t.ok(adv.length > 0 && adv.every((p) => p.ifname === 'eth0'), 'adverts go out on the parent');
+  t.same([...new Set(adv.map((p) => p.packet.subarray(16, 20).join('.')))], ['10.0.0.2'], 'to the peer');
+  t.ok(io.garps.length > 0 && io.garps.every((g) => g.ifindex === 10), 'GARPs for the VIP on the VMAC');
+  const garps = io.garps.length;
+  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: false } : l));
+  io.setLink('vrrp.51', false);
+  await d.queue.idle();
+  t.equal(d.status().instances[0]!.state, 'FAULT');
+  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: true } : l));
+  io.setLink('vrrp.51', true);
+  await d.queue.idle();
+  t.equal(d.status().instances[0]!.state, 'BACKUP', 'out of FAULT');
+  t.same(
+    io.garps.slice(garps).map((g) => `${g.ip} on ${g.ifindex}`),
+    ['10.0.0.1 on 2'],
+    'leaving FAULT: the unicast source announced on the parent (keepalived: the base interface)',
+  );
   await d.stop(0);
 });

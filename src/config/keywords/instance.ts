@@ -8,10 +8,10 @@ import { defaultInstance, type NotifyKind, type VrrpInstance } from '../model.js
 import { parseAddressLine, parseRouteLine, parseRuleLine } from '../address-lines.js';
 import { isIpv4Multicast } from '../../protocol/ipv4-address.js';
 import { ipFamily, isIpv6LinkLocalMulticast, readBool, readInt, readSeconds, readUnsigned } from '../values.js';
-import { INSTANCE_NOT_RUN } from '../support.js';
 import type { InstanceExtras, ParseState } from './parse-state.js';
 import { readTrackProcessRefs } from './track-process.js';
-import { vmacKeyword } from './vmac.js';
+import { vmacKeywords, vmacUnicastAtEnd } from './vmac.js';
+import { notRunKeywords } from './not-run.js';
 import {
   assignPreference,
   blockName,
@@ -58,6 +58,7 @@ export function instanceBlock(st: ParseState): Keyword {
       const i = instance;
       instance = undefined;
       if (!i) return;
+      vmacUnicastAtEnd(i, st.instanceExtras.get(i)!, (msg, kw) => diags.error(at, msg, kw));
       if (i.unicastPeers.length === 0 && st.instanceExtras.get(i)!.set.has('unicast_ttl')) {
         diags.error(at, `(${i.name}): Cannot use unicast_ttl without unicast peers - resetting`, 'unicast_ttl');
         i.unicastTtl = 255;
@@ -104,8 +105,8 @@ function instanceKeywords(st: ParseState, cur: () => VrrpInstance | undefined): 
     ...unicastKeywords(k),
     ...trackingKeywords(k),
     ...notifyKeywords(k),
-    vmacKeyword(k.on),
-    ...unsupportedKeywords(k),
+    ...vmacKeywords(k.on),
+    ...notRunKeywords(k.on),
   ];
 }
 
@@ -351,6 +352,7 @@ function addressKeywords({ st, ex, on }: InstanceKit): Keyword[] {
 function unicastKeywords({ ex, on, boolKw }: InstanceKit): Keyword[] {
   return [
     on('unicast_peer', (i, ctx) => {
+      ex(i).unicastKeyword = true;
       for (const l of ctx.readValueBlock()) {
         const addr = l.words[0]!;
         const fam = ipFamily(addr);
@@ -401,8 +403,12 @@ function unicastKeywords({ ex, on, boolKw }: InstanceKit): Keyword[] {
       i.unicastFaultNoPeer = true;
       ex(i).unicastKeyword = true;
     }),
-    on('check_unicast_src', (i) => void (i.checkUnicastSrc = true)),
+    on('check_unicast_src', (i) => {
+      i.checkUnicastSrc = true;
+      ex(i).unicastKeyword = true;
+    }),
     on('old_unicast_checksum', (i, ctx) => {
+      ex(i).unicastKeyword = true;
       const mode = ctx.words[1];
       if (mode === undefined) i.oldUnicastChecksum = 'old';
       else if (mode === 'never') i.oldUnicastChecksum = 'never';
@@ -489,30 +495,6 @@ function notifyKeywords({ st, on, boolKw }: InstanceKit): Keyword[] {
     boolKw('notify_priority_changes', 'notifyPriorityChanges'),
   ];
 }
-
-/** Keywords vrrpd reads but does not implement (VMACs, IPVLAN, BFD...): kept in `unsupported`. */
-function unsupportedKeywords({ on }: InstanceKit): Keyword[] {
-  const unsupported = (name: string, block = false): Keyword =>
-    on(name, (i, ctx) => {
-      i.unsupported.push(ctx.words.join(' '));
-      if (block) ctx.readValueBlock();
-    });
-  return [
-    on('lvs_sync_daemon_interface', (i, ctx) => {
-      ctx.diags.error(
-        ctx.stmt,
-        `(${i.name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.`,
-        'lvs_sync_daemon_interface',
-      );
-      ctx.diags.error(ctx.stmt, `        Please use global lvs_sync_daemon`, 'lvs_sync_daemon_interface');
-      i.unsupported.push(ctx.words.join(' '));
-    }),
-    ...INSTANCE_NOT_RUN.map((name) => unsupported(name, INSTANCE_NOT_RUN_BLOCKS.has(name))),
-  ];
-}
-
-/** Those of them followed by a block. */
-const INSTANCE_NOT_RUN_BLOCKS: ReadonlySet<string> = new Set(['track_bfd']);
 
 /**
  * The first VIP, unicast peer, source or destination address (or `native_ipv6`) fixes the

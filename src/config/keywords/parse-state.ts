@@ -12,7 +12,10 @@ import { ScriptIdentities } from '../script-identities.js';
 export interface InstanceExtras {
   /** Keywords given explicitly (for defaults resolved at the end, e.g. garp_lower_prio_delay). */
   readonly set: Set<string>;
-  /** A unicast keyword (unicast_src_ip, unicast_ttl...) was used. */
+  /**
+   * A unicast keyword was used: unicast_peer (even empty), unicast_src_ip, unicast_fault_no_peer,
+   * check_unicast_src or old_unicast_checksum (keepalived 2.2.7's VRRP_FLAG_UNICAST_CONFIGURED).
+   */
   unicastKeyword: boolean;
   /** The configured interface does not exist on this host. */
   missingInterface: boolean;
