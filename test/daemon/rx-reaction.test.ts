@@ -55,9 +55,12 @@ async function measure(lab: Lab, impl: Impl, injector: RawVrrpTransport): Promis
       const sent = await injector.send('eth0', advert(200, 2 * i + 1));
       if (!sent.ok) throw new Error(`inject: ${sent.error.message}`);
       await pollUntil(
-        () => mon.eventsFor(VIP).some((e) => e.op === 'del' && e.ms >= t0 - 1),
+        // both outputs: the capture's line can reach us after the monitor's
+        () =>
+          mon.eventsFor(VIP).some((e) => e.op === 'del' && e.ms >= t0 - 1) &&
+          wire.view().adverts.some((a) => a.prio === 200 && a.ms >= t0 - 1),
         2000,
-        `${impl} round ${i}: ${VIP} removed`,
+        `${impl} round ${i}: ${VIP} removed and the advert captured`,
         5,
       );
       const wireMs = wire.view().adverts.find((a) => a.prio === 200 && a.ms >= t0 - 1)?.ms;

@@ -79,12 +79,20 @@ async function measure(lab: Lab, impl: Impl, inject: (priority: number) => void)
       await sleep(200 + Math.random() * 200); // a random phase against the daemon's own timers
       const t0 = Date.now();
       inject(200);
-      await pollUntil(() => vipDeletions(mon.stdout).some((ms) => ms >= t0 - 1), 2000, `${impl} round ${i}: ${VIP} removed`, 5);
-      const wireMs = wire.proc.stdout
-        .split('\n')
-        .map((l) => /^(\d+\.\d+) .*prio 200\b/.exec(l))
-        .map((m) => (m ? Number(m[1]) * 1000 : Number.NaN))
-        .find((ms) => ms >= t0 - 1);
+      const wireAt = (): number | undefined =>
+        wire.proc.stdout
+          .split('\n')
+          .map((l) => /^(\d+\.\d+) .*prio 200\b/.exec(l))
+          .map((m) => (m ? Number(m[1]) * 1000 : Number.NaN))
+          .find((ms) => ms >= t0 - 1);
+      // both outputs: the capture's line can reach us after the monitor's
+      await pollUntil(
+        () => vipDeletions(mon.stdout).some((ms) => ms >= t0 - 1) && wireAt() !== undefined,
+        2000,
+        `${impl} round ${i}: ${VIP} removed and the advert captured`,
+        5,
+      );
+      const wireMs = wireAt();
       const delMs = vipDeletions(mon.stdout).find((ms) => ms >= t0 - 1);
       if (wireMs === undefined || delMs === undefined) throw new Error(`${impl} round ${i}: no advert on the wire or no deletion`);
       out.push(delMs - wireMs);

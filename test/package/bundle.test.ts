@@ -5,7 +5,7 @@
  * usage text. BENCHMARKS.md ("Footprint") has what it saves.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -63,6 +63,10 @@ t.test(
       files.some((f) => /^print-config-.*\.js$/.test(f)),
       'the printers are a file of their own (loaded only by --print)',
     );
+    // A CommonJS package split into a file of its own exports `default` alone, and `(await
+    // import(pkg)).name` is then undefined (prom-client's Registry for --metrics-listen once was).
+    const defaultOnly = files.filter((f) => /^export default require_\w+\(\);\s*$/m.test(readFileSync(join(out, f), 'utf8')));
+    t.same(defaultOnly, [], 'no CommonJS package bundled as a default-only module (those stay external: scripts/bundle.mjs)');
 
     const confDir = mkdtempSync(join(tmpdir(), 'vrrpd-bundle-conf-'));
     t.teardown(() => rmSync(confDir, { recursive: true, force: true }));
