@@ -264,10 +264,11 @@ t.test('a 15 MB comment file: checked in bounded time and memory (child process,
   );
   t.equal(r.code, 0, 'a config of comments only is fine');
   t.same(r.err, ['vrrpd run would start this configuration: 0 VRRP instances'], 'only the verdict line');
-  // The work is bounded in CPU time: under 2 s of it (0.8-0.9 s from a shell at load 5, 1.7 s
-  // beside the whole suite and a soak). Wall time adds what other processes take from us (3.0-4.6 s
-  // seen there), so it only has to show that nothing waits or hangs.
-  t.ok(r.cpuMs < 2000, `under 2 s of CPU (${r.cpuMs.toFixed(0)} ms)`);
+  // The work is bounded in CPU time: under 4 s of it, against 8.8 s before the bounds (0.8-0.9 s
+  // from a shell at load 5, 1.7-2.04 s beside the whole suite: CPU time too grows on a busy machine,
+  // and 2 s was once exceeded in a CI rehearsal). Wall time adds what other processes take from us
+  // (3.0-4.6 s seen there), so it only has to show that nothing waits or hangs.
+  t.ok(r.cpuMs < 4000, `under 4 s of CPU (${r.cpuMs.toFixed(0)} ms)`);
   t.ok(r.ms < 10_000, `and no wait: ${r.ms.toFixed(0)} ms wall-clock`);
   t.ok(r.maxRssKiB < 160 * 1024, 'peak RSS under 160 MB (77 MB run from a shell, ~115 MB under tap)');
   t.ok(r.maxRssKiB - r.fileKiB < 100 * 1024, 'of which under 100 MB is not file-backed');
