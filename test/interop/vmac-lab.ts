@@ -4,6 +4,7 @@
  * (docs/vmac.md).
  */
 import type { Pair } from './pair.js';
+import { sleep, wallNowMs } from '../support/vrrp-harness.js';
 
 export const VMAC = 'vrrp.51';
 export const VMAC_MAC = '00:00:5e:00:01:33';
@@ -54,4 +55,27 @@ export async function arpAnswer(p: Pair): Promise<string[]> {
         .map((l) => l.trim().toLowerCase()),
     ),
   ];
+}
+
+/** Hosts holding the VIP now, by the address monitors (the kernel's view). */
+export function holders(p: Pair): string {
+  const on = (['a', 'b'] as const).filter((h) => {
+    const ev = p.mon[h].eventsFor(p.vip);
+    return ev.length > 0 && ev[ev.length - 1]!.op === 'add';
+  });
+  return on.length === 0 ? 'nobody' : on.join('+');
+}
+
+/** The holders once settled: at least `minMs` after the step, then `stableMs` without a change. */
+export async function settledHolders(p: Pair, minMs = 4000, stableMs = 2000, maxMs = 20000): Promise<string> {
+  const t0 = wallNowMs();
+  let last = holders(p);
+  let since = t0;
+  for (;;) {
+    await sleep(50);
+    const h = holders(p);
+    const now = wallNowMs();
+    if (h !== last) [last, since] = [h, now];
+    if ((now - t0 >= minMs && now - since >= stableMs) || now - t0 > maxMs) return last;
+  }
 }

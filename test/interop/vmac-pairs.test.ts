@@ -16,10 +16,10 @@
  * sender MAC. Root; lab vk-vmacp-, 10.239.91.0/24, one lab at a time. About 3 minutes.
  */
 import t from 'tap';
-import { VRRPD_IMPL, adverts, assertLabGone, createPair, finish, garps, interopSkip, type Pair, type T } from './pair.js';
-import { keepalivedConf, sleep, wallNowMs, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
+import { VRRPD_IMPL, adverts, assertLabGone, createPair, finish, garps, interopSkip, type T } from './pair.js';
+import { keepalivedConf, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
 import { pollUntil } from '../support/netns.js';
-import { KEEPALIVED_VMAC, VMAC, VMAC_MAC, vipPlaces, vmacOf } from './vmac-lab.js';
+import { KEEPALIVED_VMAC, settledHolders, VMAC, VMAC_MAC, vipPlaces, vmacOf } from './vmac-lab.js';
 
 const PREFIX = 'vk-vmacp-';
 const SUBNET = '10.239.91';
@@ -47,29 +47,6 @@ interface RunRecord {
   readonly deletionLines: string[];
 }
 
-/** Hosts holding the VIP now, by the address monitors (the kernel's view). */
-function holders(p: Pair): string {
-  const on = (['a', 'b'] as const).filter((h) => {
-    const ev = p.mon[h].eventsFor(p.vip);
-    return ev.length > 0 && ev[ev.length - 1]!.op === 'add';
-  });
-  return on.length === 0 ? 'nobody' : on.join('+');
-}
-
-/** The holders once settled: at least `minMs` after the step, then `stableMs` without a change. */
-async function settled(p: Pair, minMs = 4000, stableMs = 2000, maxMs = 20000): Promise<string> {
-  const t0 = wallNowMs();
-  let last = holders(p);
-  let since = t0;
-  for (;;) {
-    await sleep(50);
-    const h = holders(p);
-    const now = wallNowMs();
-    if (h !== last) [last, since] = [h, now];
-    if ((now - t0 >= minMs && now - since >= stableMs) || now - t0 > maxMs) return last;
-  }
-}
-
 /**
  * keepalived's log lines for the deletion, timestamps cut: the states, the deletion and the new VMAC
  * (vrrpd's own extra lines are not among them; its "Netlink reports vrrp.51 up" comes after BACKUP).
@@ -88,7 +65,7 @@ async function run(t: T, k: PairKind): Promise<RunRecord> {
   const p = await createPair(t, PREFIX, SUBNET);
   const rec: Record<string, string> = {};
   const step = async (name: string): Promise<void> => {
-    rec[name] = await settled(p);
+    rec[name] = await settledHolders(p);
     for (const h of ['a', 'b'] as const) {
       if (!rec[name].split('+').includes(h)) continue;
       t.same(await vipPlaces(p, h), [`${VMAC} ${p.vip}/24`], `${name}: the VIP is on ${h}'s ${VMAC}`);

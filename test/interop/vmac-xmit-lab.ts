@@ -9,9 +9,9 @@
  * 00:00:5e:00:01:33 as Ethernet source and sender MAC.
  */
 import { adverts, createPair, finish, garps, type Pair, type T } from './pair.js';
-import { sleep, wallNowMs, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
+import { type Impl, type VrrpNode } from '../support/vrrp-harness.js';
 import { pollUntil } from '../support/netns.js';
-import { VMAC, VMAC_MAC, vipPlaces } from './vmac-lab.js';
+import { settledHolders, VMAC, VMAC_MAC, vipPlaces } from './vmac-lab.js';
 
 export type Host = 'a' | 'b';
 
@@ -31,35 +31,12 @@ export interface XmitRun {
   readonly xmit: readonly Host[];
 }
 
-/** Hosts holding the VIP now, by the address monitors (the kernel's view). */
-function holders(p: Pair): string {
-  const on = (['a', 'b'] as const).filter((h) => {
-    const ev = p.mon[h].eventsFor(p.vip);
-    return ev.length > 0 && ev[ev.length - 1]!.op === 'add';
-  });
-  return on.length === 0 ? 'nobody' : on.join('+');
-}
-
-/** The holders once settled: at least `minMs` after the step, then `stableMs` without a change. */
-async function settled(p: Pair, minMs = 4000, stableMs = 1500, maxMs = 15000): Promise<string> {
-  const t0 = wallNowMs();
-  let last = holders(p);
-  let since = t0;
-  for (;;) {
-    await sleep(50);
-    const h = holders(p);
-    const now = wallNowMs();
-    if (h !== last) [last, since] = [h, now];
-    if ((now - t0 >= minMs && now - since >= stableMs) || now - t0 > maxMs) return last;
-  }
-}
-
 /** One run of the scenario: the settled holders after each step. */
 export async function runXmit(t: T, s: XmitRun, k: PairKind): Promise<Record<string, string>> {
   const p = await createPair(t, s.prefix, s.subnet);
   const rec: Record<string, string> = {};
   const step = async (name: string): Promise<void> => {
-    rec[name] = await settled(p);
+    rec[name] = await settledHolders(p, 4000, 1500, 15000);
     for (const h of ['a', 'b'] as const) {
       if (!rec[name].split('+').includes(h)) continue;
       t.same(await vipPlaces(p, h), [`${VMAC} ${p.vip}/24`], `${name}: the VIP is on ${h}'s ${VMAC}`);
