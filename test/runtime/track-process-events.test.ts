@@ -7,16 +7,12 @@
  */
 import t from 'tap';
 import { MemoryLog } from '../../src/log.js';
-import { openGate } from '../../src/notify/security.js';
 import { defaultTrackProcess, type TrackProcess } from '../../src/config/model.js';
-import { instanceSpecs } from '../../src/runtime/params.js';
 import type { ProcEntry } from '../../src/runtime/ports/index.js';
 import { PROCESS_EVENTS_ACK_MS, PROCESS_RESYNC_MS, PROCESS_SCAN_MS, ProcessWatch } from '../../src/runtime/track-process.js';
-import { Trackers } from '../../src/runtime/trackers.js';
-import { configFromText } from '../support/config-host.js';
-import { fakeEnv, instanceIn } from './fake-env.js';
 import { FakeIo } from './fake-io.js';
 import { CONN_REFUSED, FakeProcEvents } from './fake-proc-events.js';
+import { trackersSetup } from './trackers-setup.js';
 
 const def = (o: Partial<TrackProcess> = {}): TrackProcess => ({
   ...defaultTrackProcess('tp', { file: 'x', line: 1 }),
@@ -263,28 +259,8 @@ vrrp_instance VI_1 {
   }
 }
 `;
-  const io = new FakeIo();
   const events = new FakeProcEvents();
-  const f = fakeEnv();
-  const insts = instanceSpecs(configFromText(text)).map((sp) => instanceIn(sp, f, 'MASTER'));
-  const queue: (() => void | Promise<void>)[] = [];
-  const log = new MemoryLog();
-  const trackers = new Trackers({
-    clock: io.clock,
-    runner: io.processes,
-    files: io.files,
-    procTable: io.procTable,
-    procEvents: events,
-    gate: openGate(log),
-    log,
-    submit: (_w, fn) => void queue.push(fn),
-    instances: () => insts,
-    isUp: () => true,
-  });
-  const drain = async (): Promise<void> => {
-    for (let fn = queue.shift(); fn !== undefined; fn = queue.shift()) await fn();
-  };
-  const inst = insts[0]!;
+  const { io, trackers, inst, drain, log } = trackersSetup(text, events);
   io.procs = [proc(5, 'haproxy')];
   trackers.sync();
   trackers.prepare(inst);

@@ -6,7 +6,6 @@
  */
 import t from 'tap';
 import { MemoryLog } from '../../src/log.js';
-import { openGate } from '../../src/notify/security.js';
 import { makeInstanceParams } from '../../src/protocol/instance-params.js';
 import { evaluateTracking, initialTrackingState, trackerShare } from '../../src/protocol/tracking.js';
 import { defaultTrackProcess, type TrackProcess } from '../../src/config/model.js';
@@ -15,10 +14,9 @@ import { formatData } from '../../src/runtime/dumps.js';
 import { instanceSpecs } from '../../src/runtime/params.js';
 import type { ProcEntry } from '../../src/runtime/ports/index.js';
 import { cmdlineBytesFor, PROCESS_SCAN_MS, ProcessQuorum, ProcessWatch, processMatches } from '../../src/runtime/track-process.js';
-import { Trackers } from '../../src/runtime/trackers.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { configFromText } from '../support/config-host.js';
-import { fakeEnv, instanceIn } from './fake-env.js';
+import { trackersSetup } from './trackers-setup.js';
 import { advanceDaemon, FakeIo, withTestNotifier } from './fake-io.js';
 
 const def = (o: Partial<TrackProcess> = {}): TrackProcess => ({
@@ -183,28 +181,7 @@ vrrp_instance VI_1 {
 }
 `;
 
-function setup(text: string) {
-  const io = new FakeIo();
-  const f = fakeEnv();
-  const insts = instanceSpecs(configFromText(text)).map((s) => instanceIn(s, f, 'MASTER'));
-  const queue: (() => void | Promise<void>)[] = [];
-  const log = new MemoryLog();
-  const trackers = new Trackers({
-    clock: io.clock,
-    runner: io.processes,
-    files: io.files,
-    procTable: io.procTable,
-    gate: openGate(log),
-    log,
-    submit: (_w, fn) => void queue.push(fn),
-    instances: () => insts,
-    isUp: () => true,
-  });
-  const drain = async (): Promise<void> => {
-    for (let fn = queue.shift(); fn !== undefined; fn = queue.shift()) await fn();
-  };
-  return { io, trackers, inst: insts[0]!, drain, log };
-}
+const setup = (text: string) => trackersSetup(text);
 
 t.test('weight 0: the instance goes to FAULT when the process dies, back when it returns', async (t) => {
   const s = setup(CONF('weight 0'));
