@@ -255,18 +255,22 @@ t.test('use_vmac: a VMAC gone with its parent is made again when the parent come
   t.equal(io.linkOps.at(-1), 'del 11');
 });
 
+/** Someone sets vrrp.51 down (`ip link set vrrp.51 down`) or up again: its flags, then the link event. */
+function setVmacUp(io: VmacIo, up: boolean): void {
+  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up } : l));
+  io.setLink('vrrp.51', up);
+}
+
 t.test('use_vmac: a VMAC someone sets down holds the instance in FAULT until it is up again', async (t) => {
   const io = new VmacIo();
   const { d, log } = await started(io);
   await advanceDaemon(d, io, 4000);
   t.equal(d.status().instances[0]!.state, 'MASTER');
-  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: false } : l));
-  io.setLink('vrrp.51', false);
+  setVmacUp(io, false);
   await d.queue.idle();
   t.equal(d.status().instances[0]!.state, 'FAULT');
   t.match(logText(log), /\(VI_1\): entering FAULT state \(VMAC vrrp\.51 is down\)/);
-  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: true } : l));
-  io.setLink('vrrp.51', true);
+  setVmacUp(io, true);
   await advanceDaemon(d, io, 4000);
   t.equal(d.status().instances[0]!.state, 'MASTER', 'up again: BACKUP, then MASTER');
   await d.stop(0);
@@ -315,13 +319,11 @@ t.test('use_vmac + vmac_xmit_base: the VMAC is still tracked; a reload moves the
   const io = new VmacIo();
   const { d, log } = await started(io, conf('  use_vmac\n  vmac_xmit_base\n'));
   await advanceDaemon(d, io, 4000);
-  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: false } : l));
-  io.setLink('vrrp.51', false);
+  setVmacUp(io, false);
   await d.queue.idle();
   t.equal(d.status().instances[0]!.state, 'FAULT', 'the VMAC down: FAULT, though the socket is on the parent');
   t.match(logText(log), /\(VI_1\): entering FAULT state \(VMAC vrrp\.51 is down\)/);
-  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: true } : l));
-  io.setLink('vrrp.51', true);
+  setVmacUp(io, true);
   await advanceDaemon(d, io, 4000);
   t.equal(d.status().instances[0]!.state, 'MASTER');
   await d.reload(configFromText(conf('  use_vmac\n')));
@@ -351,12 +353,10 @@ t.test('use_vmac + unicast peers (vmac_xmit_base forced): unicast adverts and th
   t.same([...new Set(adv.map((p) => p.packet.subarray(16, 20).join('.')))], ['10.0.0.2'], 'to the peer');
   t.ok(io.garps.length > 0 && io.garps.every((g) => g.ifindex === 10), 'GARPs for the VIP on the VMAC');
   const garps = io.garps.length;
-  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: false } : l));
-  io.setLink('vrrp.51', false);
+  setVmacUp(io, false);
   await d.queue.idle();
   t.equal(d.status().instances[0]!.state, 'FAULT');
-  io.links = io.links.map((l) => (l.ifname === 'vrrp.51' ? { ...l, up: true } : l));
-  io.setLink('vrrp.51', true);
+  setVmacUp(io, true);
   await d.queue.idle();
   t.equal(d.status().instances[0]!.state, 'BACKUP', 'out of FAULT');
   t.same(
