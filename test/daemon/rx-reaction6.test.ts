@@ -14,7 +14,7 @@ import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import type { NsProcess } from '../support/lab-types.js';
 import { keepalivedConf, keepalivedUnavailable, startNode, startWireWatch, type Impl } from '../support/vrrp-harness.js';
 import { Vrrp6Transport } from '../../src/io/vrrp6-transport.js';
-import { parseIpv6 } from '../../src/protocol/ipv6-address.js';
+import { buildTestAdvertV3 } from '../support/vrrp-packet.js';
 import { buildSkip } from './helpers.js';
 
 const NET = '10.238.78';
@@ -22,18 +22,6 @@ const VIP = 'fd00:10:238:78::100';
 const VRID = 78;
 const ROUNDS = Number(process.env.RX_REACTION_ROUNDS ?? 10);
 const BOUND_MS = Number(process.env.RX_REACTION_BOUND_MS ?? 20);
-
-/** A VRRPv3 advert (RFC 5798 5.2), checksum 0: the transport's socket has the kernel fill it. */
-function v3Advert(priority: number): Buffer {
-  const m = Buffer.alloc(8 + 16);
-  m[0] = 0x31;
-  m[1] = VRID;
-  m[2] = priority;
-  m[3] = 1;
-  m.writeUInt16BE(100, 4); // 1 s in centiseconds
-  parseIpv6(VIP)!.copy(m, 8);
-  return m;
-}
 
 /** `[2026-12-03T05:40:01.123456]` (TZ=UTC) -> ms. */
 function isoMicrosToMs(s: string): number {
@@ -118,7 +106,7 @@ t.test(
     const src = lab.host('x').linkLocal;
     if (!ch.ok || src === undefined) throw new Error(`injector: ${ch.ok ? 'no link-local address' : ch.error.message}`);
     const inject = (priority: number): void => {
-      const r = tr.send(ch.value.key, v3Advert(priority), { src, dst: 'ff02::12', hopLimit: 255 });
+      const r = tr.send(ch.value.key, buildTestAdvertV3(VRID, priority, VIP), { src, dst: 'ff02::12', hopLimit: 255 });
       if (!r.ok) throw new Error(`inject: ${r.error.message}`);
     };
 

@@ -14,18 +14,7 @@ import { Lab, netnsSkip, waitForEvent } from '../support/netns.js';
 import { enableIpv6 } from '../support/lab-ipv6.js';
 import { PacketSocket } from '../../src/io/packet-socket.js';
 import { buildNeighbourAdvert } from '../../src/protocol/na-frame.js';
-
-/** A VRRPv3 advert (RFC 5798 5.2) with a zero checksum: the kernel fills it. */
-function v3Advert(vrid: number, priority: number, vip: string): Buffer {
-  const m = Buffer.alloc(8 + 16);
-  m[0] = 0x31;
-  m[1] = vrid;
-  m[2] = priority;
-  m[3] = 1;
-  m.writeUInt16BE(100, 4); // 1 s in centiseconds
-  parseIpv6(vip)!.copy(m, 8);
-  return m;
-}
+import { buildTestAdvertV3 } from '../support/vrrp-packet.js';
 
 /** RFC 5798 5.2.8: the checksum over the IPv6 pseudo-header (next header 112) and the message. */
 function checksumOk(src: string, dst: string, msg: Buffer): boolean {
@@ -102,7 +91,7 @@ t.test('IPv6 VRRP channels in namespaces', { skip: netnsSkip() }, async (t) => {
 
   await t.test('multicast: ff02::12, link-local source, hop limit 255, tclass 0xc0, kernel checksum', async (t) => {
     const cap = await lab.capture('b', { filter: 'ip6 proto 112' });
-    const msg = v3Advert(61, 100, 'fd00:61::100');
+    const msg = buildTestAdvertV3(61, 100, 'fd00:61::100');
     t.same(trA.send(mcA.value.key, msg, { src: llA, dst: 'ff02::12' }), { ok: true, value: msg.length });
     const rx = await receive((p) => p.packet[1] === 61);
     t.match(rx, { family: 6, src: llA, dst: 'ff02::12', hopLimit: 255, truncated: false, ifname: 'eth0', ifindex: lab.host('b').ifindex });
@@ -121,14 +110,14 @@ t.test('IPv6 VRRP channels in namespaces', { skip: netnsSkip() }, async (t) => {
   });
 
   await t.test('the hop limit reaches the receiver, so the checks can drop hop limit != 255', async (t) => {
-    const msg = v3Advert(62, 100, 'fd00:61::100');
+    const msg = buildTestAdvertV3(62, 100, 'fd00:61::100');
     t.ok(trA.send(mcA.value.key, msg, { src: llA, dst: 'ff02::12', hopLimit: 1 }).ok);
     const rx = await receive((p) => p.packet[1] === 62);
     t.equal(rx.hopLimit, 1);
   });
 
   await t.test('unicast: bound to unicast_src_ip, kernel default hop limit unless one is given', async (t) => {
-    t.ok(trA.send(ucA.value.key, v3Advert(63, 100, 'fd00:63::1'), { src: 'fd00:6e::1', dst: 'fd00:6e::2' }).ok);
+    t.ok(trA.send(ucA.value.key, buildTestAdvertV3(63, 100, 'fd00:63::1'), { src: 'fd00:6e::1', dst: 'fd00:6e::2' }).ok);
     const rx = await receive((p) => p.packet[1] === 63);
     t.match(
       rx,
@@ -136,7 +125,7 @@ t.test('IPv6 VRRP channels in namespaces', { skip: netnsSkip() }, async (t) => {
       "keepalived leaves IPv6 unicast to the kernel's hop limit (64 here)",
     );
     t.ok(checksumOk('fd00:6e::1', 'fd00:6e::2', rx.packet));
-    t.ok(trA.send(ucA.value.key, v3Advert(64, 100, 'fd00:63::1'), { src: 'fd00:6e::1', dst: 'fd00:6e::2', hopLimit: 255 }).ok);
+    t.ok(trA.send(ucA.value.key, buildTestAdvertV3(64, 100, 'fd00:63::1'), { src: 'fd00:6e::1', dst: 'fd00:6e::2', hopLimit: 255 }).ok);
     t.equal((await receive((p) => p.packet[1] === 64)).hopLimit, 255, 'unicast_ttl as IPV6_HOPLIMIT');
     const counts = trB.channels();
     t.equal(counts.find((c) => c.key === ucB.value.key)?.rxPackets, 2, 'unicast reached only the unicast channel');
@@ -179,7 +168,7 @@ t.test('IPv6 VRRP channels in namespaces', { skip: netnsSkip() }, async (t) => {
   await t.test('closed channels send and receive nothing', async (t) => {
     trB.close(mcB.value.key);
     const before = got.length;
-    t.ok(trA.send(mcA.value.key, v3Advert(65, 100, 'fd00:61::100'), { src: llA, dst: 'ff02::12' }).ok);
+    t.ok(trA.send(mcA.value.key, buildTestAdvertV3(65, 100, 'fd00:61::100'), { src: llA, dst: 'ff02::12' }).ok);
     await new Promise((r) => setTimeout(r, 200));
     t.equal(got.length, before, 'nothing delivered after close');
     t.match(trB.send(mcB.value.key, Buffer.alloc(8), { src: llB, dst: 'ff02::12' }), { ok: false, error: { code: 'EBADF' } });

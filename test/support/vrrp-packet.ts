@@ -3,7 +3,11 @@
  * written in parallel). Byte layout as keepalived's vrrp_build_ip4()/vrrp_build_vrrp_v2()
  * (docs/keepalived-behaviour.md 3.2): TOS 0xc0, ID given, DF clear, proto 112, IP checksum left 0 for the
  * kernel; VRRP 0x21, vrid, priority, naddr, auth type, adver_int, checksum, VIPs, 8 auth bytes.
+ * Also a VRRPv3 message for the IPv6 sockets (buildTestAdvertV3), whose address it reads with
+ * src/protocol's IPv6 parser.
  */
+import { parseIpv6 } from '../../src/protocol/ipv6-address.js';
+
 function ip4(s: string): number[] {
   return s.split('.').map(Number);
 }
@@ -87,4 +91,19 @@ export function peekAdvert(p: Buffer):
     vrid: v[1]!,
     priority: v[2]!,
   };
+}
+
+/**
+ * A VRRPv3 message (RFC 5798 5.2) for one IPv6 VIP, advert interval 1 s, checksum 0: an IPv6 raw
+ * socket with IPV6_CHECKSUM (the transport's) has the kernel fill it.
+ */
+export function buildTestAdvertV3(vrid: number, priority: number, vip: string): Buffer {
+  const m = Buffer.alloc(8 + 16);
+  m[0] = 0x31;
+  m[1] = vrid;
+  m[2] = priority;
+  m[3] = 1;
+  m.writeUInt16BE(100, 4); // 1 s in centiseconds
+  parseIpv6(vip)!.copy(m, 8);
+  return m;
 }
