@@ -20,6 +20,7 @@ import { RawVrrpTransport } from '../io/raw-transport.js';
 import { nodemailerTransport } from '../io/smtp-transport.js';
 import { Vrrp6Transport } from '../io/vrrp6-transport.js';
 import { EventLoopLagMonitor, SystemClock } from '../io/system-clock.js';
+import { TimerFd } from '../io/timerfd.js';
 import { Notifications } from '../notify/notifications.js';
 import { SpawnRunner } from '../notify/runner.js';
 import type { StateFilesOptions } from '../notify/state-files.js';
@@ -63,13 +64,9 @@ export function systemPorts(o: SystemPortsOptions): SystemPorts {
 
 function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLagMonitor } {
   const ioLog = o.log.child({ component: 'io' });
-  const lag = new EventLoopLagMonitor({
-    intervalMs: 100,
-    thresholdMs: 250,
-    ...(o.onLag ? { onLag: o.onLag } : {}),
-    ...(o.onLagSample ? { onSample: o.onLagSample } : {}),
-  });
+  const lag = lagMonitor(o);
   const clock = new SystemClock({ onLateTimer: (late) => o.onLateTimer(late, lag.sample().lastLagMs) });
+  const deadlines = deadlineTimers(clock, ioLog);
   let onPacket: (p: ReceivedPacket) => void = () => {};
   const transport = new RawVrrpTransport({ onPacket: (p) => onPacket(p), logger: ioLog });
   // IPv6 channels open only for IPv6 instances (socket-pool.ts); nothing is loaded before then.
@@ -111,6 +108,7 @@ function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLa
       closeAll: () => {
         transport.closeAll();
         packets.close();
+        deadlines.close();
       },
     },
     sockets6: transport6,
@@ -134,7 +132,11 @@ function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLa
       },
     },
     frames: {
-      open: () => void packets.open(),
+      open: () => {
+        void packets.open();
+        // koffi is loaded by now (not before the first state): the precise timers' timerfd too.
+        deadlines.open();
+      },
       send: (ifindex, frame, ifname) => packets.send(ifindex, frame, ifname),
     },
     processes: new SpawnRunner(),
@@ -143,5 +145,39 @@ function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLa
     procEvents: new ProcConnector(),
     linkCommands: new NetlinkLinks({ socket: () => commands.socket(), links: () => watcher.links() }),
     sysctls: procSysctls(),
+  };
+}
+
+function lagMonitor(o: SystemPortsOptions): EventLoopLagMonitor {
+  return new EventLoopLagMonitor({
+    intervalMs: 100,
+    thresholdMs: 250,
+    ...(o.onLag ? { onLag: o.onLag } : {}),
+    ...(o.onLagSample ? { onSample: o.onLagSample } : {}),
+  });
+}
+
+/**
+ * The advert grid's and the Master_Down_Timer's precise timers on a timerfd (io/timerfd.ts) once it
+ * is open; until then, and if it cannot be opened (logged), they poll the clock as before.
+ */
+function deadlineTimers(clock: SystemClock, log: Log): { open(): void; close(): void } {
+  let fd: TimerFd | null = null;
+  return {
+    open() {
+      if (fd !== null) return;
+      const r = TimerFd.open();
+      if (!r.ok) {
+        log.warn({ errno: r.error.code }, `precise timers poll the clock: timerfd unavailable (${r.error.message})`);
+        return;
+      }
+      fd = r.value;
+      clock.useDeadlineTimers(fd);
+    },
+    close() {
+      clock.useDeadlineTimers(null);
+      fd?.close();
+      fd = null;
+    },
   };
 }

@@ -49,13 +49,32 @@ export function monotonicUs(): number {
   return Number(process.hrtime.bigint() / 1_000n);
 }
 
+/** Timers at absolute monotonic deadlines that need no polling (io/timerfd.ts). */
+export interface DeadlineTimers {
+  at(dueMs: number, cb: () => void): TimerHandle;
+}
+
 export class SystemClock {
   readonly #onLate: ((lateMs: number, dueMs: number) => void) | undefined;
   readonly #lateThresholdMs: number;
+  #deadlines: DeadlineTimers | null = null;
 
   constructor(opts: SystemClockOptions = {}) {
     this.#onLate = opts.onLateTimer;
     this.#lateThresholdMs = opts.lateThresholdMs ?? 250;
+  }
+
+  /**
+   * From now on, `precise` timers wait on `timers` (a timerfd: no polling) instead of a setTimeout
+   * followed by PRECISE_SPIN_MS of polling. Timers already set keep their way.
+   */
+  useDeadlineTimers(timers: DeadlineTimers | null): void {
+    this.#deadlines = timers;
+  }
+
+  /** Precise timers wait on a timerfd (useDeadlineTimers), not by polling. */
+  get preciseIsCheap(): boolean {
+    return this.#deadlines !== null;
   }
 
   /** Monotonic ms with a microsecond fraction. */
@@ -71,7 +90,8 @@ export class SystemClock {
    * act early clamp to their deadline). `precise`: never early, and late by one event-loop turn
    * (tens of microseconds on an idle loop) instead of up to a millisecond, at the cost of polling
    * during the last PRECISE_SPIN_MS: meant for timers that rarely fire (the Master_Down_Timer is
-   * re-armed by every advert and fires only on a failover), not for periodic ones.
+   * re-armed by every advert and fires only on a failover), not for periodic ones. With
+   * useDeadlineTimers, a precise timer is a timerfd deadline instead: as punctual, and no polling.
    */
   setTimer(delayMs: number, cb: (fire: TimerFire) => void, precise = false): TimerHandle {
     const dueMs = monotonicPreciseMs() + Math.max(0, delayMs);
@@ -96,6 +116,15 @@ export class SystemClock {
       else if (k >= 1) handle = setTimeout(check, k);
       else spin = setImmediate(check);
     };
+    if (precise && this.#deadlines !== null) {
+      const t = this.#deadlines.at(dueMs, fire);
+      return {
+        cancel() {
+          done = true;
+          t.cancel();
+        },
+      };
+    }
     if (precise) check();
     else {
       handle = setTimeout(

@@ -2,7 +2,8 @@
  * The advert grid (DaemonOptions.advertGridMs, InstanceEnv.advertTimer): MASTERs' periodic
  * Adver_Timers fire at the grid point nearest their deadline, all callbacks of a point from one
  * clock timer, in the order they were added. So the daemon's instances send their adverts in a few
- * bursts a second instead of one wake-up each.
+ * bursts a second instead of one wake-up each. A grid point's timer is a precise one (in `vrrpd run`
+ * a timerfd deadline, io/timerfd.ts), so an advert leaves at its grid point, not up to 1 ms off it.
  */
 import type { MonotonicClock, TimerHandle } from './ports/index.js';
 
@@ -28,10 +29,15 @@ export class AdvertGrid {
     let point = this.#points.get(atMs);
     if (point === undefined) {
       const cbs = new Set<() => void>();
-      const handle = this.clock.setTimer(Math.max(0, atMs - this.clock.nowMs()), () => {
-        this.#points.delete(atMs);
-        for (const f of cbs) f();
-      });
+      // Precise: a plain timer is up to ~1 ms off, which would be every advert's interval jitter.
+      const handle = this.clock.setTimer(
+        Math.max(0, atMs - this.clock.nowMs()),
+        () => {
+          this.#points.delete(atMs);
+          for (const f of cbs) f();
+        },
+        true,
+      );
       point = { handle, cbs };
       this.#points.set(atMs, point);
     }
