@@ -59,7 +59,8 @@ s.on('error', (e) => { console.error(String(e)); process.exit(1); });
 console.log('ready');`;
 }
 
-function cpuTicks(pids: readonly number[]): number {
+/** utime + stime (clock ticks) of these processes. */
+export function cpuTicks(pids: readonly number[]): number {
   let sum = 0;
   for (const p of pids) {
     try {
@@ -73,7 +74,8 @@ function cpuTicks(pids: readonly number[]): number {
   return sum;
 }
 
-function pidsOfGroup(leader: number): number[] {
+/** The processes of a process group. */
+export function pidsOfGroup(leader: number): number[] {
   const out: number[] = [];
   for (const d of readdirPids()) {
     try {
@@ -93,6 +95,17 @@ function readdirPids(): number[] {
     .map(Number);
 }
 
+/** The daemon's processes in a process group (keepalived's children, or node), not its hooks. */
+export function daemonGroupPids(leader: number): number[] {
+  return pidsOfGroup(leader).filter((p) => {
+    try {
+      return /^(keepalived|node|vrrpd)$/.test(readFileSync(`/proc/${p}/comm`, 'utf8').trim());
+    } catch {
+      return false;
+    }
+  });
+}
+
 export interface FloorResult {
   backup: Backup;
   cpuPct: number;
@@ -101,7 +114,11 @@ export interface FloorResult {
   load: string;
 }
 
-async function measure(pids: () => number[], windowS: number): Promise<{ cpuPct: number; ticks: number; windowS: number; load: string }> {
+/** CPU % of one core of `pids()` over `windowS` seconds, with the load average at its start. */
+export async function measure(
+  pids: () => number[],
+  windowS: number,
+): Promise<{ cpuPct: number; ticks: number; windowS: number; load: string }> {
   const load = loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
@@ -144,14 +161,7 @@ export async function runFloor(o: {
           const b = startNode(lab, { impl: backup, host: 'b', conf: scaleConf('b', o.instances, 1, 100) });
           await sleep(8000); // start-up and the first Master_Down_Timer re-arms out of the window
           const leader = b.proc.pid!;
-          pids = () =>
-            pidsOfGroup(leader).filter((p) => {
-              try {
-                return /^(keepalived|node|vrrpd)$/.test(readFileSync(`/proc/${p}/comm`, 'utf8').trim());
-              } catch {
-                return false;
-              }
-            });
+          pids = () => daemonGroupPids(leader);
           stop = async () => {
             await b.stop(5000);
           };
