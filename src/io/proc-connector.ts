@@ -22,7 +22,7 @@
  */
 import { endianness } from 'node:os';
 import type { ProcEvent, ProcEventCounters, ProcessEvents } from '../runtime/ports/processes.js';
-import { libc } from '../util/libc.js';
+import { lazyLibc } from '../util/libc.js';
 import { errnoIoError, fail, ok, type IoResult } from './io-error.js';
 import { watchReadable, type FdWatch } from './uv-poll.js';
 
@@ -210,26 +210,17 @@ interface Native {
   readonly close: (fd: number) => number;
 }
 
-let native: Native | null | undefined;
-
-function loadNative(): Native | null {
-  if (native !== undefined) return native;
-  const c = libc();
-  if (c === null || c.koffi.sizeof('void *') !== 8) return (native = null);
-  const { lib } = c;
-  native = {
-    koffi: c.koffi,
-    errno: c.errno,
-    strerror: lib.func('const char *strerror(int errnum)') as Native['strerror'],
-    socket: lib.func('int socket(int domain, int type, int protocol)') as Native['socket'],
-    bind: lib.func('int bind(int fd, const uint8_t *addr, uint32_t len)') as Native['bind'],
-    send: lib.func('intptr_t send(int fd, const uint8_t *buf, size_t len, int flags)') as Native['send'],
-    recvmsg: lib.func('intptr_t recvmsg(int fd, void *msg, int flags)') as Native['recvmsg'],
-    setsockopt: lib.func('int setsockopt(int fd, int level, int name, const uint8_t *value, uint32_t len)') as Native['setsockopt'],
-    close: lib.func('int close(int fd)') as Native['close'],
-  };
-  return native;
-}
+const loadNative = lazyLibc<Native>(({ koffi, lib, errno }) => ({
+  koffi,
+  errno,
+  strerror: lib.func('const char *strerror(int errnum)') as Native['strerror'],
+  socket: lib.func('int socket(int domain, int type, int protocol)') as Native['socket'],
+  bind: lib.func('int bind(int fd, const uint8_t *addr, uint32_t len)') as Native['bind'],
+  send: lib.func('intptr_t send(int fd, const uint8_t *buf, size_t len, int flags)') as Native['send'],
+  recvmsg: lib.func('intptr_t recvmsg(int fd, void *msg, int flags)') as Native['recvmsg'],
+  setsockopt: lib.func('int setsockopt(int fd, int level, int name, const uint8_t *value, uint32_t len)') as Native['setsockopt'],
+  close: lib.func('int close(int fd)') as Native['close'],
+}));
 
 // Receive block (LP64): msghdr (56) | iovec (16) | sockaddr_nl (16) | data (RX_BUFFER)
 const MSGHDR_LEN = 56;

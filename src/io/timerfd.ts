@@ -12,7 +12,7 @@
  * deadline; the timerfd is armed for the earliest.
  */
 import type { TimerHandle } from '../runtime/ports/clock.js';
-import { libc } from '../util/libc.js';
+import { lazyLibc } from '../util/libc.js';
 import { errnoIoError, fail, ok, type IoResult } from './io-error.js';
 import { monotonicPreciseMs } from './system-clock.js';
 import { watchReadable, type FdWatch } from './uv-poll.js';
@@ -32,22 +32,13 @@ interface Native {
   readonly close: (fd: number) => number;
 }
 
-let native: Native | null | undefined;
-
-function loadNative(): Native | null {
-  if (native !== undefined) return native;
-  const c = libc();
-  if (c === null || c.koffi.sizeof('void *') !== 8) return (native = null);
-  const { lib } = c;
-  native = {
-    errno: c.errno,
-    create: lib.func('int timerfd_create(int clockid, int flags)') as Native['create'],
-    settime: lib.func('int timerfd_settime(int fd, int flags, const uint8_t *new_value, void *old_value)') as Native['settime'],
-    read: lib.func('intptr_t read(int fd, uint8_t *buf, size_t count)') as Native['read'],
-    close: lib.func('int close(int fd)') as Native['close'],
-  };
-  return native;
-}
+const loadNative = lazyLibc<Native>(({ lib, errno }) => ({
+  errno,
+  create: lib.func('int timerfd_create(int clockid, int flags)') as Native['create'],
+  settime: lib.func('int timerfd_settime(int fd, int flags, const uint8_t *new_value, void *old_value)') as Native['settime'],
+  read: lib.func('intptr_t read(int fd, uint8_t *buf, size_t count)') as Native['read'],
+  close: lib.func('int close(int fd)') as Native['close'],
+}));
 
 interface Pending {
   readonly dueMs: number;

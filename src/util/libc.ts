@@ -61,3 +61,22 @@ export function processSymbols(): ProcessSymbolsHandle | null {
   }
   return self;
 }
+
+/**
+ * A module's own libc functions, declared on first use and kept: `declare` runs once, with libc
+ * loaded, on a 64-bit process (every caller lays out C structs for LP64). Null when libc cannot
+ * be loaded here, the process is not 64-bit, or a declaration throws (a symbol libc lacks).
+ */
+export function lazyLibc<T>(declare: (c: LibcHandle) => T): () => T | null {
+  let value: T | null | undefined;
+  return () => {
+    if (value !== undefined) return value;
+    const c = libc();
+    try {
+      value = c === null || c.koffi.sizeof('void *') !== 8 ? null : declare(c);
+    } catch {
+      value = null;
+    }
+    return value;
+  };
+}
