@@ -84,7 +84,10 @@ export type LoadFailure = 'timeout' | 'memory' | 'crash' | 'aborted';
 export type LoadOutcome =
   { readonly ok: true; readonly result: LoadResult } | { readonly ok: false; readonly reason: LoadFailure; readonly message: string };
 
-const WORKER_URL = new URL('./config-worker.js', import.meta.url);
+/** Set by scripts/bundle.mjs in the bundle: its worker entry is one CommonJS file. */
+declare const __VRRPD_CONFIG_WORKER__: string | undefined;
+/** The worker's entry, beside this file: config-worker.js (tsc's output), or the bundle's own. */
+const WORKER_URL = new URL(typeof __VRRPD_CONFIG_WORKER__ === 'string' ? __VRRPD_CONFIG_WORKER__ : './config-worker.js', import.meta.url);
 
 /**
  * How long a worker that finished a load waits for the next one before it is ended (unreferenced
