@@ -185,7 +185,7 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
   };
   // the loader's thread starts first: it boots while check.js loads here (BENCHMARKS.md, "Footprint")
   const loader = await loadLoader();
-  const loading = loader.loadConfigOffThread(loader.checkLoadRequest(checkArgs));
+  const loading = loader.loadForCheck(checkArgs);
   const { runCheck } = await loadCheck();
   return runCheck(checkArgs, io, loading);
 }
