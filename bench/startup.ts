@@ -16,13 +16,16 @@
  * says) against `keepalived -t -f FILE`, in the same lab host (so both see its interfaces), on the
  * config bench/config-parse.ts generates for N instances (the 1,000-instance one is 26,743 lines):
  * exec -> exit, min / median / max over `--check-runs` runs, alternating the two.
+ * `--baseline DIR`: also an older build, DIR/bin/vrrpd (a copy of a tree's bin/, dist/ and
+ * package.json beside node_modules), started as its launcher line says, alternated with this one and
+ * keepalived run by run, so a change is measured against what it replaces in the same conditions.
  * Usage: node build/bench/startup.js [--instances 1,255,1000] [--runs 5] [--check-runs 7]
- *        [--settle-ms 3000] [--impl both|vrrpd|keepalived] [--json FILE]
+ *        [--settle-ms 3000] [--impl both|vrrpd|keepalived] [--baseline DIR] [--json FILE]
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launcherArgv } from '../src/cli/launcher.js';
+import { launcherArgv, launcherNodeArgs } from '../src/cli/launcher.js';
 import { BenchLab, runCmd } from '../test/support/ns-lab.js';
 import {
   keepalivedUnavailable,
@@ -39,6 +42,8 @@ import { runIfMain } from './entry.js';
 
 export interface StartupFigures {
   readonly impl: Impl;
+  /** `baseline`: the build given as --baseline. */
+  readonly build?: 'baseline';
   readonly instances: number;
   /** ms from spawn, per run. */
   readonly up: number[];
@@ -58,6 +63,7 @@ export interface StartupFigures {
 /** Whole-process `check` of the N-instance config, ms from spawn to exit, per run. */
 export interface CheckFigures {
   readonly impl: Impl;
+  readonly build?: 'baseline';
   readonly instances: number;
   readonly ms: number[];
   /** CPU time (user + system), ms: less sensitive than `ms` to what else runs on the machine. */
@@ -99,9 +105,10 @@ async function oneStart(
   conf: string,
   n: number,
   settleMs: number,
+  bin?: string,
 ): Promise<{ up: number; first: number; all: number; rss: number; anon: number; cpu: number }> {
   const t0 = wallNowMs();
-  const node = startNode(lab, { impl, host: 'a', conf });
+  const node = startNode(lab, { impl, host: 'a', conf, ...(bin !== undefined ? { vrrpdBin: bin, nodeArgs: launcherNodeArgs(bin) } : {}) });
   let up = NaN;
   let first = NaN;
   try {
@@ -132,6 +139,15 @@ export interface StartupOptions {
   readonly checkRuns: number;
   readonly settleMs: number;
   readonly impls: readonly Impl[];
+  /** An older build's directory (DIR/bin/vrrpd), measured beside this one. */
+  readonly baseline?: string;
+}
+
+/** What one lab measures: each implementation, and the baseline build's vrrpd. */
+function variants(o: StartupOptions): { impl: Impl; bin?: string }[] {
+  const out: { impl: Impl; bin?: string }[] = o.impls.map((impl) => ({ impl }));
+  if (o.baseline !== undefined && o.impls.includes('vrrpd')) out.unshift({ impl: 'vrrpd', bin: join(o.baseline, 'bin/vrrpd') });
+  return out;
 }
 
 export async function runStartup(o: StartupOptions): Promise<{ starts: StartupFigures[]; checks: CheckFigures[] }> {
@@ -142,10 +158,23 @@ export async function runStartup(o: StartupOptions): Promise<{ starts: StartupFi
     const lab = await buildLab(ifaces);
     try {
       const conf = scaleConf('a', n, Math.ceil(n / 255), 100);
-      for (const impl of o.impls) {
-        const f: StartupFigures = { impl, instances: n, up: [], first: [], all: [], rss: [], anon: [], cpu: [] };
-        for (let r = 0; r < o.runs; r++) {
-          const s = await oneStart(lab, impl, conf, n, o.settleMs);
+      const vs = variants(o);
+      const figs = vs.map((v): StartupFigures => ({
+        impl: v.impl,
+        ...(v.bin !== undefined ? { build: 'baseline' as const } : {}),
+        instances: n,
+        up: [],
+        first: [],
+        all: [],
+        rss: [],
+        anon: [],
+        cpu: [],
+      }));
+      // run by run, each variant in turn: the machine's other work falls on all of them alike
+      for (let r = 0; r < o.runs; r++)
+        for (const [i, v] of vs.entries()) {
+          const s = await oneStart(lab, v.impl, conf, n, o.settleMs, v.bin);
+          const f = figs[i]!;
           f.up.push(s.up);
           f.first.push(s.first);
           f.all.push(s.all);
@@ -154,9 +183,8 @@ export async function runStartup(o: StartupOptions): Promise<{ starts: StartupFi
           f.cpu.push(s.cpu);
           await sleep(300);
         }
-        starts.push(f);
-      }
-      checks.push(...(await runChecks(lab, n, o.checkRuns, o.impls)));
+      starts.push(...figs);
+      checks.push(...(await runChecks(lab, n, o.checkRuns, vs)));
     } finally {
       await lab.destroy();
     }
@@ -165,17 +193,23 @@ export async function runStartup(o: StartupOptions): Promise<{ starts: StartupFi
 }
 
 /** `vrrpd check` / `keepalived -t` on config-parse's N-instance config in host `a`, alternating. */
-async function runChecks(lab: BenchLab, n: number, runs: number, impls: readonly Impl[]): Promise<CheckFigures[]> {
+async function runChecks(lab: BenchLab, n: number, runs: number, vs: readonly { impl: Impl; bin?: string }[]): Promise<CheckFigures[]> {
   const file = join(lab.tmpDir, `check-${n}.conf`);
   writeFileSync(file, generateConfig(n));
-  const argv: Record<Impl, string[]> = {
-    vrrpd: [...launcherArgv(join(REPO_ROOT, 'bin/vrrpd')), 'check', '-f', file],
-    keepalived: ['keepalived', '-t', '-f', file],
-  };
-  const out = impls.map((impl): CheckFigures => ({ impl, instances: n, ms: [], cpu: [] }));
+  const argv = (v: { impl: Impl; bin?: string }): string[] =>
+    v.impl === 'keepalived'
+      ? ['keepalived', '-t', '-f', file]
+      : [...launcherArgv(v.bin ?? join(REPO_ROOT, 'bin/vrrpd')), 'check', '-f', file];
+  const out = vs.map((v): CheckFigures => ({
+    impl: v.impl,
+    ...(v.bin !== undefined ? { build: 'baseline' as const } : {}),
+    instances: n,
+    ms: [],
+    cpu: [],
+  }));
   for (let r = 0; r < runs; r++)
-    for (const f of out) {
-      const t = await timedExit(['nsenter', `--net=/run/netns/${lab.host('a').ns}`, ...argv[f.impl]], join(lab.tmpDir, 'time.out'));
+    for (const [i, f] of out.entries()) {
+      const t = await timedExit(['nsenter', `--net=/run/netns/${lab.host('a').ns}`, ...argv(vs[i]!)], join(lab.tmpDir, 'time.out'));
       f.ms.push(t.ms);
       f.cpu.push(t.cpu);
       await sleep(100);
@@ -219,6 +253,8 @@ function withRatio(mine: readonly number[], theirs: readonly number[] | undefine
   return theirs === undefined ? mmm(mine, digits) : `${mmm(mine, digits)} (${(med(mine) / med(theirs)).toFixed(2)}x)`;
 }
 
+const label = (f: { impl: Impl; build?: 'baseline' }): string => (f.build === 'baseline' ? `${f.impl} (baseline)` : f.impl);
+
 export function startupTable(figs: readonly StartupFigures[], checks: readonly CheckFigures[] = []): string {
   const rows = [
     '| instances | daemon | spawn -> first log line (ms) | -> first instance BACKUP (ms) | -> every instance BACKUP (ms) | CPU to get there (ms) | RSS after start (MiB) | of which anonymous (MiB) |',
@@ -227,7 +263,7 @@ export function startupTable(figs: readonly StartupFigures[], checks: readonly C
   for (const f of figs) {
     const k = f.impl === 'vrrpd' ? figs.find((x) => x.impl === 'keepalived' && x.instances === f.instances) : undefined;
     rows.push(
-      `| ${f.instances} | ${f.impl} | ${withRatio(f.up, k?.up)} | ${withRatio(f.first, k?.first)} | ${withRatio(f.all, k?.all)} | ${withRatio(f.cpu, k?.cpu)} | ${withRatio(f.rss, k?.rss, 1)} | ${withRatio(f.anon, k?.anon, 1)} |`,
+      `| ${f.instances} | ${label(f)} | ${withRatio(f.up, k?.up)} | ${withRatio(f.first, k?.first)} | ${withRatio(f.all, k?.all)} | ${withRatio(f.cpu, k?.cpu)} | ${withRatio(f.rss, k?.rss, 1)} | ${withRatio(f.anon, k?.anon, 1)} |`,
     );
   }
   const out = [`${rows.join('\n')}\n(min / median / max; vrrpd's (ratio) is its median over keepalived's in this run)`];
@@ -236,7 +272,7 @@ export function startupTable(figs: readonly StartupFigures[], checks: readonly C
     for (const f of checks) {
       const k = f.impl === 'vrrpd' ? checks.find((x) => x.impl === 'keepalived' && x.instances === f.instances) : undefined;
       c.push(
-        `| ${f.instances} | ${f.impl === 'vrrpd' ? 'vrrpd check -f' : 'keepalived -t -f'} | ${withRatio(f.ms, k?.ms)} | ${withRatio(f.cpu, k?.cpu)} |`,
+        `| ${f.instances} | ${f.impl === 'vrrpd' ? `${label(f)} check -f` : 'keepalived -t -f'} | ${withRatio(f.ms, k?.ms)} | ${withRatio(f.cpu, k?.cpu)} |`,
       );
     }
     out.push(`${c.join('\n')}\n(config-parse's generated config; min / median / max)`);
@@ -245,7 +281,13 @@ export function startupTable(figs: readonly StartupFigures[], checks: readonly C
 }
 
 async function main(argv: string[]): Promise<number> {
-  const o = { instances: [1, 255, 1000], runs: 5, checkRuns: 7, settleMs: 3000, impls: ['vrrpd', 'keepalived'] as Impl[] };
+  const o: { -readonly [K in keyof StartupOptions]: StartupOptions[K] } = {
+    instances: [1, 255, 1000],
+    runs: 5,
+    checkRuns: 7,
+    settleMs: 3000,
+    impls: ['vrrpd', 'keepalived'],
+  };
   let json: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -256,7 +298,8 @@ async function main(argv: string[]): Promise<number> {
     else if (k === '--impl') {
       const v = argv[++i];
       o.impls = v === 'both' ? ['vrrpd', 'keepalived'] : [v as Impl];
-    } else if (k === '--json') json = argv[++i];
+    } else if (k === '--baseline') o.baseline = argv[++i];
+    else if (k === '--json') json = argv[++i];
     else throw new Error(`unknown argument ${k}`);
   }
   const skip = (o.impls.includes('vrrpd') && vrrpdUnavailable()) || (o.impls.includes('keepalived') && keepalivedUnavailable());

@@ -6,7 +6,7 @@
  * yet is refused here too (src/config/runtime-support.ts).
  */
 import { EXIT_OK, exitCodeFor, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
-import { checkLoadRequest, failureDiagnostic, loadConfigOffThread, type LoadOutcome } from './config-loader.js';
+import { failureDiagnostic, loadForCheck, loadSummary, type LoadOutcome, type SummaryOutcome } from './config-loader.js';
 
 export interface CheckArgs {
   file: string;
@@ -25,32 +25,34 @@ export interface Io {
 }
 
 /**
- * `loading`: the load of checkLoadRequest(a), when the caller started it already (main.ts starts the
- * loader's thread before this module is imported, so the two start in parallel).
+ * `loading`: loadForCheck(a), when the caller started it already (main.ts starts the loader's thread
+ * before this module is imported, so the two start in parallel). Without --print only the summary
+ * comes back from the loader's thread, not the model.
  */
-export async function runCheck(a: CheckArgs, io: Io, loading?: Promise<LoadOutcome>): Promise<number> {
-  const out = await (loading ?? loadConfigOffThread(checkLoadRequest(a)));
+export async function runCheck(a: CheckArgs, io: Io, loading?: Promise<LoadOutcome | SummaryOutcome>): Promise<number> {
+  const out = await (loading ?? loadForCheck(a));
   if (!out.ok) {
     // no model at all: nothing to print
     const d = failureDiagnostic(out);
     report([d], a, io);
     return exitCodeFor([d]);
   }
-  const r = out.result;
+  const r = 'summary' in out ? out.summary : loadSummary(out.result);
   const shown = r.diagnostics.filter((d) => d.severity !== 'info');
   report(shown, a, io);
   if (a.print) {
+    if (!('result' in out)) throw new Error('vrrpd check --print: the load has no model (start it with loadForCheck)');
     // the printers (and the yaml package) are loaded only to print (print-config.ts)
     const { printKeepalived, toJson, toYaml } = await import('./print-config.js');
-    const model = r.partial;
+    const model = out.result.partial;
     if (a.print === 'keepalived') io.out(printKeepalived(model));
     else if (a.print === 'yaml') io.out(toYaml(model));
     else io.out(toJson(model));
   }
-  if (!a.json) io.err(verdictLine(r.config?.instances.length));
+  if (!a.json) io.err(verdictLine(r.instances));
   // keepalived's code, unless vrrpd refuses a config keepalived accepts (runtime-support.ts): then 1,
   // as `vrrpd run` exits, so `vrrpd check && vrrpd reload` cannot pass it
-  if (r.config === undefined && r.exitCode === EXIT_OK) return EXIT_REFUSED_BY_VRRPD;
+  if (r.instances === undefined && r.exitCode === EXIT_OK) return EXIT_REFUSED_BY_VRRPD;
   // --strict: anything shown (a keyword not run, a value corrected or skipped) fails
   if (a.strict === true && r.exitCode === EXIT_OK && shown.length > 0) return EXIT_STRICT;
   return r.exitCode;

@@ -91,7 +91,16 @@ function parseFlags(args: string[], withValue: ReadonlySet<string>): { flags: Ma
   return { flags, rest };
 }
 
-export async function main(argv: string[], io: Io = stdio): Promise<number> {
+/** What the caller has the daemon wait for. */
+export interface MainHooks {
+  /**
+   * Before the daemon's modules load, once the config loader's thread has started (so the two run
+   * in parallel): bin/vrrpd's check that the native modules load under this Node. It may exit.
+   */
+  readonly beforeDaemon?: () => Promise<unknown>;
+}
+
+export async function main(argv: string[], io: Io = stdio, hooks: MainHooks = {}): Promise<number> {
   let args = [...argv];
   // keepalived's spelling: vrrpd -t -f FILE / --config-test
   if (args.includes('-t') || args.includes('--config-test')) {
@@ -113,7 +122,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     case 'check':
       return checkCommand(args, io);
     case 'run':
-      return runCommand(args, io);
+      return runCommand(args, io, hooks);
     case 'status':
       return statusCommand(args, io);
     case 'promote':
@@ -176,13 +185,13 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
   };
   // the loader's thread starts first: it boots while check.js loads here (BENCHMARKS.md, "Footprint")
   const loader = await loadLoader();
-  const loading = loader.loadConfigOffThread(loader.checkLoadRequest(checkArgs));
+  const loading = loader.loadForCheck(checkArgs);
   const { runCheck } = await loadCheck();
   return runCheck(checkArgs, io, loading);
 }
 
 /** vrrpd run: parse the flags, then the daemon (loaded on use). */
-async function runCommand(args: string[], io: Io): Promise<number> {
+async function runCommand(args: string[], io: Io, hooks: MainHooks): Promise<number> {
   const parsed = parseRunCommandLine(args);
   if ('error' in parsed) {
     io.err(`vrrpd run: ${parsed.error}`);
@@ -229,6 +238,7 @@ async function runCommand(args: string[], io: Io): Promise<number> {
   // thread (BENCHMARKS.md, "Footprint"); the load is the one runDaemon would start, with its bounds
   const loader = await loadLoader();
   const loading = loader.loadConfigOffThread(loader.daemonLoadRequest(runArgs));
+  await hooks.beforeDaemon?.();
   const { runDaemon } = await loadRun();
   return runDaemon(runArgs, io, loading);
 }

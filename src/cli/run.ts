@@ -27,7 +27,7 @@ import { ownMissingCapabilities } from '../host/capabilities.js';
 import { ensureDirSync } from '../util/safe-file.js';
 import { VERSION } from '../version.js';
 import type { Io } from './check.js';
-import { systemPorts, type SystemPorts } from './compose.js';
+import { preloadPorts, systemPorts, type SystemPorts } from './compose.js';
 import { installDumpSignals } from './dump-signals.js';
 import { daemonLoadRequest, failureDiagnostic, loadConfigOffThread, type LoadOutcome, type LoadRequest } from './config-loader.js';
 
@@ -100,7 +100,10 @@ export async function runDaemon(a: RunArgs, io: Io, loading?: Promise<LoadOutcom
   // must be a regular file (a FIFO could hold every reload).
   // what the runtime cannot run yet (VRRPv3, IPv6) is refused, at start and on reload
   const loadRequest: LoadRequest = daemonLoadRequest(a);
-  const first = await loadFirstConfig(a, io, loading ?? loadConfigOffThread(loadRequest));
+  const loadingFirst = loading ?? loadConfigOffThread(loadRequest);
+  // this thread would wait for the loader's: it loads what the ports need first meanwhile
+  preloadPorts();
+  const first = await loadFirstConfig(a, io, loadingFirst);
   if (!first.ok) return first.exitCode;
   const { loaded, cfg } = first;
 

@@ -1,7 +1,7 @@
 /**
  * The off-thread config loader (src/cli/config-loader.ts) and `vrrpd check` on hostile files:
  *  - the worker's model is the one the main thread builds (structured clone keeps everything the
- *    model holds), deeply frozen again;
+ *    model holds), deeply frozen again; `check` without --print gets only the load's summary;
  *  - a load that times out, runs out of memory or is cancelled is an outcome with a reason that names
  *    the bound, and the next load works;
  *  - a FIFO nobody writes to cannot hold the loader thread (nor the process at exit);
@@ -17,7 +17,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import { CONFIG_LOAD_HEAP_MB, CONFIG_LOAD_TIMEOUT_MS, loadConfigOffThread } from '../../src/cli/config-loader.js';
+import {
+  CONFIG_LOAD_HEAP_MB,
+  CONFIG_LOAD_TIMEOUT_MS,
+  loadConfigOffThread,
+  loadForCheck,
+  loadSummary,
+  summarizeConfigOffThread,
+} from '../../src/cli/config-loader.js';
 import { main } from '../../src/cli/main.js';
 import { nodeConfigHost } from '../../src/host/config-host.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -92,6 +99,29 @@ t.test('the worker builds the same model as the main thread (oracle corpus and t
   t.ok(big.ok && big.result.partial.instances.length === 1000, '1,000 instances');
   t.ok(big.ok && isDeepStrictEqual(big.result, loadConfig(join(dir, 'k.conf'), nodeConfigHost({ hostChecks: false }))), 'identical');
   t.ok(big.ok && deeplyFrozen(big.result.config), 'deeply frozen');
+});
+
+t.test("check without --print: only the load's summary comes back, the same as the full load's", async (t) => {
+  const dir = tmp(t);
+  const cases: [string, string][] = [
+    ['ok.conf', generateConfig(50)],
+    ['refused.conf', 'vrrp_instance VI_1 {\n  state SOMETIMES\n  interface lo\n  virtual_router_id 300\n}\n'],
+  ];
+  for (const [name, text] of cases) {
+    writeFileSync(join(dir, name), text);
+    const req = { file: join(dir, name), hostChecks: false, runtimeSupport: true };
+    const full = await loadConfigOffThread(req, { timeoutMs: FRESH_MS });
+    const summary = await summarizeConfigOffThread(req, { timeoutMs: FRESH_MS });
+    t.ok(full.ok && summary.ok, `${name}: both loaded`);
+    if (!full.ok || !summary.ok) continue;
+    t.same(Object.keys(summary.summary).sort(), ['diagnostics', 'exitCode', 'instances'], `${name}: no model in the summary`);
+    t.ok(isDeepStrictEqual(summary.summary, loadSummary(full.result)), `${name}: the full load's diagnostics, exit code and instances`);
+  }
+  const forCheck = { file: join(dir, 'ok.conf'), hostChecks: false, allConfig: false };
+  const plain = await loadForCheck(forCheck);
+  t.ok(plain.ok && 'summary' in plain && plain.summary.instances === 50, 'check: the summary (50 instances)');
+  const printed = await loadForCheck({ ...forCheck, print: 'keepalived' });
+  t.ok(printed.ok && 'result' in printed && printed.result.partial.instances.length === 50, 'check --print: the model');
 });
 
 t.test('a load over its time: outcome `timeout` naming CONFIG_LOAD_TIMEOUT_MS; the next load works', async (t) => {

@@ -58,7 +58,7 @@ t.test(
     const b = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/bundle.mjs'), out], { encoding: 'utf8', timeout: CMD_TIMEOUT_MS });
     t.equal(b.status, 0, `scripts/bundle.mjs exit 0 ${b.stderr}`);
     const files = readdirSync(out);
-    t.ok(files.includes('main.js') && files.includes('config-worker.js'), 'one file per thread entry');
+    t.ok(files.includes('main.js') && files.includes('config-worker.cjs'), "one file per thread entry (the worker's: one CommonJS file)");
     t.ok(
       files.some((f) => /^print-config-.*\.js$/.test(f)),
       'the printers are a file of their own (loaded only by --print)',

@@ -4,7 +4,7 @@
  * `node bin/vrrpd` build their argv with launcherArgv, and the systemd unit repeats both.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -136,6 +136,8 @@ t.test('the daemon refuses native modules built for another Node in one line', {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'bin'));
   copyFileSync(VRRPD_BIN, join(dir, 'bin', 'vrrpd'));
+  // the compiled daemon: its main.js starts the config loader's thread, then has the launcher check
+  cpSync(join(VRRPD_BIN, '../../dist'), join(dir, 'dist'), { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
   const mod = join(dir, 'node_modules', 'raw-socket');
   mkdirSync(mod, { recursive: true });
