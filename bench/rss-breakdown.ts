@@ -4,7 +4,8 @@
  * every instance becomes MASTER and advertises), and after `--wait` seconds each of its processes'
  * /proc/PID/smaps grouped: the program's binary, shared libraries, native addons, V8's heap pages,
  * JIT code, malloc's main arena and thread arenas, thread stacks, the rest; with VmRSS, RssAnon,
- * RssFile and the thread count. keepalived 2.2.7 and vrrpd, one after the other, same lab.
+ * RssFile and the thread count. keepalived 2.2.7 and vrrpd, one after the other, same lab. One
+ * interface: at most 255 instances (VRIDs).
  * Usage: node build/bench/rss-breakdown.js [--instances 1,255] [--impl both|vrrpd|keepalived]
  *        [--wait 60] [--node-args '--v8-pool-size=1'] [--json FILE]
  * Run it as root, under the lab lock (`flock /tmp/vrrpd-netns.lock ...`).

@@ -6,7 +6,7 @@
  * the parser and both compilers are touched while the daemon starts and the config loader's thread
  * boots, and those pages stay mapped for the life of the process although a running daemon uses a
  * fraction of them (BENCHMARKS.md, "Resident memory": 40 MiB of /usr/bin/node resident in a daemon
- * with one instance, 16 MiB of it needed a minute after a drop). keepalived's VRRP child has the same
+ * with one instance, 11-15 MiB of it back in use a minute after a drop). keepalived's VRRP child has the same
  * property by construction: it is forked, and maps only the file pages it touches after the fork.
  *
  * How: madvise(MADV_DONTNEED) on each private, non-writable mapping of a regular file that holds no
