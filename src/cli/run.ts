@@ -22,6 +22,7 @@ import { socketOptions } from '../control/socket-file.js';
 import { ADVERT_GRID_MS, Daemon } from '../runtime/daemon.js';
 import { stateFilesOptions, type StateFilesOptions } from '../notify/state-files.js';
 import { fullCollector } from '../io/heap.js';
+import { dropCleanFilePages } from '../io/resident-pages.js';
 import { acquirePidFile } from '../util/pid-file.js';
 import { ownMissingCapabilities } from '../host/capabilities.js';
 import { ensureDirSync } from '../util/safe-file.js';
@@ -229,6 +230,12 @@ async function loadFirstConfig(a: RunArgs, io: Io, loading: Promise<LoadOutcome>
   return { ok: true, loaded, cfg };
 }
 
+/**
+ * The first full collection and page drop after start (then every HEAP_COLLECT_INTERVAL_MS): the
+ * instances have started and the first load's thread has ended (IDLE_WORKER_MS, config-loader.ts).
+ */
+const FIRST_COLLECTION_MS = 10_000;
+
 /** The real ports (compose.ts) and the daemon on them. */
 function composeDaemon(
   a: RunArgs,
@@ -251,8 +258,14 @@ function composeDaemon(
     },
     onLagSample,
   });
-  // A full collection every few minutes keeps RSS at the live heap (io/heap.ts; issue 10's soak).
-  const collectGarbage = fullCollector() ?? undefined;
+  // A full collection every few minutes keeps RSS at the live heap (io/heap.ts; issue 10's soak);
+  // with it, the file pages start-up and reloads touched and the daemon no longer uses are handed
+  // back (io/resident-pages.ts): the first time once the first load's thread has ended.
+  const gc = fullCollector();
+  const collectGarbage = (): void => {
+    gc?.();
+    dropCleanFilePages();
+  };
   daemon = new Daemon({
     io: ports.io,
     notifier: ports.notifier,
@@ -260,7 +273,8 @@ function composeDaemon(
     vipDeleted: a.vipDeleted,
     advertGridMs: ADVERT_GRID_MS,
     beforeStart,
-    ...(collectGarbage ? { collectGarbage } : {}),
+    collectGarbage,
+    firstCollectionMs: FIRST_COLLECTION_MS,
   });
   return { d: daemon, ports };
 }

@@ -60,6 +60,8 @@ export interface DaemonOptions {
    * work queue right after an advert burst; absent: garbage collection is left to V8.
    */
   readonly collectGarbage?: () => void;
+  /** When the first of those collections is due after start (default HEAP_COLLECT_INTERVAL_MS). */
+  readonly firstCollectionMs?: number;
 }
 
 /** An IPv6 advert with no open channel (its source tracker reports the missing socket). */
@@ -155,7 +157,10 @@ export class Daemon {
     this.#receiver = new Receiver({ clock: io.clock, log, submit, drops: (n) => this.#ifs.get(n), instances, logUnknownVrids, stopping });
     this.#vmacs = new Vmacs({ links: io.linkCommands, sysctls: io.sysctls, netlink: io.netlink, log });
     const collect = o.collectGarbage;
-    this.#heap = collect ? new HeapCollection({ clock: io.clock, submit, grid: this.#grid, collect, stopping }) : null;
+    const firstMs = o.firstCollectionMs;
+    this.#heap = collect
+      ? new HeapCollection({ clock: io.clock, submit, grid: this.#grid, collect, stopping, ...(firstMs !== undefined ? { firstMs } : {}) })
+      : null;
   }
 
   get instances(): readonly Instance[] {

@@ -21,6 +21,8 @@ export interface HeapCollectionDeps {
   readonly grid: AdvertGrid | null;
   readonly collect: () => void;
   readonly stopping: () => boolean;
+  /** When the first collection is due after start (default HEAP_COLLECT_INTERVAL_MS). */
+  readonly firstMs?: number;
 }
 
 export class HeapCollection {
@@ -32,9 +34,10 @@ export class HeapCollection {
 
   /** Arm the next collection (start, and after each one). */
   arm(): void {
-    const { clock, submit, grid, collect, stopping } = this.deps;
+    const { clock, submit, grid, collect, stopping, firstMs } = this.deps;
     if (stopping()) return;
-    this.#timer = clock.setTimer(HEAP_COLLECT_INTERVAL_MS, () => {
+    const inMs = this.count === 0 && firstMs !== undefined ? firstMs : HEAP_COLLECT_INTERVAL_MS;
+    this.#timer = clock.setTimer(inMs, () => {
       const run = (): void =>
         submit('heap collection', () => {
           if (stopping()) return;

@@ -78,6 +78,18 @@ t.test('a BACKUP (no advert of its own): a collection at the interval itself', a
   await d.stop(0);
 });
 
+t.test('firstCollectionMs: the first collection that long after start, then every interval', async (t) => {
+  const io = new FakeIo();
+  const at: number[] = [];
+  const d = new Daemon(
+    withTestNotifier({ io, log: silentLog, collectGarbage: () => void at.push(io.fake.now()), firstCollectionMs: 10_000 }),
+  );
+  await d.start(config('BACKUP'));
+  await advanceDaemon(d, io, HEAP_COLLECT_INTERVAL_MS + 11_000);
+  t.same(at, [1_010_000, 1_010_000 + HEAP_COLLECT_INTERVAL_MS]);
+  await d.stop(0);
+});
+
 t.test('without collectGarbage nothing is scheduled', async (t) => {
   const io = new FakeIo();
   const d = new Daemon(withTestNotifier({ io, log: silentLog }));
