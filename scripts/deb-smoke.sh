@@ -21,7 +21,7 @@ trap 'dpkg --purge vrrpd >/dev/null 2>&1 || true' EXIT
 
 vrrpd --version
 # the bundle bin/vrrpd runs (scripts/bundle.mjs), with the worker entry beside it
-[ -s /usr/lib/vrrpd/dist/bundle/main.js ] && [ -s /usr/lib/vrrpd/dist/bundle/config-worker.js ] || fail "no bundle in dist/bundle"
+[ -s /usr/lib/vrrpd/dist/bundle/main.js ] && [ -s /usr/lib/vrrpd/dist/bundle/config-worker.cjs ] || fail "no bundle in dist/bundle"
 [ "$(readlink -f "$(command -v vrrpd)")" = /usr/lib/vrrpd/bin/vrrpd ] || fail "vrrpd on PATH is not the package's"
 for conf in /usr/share/doc/vrrpd/examples/*; do
   # the examples name interfaces and hook scripts of the hosts they are written for

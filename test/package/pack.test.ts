@@ -74,7 +74,7 @@ t.test(
     }
     // the bundle bin/vrrpd runs (scripts/bundle.mjs; `npm run build` and `npm ci` make it)
     if (existsSync(join(REPO, 'dist/bundle/main.js')))
-      for (const p of ['dist/bundle/main.js', 'dist/bundle/config-worker.js']) t.ok(paths.includes(p), `${p} is shipped`);
+      for (const p of ['dist/bundle/main.js', 'dist/bundle/config-worker.cjs']) t.ok(paths.includes(p), `${p} is shipped`);
     const harness = harnessModules();
     const leaked = paths.filter((p) => {
       const mod = distModule(p);
