@@ -17,7 +17,7 @@
  * (RssFile), not what the host's memory holds: the page cache is the kernel's to reclaim anyway.
  */
 import { readFileSync } from 'node:fs';
-import { libc } from '../util/libc.js';
+import { lazyLibc } from '../util/libc.js';
 
 const MADV_DONTNEED = 4;
 
@@ -79,14 +79,7 @@ export interface DropResult {
 }
 
 type Madvise = (addr: bigint, len: number, advice: number) => number;
-let madvise: Madvise | null | undefined;
-
-function loadMadvise(): Madvise | null {
-  if (madvise !== undefined) return madvise;
-  const c = libc();
-  madvise = c === null ? null : (c.lib.func('int madvise(uintptr_t addr, size_t len, int advice)') as Madvise);
-  return madvise;
-}
+const loadMadvise = lazyLibc<Madvise>(({ lib }) => lib.func('int madvise(uintptr_t addr, size_t len, int advice)') as Madvise);
 
 /**
  * Drop this process's clean file pages (above). Null when it cannot (no koffi, off the main thread,
