@@ -213,7 +213,7 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
     cls: 'ignored',
     instead: 'the interface setting is not changed: set it with sysctl (net.ipv4.conf.IFACE.promote_secondaries=1)',
   },
-  ...rows('vrrp_instance', 'refused', VMAC, ['use_vmac_addr', 'use_ipvlan']),
+  ...rows('vrrp_instance', 'refused', VMAC, ['use_ipvlan']),
   {
     block: 'vrrp_instance',
     keyword: 'use_vmac',
@@ -247,7 +247,6 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
 
 /** Instance keywords the parser reads and keeps in `unsupported`, nothing else (each has a row above). */
 export const INSTANCE_NOT_RUN: readonly string[] = [
-  'use_vmac_addr',
   'use_ipvlan',
   'garp_extra_if',
   'vmac_garp_intvl',
