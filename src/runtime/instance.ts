@@ -337,7 +337,7 @@ export class Instance {
         return;
       case 'vmac-create':
       case 'vmac-delete':
-        await this.#vmac(a.type === 'vmac-create');
+        await this.#vmac(a.type === 'vmac-create', a.links ?? vmacLinks(this.spec));
         return;
       default:
         assertNever(a, 'action');
@@ -348,8 +348,8 @@ export class Instance {
    * Make or remove the VMACs (its own, then its addresses': vmac.ts); a failure is logged with the
    * name (no VMAC: the source tracker, or the tracked interface of the VIP on it, says FAULT).
    */
-  async #vmac(add: boolean): Promise<void> {
-    for (const v of vmacLinks(this.spec)) {
+  async #vmac(add: boolean, links: readonly VmacLink[]): Promise<void> {
+    for (const v of links) {
       const why = this.#env.vmac ? await this.#env.vmac(add, v) : 'not supported here';
       if (why === undefined) continue;
       if (why === null) {

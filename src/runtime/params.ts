@@ -212,20 +212,19 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
     trackFiles,
     trackProcesses,
     params,
-    matchKey: matchKey(inst, unicast, mcastGroup, plan.links),
+    matchKey: matchKey(inst, unicast, mcastGroup),
   };
 }
 
 /** Reload identity (docs/keepalived-behaviour.md 6 step 3): VRID, family, interface, unicast or not, source, group, VMACs. */
-function matchKey(inst: R<VrrpInstance>, unicast: boolean, mcastGroup: string, addrVmacs: readonly VmacLink[]): string {
+function matchKey(inst: R<VrrpInstance>, unicast: boolean, mcastGroup: string): string {
   const kind = unicast ? 'unicast' : 'multicast';
   const vmac = vmacSpec(inst)?.ifname;
   const key = [inst.virtualRouterId, inst.family, inst.interface ?? '', kind, unicast ? (inst.unicastSrcIp ?? '') : mcastGroup];
   if (vmac !== undefined) key.push(`vmac ${vmac}`);
-  // keepalived 2.2.7 matches no instance whose use_vmac_addr changed; vrrpd neither one whose
-  // address VMACs changed (docs/vmac.md "use_vmac_addr").
+  // keepalived 2.2.7 matches no instance whose use_vmac_addr changed (docs/vmac.md "use_vmac_addr");
+  // a kept one's address VMACs follow its VIPs (reload.ts).
   if (inst.useVmacAddr) key.push('vmac_addr');
-  if (addrVmacs.length > 0) key.push(`addr vmacs ${addrVmacs.map((l) => `${l.ifname}@${l.parent}`).join(',')}`);
   return key.join('|');
 }
 

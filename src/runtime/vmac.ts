@@ -18,9 +18,10 @@ import type { Instance } from './instance.js';
 import { vmacLinks, type VmacLink } from './addr-vmac.js';
 import type { HostNetlink, IoError, LinkCommands, LinkInfo, Sysctls } from './ports/index.js';
 
-/** Make or remove an instance's VMACs through its interpreter (nothing without any). */
-export function vmacStep(inst: Instance, type: 'vmac-create' | 'vmac-delete'): Promise<void> {
-  return vmacLinks(inst.spec).length === 0 ? Promise.resolve() : inst.apply({ snapshot: inst.snapshot, actions: [{ type }] });
+/** Make or remove an instance's VMACs (or only `links`) through its interpreter (nothing without any). */
+export function vmacStep(inst: Instance, type: 'vmac-create' | 'vmac-delete', links?: readonly VmacLink[]): Promise<void> {
+  if ((links ?? vmacLinks(inst.spec)).length === 0) return Promise.resolve();
+  return inst.apply({ snapshot: inst.snapshot, actions: [links === undefined ? { type } : { type, links }] });
 }
 
 export interface VmacDeps {
