@@ -366,6 +366,7 @@ export class Daemon {
           configure: (c) => this.#configure(c),
           instancesChanged: () => this.#instancesChanged(),
           prepare: (inst) => this.#prepare(inst),
+          vmacIfindex: (n) => this.#vmacs.madeIfindex(n),
         },
         cfg,
       );

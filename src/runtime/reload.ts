@@ -31,6 +31,8 @@ export interface ReloadTarget {
   configure(cfg: FrozenConfig): void;
   /** The instance set changed: indexes, trackers and sockets follow. */
   instancesChanged(): void;
+  /** The ifindex of a VMAC the daemon made and brought up (vmac.ts), else undefined. */
+  vmacIfindex(ifname: string): number | undefined;
   /** Initial tracking and source address of a new instance, before its start. */
   prepare(inst: Instance): void;
 }
@@ -74,6 +76,11 @@ async function reconfigure(d: ReloadTarget, inst: Instance, spec: InstanceSpec):
   const clash = gone.filter((g) => added.some((a) => a.ifname === g.ifname));
   await vmacStep(inst, 'vmac-delete', clash);
   await vmacStep(inst, 'vmac-create', added);
+  for (const l of added) {
+    const ifindex = d.vmacIfindex(l.ifname);
+    // (on a parent without carrier the macvlan is not running: its events then tell)
+    if (ifindex !== undefined && d.host.isUp(l.parent)) d.host.madeUp(l.ifname, ifindex);
+  }
   await inst.reconfigure(spec);
   await vmacStep(
     inst,

@@ -73,6 +73,11 @@ export class Vmacs {
     this.#d = d;
   }
 
+  /** The ifindex of the VMAC `name` this daemon made and brought up (undefined: none). */
+  madeIfindex(name: string): number | undefined {
+    return this.#ready.has(name) ? this.#ifindex.get(name) : undefined;
+  }
+
   /** Did this daemon make the VMAC `name` and bring it up (not yet removed)? */
   has(name: string): boolean {
     return this.#ready.has(name);
