@@ -183,7 +183,8 @@ function addressOption(line: AddressLine, w: string, v: string): boolean {
       else diags.error(stmt, `track_group not allowed for ${first} - ignoring`, w);
       break;
     default:
-      if (FLAG_WORDS.has(w)) e.flags.push(w);
+      // keepalived reads `use_vmac` on VIP/eVIP lines only, not on static addresses
+      if (FLAG_WORDS.has(w) && !(w === 'use_vmac' && opts.allowTrackGroup === true)) e.flags.push(w);
       else diags.error(stmt, `Unknown configuration entry '${w}' for ip address - ignoring`, w);
   }
   return true;

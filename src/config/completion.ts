@@ -5,6 +5,7 @@
  */
 import type { InstanceExtras, ParseState } from './keywords/parse-state.js';
 import type { ScriptCommand, SyncGroup, VrrpInstance } from './model.js';
+import { completeAddressVmacs } from './keywords/vmac.js';
 import { checkScriptFile, type ScriptCheck } from './script-check.js';
 import { ROOT_IDENTITY } from './script-user.js';
 import { isIpv6LinkLocal } from './values.js';
@@ -121,6 +122,7 @@ function completeInstance(st: ParseState, i: VrrpInstance): void {
   completeFirstIpv6Vip(st, i);
   completeInterval(st, i, ex);
   completeVmacXmitBase(st, i);
+  completeAddressVmacs(i, (msg, kw) => st.diags.error(undefined, msg, kw));
   // keepalived checks the VIPs a second time, also refusing an IPv6 instance kept at version 2
   if (i.virtualIpaddress.length === 0 && i.family === 6) {
     st.diags.fatal(undefined, `(${i.name}) No VIP specified; at least one is required`, 'virtual_ipaddress');

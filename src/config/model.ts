@@ -40,6 +40,11 @@ export interface AddressEntry {
   flags: string[];
   /** static_ipaddress only. */
   trackGroup: string | null;
+  /**
+   * A VIP/eVIP given a VMAC of its own on its interface (`use_vmac_addr`, or `use_vmac` on its line;
+   * set by the instance's completion, docs/vmac.md). Absent or false: none.
+   */
+  ownVmac?: boolean;
   origin: Origin;
 }
 
@@ -161,6 +166,11 @@ export interface VrrpInstance {
    * VIPs and GARPs stay on the VMAC (docs/vmac.md). Only with `use_vmac` (completion clears it).
    */
   vmacXmitBase: boolean;
+  /**
+   * `use_vmac_addr`: each VIP/eVIP on another interface than `interface`, or of the other family,
+   * gets a VMAC of its own (docs/vmac.md; completion marks the entries `ownVmac`).
+   */
+  useVmacAddr: boolean;
   trackSrcIp: boolean;
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
@@ -438,6 +448,7 @@ export function defaultInstance(name: string, g: GlobalDefs, origin: Origin): Vr
     useVmac: false,
     vmacIfname: null,
     vmacXmitBase: false,
+    useVmacAddr: false,
     trackSrcIp: false,
     trackInterfaces: [],
     trackScripts: [],

@@ -212,6 +212,7 @@ function printInstance(p: Printer, i: DeepReadonly<VrrpInstance>): void {
   if (i.dontTrackPrimary) p.line(1, 'dont_track_primary');
   if (i.useVmac) p.line(1, i.vmacIfname === null ? 'use_vmac' : `use_vmac ${i.vmacIfname}`);
   if (i.vmacXmitBase) p.line(1, 'vmac_xmit_base');
+  if (i.useVmacAddr) p.line(1, 'use_vmac_addr');
   if (i.trackSrcIp) p.line(1, 'track_src_ip');
   p.block(1, 'virtual_ipaddress', i.virtualIpaddress.map(formatAddressLine));
   p.block(1, 'virtual_ipaddress_excluded', i.virtualIpaddressExcluded.map(formatAddressLine));

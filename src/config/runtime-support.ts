@@ -6,6 +6,8 @@
  *  - `use_vmac` on an IPv6 instance, or with unicast peers and without
  *    `vmac_xmit_base` (keepalived forces it with unicast, but strict mode resets it: unicast
  *    adverts from the VMAC, which vrrpd does not run; docs/vmac.md);
+ *  - a VIP/eVIP given a VMAC of its own (`use_vmac_addr`, `use_vmac` on its line) that is IPv6 or
+ *    has no interface, and two instances with VMACs on one interface with one MAC (docs/vmac.md);
  *  - an instance with `unicast_fault_no_peer` and no unicast peer, which keepalived holds in FAULT
  *    for good (vrrpd has no such permanent fault yet; running it would take the VIP).
  * One diagnostic per such instance, bare (line 0, the place is in its text, as for the script
@@ -23,7 +25,7 @@
  * instance without `unicast_src_ip` with a peer that is not link-local ({@link V6_UNICAST_GLOBAL_PEER}).
  */
 import type { Diagnostic } from './diagnostics.js';
-import type { DeepReadonly, Origin, VrrpInstance } from './model.js';
+import type { AddressEntry, DeepReadonly, Origin, VrrpInstance } from './model.js';
 import { notRunMessage, type NotRunUse } from './support.js';
 import { isIpv6LinkLocalBytes, parseIpv6 } from '../protocol/ipv6-address.js';
 
@@ -40,14 +42,59 @@ export function unsupportedReasons(i: DeepReadonly<VrrpInstance>): string[] {
     out.push('use_vmac with unicast peers in strict mode (keepalived then sends unicast from the VMAC, which vrrpd does not run)');
   if (i.unicastFaultNoPeer && i.unicastPeers.length === 0)
     out.push('unicast_fault_no_peer without unicast peers (keepalived holds such an instance in FAULT)');
+  out.push(...addressVmacReasons(i));
+  return out;
+}
+
+/** The VIPs/eVIPs given a VMAC of their own (`use_vmac_addr`, `use_vmac` on a VIP line: docs/vmac.md). */
+function ownVmacEntries(i: DeepReadonly<VrrpInstance>): DeepReadonly<AddressEntry>[] {
+  return [...i.virtualIpaddress, ...i.virtualIpaddressExcluded].filter((a) => a.ownVmac === true);
+}
+
+/** What vrrpd does not run of the VMACs of their own (docs/vmac.md "use_vmac_addr"). */
+function addressVmacReasons(i: DeepReadonly<VrrpInstance>): string[] {
+  const out: string[] = [];
+  for (const a of ownVmacEntries(i)) {
+    if (a.family === 6)
+      out.push(`a VMAC of its own for the IPv6 address ${a.address} (use_vmac_addr or use_vmac on its line: vrrpd makes IPv4 VMACs only)`);
+    else if (a.dev === null && i.interface === null)
+      out.push(`a VMAC of its own for ${a.address} without an interface (use_vmac on its line and no interface to put it on)`);
+  }
+  return out;
+}
+
+/**
+ * VMACs of two instances on one interface with one MAC (same VRID and family): keepalived 2.2.7
+ * shares one macvlan between them, which vrrpd does not (docs/vmac.md "use_vmac_addr").
+ */
+function sharedVmacReasons(instances: DeepReadonly<VrrpInstance[]>): Map<string, string> {
+  const owner = new Map<string, string>();
+  const out = new Map<string, string>();
+  for (const i of instances) {
+    const keys = new Set<string>();
+    if (i.useVmac && i.interface !== null) keys.add(`${i.interface}|${i.family}|${i.virtualRouterId}`);
+    for (const a of ownVmacEntries(i)) keys.add(`${a.dev ?? i.interface ?? ''}|${a.family}|${i.virtualRouterId}`);
+    for (const k of keys) {
+      const first = owner.get(k);
+      if (first === undefined) owner.set(k, i.name);
+      else
+        out.set(
+          i.name,
+          `a VMAC on ${k.split('|')[0]} with the MAC of VRID ${i.virtualRouterId} that instance ${first} has too (keepalived shares one macvlan between them, vrrpd does not)`,
+        );
+    }
+  }
   return out;
 }
 
 /** One fatal, uncounted diagnostic per instance the runtime cannot run (see the module comment). */
 export function runtimeRefusals(instances: DeepReadonly<VrrpInstance[]>): Diagnostic[] {
   const out: Diagnostic[] = [];
+  const shared = sharedVmacReasons(instances);
   for (const i of instances) {
     const reasons = unsupportedReasons(i);
+    const s = shared.get(i.name);
+    if (s !== undefined) reasons.push(s);
     if (reasons.length === 0) continue;
     out.push({
       file: '',

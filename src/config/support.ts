@@ -40,8 +40,8 @@ const SCHED = 'process scheduling: set it in the systemd unit (Nice=, CPUSchedul
 const NO_EFFECT = 'a tuning or process setting of keepalived with no counterpart in vrrpd: no effect';
 const PATHS = 'vrrpd has one process and names its files with --pid-file and --state-dir: no effect';
 const DUMPS = "vrrpd writes its SIGUSR1/SIGUSR2/SIGJSON dumps to keepalived's default paths (/tmp/keepalived.data, .stats, .json)";
-const VMAC =
-  'not implemented: vrrpd runs `use_vmac` (a macvlan with MAC 00:00:5e:00:01:<VRID>, adverts and GARPs from it, docs/vmac.md) but not this variant or an ipvlan; remove it (cloud SDNs such as HAVIP/HaVip drop frames from unknown MACs anyway)';
+const IPVLAN =
+  'not implemented: vrrpd runs `use_vmac` and `use_vmac_addr` (macvlans with MAC 00:00:5e:00:01:<VRID>, docs/vmac.md) but not an ipvlan; remove it (cloud SDNs such as HAVIP/HaVip drop frames from unknown MACs anyway)';
 const VMAC_TUNING =
   'a tuning of virtual MAC interfaces that vrrpd does not apply: no effect (GARPs follow vrrp_garp_interval and the garp_* keywords)';
 const BFD = 'BFD is not implemented: track the peer or the path with a vrrp_script instead';
@@ -172,7 +172,14 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
     cls: 'ignored',
     instead: 'a VMAC without a name in `use_vmac` is always `vrrp.<VRID>`: give the name in `use_vmac IFNAME`',
   },
-  ...rows('global_defs', 'ignored', VMAC_TUNING, ['vmac_addr_prefix', 'vrrp_garp_extra_if', 'vrrp_vmac_garp_intvl']),
+  {
+    block: 'global_defs',
+    keyword: 'vmac_addr_prefix',
+    cls: 'ignored',
+    instead:
+      'the VMAC of an address (`use_vmac_addr`, `use_vmac` on a VIP line) is always named `vrrp.<VRID>` or `vrrp<N>.<VRID>` (docs/vmac.md)',
+  },
+  ...rows('global_defs', 'ignored', VMAC_TUNING, ['vrrp_garp_extra_if', 'vrrp_vmac_garp_intvl']),
   ...rows('global_defs', 'ignored', DUMPS, ['state_dump_file', 'stats_dump_file', 'json_dump_file', 'json_version']),
   ...rows('global_defs', 'ignored', PATHS, ['instance', 'use_pid_dir', 'child_wait_time', 'data_use_instance']),
   ...rows('global_defs', 'ignored', NO_EFFECT, [
@@ -213,7 +220,7 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
     cls: 'ignored',
     instead: 'the interface setting is not changed: set it with sysctl (net.ipv4.conf.IFACE.promote_secondaries=1)',
   },
-  ...rows('vrrp_instance', 'refused', VMAC, ['use_vmac_addr', 'use_ipvlan']),
+  ...rows('vrrp_instance', 'refused', IPVLAN, ['use_ipvlan']),
   {
     block: 'vrrp_instance',
     keyword: 'use_vmac',
@@ -247,7 +254,6 @@ export const NOT_RUN: readonly NotRunKeyword[] = [
 
 /** Instance keywords the parser reads and keeps in `unsupported`, nothing else (each has a row above). */
 export const INSTANCE_NOT_RUN: readonly string[] = [
-  'use_vmac_addr',
   'use_ipvlan',
   'garp_extra_if',
   'vmac_garp_intvl',

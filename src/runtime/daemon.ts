@@ -32,6 +32,7 @@ import { Receiver } from './receive.js';
 import { applyReload } from './reload.js';
 import { SocketPool } from './socket-pool.js';
 import { Trackers } from './trackers.js';
+import { vmacLinks } from './addr-vmac.js';
 import { Vmacs, vmacStep } from './vmac.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -273,7 +274,7 @@ export class Daemon {
         return io.sockets6.send(key, message, to);
       },
       setAddress: (add, item, defaultIf) => changeEntry(io.netlink, add, item, defaultIf),
-      vmac: (add, inst) => (add ? this.#vmacs.create(inst.spec) : this.#vmacs.remove(inst.spec)),
+      vmac: (add, link) => (add ? this.#vmacs.create(link) : this.#vmacs.remove(link)),
       garp: (ifname, packets, intervalMs, valid) => this.#garp.schedule(ifname, packets, intervalMs, valid),
       notify: (inst, kind, priority) => this.#notify(inst, kind, priority),
       priorityChanged: (inst, priority) => this.#notifier.priorityChanged(inst.name, inst.state, priority),
@@ -291,9 +292,8 @@ export class Daemon {
   async #linkEvent(op: 'new' | 'del', ifname: string, ifindex: number): Promise<void> {
     if (op === 'del' && this.#vmacs.lost(ifname, ifindex)) this.#log.info({ ifname }, `Interface ${ifname} deleted`);
     for (const inst of this.#instances) {
-      const v = inst.spec.vmac;
-      if (v === null || !this.#vmacs.isLost(v.ifname) || (v.ifname !== ifname && inst.spec.interface !== ifname)) continue;
-      if (inst.spec.interface === null || this.#host.link(inst.spec.interface) === undefined) continue;
+      const lost = vmacLinks(inst.spec).filter((v) => this.#vmacs.isLost(v.ifname) && (v.ifname === ifname || v.parent === ifname));
+      if (!lost.some((v) => this.#host.link(v.parent) !== undefined)) continue;
       await vmacStep(inst, 'vmac-create');
     }
   }
@@ -371,6 +371,7 @@ export class Daemon {
           configure: (c) => this.#configure(c),
           instancesChanged: () => this.#instancesChanged(),
           prepare: (inst) => this.#prepare(inst),
+          vmacIfindex: (n) => this.#vmacs.madeIfindex(n),
         },
         cfg,
       );

@@ -54,6 +54,8 @@ export function linkUp(l: LinkInfo): boolean {
 export class HostState {
   /** One view of the host for a whole pass over the instances (refreshAll); null outside one. */
   #batch: { links: LinkInfo[]; addrs: AddrInfo[]; vips: ReadonlySet<string> } | null = null;
+  /** VMACs a reload made and brought up (name -> ifindex): their creation's "down" event is stale. */
+  readonly #madeUp = new Map<string, number>();
 
   constructor(private readonly deps: HostStateDeps) {}
 
@@ -148,6 +150,16 @@ export class HostState {
   }
 
   /** A link or address event (on the queue). */
+  /**
+   * A reload made the VMAC `ifname` (`ifindex`) and brought it up for a kept instance (reload.ts):
+   * it is up from now on, and the event of its creation (down: made, then brought up) is not
+   * news, so the instance tracking it does not go FAULT for it (keepalived 2.2.7 does not).
+   */
+  madeUp(ifname: string, ifindex: number): void {
+    this.#madeUp.set(ifname, ifindex);
+    this.deps.ifs.setLink(ifname, true, ifindex);
+  }
+
   onNetlink(e: NetlinkEvent): Promise<void> {
     return e.kind === 'link' ? this.#onLink(e) : this.#onAddress(e);
   }
@@ -155,6 +167,8 @@ export class HostState {
   async #onLink(e: Extract<NetlinkEvent, { kind: 'link' }>): Promise<void> {
     const l = e.link;
     const up = e.op === 'new' && linkUp(l);
+    if (this.#madeUp.get(l.ifname) === l.ifindex && e.op === 'new' && !up) return;
+    this.#madeUp.delete(l.ifname);
     const was = this.deps.ifs.get(l.ifname)?.up;
     this.deps.ifs.setLink(l.ifname, up, e.op === 'new' ? l.ifindex : null);
     if (was !== up) {

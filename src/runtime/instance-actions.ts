@@ -7,11 +7,12 @@
  *    and priority 0): a VIP/eVIP someone else deleted from a MASTER is re-added and announced;
  *  - `reload-remove` / `reload-add`: a reload's diff for a kept MASTER (docs/keepalived-behaviour.md 6 step 5:
  *    entries gone from the config removed, new ones added; reload-diff.ts builds the list);
- *  - `vmac-create` / `vmac-delete`: the instance's VMAC (`use_vmac`, docs/vmac.md, vmac.ts), made
+ *  - `vmac-create` / `vmac-delete`: the instance's VMACs (`use_vmac`, `use_vmac_addr`, docs/vmac.md, vmac.ts), made
  *    before its first state (start, or a reload adding it) and removed after its stop (daemon stop,
  *    or a reload removing it).
  */
 import type { FsmAction, InstanceSnapshot } from '../protocol/fsm-types.js';
+import type { VmacLink } from './addr-vmac.js';
 import type { AddressKindEntry, VipEntry } from './entries.js';
 
 export type RuntimeAction =
@@ -21,8 +22,11 @@ export type RuntimeAction =
   | { readonly type: 'reload-remove'; readonly item: AddressKindEntry; readonly defaultIf: string | null }
   /** Add an entry the reloaded config adds to a MASTER. */
   | { readonly type: 'reload-add'; readonly item: AddressKindEntry; readonly defaultIf: string | null }
-  /** Make or remove the instance's VMAC (a no-op without `use_vmac`). */
-  | { readonly type: 'vmac-create' | 'vmac-delete' };
+  /**
+   * Make or remove the instance's VMACs (a no-op without any), or only `links` (a reload keeping
+   * the instance whose address VMACs changed: reload.ts).
+   */
+  | { readonly type: 'vmac-create' | 'vmac-delete'; readonly links?: readonly VmacLink[] };
 
 export type InstanceAction = FsmAction | RuntimeAction;
 

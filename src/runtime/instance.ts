@@ -23,6 +23,7 @@ import type { VrrpState } from '../protocol/types.js';
 import { assertNever } from '../util/assert-never.js';
 import type { Log } from '../log.js';
 import { RateLimiter } from '../log.js';
+import { vmacLinks, type VmacLink } from './addr-vmac.js';
 import { AdvertIn } from './advert-in.js';
 import { advertCopies, advertMessages6 } from './advert-out.js';
 import type { Received } from './advert-in.js';
@@ -70,8 +71,8 @@ export interface InstanceEnv {
   sendPacket6(inst: Instance, ifname: string, message: Uint8Array, to: Vrrp6Send): IoResult<number>;
   /** Add or remove one VIP/eVIP/route/rule; `defaultIf` is the interface of an entry without `dev`. */
   setAddress(add: boolean, item: AddressKindEntry, defaultIf: string | null): Promise<IoResult<unknown>>;
-  /** Make (true) or remove the instance's VMAC (vmac.ts): null when done, else why not. */
-  vmac?(add: boolean, inst: Instance): Promise<string | null>;
+  /** Make (true) or remove one of the instance's VMACs (vmac.ts): null when done, undefined when there already, else why not. */
+  vmac?(add: boolean, link: VmacLink): Promise<string | null | undefined>;
   /** Send GARPs for `packets` on `ifname`, paced per interface. */
   garp(ifname: string, packets: readonly GarpPacket[], intervalMs: number, valid: () => boolean): void;
   notify(inst: Instance, kind: NotifyKind, priority: number): void;
@@ -336,25 +337,29 @@ export class Instance {
         return;
       case 'vmac-create':
       case 'vmac-delete':
-        await this.#vmac(a.type === 'vmac-create');
+        await this.#vmac(a.type === 'vmac-create', a.links ?? vmacLinks(this.spec));
         return;
       default:
         assertNever(a, 'action');
     }
   }
 
-  /** Make or remove the VMAC; a failure is logged with its name (no VMAC: the source tracker says FAULT). */
-  async #vmac(add: boolean): Promise<void> {
-    const v = this.spec.vmac;
-    if (v === null) return;
-    const why = this.#env.vmac ? await this.#env.vmac(add, this) : 'not supported here';
-    if (why === null) {
-      // keepalived 2.2.7's wording, its colon after the name in the one and not the other.
-      this.log.info({ ifname: v.ifname }, `(${this.name})${add ? ': Success creating' : ' Success removing'} VMAC interface ${v.ifname}`);
-      return;
+  /**
+   * Make or remove the VMACs (its own, then its addresses': vmac.ts); a failure is logged with the
+   * name (no VMAC: the source tracker, or the tracked interface of the VIP on it, says FAULT).
+   */
+  async #vmac(add: boolean, links: readonly VmacLink[]): Promise<void> {
+    for (const v of links) {
+      const why = this.#env.vmac ? await this.#env.vmac(add, v) : 'not supported here';
+      if (why === undefined) continue;
+      if (why === null) {
+        // keepalived 2.2.7's wording, its colon after the name in the one and not the other.
+        this.log.info({ ifname: v.ifname }, `(${this.name})${add ? ': Success creating' : ' Success removing'} VMAC interface ${v.ifname}`);
+        continue;
+      }
+      const what = add ? `Unable to create VMAC interface ${v.ifname}` : `Error removing VMAC interface ${v.ifname}`;
+      this.log.error({ ifname: v.ifname, error: why }, `(${this.name}) ${what} (${why})`);
     }
-    const what = add ? `Unable to create VMAC interface ${v.ifname}` : `Error removing VMAC interface ${v.ifname}`;
-    this.log.error({ ifname: v.ifname, error: why }, `(${this.name}) ${what} (${why})`);
   }
 
   /** "(VI_1) Entering MASTER STATE" etc. (docs/keepalived-behaviour.md 5), with the reason as a field. */

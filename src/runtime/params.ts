@@ -13,6 +13,7 @@
  */
 import type { AuthType } from '../protocol/types.js';
 import { canonicalIpv6 } from '../protocol/ipv6-address.js';
+import { addressVmacPlan, type AddressVmacPlan, type VmacLink } from './addr-vmac.js';
 import {
   makeInstanceParams,
   type InstanceParams,
@@ -74,6 +75,11 @@ export interface InstanceSpec {
   readonly interface: string | null;
   /** `use_vmac`: the macvlan on `interface` that carries the VIPs, GARPs and (without `vmac_xmit_base`) adverts; else null. */
   readonly vmac: VmacSpec | null;
+  /**
+   * The VMACs of their own of VIPs/eVIPs (`use_vmac_addr`, `use_vmac` on a VIP line: addr-vmac.ts),
+   * made and removed with `vmac`; those entries' `dev` is their VMAC.
+   */
+  readonly addrVmacs: readonly VmacLink[];
   readonly unicast: boolean;
   /** `version` / `vrrp_version` (3 for IPv6). */
   readonly version: 2 | 3;
@@ -131,11 +137,8 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
   const g = cfg.global;
   const group = inst.syncGroup === null ? undefined : cfg.syncGroups.find((s) => s.name === inst.syncGroup);
   const unicast = inst.unicastPeers.length > 0;
-  const configured = unicast ? inst.unicastSrcIp : inst.mcastSrcIp;
-  const configuredSrcIp = configured === null ? null : canonical(configured);
-  const vipEntries = inst.virtualIpaddress.filter((a) => a.family === inst.family).map(canonicalEntry);
-  const evipEntries = inst.virtualIpaddressExcluded.map(canonicalEntry);
-
+  const configuredSrcIp = sourceOf(unicast ? inst.unicastSrcIp : inst.mcastSrcIp);
+  const { plan, vipEntries, evipEntries } = addressEntries(cfg, inst);
   const trackInterfaces = trackedInterfaces(inst, group, [...vipEntries, ...evipEntries]);
   const { scripts, trackScripts } = trackedScripts(cfg, inst, group);
   const { trackFiles, trackedFiles } = trackedFileList(cfg, inst, group);
@@ -186,6 +189,7 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
     vrid: inst.virtualRouterId,
     interface: inst.interface,
     vmac: vmacSpec(inst),
+    addrVmacs: plan.links,
     unicast,
     version: inst.version,
     family: inst.family,
@@ -212,12 +216,16 @@ export function instanceSpec(cfg: FrozenConfig, inst: R<VrrpInstance>): Instance
   };
 }
 
-/** Reload identity (docs/keepalived-behaviour.md 6 step 3): VRID, family, interface, unicast or not, source, group, VMAC. */
+/** Reload identity (docs/keepalived-behaviour.md 6 step 3): VRID, family, interface, unicast or not, source, group, VMACs. */
 function matchKey(inst: R<VrrpInstance>, unicast: boolean, mcastGroup: string): string {
   const kind = unicast ? 'unicast' : 'multicast';
   const vmac = vmacSpec(inst)?.ifname;
   const key = [inst.virtualRouterId, inst.family, inst.interface ?? '', kind, unicast ? (inst.unicastSrcIp ?? '') : mcastGroup];
-  return (vmac === undefined ? key : [...key, `vmac ${vmac}`]).join('|');
+  if (vmac !== undefined) key.push(`vmac ${vmac}`);
+  // keepalived 2.2.7 matches no instance whose use_vmac_addr changed (docs/vmac.md "use_vmac_addr");
+  // a kept one's address VMACs follow its VIPs (reload.ts).
+  if (inst.useVmacAddr) key.push('vmac_addr');
+  return key.join('|');
 }
 
 /**
@@ -226,6 +234,23 @@ function matchKey(inst: R<VrrpInstance>, unicast: boolean, mcastGroup: string): 
  */
 function canonical(address: string): string {
   return address.includes(':') ? (canonicalIpv6(address) ?? address) : address;
+}
+
+/** VIPs (of the instance's family) and eVIPs, canonical, each on its VMAC of its own if it has one. */
+function addressEntries(cfg: FrozenConfig, inst: R<VrrpInstance>) {
+  const plan = addressVmacPlan(cfg, inst);
+  const vipEntries = inst.virtualIpaddress.filter((a) => a.family === inst.family).map((e) => onVmac(plan, e));
+  return { plan, vipEntries, evipEntries: inst.virtualIpaddressExcluded.map((e) => onVmac(plan, e)) };
+}
+
+function sourceOf(configured: string | null): string | null {
+  return configured === null ? null : canonical(configured);
+}
+
+/** The entry on its VMAC of its own, if it has one (addr-vmac.ts), canonical. */
+function onVmac(plan: AddressVmacPlan, e: R<AddressEntry>): R<AddressEntry> {
+  const dev = plan.devOf.get(e);
+  return canonicalEntry(dev === undefined ? e : { ...e, dev });
 }
 
 function canonicalEntry(e: R<AddressEntry>): R<AddressEntry> {

@@ -9,6 +9,7 @@ import type { FrozenConfig } from '../config/model.js';
 import type { Log } from '../log.js';
 import type { HostState } from './host-state.js';
 import type { Instance } from './instance.js';
+import { vmacLinks, type VmacLink } from './addr-vmac.js';
 import { vmacStep } from './vmac.js';
 import { instanceSpecs, type InstanceSpec } from './params.js';
 import type { MonotonicClock } from './ports/index.js';
@@ -30,6 +31,8 @@ export interface ReloadTarget {
   configure(cfg: FrozenConfig): void;
   /** The instance set changed: indexes, trackers and sockets follow. */
   instancesChanged(): void;
+  /** The ifindex of a VMAC the daemon made and brought up (vmac.ts), else undefined. */
+  vmacIfindex(ifname: string): number | undefined;
   /** Initial tracking and source address of a new instance, before its start. */
   prepare(inst: Instance): void;
 }
@@ -65,7 +68,25 @@ export async function applyReload(d: ReloadTarget, cfg: FrozenConfig): Promise<v
 /** A kept instance: new settings and address diff, tracking re-evaluated, a MASTER advertises. */
 async function reconfigure(d: ReloadTarget, inst: Instance, spec: InstanceSpec): Promise<void> {
   const sockIf = inst.advertIfname;
+  // Address VMACs (addr-vmac.ts) follow the VIPs: the new ones made before the VIPs go on them,
+  // the old ones removed after the VIPs left them (one whose name a new one takes, first).
+  const [before, after] = [vmacLinks(inst.spec), vmacLinks(spec)];
+  const added = after.filter((l) => !before.some((b) => sameLink(b, l)));
+  const gone = before.filter((l) => !after.some((a) => sameLink(a, l)));
+  const clash = gone.filter((g) => added.some((a) => a.ifname === g.ifname));
+  await vmacStep(inst, 'vmac-delete', clash);
+  await vmacStep(inst, 'vmac-create', added);
+  for (const l of added) {
+    const ifindex = d.vmacIfindex(l.ifname);
+    // (on a parent without carrier the macvlan is not running: its events then tell)
+    if (ifindex !== undefined && d.host.isUp(l.parent)) d.host.madeUp(l.ifname, ifindex);
+  }
   await inst.reconfigure(spec);
+  await vmacStep(
+    inst,
+    'vmac-delete',
+    gone.filter((g) => !clash.includes(g)),
+  );
   // `vmac_xmit_base` added or dropped moves the socket (VMAC <-> parent): open it before the source
   // check, which wants a socket where the adverts go (source-address.ts).
   if (inst.advertIfname !== sockIf) d.host.syncSockets();
@@ -75,4 +96,8 @@ async function reconfigure(d: ReloadTarget, inst: Instance, spec: InstanceSpec):
   // docs/keepalived-behaviour.md 6 step 5 (`reload_master`): a MASTER advertises at once; the cadence is kept.
   if (inst.state === 'MASTER')
     await inst.apply({ snapshot: inst.snapshot, actions: [{ type: 'send-advert', priority: inst.snapshot.effectivePriority }] });
+}
+
+function sameLink(a: VmacLink, b: VmacLink): boolean {
+  return a.ifname === b.ifname && a.parent === b.parent && a.mac === b.mac;
 }

@@ -15,12 +15,13 @@
  */
 import type { Log } from '../log.js';
 import type { Instance } from './instance.js';
-import type { InstanceSpec, VmacSpec } from './params.js';
+import { vmacLinks, type VmacLink } from './addr-vmac.js';
 import type { HostNetlink, IoError, LinkCommands, LinkInfo, Sysctls } from './ports/index.js';
 
-/** Make or remove an instance's VMAC through its interpreter (nothing without `use_vmac`). */
-export function vmacStep(inst: Instance, type: 'vmac-create' | 'vmac-delete'): Promise<void> {
-  return inst.spec.vmac === null ? Promise.resolve() : inst.apply({ snapshot: inst.snapshot, actions: [{ type }] });
+/** Make or remove an instance's VMACs (or only `links`) through its interpreter (nothing without any). */
+export function vmacStep(inst: Instance, type: 'vmac-create' | 'vmac-delete', links?: readonly VmacLink[]): Promise<void> {
+  if ((links ?? vmacLinks(inst.spec)).length === 0) return Promise.resolve();
+  return inst.apply({ snapshot: inst.snapshot, actions: [links === undefined ? { type } : { type, links }] });
 }
 
 export interface VmacDeps {
@@ -72,6 +73,11 @@ export class Vmacs {
     this.#d = d;
   }
 
+  /** The ifindex of the VMAC `name` this daemon made and brought up (undefined: none). */
+  madeIfindex(name: string): number | undefined {
+    return this.#ready.has(name) ? this.#ifindex.get(name) : undefined;
+  }
+
   /** Did this daemon make the VMAC `name` and bring it up (not yet removed)? */
   has(name: string): boolean {
     return this.#ready.has(name);
@@ -98,19 +104,18 @@ export class Vmacs {
   }
 
   /**
-   * Make the instance's VMAC and set it up; null when done, else why not (the caller logs it and
-   * the instance stays without its interface: FAULT).
+   * Make a VMAC of an instance and set it up; null when done, undefined when it is there already
+   * (nothing done), else why not (the caller logs it and the instance stays without that
+   * interface: FAULT).
    */
-  async create(spec: InstanceSpec): Promise<string | null> {
-    const v = spec.vmac;
-    if (v === null || spec.interface === null) return null;
-    if (this.#ready.has(v.ifname)) return null;
+  async create(v: VmacLink): Promise<string | null | undefined> {
+    if (this.#ready.has(v.ifname)) return undefined;
     if (this.#ours.has(v.ifname)) return `${v.ifname} was made but could not be brought up`;
     const { links: cmds, sysctls } = this.#d;
     if (cmds === undefined || sysctls === undefined) return 'no link or sysctl port';
     const all = this.#d.netlink.links();
-    const parent = all.find((l) => l.ifname === spec.interface);
-    if (parent === undefined) return `interface ${spec.interface} does not exist`;
+    const parent = all.find((l) => l.ifname === v.parent);
+    if (parent === undefined) return `interface ${v.parent} does not exist`;
     const existing = all.find((l) => l.ifname === v.ifname);
     if (existing !== undefined) {
       const gone = await this.#removeStale(existing, v);
@@ -135,7 +140,7 @@ export class Vmacs {
    * A link of the VMAC's name already there (left by a daemon that was killed): a macvlan is
    * deleted to be made again with our settings; anything else is not ours to touch.
    */
-  async #removeStale(l: LinkInfo, v: VmacSpec): Promise<string | null> {
+  async #removeStale(l: LinkInfo, v: VmacLink): Promise<string | null> {
     if (l.kind !== 'macvlan') return `VMAC ${v.ifname} conflicts with existing interface (${l.kind ?? 'device'})`;
     this.#d.log.info({ ifname: v.ifname }, `Removing old VMAC interface ${v.ifname} to create it again`);
     const r = await this.#d.links!.delLink(l.ifindex);
@@ -192,10 +197,11 @@ export class Vmacs {
     this.#set(s, conf('all', 'rp_filter'), 0);
   }
 
-  /** Remove the instance's VMAC (if ours), the parent's sysctls put back with its last VMAC. */
-  async remove(spec: InstanceSpec): Promise<string | null> {
-    const v = spec.vmac;
-    if (v === null) return null;
+  /**
+   * Remove a VMAC of an instance (if ours), the parent's sysctls put back with its last VMAC; null
+   * when done (or nothing of ours to remove), else why not.
+   */
+  async remove(v: VmacLink): Promise<string | null> {
     const gone = this.#lost.get(v.ifname);
     if (gone !== undefined) {
       // Deleted by someone else and not made again: nothing to delete, the parent let go.

@@ -150,7 +150,7 @@ t.test('every oracle case (v2, v3, IPv4, IPv6) loads: no refusal but the cases m
   process.chdir(casesDir);
   t.teardown(() => process.chdir(prev));
   // vmac-unicast.conf: VI_6, strict mode resets the vmac_xmit_base that unicast forced
-  const refusing: Record<string, number> = { 'unicast-fault-no-peer.conf': 1, 'vmac-unicast.conf': 1 };
+  const refusing: Record<string, number> = { 'unicast-fault-no-peer.conf': 1, 'vmac-addr-family.conf': 1, 'vmac-unicast.conf': 1 };
   for (const c of readdirSync(casesDir).filter((f) => f.endsWith('.conf'))) {
     const r = loadConfig(c, oracleHost('vm'), { runtimeSupport: true });
     t.equal(refusals(r).length, refusing[c] ?? 0, c);

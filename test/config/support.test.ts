@@ -84,7 +84,7 @@ t.test('each use is named with its file and line; keepalived lines and exit code
 
 t.test('refused keywords refuse the config, with the reason and what to do', async (t) => {
   const cases: [string, string, RegExp][] = [
-    ['use_vmac_addr', inst('  use_vmac\n  use_vmac_addr'), /use_vmac_addr \(in vrrp_instance\) - configuration refused: /],
+    ['use_ipvlan', inst('  use_ipvlan'), /use_ipvlan \(in vrrp_instance\) - configuration refused: /],
     [
       'use_vmac MAC',
       inst('  use_vmac 02:00:00:00:00:01'),

@@ -4,8 +4,8 @@
  * instead of running it as v2/IPv4 without a word, which it did before:
  *   1. `vrrpd run` on an IPv6 config with use_vmac exits non-zero at once with the named reason and opens nothing
  *      (no pid file). Needs no root: run as an unprivileged uid when the test runs as root.
- *   1b. The same for a keyword vrrpd does not run that refuses the config (use_vmac_addr: src/config/support.ts).
- *   2. A reload to an IPv6 config with use_vmac (then one with use_vmac_addr) is refused with the reason logged, and the running v2 config stays
+ *   1b. The same for a keyword vrrpd does not run that refuses the config (use_ipvlan: src/config/support.ts).
+ *   2. A reload to an IPv6 config with use_vmac (then one with use_ipvlan) is refused with the reason logged, and the running v2 config stays
  *      (a keyword vrrpd ignores, `debug`, is logged once at start-up):
  *      on real namespaces (prefix vd-v3ref-, subnet 10.238.12.0/24), the MASTER keeps its state and
  *      the capture shows it still sending version-2 adverts every second.
@@ -63,7 +63,7 @@ t.test('vrrpd run refuses an IPv6 config with use_vmac: non-zero exit, the reaso
 });
 
 t.test(
-  'vrrpd run refuses a config with use_vmac_addr: exit 1, the keyword with its line and what to do, nothing opened',
+  'vrrpd run refuses a config with use_ipvlan: exit 1, the keyword with its line and what to do, nothing opened',
   { skip: buildSkip() },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'vrrpd-vmac-'));
@@ -72,17 +72,13 @@ t.test(
     const conf = join(dir, 'vmac.conf');
     writeFileSync(
       conf,
-      confText(
-        'n',
-        instanceConf({ priority: 100, vips: ['10.0.0.1/24'], extra: '    use_vmac\n    use_vmac_addr' }),
-        '    dynamic_interfaces\n',
-      ),
+      confText('n', instanceConf({ priority: 100, vips: ['10.0.0.1/24'], extra: '    use_ipvlan' }), '    dynamic_interfaces\n'),
     );
     chmodSync(conf, 0o644);
     const stateDir = join(dir, 'state');
     const r = await runDaemon(['run', '-f', conf, '--state-dir', stateDir], process.getuid?.() === 0 ? 4242 : undefined);
     t.equal(r.code, 1, `exit ${r.code}`);
-    t.match(r.out, /\(.*vmac\.conf: Line \d+\) not supported by vrrpd: use_vmac_addr \(in vrrp_instance\) - configuration refused: /);
+    t.match(r.out, /\(.*vmac\.conf: Line \d+\) not supported by vrrpd: use_ipvlan \(in vrrp_instance\) - configuration refused: /);
     t.match(r.out, /configuration refused \(see above\); nothing was started/);
     t.notOk(existsSync(join(stateDir, 'vrrpd.pid')), 'no pid file');
   },
@@ -121,7 +117,7 @@ t.test(
     t.equal((await instanceStatus(a)).state, 'MASTER', 'still MASTER');
 
     // a reload to a config with a refused keyword is refused the same way
-    writeFileSync(a.conf, confText('n', instanceConf({ priority: 150, vips: [`${VIP}/24`], extra: '    use_vmac\n    use_vmac_addr' })));
+    writeFileSync(a.conf, confText('n', instanceConf({ priority: 150, vips: [`${VIP}/24`], extra: '    use_ipvlan' })));
     const before = (a.proc.output.match(/New config failed validation/g) ?? []).length;
     process.kill(a.proc.pid!, 'SIGHUP');
     for (const end = Date.now() + 5000; Date.now() < end; await sleep(100)) {
@@ -129,8 +125,8 @@ t.test(
     }
     t.match(
       a.proc.output,
-      /not supported by vrrpd: use_vmac_addr \(in vrrp_instance\) - configuration refused/,
-      'use_vmac_addr: the reason is logged',
+      /not supported by vrrpd: use_ipvlan \(in vrrp_instance\) - configuration refused/,
+      'use_ipvlan: the reason is logged',
     );
     t.equal((a.proc.output.match(/New config failed validation/g) ?? []).length, before + 1, 'and the reload refused');
     t.equal((await instanceStatus(a)).state, 'MASTER', 'still MASTER');

@@ -140,6 +140,22 @@ t.test('link events: up/down fed to the trackers once per change, logged; a link
   t.ok(host.knownLinks().includes('eth1'), 'a tracked interface is kept after it goes');
 });
 
+t.test('madeUp (a VMAC a reload made): up at once; the down event of its creation is ignored, a later down is not', async (t) => {
+  const { io, host, tracked, log } = setup();
+  const eth1 = io.links.find((l) => l.ifname === 'eth1')!;
+  const vmac = { ...eth1, ifindex: 12, ifname: 'vrrp1.51' };
+  host.madeUp('vrrp1.51', 12);
+  t.ok(host.isUp('vrrp1.51'), 'up at once');
+  await host.onNetlink({ kind: 'link', op: 'new', link: { ...vmac, up: false, running: false }, previous: undefined, synthetic: false });
+  t.ok(host.isUp('vrrp1.51'), 'the creation (down) is not news');
+  await host.onNetlink({ kind: 'link', op: 'new', link: vmac, previous: undefined, synthetic: false });
+  t.same(tracked, [], 'no tracking update: it was up all along');
+  await host.onNetlink({ kind: 'link', op: 'new', link: { ...vmac, up: false }, previous: vmac, synthetic: false });
+  t.notOk(host.isUp('vrrp1.51'), 'set down once it was up: down');
+  t.same(tracked, [{ kind: 'interface', name: 'vrrp1.51', up: false }]);
+  t.ok(log.messages().includes('Netlink reports vrrp1.51 down'));
+});
+
 t.test('source address: the primary address, FAULT reason when the interface has none, back when one appears', async (t) => {
   const { io, insts, host } = setup('restore', ['BACKUP', 'BACKUP']);
   const vi1 = insts[0]!;

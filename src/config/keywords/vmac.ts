@@ -1,5 +1,5 @@
 /**
- * The `vrrp_instance` keywords `use_vmac` and `vmac_xmit_base` (docs/vmac.md). Pure.
+ * The `vrrp_instance` keywords `use_vmac`, `vmac_xmit_base` and `use_vmac_addr` (docs/vmac.md). Pure.
  */
 import type { Keyword, KeywordCtx } from '../dispatch.js';
 import type { VrrpInstance } from '../model.js';
@@ -24,7 +24,11 @@ export function vmacKeywords(on: (name: string, fn: (i: VrrpInstance, ctx: Keywo
   const xmitBase = on('vmac_xmit_base', (i) => {
     i.vmacXmitBase = true;
   });
-  return [useVmac, xmitBase];
+  // `use_vmac_addr`: VMACs of their own for the VIPs/eVIPs on other interfaces (docs/vmac.md).
+  const vmacAddr = on('use_vmac_addr', (i) => {
+    i.useVmacAddr = true;
+  });
+  return [useVmac, xmitBase, vmacAddr];
 }
 
 /** A Linux interface name: 1..15 bytes, not `.` or `..`, no `/`, `:` or white space. */
@@ -47,5 +51,31 @@ export function vmacUnicastAtEnd(i: VrrpInstance, ex: InstanceExtras, error: (ms
   } else if (!i.vmacXmitBase) {
     error(`(${i.name}) unicast with use_vmac requires vmac_xmit_base - setting`, 'use_vmac');
     i.vmacXmitBase = true;
+  }
+}
+
+/**
+ * The VIPs/eVIPs that get a VMAC of their own (keepalived 2.2.7's `vrrp_complete_instance`, watched
+ * in docs/vmac.md "use_vmac_addr"): with `use_vmac_addr`, each on another interface (`dev`) than
+ * the instance's, or of the other family; with `use_vmac` on its line, also one on the instance's
+ * interface when the instance has no VMAC of the family. The flag is an error (dropped) where the
+ * instance's VMAC already carries the address, or where `use_vmac_addr` gives it its VMAC anyway
+ * (test/fixtures/config-cases/vmac-vip-flag.conf).
+ */
+export function completeAddressVmacs(i: VrrpInstance, error: (msg: string, keyword: string) => void): void {
+  for (const a of [...i.virtualIpaddress, ...i.virtualIpaddressExcluded]) {
+    const onInstanceIf = a.dev === null || a.dev === i.interface;
+    const sameFamily = a.family === i.family;
+    let flag = a.flags.includes('use_vmac');
+    if (flag && onInstanceIf && i.useVmac && sameFamily) {
+      error(`(${i.name}) use_vmac specified for VIP/eVIP ${a.address}/${a.prefixLength} and vrrp instance`, 'use_vmac');
+      flag = false;
+    } else if (flag && (!onInstanceIf || !sameFamily) && i.useVmacAddr) {
+      error(`(${i.name}) use_vmac_addr specified and use_vmac specified for VIP/eVIP ${a.address}/${a.prefixLength}`, 'use_vmac');
+      flag = false;
+    }
+    if (!flag) a.flags = a.flags.filter((f) => f !== 'use_vmac');
+    const own = onInstanceIf ? !(i.useVmac && sameFamily) && (flag || (i.useVmacAddr && !sameFamily)) : flag || i.useVmacAddr;
+    if (own) a.ownVmac = true;
   }
 }
