@@ -14,10 +14,10 @@
  * vk-vmaca-, 10.239.94.0/24 (eth0) and 10.239.95.0/24 (eth1), one lab at a time. About 80 s (20 s a pair).
  */
 import t from 'tap';
-import { VRRPD_IMPL, adverts, assertLabGone, createPair, finish, garps, interopSkip, type Pair, type T } from './pair.js';
-import { keepalivedConf, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
+import { adverts, assertLabGone, createPair, finish, garps, interopSkip, type Pair, type T } from './pair.js';
+import { keepalivedConf } from '../support/vrrp-harness.js';
 import { pollUntil, run as runCmd, type Capture } from '../support/netns.js';
-import { settledHolders, VMAC_MAC, vmacOf, type VmacView } from './vmac-lab.js';
+import { label, PAIR_KINDS, settledHolders, startVmacPair, VMAC_MAC, vmacOf, type PairKind, type VmacView } from './vmac-lab.js';
 
 const PREFIX = 'vk-vmaca-';
 const SUBNET = '10.239.94';
@@ -37,19 +37,7 @@ const conf = (h: 'a' | 'b', priority: number): string =>
     extra: ['use_vmac', 'use_vmac_addr'],
   });
 
-interface PairKind {
-  readonly a: Impl;
-  readonly b: Impl;
-}
-
-const KINDS: readonly PairKind[] = [
-  { a: 'keepalived', b: 'keepalived' },
-  { a: VRRPD_IMPL, b: VRRPD_IMPL },
-  { a: VRRPD_IMPL, b: 'keepalived' },
-  { a: 'keepalived', b: VRRPD_IMPL },
-];
-
-const label = (k: PairKind): string => `a ${k.a} (150), b ${k.b} (100)`;
+const KINDS = PAIR_KINDS;
 
 /** eth1 on a second bridge br1 for hosts a, b and c (same last octet as on eth0), and a capture of br1. */
 async function addEth1(t: T, p: Pair): Promise<Capture> {
@@ -96,13 +84,9 @@ async function run(t: T, k: PairKind): Promise<Record<string, string>> {
       if (holdersOf(p, VIP1).split('+').includes(h))
         t.same(await placesOf(p, h, VIP1), [ADDR_VMAC], `${name}: ${VIP1} on ${h}'s ${ADDR_VMAC}`);
   };
-  const startA = async (): Promise<VrrpNode> => {
-    const n = p.start({ impl: k.a, host: 'a', conf: conf('a', 150) });
-    await pollUntil(() => /Startup complete/.test(n.log), 15000, `${k.a} on a started`);
-    return n;
-  };
-  const B = p.start({ impl: k.b, host: 'b', conf: conf('b', 100) });
-  let A = await startA();
+  const pair = await startVmacPair(p, k, conf);
+  const { B, startA } = pair;
+  let A = pair.A;
   await pollUntil(() => /Startup complete/.test(B.log), 15000, `${k.b} on b started`);
   for (const h of ['a', 'b'] as const)
     t.same(await vmacOf(p, h, ADDR_VMAC), KEEPALIVED_ADDR_VMAC, `${h}'s ${ADDR_VMAC} made at start, as keepalived makes it`);

@@ -3,8 +3,45 @@
  * `ip -d link` shows it, where the VIP is, and which MACs answer a client's ARP request for it
  * (docs/vmac.md).
  */
-import type { Pair } from './pair.js';
-import { sleep, wallNowMs } from '../support/vrrp-harness.js';
+import { VRRPD_IMPL, type Pair } from './pair.js';
+import { sleep, wallNowMs, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
+import { pollUntil } from '../support/netns.js';
+
+/** Which daemon runs on a (priority 150) and on b (priority 100). */
+export interface PairKind {
+  readonly a: Impl;
+  readonly b: Impl;
+}
+
+export const label = (k: PairKind): string => `a ${k.a} (150), b ${k.b} (100)`;
+
+/** The keepalived pair (the reference) first, then the vrrpd pair and both mixed pairs. */
+export const PAIR_KINDS: readonly PairKind[] = [
+  { a: 'keepalived', b: 'keepalived' },
+  { a: VRRPD_IMPL, b: VRRPD_IMPL },
+  { a: VRRPD_IMPL, b: 'keepalived' },
+  { a: 'keepalived', b: VRRPD_IMPL },
+];
+
+/**
+ * Start b, then a (priorities 100 and 150, each with `conf(h, priority)`), a once b is started;
+ * returns when a's daemon is up, so the settling starts then (node's start-up time varies with the
+ * load). `startA` starts a again the same way.
+ */
+export async function startVmacPair(
+  p: Pair,
+  k: PairKind,
+  conf: (h: 'a' | 'b', priority: number) => string,
+): Promise<{ A: VrrpNode; B: VrrpNode; startA: () => Promise<VrrpNode> }> {
+  const startA = async (): Promise<VrrpNode> => {
+    const n = p.start({ impl: k.a, host: 'a', conf: conf('a', 150) });
+    await pollUntil(() => /Startup complete/.test(n.log), 15000, `${k.a} on a started`);
+    return n;
+  };
+  const B = p.start({ impl: k.b, host: 'b', conf: conf('b', 100) });
+  const A = await startA();
+  return { A, B, startA };
+}
 
 export const VMAC = 'vrrp.51';
 export const VMAC_MAC = '00:00:5e:00:01:33';

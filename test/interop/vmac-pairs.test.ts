@@ -16,10 +16,21 @@
  * sender MAC. Root; lab vk-vmacp-, 10.239.91.0/24, one lab at a time. About 3 minutes.
  */
 import t from 'tap';
-import { VRRPD_IMPL, adverts, assertLabGone, createPair, finish, garps, interopSkip, type T } from './pair.js';
-import { keepalivedConf, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
+import { adverts, assertLabGone, createPair, finish, garps, interopSkip, type T } from './pair.js';
+import { keepalivedConf } from '../support/vrrp-harness.js';
 import { pollUntil } from '../support/netns.js';
-import { KEEPALIVED_VMAC, settledHolders, VMAC, VMAC_MAC, vipPlaces, vmacOf } from './vmac-lab.js';
+import {
+  KEEPALIVED_VMAC,
+  label,
+  PAIR_KINDS,
+  settledHolders,
+  startVmacPair,
+  VMAC,
+  VMAC_MAC,
+  vipPlaces,
+  vmacOf,
+  type PairKind,
+} from './vmac-lab.js';
 
 const PREFIX = 'vk-vmacp-';
 const SUBNET = '10.239.91';
@@ -27,19 +38,7 @@ const SUBNET = '10.239.91';
 const conf = (h: 'a' | 'b', priority: number): string =>
   keepalivedConf(`${PREFIX}${h}`, { state: 'BACKUP', vrid: 51, priority, vips: [`${SUBNET}.100/24`], extra: ['use_vmac'] });
 
-interface PairKind {
-  readonly a: Impl;
-  readonly b: Impl;
-}
-
-const KINDS: readonly PairKind[] = [
-  { a: 'keepalived', b: 'keepalived' },
-  { a: VRRPD_IMPL, b: VRRPD_IMPL },
-  { a: VRRPD_IMPL, b: 'keepalived' },
-  { a: 'keepalived', b: VRRPD_IMPL },
-];
-
-const label = (k: PairKind): string => `a ${k.a} (150), b ${k.b} (100)`;
+const KINDS = PAIR_KINDS;
 
 /** One run: the settled holders after each step, and what a logged when its VMAC was deleted. */
 interface RunRecord {
@@ -71,14 +70,9 @@ async function run(t: T, k: PairKind): Promise<RunRecord> {
       t.same(await vipPlaces(p, h), [`${VMAC} ${p.vip}/24`], `${name}: the VIP is on ${h}'s ${VMAC}`);
     }
   };
-  // The settling starts once the new daemon is up (node's start-up time varies with the load).
-  const startA = async (): Promise<VrrpNode> => {
-    const n = p.start({ impl: k.a, host: 'a', conf: conf('a', 150) });
-    await pollUntil(() => /Startup complete/.test(n.log), 15000, `${k.a} on a started`);
-    return n;
-  };
-  const B = p.start({ impl: k.b, host: 'b', conf: conf('b', 100) });
-  let A = await startA();
+  const pair = await startVmacPair(p, k, conf);
+  const { B, startA } = pair;
+  let A = pair.A;
   await step('1 election');
 
   await A.proc.kill('SIGKILL', 1000);

@@ -9,18 +9,13 @@
  * 00:00:5e:00:01:33 as Ethernet source and sender MAC.
  */
 import { adverts, createPair, finish, garps, type Pair, type T } from './pair.js';
-import { type Impl, type VrrpNode } from '../support/vrrp-harness.js';
+import { type VrrpNode } from '../support/vrrp-harness.js';
 import { pollUntil } from '../support/netns.js';
-import { settledHolders, VMAC, VMAC_MAC, vipPlaces } from './vmac-lab.js';
+import { settledHolders, VMAC, VMAC_MAC, vipPlaces, type PairKind } from './vmac-lab.js';
 
 export type Host = 'a' | 'b';
 
-export interface PairKind {
-  readonly a: Impl;
-  readonly b: Impl;
-}
-
-export const label = (k: PairKind): string => `a ${k.a} (150), b ${k.b} (100)`;
+export { label, type PairKind } from './vmac-lab.js';
 
 export interface XmitRun {
   readonly prefix: string;
