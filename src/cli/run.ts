@@ -258,13 +258,17 @@ function composeDaemon(
     },
     onLagSample,
   });
-  // A full collection every few minutes keeps RSS at the live heap (io/heap.ts; issue 10's soak);
-  // with it, the file pages start-up and reloads touched and the daemon no longer uses are handed
-  // back (io/resident-pages.ts): the first time once the first load's thread has ended.
+  // A full collection every few minutes keeps RSS at the live heap (io/heap.ts; issue 10's soak).
+  // With the first one, once the first load's thread has ended, the file pages start-up touched
+  // and the daemon no longer uses are handed back (io/resident-pages.ts). Only then: each drop
+  // leaves the code a failover runs to be faulted in again when it next runs, and a failover
+  // minutes later would pay that (BENCHMARKS.md, "Resident memory").
   const gc = fullCollector();
+  let dropped = false;
   const collectGarbage = (): void => {
     gc?.();
-    dropCleanFilePages();
+    if (!dropped) dropCleanFilePages();
+    dropped = true;
   };
   daemon = new Daemon({
     io: ports.io,
