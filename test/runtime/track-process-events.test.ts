@@ -260,7 +260,7 @@ vrrp_instance VI_1 {
 }
 `;
   const events = new FakeProcEvents();
-  const { io, trackers, inst, drain, log } = trackersSetup(text, events);
+  const { io, trackers, inst, drain, log } = trackersSetup(text, { procEvents: events });
   io.procs = [proc(5, 'haproxy')];
   trackers.sync();
   trackers.prepare(inst);

@@ -7,15 +7,25 @@ import { MemoryLog } from '../../src/log.js';
 import { openGate } from '../../src/notify/security.js';
 import { instanceSpecs } from '../../src/runtime/params.js';
 import type { ProcessEvents } from '../../src/runtime/ports/index.js';
+import type { Instance } from '../../src/runtime/instance.js';
 import { Trackers } from '../../src/runtime/trackers.js';
 import { configFromText } from '../support/config-host.js';
 import { fakeEnv, instanceIn } from './fake-env.js';
 import { FakeIo } from './fake-io.js';
 
-export function trackersSetup(text: string, procEvents?: ProcessEvents) {
+export interface TrackersSetupOptions {
+  readonly procEvents?: ProcessEvents;
+  /** The instances' state (default MASTER). */
+  readonly state?: 'MASTER' | 'BACKUP';
+  /** Whether an interface is up (default: every one). */
+  readonly isUp?: (ifname: string) => boolean;
+}
+
+export function trackersSetup(text: string, o: TrackersSetupOptions = {}) {
   const io = new FakeIo();
   const f = fakeEnv();
-  const insts = instanceSpecs(configFromText(text)).map((s) => instanceIn(s, f, 'MASTER'));
+  let insts: Instance[] = instanceSpecs(configFromText(text)).map((s) => instanceIn(s, f, o.state ?? 'MASTER'));
+  const procEvents = o.procEvents;
   const queue: (() => void | Promise<void>)[] = [];
   const log = new MemoryLog();
   const trackers = new Trackers({
@@ -28,10 +38,22 @@ export function trackersSetup(text: string, procEvents?: ProcessEvents) {
     log,
     submit: (_w, fn) => void queue.push(fn),
     instances: () => insts,
-    isUp: () => true,
+    isUp: o.isUp ?? (() => true),
   });
   const drain = async (): Promise<void> => {
     for (let fn = queue.shift(); fn !== undefined; fn = queue.shift()) await fn();
   };
-  return { io, trackers, inst: insts[0]!, drain, log };
+  return {
+    io,
+    f,
+    trackers,
+    inst: insts[0]!,
+    drain,
+    log,
+    get insts(): Instance[] {
+      return insts;
+    },
+    /** Replace the instances the trackers see (a reload). */
+    set: (l: Instance[]) => void (insts = l),
+  };
 }

@@ -4,14 +4,10 @@
  * a reload. Shipped Instances on a recording env, fake runner and files; no root.
  */
 import t from 'tap';
-import { MemoryLog } from '../../src/log.js';
-import { openGate } from '../../src/notify/security.js';
-import type { Instance } from '../../src/runtime/instance.js';
 import { instanceSpecs } from '../../src/runtime/params.js';
-import { Trackers } from '../../src/runtime/trackers.js';
 import { configFromText } from '../support/config-host.js';
-import { fakeEnv, instanceIn } from './fake-env.js';
-import { FakeIo } from './fake-io.js';
+import { instanceIn } from './fake-env.js';
+import { trackersSetup } from './trackers-setup.js';
 
 const conf = (scripts: string, track: string): string => `${scripts}track_file tf {
   file /run/w
@@ -37,42 +33,15 @@ const SCRIPT = 'vrrp_script chk {\n  script /bin/chk\n  interval 2\n  weight 10\
 const TRACK = '  track_script {\n    chk\n  }\n';
 
 function setup(text: string) {
-  const io = new FakeIo();
+  const s = trackersSetup(text, { state: 'BACKUP', isUp: (n) => n !== 'eth3' });
+  const { io } = s;
   io.fileData.set('/run/w', '5\n');
-  const f = fakeEnv();
-  let insts: Instance[] = instanceSpecs(configFromText(text)).map((s) => instanceIn(s, f, 'BACKUP'));
-  const queue: (() => void | Promise<void>)[] = [];
-  const log = new MemoryLog();
-  const trackers = new Trackers({
-    clock: io.clock,
-    runner: io.processes,
-    files: io.files,
-    gate: openGate(log),
-    log,
-    submit: (_w, fn) => void queue.push(fn),
-    instances: () => insts,
-    isUp: (n) => n !== 'eth3',
-  });
-  const drain = async (): Promise<void> => {
-    for (let fn = queue.shift(); fn !== undefined; fn = queue.shift()) await fn();
-  };
   /** Advance the fake clock by `ms`, letting the fake runner's results come in. */
   const run = async (ms: number): Promise<void> => {
     io.fake.advance(ms);
     await new Promise((r) => setImmediate(r));
   };
-  return {
-    io,
-    f,
-    log,
-    trackers,
-    drain,
-    run,
-    get insts() {
-      return insts;
-    },
-    set: (l: Instance[]) => void (insts = l),
-  };
+  return Object.assign(s, { run });
 }
 
 t.test('initial tracking is recorded before start: a down interface, the file value', async (t) => {
