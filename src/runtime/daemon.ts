@@ -263,7 +263,7 @@ export class Daemon {
     const env: InstanceEnv = {
       clock: io.clock,
       log: this.#log,
-      ...(grid ? { advertTimer: (deadlineMs: number, cb: () => void) => grid.timer(deadlineMs, cb) } : {}),
+      ...(grid ? { advertTimer: grid.lane() } : {}),
       downTimer: (deadlineMs, cb) => down.timer(deadlineMs, cb),
       submit: (what, fn) => this.queue.push(what, fn),
       step: (inst, e) => this.#step(inst, e),

@@ -45,18 +45,18 @@ export interface InstanceEnv {
   readonly clock: RuntimeClock;
   readonly log: Log;
   /**
-   * Arm a MASTER's periodic Adver_Timer on the daemon's advert grid (DaemonOptions.advertGridMs):
-   * `cb` runs at the grid point nearest `deadlineMs`, together with every other instance's callback
-   * of that point, in the order they were added. The daemon's instances then send their adverts in
-   * a few bursts a second instead of one wake-up each, each instance keeping its place in the burst
-   * from one second to the next, and a backup receiving them wakes once per burst (keepalived's
-   * instances, started together, stay in step the same way). The state machine's deadlines are
-   * unchanged (its event time is never before them), so there is no drift: each instance's adverts
-   * stay Adver_Interval apart (plus timer lateness, as without the grid); only their phase moves, by
-   * at most half a grid step. The advert on becoming MASTER and the answers to priority-0 or
-   * lower-priority adverts are not timers and go out at once. Absent: every timer at its deadline.
+   * Arm a MASTER's periodic Adver_Timer on the daemon's advert grid (DaemonOptions.advertGridMs,
+   * runtime/advert-grid.ts): `cb` runs at a grid point no later than `deadlineMs`, together with the
+   * other callbacks of that point, in the order they were added. The daemon's instances then send
+   * their adverts in bursts of a few (at most ADVERT_BURST while a point has room) instead of one
+   * wake-up each, each instance keeping its point from one second to the next, and a backup
+   * receiving them wakes once per burst. The state machine's deadlines are unchanged (its event time
+   * is never before them), so there is no drift: each instance's adverts stay Adver_Interval apart;
+   * only the first one after a new schedule (becoming MASTER) may come early, by less than an
+   * Adver_Interval. The advert on becoming MASTER and the answers to priority-0 or lower-priority
+   * adverts are not timers and go out at once. Absent: every timer at its deadline.
    */
-  advertTimer?(deadlineMs: number, cb: () => void): TimerHandle;
+  advertTimer?(deadlineMs: number, cb: () => void, intervalMs: number): TimerHandle;
   /**
    * The Master_Down_Timer on the daemon's shared deadline timer (down-timers.ts): re-armed by every
    * accepted advert without a clock timer each time; never early. Absent: a precise clock timer.
@@ -412,7 +412,7 @@ export class Instance {
       });
     };
     let h: TimerHandle;
-    if (timer === 'adver' && this.#env.advertTimer !== undefined) h = this.#env.advertTimer(atMs, fired);
+    if (timer === 'adver' && this.#env.advertTimer !== undefined) h = this.#env.advertTimer(atMs, fired, this.snapshot.params.adverIntMs);
     else if (timer === 'master-down' && this.#env.downTimer !== undefined) h = this.#env.downTimer(atMs, fired);
     else {
       // Only the Master_Down_Timer decides how fast a failover is; it fires only when adverts stop.
