@@ -44,6 +44,8 @@ install: build
 	cp -R bin dist conf systemd package.json package-lock.json $(DESTDIR)$(LIBDIR)/
 	cp -R node_modules $(DESTDIR)$(LIBDIR)/
 	cd $(DESTDIR)$(LIBDIR) && npm prune --omit=dev --no-audit --no-fund >/dev/null
+# npm prune leaves the scope folder of each package it removes (node_modules/@esbuild, ...) empty
+	find $(DESTDIR)$(LIBDIR)/node_modules -mindepth 1 -maxdepth 1 -type d -name '@*' -empty -delete
 	ln -sfn $(LIBDIR)/bin/vrrpd $(DESTDIR)$(BINDIR)/vrrpd
 	@case "$(NODE)" in /*) ;; *) echo "make install: no absolute Node path (NODE=$(NODE)): give NODE=/path/to/node" >&2; exit 1 ;; esac
 	sed -e 's|^ExecStart=/usr/local/bin/vrrpd |ExecStart=$(NODE)$(NODE_ARGS) $(LIBDIR)/bin/vrrpd |' \

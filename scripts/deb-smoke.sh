@@ -12,6 +12,14 @@ case "$(dpkg-query -W -f='${Status}' vrrpd 2>/dev/null || true)" in
   *" installed") fail "a vrrpd package is installed already: not touching it" ;;
 esac
 
+# no empty directory: `npm prune --omit=dev` leaves the scope folder of each dev-only package it
+# removes (node_modules/@esbuild, ...), and `make install` must not ship them. In the sorted listing
+# a directory is empty when the next path does not start with it.
+empty=$(dpkg-deb -c "$deb" | sed -E 's/^([^ ]+ +){5}//; s/ -> .*//' | LC_ALL=C sort |
+  awk 'p != "" && index($0, p) != 1 {print p} {p = ($0 ~ /\/$/) ? $0 : ""} END {if (p != "") print p}')
+[ -z "$empty" ] || fail "empty directories in $deb:
+$empty"
+
 # every regular file and link the package holds
 files=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $6}' | sed 's|^\./|/|')
 for f in $files; do [ ! -e "$f" ] || fail "$f exists before installation"; done

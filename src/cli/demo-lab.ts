@@ -381,13 +381,13 @@ function newestTsMtime(dir: string): number {
 export function builtDaemonUnavailable(root = PACKAGE_ROOT): false | string {
   const main = join(root, 'dist/cli/main.js');
   const runJs = join(root, 'dist/cli/run.js');
-  if (!existsSync(main)) return `vrrpd is not built (${main} missing): run \`npx tsc -p .\` first`;
-  if (!existsSync(runJs)) return `vrrpd run is not built (${runJs} missing): run \`npx tsc -p .\` first`;
+  if (!existsSync(main)) return `vrrpd is not built (${main} missing): run \`npm run build\` first`;
+  if (!existsSync(runJs)) return `vrrpd run is not built (${runJs} missing): run \`npm run build\` first`;
   const src = join(root, 'src');
   if (!existsSync(src)) return false; // an installed package: no sources to be stale against
   const srcNewest = newestTsMtime(src);
   if (srcNewest > statSync(main).mtimeMs + 1000 && srcNewest > statSync(runJs).mtimeMs + 1000) {
-    return 'dist/ is older than src/: run `npx tsc -p .` first';
+    return 'dist/ is older than src/: run `npm run build` first';
   }
   return false;
 }

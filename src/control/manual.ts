@@ -216,11 +216,13 @@ export class ManualControl {
         `(${name}) switchover requested by ${by}: asking the vrrpd peer at ${c.path} (${c.name}) to take over`,
       );
       try {
+        // The peer's server appends its caller's credentials, which are this daemon's: the claim
+        // names the operator and where the switchover comes from, so each is named once there.
         const r = await request(
           c.path,
           { cmd: 'promote', instance: c.name },
           2000,
-          `switchover from ${name}@${inst.srcIp ?? '?'} requested by ${by}`,
+          `${by} via switchover from ${name}@${inst.srcIp ?? '?'}`,
         );
         if (!r.ok) {
           tried.push(`${c.path}: ${r.error}`);

@@ -51,9 +51,12 @@ export function goFault(b: Step, reason: string, viaSync: boolean): void {
   b.patch({ syncFault: viaSync, wantState: null, master: null, garpRefreshDueMs: null });
   b.cancelAllTimers();
   if (from === 'MASTER') {
-    // keepalived 2.2.7 sends priority 0 twice (vrrp_state_leave_master + vrrp_restore_interface).
-    sendLeavingAdvert(b);
-    sendLeavingAdvert(b);
+    // keepalived 2.2.7: `vrrp_state_leave_master()` sends priority 0 on entering FAULT, uncounted and
+    // unlogged; `down_instance()` then has `vrrp_restore_interface()` send, count and log another,
+    // which a sync group's `vrrp_sync_fault()` does not: two on the wire, one counted and logged, or
+    // one, neither counted nor logged, when the sync group is the cause.
+    b.emit({ type: 'send-advert', priority: PRIORITY_STOP });
+    if (!viaSync) sendLeavingAdvert(b);
     removeAddresses(b);
     b.count('releaseMaster');
   }

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildSkip } from '../daemon/helpers.js';
+import { requireBuild } from '../daemon/helpers.js';
 
 const DIST = resolve(import.meta.dirname, '../../dist');
 
@@ -47,7 +47,7 @@ await new Promise((r) => setTimeout(r, 2500)); // the last worker's idle time, t
 console.log(JSON.stringify({ root, base, after: triplets(), loads }));
 `;
 
-t.test('five reloads in new worker threads leave no koffi environment behind; users still resolve', { skip: buildSkip() }, (t) => {
+t.test('five reloads in new worker threads leave no koffi environment behind; users still resolve', { skip: requireBuild() }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-loader-mem-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const conf = join(dir, 'k.conf');

@@ -29,7 +29,7 @@ import { main } from '../../src/cli/main.js';
 import { nodeConfigHost } from '../../src/host/config-host.js';
 import { loadConfig } from '../../src/config/load.js';
 import { generateConfig } from '../../bench/config-parse.js';
-import { buildSkip, DIST_MAIN } from '../daemon/helpers.js';
+import { requireBuild, DIST_MAIN } from '../daemon/helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const casesDir = resolve(here, '../fixtures/config-cases');
@@ -172,7 +172,7 @@ t.test('a FIFO nobody writes to: the loader thread is ended at the timeout, not 
   t.ok(inc.ok && inc.result.diagnostics.some((d) => /'fifo\.conf' is not a regular non-executable file - skipping/.test(d.message)));
   // a process whose loader thread waited on a FIFO still exits (a thread in a system call would hold
   // it): the built loader in a child process, without the test runner's options
-  if (buildSkip()) return;
+  if (requireBuild()) return;
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   const loader = new URL(`file://${DIST_MAIN.replace(/main\.js$/, 'config-loader.js')}`).href;
@@ -255,7 +255,7 @@ t.test('a load over its memory: outcome `memory` naming CONFIG_LOAD_HEAP_MB', as
   t.same(out, { ok: false, reason: 'memory', message: `Loading '${join(dir, 'k.conf')}' needed more than 128 MB (CONFIG_LOAD_HEAP_MB)` });
 });
 
-t.test('a 15 MB comment file: checked in bounded time and memory (child process, built CLI)', { skip: buildSkip() }, async (t) => {
+t.test('a 15 MB comment file: checked in bounded time and memory (child process, built CLI)', { skip: requireBuild() }, async (t) => {
   const dir = tmp(t);
   const file = join(dir, 'big.conf');
   // the shape of the issue's file: 7.8 million short comment lines (before: 8.8 s, 864 MB peak RSS)
@@ -306,7 +306,7 @@ t.test('a 15 MB comment file: checked in bounded time and memory (child process,
 
 t.test(
   "a daemon started with V8 or process options (the launcher's heap flags, --trace-gc) still loads its config",
-  { skip: buildSkip() },
+  { skip: requireBuild() },
   async (t) => {
     // A worker refuses such options; the loader passes on only what loads modules.
     const dir = tmp(t);

@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { buildSkip, VRRPD_BIN } from '../daemon/helpers.js';
+import { requireBuild, VRRPD_BIN } from '../daemon/helpers.js';
 import { inst, report } from '../support/status-fixtures.js';
 
 const run = promisify(execFile);
@@ -24,7 +24,7 @@ async function script(): Promise<string> {
   return out.join('');
 }
 
-t.test('commands, flags and values', { skip: buildSkip() }, async (t) => {
+t.test('commands, flags and values', { skip: requireBuild() }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-compl-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'vrrpd.bash');

@@ -5,9 +5,9 @@
 import { execFile } from 'node:child_process';
 import t from 'tap';
 import { netnsSkip, run } from '../support/netns.js';
-import { buildSkip, VRRPD_BIN } from '../daemon/helpers.js';
+import { requireBuild, VRRPD_BIN } from '../daemon/helpers.js';
 
-t.test('vrrpd demo runs end to end and cleans up', { skip: netnsSkip() || buildSkip(), timeout: 120_000 }, async (t) => {
+t.test('vrrpd demo runs end to end and cleans up', { skip: netnsSkip() || requireBuild(), timeout: 120_000 }, async (t) => {
   const r = await new Promise<{ code: number; out: string }>((resolve) => {
     execFile(process.execPath, [VRRPD_BIN, 'demo', '--prefix', 'vc-demo-', '--subnet', '10.236.9'], { timeout: 110_000 }, (e, so, se) =>
       resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out: `${so}${se}` }),

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { createLog, journalStreamFd } from '../../src/log.js';
-import { buildSkip, VRRPD_ARGV } from '../daemon/helpers.js';
+import { requireBuild, VRRPD_ARGV } from '../daemon/helpers.js';
 
 t.test('journal lines: the priority as <N>, no timestamp, one line per message', async (t) => {
   const lines: string[] = [];
@@ -36,7 +36,7 @@ t.test('journalStreamFd: the descriptor whose device and inode JOURNAL_STREAM na
 
 t.test(
   'the daemon picks the journal format from JOURNAL_STREAM; --log-format overrides',
-  { skip: buildSkip() || (process.getuid?.() === 0 ? false : 'needs root (a network namespace)') },
+  { skip: (process.getuid?.() === 0 ? false : 'needs root (a network namespace)') || requireBuild() },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'vrrpd-journal-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));

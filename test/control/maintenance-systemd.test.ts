@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t from 'tap';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
-import { buildSkip, confText, instanceConf, startVrrpd, VRRPD_ARGV, VRRPD_BIN } from '../daemon/helpers.js';
+import { requireBuild, confText, instanceConf, startVrrpd, VRRPD_ARGV, VRRPD_BIN } from '../daemon/helpers.js';
 import { FakeNotifySocket } from './fake-notify.js';
 import { cli, vi1, waitVi1 } from './helpers.js';
 
@@ -24,7 +24,7 @@ const sh = (argv: string[]): Promise<{ code: number; out: string }> =>
     ),
   );
 
-t.test('maintenance through reload and restart', { skip: netnsSkip() || buildSkip(), timeout: 120_000 }, async (t) => {
+t.test('maintenance through reload and restart', { skip: netnsSkip() || requireBuild(), timeout: 120_000 }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vc-mnt-', subnet: '10.236.3', hosts: ['a', 'b'] });
   const conf = (prio: number): string => confText(`n${prio}`, instanceConf({ priority: prio, vips: [`${VIP}/24`] }));
   let a = await startVrrpd(lab, 'a', conf(150));
@@ -66,7 +66,7 @@ t.test('maintenance through reload and restart', { skip: netnsSkip() || buildSki
   t.pass('off: a preempts back (priority 150)');
 });
 
-t.test('sd_notify from the running daemon to a fake NOTIFY_SOCKET', { skip: netnsSkip() || buildSkip(), timeout: 60_000 }, async (t) => {
+t.test('sd_notify from the running daemon to a fake NOTIFY_SOCKET', { skip: netnsSkip() || requireBuild(), timeout: 60_000 }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vc-sd-', subnet: '10.236.4', hosts: ['a'] });
   const fake = new FakeNotifySocket(join(lab.tmpDir, 'notify.sock'));
   t.teardown(() => fake.close());

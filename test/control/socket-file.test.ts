@@ -26,6 +26,7 @@ import { request } from '../../src/control/client.js';
 import { ControlServer } from '../../src/control/server.js';
 import { resolveGroup, socketDirProblem, socketOptions } from '../../src/control/socket-file.js';
 import { MemoryLog } from '../../src/log.js';
+import { requireBuild } from '../support/build-check.js';
 
 const root = process.getuid?.() === 0;
 const rootSkip = root ? false : 'needs root (chown to uid 4242)';
@@ -157,8 +158,8 @@ t.test('mode fixed at creation, whatever the umask; a group set by lchown', { sk
 
 const setprivSkip = (): false | string => {
   if (rootSkip) return rootSkip;
-  if (!existsSync(new URL('../../dist/control/server.js', import.meta.url))) return 'needs the build (dist/control/server.js)';
-  return spawnSync('setpriv', ['--version']).status === 0 ? false : 'needs setpriv (util-linux)';
+  if (spawnSync('setpriv', ['--version']).status !== 0) return 'needs setpriv (util-linux)';
+  return requireBuild();
 };
 
 t.test('the status socket gets its group without CAP_CHOWN (the systemd unit drops it)', { skip: setprivSkip() }, async (t) => {

@@ -21,7 +21,7 @@ import { Daemon } from '../../src/runtime/daemon.js';
 import { memoryHost } from '../support/config-host.js';
 import { Lab, netnsSkip } from '../support/netns.js';
 import { FakeIo, advanceDaemon, withTestNotifier } from '../runtime/fake-io.js';
-import { VRRPD_BIN, buildSkip, confText, instanceConf, startVrrpd } from '../daemon/helpers.js';
+import { VRRPD_BIN, requireBuild, confText, instanceConf, startVrrpd } from '../daemon/helpers.js';
 import { waitVi1 } from './helpers.js';
 
 const UID = 4242;
@@ -129,7 +129,7 @@ const cliSkip = (): false | string => {
 
 t.test(
   'vrrpd run --status-socket --status-group: the built daemon and CLI, uid 4242',
-  { skip: netnsSkip() || buildSkip() || cliSkip() },
+  { skip: netnsSkip() || requireBuild() || cliSkip() },
   async (t) => {
     const lab = await Lab.create(t, { prefix: 'vc-ss-', subnet: '10.236.12', hosts: ['a'] });
     chmodSync(lab.tmpDir, 0o711);

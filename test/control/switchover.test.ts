@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { keepalivedConf, keepalivedUnavailable, startNode, wallNowMs } from '../support/vrrp-harness.js';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
-import { buildSkip, confText, hasAddress, instanceConf, startVrrpd } from '../daemon/helpers.js';
+import { requireBuild, confText, hasAddress, instanceConf, startVrrpd } from '../daemon/helpers.js';
 import { cli, gapMeter, median, send, vi1, waitVi1 } from './helpers.js';
 import { validate } from './json-schema.js';
 
@@ -28,7 +28,7 @@ const MAKE_BEFORE_BREAK_GAP_MS = 300;
 
 t.test(
   'vrrpd pair: status, promote and switchover ping gaps, keepalived stop hand-over, promote over keepalived',
-  { skip: netnsSkip() || buildSkip(), timeout: 280_000 },
+  { skip: netnsSkip() || requireBuild(), timeout: 280_000 },
   async (t) => {
     const lab = await Lab.create(t, { prefix: 'vc-sw-', subnet: '10.236.1', hosts: ['a', 'b', 'c'] });
     const conf = (prio: number): string => confText(`n${prio}`, instanceConf({ priority: prio, vips: [`${VIP}/24`] }));

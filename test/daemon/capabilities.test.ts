@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { missingCapabilities } from '../../src/host/capabilities.js';
 import { EXIT_NO_CAPABILITY } from '../../src/cli/run.js';
-import { buildSkip, VRRPD_ARGV } from './helpers.js';
+import { requireBuild, VRRPD_ARGV } from './helpers.js';
 
 t.test('missingCapabilities reads CapEff', async (t) => {
   const status = (hex: string) => `Name:\tnode\nCapInh:\t0000000000000000\nCapEff:\t${hex}\nCapBnd:\t000001ffffffffff\n`;
@@ -27,7 +27,7 @@ const setprivSkip = spawnSync('setpriv', ['--version']).status === 0 ? false : '
 
 t.test(
   'vrrpd run without CAP_NET_RAW: exit 7 at once, the capability named, nothing opened',
-  { skip: buildSkip() || rootSkip || setprivSkip },
+  { skip: rootSkip || setprivSkip || requireBuild() },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'vrrpd-caps-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));

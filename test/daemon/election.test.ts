@@ -5,11 +5,11 @@
  */
 import t from 'tap';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
-import { adverts, buildSkip, confText, garps, hasAddress, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
+import { adverts, requireBuild, confText, garps, hasAddress, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
 
 const VIP = '10.233.1.100';
 
-t.test('multicast election, failover and graceful stop', { skip: netnsSkip() || buildSkip() }, async (t) => {
+t.test('multicast election, failover and graceful stop', { skip: netnsSkip() || requireBuild() }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vd-elect-', subnet: '10.233.1', hosts: ['a', 'b', 'c'] });
   const conf = (prio: number): string =>
     confText('n', instanceConf({ priority: prio, vips: [`${VIP}/24 dev eth0 label eth0:vip`], pass: 'secret12' }));

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import {
   adverts,
-  buildSkip,
+  requireBuild,
   confText,
   control,
   garps,
@@ -24,7 +24,7 @@ const NET = '10.233.4';
 const VIP = `${NET}.100`;
 const EVIP = `${NET}.150`;
 
-t.test('self-healing and reload', { skip: netnsSkip() || buildSkip() }, async (t) => {
+t.test('self-healing and reload', { skip: netnsSkip() || requireBuild() }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vd-heal-', subnet: NET, hosts: ['a', 'b', 'c'] });
   const conf = (prio: number, extra = '', name = 'VI_1'): string =>
     confText('n', instanceConf({ name, priority: prio, vips: [`${VIP}/24 dev eth0 label eth0:vip`], pass: 'pw', extra }));

@@ -8,12 +8,12 @@
 import t from 'tap';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import { adverts6, neighbourAdverts } from '../interop/pair6.js';
-import { buildSkip, confText, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
+import { requireBuild, confText, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
 
 const NET = '10.233.14';
 const VIP6 = 'fd00:10:233:14::100';
 
-t.test('IPv6 VIP deleted externally: re-added with NAs, no flap', { skip: netnsSkip() || buildSkip() }, async (t) => {
+t.test('IPv6 VIP deleted externally: re-added with NAs, no flap', { skip: netnsSkip() || requireBuild() }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vd-heal6-', subnet: NET, hosts: ['a', 'b', 'c'], ipv6: true });
   const conf = (prio: number): string => confText('n', instanceConf({ priority: prio, vips: [`${VIP6}/64`] }));
   const a = await startVrrpd(lab, 'a', conf(150));

@@ -2,7 +2,7 @@
  * Helpers for the daemon integration tests: run the built `vrrpd run` in a lab host, talk to its
  * control socket, build keepalived.conf text, read adverts and GARPs out of captures.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Lab, LabProcess } from '../support/netns.js';
@@ -16,10 +16,8 @@ export const DIST_MAIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
 /** How the tests start the daemon: this Node, with the launcher's own Node options (its `#!` line). */
 export const VRRPD_ARGV: readonly string[] = launcherArgv(VRRPD_BIN);
 
-/** Skip message when the build is missing (integration tests run the built daemon). */
-export function buildSkip(): false | string {
-  return existsSync(DIST_MAIN) ? false : 'needs `npx tsc -p .` (dist/cli/main.js) first';
-}
+/** For tap's `skip` option: a missing or stale build fails the test file (test/support/build-check.ts). */
+export { requireBuild } from '../support/build-check.js';
 
 export interface VrrpdNode {
   readonly host: string;

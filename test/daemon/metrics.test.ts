@@ -7,7 +7,7 @@
 import t from 'tap';
 import { Lab, netnsSkip, sleep } from '../support/netns.js';
 import { parseExposition, type Exposition } from '../support/prom-text.js';
-import { adverts, buildSkip, confText, instanceConf, startVrrpd, waitState } from './helpers.js';
+import { adverts, requireBuild, confText, instanceConf, startVrrpd, waitState } from './helpers.js';
 
 const VIP = '10.233.30.100';
 const PORT = 9650;
@@ -44,7 +44,7 @@ function deviations(frames: Parameters<typeof adverts>[0], src: string, fromMs: 
 
 t.test(
   'metrics of a pair: election, scraping at 20/s, crash failover',
-  { skip: netnsSkip() || buildSkip(), timeout: 90_000 },
+  { skip: netnsSkip() || requireBuild(), timeout: 90_000 },
   async (t) => {
     const lab = await Lab.create(t, { prefix: 'vd-metr-', subnet: '10.233.30', hosts: ['a', 'b', 'c'] });
     const conf = (prio: number): string => confText('n', instanceConf({ priority: prio, vips: [`${VIP}/24`] }));

@@ -16,7 +16,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, netnsSkip, sleep } from '../support/netns.js';
-import { VRRPD_BIN, buildSkip, confText, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
+import { VRRPD_BIN, requireBuild, confText, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
 
 const NET = '10.238.12';
 const VIP = `${NET}.100`;
@@ -41,7 +41,7 @@ function runDaemon(args: string[], uid?: number): Promise<{ code: number | null;
   });
 }
 
-t.test('vrrpd run refuses an IPv6 config with use_vmac: non-zero exit, the reason, nothing opened', { skip: buildSkip() }, async (t) => {
+t.test('vrrpd run refuses an IPv6 config with use_vmac: non-zero exit, the reason, nothing opened', { skip: requireBuild() }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-v6run-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   chmodSync(dir, 0o777);
@@ -64,7 +64,7 @@ t.test('vrrpd run refuses an IPv6 config with use_vmac: non-zero exit, the reaso
 
 t.test(
   'vrrpd run refuses a config with use_ipvlan: exit 1, the keyword with its line and what to do, nothing opened',
-  { skip: buildSkip() },
+  { skip: requireBuild() },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'vrrpd-vmac-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,7 +86,7 @@ t.test(
 
 t.test(
   'a reload to an IPv6 config with use_vmac is refused and the running v2 config stays',
-  { skip: netnsSkip() || buildSkip() },
+  { skip: netnsSkip() || requireBuild() },
   async (t) => {
     const lab = await Lab.create(t, { prefix: 'vd-v3ref-', subnet: NET, hosts: ['a', 'c'] });
     // `debug 2` (no effect in vrrpd): logged once at start-up, and the daemon runs

@@ -20,7 +20,7 @@ import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import {
   VRRPD_ARGV,
   adverts,
-  buildSkip,
+  requireBuild,
   confText,
   control,
   hasAddress,
@@ -41,7 +41,7 @@ function since(node: VrrpdNode, mark: { o: number; e: number }): string {
 
 t.test(
   'hostile configs on SIGHUP: adverts keep their 1 s cadence, no takeover, the running config stays',
-  { skip: netnsSkip() || buildSkip() },
+  { skip: netnsSkip() || requireBuild() },
   async (t) => {
     const lab = await Lab.create(t, { prefix: 'vd-rhost-', subnet: NET, hosts: ['a', 'b', 'c'] });
     const conf = (prio: number): string => confText('n', instanceConf({ priority: prio, vips: [`${VIP}/24`], pass: 'pw' }));

@@ -22,7 +22,7 @@ import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import { buildTestAdvert } from '../support/vrrp-packet.js';
 import { keepalivedConf, keepalivedUnavailable, startAddrMonitor, startNode, startWireWatch, type Impl } from '../support/vrrp-harness.js';
 import { RawVrrpTransport } from '../../src/io/raw-transport.js';
-import { buildSkip, hasAddress } from './helpers.js';
+import { requireBuild, hasAddress } from './helpers.js';
 
 const NET = '10.238.77';
 const VIP = `${NET}.100`;
@@ -90,7 +90,7 @@ function summary(r: readonly Round[]): string {
 
 t.test(
   'a MASTER removes its VIP within a bound of a higher-priority advert',
-  { skip: netnsSkip() || buildSkip(), timeout: 60_000 },
+  { skip: netnsSkip() || requireBuild(), timeout: 60_000 },
   async (t) => {
     const lab = await Lab.create(t, { prefix: 'vr-rxr-', subnet: NET, hosts: ['m', 'x'] });
     const injector = new RawVrrpTransport({ onPacket: () => {} });

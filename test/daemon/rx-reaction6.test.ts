@@ -15,7 +15,7 @@ import type { NsProcess } from '../support/lab-types.js';
 import { keepalivedConf, keepalivedUnavailable, startNode, startWireWatch, type Impl } from '../support/vrrp-harness.js';
 import { Vrrp6Transport } from '../../src/io/vrrp6-transport.js';
 import { buildTestAdvertV3 } from '../support/vrrp-packet.js';
-import { buildSkip } from './helpers.js';
+import { requireBuild } from './helpers.js';
 
 const NET = '10.238.78';
 const VIP = 'fd00:10:238:78::100';
@@ -97,7 +97,7 @@ async function measure(lab: Lab, impl: Impl, inject: (priority: number) => void)
 
 t.test(
   'IPv6: a MASTER removes its VIP within a bound of a higher-priority advert',
-  { skip: netnsSkip() || buildSkip(), timeout: 60_000 },
+  { skip: netnsSkip() || requireBuild(), timeout: 60_000 },
   async (t) => {
     const lab = await Lab.create(t, { prefix: 'vr-rx6-', subnet: NET, hosts: ['m', 'x'], ipv6: true });
     const tr = new Vrrp6Transport();

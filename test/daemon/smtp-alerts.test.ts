@@ -10,7 +10,7 @@
  */
 import t, { type Test } from 'tap';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
-import { buildSkip, confText, instanceConf, startVrrpd, waitState, type VrrpdNode } from './helpers.js';
+import { requireBuild, confText, instanceConf, startVrrpd, waitState, type VrrpdNode } from './helpers.js';
 import { startWireWatch } from '../support/vrrp-harness.js';
 import { advertJitter } from '../../bench/control-flood.js';
 import { startSmtpSink, subjectOf } from '../notify/smtp-sink.js';
@@ -70,7 +70,7 @@ async function stop(node: VrrpdNode): Promise<void> {
   await node.proc.kill('SIGTERM', 5000);
 }
 
-t.test('SMTP alerts from vrrpd run', { skip: netnsSkip() || buildSkip(), timeout: 180_000 }, async (t) => {
+t.test('SMTP alerts from vrrpd run', { skip: netnsSkip() || requireBuild(), timeout: 180_000 }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vn-smtp-', subnet: SUBNET, hosts: ['a', 'm'] });
   const mIp = lab.host('m').ip;
 

@@ -12,12 +12,12 @@ import t from 'tap';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
-import { buildSkip, confText, hasAddress, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
+import { requireBuild, confText, hasAddress, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
 
 const NET = '10.233.17';
 const VIP = `${NET}.100`;
 
-t.test('track_process', { skip: netnsSkip() || buildSkip() }, async (t) => {
+t.test('track_process', { skip: netnsSkip() || requireBuild() }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vd-tproc-', subnet: NET, hosts: ['a', 'b'] });
   // a comm of its own for this run (at most 15 characters), so no other process counts
   const name = `vtp-${process.pid % 1_000_000}`;

@@ -6,12 +6,12 @@ import t from 'tap';
 import { join } from 'node:path';
 import { rmSync, writeFileSync } from 'node:fs';
 import { Lab, netnsSkip, pollUntil } from '../support/netns.js';
-import { buildSkip, confText, hasAddress, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
+import { requireBuild, confText, hasAddress, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
 
 const NET = '10.233.3';
 const VIP = `${NET}.100`;
 
-t.test('tracking', { skip: netnsSkip() || buildSkip() }, async (t) => {
+t.test('tracking', { skip: netnsSkip() || requireBuild() }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vd-track-', subnet: NET, hosts: ['a', 'b'] });
   for (const h of ['a', 'b']) {
     // A veth pair inside the host (no dummy module everywhere): dum0 is "up" while both ends are.

@@ -6,7 +6,7 @@ import t from 'tap';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import {
   adverts,
-  buildSkip,
+  requireBuild,
   confText,
   hasAddress,
   instanceConf,
@@ -19,7 +19,7 @@ import {
 const NET = '10.233.2';
 const VIP = `${NET}.100`;
 
-t.test('unicast pair', { skip: netnsSkip() || buildSkip() }, async (t) => {
+t.test('unicast pair', { skip: netnsSkip() || requireBuild() }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vd-uni-', subnet: NET, hosts: ['a', 'b', 'c'] });
   const conf = (me: 'a' | 'b', prio: number, extra = ''): string => {
     const peer = me === 'a' ? 'b' : 'a';

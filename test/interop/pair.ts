@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import type { Test as TapTest } from 'tap';
 import { Lab, netnsSkip, run, type Capture, type CaptureResult } from '../support/netns.js';
 import type { Decoded } from '../support/pcap.js';
+import { requireBuild } from '../support/build-check.js';
 import { inetChecksum } from '../support/vrrp-packet.js';
 import {
   keepalivedUnavailable,
@@ -25,7 +26,6 @@ import {
   startAddrMonitor,
   startNode,
   startPinger,
-  vrrpdUnavailable,
   wallNowMs,
   type AddrMonitor,
   type Impl,
@@ -46,8 +46,9 @@ export function interopSkip(): false | string {
   const ka = keepalivedUnavailable();
   if (ka) return ka;
   if (VRRPD_IMPL === 'vrrpd') {
-    const v = vrrpdUnavailable();
-    if (v) return `${v} (or set INTEROP_VRRPD_IMPL=keepalived for the keepalived-only reference run)`;
+    // a missing or stale build fails the file (or set INTEROP_VRRPD_IMPL=keepalived for the keepalived-only reference run)
+    const v = requireBuild();
+    if (v) return v;
   }
   return false;
 }

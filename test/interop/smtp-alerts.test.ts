@@ -9,7 +9,8 @@
  */
 import t, { type Test } from 'tap';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
-import { keepalivedUnavailable, startNode, vrrpdUnavailable, type Impl } from '../support/vrrp-harness.js';
+import { requireBuild } from '../support/build-check.js';
+import { keepalivedUnavailable, startNode, type Impl } from '../support/vrrp-harness.js';
 import { startSmtpSink, subjectOf, type SinkMail } from '../notify/smtp-sink.js';
 
 const SUBNET = '10.239.24';
@@ -48,7 +49,7 @@ async function mailsOf(t: Test, lab: Lab, impl: Impl, port: number) {
 
 t.test(
   'SMTP alerts: vrrpd sends what keepalived 2.2.7 sends',
-  { skip: netnsSkip() || vrrpdUnavailable() || keepalivedUnavailable(), timeout: 120_000 },
+  { skip: netnsSkip() || keepalivedUnavailable() || requireBuild(), timeout: 120_000 },
   async (t) => {
     const lab = await Lab.create(t, { prefix: 'vk-smtp-', subnet: SUBNET, hosts: ['n', 'm'] });
     const ka = await mailsOf(t, lab, 'keepalived', 2525);

@@ -12,10 +12,11 @@ import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
-import { startNode, startWireWatch, STATE_RE, vrrpdUnavailable, waitForNth } from '../support/vrrp-harness.js';
+import { requireBuild } from '../support/build-check.js';
+import { startNode, startWireWatch, STATE_RE, waitForNth } from '../support/vrrp-harness.js';
 import { rewriteAddresses, scenarioText } from '../interop/scenarios.js';
 
-const skip = netnsSkip() || vrrpdUnavailable();
+const skip = netnsSkip() || requireBuild();
 
 function iptablesMissing(): false | string {
   try {

@@ -17,21 +17,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import { buildTestAdvert } from '../support/vrrp-packet.js';
 import { RawVrrpTransport } from '../../src/io/raw-transport.js';
-import {
-  keepalivedUnavailable,
-  startNode,
-  STATE_RE,
-  vrrpdUnavailable,
-  waitForNth,
-  type Impl,
-  type VrrpNode,
-} from '../support/vrrp-harness.js';
+import { keepalivedUnavailable, startNode, STATE_RE, waitForNth, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
+import { requireBuild } from '../support/build-check.js';
 import { scenarioText } from '../interop/scenarios.js';
 import type { T } from '../interop/pair.js';
 
 const PREFIX = 'vn-cmp-';
 const SUBNET = '10.235.1';
-const skip = netnsSkip() || keepalivedUnavailable() || vrrpdUnavailable();
+const skip = netnsSkip() || keepalivedUnavailable() || requireBuild();
 delete process.env.TMPDIR; // both daemons dump to /tmp (the node's private /tmp)
 
 /** One line per run, written in one write(2) so concurrent hooks (keepalived) do not mix. */

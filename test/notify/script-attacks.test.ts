@@ -26,6 +26,7 @@ import { SpawnRunner } from '../../src/notify/runner.js';
 import { openGate, ScriptGate } from '../../src/notify/security.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { ScriptScheduler } from '../../src/runtime/track-inputs.js';
+import { requireBuild } from '../support/build-check.js';
 import { oracleHost, testUsers } from '../support/config-host.js';
 
 const ROOT = process.getuid?.() === 0;
@@ -263,10 +264,7 @@ t.test('notify FIFO: an existing FIFO owned by another user is refused', { skip 
 t.test(
   "notify FIFO: created 0600 and chowned to its user under the unit's capability bounding set",
   {
-    skip:
-      skip ||
-      (existsSync(join(REPO, 'dist/notify/fifo.js')) ? false : 'needs the build (dist/)') ||
-      (spawnSync('setpriv', ['--version']).status === 0 ? false : 'needs setpriv'),
+    skip: skip || (spawnSync('setpriv', ['--version']).status === 0 ? false : 'needs setpriv') || requireBuild(),
   },
   async (t) => {
     const unit = readFileSync(join(REPO, 'systemd/vrrpd.service'), 'utf8');

@@ -5,10 +5,11 @@
  * usage text. BENCHMARKS.md ("Footprint") has what it saves.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { requireBuild } from '../support/build-check.js';
 import { REPO_ROOT } from '../support/vrrp-harness.js';
 
 const CMD_TIMEOUT_MS = 60_000;
@@ -46,11 +47,9 @@ t.test('bin/vrrpd runs the bundle only when it is not older than dist/cli/main.j
   t.equal(picked(), 'dist', 'no bundle: dist/');
 });
 
-const buildSkip = existsSync(join(REPO_ROOT, 'dist/cli/main.js')) ? false : 'needs the build (dist/): run `npx tsc -p .` first';
-
 t.test(
   'the bundle behaves as dist/: check, its worker, the printers, the usage',
-  { skip: buildSkip, timeout: 4 * CMD_TIMEOUT_MS },
+  { skip: requireBuild(), timeout: 4 * CMD_TIMEOUT_MS },
   async (t) => {
     // built beside node_modules (the native modules stay outside the bundle and resolve from there)
     const out = join(REPO_ROOT, 'build', `bundle-test-${process.pid}`);

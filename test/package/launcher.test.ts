@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { launcherArgv, launcherEnv, launcherNodeArgs, readLauncherLine } from '../../src/cli/launcher.js';
-import { buildSkip, VRRPD_ARGV, VRRPD_BIN } from '../daemon/helpers.js';
+import { requireBuild, VRRPD_ARGV, VRRPD_BIN } from '../daemon/helpers.js';
 
 t.test('launcherNodeArgs reads the options on the launcher line', async (t) => {
   t.same(launcherNodeArgs(VRRPD_BIN), ['--max-semi-space-size=1'], 'the shipped launcher caps the young generation');
@@ -45,7 +45,7 @@ t.test('launcherNodeArgs reads the options on the launcher line', async (t) => {
   t.throws(() => launcherNodeArgs(f('empty', '')), /first line is not/);
 });
 
-t.test('a daemon exec-ed through the launcher runs with its options', { skip: buildSkip() || rootSkip() }, async (t) => {
+t.test('a daemon exec-ed through the launcher runs with its options', { skip: rootSkip() || requireBuild() }, async (t) => {
   // `vrrpd run` with no instance, alone in a new network namespace: the kernel reads the `#!` line,
   // env execs node with the options (unshare and env exec in place: one pid throughout).
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-launcher-'));
@@ -79,7 +79,7 @@ t.test('a daemon exec-ed through the launcher runs with its options', { skip: bu
   t.ok(environ.includes('MALLOC_ARENA_MAX=2'), 'and its environment');
 });
 
-t.test("the launcher's assignments are not passed on to hooks", { skip: buildSkip() }, async (t) => {
+t.test("the launcher's assignments are not passed on to hooks", { skip: requireBuild() }, async (t) => {
   // keepalived's hooks get the environment keepalived was started with; so do vrrpd's, which
   // inherit process.env. Seen from inside the launched process, after the launcher ran.
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-launcher-'));
@@ -111,7 +111,7 @@ function rootSkip(): false | string {
   return process.getuid?.() === 0 ? false : 'needs root (a network namespace)';
 }
 
-t.test('the launcher refuses a Node older than 20 in one line, before loading anything', { skip: buildSkip() }, async (t) => {
+t.test('the launcher refuses a Node older than 20 in one line, before loading anything', { skip: requireBuild() }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-launcher-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   // what Node 18 reports, on this Node: the launcher reads process.versions.node
@@ -130,7 +130,7 @@ t.test('the launcher refuses a Node older than 20 in one line, before loading an
   }
 });
 
-t.test('the daemon refuses native modules built for another Node in one line', { skip: buildSkip() }, async (t) => {
+t.test('the daemon refuses native modules built for another Node in one line', { skip: requireBuild() }, async (t) => {
   // the launcher in a tree whose raw-socket was built for another Node ABI (what a Node upgrade leaves)
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-launcher-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

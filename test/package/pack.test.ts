@@ -12,6 +12,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { requireBuild } from '../support/build-check.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** npm and tsc each finish in a few seconds; a loaded 2-core CI machine gets ten times that. */
@@ -52,11 +53,9 @@ function distModule(path: string): string | undefined {
   return /^dist\/(?:.*\/)?([^/]+?)\.(?:js|js\.map|d\.ts)$/.exec(path)?.[1];
 }
 
-const buildSkip = existsSync(join(REPO, 'dist/cli/main.js')) ? false : 'needs the build (dist/): run `npx tsc -p .` first';
-
 t.test(
   'npm pack lists the daemon and no benchmark, lab, test fake or test',
-  { skip: buildSkip, timeout: 2 * COMMAND_TIMEOUT_MS },
+  { skip: requireBuild(), timeout: 2 * COMMAND_TIMEOUT_MS },
   async (t) => {
     const r = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts']);
     t.equal(r.code, 0, r.code === 0 ? 'npm pack exit 0' : r.stderr);

@@ -77,7 +77,13 @@ t.test('a member fault puts the whole group in FAULT; it recovers when no member
   t.same(states(r.group), { VI_1: 'FAULT', VI_2: 'FAULT' });
   t.equal(r.groupNotify, 'FAULT');
   const vi2 = r.actions.find((x) => x.member === 'VI_2');
-  t.ok(vi2 && summary(vi2.actions).includes('advert 0'), 'the synced master leaves with priority 0');
+  t.same(
+    vi2 && summary(vi2.actions).filter((x) => x === 'advert 0'),
+    ['advert 0'],
+    'the synced master leaves with one priority-0 advert (vrrp_sync_fault), the faulty one with two',
+  );
+  t.equal(summary(r.actions.find((x) => x.member === 'VI_1')?.actions ?? []).filter((x) => x === 'advert 0').length, 2);
+  t.same([r.group.members.VI_1?.counters.priZeroSent, r.group.members.VI_2?.counters.priZeroSent], [1, 0], 'counted as keepalived');
   const back = stepSyncGroup(r.group, 'VI_1', { type: 'track', update: { kind: 'interface', name: 'eth0', up: true }, nowMs: 7000 });
   t.same(states(back.group), { VI_1: 'BACKUP', VI_2: 'BACKUP' });
 });

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
-import { buildSkip, confText, control, instanceConf, instanceStatus, startVrrpd, waitState, type VrrpdNode } from '../daemon/helpers.js';
+import { requireBuild, confText, control, instanceConf, instanceStatus, startVrrpd, waitState, type VrrpdNode } from '../daemon/helpers.js';
 import { ownership, startAddrMonitor, type AddrMonitor, type Interval } from '../support/vrrp-harness.js';
 
 const NET = '10.237.2';
@@ -39,7 +39,7 @@ function overlaps(a: readonly Interval[], b: readonly Interval[]): Interval[] {
   return out;
 }
 
-t.test('chaos', { skip: netnsSkip() || buildSkip() }, async (t) => {
+t.test('chaos', { skip: netnsSkip() || requireBuild() }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vr-cha-', subnet: NET, hosts: ['a', 'b'] });
   const hooks = join(lab.tmpDir, 'hooks');
   const script = (name: string, body: string): string => {

@@ -14,7 +14,7 @@
  */
 import t from 'tap';
 import { netnsSkip } from '../support/netns.js';
-import { buildSkip } from '../daemon/helpers.js';
+import { requireBuild } from '../daemon/helpers.js';
 import { floodSummary, floodTable, rssBounded, runFlood, RSS_GROWTH_MIB, RSS_LEVEL_MIB } from '../../bench/control-flood.js';
 
 /** A quarter of the advert interval: far below the seconds-long stalls of an unbounded control socket. */
@@ -22,7 +22,7 @@ const FLOOD_JITTER_P99_MAX_MS = 250;
 
 t.test(
   '10,000 pipelined status requests and 1,000 idle connections on the master',
-  { skip: netnsSkip() || buildSkip(), timeout: 240_000 },
+  { skip: netnsSkip() || requireBuild(), timeout: 240_000 },
   async (t) => {
     const r = await runFlood({
       instances: 10,

@@ -20,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { Lab, inNetns, netnsSkip, pollUntil, sleep } from '../support/netns.js';
-import { buildSkip, control, startVrrpd, type VrrpdNode } from '../daemon/helpers.js';
+import { requireBuild, control, startVrrpd, type VrrpdNode } from '../daemon/helpers.js';
 import { PacketSocket } from '../../src/io/packet-socket.js';
 import { encodeAdvert } from '../../src/protocol/advert.js';
 import { DROP_REASONS } from '../../src/protocol/drop-reasons.js';
@@ -101,7 +101,7 @@ function expected(rep: SendReport): Record<string, number> {
   return e;
 }
 
-t.test('hostile packets', { skip: netnsSkip() || buildSkip() }, async (t) => {
+t.test('hostile packets', { skip: netnsSkip() || requireBuild() }, async (t) => {
   const lab = await Lab.create(t, { prefix: 'vr-hos-', subnet: NET, hosts: ['d', 'g'] });
   const d = lab.host('d');
   const g = lab.host('g');

@@ -8,10 +8,10 @@
  */
 import t from 'tap';
 import { netnsSkip } from '../support/netns.js';
-import { buildSkip } from '../daemon/helpers.js';
+import { requireBuild } from '../daemon/helpers.js';
 import { runScale } from '../../bench/scale.js';
 
-t.test('255 instances on one interface', { skip: netnsSkip() || buildSkip() }, async (t) => {
+t.test('255 instances on one interface', { skip: netnsSkip() || requireBuild() }, async (t) => {
   const [r] = await runScale({
     instances: 255,
     ifaces: 1,

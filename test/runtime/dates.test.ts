@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import { buildSkip } from '../daemon/helpers.js';
+import { requireBuild } from '../daemon/helpers.js';
 
 const LIB = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find((p) =>
   existsSync(p),
@@ -32,7 +32,7 @@ const stateUrl = pathToFileURL(resolve(DIST, 'notify/state-files.js')).href;
 
 t.test(
   'console log lines and state-log lines on the 2nd and the 25th (system clock under libfaketime)',
-  { skip: buildSkip() || (LIB ? false : 'libfaketime not installed (apt-get install faketime)') },
+  { skip: (LIB ? false : 'libfaketime not installed (apt-get install faketime)') || requireBuild() },
   async (t) => {
     const cases = [
       { at: '2026-12-02 04:48:56', ctime: 'Wed Dec  2 04:48:56 2026', stamp: '2026-12-02 04:48:56' },

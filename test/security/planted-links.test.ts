@@ -42,6 +42,7 @@ import { safeFileWriter } from '../../src/host/file-writer.js';
 import { nodeTrackFiles } from '../../src/host/track-files.js';
 import { scriptRunIds } from '../../src/notify/users.js';
 import { TrackFileWatcher } from '../../src/runtime/track-inputs.js';
+import { requireBuild } from '../support/build-check.js';
 import { configFromText, ONE_INSTANCE_CONF } from '../support/config-host.js';
 import { FakeIo, withTestNotifier } from '../runtime/fake-io.js';
 
@@ -411,11 +412,7 @@ async function pidFileDaemons(t: Test): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 const skip =
-  process.geteuid?.() !== 0
-    ? 'needs root: acts as uid 4242, sets fs.protected_symlinks, runs daemons in namespaces'
-    : existsSync(resolve(import.meta.dirname, '../../dist/cli/main.js'))
-      ? false
-      : 'needs `npx tsc -p .` (dist/cli/main.js) first';
+  process.geteuid?.() !== 0 ? 'needs root: acts as uid 4242, sets fs.protected_symlinks, runs daemons in namespaces' : requireBuild();
 
 if (skip === false) {
   const saved = readFileSync(SYSCTL, 'utf8').trim();

@@ -74,9 +74,10 @@ export function keepalivedConf(routerId: string, inst: InstanceConf, globalExtra
 // vrrpd build checks
 
 /**
- * Why `vrrpd run` cannot be used from this checkout (for tap's `skip`), or false when it can:
- * the tests and the benchmark run the BUILT daemon (`dist/`), they never build it themselves.
- * The same check as `vrrpd demo`'s (src/cli/demo-lab.ts).
+ * Why `vrrpd run` cannot be used from this checkout, or false when it can: the benchmarks run the
+ * BUILT daemon (`dist/`), they never build it themselves. The same check as `vrrpd demo`'s
+ * (src/cli/demo-lab.ts). Tests use `requireBuild()` (test/support/build-check.ts) instead, which
+ * fails the test file rather than skipping it.
  */
 export function vrrpdUnavailable(root = REPO_ROOT): false | string {
   const why = builtDaemonUnavailable(root);
