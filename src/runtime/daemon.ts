@@ -19,7 +19,7 @@ import { stepSyncGroup } from '../protocol/sync-group.js';
 import type { Log } from '../log.js';
 import { AdvertGrid } from './advert-grid.js';
 import { DownTimers } from './down-timers.js';
-import { instanceStatus, type DaemonStatus } from './daemon-status.js';
+import { instanceStatus, vmacStatus, type DaemonStatus } from './daemon-status.js';
 import { Garp } from './garp.js';
 import { HeapCollection } from './heap-collection.js';
 import { changeEntry } from './host-addresses.js';
@@ -388,7 +388,13 @@ export class Daemon {
       configFile: this.#cfg?.file ?? '',
       startedAtMs: this.#startedAtMs,
       reloads: this.#reloads,
-      instances: this.#instances.map((i) => instanceStatus(i.status(), this.#notifier.lastHooks(i.name))),
+      instances: this.#instances.map((i) =>
+        instanceStatus(
+          i.status(),
+          this.#notifier.lastHooks(i.name),
+          vmacStatus(i.spec, (n) => this.#vmacs.has(n)),
+        ),
+      ),
       interfaces,
       syncGroups: [...this.#groups.values()].map((g) => ({ name: g.name, members: [...g.members] })),
       eventLoop: { maxLagMs: this.maxLagMs, lateTimers: this.lateTimers },

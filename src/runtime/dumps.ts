@@ -150,6 +150,29 @@ function scriptWithIds(c: R<ScriptCommand>, cfg: FrozenConfig | undefined, idsOf
   return `${quotedCommand(c)}, uid:gid ${ids.uid}:${ids.gid}`;
 }
 
+/**
+ * keepalived 2.2.7's VMAC lines and the interface line after them (vrrp_data.c dump_vrrp(), as the
+ * running keepalived prints them):
+ *   `Use VMAC, i/f name vrrp.51, is_up = true, xmit_base = false`
+ *   `Use VMAC for VIPs on other interfaces` (use_vmac_addr, with or without use_vmac)
+ *   `Interface = vrrp.51, vmac on eth0[, xmit base i/f]` (else `Interface = eth0`).
+ */
+function vmacLines(s: InstStatus, useVmacAddr: boolean): string[] {
+  const v = s.vmac ?? null;
+  const o: string[] = [];
+  if (v !== null) o.push(`   Use VMAC, i/f name ${v.ifname}, is_up = ${yes(v.up)}, xmit_base = ${yes(v.xmitBase)}`);
+  if (useVmacAddr) o.push('   Use VMAC for VIPs on other interfaces');
+  if (v === null) o.push(`   Interface = ${s.interface ?? '(none)'}`);
+  else o.push(`   Interface = ${v.ifname}, vmac on ${v.parent ?? '(unknown)'}${v.xmitBase ? ', xmit base i/f' : ''}`);
+  return o;
+}
+
+/** The `dev` of a VIP line without one: the instance's interface, keepalived's `vrrp.51@eth0` for its VMAC. */
+function vipIfname(s: InstStatus): string | null {
+  const v = s.vmac ?? null;
+  return v === null || v.parent === null ? s.interface : `${v.ifname}@${v.parent}`;
+}
+
 /** One instance's lines of the data dump (`VRRP Instance = ...` and what follows). */
 function instanceData(s: InstStatus, cfg: FrozenConfig | undefined, ids: IdResolver): string[] {
   const c: R<VrrpInstance> | undefined = cfg?.instances.find((i) => i.name === s.name);
@@ -167,7 +190,7 @@ function instanceData(s: InstStatus, cfg: FrozenConfig | undefined, ids: IdResol
   o.push(`   Wantstate = ${s.wantState ?? s.state}`);
   o.push(`   Number of interface and track script faults = ${s.faults.length}`);
   if (s.lastTransitionMs !== null) o.push(`   Last transition = ${timeText(s.lastTransitionMs)}`);
-  o.push(`   Interface = ${s.interface ?? '(none)'}`);
+  o.push(...vmacLines(s, c?.useVmacAddr === true));
   if (s.srcIp !== null) o.push(`   Using src_ip = ${s.srcIp}`);
   if (c && !s.unicast) o.push(`   Multicast address ${c.mcastDstIp ?? g?.vrrpMcastGroup4 ?? '224.0.0.18'}`);
   if (c) {
@@ -193,12 +216,13 @@ function instanceData(s: InstStatus, cfg: FrozenConfig | undefined, ids: IdResol
     if (c.preemptDelayMs > 0) o.push(`   Preempt delay = ${c.preemptDelayMs / 1000} secs`);
     o.push(`   Authentication type = ${c.authType === 'PASS' ? 'SIMPLE_PASSWORD' : c.authType === 'AH' ? 'IPSEC_AH' : 'none'}`);
     const set = s.state === 'MASTER';
+    const vipIf = vipIfname(s);
     if (c.virtualIpaddress.length > 0)
-      o.push(`   Virtual IP (${c.virtualIpaddress.length}):`, ...c.virtualIpaddress.map((e) => `     ${vipLine(e, s.interface, set)}`));
+      o.push(`   Virtual IP (${c.virtualIpaddress.length}):`, ...c.virtualIpaddress.map((e) => `     ${vipLine(e, vipIf, set)}`));
     if (c.virtualIpaddressExcluded.length > 0)
       o.push(
         `   Virtual IP Excluded (${c.virtualIpaddressExcluded.length}):`,
-        ...c.virtualIpaddressExcluded.map((e) => `     ${vipLine(e, s.interface, set)}`),
+        ...c.virtualIpaddressExcluded.map((e) => `     ${vipLine(e, vipIf, set)}`),
       );
     if (c.trackScripts.length > 0)
       o.push(
@@ -331,9 +355,10 @@ export function formatJson(st: DaemonStatus, cfg: FrozenConfig | undefined): str
         const cmd = c.notify[k as keyof typeof c.notify];
         if (cmd && cmd.argv.length > 0) data[key] = quotedCommand(cmd);
       }
-      if (c.virtualIpaddress.length > 0) data.vips = c.virtualIpaddress.map((e) => vipLine(e, s.interface, s.state === 'MASTER'));
+      const vipIf = vipIfname(s);
+      if (c.virtualIpaddress.length > 0) data.vips = c.virtualIpaddress.map((e) => vipLine(e, vipIf, s.state === 'MASTER'));
       if (c.virtualIpaddressExcluded.length > 0)
-        data.evips = c.virtualIpaddressExcluded.map((e) => vipLine(e, s.interface, s.state === 'MASTER'));
+        data.evips = c.virtualIpaddressExcluded.map((e) => vipLine(e, vipIf, s.state === 'MASTER'));
       const ts = c.trackScripts.map((t) => cfg?.scripts.find((x) => x.name === t.name)).filter((x) => x !== undefined);
       if (ts.length > 0) data.track_script = ts.map((x) => quotedCommand(x.script));
       data.auth_type = c.authType === 'PASS' ? 1 : c.authType === 'AH' ? 2 : 0;
