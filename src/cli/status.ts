@@ -5,7 +5,7 @@
  * src/control/status.schema.json), and `--check-master VI_1` for scripts (exit 0 = MASTER here).
  */
 import { ControlClientError, request } from '../control/client.js';
-import { DEFAULT_SOCKET, type InstanceReport, type StatusReport } from '../control/protocol.js';
+import { DEFAULT_SOCKET, type InstanceReport, type StatusReport, type TrackReport } from '../control/protocol.js';
 import type { Io } from './check.js';
 
 export interface StatusArgs {
@@ -176,6 +176,14 @@ function protocolText(i: InstanceReport): string {
   return `VRRPv${i.version} IPv${i.family}, advert_int ${i.advertIntMs} ms${learned}`;
 }
 
+/** A tracked process's count and source: `, 2 running, proc connector` (nothing for other items). */
+function processWatch(t: TrackReport): string {
+  if (t.count === undefined && t.source === undefined) return '';
+  const how = t.source === 'events' ? 'proc connector' : t.source === 'scan' ? 'polling /proc' : undefined;
+  const parts = [t.count === undefined ? undefined : `${t.count} running`, how, t.pending ? 'delay running' : undefined];
+  return `, ${parts.filter((x) => x !== undefined).join(', ')}`;
+}
+
 export function formatInstance(i: InstanceReport, nowMs: number): string {
   const kv: string[][] = [
     ['instance', i.name],
@@ -198,7 +206,7 @@ export function formatInstance(i: InstanceReport, nowMs: number): string {
   for (const p of i.peers) kv.push(['peer', `${p.ip} priority ${p.priority}, last seen ${ago(p.ageMs)} ago`]);
   for (const t of i.tracked) {
     const c = t.fault ? 'FAULT' : t.contribution === null ? '-' : t.contribution > 0 ? `+${t.contribution}` : String(t.contribution);
-    kv.push([`track ${t.kind}`, `${t.name} ${t.status} (weight ${t.weight}: ${c})`]);
+    kv.push([`track ${t.kind}`, `${t.name} ${t.status} (weight ${t.weight}: ${c})${processWatch(t)}`]);
   }
   if (i.faults.length > 0) kv.push(['faults', i.faults.join('; ')]);
   if (i.syncGroup) kv.push(['sync group', i.syncGroup]);

@@ -152,6 +152,15 @@ export interface TrackReport {
   readonly contribution: number | null;
   /** This item puts the instance in FAULT now. */
   readonly fault: boolean;
+  /** A process: how many matching processes run now (as last counted). */
+  readonly count?: number;
+  /**
+   * A process: how the count is kept: `events`, the kernel's process events (proc connector,
+   * netlink), or `scan`, /proc read every second (where the events are not available).
+   */
+  readonly source?: 'events' | 'scan';
+  /** A process: a fork_delay / terminate_delay is running before the quorum changes. */
+  readonly pending?: boolean;
 }
 
 export interface PeerReport {

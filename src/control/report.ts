@@ -11,6 +11,7 @@
 import type { Daemon } from '../runtime/daemon.js';
 import type { Instance } from '../runtime/instance.js';
 import { SOURCE_TRACKER } from '../runtime/params.js';
+import type { ProcessState } from '../runtime/track-process.js';
 import { snapshotMasterDownMs, snapshotSkewMs } from '../protocol/fsm-step.js';
 import { trackerShare } from '../protocol/tracking.js';
 import type { HoldReport, InstanceReport, PeerReport, StatusReport, TrackReport } from './protocol.js';
@@ -35,8 +36,11 @@ type LegacyInstance = Readonly<Record<string, unknown>> & {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** Tracked items with what each contributes now (docs/keepalived-behaviour.md 3.6, same arithmetic as tracking.ts). */
-export function trackReport(inst: Instance): TrackReport[] {
+/**
+ * Tracked items with what each contributes now (docs/keepalived-behaviour.md 3.6, same arithmetic as
+ * tracking.ts); a tracked process also with its count and how it is watched, from `processOf`.
+ */
+export function trackReport(inst: Instance, processOf: (name: string) => ProcessState | undefined = () => undefined): TrackReport[] {
   const s = inst.snapshot;
   const p = s.params;
   const out: TrackReport[] = [];
@@ -86,6 +90,7 @@ export function trackReport(inst: Instance): TrackReport[] {
   for (const t of p.trackProcesses) {
     const quorum = s.tracking.processes[t.name];
     const r = quorum === undefined ? { fault: false, add: 0 } : trackerShare(t.weight, t.reverse, quorum);
+    const w = processOf(t.name);
     out.push({
       kind: 'process',
       name: t.name,
@@ -93,6 +98,7 @@ export function trackReport(inst: Instance): TrackReport[] {
       weight: t.weight,
       contribution: r.fault ? null : r.add,
       fault: r.fault,
+      ...(w === undefined ? {} : { count: w.count, source: w.source, pending: w.pending }),
     });
   }
   return out;
@@ -154,7 +160,7 @@ export function instanceReport(d: Daemon, inst: Instance, legacy: LegacyInstance
     basePriority: s.params.basePriority,
     effectivePriority: s.effectivePriority,
     hold: meta.holdFor(inst.name),
-    tracked: trackReport(inst),
+    tracked: trackReport(inst, (n) => d.trackedProcess(n)),
     faults: s.faults.map((f) => inst.describe(f)),
     masterIp: master?.ip ?? null,
     masterPriority: master?.priority ?? null,

@@ -31,6 +31,7 @@ import type { AddrInfo, DaemonIo, IoResult, LinkInfo, NotifyState, RuntimeNotifi
 import { Receiver } from './receive.js';
 import { applyReload } from './reload.js';
 import { SocketPool } from './socket-pool.js';
+import type { ProcessState } from './track-process.js';
 import { Trackers } from './trackers.js';
 import { vmacLinks } from './addr-vmac.js';
 import { Vmacs, vmacStep } from './vmac.js';
@@ -184,6 +185,11 @@ export class Daemon {
 
   hostLinks(): readonly LinkInfo[] {
     return this.#host.links();
+  }
+
+  /** A tracked process's count, quorum and source (status); undefined when not tracked. */
+  trackedProcess(name: string): ProcessState | undefined {
+    return this.#trackers.process(name);
   }
 
   /** Link names the daemon keeps state for (audit and tests: bounded by the host's links plus the config's). */

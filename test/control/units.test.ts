@@ -127,6 +127,37 @@ t.test('status detail view', async (t) => {
   t.match(out, /^transition: +2026-11-24T09:58:00.000Z BACKUP -> MASTER \(master down timer expired\)$/m);
   t.match(formatInstance(inst({ preempt: { mode: 'nopreempt', delayMs: 0 } }), NOW), /^preempt: +nopreempt$/m);
   t.match(out, /^hook: +kind=notify_master exit=0 durationMs=12$/m);
+  const procs = formatInstance(
+    inst({
+      tracked: [
+        {
+          kind: 'process',
+          name: 'hap',
+          status: 'quorum',
+          weight: 0,
+          contribution: 0,
+          fault: false,
+          count: 2,
+          source: 'events',
+          pending: false,
+        },
+        {
+          kind: 'process',
+          name: 'ngx',
+          status: 'no quorum',
+          weight: -20,
+          contribution: -20,
+          fault: false,
+          count: 0,
+          source: 'scan',
+          pending: true,
+        },
+      ],
+    }),
+    NOW,
+  );
+  t.match(procs, /^track process: +hap quorum \(weight 0: 0\), 2 running, proc connector$/m, 'a process watched by the proc connector');
+  t.match(procs, /^track process: +ngx no quorum \(weight -20: -20\), 0 running, polling \/proc, delay running$/m, 'one by polling /proc');
 });
 
 t.test('ago and align', async (t) => {
