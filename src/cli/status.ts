@@ -167,7 +167,16 @@ export function formatTable(r: StatusReport, nowMs: number): string {
   for (const i of r.instances) {
     rows.push([i.name, i.state, since(i.since, nowMs), String(i.vrid), i.interface ?? '-', priority(i), master(i), vips(i), i.reason]);
   }
-  return `${head.join('\n')}\n\n${align(rows)}`;
+  return `${head.join('\n')}\n\n${align(rows)}${socketTable(r)}`;
+}
+
+/** The receive sockets under the instances: packets read and the kernel's drops (nothing from a daemon without them). */
+function socketTable(r: StatusReport): string {
+  if (r.sockets === undefined || r.sockets.length === 0) return '';
+  const rows = [['SOCKET', 'FAMILY', 'CHANNEL', 'RX', 'KERNEL DROPS']];
+  for (const s of r.sockets)
+    rows.push([s.ifname, `IPv${s.family}`, s.channel ?? '-', String(s.rxPackets), s.kernelDrops === null ? '?' : String(s.kernelDrops)]);
+  return `\n\n${align(rows)}`;
 }
 
 /** `VRRPv3 IPv4, advert_int 100 ms (master's 500 ms)`. */

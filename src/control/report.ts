@@ -6,7 +6,8 @@
  * cache, not of our intentions), the manual holds, and counters under stable names.
  *
  * Built on the work queue, so it is one consistent snapshot between two protocol steps; building
- * it only reads memory (no syscalls), so it never delays the protocol by more than that.
+ * it reads memory and one getsockopt(SO_MEMINFO) per VRRP receive socket (the kernel's drops,
+ * `sockets`), so it never delays the protocol by more than that.
  */
 import type { Daemon } from '../runtime/daemon.js';
 import type { Instance } from '../runtime/instance.js';
@@ -255,5 +256,6 @@ export function buildReport(d: Daemon, meta: ReportMeta): StatusReport {
     instances: d.instances.map((i) => instanceReport(d, i, legacy.get(i.name), meta)),
     syncGroups: st.syncGroups,
     interfaces: st.interfaces,
+    sockets: st.sockets,
   };
 }

@@ -6,7 +6,7 @@ import { DROP_REASONS } from '../protocol/drop-reasons.js';
 import type { InstanceStatus } from './instance.js';
 import type { InterfaceRecord } from './interfaces.js';
 import type { InstanceSpec } from './params.js';
-import type { HookRun } from './ports/index.js';
+import type { HookRun, SocketStats } from './ports/index.js';
 
 /**
  * An instance's own VMAC (`use_vmac`, docs/vmac.md) as keepalived's data dump shows it ("Use VMAC,
@@ -37,6 +37,8 @@ export interface DaemonStatus {
   readonly instances: readonly (InstanceStatus & { readonly lastHooks: readonly HookRun[]; readonly vmac?: VmacStatus | null })[];
   readonly interfaces: Readonly<Record<string, Readonly<InterfaceRecord>>>;
   readonly syncGroups: readonly { readonly name: string; readonly members: readonly string[] }[];
+  /** The VRRP receive sockets: packets read and the kernel's drops, read when the status is built. */
+  readonly sockets: readonly SocketStats[];
   readonly eventLoop: { readonly maxLagMs: number; readonly lateTimers: number };
 }
 

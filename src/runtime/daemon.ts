@@ -403,6 +403,7 @@ export class Daemon {
       ),
       interfaces,
       syncGroups: [...this.#groups.values()].map((g) => ({ name: g.name, members: [...g.members] })),
+      sockets: [...(this.#io.sockets.stats?.() ?? []), ...(this.#io.sockets6?.stats?.() ?? [])],
       eventLoop: { maxLagMs: this.maxLagMs, lateTimers: this.lateTimers },
     };
   }

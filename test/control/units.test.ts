@@ -114,6 +114,23 @@ t.test('status table: aligned columns, hold, master as seen, missing VIPs flagge
   );
 });
 
+t.test("status table: the receive sockets with the kernel's drops under the instances", async (t) => {
+  const r = {
+    ...report([inst()]),
+    sockets: [
+      { family: 4 as const, ifname: 'eth0', channel: null, rxPackets: 1200, kernelDrops: 3 },
+      { family: 6 as const, ifname: 'eth1', channel: 'ff02::12', rxPackets: 5, kernelDrops: null },
+    ],
+  };
+  const lines = formatTable(r, NOW).split('\n');
+  t.same(
+    lines.slice(-3),
+    ['SOCKET  FAMILY  CHANNEL   RX    KERNEL DROPS', 'eth0    IPv4    -         1200  3', 'eth1    IPv6    ff02::12  5     ?'],
+    'one row per socket',
+  );
+  t.notMatch(formatTable(report([inst()]), NOW), /SOCKET/, 'nothing from a daemon that does not report sockets');
+});
+
 t.test('status detail view', async (t) => {
   const out = formatInstance(inst({ lastHooks: [{ kind: 'notify_master', exit: 0, durationMs: 12 }] } as Partial<InstanceReport>), NOW);
   t.match(out, /^instance: +VI_1$/m);
