@@ -406,6 +406,27 @@ t.test("use_vmac in keepalived's dumps: the Use VMAC and Interface lines, the VI
     t.same(json[0]!.data.vips, [vip], `${what}: the JSON dump's VIP`);
     await d.stop(0);
   }
+  // VIPs on a VMAC of their own (use_vmac_addr, use_vmac on the line): keepalived 2.2.7 wrote
+  // `10.236.51.100/24 dev vrrp.51@eth1 scope global set` and `... dev vrrp.51@eth1 use_vmac scope global set`.
+  for (const [what, body, vip, more] of [
+    ['use_vmac_addr', '  use_vmac_addr\n', '10.0.1.100/24 dev eth1', '   Use VMAC for VIPs on other interfaces\n   Interface = eth0\n'],
+    ['use_vmac on the VIP line', '', '10.0.1.100/24 dev eth1 use_vmac', '   Interface = eth0\n'],
+  ] as const) {
+    const io = new VmacIo();
+    io.addLink('eth1', 3, '10.0.1.1');
+    const text = conf(body).replace('    10.0.0.100/24\n', `    10.0.0.100/24\n    ${vip}\n`);
+    const cfg = configFromText(text);
+    const { d } = await started(io, text);
+    await advanceDaemon(d, io, 4000);
+    const data = formatData(d.status(), cfg, () => ({ uid: 0, gid: 0 }));
+    const set = d.status().instances[0]!.state === 'MASTER' ? ' set' : '';
+    const line = `10.0.1.100/24 dev vrrp.51@eth1${vip.endsWith('use_vmac') ? ' use_vmac' : ''} scope global${set}`;
+    t.match(data, `\n${more}`, `${what}: ${more.trim().replace('\n', ' / ')}`);
+    t.match(data, `\n     10.0.0.100/24 dev eth0 scope global${set}\n     ${line}\n`, `${what}: ${line}`);
+    const json = JSON.parse(formatJson(d.status(), cfg)) as Array<{ data: Record<string, unknown> }>;
+    t.same(json[0]!.data.vips, [`10.0.0.100/24 dev eth0 scope global${set}`, line], `${what}: the JSON dump's VIPs`);
+    await d.stop(0);
+  }
   const io = new VmacIo();
   io.failUp = true;
   const { d } = await started(io);
