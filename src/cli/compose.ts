@@ -27,7 +27,7 @@ import { SpawnRunner } from '../notify/runner.js';
 import type { StateFilesOptions } from '../notify/state-files.js';
 import { scriptRunIds } from '../notify/users.js';
 import type { DumpHost } from '../runtime/dumps.js';
-import type { DaemonIo, NetlinkEvent, ReceivedPacket } from '../runtime/ports/index.js';
+import type { DaemonIo, NetlinkEvent, ReceivedPacket, SocketStats } from '../runtime/ports/index.js';
 import { libc } from '../util/libc.js';
 
 /** The real ports of one daemon. */
@@ -79,6 +79,13 @@ export function systemPorts(o: SystemPortsOptions): SystemPorts {
   return { io, notifier, dumps, lag: io.lag };
 }
 
+/** The IPv4 sockets' counters for status, SO_MEMINFO read now for each (one getsockopt each). */
+function socketStats(transport: RawVrrpTransport): SocketStats[] {
+  return transport
+    .interfaces()
+    .map((i) => ({ family: 4, ifname: i.ifname, channel: null, rxPackets: i.rxPackets, kernelDrops: i.kernelDrops }));
+}
+
 function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLagMonitor } {
   const ioLog = o.log.child({ component: 'io' });
   const lag = lagMonitor(o);
@@ -110,9 +117,7 @@ function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLa
       setTimer: (delayMs, cb, precise) => clock.setTimer(delayMs, () => cb(), precise),
     },
     sockets: {
-      setHandler: (h) => {
-        onPacket = h;
-      },
+      setHandler: (h) => void (onPacket = h),
       open: (ifname, groups) => {
         // The ifindex netlink already knows: no if_nametoindex, so koffi is not loaded before the
         // first state (frames.open() loads it right after).
@@ -122,6 +127,7 @@ function systemIo(o: SystemPortsOptions): DaemonIo & { readonly lag: EventLoopLa
       },
       send: (ifname, pkt) => transport.send(ifname, pkt),
       close: (ifname) => transport.close(ifname),
+      stats: () => socketStats(transport),
       closeAll: () => {
         transport.closeAll();
         packets.close();

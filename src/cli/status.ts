@@ -5,7 +5,7 @@
  * src/control/status.schema.json), and `--check-master VI_1` for scripts (exit 0 = MASTER here).
  */
 import { ControlClientError, request } from '../control/client.js';
-import { DEFAULT_SOCKET, type InstanceReport, type StatusReport } from '../control/protocol.js';
+import { DEFAULT_SOCKET, type InstanceReport, type StatusReport, type TrackReport } from '../control/protocol.js';
 import type { Io } from './check.js';
 
 export interface StatusArgs {
@@ -167,13 +167,30 @@ export function formatTable(r: StatusReport, nowMs: number): string {
   for (const i of r.instances) {
     rows.push([i.name, i.state, since(i.since, nowMs), String(i.vrid), i.interface ?? '-', priority(i), master(i), vips(i), i.reason]);
   }
-  return `${head.join('\n')}\n\n${align(rows)}`;
+  return `${head.join('\n')}\n\n${align(rows)}${socketTable(r)}`;
+}
+
+/** The receive sockets under the instances: packets read and the kernel's drops (nothing from a daemon without them). */
+function socketTable(r: StatusReport): string {
+  if (r.sockets === undefined || r.sockets.length === 0) return '';
+  const rows = [['SOCKET', 'FAMILY', 'CHANNEL', 'RX', 'KERNEL DROPS']];
+  for (const s of r.sockets)
+    rows.push([s.ifname, `IPv${s.family}`, s.channel ?? '-', String(s.rxPackets), s.kernelDrops === null ? '?' : String(s.kernelDrops)]);
+  return `\n\n${align(rows)}`;
 }
 
 /** `VRRPv3 IPv4, advert_int 100 ms (master's 500 ms)`. */
 function protocolText(i: InstanceReport): string {
   const learned = i.learnedAdvertIntMs !== null && i.learnedAdvertIntMs !== i.advertIntMs ? ` (master's ${i.learnedAdvertIntMs} ms)` : '';
   return `VRRPv${i.version} IPv${i.family}, advert_int ${i.advertIntMs} ms${learned}`;
+}
+
+/** A tracked process's count and source: `, 2 running, proc connector` (nothing for other items). */
+function processWatch(t: TrackReport): string {
+  if (t.count === undefined && t.source === undefined) return '';
+  const how = t.source === 'events' ? 'proc connector' : t.source === 'scan' ? 'polling /proc' : undefined;
+  const parts = [t.count === undefined ? undefined : `${t.count} running`, how, t.pending ? 'delay running' : undefined];
+  return `, ${parts.filter((x) => x !== undefined).join(', ')}`;
 }
 
 export function formatInstance(i: InstanceReport, nowMs: number): string {
@@ -198,7 +215,7 @@ export function formatInstance(i: InstanceReport, nowMs: number): string {
   for (const p of i.peers) kv.push(['peer', `${p.ip} priority ${p.priority}, last seen ${ago(p.ageMs)} ago`]);
   for (const t of i.tracked) {
     const c = t.fault ? 'FAULT' : t.contribution === null ? '-' : t.contribution > 0 ? `+${t.contribution}` : String(t.contribution);
-    kv.push([`track ${t.kind}`, `${t.name} ${t.status} (weight ${t.weight}: ${c})`]);
+    kv.push([`track ${t.kind}`, `${t.name} ${t.status} (weight ${t.weight}: ${c})${processWatch(t)}`]);
   }
   if (i.faults.length > 0) kv.push(['faults', i.faults.join('; ')]);
   if (i.syncGroup) kv.push(['sync group', i.syncGroup]);

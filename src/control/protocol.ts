@@ -152,6 +152,15 @@ export interface TrackReport {
   readonly contribution: number | null;
   /** This item puts the instance in FAULT now. */
   readonly fault: boolean;
+  /** A process: how many matching processes run now (as last counted). */
+  readonly count?: number;
+  /**
+   * A process: how the count is kept: `events`, the kernel's process events (proc connector,
+   * netlink), or `scan`, /proc read every second (where the events are not available).
+   */
+  readonly source?: 'events' | 'scan';
+  /** A process: a fork_delay / terminate_delay is running before the quorum changes. */
+  readonly pending?: boolean;
 }
 
 export interface PeerReport {
@@ -242,4 +251,17 @@ export interface StatusReport {
   readonly instances: readonly InstanceReport[];
   readonly syncGroups: readonly { readonly name: string; readonly members: readonly string[] }[];
   readonly interfaces: Readonly<Record<string, unknown>>;
+  /** The VRRP receive sockets, with the kernel's drops on each (absent from daemons before it). */
+  readonly sockets?: readonly SocketReport[];
+}
+
+/** One VRRP receive socket in the report. */
+export interface SocketReport {
+  readonly family: 4 | 6;
+  readonly ifname: string;
+  /** IPv6: the channel's group or unicast source; IPv4: null (one socket per interface). */
+  readonly channel: string | null;
+  readonly rxPackets: number;
+  /** Packets the kernel dropped on this socket (SO_MEMINFO, /proc/net/raw `drops`); null: unreadable. */
+  readonly kernelDrops: number | null;
 }

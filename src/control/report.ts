@@ -6,11 +6,13 @@
  * cache, not of our intentions), the manual holds, and counters under stable names.
  *
  * Built on the work queue, so it is one consistent snapshot between two protocol steps; building
- * it only reads memory (no syscalls), so it never delays the protocol by more than that.
+ * it reads memory and one getsockopt(SO_MEMINFO) per VRRP receive socket (the kernel's drops,
+ * `sockets`), so it never delays the protocol by more than that.
  */
 import type { Daemon } from '../runtime/daemon.js';
 import type { Instance } from '../runtime/instance.js';
 import { SOURCE_TRACKER } from '../runtime/params.js';
+import type { ProcessState } from '../runtime/track-process.js';
 import { snapshotMasterDownMs, snapshotSkewMs } from '../protocol/fsm-step.js';
 import { trackerShare } from '../protocol/tracking.js';
 import type { HoldReport, InstanceReport, PeerReport, StatusReport, TrackReport } from './protocol.js';
@@ -35,8 +37,11 @@ type LegacyInstance = Readonly<Record<string, unknown>> & {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** Tracked items with what each contributes now (docs/keepalived-behaviour.md 3.6, same arithmetic as tracking.ts). */
-export function trackReport(inst: Instance): TrackReport[] {
+/**
+ * Tracked items with what each contributes now (docs/keepalived-behaviour.md 3.6, same arithmetic as
+ * tracking.ts); a tracked process also with its count and how it is watched, from `processOf`.
+ */
+export function trackReport(inst: Instance, processOf: (name: string) => ProcessState | undefined = () => undefined): TrackReport[] {
   const s = inst.snapshot;
   const p = s.params;
   const out: TrackReport[] = [];
@@ -86,6 +91,7 @@ export function trackReport(inst: Instance): TrackReport[] {
   for (const t of p.trackProcesses) {
     const quorum = s.tracking.processes[t.name];
     const r = quorum === undefined ? { fault: false, add: 0 } : trackerShare(t.weight, t.reverse, quorum);
+    const w = processOf(t.name);
     out.push({
       kind: 'process',
       name: t.name,
@@ -93,6 +99,7 @@ export function trackReport(inst: Instance): TrackReport[] {
       weight: t.weight,
       contribution: r.fault ? null : r.add,
       fault: r.fault,
+      ...(w === undefined ? {} : { count: w.count, source: w.source, pending: w.pending }),
     });
   }
   return out;
@@ -154,7 +161,7 @@ export function instanceReport(d: Daemon, inst: Instance, legacy: LegacyInstance
     basePriority: s.params.basePriority,
     effectivePriority: s.effectivePriority,
     hold: meta.holdFor(inst.name),
-    tracked: trackReport(inst),
+    tracked: trackReport(inst, (n) => d.trackedProcess(n)),
     faults: s.faults.map((f) => inst.describe(f)),
     masterIp: master?.ip ?? null,
     masterPriority: master?.priority ?? null,
@@ -249,5 +256,6 @@ export function buildReport(d: Daemon, meta: ReportMeta): StatusReport {
     instances: d.instances.map((i) => instanceReport(d, i, legacy.get(i.name), meta)),
     syncGroups: st.syncGroups,
     interfaces: st.interfaces,
+    sockets: st.sockets,
   };
 }

@@ -93,7 +93,35 @@ export interface NativeSocket6 {
   sendmsg(fd: number, b: MsgBuffers, len: number, to: Send6): number;
   /** One non-blocking recvmsg into `b`; -1 with errno (EAGAIN when nothing is left). */
   recvmsg(fd: number, b: MsgBuffers): Received6 | -1;
+  /** getsockopt into `value`: the length the kernel wrote, or -1 (absent in test doubles: nothing read). */
+  getBytes?(fd: number, level: number, name: number, value: Uint8Array): number;
   errno(): number;
+}
+
+/** SO_MEMINFO (<asm-generic/socket.h>): the socket's u32 memory counters, SK_MEMINFO_DROPS among them. */
+export const SO_MEMINFO = 55;
+/** <linux/sock_diag.h>: index of SK_MEMINFO_DROPS in the u32 array, and the array's length. */
+const SK_MEMINFO_DROPS = 8;
+export const SK_MEMINFO_VARS = 9;
+
+/**
+ * The kernel's drop counter of a socket (sk_drops: receive buffer full, or refused by the socket's
+ * filter; the `drops` column of /proc/net/raw6 for this socket) from SO_MEMINFO's `len` bytes, or
+ * null when they do not reach it (a kernel before 4.7 gives SK_MEMINFO_DROPS not).
+ */
+export function meminfoDrops(b: Uint8Array, len: number, le = endianness() === 'LE'): number | null {
+  const at = SK_MEMINFO_DROPS * 4;
+  if (len < at + 4 || b.length < at + 4) return null;
+  const v = new DataView(b.buffer, b.byteOffset, b.length);
+  return v.getUint32(at, le);
+}
+
+/** {@link meminfoDrops} of socket `fd` (one getsockopt), or null when unreadable. */
+export function socketDrops(n: NativeSocket6, fd: number): number | null {
+  if (n.getBytes === undefined) return null;
+  const b = Buffer.alloc(SK_MEMINFO_VARS * 4);
+  const len = n.getBytes(fd, SOL_SOCKET, SO_MEMINFO, b);
+  return len < 0 ? null : meminfoDrops(b, len);
 }
 
 /** struct sockaddr_in6 (family host order, port 0, flowinfo 0, address, scope id). */
@@ -278,6 +306,7 @@ function build(koffi: typeof import('koffi'), lib: import('koffi').LibraryHandle
   const bind = lib.func('int bind(int fd, const uint8_t *addr, uint32_t len)');
   const sendmsg = lib.func('intptr_t sendmsg(int fd, void *msg, int flags)');
   const recvmsg = lib.func('intptr_t recvmsg(int fd, void *msg, int flags)');
+  const getsockopt = lib.func('int getsockopt(int fd, int level, int name, _Out_ uint8_t *val, _Inout_ uint32_t *len)');
   return {
     socket: () => socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 112) as number,
     close: (fd) => close(fd) as number,
@@ -296,6 +325,10 @@ function build(koffi: typeof import('koffi'), lib: import('koffi').LibraryHandle
       writeHeader(o, mb as Block, mb.data.length, CONTROL_LEN);
       const n = Number(recvmsg(fd, mb.ptr, 0));
       return n < 0 ? -1 : parseReceived(o, mb as Block, n);
+    },
+    getBytes: (fd, level, name, value) => {
+      const len = [value.length];
+      return (getsockopt(fd, level, name, value, len) as number) < 0 ? -1 : len[0]!;
     },
     errno,
   };

@@ -44,11 +44,12 @@ import {
   dropAllFilter,
   ipv6Mreq,
   nativeSocket6,
+  socketDrops,
   type MsgBuffers,
   type NativeSocket6,
 } from './socket6-native.js';
 import { isIpv6LinkLocalBytes, isIpv6MulticastByte, parseIpv6 } from '../protocol/ipv6-address.js';
-import type { ReceivedPacket6, Vrrp6ChannelSpec, Vrrp6Send, Vrrp6Sockets } from '../runtime/ports/packets.js';
+import type { ReceivedPacket6, SocketStats, Vrrp6ChannelSpec, Vrrp6Send, Vrrp6Sockets } from '../runtime/ports/packets.js';
 import { libc } from '../util/libc.js';
 import { endianness } from 'node:os';
 
@@ -367,24 +368,43 @@ export class Vrrp6Transport implements Vrrp6Sockets {
     for (const key of [...this.#channels.keys()]) this.close(key);
   }
 
-  /** Open channels and their counters (for status). */
+  /** Open channels and their counters (for status); `kernelDrops` is the receive socket's, read now. */
   channels(): Array<{
     key: string;
     ifname: string;
     ifindex: number;
     multicast: boolean;
     rxPackets: number;
+    kernelDrops: number | null;
     txPackets: number;
     txErrors: number;
   }> {
-    return [...this.#channels.values()].map(({ key, ifname, ifindex, multicast, rxPackets, txPackets, txErrors }) => ({
+    // koffi is loaded by the first channel: status with none does not load it
+    const n = this.#channels.size > 0 ? this.#native() : null;
+    return [...this.#channels.values()].map(({ key, ifname, ifindex, multicast, rxPackets, txPackets, txErrors, rxFd }) => ({
       key,
       ifname,
       ifindex,
       multicast,
       rxPackets,
+      kernelDrops: n === null ? null : socketDrops(n, rxFd),
       txPackets,
       txErrors,
+    }));
+  }
+
+  /**
+   * The receive sockets' counters (status `sockets`). Only those: the send socket of a channel has
+   * no receive buffer and a drop-all filter, so the kernel counts every VRRP packet on the link as
+   * dropped there.
+   */
+  stats(): SocketStats[] {
+    return this.channels().map((c) => ({
+      family: 6,
+      ifname: c.ifname,
+      channel: c.key.slice(c.key.indexOf('|') + 1),
+      rxPackets: c.rxPackets,
+      kernelDrops: c.kernelDrops,
     }));
   }
 }

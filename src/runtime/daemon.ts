@@ -19,7 +19,7 @@ import { stepSyncGroup } from '../protocol/sync-group.js';
 import type { Log } from '../log.js';
 import { AdvertGrid } from './advert-grid.js';
 import { DownTimers } from './down-timers.js';
-import { instanceStatus, type DaemonStatus } from './daemon-status.js';
+import { instanceStatus, vmacStatus, type DaemonStatus } from './daemon-status.js';
 import { Garp } from './garp.js';
 import { HeapCollection } from './heap-collection.js';
 import { changeEntry } from './host-addresses.js';
@@ -31,6 +31,7 @@ import type { AddrInfo, DaemonIo, IoResult, LinkInfo, NotifyState, RuntimeNotifi
 import { Receiver } from './receive.js';
 import { applyReload } from './reload.js';
 import { SocketPool } from './socket-pool.js';
+import type { ProcessState } from './track-process.js';
 import { Trackers } from './trackers.js';
 import { vmacLinks } from './addr-vmac.js';
 import { Vmacs, vmacStep } from './vmac.js';
@@ -184,6 +185,11 @@ export class Daemon {
 
   hostLinks(): readonly LinkInfo[] {
     return this.#host.links();
+  }
+
+  /** A tracked process's count, quorum and source (status); undefined when not tracked. */
+  trackedProcess(name: string): ProcessState | undefined {
+    return this.#trackers.process(name);
   }
 
   /** Link names the daemon keeps state for (audit and tests: bounded by the host's links plus the config's). */
@@ -388,9 +394,16 @@ export class Daemon {
       configFile: this.#cfg?.file ?? '',
       startedAtMs: this.#startedAtMs,
       reloads: this.#reloads,
-      instances: this.#instances.map((i) => instanceStatus(i.status(), this.#notifier.lastHooks(i.name))),
+      instances: this.#instances.map((i) =>
+        instanceStatus(
+          i.status(),
+          this.#notifier.lastHooks(i.name),
+          vmacStatus(i.spec, (n) => this.#vmacs.has(n)),
+        ),
+      ),
       interfaces,
       syncGroups: [...this.#groups.values()].map((g) => ({ name: g.name, members: [...g.members] })),
+      sockets: [...(this.#io.sockets.stats?.() ?? []), ...(this.#io.sockets6?.stats?.() ?? [])],
       eventLoop: { maxLagMs: this.maxLagMs, lateTimers: this.lateTimers },
     };
   }

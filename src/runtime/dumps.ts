@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import type { DeepReadonly, FrozenConfig, ScriptCommand, AddressEntry, TrackedProcess, VrrpInstance } from '../config/model.js';
 import type { Log } from '../log.js';
 import type { DaemonStatus } from './daemon-status.js';
+import { addressVmacPlan } from './addr-vmac.js';
 import { vmacSpec } from './params.js';
 import type { FileWriter, IdResolver } from './ports/index.js';
 
@@ -109,13 +110,18 @@ export function quotedCommand(c: R<ScriptCommand>): string {
   return c.argv.map((a) => `'${a}'`).join(' ');
 }
 
-/** keepalived's VIP line: `10.0.0.100/24 dev eth0 scope global label eth0:1 set`. */
-export function vipLine(e: R<AddressEntry>, ifname: string | null, set: boolean): string {
+/**
+ * keepalived's VIP line: `10.0.0.100/24 dev eth0 scope global label eth0:1 set`; an address on a
+ * VMAC of its own (`ownDev`, `vrrp.51@eth1`) says ` use_vmac` after it when its line has that flag.
+ */
+export function vipLine(e: R<AddressEntry>, ifname: string | null, set: boolean, ownDev?: string): string {
   const scope =
     ({ 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' } as Record<number, string>)[e.scope] ?? String(e.scope);
   const l = [e.prefixLength === (e.family === 4 ? 32 : 128) ? e.address : `${e.address}/${e.prefixLength}`];
   if (e.broadcast !== null) l.push('brd', e.broadcast);
-  l.push('dev', e.dev ?? ifname ?? '?', 'scope', scope);
+  l.push('dev', ownDev ?? e.dev ?? ifname ?? '?');
+  if (e.flags.includes('use_vmac')) l.push('use_vmac');
+  l.push('scope', scope);
   if (e.label !== null) l.push('label', e.label);
   if (e.peer !== null) l.push('peer', e.peer);
   if (set) l.push('set');
@@ -150,6 +156,42 @@ function scriptWithIds(c: R<ScriptCommand>, cfg: FrozenConfig | undefined, idsOf
   return `${quotedCommand(c)}, uid:gid ${ids.uid}:${ids.gid}`;
 }
 
+/**
+ * keepalived 2.2.7's VMAC lines and the interface line after them (vrrp_data.c dump_vrrp(), as the
+ * running keepalived prints them):
+ *   `Use VMAC, i/f name vrrp.51, is_up = true, xmit_base = false`
+ *   `Use VMAC for VIPs on other interfaces` (use_vmac_addr, with or without use_vmac)
+ *   `Interface = vrrp.51, vmac on eth0[, xmit base i/f]` (else `Interface = eth0`).
+ */
+function vmacLines(s: InstStatus, useVmacAddr: boolean): string[] {
+  const v = s.vmac ?? null;
+  const o: string[] = [];
+  if (v !== null) o.push(`   Use VMAC, i/f name ${v.ifname}, is_up = ${yes(v.up)}, xmit_base = ${yes(v.xmitBase)}`);
+  if (useVmacAddr) o.push('   Use VMAC for VIPs on other interfaces');
+  if (v === null) o.push(`   Interface = ${s.interface ?? '(none)'}`);
+  else o.push(`   Interface = ${v.ifname}, vmac on ${v.parent ?? '(unknown)'}${v.xmitBase ? ', xmit base i/f' : ''}`);
+  return o;
+}
+
+/** The `dev` of a VIP line without one: the instance's interface, keepalived's `vrrp.51@eth0` for its VMAC. */
+function vipIfname(s: InstStatus): string | null {
+  const v = s.vmac ?? null;
+  return v === null || v.parent === null ? s.interface : `${v.ifname}@${v.parent}`;
+}
+
+/**
+ * The VIP lines of `entries` (data and JSON dumps): those given a VMAC of their own (`use_vmac_addr`,
+ * `use_vmac` on the line: addr-vmac.ts) on `vrrp.51@eth1`, as keepalived 2.2.7 writes them.
+ */
+function vipLines(entries: readonly R<AddressEntry>[], s: InstStatus, c: R<VrrpInstance>, cfg: FrozenConfig): string[] {
+  const ifname = vipIfname(s);
+  const own = addressVmacPlan(cfg, c).devOf;
+  return entries.map((e) => {
+    const vmac = own.get(e);
+    return vipLine(e, ifname, s.state === 'MASTER', vmac === undefined ? undefined : `${vmac}@${e.dev ?? c.interface ?? '?'}`);
+  });
+}
+
 /** One instance's lines of the data dump (`VRRP Instance = ...` and what follows). */
 function instanceData(s: InstStatus, cfg: FrozenConfig | undefined, ids: IdResolver): string[] {
   const c: R<VrrpInstance> | undefined = cfg?.instances.find((i) => i.name === s.name);
@@ -167,7 +209,7 @@ function instanceData(s: InstStatus, cfg: FrozenConfig | undefined, ids: IdResol
   o.push(`   Wantstate = ${s.wantState ?? s.state}`);
   o.push(`   Number of interface and track script faults = ${s.faults.length}`);
   if (s.lastTransitionMs !== null) o.push(`   Last transition = ${timeText(s.lastTransitionMs)}`);
-  o.push(`   Interface = ${s.interface ?? '(none)'}`);
+  o.push(...vmacLines(s, c?.useVmacAddr === true));
   if (s.srcIp !== null) o.push(`   Using src_ip = ${s.srcIp}`);
   if (c && !s.unicast) o.push(`   Multicast address ${c.mcastDstIp ?? g?.vrrpMcastGroup4 ?? '224.0.0.18'}`);
   if (c) {
@@ -192,13 +234,12 @@ function instanceData(s: InstStatus, cfg: FrozenConfig | undefined, ids: IdResol
     o.push(`   Accept = ${c.accept ? 'enabled' : 'disabled'}`, `   Preempt = ${c.nopreempt ? 'disabled' : 'enabled'}`);
     if (c.preemptDelayMs > 0) o.push(`   Preempt delay = ${c.preemptDelayMs / 1000} secs`);
     o.push(`   Authentication type = ${c.authType === 'PASS' ? 'SIMPLE_PASSWORD' : c.authType === 'AH' ? 'IPSEC_AH' : 'none'}`);
-    const set = s.state === 'MASTER';
     if (c.virtualIpaddress.length > 0)
-      o.push(`   Virtual IP (${c.virtualIpaddress.length}):`, ...c.virtualIpaddress.map((e) => `     ${vipLine(e, s.interface, set)}`));
+      o.push(`   Virtual IP (${c.virtualIpaddress.length}):`, ...vipLines(c.virtualIpaddress, s, c, cfg!).map((l) => `     ${l}`));
     if (c.virtualIpaddressExcluded.length > 0)
       o.push(
         `   Virtual IP Excluded (${c.virtualIpaddressExcluded.length}):`,
-        ...c.virtualIpaddressExcluded.map((e) => `     ${vipLine(e, s.interface, set)}`),
+        ...vipLines(c.virtualIpaddressExcluded, s, c, cfg!).map((l) => `     ${l}`),
       );
     if (c.trackScripts.length > 0)
       o.push(
@@ -331,9 +372,8 @@ export function formatJson(st: DaemonStatus, cfg: FrozenConfig | undefined): str
         const cmd = c.notify[k as keyof typeof c.notify];
         if (cmd && cmd.argv.length > 0) data[key] = quotedCommand(cmd);
       }
-      if (c.virtualIpaddress.length > 0) data.vips = c.virtualIpaddress.map((e) => vipLine(e, s.interface, s.state === 'MASTER'));
-      if (c.virtualIpaddressExcluded.length > 0)
-        data.evips = c.virtualIpaddressExcluded.map((e) => vipLine(e, s.interface, s.state === 'MASTER'));
+      if (c.virtualIpaddress.length > 0) data.vips = vipLines(c.virtualIpaddress, s, c, cfg!);
+      if (c.virtualIpaddressExcluded.length > 0) data.evips = vipLines(c.virtualIpaddressExcluded, s, c, cfg!);
       const ts = c.trackScripts.map((t) => cfg?.scripts.find((x) => x.name === t.name)).filter((x) => x !== undefined);
       if (ts.length > 0) data.track_script = ts.map((x) => quotedCommand(x.script));
       data.auth_type = c.authType === 'PASS' ? 1 : c.authType === 'AH' ? 2 : 0;

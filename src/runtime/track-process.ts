@@ -189,6 +189,15 @@ function matchKey(d: Def): string {
 /** What feeds the counts: the kernel's process events, or a /proc scan every PROCESS_SCAN_MS. */
 export type ProcessSource = 'events' | 'scan';
 
+/** One tracked process as status shows it ({@link ProcessWatch.state}). */
+export interface ProcessState {
+  readonly count: number;
+  readonly quorum: boolean;
+  /** A fork_delay or terminate_delay is running. */
+  readonly pending: boolean;
+  readonly source: ProcessSource;
+}
+
 export interface ProcessWatchDeps {
   readonly clock: MonotonicClock;
   readonly log: Log;
@@ -233,10 +242,14 @@ export class ProcessWatch {
     return this.#quorums.get(name)?.quorum;
   }
 
-  /** The tracked processes' state (status, tests). */
-  state(name: string): { count: number; quorum: boolean; pending: boolean } | undefined {
+  /**
+   * A tracked process's state (status, tests): its count of matching processes, its quorum, whether
+   * a fork/terminate delay is running, and where the count comes from (the kernel's process events
+   * or a /proc scan every PROCESS_SCAN_MS).
+   */
+  state(name: string): ProcessState | undefined {
     const q = this.#quorums.get(name);
-    return q && { count: q.count, quorum: q.quorum, pending: q.pending };
+    return q && { count: q.count, quorum: q.quorum, pending: q.pending, source: this.#source ?? 'scan' };
   }
 
   /** Track exactly these blocks (start, reload); new ones are counted now, without delay. */

@@ -12,7 +12,7 @@ import type { TrackUpdate } from '../protocol/tracking.js';
 import type { Instance } from './instance.js';
 import { SOURCE_TRACKER } from './params.js';
 import type { MonotonicClock, ProcessEvents, ProcessRunner, ProcessTable, ScriptGatePort, TrackFileIo } from './ports/index.js';
-import { ProcessWatch } from './track-process.js';
+import { ProcessWatch, type ProcessState } from './track-process.js';
 import { ScriptScheduler, TrackFileWatcher } from './track-inputs.js';
 
 type R<T> = DeepReadonly<T>;
@@ -49,8 +49,8 @@ export class Trackers {
     });
   }
 
-  /** A tracked process's count and quorum (status, tests). */
-  process(name: string): { count: number; quorum: boolean; pending: boolean } | undefined {
+  /** A tracked process's count, quorum and source (status, tests). */
+  process(name: string): ProcessState | undefined {
     return this.#processes.state(name);
   }
 

@@ -114,6 +114,23 @@ t.test('status table: aligned columns, hold, master as seen, missing VIPs flagge
   );
 });
 
+t.test("status table: the receive sockets with the kernel's drops under the instances", async (t) => {
+  const r = {
+    ...report([inst()]),
+    sockets: [
+      { family: 4 as const, ifname: 'eth0', channel: null, rxPackets: 1200, kernelDrops: 3 },
+      { family: 6 as const, ifname: 'eth1', channel: 'ff02::12', rxPackets: 5, kernelDrops: null },
+    ],
+  };
+  const lines = formatTable(r, NOW).split('\n');
+  t.same(
+    lines.slice(-3),
+    ['SOCKET  FAMILY  CHANNEL   RX    KERNEL DROPS', 'eth0    IPv4    -         1200  3', 'eth1    IPv6    ff02::12  5     ?'],
+    'one row per socket',
+  );
+  t.notMatch(formatTable(report([inst()]), NOW), /SOCKET/, 'nothing from a daemon that does not report sockets');
+});
+
 t.test('status detail view', async (t) => {
   const out = formatInstance(inst({ lastHooks: [{ kind: 'notify_master', exit: 0, durationMs: 12 }] } as Partial<InstanceReport>), NOW);
   t.match(out, /^instance: +VI_1$/m);
@@ -127,6 +144,37 @@ t.test('status detail view', async (t) => {
   t.match(out, /^transition: +2026-11-24T09:58:00.000Z BACKUP -> MASTER \(master down timer expired\)$/m);
   t.match(formatInstance(inst({ preempt: { mode: 'nopreempt', delayMs: 0 } }), NOW), /^preempt: +nopreempt$/m);
   t.match(out, /^hook: +kind=notify_master exit=0 durationMs=12$/m);
+  const procs = formatInstance(
+    inst({
+      tracked: [
+        {
+          kind: 'process',
+          name: 'hap',
+          status: 'quorum',
+          weight: 0,
+          contribution: 0,
+          fault: false,
+          count: 2,
+          source: 'events',
+          pending: false,
+        },
+        {
+          kind: 'process',
+          name: 'ngx',
+          status: 'no quorum',
+          weight: -20,
+          contribution: -20,
+          fault: false,
+          count: 0,
+          source: 'scan',
+          pending: true,
+        },
+      ],
+    }),
+    NOW,
+  );
+  t.match(procs, /^track process: +hap quorum \(weight 0: 0\), 2 running, proc connector$/m, 'a process watched by the proc connector');
+  t.match(procs, /^track process: +ngx no quorum \(weight -20: -20\), 0 running, polling \/proc, delay running$/m, 'one by polling /proc');
 });
 
 t.test('ago and align', async (t) => {

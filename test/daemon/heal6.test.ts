@@ -3,12 +3,12 @@
  * fd00:10:233:14::/64): two vrrpd nodes run an IPv6 instance (VRRPv3 to ff02::12); an IPv6 VIP
  * deleted behind the master's back comes back at once, announced by unsolicited neighbour
  * advertisements, with no state change anywhere and no priority-0 advert, as IPv4 VIPs do
- * (heal-reload.test.ts).
+ * (heal-reload.test.ts). Status shows the IPv6 receive socket with the kernel's drops on it.
  */
 import t from 'tap';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
 import { adverts6, neighbourAdverts } from '../interop/pair6.js';
-import { requireBuild, confText, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
+import { requireBuild, confText, control, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
 
 const NET = '10.233.14';
 const VIP6 = 'fd00:10:233:14::100';
@@ -48,5 +48,10 @@ t.test('IPv6 VIP deleted externally: re-added with NAs, no flap', { skip: netnsS
   t.equal(st.state, 'MASTER');
   t.equal(st.counters.vipRestored, 1, 'counted');
   t.equal((await instanceStatus(b)).state, 'BACKUP', 'the peer never moved');
+  // status `sockets`: b's IPv6 receive socket, the adverts it read, and the kernel's drops on it (SO_MEMINFO through koffi).
+  const sockets = (await control(b, 'status')).status.sockets as { family: number; rxPackets: number; kernelDrops: number | null }[];
+  const six = sockets.filter((s) => s.family === 6);
+  t.match(six, [{ family: 6, ifname: 'eth0', channel: 'ff02::12', kernelDrops: 0 }], "b's IPv6 receive socket, no kernel drop");
+  t.ok(six[0]!.rxPackets >= 2, `b read a's adverts on it (${six[0]?.rxPackets})`);
   t.match(a.proc.output, new RegExp(`\\(VI_1\\) VIP ${VIP6} was removed by another process`));
 });

@@ -6,12 +6,13 @@
  * restart within the delay moves nothing; a longer absence lowers a's priority below b's. Inside a
  * network namespace the kernel refuses the process events subscription (ECONNREFUSED, where
  * keepalived 2.2.7 then counts no process at all): vrrpd falls back to scanning /proc every second
- * and says so once, with the errno text.
+ * and says so once, with the errno text; status shows each tracked process's count and source.
  */
 import t from 'tap';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, netnsSkip, pollUntil, sleep } from '../support/netns.js';
+import { formatInstance } from '../../src/cli/status.js';
 import { requireBuild, confText, hasAddress, instanceConf, instanceStatus, startVrrpd, waitState } from './helpers.js';
 
 const NET = '10.233.17';
@@ -43,7 +44,16 @@ t.test('track_process', { skip: netnsSkip() || requireBuild() }, async (t) => {
     );
     t.notMatch(a.proc.output, /listening to the kernel's process events/, 'not the events source');
     const row = ((await instanceStatus(a)).tracked as { kind: string }[]).find((x) => x.kind === 'process');
-    t.match(row, { name: 'tp', status: 'quorum', weight: 0, fault: false }, 'status shows the process');
+    t.match(
+      row,
+      { name: 'tp', status: 'quorum', weight: 0, fault: false, count: 1, source: 'scan', pending: false },
+      'status shows the process, its count and its source (/proc: the connector is refused here)',
+    );
+    t.match(
+      formatInstance(await instanceStatus(a), Date.now()),
+      /^track process: +tp quorum \(weight 0: 0\), 1 running, polling \/proc$/m,
+      '`vrrpd status VI_1` says so',
+    );
 
     const t0 = Date.now();
     await proc.kill('SIGKILL');
@@ -51,6 +61,8 @@ t.test('track_process', { skip: netnsSkip() || requireBuild() }, async (t) => {
     await waitState(b, 'MASTER', 4000);
     t.comment(`process killed on a -> b MASTER: ${Date.now() - t0} ms (scan interval 1 s, then skew)`);
     t.match(a.proc.output, /Quorum lost for tracked process tp/);
+    const lost = ((await instanceStatus(a)).tracked as { kind: string }[]).find((x) => x.kind === 'process');
+    t.match(lost, { status: 'no quorum', fault: true, count: 0, source: 'scan' }, 'status: none running');
     t.match(a.proc.output, /entering FAULT state \(tracked process tp quorum not achieved\)/, "keepalived's reason");
     await pollUntil(async () => !(await hasAddress(lab, 'a', VIP)), 2000, 'VIP gone from a');
     await pollUntil(() => hasAddress(lab, 'b', VIP), 2000, 'VIP on b');

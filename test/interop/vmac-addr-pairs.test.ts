@@ -7,7 +7,7 @@
  *  2. priority-0 stop: a is stopped (SIGTERM);
  *  3. a starts again and preempts.
  * After each step, once the holders have settled, the hosts holding each VIP are recorded; every
- * pair must record keepalived's. Per pair: the eth1 VIP is on the holder's `vrrp1.51`, a macvlan on
+ * pair must record keepalived's, and at the end the VMAC lines of both nodes' SIGUSR1 data dumps. Per pair: the eth1 VIP is on the holder's `vrrp1.51`, a macvlan on
  * eth1 made as keepalived makes it (MAC 00:00:5e:00:01:33, private, up, addrgenmode none) on both
  * hosts from the start (on the BACKUP too), gone from a once it is stopped; on br1 no advert and
  * every GARP request for the eth1 VIP from 00:00:5e:00:01:33 with it as sender. Root; lab
@@ -17,13 +17,24 @@ import t from 'tap';
 import { adverts, assertLabGone, createPair, finish, garps, interopSkip, type Pair, type T } from './pair.js';
 import { keepalivedConf } from '../support/vrrp-harness.js';
 import { pollUntil, run as runCmd, type Capture } from '../support/netns.js';
-import { label, PAIR_KINDS, settledHolders, startVmacPair, VMAC_MAC, vmacOf, type PairKind, type VmacView } from './vmac-lab.js';
+import {
+  label,
+  PAIR_KINDS,
+  settledHolders,
+  startVmacPair,
+  VMAC_MAC,
+  vmacDumpLines,
+  vmacOf,
+  type PairKind,
+  type VmacView,
+} from './vmac-lab.js';
 
 const PREFIX = 'vk-vmaca-';
 const SUBNET = '10.239.94';
 const SUBNET1 = '10.239.95';
 const VIP1 = `${SUBNET1}.100`;
 const ADDR_VMAC = 'vrrp1.51';
+delete process.env.TMPDIR; // the daemons dump to /tmp (each node's private /tmp)
 
 /** What keepalived 2.2.7 makes for the eth1 VIP (watched: docs/vmac.md "use_vmac_addr"). */
 const KEEPALIVED_ADDR_VMAC: VmacView = { kind: 'macvlan', mode: 'private', mac: VMAC_MAC, up: true, addrGenMode: 'none', parent: 'eth1' };
@@ -99,6 +110,12 @@ async function run(t: T, k: PairKind): Promise<Record<string, string>> {
 
   A = await startA();
   await step('3 a back');
+  // keepalived's SIGUSR1 data dump: `Use VMAC ...` lines and the VIPs on `vrrp.51@eth0`, `vrrp1.51@eth1`.
+  for (const [h, n] of [
+    ['a', A],
+    ['b', B],
+  ] as const)
+    rec[`dump ${h}`] = (await vmacDumpLines(n)).join(' | ');
 
   for (const n of [A, B]) await n.stop(3000);
   const frames1 = (await cap1.stop()).frames;
@@ -122,7 +139,17 @@ t.test('use_vmac_addr pairs: the same holders as a keepalived pair', { skip: int
   }
   const ref = runs.get(KINDS[0]!);
   if (ref === undefined) return;
-  t.same(Object.values(ref), ['a / a', 'b / b', 'a / a'], 'keepalived pair: a holds both VIPs, b after the stop, a preempts');
+  t.same(
+    [ref['1 election'], ref['2 a stopped'], ref['3 a back']],
+    ['a / a', 'b / b', 'a / a'],
+    'keepalived pair: a holds both VIPs, b after the stop, a preempts',
+  );
+  t.comment(`keepalived pair's dump of a: ${ref['dump a']}`);
+  t.match(
+    ref['dump a'],
+    /Use VMAC, i\/f name vrrp\.51, is_up = true, xmit_base = false \| +Use VMAC for VIPs on other interfaces \| +Interface = vrrp\.51, vmac on eth0 \|.* dev vrrp1\.51@eth1 scope global/,
+    'keepalived pair: the reference dump has the VMAC lines and the eth1 VIP on vrrp1.51@eth1',
+  );
   for (const k of KINDS.slice(1)) {
     const r = runs.get(k);
     if (r === undefined) t.fail(`${label(k)}: the run did not complete`);

@@ -3,6 +3,7 @@
  * `ip -d link` shows it, where the VIP is, and which MACs answer a client's ARP request for it
  * (docs/vmac.md).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { VRRPD_IMPL, type Pair } from './pair.js';
 import { sleep, wallNowMs, type Impl, type VrrpNode } from '../support/vrrp-harness.js';
 import { pollUntil } from '../support/netns.js';
@@ -115,4 +116,22 @@ export async function settledHolders(p: Pair, minMs = 4000, stableMs = 2000, max
     if (h !== last) [last, since] = [h, now];
     if ((now - t0 >= minMs && now - since >= stableMs) || now - t0 > maxMs) return last;
   }
+}
+
+/**
+ * The VMAC lines of a daemon's SIGUSR1 data dump (its private /tmp/keepalived.data): keepalived's
+ * `Use VMAC, i/f name ...` and `Interface = ...` lines, and the VIP lines without the state's `set`.
+ */
+export async function vmacDumpLines(n: VrrpNode): Promise<string[]> {
+  const path = n.realPath('/tmp/keepalived.data');
+  const read = (): string => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+  const before = read();
+  process.kill(n.proc.pid!, 'SIGUSR1');
+  await pollUntil(() => read() !== before && read().includes('------< VRRP Topology >------'), 3000, `${n.impl} keepalived.data`);
+  await sleep(100);
+  const topology = read().split('------< VRRP Topology >------')[1]?.split('\n------<')[0] ?? '';
+  return topology
+    .split('\n')
+    .filter((l) => /^ {3}(Use VMAC|Interface = )/.test(l) || /^ {5}\d+\.\d+\.\d+\.\d+\S* dev /.test(l))
+    .map((l) => l.replace(/ set$/, ''));
 }

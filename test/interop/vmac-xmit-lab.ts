@@ -3,7 +3,8 @@
  * a has priority 150, b 100, both `use_vmac`, VRID 51. Steps: 1. election (both start); 2. crash
  * (a is killed, SIGKILL: its VIP stays behind); 3. a starts again. After each step, once the
  * holders have settled (at least 4 s, then 1.5 s without a change), the hosts holding the VIP are
- * recorded (the caller compares them with a keepalived pair's). The VIP is on the holder's
+ * recorded (the caller compares them with a keepalived pair's), and at the end the VMAC lines of
+ * both nodes' SIGUSR1 data dumps (`Use VMAC, i/f name vrrp.51, is_up = true, xmit_base = true`). The VIP is on the holder's
  * vrrp.51; on the wire every advert of a node sending from its parent (`xmit`) leaves from the
  * parent's MAC (of another, from 00:00:5e:00:01:33), and every GARP request for the VIP has
  * 00:00:5e:00:01:33 as Ethernet source and sender MAC.
@@ -11,7 +12,7 @@
 import { adverts, createPair, finish, garps, type Pair, type T } from './pair.js';
 import { type VrrpNode } from '../support/vrrp-harness.js';
 import { pollUntil } from '../support/netns.js';
-import { settledHolders, VMAC, VMAC_MAC, vipPlaces, type PairKind } from './vmac-lab.js';
+import { settledHolders, VMAC, VMAC_MAC, vipPlaces, vmacDumpLines, type PairKind } from './vmac-lab.js';
 
 export type Host = 'a' | 'b';
 
@@ -50,6 +51,12 @@ export async function runXmit(t: T, s: XmitRun, k: PairKind): Promise<Record<str
   await step('2 a crashed');
   A = await startA();
   await step('3 a back');
+  // keepalived's SIGUSR1 data dump: the VMAC lines (`Use VMAC, ... xmit_base = true`), compared too.
+  for (const [h, n] of [
+    ['a', A],
+    ['b', B],
+  ] as const)
+    rec[`dump ${h}`] = (await vmacDumpLines(n)).join(' | ');
   for (const n of [A, B]) await n.stop(3000);
   t.comment(`b (${k.b}):\n${B.log.trim()}`);
   await finish(p);

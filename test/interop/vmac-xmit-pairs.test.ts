@@ -7,7 +7,7 @@
  *    the virtual MAC, which is also b's VMAC's: in private mode b's macvlan driver hands them to
  *    b's VMAC only, and b, listening on its parent, never hears a.
  * The scenario and the checks of each run are vmac-xmit-lab.ts's (election, crash of a, a back; the
- * wire's MACs); every pair must record the keepalived pair's holders. Root; lab vk-vmx-,
+ * wire's MACs); every pair must record the keepalived pair's holders and data dump VMAC lines. Root; lab vk-vmx-,
  * 10.239.92.0/24, one lab at a time. About 2 minutes.
  */
 import t from 'tap';
@@ -17,6 +17,7 @@ import { label, runXmit, type Host, type PairKind, type XmitRun } from './vmac-x
 
 const PREFIX = 'vk-vmx-';
 const SUBNET = '10.239.92';
+delete process.env.TMPDIR; // the daemons dump to /tmp (each node's private /tmp)
 
 interface Setup extends XmitRun {
   readonly name: string;

@@ -5,7 +5,8 @@
  * keepalived makes on its own host, and the wire with keepalived's frames.
  *  1. Both start: each host has `vrrp.51` (macvlan private, 00:00:5e:00:01:33, up) even in BACKUP,
  *     with keepalived's sysctls; vrrpd becomes MASTER, the VIP is on a's vrrp.51, a client's ARP
- *     request for the VIP is answered from 00:00:5e:00:01:33.
+ *     request for the VIP is answered from 00:00:5e:00:01:33. Both SIGUSR1 data dumps show the
+ *     same VMAC lines (`Use VMAC, i/f name vrrp.51, ...`).
  *  2. vrrpd stops: keepalived takes over on its VMAC; a's VMAC is gone and its parent's
  *     arp_ignore/arp_filter are back to what they were.
  *  3. vrrpd starts again and takes the VIP back (preempt).
@@ -33,12 +34,13 @@ import {
 } from './pair.js';
 import { keepalivedConf, sleep, type VrrpNode } from '../support/vrrp-harness.js';
 import { pollUntil } from '../support/netns.js';
-import { KEEPALIVED_VMAC, VMAC, VMAC_MAC, arpAnswer, vipPlaces, vmacOf } from './vmac-lab.js';
+import { KEEPALIVED_VMAC, VMAC, VMAC_MAC, arpAnswer, vipPlaces, vmacDumpLines, vmacOf } from './vmac-lab.js';
 
 const PREFIX = 'vk-vmac-';
 const SUBNET = '10.239.90';
 const VRID = 51;
 const MAC = VMAC_MAC;
+delete process.env.TMPDIR; // both daemons dump to /tmp (the node's private /tmp)
 
 const conf = (h: 'a' | 'b', priority: number): string =>
   keepalivedConf(`${PREFIX}${h}`, { state: 'BACKUP', vrid: VRID, priority, vips: [`${SUBNET}.100/24`], extra: ['use_vmac'] });
@@ -103,6 +105,18 @@ async function scenario(t: T): Promise<void> {
   t.same(await sysctls(p, 'a'), await sysctls(p, 'b'), "the sysctls on the VMAC and its parent are keepalived's");
   await checkMaster(t, p, 'a', `${VRRPD_IMPL} MASTER`);
   t.equal(await vmacOf(p, 'b').then((v) => v?.up), true, 'the BACKUP keeps its VMAC up');
+  // The SIGUSR1 data dump: keepalived's VMAC lines, as the running keepalived writes them.
+  const kDump = await vmacDumpLines(K);
+  t.same(
+    kDump,
+    [
+      '   Use VMAC, i/f name vrrp.51, is_up = true, xmit_base = false',
+      '   Interface = vrrp.51, vmac on eth0',
+      `     ${p.vip}/24 dev vrrp.51@eth0 scope global`,
+    ],
+    'keepalived.data: the reference VMAC lines',
+  );
+  t.same(await vmacDumpLines(V), kDump, `${VRRPD_IMPL}'s keepalived.data: the same VMAC lines`);
 
   // 2. vrrpd stops: keepalived takes over; a's VMAC goes, its parent's sysctls come back.
   const tStop = V.sigterm();

@@ -1,12 +1,21 @@
 /**
  * Vrrp6Transport's own logic on a fake libc (no root): the order and failure of socket options,
  * the receive loop (bounded bursts, EAGAIN, a failing socket), the send checks. The readiness still
- * comes from libuv, on a pipe standing in for each socket.
+ * comes from libuv, on a pipe standing in for each socket. The kernel's drop counter (SO_MEMINFO)
+ * parsed, and read for status from the receive socket only.
  */
 import t from 'tap';
 import { createRequire } from 'node:module';
 import { Vrrp6Transport, VRRP6_RX_BURST_MAX } from '../../src/io/vrrp6-transport.js';
-import type { MsgBuffers, NativeSocket6, Received6, Send6 } from '../../src/io/socket6-native.js';
+import { endianness } from 'node:os';
+import {
+  SK_MEMINFO_VARS,
+  meminfoDrops,
+  type MsgBuffers,
+  type NativeSocket6,
+  type Received6,
+  type Send6,
+} from '../../src/io/socket6-native.js';
 import type { ReceivedPacket6 } from '../../src/runtime/ports/packets.js';
 
 const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
@@ -167,4 +176,39 @@ t.test('send: destination scope, flags and hop limit as keepalived', async (t) =
   });
   t.match(tr.send(r.value.key, Buffer.alloc(24), { src: 'nope', dst: 'fd00::3' }), { ok: false, error: { code: 'EINVAL' } });
   t.equal(tr.channels()[0]?.txPackets, 3);
+});
+
+t.test("the kernel's drops: SO_MEMINFO's SK_MEMINFO_DROPS, parsed, and read per receive socket for status", async (t) => {
+  const mi = (drops: number, le: boolean): Buffer => {
+    const b = Buffer.alloc(SK_MEMINFO_VARS * 4, 0xff);
+    if (le) b.writeUInt32LE(drops, 32);
+    else b.writeUInt32BE(drops, 32);
+    return b;
+  };
+  t.equal(meminfoDrops(mi(1234, true), 36, true), 1234, 'little-endian');
+  t.equal(meminfoDrops(mi(1234, false), 36, false), 1234, 'big-endian');
+  t.equal(meminfoDrops(mi(0xfffffffe, true), 36, true), 0xfffffffe, 'a u32');
+  t.equal(meminfoDrops(mi(7, true), 32, true), null, 'a kernel that gives fewer counters: unreadable');
+  t.equal(meminfoDrops(Buffer.alloc(8), 8, true), null, 'a short buffer: unreadable');
+
+  const fake = new FakeNative();
+  const asked: string[] = [];
+  const drops = new Map<number, number>();
+  (fake as NativeSocket6).getBytes = (fd, level, name, value) => {
+    asked.push(`${fd} ${level}/${name}`);
+    const b = mi(drops.get(fd) ?? 0, endianness() === 'LE');
+    b.copy(Buffer.from(value.buffer, value.byteOffset, value.length));
+    return b.length;
+  };
+  const tr = new Vrrp6Transport({ native: fake });
+  t.teardown(() => tr.closeAll());
+  t.same(tr.stats(), [], 'no channel: nothing read');
+  const r = tr.open(spec);
+  if (!r.ok) return t.fail('open');
+  const rxFd = Number(fake.calls.find((c) => c.startsWith('socket='))!.slice(7));
+  drops.set(rxFd, 42);
+  t.same(tr.stats(), [{ family: 6, ifname: 'eth0', channel: 'ff02::12', rxPackets: 0, kernelDrops: 42 }], "the receive socket's drops");
+  t.same(asked, [`${rxFd} 1/55`], 'one getsockopt(SOL_SOCKET, SO_MEMINFO) on the receive socket only');
+  (fake as NativeSocket6).getBytes = () => -1;
+  t.equal(tr.stats()[0]?.kernelDrops, null, 'a failing getsockopt: null');
 });

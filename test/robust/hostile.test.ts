@@ -10,7 +10,8 @@
  *     reason, per-interface `malformed`/`unknownVrid`, `advertRcvd`/`priZeroRcvd`, the namespace's
  *     Ip InHdrErrors/InTruncatedPkts);
  *  2. flood at line rate (HOSTILE_FLOOD, default 30,000, no pacing): sent = counted by the daemon +
- *     dropped by the kernel at the daemon's socket (/proc/PID/net/raw `drops`);
+ *     dropped by the kernel at the daemon's socket (/proc/PID/net/raw `drops`), which status
+ *     shows as that socket's `kernelDrops`;
  *  3. a valid priority-255 advert from a host that is no peer: obeyed by the multicast instance
  *     (RFC 3768 has no source authentication; PASS is clear text), so MASTER -> BACKUP -> MASTER
  *     after Master_Down_Interval is the RIGHT behaviour; the same spoof at the unicast instance
@@ -194,6 +195,14 @@ t.test('hostile packets', { skip: netnsSkip() || requireBuild() }, async (t) => 
       `flood: ${rep.sent} frames in ${rep.ms.toFixed(0)} ms = ${((rep.sent / rep.ms) * 1000).toFixed(0)} pps offered (${rep.retries} EAGAIN); daemon counted ${daemonCounted}, kernel dropped at its socket (buffer full) ${socketDrops}`,
     );
     t.equal(daemonCounted + socketDrops, rep.sent, 'counted by reason + dropped at the socket (kernel counter) = sent');
+    // status `sockets`: the daemon's own reading of that counter (SO_MEMINFO), the kernel's /proc/net/raw `drops`.
+    const statusDrops = (st: any): unknown => (st.sockets as any[]).find((s) => s.family === 4 && s.ifname === 'eth0')?.kernelDrops;
+    t.equal(
+      statusDrops(c1.st),
+      rawSocketStats(readFileSync(`/proc/${pid}/net/raw`, 'utf8')).drops,
+      "status: the socket's kernel drops = /proc/net/raw",
+    );
+    t.equal(Number(statusDrops(c1.st)) - Number(statusDrops(c0.st)), socketDrops, `status: ${socketDrops} dropped in the flood`);
     for (const [k, v] of Object.entries(dd))
       if (k !== 'eth0:queueDrops') t.ok(v <= (rep.byKey[k] ?? 0), `${k}: counted ${v} <= sent ${rep.byKey[k] ?? 0}`);
     t.notOk(dd['VM:releaseMaster'] || dd['VU:releaseMaster'], 'no transition');

@@ -18,6 +18,7 @@ import type {
   ProcessRunner,
   ReceivedPacket,
   ReceivedPacket6,
+  SocketStats,
   RouteSpec,
   Vrrp6ChannelSpec,
   Vrrp6Send,
@@ -100,7 +101,19 @@ export class FakeIo implements DaemonIo {
     },
     close: () => {},
     closeAll: () => {},
+    /** The interfaces opened, with the kernel drops a test set in `kernelDrops` (0 by default). */
+    stats: (): SocketStats[] =>
+      [...new Set(this.opened.map((o) => o.ifname))].map((ifname) => ({
+        family: 4,
+        ifname,
+        channel: null,
+        rxPackets: 0,
+        kernelDrops: this.kernelDrops.get(ifname) ?? 0,
+      })),
   };
+
+  /** What `sockets.stats()` says the kernel dropped on each interface's socket. */
+  readonly kernelDrops = new Map<string, number | null>();
 
   readonly sockets6 = {
     setHandler: (h: (p: ReceivedPacket6) => void) => {

@@ -3,16 +3,29 @@
  * ProcessEvents and a fake process table): the choice of source (events after a scan at start;
  * /proc every second when the subscription fails, is refused or is not confirmed, said once with
  * the reason), what each event does to the counts, the rescan after lost events, unsubscribing at
- * stop, and the effect on an instance through the shipped Trackers. No root.
+ * stop, the effect on an instance through the shipped Trackers, and what status shows (count and
+ * source per tracked process). No root.
  */
 import t from 'tap';
 import { MemoryLog } from '../../src/log.js';
 import { defaultTrackProcess, type TrackProcess } from '../../src/config/model.js';
 import type { ProcEntry } from '../../src/runtime/ports/index.js';
 import { PROCESS_EVENTS_ACK_MS, PROCESS_RESYNC_MS, PROCESS_SCAN_MS, ProcessWatch } from '../../src/runtime/track-process.js';
-import { FakeIo } from './fake-io.js';
+import { readFileSync } from 'node:fs';
+import { formatInstance } from '../../src/cli/status.js';
+import type { TrackReport } from '../../src/control/protocol.js';
+import { buildReport } from '../../src/control/report.js';
+import { Daemon } from '../../src/runtime/daemon.js';
+import { validate } from '../control/json-schema.js';
+import { configFromText } from '../support/config-host.js';
+import { FakeIo, withTestNotifier } from './fake-io.js';
 import { CONN_REFUSED, FakeProcEvents } from './fake-proc-events.js';
 import { trackersSetup } from './trackers-setup.js';
+
+const SCHEMA = JSON.parse(readFileSync(new URL('../../src/control/status.schema.json', import.meta.url), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 const def = (o: Partial<TrackProcess> = {}): TrackProcess => ({
   ...defaultTrackProcess('tp', { file: 'x', line: 1 }),
@@ -74,13 +87,13 @@ t.test('each event: fork, exec, comm, exit; threads ignored', async (t) => {
   s.io.procs = [proc(10, 'haproxy'), proc(20, 'bash')];
   s.w.sync([def({ quorum: 2 }), def({ name: 'full', process: '/usr/sbin/nginx', fullCommand: true })]);
   s.events.ack();
-  t.same(s.w.state('tp'), { count: 1, quorum: false, pending: false });
+  t.same(s.w.state('tp'), { count: 1, quorum: false, pending: false, source: 'events' });
   s.events.emit({ kind: 'fork', parentTgid: 10, childPid: 11, childTgid: 10 });
   t.equal(s.w.state('tp')?.count, 1, 'a new thread is not a process');
   s.events.emit({ kind: 'fork', parentTgid: 20, childPid: 21, childTgid: 21 });
   t.equal(s.w.state('tp')?.count, 1, 'the child of an untracked process is not counted');
   s.events.emit({ kind: 'fork', parentTgid: 10, childPid: 12, childTgid: 12 });
-  t.same(s.w.state('tp'), { count: 2, quorum: true, pending: false }, "a tracked process's child counts");
+  t.same(s.w.state('tp'), { count: 2, quorum: true, pending: false, source: 'events' }, "a tracked process's child counts");
   t.same(s.changes, [['tp', true]]);
   // pid 21 execs haproxy: read again from the table
   s.io.procs = [proc(10, 'haproxy'), proc(12, 'haproxy'), proc(20, 'bash'), proc(21, 'haproxy')];
@@ -94,9 +107,9 @@ t.test('each event: fork, exec, comm, exit; threads ignored', async (t) => {
   s.events.emit({ kind: 'exec', pid: 99, tgid: 99 });
   t.equal(s.w.state('tp')?.count, 2, 'an exec of a process already gone changes nothing');
   s.events.emit({ kind: 'comm', pid: 21, tgid: 21, comm: 'worker' });
-  t.same(s.w.state('tp'), { count: 1, quorum: false, pending: false }, 'a comm change away from the name stops counting');
+  t.same(s.w.state('tp'), { count: 1, quorum: false, pending: false, source: 'events' }, 'a comm change away from the name stops counting');
   s.events.emit({ kind: 'comm', pid: 20, tgid: 20, comm: 'haproxy' });
-  t.same(s.w.state('tp'), { count: 2, quorum: true, pending: false }, 'a comm change to the name counts');
+  t.same(s.w.state('tp'), { count: 2, quorum: true, pending: false, source: 'events' }, 'a comm change to the name counts');
   // full_command: argv[0]; a comm event does not touch it
   s.io.procs.push(proc(30, 'nginx', ['/usr/sbin/nginx', '-g']));
   s.events.emit({ kind: 'exec', pid: 30, tgid: 30 });
@@ -108,7 +121,7 @@ t.test('each event: fork, exec, comm, exit; threads ignored', async (t) => {
   s.events.emit({ kind: 'exit', pid: 30, tgid: 30 });
   t.equal(s.w.state('full')?.count, 0, "the process's exit is");
   s.events.emit({ kind: 'exit', pid: 10, tgid: 10 });
-  t.same(s.w.state('tp'), { count: 1, quorum: false, pending: false }, 'below quorum 2');
+  t.same(s.w.state('tp'), { count: 1, quorum: false, pending: false, source: 'events' }, 'below quorum 2');
   t.same(s.changes, [
     ['tp', true],
     ['tp', false],
@@ -279,4 +292,47 @@ vrrp_instance VI_1 {
   );
   trackers.stop();
   t.equal(events.stops, 1, 'unsubscribed at stop');
+});
+
+t.test('status: each tracked process with its count and source (events, or scan after a fallback)', async (t) => {
+  const text = `vrrp_track_process tp {
+  process haproxy
+  weight 0
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  track_process {
+    tp
+  }
+  virtual_ipaddress {
+    10.0.0.100
+  }
+}
+`;
+  class EventsIo extends FakeIo {
+    readonly procEvents = new FakeProcEvents();
+  }
+  const io = new EventsIo();
+  io.procs = [proc(5, 'haproxy'), proc(6, 'haproxy')];
+  const d = new Daemon(withTestNotifier({ io, log: new MemoryLog() }));
+  const r = await d.start(configFromText(text));
+  if (!r.ok) throw new Error(r.error.message);
+  t.teardown(() => d.stop(0));
+  io.procEvents.ack();
+  const meta = { version: 't', configLoadedAtMs: null, eventLoop: { p50Ms: 0, p99Ms: 0 }, holdFor: () => null, nodeMaintenance: null };
+  const row = (): TrackReport | undefined => buildReport(d, meta).instances[0]!.tracked.find((x) => x.kind === 'process');
+  t.match(row(), { name: 'tp', status: 'quorum', count: 2, source: 'events', pending: false }, 'the proc connector, 2 running');
+  t.match(formatInstance(buildReport(d, meta).instances[0]!, 0), /^track process: +tp quorum \(weight 0: 0\), 2 running, proc connector$/m);
+  io.procs = [proc(6, 'haproxy')];
+  io.procEvents.emit({ kind: 'exit', pid: 5, tgid: 5 });
+  await d.queue.idle();
+  t.match(row(), { count: 1, source: 'events' }, 'an exit event: 1 running');
+  // A refusing ack: the watch falls back to reading /proc, and status says so.
+  io.procEvents.ack(111);
+  await d.queue.idle();
+  t.match(row(), { count: 1, source: 'scan' }, 'after the fallback: scan');
+  t.match(formatInstance(buildReport(d, meta).instances[0]!, 0), /^track process: +tp quorum \(weight 0: 0\), 1 running, polling \/proc$/m);
+  t.same(validate(SCHEMA, buildReport(d, meta)), [], 'the report validates against the schema');
 });

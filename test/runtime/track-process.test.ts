@@ -320,8 +320,8 @@ t.test('a reload that changes the quorum counts afresh; one that changes the wei
   t.equal(w.quorum('tp'), true, 'quorum_max 2 after the reload: quorum at once');
   io.procs = [];
   w.sync([def({ quorum: 1, quorumMax: 2, weight: 5, terminateDelayMs: 5000 })]);
-  t.same(w.state('tp'), { count: 2, quorum: true, pending: false }, 'only weight and delay changed: the count is kept');
+  t.same(w.state('tp'), { count: 2, quorum: true, pending: false, source: 'scan' }, 'only weight and delay changed: the count is kept');
   io.fake.advance(PROCESS_SCAN_MS);
-  t.same(w.state('tp'), { count: 0, quorum: true, pending: true }, 'and the new terminate_delay applies');
+  t.same(w.state('tp'), { count: 0, quorum: true, pending: true, source: 'scan' }, 'and the new terminate_delay applies');
   w.stop();
 });

@@ -12,6 +12,7 @@ import { encodeAdvert } from '../../src/protocol/advert.js';
 import { buildIpv4Packet } from '../../src/protocol/ipv4-header.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import type { IoResult, LinkCommands, MacvlanSpec, Sysctls } from '../../src/runtime/ports/index.js';
+import { formatData, formatJson } from '../../src/runtime/dumps.js';
 import { configFromText } from '../support/config-host.js';
 import { FakeIo, advanceDaemon, withTestNotifier } from './fake-io.js';
 
@@ -365,4 +366,81 @@ t.test('use_vmac + unicast peers (vmac_xmit_base forced): unicast adverts and th
     'leaving FAULT: the unicast source announced on the parent (keepalived: the base interface)',
   );
   await d.stop(0);
+});
+
+t.test("use_vmac in keepalived's dumps: the Use VMAC and Interface lines, the VIPs on VMAC@parent", async (t) => {
+  // The lines Debian's keepalived 2.2.7 writes for the same configs (test/interop/vmac.test.ts compares the running daemons).
+  const cases: Array<[string, string, string[], string]> = [
+    [
+      'use_vmac',
+      '  use_vmac\n',
+      ['   Use VMAC, i/f name vrrp.51, is_up = true, xmit_base = false', '   Interface = vrrp.51, vmac on eth0'],
+      '10.0.0.100/24 dev vrrp.51@eth0 scope global set',
+    ],
+    [
+      'a named VMAC',
+      '  use_vmac vmx1\n',
+      ['   Use VMAC, i/f name vmx1, is_up = true, xmit_base = false', '   Interface = vmx1, vmac on eth0'],
+      '10.0.0.100/24 dev vmx1@eth0 scope global set',
+    ],
+    [
+      'vmac_xmit_base',
+      '  use_vmac\n  vmac_xmit_base\n',
+      ['   Use VMAC, i/f name vrrp.51, is_up = true, xmit_base = true', '   Interface = vrrp.51, vmac on eth0, xmit base i/f'],
+      '10.0.0.100/24 dev vrrp.51@eth0 scope global set',
+    ],
+  ];
+  for (const [what, body, lines, vip] of cases) {
+    const io = new VmacIo();
+    const cfg = configFromText(conf(body));
+    const { d } = await started(io, conf(body));
+    await advanceDaemon(d, io, 4000);
+    t.equal(d.status().instances[0]!.state, 'MASTER', `${what}: MASTER`);
+    const data = formatData(d.status(), cfg, () => ({ uid: 0, gid: 0 }));
+    const inst = data.split('\n');
+    const at = inst.indexOf(lines[0]!);
+    t.same(inst.slice(at, at + 2), lines, `${what}: ${lines.join(' / ')}`);
+    t.match(inst[at - 1], /^ {3}Last transition = /, `${what}: after the last transition, as keepalived`);
+    t.ok(inst.includes(`     ${vip}`), `${what}: VIP line ${vip}`);
+    const json = JSON.parse(formatJson(d.status(), cfg)) as Array<{ data: Record<string, unknown> }>;
+    t.same(json[0]!.data.vips, [vip], `${what}: the JSON dump's VIP`);
+    await d.stop(0);
+  }
+  // VIPs on a VMAC of their own (use_vmac_addr, use_vmac on the line): keepalived 2.2.7 wrote
+  // `10.236.51.100/24 dev vrrp.51@eth1 scope global set` and `... dev vrrp.51@eth1 use_vmac scope global set`.
+  for (const [what, body, vip, more] of [
+    ['use_vmac_addr', '  use_vmac_addr\n', '10.0.1.100/24 dev eth1', '   Use VMAC for VIPs on other interfaces\n   Interface = eth0\n'],
+    ['use_vmac on the VIP line', '', '10.0.1.100/24 dev eth1 use_vmac', '   Interface = eth0\n'],
+  ] as const) {
+    const io = new VmacIo();
+    io.addLink('eth1', 3, '10.0.1.1');
+    const text = conf(body).replace('    10.0.0.100/24\n', `    10.0.0.100/24\n    ${vip}\n`);
+    const cfg = configFromText(text);
+    const { d } = await started(io, text);
+    await advanceDaemon(d, io, 4000);
+    const data = formatData(d.status(), cfg, () => ({ uid: 0, gid: 0 }));
+    const set = d.status().instances[0]!.state === 'MASTER' ? ' set' : '';
+    const line = `10.0.1.100/24 dev vrrp.51@eth1${vip.endsWith('use_vmac') ? ' use_vmac' : ''} scope global${set}`;
+    t.match(data, `\n${more}`, `${what}: ${more.trim().replace('\n', ' / ')}`);
+    t.match(data, `\n     10.0.0.100/24 dev eth0 scope global${set}\n     ${line}\n`, `${what}: ${line}`);
+    const json = JSON.parse(formatJson(d.status(), cfg)) as Array<{ data: Record<string, unknown> }>;
+    t.same(json[0]!.data.vips, [`10.0.0.100/24 dev eth0 scope global${set}`, line], `${what}: the JSON dump's VIPs`);
+    await d.stop(0);
+  }
+  const io = new VmacIo();
+  io.failUp = true;
+  const { d } = await started(io);
+  t.teardown(() => d.stop(0));
+  const data = formatData(d.status(), configFromText(conf()), () => ({ uid: 0, gid: 0 }));
+  t.match(
+    data,
+    /\n {3}Use VMAC, i\/f name vrrp\.51, is_up = false, xmit_base = false\n {3}Interface = vrrp\.51, vmac on eth0\n/,
+    'not up: is_up = false',
+  );
+  const plain = new FakeIo();
+  const p = await started(plain as VmacIo, conf(''));
+  t.teardown(() => p.d.stop(0));
+  const noVmac = formatData(p.d.status(), configFromText(conf('')), () => ({ uid: 0, gid: 0 }));
+  t.notMatch(noVmac, /VMAC/, 'no VMAC lines without use_vmac');
+  t.match(noVmac, /\n {3}Interface = eth0\n/);
 });

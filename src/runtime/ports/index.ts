@@ -29,7 +29,16 @@ export type {
   Sysctls,
 } from './net.js';
 export type { HookRun, NotifyHooks, NotifyState, RuntimeNotifier } from './notifier.js';
-export type { FrameSender, ReceivedPacket, ReceivedPacket6, Vrrp6ChannelSpec, Vrrp6Send, Vrrp6Sockets, VrrpSockets } from './packets.js';
+export type {
+  FrameSender,
+  ReceivedPacket,
+  ReceivedPacket6,
+  SocketStats,
+  Vrrp6ChannelSpec,
+  Vrrp6Send,
+  Vrrp6Sockets,
+  VrrpSockets,
+} from './packets.js';
 export type {
   Launch,
   ProcEntry,

@@ -15,6 +15,24 @@ export interface ReceivedPacket {
   readonly rxMs: number;
 }
 
+/**
+ * One VRRP receive socket's counters (status `sockets`), read when status is asked for: what was
+ * read, and what the kernel dropped before we could read it.
+ */
+export interface SocketStats {
+  readonly family: 4 | 6;
+  readonly ifname: string;
+  /** IPv6: the channel's group or unicast source; IPv4: null (one socket per interface, its groups joined). */
+  readonly channel: string | null;
+  /** Packets read from the socket. */
+  readonly rxPackets: number;
+  /**
+   * The kernel's drop counter of the socket (SO_MEMINFO SK_MEMINFO_DROPS, the `drops` column of
+   * /proc/net/raw and raw6): packets it could not queue (receive buffer full); null: unreadable.
+   */
+  readonly kernelDrops: number | null;
+}
+
 /** One raw VRRP socket per interface. */
 export interface VrrpSockets {
   /** Deliver received packets here (set once by the daemon). */
@@ -23,6 +41,8 @@ export interface VrrpSockets {
   send(ifname: string, ipPacket: Uint8Array): Promise<IoResult<number>>;
   close(ifname: string): void;
   closeAll(): void;
+  /** The open sockets' counters, the kernel's read now (absent: none to show). */
+  stats?(): readonly SocketStats[];
 }
 
 /** AF_PACKET frames (synchronous send). */
@@ -89,4 +109,6 @@ export interface Vrrp6Sockets {
   send(key: string, vrrpMessage: Uint8Array, to: Vrrp6Send): IoResult<number>;
   close(key: string): void;
   closeAll(): void;
+  /** The open channels' receive socket counters, the kernel's read now (absent: none to show). */
+  stats?(): readonly SocketStats[];
 }
