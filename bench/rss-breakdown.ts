@@ -7,7 +7,9 @@
  * RssFile and the thread count. keepalived 2.2.7 and vrrpd, one after the other, same lab. One
  * interface: at most 255 instances (VRIDs).
  * Usage: node build/bench/rss-breakdown.js [--instances 1,255] [--impl both|vrrpd|keepalived]
- *        [--wait 60] [--node-args '--v8-pool-size=1'] [--json FILE]
+ *        [--wait 60] [--every 10] [--node-args '--v8-pool-size=1'] [--json FILE]
+ * `--every S`: also VmRSS (all processes) every S seconds until `--wait`, printed as a curve and its
+ * highest point from 20 s on (after the one-time drop of the start-up's file pages).
  * Run it as root, under the lab lock (`flock /tmp/vrrpd-netns.lock ...`).
  */
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -105,6 +107,7 @@ interface Options {
   instances: number[];
   impls: Impl[];
   waitS: number;
+  everyS?: number;
   nodeArgs: string[];
   json?: string;
 }
@@ -114,6 +117,27 @@ export interface Column {
   readonly instances: number;
   readonly processes: number;
   readonly b: Breakdown;
+  /** [seconds after start, VmRSS MiB of all processes] every `--every` s. */
+  readonly curve?: readonly (readonly [number, number])[];
+}
+
+/** VmRSS of the daemon's processes every `everyS` until `waitS` (seconds after `startMs`). */
+async function sampleCurve(lab: BenchLab, startMs: number, everyS: number, waitS: number): Promise<[number, number][]> {
+  const curve: [number, number][] = [];
+  for (let t = everyS; t <= waitS; t += everyS) {
+    await sleep(Math.max(0, startMs + t * 1000 - Date.now()));
+    const pids = await daemonPids(lab, 'a');
+    let kib = 0;
+    for (const pid of pids) {
+      try {
+        kib += Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      } catch {
+        // exited between the listing and the read
+      }
+    }
+    curve.push([t, kib / 1024]);
+  }
+  return curve;
 }
 
 async function measure(o: Options, impl: Impl, n: number): Promise<Column> {
@@ -125,10 +149,12 @@ async function measure(o: Options, impl: Impl, n: number): Promise<Column> {
       conf: scaleConf('a', n, 1, 150),
       ...(impl === 'vrrpd' && o.nodeArgs.length > 0 ? { nodeArgs: o.nodeArgs } : {}),
     });
-    await sleep(o.waitS * 1000);
+    const startMs = Date.now();
+    const curve = o.everyS !== undefined ? await sampleCurve(lab, startMs, o.everyS, o.waitS) : undefined;
+    await sleep(Math.max(0, startMs + o.waitS * 1000 - Date.now()));
     if (!node.proc.running) throw new Error(`${impl} exited: ${node.log.slice(-2000)}`);
     const pids = await daemonPids(lab, 'a');
-    const col = { impl, instances: n, processes: pids.length, b: sum(pids.map(breakdown)) };
+    const col = { impl, instances: n, processes: pids.length, b: sum(pids.map(breakdown)), ...(curve ? { curve } : {}) };
     await node.stop();
     return col;
   } finally {
@@ -144,6 +170,17 @@ export function table(cols: readonly Column[]): string {
   rows.push(`| **VmRSS** (all processes) | ${cols.map((c) => `**${mib(c.b.vmRssKiB)}**`).join(' | ')} |`);
   rows.push(`| of which RssAnon / RssFile | ${cols.map((c) => `${mib(c.b.rssAnonKiB)} / ${mib(c.b.rssFileKiB)}`).join(' | ')} |`);
   rows.push(`| processes / threads | ${cols.map((c) => `${c.processes} / ${c.b.threads}`).join(' | ')} |`);
+  if (cols.some((c) => c.curve !== undefined)) {
+    const peak = (c: Column): string => {
+      const after = (c.curve ?? []).filter(([t]) => t >= 20).map(([, m]) => m);
+      return after.length > 0 ? Math.max(...after).toFixed(1) : '-';
+    };
+    rows.push(`| VmRSS highest from 20 s on | ${cols.map(peak).join(' | ')} |`);
+    for (const c of cols) {
+      if (c.curve)
+        rows.push(`\n${c.impl}, ${c.instances}: VmRSS over time (s: MiB) ${c.curve.map(([t, m]) => `${t}: ${m.toFixed(1)}`).join(', ')}`);
+    }
+  }
   return rows.join('\n');
 }
 
@@ -157,6 +194,7 @@ function parseArgs(argv: string[]): Options {
       const x = v();
       o.impls = x === 'both' ? ['keepalived', 'vrrpd'] : [x as Impl];
     } else if (k === '--wait') o.waitS = Number(v());
+    else if (k === '--every') o.everyS = Number(v());
     else if (k === '--node-args') o.nodeArgs = v().split(/\s+/).filter(Boolean);
     else if (k === '--json') o.json = v();
     else throw new Error(`unknown option ${k}`);

@@ -43,10 +43,20 @@ t.test('use_vmac with unicast peers (vmac_xmit_base forced): the same holders as
   }
   const ref = runs.get(KK);
   if (ref === undefined) return;
-  t.same(ref, { '1 election': 'a', '2 a crashed': 'a+b', '3 a back': 'a' }, 'keepalived pair: a, then a and b (a left its VIP), then a');
+  t.same(
+    [ref['1 election'], ref['2 a crashed'], ref['3 a back']],
+    ['a', 'a+b', 'a'],
+    'keepalived pair: a, then a and b (a left its VIP), then a',
+  );
+  // the records also hold each daemon's VMAC dump lines: a mixed pair's equal the keepalived pair's
+  t.match(
+    ref['dump a'],
+    /Use VMAC, i\/f name vrrp\.51, is_up = true, xmit_base = true/,
+    "keepalived's dump of a: the VMAC, sent from the base",
+  );
   for (const k of KINDS.slice(1)) {
     const r = runs.get(k);
     if (r === undefined) t.fail(`${label(k)}: the run did not complete`);
-    else t.same(r, ref, `${label(k)}: the holders at each step are the keepalived pair's`);
+    else t.same(r, ref, `${label(k)}: the holders at each step, and the dumps, are the keepalived pair's`);
   }
 });
