@@ -231,10 +231,18 @@ async function loadFirstConfig(a: RunArgs, io: Io, loading: Promise<LoadOutcome>
 }
 
 /**
- * The first full collection and page drop after start (then every HEAP_COLLECT_INTERVAL_MS): the
+ * The first full collection and page drop after start: the
  * instances have started and the first load's thread has ended (IDLE_WORKER_MS, config-loader.ts).
  */
 const FIRST_COLLECTION_MS = 10_000;
+
+/**
+ * Then four more, 25 s apart, before the 5-minute rhythm: start-up leaves V8 a high limit for its
+ * old generation, and with 255 instances the adverts' promoted garbage took RSS from 42 to 67 MiB
+ * in the second minute before V8 collected it itself; with these it stays at 41-47 MiB (BENCHMARKS.md,
+ * "Resident memory").
+ */
+const FIRST_COLLECTIONS_MS = [FIRST_COLLECTION_MS, 25_000, 25_000, 25_000, 25_000];
 
 /** The real ports (compose.ts) and the daemon on them. */
 function composeDaemon(
@@ -278,7 +286,7 @@ function composeDaemon(
     advertGridMs: ADVERT_GRID_MS,
     beforeStart,
     collectGarbage,
-    firstCollectionMs: FIRST_COLLECTION_MS,
+    firstCollectionsMs: FIRST_COLLECTIONS_MS,
   });
   return { d: daemon, ports };
 }

@@ -62,8 +62,11 @@ export interface DaemonOptions {
    * work queue right after an advert burst; absent: garbage collection is left to V8.
    */
   readonly collectGarbage?: () => void;
-  /** When the first of those collections is due after start (default HEAP_COLLECT_INTERVAL_MS). */
-  readonly firstCollectionMs?: number;
+  /**
+   * The first of those collections, each this long after the one before (the first after start);
+   * then every HEAP_COLLECT_INTERVAL_MS.
+   */
+  readonly firstCollectionsMs?: readonly number[];
 }
 
 /** An IPv6 advert with no open channel (its source tracker reports the missing socket). */
@@ -159,7 +162,7 @@ export class Daemon {
     this.#receiver = new Receiver({ clock: io.clock, log, submit, drops: (n) => this.#ifs.get(n), instances, logUnknownVrids, stopping });
     this.#vmacs = new Vmacs({ links: io.linkCommands, sysctls: io.sysctls, netlink: io.netlink, log });
     const collect = o.collectGarbage;
-    const firstMs = o.firstCollectionMs;
+    const firstMs = o.firstCollectionsMs;
     this.#heap = collect
       ? new HeapCollection({ clock: io.clock, submit, grid: this.#grid, collect, stopping, ...(firstMs !== undefined ? { firstMs } : {}) })
       : null;

@@ -21,8 +21,11 @@ export interface HeapCollectionDeps {
   readonly grid: AdvertGrid | null;
   readonly collect: () => void;
   readonly stopping: () => boolean;
-  /** When the first collection is due after start (default HEAP_COLLECT_INTERVAL_MS). */
-  readonly firstMs?: number;
+  /**
+   * The first collections after start, each this long after the one before (the first after
+   * start); then every HEAP_COLLECT_INTERVAL_MS. Default: none (every interval from the start).
+   */
+  readonly firstMs?: readonly number[];
 }
 
 export class HeapCollection {
@@ -36,7 +39,7 @@ export class HeapCollection {
   arm(): void {
     const { clock, submit, grid, collect, stopping, firstMs } = this.deps;
     if (stopping()) return;
-    const inMs = this.count === 0 && firstMs !== undefined ? firstMs : HEAP_COLLECT_INTERVAL_MS;
+    const inMs = firstMs?.[this.count] ?? HEAP_COLLECT_INTERVAL_MS;
     this.#timer = clock.setTimer(inMs, () => {
       const run = (): void =>
         submit('heap collection', () => {

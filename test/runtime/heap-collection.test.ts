@@ -78,15 +78,20 @@ t.test('a BACKUP (no advert of its own): a collection at the interval itself', a
   await d.stop(0);
 });
 
-t.test('firstCollectionMs: the first collection that long after start, then every interval', async (t) => {
+t.test('firstCollectionsMs: the first collections at those spacings after start, then every interval', async (t) => {
   const io = new FakeIo();
   const at: number[] = [];
   const d = new Daemon(
-    withTestNotifier({ io, log: silentLog, collectGarbage: () => void at.push(io.fake.now()), firstCollectionMs: 10_000 }),
+    withTestNotifier({
+      io,
+      log: silentLog,
+      collectGarbage: () => void at.push(io.fake.now()),
+      firstCollectionsMs: [10_000, 25_000, 25_000],
+    }),
   );
   await d.start(config('BACKUP'));
-  await advanceDaemon(d, io, HEAP_COLLECT_INTERVAL_MS + 11_000);
-  t.same(at, [1_010_000, 1_010_000 + HEAP_COLLECT_INTERVAL_MS]);
+  await advanceDaemon(d, io, HEAP_COLLECT_INTERVAL_MS + 61_000);
+  t.same(at, [1_010_000, 1_035_000, 1_060_000, 1_060_000 + HEAP_COLLECT_INTERVAL_MS]);
   await d.stop(0);
 });
 
