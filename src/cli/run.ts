@@ -22,7 +22,7 @@ import { socketOptions } from '../control/socket-file.js';
 import { ADVERT_GRID_MS, Daemon } from '../runtime/daemon.js';
 import { stateFilesOptions, type StateFilesOptions } from '../notify/state-files.js';
 import { fullCollector } from '../io/heap.js';
-import { dropCleanFilePages } from '../io/resident-pages.js';
+import { dropCleanFilePages, trimMalloc } from '../io/resident-pages.js';
 import { acquirePidFile } from '../util/pid-file.js';
 import { ownMissingCapabilities } from '../host/capabilities.js';
 import { ensureDirSync } from '../util/safe-file.js';
@@ -266,7 +266,8 @@ function composeDaemon(
     },
     onLagSample,
   });
-  // A full collection every few minutes keeps RSS at the live heap (io/heap.ts; issue 10's soak).
+  // A full collection every few minutes keeps RSS at the live heap (io/heap.ts; issue 10's soak),
+  // and malloc's free pages go back with it (trimMalloc).
   // With the first one, once the first load's thread has ended, the file pages start-up touched
   // and the daemon no longer uses are handed back (io/resident-pages.ts). Only then: each drop
   // leaves the code a failover runs to be faulted in again when it next runs, and a failover
@@ -275,6 +276,7 @@ function composeDaemon(
   let dropped = false;
   const collectGarbage = (): void => {
     gc?.();
+    trimMalloc();
     if (!dropped) dropCleanFilePages();
     dropped = true;
   };

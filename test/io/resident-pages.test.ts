@@ -66,3 +66,31 @@ t.test('in a process: VmRSS falls, the process runs on', async (t) => {
   t.ok(j.after < j.before - 5 * 1024, `RssFile ${j.before} -> ${j.after} KiB`);
   t.same([j.sum, j.echo, j.re], [199990000, 'ok', 'bbb'], 'and it computes, spawns and matches after');
 });
+
+t.test("trimMalloc: free pages inside malloc's main arena go back to the kernel", async (t) => {
+  // a child of its own: 8 MiB of 1 KiB blocks malloc'd on the main thread (the main arena), written,
+  // then freed, all but the last one, which keeps the arena's top from shrinking by itself
+  const code = `
+    import { readFileSync } from 'node:fs';
+    import { createRequire } from 'node:module';
+    const koffi = createRequire(import.meta.url)('koffi');
+    const libc = koffi.load('libc.so.6');
+    const malloc = libc.func('uintptr_t malloc(size_t)');
+    const memset = libc.func('uintptr_t memset(uintptr_t, int, size_t)');
+    const free = libc.func('void free(uintptr_t)');
+    const { trimMalloc } = await import(${JSON.stringify(new URL('../../src/io/resident-pages.ts', import.meta.url).href)});
+    const kib = () => Number(/RssAnon:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+    const blocks = Array.from({ length: 8192 }, () => { const p = malloc(1024); memset(p, 1, 1024); return p; });
+    for (const p of blocks.slice(0, -1)) free(p);
+    const before = kib();
+    const released = trimMalloc();
+    const after = kib();
+    free(blocks.at(-1));
+    console.log(JSON.stringify({ released, before, after }));
+  `;
+  const out = spawnSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 20_000 });
+  t.equal(out.status, 0, `the child ends well: ${out.stderr}`);
+  const j = JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as { released: boolean | null; before: number; after: number };
+  t.equal(j.released, true, 'malloc_trim says it released memory');
+  t.ok(j.after < j.before - 6 * 1024, `RssAnon ${j.before} -> ${j.after} KiB (8 MiB freed in the arena)`);
+});
