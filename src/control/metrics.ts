@@ -15,7 +15,7 @@
 import type { Registry } from 'prom-client';
 import { keepalivedStats, STATE_NUMBER } from '../runtime/dumps.js';
 import type { HookRun } from '../runtime/ports/index.js';
-import type { InstanceReport, StatusReport } from './protocol.js';
+import type { InstanceReport, SocketReport, StatusReport } from './protocol.js';
 import type { ControlServerStats } from './server.js';
 
 /** The text is rendered at most this often; scrapes in between share it (a scrape flood costs nothing more). */
@@ -200,7 +200,21 @@ const c = (name: string, help: string, labels: readonly string[], rows: Family['
 });
 
 function vrrpdFamilies(): readonly Family[] {
-  return [...daemonFamilies(), ...instanceFamilies(), ...controlFamilies()];
+  return [...daemonFamilies(), ...instanceFamilies(), ...socketFamilies(), ...controlFamilies()];
+}
+
+/** The VRRP receive sockets of the report (status `sockets`): packets read, the kernel's drops. */
+function socketFamilies(): readonly Family[] {
+  const labels = ['family', 'interface', 'channel'];
+  const key = (s: SocketReport): Row[0] => ({ family: String(s.family), interface: s.ifname, channel: s.channel ?? '' });
+  return [
+    c('vrrpd_socket_received_packets_total', 'Packets read from a VRRP receive socket', labels, (r) =>
+      (r.sockets ?? []).map((s): Row => [key(s), s.rxPackets]),
+    ),
+    c('vrrpd_socket_kernel_drops_total', 'Packets the kernel dropped on a VRRP receive socket (its receive buffer was full)', labels, (r) =>
+      (r.sockets ?? []).flatMap((s): Row[] => (s.kernelDrops === null ? [] : [[key(s), s.kernelDrops]])),
+    ),
+  ];
 }
 
 function daemonFamilies(): readonly Family[] {

@@ -57,7 +57,15 @@ t.test('the report as metrics: vrrpd_* and keepalived exporter names, labels and
     vips: [{ address: '10.0.0.200', present: false }],
     tracked: [{ kind: 'script', name: 'chk_b', status: 'ko', weight: 0, contribution: null, fault: true }],
   });
-  const m = await Metrics.create(source(report([inst(), backup])));
+  const m = await Metrics.create(
+    source({
+      ...report([inst(), backup]),
+      sockets: [
+        { family: 4, ifname: 'eth0', channel: null, rxPackets: 5100, kernelDrops: 7 },
+        { family: 6, ifname: 'eth1', channel: 'ff02::12', rxPackets: 30, kernelDrops: null },
+      ],
+    }),
+  );
   m.observeHook('VI_1', hook());
   m.observeHook('VI_1', hook({ exitCode: 1, durationMs: 2500 }));
   m.observeHook('VI_1', hook({ error: 'not run: unsafe path' }));
@@ -82,6 +90,10 @@ t.test('the report as metrics: vrrpd_* and keepalived exporter names, labels and
   t.equal(e.value('vrrpd_control_connections', { socket: 'control' }), 2);
   t.equal(e.value('vrrpd_control_refused_total', { socket: 'control', why: 'not_allowed' }), 4);
   t.equal(e.value('vrrpd_build_info', { version: '0.1.0' }), 1);
+  t.equal(e.value('vrrpd_socket_received_packets_total', { family: '4', interface: 'eth0', channel: '' }), 5100);
+  t.equal(e.value('vrrpd_socket_kernel_drops_total', { family: '4', interface: 'eth0', channel: '' }), 7);
+  t.equal(e.value('vrrpd_socket_received_packets_total', { family: '6', interface: 'eth1', channel: 'ff02::12' }), 30);
+  t.equal(e.find('vrrpd_socket_kernel_drops_total', { interface: 'eth1' }).length, 0, 'an unreadable drop counter: no sample');
   // hooks and lag, fed as they happen
   t.equal(e.value('vrrpd_hook_runs_total', { instance: 'VI_1', hook: 'notify_master', result: 'ok' }), 1);
   t.equal(e.value('vrrpd_hook_runs_total', { instance: 'VI_1', hook: 'notify_master', result: 'failed' }), 1);
