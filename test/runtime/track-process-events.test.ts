@@ -255,8 +255,8 @@ t.test('stop with nothing tracked unsubscribes; tracking again subscribes again'
   s.w.stop();
 });
 
-t.test('through Trackers: weight 0 faults on the exit event and recovers on the exec', async (t) => {
-  const text = `vrrp_track_process tp {
+/** One instance tracking haproxy with weight 0 (FAULT without it). */
+const WEIGHT0_TP = `vrrp_track_process tp {
   process haproxy
   weight 0
 }
@@ -272,6 +272,9 @@ vrrp_instance VI_1 {
   }
 }
 `;
+
+t.test('through Trackers: weight 0 faults on the exit event and recovers on the exec', async (t) => {
+  const text = WEIGHT0_TP;
   const events = new FakeProcEvents();
   const { io, trackers, inst, drain, log } = trackersSetup(text, { procEvents: events });
   io.procs = [proc(5, 'haproxy')];
@@ -295,22 +298,7 @@ vrrp_instance VI_1 {
 });
 
 t.test('status: each tracked process with its count and source (events, or scan after a fallback)', async (t) => {
-  const text = `vrrp_track_process tp {
-  process haproxy
-  weight 0
-}
-vrrp_instance VI_1 {
-  interface eth0
-  virtual_router_id 51
-  priority 100
-  track_process {
-    tp
-  }
-  virtual_ipaddress {
-    10.0.0.100
-  }
-}
-`;
+  const text = WEIGHT0_TP;
   class EventsIo extends FakeIo {
     readonly procEvents = new FakeProcEvents();
   }
