@@ -112,7 +112,7 @@ const loadMallocTrim = lazyLibc<MallocTrim>(({ lib }) => lib.func('int malloc_tr
  * of each arena, and the whole free pages inside it). Why: the main arena's high-water mark only
  * rises. In two-hour soaks it stepped up by 0.25-0.5 MiB at a time after the first hour, in free
  * memory that a long-lived allocation above it kept from shrinking; with a trim after each periodic
- * collection it stayed within 3.7-4.9 MiB where it reached 6.3 without (BENCHMARKS.md, "Memory over
+ * collection it stayed within 3.7-5.4 MiB where it reached 6.3 without (BENCHMARKS.md, "Memory over
  * time"). True when memory was released, null when it cannot be called (no koffi, off the main
  * thread); well under a millisecond for the daemon's few MiB.
  */
