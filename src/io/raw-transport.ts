@@ -37,6 +37,7 @@ import { endianness } from 'node:os';
 import type { ReceivedPacket } from '../runtime/ports/packets.js';
 import { fail, ok, toIoError, type IoError, type IoResult } from './io-error.js';
 import { loadLibc } from './libc.js';
+import { meminfoWord, SK_MEMINFO_DROPS, SK_MEMINFO_RMEM_ALLOC, SK_MEMINFO_VARS, SO_MEMINFO } from './meminfo.js';
 import { silentLogger, type IoLogger } from './logger.js';
 import { monotonicMs, monotonicPreciseMs } from './system-clock.js';
 import { IPPROTO_VRRP, VRRP_MULTICAST_GROUP } from '../protocol/constants.js';
@@ -76,12 +77,6 @@ const IP_MULTICAST_LOOP = 34;
 const IP_ADD_MEMBERSHIP = 35;
 const IP_DROP_MEMBERSHIP = 36;
 const IP_MULTICAST_ALL = 49;
-const SO_MEMINFO = 55;
-/** <linux/sock_diag.h> SK_MEMINFO_RMEM_ALLOC, SK_MEMINFO_DROPS: indexes of the u32 array. */
-const SK_MEMINFO_RMEM_ALLOC = 0;
-const SK_MEMINFO_DROPS = 8;
-const SK_MEMINFO_VARS = 9;
-const LITTLE_ENDIAN = endianness() === 'LE';
 /** The kernel's receive drops are logged at most this often per socket. */
 const KERNEL_DROPS_LOG_MS = 10_000;
 
@@ -489,7 +484,7 @@ export class RawVrrpTransport {
     } catch {
       return -1;
     }
-    const drops = LITTLE_ENDIAN ? mi.readUInt32LE(SK_MEMINFO_DROPS * 4) : mi.readUInt32BE(SK_MEMINFO_DROPS * 4);
+    const drops = meminfoWord(mi, mi.length, SK_MEMINFO_DROPS) ?? 0;
     if (s.kernelDrops !== drops) {
       s.kernelDrops = drops;
       // Logged at most every KERNEL_DROPS_LOG_MS (a flood would otherwise log on every wake-up).
@@ -503,7 +498,7 @@ export class RawVrrpTransport {
         s.kernelDropsLogged = drops;
       }
     }
-    return LITTLE_ENDIAN ? mi.readUInt32LE(SK_MEMINFO_RMEM_ALLOC * 4) : mi.readUInt32BE(SK_MEMINFO_RMEM_ALLOC * 4);
+    return meminfoWord(mi, mi.length, SK_MEMINFO_RMEM_ALLOC) ?? -1;
   }
 
   readonly #meminfo = Buffer.alloc(SK_MEMINFO_VARS * 4);

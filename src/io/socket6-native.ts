@@ -10,6 +10,7 @@
  */
 import { endianness } from 'node:os';
 import { libc } from '../util/libc.js';
+import { meminfoWord, SK_MEMINFO_DROPS, SK_MEMINFO_VARS, SO_MEMINFO } from './meminfo.js';
 import { IPV6_ADDRESS_LEN, formatIpv6At } from '../protocol/ipv6-address.js';
 
 export const AF_INET6 = 10;
@@ -98,11 +99,7 @@ export interface NativeSocket6 {
   errno(): number;
 }
 
-/** SO_MEMINFO (<asm-generic/socket.h>): the socket's u32 memory counters, SK_MEMINFO_DROPS among them. */
-export const SO_MEMINFO = 55;
-/** <linux/sock_diag.h>: index of SK_MEMINFO_DROPS in the u32 array, and the array's length. */
-const SK_MEMINFO_DROPS = 8;
-export const SK_MEMINFO_VARS = 9;
+export { SO_MEMINFO, SK_MEMINFO_VARS } from './meminfo.js';
 
 /**
  * The kernel's drop counter of a socket (sk_drops: receive buffer full, or refused by the socket's
@@ -110,10 +107,7 @@ export const SK_MEMINFO_VARS = 9;
  * null when they do not reach it (a kernel before 4.7 gives SK_MEMINFO_DROPS not).
  */
 export function meminfoDrops(b: Uint8Array, len: number, le = endianness() === 'LE'): number | null {
-  const at = SK_MEMINFO_DROPS * 4;
-  if (len < at + 4 || b.length < at + 4) return null;
-  const v = new DataView(b.buffer, b.byteOffset, b.length);
-  return v.getUint32(at, le);
+  return meminfoWord(b, len, SK_MEMINFO_DROPS, le);
 }
 
 /** {@link meminfoDrops} of socket `fd` (one getsockopt), or null when unreadable. */
