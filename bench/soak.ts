@@ -24,6 +24,9 @@
  * Usage: node build/bench/soak.js [--minutes 10] [--seed 1] [--heap-at 10] [--warmup 5]
  *          [--rss-every 10] [--out DIR] [--json FILE] [--no-hooks] [--lab-prefix vr-sok- --net 10.237.8]
  *          [--b-node-arg --trace-opt ...] (more node options for b; its stdout is then kept in OUT/b-stdout.log)
+ *          [--faults a:stall-4.5s,b:flap] (only these faults; a host left out gets none)
+ * Both daemons' logs, both address monitors' output and the faults (wall ms, with each stall's
+ * actual SIGCONT) are kept in OUT/a.log, b.log, addr-a.log, addr-b.log and faults.csv.
  * OUT defaults to /tmp/vr-soak-<start time>; the summary says where everything went.
  */
 import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -65,6 +68,26 @@ export interface SoakFault {
   ms: number;
   host: Host;
   kind: FaultKind;
+  /** A stall's SIGCONT (wall ms): later than `ms` + the stall when the harness itself ran late. */
+  resumedMs?: number;
+}
+
+const FAULT_KINDS: readonly FaultKind[] = ['flap', 'vip-delete', 'sighup', 'kill9-restart', 'sigterm-restart', 'stall-2s', 'stall-4.5s'];
+
+/** `--faults a:stall-4.5s,b:flap`: the faults each host may get (a host left out gets none). */
+export function parseFaultList(text: string): { a: FaultKind[]; b: FaultKind[] } {
+  const out: { a: FaultKind[]; b: FaultKind[] } = { a: [], b: [] };
+  for (const item of text.split(',').filter(Boolean)) {
+    const m = /^(a|b):(.+)$/.exec(item);
+    const kind = m?.[2] as FaultKind | undefined;
+    if (!m || kind === undefined || !FAULT_KINDS.includes(kind))
+      throw new Error(`--faults: '${item}' is not HOST:KIND (HOST a or b; KIND one of ${FAULT_KINDS.join(', ')})`);
+    if (m[1] === 'b' && kind.endsWith('restart'))
+      throw new Error(`--faults: b is never restarted (its memory is one process's whole life): '${item}'`);
+    out[m[1] as Host].push(kind);
+  }
+  if (out.a.length + out.b.length === 0) throw new Error('--faults: no fault named');
+  return out;
 }
 
 export interface MemSample {
@@ -105,6 +128,8 @@ export interface SoakOptions {
   net?: string;
   /** More node options for b (e.g. `--trace-opt --trace-deopt`); b's whole stdout then goes to OUT/b-stdout.log. */
   bNodeArgs?: readonly string[];
+  /** The faults each host may get (default: a the whole chaos set, b flap, SIGHUP and the 2 s stall). */
+  faultKinds?: { a: readonly FaultKind[]; b: readonly FaultKind[] };
   log?: (s: string) => void;
 }
 
@@ -117,8 +142,11 @@ export interface SoakResult {
   faultCounts: Record<string, number>;
   transitions: { ms: number; host: string; explainedBy: string | null }[];
   unexplained: number;
-  /** `frozenHolder`: the overlap began while the VIP's holder was stopped (SIGSTOP): it cannot drop the VIP (expected). */
-  overlaps: { from: number; ms: number; during: string | null; frozenHolder: boolean }[];
+  /**
+   * `frozenHolder`: the overlap began while the VIP's holder was stopped (SIGSTOP, up to its actual
+   * SIGCONT): it cannot drop the VIP (expected). `startedBy`: the host whose VIP add began it.
+   */
+  overlaps: { from: number; ms: number; during: string | null; frozenHolder: boolean; startedBy: Host }[];
   splitBrainMs: number;
   maxOverlapMs: number;
   rssB: MemSample[];
@@ -197,6 +225,42 @@ async function heapSnapshot(node: VrrpNode, timeoutMs = 120_000): Promise<{ path
   return null;
 }
 
+/**
+ * Every interval in which both a (`ia`) and b (`ib`) held the VIP (wall ms; reported relative to
+ * `startedMs`), with the latest fault in the 12 s before it, whether it began while the holder was
+ * stopped (between a stall's SIGSTOP and its actual SIGCONT), and whose VIP add began it.
+ */
+export function classifyOverlaps(
+  ia: readonly Interval[],
+  ib: readonly Interval[],
+  faults: readonly SoakFault[],
+  startedMs: number,
+): SoakResult['overlaps'] {
+  const overlaps: SoakResult['overlaps'] = [];
+  for (const x of ia)
+    for (const y of ib) {
+      const from = Math.max(x.from, y.from);
+      const to = Math.min(x.to, y.to);
+      if (to <= from) continue;
+      const cause = [...faults].reverse().find((f) => f.ms <= from + 50 && from - f.ms < 12_000);
+      // a stalled node that held the VIP before its stall (the other one took over meanwhile)
+      const frozenHolder = faults.some((f) => {
+        const stallMs = f.kind === 'stall-2s' ? 2000 : f.kind === 'stall-4.5s' ? 4500 : 0;
+        const held = f.host === 'a' ? x : y;
+        return stallMs > 0 && held.from <= f.ms && from >= f.ms && from <= (f.resumedMs ?? f.ms + stallMs);
+      });
+      const startedBy: Host = x.from >= y.from ? 'a' : 'b';
+      overlaps.push({
+        from: from - startedMs,
+        ms: to - from,
+        during: cause ? `${cause.host} ${cause.kind}` : null,
+        frozenHolder,
+        startedBy,
+      });
+    }
+  return overlaps;
+}
+
 const NOTIFY_SH = '#!/bin/sh\n# soak: every transition runs a hook (argv: INSTANCE NAME STATE PRIORITY)\nexit 0\n';
 const CHECK_SH = '#!/bin/sh\nexit 0\n';
 
@@ -243,6 +307,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       });
     const bStarted = wallNowMs();
     const nodes: Record<Host, VrrpNode> = { a: start('a'), b: start('b') };
+    /** Every incarnation of a (it is restarted), for OUT/a.log. */
+    const nodesA: VrrpNode[] = [nodes.a];
     const started = wallNowMs();
     await nodes.a.proc.waitFor(/Entering MASTER STATE/, 20_000);
     const faults: SoakFault[] = [];
@@ -290,16 +356,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const endAt = wallNowMs() + o.minutes * 60_000;
     const restart = (h: Host): void => {
       nodes[h] = start(h);
+      if (h === 'a') nodesA.push(nodes[h]);
     };
-    const stall = async (h: Host, ms: number): Promise<void> => {
-      const pid = nodes[h].proc.pid;
+    const stall = async (f: SoakFault, ms: number): Promise<void> => {
+      const pid = nodes[f.host].proc.pid;
       if (pid === undefined) return;
       process.kill(pid, 'SIGSTOP');
       await sleep(ms);
       process.kill(pid, 'SIGCONT');
+      f.resumedMs = wallNowMs();
+      const late = f.resumedMs - f.ms - ms;
+      if (late > 100) log(`   (resumed ${late.toFixed(0)} ms late: the harness ran late)`);
     };
-    const kindsA: FaultKind[] = ['flap', 'vip-delete', 'sighup', 'kill9-restart', 'sigterm-restart', 'stall-2s', 'stall-4.5s'];
-    const kindsB: FaultKind[] = ['flap', 'sighup', 'stall-2s'];
+    const kindsA = o.faultKinds?.a ?? FAULT_KINDS;
+    const kindsB = o.faultKinds?.b ?? ['flap', 'sighup', 'stall-2s'];
     let heapTaken = heapAtMs <= 0;
     while (wallNowMs() < endAt) {
       for (const h of ['a', 'b'] as const) {
@@ -315,7 +385,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         await sleep(4000);
         continue;
       }
-      const h: Host = rnd() < 0.65 ? 'a' : 'b';
+      const h: Host = kindsB.length === 0 ? 'a' : kindsA.length === 0 ? 'b' : rnd() < 0.65 ? 'a' : 'b';
       const kinds = h === 'a' ? kindsA : kindsB;
       const kind = kinds[Math.floor(rnd() * kinds.length)]!;
       const f: SoakFault = { ms: wallNowMs(), host: h, kind };
@@ -341,10 +411,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           restart(h);
           break;
         case 'stall-2s':
-          await stall(h, 2000);
+          await stall(f, 2000);
           break;
         case 'stall-4.5s':
-          await stall(h, 4500);
+          await stall(f, 4500);
           break;
         case 'heap-snapshot':
           break;
@@ -355,26 +425,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const until = wallNowMs();
     for (const t of timers) clearInterval(t);
     timers.length = 0;
+    // What explains an overlap: both daemons' logs, who held the VIP when, and the faults (wall ms).
+    writeFileSync(join(o.outDir, 'a.log'), nodesA.map((n, i) => `--- a, start ${i + 1}\n${n.log}`).join('\n'));
+    writeFileSync(join(o.outDir, 'b.log'), nodes.b.log);
+    writeFileSync(join(o.outDir, 'addr-a.log'), monA.proc.stdout);
+    writeFileSync(join(o.outDir, 'addr-b.log'), monB.proc.stdout);
+    writeFileSync(
+      join(o.outDir, 'faults.csv'),
+      `wall_ms,soak_ms,host,kind,resumed_wall_ms\n${faults.map((f) => `${f.ms},${f.ms - started},${f.host},${f.kind},${f.resumedMs ?? ''}`).join('\n')}\n`,
+    );
     sample();
     if (heapAtMs > 0) await snapshot('end');
     const ia = ownership(monA.events(), VIP, until);
     const ib = ownership(monB.events(), VIP, until);
-    const overlaps: SoakResult['overlaps'] = [];
-    for (const x of ia)
-      for (const y of ib) {
-        const from = Math.max(x.from, y.from);
-        const to = Math.min(x.to, y.to);
-        if (to > from) {
-          const cause = [...faults].reverse().find((f) => f.ms <= from + 50 && from - f.ms < 12_000);
-          // a stalled node that held the VIP before its stall (the other one took over meanwhile)
-          const frozenHolder = faults.some((f) => {
-            const stallMs = f.kind === 'stall-2s' ? 2000 : f.kind === 'stall-4.5s' ? 4500 : 0;
-            const held = f.host === 'a' ? x : y;
-            return stallMs > 0 && held.from <= f.ms && from >= f.ms && from <= f.ms + stallMs;
-          });
-          overlaps.push({ from: from - started, ms: to - from, during: cause ? `${cause.host} ${cause.kind}` : null, frozenHolder });
-        }
-      }
+    const overlaps = classifyOverlaps(ia, ib, faults, started);
     const splitBrainMs = overlaps.filter((x) => x.ms > 1000 && !x.frozenHolder).reduce((s, x) => s + x.ms, 0);
     const adds = [...monA.events().map((e) => ({ ...e, host: 'a' })), ...monB.events().map((e) => ({ ...e, host: 'b' }))]
       .filter((e) => e.ip === VIP && e.op === 'add' && e.ms > started + 100)
@@ -543,6 +607,7 @@ async function main(argv: string[]): Promise<number> {
   let labPrefix: string | undefined;
   let net: string | undefined;
   const bNodeArgs: string[] = [];
+  let faultKinds: SoakOptions['faultKinds'];
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const num = (): number => {
@@ -561,6 +626,7 @@ async function main(argv: string[]): Promise<number> {
     else if (k === '--lab-prefix') labPrefix = argv[++i];
     else if (k === '--net') net = argv[++i];
     else if (k === '--b-node-arg') bNodeArgs.push(argv[++i] ?? '');
+    else if (k === '--faults') faultKinds = parseFaultList(argv[++i] ?? '');
     else throw new Error(`unknown argument ${k}`);
   }
   // The issue's 10-minute mark, or half-way through a shorter soak.
@@ -581,6 +647,7 @@ async function main(argv: string[]): Promise<number> {
     ...(labPrefix !== undefined ? { labPrefix } : {}),
     ...(net !== undefined ? { net } : {}),
     bNodeArgs,
+    ...(faultKinds !== undefined ? { faultKinds } : {}),
   });
   process.stdout.write(`\n${soakSummary(r)}\n`);
   writeFileSync(join(outDir, 'soak.json'), JSON.stringify(r, null, 2));
