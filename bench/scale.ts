@@ -59,7 +59,8 @@ export interface ScaleResult {
   rssMasterMiB: number;
   rssBackupMiB: number;
   /** |interval - k x 1000 ms| per VRID (k = the nearest whole number of intervals); `missed` = adverts absent from the capture. */
-  jitter: { p50: number; p99: number; max: number; intervals: number; vrids: number; missed: number };
+  /** `worstAtS`: when the interval with the largest deviation ended, seconds after the master was started (which pause it was). */
+  jitter: { p50: number; p99: number; max: number; worstAtS: number; intervals: number; vrids: number; missed: number };
   /** Master SIGKILLed -> first / all VIPs on the backup (ms). */
   failoverFirstMs: number;
   failoverAllMs: number;
@@ -238,12 +239,15 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
       for (const x of ads) byVrid.set(x.vrid, [...(byVrid.get(x.vrid) ?? []), x.ms]);
       const dev: number[] = [];
       let missed = 0;
+      let worst = { dev: -1, atMs: Number.NaN };
       for (const ts of byVrid.values()) {
         for (let i = 1; i < ts.length; i++) {
           const gap = ts[i]! - ts[i - 1]!;
           // A gap of ~2 s is a missing advert (not sent, or lost by the capture): counted apart.
           if (gap > 1500) missed += Math.round(gap / 1000) - 1;
-          dev.push(Math.abs(gap - 1000 * Math.max(1, Math.round(gap / 1000))));
+          const d = Math.abs(gap - 1000 * Math.max(1, Math.round(gap / 1000)));
+          dev.push(d);
+          if (d > worst.dev) worst = { dev: d, atMs: ts[i]! };
         }
       }
       dev.sort((x, y) => x - y);
@@ -251,6 +255,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
         p50: percentile(dev, 50),
         p99: percentile(dev, 99),
         max: dev[dev.length - 1] ?? Number.NaN,
+        worstAtS: (worst.atMs - t0) / 1000,
         intervals: dev.length,
         vrids: byVrid.size,
         missed,
