@@ -26,7 +26,7 @@
  *          [--b-node-arg --trace-opt ...] (more node options for b; its stdout is then kept in OUT/b-stdout.log)
  *          [--faults a:stall-4.5s,b:flap] (only these faults; a host left out gets none)
  * Both daemons' logs, both address monitors' output and the faults (wall ms, with each stall's
- * actual SIGCONT) are kept in OUT/a.log, b.log, addr-a.log, addr-b.log and faults.csv.
+ * actual SIGSTOP and SIGCONT) are kept in OUT/a.log, b.log, addr-a.log, addr-b.log and faults.csv.
  * OUT defaults to /tmp/vr-soak-<start time>; the summary says where everything went.
  */
 import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -68,7 +68,12 @@ export interface SoakFault {
   ms: number;
   host: Host;
   kind: FaultKind;
-  /** A stall's SIGCONT (wall ms): later than `ms` + the stall when the harness itself ran late. */
+  /**
+   * A stall's SIGSTOP and SIGCONT (wall ms). The stop can come later than `ms` (the harness logs the
+   * fault first, and a write to a log file on a busy disk can block), and the SIGCONT later than the
+   * stop + the stall when the harness's timer ran late.
+   */
+  stoppedMs?: number;
   resumedMs?: number;
 }
 
@@ -228,7 +233,7 @@ async function heapSnapshot(node: VrrpNode, timeoutMs = 120_000): Promise<{ path
 /**
  * Every interval in which both a (`ia`) and b (`ib`) held the VIP (wall ms; reported relative to
  * `startedMs`), with the latest fault in the 12 s before it, whether it began while the holder was
- * stopped (between a stall's SIGSTOP and its actual SIGCONT), and whose VIP add began it.
+ * stopped (between the SIGSTOP and the SIGCONT actually sent), and whose VIP add began it.
  */
 export function classifyOverlaps(
   ia: readonly Interval[],
@@ -247,7 +252,8 @@ export function classifyOverlaps(
       const frozenHolder = faults.some((f) => {
         const stallMs = f.kind === 'stall-2s' ? 2000 : f.kind === 'stall-4.5s' ? 4500 : 0;
         const held = f.host === 'a' ? x : y;
-        return stallMs > 0 && held.from <= f.ms && from >= f.ms && from <= (f.resumedMs ?? f.ms + stallMs);
+        const stopped = f.stoppedMs ?? f.ms;
+        return stallMs > 0 && held.from <= stopped && from >= stopped && from <= (f.resumedMs ?? stopped + stallMs);
       });
       const startedBy: Host = x.from >= y.from ? 'a' : 'b';
       overlaps.push({
@@ -361,12 +367,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const stall = async (f: SoakFault, ms: number): Promise<void> => {
       const pid = nodes[f.host].proc.pid;
       if (pid === undefined) return;
+      f.stoppedMs = wallNowMs();
       process.kill(pid, 'SIGSTOP');
       await sleep(ms);
       process.kill(pid, 'SIGCONT');
       f.resumedMs = wallNowMs();
-      const late = f.resumedMs - f.ms - ms;
-      if (late > 100) log(`   (resumed ${late.toFixed(0)} ms late: the harness ran late)`);
+      const toStop = f.stoppedMs - f.ms;
+      const late = f.resumedMs - f.stoppedMs - ms;
+      if (toStop > 100 || late > 100)
+        log(`   (the harness ran late: stopped ${toStop.toFixed(0)} ms after the fault's time, resumed ${late.toFixed(0)} ms late)`);
     };
     const kindsA = o.faultKinds?.a ?? FAULT_KINDS;
     const kindsB = o.faultKinds?.b ?? ['flap', 'sighup', 'stall-2s'];
@@ -432,7 +441,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     writeFileSync(join(o.outDir, 'addr-b.log'), monB.proc.stdout);
     writeFileSync(
       join(o.outDir, 'faults.csv'),
-      `wall_ms,soak_ms,host,kind,resumed_wall_ms\n${faults.map((f) => `${f.ms},${f.ms - started},${f.host},${f.kind},${f.resumedMs ?? ''}`).join('\n')}\n`,
+      `wall_ms,soak_ms,host,kind,stopped_wall_ms,resumed_wall_ms\n${faults.map((f) => `${f.ms},${f.ms - started},${f.host},${f.kind},${f.stoppedMs ?? ''},${f.resumedMs ?? ''}`).join('\n')}\n`,
     );
     sample();
     if (heapAtMs > 0) await snapshot('end');

@@ -7,10 +7,11 @@ import t from 'tap';
 import { classifyOverlaps, parseFaultList, type SoakFault } from '../../bench/soak.js';
 
 const T0 = 1_000_000;
-const stallA = (atS: number, resumedS?: number): SoakFault => ({
+const stallA = (atS: number, resumedS?: number, stoppedS?: number): SoakFault => ({
   ms: T0 + atS * 1000,
   host: 'a',
   kind: 'stall-4.5s',
+  ...(stoppedS !== undefined ? { stoppedMs: T0 + stoppedS * 1000 } : {}),
   ...(resumedS !== undefined ? { resumedMs: T0 + resumedS * 1000 } : {}),
 });
 const iv = (fromS: number, toS: number) => ({ from: T0 + fromS * 1000, to: T0 + toS * 1000 });
@@ -35,6 +36,14 @@ t.test('a late SIGCONT stretches the stop: still a frozen holder', async (t) => 
   // Without the recorded SIGCONT, the nominal 4.5 s is assumed.
   const nominal = classifyOverlaps([iv(0, 100)], [iv(15.5, 16.6)], [stallA(10)], T0);
   t.match(nominal[0], { frozenHolder: false });
+});
+
+t.test('a stop sent late (the harness blocked after logging the fault): the stop counts from the SIGSTOP', async (t) => {
+  // Logged at 10 s, stopped at 12.5 s, resumed at 17 s; b took over at 15.5 s and let go at 17.1 s.
+  const o = classifyOverlaps([iv(0, 100)], [iv(15.5, 17.1)], [stallA(10, 17, 12.5)], T0);
+  t.match(o[0], { frozenHolder: true, startedBy: 'b' });
+  // The same overlap after a stop that had ended: not excused.
+  t.match(classifyOverlaps([iv(0, 100)], [iv(15.5, 17.1)], [stallA(10, 14.5, 10)], T0)[0], { frozenHolder: false });
 });
 
 t.test('a re-adds the VIP while b holds it: begun by a, not a frozen holder', async (t) => {
