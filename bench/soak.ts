@@ -77,6 +77,9 @@ export interface SoakFault {
   resumedMs?: number;
 }
 
+/** How long each stall keeps its host stopped (ms). */
+const STALL_MS: Partial<Record<FaultKind, number>> = { 'stall-2s': 2000, 'stall-4.5s': 4500 };
+
 const FAULT_KINDS: readonly FaultKind[] = ['flap', 'vip-delete', 'sighup', 'kill9-restart', 'sigterm-restart', 'stall-2s', 'stall-4.5s'];
 
 /** `--faults a:stall-4.5s,b:flap`: the faults each host may get (a host left out gets none). */
@@ -250,7 +253,7 @@ export function classifyOverlaps(
       const cause = [...faults].reverse().find((f) => f.ms <= from + 50 && from - f.ms < 12_000);
       // a stalled node that held the VIP before its stall (the other one took over meanwhile)
       const frozenHolder = faults.some((f) => {
-        const stallMs = f.kind === 'stall-2s' ? 2000 : f.kind === 'stall-4.5s' ? 4500 : 0;
+        const stallMs = STALL_MS[f.kind] ?? 0;
         const held = f.host === 'a' ? x : y;
         const stopped = f.stoppedMs ?? f.ms;
         return stallMs > 0 && held.from <= stopped && from >= stopped && from <= (f.resumedMs ?? stopped + stallMs);
@@ -420,10 +423,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           restart(h);
           break;
         case 'stall-2s':
-          await stall(f, 2000);
-          break;
         case 'stall-4.5s':
-          await stall(f, 4500);
+          await stall(f, STALL_MS[kind]!);
           break;
         case 'heap-snapshot':
           break;
