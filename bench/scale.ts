@@ -69,6 +69,48 @@ export interface ScaleResult {
   lastAdvertToVipMs: { p50: number; max: number; n: number };
 }
 
+export type Jitter = ScaleResult['jitter'];
+
+/** A buffered capture (startWireWatch) has every packet at most this long after it arrived. */
+export const BUFFERED_CAPTURE_DELAY_MS = 1500;
+
+/**
+ * Advert interval jitter from a capture: per VRID, |interval - k x 1000 ms| (k the nearest whole
+ * number of 1 s intervals, at least 1); a gap of ~2 s or more is counted in `missed` (an advert not
+ * sent, or lost by the capture) and its deviation from 2 s kept. `t0Ms`: wall ms the sender was
+ * started (for `worstAtS`).
+ */
+export function advertJitter(ads: readonly { readonly vrid: number; readonly ms: number }[], t0Ms: number): Jitter {
+  const byVrid = new Map<number, number[]>();
+  for (const x of ads) {
+    const ts = byVrid.get(x.vrid);
+    if (ts) ts.push(x.ms);
+    else byVrid.set(x.vrid, [x.ms]);
+  }
+  const dev: number[] = [];
+  let missed = 0;
+  let worst = { dev: -1, atMs: Number.NaN };
+  for (const ts of byVrid.values()) {
+    for (let i = 1; i < ts.length; i++) {
+      const gap = ts[i]! - ts[i - 1]!;
+      if (gap > 1500) missed += Math.round(gap / 1000) - 1;
+      const d = Math.abs(gap - 1000 * Math.max(1, Math.round(gap / 1000)));
+      dev.push(d);
+      if (d > worst.dev) worst = { dev: d, atMs: ts[i]! };
+    }
+  }
+  dev.sort((x, y) => x - y);
+  return {
+    p50: percentile(dev, 50),
+    p99: percentile(dev, 99),
+    max: dev[dev.length - 1] ?? Number.NaN,
+    worstAtS: (worst.atMs - t0Ms) / 1000,
+    intervals: dev.length,
+    vrids: byVrid.size,
+    missed,
+  };
+}
+
 export function vipOf(i: number): string {
   return `10.237.${16 + Math.floor(i / 250)}.${1 + (i % 250)}`;
 }
@@ -205,7 +247,9 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
       const pb = await daemonPids(lab, 'b');
       // -B: a 32 MiB capture buffer and -s 96 (headers only) so tcpdump itself loses nothing. On the
       // backup's eth0: the adverts' arrival times where the backup's timers see them.
-      const wire = await startWireWatch(lab, 'b', 'eth0', '-B 32768 -s 96 proto 112');
+      // Buffered (no --immediate-mode): a tcpdump woken for every advert made the master stop in
+      // sendto(2) and counted that as the daemon's jitter (startWireWatch).
+      const wire = await startWireWatch(lab, 'b', 'eth0', '-B 32768 -s 96 proto 112', { buffered: true });
       const c0a = cpuTicks(pa);
       const c0b = cpuTicks(pb);
       const w0 = wallNowMs();
@@ -234,32 +278,6 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
       const rssMasterMiB = rssMiB(pa);
       const rssBackupMiB = rssMiB(pb);
       const wEnd = wallNowMs();
-      const ads = parseTcpdumpText(wire.proc.stdout).adverts.filter((x) => x.src === lab.host('a').ip && x.ms <= wEnd);
-      const byVrid = new Map<number, number[]>();
-      for (const x of ads) byVrid.set(x.vrid, [...(byVrid.get(x.vrid) ?? []), x.ms]);
-      const dev: number[] = [];
-      let missed = 0;
-      let worst = { dev: -1, atMs: Number.NaN };
-      for (const ts of byVrid.values()) {
-        for (let i = 1; i < ts.length; i++) {
-          const gap = ts[i]! - ts[i - 1]!;
-          // A gap of ~2 s is a missing advert (not sent, or lost by the capture): counted apart.
-          if (gap > 1500) missed += Math.round(gap / 1000) - 1;
-          const d = Math.abs(gap - 1000 * Math.max(1, Math.round(gap / 1000)));
-          dev.push(d);
-          if (d > worst.dev) worst = { dev: d, atMs: ts[i]! };
-        }
-      }
-      dev.sort((x, y) => x - y);
-      const jitter = {
-        p50: percentile(dev, 50),
-        p99: percentile(dev, 99),
-        max: dev[dev.length - 1] ?? Number.NaN,
-        worstAtS: (worst.atMs - t0) / 1000,
-        intervals: dev.length,
-        vrids: byVrid.size,
-        missed,
-      };
       // Crash: SIGKILL of the master's whole process group.
       const k0 = wallNowMs();
       await a.proc.kill('SIGKILL', 100);
@@ -278,8 +296,10 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
         if (wallNowMs() - k0 > 30_000) break;
         await sleep(200);
       }
-      await sleep(300);
+      await sleep(BUFFERED_CAPTURE_DELAY_MS);
       await wire.stop();
+      const ads = parseTcpdumpText(wire.proc.stdout).adverts.filter((x) => x.src === lab.host('a').ip && x.ms <= wEnd);
+      const jitter = advertJitter(ads, t0);
       // Per eth0 VRID: the master's last advert before the kill -> that instance's VIP on the backup
       // (down timer + install; independent of how the instances' advert phases are spread).
       const last = new Map<number, number>();

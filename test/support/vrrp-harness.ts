@@ -523,9 +523,21 @@ export interface WireWatch {
 /**
  * A live `tcpdump -l -tt -nn -e` for VRRP and ARP (pass `host` = a lab host or the switch
  * namespace, `ifname` e.g. `eth0`, `br0` or a bridge port `p-a`). Resolves once listening.
+ * `buffered`: without --immediate-mode, so the kernel hands tcpdump its packets in blocks (at the
+ * latest 1 s after they arrived: wait that long before `stop()` or `view()`), timestamps unchanged.
+ * For timing measurements of a sender on this machine: woken for every packet, tcpdump makes the
+ * sender's sendto(2) wake it on the other CPU, and those wake-ups showed as stops of 0.3-10 ms in
+ * the sender (BENCHMARKS.md, "The send side's floor").
  */
-export async function startWireWatch(lab: NsLab, host: string, ifname: string, filter = 'proto 112 or arp'): Promise<WireWatch> {
-  const proc = lab.spawn(host, ['tcpdump', '-l', '-tt', '-nn', '-e', '--immediate-mode', '-i', ifname, ...filter.split(/\s+/)]);
+export async function startWireWatch(
+  lab: NsLab,
+  host: string,
+  ifname: string,
+  filter = 'proto 112 or arp',
+  o: { buffered?: boolean } = {},
+): Promise<WireWatch> {
+  const mode = o.buffered ? [] : ['--immediate-mode'];
+  const proc = lab.spawn(host, ['tcpdump', '-l', '-tt', '-nn', '-e', ...mode, '-i', ifname, ...filter.split(/\s+/)]);
   await proc.waitFor(/listening on/, 5000);
   return { proc, view: () => parseTcpdumpText(proc.stdout), stop: () => proc.kill('SIGINT', 2000) };
 }
