@@ -71,7 +71,7 @@ clock.useDeadlineTimers(fd.value);
 globalThis.keepFd = fd.value;
 const grid = new AdvertGrid(clock, ADVERT_GRID_MS);
 const t0 = clock.nowMs();
-pkts.forEach((p, i) => {
+pkts.forEach((p) => {
   const lane = grid.lane();
   let deadline = t0;
   const fire = () => { void tr.send('eth0', p); sent++; deadline += 1000; lane(deadline, fire, 1000); };

@@ -2,6 +2,7 @@
  * The benches' reading of advert interval jitter from a capture (bench/scale.ts advertJitter, used
  * by scale and tx-floor --jitter): per VRID, the deviation of each interval from a whole number of
  * seconds; a ~2 s gap is a missing advert, counted apart; the worst interval's time is reported.
+ * And tx-floor's burstStalls: the stops inside a grid sender's bursts.
  */
 import t from 'tap';
 import { advertJitter } from '../../bench/scale.js';
