@@ -71,9 +71,6 @@ export interface ScaleResult {
 
 export type Jitter = ScaleResult['jitter'];
 
-/** A buffered capture (startWireWatch) has every packet at most this long after it arrived. */
-export const BUFFERED_CAPTURE_DELAY_MS = 1500;
-
 /**
  * Advert interval jitter from a capture: per VRID, |interval - k x 1000 ms| (k the nearest whole
  * number of 1 s intervals, at least 1); a gap of ~2 s or more is counted in `missed` (an advert not
@@ -296,7 +293,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
         if (wallNowMs() - k0 > 30_000) break;
         await sleep(200);
       }
-      await sleep(BUFFERED_CAPTURE_DELAY_MS);
+      await sleep(300);
       await wire.stop();
       const ads = parseTcpdumpText(wire.proc.stdout).adverts.filter((x) => x.src === lab.host('a').ip && x.ms <= wEnd);
       const jitter = advertJitter(ads, t0);

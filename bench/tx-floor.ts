@@ -29,7 +29,7 @@ import { buildTestAdvert } from '../test/support/vrrp-packet.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { daemonGroupPids, measure } from './rx-floor.js';
-import { advertJitter, BUFFERED_CAPTURE_DELAY_MS, scaleConf, vipOf, type Jitter } from './scale.js';
+import { advertJitter, scaleConf, vipOf, type Jitter } from './scale.js';
 import { runIfMain } from './entry.js';
 
 type Sender = 'keepalived' | 'floor-timer' | 'floor-send' | 'floor-grid' | 'vrrpd';
@@ -186,7 +186,6 @@ export async function runTxFloor(o: {
         const wire = o.jitter ? await startWireWatch(lab, 'b', 'eth0', '-B 32768 -s 96 proto 112', { buffered: true }) : null;
         const m = await measure(s.pids, o.windowS);
         const wEnd = wallNowMs();
-        if (wire) await sleep(BUFFERED_CAPTURE_DELAY_MS);
         await wire?.stop();
         const last = await s.stop();
         const src = lab.host('a').ip;

@@ -520,14 +520,18 @@ export interface WireWatch {
   stop(): Promise<void>;
 }
 
+/** A buffered capture (startWireWatch) has every packet at most this long after it arrived. */
+export const BUFFERED_CAPTURE_DELAY_MS = 1500;
+
 /**
  * A live `tcpdump -l -tt -nn -e` for VRRP and ARP (pass `host` = a lab host or the switch
  * namespace, `ifname` e.g. `eth0`, `br0` or a bridge port `p-a`). Resolves once listening.
  * `buffered`: without --immediate-mode, so the kernel hands tcpdump its packets in blocks (at the
- * latest 1 s after they arrived: wait that long before `stop()` or `view()`), timestamps unchanged.
- * For timing measurements of a sender on this machine: woken for every packet, tcpdump makes the
- * sender's sendto(2) wake it on the other CPU, and those wake-ups showed as stops of 0.3-10 ms in
- * the sender (BENCHMARKS.md, "The send side's floor").
+ * latest 1 s after they arrived; `stop()` waits BUFFERED_CAPTURE_DELAY_MS first, so the capture
+ * has every packet up to the call; `view()` may lag by that much), timestamps unchanged. For timing
+ * measurements of a sender on this machine: a tcpdump woken for every packet (most likely by the
+ * sender's own sendto(2)) showed as stops of 0.3-10 ms in the sender (BENCHMARKS.md, "The send
+ * side's floor").
  */
 export async function startWireWatch(
   lab: NsLab,
@@ -539,7 +543,11 @@ export async function startWireWatch(
   const mode = o.buffered ? [] : ['--immediate-mode'];
   const proc = lab.spawn(host, ['tcpdump', '-l', '-tt', '-nn', '-e', ...mode, '-i', ifname, ...filter.split(/\s+/)]);
   await proc.waitFor(/listening on/, 5000);
-  return { proc, view: () => parseTcpdumpText(proc.stdout), stop: () => proc.kill('SIGINT', 2000) };
+  const stop = async (): Promise<void> => {
+    if (o.buffered) await sleep(BUFFERED_CAPTURE_DELAY_MS);
+    await proc.kill('SIGINT', 2000);
+  };
+  return { proc, view: () => parseTcpdumpText(proc.stdout), stop };
 }
 
 export interface Pinger {
