@@ -32,7 +32,8 @@ import { daemonGroupPids, measure } from './rx-floor.js';
 import { advertJitter, scaleConf, vipOf, type Jitter } from './scale.js';
 import { runIfMain } from './entry.js';
 
-type Sender = 'keepalived' | 'floor-timer' | 'floor-send' | 'floor-grid' | 'vrrpd';
+const SENDERS = ['keepalived', 'floor-timer', 'floor-send', 'floor-grid', 'vrrpd'] as const;
+type Sender = (typeof SENDERS)[number];
 
 /** The adverts a's N instances send (VRRPv2, priority 150, one VIP each, no auth), as hex. */
 function advertsHex(n: number): string[] {
@@ -220,7 +221,7 @@ async function main(argv: string[]): Promise<number> {
     rounds: 1,
     jitter: false,
     captureDir: undefined as string | undefined,
-    only: ['keepalived', 'floor-timer', 'floor-send', 'floor-grid', 'vrrpd'] as Sender[],
+    only: [...SENDERS] as Sender[],
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -233,8 +234,8 @@ async function main(argv: string[]): Promise<number> {
     else if (k === '--capture-dir') o.captureDir = v();
     else throw new Error(`unknown argument ${k}`);
   }
-  const senders: readonly string[] = ['keepalived', 'floor-timer', 'floor-send', 'floor-grid', 'vrrpd'];
-  for (const x of o.only) if (!senders.includes(x)) throw new Error(`--only: unknown sender ${x} (${senders.join(', ')})`);
+  for (const x of o.only)
+    if (!(SENDERS as readonly string[]).includes(x)) throw new Error(`--only: unknown sender ${x} (${SENDERS.join(', ')})`);
   if (process.getuid?.() !== 0) throw new Error('run as root (network namespaces)');
   const rs = await runTxFloor({ ...o, log: (s) => process.stderr.write(`${s}\n`) });
   process.stdout.write(`${JSON.stringify(rs)}\n`);
